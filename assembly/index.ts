@@ -1,0 +1,9 @@
+// Entry point of the WebAssembly SIMD module. Every kernel works on raw pointers into linear
+// memory that the JS-side allocator (src/backends/wasm/memory.ts) hands out; no AssemblyScript
+// managed objects are used (runtime "stub"), so the module is just loops over memory.
+export * from './core';
+
+/** First free byte above the module's static data: the JS allocator manages memory from here. */
+export function heapBase(): usize {
+  return __heap_base;
+}

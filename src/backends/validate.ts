@@ -1,0 +1,203 @@
+/**
+ * Operand checks shared by all backends, so a bad call fails the same way (same code, same
+ * message) whether it runs on the reference, wasm or webgpu backend.
+ */
+import { SparrowError, fmtShape } from '../errors.ts';
+import type { BackendName, DType, Tensor } from './backend.ts';
+
+/** Largest element count we will ever allocate for one tensor (2^31 − 1: JS/WASM/GPU indexing). */
+export const MAX_ELEMENTS = 2 ** 31 - 1;
+
+export function shapeSize(op: string, shape: readonly number[]): number {
+  let n = 1;
+  for (const d of shape) {
+    if (!Number.isInteger(d) || d < 0) {
+      throw new SparrowError('INVALID_ARGUMENT', `${op}: shape ${fmtShape(shape)} has a non-integer or negative dimension`, { op, shape: [...shape] });
+    }
+    n *= d;
+  }
+  if (n > MAX_ELEMENTS) {
+    throw new SparrowError('SIZE_LIMIT', `${op}: shape ${fmtShape(shape)} has ${n} elements, above the limit ${MAX_ELEMENTS}`, { op, shape: [...shape] });
+  }
+  return n;
+}
+
+/** Bytes a tensor of this dtype/shape occupies in the canonical upload layout. */
+export function storageBytes(dtype: DType, shape: readonly number[]): number {
+  const n = shapeSize('tensor', shape);
+  const rows = shape.length >= 2 ? n / shape[shape.length - 1] : 1;
+  const cols = shape.length ? shape[shape.length - 1] : 1;
+  switch (dtype) {
+    case 'f32':
+    case 'i32':
+      return n * 4;
+    case 'f16':
+      return n * 2;
+    case 'q8_0':
+      return blocks(dtype, cols, 32) * rows * 34;
+    case 'q4_0':
+      return blocks(dtype, cols, 32) * rows * 18;
+    case 'q5_0':
+      return blocks(dtype, cols, 32) * rows * 22;
+    case 'q4_k':
+      return blocks(dtype, cols, 256) * rows * 144;
+    case 'q6_k':
+      return blocks(dtype, cols, 256) * rows * 210;
+    default:
+      throw new SparrowError('UNSUPPORTED', `tensor: dtype ${dtype} has no canonical dense layout`, { dtype });
+  }
+}
+
+function blocks(dtype: DType, cols: number, block: number): number {
+  if (cols % block !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `tensor: ${dtype} rows must be a multiple of ${block} columns, got ${cols}`, { dtype, cols });
+  }
+  return cols / block;
+}
+
+export function checkBackend(op: string, name: BackendName, ...ts: Tensor[]): void {
+  for (const t of ts) {
+    if (t.backend !== name) {
+      throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor belongs to the ${t.backend} backend, not ${name}`, { op });
+    }
+  }
+}
+
+export function checkDtype(op: string, what: string, t: Tensor, allowed: readonly DType[]): void {
+  if (!allowed.includes(t.dtype)) {
+    throw new SparrowError('UNSUPPORTED', `${op}: ${what} has dtype ${t.dtype}, expected ${allowed.join(' | ')}`, { op, dtype: t.dtype });
+  }
+}
+
+function mismatch(op: string, detail: string, ts: Record<string, Tensor>): never {
+  const shapes = Object.entries(ts)
+    .map(([k, t]) => `${k} ${fmtShape(t.shape)}`)
+    .join(', ');
+  throw new SparrowError('SHAPE_MISMATCH', `${op}: ${detail} (${shapes})`, {
+    op,
+    shapes: Object.fromEntries(Object.entries(ts).map(([k, t]) => [k, [...t.shape]])),
+  });
+}
+
+export function checkFinite(op: string, name: string, v: number): void {
+  if (!Number.isFinite(v)) throw new SparrowError('INVALID_ARGUMENT', `${op}: ${name} must be finite, got ${v}`, { op, [name]: v });
+}
+
+const lastDim = (t: Tensor) => (t.shape.length ? t.shape[t.shape.length - 1] : 1);
+const rowsOf = (t: Tensor) => (lastDim(t) === 0 ? 0 : t.size / lastDim(t));
+
+export function matvec(op: string, out: Tensor, w: Tensor, x: Tensor): { m: number; k: number } {
+  if (w.shape.length !== 2) mismatch(op, 'weight must be 2-D', { w });
+  const [m, k] = w.shape;
+  if (x.size !== k) mismatch(op, `x must have ${k} elements`, { w, x });
+  if (out.size !== m) mismatch(op, `out must have ${m} elements`, { w, out });
+  checkDtype(op, 'x', x, ['f32']);
+  checkDtype(op, 'out', out, ['f32']);
+  return { m, k };
+}
+
+export function matmul(op: string, out: Tensor, x: Tensor, w: Tensor): { n: number; m: number; k: number } {
+  if (w.shape.length !== 2) mismatch(op, 'weight must be 2-D', { w });
+  const [m, k] = w.shape;
+  if (lastDim(x) !== k) mismatch(op, `x rows must have ${k} elements`, { x, w });
+  const n = rowsOf(x);
+  if (out.size !== n * m || lastDim(out) !== m) mismatch(op, `out must be [${n}, ${m}]`, { x, w, out });
+  checkDtype(op, 'x', x, ['f32']);
+  checkDtype(op, 'out', out, ['f32']);
+  return { n, m, k };
+}
+
+export function binary(op: string, out: Tensor, a: Tensor, b: Tensor): void {
+  for (const [n, t] of [['out', out], ['a', a], ['b', b]] as const) checkDtype(op, n, t, ['f32']);
+  if (out.size !== a.size) mismatch(op, 'out must have the size of a', { out, a });
+  if (b.size === 0 ? a.size !== 0 : a.size % b.size !== 0) mismatch(op, "b's size must divide a's size", { a, b });
+}
+
+export function unary(op: string, out: Tensor, a: Tensor): void {
+  checkDtype(op, 'out', out, ['f32']);
+  checkDtype(op, 'a', a, ['f32']);
+  if (out.size !== a.size) mismatch(op, 'out must have the size of a', { out, a });
+}
+
+export function rowwise(op: string, out: Tensor, x: Tensor, ...params: Tensor[]): { rows: number; d: number } {
+  unary(op, out, x);
+  const d = lastDim(x);
+  for (const p of params) {
+    checkDtype(op, 'weight', p, ['f32']);
+    if (p.size !== d) mismatch(op, `weight must have ${d} elements`, { x, weight: p });
+  }
+  return { rows: rowsOf(x), d };
+}
+
+export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: number, theta: number): { rows: number; heads: number } {
+  unary(op, out, x);
+  if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {
+    throw new SparrowError('INVALID_ARGUMENT', `${op}: headDim must be a positive even integer, got ${headDim}`, { op, headDim });
+  }
+  if (!Number.isInteger(pos) || pos < 0) throw new SparrowError('INVALID_ARGUMENT', `${op}: pos must be a non-negative integer, got ${pos}`, { op, pos });
+  if (!(theta > 0) || !Number.isFinite(theta)) throw new SparrowError('INVALID_ARGUMENT', `${op}: theta must be positive and finite, got ${theta}`, { op, theta });
+  if (lastDim(x) % headDim !== 0) mismatch(op, `row length must be a multiple of headDim ${headDim}`, { x });
+  return { rows: rowsOf(x), heads: lastDim(x) / headDim };
+}
+
+export function embedding(op: string, out: Tensor, table: Tensor, ids: Tensor): { n: number; d: number; vocab: number } {
+  if (table.shape.length !== 2) mismatch(op, 'table must be 2-D', { table });
+  checkDtype(op, 'table', table, ['f32', 'f16']);
+  checkDtype(op, 'ids', ids, ['i32']);
+  checkDtype(op, 'out', out, ['f32']);
+  const [vocab, d] = table.shape;
+  if (out.size !== ids.size * d) mismatch(op, `out must be [${ids.size}, ${d}]`, { out, table, ids });
+  return { n: ids.size, d, vocab };
+}
+
+export function embeddingIds(op: string, ids: Int32Array, vocab: number): void {
+  for (let i = 0; i < ids.length; i++) {
+    if (ids[i] < 0 || ids[i] >= vocab) {
+      throw new SparrowError('INDEX_OUT_OF_RANGE', `${op}: id ${ids[i]} at ${i} is outside the vocabulary [0, ${vocab})`, { op, index: i, id: ids[i], vocab });
+    }
+  }
+}
+
+export function argmax(op: string, out: Tensor, x: Tensor): { rows: number; v: number } {
+  checkDtype(op, 'x', x, ['f32']);
+  checkDtype(op, 'out', out, ['i32']);
+  const v = lastDim(x);
+  if (v === 0) mismatch(op, 'x rows must be non-empty', { x });
+  if (out.size !== rowsOf(x)) mismatch(op, `out must have ${rowsOf(x)} elements`, { out, x });
+  return { rows: rowsOf(x), v };
+}
+
+export function copy(op: string, dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void {
+  if (dst.dtype !== src.dtype) mismatch(op, `dtypes differ (${dst.dtype} vs ${src.dtype})`, { dst, src });
+  for (const [k, v] of [['dstOffset', dstOffset], ['srcOffset', srcOffset], ['count', count]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new SparrowError('INVALID_ARGUMENT', `${op}: ${k} must be a non-negative integer, got ${v}`, { op, [k]: v });
+  }
+  if (dstOffset + count > dst.size || srcOffset + count > src.size) {
+    throw new SparrowError('INDEX_OUT_OF_RANGE', `${op}: range out of bounds (dst ${fmtShape(dst.shape)} @${dstOffset}, src ${fmtShape(src.shape)} @${srcOffset}, count ${count})`, { op });
+  }
+}
+
+/** Check a CSR matrix's structure: monotone row pointers, in-range column indices, matching lengths. */
+export function csr(op: string, m: { rows: number; cols: number; rowPtr: Uint32Array; colIdx: Uint32Array; values: Float32Array }): void {
+  shapeSize(op, [m.rows, m.cols]);
+  if (m.rowPtr.length !== m.rows + 1) {
+    throw new SparrowError('SHAPE_MISMATCH', `${op}: rowPtr has ${m.rowPtr.length} entries, expected rows + 1 = ${m.rows + 1}`, { op });
+  }
+  const nnz = m.rowPtr[m.rows];
+  if (m.rowPtr[0] !== 0 || m.colIdx.length !== nnz || m.values.length !== nnz) {
+    throw new SparrowError('SHAPE_MISMATCH', `${op}: rowPtr[0] must be 0 and colIdx/values must have rowPtr[rows] = ${nnz} entries (got ${m.colIdx.length}/${m.values.length})`, { op });
+  }
+  for (let r = 0; r < m.rows; r++) {
+    if (m.rowPtr[r + 1] < m.rowPtr[r]) throw new SparrowError('FORMAT_INVALID', `${op}: rowPtr decreases at row ${r}`, { op, row: r });
+  }
+  for (let i = 0; i < nnz; i++) {
+    if (m.colIdx[i] >= m.cols) {
+      throw new SparrowError('INDEX_OUT_OF_RANGE', `${op}: column index ${m.colIdx[i]} at entry ${i} is outside [0, ${m.cols}) of a [${m.rows}, ${m.cols}] matrix`, { op, entry: i, col: m.colIdx[i] });
+    }
+  }
+}
+
+export function spmv(op: string, out: Tensor, s: Tensor, x: Tensor): { m: number; k: number } {
+  checkDtype(op, 'matrix', s, ['sparse']);
+  return matvec(op, out, s, x);
+}

@@ -1,0 +1,205 @@
+/**
+ * WebGPU plumbing shared by every op family: device acquisition, buffers, the pipeline cache and a
+ * recorder that batches dispatches into one command encoder until `flush`/`read`.
+ *
+ * Binding convention for every kernel in shaders/*.wgsl: @group(0) @binding(0) is a uniform
+ * struct of 4-byte scalars (u32/i32/f32, in the order the JS side passes them), bindings 1..n are
+ * the storage buffers in the order passed to `dispatch`.
+ */
+import { SparrowError } from '../../errors.ts';
+
+export interface GpuParam {
+  type: 'u32' | 'i32' | 'f32';
+  value: number;
+}
+export const u32 = (value: number): GpuParam => ({ type: 'u32', value });
+export const i32 = (value: number): GpuParam => ({ type: 'i32', value });
+export const f32 = (value: number): GpuParam => ({ type: 'f32', value });
+
+/** Bytes per uniform slot; also the minimum uniform offset alignment WebGPU guarantees. */
+const SLOT = 256;
+const RING_SLOTS = 1024;
+
+export interface AdapterSummary {
+  vendor: string;
+  architecture: string;
+  description: string;
+  features: string[];
+  maxBufferSize: number;
+  maxStorageBufferBindingSize: number;
+}
+
+export async function requestGpuDevice(gpu: GPU | undefined = globalThis.navigator?.gpu): Promise<{ device: GPUDevice; adapter: AdapterSummary }> {
+  if (!gpu) throw new SparrowError('BACKEND_UNAVAILABLE', 'webgpu: navigator.gpu is not available in this context');
+  const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+  if (!adapter) throw new SparrowError('BACKEND_UNAVAILABLE', 'webgpu: no GPU adapter was found');
+  const l = adapter.limits;
+  const device = await adapter.requestDevice({
+    requiredLimits: {
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+      maxStorageBuffersPerShaderStage: l.maxStorageBuffersPerShaderStage,
+      maxComputeWorkgroupStorageSize: l.maxComputeWorkgroupStorageSize,
+      maxComputeInvocationsPerWorkgroup: l.maxComputeInvocationsPerWorkgroup,
+      maxComputeWorkgroupSizeX: l.maxComputeWorkgroupSizeX,
+    },
+  });
+  const info = adapter.info ?? ({} as GPUAdapterInfo);
+  return {
+    device,
+    adapter: {
+      vendor: info.vendor ?? '',
+      architecture: info.architecture ?? '',
+      description: info.description ?? '',
+      features: [...adapter.features],
+      maxBufferSize: l.maxBufferSize,
+      maxStorageBufferBindingSize: l.maxStorageBufferBindingSize,
+    },
+  };
+}
+
+export class GpuContext {
+  private pipelines = new Map<string, GPUComputePipeline>();
+  private modules = new Map<string, GPUShaderModule>();
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  private ring: GPUBuffer;
+  private ringSlot = 0;
+  lost: string | undefined;
+
+  constructor(
+    readonly device: GPUDevice,
+    readonly adapter: AdapterSummary,
+  ) {
+    this.ring = device.createBuffer({ size: SLOT * RING_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
+    void device.lost.then((info) => {
+      this.lost = info.message || info.reason || 'unknown reason';
+    });
+  }
+
+  checkAlive(op: string): void {
+    if (this.lost !== undefined) throw new SparrowError('DEVICE_LOST', `${op}: the GPU device was lost (${this.lost})`, { op });
+  }
+
+  /** A storage buffer of at least `bytes` (rounded up to 4; never zero-sized). */
+  createBuffer(bytes: number, op = 'tensor'): GPUBuffer {
+    this.checkAlive(op);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    if (size > this.adapter.maxBufferSize) {
+      throw new SparrowError('SIZE_LIMIT', `${op}: ${bytes} bytes exceeds this GPU's maximum buffer size ${this.adapter.maxBufferSize}`, { op, bytes });
+    }
+    return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
+  }
+
+  pipeline(family: string, source: string, entry: string): GPUComputePipeline {
+    const key = `${family}:${entry}`;
+    let p = this.pipelines.get(key);
+    if (!p) {
+      let module = this.modules.get(family);
+      if (!module) {
+        module = this.device.createShaderModule({ code: source, label: family });
+        this.modules.set(family, module);
+      }
+      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
+      this.pipelines.set(key, p);
+    }
+    return p;
+  }
+
+  private currentPass(): GPUComputePassEncoder {
+    if (!this.pass) {
+      this.encoder ??= this.device.createCommandEncoder();
+      this.pass = this.encoder.beginComputePass();
+    }
+    return this.pass;
+  }
+
+  private endPass(): GPUCommandEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    if (this.pass) {
+      this.pass.end();
+      this.pass = undefined;
+    }
+    return this.encoder;
+  }
+
+  /**
+   * Record one dispatch. `params` fill the kernel's uniform struct in order; `buffers` bind to
+   * 1..n. Workgroup counts above 65535 must be split by the caller (see `grid`).
+   */
+  dispatch(family: string, source: string, entry: string, params: GpuParam[], buffers: GPUBuffer[], workgroups: [number, number?, number?]): void {
+    this.checkAlive(entry);
+    const pipeline = this.pipeline(family, source, entry);
+    if (this.ringSlot === RING_SLOTS) this.submit();
+    const offset = this.ringSlot++ * SLOT;
+    const data = new ArrayBuffer(Math.max(16, Math.ceil((params.length * 4) / 16) * 16));
+    const view = new DataView(data);
+    params.forEach((p, i) => {
+      if (p.type === 'f32') view.setFloat32(i * 4, p.value, true);
+      else if (p.type === 'i32') view.setInt32(i * 4, p.value, true);
+      else view.setUint32(i * 4, p.value, true);
+    });
+    this.device.queue.writeBuffer(this.ring, offset, data);
+    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size: data.byteLength } }];
+    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const pass = this.currentPass();
+    pass.setPipeline(pipeline);
+    pass.setBindGroup(0, bindGroup);
+    const [x, y = 1, z = 1] = workgroups;
+    if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+  }
+
+  /** Record a buffer-to-buffer copy (ends the current compute pass). */
+  copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
+    this.checkAlive('copy');
+    this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** Submit everything recorded so far. */
+  submit(): void {
+    if (!this.encoder && !this.pass) {
+      this.ringSlot = 0;
+      return;
+    }
+    const enc = this.endPass();
+    this.encoder = undefined;
+    this.device.queue.submit([enc.finish()]);
+    this.ringSlot = 0;
+  }
+
+  async flush(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive('flush');
+  }
+
+  /** Copy `bytes` from a storage buffer back to the CPU (submits pending work first). */
+  async readBuffer(src: GPUBuffer, bytes: number, op = 'read'): Promise<ArrayBuffer> {
+    this.checkAlive(op);
+    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    this.endPass().copyBufferToBuffer(src, 0, staging, 0, size);
+    this.submit();
+    try {
+      await staging.mapAsync(GPUMapMode.READ);
+    } catch (e) {
+      this.checkAlive(op);
+      throw new SparrowError('INTERNAL', `${op}: mapping the readback buffer failed: ${String(e)}`, { op });
+    }
+    const out = staging.getMappedRange().slice(0, bytes);
+    staging.unmap();
+    staging.destroy();
+    return out;
+  }
+}
+
+/**
+ * Split `count` workgroups into an (x, y) grid within the 65535-per-dimension limit. Kernels
+ * recover the linear workgroup index as wg.x + wg.y * gridX (pass gridX as a param).
+ */
+export function grid(count: number): [number, number] {
+  if (count <= 65535) return [count, 1];
+  const y = Math.ceil(count / 65535);
+  return [Math.ceil(count / y), y];
+}

@@ -1,0 +1,44 @@
+/** Seeded random inputs for kernel tests (xorshift32, so failures reproduce from the seed). */
+export function rng(seed: number): () => number {
+  let s = seed >>> 0 || 1;
+  return () => {
+    s ^= s << 13;
+    s >>>= 0;
+    s ^= s >>> 17;
+    s ^= s << 5;
+    s >>>= 0;
+    return s / 4294967296;
+  };
+}
+
+/** Uniform values in [lo, hi). */
+export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Array {
+  const r = rng(seed);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = lo + (hi - lo) * r();
+  return out;
+}
+
+/** Largest |a−b| / (atol + rtol·|b|) over all elements; NaN anywhere counts as a failure (Infinity). */
+export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-6): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    if (Number.isNaN(a[i]) !== Number.isNaN(b[i])) return Infinity;
+    if (Number.isNaN(a[i])) continue;
+    const e = Math.abs(a[i] - b[i]) / (atol + Math.abs(b[i]));
+    if (!(e <= worst)) worst = e;
+  }
+  return worst;
+}
+
+/** Largest absolute difference; NaN mismatch is Infinity. */
+export function maxAbsErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let worst = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i] - b[i]);
+    if (!(e <= worst)) worst = Number.isNaN(e) ? Infinity : e;
+  }
+  return worst;
+}
