@@ -1,0 +1,40 @@
+/**
+ * One benchmark case. `npm run bench` (bench/run.ts) opens Chromium, and a worker there imports every
+ * bench/cases/*.ts module, calls its `cases()` and, for each case and each listed backend: runs
+ * `setup`, warms up, times `run()` (+ `backend.flush()`) at least `minRuns` (default 20) times,
+ * and records the median. Results go to bench/results/<name>.json and .md.
+ */
+import type { Backend, BackendName } from '../../src/backends/backend.ts';
+
+export interface BenchCase {
+  /** Op family, e.g. 'core', 'attention', 'sequence', 'quant', 'model'. */
+  family: string;
+  op: string;
+  /** Human-readable shape, e.g. '4096x4096' or 'seq=1024,h=8,d=64'. */
+  shape: string;
+  dtype: string;
+  backends: BackendName[];
+  /** Bytes moved / floating-point ops per run, to report GB/s and GFLOP/s. */
+  bytes?: number;
+  flops?: number;
+  /** Extra figures to report per run, e.g. tokens per run for tokens/s. */
+  tokens?: number;
+  minRuns?: number;
+  /** Allocate inputs on `b`; return the function to time (one run) and a cleanup. */
+  setup(b: Backend): Promise<{ run(): void | Promise<void>; dispose(): void }>;
+}
+
+export interface BenchResult {
+  family: string;
+  op: string;
+  shape: string;
+  dtype: string;
+  backend: BackendName;
+  runs: number;
+  medianMs: number;
+  minMs: number;
+  gbPerS?: number;
+  gflopPerS?: number;
+  tokensPerS?: number;
+  error?: string;
+}
