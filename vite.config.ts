@@ -15,6 +15,7 @@ export default defineConfig({
   build: { target: 'es2022' },
   test: {
     include: ['test/**/*.test.ts'],
+    reporters: ['default', './test/helpers/summary-reporter.ts'],
     testTimeout: 120_000,
     hookTimeout: 180_000,
     // Two cores: browser suites each launch Chromium, so keep files from stampeding.
