@@ -1,0 +1,106 @@
+/**
+ * Build a tokenizer from the vocabulary a GGUF file embeds (tokenizer.ggml.* metadata), by writing
+ * the tokenizer.json a Hugging Face conversion would have and handing it to HfTokenizer:
+ * - 'gpt2' (byte-level BPE: SmolLM2, Qwen, GPT-2…): BPE model with the file's merges, ByteLevel
+ *   pre-tokenizer and decoder.
+ * - 'llama' (SentencePiece): Unigram over the scored pieces with byte fallback and the '▁' space
+ *   convention. A vocabulary made only of the 256 '<0xNN>' byte tokens (token id == byte) is the
+ *   byte tokenizer, which is what the fixture GGUF files carry.
+ */
+import { SparrowError } from '../errors.ts';
+import { ByteTokenizer, HfTokenizer, type TextTokenizer, type TokenizerJson } from './tokenizer.ts';
+
+/** GGUF token types (llama.cpp llama_token_type). */
+const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
+
+export interface GgufTokenizerMeta {
+  model: string;
+  tokens: string[];
+  scores?: number[];
+  tokenTypes?: number[];
+  merges?: string[];
+  bosTokenId?: number;
+  eosTokenId?: number;
+  unknownTokenId?: number;
+  addBosToken?: boolean;
+  chatTemplate?: string;
+}
+
+/** Pick the tokenizer.ggml.* keys out of a GGUF metadata record. */
+export function ggufTokenizerMeta(kv: Record<string, unknown>): GgufTokenizerMeta {
+  const model = kv['tokenizer.ggml.model'];
+  const tokens = kv['tokenizer.ggml.tokens'];
+  if (typeof model !== 'string' || !Array.isArray(tokens)) {
+    throw new SparrowError('TENSOR_MISSING', 'gguf: no embedded tokenizer (tokenizer.ggml.model / tokenizer.ggml.tokens missing)');
+  }
+  const num = (k: string) => (kv[k] === undefined ? undefined : Number(kv[k]));
+  const arr = (k: string) => (Array.isArray(kv[k]) ? (kv[k] as unknown[]).map(Number) : undefined);
+  return {
+    model,
+    tokens: tokens.map(String),
+    scores: arr('tokenizer.ggml.scores'),
+    tokenTypes: arr('tokenizer.ggml.token_type'),
+    merges: Array.isArray(kv['tokenizer.ggml.merges']) ? (kv['tokenizer.ggml.merges'] as unknown[]).map(String) : undefined,
+    bosTokenId: num('tokenizer.ggml.bos_token_id'),
+    eosTokenId: num('tokenizer.ggml.eos_token_id'),
+    unknownTokenId: num('tokenizer.ggml.unknown_token_id'),
+    addBosToken: kv['tokenizer.ggml.add_bos_token'] === undefined ? undefined : Boolean(kv['tokenizer.ggml.add_bos_token']),
+    chatTemplate: typeof kv['tokenizer.chat_template'] === 'string' ? (kv['tokenizer.chat_template'] as string) : undefined,
+  };
+}
+
+function isPureByteVocab(m: GgufTokenizerMeta): boolean {
+  return m.tokens.length === 256 && m.tokens.every((t, i) => t === `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+}
+
+function addedTokens(m: GgufTokenizerMeta): TokenizerJson[] {
+  const out: TokenizerJson[] = [];
+  m.tokens.forEach((content, id) => {
+    const type = m.tokenTypes?.[id];
+    if (type === TOKEN_TYPE.CONTROL || type === TOKEN_TYPE.USER_DEFINED) {
+      out.push({ id, content, single_word: false, lstrip: false, rstrip: false, normalized: false, special: type === TOKEN_TYPE.CONTROL });
+    }
+  });
+  return out;
+}
+
+/** The tokenizer.json equivalent of a GGUF vocabulary (exported for inspection and tests). */
+export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
+  if (m.model === 'gpt2') {
+    if (!m.merges) throw new SparrowError('FORMAT_INVALID', "gguf: tokenizer.ggml.model 'gpt2' needs tokenizer.ggml.merges");
+    const vocab: Record<string, number> = {};
+    m.tokens.forEach((t, i) => (vocab[t] = i));
+    return {
+      version: '1.0',
+      added_tokens: addedTokens(m),
+      normalizer: null,
+      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
+      post_processor: null,
+      decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
+      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: m.merges },
+    };
+  }
+  if (m.model === 'llama') {
+    const scores = m.scores ?? m.tokens.map(() => 0);
+    return {
+      version: '1.0',
+      added_tokens: addedTokens(m),
+      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      pre_tokenizer: null,
+      post_processor: null,
+      decoder: {
+        type: 'Sequence',
+        decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],
+      },
+      model: { type: 'Unigram', unk_id: m.unknownTokenId ?? 0, vocab: m.tokens.map((t, i) => [t, scores[i]]), byte_fallback: true },
+    };
+  }
+  throw new SparrowError('UNSUPPORTED', `gguf: tokenizer.ggml.model '${m.model}' is not supported (gpt2, llama are)`, { model: m.model });
+}
+
+export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
+  const m = ggufTokenizerMeta(kv);
+  if (isPureByteVocab(m)) return new ByteTokenizer(m.bosTokenId, m.eosTokenId);
+  const tok = (id: number | undefined) => (id === undefined ? undefined : m.tokens[id]);
+  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate });
+}

@@ -1,0 +1,82 @@
+/**
+ * Text ↔ token ids. Three sources, one interface:
+ * - a Hugging Face tokenizer.json (+ tokenizer_config.json), run by @huggingface/tokenizers;
+ * - the vocabulary embedded in a GGUF file (tokenizer.ggml.*), converted to a tokenizer.json
+ *   equivalent (see gguf-tokenizer.ts) and run by the same library;
+ * - a byte-level tokenizer for 256-token models (token id == UTF-8 byte), which is what the tiny
+ *   fixture models and their GGUF '<0xNN>' vocabularies mean.
+ */
+import { Tokenizer as HfTokenizerImpl } from '@huggingface/tokenizers';
+import { SparrowError } from '../errors.ts';
+
+export interface TextTokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId?: number;
+  readonly eosTokenId?: number;
+  /** Text → ids. `addSpecialTokens` adds what the tokenizer's post-processor adds (e.g. BOS). */
+  encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
+  /** Ids → text; special tokens are skipped unless asked for. */
+  decode(ids: readonly number[], opts?: { skipSpecialTokens?: boolean }): string;
+  /** The string form of one token (for logs, the UI), or undefined if out of range. */
+  idToToken(id: number): string | undefined;
+}
+
+/** Token id == byte value; decoding is UTF-8 with replacement characters for broken sequences. */
+export class ByteTokenizer implements TextTokenizer {
+  readonly vocabSize = 256;
+  constructor(
+    readonly bosTokenId?: number,
+    readonly eosTokenId?: number,
+  ) {}
+  encode(text: string): number[] {
+    return [...new TextEncoder().encode(text)];
+  }
+  decode(ids: readonly number[]): string {
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id > 255) throw new SparrowError('INDEX_OUT_OF_RANGE', `ByteTokenizer.decode: token id ${id} is not a byte (0..255)`, { id });
+    }
+    return new TextDecoder('utf-8', { fatal: false }).decode(Uint8Array.from(ids));
+  }
+  idToToken(id: number): string | undefined {
+    return Number.isInteger(id) && id >= 0 && id < 256 ? `<0x${id.toString(16).toUpperCase().padStart(2, '0')}>` : undefined;
+  }
+}
+
+export type TokenizerJson = Record<string, unknown>;
+
+/** A tokenizer.json run by @huggingface/tokenizers. */
+export class HfTokenizer implements TextTokenizer {
+  private readonly impl: HfTokenizerImpl;
+  readonly vocabSize: number;
+  readonly bosTokenId?: number;
+  readonly eosTokenId?: number;
+
+  constructor(
+    json: TokenizerJson,
+    readonly config: Record<string, unknown> = {},
+  ) {
+    try {
+      this.impl = new HfTokenizerImpl(json, config);
+    } catch (e) {
+      throw new SparrowError('FORMAT_INVALID', `tokenizer.json: ${(e as Error).message}`);
+    }
+    this.vocabSize = this.impl.get_vocab(true).size;
+    this.bosTokenId = this.idOf(config.bos_token);
+    this.eosTokenId = this.idOf(config.eos_token);
+  }
+
+  private idOf(tok: unknown): number | undefined {
+    const s = typeof tok === 'string' ? tok : tok && typeof tok === 'object' && 'content' in tok ? String((tok as { content: unknown }).content) : undefined;
+    return s === undefined ? undefined : this.impl.token_to_id(s);
+  }
+
+  encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
+    return this.impl.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
+  }
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    return this.impl.decode([...ids], { skip_special_tokens: opts.skipSpecialTokens ?? true });
+  }
+  idToToken(id: number): string | undefined {
+    return this.impl.id_to_token(id);
+  }
+}

@@ -1,0 +1,48 @@
+/**
+ * What every causal language model in Sparrow looks like to the engine. Models are written once
+ * against `Backend`; their recurrent / KV state lives on the same backend, so a decode step moves
+ * nothing across the JS boundary except the token id in and the logits (or one argmax) out.
+ */
+import type { Backend, Tensor } from '../backends/backend.ts';
+
+export type ModelFamily = 'mamba' | 'rwkv' | 'llama';
+
+/** Per-sequence state: KV cache (llama) or recurrent state (mamba, rwkv). */
+export interface ModelState {
+  /** Tokens consumed so far (the position of the next token). */
+  readonly position: number;
+  /** Bytes this state holds on the backend. */
+  bytes(): number;
+  /** Release the state's tensors. */
+  free(): void;
+}
+
+export interface PrefillOptions {
+  /** Return logits for every position ([N, vocab]) instead of only the last ([1, vocab]). */
+  allLogits?: boolean;
+}
+
+export interface CausalLM {
+  readonly family: ModelFamily;
+  readonly backend: Backend;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  /** A fresh, empty state (position 0). */
+  newState(): ModelState;
+  /**
+   * Run `tokens` (N ≥ 1) as one batch through the model (matrix-matrix, not a per-token loop),
+   * advancing `state`. Returns a new tensor of logits the caller owns (free it): [N, vocab] with
+   * `allLogits`, else [1, vocab] for the last position.
+   */
+  prefill(tokens: readonly number[], state: ModelState, opts?: PrefillOptions): Tensor;
+  /**
+   * One decode step. Returns the state's own [1, vocab] logits tensor, valid until the next call
+   * on this state (do not free it).
+   */
+  step(token: number, state: ModelState): Tensor;
+  /** Bytes held by the weights on the backend. */
+  weightBytes(): number;
+  /** Release the weights. */
+  dispose(): void;
+}

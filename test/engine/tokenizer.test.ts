@@ -1,0 +1,92 @@
+import { describe, expect, it } from 'vitest';
+import { ByteTokenizer, HfTokenizer } from '../../src/engine/tokenizer.ts';
+import { ggufTokenizerJson, tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
+import { renderChat } from '../../src/engine/chat-template.ts';
+import { isSparrowError } from '../../src/errors.ts';
+
+describe('ByteTokenizer', () => {
+  it('round-trips UTF-8 text through byte ids', () => {
+    const t = new ByteTokenizer();
+    const ids = t.encode('héllo ✓');
+    expect(ids).toEqual([104, 0xc3, 0xa9, 108, 108, 111, 32, 0xe2, 0x9c, 0x93]);
+    expect(t.decode(ids)).toBe('héllo ✓');
+    expect(t.idToToken(0x41)).toBe('<0x41>');
+    expect(() => t.decode([256])).toThrow(/not a byte/);
+  });
+});
+
+describe('GGUF vocabularies', () => {
+  it("a pure '<0xNN>' vocabulary (the fixtures' GGUF) becomes the byte tokenizer", () => {
+    const tokens = Array.from({ length: 256 }, (_, i) => `<0x${i.toString(16).toUpperCase().padStart(2, '0')}>`);
+    const t = tokenizerFromGguf({ 'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': tokens, 'tokenizer.ggml.eos_token_id': 2 });
+    expect(t).toBeInstanceOf(ByteTokenizer);
+    expect(t.eosTokenId).toBe(2);
+    expect(t.encode('Hi')).toEqual([72, 105]);
+  });
+
+  it("'gpt2' byte-level BPE with merges encodes and decodes", () => {
+    // 'Ġ' is the byte-level image of the space byte.
+    const tokens = ['a', 'b', 'Ġ', 'ab', 'Ġab', '<|endoftext|>'];
+    const kv = {
+      'tokenizer.ggml.model': 'gpt2',
+      'tokenizer.ggml.tokens': tokens,
+      'tokenizer.ggml.token_type': [1, 1, 1, 1, 1, 3],
+      'tokenizer.ggml.merges': ['a b', 'Ġ ab'],
+      'tokenizer.ggml.eos_token_id': 5,
+    };
+    const t = tokenizerFromGguf(kv);
+    expect(t.encode('ab ab')).toEqual([3, 4]);
+    expect(t.encode('abab a')).toEqual([3, 3, 2, 0]);
+    expect(t.decode([3, 4, 5])).toBe('ab ab');
+    expect(t.eosTokenId).toBe(5);
+    expect((ggufTokenizerJson({ model: 'gpt2', tokens, merges: ['a b'] }).model as { type: string }).type).toBe('BPE');
+  });
+
+  it("'llama' SentencePiece vocabularies encode with the ▁ convention", () => {
+    const tokens = ['<unk>', '<s>', '</s>', '▁hello', '▁world', '▁', 'h', 'e', 'l', 'o', 'w', 'r', 'd'];
+    const scores = [0, 0, 0, -1, -1, -5, -6, -6, -6, -6, -6, -6, -6];
+    const t = tokenizerFromGguf({
+      'tokenizer.ggml.model': 'llama',
+      'tokenizer.ggml.tokens': tokens,
+      'tokenizer.ggml.scores': scores,
+      'tokenizer.ggml.token_type': [2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      'tokenizer.ggml.bos_token_id': 1,
+      'tokenizer.ggml.eos_token_id': 2,
+    });
+    expect(t.encode('hello world', { addSpecialTokens: false })).toEqual([3, 4]);
+    expect(t.decode([1, 3, 4, 2])).toBe('hello world');
+    expect(t.bosTokenId).toBe(1);
+  });
+
+  it('unknown tokenizer models and missing vocabularies are typed errors', () => {
+    expect(() => tokenizerFromGguf({ 'tokenizer.ggml.model': 'rwkv', 'tokenizer.ggml.tokens': ['a'] })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    let err: unknown;
+    try {
+      tokenizerFromGguf({});
+    } catch (e) {
+      err = e;
+    }
+    expect(isSparrowError(err, 'TENSOR_MISSING')).toBe(true);
+  });
+});
+
+describe('HfTokenizer from tokenizer.json', () => {
+  it('adds special tokens through the post-processor', () => {
+    const json = ggufTokenizerJson({ model: 'gpt2', tokens: ['a', 'b', 'ab', '<s>'], tokenTypes: [1, 1, 1, 3], merges: ['a b'] });
+    json.post_processor = { type: 'TemplateProcessing', single: [{ SpecialToken: { id: '<s>', type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }], pair: [], special_tokens: { '<s>': { id: '<s>', ids: [3], tokens: ['<s>'] } } };
+    const t = new HfTokenizer(json, { bos_token: '<s>' });
+    expect(t.encode('ab')).toEqual([3, 2]);
+    expect(t.encode('ab', { addSpecialTokens: false })).toEqual([2]);
+    expect(t.bosTokenId).toBe(3);
+    expect(t.decode([3, 2])).toBe('ab');
+  });
+});
+
+describe('chat templates', () => {
+  it('renders a ChatML template with the generation prompt', () => {
+    const tpl = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+    const s = renderChat(tpl, [{ role: 'system', content: 'Be brief.' }, { role: 'user', content: 'Hi' }]);
+    expect(s).toBe('<|im_start|>system\nBe brief.<|im_end|>\n<|im_start|>user\nHi<|im_end|>\n<|im_start|>assistant\n');
+    expect(() => renderChat('{% for %}', [])).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+  });
+});
