@@ -1,5 +1,6 @@
 import { defineConfig } from 'vitest/config';
 import { svelte } from '@sveltejs/vite-plugin-svelte';
+import { VitePWA } from 'vite-plugin-pwa';
 
 // Cross-origin isolation (COOP/COEP) lets the page use SharedArrayBuffer for threaded WASM.
 const isolation = {
@@ -8,11 +9,46 @@ const isolation = {
 };
 
 export default defineConfig({
-  plugins: [svelte()],
+  plugins: [
+    svelte(),
+    // Installable offline PWA: src/sw.ts precaches the shell (+ sparrow.wasm) and adds COOP/COEP
+    // for static hosts. Production builds only; `vite` dev is never served from a cache.
+    VitePWA({
+      strategies: 'injectManifest',
+      srcDir: 'src',
+      filename: 'sw.ts',
+      injectRegister: false, // src/ui/pwa.ts registers it (and reloads once for isolation)
+      manifest: {
+        name: 'Sparrow',
+        short_name: 'Sparrow',
+        description: 'Small sequence models running offline in your browser (WebGPU + WebAssembly SIMD).',
+        theme_color: '#3b6ef5',
+        background_color: '#f6f7f9',
+        display: 'standalone',
+        start_url: '.',
+        icons: [
+          { src: 'icons/icon-192.png', sizes: '192x192', type: 'image/png' },
+          { src: 'icons/icon-512.png', sizes: '512x512', type: 'image/png' },
+          { src: 'icons/icon-maskable-512.png', sizes: '512x512', type: 'image/png', purpose: 'maskable' },
+          { src: 'icons/icon.svg', sizes: 'any', type: 'image/svg+xml' },
+        ],
+      },
+      injectManifest: {
+        globPatterns: ['**/*.{html,js,css,wasm,svg,png,webmanifest}'],
+        maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
+        rollupFormat: 'iife',
+      },
+      devOptions: { enabled: false },
+    }),
+  ],
   worker: { format: 'es' },
   server: { headers: isolation, host: '127.0.0.1' },
   preview: { headers: isolation, host: '127.0.0.1' },
-  build: { target: 'es2022' },
+  build: {
+    target: 'es2022',
+    // Two pages: the app and the compact iframe widget (same engine worker).
+    rollupOptions: { input: { main: 'index.html', embed: 'embed.html' } },
+  },
   test: {
     include: ['test/**/*.test.ts'],
     reporters: ['default', './test/helpers/summary-reporter.ts'],

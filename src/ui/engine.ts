@@ -1,0 +1,17 @@
+/**
+ * The UI's handle on the engine worker: one module worker per page, wrapped by Comlink into a
+ * typed `EngineApi` proxy. Components import `engine()` and never post messages themselves.
+ */
+import * as Comlink from 'comlink';
+import { installErrorTransfer, type EngineApi } from '../worker/api.ts';
+
+let proxy: Comlink.Remote<EngineApi> | undefined;
+
+export function engine(): Comlink.Remote<EngineApi> {
+  if (!proxy) {
+    installErrorTransfer();
+    const worker = new Worker(new URL('../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'sparrow-engine' });
+    proxy = Comlink.wrap<EngineApi>(worker);
+  }
+  return proxy;
+}

@@ -1,0 +1,79 @@
+/**
+ * The typed surface between the UI (main thread) and the engine worker. The UI only ever talks to
+ * the engine through this interface (a Comlink proxy of it), so everything crossing it must be
+ * structured-cloneable: plain objects, arrays, typed arrays. Errors thrown inside the worker
+ * arrive as SparrowError (see src/errors.ts) with `code` intact.
+ *
+ * Later issues add model loading, generation and anomaly scoring here; keep each method small,
+ * documented, and returning plain data.
+ */
+
+/** What the WebGPU adapter reports; `available: false` carries the reason instead. */
+export type WebGpuCapabilities =
+  | {
+      available: true;
+      vendor: string;
+      architecture: string;
+      description: string;
+      /** Optional features the adapter exposes, sorted (e.g. 'subgroups', 'timestamp-query'). */
+      features: string[];
+      /** The adapter limits that bound our kernels (bytes / counts). */
+      limits: Record<string, number>;
+      /** True when this adapter is a software fallback (SwiftShader, WARP …). */
+      fallback: boolean;
+    }
+  | { available: false; reason: string };
+
+export type WasmCapabilities =
+  | {
+      available: true;
+      /** WebAssembly SIMD (fixed-width 128-bit) validates in this runtime. */
+      simd: true;
+      /** build/sparrow.wasm fetched and compiled; its kernel export count. */
+      kernels: number;
+    }
+  | { available: false; simd: boolean; reason: string };
+
+export interface Capabilities {
+  webgpu: WebGpuCapabilities;
+  wasm: WasmCapabilities;
+  /** SharedArrayBuffer usable (COOP/COEP in place) — needed for threaded WASM later. */
+  crossOriginIsolated: boolean;
+  /** navigator.hardwareConcurrency inside the worker. */
+  hardwareConcurrency: number;
+  userAgent: string;
+}
+
+/** The engine worker's API (src/worker/engine-worker.ts exposes an implementation of it). */
+export interface EngineApi {
+  /** Probe the backends this worker can use. Never throws: unavailable backends say why. */
+  capabilities(): Promise<Capabilities>;
+}
+
+import * as Comlink from 'comlink';
+import { SparrowError } from '../errors.ts';
+
+let errorTransferInstalled = false;
+
+/**
+ * Make SparrowError survive the worker boundary with its `code` and `details`. Comlink's default
+ * 'throw' handler keeps only message/name/stack; we wrap it so SparrowErrors are sent as their
+ * JSON form and rebuilt on the other side. Call once on both sides (idempotent).
+ */
+export function installErrorTransfer(): void {
+  if (errorTransferInstalled) return;
+  errorTransferInstalled = true;
+  const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<{ value: unknown }, unknown>;
+  Comlink.transferHandlers.set('throw', {
+    canHandle: base.canHandle,
+    serialize(thrown: { value: unknown }) {
+      if (thrown.value instanceof SparrowError) return [{ sparrow: thrown.value.toJSON() }, []];
+      return base.serialize(thrown);
+    },
+    deserialize(serialized: unknown) {
+      const s = serialized as { sparrow?: ReturnType<SparrowError['toJSON']> };
+      if (s && typeof s === 'object' && s.sparrow) throw SparrowError.fromJSON(s.sparrow);
+      return base.deserialize(serialized);
+    },
+  } as Comlink.TransferHandler<{ value: unknown }, unknown>);
+}
