@@ -1,0 +1,323 @@
+/**
+ * Hugging Face config.json → one normalized, typed config per model family.
+ *
+ * Real users bring two layouts of the same model: the transformers-5 layout (RoPE under
+ * `rope_parameters`, Mamba's `time_step_rank` already resolved to a number) and the older Hub layout
+ * (top-level `rope_theta`, `rope_scaling`, `time_step_rank: "auto"`), plus for Mamba the original
+ * state-spaces layout (`d_model`, `n_layer`, `pad_vocab_size_multiple`). All resolve to the same
+ * object here, so model code never looks at raw JSON.
+ */
+import { SparrowError } from '../errors.ts';
+
+export interface RopeScaling {
+  /** 'linear' | 'dynamic' | 'llama3' | 'yarn' | 'longrope' (default RoPE is `null` scaling). */
+  type: 'linear' | 'dynamic' | 'llama3' | 'yarn' | 'longrope';
+  factor: number;
+  /** llama3 / yarn parameters when present. */
+  lowFreqFactor?: number;
+  highFreqFactor?: number;
+  originalMaxPositionEmbeddings?: number;
+  /** Everything else the config carried, untouched. */
+  raw: Record<string, unknown>;
+}
+
+export interface LlamaConfig {
+  family: 'llama';
+  vocabSize: number;
+  hiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  numHeads: number;
+  numKvHeads: number;
+  headDim: number;
+  rmsNormEps: number;
+  ropeTheta: number;
+  ropeScaling: RopeScaling | null;
+  maxPositionEmbeddings: number;
+  tieWordEmbeddings: boolean;
+  attentionBias: boolean;
+  mlpBias: boolean;
+  hiddenAct: string;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+export interface MambaConfig {
+  family: 'mamba';
+  vocabSize: number;
+  hiddenSize: number;
+  stateSize: number;
+  numLayers: number;
+  convKernel: number;
+  expand: number;
+  intermediateSize: number;
+  timeStepRank: number;
+  layerNormEps: number;
+  useBias: boolean;
+  useConvBias: boolean;
+  residualInFp32: boolean;
+  tieWordEmbeddings: boolean;
+  hiddenAct: string;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+  padTokenId: number | null;
+}
+
+export interface RwkvConfig {
+  family: 'rwkv';
+  vocabSize: number;
+  hiddenSize: number;
+  attentionHiddenSize: number;
+  intermediateSize: number;
+  numLayers: number;
+  layerNormEps: number;
+  /** RWKV-4 halves the residual every N layers in fp16 inference; 0 disables it. */
+  rescaleEvery: number;
+  contextLength: number;
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+export type ModelConfig = LlamaConfig | MambaConfig | RwkvConfig;
+
+/** Parse a config.json (text or already-parsed object) and dispatch on model_type / architectures. */
+export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig {
+  const c = asObject(json, file);
+  const family = detectFamily(c, file);
+  if (family === 'llama') return parseLlamaConfig(c, file);
+  if (family === 'mamba') return parseMambaConfig(c, file);
+  return parseRwkvConfig(c, file);
+}
+
+function asObject(json: unknown, file: string): Record<string, unknown> {
+  let v = json;
+  if (typeof v === 'string') {
+    try {
+      v = JSON.parse(v);
+    } catch (e) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: not valid JSON (${(e as Error).message})`, { file });
+    }
+  }
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SparrowError('FORMAT_INVALID', `${file}: config must be a JSON object`, { file });
+  return v as Record<string, unknown>;
+}
+
+function detectFamily(c: Record<string, unknown>, file: string): ModelConfig['family'] {
+  const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
+  const arch = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
+  if (mt === 'llama' || /^Llama/.test(arch)) return 'llama';
+  if (mt === 'mamba' || /^Mamba(?!2)/.test(arch) || ('d_model' in c && 'n_layer' in c && 'ssm_cfg' in c)) return 'mamba';
+  if (mt === 'rwkv' || /^Rwkv/.test(arch)) return 'rwkv';
+  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
+}
+
+/** Typed field access: the first of several aliases that is present, with a default. */
+class Fields {
+  constructor(
+    private c: Record<string, unknown>,
+    private file: string,
+  ) {}
+
+  private pick(keys: string[]): [string, unknown] | undefined {
+    for (const k of keys) if (this.c[k] !== undefined && this.c[k] !== null) return [k, this.c[k]];
+    return undefined;
+  }
+
+  int(keys: string | string[], def?: number, min = 0): number {
+    const ks = typeof keys === 'string' ? [keys] : keys;
+    const p = this.pick(ks);
+    if (!p) {
+      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${this.file}: required field '${ks[0]}' is missing`, { file: this.file, field: ks[0] });
+      return def;
+    }
+    const [k, v] = p;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new SparrowError('FORMAT_INVALID', `${this.file}: '${k}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { file: this.file, field: k, value: v });
+    }
+    return v;
+  }
+
+  num(keys: string | string[], def?: number): number {
+    const ks = typeof keys === 'string' ? [keys] : keys;
+    const p = this.pick(ks);
+    if (!p) {
+      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${this.file}: required field '${ks[0]}' is missing`, { file: this.file, field: ks[0] });
+      return def;
+    }
+    const [k, v] = p;
+    if (typeof v !== 'number' || !Number.isFinite(v)) throw new SparrowError('FORMAT_INVALID', `${this.file}: '${k}' must be a finite number, got ${JSON.stringify(v)}`, { file: this.file, field: k, value: v });
+    return v;
+  }
+
+  bool(key: string, def: boolean): boolean {
+    const v = this.c[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'boolean') throw new SparrowError('FORMAT_INVALID', `${this.file}: '${key}' must be a boolean, got ${JSON.stringify(v)}`, { file: this.file, field: key });
+    return v;
+  }
+
+  str(key: string, def: string): string {
+    const v = this.c[key];
+    if (v === undefined || v === null) return def;
+    if (typeof v !== 'string') throw new SparrowError('FORMAT_INVALID', `${this.file}: '${key}' must be a string`, { file: this.file, field: key });
+    return v;
+  }
+
+  optInt(key: string): number | null {
+    const v = this.c[key];
+    if (v === undefined || v === null) return null;
+    return this.int(key);
+  }
+
+  /** eos_token_id may be one id or a list (Llama 3). */
+  ids(key: string): number[] {
+    const v = this.c[key];
+    if (v === undefined || v === null) return [];
+    const list = Array.isArray(v) ? v : [v];
+    for (const id of list) {
+      if (!Number.isSafeInteger(id) || (id as number) < 0) throw new SparrowError('FORMAT_INVALID', `${this.file}: '${key}' must be token id(s), got ${JSON.stringify(v)}`, { file: this.file, field: key });
+    }
+    return list as number[];
+  }
+}
+
+function positive(file: string, what: string, v: number): number {
+  if (!(v > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: ${what} must be positive, got ${v}`, { file, field: what, value: v });
+  return v;
+}
+
+export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json'): LlamaConfig {
+  const f = new Fields(c, file);
+  const hiddenSize = f.int('hidden_size', undefined, 1);
+  const numHeads = f.int('num_attention_heads', undefined, 1);
+  const numKvHeads = f.int('num_key_value_heads', numHeads, 1);
+  if (numHeads % numKvHeads !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file });
+  }
+  const headDim = f.int('head_dim', Math.floor(hiddenSize / numHeads), 1);
+  if (!('head_dim' in c) && hiddenSize % numHeads !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`, { file });
+  }
+  if (headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_dim ${headDim} must be even for RoPE`, { file });
+  const { theta, scaling } = ropeOf(c, file);
+  const maxPos = f.int('max_position_embeddings', 2048, 1);
+  return {
+    family: 'llama',
+    vocabSize: f.int('vocab_size', undefined, 1),
+    hiddenSize,
+    intermediateSize: f.int('intermediate_size', undefined, 1),
+    numLayers: f.int('num_hidden_layers', undefined, 1),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: positive(file, 'rms_norm_eps', f.num('rms_norm_eps', 1e-6)),
+    ropeTheta: theta,
+    ropeScaling: scaling,
+    maxPositionEmbeddings: maxPos,
+    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+    attentionBias: f.bool('attention_bias', false),
+    mlpBias: f.bool('mlp_bias', false),
+    hiddenAct: f.str('hidden_act', 'silu'),
+    bosTokenId: f.optInt('bos_token_id'),
+    eosTokenIds: f.ids('eos_token_id'),
+  };
+}
+
+/**
+ * RoPE base and scaling from either layout:
+ * - transformers 5: rope_parameters { rope_theta, rope_type, factor, … }
+ * - older: rope_theta (default 10000) + rope_scaling { type | rope_type, factor, … } or null.
+ */
+function ropeOf(c: Record<string, unknown>, file: string): { theta: number; scaling: RopeScaling | null } {
+  const params = c.rope_parameters;
+  let theta: unknown;
+  let scalingRaw: unknown;
+  if (params !== undefined && params !== null) {
+    if (typeof params !== 'object' || Array.isArray(params)) throw new SparrowError('FORMAT_INVALID', `${file}: rope_parameters must be an object`, { file });
+    const p = params as Record<string, unknown>;
+    theta = p.rope_theta ?? c.rope_theta ?? 10000;
+    scalingRaw = p;
+  } else {
+    theta = c.rope_theta ?? 10000;
+    scalingRaw = c.rope_scaling;
+  }
+  if (typeof theta !== 'number' || !(theta > 0) || !Number.isFinite(theta)) {
+    throw new SparrowError('FORMAT_INVALID', `${file}: rope_theta must be a positive number, got ${JSON.stringify(theta)}`, { file });
+  }
+  return { theta, scaling: ropeScalingOf(scalingRaw, file) };
+}
+
+function ropeScalingOf(raw: unknown, file: string): RopeScaling | null {
+  if (raw === undefined || raw === null) return null;
+  if (typeof raw !== 'object' || Array.isArray(raw)) throw new SparrowError('FORMAT_INVALID', `${file}: rope_scaling must be an object or null`, { file });
+  const r = raw as Record<string, unknown>;
+  const type = (r.rope_type ?? r.type ?? 'default') as string;
+  if (type === 'default') return null;
+  if (!['linear', 'dynamic', 'llama3', 'yarn', 'longrope'].includes(type)) {
+    throw new SparrowError('UNSUPPORTED', `${file}: RoPE scaling type '${type}' is not supported`, { file, ropeType: type });
+  }
+  const factor = r.factor;
+  if (typeof factor !== 'number' || !(factor > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: rope scaling '${type}' needs a positive factor, got ${JSON.stringify(factor)}`, { file });
+  const out: RopeScaling = { type: type as RopeScaling['type'], factor, raw: { ...r } };
+  if (typeof r.low_freq_factor === 'number') out.lowFreqFactor = r.low_freq_factor;
+  if (typeof r.high_freq_factor === 'number') out.highFreqFactor = r.high_freq_factor;
+  if (typeof r.original_max_position_embeddings === 'number') out.originalMaxPositionEmbeddings = r.original_max_position_embeddings;
+  return out;
+}
+
+export function parseMambaConfig(c: Record<string, unknown>, file = 'config.json'): MambaConfig {
+  const f = new Fields(c, file);
+  const hiddenSize = f.int(['hidden_size', 'd_model'], undefined, 1);
+  const expand = f.int('expand', 2, 1);
+  const ssm = (typeof c.ssm_cfg === 'object' && c.ssm_cfg !== null ? c.ssm_cfg : {}) as Record<string, unknown>;
+  const sf = new Fields(ssm, `${file}#ssm_cfg`);
+  // Original state-spaces checkpoints pad the vocabulary up to a multiple (50277 → 50280).
+  let vocabSize = f.int('vocab_size', undefined, 1);
+  const padMultiple = 'pad_vocab_size_multiple' in c ? f.int('pad_vocab_size_multiple', 1, 1) : 1;
+  if (!('hidden_size' in c) && vocabSize % padMultiple !== 0) vocabSize += padMultiple - (vocabSize % padMultiple);
+  const rankRaw = c.time_step_rank ?? ssm.dt_rank ?? 'auto';
+  let timeStepRank: number;
+  if (rankRaw === 'auto') timeStepRank = Math.ceil(hiddenSize / 16);
+  else if (typeof rankRaw === 'number' && Number.isSafeInteger(rankRaw) && rankRaw > 0) timeStepRank = rankRaw;
+  else throw new SparrowError('FORMAT_INVALID', `${file}: time_step_rank must be a positive integer or "auto", got ${JSON.stringify(rankRaw)}`, { file });
+  return {
+    family: 'mamba',
+    vocabSize,
+    hiddenSize,
+    stateSize: c.state_size !== undefined ? f.int('state_size', 16, 1) : sf.int('d_state', 16, 1),
+    numLayers: f.int(['num_hidden_layers', 'n_layer'], undefined, 1),
+    convKernel: c.conv_kernel !== undefined ? f.int('conv_kernel', 4, 1) : sf.int('d_conv', 4, 1),
+    expand,
+    intermediateSize: f.int('intermediate_size', expand * hiddenSize, 1),
+    timeStepRank,
+    layerNormEps: positive(file, 'layer_norm_epsilon', f.num(['layer_norm_epsilon', 'norm_epsilon'], 1e-5)),
+    useBias: f.bool('use_bias', false),
+    useConvBias: f.bool('use_conv_bias', true),
+    residualInFp32: f.bool('residual_in_fp32', true),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', true),
+    hiddenAct: f.str('hidden_act', 'silu'),
+    bosTokenId: f.optInt('bos_token_id'),
+    eosTokenIds: f.ids('eos_token_id'),
+    padTokenId: f.optInt('pad_token_id'),
+  };
+}
+
+export function parseRwkvConfig(c: Record<string, unknown>, file = 'config.json'): RwkvConfig {
+  const f = new Fields(c, file);
+  const hiddenSize = f.int('hidden_size', undefined, 1);
+  return {
+    family: 'rwkv',
+    vocabSize: f.int('vocab_size', undefined, 1),
+    hiddenSize,
+    attentionHiddenSize: f.int('attention_hidden_size', hiddenSize, 1),
+    intermediateSize: f.int('intermediate_size', 4 * hiddenSize, 1),
+    numLayers: f.int('num_hidden_layers', undefined, 1),
+    layerNormEps: positive(file, 'layer_norm_epsilon', f.num('layer_norm_epsilon', 1e-5)),
+    rescaleEvery: f.int('rescale_every', 6, 0),
+    contextLength: f.int('context_length', 1024, 1),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', false),
+    bosTokenId: f.optInt('bos_token_id'),
+    eosTokenIds: f.ids('eos_token_id'),
+  };
+}
