@@ -109,6 +109,15 @@ export class WebGpuBackend implements Backend {
     return n;
   }
 
+  /**
+   * Test-only: destroy the device as a GPU loss would, and resolve once the loss is observed, so
+   * every later call throws DEVICE_LOST (the browser harness reaches it via BackendHost).
+   */
+  async loseDeviceForTest(): Promise<void> {
+    this.gpu.device.destroy();
+    await this.gpu.lostPromise;
+  }
+
   dispose(): void {
     for (const t of [...this.live]) this.free(t);
     this.gpu.device.destroy();

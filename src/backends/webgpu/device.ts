@@ -66,14 +66,17 @@ export class GpuContext {
   private ring: GPUBuffer;
   private ringSlot = 0;
   lost: string | undefined;
+  /** Resolves (with the reason) when the device is lost; never rejects. */
+  readonly lostPromise: Promise<string>;
 
   constructor(
     readonly device: GPUDevice,
     readonly adapter: AdapterSummary,
   ) {
     this.ring = device.createBuffer({ size: SLOT * RING_SLOTS, usage: GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST });
-    void device.lost.then((info) => {
+    this.lostPromise = device.lost.then((info) => {
       this.lost = info.message || info.reason || 'unknown reason';
+      return this.lost;
     });
   }
 
