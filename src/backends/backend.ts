@@ -13,6 +13,7 @@
  * - Every op validates its operands (see validate.ts) and throws SparrowError naming the op and
  *   shapes, identically on all backends.
  */
+import type { AttentionOps } from './ops/attention.ts';
 
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
@@ -108,7 +109,7 @@ export interface CoreOps {
   fill(t: Tensor, value: number): void;
 }
 
-export interface Backend extends CoreOps {
+export interface Backend extends CoreOps, AttentionOps {
   readonly name: BackendName;
   /** Allocate a tensor (zero-filled unless data is given). */
   tensor(shape: readonly number[], dtype?: DType, data?: TensorData): Tensor;

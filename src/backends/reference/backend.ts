@@ -7,6 +7,8 @@ import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '.
 import * as v from '../validate.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { erf, gelu, sigmoid, silu, softplus } from './math.ts';
+import type { AttentionOps } from '../ops/attention.ts';
+import * as attn from './attention.ts';
 
 type Storage = Float32Array | Uint16Array | Int32Array | Uint8Array | CsrData;
 
@@ -331,6 +333,15 @@ export class ReferenceBackend implements Backend {
     if (t.dtype === 'f32' || t.dtype === 'i32') (s as Float32Array).fill(value);
     else throw new SparrowError('UNSUPPORTED', `fill: dtype ${t.dtype} is not supported`);
   }
+
+  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
+  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(...a); }
+  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(...a); }
+  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(...a); }
+  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(...a); }
+  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(...a); }
+  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(...a); }
+  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(...a); }
 }
 
 export { erf };

@@ -9,6 +9,8 @@ import * as v from '../validate.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm } from './module.ts';
 import { WasmHeap } from './memory.ts';
+import type { AttentionOps } from '../ops/attention.ts';
+import * as attn from './attention.ts';
 
 /** The kernel exports of build/sparrow.wasm (pointers are byte offsets, counts are elements). */
 export interface Kernels {
@@ -197,6 +199,15 @@ export class WasmBackend implements Backend {
   fill(_t: Tensor, _value: number): void {
     todo('fill');
   }
+
+  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
+  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(this, ...a); }
+  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(this, ...a); }
+  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(this, ...a); }
+  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(this, ...a); }
+  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
+  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
+  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
 }
 
 function todo(op: string): never {
