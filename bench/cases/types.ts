@@ -20,8 +20,20 @@ export interface BenchCase {
   /** Extra figures to report per run, e.g. tokens per run for tokens/s. */
   tokens?: number;
   minRuns?: number;
+  /** Free-form remark shown in the table (e.g. why a backend is left out at this size). */
+  note?: string;
+  /**
+   * Bytes the same operand takes in dense f32 form; with `storedBytes` from setup the table shows
+   * the compression (sparse / quantized weights).
+   */
+  denseBytes?: number;
   /** Allocate inputs on `b`; return the function to time (one run) and a cleanup. */
-  setup(b: Backend): Promise<{ run(): void | Promise<void>; dispose(): void }>;
+  setup(b: Backend): Promise<{
+    run(): void | Promise<void>;
+    dispose(): void;
+    /** Bytes of the main operand as this backend stores it (e.g. a sparse tensor's byteSize). */
+    storedBytes?: number;
+  }>;
 }
 
 export interface BenchResult {
@@ -36,5 +48,8 @@ export interface BenchResult {
   gbPerS?: number;
   gflopPerS?: number;
   tokensPerS?: number;
+  storedBytes?: number;
+  denseBytes?: number;
+  note?: string;
   error?: string;
 }

@@ -1,0 +1,60 @@
+/** Writing bench results: the JSON record and a markdown table grouped by family. */
+import type { BenchResult } from './cases/types.ts';
+import type { BenchEnvironment } from './messages.ts';
+
+export interface BenchReport {
+  /** The command line that produced the file. */
+  command: string;
+  /** ISO date of the run (inside the file; file names stay timestamp-free). */
+  date: string;
+  quick: boolean;
+  environment: BenchEnvironment;
+  results: BenchResult[];
+}
+
+const num = (x: number | undefined, digits: number) => (x === undefined || !Number.isFinite(x) ? '' : x.toFixed(digits));
+
+function mib(bytes: number): string {
+  return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 1)} MiB`;
+}
+
+/** "stored / dense" for compressed operands, e.g. "12.8 MiB (0.20× dense)". */
+function storage(r: BenchResult): string {
+  if (r.storedBytes === undefined) return '';
+  return r.denseBytes ? `${mib(r.storedBytes)} (${(r.storedBytes / r.denseBytes).toFixed(2)}× dense)` : mib(r.storedBytes);
+}
+
+export function toMarkdown(report: BenchReport): string {
+  const lines: string[] = [];
+  lines.push(`Command: \`${report.command}\` — ${report.date.slice(0, 10)}${report.quick ? ' (quick: 5 runs, not for publication)' : ''}`, '');
+  lines.push(`Browser: ${report.environment.userAgent} (${report.environment.hardwareConcurrency} logical cores)`, '');
+  for (const [name, info] of Object.entries(report.environment.backends)) lines.push(`- **${name}**: ${info}`);
+  const families = [...new Set(report.results.map((r) => r.family))];
+  for (const family of families) {
+    const rows = report.results.filter((r) => r.family === family);
+    const hasStorage = rows.some((r) => r.storedBytes !== undefined);
+    const hasTokens = rows.some((r) => r.tokensPerS !== undefined);
+    lines.push('', `### ${family}`, '');
+    const head = ['op', 'shape', 'dtype', 'backend', 'median ms', 'min ms', 'GB/s', 'GFLOP/s', ...(hasTokens ? ['tokens/s'] : []), ...(hasStorage ? ['stored'] : []), 'runs', 'note'];
+    lines.push(`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i >= 4 && i < head.length - 2 && h !== 'stored' ? '---:' : '---')).join(' | ')} |`);
+    for (const r of rows) {
+      const note = r.error ? `error: ${r.error.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 140)}` : (r.note ?? '');
+      const cells = [
+        r.op,
+        r.shape,
+        r.dtype,
+        r.backend,
+        num(r.medianMs, 3),
+        num(r.minMs, 3),
+        num(r.gbPerS, 2),
+        num(r.gflopPerS, 2),
+        ...(hasTokens ? [num(r.tokensPerS, 1)] : []),
+        ...(hasStorage ? [storage(r)] : []),
+        r.error ? '' : String(r.runs),
+        note,
+      ];
+      lines.push(`| ${cells.join(' | ')} |`);
+    }
+  }
+  return lines.join('\n') + '\n';
+}
