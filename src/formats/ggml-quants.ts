@@ -1,0 +1,311 @@
+/**
+ * Reference dequantization (and a few quantizers) of GGML block types, transcribed from llama.cpp
+ * ggml-quants.c `dequantize_row_*` / `quantize_row_*_ref`.
+ *
+ * Arithmetic is float32 step by step (Math.fround after every operation the C code performs in
+ * float), in the same order as the C code and gguf-py's numpy dequantizer, so results are
+ * bit-identical to llama.cpp: e.g. Q4_K computes d1 = f32(d·sc), m1 = f32(dmin·m), y = f32(f32(d1·q) − m1).
+ * (Products of two float32 values formed in float64 and then rounded equal the float32 product.)
+ */
+import { SparrowError } from '../errors.ts';
+import { fromF16Bits, toF16Bits } from '../util/f16.ts';
+import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
+
+const fr = Math.fround;
+
+/** Block layouts (byte offsets inside one block), for kernels that read blocks directly. */
+export const BLOCK = {
+  Q8_0: { size: 34, d: 0, qs: 2 },
+  Q4_0: { size: 18, d: 0, qs: 2 },
+  Q4_1: { size: 20, d: 0, m: 2, qs: 4 },
+  Q5_0: { size: 22, d: 0, qh: 2, qs: 6 },
+  Q5_1: { size: 24, d: 0, m: 2, qh: 4, qs: 8 },
+  Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
+  Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
+  Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
+  Q5_K: { size: 176, d: 0, dmin: 2, scales: 4, qh: 16, qs: 48 },
+  Q6_K: { size: 210, ql: 0, qh: 128, scales: 192, d: 208 },
+} as const;
+
+type Row = (b: Uint8Array, off: number, nBlocks: number, y: Float32Array, yo: number) => void;
+
+const h16 = (b: Uint8Array, o: number): number => fromF16Bits(b[o] | (b[o + 1] << 8));
+const i8 = (v: number): number => (v << 24) >> 24;
+
+const rowQ8_0: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 34, yo += 32) {
+    const d = h16(b, off);
+    for (let j = 0; j < 32; j++) y[yo + j] = i8(b[off + 2 + j]) * d;
+  }
+};
+
+const rowQ4_0: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 18, yo += 32) {
+    const d = h16(b, off);
+    for (let j = 0; j < 16; j++) {
+      const q = b[off + 2 + j];
+      y[yo + j] = ((q & 0x0f) - 8) * d;
+      y[yo + j + 16] = ((q >> 4) - 8) * d;
+    }
+  }
+};
+
+const rowQ4_1: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 20, yo += 32) {
+    const d = h16(b, off);
+    const m = h16(b, off + 2);
+    for (let j = 0; j < 16; j++) {
+      const q = b[off + 4 + j];
+      y[yo + j] = fr((q & 0x0f) * d) + m;
+      y[yo + j + 16] = fr((q >> 4) * d) + m;
+    }
+  }
+};
+
+const rowQ5_0: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 22, yo += 32) {
+    const d = h16(b, off);
+    const qh = (b[off + 2] | (b[off + 3] << 8) | (b[off + 4] << 16) | (b[off + 5] << 24)) >>> 0;
+    for (let j = 0; j < 16; j++) {
+      const xh0 = ((qh >>> j) << 4) & 0x10;
+      const xh1 = (qh >>> (j + 12)) & 0x10;
+      const q = b[off + 6 + j];
+      y[yo + j] = (((q & 0x0f) | xh0) - 16) * d;
+      y[yo + j + 16] = (((q >> 4) | xh1) - 16) * d;
+    }
+  }
+};
+
+const rowQ5_1: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 24, yo += 32) {
+    const d = h16(b, off);
+    const m = h16(b, off + 2);
+    const qh = (b[off + 4] | (b[off + 5] << 8) | (b[off + 6] << 16) | (b[off + 7] << 24)) >>> 0;
+    for (let j = 0; j < 16; j++) {
+      const xh0 = ((qh >>> j) << 4) & 0x10;
+      const xh1 = (qh >>> (j + 12)) & 0x10;
+      const q = b[off + 8 + j];
+      y[yo + j] = fr(((q & 0x0f) | xh0) * d) + m;
+      y[yo + j + 16] = fr(((q >> 4) | xh1) * d) + m;
+    }
+  }
+};
+
+const rowQ2_K: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 84) {
+    const d = h16(b, off + 80);
+    const min = h16(b, off + 82);
+    let q = off + 16;
+    let is = 0;
+    for (let n = 0; n < QK_K; n += 128) {
+      for (let shift = 0; shift < 8; shift += 2) {
+        for (let half = 0; half < 32; half += 16) {
+          const sc = b[off + is++];
+          const dl = fr(d * (sc & 0xf));
+          const ml = fr(min * (sc >> 4));
+          for (let l = 0; l < 16; l++) y[yo++] = fr(dl * ((b[q + half + l] >> shift) & 3)) - ml;
+        }
+      }
+      q += 32;
+    }
+  }
+};
+
+/** Unpack Q3_K's 12 bytes of 6-bit scales into 16 signed values (the aux[] dance in C). */
+function q3kScales(b: Uint8Array, o: number, out: Int32Array): void {
+  for (let j = 0; j < 16; j++) {
+    const low = j < 8 ? (b[o + (j & 7)] >> 0) & 0xf : (b[o + (j & 7)] >> 4) & 0xf;
+    const high = (b[o + 8 + (j & 3)] >> (2 * (j >> 2))) & 3;
+    out[j] = (low | (high << 4)) - 32;
+  }
+}
+
+const q3scratch = new Int32Array(16);
+const rowQ3_K: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 110) {
+    const dAll = h16(b, off + 108);
+    q3kScales(b, off + 96, q3scratch);
+    let q = off + 32;
+    let m = 1;
+    let is = 0;
+    for (let n = 0; n < QK_K; n += 128) {
+      for (let shift = 0; shift < 8; shift += 2) {
+        for (let half = 0; half < 32; half += 16) {
+          const dl = fr(dAll * q3scratch[is++]);
+          for (let l = 0; l < 16; l++) {
+            const qv = ((b[q + half + l] >> shift) & 3) - (b[off + half + l] & m ? 0 : 4);
+            y[yo++] = dl * qv;
+          }
+        }
+        m <<= 1;
+      }
+      q += 32;
+    }
+  }
+};
+
+/** get_scale_min_k4: 6-bit scale and min j (0..7) of a Q4_K/Q5_K block's 12 scale bytes at o. */
+export function scaleMinK4(b: Uint8Array, o: number, j: number): [number, number] {
+  if (j < 4) return [b[o + j] & 63, b[o + j + 4] & 63];
+  return [(b[o + j + 4] & 0xf) | ((b[o + j - 4] >> 6) << 4), (b[o + j + 4] >> 4) | ((b[o + j] >> 6) << 4)];
+}
+
+const rowQ4_K: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 144) {
+    const d = h16(b, off);
+    const min = h16(b, off + 2);
+    let q = off + 16;
+    for (let j = 0, is = 0; j < QK_K; j += 64, is += 2, q += 32) {
+      const [sc1, m1s] = scaleMinK4(b, off + 4, is);
+      const [sc2, m2s] = scaleMinK4(b, off + 4, is + 1);
+      const d1 = fr(d * sc1), m1 = fr(min * m1s);
+      const d2 = fr(d * sc2), m2 = fr(min * m2s);
+      for (let l = 0; l < 32; l++) y[yo++] = fr(d1 * (b[q + l] & 0xf)) - m1;
+      for (let l = 0; l < 32; l++) y[yo++] = fr(d2 * (b[q + l] >> 4)) - m2;
+    }
+  }
+};
+
+const rowQ5_K: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 176) {
+    const d = h16(b, off);
+    const min = h16(b, off + 2);
+    const qh = off + 16;
+    let ql = off + 48;
+    let u1 = 1, u2 = 2;
+    for (let j = 0, is = 0; j < QK_K; j += 64, is += 2, ql += 32, u1 <<= 2, u2 <<= 2) {
+      const [sc1, m1s] = scaleMinK4(b, off + 4, is);
+      const [sc2, m2s] = scaleMinK4(b, off + 4, is + 1);
+      const d1 = fr(d * sc1), m1 = fr(min * m1s);
+      const d2 = fr(d * sc2), m2 = fr(min * m2s);
+      for (let l = 0; l < 32; l++) y[yo++] = fr(d1 * ((b[ql + l] & 0xf) + (b[qh + l] & u1 ? 16 : 0))) - m1;
+      for (let l = 0; l < 32; l++) y[yo++] = fr(d2 * ((b[ql + l] >> 4) + (b[qh + l] & u2 ? 16 : 0))) - m2;
+    }
+  }
+};
+
+const rowQ6_K: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 210) {
+    const d = h16(b, off + 208);
+    let ql = off, qh = off + 128, sc = off + 192;
+    for (let n = 0; n < QK_K; n += 128, yo += 128, ql += 64, qh += 32, sc += 8) {
+      for (let l = 0; l < 32; l++) {
+        const is = l >> 4;
+        const h = b[qh + l];
+        const q1 = ((b[ql + l] & 0xf) | ((h & 3) << 4)) - 32;
+        const q2 = ((b[ql + l + 32] & 0xf) | (((h >> 2) & 3) << 4)) - 32;
+        const q3 = ((b[ql + l] >> 4) | (((h >> 4) & 3) << 4)) - 32;
+        const q4 = ((b[ql + l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32;
+        y[yo + l] = fr(d * i8(b[sc + is])) * q1;
+        y[yo + l + 32] = fr(d * i8(b[sc + is + 2])) * q2;
+        y[yo + l + 64] = fr(d * i8(b[sc + is + 4])) * q3;
+        y[yo + l + 96] = fr(d * i8(b[sc + is + 6])) * q4;
+      }
+    }
+  }
+};
+
+const rowF32: Row = (b, off, n, y, yo) => {
+  const dv = new DataView(b.buffer, b.byteOffset, b.byteLength);
+  for (let i = 0; i < n; i++) y[yo + i] = dv.getFloat32(off + 4 * i, true);
+};
+const rowF16: Row = (b, off, n, y, yo) => {
+  for (let i = 0; i < n; i++) y[yo + i] = h16(b, off + 2 * i);
+};
+const rowBF16: Row = (b, off, n, y, yo) => {
+  const u = new Uint32Array(1);
+  const f = new Float32Array(u.buffer);
+  for (let i = 0; i < n; i++) {
+    u[0] = (b[off + 2 * i] | (b[off + 2 * i + 1] << 8)) << 16;
+    y[yo + i] = f[0];
+  }
+};
+
+const ROWS: Record<string, Row> = {
+  F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
+  Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
+};
+
+export function canDequantize(type: GgmlTypeInfo | string): boolean {
+  return (typeof type === 'string' ? type : type.name) in ROWS;
+}
+
+/**
+ * Dequantize `n` elements (a multiple of the block size) starting at byte `off` of `src` into
+ * `out` at `outOffset`. `src` holds raw GGML blocks exactly as in a GGUF file.
+ */
+export function dequantize(type: GgmlTypeInfo | string, src: Uint8Array, n: number, out = new Float32Array(n), outOffset = 0, off = 0): Float32Array {
+  const t = typeof type === 'string' ? ggmlTypeByName(type) : type;
+  const row = ROWS[t.name];
+  if (!row) throw new SparrowError('UNSUPPORTED', `dequantize: ggml type ${t.name} is not supported`, { ggmlType: t.name });
+  if (n % t.blockSize !== 0) throw new SparrowError('SHAPE_MISMATCH', `dequantize: ${n} elements is not a multiple of the ${t.name} block size ${t.blockSize}`, { ggmlType: t.name });
+  const blocks = n / t.blockSize;
+  if (off + blocks * t.typeSize > src.length || outOffset + n > out.length) {
+    throw new SparrowError('INDEX_OUT_OF_RANGE', `dequantize: ${n} ${t.name} elements need ${blocks * t.typeSize} bytes at ${off} (have ${src.length}) and ${n} outputs at ${outOffset} (have ${out.length})`, { ggmlType: t.name });
+  }
+  row(src, off, t.blockSize === 1 ? n : blocks, out, outOffset);
+  return out;
+}
+
+// ---- quantizers (quantize_row_*_ref) ---------------------------------------------------------
+
+/** C roundf: half away from zero. */
+const roundf = (x: number): number => (x < 0 ? -Math.floor(-x + 0.5) : Math.floor(x + 0.5));
+
+export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
+  if (x.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ8_0: ${x.length} values is not a multiple of 32`);
+  const nb = x.length / 32;
+  const out = new Uint8Array(nb * 34);
+  for (let i = 0; i < nb; i++) {
+    let amax = 0;
+    for (let j = 0; j < 32; j++) amax = Math.max(amax, Math.abs(fr(x[i * 32 + j])));
+    const d = fr(amax / 127);
+    const id = d ? fr(1 / d) : 0;
+    const h = toF16Bits(d);
+    out[i * 34] = h & 0xff;
+    out[i * 34 + 1] = h >> 8;
+    for (let j = 0; j < 32; j++) out[i * 34 + 2 + j] = roundf(fr(fr(x[i * 32 + j]) * id)) & 0xff;
+  }
+  return out;
+}
+
+export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
+  if (x.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ4_0: ${x.length} values is not a multiple of 32`);
+  const nb = x.length / 32;
+  const out = new Uint8Array(nb * 18);
+  for (let i = 0; i < nb; i++) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = fr(x[i * 32 + j]);
+      if (amax < Math.abs(v)) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = fr(max / -8);
+    const id = d ? fr(1 / d) : 0;
+    const h = toF16Bits(d);
+    out[i * 18] = h & 0xff;
+    out[i * 18 + 1] = h >> 8;
+    for (let j = 0; j < 16; j++) {
+      const x0 = fr(fr(x[i * 32 + j]) * id);
+      const x1 = fr(fr(x[i * 32 + 16 + j]) * id);
+      const xi0 = Math.min(15, Math.trunc(fr(x0 + 8.5)));
+      const xi1 = Math.min(15, Math.trunc(fr(x1 + 8.5)));
+      out[i * 18 + 2 + j] = xi0 | (xi1 << 4);
+    }
+  }
+  return out;
+}
+
+/** GGML f16 row (raw bytes) from float values, as the F16 GGUF type stores it. */
+export function encodeF16(x: ArrayLike<number>): Uint8Array {
+  const out = new Uint8Array(x.length * 2);
+  for (let i = 0; i < x.length; i++) {
+    const h = toF16Bits(x[i]);
+    out[2 * i] = h & 0xff;
+    out[2 * i + 1] = h >> 8;
+  }
+  return out;
+}
