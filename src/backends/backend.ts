@@ -15,6 +15,8 @@
  */
 import type { AttentionOps } from './ops/attention.ts';
 
+import type { SequenceOps } from './ops/sequence.ts';
+
 export type BackendName = 'reference' | 'wasm' | 'webgpu';
 
 /**
@@ -109,7 +111,7 @@ export interface CoreOps {
   fill(t: Tensor, value: number): void;
 }
 
-export interface Backend extends CoreOps, AttentionOps {
+export interface Backend extends CoreOps, AttentionOps, SequenceOps {
   readonly name: BackendName;
   /** Allocate a tensor (zero-filled unless data is given). */
   tensor(shape: readonly number[], dtype?: DType, data?: TensorData): Tensor;

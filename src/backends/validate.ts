@@ -4,6 +4,7 @@
  */
 import { SparrowError, fmtShape } from '../errors.ts';
 import type { BackendName, DType, Tensor } from './backend.ts';
+import { ternaryBytes } from './ops/ternary-layout.ts';
 
 /** Largest element count we will ever allocate for one tensor (2^31 − 1: JS/WASM/GPU indexing). */
 export const MAX_ELEMENTS = 2 ** 31 - 1;
@@ -43,6 +44,9 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 256) * rows * 144;
     case 'q6_k':
       return blocks(dtype, cols, 256) * rows * 210;
+    case 'ternary':
+      if (shape.length !== 2) throw new SparrowError('SHAPE_MISMATCH', `tensor: ternary weights must be 2-D [M, K], got ${JSON.stringify(shape)}`, { dtype });
+      return ternaryBytes(shape[0], shape[1]);
     default:
       throw new SparrowError('UNSUPPORTED', `tensor: dtype ${dtype} has no canonical dense layout`, { dtype });
   }

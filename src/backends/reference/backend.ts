@@ -5,6 +5,8 @@
 import { SparrowError } from '../../errors.ts';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../backend.ts';
 import * as v from '../validate.ts';
+import * as seq from './sequence.ts';
+import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { erf, gelu, sigmoid, silu, softplus } from './math.ts';
 import type { AttentionOps } from '../ops/attention.ts';
@@ -342,6 +344,26 @@ export class ReferenceBackend implements Backend {
   sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(...a); }
   fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(...a); }
   topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(...a); }
+
+  // ---- sequence ops (ops/sequence.ts), implemented in ./sequence.ts --------------------------
+  causalConv1d(...a: Parameters<SequenceOps['causalConv1d']>): void {
+    seq.causalConv1d(...a);
+  }
+  selectiveScan(...a: Parameters<SequenceOps['selectiveScan']>): void {
+    seq.selectiveScan(...a);
+  }
+  wkv4(...a: Parameters<SequenceOps['wkv4']>): void {
+    seq.wkv4(...a);
+  }
+  ternaryMatvec(...a: Parameters<SequenceOps['ternaryMatvec']>): void {
+    seq.ternaryMatvec(...a);
+  }
+  ternaryMatvecLut(...a: Parameters<SequenceOps['ternaryMatvecLut']>): void {
+    seq.ternaryMatvecLut(...a);
+  }
+  deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
+    seq.deltaRule(...a);
+  }
 }
 
 export { erf };

@@ -6,6 +6,8 @@
 import { SparrowError } from '../../errors.ts';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../backend.ts';
 import * as v from '../validate.ts';
+import * as seq from './sequence.ts';
+import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm } from './module.ts';
 import { WasmHeap } from './memory.ts';
@@ -208,6 +210,26 @@ export class WasmBackend implements Backend {
   sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
   fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
   topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
+
+  // ---- sequence ops (ops/sequence.ts), implemented in ./sequence.ts --------------------------
+  causalConv1d(...a: Parameters<SequenceOps['causalConv1d']>): void {
+    seq.causalConv1d(this, ...a);
+  }
+  selectiveScan(...a: Parameters<SequenceOps['selectiveScan']>): void {
+    seq.selectiveScan(this, ...a);
+  }
+  wkv4(...a: Parameters<SequenceOps['wkv4']>): void {
+    seq.wkv4(this, ...a);
+  }
+  ternaryMatvec(...a: Parameters<SequenceOps['ternaryMatvec']>): void {
+    seq.ternaryMatvec(this, ...a);
+  }
+  ternaryMatvecLut(...a: Parameters<SequenceOps['ternaryMatvecLut']>): void {
+    seq.ternaryMatvecLut(this, ...a);
+  }
+  deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
+    seq.deltaRule(this, ...a);
+  }
 }
 
 function todo(op: string): never {

@@ -1,0 +1,316 @@
+// Sequence kernels (see src/backends/ops/sequence.ts for semantics and shapes). f32 unless named
+// otherwise; a pointer of 0 means "absent" (the JS allocator never hands out address 0).
+
+// ---- vector exp --------------------------------------------------------------------------------
+// Cephes expf: e^x = 2^k · e^r with k = round(x·log2 e), |r| ≤ ln2/2, degree-5 polynomial for
+// e^r (relative error ~2e-7). Below −87.3 the result is flushed to 0 (e^x underflows there).
+
+// @ts-ignore: decorator
+@inline
+function exp4(x: v128): v128 {
+  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.7)), f32x4.splat(-87.3));
+  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
+  r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
+  let p = f32x4.splat(1.9875691500e-4);
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.3981999507e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(8.3334519073e-3));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(4.1665795894e-2));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(1.6666665459e-1));
+  p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
+  const r2 = f32x4.mul(r, r);
+  const e = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
+  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const res = f32x4.mul(e, pow2);
+  return v128.andnot(res, f32x4.lt(x, f32x4.splat(-87.3)));
+}
+
+// @ts-ignore: decorator
+@inline
+function sigmoidf(x: f32): f32 {
+  return <f32>1.0 / (<f32>1.0 + Mathf.exp(-x));
+}
+
+/** torch softplus (beta 1, threshold 20). */
+// @ts-ignore: decorator
+@inline
+function softplusf(x: f32): f32 {
+  return x > <f32>20.0 ? x : <f32>Math.log1p(Math.exp(<f64>x));
+}
+
+// @ts-ignore: decorator
+@inline
+function ld(p: usize, i: i32): f32 {
+  return load<f32>(p + (<usize>i << 2));
+}
+// @ts-ignore: decorator
+@inline
+function st(p: usize, i: i32, v: f32): void {
+  store<f32>(p + (<usize>i << 2), v);
+}
+
+// ---- causal depthwise conv1d ---------------------------------------------------------------------
+
+/** out[t,c] = Σ_j w[c,j]·xin[c,t+1+j] + bias[c] (SiLU if act), xin = [state[c,:], x[:,c]]; state ← last K of xin. */
+export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, state: usize, T: i32, C: i32, K: i32, act: i32): void {
+  for (let c = 0; c < C; c++) {
+    const b: f32 = bias ? ld(bias, c) : 0;
+    const sc = state + (<usize>(c * K) << 2);
+    const wc = w + (<usize>(c * K) << 2);
+    for (let t = 0; t < T; t++) {
+      let acc = b;
+      for (let j = 0; j < K; j++) {
+        const s = t + 1 + j; // index into xin
+        const xv = s < K ? ld(sc, s) : ld(x, (s - K) * C + c);
+        acc += ld(wc, j) * xv;
+      }
+      st(out, t * C + c, act ? acc * sigmoidf(acc) : acc);
+    }
+    // new state = xin[T .. T+K-1]; read ascending so unread old-state entries are still intact
+    for (let j = 0; j < K; j++) {
+      const s = T + j;
+      st(sc, j, s < K ? ld(sc, s) : ld(x, (s - K) * C + c));
+    }
+  }
+}
+
+// ---- Mamba selective scan ------------------------------------------------------------------------
+
+/**
+ * Token-outer loop so x/dt/z/out rows are read contiguously; the state row h[ch, :] (N floats) is
+ * updated in place, four states at a time with the vector exp.
+ */
+export function selective_scan_f32(
+  out: usize, x: usize, dt: usize, a: usize, b: usize, c: usize, d: usize, z: usize, dtBias: usize, state: usize,
+  T: i32, I: i32, N: i32, sp: i32,
+): void {
+  const n4 = N & ~3;
+  for (let t = 0; t < T; t++) {
+    const bt = b + (<usize>(t * N) << 2);
+    const ct = c + (<usize>(t * N) << 2);
+    for (let ch = 0; ch < I; ch++) {
+      const idx = t * I + ch;
+      let pre = ld(dt, idx);
+      if (dtBias) pre += ld(dtBias, ch);
+      const delta: f32 = sp ? softplusf(pre) : pre;
+      const xv = ld(x, idx);
+      const dx = delta * xv;
+      const h = state + (<usize>(ch * N) << 2);
+      const ar = a + (<usize>(ch * N) << 2);
+      const dv = f32x4.splat(delta);
+      const dxv = f32x4.splat(dx);
+      let yv = f32x4.splat(0);
+      let n = 0;
+      for (; n < n4; n += 4) {
+        const o = <usize>n << 2;
+        const dA = exp4(f32x4.mul(v128.load(ar + o), dv));
+        const hn = f32x4.add(f32x4.mul(dA, v128.load(h + o)), f32x4.mul(dxv, v128.load(bt + o)));
+        v128.store(h + o, hn);
+        yv = f32x4.add(yv, f32x4.mul(hn, v128.load(ct + o)));
+      }
+      let y = f32x4.extract_lane(yv, 0) + f32x4.extract_lane(yv, 1) + f32x4.extract_lane(yv, 2) + f32x4.extract_lane(yv, 3);
+      for (; n < N; n++) {
+        const hn = Mathf.exp(ld(ar, n) * delta) * ld(h, n) + dx * ld(bt, n);
+        st(h, n, hn);
+        y += hn * ld(ct, n);
+      }
+      if (d) y += ld(d, ch) * xv;
+      if (z) {
+        const zv = ld(z, idx);
+        y *= zv * sigmoidf(zv);
+      }
+      st(out, idx, y);
+    }
+  }
+}
+
+// ---- RWKV-4 WKV ----------------------------------------------------------------------------------
+
+/** Four channels at a time with (num, den, max) in registers across the token loop. */
+export function wkv4_f32(out: usize, k: usize, v: usize, td: usize, tf: usize, state: usize, T: i32, C: i32): void {
+  const c4 = C & ~3;
+  const numP = state, denP = state + (<usize>C << 2), maxP = state + (<usize>(2 * C) << 2);
+  let c = 0;
+  for (; c < c4; c += 4) {
+    const co = <usize>c << 2;
+    const w = f32x4.neg(exp4(v128.load(td + co)));
+    const u = v128.load(tf + co);
+    let num = v128.load(numP + co), den = v128.load(denP + co), mx = v128.load(maxP + co);
+    for (let t = 0; t < T; t++) {
+      const o = (<usize>(t * C) << 2) + co;
+      const kt = v128.load(k + o), vt = v128.load(v + o);
+      const ku = f32x4.add(kt, u);
+      let q = f32x4.max(mx, ku);
+      let e1 = exp4(f32x4.sub(mx, q)), e2 = exp4(f32x4.sub(ku, q));
+      v128.store(out + o, f32x4.div(f32x4.add(f32x4.mul(e1, num), f32x4.mul(e2, vt)), f32x4.add(f32x4.mul(e1, den), e2)));
+      const mw = f32x4.add(mx, w);
+      q = f32x4.max(mw, kt);
+      e1 = exp4(f32x4.sub(mw, q));
+      e2 = exp4(f32x4.sub(kt, q));
+      num = f32x4.add(f32x4.mul(e1, num), f32x4.mul(e2, vt));
+      den = f32x4.add(f32x4.mul(e1, den), e2);
+      mx = q;
+    }
+    v128.store(numP + co, num);
+    v128.store(denP + co, den);
+    v128.store(maxP + co, mx);
+  }
+  for (; c < C; c++) {
+    const w = -Mathf.exp(ld(td, c));
+    const u = ld(tf, c);
+    let num = ld(numP, c), den = ld(denP, c), mx = ld(maxP, c);
+    for (let t = 0; t < T; t++) {
+      const kt = ld(k, t * C + c), vt = ld(v, t * C + c);
+      let q = max(mx, kt + u);
+      let e1 = Mathf.exp(mx - q), e2 = Mathf.exp(kt + u - q);
+      st(out, t * C + c, (e1 * num + e2 * vt) / (e1 * den + e2));
+      q = max(mx + w, kt);
+      e1 = Mathf.exp(mx + w - q);
+      e2 = Mathf.exp(kt - q);
+      num = e1 * num + e2 * vt;
+      den = e1 * den + e2;
+      mx = q;
+    }
+    st(numP, c, num);
+    st(denP, c, den);
+    st(maxP, c, mx);
+  }
+}
+
+// ---- delta-rule memory ---------------------------------------------------------------------------
+
+/** Per head and token, row by row: e = β(M_i·k − v_i); M_i −= e·k; y_i = M_i·q (one pass over M_i). */
+export function delta_rule_f32(out: usize, q: usize, k: usize, v: usize, beta: usize, state: usize, T: i32, H: i32, DK: i32, DV: i32): void {
+  const dk4 = DK & ~3;
+  for (let t = 0; t < T; t++) {
+    for (let h = 0; h < H; h++) {
+      const kb = k + (<usize>((t * H + h) * DK) << 2);
+      const qb = q + (<usize>((t * H + h) * DK) << 2);
+      const vb = (t * H + h) * DV;
+      const bt = ld(beta, t * H + h);
+      const Mh = state + (<usize>(h * DV * DK) << 2);
+      for (let i = 0; i < DV; i++) {
+        const row = Mh + (<usize>(i * DK) << 2);
+        let acc = f32x4.splat(0);
+        let j = 0;
+        for (; j < dk4; j += 4) acc = f32x4.add(acc, f32x4.mul(v128.load(row + (<usize>j << 2)), v128.load(kb + (<usize>j << 2))));
+        let mk = f32x4.extract_lane(acc, 0) + f32x4.extract_lane(acc, 1) + f32x4.extract_lane(acc, 2) + f32x4.extract_lane(acc, 3);
+        for (; j < DK; j++) mk += ld(row, j) * ld(kb, j);
+        const e = bt * (mk - ld(v, vb + i));
+        const ev = f32x4.splat(e);
+        let yv = f32x4.splat(0);
+        j = 0;
+        for (; j < dk4; j += 4) {
+          const o = <usize>j << 2;
+          const m = f32x4.sub(v128.load(row + o), f32x4.mul(ev, v128.load(kb + o)));
+          v128.store(row + o, m);
+          yv = f32x4.add(yv, f32x4.mul(m, v128.load(qb + o)));
+        }
+        let y = f32x4.extract_lane(yv, 0) + f32x4.extract_lane(yv, 1) + f32x4.extract_lane(yv, 2) + f32x4.extract_lane(yv, 3);
+        for (; j < DK; j++) {
+          const m = ld(row, j) - e * ld(kb, j);
+          st(row, j, m);
+          y += m * ld(qb, j);
+        }
+        st(out, vb + i, y);
+      }
+    }
+  }
+}
+
+// ---- BitNet b1.58 ternary matvec -----------------------------------------------------------------
+// Weight layout: src/backends/ops/ternary-layout.ts (16-byte header with f32 γ, then rows of
+// `stride` bytes; byte g = plus-mask nibble | minus-mask nibble << 4 for columns 4g..4g+3).
+
+/**
+ * int8 absmax quantization of one row x[K] into the 64-column-blocked, position-transposed buffer
+ * xt: for block b, position i (0..3) and group g (0..15), xt[b·64 + i·16 + g] = x_q[b·64 + 4g + i],
+ * so one v128 load gives the i-th activation of 16 consecutive groups. Returns 1/s_x.
+ * Also writes the plain x_q (i8) to xq when xq != 0.
+ */
+function quantize_row(x: usize, K: i32, xt: usize, stride: i32, xq: usize): f32 {
+  let mx: f32 = 0;
+  for (let j = 0; j < K; j++) mx = max(mx, abs(ld(x, j)));
+  const sx: f32 = <f32>127.0 / max(mx, <f32>1e-5);
+  memory.fill(xt, 0, <usize>(stride * 4));
+  for (let j = 0; j < K; j++) {
+    let qv = nearest<f32>(ld(x, j) * sx);
+    qv = min(max(qv, <f32>-128.0), <f32>127.0);
+    const qi = <i32>qv;
+    const blk = j >> 6, within = j & 63;
+    store<i8>(xt + <usize>(blk * 64 + (within & 3) * 16 + (within >> 2)), <i8>qi);
+    if (xq) store<i8>(xq + <usize>j, <i8>qi);
+  }
+  return <f32>1.0 / sx;
+}
+
+/** out[r, m] = (Σ_k x_q[r,k]·W_q[m,k]) · γ / s_x; 64 weights per 16-byte load, integer accumulation. */
+export function ternary_matvec(out: usize, w: usize, x: usize, xt: usize, R: i32, M: i32, K: i32, stride: i32): void {
+  const gamma = load<f32>(w);
+  const rows = w + 16;
+  const blocks = stride >> 4;
+  for (let r = 0; r < R; r++) {
+    const inv = quantize_row(x + (<usize>(r * K) << 2), K, xt, stride, 0) * gamma;
+    for (let m = 0; m < M; m++) {
+      const wr = rows + <usize>(m * stride);
+      let acc = i32x4.splat(0);
+      for (let bl = 0; bl < blocks; bl++) {
+        const wv = v128.load(wr + (<usize>bl << 4));
+        const xb = xt + (<usize>bl << 6);
+        let s16 = i16x8.splat(0);
+        for (let i = 0; i < 4; i++) {
+          const xi = v128.load(xb + (<usize>i << 4));
+          // sign masks: shift bit i (plus) / 4+i (minus) into the lane's sign bit, then spread it
+          const pm = i8x16.shr_s(i8x16.shl(wv, 7 - i), 7);
+          const nm = i8x16.shr_s(i8x16.shl(wv, 3 - i), 7);
+          const contrib = i8x16.sub(v128.and(xi, pm), v128.and(xi, nm)); // |x_q| ≤ 127: no overflow
+          s16 = i16x8.add(s16, i16x8.extadd_pairwise_i8x16_s(contrib));
+        }
+        acc = i32x4.add(acc, i32x4.extadd_pairwise_i16x8_s(s16));
+      }
+      const sum = i32x4.extract_lane(acc, 0) + i32x4.extract_lane(acc, 1) + i32x4.extract_lane(acc, 2) + i32x4.extract_lane(acc, 3);
+      st(out, r * M + m, <f32>sum * inv);
+    }
+  }
+}
+
+/**
+ * T-MAC-style: per row of x, tables[g·16 + mask] (i16) = Σ_{i∈mask} x_q[4g+i] for every group of 4
+ * activations, then each weight byte costs two lookups and a subtract, no multiplies.
+ * scratch: xt (stride·4 bytes) followed by the tables (stride·4 groups · 16 · 2 bytes).
+ */
+export function ternary_matvec_lut(out: usize, w: usize, x: usize, xt: usize, xq: usize, tables: usize, R: i32, M: i32, K: i32, stride: i32): void {
+  const gamma = load<f32>(w);
+  const rows = w + 16;
+  const G = (K + 3) >> 2;
+  for (let r = 0; r < R; r++) {
+    memory.fill(xq, 0, <usize>(G * 4));
+    const inv = quantize_row(x + (<usize>(r * K) << 2), K, xt, stride, xq) * gamma;
+    for (let g = 0; g < G; g++) {
+      const tb = tables + (<usize>(g * 16) << 1);
+      const xg = xq + <usize>(g * 4);
+      store<i16>(tb, 0);
+      for (let mask = 1; mask < 16; mask++) {
+        const low = ctz(mask);
+        store<i16>(tb + (<usize>mask << 1), load<i16>(tb + (<usize>(mask & (mask - 1)) << 1)) + <i16>load<i8>(xg + <usize>low));
+      }
+    }
+    for (let m = 0; m < M; m++) {
+      const wr = rows + <usize>(m * stride);
+      let acc0: i32 = 0, acc1: i32 = 0;
+      let g = 0;
+      for (; g + 2 <= G; g += 2) {
+        const bb = <i32>load<u16>(wr + <usize>g);
+        const t0 = tables + (<usize>(g * 16) << 1);
+        acc0 += <i32>load<i16>(t0 + (<usize>(bb & 15) << 1)) - <i32>load<i16>(t0 + (<usize>((bb >> 4) & 15) << 1));
+        acc1 += <i32>load<i16>(t0 + 32 + (<usize>((bb >> 8) & 15) << 1)) - <i32>load<i16>(t0 + 32 + (<usize>(bb >> 12) << 1));
+      }
+      for (; g < G; g++) {
+        const bb = <i32>load<u8>(wr + <usize>g);
+        const t0 = tables + (<usize>(g * 16) << 1);
+        acc0 += <i32>load<i16>(t0 + (<usize>(bb & 15) << 1)) - <i32>load<i16>(t0 + (<usize>(bb >> 4) << 1));
+      }
+      st(out, r * M + m, <f32>(acc0 + acc1) * inv);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Sequence ops (ops/sequence.ts) on the wasm backend: validation here, loops in
+ * assembly/sequence.ts. Absent optional tensors are passed as pointer 0.
+ */
+import { SparrowError } from '../../errors.ts';
+import type { Tensor } from '../backend.ts';
+import * as v from '../validate.ts';
+import * as s from '../ops/sequence-checks.ts';
+import { ternaryRowStride } from '../ops/ternary-layout.ts';
+import type { WasmBackend, WasmTensor } from './backend.ts';
+
+type Kernel = (...args: number[]) => void;
+
+function kernel(b: WasmBackend, name: string): Kernel {
+  const f = b.k[name];
+  if (typeof f !== 'function') throw new SparrowError('INTERNAL', `wasm: kernel ${name} is missing from build/sparrow.wasm (rebuild with npm run build:wasm)`);
+  return f as Kernel;
+}
+
+/** Pointers of the operands (0 for null), after the backend/freed checks. */
+function ptrs(b: WasmBackend, op: string, ...ts: Array<Tensor | null>): number[] {
+  return ts.map((t) => {
+    if (!t) return 0;
+    v.checkBackend(op, b.name, t);
+    const w = t as WasmTensor;
+    if (w.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+    return w.ptr;
+  });
+}
+
+/** Run `f` with a temporary 16-byte-aligned scratch block of `bytes` bytes. */
+function withScratch(b: WasmBackend, bytes: number, f: (p: number) => void): void {
+  const p = b.heap.alloc(bytes);
+  try {
+    f(p);
+  } finally {
+    b.heap.release(p);
+  }
+}
+
+export function causalConv1d(b: WasmBackend, out: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, state: Tensor, act: boolean): void {
+  const op = 'causalConv1d';
+  const p = ptrs(b, op, out, x, w, bias, state);
+  const { t, c, k } = s.causalConv1d(op, out, x, w, bias, state);
+  kernel(b, 'causal_conv1d_f32')(...p, t, c, k, act ? 1 : 0);
+}
+
+export function selectiveScan(
+  b: WasmBackend,
+  out: Tensor,
+  x: Tensor,
+  dt: Tensor,
+  a: Tensor,
+  bm: Tensor,
+  c: Tensor,
+  d: Tensor | null,
+  z: Tensor | null,
+  dtBias: Tensor | null,
+  state: Tensor,
+  deltaSoftplus: boolean,
+): void {
+  const op = 'selectiveScan';
+  const p = ptrs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
+  const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
+  kernel(b, 'selective_scan_f32')(...p, t, i, n, deltaSoftplus ? 1 : 0);
+}
+
+export function wkv4(b: WasmBackend, out: Tensor, k: Tensor, v_: Tensor, timeDecay: Tensor, timeFirst: Tensor, state: Tensor): void {
+  const op = 'wkv4';
+  const p = ptrs(b, op, out, k, v_, timeDecay, timeFirst, state);
+  const { t, c } = s.wkv4(op, out, k, v_, timeDecay, timeFirst, state);
+  kernel(b, 'wkv4_f32')(...p, t, c);
+}
+
+export function deltaRule(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v_: Tensor, beta: Tensor, state: Tensor): void {
+  const op = 'deltaRule';
+  const p = ptrs(b, op, out, q, k, v_, beta, state);
+  const { t, h, dk, dv } = s.deltaRule(op, out, q, k, v_, beta, state);
+  kernel(b, 'delta_rule_f32')(...p, t, h, dk, dv);
+}
+
+export function ternaryMatvec(b: WasmBackend, out: Tensor, w: Tensor, x: Tensor): void {
+  const op = 'ternaryMatvec';
+  const [po, pw, px] = ptrs(b, op, out, w, x);
+  const { r, m, k } = s.ternaryMatvec(op, out, w, x);
+  const stride = ternaryRowStride(k);
+  withScratch(b, stride * 4, (xt) => kernel(b, 'ternary_matvec')(po, pw, px, xt, r, m, k, stride));
+}
+
+export function ternaryMatvecLut(b: WasmBackend, out: Tensor, w: Tensor, x: Tensor): void {
+  const op = 'ternaryMatvecLut';
+  const [po, pw, px] = ptrs(b, op, out, w, x);
+  const { r, m, k } = s.ternaryMatvec(op, out, w, x);
+  const stride = ternaryRowStride(k);
+  const groups = stride * 4; // ≥ ceil(K/4): xq holds 4 bytes per group, tables 32 bytes per group
+  withScratch(b, stride * 4 + groups * 4 + groups * 32, (xt) =>
+    kernel(b, 'ternary_matvec_lut')(po, pw, px, xt, xt + stride * 4, xt + stride * 4 + groups * 4, r, m, k, stride),
+  );
+}

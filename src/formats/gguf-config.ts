@@ -1,0 +1,164 @@
+/**
+ * GGUF llama metadata → the same normalized LlamaConfig an HF config.json gives, plus the
+ * tokenizer.ggml.* keys exposed raw for the tokenizer code.
+ *
+ * Note for model code: llama.cpp's converter permutes the rows of Q and K per head for its
+ * adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so GGUF weights use
+ * `weightLayout: 'gguf'` — rotate interleaved pairs, or un-permute when loading.
+ */
+import { SparrowError } from '../errors.ts';
+import type { GgufFile, GgufValue } from './gguf.ts';
+import type { LlamaConfig, RopeScaling } from './hf-config.ts';
+
+export interface GgufTokenizerData {
+  /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
+  model: string;
+  /** tokenizer.ggml.pre: pre-tokenizer name (e.g. 'smollm', 'llama-bpe'), if present. */
+  pre: string | null;
+  tokens: string[];
+  tokenTypes: number[] | null;
+  scores: number[] | null;
+  merges: string[] | null;
+  bosId: number | null;
+  eosId: number | null;
+  unkId: number | null;
+  padId: number | null;
+  addBos: boolean | null;
+  addEos: boolean | null;
+  chatTemplate: string | null;
+  /** Every tokenizer.* key as stored. */
+  raw: Record<string, GgufValue>;
+}
+
+export interface GgufLlamaModel {
+  config: LlamaConfig;
+  tokenizer: GgufTokenizerData | null;
+  /** Q/K rows are in llama.cpp's permuted order (see the module comment). */
+  weightLayout: 'gguf';
+}
+
+/** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
+export function shortestF32(v: number): number {
+  if (!Number.isFinite(v) || v === 0) return v;
+  for (let p = 1; p <= 9; p++) {
+    const c = Number(v.toPrecision(p));
+    if (Math.fround(c) === Math.fround(v)) return c;
+  }
+  return v;
+}
+
+export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
+  const file = g.name;
+  const arch = g.get('general.architecture');
+  if (typeof arch !== 'string') throw new SparrowError('FORMAT_INVALID', `${file}: general.architecture is missing`, { file });
+  if (arch !== 'llama') throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (llama only)`, { file, architecture: arch });
+  const key = (k: string) => `${arch}.${k}`;
+  const int = (k: string, def?: number, min = 1): number => {
+    const v = g.get(k);
+    if (v === undefined) {
+      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${k}' is missing`, { file, key: k });
+      return def;
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be an integer ≥ ${min}, got ${String(v)}`, { file, key: k });
+    }
+    return v;
+  };
+  const num = (k: string, def: number): number => {
+    const v = g.get(k);
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be a positive number, got ${String(v)}`, { file, key: k });
+    return shortestF32(v);
+  };
+  const optId = (k: string): number | null => (g.get(k) === undefined ? null : int(k, undefined, 0));
+
+  const tokenizer = readTokenizer(g);
+  const hiddenSize = int(key('embedding_length'));
+  const numHeads = int(key('attention.head_count'));
+  const numKvHeads = int(key('attention.head_count_kv'), numHeads);
+  if (numHeads % numKvHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_count ${numHeads} is not a multiple of head_count_kv ${numKvHeads}`, { file });
+  const headDim = int(key('attention.key_length'), g.get(key('rope.dimension_count')) !== undefined ? int(key('rope.dimension_count')) : Math.floor(hiddenSize / numHeads));
+  const vocabSize = int(key('vocab_size'), tokenizer?.tokens.length);
+  const scalingType = g.get(key('rope.scaling.type'));
+  let ropeScaling: RopeScaling | null = null;
+  if (typeof scalingType === 'string' && scalingType !== 'none') {
+    if (scalingType !== 'linear' && scalingType !== 'yarn') {
+      throw new SparrowError('UNSUPPORTED', `${file}: RoPE scaling type '${scalingType}' is not supported`, { file, ropeType: scalingType });
+    }
+    ropeScaling = { type: scalingType, factor: num(key('rope.scaling.factor'), 1), raw: {} };
+    const orig = g.get(key('rope.scaling.original_context_length'));
+    if (typeof orig === 'number') ropeScaling.originalMaxPositionEmbeddings = orig;
+  }
+  const eos = optId('tokenizer.ggml.eos_token_id');
+  const config: LlamaConfig = {
+    family: 'llama',
+    vocabSize,
+    hiddenSize,
+    intermediateSize: int(key('feed_forward_length')),
+    numLayers: int(key('block_count')),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: num(key('attention.layer_norm_rms_epsilon'), 1e-5),
+    ropeTheta: num(key('rope.freq_base'), 10000),
+    ropeScaling,
+    maxPositionEmbeddings: int(key('context_length'), 2048),
+    tieWordEmbeddings: !g.has('output.weight'),
+    attentionBias: g.has('blk.0.attn_q.bias'),
+    mlpBias: g.has('blk.0.ffn_up.bias'),
+    hiddenAct: 'silu',
+    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
+    eosTokenIds: eos === null ? [] : [eos],
+  };
+  if (tokenizer && tokenizer.tokens.length !== vocabSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
+  }
+  return { config, tokenizer, weightLayout: 'gguf' };
+}
+
+function readTokenizer(g: GgufFile): GgufTokenizerData | null {
+  const file = g.name;
+  const model = g.get('tokenizer.ggml.model');
+  if (model === undefined) return null;
+  const raw: Record<string, GgufValue> = {};
+  for (const [k, v] of g.metadata) if (k.startsWith('tokenizer.')) raw[k] = v.value;
+  const list = <T>(k: string, check: (x: unknown) => boolean, what: string): T[] | null => {
+    const v = g.get(k);
+    if (v === undefined) return null;
+    if (!Array.isArray(v) || !v.every(check)) throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be an array of ${what}`, { file, key: k });
+    return v as T[];
+  };
+  const tokens = list<string>('tokenizer.ggml.tokens', (x) => typeof x === 'string', 'strings');
+  if (typeof model !== 'string' || !tokens) throw new SparrowError('FORMAT_INVALID', `${file}: tokenizer.ggml.model needs tokenizer.ggml.tokens`, { file });
+  const tokenTypes = list<number>('tokenizer.ggml.token_type', (x) => typeof x === 'number', 'integers');
+  const scores = list<number>('tokenizer.ggml.scores', (x) => typeof x === 'number', 'numbers');
+  for (const [k, arr] of [['token_type', tokenTypes], ['scores', scores]] as const) {
+    if (arr && arr.length !== tokens.length) throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer.ggml.${k} has ${arr.length} entries for ${tokens.length} tokens`, { file });
+  }
+  const id = (k: string): number | null => {
+    const v = g.get(k);
+    if (v === undefined) return null;
+    if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v >= tokens.length) {
+      throw new SparrowError('INDEX_OUT_OF_RANGE', `${file}: ${k} = ${String(v)} is outside the ${tokens.length}-token vocabulary`, { file, key: k });
+    }
+    return v;
+  };
+  const bool = (k: string): boolean | null => (typeof g.get(k) === 'boolean' ? (g.get(k) as boolean) : null);
+  const str = (k: string): string | null => (typeof g.get(k) === 'string' ? (g.get(k) as string) : null);
+  return {
+    model,
+    pre: str('tokenizer.ggml.pre'),
+    tokens,
+    tokenTypes,
+    scores,
+    merges: list<string>('tokenizer.ggml.merges', (x) => typeof x === 'string', 'strings'),
+    bosId: id('tokenizer.ggml.bos_token_id'),
+    eosId: id('tokenizer.ggml.eos_token_id'),
+    unkId: id('tokenizer.ggml.unknown_token_id'),
+    padId: id('tokenizer.ggml.padding_token_id'),
+    addBos: bool('tokenizer.ggml.add_bos_token'),
+    addEos: bool('tokenizer.ggml.add_eos_token'),
+    chatTemplate: str('tokenizer.chat_template'),
+    raw,
+  };
+}
