@@ -1,0 +1,84 @@
+/**
+ * Anomaly likelihood over a history of raw surprise scores, after Numenta's AnomalyLikelihood
+ * (Ahmad et al. 2017, "Unsupervised real-time anomaly detection for streaming data"): the raw
+ * score's short moving average is compared with a Gaussian fitted to the moving averages of a
+ * long trailing history; the likelihood is 1 − Q(z) (upper tail only: only *more* surprise than
+ * usual is anomalous), reported on a log scale so that 0.5 ↔ ordinary and 1 ↔ ~1e-10 tail.
+ * Strictly causal; the fit is refreshed every `reestimate` steps.
+ */
+export interface LikelihoodOptions {
+  /** Steps that only collect history (output 0). */
+  learning: number;
+  /** Trailing history length used for the Gaussian fit. */
+  history: number;
+  /** Short moving-average window of the raw score. */
+  shortWindow: number;
+  /** Refit mean/std every n steps. */
+  reestimate: number;
+  /** Floor of the fitted standard deviation (raw scores live in [0, 1]). */
+  minStd: number;
+}
+
+export const DEFAULT_LIKELIHOOD: LikelihoodOptions = { learning: 300, history: 8640, shortWindow: 10, reestimate: 100, minStd: 0.02 };
+
+/** Upper-tail probability of a standard normal, Q(z) = ½·erfc(z/√2). */
+export function qFunction(z: number): number {
+  return 0.5 * erfc(z / Math.SQRT2);
+}
+
+/** erfc with the Numerical Recipes Chebyshev fit (relative error < 1.2e-7). */
+export function erfc(x: number): number {
+  const z = Math.abs(x);
+  const t = 1 / (1 + 0.5 * z);
+  const r = t * Math.exp(-z * z - 1.26551223 + t * (1.00002368 + t * (0.37409196 + t * (0.09678418 + t * (-0.18628806 + t * (0.27886807 + t * (-1.13520398 + t * (1.48851587 + t * (-0.82215223 + t * 0.17087277)))))))));
+  return x >= 0 ? r : 2 - r;
+}
+
+export class AnomalyLikelihood {
+  private raw: number[] = [];
+  /** Moving averages of the raw score, one per step (ring of `history`). */
+  private avgs: Float64Array;
+  private nAvg = 0;
+  private sumShort = 0;
+  private mean = 0;
+  private std = 1;
+  private fitted = false;
+  private steps = 0;
+
+  constructor(readonly opts: LikelihoodOptions = DEFAULT_LIKELIHOOD) {
+    this.avgs = new Float64Array(opts.history);
+  }
+
+  /** Feed one raw score (finite, ≥ 0); returns the log-scaled likelihood in [0, 1]. */
+  update(rawScore: number): number {
+    const o = this.opts;
+    this.raw.push(rawScore);
+    this.sumShort += rawScore;
+    if (this.raw.length > o.shortWindow) this.sumShort -= this.raw.shift()!;
+    const avg = this.sumShort / this.raw.length;
+    this.steps++;
+    let out = 0;
+    if (this.fitted) out = logScale(1 - qFunction((avg - this.mean) / this.std));
+    this.avgs[this.nAvg % o.history] = avg;
+    this.nAvg++;
+    if (this.steps >= o.learning && (!this.fitted || this.steps % o.reestimate === 0)) this.fit();
+    return out;
+  }
+
+  private fit(): void {
+    const n = Math.min(this.nAvg, this.opts.history);
+    let s = 0, ss = 0;
+    for (let i = 0; i < n; i++) s += this.avgs[i];
+    const mean = s / n;
+    for (let i = 0; i < n; i++) ss += (this.avgs[i] - mean) ** 2;
+    this.mean = mean;
+    this.std = Math.max(this.opts.minStd, Math.sqrt(ss / n));
+    this.fitted = true;
+  }
+}
+
+/** Numenta's log scaling: log(1.0000000001 − L) / log(1e-10), so L = 0.5 → 0.03, L = 1 − 1e-10 → 1. */
+export function logScale(likelihood: number): number {
+  const v = Math.log(1.0000000001 - likelihood) / Math.log(1.0 - 0.9999999999);
+  return Math.max(0, Math.min(1, v));
+}

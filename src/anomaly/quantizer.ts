@@ -1,0 +1,80 @@
+/**
+ * Online quantisation of a numeric stream into tokens 0..vocab−1, robust to an unknown range and
+ * to drift, strictly causal (a value is coded with the range known *before* it).
+ *
+ * The range [lo, hi] starts at the first finite value and widens immediately to include every
+ * new value; it also slowly contracts towards an exponentially-forgotten range so one ancient
+ * spike does not squash the resolution forever. Bins are uniform over [lo − m, hi + m], with a
+ * margin m = `margin`·span so that values just outside the known range land in the edge bins.
+ * Non-finite values are not coded (see `encode`).
+ */
+export interface QuantizerOptions {
+  vocab: number;
+  /** Fraction of the span added on each side of [lo, hi]. */
+  margin: number;
+  /** Per-step contraction rate of lo/hi towards the decayed range (0 = never contract). */
+  contract: number;
+  /** Decay of the remembered extremes (per step), which contraction moves towards. */
+  memory: number;
+}
+
+export const DEFAULT_QUANTIZER: QuantizerOptions = { vocab: 64, margin: 0.1, contract: 1e-4, memory: 1e-4 };
+
+/** Values beyond this magnitude are clamped so spans and differences stay finite in float64. */
+export const MAX_ABS = 1e150;
+
+export class OnlineQuantizer {
+  lo = NaN;
+  hi = NaN;
+  /** Slowly forgotten extremes: the range lo/hi contract towards. */
+  private slo = NaN;
+  private shi = NaN;
+  count = 0;
+
+  constructor(readonly opts: QuantizerOptions = DEFAULT_QUANTIZER) {}
+
+  /**
+   * Token for x given the range seen so far, then update the range with x. Returns −1 for
+   * NaN/±∞ (state untouched). The first value (no range yet) maps to the middle bin.
+   */
+  encode(x: number): number {
+    if (!Number.isFinite(x)) return -1;
+    x = Math.max(-MAX_ABS, Math.min(MAX_ABS, x));
+    const tok = this.peek(x);
+    this.update(x);
+    return tok;
+  }
+
+  /** Token of x under the current range, without updating. */
+  peek(x: number): number {
+    const V = this.opts.vocab;
+    if (this.count === 0) return V >> 1;
+    const span = this.hi - this.lo;
+    if (!(span > 0)) return x === this.lo ? V >> 1 : x > this.lo ? V - 1 : 0;
+    const m = this.opts.margin * span;
+    const u = (x - (this.lo - m)) / (span + 2 * m);
+    return Math.max(0, Math.min(V - 1, Math.floor(u * V)));
+  }
+
+  /** Centre value of a token's bin under the current range (for plotting predictions). */
+  decode(token: number): number {
+    const span = this.hi - this.lo;
+    if (!(span > 0)) return this.lo;
+    const m = this.opts.margin * span;
+    return this.lo - m + ((token + 0.5) / this.opts.vocab) * (span + 2 * m);
+  }
+
+  private update(x: number): void {
+    if (this.count === 0) {
+      this.lo = this.hi = this.slo = this.shi = x;
+    } else {
+      const span = this.hi - this.lo;
+      // remembered extremes decay towards the current value at `memory` × span per step
+      this.slo = Math.min(x, this.slo + this.opts.memory * span);
+      this.shi = Math.max(x, this.shi - this.opts.memory * span);
+      this.lo = Math.min(x, this.lo + this.opts.contract * Math.max(0, this.slo - this.lo));
+      this.hi = Math.max(x, this.hi - this.opts.contract * Math.max(0, this.hi - this.shi));
+    }
+    this.count++;
+  }
+}
