@@ -2,6 +2,7 @@
 // memory that the JS-side allocator (src/backends/wasm/memory.ts) hands out; no AssemblyScript
 // managed objects are used (runtime "stub"), so the module is just loops over memory.
 export * from './core';
+export * from './attention';
 export * from './sequence';
 
 /** First free byte above the module's static data: the JS allocator manages memory from here. */

@@ -38,7 +38,7 @@ describe('attention fixtures: candidate lists', () => {
   }
 });
 
-for (const name of ['reference'] as const) {
+for (const name of ['reference', 'wasm'] as const) {
   describe(`attention fixtures on ${name} (atol ${atol})`, () => {
     let results: CaseResult[] = [];
     beforeAll(async () => {

@@ -1,16 +1,129 @@
-/** Attention op family on the wasm backend (being ported; until then every op throws UNSUPPORTED). */
+/**
+ * Attention op family on the wasm backend: validation (shared with every backend), scratch
+ * allocation, and calls into assembly/attention.ts. All compute happens in the SIMD kernels.
+ */
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
 import type { DenseAttentionOptions, FastGrnnGate, KvCache, SparseAttentionConfig } from '../ops/attention.ts';
+import * as va from '../ops/attention-validate.ts';
+import type { WasmBackend, WasmTensor } from './backend.ts';
 
-function todo(op: string): never {
-  throw new SparrowError('UNSUPPORTED', `${op}: not yet implemented on the wasm backend`, { op });
+/** The attention exports of build/sparrow.wasm (pointers are byte offsets). */
+interface AttentionKernels {
+  attn_block_means(dst: number, src: number, s: number, row: number, bsize: number): void;
+  attn_sparse_scratch_bytes(w: number, ng: number, d: number): number;
+  attn_sparse_forward(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
+  attn_sparse_decode(out: number, q: number, kc: number, vc: number, km: number, vm: number, len: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
+  attn_kv_append(kc: number, vc: number, km: number, vm: number, ks: number, vs: number, n: number, len: number, row: number, bsize: number, f16: number): void;
+  attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number): void;
+  attn_fastgrnn(out: number, k: number, s: number, nh: number, din: number, hd: number, wg: number, ug: number, wu: number, uu: number, bg: number, bu: number, zeta: number, nu: number, scratch: number): void;
+  attn_topk_mask(out: number, sal: number, n: number, k: number, scratch: number): void;
 }
-type B = unknown;
-export const sparseAttention = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _c: SparseAttentionConfig): void => todo('sparseAttention');
-export const sparseAttentionGated = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _m: Tensor, _c: SparseAttentionConfig): void => todo('sparseAttentionGated');
-export const denseAttention = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _x?: DenseAttentionOptions): void => todo('denseAttention');
-export const kvAppend = (_b: B, _c: KvCache, _k: Tensor, _v: Tensor): void => todo('kvAppend');
-export const sparseDecode = (_b: B, _o: Tensor, _q: Tensor, _c: KvCache, _g: SparseAttentionConfig): void => todo('sparseDecode');
-export const fastgrnnSalience = (_b: B, _o: Tensor, _k: Tensor, _g: FastGrnnGate): void => todo('fastgrnnSalience');
-export const topkMask = (_b: B, _o: Tensor, _s: Tensor, _n: number): void => todo('topkMask');
+
+const CAUSAL = 1;
+const LOG_STRIDE = 2;
+const LANDMARKS = 4;
+const SORT = 8;
+const GATED = 16;
+const KV_F16 = 32;
+
+function kern(b: WasmBackend): AttentionKernels {
+  return b.k as unknown as AttentionKernels;
+}
+
+function ptr(op: string, t: Tensor): number {
+  const w = t as WasmTensor;
+  if (w.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+  return w.ptr;
+}
+
+function flagsOf(c: SparseAttentionConfig): number {
+  return (c.causal ? CAUSAL : 0) | (c.useLogStride ? LOG_STRIDE : 0) | (c.useLandmarks ? LANDMARKS : 0) | (c.sortCandidates ? SORT : 0);
+}
+
+/** Run `f` with temporary allocations (freed afterwards, also on error). */
+function withScratch<T>(b: WasmBackend, sizes: number[], f: (...p: number[]) => T): T {
+  const ps: number[] = [];
+  try {
+    for (const s of sizes) ps.push(b.heap.alloc(Math.max(16, s)));
+    return f(...ps);
+  } finally {
+    for (const p of ps) b.heap.release(p);
+  }
+}
+
+/** Global token list as i32 in linear memory. */
+function writeGlobals(b: WasmBackend, p: number, g: readonly number[]): void {
+  new Int32Array(b.heap.memory.buffer, p, g.length).set(g);
+}
+
+function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig, sh: va.AttnShape, keep?: Tensor): void {
+  const K = kern(b);
+  const { s, hq, hkv, d } = sh;
+  if (s === 0) return;
+  const nb = Math.ceil(s / cfg.blockSize);
+  const meanBytes = cfg.useLandmarks ? nb * hkv * d * 4 : 16;
+  const g = cfg.globalTokens;
+  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(cfg.window, g.length, d)], (km, vm, gp, scratch) => {
+    const [pq, pk, pv, po] = [q, k, v, out].map((t) => ptr(op, t));
+    if (cfg.useLandmarks) {
+      K.attn_block_means(km, pk, s, hkv * d, cfg.blockSize);
+      K.attn_block_means(vm, pv, s, hkv * d, cfg.blockSize);
+    }
+    writeGlobals(b, gp, g);
+    const flags = flagsOf(cfg) | (keep ? GATED : 0);
+    K.attn_sparse_forward(po, pq, pk, pv, km, vm, keep ? ptr(op, keep) : 0, s, hq, hkv, d, cfg.window, cfg.blockSize, gp, g.length, flags, scratch);
+  });
+}
+
+export function sparseAttention(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig): void {
+  forward(b, 'sparseAttention', out, q, k, v, cfg, va.sparse('sparseAttention', b.name, out, q, k, v, cfg));
+}
+
+export function sparseAttentionGated(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, keep: Tensor, cfg: SparseAttentionConfig): void {
+  forward(b, 'sparseAttentionGated', out, q, k, v, cfg, va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg), keep);
+}
+
+export function denseAttention(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
+  const op = 'denseAttention';
+  const { s, hq, hkv, d, causal, pos, kvLen, scale } = va.dense(op, b.name, out, q, k, v, opts);
+  if (s === 0) return;
+  withScratch(b, [4 * d * 3 + 16], (scratch) => {
+    kern(b).attn_dense(ptr(op, out), ptr(op, q), ptr(op, k), ptr(op, v), s, hq, hkv, d, causal ? 1 : 0, pos, kvLen, scale, k.dtype === 'f16' ? 1 : 0, scratch);
+  });
+}
+
+export function kvAppend(b: WasmBackend, c: KvCache, k: Tensor, v: Tensor): void {
+  const op = 'kvAppend';
+  const n = va.kvAppend(op, b.name, c, k, v);
+  kern(b).attn_kv_append(ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), ptr(op, k), ptr(op, v), n, c.length, c.kvHeads * c.dim, c.blockSize, c.dtype === 'f16' ? 1 : 0);
+  c.length += n;
+}
+
+export function sparseDecode(b: WasmBackend, out: Tensor, q: Tensor, c: KvCache, cfg: SparseAttentionConfig): void {
+  const op = 'sparseDecode';
+  const { hq, hkv, d } = va.decode(op, b.name, out, q, c, cfg);
+  const K = kern(b);
+  const g = cfg.globalTokens;
+  // The f16 cache never sorts (crate decode_step_f16).
+  const flags = c.dtype === 'f16' ? (flagsOf(cfg) & ~SORT) | KV_F16 : flagsOf(cfg);
+  withScratch(b, [g.length * 4, K.attn_sparse_scratch_bytes(cfg.window, g.length, d)], (gp, scratch) => {
+    writeGlobals(b, gp, g);
+    K.attn_sparse_decode(ptr(op, out), ptr(op, q), ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), c.length, hq, hkv, d, cfg.window, cfg.blockSize, gp, g.length, flags, scratch);
+  });
+}
+
+export function fastgrnnSalience(b: WasmBackend, out: Tensor, k: Tensor, g: FastGrnnGate): void {
+  const op = 'fastgrnnSalience';
+  const { s, h, din, hd } = va.fastgrnn(op, b.name, out, k, g);
+  withScratch(b, [(din + 2 * hd) * 4], (scratch) => {
+    const w = [g.wGate, g.uGate, g.wUpdate, g.uUpdate, g.bGate, g.bUpdate].map((t) => ptr(op, t));
+    kern(b).attn_fastgrnn(ptr(op, out), ptr(op, k), s, h, din, hd, w[0], w[1], w[2], w[3], w[4], w[5], g.zeta, g.nu, scratch);
+  });
+}
+
+export function topkMask(b: WasmBackend, out: Tensor, salience: Tensor, k: number): void {
+  const op = 'topkMask';
+  const n = va.topk(op, b.name, out, salience, k);
+  withScratch(b, [n * 8], (scratch) => kern(b).attn_topk_mask(ptr(op, out), ptr(op, salience), n, k, scratch));
+}

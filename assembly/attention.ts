@@ -1,0 +1,479 @@
+// Attention kernels (spec: /work/shared/specs/sparse-attention.md; JS side: src/backends/wasm/attention.ts).
+// Layout [seq][heads][dim] f32 (or binary16 bits for an f16 KV cache). Pointers are byte offsets into
+// linear memory handed out by the JS allocator; `scratch` is a caller-provided work area.
+//
+// The sparse kernels build each query's candidate list once (shared by all heads) with range checks
+// instead of sets, then run the one-pass online softmax of the spec per head with f32x4 dots/axpys.
+
+// flags of the sparse kernels
+const CAUSAL: i32 = 1;
+const LOG_STRIDE: i32 = 2;
+const LANDMARKS: i32 = 4;
+const SORT: i32 = 8;
+const GATED: i32 = 16;
+const KV_F16: i32 = 32;
+
+// ---- f16 helpers -------------------------------------------------------------------------------
+
+/** binary16 bits → f32 (exact). */
+// @ts-ignore: decorator
+@inline
+function h2f(h: u32): f32 {
+  const sign = (h & 0x8000) << 16;
+  const e = (h >> 10) & 0x1f;
+  const m = h & 0x3ff;
+  if (e == 0) {
+    const v = <f32>m * 5.9604644775390625e-8; // 2^-24
+    return sign ? -v : v;
+  }
+  if (e == 31) return reinterpret<f32>(sign | 0x7f800000 | (m << 13));
+  return reinterpret<f32>(sign | ((e + 112) << 23) | (m << 13));
+}
+
+/** f32 → binary16 bits, round to nearest even, overflow → ±inf, NaN stays NaN. */
+function f2h(v: f32): u32 {
+  const x = reinterpret<u32>(v);
+  const sign = (x >> 16) & 0x8000;
+  const exp = <i32>((x >> 23) & 0xff);
+  let mant = x & 0x7fffff;
+  if (exp == 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);
+  const e = exp - 127 + 15;
+  if (e >= 0x1f) return sign | 0x7c00;
+  if (e <= 0) {
+    if (e < -10) return sign;
+    mant |= 0x800000;
+    const shift = <u32>(14 - e);
+    let half = mant >> shift;
+    const rem = mant & ((<u32>1 << shift) - 1);
+    const mid = <u32>1 << (shift - 1);
+    if (rem > mid || (rem == mid && (half & 1))) half++;
+    return sign | half;
+  }
+  let half = (<u32>e << 10) | (mant >> 13);
+  const rem = mant & 0x1fff;
+  if (rem > 0x1000 || (rem == 0x1000 && (half & 1))) half++;
+  return sign | half;
+}
+
+/** Widen n binary16 values at src into f32 at dst. */
+function widen(dst: usize, src: usize, n: i32): void {
+  for (let x = 0; x < n; x++) store<f32>(dst + (<usize>x << 2), h2f(<u32>load<u16>(src + (<usize>x << 1))));
+}
+
+// ---- vector helpers ----------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+function dot(a: usize, b: usize, d: i32): f32 {
+  let acc = f32x4.splat(0);
+  let x = 0;
+  for (; x + 4 <= d; x += 4) {
+    const o = <usize>x << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+  }
+  let s = hsum(acc);
+  for (; x < d; x++) s += load<f32>(a + (<usize>x << 2)) * load<f32>(b + (<usize>x << 2));
+  return s;
+}
+
+/** acc = acc·corr + w·v (corr = 1 skips the scaling). */
+function axpy(acc: usize, v: usize, w: f32, corr: f32, d: i32): void {
+  const wv = f32x4.splat(w);
+  let x = 0;
+  if (corr != 1) {
+    const cv = f32x4.splat(corr);
+    for (; x + 4 <= d; x += 4) {
+      const o = <usize>x << 2;
+      v128.store(acc + o, f32x4.add(f32x4.mul(v128.load(acc + o), cv), f32x4.mul(wv, v128.load(v + o))));
+    }
+    for (; x < d; x++) {
+      const o = <usize>x << 2;
+      store<f32>(acc + o, load<f32>(acc + o) * corr + w * load<f32>(v + o));
+    }
+    return;
+  }
+  for (; x + 4 <= d; x += 4) {
+    const o = <usize>x << 2;
+    v128.store(acc + o, f32x4.add(v128.load(acc + o), f32x4.mul(wv, v128.load(v + o))));
+  }
+  for (; x < d; x++) {
+    const o = <usize>x << 2;
+    store<f32>(acc + o, load<f32>(acc + o) + w * load<f32>(v + o));
+  }
+}
+
+// ---- landmark block means ----------------------------------------------------------------------
+
+/** dst[b][row] = (Σ_t src[t][row] for t in block b) / count, summed in token order (as the crate). */
+export function attn_block_means(dst: usize, src: usize, s: i32, row: i32, bsize: i32): void {
+  const nb = (s + bsize - 1) / bsize;
+  const rowBytes = <usize>row << 2;
+  for (let b = 0; b < nb; b++) {
+    const d0 = dst + <usize>b * rowBytes;
+    memory.fill(d0, 0, rowBytes);
+    const t0 = b * bsize;
+    const t1 = min(t0 + bsize, s);
+    for (let t = t0; t < t1; t++) {
+      const s0 = src + <usize>t * rowBytes;
+      let x = 0;
+      for (; x + 4 <= row; x += 4) {
+        const o = <usize>x << 2;
+        v128.store(d0 + o, f32x4.add(v128.load(d0 + o), v128.load(s0 + o)));
+      }
+      for (; x < row; x++) store<f32>(d0 + (<usize>x << 2), load<f32>(d0 + (<usize>x << 2)) + load<f32>(s0 + (<usize>x << 2)));
+    }
+    const cnt = <f32>(t1 - t0);
+    for (let x = 0; x < row; x++) store<f32>(d0 + (<usize>x << 2), load<f32>(d0 + (<usize>x << 2)) / cnt);
+  }
+}
+
+// ---- candidate lists ---------------------------------------------------------------------------
+
+function isGlobal(j: i32, g: usize, ng: i32): bool {
+  for (let x = 0; x < ng; x++) if (load<i32>(g + (<usize>x << 2)) == j) return true;
+  return false;
+}
+
+function insertionSort(p: usize, n: i32): void {
+  for (let a = 1; a < n; a++) {
+    const key = load<i32>(p + (<usize>a << 2));
+    let b = a - 1;
+    while (b >= 0 && load<i32>(p + (<usize>b << 2)) > key) {
+      store<i32>(p + (<usize>(b + 1) << 2), load<i32>(p + (<usize>b << 2)));
+      b--;
+    }
+    store<i32>(p + (<usize>(b + 1) << 2), key);
+  }
+}
+
+let nTok: i32 = 0;
+let nBlk: i32 = 0;
+
+/**
+ * T(i, S) into toks and L(i, S) into blks (spec 1.2, 1.3); sets nTok / nBlk. Dedup by construction:
+ * window = a range; globals skip the range and earlier globals; log-stride tokens skip the range and
+ * the globals (they are distinct from each other); blocks dedup by a scan of the short list.
+ */
+function candidates(i: i32, s: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, keep: usize, toks: usize, blks: usize): void {
+  const causal = (flags & CAUSAL) != 0;
+  const lo = max(0, i - w);
+  const hi = causal ? i : min(i + w, s - 1);
+  let n = 0;
+  for (let j = lo; j <= hi; j++) store<i32>(toks + (<usize>(n++) << 2), j);
+  for (let x = 0; x < ng; x++) {
+    const gj = load<i32>(g + (<usize>x << 2));
+    if (gj >= s || (causal && gj > i) || (gj >= lo && gj <= hi) || isGlobal(gj, g, x)) continue;
+    store<i32>(toks + (<usize>(n++) << 2), gj);
+  }
+  if (flags & LOG_STRIDE) {
+    for (let st = 1; st < s; st <<= 1) {
+      for (let side = 0; side < 2; side++) {
+        if (side == 1 && causal) break;
+        const j = side == 0 ? i - st : i + st;
+        if (j < 0 || j >= s || (j >= lo && j <= hi) || isGlobal(j, g, ng)) continue;
+        if ((flags & GATED) && load<f32>(keep + (<usize>j << 2)) == 0) continue;
+        store<i32>(toks + (<usize>(n++) << 2), j);
+      }
+    }
+  }
+  if (flags & SORT) insertionSort(toks, n);
+  nTok = n;
+
+  let m = 0;
+  if (flags & LANDMARKS) {
+    const nb = (s + bsize - 1) / bsize;
+    const cur = i / bsize;
+    const avail = causal ? (i + 1) / bsize : nb;
+    if (avail > 0) {
+      const pivot = causal ? avail - 1 : cur;
+      for (let b = max(0, pivot - 1); b <= min(pivot + 1, avail - 1); b++) {
+        if (!causal && b == cur) continue;
+        store<i32>(blks + (<usize>(m++) << 2), b);
+      }
+      if (flags & LOG_STRIDE) {
+        for (let st = 1; st < nb; st <<= 1) {
+          for (let side = 0; side < 2; side++) {
+            if (side == 1 && causal) break;
+            const b = side == 0 ? pivot - st : pivot + st;
+            if (b < 0 || b >= nb || (!causal && b == cur)) continue;
+            let dup = false;
+            for (let y = 0; y < m; y++) if (load<i32>(blks + (<usize>y << 2)) == b) dup = true;
+            if (!dup) store<i32>(blks + (<usize>(m++) << 2), b);
+          }
+        }
+      }
+      if (flags & SORT) insertionSort(blks, m);
+    }
+  }
+  nBlk = m;
+}
+
+// ---- one query row, one head: online softmax over tokens then blocks --------------------------
+
+/**
+ * out/q: row pointers (d floats). Token keys at kBase + j·rowStride (+ head offset included in kBase),
+ * landmark keys at kmBase + b·mStride. f16 tokens are widened into `tmp` first.
+ */
+function attendRow(out: usize, q: usize, d: i32, scale: f32, toks: usize, blks: usize, kBase: usize, vBase: usize, rowStride: usize, kmBase: usize, vmBase: usize, mStride: usize, f16: bool, acc: usize, tmp: usize): void {
+  memory.fill(acc, 0, <usize>d << 2);
+  let m: f32 = -Infinity;
+  let den: f32 = 0;
+  const total = nTok + nBlk;
+  for (let c = 0; c < total; c++) {
+    let kp: usize, vp: usize;
+    if (c < nTok) {
+      const j = <usize>load<i32>(toks + (<usize>c << 2));
+      kp = kBase + j * rowStride;
+      vp = vBase + j * rowStride;
+      if (f16) {
+        widen(tmp, kp, d);
+        widen(tmp + (<usize>d << 2), vp, d);
+        kp = tmp;
+        vp = tmp + (<usize>d << 2);
+      }
+    } else {
+      const b = <usize>load<i32>(blks + (<usize>(c - nTok) << 2));
+      kp = kmBase + b * mStride;
+      vp = vmBase + b * mStride;
+    }
+    const sc = dot(q, kp, d) * scale;
+    let corr: f32 = 1;
+    if (sc > m) {
+      corr = Mathf.exp(m - sc);
+      den *= corr;
+      m = sc;
+    }
+    const wt = Mathf.exp(sc - m);
+    den += wt;
+    axpy(acc, vp, wt, corr, d);
+  }
+  const inv: f32 = den > 0 ? 1 / den : 0;
+  for (let x = 0; x < d; x++) store<f32>(out + (<usize>x << 2), load<f32>(acc + (<usize>x << 2)) * inv);
+}
+
+/** Bytes of scratch the sparse kernels need: token list, block list, acc, f16 widening rows. */
+export function attn_sparse_scratch_bytes(w: i32, ng: i32, d: i32): i32 {
+  return (2 * w + 1 + ng + 64 + 8) * 4 + (3 + 64 + 8) * 4 + 3 * d * 4 + 64;
+}
+
+/**
+ * Sparse forward over all S query rows (crate forward / forward_gqa / forward_gated).
+ * km/vm: landmark means [nb][hkv][d] (attn_block_means); keep: f32 [S] when GATED.
+ */
+export function attn_sparse_forward(out: usize, q: usize, k: usize, v: usize, km: usize, vm: usize, keep: usize, s: i32, hq: i32, hkv: i32, d: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, scratch: usize): void {
+  const toks = scratch;
+  const blks = toks + <usize>(2 * w + 1 + ng + 64 + 8) * 4;
+  const acc = (blks + <usize>(3 + 64 + 8) * 4 + 15) & ~(<usize>15);
+  const tmp = acc + (<usize>d << 2);
+  const scale: f32 = 1 / Mathf.sqrt(<f32>d);
+  const group = hq / hkv;
+  const rowStride = <usize>(hkv * d) << 2;
+  for (let i = 0; i < s; i++) {
+    candidates(i, s, w, bsize, g, ng, flags, keep, toks, blks);
+    for (let h = 0; h < hq; h++) {
+      const kvh = <usize>(h / group);
+      const qo = <usize>(i * hq + h) * <usize>d << 2;
+      const ho = kvh * <usize>d << 2;
+      attendRow(out + qo, q + qo, d, scale, toks, blks, k + ho, v + ho, rowStride, km + ho, vm + ho, rowStride, false, acc, tmp);
+    }
+  }
+}
+
+/**
+ * Sparse decode for position i = len − 1 against a cache (k/v f32 or f16 [cap][hkv][d]) and its
+ * running means. q/out: [hq][d]. O(W + log len): no per-step arrays of size len.
+ */
+export function attn_sparse_decode(out: usize, q: usize, kc: usize, vc: usize, km: usize, vm: usize, len: i32, hq: i32, hkv: i32, d: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, scratch: usize): void {
+  if (len == 0) {
+    memory.fill(out, 0, <usize>(hq * d) << 2);
+    return;
+  }
+  const toks = scratch;
+  const blks = toks + <usize>(2 * w + 1 + ng + 64 + 8) * 4;
+  const acc = (blks + <usize>(3 + 64 + 8) * 4 + 15) & ~(<usize>15);
+  const tmp = acc + (<usize>d << 2);
+  const f16 = (flags & KV_F16) != 0;
+  const elt: usize = f16 ? 2 : 4;
+  const scale: f32 = 1 / Mathf.sqrt(<f32>d);
+  const group = hq / hkv;
+  candidates(len - 1, len, w, bsize, g, ng, flags & ~GATED, 0, toks, blks);
+  for (let h = 0; h < hq; h++) {
+    const kvh = <usize>(h / group);
+    const qo = <usize>(h * d) << 2;
+    attendRow(out + qo, q + qo, d, scale, toks, blks, kc + kvh * <usize>d * elt, vc + kvh * <usize>d * elt, <usize>(hkv * d) * elt, km + (kvh * <usize>d << 2), vm + (kvh * <usize>d << 2), <usize>(hkv * d) << 2, f16, acc, tmp);
+  }
+}
+
+// ---- KV cache append ---------------------------------------------------------------------------
+
+/**
+ * Copy n rows (f32 [n][row]) to rows len … len+n−1 of the caches (f32 or binary16 RNE) and update
+ * the f32 Welford means of their blocks from the unrounded inputs: m += (x − m) / cnt (cnt = 1 → m = x).
+ */
+export function attn_kv_append(kc: usize, vc: usize, km: usize, vm: usize, ks: usize, vs: usize, n: i32, len: i32, row: i32, bsize: i32, f16: i32): void {
+  for (let r = 0; r < n; r++) {
+    const p = len + r;
+    const blk = <usize>(p / bsize);
+    const cnt = p % bsize + 1;
+    for (let which = 0; which < 2; which++) {
+      const src = (which == 0 ? ks : vs) + (<usize>(r * row) << 2);
+      const dst = which == 0 ? kc : vc;
+      const mean = (which == 0 ? km : vm) + ((blk * <usize>row) << 2);
+      if (f16) {
+        for (let x = 0; x < row; x++) store<u16>(dst + (<usize>(p * row + x) << 1), <u16>f2h(load<f32>(src + (<usize>x << 2))));
+      } else {
+        memory.copy(dst + (<usize>(p * row) << 2), src, <usize>row << 2);
+      }
+      if (cnt == 1) {
+        memory.copy(mean, src, <usize>row << 2);
+      } else {
+        const fc = <f32>cnt;
+        for (let x = 0; x < row; x++) {
+          const o = <usize>x << 2;
+          const mv = load<f32>(mean + o);
+          store<f32>(mean + o, mv + (load<f32>(src + o) - mv) / fc);
+        }
+      }
+    }
+  }
+}
+
+// ---- dense attention ---------------------------------------------------------------------------
+
+/**
+ * Dense softmax attention, online (one pass) per (row, head). q/out [s][hq][d], k/v [T][hkv][d]
+ * (f32 or f16). Causal row r sees keys 0 … pos + r, else 0 … kvLen − 1.
+ */
+export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize): void {
+  const acc = (scratch + 15) & ~(<usize>15);
+  const tmp = acc + (<usize>d << 2);
+  const elt: usize = f16 ? 2 : 4;
+  const group = hq / hkv;
+  const rowStride = <usize>(hkv * d) * elt;
+  for (let i = 0; i < s; i++) {
+    const n = causal ? pos + i + 1 : kvLen;
+    for (let h = 0; h < hq; h++) {
+      const kvh = <usize>(h / group);
+      const qo = <usize>(i * hq + h) * <usize>d << 2;
+      const qp = q + qo;
+      const kb = k + kvh * <usize>d * elt;
+      const vb = v + kvh * <usize>d * elt;
+      memory.fill(acc, 0, <usize>d << 2);
+      let m: f32 = -Infinity;
+      let den: f32 = 0;
+      for (let j = 0; j < n; j++) {
+        let kp = kb + <usize>j * rowStride;
+        let vp = vb + <usize>j * rowStride;
+        if (f16) {
+          widen(tmp, kp, d);
+          widen(tmp + (<usize>d << 2), vp, d);
+          kp = tmp;
+          vp = tmp + (<usize>d << 2);
+        }
+        const sc = dot(qp, kp, d) * scale;
+        let corr: f32 = 1;
+        if (sc > m) {
+          corr = Mathf.exp(m - sc);
+          den *= corr;
+          m = sc;
+        }
+        const wt = Mathf.exp(sc - m);
+        den += wt;
+        axpy(acc, vp, wt, corr, d);
+      }
+      const inv: f32 = den > 0 ? 1 / den : 0;
+      for (let x = 0; x < d; x++) store<f32>(out + qo + (<usize>x << 2), load<f32>(acc + (<usize>x << 2)) * inv);
+    }
+  }
+}
+
+// ---- FastGRNN salience and top-k ---------------------------------------------------------------
+
+/**
+ * score_kv: x_t = Σ_h k[t,h,:]·(1/H); pre = W·x + U·h (one f32 accumulator, x terms first);
+ * g = σ(pre_g + bg), c = tanh(pre_u + bu), gf = clamp(ζg + ν, 0, 1), h' = gf·h + (1 − gf)·c,
+ * out[t] = ||h'||. scratch: (din + 2·hd) f32.
+ */
+export function attn_fastgrnn(out: usize, k: usize, s: i32, nh: i32, din: i32, hd: i32, wg: usize, ug: usize, wu: usize, uu: usize, bg: usize, bu: usize, zeta: f32, nu: f32, scratch: usize): void {
+  const xt = scratch;
+  const hs = xt + (<usize>din << 2);
+  const hn = hs + (<usize>hd << 2);
+  memory.fill(hs, 0, <usize>hd << 2);
+  const invH: f32 = 1 / <f32>nh;
+  for (let t = 0; t < s; t++) {
+    for (let x = 0; x < din; x++) {
+      let a: f32 = 0;
+      for (let h = 0; h < nh; h++) a += load<f32>(k + (<usize>((t * nh + h) * din + x) << 2)) * invH;
+      store<f32>(xt + (<usize>x << 2), a);
+    }
+    let norm: f32 = 0;
+    for (let r = 0; r < hd; r++) {
+      let pg: f32 = 0;
+      let pu: f32 = 0;
+      for (let j = 0; j < din; j++) {
+        const xj = load<f32>(xt + (<usize>j << 2));
+        pg += load<f32>(wg + (<usize>(r * din + j) << 2)) * xj;
+        pu += load<f32>(wu + (<usize>(r * din + j) << 2)) * xj;
+      }
+      for (let j = 0; j < hd; j++) {
+        const hj = load<f32>(hs + (<usize>j << 2));
+        pg += load<f32>(ug + (<usize>(r * hd + j) << 2)) * hj;
+        pu += load<f32>(uu + (<usize>(r * hd + j) << 2)) * hj;
+      }
+      const gate: f32 = 1 / (1 + Mathf.exp(-(pg + load<f32>(bg + (<usize>r << 2)))));
+      const cand = Mathf.tanh(pu + load<f32>(bu + (<usize>r << 2)));
+      const gf = min<f32>(1, max<f32>(0, zeta * gate + nu));
+      const hr = gf * load<f32>(hs + (<usize>r << 2)) + (1 - gf) * cand;
+      store<f32>(hn + (<usize>r << 2), hr);
+      norm += hr * hr;
+    }
+    memory.copy(hs, hn, <usize>hd << 2);
+    store<f32>(out + (<usize>t << 2), Mathf.sqrt(norm));
+  }
+}
+
+/** Does index a rank before b (higher salience first, ties → lower index)? */
+// @ts-ignore: decorator
+@inline
+function before(sal: usize, a: i32, b: i32): bool {
+  const sa = load<f32>(sal + (<usize>a << 2));
+  const sb = load<f32>(sal + (<usize>b << 2));
+  return sa > sb || (sa == sb && a < b);
+}
+
+/** keep_mask_top_k: bottom-up merge sort of the indices (scratch: 2n i32), then mark the first k. */
+export function attn_topk_mask(out: usize, sal: usize, n: i32, k: i32, scratch: usize): void {
+  let src = scratch;
+  let dst = scratch + (<usize>n << 2);
+  for (let i = 0; i < n; i++) store<i32>(src + (<usize>i << 2), i);
+  for (let width = 1; width < n; width <<= 1) {
+    for (let lo = 0; lo < n; lo += 2 * width) {
+      const mid = min(lo + width, n);
+      const hi = min(lo + 2 * width, n);
+      let a = lo, b = mid, o = lo;
+      while (a < mid && b < hi) {
+        const ia = load<i32>(src + (<usize>a << 2));
+        const ib = load<i32>(src + (<usize>b << 2));
+        if (before(sal, ib, ia)) {
+          store<i32>(dst + (<usize>(o++) << 2), ib);
+          b++;
+        } else {
+          store<i32>(dst + (<usize>(o++) << 2), ia);
+          a++;
+        }
+      }
+      while (a < mid) store<i32>(dst + (<usize>(o++) << 2), load<i32>(src + (<usize>(a++) << 2)));
+      while (b < hi) store<i32>(dst + (<usize>(o++) << 2), load<i32>(src + (<usize>(b++) << 2)));
+    }
+    const t = src;
+    src = dst;
+    dst = t;
+  }
+  memory.fill(out, 0, <usize>n << 2);
+  const kk = min(k, n);
+  for (let r = 0; r < kk; r++) store<f32>(out + (<usize>load<i32>(src + (<usize>r << 2)) << 2), 1);
+}
