@@ -18,7 +18,7 @@ export interface MicroConfig {
 }
 
 export const SENSOR_CONFIG: MicroConfig = { vocab: 64, dim: 48, heads: 2, layers: 1, window: 32, ffn: 96, eps: 1e-5 };
-export const TEXT_CONFIG: MicroConfig = { vocab: 256, dim: 64, heads: 2, layers: 1, window: 32, ffn: 128, eps: 1e-5 };
+export const TEXT_CONFIG: MicroConfig = { vocab: 256, dim: 48, heads: 2, layers: 1, window: 32, ffn: 96, eps: 1e-5 };
 
 /** Parameter name → shape, in a fixed order (also the safetensors order). */
 export function paramShapes(c: MicroConfig): Array<[string, number[]]> {

@@ -1,0 +1,141 @@
+/**
+ * A GGUF file as a WeightFile with Hugging Face tensor names, plus the model config its metadata
+ * implies. Block-quantized tensors the backends run directly (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) are
+ * uploaded as raw blocks; other GGML types are dequantized to f32 on the host at load time.
+ * Q/K rows stay in llama.cpp's permuted order, so Llama runs them with 'interleaved' RoPE.
+ */
+import { SparrowError } from '../errors.ts';
+import type { Backend, DType, Tensor } from '../backends/backend.ts';
+import { GgufFile, type GgufTensorInfo } from '../formats/gguf.ts';
+import { dequantize } from '../formats/ggml-quants.ts';
+import type { LlamaConfig } from '../formats/hf-config.ts';
+import type { WeightFile } from './weights.ts';
+
+const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
+
+/** llama.cpp tensor names → Hugging Face Llama names. */
+function llamaHfName(gguf: string): string | undefined {
+  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+  if (fixed[gguf]) return fixed[gguf];
+  const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(gguf);
+  if (!m) return undefined;
+  const per: Record<string, string> = {
+    attn_norm: 'input_layernorm',
+    ffn_norm: 'post_attention_layernorm',
+    attn_q: 'self_attn.q_proj',
+    attn_k: 'self_attn.k_proj',
+    attn_v: 'self_attn.v_proj',
+    attn_output: 'self_attn.o_proj',
+    ffn_gate: 'mlp.gate_proj',
+    ffn_up: 'mlp.up_proj',
+    ffn_down: 'mlp.down_proj',
+  };
+  return per[m[2]] ? `model.layers.${m[1]}.${per[m[2]]}.weight` : undefined;
+}
+
+export class GgufWeights implements WeightFile {
+  readonly kind = 'gguf' as const;
+  private readonly byHf = new Map<string, GgufTensorInfo>();
+
+  constructor(readonly file: GgufFile) {
+    const arch = String(file.get('general.architecture') ?? '');
+    if (arch !== 'llama') throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (llama is)`, { file: file.name, architecture: arch });
+    for (const [name, info] of file.tensors) {
+      const hf = llamaHfName(name);
+      if (hf) this.byHf.set(hf, info);
+    }
+  }
+  get name(): string {
+    return this.file.name;
+  }
+  names(): string[] {
+    return [...this.byHf.keys()];
+  }
+  has(name: string): boolean {
+    return this.byHf.has(name);
+  }
+  private info(name: string): GgufTensorInfo {
+    const t = this.byHf.get(name);
+    if (!t) throw new SparrowError('TENSOR_MISSING', `${this.name}: tensor '${name}' is not in the file`, { file: this.name, tensor: name });
+    return t;
+  }
+  /** The GGML type name of a tensor (F32, Q8_0, …). */
+  ggmlType(name: string): string {
+    return this.info(name).type.name;
+  }
+  shape(name: string): number[] {
+    return [...this.info(name).shape];
+  }
+  dtype(name: string): DType {
+    return DIRECT[this.info(name).type.name] ?? 'f32';
+  }
+  async upload(name: string, backend: Backend): Promise<Tensor> {
+    const t = this.info(name);
+    const dtype = DIRECT[t.type.name];
+    const raw = await this.file.raw(t.name);
+    if (dtype === 'f32') return backend.tensor(t.shape, 'f32', alignedCopy(raw, Float32Array, 4));
+    if (dtype === 'f16') return backend.tensor(t.shape, 'f16', alignedCopy(raw, Uint16Array, 2));
+    if (dtype) return backend.tensor(t.shape, dtype, raw.slice());
+    return backend.tensor(t.shape, 'f32', await this.f32(name));
+  }
+  async f32(name: string): Promise<Float32Array> {
+    const t = this.info(name);
+    return dequantize(t.type, await this.file.raw(t.name), t.size);
+  }
+  /** Raw GGML bytes (for host-side row dequantization, e.g. a quantized embedding lookup). */
+  raw(name: string): Promise<Uint8Array> {
+    return this.file.raw(this.info(name).name);
+  }
+}
+
+function alignedCopy<T>(b: Uint8Array, C: { new (buf: ArrayBuffer, off: number, len: number): T }, item: number): T {
+  const copy = new Uint8Array(b.byteLength);
+  copy.set(b);
+  return new C(copy.buffer, 0, b.byteLength / item);
+}
+
+/** LlamaConfig from llama.* GGUF metadata (the GGUF counterpart of config.json). */
+export function ggufLlamaConfig(f: GgufFile): LlamaConfig {
+  const num = (k: string, def?: number): number => {
+    const v = f.get(k);
+    if (v === undefined) {
+      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${f.name}: metadata '${k}' is missing`, { file: f.name, key: k });
+      return def;
+    }
+    return Number(v);
+  };
+  const hidden = num('llama.embedding_length');
+  const heads = num('llama.attention.head_count');
+  const kvHeads = num('llama.attention.head_count_kv', heads);
+  const tokens = f.get('tokenizer.ggml.tokens');
+  const vocab = num('llama.vocab_size', Array.isArray(tokens) ? tokens.length : f.info('token_embd.weight').shape[0]);
+  const eos = f.get('tokenizer.ggml.eos_token_id');
+  const bos = f.get('tokenizer.ggml.bos_token_id');
+  return {
+    family: 'llama',
+    vocabSize: vocab,
+    hiddenSize: hidden,
+    intermediateSize: num('llama.feed_forward_length'),
+    numLayers: num('llama.block_count'),
+    numHeads: heads,
+    numKvHeads: kvHeads,
+    headDim: num('llama.rope.dimension_count', hidden / heads),
+    rmsNormEps: num('llama.attention.layer_norm_rms_epsilon', 1e-5),
+    ropeTheta: num('llama.rope.freq_base', 10000),
+    ropeScaling: null,
+    maxPositionEmbeddings: num('llama.context_length', 2048),
+    tieWordEmbeddings: !f.has('output.weight'),
+    attentionBias: false,
+    mlpBias: false,
+    hiddenAct: 'silu',
+    bosTokenId: bos === undefined ? null : Number(bos),
+    eosTokenIds: eos === undefined ? [] : [Number(eos)],
+  };
+}
+
+/** All metadata as plain values (for the tokenizer builder). */
+export function ggufMetadataRecord(f: GgufFile): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of f.metadata) out[k] = v.value;
+  return out;
+}

@@ -1,0 +1,32 @@
+/**
+ * Loading linear-layer weights: as stored (dense f32 / f16 / quantized), or — for pruned models —
+ * compressed into the backend's sparse layout so the linear runs through spmv. Also row slices of a
+ * weight (Mamba splits in_proj into x/z and x_proj into dt/B/C so each part lands contiguous).
+ */
+import type { Backend, Tensor } from '../backends/backend.ts';
+import { csrFromDense } from '../backends/sparse.ts';
+import { expectShape, type WeightFile } from './weights.ts';
+
+export interface LinearLoadOptions {
+  /** Store linear weights as sparse (CSR) matrices: zeros are dropped, spmv runs them. */
+  sparse?: boolean;
+}
+
+/** Upload `name` ([rows, cols]) as a linear weight. */
+export async function loadLinear(file: WeightFile, name: string, shape: [number, number], b: Backend, o: LinearLoadOptions): Promise<Tensor> {
+  expectShape(file, name, shape);
+  if (o.sparse) return b.sparse(csrFromDense(await file.f32(name), shape[0], shape[1]));
+  return file.upload(name, b);
+}
+
+/**
+ * Upload rows [r0, r1) of `name` (full shape [rows, cols]) as a separate linear weight. The slice
+ * goes through float32 on the host (dense f32 result, or sparse when asked).
+ */
+export async function loadLinearRows(file: WeightFile, name: string, shape: [number, number], r0: number, r1: number, b: Backend, o: LinearLoadOptions): Promise<Tensor> {
+  expectShape(file, name, shape);
+  const cols = shape[1];
+  const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
+  if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols));
+  return b.tensor([r1 - r0, cols], 'f32', data);
+}

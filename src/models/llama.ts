@@ -1,0 +1,326 @@
+/**
+ * LlamaForCausalLM (SmolLM2 shape): RMSNorm → GQA attention with RoPE → residual → RMSNorm →
+ * SwiGLU MLP → residual; tied or untied head. Attention is dense (exact, matches HF eager) or the
+ * windowed + log-stride + landmark sparse attention; the KV cache is f32 or f16.
+ *
+ * Weights use Hugging Face names. GGUF files keep llama.cpp's Q/K row permutation, so for them
+ * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
+ */
+import { SparrowError } from '../errors.ts';
+import type { Backend, Tensor } from '../backends/backend.ts';
+import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAttentionConfig } from '../backends/ops/attention.ts';
+import type { LlamaConfig } from '../formats/hf-config.ts';
+import { linear } from './linear.ts';
+import { loadLinear } from './linear-weights.ts';
+import { need, type ModelBackend } from './ops.ts';
+import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
+import { WeightMap, uploadChecked, type WeightFile } from './weights.ts';
+import { dequantize } from '../formats/ggml-quants.ts';
+import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
+
+/** A block-quantized embedding table looked up on the host (the embedding op takes f32/f16 only). */
+interface HostEmbedding {
+  raw: Uint8Array;
+  ggmlType: string;
+  cols: number;
+}
+
+export interface LlamaOptions {
+  /** KV cache storage (default f32). */
+  kvDtype?: 'f32' | 'f16';
+  /** 'dense' (default) or 'sparse' (window + log-stride + landmarks). */
+  attention?: 'dense' | 'sparse';
+  /** Sparse attention parameters (window, blockSize, …) when attention = 'sparse'. */
+  sparse?: Partial<SparseAttentionConfig>;
+  /** KV cache capacity in tokens (default: the config's max_position_embeddings, at most 4096). */
+  contextLength?: number;
+  /** RoPE pairing: 'half' (HF layout, default) or 'interleaved' (GGUF permuted Q/K rows). */
+  ropeStyle?: 'half' | 'interleaved';
+  /** Store the block linears as sparse matrices run by spmv (pruned checkpoints). */
+  sparseLinears?: boolean;
+}
+
+export class LlamaState implements ModelState {
+  position = 0;
+  readonly logits: Tensor;
+  constructor(
+    private readonly b: Backend,
+    readonly caches: KvCache[],
+    vocab: number,
+  ) {
+    this.logits = b.tensor([1, vocab], 'f32');
+  }
+  bytes(): number {
+    let n = this.logits.byteSize;
+    for (const c of this.caches) n += c.k.byteSize + c.v.byteSize + c.kMean.byteSize + c.vMean.byteSize;
+    return n;
+  }
+  free(): void {
+    for (const c of this.caches) freeKvCache(this.b, c);
+    this.b.free(this.logits);
+  }
+}
+
+const L = (i: number, s: string) => `model.layers.${i}.${s}`;
+
+export class Llama implements CausalLM {
+  readonly family = 'llama' as const;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  private readonly b: ModelBackend;
+  private readonly sparseCfg: SparseAttentionConfig;
+  private readonly capacity: number;
+
+  private constructor(
+    readonly backend: Backend,
+    readonly config: LlamaConfig,
+    readonly weights: WeightMap,
+    readonly opts: Required<Pick<LlamaOptions, 'kvDtype' | 'attention' | 'ropeStyle'>> & LlamaOptions,
+    private readonly hostEmbed?: HostEmbedding,
+  ) {
+    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []));
+    this.vocabSize = config.vocabSize;
+    this.hiddenSize = config.hiddenSize;
+    this.numLayers = config.numLayers;
+    this.sparseCfg = sparseConfig({ causal: true, ...opts.sparse });
+    this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
+    if (config.ropeScaling) throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented`, { ropeType: config.ropeScaling.type });
+    if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: attention/MLP biases are not implemented');
+    if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
+  }
+
+  /** Names of the linear weights (prunable, sparse-capable). */
+  static linearNames(c: LlamaConfig): string[] {
+    const out: string[] = [];
+    for (let i = 0; i < c.numLayers; i++) {
+      for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
+      for (const p of ['gate', 'up', 'down']) out.push(L(i, `mlp.${p}_proj.weight`));
+    }
+    return out;
+  }
+
+  static async load(backend: Backend, config: LlamaConfig, file: WeightFile, opts: LlamaOptions = {}): Promise<Llama> {
+    const c = config;
+    const w = new WeightMap(backend);
+    const qDim = c.numHeads * c.headDim;
+    const kvDim = c.numKvHeads * c.headDim;
+    try {
+      const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
+      const lin = async (name: string, shape: [number, number]) => w.set(name, await loadLinear(file, name, shape, backend, { sparse: opts.sparseLinears }));
+      await put('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+      for (let i = 0; i < c.numLayers; i++) {
+        await put(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
+        await put(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
+        await lin(L(i, 'self_attn.q_proj.weight'), [qDim, c.hiddenSize]);
+        await lin(L(i, 'self_attn.k_proj.weight'), [kvDim, c.hiddenSize]);
+        await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
+        await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
+        await lin(L(i, 'mlp.gate_proj.weight'), [c.intermediateSize, c.hiddenSize]);
+        await lin(L(i, 'mlp.up_proj.weight'), [c.intermediateSize, c.hiddenSize]);
+        await lin(L(i, 'mlp.down_proj.weight'), [c.hiddenSize, c.intermediateSize]);
+      }
+      await put('model.norm.weight', [c.hiddenSize]);
+      if (file.has('lm_head.weight')) await put('lm_head.weight', [c.vocabSize, c.hiddenSize]);
+      else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: lm_head.weight is missing and tie_word_embeddings is false`, { tensor: 'lm_head.weight' });
+    } catch (e) {
+      w.dispose();
+      throw e;
+    }
+    // Quantized tables (GGUF token_embd) stay quantized on the device for the tied head; the
+    // lookup dequantizes the n needed rows on the host from the file's raw blocks.
+    let hostEmbed: HostEmbedding | undefined;
+    const embDtype = w.get('model.embed_tokens.weight').dtype;
+    if (embDtype !== 'f32' && embDtype !== 'f16') {
+      const f = file as WeightFile & { raw?: (n: string) => Promise<Uint8Array>; ggmlType?: (n: string) => string };
+      if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
+      hostEmbed = { raw: (await f.raw('model.embed_tokens.weight')).slice(), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
+    }
+    return new Llama(backend, c, w, { kvDtype: 'f32', attention: 'dense', ropeStyle: file.kind === 'gguf' ? 'interleaved' : 'half', ...opts }, hostEmbed);
+  }
+
+  private get head(): Tensor {
+    return this.weights.has('lm_head.weight') ? this.weights.get('lm_head.weight') : this.weights.get('model.embed_tokens.weight');
+  }
+
+  newState(): LlamaState {
+    const c = this.config;
+    const caches = Array.from({ length: c.numLayers }, () =>
+      createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype, blockSize: this.sparseCfg.blockSize }),
+    );
+    return new LlamaState(this.backend, caches, c.vocabSize);
+  }
+
+  prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
+    const n = tokens.length;
+    const out = this.backend.tensor([opts.allLogits ? n : 1, this.vocabSize], 'f32');
+    try {
+      this.forward(tokens, state as LlamaState, out, !opts.allLogits);
+    } catch (e) {
+      this.backend.free(out);
+      throw e;
+    }
+    return out;
+  }
+
+  step(token: number, state: ModelState): Tensor {
+    const s = state as LlamaState;
+    this.forward([token], s, s.logits, true);
+    return s.logits;
+  }
+
+  /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
+  private forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean): void {
+    const b = this.b;
+    const c = this.config;
+    const n = tokens.length;
+    if (n === 0) throw new SparrowError('INVALID_ARGUMENT', 'llama: no tokens to run');
+    if (s.position + n > this.capacity) {
+      throw new SparrowError('SIZE_LIMIT', `llama: ${s.position} + ${n} tokens exceed the KV cache capacity ${this.capacity}`, { position: s.position, tokens: n, capacity: this.capacity });
+    }
+    const H = c.hiddenSize;
+    const D = c.headDim;
+    const qDim = c.numHeads * D;
+    const kvDim = c.numKvHeads * D;
+    const pos = s.position;
+    const tmp: Tensor[] = [];
+    const t = (shape: number[]) => {
+      const x = b.tensor(shape, 'f32');
+      tmp.push(x);
+      return x;
+    };
+    try {
+      // Residual stream ping-pongs between two buffers (no op writes a tensor it reads).
+      let x = t([n, H]);
+      let x2 = t([n, H]);
+      this.embed(x, tokens);
+      const residual = (o: Tensor) => {
+        b.add(x2, x, o);
+        [x, x2] = [x2, x];
+      };
+      const h = t([n, H]);
+      const q2 = t([n, qDim]);
+      const k2 = t([n, kvDim]);
+      const qr = t([n, qDim]);
+      const kr = t([n, kvDim]);
+      const v2 = t([n, kvDim]);
+      const q3 = t([n, c.numHeads, D]);
+      const k3 = t([n, c.numKvHeads, D]);
+      const v3 = t([n, c.numKvHeads, D]);
+      const a3 = t([n, c.numHeads, D]);
+      const a2 = t([n, qDim]);
+      const o = t([n, H]);
+      const g = t([n, c.intermediateSize]);
+      const u = t([n, c.intermediateSize]);
+      const gs = t([n, c.intermediateSize]);
+      const gu = t([n, c.intermediateSize]);
+      const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle };
+      for (let i = 0; i < c.numLayers; i++) {
+        const W = (name: string) => this.weights.get(L(i, name));
+        b.rmsnorm(h, x, W('input_layernorm.weight'), c.rmsNormEps);
+        linear(b, q2, h, W('self_attn.q_proj.weight'), n);
+        linear(b, k2, h, W('self_attn.k_proj.weight'), n);
+        linear(b, v2, h, W('self_attn.v_proj.weight'), n);
+        b.rope(qr, q2, rope);
+        b.rope(kr, k2, rope);
+        // The attention family takes [seq, heads, dim]; Backend has no reshape, so copy (cheap).
+        b.copy(q3, 0, qr, 0, n * qDim);
+        b.copy(k3, 0, kr, 0, n * kvDim);
+        b.copy(v3, 0, v2, 0, n * kvDim);
+        this.attend(a3, q3, k3, v3, s.caches[i], pos, n);
+        b.copy(a2, 0, a3, 0, n * qDim);
+        linear(b, o, a2, W('self_attn.o_proj.weight'), n);
+        residual(o);
+        b.rmsnorm(h, x, W('post_attention_layernorm.weight'), c.rmsNormEps);
+        linear(b, g, h, W('mlp.gate_proj.weight'), n);
+        linear(b, u, h, W('mlp.up_proj.weight'), n);
+        b.silu(gs, g);
+        b.mul(gu, gs, u);
+        linear(b, o, gu, W('mlp.down_proj.weight'), n);
+        residual(o);
+      }
+      const rows = lastOnly ? 1 : n;
+      let last = x;
+      if (lastOnly && n > 1) {
+        last = t([1, H]);
+        b.copy(last, 0, x, (n - 1) * H, H);
+      }
+      const hn = t([rows, H]);
+      b.rmsnorm(hn, last, this.weights.get('model.norm.weight'), c.rmsNormEps);
+      linear(b, logits, hn, this.head, rows);
+      s.position += n;
+    } finally {
+      for (const x of tmp) b.free(x);
+    }
+  }
+
+  private embed(x: Tensor, tokens: readonly number[]): void {
+    const b = this.backend;
+    const e = this.hostEmbed;
+    if (!e) {
+      const ids = b.tensor([tokens.length], 'i32', Int32Array.from(tokens));
+      try {
+        b.embedding(x, this.weights.get('model.embed_tokens.weight'), ids);
+      } finally {
+        b.free(ids);
+      }
+      return;
+    }
+    const type = ggmlTypeByName(e.ggmlType);
+    const rb = rowBytes(type, e.cols);
+    const out = new Float32Array(tokens.length * e.cols);
+    tokens.forEach((id, i) => {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
+        throw new SparrowError('INDEX_OUT_OF_RANGE', `embedding: id ${id} at ${i} is outside the vocabulary [0, ${this.vocabSize})`, { index: i, id, vocab: this.vocabSize });
+      }
+      dequantize(type, e.raw, e.cols, out, i * e.cols, id * rb);
+    });
+    b.write(x, out);
+  }
+
+  private attend(out: Tensor, q: Tensor, k: Tensor, v: Tensor, cache: KvCache, pos: number, n: number): void {
+    const b = this.b;
+    if (this.opts.attention === 'dense') {
+      b.kvAppend(cache, k, v);
+      b.denseAttention(out, q, cache.k, cache.v, { causal: true, pos, kvLen: cache.length });
+      return;
+    }
+    if (pos === 0 && n > 1) {
+      // Whole-sequence sparse prefill from an empty cache; the cache keeps k, v for decoding.
+      b.kvAppend(cache, k, v);
+      b.sparseAttention(out, q, k, v, this.sparseCfg);
+      return;
+    }
+    if (n === 1) {
+      b.kvAppend(cache, k, v);
+      b.sparseDecode(out, q, cache, this.sparseCfg);
+      return;
+    }
+    // Continuing a non-empty cache with several tokens: one sparse decode per token.
+    const c = this.config;
+    const row = (heads: number) => b.tensor([1, heads, c.headDim], 'f32');
+    const [q1, k1, v1, o1] = [row(c.numHeads), row(c.numKvHeads), row(c.numKvHeads), row(c.numHeads)];
+    const qd = c.numHeads * c.headDim;
+    const kd = c.numKvHeads * c.headDim;
+    try {
+      for (let r = 0; r < n; r++) {
+        b.copy(q1, 0, q, r * qd, qd);
+        b.copy(k1, 0, k, r * kd, kd);
+        b.copy(v1, 0, v, r * kd, kd);
+        b.kvAppend(cache, k1, v1);
+        b.sparseDecode(o1, q1, cache, this.sparseCfg);
+        b.copy(out, r * qd, o1, 0, qd);
+      }
+    } finally {
+      for (const x of [q1, k1, v1, o1]) b.free(x);
+    }
+  }
+
+  weightBytes(): number {
+    return this.weights.bytes();
+  }
+
+  dispose(): void {
+    this.weights.dispose();
+  }
+}

@@ -1,0 +1,54 @@
+/**
+ * One entry point from files to a running model: a Hugging Face folder (config.json +
+ * model.safetensors) or a GGUF file, on any Backend.
+ */
+import { SparrowError } from '../errors.ts';
+import type { Backend } from '../backends/backend.ts';
+import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
+import { SafetensorsFile } from '../formats/safetensors.ts';
+import { Llama, type LlamaOptions } from './llama.ts';
+import { Mamba } from './mamba.ts';
+import { Rwkv } from './rwkv.ts';
+import type { CausalLM } from './types.ts';
+import { SafetensorsWeights, type WeightFile } from './weights.ts';
+
+export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength'> {
+  /** Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning metadata. */
+  sparseLinears?: boolean;
+}
+
+/** Metadata key a pruned safetensors file carries (see docs/pruning.md). */
+export const PRUNE_METADATA_KEY = 'sparrow.pruning';
+
+export async function modelFromWeights(backend: Backend, config: ModelConfig, file: WeightFile, opts: LoadOptions & { ropeStyle?: 'half' | 'interleaved' } = {}): Promise<CausalLM> {
+  const sparse = opts.sparseLinears ?? false;
+  switch (config.family) {
+    case 'llama':
+      return Llama.load(backend, config, file, { ...opts, sparseLinears: sparse });
+    case 'mamba':
+      return Mamba.load(backend, config, file, { sparse });
+    case 'rwkv':
+      return Rwkv.load(backend, config, file, { sparse });
+  }
+}
+
+/** A Hugging Face checkpoint: config.json (text or parsed) + model.safetensors bytes / Blob. */
+export async function loadSafetensorsModel(backend: Backend, configJson: unknown, weights: ArrayBuffer | Uint8Array | Blob, opts: LoadOptions = {}, name = 'model.safetensors'): Promise<CausalLM> {
+  const config = parseHfConfig(configJson);
+  const st = await SafetensorsFile.open(weights, name);
+  const pruned = st.metadata[PRUNE_METADATA_KEY] !== undefined;
+  return modelFromWeights(backend, config, new SafetensorsWeights(st), { sparseLinears: pruned, ...opts });
+}
+
+export function linearNames(config: ModelConfig): string[] {
+  switch (config.family) {
+    case 'llama':
+      return Llama.linearNames(config);
+    case 'mamba':
+      return Mamba.linearNames(config);
+    case 'rwkv':
+      return Rwkv.linearNames(config);
+    default:
+      throw new SparrowError('UNSUPPORTED', `no model family ${(config as { family: string }).family}`);
+  }
+}
