@@ -274,7 +274,9 @@ class Reader {
   count(what: string, minBytes: number): number {
     const n = this.u64();
     if (n * minBytes > this.fileSize - this.pos) {
-      throw new SparrowError('SIZE_LIMIT', `${this.file}: ${what} = ${n === Infinity ? '≥ 2^53' : n} needs more bytes than the ${this.fileSize}-byte file holds`, { file: this.file });
+      // Absurd counts are a size-limit violation; plausible ones mean the file is cut short.
+      const code = n > 2 ** 32 ? 'SIZE_LIMIT' : 'FORMAT_INVALID';
+      throw new SparrowError(code, `${this.file}: ${what} = ${n === Infinity ? '≥ 2^53' : n} needs more bytes than remain in the ${this.fileSize}-byte file (corrupt or truncated)`, { file: this.file });
     }
     return n;
   }
