@@ -3,12 +3,12 @@
  * implies. Block-quantized tensors the backends run directly (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) are
  * uploaded as raw blocks; other GGML types are dequantized to f32 on the host at load time.
  * Q/K rows stay in llama.cpp's permuted order, so Llama runs them with 'interleaved' RoPE.
+ * The config comes from formats/gguf-config.ts (ggufLlamaConfig).
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend, DType, Tensor } from '../backends/backend.ts';
 import { GgufFile, type GgufTensorInfo } from '../formats/gguf.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
-import type { LlamaConfig } from '../formats/hf-config.ts';
 import type { WeightFile } from './weights.ts';
 
 const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
@@ -75,7 +75,7 @@ export class GgufWeights implements WeightFile {
     const raw = await this.file.raw(t.name);
     if (dtype === 'f32') return backend.tensor(t.shape, 'f32', alignedCopy(raw, Float32Array, 4));
     if (dtype === 'f16') return backend.tensor(t.shape, 'f16', alignedCopy(raw, Uint16Array, 2));
-    if (dtype) return backend.tensor(t.shape, dtype, raw.slice());
+    if (dtype) return backend.tensor(t.shape, dtype, new Uint8Array(raw)); // a plain copy (Node Buffers are rejected)
     return backend.tensor(t.shape, 'f32', await this.f32(name));
   }
   async f32(name: string): Promise<Float32Array> {
@@ -92,45 +92,6 @@ function alignedCopy<T>(b: Uint8Array, C: { new (buf: ArrayBuffer, off: number, 
   const copy = new Uint8Array(b.byteLength);
   copy.set(b);
   return new C(copy.buffer, 0, b.byteLength / item);
-}
-
-/** LlamaConfig from llama.* GGUF metadata (the GGUF counterpart of config.json). */
-export function ggufLlamaConfig(f: GgufFile): LlamaConfig {
-  const num = (k: string, def?: number): number => {
-    const v = f.get(k);
-    if (v === undefined) {
-      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${f.name}: metadata '${k}' is missing`, { file: f.name, key: k });
-      return def;
-    }
-    return Number(v);
-  };
-  const hidden = num('llama.embedding_length');
-  const heads = num('llama.attention.head_count');
-  const kvHeads = num('llama.attention.head_count_kv', heads);
-  const tokens = f.get('tokenizer.ggml.tokens');
-  const vocab = num('llama.vocab_size', Array.isArray(tokens) ? tokens.length : f.info('token_embd.weight').shape[0]);
-  const eos = f.get('tokenizer.ggml.eos_token_id');
-  const bos = f.get('tokenizer.ggml.bos_token_id');
-  return {
-    family: 'llama',
-    vocabSize: vocab,
-    hiddenSize: hidden,
-    intermediateSize: num('llama.feed_forward_length'),
-    numLayers: num('llama.block_count'),
-    numHeads: heads,
-    numKvHeads: kvHeads,
-    headDim: num('llama.rope.dimension_count', hidden / heads),
-    rmsNormEps: num('llama.attention.layer_norm_rms_epsilon', 1e-5),
-    ropeTheta: num('llama.rope.freq_base', 10000),
-    ropeScaling: null,
-    maxPositionEmbeddings: num('llama.context_length', 2048),
-    tieWordEmbeddings: !f.has('output.weight'),
-    attentionBias: false,
-    mlpBias: false,
-    hiddenAct: 'silu',
-    bosTokenId: bos === undefined ? null : Number(bos),
-    eosTokenIds: eos === undefined ? [] : [Number(eos)],
-  };
 }
 
 /** All metadata as plain values (for the tokenizer builder). */

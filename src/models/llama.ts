@@ -134,7 +134,7 @@ export class Llama implements CausalLM {
     if (embDtype !== 'f32' && embDtype !== 'f16') {
       const f = file as WeightFile & { raw?: (n: string) => Promise<Uint8Array>; ggmlType?: (n: string) => string };
       if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
-      hostEmbed = { raw: (await f.raw('model.embed_tokens.weight')).slice(), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
+      hostEmbed = { raw: new Uint8Array(await f.raw('model.embed_tokens.weight')), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
     }
     return new Llama(backend, c, w, { kvDtype: 'f32', attention: 'dense', ropeStyle: file.kind === 'gguf' ? 'interleaved' : 'half', ...opts }, hostEmbed);
   }
@@ -169,8 +169,24 @@ export class Llama implements CausalLM {
     return s.logits;
   }
 
+  /**
+   * Hidden states for parity checks: [numLayers + 2, n, H] = embeddings, the residual stream after
+   * every decoder layer, and the final RMSNorm output.
+   */
+  hiddenStates(tokens: readonly number[], state: LlamaState): Tensor {
+    const c = this.config;
+    const out = this.backend.tensor([c.numLayers + 2, tokens.length, c.hiddenSize], 'f32');
+    const logits = this.backend.tensor([tokens.length, this.vocabSize], 'f32');
+    try {
+      this.forward(tokens, state, logits, false, out);
+    } finally {
+      this.backend.free(logits);
+    }
+    return out;
+  }
+
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
-  private forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean): void {
+  private forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
     const b = this.b;
     const c = this.config;
     const n = tokens.length;
@@ -194,6 +210,7 @@ export class Llama implements CausalLM {
       let x = t([n, H]);
       let x2 = t([n, H]);
       this.embed(x, tokens);
+      if (hidden) b.copy(hidden, 0, x, 0, n * H);
       const residual = (o: Tensor) => {
         b.add(x2, x, o);
         [x, x2] = [x2, x];
@@ -238,6 +255,7 @@ export class Llama implements CausalLM {
         b.mul(gu, gs, u);
         linear(b, o, gu, W('mlp.down_proj.weight'), n);
         residual(o);
+        if (hidden) b.copy(hidden, (i + 1) * n * H, x, 0, n * H);
       }
       const rows = lastOnly ? 1 : n;
       let last = x;
@@ -247,6 +265,7 @@ export class Llama implements CausalLM {
       }
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, this.weights.get('model.norm.weight'), c.rmsNormEps);
+      if (hidden) b.copy(hidden, (c.numLayers + 1) * n * H, hn, 0, n * H);
       linear(b, logits, hn, this.head, rows);
       s.position += n;
     } finally {
