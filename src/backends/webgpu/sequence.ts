@@ -1,28 +1,130 @@
-/** Sequence ops (ops/sequence.ts) on the webgpu backend. */
+/**
+ * Sequence ops (ops/sequence.ts) on the webgpu backend: validation here, kernels in
+ * shaders/sequence.wgsl and shaders/ternary.wgsl. Recurrences run their token loop inside one
+ * dispatch (parallel over channels/rows), so prefill is one dispatch whatever T is.
+ */
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
-import type { WebGpuBackend } from './backend.ts';
+import * as v from '../validate.ts';
+import * as s from '../ops/sequence-checks.ts';
+import { ternaryRowStride } from '../ops/ternary-layout.ts';
+import type { GpuTensor, WebGpuBackend } from './backend.ts';
+import { grid, u32, type GpuContext } from './device.ts';
+import seqWgsl from '../../../shaders/sequence.wgsl?raw';
+import ternaryWgsl from '../../../shaders/ternary.wgsl?raw';
 
-function notYet(op: string): never {
-  throw new SparrowError('UNSUPPORTED', `${op}: not yet implemented on the webgpu backend`, { op });
+/** Storage buffers of the operands (null stays null), after the backend/freed checks. */
+function bufs(b: WebGpuBackend, op: string, ...ts: Array<Tensor | null>): Array<GPUBuffer | null> {
+  return ts.map((t) => {
+    if (!t) return null;
+    v.checkBackend(op, b.name, t);
+    const g = t as GpuTensor;
+    if (g.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+    return g.buffer;
+  });
 }
 
-/* eslint-disable @typescript-eslint/no-unused-vars */
-export function causalConv1d(_b: WebGpuBackend, ..._a: Array<Tensor | null | boolean>): void {
-  notYet('causalConv1d');
+/**
+ * Per-device scratch buffers (quantized activations, T-MAC tables), grown on demand and kept for
+ * the device's lifetime: consecutive ops reuse them in recording order, which WebGPU serialises.
+ */
+const scratch = new WeakMap<GpuContext, Map<string, GPUBuffer>>();
+function scratchBuffer(gpu: GpuContext, key: string, bytes: number): GPUBuffer {
+  let m = scratch.get(gpu);
+  if (!m) scratch.set(gpu, (m = new Map()));
+  const have = m.get(key);
+  if (have && have.size >= bytes) return have;
+  // an older, smaller buffer may still be referenced by recorded work: submit before replacing it
+  if (have) {
+    gpu.submit();
+    have.destroy();
+  }
+  const nb = gpu.createBuffer(Math.max(bytes, (have?.size ?? 0) * 2), 'scratch');
+  m.set(key, nb);
+  return nb;
 }
-export function selectiveScan(_b: WebGpuBackend, ..._a: Array<Tensor | null | boolean>): void {
-  notYet('selectiveScan');
+
+function threads(count: number, perGroup: number): { g: [number, number]; gx: number } {
+  const g = grid(Math.ceil(count / perGroup));
+  return { g, gx: g[0] };
 }
-export function wkv4(_b: WebGpuBackend, ..._a: Tensor[]): void {
-  notYet('wkv4');
+
+export function causalConv1d(b: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor, bias: Tensor | null, state: Tensor, act: boolean): void {
+  const op = 'causalConv1d';
+  const [bo, bx, bw, bb, bs] = bufs(b, op, out, x, w, bias, state);
+  const { t, c, k } = s.causalConv1d(op, out, x, w, bias, state);
+  if (t * c > 0) {
+    const { g, gx } = threads(t * c, 256);
+    b.gpu.dispatch('sequence', seqWgsl, 'conv1d_out', [u32(t), u32(c), u32(k), u32(act ? 1 : 0), u32(bb ? 1 : 0), u32(gx)], [bo!, bx!, bw!, bb ?? bw!, bs!], g);
+  }
+  const { g, gx } = threads(c, 64);
+  b.gpu.dispatch('sequence', seqWgsl, 'conv1d_state', [u32(t), u32(c), u32(k), u32(gx)], [bs!, bx!], g);
 }
-export function ternaryMatvec(_b: WebGpuBackend, ..._a: Tensor[]): void {
-  notYet('ternaryMatvec');
+
+export function selectiveScan(
+  b: WebGpuBackend,
+  out: Tensor,
+  x: Tensor,
+  dt: Tensor,
+  a: Tensor,
+  bm: Tensor,
+  c: Tensor,
+  d: Tensor | null,
+  z: Tensor | null,
+  dtBias: Tensor | null,
+  state: Tensor,
+  deltaSoftplus: boolean,
+): void {
+  const op = 'selectiveScan';
+  const [bo, bx, bdt, ba, bb, bc, bd, bz, bdb, bs] = bufs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
+  const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
+  const flags = (bd ? 1 : 0) | (bz ? 2 : 0) | (bdb ? 4 : 0) | (deltaSoftplus ? 8 : 0);
+  const { g, gx } = threads(i, 64);
+  b.gpu.dispatch('sequence', seqWgsl, 'selective_scan', [u32(t), u32(i), u32(n), u32(flags), u32(gx)], [bo!, bs!, bx!, bdt!, ba!, bb!, bc!, bd ?? bx!, bz ?? bx!, bdb ?? bx!], g);
 }
-export function ternaryMatvecLut(_b: WebGpuBackend, ..._a: Tensor[]): void {
-  notYet('ternaryMatvecLut');
+
+export function wkv4(b: WebGpuBackend, out: Tensor, k: Tensor, v_: Tensor, timeDecay: Tensor, timeFirst: Tensor, state: Tensor): void {
+  const op = 'wkv4';
+  const [bo, bk, bv, btd, btf, bs] = bufs(b, op, out, k, v_, timeDecay, timeFirst, state);
+  const { t, c } = s.wkv4(op, out, k, v_, timeDecay, timeFirst, state);
+  const { g, gx } = threads(c, 64);
+  b.gpu.dispatch('sequence', seqWgsl, 'wkv4', [u32(t), u32(c), u32(gx)], [bo!, bs!, bk!, bv!, btd!, btf!], g);
 }
-export function deltaRule(_b: WebGpuBackend, ..._a: Tensor[]): void {
-  notYet('deltaRule');
+
+export function deltaRule(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v_: Tensor, beta: Tensor, state: Tensor): void {
+  const op = 'deltaRule';
+  const [bo, bq, bk, bv, bbeta, bs] = bufs(b, op, out, q, k, v_, beta, state);
+  const { t, h, dk, dv } = s.deltaRule(op, out, q, k, v_, beta, state);
+  const { g, gx } = threads(h * dv, 64);
+  b.gpu.dispatch('sequence', seqWgsl, 'delta_rule', [u32(t), u32(h), u32(dk), u32(dv), u32(gx)], [bo!, bs!, bq!, bk!, bv!, bbeta!], g);
+}
+
+/** Quantize the rows of x into the x_q / 1/s_x scratch buffers; returns them. */
+function quantize(b: WebGpuBackend, bx: GPUBuffer, r: number, k: number): { xq: GPUBuffer; inv: GPUBuffer } {
+  const xq = scratchBuffer(b.gpu, 'ternary-xq', r * k * 4);
+  const inv = scratchBuffer(b.gpu, 'ternary-inv', r * 4);
+  if (r > 0) b.gpu.dispatch('ternary', ternaryWgsl, 'quantize_rows', [u32(r), u32(k)], [xq, inv, bx], [r]);
+  return { xq, inv };
+}
+
+export function ternaryMatvec(b: WebGpuBackend, out: Tensor, w: Tensor, x: Tensor): void {
+  const op = 'ternaryMatvec';
+  const [bo, bw, bx] = bufs(b, op, out, w, x);
+  const { r, m, k } = s.ternaryMatvec(op, out, w, x);
+  const { xq, inv } = quantize(b, bx!, r, k);
+  const [gx, gy] = grid(r * m);
+  b.gpu.dispatch('ternary', ternaryWgsl, 'ternary_matvec', [u32(r), u32(m), u32(k), u32(ternaryRowStride(k) / 4), u32(gx)], [bo!, bw!, xq, inv], [gx, gy]);
+}
+
+export function ternaryMatvecLut(b: WebGpuBackend, out: Tensor, w: Tensor, x: Tensor): void {
+  const op = 'ternaryMatvecLut';
+  const [bo, bw, bx] = bufs(b, op, out, w, x);
+  const { r, m, k } = s.ternaryMatvec(op, out, w, x);
+  const { xq, inv } = quantize(b, bx!, r, k);
+  const groups = Math.ceil(k / 4);
+  const tables = scratchBuffer(b.gpu, 'ternary-tables', r * groups * 64);
+  const tg = threads(r * groups, 64);
+  b.gpu.dispatch('ternary', ternaryWgsl, 'ternary_tables', [u32(r), u32(k), u32(groups), u32(tg.gx)], [tables, xq], tg.g);
+  const [gx, gy] = grid(r * m);
+  b.gpu.dispatch('ternary', ternaryWgsl, 'ternary_matvec_lut', [u32(r), u32(m), u32(k), u32(ternaryRowStride(k) / 4), u32(groups), u32(gx)], [bo!, bw!, tables, inv], [gx, gy]);
 }

@@ -1,0 +1,170 @@
+// Sequence kernels (src/backends/ops/sequence.ts): causal depthwise conv1d, Mamba selective scan,
+// RWKV-4 WKV, delta-rule memory. Binding 0 is the params uniform; storage buffers follow in the
+// order the JS side passes them (src/backends/webgpu/sequence.ts). Absent optional inputs are
+// bound to a dummy buffer and flagged off in the params. Linear id = wg.x + wg.y * grid_x.
+//
+// The recurrent kernels parallelise over channels (rows for the delta rule) and run the whole
+// token loop inside one dispatch, so a prefill of T tokens is one dispatch, not T.
+
+fn silu(x: f32) -> f32 { return x / (1.0 + exp(-x)); }
+// torch softplus (beta 1, threshold 20)
+fn softplus(x: f32) -> f32 { if (x > 20.0) { return x; } return log(1.0 + exp(x)); }
+
+// ---- causal conv1d: outputs, one thread per (t, c) -------------------------------------------------
+struct ConvParams { t: u32, c: u32, k: u32, act: u32, has_bias: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pc: ConvParams;
+@group(0) @binding(1) var<storage, read_write> conv_out: array<f32>; // [T, C]
+@group(0) @binding(2) var<storage, read> conv_x: array<f32>;         // [T, C]
+@group(0) @binding(3) var<storage, read> conv_w: array<f32>;         // [C, K]
+@group(0) @binding(4) var<storage, read> conv_b: array<f32>;         // [C] or dummy
+@group(0) @binding(5) var<storage, read> conv_state: array<f32>;     // [C, K]
+
+@compute @workgroup_size(256)
+fn conv1d_out(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let idx = (wg.x + wg.y * pc.grid_x) * 256u + li;
+  if (idx >= pc.t * pc.c) { return; }
+  let t = idx / pc.c;
+  let ch = idx % pc.c;
+  var acc = 0.0;
+  if (pc.has_bias != 0u) { acc = conv_b[ch]; }
+  for (var j = 0u; j < pc.k; j++) {
+    let s = t + 1u + j; // position in xin = [state, x]
+    var xv: f32;
+    if (s < pc.k) { xv = conv_state[ch * pc.k + s]; } else { xv = conv_x[(s - pc.k) * pc.c + ch]; }
+    acc += conv_w[ch * pc.k + j] * xv;
+  }
+  if (pc.act != 0u) { acc = silu(acc); }
+  conv_out[idx] = acc;
+}
+
+// ---- causal conv1d: state ← last K of [state, x], one thread per channel (after conv1d_out) ----
+struct ConvStateParams { t: u32, c: u32, k: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pcs: ConvStateParams;
+@group(0) @binding(1) var<storage, read_write> cs_state: array<f32>; // [C, K]
+@group(0) @binding(2) var<storage, read> cs_x: array<f32>;           // [T, C]
+
+@compute @workgroup_size(64)
+fn conv1d_state(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ch = (wg.x + wg.y * pcs.grid_x) * 64u + li;
+  if (ch >= pcs.c) { return; }
+  // ascending j reads state[ch, T + j] (T + j > j) before anything overwrites it
+  for (var j = 0u; j < pcs.k; j++) {
+    let s = pcs.t + j;
+    var v: f32;
+    if (s < pcs.k) { v = cs_state[ch * pcs.k + s]; } else { v = cs_x[(s - pcs.k) * pcs.c + ch]; }
+    cs_state[ch * pcs.k + j] = v;
+  }
+}
+
+// ---- Mamba selective scan: one thread per channel, token loop inside ----------------------------
+struct ScanParams { t: u32, i: u32, n: u32, flags: u32, grid_x: u32 } // flags: 1 D, 2 z, 4 dtBias, 8 softplus
+@group(0) @binding(0) var<uniform> ps: ScanParams;
+@group(0) @binding(1) var<storage, read_write> scan_out: array<f32>;   // [T, I]
+@group(0) @binding(2) var<storage, read_write> scan_h: array<f32>;     // [I, N] state, in place
+@group(0) @binding(3) var<storage, read> scan_x: array<f32>;           // [T, I]
+@group(0) @binding(4) var<storage, read> scan_dt: array<f32>;          // [T, I]
+@group(0) @binding(5) var<storage, read> scan_a: array<f32>;           // [I, N]
+@group(0) @binding(6) var<storage, read> scan_b: array<f32>;           // [T, N]
+@group(0) @binding(7) var<storage, read> scan_c: array<f32>;           // [T, N]
+@group(0) @binding(8) var<storage, read> scan_d: array<f32>;           // [I] or dummy
+@group(0) @binding(9) var<storage, read> scan_z: array<f32>;           // [T, I] or dummy
+@group(0) @binding(10) var<storage, read> scan_dtb: array<f32>;        // [I] or dummy
+
+@compute @workgroup_size(64)
+fn selective_scan(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ch = (wg.x + wg.y * ps.grid_x) * 64u + li;
+  if (ch >= ps.i) { return; }
+  let N = ps.n;
+  var bias = 0.0;
+  if ((ps.flags & 4u) != 0u) { bias = scan_dtb[ch]; }
+  var dskip = 0.0;
+  if ((ps.flags & 1u) != 0u) { dskip = scan_d[ch]; }
+  for (var t = 0u; t < ps.t; t++) {
+    let idx = t * ps.i + ch;
+    var delta = scan_dt[idx] + bias;
+    if ((ps.flags & 8u) != 0u) { delta = softplus(delta); }
+    let xv = scan_x[idx];
+    let dx = delta * xv;
+    var y = 0.0;
+    for (var n = 0u; n < N; n++) {
+      let h = exp(scan_a[ch * N + n] * delta) * scan_h[ch * N + n] + dx * scan_b[t * N + n];
+      scan_h[ch * N + n] = h;
+      y += h * scan_c[t * N + n];
+    }
+    y += dskip * xv;
+    if ((ps.flags & 2u) != 0u) { y *= silu(scan_z[idx]); }
+    scan_out[idx] = y;
+  }
+}
+
+// ---- RWKV-4 WKV: one thread per channel, (num, den, max) in registers ---------------------------
+struct WkvParams { t: u32, c: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pw: WkvParams;
+@group(0) @binding(1) var<storage, read_write> wkv_out: array<f32>;   // [T, C]
+@group(0) @binding(2) var<storage, read_write> wkv_state: array<f32>; // [3, C]: num, den, max
+@group(0) @binding(3) var<storage, read> wkv_k: array<f32>;           // [T, C]
+@group(0) @binding(4) var<storage, read> wkv_v: array<f32>;           // [T, C]
+@group(0) @binding(5) var<storage, read> wkv_td: array<f32>;          // [C] time_decay (raw)
+@group(0) @binding(6) var<storage, read> wkv_tf: array<f32>;          // [C] time_first
+
+@compute @workgroup_size(64)
+fn wkv4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ch = (wg.x + wg.y * pw.grid_x) * 64u + li;
+  if (ch >= pw.c) { return; }
+  let C = pw.c;
+  let w = -exp(wkv_td[ch]);
+  let u = wkv_tf[ch];
+  var num = wkv_state[ch];
+  var den = wkv_state[C + ch];
+  var mx = wkv_state[2u * C + ch];
+  for (var t = 0u; t < pw.t; t++) {
+    let kt = wkv_k[t * C + ch];
+    let vt = wkv_v[t * C + ch];
+    var q = max(mx, kt + u);
+    var e1 = exp(mx - q);
+    var e2 = exp(kt + u - q);
+    wkv_out[t * C + ch] = (e1 * num + e2 * vt) / (e1 * den + e2);
+    q = max(mx + w, kt);
+    e1 = exp(mx + w - q);
+    e2 = exp(kt - q);
+    num = e1 * num + e2 * vt;
+    den = e1 * den + e2;
+    mx = q;
+  }
+  wkv_state[ch] = num;
+  wkv_state[C + ch] = den;
+  wkv_state[2u * C + ch] = mx;
+}
+
+// ---- delta rule: one thread per (head, value row i); row i of M only depends on itself ---------
+struct DeltaParams { t: u32, h: u32, dk: u32, dv: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pd: DeltaParams;
+@group(0) @binding(1) var<storage, read_write> dr_out: array<f32>; // [T, H, Dv]
+@group(0) @binding(2) var<storage, read_write> dr_m: array<f32>;   // [H, Dv, Dk]
+@group(0) @binding(3) var<storage, read> dr_q: array<f32>;         // [T, H, Dk]
+@group(0) @binding(4) var<storage, read> dr_k: array<f32>;         // [T, H, Dk]
+@group(0) @binding(5) var<storage, read> dr_v: array<f32>;         // [T, H, Dv]
+@group(0) @binding(6) var<storage, read> dr_beta: array<f32>;      // [T, H]
+
+@compute @workgroup_size(64)
+fn delta_rule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = (wg.x + wg.y * pd.grid_x) * 64u + li;
+  if (id >= pd.h * pd.dv) { return; }
+  let h = id / pd.dv;
+  let i = id % pd.dv;
+  let DK = pd.dk;
+  let row = (h * pd.dv + i) * DK;
+  for (var t = 0u; t < pd.t; t++) {
+    let kb = (t * pd.h + h) * DK;
+    var mk = 0.0;
+    for (var j = 0u; j < DK; j++) { mk += dr_m[row + j] * dr_k[kb + j]; }
+    let e = dr_beta[t * pd.h + h] * (mk - dr_v[(t * pd.h + h) * pd.dv + i]);
+    var y = 0.0;
+    for (var j = 0u; j < DK; j++) {
+      let m = dr_m[row + j] - e * dr_k[kb + j];
+      dr_m[row + j] = m;
+      y += m * dr_q[kb + j];
+    }
+    dr_out[(t * pd.h + h) * pd.dv + i] = y;
+  }
+}

@@ -1,0 +1,87 @@
+/**
+ * Sequence ops on WebGPU vs the reference backend, run inside the backend-host worker
+ * (test/browser/sequence.test.ts asserts on the returned errors). Small shapes: SwiftShader is slow.
+ */
+import type { Backend } from '../../../src/backends/backend.ts';
+import { quantizeTernary } from '../../../src/backends/reference/sequence.ts';
+import type { CaseContext } from '../../../src/worker/backend-host.ts';
+import { maxRelErr } from '../../helpers/random.ts';
+import {
+  chained, convIn, deltaIn, deltaSlice, everyStep, runConv, runDelta, runScan, runTernary, runWkv, scanIn, scanSlice, ternaryIn, wkvIn, wkvSlice,
+  type ConvIn,
+} from '../../kernels/sequence-cases.ts';
+
+type Result = { out: Float32Array; state: Float32Array };
+const err = (a: Result, b: Result, atol = 1e-5) => Math.max(maxRelErr(a.out, b.out, atol), maxRelErr(a.state, b.state, atol));
+
+/** Max relative error of webgpu vs reference per case, and of chained vs whole runs on webgpu. */
+export async function sequenceVsReference(_args: unknown, ctx: CaseContext): Promise<Record<string, number>> {
+  const ref = await ctx.backend('reference');
+  const gpu = await ctx.backend('webgpu');
+  const r: Record<string, number> = {};
+
+  for (const [T, C, K] of [[1, 1, 4], [7, 5, 4], [9, 13, 3], [300, 3, 4]]) {
+    for (const [bias, act] of [[true, true], [false, false]] as const) {
+      const p = convIn(T, C, K, T * 100 + C, bias, act);
+      r[`conv T${T} C${C} K${K} bias=${bias} silu=${act}`] = err(await runConv(gpu, p), await runConv(ref, p));
+    }
+  }
+  const cp = convIn(8, 7, 4, 42, true, true);
+  const cslice = (q: ConvIn, a: number, b: number): ConvIn => ({ ...q, T: b - a, x: q.x.slice(a * q.C, b * q.C) });
+  const crun = (b: Backend, q: ConvIn, s?: Float32Array) => runConv(b, q, q.x, q.T, s);
+  r['conv steps == prefill'] = err(await chained(gpu, cp, everyStep(cp.T), cslice, crun, cp.state), await crun(gpu, cp));
+
+  let seed = 1;
+  for (const [T, I, N] of [[1, 1, 1], [6, 7, 5], [11, 9, 16], [3, 70, 17]]) {
+    for (const o of [{ d: true, z: true, bias: true, sp: true }, { d: false, z: false, bias: false, sp: false }]) {
+      const p = scanIn(T, I, N, seed++ * 31, o);
+      r[`scan T${T} I${I} N${N} full=${o.d}`] = err(await runScan(gpu, p), await runScan(ref, p));
+    }
+  }
+  const sp = scanIn(9, 5, 16, 77, { d: true, z: true, bias: true, sp: true });
+  r['scan steps == prefill'] = err(await chained(gpu, sp, everyStep(sp.T), scanSlice, runScan, sp.state), await runScan(gpu, sp));
+  r['scan prefill+step == longer prefill'] = err(await chained(gpu, sp, [8], scanSlice, runScan, sp.state), await runScan(gpu, sp));
+
+  for (const [T, C] of [[1, 1], [9, 7], [13, 70]]) {
+    for (const fresh of [true, false]) {
+      const p = wkvIn(T, C, T * 13 + C, fresh);
+      r[`wkv T${T} C${C} fresh=${fresh}`] = err(await runWkv(gpu, p), await runWkv(ref, p));
+    }
+  }
+  const wp = wkvIn(10, 6, 99, true);
+  r['wkv steps == prefill'] = err(await chained(gpu, wp, everyStep(wp.T), wkvSlice, runWkv, wp.state), await runWkv(gpu, wp));
+
+  for (const [T, H, DK, DV] of [[1, 1, 1, 1], [4, 3, 5, 7], [5, 2, 8, 6], [2, 5, 13, 20]]) {
+    const p = deltaIn(T, H, DK, DV, T * 7 + DK);
+    r[`delta T${T} H${H} Dk${DK} Dv${DV}`] = err(await runDelta(gpu, p), await runDelta(ref, p));
+  }
+  const dp = deltaIn(7, 2, 6, 5, 3);
+  r['delta steps == prefill'] = err(await chained(gpu, dp, everyStep(dp.T), deltaSlice, runDelta, dp.state), await runDelta(gpu, dp));
+
+  for (const [M, K, R] of [[1, 1, 1], [7, 13, 1], [33, 130, 3], [16, 64, 2], [70, 300, 1]]) {
+    const p = ternaryIn(M, K, R, M * 1000 + K);
+    const packed = quantizeTernary(p.w, M, K);
+    const want = await runTernary(ref, p, packed, false);
+    const direct = await runTernary(gpu, p, packed, false);
+    const lut = await runTernary(gpu, p, packed, true);
+    r[`ternary M${M} K${K} R${R}`] = maxRelErr(direct, want, 1e-5);
+    r[`ternary-lut M${M} K${K} R${R}`] = maxRelErr(lut, want, 1e-5);
+    r[`ternary lut==direct bits M${M} K${K}`] = direct.every((x, i) => Object.is(x, lut[i])) ? 0 : 1;
+  }
+  return r;
+}
+
+/** Error code and message of a bad call on webgpu and on the reference backend. */
+export async function sequenceErrors(_args: unknown, ctx: CaseContext): Promise<Array<[string, string]>> {
+  const out: Array<[string, string]> = [];
+  for (const name of ['webgpu', 'reference'] as const) {
+    const b = await ctx.backend(name);
+    try {
+      b.selectiveScan(b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([3, 4]), b.tensor([2, 4]), b.tensor([2, 4]), null, null, null, b.tensor([4, 3]), true);
+      out.push(['none', '']);
+    } catch (e) {
+      out.push([(e as { code?: string }).code ?? 'untyped', (e as Error).message]);
+    }
+  }
+  return out;
+}

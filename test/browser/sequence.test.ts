@@ -1,0 +1,26 @@
+/** Sequence ops on WebGPU (SwiftShader in headless Chromium) vs the reference backend. */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+
+let h: BrowserHarness;
+beforeAll(async () => {
+  h = await openBrowser();
+  await h.host.init('webgpu');
+}, 120_000);
+afterAll(() => h?.close());
+
+describe('sequence ops on webgpu', () => {
+  it('match the reference (conv, selective scan, WKV, delta rule, ternary direct + LUT) and chain state', async () => {
+    const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', {})) as Record<string, number>;
+    if (process.env.SPARROW_VERBOSE) console.log(errs);
+    const bad = Object.entries(errs).filter(([name, e]) => !(e < (name.startsWith('ternary') ? 1e-5 : 2e-4)));
+    expect(bad).toEqual([]);
+    expect(Object.keys(errs).length).toBeGreaterThan(30);
+  }, 300_000);
+
+  it('bad operands throw the same typed error as the reference', async () => {
+    const [gpu, ref] = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceErrors', {})) as Array<[string, string]>;
+    expect(gpu[0]).toBe('SHAPE_MISMATCH');
+    expect(gpu).toEqual(ref);
+  }, 60_000);
+});
