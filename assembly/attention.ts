@@ -284,6 +284,71 @@ export function attn_sparse_forward(out: usize, q: usize, k: usize, v: usize, km
 }
 
 /**
+ * One query row, all heads at once: candidates outer, heads inner, so each candidate's K/V row of
+ * all kv heads (hkv·d contiguous values) is read once, sequentially. Decode uses this: at long
+ * contexts the cost is dominated by fetching scattered cache rows, not by arithmetic.
+ * State per head: m[h], den[h] (f32) and acc[h][d]; scratch is laid out by the caller.
+ */
+function attendAllHeads(out: usize, q: usize, hq: i32, hkv: i32, d: i32, scale: f32, toks: usize, blks: usize, kc: usize, vc: usize, f16: bool, km: usize, vm: usize, acc: usize, ms: usize, dens: usize, tmp: usize): void {
+  const row = hkv * d;
+  const elt: usize = f16 ? 2 : 4;
+  const group = hq / hkv;
+  memory.fill(acc, 0, <usize>(hq * d) << 2);
+  for (let h = 0; h < hq; h++) {
+    store<f32>(ms + (<usize>h << 2), -Infinity);
+    store<f32>(dens + (<usize>h << 2), 0);
+  }
+  const total = nTok + nBlk;
+  for (let c = 0; c < total; c++) {
+    let kr: usize, vr: usize;
+    if (c < nTok) {
+      const j = <usize>load<i32>(toks + (<usize>c << 2));
+      kr = kc + j * <usize>row * elt;
+      vr = vc + j * <usize>row * elt;
+      if (f16) {
+        widen(tmp, kr, row);
+        widen(tmp + (<usize>row << 2), vr, row);
+        kr = tmp;
+        vr = tmp + (<usize>row << 2);
+      }
+    } else {
+      const b = <usize>load<i32>(blks + (<usize>(c - nTok) << 2));
+      kr = km + ((b * <usize>row) << 2);
+      vr = vm + ((b * <usize>row) << 2);
+    }
+    for (let h = 0; h < hq; h++) {
+      const ho = <usize>((h / group) * d) << 2;
+      const sc = dot(q + (<usize>(h * d) << 2), kr + ho, d) * scale;
+      let m = load<f32>(ms + (<usize>h << 2));
+      let den = load<f32>(dens + (<usize>h << 2));
+      let corr: f32 = 1;
+      if (sc > m) {
+        corr = Mathf.exp(m - sc);
+        den *= corr;
+        m = sc;
+        store<f32>(ms + (<usize>h << 2), m);
+      }
+      const wt = Mathf.exp(sc - m);
+      store<f32>(dens + (<usize>h << 2), den + wt);
+      axpy(acc + (<usize>(h * d) << 2), vr + ho, wt, corr, d);
+    }
+  }
+  for (let h = 0; h < hq; h++) {
+    const den = load<f32>(dens + (<usize>h << 2));
+    const inv: f32 = den > 0 ? 1 / den : 0;
+    for (let x = 0; x < d; x++) {
+      const o = <usize>(h * d + x) << 2;
+      store<f32>(out + o, load<f32>(acc + o) * inv);
+    }
+  }
+}
+
+/** Scratch bytes of attn_sparse_decode. */
+export function attn_decode_scratch_bytes(w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
+  return (2 * w + 1 + ng + 64 + 8) * 4 + (3 + 64 + 8) * 4 + 16 + hq * d * 4 + hq * 8 + 2 * hkv * d * 4 + 16;
+}
+
+/**
  * Sparse decode for position i = len − 1 against a cache (k/v f32 or f16 [cap][hkv][d]) and its
  * running means. q/out: [hq][d]. O(W + log len): no per-step arrays of size len.
  */
@@ -295,17 +360,12 @@ export function attn_sparse_decode(out: usize, q: usize, kc: usize, vc: usize, k
   const toks = scratch;
   const blks = toks + <usize>(2 * w + 1 + ng + 64 + 8) * 4;
   const acc = (blks + <usize>(3 + 64 + 8) * 4 + 15) & ~(<usize>15);
-  const tmp = acc + (<usize>d << 2);
-  const f16 = (flags & KV_F16) != 0;
-  const elt: usize = f16 ? 2 : 4;
+  const ms = acc + (<usize>(hq * d) << 2);
+  const dens = ms + (<usize>hq << 2);
+  const tmp = (dens + (<usize>hq << 2) + 15) & ~(<usize>15);
   const scale: f32 = 1 / Mathf.sqrt(<f32>d);
-  const group = hq / hkv;
   candidates(len - 1, len, w, bsize, g, ng, flags & ~GATED, 0, toks, blks);
-  for (let h = 0; h < hq; h++) {
-    const kvh = <usize>(h / group);
-    const qo = <usize>(h * d) << 2;
-    attendRow(out + qo, q + qo, d, scale, toks, blks, kc + kvh * <usize>d * elt, vc + kvh * <usize>d * elt, <usize>(hkv * d) * elt, km + (kvh * <usize>d << 2), vm + (kvh * <usize>d << 2), <usize>(hkv * d) << 2, f16, acc, tmp);
-  }
+  attendAllHeads(out, q, hq, hkv, d, scale, toks, blks, kc, vc, (flags & KV_F16) != 0, km, vm, acc, ms, dens, tmp);
 }
 
 // ---- KV cache append ---------------------------------------------------------------------------

@@ -13,6 +13,7 @@ interface AttentionKernels {
   attn_block_means(dst: number, src: number, s: number, row: number, bsize: number): void;
   attn_sparse_scratch_bytes(w: number, ng: number, d: number): number;
   attn_sparse_forward(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
+  attn_decode_scratch_bytes(w: number, ng: number, hq: number, hkv: number, d: number): number;
   attn_sparse_decode(out: number, q: number, kc: number, vc: number, km: number, vm: number, len: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_kv_append(kc: number, vc: number, km: number, vm: number, ks: number, vs: number, n: number, len: number, row: number, bsize: number, f16: number): void;
   attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number): void;
@@ -107,7 +108,7 @@ export function sparseDecode(b: WasmBackend, out: Tensor, q: Tensor, c: KvCache,
   const g = cfg.globalTokens;
   // The f16 cache never sorts (crate decode_step_f16).
   const flags = c.dtype === 'f16' ? (flagsOf(cfg) & ~SORT) | KV_F16 : flagsOf(cfg);
-  withScratch(b, [g.length * 4, K.attn_sparse_scratch_bytes(cfg.window, g.length, d)], (gp, scratch) => {
+  withScratch(b, [g.length * 4, K.attn_decode_scratch_bytes(cfg.window, g.length, hq, hkv, d)], (gp, scratch) => {
     writeGlobals(b, gp, g);
     K.attn_sparse_decode(ptr(op, out), ptr(op, q), ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), c.length, hq, hkv, d, cfg.window, cfg.blockSize, gp, g.length, flags, scratch);
   });

@@ -1,0 +1,112 @@
+/**
+ * Quick Node measurement of the wasm attention kernels at the spec's anchor workload (heads 8,
+ * dim 64, W 64, B 32, globals [0], causal, log-stride + landmarks; xorshift32 seed 0x00C0FFEE,
+ * q amp 4, k/v amp 1). Prints one JSON line per row and writes bench/results/node-attention.json.
+ *   node --import tsx bench/node-attention.ts [--dense16k] [--seqs 1024,4096,16384]
+ * The machine is shared, so every figure is reported as min and median; decode sizes are measured
+ * in interleaved rounds (1k, 4k, 16k, 1k, …) so that load changes hit all sizes alike.
+ * Dense at 16384 takes tens of seconds, so it runs once and only with --dense16k.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { WasmBackend } from '../src/backends/wasm/backend.ts';
+import { createKvCache, sparseConfig, type KvCache } from '../src/backends/ops/attention.ts';
+import type { Tensor } from '../src/backends/backend.ts';
+
+const H = 8;
+const D = 64;
+const cfg = sparseConfig({ window: 64, blockSize: 32, globalTokens: [0], causal: true, useLogStride: true, useLandmarks: true });
+const args = process.argv.slice(2);
+const seqs = (args.includes('--seqs') ? args[args.indexOf('--seqs') + 1] : '1024,4096,16384').split(',').map(Number);
+const dense16k = args.includes('--dense16k');
+/** Native single-core anchor (spec table): forward ms, decode µs/step, dense ms. */
+const NATIVE: Record<number, { forward: number; decodeUs: number; dense: number }> = {
+  1024: { forward: 33.3, decodeUs: 28.3, dense: 518 },
+  4096: { forward: 175.1, decodeUs: 29.7, dense: 13338 },
+  16384: { forward: 778.5, decodeUs: 33.2, dense: 230765 },
+};
+
+function inputs(s: number): [Float32Array, Float32Array, Float32Array] {
+  let x = 0x00c0ffee;
+  const next = (amp: number) => {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    return amp * ((x >>> 8) / 8388608 - 1);
+  };
+  const n = s * H * D;
+  return [Float32Array.from({ length: n }, () => next(4)), Float32Array.from({ length: n }, () => next(1)), Float32Array.from({ length: n }, () => next(1))];
+}
+
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const r2 = (x: number) => +x.toFixed(2);
+
+function time(runs: number, f: () => void, warmup = true): number[] {
+  if (warmup) f();
+  const ts: number[] = [];
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    f();
+    ts.push(performance.now() - t0);
+  }
+  return ts;
+}
+
+const b = await WasmBackend.create();
+const rows: Record<string, unknown>[] = [];
+const dec: { s: number; cache: KvCache; q1: Tensor; k1: Tensor; v1: Tensor; o1: Tensor; us: number[] }[] = [];
+for (const s of seqs) {
+  const [qd, kd, vd] = inputs(s);
+  const q = b.tensor([s, H, D], 'f32', qd);
+  const k = b.tensor([s, H, D], 'f32', kd);
+  const v = b.tensor([s, H, D], 'f32', vd);
+  const out = b.tensor([s, H, D]);
+  const sp = time(s >= 16384 ? 5 : 9, () => b.sparseAttention(out, q, k, v, cfg));
+  const runDense = s < 16384 || dense16k;
+  const dn = runDense ? time(s >= 16384 ? 1 : s >= 4096 ? 2 : 5, () => b.denseAttention(out, q, k, v, { causal: true }), s < 16384) : [];
+  const nat = NATIVE[s];
+  rows.push({
+    seq: s,
+    sparseMinMs: r2(Math.min(...sp)),
+    sparseMedianMs: r2(median(sp)),
+    nativeSparseMs: nat?.forward,
+    denseMinMs: dn.length ? r2(Math.min(...dn)) : 'not run',
+    denseSingleRun: dn.length === 1,
+    denseOverSparse: dn.length ? +(Math.min(...dn) / Math.min(...sp)).toFixed(1) : undefined,
+    nativeDenseMs: nat?.dense,
+  });
+  console.log(JSON.stringify(rows[rows.length - 1]));
+  for (const t of [q, out]) b.free(t);
+  // decode state: cache filled with s − 1 rows; each timed step appends one row and decodes.
+  const cache = createKvCache(b, { capacity: s + 64, kvHeads: H, dim: D, blockSize: cfg.blockSize });
+  const pre = s - 1;
+  const kp = b.tensor([pre, H, D], 'f32', kd.subarray(0, pre * H * D));
+  const vp = b.tensor([pre, H, D], 'f32', vd.subarray(0, pre * H * D));
+  b.kvAppend(cache, kp, vp);
+  for (const t of [k, v, kp, vp]) b.free(t);
+  dec.push({ s, cache, q1: b.tensor([1, H, D], 'f32', qd.subarray(pre * H * D)), k1: b.tensor([1, H, D], 'f32', kd.subarray(pre * H * D)), v1: b.tensor([1, H, D], 'f32', vd.subarray(pre * H * D)), o1: b.tensor([1, H, D]), us: [] });
+}
+const steps = 64;
+for (let round = 0; round < 15; round++) {
+  for (const d of dec) {
+    d.cache.length = d.s - 1;
+    const t0 = performance.now();
+    for (let st = 0; st < steps; st++) {
+      b.kvAppend(d.cache, d.k1, d.v1);
+      b.sparseDecode(d.o1, d.q1, d.cache, cfg);
+    }
+    if (round > 0) d.us.push(((performance.now() - t0) / steps) * 1000);
+  }
+}
+for (const d of dec) {
+  const row = rows.find((r) => r.seq === d.s)!;
+  row.decodeMinUs = r2(Math.min(...d.us));
+  row.decodeMedianUs = r2(median(d.us));
+  row.nativeDecodeUs = NATIVE[d.s]?.decodeUs;
+  console.log(JSON.stringify({ seq: d.s, decodeMinUs: row.decodeMinUs, decodeMedianUs: row.decodeMedianUs }));
+}
+const flat = (dec[dec.length - 1].us.length ? Math.min(...dec[dec.length - 1].us) : NaN) / Math.min(...dec[0].us);
+console.log(`decode ${dec[0].s}→${dec[dec.length - 1].s}: ${flat.toFixed(2)}× (min over rounds)`);
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/node-attention.json', JSON.stringify({ node: process.version, date: new Date().toISOString(), workload: { heads: H, dim: D, ...cfg }, decodeFlatness: +flat.toFixed(3), rows }, null, 2) + '\n');
