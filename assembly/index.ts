@@ -2,8 +2,14 @@
 // memory that the JS-side allocator (src/backends/wasm/memory.ts) hands out; no AssemblyScript
 // managed objects are used (runtime "stub"), so the module is just loops over memory.
 export * from './core';
+export * from './quant';
 export * from './attention';
 export * from './sequence';
+export * from './core-math';
+export * from './core-matvec';
+export * from './core-rows';
+export * from './core-sparse';
+export * from './micro';
 
 /** First free byte above the module's static data: the JS allocator manages memory from here. */
 export function heapBase(): usize {
