@@ -1,0 +1,89 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { SafetensorsFile } from '../../src/formats/safetensors.ts';
+import { openWeights } from '../../src/cli/model-files.ts';
+import { compareMemory, l1Unstructured, pruneCheckpoint, pruneCount, savePruned, type PruneMetadata } from '../../src/engine/prune.ts';
+import { PRUNE_METADATA_KEY, loadSafetensorsModel } from '../../src/models/load.ts';
+import { SafetensorsWeights } from '../../src/models/weights.ts';
+
+const ROOT = 'test/fixtures/models';
+const readF32 = (p: string) => {
+  const b = readFileSync(p);
+  return new Float32Array(new Uint8Array(b).buffer);
+};
+
+describe('l1_unstructured', () => {
+  it('zeroes round(amount·n) smallest magnitudes (Python half-to-even rounding)', () => {
+    expect(pruneCount(10, 0.25)).toBe(2); // 2.5 → 2
+    expect(pruneCount(14, 0.25)).toBe(4); // 3.5 → 4
+    expect(pruneCount(8192, 0.8)).toBe(6554);
+    const w = Float32Array.from([0.5, -0.1, 3, -2, 0.05, 1]);
+    expect([...l1Unstructured(w, 0.5)]).toEqual([0, 0, 3, -2, 0, 1]);
+    expect([...l1Unstructured(w, 0)]).toEqual([...w]);
+    expect([...l1Unstructured(w, 1)].every((x) => x === 0)).toBe(true);
+  });
+
+  it('breaks ties by the lowest index', () => {
+    expect([...l1Unstructured(Float32Array.from([1, -1, 1, 2]), 0.5)]).toEqual([0, 0, 1, 2]);
+  });
+
+  it('rejects sparsity outside [0, 1]', () => {
+    expect(() => l1Unstructured(new Float32Array(4), 1.5)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+    expect(() => pruneCount(4, NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+});
+
+for (const [dense, pruned] of [['mamba-tiny', 'mamba-tiny-pruned80'], ['llama-gqa-tiny', 'llama-gqa-tiny-pruned80']]) {
+  describe(`prune ${dense} to 80%`, () => {
+    it('reproduces the torch-pruned fixture weights exactly and keeps everything else', async () => {
+      const { config, weights } = await openWeights(join(ROOT, dense));
+      const p = await pruneCheckpoint(config, weights, 0.8);
+      const ref = SafetensorsFile.openSync(readFileSync(join(ROOT, pruned, 'model.safetensors')));
+      expect(p.pruned.size).toBeGreaterThan(0);
+      for (const name of weights.names()) {
+        const want = ref.f32Sync(name);
+        const got = p.pruned.get(name) ?? (await weights.f32(name));
+        let diff = 0;
+        for (let i = 0; i < want.length; i++) if (got[i] !== want[i]) diff++;
+        expect(diff, name).toBe(0);
+      }
+      for (const t of p.report.tensors) expect(Math.abs(t.sparsity - 0.8)).toBeLessThan(1 / t.elements + 1e-9);
+      expect(p.report.prunedSparsity).toBeCloseTo(0.8, 3);
+      expect(p.report.totalSparsity).toBeLessThan(p.report.prunedSparsity);
+    });
+
+    it('saves a checkpoint that loads back sparse and matches the pruned golden logits', async () => {
+      const { config, weights } = await openWeights(join(ROOT, dense));
+      const p = await pruneCheckpoint(config, weights, 0.8);
+      const bytes = await savePruned(weights, p);
+      const st = SafetensorsFile.openSync(bytes);
+      const meta = JSON.parse(st.metadata[PRUNE_METADATA_KEY]) as PruneMetadata;
+      expect(meta).toEqual({ method: 'l1_unstructured', sparsity: 0.8, tensors: [...p.pruned.keys()] });
+      const man = JSON.parse(readFileSync(join(ROOT, pruned, 'manifest.json'), 'utf8'));
+      const golden = readF32(join(ROOT, pruned, 'logits.seq17.bin'));
+      for (const b of [new ReferenceBackend(), await WasmBackend.create()]) {
+        const m = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), bytes);
+        const sparse = [...((m as unknown as { weights: SafetensorsWeights & { entries(): [string, { dtype: string }][] } }).weights.entries())].filter(([, t]) => t.dtype === 'sparse');
+        expect(sparse.length, b.name).toBeGreaterThanOrEqual(p.pruned.size);
+        const s = m.newState();
+        const t = m.prefill(man.inputs.seq17.token_ids, s, { allLogits: true });
+        const got = (await b.read(t)) as Float32Array;
+        let e = 0;
+        for (let i = 0; i < golden.length; i++) e = Math.max(e, Math.abs(got[i] - golden[i]));
+        expect(e, b.name).toBeLessThanOrEqual(man.tolerance.suggested_atol_float32_impl);
+        b.dispose();
+      }
+    });
+
+    it('reports less backend memory for the sparse model than the dense one', async () => {
+      const { config, weights } = await openWeights(join(ROOT, dense));
+      const p = await pruneCheckpoint(config, weights, 0.8);
+      const mem = await compareMemory(async () => new ReferenceBackend(), config, weights, p);
+      expect(mem.sparseBytes).toBeLessThan(mem.denseBytes);
+      expect(mem.ratio).toBeGreaterThan(0);
+    });
+  });
+}
