@@ -1,6 +1,6 @@
 /**
  * npm run nab -- [--data data/nab/data] [--labels FILE] [--out results] [--model FILE]
- *                [--no-adapt] [--files a,b] [--detector sparrow] [--set key=value ...]
+ *                [--no-adapt] [--files a,b] [--engine wasm|ts] [--detector sparrow] [--set key=value ...]
  * Runs the streaming detector on every NAB file (fresh state per file, one global configuration)
  * and writes NAB's results layout OUT/<detector>/<category>/<detector>_<file>.csv with
  * timestamp,value,anomaly_score,label (label 1 inside a labelled window; labels are never shown
@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseNabCsv, windowsToIndices, type WindowLabels } from '../src/nab/corpus.ts';
 import { loadMicro } from '../src/models/micro-weights.ts';
-import { DEFAULT_DETECTOR, scoreSeries, type DetectorOptions } from '../src/anomaly/detector.ts';
+import { DEFAULT_DETECTOR, scoreSeries, type DetectorOptions, type MicroStepper } from '../src/anomaly/detector.ts';
+import { MicroWasm } from '../src/models/micro-wasm.ts';
+import { MicroModel } from '../src/models/micro.ts';
 
 const { values } = parseArgs({
   options: {
@@ -22,6 +24,7 @@ const { values } = parseArgs({
     detector: { type: 'string', default: 'sparrow' },
     'no-adapt': { type: 'boolean', default: false },
     files: { type: 'string' },
+    engine: { type: 'string', default: 'wasm' },
     set: { type: 'string', multiple: true },
   },
 });
@@ -37,6 +40,7 @@ for (const kv of values.set ?? []) {
   for (const k of keys.slice(0, -1)) o = o[k] as Record<string, unknown>;
   o[keys[keys.length - 1]] = v === 'true' ? true : v === 'false' ? false : Number(v);
 }
+const model: MicroStepper = values.engine === 'ts' ? new MicroModel(config, weights) : await MicroWasm.create(config, weights);
 const only = values.files?.split(',');
 const det = values.detector!;
 let total = 0;
@@ -48,7 +52,7 @@ for (const category of readdirSync(values.data!).sort()) {
     if (only && !only.some((o) => key.includes(o))) continue;
     const table = parseNabCsv(readFileSync(join(catDir, file), 'utf8'), key);
     const vals = table.columns['value'] ?? new Float64Array(table.timestamps.length);
-    const scores = scoreSeries(vals, config, weights, opts);
+    const scores = scoreSeries(vals, model, undefined, opts);
     const label = new Uint8Array(vals.length);
     for (const w of windowsToIndices(key, table.timestamps, labels[key] ?? [])) label.fill(1, w.start, w.end + 1);
     const lines = ['timestamp,value,anomaly_score,label'];

@@ -43,16 +43,29 @@ export interface DetectorStep {
   token: number;
 }
 
+/** What the detector needs from a model: MicroModel (TS) and MicroWasm (fused wasm) both fit. */
+export interface MicroStepper {
+  adapt: boolean;
+  readonly config: MicroConfig;
+  step(token: number): Float32Array;
+  reset(): void;
+}
+
 export class StreamingDetector {
-  readonly model: MicroModel;
+  readonly model: MicroStepper;
   readonly quantizer: OnlineQuantizer;
   readonly likelihood: AnomalyLikelihood;
   private prevLogits: Float32Array | null = null;
   private probs: Float64Array;
   private seen = 0;
 
-  constructor(config: MicroConfig, weights: Map<string, Float32Array>, readonly opts: DetectorOptions = DEFAULT_DETECTOR) {
-    this.model = new MicroModel(config, weights);
+  /** `model` is a MicroStepper, or (config, weights) to build a TS MicroModel. */
+  constructor(model: MicroStepper | MicroConfig, weights?: Map<string, Float32Array>, readonly opts: DetectorOptions = DEFAULT_DETECTOR) {
+    if ('step' in model) {
+      this.model = model;
+      model.reset();
+    } else this.model = new MicroModel(model, weights!);
+    const config = this.model.config;
     this.model.adapt = opts.adapt;
     this.quantizer = new OnlineQuantizer({ ...opts.quantizer, vocab: config.vocab });
     this.likelihood = new AnomalyLikelihood(opts.likelihood);
@@ -99,8 +112,8 @@ export class StreamingDetector {
 }
 
 /** Score a whole series with a fresh detector. */
-export function scoreSeries(values: ArrayLike<number>, config: MicroConfig, weights: Map<string, Float32Array>, opts: DetectorOptions = DEFAULT_DETECTOR): Float64Array {
-  const d = new StreamingDetector(config, weights, opts);
+export function scoreSeries(values: ArrayLike<number>, model: MicroStepper | MicroConfig, weights?: Map<string, Float32Array>, opts: DetectorOptions = DEFAULT_DETECTOR): Float64Array {
+  const d = new StreamingDetector(model, weights, opts);
   const out = new Float64Array(values.length);
   for (let i = 0; i < values.length; i++) out[i] = d.push(values[i]).score;
   return out;

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { initParams, SENSOR_CONFIG } from '../../src/models/micro-config.ts';
 import { DEFAULT_DETECTOR, scoreSeries, StreamingDetector } from '../../src/anomaly/detector.ts';
+import type { MicroModel } from '../../src/models/micro.ts';
 import { OnlineQuantizer, DEFAULT_QUANTIZER } from '../../src/anomaly/quantizer.ts';
 import { AnomalyLikelihood, erfc, logScale, qFunction } from '../../src/anomaly/likelihood.ts';
 
@@ -84,8 +85,9 @@ describe('streaming detector edge cases (never a crash or NaN score)', () => {
     const d = new StreamingDetector(SENSOR_CONFIG, W, DEFAULT_DETECTOR);
     for (let i = 0; i < 100; i++) d.push(Math.sin(i));
     d.adapt = false;
-    const mem = d.model.state.mem[0].slice();
+    const model = d.model as MicroModel;
+    const mem = model.state.mem[0].slice();
     d.push(0.5);
-    expect(d.model.state.mem[0]).toEqual(mem);
+    expect(model.state.mem[0]).toEqual(mem);
   });
 });
