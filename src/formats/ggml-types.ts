@@ -68,3 +68,20 @@ export function ggmlTypeByName(name: string): GgmlTypeInfo {
 export function rowBytes(t: GgmlTypeInfo, cols: number): number {
   return (cols / t.blockSize) * t.typeSize;
 }
+
+/**
+ * Backend dtypes that hold raw GGML blocks (src/backends/backend.ts `DType`) → GGML type names.
+ * A tensor(shape, 'q8_0', bytes) takes exactly the bytes of a GGUF tensor of that type.
+ */
+export const QUANT_DTYPES = { q8_0: 'Q8_0', q4_0: 'Q4_0', q5_0: 'Q5_0', q4_k: 'Q4_K', q6_k: 'Q6_K' } as const;
+export type QuantDType = keyof typeof QUANT_DTYPES;
+
+export function isQuantDType(d: string): d is QuantDType {
+  return d in QUANT_DTYPES;
+}
+
+/** The backend dtype for a GGML type, or null when weights of that type must be dequantized on load. */
+export function quantDTypeOf(ggmlName: string): QuantDType | null {
+  for (const [k, v] of Object.entries(QUANT_DTYPES)) if (v === ggmlName) return k as QuantDType;
+  return null;
+}

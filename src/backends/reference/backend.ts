@@ -8,6 +8,8 @@ import * as v from '../validate.ts';
 import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
+import { isQuantDType } from '../../formats/ggml-types.ts';
+import { quantRow } from './quant.ts';
 import { erf, gelu, sigmoid, silu, softplus } from './math.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
@@ -138,6 +140,7 @@ export class ReferenceBackend implements Backend {
     const row = new Float64Array(k);
     if (w.dtype === 'f32') for (let j = 0; j < k; j++) row[j] = (s as Float32Array)[r * k + j];
     else if (w.dtype === 'f16') for (let j = 0; j < k; j++) row[j] = fromF16Bits((s as Uint16Array)[r * k + j]);
+    else if (isQuantDType(w.dtype)) return quantRow(s as Uint8Array, w.dtype, r, k);
     else throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the reference backend`, { op, dtype: w.dtype });
     return row;
   }

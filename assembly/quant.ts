@@ -1,0 +1,193 @@
+// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_K, Q6_K, exactly the
+// bytes of a GGUF tensor) and is dequantized in registers: signed bytes are widened
+// i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
+// 16/32 values. Activations stay f32 (no activation quantization), so results match the
+// dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
+//
+// One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1. Token rows are the inner loop so a
+// weight row (a few hundred bytes) stays in L1 while every token uses it.
+
+/** Exact scalar binary16 → f32 (all classes), for block scales. */
+// @ts-ignore: decorator
+@inline function qhalf(p: usize): f32 {
+  const h = <u32>load<u16>(p);
+  const e = (h >> 10) & 0x1f;
+  const sign = (h & 0x8000) << 16;
+  if (e == 0x1f) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
+  const mag = reinterpret<f32>((h & 0x7fff) << 13) * <f32>5.192296858534828e33; // 2^112 rebias
+  return reinterpret<f32>(reinterpret<u32>(mag) | sign);
+}
+
+// @ts-ignore: decorator
+@inline function qhsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+/** Σ q[i]·x[i] over 16 signed bytes q and 16 f32 at x, as four partial sums (f32x4). */
+// @ts-ignore: decorator
+@inline function dot16(q: v128, x: usize): v128 {
+  const lo = i16x8.extend_low_i8x16_s(q);
+  const hi = i16x8.extend_high_i8x16_s(q);
+  let acc = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), v128.load(x));
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), v128.load(x, 16)));
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), v128.load(x, 32)));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), v128.load(x, 48)));
+}
+
+// ---- per-row dots ------------------------------------------------------------------------------
+
+/** Q8_0 block (34 bytes): f16 d, 32 × i8. y = d·q. */
+function dot_q8_0(w: usize, x: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 34;
+    const xb = x + (<usize>b << 7);
+    const s = f32x4.add(dot16(v128.load(blk + 2), xb), dot16(v128.load(blk + 18), xb + 64));
+    acc = f32x4.add(acc, f32x4.mul(f32x4.splat(qhalf(blk)), s));
+  }
+  return qhsum(acc);
+}
+
+/** Q4_0 block (18 bytes): f16 d, 16 bytes; element j = low nibble − 8, element j+16 = high nibble − 8. */
+function dot_q4_0(w: usize, x: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  const mask = i8x16.splat(0x0f);
+  const eight = i8x16.splat(8);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 18;
+    const xb = x + (<usize>b << 7);
+    const q = v128.load(blk + 2);
+    const lo = i8x16.sub(v128.and(q, mask), eight);
+    const hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16(lo, xb), dot16(hi, xb + 64))));
+  }
+  return qhsum(acc);
+}
+
+/** get_scale_min_k4 of llama.cpp: 6-bit scale (low 8 bits of the result) and min (bits 8..15). */
+// @ts-ignore: decorator
+@inline function scaleMin(s: usize, j: i32): u32 {
+  if (j < 4) return (<u32>load<u8>(s + j) & 63) | ((<u32>load<u8>(s + j + 4) & 63) << 8);
+  const sc = (<u32>load<u8>(s + j + 4) & 0xf) | ((<u32>load<u8>(s + j - 4) >> 6) << 4);
+  const m = (<u32>load<u8>(s + j + 4) >> 4) | ((<u32>load<u8>(s + j) >> 6) << 4);
+  return sc | (m << 8);
+}
+
+/**
+ * Q4_K super-block (144 bytes): f16 d, f16 dmin, 12 bytes of 6-bit scales/mins, 128 bytes of
+ * nibbles. Element = d·sc·q − dmin·m, so Σ w·x = d·sc·Σ q·x − dmin·m·Σ x; the Σ x of each 32-wide
+ * sub-block comes precomputed in xs (shared by every row).
+ */
+function dot_q4_k(w: usize, x: usize, xs: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  let mins: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 144;
+    const d = qhalf(blk);
+    const dmin = qhalf(blk + 2);
+    for (let j = 0; j < 4; j++) {
+      const q = blk + 16 + (<usize>j << 5);
+      const xb = x + ((<usize>b << 10) + (<usize>j << 8));
+      const sm1 = scaleMin(blk + 4, 2 * j);
+      const sm2 = scaleMin(blk + 4, 2 * j + 1);
+      const q0 = v128.load(q);
+      const q1 = v128.load(q, 16);
+      const s1 = f32x4.add(dot16(v128.and(q0, mask), xb), dot16(v128.and(q1, mask), xb + 64));
+      const s2 = f32x4.add(dot16(i8x16.shr_u(q0, 4), xb + 128), dot16(i8x16.shr_u(q1, 4), xb + 192));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>(sm1 & 0xff)), s1));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>(sm2 & 0xff)), s2));
+      const xsi = xs + ((<usize>(b * 8 + 2 * j)) << 2);
+      mins += dmin * <f32>(sm1 >> 8) * load<f32>(xsi) + dmin * <f32>(sm2 >> 8) * load<f32>(xsi, 4);
+    }
+  }
+  return qhsum(acc) - mins;
+}
+
+/**
+ * Q6_K super-block (210 bytes): ql[128] low nibbles, qh[64] high 2-bit pairs, 16 × i8 scales,
+ * f16 d. Per 128-element half: q = (nibble | 2 bits << 4) − 32, one scale per 16 elements.
+ */
+function dot_q6_k(w: usize, x: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  const m4 = i8x16.splat(0x0f);
+  const m2 = i8x16.splat(3);
+  const c32 = i8x16.splat(32);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 210;
+    const d = qhalf(blk + 208);
+    for (let n = 0; n < 2; n++) {
+      const ql = blk + (<usize>n << 6);
+      const qh = blk + 128 + (<usize>n << 5);
+      const sc = blk + 192 + (<usize>n << 3);
+      const xb = x + ((<usize>b << 10) + (<usize>n << 9));
+      for (let l0 = 0; l0 < 32; l0 += 16) {
+        const is = l0 >> 4;
+        const a = v128.load(ql + l0);
+        const c = v128.load(ql + 32 + l0);
+        const h = v128.load(qh + l0);
+        const q1 = i8x16.sub(v128.or(v128.and(a, m4), i8x16.shl(v128.and(h, m2), 4)), c32);
+        const q2 = i8x16.sub(v128.or(v128.and(c, m4), i8x16.shl(v128.and(i8x16.shr_u(h, 2), m2), 4)), c32);
+        const q3 = i8x16.sub(v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(h, 4), m2), 4)), c32);
+        const q4 = i8x16.sub(v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(h, 6), 4)), c32);
+        const xo = xb + (<usize>l0 << 2);
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>load<i8>(sc + is)), dot16(q1, xo)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>load<i8>(sc + is + 2)), dot16(q2, xo + 128)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>load<i8>(sc + is + 4)), dot16(q3, xo + 256)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>load<i8>(sc + is + 6)), dot16(q4, xo + 384)));
+      }
+    }
+  }
+  return qhsum(acc);
+}
+
+// ---- entry points: out[N, M] = X[N, K] · Wᵀ ------------------------------------------------------
+
+export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 5;
+  const rowBytes = <usize>nb * 34;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q8_0(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+export function matmul_q4_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 5;
+  const rowBytes = <usize>nb * 18;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q4_0(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** scratch: n · K/32 floats (per-token sums of each 32-wide slice of x). */
+export function matmul_q4_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize): void {
+  const nb = k >> 8;
+  const slices = k >> 5;
+  for (let i = 0; i < n; i++) {
+    for (let s = 0; s < slices; s++) {
+      const p = x + ((<usize>i * k + (s << 5)) << 2);
+      let v = f32x4.splat(0);
+      for (let t = 0; t < 8; t++) v = f32x4.add(v, v128.load(p + (<usize>t << 4)));
+      store<f32>(scratch + ((<usize>i * slices + s) << 2), qhsum(v));
+    }
+  }
+  const rowBytes = <usize>nb * 144;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) {
+      const v = dot_q4_k(wr, x + ((<usize>i * k) << 2), scratch + ((<usize>i * slices) << 2), nb);
+      store<f32>(out + ((<usize>i * m + r) << 2), v);
+    }
+  }
+}
+
+export function matmul_q6_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 210;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q6_k(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}

@@ -1,0 +1,22 @@
+/**
+ * Quantized linear layers on the wasm backend (kernels in assembly/quant.ts): the weight tensor
+ * holds raw GGML blocks and is never expanded in memory.
+ */
+import { SparrowError } from '../../errors.ts';
+import type { Tensor } from '../backend.ts';
+import type { WasmBackend } from './backend.ts';
+
+type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number) => void;
+
+const KERNELS: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+
+/** out[N, M] = X[N, K] · Wᵀ for a quantized W (shapes already validated by the caller). */
+export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
+  const name = KERNELS[w.dtype];
+  if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (q8_0 | q4_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
+  const kernel = b.k[name] as Kernel;
+  const [o, xp, wp] = [b.ptr(op, out), b.ptr(op, x), b.ptr(op, w)];
+  if (n === 0 || m === 0) return;
+  if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
+  else kernel(o, xp, wp, n, m, k);
+}

@@ -1,0 +1,149 @@
+/**
+ * Quantized matvec/matmul (weights as raw GGML blocks): reference backend vs an independent
+ * dequantize-then-dot in float64, and wasm SIMD vs the reference, on random blocks (sane scales),
+ * on blocks made by our quantizers, and on real Q4_K/Q6_K tensors from the llama.cpp fixtures.
+ */
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import type { Backend, DType } from '../../src/backends/backend.ts';
+import { dequantize, quantizeQ4_0, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
+import { QUANT_DTYPES, type QuantDType, ggmlTypeByName, rowBytes } from '../../src/formats/ggml-types.ts';
+import { GgufFile } from '../../src/formats/gguf.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
+import { randomF32, rng } from '../helpers/random.ts';
+import { KQUANT_ROOT, fixtureBytes } from '../formats/fixtures.ts';
+
+/** Random GGML blocks with every byte random except the f16 scales, which get small positive values. */
+export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
+  const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
+  const r = rng(seed);
+  const nb = rows * (k / t.blockSize);
+  const out = new Uint8Array(nb * t.typeSize);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
+  const setHalf = (o: number, v: number) => {
+    const h = toF16Bits(v);
+    out[o] = h & 0xff;
+    out[o + 1] = h >> 8;
+  };
+  const scaleOffsets: Record<QuantDType, number[]> = { q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
+  for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
+  return out;
+}
+
+/** Dense f64 oracle: out[i, r] = Σ_j dequant(W)[r, j] · x[i, j]. Also returns Σ|w·x| per output for tolerances. */
+function oracle(dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number) {
+  const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
+  const w = dequantize(t, bytes, m * k);
+  const out = new Float64Array(n * m);
+  const mag = new Float64Array(n * m);
+  for (let i = 0; i < n; i++)
+    for (let r = 0; r < m; r++) {
+      let s = 0, a = 0;
+      for (let j = 0; j < k; j++) {
+        s += w[r * k + j] * x[i * k + j];
+        a += Math.abs(w[r * k + j] * x[i * k + j]);
+      }
+      out[i * m + r] = s;
+      mag[i * m + r] = a;
+    }
+  return { out, mag };
+}
+
+async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
+  const w = b.tensor([m, k], dtype, bytes);
+  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
+  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
+  if (n === 1) b.matvec(o, w, xt);
+  else b.matmul(o, xt, w);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [w, xt, o]) b.free(t);
+  return r;
+}
+
+/** Worst |got − want| / (Σ|w·x| + 1e-6): relative to the magnitude the sum was formed from. */
+function worst(got: Float32Array, want: Float64Array, mag: Float64Array): number {
+  let e = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]) / (mag[i] + 1e-6);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return e;
+}
+
+const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
+  { dtype: 'q8_0', shapes: [[1, 32], [7, 96], [33, 160]] },
+  { dtype: 'q4_0', shapes: [[1, 32], [7, 96], [33, 160]] },
+  { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
+  { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
+];
+
+describe('quantized matvec/matmul on random blocks', () => {
+  for (const { dtype, shapes } of CASES) {
+    it(`${dtype}: reference == f64 dequant oracle, wasm ≈ reference (n = 1, 3, 5)`, async () => {
+      const ref = new ReferenceBackend();
+      const wasm = await WasmBackend.create();
+      for (const [m, k] of shapes) {
+        const bytes = randomBlocks(dtype, m, k, m * 1000 + k);
+        for (const n of [1, 3, 5]) {
+          const x = randomF32(n * k, n * 7 + k);
+          const { out, mag } = oracle(dtype, bytes, m, k, x, n);
+          const r = await run(ref, dtype, bytes, m, k, x, n);
+          expect(worst(r, out, mag), `${dtype} ref [${m},${k}] n=${n}`).toBeLessThan(1e-7);
+          const w = await run(wasm, dtype, bytes, m, k, x, n);
+          expect(worst(w, out, mag), `${dtype} wasm [${m},${k}] n=${n}`).toBeLessThan(2e-6);
+        }
+      }
+      wasm.dispose();
+    });
+  }
+
+  it('q5_0 works on the reference backend and is UNSUPPORTED (typed) on wasm', async () => {
+    const ref = new ReferenceBackend();
+    const wasm = await WasmBackend.create();
+    const bytes = randomBlocks('q5_0', 3, 64, 5);
+    const x = randomF32(64, 6);
+    const { out, mag } = oracle('q5_0', bytes, 3, 64, x, 1);
+    expect(worst(await run(ref, 'q5_0', bytes, 3, 64, x, 1), out, mag)).toBeLessThan(1e-7);
+    await expect(run(wasm, 'q5_0', bytes, 3, 64, x, 1)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+  });
+});
+
+describe('quantized weights from real files', () => {
+  it('our Q8_0/Q4_0 quantizers: quantized matvec ≈ dense f32 matvec within the quantization error', async () => {
+    const ref = new ReferenceBackend();
+    const wasm = await WasmBackend.create();
+    const [m, k] = [19, 128];
+    const wf = randomF32(m * k, 3, -0.5, 0.5);
+    const x = randomF32(k, 4);
+    const d = ref.tensor([m], 'f32');
+    ref.matvec(d, ref.tensor([m, k], 'f32', wf), ref.tensor([k], 'f32', x));
+    const exact = (await ref.read(d)) as Float32Array;
+    for (const [dtype, q, tol] of [['q8_0', quantizeQ8_0, 0.02], ['q4_0', quantizeQ4_0, 0.3]] as const) {
+      const bytes = q(wf);
+      const got = await run(wasm, dtype, bytes, m, k, x, 1);
+      for (let i = 0; i < m; i++) expect(Math.abs(got[i] - exact[i]), `${dtype} row ${i}`).toBeLessThan(tol);
+    }
+  });
+
+  it('Q4_K and Q6_K tensors of the llama.cpp k-quant fixtures: wasm ≈ f64 oracle', async () => {
+    const wasm = await WasmBackend.create();
+    for (const [file, dtype] of [['model.Q4_K.gguf', 'q4_k'], ['model.Q6_K.gguf', 'q6_k']] as const) {
+      const g = GgufFile.openSync(fixtureBytes(KQUANT_ROOT, file));
+      for (const name of ['blk.0.attn_k.weight', 'blk.0.ffn_down.weight']) {
+        const info = g.info(name);
+        const [m, k] = info.shape;
+        expect(info.byteLength).toBe(m * rowBytes(info.type, k));
+        const x = randomF32(2 * k, m);
+        const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 2);
+        const got = await run(wasm, dtype, g.rawSync(name).slice(), m, k, x, 2);
+        expect(worst(got, out, mag), `${file} ${name}`).toBeLessThan(2e-6);
+      }
+    }
+  });
+
+  it('shape errors are typed: K not a multiple of the block size', () => {
+    const ref = new ReferenceBackend();
+    expect(() => ref.tensor([4, 48], 'q8_0', new Uint8Array(4 * 2 * 34))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+  });
+});
