@@ -3,13 +3,14 @@
  * typed `EngineApi` proxy. Components import `engine()` and never post messages themselves.
  */
 import * as Comlink from 'comlink';
-import { installErrorTransfer, type EngineApi } from '../worker/api.ts';
+import type { EngineApi } from '../worker/api.ts';
+import { installSparrowErrorTransfer } from '../worker/error-transfer.ts';
 
 let proxy: Comlink.Remote<EngineApi> | undefined;
 
 export function engine(): Comlink.Remote<EngineApi> {
   if (!proxy) {
-    installErrorTransfer();
+    installSparrowErrorTransfer();
     const worker = new Worker(new URL('../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'sparrow-engine' });
     proxy = Comlink.wrap<EngineApi>(worker);
   }

@@ -2,7 +2,8 @@
  * The typed surface between the UI (main thread) and the engine worker. The UI only ever talks to
  * the engine through this interface (a Comlink proxy of it), so everything crossing it must be
  * structured-cloneable: plain objects, arrays, typed arrays. Errors thrown inside the worker
- * arrive as SparrowError (see src/errors.ts) with `code` intact.
+ * arrive as SparrowError (see src/errors.ts) with `code` intact — both sides call
+ * installSparrowErrorTransfer() from ./error-transfer.ts.
  *
  * Later issues add model loading, generation and anomaly scoring here; keep each method small,
  * documented, and returning plain data.
@@ -48,32 +49,4 @@ export interface Capabilities {
 export interface EngineApi {
   /** Probe the backends this worker can use. Never throws: unavailable backends say why. */
   capabilities(): Promise<Capabilities>;
-}
-
-import * as Comlink from 'comlink';
-import { SparrowError } from '../errors.ts';
-
-let errorTransferInstalled = false;
-
-/**
- * Make SparrowError survive the worker boundary with its `code` and `details`. Comlink's default
- * 'throw' handler keeps only message/name/stack; we wrap it so SparrowErrors are sent as their
- * JSON form and rebuilt on the other side. Call once on both sides (idempotent).
- */
-export function installErrorTransfer(): void {
-  if (errorTransferInstalled) return;
-  errorTransferInstalled = true;
-  const base = Comlink.transferHandlers.get('throw') as Comlink.TransferHandler<{ value: unknown }, unknown>;
-  Comlink.transferHandlers.set('throw', {
-    canHandle: base.canHandle,
-    serialize(thrown: { value: unknown }) {
-      if (thrown.value instanceof SparrowError) return [{ sparrow: thrown.value.toJSON() }, []];
-      return base.serialize(thrown);
-    },
-    deserialize(serialized: unknown) {
-      const s = serialized as { sparrow?: ReturnType<SparrowError['toJSON']> };
-      if (s && typeof s === 'object' && s.sparrow) throw SparrowError.fromJSON(s.sparrow);
-      return base.deserialize(serialized);
-    },
-  } as Comlink.TransferHandler<{ value: unknown }, unknown>);
 }

@@ -3,7 +3,8 @@
  * thread. It exposes an `EngineApi` (src/worker/api.ts) through Comlink; the UI holds the proxy.
  */
 import * as Comlink from 'comlink';
-import { installErrorTransfer, type Capabilities, type EngineApi, type WasmCapabilities, type WebGpuCapabilities } from './api.ts';
+import { installSparrowErrorTransfer } from './error-transfer.ts';
+import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } from './api.ts';
 import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
 
 /** The adapter limits worth showing: they bound tensor sizes and workgroup shapes. */
@@ -71,5 +72,5 @@ const api: EngineApi = {
   },
 };
 
-installErrorTransfer();
+installSparrowErrorTransfer();
 Comlink.expose(api);
