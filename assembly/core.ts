@@ -1,4 +1,6 @@
-// Core dense kernels (see src/backends/backend.ts for semantics). f32 unless named otherwise.
+// Core elementwise and memory kernels (see src/backends/backend.ts for semantics). f32 unless named
+// otherwise. Pointers are byte offsets into linear memory, counts are elements. Every SIMD loop has a
+// scalar tail, so no size has to be a multiple of 4.
 
 /** out[i] = a[i] + b[i % nb] */
 export function add_f32(out: usize, a: usize, b: usize, n: i32, nb: i32): void {
@@ -14,61 +16,80 @@ export function add_f32(out: usize, a: usize, b: usize, n: i32, nb: i32): void {
     }
     return;
   }
-  for (let i = 0; i < n; i++) {
-    store<f32>(out + (<usize>i << 2), load<f32>(a + (<usize>i << 2)) + load<f32>(b + (<usize>(i % nb) << 2)));
+  // Broadcast: a is [n / nb, nb]; add b to each row of a.
+  for (let r = 0; r < n; r += nb) {
+    const ro = <usize>r << 2;
+    let j = 0;
+    for (; j + 4 <= nb; j += 4) {
+      const o = <usize>j << 2;
+      v128.store(out + ro + o, f32x4.add(v128.load(a + ro + o), v128.load(b + o)));
+    }
+    for (; j < nb; j++) {
+      const o = <usize>j << 2;
+      store<f32>(out + ro + o, load<f32>(a + ro + o) + load<f32>(b + o));
+    }
   }
 }
 
-/** out[m] = W[m, :] · x for an f32 row-major W[M, K]; four rows at a time to reuse x loads. */
-export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void {
-  const rowBytes = <usize>k << 2;
-  let r = 0;
-  for (; r + 4 <= m; r += 4) {
-    const w0 = w + <usize>r * rowBytes;
-    const w1 = w0 + rowBytes;
-    const w2 = w1 + rowBytes;
-    const w3 = w2 + rowBytes;
-    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+/** out[i] = a[i] * b[i % nb] */
+export function mul_f32(out: usize, a: usize, b: usize, n: i32, nb: i32): void {
+  for (let r = 0; r < n; r += nb) {
+    const ro = <usize>r << 2;
     let j = 0;
-    for (; j + 4 <= k; j += 4) {
+    for (; j + 4 <= nb; j += 4) {
       const o = <usize>j << 2;
-      const xv = v128.load(x + o);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+      v128.store(out + ro + o, f32x4.mul(v128.load(a + ro + o), v128.load(b + o)));
     }
-    let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
-    for (; j < k; j++) {
+    for (; j < nb; j++) {
       const o = <usize>j << 2;
-      const xj = load<f32>(x + o);
-      s0 += load<f32>(w0 + o) * xj;
-      s1 += load<f32>(w1 + o) * xj;
-      s2 += load<f32>(w2 + o) * xj;
-      s3 += load<f32>(w3 + o) * xj;
+      store<f32>(out + ro + o, load<f32>(a + ro + o) * load<f32>(b + o));
     }
-    const oo = out + (<usize>r << 2);
-    store<f32>(oo, s0);
-    store<f32>(oo + 4, s1);
-    store<f32>(oo + 8, s2);
-    store<f32>(oo + 12, s3);
-  }
-  for (; r < m; r++) {
-    const wr = w + <usize>r * rowBytes;
-    let acc = f32x4.splat(0);
-    let j = 0;
-    for (; j + 4 <= k; j += 4) {
-      const o = <usize>j << 2;
-      acc = f32x4.add(acc, f32x4.mul(v128.load(wr + o), v128.load(x + o)));
-    }
-    let s = hsum(acc);
-    for (; j < k; j++) s += load<f32>(wr + (<usize>j << 2)) * load<f32>(x + (<usize>j << 2));
-    store<f32>(out + (<usize>r << 2), s);
   }
 }
 
-// @ts-ignore: decorator
-@inline
-function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+/** out[i] = a[i] * s */
+export function scale_f32(out: usize, a: usize, s: f32, n: i32): void {
+  const sv = f32x4.splat(s);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    v128.store(out + o, f32x4.mul(v128.load(a + o), sv));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    store<f32>(out + o, load<f32>(a + o) * s);
+  }
+}
+
+/** Set n 32-bit words to `bits` (f32 or i32 fill: the caller passes the bit pattern). */
+export function fill_u32(dst: usize, bits: u32, n: i32): void {
+  const v = i32x4.splat(bits);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) v128.store(dst + (<usize>i << 2), v);
+  for (; i < n; i++) store<u32>(dst + (<usize>i << 2), bits);
+}
+
+/** memmove of `bytes` bytes (copy op; regions may overlap when dst and src are the same tensor). */
+export function copy_bytes(dst: usize, src: usize, bytes: usize): void {
+  memory.copy(dst, src, bytes);
+}
+
+/**
+ * dst[i] = src[i], a plain v128 load/store loop: the memory-bandwidth ceiling that matvec and
+ * spmv benchmarks are compared against (memory.copy could use tricks a kernel cannot).
+ */
+export function memcopy_f32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const o = <usize>i << 2;
+    const v0 = v128.load(src + o);
+    const v1 = v128.load(src + o, 16);
+    const v2 = v128.load(src + o, 32);
+    const v3 = v128.load(src + o, 48);
+    v128.store(dst + o, v0);
+    v128.store(dst + o, v1, 16);
+    v128.store(dst + o, v2, 32);
+    v128.store(dst + o, v3, 48);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }

@@ -62,9 +62,14 @@ function blocks(dtype: DType, cols: number, block: number): number {
 export function checkBackend(op: string, name: BackendName, ...ts: Tensor[]): void {
   for (const t of ts) {
     if (t.backend !== name) {
-      throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor belongs to the ${t.backend} backend, not ${name}`, { op });
+      throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${fmtShape(t.shape)} belongs to the ${t.backend} backend, not ${name}`, { op, shape: [...t.shape] });
     }
   }
+}
+
+/** A tensor used after `free` (same message on every backend). */
+export function freed(op: string, t: Tensor): never {
+  throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${fmtShape(t.shape)} (${t.dtype}) was freed`, { op, shape: [...t.shape] });
 }
 
 export function checkDtype(op: string, what: string, t: Tensor, allowed: readonly DType[]): void {

@@ -126,7 +126,7 @@ export class ReferenceBackend implements Backend {
   private own(op: string, t: Tensor): RefTensor {
     v.checkBackend(op, this.name, t);
     const r = t as RefTensor;
-    void r.data; // throws if freed
+    if (r.freed) v.freed(op, r);
     return r;
   }
 

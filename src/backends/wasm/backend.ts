@@ -10,7 +10,10 @@ import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm } from './module.ts';
+import { quantMatmul } from './quant.ts';
+import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
+import { buildSparseLayout, defaultSparseLayout, layoutBytes, layoutFits, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 
@@ -19,7 +22,36 @@ export interface Kernels {
   memory: WebAssembly.Memory;
   heapBase(): number;
   add_f32(out: number, a: number, b: number, n: number, nb: number): void;
+  mul_f32(out: number, a: number, b: number, n: number, nb: number): void;
+  scale_f32(out: number, a: number, s: number, n: number): void;
+  fill_u32(dst: number, bits: number, n: number): void;
+  copy_bytes(dst: number, src: number, bytes: number): void;
+  memcopy_f32(dst: number, src: number, n: number): void;
+  silu_f32(out: number, a: number, n: number): void;
+  gelu_f32(out: number, a: number, n: number): void;
+  sigmoid_f32(out: number, a: number, n: number): void;
+  exp_f32(out: number, a: number, n: number): void;
+  softplus_f32(out: number, a: number, n: number): void;
   matvec_f32(out: number, w: number, x: number, m: number, k: number): void;
+  matvec_f16(out: number, w: number, x: number, m: number, k: number): void;
+  matmul_f32(out: number, x: number, w: number, n: number, m: number, k: number, tile: number): void;
+  matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
+  f16_to_f32(dst: number, src: number, n: number): void;
+  spmv_csr16(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
+  spmv_csr16_scalar(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
+  spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
+  spmv_blk8(out: number, cnt: number, col: number, val: number, x: number, m: number, blocks: number): void;
+  spmv_bitmask(out: number, mask: number, val: number, x: number, m: number, words: number): void;
+  spmv_blk8p(out: number, grpPtr: number, hdr: number, col: number, val: number, xs: number, m: number): void;
+  stage_x_blk(xs: number, x: number, k: number): void;
+  rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
+  layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
+  softmax_f32(out: number, x: number, rows: number, d: number): void;
+  rope_f32(out: number, x: number, rows: number, heads: number, headDim: number, pos: number, theta: number, style: number, scratch: number): void;
+  argmax_f32(out: number, x: number, rows: number, v: number): void;
+  embedding_f32(out: number, table: number, ids: number, n: number, d: number): void;
+  embedding_f16(out: number, table: number, ids: number, n: number, d: number): void;
+  /** Other op families add their exports here or look them up by name. */
   [name: string]: unknown;
 }
 
@@ -37,9 +69,12 @@ export class WasmTensor implements Tensor {
   ) {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
+  /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
+  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; ptrs: Record<string, number> };
 }
 
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
+const ELEM_BYTES: Partial<Record<DType, number>> = { f32: 4, f16: 2, i32: 4 };
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
@@ -69,9 +104,20 @@ export class WasmBackend implements Backend {
     return t;
   }
 
-  sparse(m: CsrData): Tensor {
+  /** Compress CSR into a wasm sparse layout (default: the measured winner, docs/sparse-matvec.md). */
+  sparse(m: CsrData, layout: SparseLayoutKind = defaultSparseLayout(m)): Tensor {
     v.csr('sparse', m);
-    throw new SparrowError('UNSUPPORTED', 'sparse: not yet implemented on the wasm backend');
+    const l = buildSparseLayout(m, layoutFits(layout, m.cols) ? layout : 'csr32');
+    const ptrs: Record<string, number> = {};
+    for (const [name, arr] of Object.entries(l.parts)) {
+      ptrs[name] = this.heap.alloc(arr.byteLength);
+      this.heap.bytes.set(new Uint8Array(arr.buffer, arr.byteOffset, arr.byteLength), ptrs[name]);
+    }
+    const [first, ...rest] = Object.keys(ptrs);
+    const t = new WasmTensor('sparse', [m.rows, m.cols], ptrs[first], layoutBytes(l), Object.fromEntries(rest.map((k) => [k, ptrs[k]])));
+    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, ptrs };
+    this.live.add(t);
+    return t;
   }
 
   write(t: Tensor, data: TensorData): void {
@@ -93,6 +139,11 @@ export class WasmBackend implements Backend {
         return new Int32Array(buf, w.ptr, t.size).slice();
       case 'f16':
         return Float32Array.from(new Uint16Array(buf, w.ptr, t.size), fromF16Bits);
+      case 'sparse': {
+        // Like the reference backend: the stored non-zero values' bytes.
+        const l = w.sparse!;
+        return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
+      }
       default:
         return new Uint8Array(buf, w.ptr, w.byteSize).slice();
     }
@@ -124,24 +175,65 @@ export class WasmBackend implements Backend {
     return new Float32Array(this.heap.memory.buffer, w.ptr, t.size);
   }
 
-  protected own(op: string, t: Tensor): WasmTensor {
+  /** The live WasmTensor behind a handle (public for op-family modules such as ./sequence.ts). */
+  own(op: string, t: Tensor): WasmTensor {
     v.checkBackend(op, this.name, t);
     const w = t as WasmTensor;
-    if (w.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+    if (w.freed) v.freed(op, w);
     return w;
   }
 
-  protected ptr(op: string, t: Tensor): number {
+  /** Byte offset of a live tensor's storage in linear memory. */
+  ptr(op: string, t: Tensor): number {
     return this.own(op, t).ptr;
   }
 
   // ---- ops -----------------------------------------------------------------------------------
+  // Each op: backend check, shared shape/dtype validation (validate.ts), then one kernel call.
 
   matvec(out: Tensor, w: Tensor, x: Tensor): void {
     v.checkBackend('matvec', this.name, out, w, x);
     const { m, k } = v.matvec('matvec', out, w, x);
-    v.checkDtype('matvec', 'weight', w, ['f32']);
-    this.k.matvec_f32(this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x), m, k);
+    if (isQuantDType(w.dtype)) return quantMatmul(this, 'matvec', out, x, w, 1, m, k);
+    v.checkDtype('matvec', 'weight', w, ['f32', 'f16']);
+    const kernel = w.dtype === 'f16' ? this.k.matvec_f16 : this.k.matvec_f32;
+    kernel(this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x), m, k);
+  }
+
+  matmul(out: Tensor, x: Tensor, w: Tensor): void {
+    v.checkBackend('matmul', this.name, out, x, w);
+    const { n, m, k } = v.matmul('matmul', out, x, w);
+    if (isQuantDType(w.dtype)) return quantMatmul(this, 'matmul', out, x, w, n, m, k);
+    v.checkDtype('matmul', 'weight', w, ['f32', 'f16']);
+    const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];
+    // Token tile: as many rows of X as fit in ~256 KiB, so they stay cached while W streams by.
+    const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+    if (w.dtype === 'f32') return this.k.matmul_f32(o, xp, wp, n, m, k, tile);
+    this.withScratch(16 * k, (s) => this.k.matmul_f16(o, xp, wp, n, m, k, tile, s));
+  }
+
+  spmv(out: Tensor, s: Tensor, x: Tensor): void {
+    v.checkBackend('spmv', this.name, out, s, x);
+    const { m } = v.spmv('spmv', out, s, x);
+    const l = (this.own('spmv', s) as WasmTensor).sparse!;
+    const [o, xp, p] = [this.ptr('spmv', out), this.ptr('spmv', x), l.ptrs];
+    switch (l.kind) {
+      case 'csr16':
+        return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
+      case 'csr16-scalar':
+        return this.k.spmv_csr16_scalar(o, p.rowPtr, p.off, p.val, xp, m);
+      case 'csr32':
+        return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
+      case 'blk8':
+        return this.k.spmv_blk8(o, p.cnt, p.col, p.val, xp, m, l.blocks);
+      case 'bitmask':
+        return this.k.spmv_bitmask(o, p.mask, p.val, xp, m, l.blocks);
+      case 'blk8p':
+        return this.withScratch(1024 * l.blocks, (xs) => {
+          this.k.stage_x_blk(xs, xp, s.shape[1]);
+          this.k.spmv_blk8p(o, p.grpPtr, p.hdr, p.col, p.val, xs, m);
+        });
+    }
   }
 
   add(out: Tensor, a: Tensor, b: Tensor): void {
@@ -150,66 +242,117 @@ export class WasmBackend implements Backend {
     this.k.add_f32(this.ptr('add', out), this.ptr('add', a), this.ptr('add', b), a.size, b.size);
   }
 
-  matmul(_out: Tensor, _x: Tensor, _w: Tensor): void {
-    todo('matmul');
-  }
-  spmv(_out: Tensor, _s: Tensor, _x: Tensor): void {
-    todo('spmv');
-  }
-  mul(_out: Tensor, _a: Tensor, _b: Tensor): void {
-    todo('mul');
-  }
-  scale(_out: Tensor, _a: Tensor, _s: number): void {
-    todo('scale');
-  }
-  silu(_out: Tensor, _a: Tensor): void {
-    todo('silu');
-  }
-  gelu(_out: Tensor, _a: Tensor): void {
-    todo('gelu');
-  }
-  sigmoid(_out: Tensor, _a: Tensor): void {
-    todo('sigmoid');
-  }
-  exp(_out: Tensor, _a: Tensor): void {
-    todo('exp');
-  }
-  softplus(_out: Tensor, _a: Tensor): void {
-    todo('softplus');
-  }
-  rmsnorm(_out: Tensor, _x: Tensor, _w: Tensor, _eps: number): void {
-    todo('rmsnorm');
-  }
-  layernorm(_out: Tensor, _x: Tensor, _w: Tensor, _b: Tensor, _eps: number): void {
-    todo('layernorm');
-  }
-  softmax(_out: Tensor, _x: Tensor): void {
-    todo('softmax');
-  }
-  rope(_out: Tensor, _x: Tensor, _opts: RopeOptions): void {
-    todo('rope');
-  }
-  embedding(_out: Tensor, _table: Tensor, _ids: Tensor): void {
-    todo('embedding');
-  }
-  argmax(_out: Tensor, _x: Tensor): void {
-    todo('argmax');
-  }
-  copy(_dst: Tensor, _dstOffset: number, _src: Tensor, _srcOffset: number, _count: number): void {
-    todo('copy');
-  }
-  fill(_t: Tensor, _value: number): void {
-    todo('fill');
+  mul(out: Tensor, a: Tensor, b: Tensor): void {
+    v.checkBackend('mul', this.name, out, a, b);
+    v.binary('mul', out, a, b);
+    this.k.mul_f32(this.ptr('mul', out), this.ptr('mul', a), this.ptr('mul', b), a.size, b.size);
   }
 
-  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
-  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(this, ...a); }
-  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(this, ...a); }
-  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(this, ...a); }
-  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(this, ...a); }
-  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
-  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
-  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
+  scale(out: Tensor, a: Tensor, s: number): void {
+    v.checkBackend('scale', this.name, out, a);
+    v.checkFinite('scale', 's', s);
+    v.unary('scale', out, a);
+    this.k.scale_f32(this.ptr('scale', out), this.ptr('scale', a), s, a.size);
+  }
+
+  silu(out: Tensor, a: Tensor): void {
+    this.unaryOp('silu', out, a, this.k.silu_f32);
+  }
+  gelu(out: Tensor, a: Tensor): void {
+    this.unaryOp('gelu', out, a, this.k.gelu_f32);
+  }
+  sigmoid(out: Tensor, a: Tensor): void {
+    this.unaryOp('sigmoid', out, a, this.k.sigmoid_f32);
+  }
+  exp(out: Tensor, a: Tensor): void {
+    this.unaryOp('exp', out, a, this.k.exp_f32);
+  }
+  softplus(out: Tensor, a: Tensor): void {
+    this.unaryOp('softplus', out, a, this.k.softplus_f32);
+  }
+
+  rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void {
+    v.checkBackend('rmsnorm', this.name, out, x, w);
+    v.checkFinite('rmsnorm', 'eps', eps);
+    const { rows, d } = v.rowwise('rmsnorm', out, x, w);
+    this.k.rmsnorm_f32(this.ptr('rmsnorm', out), this.ptr('rmsnorm', x), this.ptr('rmsnorm', w), rows, d, eps);
+  }
+
+  layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void {
+    v.checkBackend('layernorm', this.name, out, x, w, b);
+    v.checkFinite('layernorm', 'eps', eps);
+    const { rows, d } = v.rowwise('layernorm', out, x, w, b);
+    this.k.layernorm_f32(this.ptr('layernorm', out), this.ptr('layernorm', x), this.ptr('layernorm', w), this.ptr('layernorm', b), rows, d, eps);
+  }
+
+  softmax(out: Tensor, x: Tensor): void {
+    v.checkBackend('softmax', this.name, out, x);
+    const { rows, d } = v.rowwise('softmax', out, x);
+    this.k.softmax_f32(this.ptr('softmax', out), this.ptr('softmax', x), rows, d);
+  }
+
+  rope(out: Tensor, x: Tensor, opts: RopeOptions): void {
+    v.checkBackend('rope', this.name, out, x);
+    const { headDim, pos, theta, style } = opts;
+    const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta);
+    if (style !== 'half' && style !== 'interleaved') throw new SparrowError('INVALID_ARGUMENT', `rope: style must be 'half' or 'interleaved', got ${String(style)}`, { op: 'rope' });
+    const [o, xp] = [this.ptr('rope', out), this.ptr('rope', x)];
+    // scratch: f64 inverse frequencies (headDim/2) + f32 cos and sin tables (headDim each)
+    this.withScratch(12 * headDim, (s) => this.k.rope_f32(o, xp, rows, heads, headDim, pos, theta, style === 'half' ? 0 : 1, s));
+  }
+
+  embedding(out: Tensor, table: Tensor, ids: Tensor): void {
+    v.checkBackend('embedding', this.name, out, table, ids);
+    const { n, d, vocab } = v.embedding('embedding', out, table, ids);
+    const [o, tp, ip] = [this.ptr('embedding', out), this.ptr('embedding', table), this.ptr('embedding', ids)];
+    v.embeddingIds('embedding', new Int32Array(this.heap.memory.buffer, ip, n), vocab);
+    (table.dtype === 'f16' ? this.k.embedding_f16 : this.k.embedding_f32)(o, tp, ip, n, d);
+  }
+
+  argmax(out: Tensor, x: Tensor): void {
+    v.checkBackend('argmax', this.name, out, x);
+    const { rows, v: n } = v.argmax('argmax', out, x);
+    this.k.argmax_f32(this.ptr('argmax', out), this.ptr('argmax', x), rows, n);
+  }
+
+  copy(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void {
+    v.checkBackend('copy', this.name, dst, src);
+    v.copy('copy', dst, dstOffset, src, srcOffset, count);
+    const elem = ELEM_BYTES[dst.dtype];
+    if (elem === undefined) throw new SparrowError('UNSUPPORTED', `copy: dtype ${dst.dtype} is not element-addressable`, { op: 'copy' });
+    this.k.copy_bytes(this.ptr('copy', dst) + dstOffset * elem, this.ptr('copy', src) + srcOffset * elem, count * elem);
+  }
+
+  fill(t: Tensor, value: number): void {
+    const p = this.ptr('fill', t);
+    if (t.dtype !== 'f32' && t.dtype !== 'i32') throw new SparrowError('UNSUPPORTED', `fill: dtype ${t.dtype} is not supported`, { op: 'fill' });
+    // Same conversion a Float32Array / Int32Array fill would apply, as a 32-bit pattern.
+    const bits = t.dtype === 'f32' ? new Uint32Array(Float32Array.of(value).buffer)[0] : Int32Array.of(value)[0];
+    this.k.fill_u32(p, bits, t.size);
+  }
+
+  /** dst[i] = src[i] through the v128 copy kernel: the bandwidth ceiling benchmarks compare with. */
+  memcopy(dst: Tensor, src: Tensor): void {
+    v.checkBackend('memcopy', this.name, dst, src);
+    v.unary('memcopy', dst, src);
+    this.k.memcopy_f32(this.ptr('memcopy', dst), this.ptr('memcopy', src), src.size);
+  }
+
+  private unaryOp(op: string, out: Tensor, a: Tensor, kernel: (out: number, a: number, n: number) => void): void {
+    v.checkBackend(op, this.name, out, a);
+    v.unary(op, out, a);
+    kernel(this.ptr(op, out), this.ptr(op, a), a.size);
+  }
+
+  /** Run `f` with a temporary block of linear memory (released afterwards, even on error). */
+  withScratch<T>(bytes: number, f: (ptr: number) => T): T {
+    const p = this.heap.alloc(bytes);
+    try {
+      return f(p);
+    } finally {
+      this.heap.release(p);
+    }
+  }
 
   // ---- sequence ops (ops/sequence.ts), implemented in ./sequence.ts --------------------------
   causalConv1d(...a: Parameters<SequenceOps['causalConv1d']>): void {
@@ -230,6 +373,15 @@ export class WasmBackend implements Backend {
   deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
     seq.deltaRule(this, ...a);
   }
+
+  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
+  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(this, ...a); }
+  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(this, ...a); }
+  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(this, ...a); }
+  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(this, ...a); }
+  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
+  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
+  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
 }
 
 function todo(op: string): never {

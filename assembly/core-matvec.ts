@@ -1,0 +1,307 @@
+// Dense linear algebra: matvec and small-batch matmul with f32 or f16 weights W[M, K] (row-major,
+// Hugging Face [out, in] layout). matvec is memory-bound, so the kernels stream several weight rows
+// at once with independent accumulators; f16 halves are widened in-register.
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
+}
+
+// ---- f16 → f32 -------------------------------------------------------------------------------
+// Fast path: sign-extend the half into an i32 lane, shift the exponent+mantissa into f32 position,
+// keep the sign, and multiply by 2^112 to rebias the exponent. Exact for zeros, normals and
+// subnormals; wrong only for Inf/NaN halves (exponent 31), which callers detect and redo exactly.
+
+// @ts-ignore: decorator
+@inline const F16_MASK: i32 = 0x8fffe000;
+// @ts-ignore: decorator
+@inline const F16_SCALE: f32 = 5.192296858534828e33; // 2^112
+
+/** Lanes 0..3 of eight halves → f32x4 (fast path). */
+// @ts-ignore: decorator
+@inline function h2f_lo(h: v128): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(F16_MASK)), f32x4.splat(F16_SCALE));
+}
+/** Lanes 4..7 of eight halves → f32x4 (fast path). */
+// @ts-ignore: decorator
+@inline function h2f_hi(h: v128): v128 {
+  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(F16_MASK)), f32x4.splat(F16_SCALE));
+}
+
+/** Exact scalar binary16 → f32 (all classes). */
+// @ts-ignore: decorator
+@inline export function h2f(h: u32): f32 {
+  const e = (h >> 10) & 0x1f;
+  const sign = (h & 0x8000) << 16;
+  if (e == 0x1f) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
+  const mag = reinterpret<f32>((h & 0x7fff) << 13) * F16_SCALE;
+  return reinterpret<f32>(reinterpret<u32>(mag) | sign);
+}
+
+/** Largest |half| bit pattern seen, doubled (so the sign drops out): ≥ 0xf800 means Inf/NaN. */
+// @ts-ignore: decorator
+@inline function trackSpecial(acc: v128, h: v128): v128 {
+  return i16x8.max_u(acc, i16x8.shl(h, 1));
+}
+// @ts-ignore: decorator
+@inline function hasSpecial(acc: v128): bool {
+  return v128.any_true(i16x8.ge_u(acc, i16x8.splat(<i16>0xf800)));
+}
+
+/** dst[i] = f32(src[i]) for n halves, exact for every class (used by embedding and matmul). */
+export function f16_to_f32(dst: usize, src: usize, n: i32): void {
+  let i = 0;
+  for (; i + 8 <= n; i += 8) {
+    const h = v128.load(src + (<usize>i << 1));
+    if (hasSpecial(trackSpecial(i16x8.splat(0), h))) {
+      for (let j = 0; j < 8; j++) store<f32>(dst + (<usize>(i + j) << 2), h2f(load<u16>(src + (<usize>(i + j) << 1))));
+      continue;
+    }
+    v128.store(dst + (<usize>i << 2), h2f_lo(h));
+    v128.store(dst + (<usize>i << 2), h2f_hi(h), 16);
+  }
+  for (; i < n; i++) store<f32>(dst + (<usize>i << 2), h2f(load<u16>(src + (<usize>i << 1))));
+}
+
+// ---- matvec f32 --------------------------------------------------------------------------------
+
+/** out[m] = W[m, :] · x for an f32 row-major W[M, K]: four rows at a time, two vectors per step. */
+export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void {
+  const rowBytes = <usize>k << 2;
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const w0 = w + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let j = 0;
+    for (; j + 8 <= k; j += 8) {
+      const o = <usize>j << 2;
+      const xv = v128.load(x + o);
+      const xu = v128.load(x + o, 16);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+      b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), xu));
+      b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), xu));
+      b2 = f32x4.add(b2, f32x4.mul(v128.load(w2 + o, 16), xu));
+      b3 = f32x4.add(b3, f32x4.mul(v128.load(w3 + o, 16), xu));
+    }
+    if (j + 4 <= k) {
+      const o = <usize>j << 2;
+      const xv = v128.load(x + o);
+      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
+      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
+      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
+      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+      j += 4;
+    }
+    let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
+    for (; j < k; j++) {
+      const o = <usize>j << 2;
+      const xj = load<f32>(x + o);
+      s0 += load<f32>(w0 + o) * xj;
+      s1 += load<f32>(w1 + o) * xj;
+      s2 += load<f32>(w2 + o) * xj;
+      s3 += load<f32>(w3 + o) * xj;
+    }
+    const oo = out + (<usize>r << 2);
+    store<f32>(oo, s0);
+    store<f32>(oo, s1, 4);
+    store<f32>(oo, s2, 8);
+    store<f32>(oo, s3, 12);
+  }
+  for (; r < m; r++) store<f32>(out + (<usize>r << 2), dot_f32(w + <usize>r * rowBytes, x, k));
+}
+
+/** One f32 dot product of length k. */
+// @ts-ignore: decorator
+@inline function dot_f32(a: usize, b: usize, k: i32): f32 {
+  let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= k; j += 8) {
+    const o = <usize>j << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+  }
+  if (j + 4 <= k) {
+    const o = <usize>j << 2;
+    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    j += 4;
+  }
+  let s = hsum(f32x4.add(acc, acc2));
+  for (; j < k; j++) s += load<f32>(a + (<usize>j << 2)) * load<f32>(b + (<usize>j << 2));
+  return s;
+}
+
+// ---- matvec f16 --------------------------------------------------------------------------------
+
+/**
+ * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step,
+ * widened with the fast conversion. If a row group holds an Inf/NaN half, it is redone exactly.
+ */
+export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32): void {
+  const rowBytes = <usize>k << 1;
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const w0 = w + <usize>r * rowBytes;
+    const w1 = w0 + rowBytes;
+    const w2 = w1 + rowBytes;
+    const w3 = w2 + rowBytes;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
+    let special = i16x8.splat(0);
+    let j = 0;
+    for (; j + 8 <= k; j += 8) {
+      const xv = v128.load(x + (<usize>j << 2));
+      const xu = v128.load(x + (<usize>j << 2), 16);
+      const o = <usize>j << 1;
+      const h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
+      special = trackSpecial(trackSpecial(special, v128.or(h0, h1)), v128.or(h2, h3));
+      a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
+      b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
+      a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
+      b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
+      a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
+      b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
+      a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
+      b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+    }
+    let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
+    for (; j < k; j++) {
+      const xj = load<f32>(x + (<usize>j << 2));
+      const o = <usize>j << 1;
+      s0 += h2f(load<u16>(w0 + o)) * xj;
+      s1 += h2f(load<u16>(w1 + o)) * xj;
+      s2 += h2f(load<u16>(w2 + o)) * xj;
+      s3 += h2f(load<u16>(w3 + o)) * xj;
+    }
+    const oo = out + (<usize>r << 2);
+    if (hasSpecial(special)) {
+      // OR-ing rows can fake an exponent of 31 from two finite halves: this only costs a slow redo.
+      s0 = dot_f16_exact(w0, x, k);
+      s1 = dot_f16_exact(w1, x, k);
+      s2 = dot_f16_exact(w2, x, k);
+      s3 = dot_f16_exact(w3, x, k);
+    }
+    store<f32>(oo, s0);
+    store<f32>(oo, s1, 4);
+    store<f32>(oo, s2, 8);
+    store<f32>(oo, s3, 12);
+  }
+  for (; r < m; r++) store<f32>(out + (<usize>r << 2), dot_f16_exact(w + <usize>r * rowBytes, x, k));
+}
+
+/** f16·f32 dot product of length k, exact conversion (vector fast path when no Inf/NaN). */
+function dot_f16_exact(h: usize, x: usize, k: i32): f32 {
+  let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+  let j = 0;
+  let s: f32 = 0;
+  for (; j + 8 <= k; j += 8) {
+    const hv = v128.load(h + (<usize>j << 1));
+    if (hasSpecial(trackSpecial(i16x8.splat(0), hv))) {
+      for (let t = 0; t < 8; t++) s += h2f(load<u16>(h + (<usize>(j + t) << 1))) * load<f32>(x + (<usize>(j + t) << 2));
+      continue;
+    }
+    acc = f32x4.add(acc, f32x4.mul(h2f_lo(hv), v128.load(x + (<usize>j << 2))));
+    acc2 = f32x4.add(acc2, f32x4.mul(h2f_hi(hv), v128.load(x + (<usize>j << 2), 16)));
+  }
+  s += hsum(f32x4.add(acc, acc2));
+  for (; j < k; j++) s += h2f(load<u16>(h + (<usize>j << 1))) * load<f32>(x + (<usize>j << 2));
+  return s;
+}
+
+// ---- matmul --------------------------------------------------------------------------------------
+
+/**
+ * out[N, M] = X[N, K] · W[M, K]ᵀ for f32 W. Tokens are processed in tiles of `tile` rows of X
+ * (sized by the caller so a tile stays in cache); within a tile each group of four weight rows is
+ * streamed from memory once and reused for every token of the tile (4 rows × 2 tokens in registers).
+ */
+export function matmul_f32(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, tile: i32): void {
+  const rowBytes = <usize>k << 2;
+  for (let t0 = 0; t0 < n; t0 += tile) {
+    const t1 = min(n, t0 + tile);
+    for (let r = 0; r < m; r += 4) {
+      matmulRows(out, x, w + <usize>r * rowBytes, t0, t1, r, min(4, m - r), m, k);
+    }
+  }
+}
+
+/**
+ * f16 W: each group of four weight rows is widened once per token tile into `scratch`
+ * (4·K f32) and then multiplied like f32 rows, so conversion cost is shared by the tile's tokens.
+ */
+export function matmul_f16(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, tile: i32, scratch: usize): void {
+  const rowBytes = <usize>k << 1;
+  for (let t0 = 0; t0 < n; t0 += tile) {
+    const t1 = min(n, t0 + tile);
+    for (let r = 0; r < m; r += 4) {
+      const rows = min(4, m - r);
+      f16_to_f32(scratch, w + <usize>r * rowBytes, rows * k);
+      matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
+    }
+  }
+}
+
+/** Rows [r, r + rows) of W (f32, at wr) times tokens [t0, t1) of X into out[t, r..]. */
+function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r: i32, rows: i32, m: i32, k: i32): void {
+  const rowBytes = <usize>k << 2;
+  const outRow = <usize>m << 2;
+  let t = t0;
+  if (rows == 4) {
+    for (; t + 2 <= t1; t += 2) dot4x2(out + <usize>t * outRow + (<usize>r << 2), outRow, wr, x + <usize>t * rowBytes, k);
+  }
+  for (; t < t1; t++) {
+    const xt = x + <usize>t * rowBytes;
+    const ot = out + <usize>t * outRow + (<usize>r << 2);
+    for (let i = 0; i < rows; i++) store<f32>(ot + (<usize>i << 2), dot_f32(wr + <usize>i * rowBytes, xt, k));
+  }
+}
+
+/** 4 weight rows × 2 tokens: 8 accumulators, each weight vector loaded once for both tokens. */
+// @ts-ignore: decorator
+@inline function dot4x2(o: usize, outRow: usize, w0: usize, x0: usize, k: i32): void {
+  const rowBytes = <usize>k << 2;
+  const w1 = w0 + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+  const x1 = x0 + rowBytes;
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), c2 = f32x4.splat(0), c3 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= k; j += 4) {
+    const q = <usize>j << 2;
+    const xa = v128.load(x0 + q), xb = v128.load(x1 + q);
+    const v0 = v128.load(w0 + q), v1 = v128.load(w1 + q), v2 = v128.load(w2 + q), v3 = v128.load(w3 + q);
+    a0 = f32x4.add(a0, f32x4.mul(v0, xa));
+    c0 = f32x4.add(c0, f32x4.mul(v0, xb));
+    a1 = f32x4.add(a1, f32x4.mul(v1, xa));
+    c1 = f32x4.add(c1, f32x4.mul(v1, xb));
+    a2 = f32x4.add(a2, f32x4.mul(v2, xa));
+    c2 = f32x4.add(c2, f32x4.mul(v2, xb));
+    a3 = f32x4.add(a3, f32x4.mul(v3, xa));
+    c3 = f32x4.add(c3, f32x4.mul(v3, xb));
+  }
+  let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
+  let u0 = hsum(c0), u1 = hsum(c1), u2 = hsum(c2), u3 = hsum(c3);
+  for (; j < k; j++) {
+    const q = <usize>j << 2;
+    const xa = load<f32>(x0 + q), xb = load<f32>(x1 + q);
+    const v0 = load<f32>(w0 + q), v1 = load<f32>(w1 + q), v2 = load<f32>(w2 + q), v3 = load<f32>(w3 + q);
+    s0 += v0 * xa; u0 += v0 * xb;
+    s1 += v1 * xa; u1 += v1 * xb;
+    s2 += v2 * xa; u2 += v2 * xb;
+    s3 += v3 * xa; u3 += v3 * xb;
+  }
+  store<f32>(o, s0);
+  store<f32>(o, s1, 4);
+  store<f32>(o, s2, 8);
+  store<f32>(o, s3, 12);
+  const o1 = o + outRow;
+  store<f32>(o1, u0);
+  store<f32>(o1, u1, 4);
+  store<f32>(o1, u2, 8);
+  store<f32>(o1, u3, 12);
+}

@@ -1,0 +1,378 @@
+/**
+ * Every core op on the wasm backend against the reference backend (float64 accumulation), on fresh
+ * seeded random inputs over a sweep of shapes: 1×1, odd sizes, sizes not multiples of 4, batches.
+ * Outputs are poisoned (NaN / −999) before each run, so an element a kernel forgets to write fails.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { csrFromDense } from '../../src/backends/sparse.ts';
+import { f32ToF16Array, fromF16Bits } from '../../src/util/f16.ts';
+import { randomF32, rng } from '../helpers/random.ts';
+
+let ref: ReferenceBackend;
+let wasm: WasmBackend;
+beforeAll(async () => {
+  ref = new ReferenceBackend();
+  wasm = await WasmBackend.create();
+});
+
+type Out = Float32Array | Int32Array;
+
+/** Run `f` on both backends with the same inputs; the output tensor starts poisoned. */
+async function both(
+  inputs: Array<{ shape: number[]; dtype?: DType; data: TensorData }>,
+  out: { shape: number[]; dtype?: 'f32' | 'i32' },
+  f: (b: Backend, o: Tensor, ...ins: Tensor[]) => void,
+): Promise<{ want: Out; got: Out }> {
+  const res: Out[] = [];
+  for (const b of [ref, wasm] as Backend[]) {
+    const ins = inputs.map((i) => b.tensor(i.shape, i.dtype ?? 'f32', i.data));
+    const n = out.shape.reduce((a, c) => a * c, 1);
+    const o = out.dtype === 'i32' ? b.tensor(out.shape, 'i32', new Int32Array(n).fill(-999)) : b.tensor(out.shape, 'f32', new Float32Array(n).fill(NaN));
+    f(b, o, ...ins);
+    res.push((await b.read(o)) as Out);
+    for (const t of [o, ...ins]) b.free(t);
+  }
+  return { want: res[0], got: res[1] };
+}
+
+/** Worst |got − want| / (atol + rtol·|want|); equal values (incl. ±Inf) and NaN-vs-NaN count as 0. */
+function worst(got: ArrayLike<number>, want: ArrayLike<number>, rtol: number, atol: number): number {
+  expect(got.length).toBe(want.length);
+  let w = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
+    const e = Math.abs(got[i] - want[i]) / (atol + rtol * Math.abs(want[i]));
+    if (!(e <= w)) w = Number.isNaN(e) ? Infinity : e;
+  }
+  return w;
+}
+
+/** |got − want| ≤ rtol · Σ|w||x| per output element: the right scale for f32 dot products. */
+function expectDots(got: ArrayLike<number>, want: ArrayLike<number>, absScale: ArrayLike<number>, rtol = 1e-5): void {
+  expect(got.length).toBe(want.length);
+  for (let i = 0; i < want.length; i++) {
+    if (got[i] === want[i] || (Number.isNaN(got[i]) && Number.isNaN(want[i]))) continue;
+    const err = Math.abs(got[i] - want[i]);
+    if (!(err <= rtol * absScale[i] + 1e-30)) expect.fail(`element ${i}: got ${got[i]}, want ${want[i]} (scale ${absScale[i]})`);
+  }
+}
+
+/** Σ_k |W[m,k]|·|X[n,k]| for output [n, m]. */
+function absDots(w: Float32Array, x: Float32Array, n: number, m: number, k: number): Float64Array {
+  const s = new Float64Array(n * m);
+  for (let t = 0; t < n; t++) for (let r = 0; r < m; r++) {
+    let a = 0;
+    for (let j = 0; j < k; j++) a += Math.abs(w[r * k + j] * x[t * k + j]);
+    s[t * m + r] = a;
+  }
+  return s;
+}
+
+const ODD = [1, 2, 3, 4, 7, 13, 33, 65, 257];
+
+describe('wasm core: matvec / matmul', () => {
+  const shapes: Array<[number, number]> = [[1, 1], [1, 7], [7, 1], [7, 13], [13, 7], [4, 8], [5, 16], [33, 65], [65, 257], [257, 33], [9, 1031]];
+
+  for (const dtype of ['f32', 'f16'] as const) {
+    it(`matvec ${dtype} weights`, async () => {
+      for (const [m, k] of shapes) {
+        const wf = randomF32(m * k, m * 1000 + k);
+        const w = dtype === 'f32' ? wf : f32ToF16Array(wf);
+        const wEff = dtype === 'f32' ? wf : Float32Array.from(w as Uint16Array, fromF16Bits);
+        const x = randomF32(k, k + 17, -2, 2);
+        const { want, got } = await both([{ shape: [m, k], dtype, data: w }, { shape: [k], data: x }], { shape: [m] }, (b, o, wt, xt) => b.matvec(o, wt, xt));
+        expectDots(got, want, absDots(wEff, x, 1, m, k));
+      }
+    });
+
+    it(`matmul ${dtype} weights, batches 1..17`, async () => {
+      for (const [n, m, k] of [[1, 7, 13], [2, 4, 8], [3, 13, 7], [5, 33, 65], [17, 9, 31], [4, 65, 257], [6, 1, 1]] as const) {
+        const wf = randomF32(m * k, n + m * 31 + k);
+        const w = dtype === 'f32' ? wf : f32ToF16Array(wf);
+        const wEff = dtype === 'f32' ? wf : Float32Array.from(w as Uint16Array, fromF16Bits);
+        const x = randomF32(n * k, n * 7 + k, -2, 2);
+        const { want, got } = await both([{ shape: [n, k], data: x }, { shape: [m, k], dtype, data: w }], { shape: [n, m] }, (b, o, xt, wt) => b.matmul(o, xt, wt));
+        expectDots(got, want, absDots(wEff, x, n, m, k));
+      }
+    });
+  }
+
+  it('f16 weights with zeros, subnormals, Inf and NaN halves are converted exactly', async () => {
+    const m = 9, k = 37;
+    const w = f32ToF16Array(randomF32(m * k, 5));
+    const specials = [0x0000, 0x8000, 0x0001, 0x83ff, 0x03ff, 0x7bff, 0xfbff];
+    for (let i = 0; i < specials.length; i++) w[i * 11] = specials[i];
+    w[4 * k + 3] = 0x7c00; // +Inf in row 4
+    w[6 * k + 20] = 0x7e00; // NaN in row 6
+    w[8 * k + 36] = 0xfc00; // −Inf in the last (tail) row and column
+    const x = randomF32(k, 6, 0.5, 1); // positive: Inf·x stays Inf
+    for (const op of ['matvec', 'matmul'] as const) {
+      const { want, got } = await both([{ shape: [m, k], dtype: 'f16', data: w }, { shape: [k], data: x }], { shape: [m] }, (b, o, wt, xt) =>
+        op === 'matvec' ? b.matvec(o, wt, xt) : b.matmul(o, xt, wt),
+      );
+      expect([got[4], got[6], got[8]]).toEqual([Infinity, NaN, -Infinity]);
+      expectDots(got, want, absDots(Float32Array.from(w, (h) => (Number.isFinite(fromF16Bits(h)) ? fromF16Bits(h) : 0)), x, 1, m, k));
+    }
+  });
+});
+
+describe('wasm core: sparse matvec', () => {
+  function sparseCsr(m: number, k: number, sparsity: number, seed: number, emptyRows: number[] = []): CsrData {
+    const r = rng(seed);
+    const d = randomF32(m * k, seed + 1);
+    for (let i = 0; i < d.length; i++) if (r() < sparsity || emptyRows.includes(Math.floor(i / k))) d[i] = 0;
+    return csrFromDense(d, m, k);
+  }
+
+  const layouts: Array<SparseLayoutKind | 'default'> = ['default', ...SPARSE_LAYOUTS];
+  for (const layout of layouts) {
+    it(`spmv (${layout} layout) at 0/50/80/95/100% sparsity with empty rows`, async () => {
+      for (const [m, k] of [[1, 1], [7, 13], [33, 65], [65, 257], [20, 600]] as const) {
+        for (const sparsity of [0, 0.5, 0.8, 0.95, 1]) {
+          const csr = sparseCsr(m, k, sparsity, m * 100 + k + sparsity * 1000, m > 3 ? [0, 2, m - 1] : []);
+          const x = randomF32(k, k * 3, -2, 2);
+          const res: Out[] = [];
+          for (const b of [ref, wasm] as Backend[]) {
+            const s = b === wasm && layout !== 'default' ? wasm.sparse(csr, layout) : b.sparse(csr);
+            const xt = b.tensor([k], 'f32', x);
+            const o = b.tensor([m], 'f32', new Float32Array(m).fill(NaN));
+            b.spmv(o, s, xt);
+            res.push((await b.read(o)) as Float32Array);
+            for (const t of [s, xt, o]) b.free(t);
+          }
+          const scale = new Float64Array(m);
+          for (let r = 0; r < m; r++) for (let p = csr.rowPtr[r]; p < csr.rowPtr[r + 1]; p++) scale[r] += Math.abs(csr.values[p] * x[csr.colIdx[p]]);
+          expectDots(res[1], res[0], scale);
+        }
+      }
+    });
+  }
+
+  it('wide matrices (K > 16384) fall back to u32 column indices; unsorted CSR rows work', async () => {
+    const m = 3, k = 20000;
+    const csr = sparseCsr(m, k, 0.99, 77);
+    // reverse each row's entries: CSR does not promise sorted columns
+    for (let r = 0; r < m; r++) {
+      const [s, e] = [csr.rowPtr[r], csr.rowPtr[r + 1]];
+      csr.colIdx.subarray(s, e).reverse();
+      csr.values.subarray(s, e).reverse();
+    }
+    const x = randomF32(k, 78);
+    for (const layout of layouts) {
+      const res: Float32Array[] = [];
+      for (const b of [ref, wasm] as Backend[]) {
+        const s = b === wasm && layout !== 'default' ? wasm.sparse(csr, layout) : b.sparse(csr);
+        const o = b.tensor([m], 'f32', new Float32Array(m).fill(NaN));
+        b.spmv(o, s, b.tensor([k], 'f32', x));
+        res.push((await b.read(o)) as Float32Array);
+      }
+      expect(worst(res[1], res[0], 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('sparse storage is smaller than dense and reads back its values', async () => {
+    const csr = sparseCsr(64, 256, 0.8, 9);
+    const s = wasm.sparse(csr);
+    expect(s.byteSize).toBeLessThan(0.31 * 64 * 256 * 4);
+    expect(s.dtype).toBe('sparse');
+    const vals = new Float32Array((await wasm.read(s)).slice().buffer);
+    expect([...vals].sort()).toEqual([...csr.values].sort());
+    wasm.free(s);
+  });
+});
+
+describe('wasm core: elementwise', () => {
+  const SPECIAL = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 1.5, -1.5, 3, -3, 19.9, 20, 20.5, -20, 50, -50, -87, -88, 88, 88.7, 89, -104, -110, 200, -200, Infinity, -Infinity, NaN];
+
+  for (const op of ['add', 'mul'] as const) {
+    it(`${op} with full-size and broadcast b`, async () => {
+      for (const [as, bs] of [[[1], [1]], [[7], [7]], [[13], [1]], [[5, 7], [7]], [[3, 4, 5], [20]], [[257], [257]], [[4, 65], [65]], [[6, 6], [2]]] as const) {
+        const na = as.reduce((p, c) => p * c, 1);
+        const nb = bs.reduce((p, c) => p * c, 1);
+        const a = randomF32(na, na + 1, -10, 10);
+        const b = randomF32(nb, nb + 2, -10, 10);
+        const { want, got } = await both([{ shape: [...as], data: a }, { shape: [...bs], data: b }], { shape: [...as] }, (be, o, at, bt) => be[op](o, at, bt));
+        expect(worst(got, want, 0, 0)).toBe(0); // one f32 rounding: bit-identical
+      }
+    });
+  }
+
+  it('scale', async () => {
+    for (const n of ODD) {
+      const a = randomF32(n, n, -5, 5);
+      for (const s of [0, -1.5, 3.25e-3, 1e20]) {
+        const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.scale(o, at, s));
+        // s is rounded to f32 before the multiply: two roundings, so up to ~1.2e-7 relative
+        expect(worst(got, want, 2.5e-7, 0)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus'] as const;
+  for (const op of unary) {
+    it(`${op} on random values, all sizes, and special values`, async () => {
+      for (const n of [...ODD, 1000]) {
+        for (const [lo, hi] of [[-3, 3], [-30, 30]]) {
+          const a = randomF32(n, n * 7 + hi, lo, hi);
+          const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b[op](o, at));
+          expect(worst(got, want, 2e-6, 1e-7), `${op} n=${n} range ±${hi}`).toBeLessThanOrEqual(1);
+        }
+      }
+      const a = Float32Array.from(SPECIAL);
+      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b[op](o, at));
+      for (let i = 0; i < a.length; i++) {
+        // subnormal results (e^−88, silu(−104)…) only need absolute accuracy
+        expect(worst([got[i]], [want[i]], 2e-6, 1e-30 + (Math.abs(want[i]) < 1.2e-38 ? 1e-38 : 0)), `${op}(${a[i]}) = ${got[i]}, want ${want[i]}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+
+  it('gelu matches exact erf GELU to ~1e-7 absolute on a dense grid', async () => {
+    const n = 4001;
+    const a = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+    const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.gelu(o, at));
+    let maxAbsErrOverX = 0;
+    for (let i = 0; i < n; i++) maxAbsErrOverX = Math.max(maxAbsErrOverX, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(a[i])));
+    expect(maxAbsErrOverX).toBeLessThan(3e-7);
+  });
+});
+
+describe('wasm core: row-wise', () => {
+  const rowShapes: Array<[number, number]> = [[1, 1], [1, 7], [3, 13], [2, 33], [5, 65], [1, 257], [4, 1024], [3, 6]];
+
+  it('rmsnorm', async () => {
+    for (const [r, d] of rowShapes) {
+      for (const eps of [1e-5, 1e-6]) {
+        const x = randomF32(r * d, r * d, -3, 3);
+        const w = randomF32(d, d + 5, 0.5, 1.5);
+        const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }], { shape: [r, d] }, (b, o, xt, wt) => b.rmsnorm(o, xt, wt, eps));
+        expect(worst(got, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('layernorm', async () => {
+    for (const [r, d] of rowShapes) {
+      const x = randomF32(r * d, r * d + 1, -3, 5);
+      const w = randomF32(d, d + 6, 0.5, 1.5);
+      const bias = randomF32(d, d + 7);
+      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
+        b.layernorm(o, xt, wt, bt, 1e-5),
+      );
+      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('softmax, including large logits and −Inf (masked) entries', async () => {
+    for (const [r, d] of rowShapes) {
+      for (const spread of [1, 30]) {
+        const x = randomF32(r * d, r * d + spread, -spread, spread);
+        if (d > 2) for (let i = 0; i < r; i++) x[i * d + 1] = -Infinity;
+        const { want, got } = await both([{ shape: [r, d], data: x }], { shape: [r, d] }, (b, o, xt) => b.softmax(o, xt));
+        expect(worst(got, want, 1e-5, 1e-7)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('rope, both styles, odd head counts, large positions, in place', async () => {
+    for (const [rows, heads, headDim] of [[1, 1, 2], [3, 2, 6], [2, 3, 8], [5, 1, 10], [2, 4, 64], [1, 2, 130]] as const) {
+      for (const style of ['half', 'interleaved'] as const) {
+        for (const pos of [0, 7, 4093]) {
+          const opts: RopeOptions = { pos, headDim, theta: pos === 7 ? 500000 : 10000, style };
+          const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos);
+          const { want, got } = await both([{ shape: [rows, heads * headDim], data: x }], { shape: [rows, heads * headDim] }, (b, o, xt) => b.rope(o, xt, opts));
+          expect(worst(got, want, 1e-5, 1e-6), `${style} ${rows}x${heads}x${headDim} pos ${pos}`).toBeLessThanOrEqual(1);
+          // in place: out === x
+          const t = wasm.tensor([rows, heads * headDim], 'f32', x);
+          wasm.rope(t, t, opts);
+          expect(worst((await wasm.read(t)) as Float32Array, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+          wasm.free(t);
+        }
+      }
+    }
+  });
+
+  it('argmax: first index wins ties; NaNs are skipped unless in column 0 (like a scalar > scan)', async () => {
+    for (const [r, v] of [[1, 1], [3, 7], [2, 64], [4, 1001], [1, 13]] as const) {
+      const x = randomF32(r * v, r * v + 3);
+      const { want, got } = await both([{ shape: [r, v], data: x }], { shape: [r], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
+      expect([...got]).toEqual([...want]);
+    }
+    const rows = [
+      [1, 5, 5, 2, 5, 0, 1],
+      [NaN, 3, 4, 9, 1, 1, 1],
+      [1, NaN, 4, 9, 9, NaN, 1],
+      [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+      [-0, 0, -1, -2, -3, -4, -5],
+      [0, 1, 2, 3, 4, 5, 6],
+      [6, 5, 4, 3, 2, 1, 7],
+    ];
+    const x = Float32Array.from(rows.flat());
+    const { want, got } = await both([{ shape: [rows.length, 7], data: x }], { shape: [rows.length], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
+    expect([...got]).toEqual([...want]);
+    expect([...got]).toEqual([1, 0, 3, 0, 0, 6, 6]);
+  });
+
+  it('embedding with f32 and f16 tables', async () => {
+    for (const [vocab, d, n] of [[1, 1, 1], [7, 3, 5], [100, 13, 9], [50, 64, 3], [33, 65, 4]] as const) {
+      const r = rng(vocab * d);
+      const ids = Int32Array.from({ length: n }, () => Math.floor(r() * vocab));
+      const tf = randomF32(vocab * d, vocab + d);
+      for (const dtype of ['f32', 'f16'] as const) {
+        const table = dtype === 'f32' ? tf : f32ToF16Array(tf);
+        const { want, got } = await both([{ shape: [vocab, d], dtype, data: table }, { shape: [n], dtype: 'i32', data: ids }], { shape: [n, d] }, (b, o, tt, it_) =>
+          b.embedding(o, tt, it_),
+        );
+        expect(worst(got, want, 0, 0)).toBe(0);
+      }
+    }
+  });
+});
+
+describe('wasm core: copy / fill / memcopy', () => {
+  it('copy between and within tensors of each element dtype (overlapping ranges move like memmove)', async () => {
+    for (const dtype of ['f32', 'i32', 'f16'] as const) {
+      const n = 37;
+      const data = dtype === 'f32' ? randomF32(n, 1) : dtype === 'i32' ? Int32Array.from(randomF32(n, 2), (v) => Math.round(v * 1000)) : f32ToF16Array(randomF32(n, 3));
+      for (const [dOff, sOff, count, same] of [[0, 0, 37, false], [3, 5, 13, false], [36, 0, 1, false], [0, 0, 0, false], [2, 0, 30, true], [0, 5, 30, true]] as const) {
+        const res: Out[] = [];
+        for (const b of [ref, wasm] as Backend[]) {
+          const src = b.tensor([n], dtype, data);
+          const dst = same ? src : b.tensor([n], dtype, dtype === 'f16' ? new Uint16Array(n).fill(0x7e00) : dtype === 'f32' ? new Float32Array(n).fill(NaN) : new Int32Array(n).fill(-999));
+          b.copy(dst, dOff, src, sOff, count);
+          res.push((await b.read(dst)) as Out);
+        }
+        expect([...res[1]], `${dtype} ${dOff} ${sOff} ${count} ${same}`).toEqual([...res[0]]);
+      }
+    }
+  });
+
+  it('fill f32 and i32', async () => {
+    for (const n of ODD) {
+      for (const [dtype, value] of [['f32', 1.5], ['f32', NaN], ['f32', -Infinity], ['f32', 0.1], ['i32', 7], ['i32', -3], ['i32', 3.7]] as const) {
+        const res: Out[] = [];
+        for (const b of [ref, wasm] as Backend[]) {
+          const t = b.tensor([n], dtype);
+          b.fill(t, value);
+          res.push((await b.read(t)) as Out);
+        }
+        expect([...res[1]]).toEqual([...res[0]]);
+      }
+    }
+  });
+
+  it('memcopy_f32 copies every element (benchmark ceiling kernel)', async () => {
+    for (const n of [...ODD, 1000, 4099]) {
+      const src = wasm.tensor([n], 'f32', randomF32(n, n));
+      const dst = wasm.tensor([n], 'f32', new Float32Array(n).fill(NaN));
+      wasm.memcopy(dst, src);
+      expect([...((await wasm.read(dst)) as Float32Array)]).toEqual([...((await wasm.read(src)) as Float32Array)]);
+      wasm.free(src);
+      wasm.free(dst);
+    }
+  });
+});
