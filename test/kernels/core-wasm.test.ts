@@ -191,8 +191,8 @@ describe('wasm core: elementwise', () => {
   for (const op of ['add', 'mul'] as const) {
     it(`${op} with full-size and broadcast b`, async () => {
       for (const [as, bs] of [[[1], [1]], [[7], [7]], [[13], [1]], [[5, 7], [7]], [[3, 4, 5], [20]], [[257], [257]], [[4, 65], [65]], [[6, 6], [2]]] as const) {
-        const na = as.reduce((p, c) => p * c, 1);
-        const nb = bs.reduce((p, c) => p * c, 1);
+        const na = (as as readonly number[]).reduce((p, c) => p * c, 1);
+        const nb = (bs as readonly number[]).reduce((p, c) => p * c, 1);
         const a = randomF32(na, na + 1, -10, 10);
         const b = randomF32(nb, nb + 2, -10, 10);
         const { want, got } = await both([{ shape: [...as], data: a }, { shape: [...bs], data: b }], { shape: [...as] }, (be, o, at, bt) => be[op](o, at, bt));
