@@ -7,48 +7,12 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import type { Backend, DType } from '../../src/backends/backend.ts';
-import { dequantize, quantizeQ4_0, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
-import { QUANT_DTYPES, type QuantDType, ggmlTypeByName, rowBytes } from '../../src/formats/ggml-types.ts';
+import { quantizeQ4_0, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
+import { type QuantDType, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
-import { toF16Bits } from '../../src/util/f16.ts';
-import { randomF32, rng } from '../helpers/random.ts';
+import { randomF32 } from '../helpers/random.ts';
+import { quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
 import { KQUANT_ROOT, fixtureBytes } from '../formats/fixtures.ts';
-
-/** Random GGML blocks with every byte random except the f16 scales, which get small positive values. */
-export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
-  const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
-  const r = rng(seed);
-  const nb = rows * (k / t.blockSize);
-  const out = new Uint8Array(nb * t.typeSize);
-  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
-  const setHalf = (o: number, v: number) => {
-    const h = toF16Bits(v);
-    out[o] = h & 0xff;
-    out[o + 1] = h >> 8;
-  };
-  const scaleOffsets: Record<QuantDType, number[]> = { q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
-  for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
-  return out;
-}
-
-/** Dense f64 oracle: out[i, r] = Σ_j dequant(W)[r, j] · x[i, j]. Also returns Σ|w·x| per output for tolerances. */
-function oracle(dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number) {
-  const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
-  const w = dequantize(t, bytes, m * k);
-  const out = new Float64Array(n * m);
-  const mag = new Float64Array(n * m);
-  for (let i = 0; i < n; i++)
-    for (let r = 0; r < m; r++) {
-      let s = 0, a = 0;
-      for (let j = 0; j < k; j++) {
-        s += w[r * k + j] * x[i * k + j];
-        a += Math.abs(w[r * k + j] * x[i * k + j]);
-      }
-      out[i * m + r] = s;
-      mag[i * m + r] = a;
-    }
-  return { out, mag };
-}
 
 async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
   const w = b.tensor([m, k], dtype, bytes);
@@ -59,16 +23,6 @@ async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: nu
   const r = (await b.read(o)) as Float32Array;
   for (const t of [w, xt, o]) b.free(t);
   return r;
-}
-
-/** Worst |got − want| / (Σ|w·x| + 1e-6): relative to the magnitude the sum was formed from. */
-function worst(got: Float32Array, want: Float64Array, mag: Float64Array): number {
-  let e = 0;
-  for (let i = 0; i < want.length; i++) {
-    const d = Math.abs(got[i] - want[i]) / (mag[i] + 1e-6);
-    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
-  }
-  return e;
 }
 
 const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [

@@ -1,0 +1,182 @@
+// Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q4_K,
+// Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are 34/18/144/
+// 210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a funnel shift and
+// `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are f16 and are
+// unpacked with unpack2x16float (no shader-f16 feature needed). Layouts: src/formats/ggml-quants.ts.
+//
+// One workgroup (64 threads) per output element (row r, token i), linear workgroup id
+// g = wg.x + wg.y·grid_x = i·M + r. Every type is processed in 32-element units (a Q8_0/Q4_0 block,
+// a Q4_K sub-block, a Q6_K quarter-half); thread t takes units t, t+64, …; a tree reduction in
+// workgroup memory sums the 64 partials.
+
+struct QParams { m: u32, k: u32, grid_x: u32, n: u32 }
+@group(0) @binding(0) var<uniform> qp: QParams;
+@group(0) @binding(1) var<storage, read_write> q_out: array<f32>; // [n, m]
+@group(0) @binding(2) var<storage, read> qw: array<u32>;          // raw blocks, rows of k/blockSize blocks
+@group(0) @binding(3) var<storage, read> q_x: array<f32>;         // [n, k]
+
+var<workgroup> q_part: array<f32, 64>;
+
+/** 4 bytes starting at byte p (any alignment), little-endian. */
+fn qword(p: u32) -> u32 {
+  let i = p >> 2u;
+  let sh = (p & 3u) * 8u;
+  if (sh == 0u) { return qw[i]; }
+  return (qw[i] >> sh) | (qw[i + 1u] << (32u - sh));
+}
+
+fn qbyte(p: u32) -> u32 { return (qw[p >> 2u] >> ((p & 3u) * 8u)) & 0xffu; }
+
+fn qhalf(p: u32) -> f32 { return unpack2x16float(qbyte(p) | (qbyte(p + 1u) << 8u)).x; }
+
+fn xs4(o: u32) -> vec4<f32> { return vec4<f32>(q_x[o], q_x[o + 1u], q_x[o + 2u], q_x[o + 3u]); }
+
+/** Signed bytes of a word as floats. */
+fn i8x4(w: u32) -> vec4<f32> {
+  let s = bitcast<i32>(w);
+  return vec4<f32>(f32(extractBits(s, 0u, 8u)), f32(extractBits(s, 8u, 8u)), f32(extractBits(s, 16u, 8u)), f32(extractBits(s, 24u, 8u)));
+}
+/** Low / high nibbles of the 4 bytes of a word as floats (0..15). */
+fn lo4(w: u32) -> vec4<f32> {
+  return vec4<f32>(f32(extractBits(w, 0u, 4u)), f32(extractBits(w, 8u, 4u)), f32(extractBits(w, 16u, 4u)), f32(extractBits(w, 24u, 4u)));
+}
+fn hi4(w: u32) -> vec4<f32> {
+  return vec4<f32>(f32(extractBits(w, 4u, 4u)), f32(extractBits(w, 12u, 4u)), f32(extractBits(w, 20u, 4u)), f32(extractBits(w, 28u, 4u)));
+}
+
+// ---- one 32-element unit per type: Σ w·x ------------------------------------------------------
+
+fn unit_q8_0(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 34u;
+  var s = 0.0;
+  for (var t = 0u; t < 8u; t++) { s += dot(i8x4(qword(b + 2u + 4u * t)), xs4(xo + 4u * t)); }
+  return qhalf(b) * s;
+}
+
+fn unit_q4_0(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 18u;
+  var s = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(b + 2u + 4u * t);
+    s += dot(lo4(w) - vec4<f32>(8.0), xs4(xo + 4u * t)) + dot(hi4(w) - vec4<f32>(8.0), xs4(xo + 16u + 4u * t));
+  }
+  return qhalf(b) * s;
+}
+
+/** llama.cpp get_scale_min_k4 for sub-block j of the 12 scale bytes at s: (scale, min). */
+fn scale_min_k4(s: u32, j: u32) -> vec2<f32> {
+  if (j < 4u) { return vec2<f32>(f32(qbyte(s + j) & 63u), f32(qbyte(s + j + 4u) & 63u)); }
+  let sc = (qbyte(s + j + 4u) & 0xfu) | ((qbyte(s + j - 4u) >> 6u) << 4u);
+  let m = (qbyte(s + j + 4u) >> 4u) | ((qbyte(s + j) >> 6u) << 4u);
+  return vec2<f32>(f32(sc), f32(m));
+}
+
+// Unit u = super-block u/8, sub-block j = u%8: 32 nibbles (low nibbles for even j, high for odd)
+// of qs[32·(j/2) …], value d·sc·q − dmin·m.
+fn unit_q4_k(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 144u;
+  let j = u & 7u;
+  let sm = scale_min_k4(b + 4u, j);
+  let q = b + 16u + 32u * (j >> 1u);
+  var s = 0.0;
+  var sx = 0.0;
+  for (var t = 0u; t < 8u; t++) {
+    let w = qword(q + 4u * t);
+    let xv = xs4(xo + 4u * t);
+    s += dot(select(lo4(w), hi4(w), (j & 1u) == 1u), xv);
+    sx += xv.x + xv.y + xv.z + xv.w;
+  }
+  return qhalf(b) * sm.x * s - qhalf(b + 2u) * sm.y * sx;
+}
+
+// Unit u = super-block u/8, half h = (u/4)%2, quarter g = u%4: elements 128h + 32g + l (l < 32).
+// Low 4 bits from ql[64h + l + 32·(g&1)] (low nibble for g < 2, high for g ≥ 2), high 2 bits from
+// qh[32h + l] >> 2g, minus 32; scale sc[8h + l/16 + 2g] (int8) times d.
+fn unit_q6_k(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 210u;
+  let h = (u >> 2u) & 1u;
+  let g = u & 3u;
+  let ql = b + 64u * h + 32u * (g & 1u);
+  let qh = b + 128u + 32u * h;
+  let d = qhalf(b + 208u);
+  var s = 0.0;
+  for (var hf = 0u; hf < 2u; hf++) {
+    let sc = f32(extractBits(bitcast<i32>(qbyte(b + 192u + 8u * h + hf + 2u * g)), 0u, 8u));
+    var part = 0.0;
+    for (var t = 0u; t < 4u; t++) {
+      let l = 16u * hf + 4u * t;
+      let lw = qword(ql + l);
+      let hw = qword(qh + l);
+      let low = select(lo4(lw), hi4(lw), g >= 2u);
+      let hb = vec4<f32>(f32(extractBits(hw, 2u * g, 2u)), f32(extractBits(hw, 8u + 2u * g, 2u)), f32(extractBits(hw, 16u + 2u * g, 2u)), f32(extractBits(hw, 24u + 2u * g, 2u)));
+      part += dot(low + 16.0 * hb - vec4<f32>(32.0), xs4(xo + l));
+    }
+    s += d * sc * part;
+  }
+  return s;
+}
+
+// ---- entry points ------------------------------------------------------------------------------
+
+/** Sum the 64 partials and write out[g] (all threads reach the barriers: uniform control flow). */
+fn q_reduce(li: u32, g: u32, partial: f32) {
+  q_part[li] = partial;
+  workgroupBarrier();
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    if (li < s) { q_part[li] += q_part[li + s]; }
+    workgroupBarrier();
+  }
+  if (li == 0u && g < qp.m * qp.n) { q_out[g] = q_part[0]; }
+}
+
+fn q_task(wg: vec3<u32>) -> vec3<u32> {
+  let g = wg.x + wg.y * qp.grid_x;
+  let r = g % qp.m;
+  let i = g / qp.m;
+  return vec3<u32>(g, r, i);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q8_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = li; u < units; u += 64u) { acc += unit_q8_0(t.y * units * 34u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q4_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = li; u < units; u += 64u) { acc += unit_q4_0(t.y * units * 18u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q4_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = li; u < units; u += 64u) { acc += unit_q4_k(t.y * (qp.k / 256u) * 144u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q6_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    // x offset of unit u: super-block u/8 · 256 + half · 128 + quarter · 32 = u · 32 as well.
+    for (var u = li; u < units; u += 64u) { acc += unit_q6_k(t.y * (qp.k / 256u) * 210u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}

@@ -1,0 +1,39 @@
+/**
+ * Quantized linear layers on the webgpu backend (shaders/quant.wgsl): W holds raw GGML blocks in a
+ * storage buffer (read as u32 words), one 64-thread workgroup per output element.
+ */
+import { SparrowError } from '../../errors.ts';
+import type { Tensor } from '../backend.ts';
+import * as v from '../validate.ts';
+import { grid, u32 } from './device.ts';
+import type { WebGpuBackend } from './backend.ts';
+import quantWgsl from '../../../shaders/quant.wgsl?raw';
+
+const ENTRIES: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+
+function entry(op: string, w: Tensor): string {
+  const e = ENTRIES[w.dtype];
+  if (!e) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the webgpu backend (q8_0 | q4_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
+  return e;
+}
+
+function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
+  const name = entry(op, w);
+  if (n === 0 || m === 0) return;
+  const [gx, gy] = grid(n * m);
+  g.gpu.dispatch('quant', quantWgsl, name, [u32(m), u32(k), u32(gx), u32(n)], [g.buf(op, out), g.buf(op, w), g.buf(op, x)], [gx, gy]);
+}
+
+/** out[M] = W[M,K] · x[K] for a quantized W. */
+export function quantMatvec(g: WebGpuBackend, out: Tensor, w: Tensor, x: Tensor): void {
+  v.checkBackend('matvec', g.name, out, w, x);
+  const { m, k } = v.matvec('matvec', out, w, x);
+  dispatch(g, 'matvec', out, x, w, 1, m, k);
+}
+
+/** out[N,M] = X[N,K] · Wᵀ for a quantized W. */
+export function quantMatmul(g: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor): void {
+  v.checkBackend('matmul', g.name, out, x, w);
+  const { n, m, k } = v.matmul('matmul', out, x, w);
+  dispatch(g, 'matmul', out, x, w, n, m, k);
+}

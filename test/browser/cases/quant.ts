@@ -1,0 +1,54 @@
+/**
+ * Quantized matvec/matmul on webgpu, run inside the backend-host worker: random GGML blocks and
+ * real llama.cpp Q4_K/Q6_K tensors (fetched from the dev server) against the float64
+ * dequantize-then-dot oracle and the reference backend. Returns the worst relative error per case.
+ */
+import type { CaseContext } from '../../../src/worker/backend-host.ts';
+import type { Backend } from '../../../src/backends/backend.ts';
+import type { QuantDType } from '../../../src/formats/ggml-types.ts';
+import { GgufFile } from '../../../src/formats/gguf.ts';
+import { quantOracle, randomBlocks, worstRel } from '../../formats/quant-blocks.ts';
+import { randomF32 } from '../../helpers/random.ts';
+
+async function run(b: Backend, dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
+  const w = b.tensor([m, k], dtype, bytes);
+  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
+  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
+  if (n === 1) b.matvec(o, w, xt);
+  else b.matmul(o, xt, w);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [w, xt, o]) b.free(t);
+  return r;
+}
+
+export interface QuantCaseResult {
+  name: string;
+  webgpu: number;
+  reference: number;
+}
+
+export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: CaseContext): Promise<QuantCaseResult[]> {
+  const gpu = await ctx.backend(args.backend);
+  const ref = await ctx.backend('reference');
+  const results: QuantCaseResult[] = [];
+  const check = async (name: string, dtype: QuantDType, bytes: Uint8Array, m: number, k: number, n: number, seed: number) => {
+    const x = randomF32(n * k, seed);
+    const { out, mag } = quantOracle(dtype, bytes, m, k, x, n);
+    results.push({ name, webgpu: worstRel(await run(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await run(ref, dtype, bytes, m, k, x, n), out, mag) });
+  };
+  const shapes: Record<string, [number, number][]> = { q8_0: [[1, 32], [7, 96], [33, 160]], q4_0: [[1, 32], [7, 96], [33, 160]], q4_k: [[1, 256], [5, 512]], q6_k: [[1, 256], [5, 512]] };
+  for (const [dtype, list] of Object.entries(shapes) as [QuantDType, [number, number][]][]) {
+    for (const [m, k] of list) {
+      // Odd block counts per row put blocks at every byte alignment (34 and 18 are not multiples of 4).
+      const bytes = randomBlocks(dtype, m, k, m * 1000 + k);
+      for (const n of [1, 3]) await check(`${dtype} [${m},${k}] n=${n}`, dtype, bytes, m, k, n, m + k + n);
+    }
+  }
+  for (const [file, dtype] of [['model.Q4_K.gguf', 'q4_k'], ['model.Q6_K.gguf', 'q6_k']] as const) {
+    const res = await fetch(`/test/fixtures/gguf-kquants/${file}`);
+    const g = await GgufFile.open(new Uint8Array(await res.arrayBuffer()), file);
+    const info = g.info('blk.0.attn_k.weight');
+    await check(`${file} attn_k`, dtype, (await g.raw(info.name)).slice(), info.shape[0], info.shape[1], 2, 77);
+  }
+  return results;
+}

@@ -1,0 +1,50 @@
+/** Test data for quantized kernels: random GGML blocks with sane scales, and a float64 oracle. */
+import { dequantize } from '../../src/formats/ggml-quants.ts';
+import { QUANT_DTYPES, type QuantDType, ggmlTypeByName } from '../../src/formats/ggml-types.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
+import { rng } from '../helpers/random.ts';
+
+/** Random GGML blocks: every byte random except the f16 scales, which get small positive values. */
+export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
+  const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
+  const r = rng(seed);
+  const nb = rows * (k / t.blockSize);
+  const out = new Uint8Array(nb * t.typeSize);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
+  const setHalf = (o: number, v: number) => {
+    const h = toF16Bits(v);
+    out[o] = h & 0xff;
+    out[o + 1] = h >> 8;
+  };
+  const scaleOffsets: Record<QuantDType, number[]> = { q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
+  for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
+  return out;
+}
+
+/** Dense f64 oracle: out[i, r] = Σ_j dequant(W)[r, j] · x[i, j], plus Σ|w·x| per output for tolerances. */
+export function quantOracle(dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number) {
+  const w = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
+  const out = new Float64Array(n * m);
+  const mag = new Float64Array(n * m);
+  for (let i = 0; i < n; i++)
+    for (let r = 0; r < m; r++) {
+      let s = 0, a = 0;
+      for (let j = 0; j < k; j++) {
+        s += w[r * k + j] * x[i * k + j];
+        a += Math.abs(w[r * k + j] * x[i * k + j]);
+      }
+      out[i * m + r] = s;
+      mag[i * m + r] = a;
+    }
+  return { out, mag };
+}
+
+/** Worst |got − want| / (Σ|w·x| + 1e-6): error relative to the magnitude the sum was formed from. */
+export function worstRel(got: ArrayLike<number>, want: Float64Array, mag: Float64Array): number {
+  let e = 0;
+  for (let i = 0; i < want.length; i++) {
+    const d = Math.abs(got[i] - want[i]) / (mag[i] + 1e-6);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return e;
+}
