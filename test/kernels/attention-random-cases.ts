@@ -1,0 +1,219 @@
+/**
+ * Random-input checks of the attention family beyond the golden fixtures: a backend under test vs
+ * the reference backend on awkward shapes (dims not multiples of 4, GQA/MQA, odd windows and block
+ * sizes, repeated / out-of-range globals, every flag combination), plus self-consistency checks that
+ * need no oracle: a decode sequence equals the causal forward's rows, a dense prefill + decode against
+ * a KV cache equals one dense pass. Shared by Node (wasm) and the browser worker (webgpu).
+ */
+import type { Backend, Tensor } from '../../src/backends/backend.ts';
+import { createKvCache, freeKvCache, sparseConfig, type FastGrnnGate, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
+
+export interface RandomResult {
+  name: string;
+  maxAbs: number;
+  tol: number;
+}
+
+function rand(n: number, seed: number, amp: number): Float32Array {
+  let x = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = amp * ((x >>> 8) / 8388608 - 1);
+  }
+  return out;
+}
+
+function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let w = 0;
+  for (let i = 0; i < a.length; i++) {
+    const e = Math.abs(a[i] - b[i]);
+    if (!(e <= w)) w = Number.isNaN(e) ? Infinity : e;
+  }
+  return w;
+}
+
+const nan = (n: number) => new Float32Array(n).fill(NaN);
+
+interface Qkv {
+  s: number;
+  hq: number;
+  hkv: number;
+  d: number;
+  q: Float32Array;
+  k: Float32Array;
+  v: Float32Array;
+}
+function qkv(s: number, hq: number, hkv: number, d: number, seed: number): Qkv {
+  return { s, hq, hkv, d, q: rand(s * hq * d, seed, 4), k: rand(s * hkv * d, seed + 1, 1), v: rand(s * hkv * d, seed + 2, 1) };
+}
+
+/** Run f on a backend with its own tensors; returns what f returns (tensors freed afterwards). */
+async function on<T>(b: Backend, f: (t: (shape: number[], data: Float32Array) => Tensor) => Promise<T>): Promise<T> {
+  const live: Tensor[] = [];
+  try {
+    return await f((shape, data) => {
+      const x = b.tensor(shape, 'f32', data);
+      live.push(x);
+      return x;
+    });
+  } finally {
+    for (const x of live) b.free(x);
+  }
+}
+
+async function sparseOut(b: Backend, x: Qkv, cfg: SparseAttentionConfig, keep?: Float32Array): Promise<Float32Array> {
+  return on(b, async (t) => {
+    const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
+    const args = [out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v)] as const;
+    if (keep) b.sparseAttentionGated(...args, t([x.s], keep), cfg);
+    else b.sparseAttention(...args, cfg);
+    return (await b.read(out)) as Float32Array;
+  });
+}
+
+async function denseOut(b: Backend, x: Qkv, causal: boolean): Promise<Float32Array> {
+  return on(b, async (t) => {
+    const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
+    b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal });
+    return (await b.read(out)) as Float32Array;
+  });
+}
+
+/** Decode every position ≥ pre after appending [0, pre) in uneven chunks; rows of all decoded positions. */
+async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense'): Promise<Float32Array> {
+  return on(b, async (t) => {
+    const cache = createKvCache(b, { capacity: x.s + 3, kvHeads: x.hkv, dim: x.d, blockSize: cfg.blockSize, dtype });
+    const row = x.hkv * x.d;
+    const qrow = x.hq * x.d;
+    const got = new Float32Array((x.s - pre) * qrow);
+    try {
+      for (let p = 0, chunk = 1; p < pre; p += chunk, chunk = chunk * 2 + 1) {
+        const n = Math.min(chunk, pre - p);
+        b.kvAppend(cache, t([n, x.hkv, x.d], x.k.slice(p * row, (p + n) * row)), t([n, x.hkv, x.d], x.v.slice(p * row, (p + n) * row)));
+      }
+      const o = t([1, x.hq, x.d], nan(qrow));
+      for (let p = pre; p < x.s; p++) {
+        b.kvAppend(cache, t([1, x.hkv, x.d], x.k.slice(p * row, (p + 1) * row)), t([1, x.hkv, x.d], x.v.slice(p * row, (p + 1) * row)));
+        const q1 = t([1, x.hq, x.d], x.q.slice(p * qrow, (p + 1) * qrow));
+        if (mode === 'sparse') b.sparseDecode(o, q1, cache, cfg);
+        else b.denseAttention(o, q1, cache.k, cache.v, { causal: true, pos: p, kvLen: cache.length });
+        got.set((await b.read(o)) as Float32Array, (p - pre) * qrow);
+      }
+    } finally {
+      freeKvCache(b, cache);
+    }
+    return got;
+  });
+}
+
+/** Dense prefill of rows [0, n) against a cache holding them, then one multi-row query block [n, s). */
+async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16'): Promise<Float32Array> {
+  return on(b, async (t) => {
+    const cache = createKvCache(b, { capacity: x.s, kvHeads: x.hkv, dim: x.d, dtype });
+    const row = x.hkv * x.d;
+    const qrow = x.hq * x.d;
+    const got = new Float32Array(x.s * qrow);
+    try {
+      for (const [a, e] of [[0, n], [n, x.s]]) {
+        b.kvAppend(cache, t([e - a, x.hkv, x.d], x.k.slice(a * row, e * row)), t([e - a, x.hkv, x.d], x.v.slice(a * row, e * row)));
+        const o = t([e - a, x.hq, x.d], nan((e - a) * qrow));
+        b.denseAttention(o, t([e - a, x.hq, x.d], x.q.slice(a * qrow, e * qrow)), cache.k, cache.v, { causal: true, pos: a, kvLen: cache.length });
+        got.set((await b.read(o)) as Float32Array, a * qrow);
+      }
+    } finally {
+      freeKvCache(b, cache);
+    }
+    return got;
+  });
+}
+
+function gateWeights(b: Backend, din: number, hd: number, seed: number, t: (shape: number[], data: Float32Array) => Tensor): FastGrnnGate {
+  return {
+    wGate: t([hd, din], rand(hd * din, seed, 0.25)),
+    uGate: t([hd, hd], rand(hd * hd, seed + 1, 0.25)),
+    wUpdate: t([hd, din], rand(hd * din, seed + 2, 0.25)),
+    uUpdate: t([hd, hd], rand(hd * hd, seed + 3, 0.25)),
+    bGate: t([hd], rand(hd, seed + 4, 0.5)),
+    bUpdate: t([hd], rand(hd, seed + 5, 0.5)),
+    zeta: 0.75,
+    nu: 0.125,
+  };
+}
+
+async function salience(b: Backend, x: Qkv, din: number, hd: number, topk: number): Promise<[Float32Array, Float32Array]> {
+  return on(b, async (t) => {
+    const gate = gateWeights(b, din, hd, 99, t);
+    const sal = t([x.s], nan(x.s));
+    b.fastgrnnSalience(sal, t([x.s, x.hkv, x.d], x.k), gate);
+    const mask = t([x.s], nan(x.s));
+    b.topkMask(mask, sal, topk);
+    return [(await b.read(sal)) as Float32Array, (await b.read(mask)) as Float32Array];
+  });
+}
+
+/** Every check, on backend `b` against `ref` (the reference backend), tolerance `tol`. */
+export async function runAttentionRandom(b: Backend, ref: Backend, tol: number): Promise<RandomResult[]> {
+  const res: RandomResult[] = [];
+  const push = (name: string, a: Float32Array, w: Float32Array, t = tol) => res.push({ name, maxAbs: maxAbs(a, w), tol: t });
+
+  // sparse forward: awkward shapes × flag combinations
+  const shapes: [string, Qkv][] = [
+    ['gqa S37 Hq6 Hkv3 D13', qkv(37, 6, 3, 13, 11)],
+    ['mqa S29 Hq4 Hkv1 D1', qkv(29, 4, 1, 1, 12)],
+    ['mha S1 H2 D5', qkv(1, 2, 2, 5, 13)],
+    ['mha S70 H3 D36', qkv(70, 3, 3, 36, 14)],
+  ];
+  let combo = 0;
+  for (const [label, x] of shapes) {
+    for (const causal of [true, false]) {
+      for (const [log, land] of [[true, true], [false, true], [true, false], [false, false]]) {
+        const sort = combo++ % 3 === 0;
+        const cfg = sparseConfig({ window: 5, blockSize: 4, globalTokens: [0, 7, 100, 7, 3], causal, useLogStride: log, useLandmarks: land, sortCandidates: sort });
+        push(`sparse ${label} causal=${causal} log=${log} land=${land} sort=${sort}`, await sparseOut(b, x, cfg), await sparseOut(ref, x, cfg));
+      }
+    }
+  }
+  // window 0, block 1 and a block larger than the sequence
+  const x0 = qkv(23, 2, 1, 7, 21);
+  for (const [w, bs] of [[0, 1], [2, 64], [30, 5]]) {
+    const cfg = sparseConfig({ window: w, blockSize: bs, globalTokens: [], causal: false });
+    push(`sparse window=${w} block=${bs}`, await sparseOut(b, x0, cfg), await sparseOut(ref, x0, cfg));
+  }
+  // gated with a random keep mask
+  const xg = qkv(61, 4, 2, 9, 31);
+  const keep = Float32Array.from(rand(61, 5, 1), (r) => (r > 0 ? 1 : 0));
+  for (const causal of [true, false]) {
+    const cfg = sparseConfig({ window: 3, blockSize: 5, globalTokens: [2], causal });
+    push(`gated causal=${causal}`, await sparseOut(b, xg, cfg, keep), await sparseOut(ref, xg, cfg, keep));
+  }
+  // dense
+  for (const [label, x] of shapes) {
+    for (const causal of [true, false]) push(`dense ${label} causal=${causal}`, await denseOut(b, x, causal), await denseOut(ref, x, causal));
+  }
+  // decode == forward rows (f32 cache, causal): sparse and dense, and against the reference (f16 cache)
+  const xd = qkv(45, 4, 2, 10, 41);
+  const cfgD = sparseConfig({ window: 6, blockSize: 4, globalTokens: [0, 9], causal: true });
+  const fwd = await sparseOut(b, xd, cfgD);
+  const qrow = xd.hq * xd.d;
+  const pre = 17;
+  push('sparse decode rows == forward rows (f32 cache)', await decodeRows(b, xd, cfgD, pre, 'f32', 'sparse'), fwd.slice(pre * qrow));
+  push('sparse decode f16 cache vs reference', await decodeRows(b, xd, cfgD, pre, 'f16', 'sparse'), await decodeRows(ref, xd, cfgD, pre, 'f16', 'sparse'));
+  const dfwd = await denseOut(b, xd, true);
+  push('dense decode rows == dense forward rows (f32 cache)', await decodeRows(b, xd, cfgD, pre, 'f32', 'dense'), dfwd.slice(pre * qrow));
+  push('dense decode f16 cache vs reference', await decodeRows(b, xd, cfgD, pre, 'f16', 'dense'), await decodeRows(ref, xd, cfgD, pre, 'f16', 'dense'));
+  push('dense prefill blocks (pos, kvLen) == dense forward', await densePrefillBlocks(b, xd, 19, 'f32'), dfwd);
+  push('dense prefill blocks f16 cache vs reference', await densePrefillBlocks(b, xd, 19, 'f16'), await densePrefillBlocks(ref, xd, 19, 'f16'));
+  // FastGRNN salience and top-k (odd input / hidden dims)
+  const xs = qkv(50, 3, 3, 11, 51);
+  const [sb, mb] = await salience(b, xs, 11, 7, 9);
+  const [sr, mr] = await salience(ref, xs, 11, 7, 9);
+  push('fastgrnn salience', sb, sr, 1e-5);
+  push('top-k mask (9 of 50)', mb, mr, 0);
+  return res;
+}

@@ -1,0 +1,104 @@
+/**
+ * Attention beyond the golden fixtures: wasm vs reference on random awkward shapes and
+ * self-consistency (decode == forward rows, cached dense prefill == dense), and config/operand
+ * validation: identical typed SparrowErrors naming the parameter on reference and wasm.
+ */
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { createKvCache, sparseConfig, resetKvCache } from '../../src/backends/ops/attention.ts';
+import { SparrowError } from '../../src/errors.ts';
+import { runAttentionRandom, type RandomResult } from './attention-random-cases.ts';
+
+describe('attention: wasm vs reference on random inputs', () => {
+  let results: RandomResult[] = [];
+  beforeAll(async () => {
+    results = await runAttentionRandom(await WasmBackend.create(), new ReferenceBackend(), 2e-6);
+  }, 60_000);
+  it('ran the checks', () => expect(results.length).toBeGreaterThan(40));
+  it('every check within tolerance', () => {
+    const bad = results.filter((r) => !(r.maxAbs <= r.tol));
+    expect(bad).toEqual([]);
+  });
+});
+
+function thrown(f: () => void): SparrowError {
+  try {
+    f();
+  } catch (e) {
+    if (e instanceof SparrowError) return e;
+    throw e;
+  }
+  throw new Error('expected a SparrowError, nothing was thrown');
+}
+
+for (const make of [async () => new ReferenceBackend() as Backend, async () => (await WasmBackend.create()) as Backend]) {
+  describe('attention: typed errors', () => {
+    let b: Backend;
+    beforeAll(async () => {
+      b = await make();
+    });
+    const mk = (s: number, hq: number, hkv: number, d: number) => ({
+      out: b.tensor([s, hq, d]),
+      q: b.tensor([s, hq, d]),
+      k: b.tensor([s, hkv, d]),
+      v: b.tensor([s, hkv, d]),
+    });
+    it(`block size 0, negative window, bad globals → INVALID_ARGUMENT naming the parameter`, () => {
+      const { out, q, k, v } = mk(4, 2, 2, 4);
+      let e = thrown(() => b.sparseAttention(out, q, k, v, sparseConfig({ blockSize: 0 })));
+      expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('blockSize')]);
+      e = thrown(() => b.sparseAttention(out, q, k, v, sparseConfig({ window: -1 })));
+      expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('window')]);
+      e = thrown(() => b.sparseAttention(out, q, k, v, sparseConfig({ globalTokens: [1.5] })));
+      expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('globalTokens')]);
+    });
+    it('heads not divisible (GQA) and mismatched shapes → SHAPE_MISMATCH with shapes', () => {
+      const { out, q, k, v } = mk(4, 3, 2, 4);
+      let e = thrown(() => b.sparseAttention(out, q, k, v, sparseConfig()));
+      expect(e.code).toBe('SHAPE_MISMATCH');
+      expect(e.message).toContain('q heads 3 must be a multiple of kv heads 2');
+      const m = mk(4, 2, 2, 4);
+      e = thrown(() => b.sparseAttention(m.out, m.q, b.tensor([5, 2, 4]), b.tensor([5, 2, 4]), sparseConfig()));
+      expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('k [5, 2, 4]')]);
+      e = thrown(() => b.denseAttention(b.tensor([4, 2, 3]), m.q, m.k, m.v));
+      expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('out must have the shape of q')]);
+      e = thrown(() => b.sparseAttentionGated(m.out, m.q, m.k, m.v, b.tensor([3]), sparseConfig()));
+      expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('keep mask')]);
+    });
+    it('cache overflow → INDEX_OUT_OF_RANGE; decode block size must match the cache', () => {
+      const c = createKvCache(b, { capacity: 3, kvHeads: 2, dim: 4, blockSize: 2 });
+      b.kvAppend(c, b.tensor([2, 2, 4]), b.tensor([2, 2, 4]));
+      const e = thrown(() => b.kvAppend(c, b.tensor([2, 2, 4]), b.tensor([2, 2, 4])));
+      expect([e.code, e.message]).toEqual(['INDEX_OUT_OF_RANGE', expect.stringContaining('cache overflow')]);
+      expect(c.length).toBe(2);
+      const e2 = thrown(() => b.sparseDecode(b.tensor([1, 2, 4]), b.tensor([1, 2, 4]), c, sparseConfig({ blockSize: 4 })));
+      expect([e2.code, e2.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('blockSize')]);
+      const e3 = thrown(() => b.kvAppend(c, b.tensor([1, 3, 4]), b.tensor([1, 3, 4])));
+      expect(e3.code).toBe('SHAPE_MISMATCH');
+      const e4 = thrown(() => b.denseAttention(b.tensor([2, 2, 4]), b.tensor([2, 2, 4]), c.k, c.v, { pos: 1, kvLen: c.length }));
+      expect([e4.code, e4.message]).toEqual(['INDEX_OUT_OF_RANGE', expect.stringContaining('kvLen')]);
+      resetKvCache(c);
+      expect(c.length).toBe(0);
+      expect(() => createKvCache(b, { capacity: 4, kvHeads: 1, dim: 4, blockSize: 0 })).toThrow(/blockSize/);
+    });
+    it('empty cache decode gives zeros; S = 0 forward is a no-op', async () => {
+      const c = createKvCache(b, { capacity: 2, kvHeads: 1, dim: 3, blockSize: 2 });
+      const o = b.tensor([1, 2, 3], 'f32', new Float32Array(6).fill(NaN));
+      b.sparseDecode(o, b.tensor([1, 2, 3], 'f32', new Float32Array(6).fill(1)), c, sparseConfig({ blockSize: 2 }));
+      expect(Array.from(await b.read(o))).toEqual([0, 0, 0, 0, 0, 0]);
+      const z = mk(0, 2, 1, 3);
+      b.sparseAttention(z.out, z.q, z.k, z.v, sparseConfig());
+      expect(z.out.size).toBe(0);
+    });
+    it('FastGRNN gate with a wrong input dim → SHAPE_MISMATCH; negative top-k → INVALID_ARGUMENT', () => {
+      const t = (...s: number[]) => b.tensor(s);
+      const gate = { wGate: t(4, 5), uGate: t(4, 4), wUpdate: t(4, 5), uUpdate: t(4, 4), bGate: t(4), bUpdate: t(4), zeta: 1, nu: 0 };
+      const e = thrown(() => b.fastgrnnSalience(t(6), t(6, 2, 3), gate));
+      expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('gate input dim 5 must equal k dim 3')]);
+      const e2 = thrown(() => b.topkMask(t(6), t(6), -1));
+      expect(e2.code).toBe('INVALID_ARGUMENT');
+    });
+  });
+}
