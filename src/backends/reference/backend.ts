@@ -50,12 +50,12 @@ function emptyStorage(dtype: DType, shape: readonly number[]): { s: Storage; byt
   }
 }
 
-function checkData(dtype: DType, shape: readonly number[], data: TensorData): void {
+function checkData(dtype: DType, shape: readonly number[], data: TensorData, op = 'tensor'): void {
   const want: Record<string, string> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
   const ctor = want[dtype] ?? 'Uint8Array';
   const len = ctor === 'Uint8Array' ? v.storageBytes(dtype, shape) : v.shapeSize('tensor', shape);
   if (data.constructor.name !== ctor || data.length !== len) {
-    throw new SparrowError('SHAPE_MISMATCH', `tensor: ${dtype} ${JSON.stringify(shape)} needs a ${ctor} of length ${len}, got ${data.constructor.name} of length ${data.length}`, { dtype, shape: [...shape] });
+    throw new SparrowError('SHAPE_MISMATCH', `${op}: ${dtype} ${JSON.stringify(shape)} needs a ${ctor} of length ${len}, got ${data.constructor.name} of length ${data.length}`, { dtype, shape: [...shape] });
   }
 }
 
@@ -87,7 +87,7 @@ export class ReferenceBackend implements Backend {
   write(t: Tensor, data: TensorData): void {
     const r = this.own('write', t);
     if (t.dtype === 'sparse') throw new SparrowError('INVALID_ARGUMENT', 'write: sparse matrices are immutable');
-    checkData(t.dtype, t.shape, data);
+    checkData(t.dtype, t.shape, data, 'write');
     (r.data as TensorData).set(data as never);
   }
 
