@@ -1,45 +1,176 @@
-// Core dense kernels. Binding 0 is always the per-dispatch params uniform; storage buffers follow
-// in the order the JS side passes them. Linear workgroup id = wg.x + wg.y * grid_x (2-D grids
-// stay within the 65535 limit for large tensors).
+// Core elementwise kernels: add, mul, scale, silu, gelu, sigmoid, exp, softplus, fill, copy_f16.
+// Binding 0 is always the per-dispatch params uniform; storage buffers follow in the order the JS
+// side (src/backends/webgpu/elementwise.ts) passes them. Linear workgroup id = wg.x + wg.y * grid_x
+// (2-D grids stay within the 65535 limit for large tensors). One thread per element.
 
-// ---- add: out[i] = a[i] + b[i % nb] -------------------------------------------------------
-struct BinaryParams { n: u32, nb: u32, grid_x: u32 }
-@group(0) @binding(0) var<uniform> pb: BinaryParams;
-@group(0) @binding(1) var<storage, read_write> bin_out: array<f32>; // [n]
-@group(0) @binding(2) var<storage, read> bin_a: array<f32>;         // [n]
-@group(0) @binding(3) var<storage, read> bin_b: array<f32>;         // [nb], nb divides n
+struct EwParams { n: u32, nb: u32, grid_x: u32, s: f32 }
+@group(0) @binding(0) var<uniform> pe: EwParams;
+@group(0) @binding(1) var<storage, read_write> ew_out: array<f32>; // [n]
+@group(0) @binding(2) var<storage, read> ew_a: array<f32>;         // [n]
+@group(0) @binding(3) var<storage, read> ew_b: array<f32>;         // [nb], nb divides n (broadcast over leading dims)
 
+fn ew_index(wg: vec3<u32>, li: u32) -> u32 { return (wg.x + wg.y * pe.grid_x) * 256u + li; }
+
+// ---- binary: out[i] = a[i] op b[i % nb] ------------------------------------------------------
 @compute @workgroup_size(256)
 fn add(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = (wg.x + wg.y * pb.grid_x) * 256u + li;
-  if (i >= pb.n) { return; }
-  bin_out[i] = bin_a[i] + bin_b[i % pb.nb];
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = ew_a[i] + ew_b[i % pe.nb];
 }
 
-// ---- matvec_f32: out[m] = W[m, :] · x, one workgroup per row ---------------------------------
-struct MatvecParams { m: u32, k: u32, grid_x: u32 }
-@group(0) @binding(0) var<uniform> pmv: MatvecParams;
-@group(0) @binding(1) var<storage, read_write> mv_out: array<f32>; // [m]
-@group(0) @binding(2) var<storage, read> mv_w: array<f32>;         // [m, k] row-major
-@group(0) @binding(3) var<storage, read> mv_x: array<f32>;         // [k]
+@compute @workgroup_size(256)
+fn mul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = ew_a[i] * ew_b[i % pe.nb];
+}
 
-var<workgroup> mv_partial: array<f32, 256>;
+// ---- unary: out[i] = f(a[i]) -----------------------------------------------------------------
+@compute @workgroup_size(256)
+fn scale(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = ew_a[i] * pe.s;
+}
+
+fn sigmoid_f(x: f32) -> f32 {
+  // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.
+  return 1.0 / (1.0 + exp(-x));
+}
 
 @compute @workgroup_size(256)
-fn matvec_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = wg.x + wg.y * pmv.grid_x;
-  var acc = 0.0;
-  if (row < pmv.m) {
-    let base = row * pmv.k;
-    for (var j = li; j < pmv.k; j += 256u) {
-      acc += mv_w[base + j] * mv_x[j];
+fn sigmoid(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = sigmoid_f(ew_a[i]);
+}
+
+@compute @workgroup_size(256)
+fn silu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  let x = ew_a[i];
+  ew_out[i] = x * sigmoid_f(x);
+}
+
+@compute @workgroup_size(256)
+fn exp_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = exp(ew_a[i]);
+}
+
+// log(1 + t) for t in [0, 1]. log() near 1 only has an absolute error bound (2^-21) in WGSL, so
+// small t uses log1p(t) = 2·atanh(s), s = t / (2 + t) ≤ 1/5, whose odd series converges fast
+// (7 terms: s^15/15 < 3e-12); larger t keeps log(1 + t) ≥ 0.405, where 2^-21 is ≤ 1.2e-6 relative.
+fn log1p_unit(t: f32) -> f32 {
+  if (t >= 0.5) { return log(1.0 + t); }
+  let s = t / (2.0 + t);
+  let s2 = s * s;
+  let series = 1.0 + s2 * (1.0 / 3.0 + s2 * (1.0 / 5.0 + s2 * (1.0 / 7.0 + s2 * (1.0 / 9.0 + s2 * (1.0 / 11.0 + s2 * (1.0 / 13.0))))));
+  return 2.0 * s * series;
+}
+
+// torch softplus (beta 1, threshold 20): x above 20, else log(1 + e^x) = max(x, 0) + log1p(e^-|x|).
+fn softplus_f(x: f32) -> f32 {
+  if (x > 20.0) { return x; }
+  return max(x, 0.0) + log1p_unit(exp(-abs(x)));
+}
+
+@compute @workgroup_size(256)
+fn softplus(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = softplus_f(ew_a[i]);
+}
+
+// ---- exact GELU: 0.5·x·(1 + erf(x/√2)) -------------------------------------------------------
+// erf for t ≤ 0.9: t·P(s), s = t², P a degree-7 Chebyshev fit (max error 6e-12 before rounding).
+fn erf_small(t: f32) -> f32 {
+  let u = (2.0 * t * t - 0.81) / 0.81; // s ∈ [0, 0.81] → u ∈ [-1, 1]
+  var p = -1.8752526642629164e-8;
+  p = p * u + 3.766074598843261e-7;
+  p = p * u - 0.0000066214820435561705;
+  p = p * u + 0.00010109777213074267;
+  p = p * u - 0.0013059104094281793;
+  p = p * u + 0.013911658897995949;
+  p = p * u - 0.12015024572610855;
+  p = p * u + 0.9929032325744629;
+  return t * p;
+}
+
+// erfc for t in [0.9, 4.5]: exp(−t² + R(t)), R a degree-10 Chebyshev fit of log(erfc t) + t²
+// (max error of erfc 1.8e-9 before rounding); beyond 4.5 erfc < 2e-10 and returns 0.
+// Computing erfc (not 1 − erf) keeps GELU relatively accurate for negative x.
+fn erfc_large(t: f32) -> f32 {
+  if (t > 4.5) { return 0.0; }
+  let u = (2.0 * t - 5.4) / 3.6; // t ∈ [0.9, 4.5] → u ∈ [-1, 1]
+  var r = -0.000007312737579923123;
+  r = r * u - 0.000018244028979097493;
+  r = r * u + 0.00017349667905364186;
+  r = r * u - 0.0006378524121828377;
+  r = r * u + 0.002070542424917221;
+  r = r * u - 0.0063877771608531475;
+  r = r * u + 0.018764620646834373;
+  r = r * u - 0.054136477410793304;
+  r = r * u + 0.16225658357143402;
+  r = r * u - 0.5966551899909973;
+  r = r * u - 1.6251907348632812;
+  return exp(r - t * t);
+}
+
+fn gelu_f(x: f32) -> f32 {
+  let t = abs(x) * 0.7071067811865476;
+  if (t <= 0.9) {
+    return 0.5 * x * (1.0 + sign(x) * erf_small(t));
+  }
+  let c = erfc_large(t);
+  if (x > 0.0) { return 0.5 * x * (2.0 - c); }
+  return 0.5 * x * c;
+}
+
+@compute @workgroup_size(256)
+fn gelu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = gelu_f(ew_a[i]);
+}
+
+// ---- fill: every 32-bit word of a buffer = bits (f32 or i32 bit pattern) ---------------------
+struct FillParams { n: u32, bits: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pf: FillParams;
+@group(0) @binding(1) var<storage, read_write> fill_out: array<u32>; // [n] words
+
+@compute @workgroup_size(256)
+fn fill_u32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = (wg.x + wg.y * pf.grid_x) * 256u + li;
+  if (i >= pf.n) { return; }
+  fill_out[i] = pf.bits;
+}
+
+// ---- copy_f16: dst halves [dst_off, dst_off + count) = src halves [src_off, …) ----------------
+// f16 tensors are packed two per u32 word, and element offsets may be odd, so one thread owns one
+// destination word (no two threads write the same word) and keeps the half outside the range.
+struct CopyParams { dst_off: u32, src_off: u32, count: u32, first_word: u32, words: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pc: CopyParams;
+@group(0) @binding(1) var<storage, read_write> cp_dst: array<u32>; // dst words
+@group(0) @binding(2) var<storage, read> cp_src: array<u32>;       // src words
+
+fn src_half(e: u32) -> u32 { return (cp_src[e >> 1u] >> ((e & 1u) * 16u)) & 0xffffu; }
+
+@compute @workgroup_size(256)
+fn copy_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let wi = (wg.x + wg.y * pc.grid_x) * 256u + li;
+  if (wi >= pc.words) { return; }
+  let w = pc.first_word + wi;
+  var word = cp_dst[w];
+  for (var h = 0u; h < 2u; h++) {
+    let e = w * 2u + h; // destination element index
+    if (e >= pc.dst_off && e < pc.dst_off + pc.count) {
+      let shift = h * 16u;
+      word = (word & ~(0xffffu << shift)) | (src_half(e - pc.dst_off + pc.src_off) << shift);
     }
   }
-  mv_partial[li] = acc;
-  workgroupBarrier();
-  for (var s = 128u; s > 0u; s >>= 1u) {
-    if (li < s) { mv_partial[li] += mv_partial[li + s]; }
-    workgroupBarrier();
-  }
-  if (li == 0u && row < pmv.m) { mv_out[row] = mv_partial[0]; }
+  cp_dst[w] = word;
 }

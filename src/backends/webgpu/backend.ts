@@ -10,8 +10,15 @@ import * as v from '../validate.ts';
 import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
-import { GpuContext, grid, requestGpuDevice, u32, type AdapterSummary } from './device.ts';
-import coreWgsl from '../../../shaders/core.wgsl?raw';
+import { GpuContext, requestGpuDevice, type AdapterSummary } from './device.ts';
+import * as ew from './elementwise.ts';
+import * as lin from './linear.ts';
+import * as quant from './quant.ts';
+import { isQuantDType } from '../../formats/ggml-types.ts';
+import * as rows from './rowwise.ts';
+import * as sp from './spmv.ts';
+import { rope as ropeOp } from './rope.ts';
+import { checkIds, embedding as embeddingOp } from './embedding.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 
@@ -62,8 +69,9 @@ export class WebGpuBackend implements Backend {
   }
 
   sparse(m: CsrData): Tensor {
-    v.csr('sparse', m);
-    throw new SparrowError('UNSUPPORTED', 'sparse: not yet implemented on the webgpu backend');
+    const t = sp.sparse(this, m);
+    this.live.add(t);
+    return t;
   }
 
   write(t: Tensor, data: TensorData): void {
@@ -78,11 +86,16 @@ export class WebGpuBackend implements Backend {
     bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
     this.gpu.submit(); // keep ordering with work recorded before this write
     this.gpu.device.queue.writeBuffer(g.buffer, 0, bytes);
+    // Keep a CPU copy of small i32 tensors (token ids) so index-taking ops validate synchronously.
+    if (t.dtype === 'i32' && t.size <= ew.SHADOW_MAX) this.gpu.shadows.set(g.buffer, (data as Int32Array).slice());
+    else this.gpu.shadows.delete(g.buffer);
   }
 
   async read(t: Tensor): Promise<Float32Array | Int32Array | Uint8Array> {
     const g = this.own('read', t);
-    const buf = await this.gpu.readBuffer(g.buffer, g.byteSize, 'read');
+    const bytes = t.dtype === 'sparse' ? g.meta.valuesBytes : g.byteSize;
+    const buf = await this.gpu.readBuffer(g.buffer, bytes, 'read');
+    await checkIds(this, 'read');
     switch (t.dtype) {
       case 'f32':
         return new Float32Array(buf);
@@ -99,12 +112,15 @@ export class WebGpuBackend implements Backend {
     const g = this.own('free', t);
     g.freed = true;
     this.live.delete(g);
-    g.buffer.destroy();
-    for (const b of Object.values(g.parts)) b.destroy();
+    this.gpu.shadows.delete(g.buffer);
+    // Recorded-but-unsubmitted work may still use the buffers: destroy them after the next submit.
+    this.gpu.retire(g.buffer);
+    for (const b of Object.values(g.parts)) this.gpu.retire(b);
   }
 
-  flush(): Promise<void> {
-    return this.gpu.flush();
+  async flush(): Promise<void> {
+    await this.gpu.flush();
+    await checkIds(this, 'flush');
   }
 
   memoryBytes(): number {
@@ -127,7 +143,8 @@ export class WebGpuBackend implements Backend {
     this.gpu.device.destroy();
   }
 
-  protected own(op: string, t: Tensor): GpuTensor {
+  /** The live GpuTensor behind a handle (op family modules use this and `buf`). */
+  own(op: string, t: Tensor): GpuTensor {
     v.checkBackend(op, this.name, t);
     const g = t as GpuTensor;
     if (g.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
@@ -135,87 +152,32 @@ export class WebGpuBackend implements Backend {
     return g;
   }
 
-  protected buf(op: string, t: Tensor): GPUBuffer {
+  buf(op: string, t: Tensor): GPUBuffer {
     return this.own(op, t).buffer;
   }
 
   // ---- ops -----------------------------------------------------------------------------------
 
-  matvec(out: Tensor, w: Tensor, x: Tensor): void {
-    v.checkBackend('matvec', this.name, out, w, x);
-    const { m, k } = v.matvec('matvec', out, w, x);
-    v.checkDtype('matvec', 'weight', w, ['f32']);
-    const [gx, gy] = grid(m);
-    this.gpu.dispatch('core', coreWgsl, 'matvec_f32', [u32(m), u32(k), u32(gx)], [this.buf('matvec', out), this.buf('matvec', w), this.buf('matvec', x)], [gx, gy]);
-  }
-
-  add(out: Tensor, a: Tensor, b: Tensor): void {
-    v.checkBackend('add', this.name, out, a, b);
-    v.binary('add', out, a, b);
-    const [gx, gy] = grid(Math.ceil(a.size / 256));
-    this.gpu.dispatch('core', coreWgsl, 'add', [u32(a.size), u32(Math.max(1, b.size)), u32(gx)], [this.buf('add', out), this.buf('add', a), this.buf('add', b)], [gx, gy]);
-  }
-
-  matmul(_out: Tensor, _x: Tensor, _w: Tensor): void {
-    todo('matmul');
-  }
-  spmv(_out: Tensor, _s: Tensor, _x: Tensor): void {
-    todo('spmv');
-  }
-  mul(_out: Tensor, _a: Tensor, _b: Tensor): void {
-    todo('mul');
-  }
-  scale(_out: Tensor, _a: Tensor, _s: number): void {
-    todo('scale');
-  }
-  silu(_out: Tensor, _a: Tensor): void {
-    todo('silu');
-  }
-  gelu(_out: Tensor, _a: Tensor): void {
-    todo('gelu');
-  }
-  sigmoid(_out: Tensor, _a: Tensor): void {
-    todo('sigmoid');
-  }
-  exp(_out: Tensor, _a: Tensor): void {
-    todo('exp');
-  }
-  softplus(_out: Tensor, _a: Tensor): void {
-    todo('softplus');
-  }
-  rmsnorm(_out: Tensor, _x: Tensor, _w: Tensor, _eps: number): void {
-    todo('rmsnorm');
-  }
-  layernorm(_out: Tensor, _x: Tensor, _w: Tensor, _b: Tensor, _eps: number): void {
-    todo('layernorm');
-  }
-  softmax(_out: Tensor, _x: Tensor): void {
-    todo('softmax');
-  }
-  rope(_out: Tensor, _x: Tensor, _opts: RopeOptions): void {
-    todo('rope');
-  }
-  embedding(_out: Tensor, _table: Tensor, _ids: Tensor): void {
-    todo('embedding');
-  }
-  argmax(_out: Tensor, _x: Tensor): void {
-    todo('argmax');
-  }
-  copy(_dst: Tensor, _dstOffset: number, _src: Tensor, _srcOffset: number, _count: number): void {
-    todo('copy');
-  }
-  fill(_t: Tensor, _value: number): void {
-    todo('fill');
-  }
-
-  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
-  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(this, ...a); }
-  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(this, ...a); }
-  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(this, ...a); }
-  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(this, ...a); }
-  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
-  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
-  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
+  // Core ops: one-line delegations to the op family modules (validation happens there).
+  matvec(out: Tensor, w: Tensor, x: Tensor): void { if (isQuantDType(w.dtype)) quant.quantMatvec(this, out, w, x); else lin.matvec(this, out, w, x); }
+  matmul(out: Tensor, x: Tensor, w: Tensor): void { if (isQuantDType(w.dtype)) quant.quantMatmul(this, out, x, w); else lin.matmul(this, out, x, w); }
+  spmv(out: Tensor, s: Tensor, x: Tensor): void { sp.spmv(this, out, s, x); }
+  add(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'add', out, a, b); }
+  mul(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'mul', out, a, b); }
+  scale(out: Tensor, a: Tensor, s: number): void { ew.unary(this, 'scale', out, a, s); }
+  silu(out: Tensor, a: Tensor): void { ew.unary(this, 'silu', out, a); }
+  gelu(out: Tensor, a: Tensor): void { ew.unary(this, 'gelu', out, a); }
+  sigmoid(out: Tensor, a: Tensor): void { ew.unary(this, 'sigmoid', out, a); }
+  exp(out: Tensor, a: Tensor): void { ew.unary(this, 'exp', out, a); }
+  softplus(out: Tensor, a: Tensor): void { ew.unary(this, 'softplus', out, a); }
+  rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void { rows.rmsnorm(this, out, x, w, eps); }
+  layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void { rows.layernorm(this, out, x, w, b, eps); }
+  softmax(out: Tensor, x: Tensor): void { rows.softmax(this, out, x); }
+  rope(out: Tensor, x: Tensor, opts: RopeOptions): void { ropeOp(this, out, x, opts); }
+  embedding(out: Tensor, table: Tensor, ids: Tensor): void { embeddingOp(this, out, table, ids); }
+  argmax(out: Tensor, x: Tensor): void { rows.argmax(this, out, x); }
+  copy(dst: Tensor, dstOffset: number, src: Tensor, srcOffset: number, count: number): void { ew.copy(this, dst, dstOffset, src, srcOffset, count); }
+  fill(t: Tensor, value: number): void { ew.fill(this, t, value); }
 
   // ---- sequence ops (ops/sequence.ts), implemented in ./sequence.ts --------------------------
   causalConv1d(...a: Parameters<SequenceOps['causalConv1d']>): void {
@@ -236,6 +198,15 @@ export class WebGpuBackend implements Backend {
   deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
     seq.deltaRule(this, ...a);
   }
+
+  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
+  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(this, ...a); }
+  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(this, ...a); }
+  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(this, ...a); }
+  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(this, ...a); }
+  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(this, ...a); }
+  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(this, ...a); }
+  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
 }
 
 function todo(op: string): never {

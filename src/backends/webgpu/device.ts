@@ -65,6 +65,17 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | undefined;
   private ring: GPUBuffer;
   private ringSlot = 0;
+  /** Buffers to destroy once the work recorded so far has been submitted (they may be in use). */
+  private retired: GPUBuffer[] = [];
+  /** Scratch target for dispatches whose output aliases an input (see `dispatch`). */
+  private scratch: GPUBuffer | undefined;
+  /** Validation / out-of-memory errors the device reported asynchronously; raised at flush/read. */
+  private errors: string[] = [];
+  /**
+   * CPU copies of small i32 tensors written from the CPU (e.g. token ids), by buffer, so ops can
+   * validate indices without a readback. Any recorded GPU write to a buffer drops its shadow.
+   */
+  readonly shadows = new Map<GPUBuffer, Int32Array>();
   lost: string | undefined;
   /** Resolves (with the reason) when the device is lost; never rejects. */
   readonly lostPromise: Promise<string>;
@@ -78,10 +89,35 @@ export class GpuContext {
       this.lost = info.message || info.reason || 'unknown reason';
       return this.lost;
     });
+    device.addEventListener('uncapturederror', (e) => {
+      const err = (e as GPUUncapturedErrorEvent).error;
+      if (this.errors.length < 8) this.errors.push(err.message);
+    });
   }
 
   checkAlive(op: string): void {
     if (this.lost !== undefined) throw new SparrowError('DEVICE_LOST', `${op}: the GPU device was lost (${this.lost})`, { op });
+  }
+
+  /** Raise (once) the errors the device reported since the last check: a kernel bug, not bad input. */
+  checkErrors(op: string): void {
+    if (!this.errors.length) return;
+    const msgs = this.errors.splice(0);
+    throw new SparrowError('INTERNAL', `${op}: the GPU reported ${msgs.length} error(s): ${msgs.join(' | ')}`, { op });
+  }
+
+  /** Destroy `b` after the work recorded so far has been submitted. */
+  retire(b: GPUBuffer): void {
+    this.retired.push(b);
+  }
+
+  /** Wait for `p` unless the device is lost first (then DEVICE_LOST instead of hanging). */
+  async orLost<T>(op: string, p: Promise<T>): Promise<T> {
+    const lost = this.lostPromise.then(() => {
+      throw new SparrowError('DEVICE_LOST', `${op}: the GPU device was lost (${this.lost})`, { op });
+    });
+    lost.catch(() => {}); // only the race's loser; never an unhandled rejection
+    return Promise.race([p, lost]);
   }
 
   /** A storage buffer of at least `bytes` (rounded up to 4; never zero-sized). */
@@ -128,10 +164,27 @@ export class GpuContext {
 
   /**
    * Record one dispatch. `params` fill the kernel's uniform struct in order; `buffers` bind to
-   * 1..n. Workgroup counts above 65535 must be split by the caller (see `grid`).
+   * 1..n, the first `writes` of them being the ones the kernel writes. Workgroup counts above
+   * 65535 must be split by the caller (see `grid`).
+   *
+   * WebGPU rejects a writable binding that aliases another binding, so an op called in place
+   * (out === input, e.g. add(h, h, b)) runs into a scratch buffer seeded with out's contents and
+   * is copied back: correct for any kernel, at the cost of two copies.
    */
-  dispatch(family: string, source: string, entry: string, params: GpuParam[], buffers: GPUBuffer[], workgroups: [number, number?, number?]): void {
+  dispatch(family: string, source: string, entry: string, params: GpuParam[], buffers: GPUBuffer[], workgroups: [number, number?, number?], writes = 1): void {
     this.checkAlive(entry);
+    for (let w = 0; w < writes; w++) {
+      const out = buffers[w];
+      this.shadows.delete(out);
+      if (buffers.some((b, i) => i !== w && b === out)) {
+        const tmp = this.scratchBuffer(out.size);
+        this.copyBuffer(out, 0, tmp, 0, out.size);
+        const rebound = buffers.map((b, i) => (i === w ? tmp : b));
+        this.dispatch(family, source, entry, params, rebound, workgroups, writes);
+        this.copyBuffer(tmp, 0, out, 0, out.size);
+        return;
+      }
+    }
     const pipeline = this.pipeline(family, source, entry);
     if (this.ringSlot === RING_SLOTS) this.submit();
     const offset = this.ringSlot++ * SLOT;
@@ -153,28 +206,39 @@ export class GpuContext {
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   }
 
-  /** Record a buffer-to-buffer copy (ends the current compute pass). */
+  /** Record a buffer-to-buffer copy (ends the current compute pass). Offsets/size: multiples of 4. */
   copyBuffer(src: GPUBuffer, srcOffset: number, dst: GPUBuffer, dstOffset: number, bytes: number): void {
     this.checkAlive('copy');
-    this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+    this.shadows.delete(dst);
+    if (bytes > 0) this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /** A scratch storage buffer of at least `bytes` (grown by doubling; the old one is retired). */
+  private scratchBuffer(bytes: number): GPUBuffer {
+    if (!this.scratch || this.scratch.size < bytes) {
+      if (this.scratch) this.retire(this.scratch);
+      this.scratch = this.createBuffer(Math.max(bytes, (this.scratch?.size ?? 0) * 2), 'scratch');
+    }
+    return this.scratch;
   }
 
   /** Submit everything recorded so far. */
   submit(): void {
-    if (!this.encoder && !this.pass) {
-      this.ringSlot = 0;
-      return;
+    if (this.encoder || this.pass) {
+      const enc = this.endPass();
+      this.encoder = undefined;
+      this.device.queue.submit([enc.finish()]);
     }
-    const enc = this.endPass();
-    this.encoder = undefined;
-    this.device.queue.submit([enc.finish()]);
     this.ringSlot = 0;
+    for (const b of this.retired.splice(0)) b.destroy(); // safe once submitted: destroy waits for the GPU
   }
 
   async flush(): Promise<void> {
-    this.submit();
-    await this.device.queue.onSubmittedWorkDone();
     this.checkAlive('flush');
+    this.submit();
+    await this.orLost('flush', this.device.queue.onSubmittedWorkDone());
+    this.checkAlive('flush');
+    this.checkErrors('flush');
   }
 
   /** Copy `bytes` from a storage buffer back to the CPU (submits pending work first). */
@@ -185,14 +249,18 @@ export class GpuContext {
     this.endPass().copyBufferToBuffer(src, 0, staging, 0, size);
     this.submit();
     try {
-      await staging.mapAsync(GPUMapMode.READ);
+      await this.orLost(op, staging.mapAsync(GPUMapMode.READ));
     } catch (e) {
+      staging.destroy();
+      if (e instanceof SparrowError) throw e;
       this.checkAlive(op);
+      this.checkErrors(op);
       throw new SparrowError('INTERNAL', `${op}: mapping the readback buffer failed: ${String(e)}`, { op });
     }
     const out = staging.getMappedRange().slice(0, bytes);
     staging.unmap();
     staging.destroy();
+    this.checkErrors(op);
     return out;
   }
 }

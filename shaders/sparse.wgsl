@@ -1,0 +1,32 @@
+// Unstructured-sparse matvec over CSR: out[m] = Σ_p values[p] · x[col_idx[p]], p in row m.
+// CSR-vector scheme: one 64-thread workgroup per row, threads stride over the row's non-zeros
+// (coalesced reads of col_idx/values; x gathers hit the cache), then a tree reduction. This suits
+// pruned LLM weights (hundreds of non-zeros per row, similar counts across rows).
+
+struct SpParams { m: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> psp: SpParams;
+@group(0) @binding(1) var<storage, read_write> sp_out: array<f32>; // [m]
+@group(0) @binding(2) var<storage, read> sp_vals: array<f32>;      // [nnz]
+@group(0) @binding(3) var<storage, read> sp_rowptr: array<u32>;   // [m + 1]
+@group(0) @binding(4) var<storage, read> sp_cols: array<u32>;     // [nnz]
+@group(0) @binding(5) var<storage, read> sp_x: array<f32>;        // [k]
+
+const SPW = 64u;
+var<workgroup> sp_red: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn spmv_csr(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row = wg.x + wg.y * psp.grid_x;
+  if (row >= psp.m) { return; } // uniform per workgroup
+  let start = sp_rowptr[row];
+  let end = sp_rowptr[row + 1u];
+  var acc = 0.0;
+  for (var p = start + li; p < end; p += SPW) { acc += sp_vals[p] * sp_x[sp_cols[p]]; }
+  sp_red[li] = acc;
+  workgroupBarrier();
+  for (var s = SPW / 2u; s > 0u; s >>= 1u) {
+    if (li < s) { sp_red[li] += sp_red[li + s]; }
+    workgroupBarrier();
+  }
+  if (li == 0u) { sp_out[row] = sp_red[0]; }
+}

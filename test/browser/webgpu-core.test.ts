@@ -1,0 +1,292 @@
+/**
+ * WebGPU core ops in a real browser (Chromium, SwiftShader in CI) vs the reference backend run in
+ * Node on the same seeded inputs. Every op is swept over 1×1, odd sizes (not multiples of 4 or of
+ * the workgroup size) and batches > 1; outputs are poisoned with NaN (i32: a sentinel) first.
+ * Also: typed errors through the worker, ids validated on the GPU, in-place calls, 2-D grids, and
+ * a lost device (DEVICE_LOST, then a fresh device works).
+ */
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import type { CsrData, DType, Tensor, TensorData } from '../../src/backends/backend.ts';
+import { csrFromDense } from '../../src/backends/sparse.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
+import { maxRelErr, randomF32, rng } from '../helpers/random.ts';
+
+let h: BrowserHarness;
+beforeAll(async () => {
+  h = await openBrowser();
+  await h.host.init('webgpu');
+});
+afterAll(async () => {
+  console.log(`webgpu vs reference, worst error per op (|gpu − ref| / (scale + |ref|)): ${JSON.stringify(worstByOp)}`);
+  await h?.close();
+});
+const worstByOp: Record<string, number> = {};
+
+// ---- a tiny DSL: run one op on both backends with the same arguments -------------------------
+type Arg = { kind: 'in'; shape: number[]; dtype: DType; data: TensorData } | { kind: 'out'; shape: number[]; dtype: DType } | { kind: 'sparse'; csr: CsrData } | { kind: 'value'; v: unknown };
+const I = (shape: number[], data: TensorData, dtype: DType = 'f32'): Arg => ({ kind: 'in', shape, dtype, data });
+const O = (shape: number[], dtype: DType = 'f32'): Arg => ({ kind: 'out', shape, dtype });
+const S = (csr: CsrData): Arg => ({ kind: 'sparse', csr });
+const V = (v: unknown): Arg => ({ kind: 'value', v });
+
+const poison = (shape: number[], dtype: DType): TensorData => {
+  const n = shape.reduce((a, b) => a * b, 1);
+  return dtype === 'i32' ? new Int32Array(n).fill(-7) : dtype === 'f16' ? new Uint16Array(n).fill(0x7e00) : new Float32Array(n).fill(NaN);
+};
+
+/** Run op on reference (Node) and webgpu (browser worker); return [gpu, ref] outputs in order. */
+async function both(op: string, args: Arg[]): Promise<Array<[Float32Array | Int32Array, Float32Array | Int32Array]>> {
+  const ref = new ReferenceBackend();
+  const refArgs: unknown[] = [];
+  const gpuArgs: unknown[] = [];
+  const outs: Array<{ r: Tensor; g: number }> = [];
+  const ids: number[] = [];
+  for (const a of args) {
+    if (a.kind === 'value') {
+      refArgs.push(a.v);
+      gpuArgs.push(a.v);
+    } else if (a.kind === 'sparse') {
+      refArgs.push(ref.sparse(a.csr));
+      const id = await h.host.sparse('webgpu', a.csr);
+      ids.push(id);
+      gpuArgs.push({ t: id });
+    } else {
+      const data = a.kind === 'in' ? a.data : poison(a.shape, a.dtype);
+      const r = ref.tensor(a.shape, a.dtype, data);
+      const g = await h.host.tensor('webgpu', a.shape, a.dtype, data);
+      ids.push(g);
+      refArgs.push(r);
+      gpuArgs.push({ t: g });
+      if (a.kind === 'out') outs.push({ r, g });
+    }
+  }
+  (ref as unknown as Record<string, (...x: unknown[]) => void>)[op](...refArgs);
+  await h.host.op('webgpu', op, gpuArgs as never);
+  const res: Array<[Float32Array | Int32Array, Float32Array | Int32Array]> = [];
+  for (const o of outs) res.push([(await h.host.read('webgpu', o.g)) as Float32Array, (await ref.read(o.r)) as Float32Array]);
+  for (const id of ids) await h.host.free('webgpu', id);
+  return res;
+}
+
+/** Worst |gpu − ref| / (scale + |ref|) over all outputs; NaN anywhere fails (Infinity). */
+async function err(op: string, args: Arg[], scale: number): Promise<number> {
+  let worst = 0;
+  for (const [g, r] of await both(op, args)) worst = Math.max(worst, maxRelErr(g, r, scale));
+  worstByOp[op] = Math.max(worstByOp[op] ?? 0, worst);
+  return worst;
+}
+
+const f16Of = (x: Float32Array) => Uint16Array.from(x, toF16Bits);
+const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
+
+// Tolerances. Sums of products (matvec, norms) are compared at 1e-5 relative to max(1, |ref|): the
+// reference accumulates in f64, the GPU in f32 in another order. Transcendentals use 1e-5 relative
+// down to |ref| ≈ 1e-3 (scale 1e-3): WGSL only bounds exp/log to a few ULP (plus 2|x| ULP for exp),
+// and SwiftShader's exp lands within a few 1e-7 of the f64 value.
+const SUM = 1;
+const TRANS = 1e-3;
+const TOL = 1e-5;
+
+describe('webgpu core ops vs reference', () => {
+  it('add / mul with broadcasting (same size, divisor, scalar)', async () => {
+    for (const [a, b, seed] of [[[1], [1], 1], [[7], [7], 2], [[3, 37], [37], 3], [[5, 257], [1], 4], [[2, 3, 5], [15], 5]] as Array<[number[], number[], number]>) {
+      for (const op of ['add', 'mul']) {
+        const e = await err(op, [O(a), I(a, randomF32(prod(a), seed)), I(b, randomF32(prod(b), seed + 50))], 1e-6);
+        expect(e, `${op} ${a} ${b}`).toBeLessThanOrEqual(1e-6);
+      }
+    }
+  });
+
+  it('scale, silu, gelu, sigmoid, exp, softplus on odd sizes', async () => {
+    for (const n of [1, 7, 1000]) {
+      const x = randomF32(n, 10 + n, -6, 6);
+      // Edge values: 0, the gelu/erf branch points (|x|/√2 = 0.9, 4.5) and the softplus threshold.
+      if (n === 1000) x.set([0, 0.9 * Math.SQRT2, -0.9 * Math.SQRT2, 4.5 * Math.SQRT2, -4.5 * Math.SQRT2, 20, 20.5, -20, -30, 30, 1e-8, -1e-8]);
+      expect(await err('scale', [O([n]), I([n], x), V(-0.37)], 1e-6), 'scale').toBeLessThanOrEqual(1e-6);
+      for (const op of ['silu', 'gelu', 'sigmoid', 'exp', 'softplus']) {
+        const e = await err(op, [O([n]), I([n], x)], TRANS);
+        expect(e, `${op} n=${n}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+
+  it('gelu matches erf GELU across [-10, 10] (dense sweep)', async () => {
+    const x = Float32Array.from({ length: 4001 }, (_, i) => -10 + i * 0.005);
+    expect(await err('gelu', [O([4001]), I([4001], x)], TRANS)).toBeLessThanOrEqual(TOL);
+  });
+
+  it('matvec f32 / f16 (odd k included)', async () => {
+    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [300, 257], [5, 1030]]) {
+      const w = randomF32(m * k, m * 100 + k);
+      const x = randomF32(k, k);
+      expect(await err('matvec', [O([m]), I([m, k], w), I([k], x)], SUM), `f32 ${m}x${k}`).toBeLessThanOrEqual(TOL);
+      expect(await err('matvec', [O([m]), I([m, k], f16Of(w), 'f16'), I([k], x)], SUM), `f16 ${m}x${k}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it('matmul f32 / f16: small batches (≤ 8) and tiled (> 8)', async () => {
+    for (const n of [1, 3, 8, 9, 21]) {
+      for (const [m, k] of [[1, 1], [7, 13], [33, 65], [17, 40]]) {
+        const w = randomF32(m * k, m * 7 + k + n);
+        const x = randomF32(n * k, n * 31 + k);
+        expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], w)], SUM), `f32 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
+        expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], f16Of(w), 'f16')], SUM), `f16 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+
+  it('spmv on CSR (80% zeros, empty rows, 1×1)', async () => {
+    for (const [m, k, density] of [[1, 1, 1], [7, 13, 0.3], [50, 300, 0.2], [9, 70, 0]]) {
+      const r = rng(m * 13 + k);
+      const dense = randomF32(m * k, m + k).map((v) => (r() < density ? v : 0));
+      if (m === 50) dense.fill(0, 3 * k, 5 * k); // two empty rows
+      const x = randomF32(k, k + 1);
+      expect(await err('spmv', [O([m]), S(csrFromDense(dense, m, k)), I([k], x)], SUM), `${m}x${k}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it('rmsnorm, layernorm, softmax over rows (d < and > workgroup size)', async () => {
+    for (const [rows, d] of [[1, 1], [3, 7], [2, 300], [4, 1025]]) {
+      const x = randomF32(rows * d, rows * 1000 + d, -3, 3);
+      const w = randomF32(d, d + 1, 0.5, 1.5);
+      const b = randomF32(d, d + 2);
+      expect(await err('rmsnorm', [O([rows, d]), I([rows, d], x), I([d], w), V(1e-5)], SUM), `rmsnorm ${rows}x${d}`).toBeLessThanOrEqual(TOL);
+      expect(await err('layernorm', [O([rows, d]), I([rows, d], x), I([d], w), I([d], b), V(1e-5)], SUM), `layernorm ${rows}x${d}`).toBeLessThanOrEqual(TOL);
+      expect(await err('softmax', [O([rows, d]), I([rows, d], x)], TRANS), `softmax ${rows}x${d}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
+  it('argmax: first index wins ties, rows > 1', async () => {
+    for (const [rows, v] of [[1, 1], [3, 7], [2, 300], [3, 1027]]) {
+      // Quantized values make ties likely; the last row puts the maximum twice.
+      const x = randomF32(rows * v, rows + v).map((a) => Math.round(a * 8) / 8);
+      x[(rows - 1) * v + Math.floor(v / 2)] = 5;
+      x[(rows - 1) * v + v - 1] = 5;
+      const [[g, r]] = await both('argmax', [O([rows], 'i32'), I([rows, v], x)]);
+      expect(Array.from(g), `${rows}x${v}`).toEqual(Array.from(r));
+    }
+  });
+
+  it('rope: both styles, several heads, positions incl. beyond the cached table', async () => {
+    for (const style of ['half', 'interleaved'] as const) {
+      for (const [rows, heads, headDim, pos] of [[1, 1, 2, 0], [3, 2, 6, 5], [2, 3, 64, 1000], [1, 2, 8, 70000]]) {
+        const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos);
+        const e = await err('rope', [O([rows, heads * headDim]), I([rows, heads * headDim], x), V({ pos, headDim, theta: 10000, style })], SUM);
+        expect(e, `${style} ${rows}x${heads}x${headDim} @${pos}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+
+  it('embedding from f32 and f16 tables (odd d)', async () => {
+    for (const [vocab, d, ids] of [[1, 1, [0]], [11, 7, [3, 0, 10, 3, 5]], [50, 33, [49, 1]]] as Array<[number, number, number[]]>) {
+      const t = randomF32(vocab * d, vocab + d);
+      const idArr = Int32Array.from(ids);
+      expect(await err('embedding', [O([ids.length, d]), I([vocab, d], t), I([ids.length], idArr, 'i32')], SUM)).toBe(0);
+      expect(await err('embedding', [O([ids.length, d]), I([vocab, d], f16Of(t), 'f16'), I([ids.length], idArr, 'i32')], SUM)).toBe(0);
+    }
+  });
+
+  it('copy f32 / i32 / f16 at odd offsets, and fill', async () => {
+    const src = randomF32(37, 1);
+    expect(await err('copy', [O([41]), V(3), I([37], src), V(5), V(29)], 1e-6)).toBe(0);
+    const isrc = Int32Array.from({ length: 37 }, (_, i) => i * 3 - 50);
+    const [[gi, ri]] = await both('copy', [O([41], 'i32'), V(0), I([37], isrc, 'i32'), V(1), V(36)]);
+    expect(Array.from(gi)).toEqual(Array.from(ri));
+    for (const [dOff, sOff, count] of [[0, 0, 37], [1, 0, 5], [3, 2, 30], [4, 5, 1], [40, 36, 1], [0, 0, 0]]) {
+      const [[g, r]] = await both('copy', [O([41], 'f16'), V(dOff), I([37], f16Of(src), 'f16'), V(sOff), V(count)]);
+      // Untouched halves keep the NaN poison on both sides; compare bit-for-bit via NaN-aware equality.
+      expect(maxRelErr(g, r), `f16 ${dOff} ${sOff} ${count}`).toBe(0);
+    }
+    expect(await err('fill', [O([13]), V(-2.5)], 1e-6)).toBe(0);
+    const [[gf, rf]] = await both('fill', [O([5], 'i32'), V(42)]);
+    expect(Array.from(gf)).toEqual(Array.from(rf));
+  });
+});
+
+describe('webgpu specifics', () => {
+  it('in-place calls (out aliases an input) give the same result', async () => {
+    const x = randomF32(300, 9);
+    const b = randomF32(300, 10);
+    const a = await h.host.tensor('webgpu', [300], 'f32', x);
+    const bb = await h.host.tensor('webgpu', [300], 'f32', b);
+    await h.host.op('webgpu', 'add', [{ t: a }, { t: a }, { t: bb }]);
+    await h.host.op('webgpu', 'silu', [{ t: a }, { t: a }]);
+    const w = await h.host.tensor('webgpu', [300], 'f32', new Float32Array(300).fill(1));
+    await h.host.op('webgpu', 'rmsnorm', [{ t: a }, { t: a }, { t: w }, 1e-6]);
+    const got = (await h.host.read('webgpu', a)) as Float32Array;
+    const ref = new ReferenceBackend();
+    const ra = ref.tensor([300], 'f32', x);
+    ref.add(ra, ra, ref.tensor([300], 'f32', b));
+    ref.silu(ra, ra);
+    ref.rmsnorm(ra, ra, ref.tensor([300], 'f32', new Float32Array(300).fill(1)), 1e-6);
+    expect(maxRelErr(got, (await ref.read(ra)) as Float32Array, TRANS)).toBeLessThanOrEqual(TOL);
+    // copy within one tensor (overlapping ranges, memmove semantics like TypedArray.set)
+    const c = await h.host.tensor('webgpu', [10], 'f32', Float32Array.from({ length: 10 }, (_, i) => i));
+    await h.host.op('webgpu', 'copy', [{ t: c }, 2, { t: c }, 0, 6]);
+    expect(Array.from((await h.host.read('webgpu', c)) as Float32Array)).toEqual([0, 1, 0, 1, 2, 3, 4, 5, 8, 9]);
+  });
+
+  it('2-D dispatch grids: more than 65535 workgroups (elementwise, checked in the worker)', async () => {
+    // 65538 workgroups of 256 threads (a multiple of 3 so the broadcast bias divides it). Row kernels
+    // share the same grid() split, but 65536 rows of 256-thread workgroups take ~45 s on SwiftShader.
+    const n = 65536 * 256 + 302;
+    const r = (await h.host.runCase('/test/browser/cases/webgpu-grid.ts', 'bigElementwise', { n })) as { wrong: number; last: number[] };
+    expect(r.wrong).toBe(0);
+    expect(r.last).toEqual([3.25, 3.5, 3.75].map((_, i) => 3 + 0.25 * (((n - 3 + i) % 3) + 1)));
+  });
+
+});
+
+describe('bad input through the worker', () => {
+  it('a shape mismatch is a SparrowError with code and message; the worker keeps working', async () => {
+    const a = await h.host.tensor('webgpu', [2, 3], 'f32');
+    const w = await h.host.tensor('webgpu', [4, 5], 'f32');
+    const o = await h.host.tensor('webgpu', [4], 'f32');
+    await expect(h.host.op('webgpu', 'matvec', [{ t: o }, { t: w }, { t: a }])).rejects.toMatchObject({
+      name: 'SparrowError',
+      code: 'SHAPE_MISMATCH',
+      message: expect.stringMatching(/matvec: x must have 5 elements \(w \[4, 5\], x \[2, 3\]\)/),
+    });
+    expect(await err('add', [O([3]), I([3], new Float32Array([1, 2, 3])), I([1], new Float32Array([1]))], 1e-6)).toBe(0);
+  });
+
+  it('an out-of-range token id throws INDEX_OUT_OF_RANGE (never garbage); the worker keeps working', async () => {
+    const table = await h.host.tensor('webgpu', [4, 3], 'f32', randomF32(12, 5));
+    const ids = await h.host.tensor('webgpu', [2], 'i32', new Int32Array([1, 4]));
+    const out = await h.host.tensor('webgpu', [2, 3], 'f32');
+    await expect(h.host.op('webgpu', 'embedding', [{ t: out }, { t: table }, { t: ids }])).rejects.toMatchObject({
+      code: 'INDEX_OUT_OF_RANGE',
+      message: expect.stringContaining('embedding: id 4 at 1 is outside the vocabulary [0, 4)'),
+    });
+    await h.host.write('webgpu', ids, new Int32Array([-1, 0]));
+    await expect(h.host.op('webgpu', 'embedding', [{ t: out }, { t: table }, { t: ids }])).rejects.toMatchObject({ code: 'INDEX_OUT_OF_RANGE' });
+    expect(await err('add', [O([2]), I([2], new Float32Array([1, 2])), I([2], new Float32Array([3, 4]))], 1e-6)).toBe(0);
+  });
+
+  it('ids computed on the GPU are range-checked by the kernel (error at the next read)', async () => {
+    // argmax over 10 logits picks id 9; the table only has 5 rows.
+    const logits = await h.host.tensor('webgpu', [1, 10], 'f32', Float32Array.from({ length: 10 }, (_, i) => i));
+    const ids = await h.host.tensor('webgpu', [1], 'i32');
+    await h.host.op('webgpu', 'argmax', [{ t: ids }, { t: logits }]);
+    const table = await h.host.tensor('webgpu', [5, 4], 'f32', randomF32(20, 6));
+    const out = await h.host.tensor('webgpu', [1, 4], 'f32', new Float32Array(4).fill(NaN));
+    await h.host.op('webgpu', 'embedding', [{ t: out }, { t: table }, { t: ids }]);
+    await expect(h.host.read('webgpu', out)).rejects.toMatchObject({ code: 'INDEX_OUT_OF_RANGE', message: expect.stringContaining('id 9 at 0') });
+    // The kernel wrote zeros, not another row, and the flag was reset.
+    expect(Array.from((await h.host.read('webgpu', out)) as Float32Array)).toEqual([0, 0, 0, 0]);
+  });
+
+  it('a lost device gives DEVICE_LOST (no hang); init then builds a working device', async () => {
+    const a = await h.host.tensor('webgpu', [4], 'f32', new Float32Array([1, 2, 3, 4]));
+    await h.host.testLoseDevice();
+    await expect(h.host.op('webgpu', 'scale', [{ t: a }, { t: a }, 2])).rejects.toMatchObject({ code: 'DEVICE_LOST' });
+    await expect(h.host.read('webgpu', a)).rejects.toMatchObject({ code: 'DEVICE_LOST' });
+    await expect(h.host.flush('webgpu')).rejects.toMatchObject({ code: 'DEVICE_LOST' });
+    await expect(h.host.tensor('webgpu', [4], 'f32')).rejects.toMatchObject({ code: 'DEVICE_LOST' });
+    const info = await h.host.init('webgpu');
+    expect(info.adapter).toBeDefined();
+    expect(await err('scale', [O([4]), I([4], new Float32Array([1, 2, 3, 4])), V(2)], 1e-6)).toBe(0);
+  });
+});
