@@ -1,16 +1,164 @@
-/** Attention op family on the webgpu backend (being ported; until then every op throws UNSUPPORTED). */
+/**
+ * Attention op family on the WebGPU backend: shared validation, then dispatches of
+ * shaders/attention.wgsl. Limits of this port (typed UNSUPPORTED errors): head dim ≤ 256 (private
+ * accumulator), ≤ 48 global tokens (they travel in the uniform), FastGRNN hidden ≤ 64 and input ≤ 256.
+ * sort_candidates is accepted but not applied: the kernel accumulates in the unsorted order, which
+ * changes only rounding (spec 1.5: ≤ 3.6e-7).
+ */
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
 import type { DenseAttentionOptions, FastGrnnGate, KvCache, SparseAttentionConfig } from '../ops/attention.ts';
+import * as va from '../ops/attention-validate.ts';
+import type { GpuTensor, WebGpuBackend } from './backend.ts';
+import { f32, grid, u32, type GpuParam } from './device.ts';
+import wgsl from '../../../shaders/attention.wgsl?raw';
 
-function todo(op: string): never {
-  throw new SparrowError('UNSUPPORTED', `${op}: not yet implemented on the webgpu backend`, { op });
+const FAMILY = 'attention';
+const MAX_D = 256;
+const MAX_GLOBALS = 48;
+const CAUSAL = 1;
+const LOG_STRIDE = 2;
+const LANDMARKS = 4;
+const GATED = 16;
+const KV_F16 = 32;
+
+function buf(b: WebGpuBackend, op: string, t: Tensor): GPUBuffer {
+  const g = t as GpuTensor;
+  if (g.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+  b.gpu.checkAlive(op);
+  return g.buffer;
 }
-type B = unknown;
-export const sparseAttention = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _c: SparseAttentionConfig): void => todo('sparseAttention');
-export const sparseAttentionGated = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _m: Tensor, _c: SparseAttentionConfig): void => todo('sparseAttentionGated');
-export const denseAttention = (_b: B, _o: Tensor, _q: Tensor, _k: Tensor, _v: Tensor, _x?: DenseAttentionOptions): void => todo('denseAttention');
-export const kvAppend = (_b: B, _c: KvCache, _k: Tensor, _v: Tensor): void => todo('kvAppend');
-export const sparseDecode = (_b: B, _o: Tensor, _q: Tensor, _c: KvCache, _g: SparseAttentionConfig): void => todo('sparseDecode');
-export const fastgrnnSalience = (_b: B, _o: Tensor, _k: Tensor, _g: FastGrnnGate): void => todo('fastgrnnSalience');
-export const topkMask = (_b: B, _o: Tensor, _s: Tensor, _n: number): void => todo('topkMask');
+
+function unsupported(op: string, what: string, details: Record<string, unknown>): never {
+  throw new SparrowError('UNSUPPORTED', `${op}: ${what} on the webgpu backend`, { op, ...details });
+}
+
+function checkDim(op: string, d: number): void {
+  if (d > MAX_D) unsupported(op, `head dim ${d} is above ${MAX_D}`, { dim: d });
+}
+
+/** Scratch buffers for landmark means, reused across calls (dispatches in one pass run in order). */
+const scratch = new WeakMap<WebGpuBackend, { km: GPUBuffer; vm: GPUBuffer; bytes: number }>();
+function meanBuffers(b: WebGpuBackend, bytes: number): { km: GPUBuffer; vm: GPUBuffer } {
+  let s = scratch.get(b);
+  if (!s || s.bytes < bytes) {
+    if (s) {
+      b.gpu.submit(); // work recorded with the old buffers must be submitted before they are destroyed
+      s.km.destroy();
+      s.vm.destroy();
+    }
+    s = { km: b.gpu.createBuffer(bytes, 'sparseAttention'), vm: b.gpu.createBuffer(bytes, 'sparseAttention'), bytes };
+    scratch.set(b, s);
+  }
+  return s;
+}
+
+function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: GPUBuffer[], threads: number, perGroup = 64): void {
+  const [gx, gy] = grid(Math.ceil(threads / perGroup));
+  b.gpu.dispatch(FAMILY, wgsl, entry, params, buffers, [gx, gy]);
+}
+
+function sparseParams(s: number, i0: number, nq: number, sh: { hq: number; hkv: number; d: number }, cfg: SparseAttentionConfig, flags: number, threads: number): GpuParam[] {
+  const [gx] = grid(Math.ceil(threads / 64));
+  const g = cfg.globalTokens;
+  const globals = Array.from({ length: MAX_GLOBALS }, (_, x) => u32(x < g.length ? g[x] : 0));
+  const scale = Math.fround(1 / Math.fround(Math.sqrt(sh.d)));
+  return [u32(s), u32(i0), u32(nq), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(cfg.window), u32(cfg.blockSize), u32(g.length), u32(flags), u32(gx), f32(scale), ...globals];
+}
+
+function flagsOf(c: SparseAttentionConfig): number {
+  return (c.causal ? CAUSAL : 0) | (c.useLogStride ? LOG_STRIDE : 0) | (c.useLandmarks ? LANDMARKS : 0);
+}
+
+function checkSparse(op: string, d: number, cfg: SparseAttentionConfig): void {
+  checkDim(op, d);
+  if (cfg.globalTokens.length > MAX_GLOBALS) unsupported(op, `${cfg.globalTokens.length} global tokens are more than ${MAX_GLOBALS}`, { globals: cfg.globalTokens.length });
+}
+
+function forward(b: WebGpuBackend, op: string, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig, sh: va.AttnShape, keep?: Tensor): void {
+  const { s, hkv, d } = sh;
+  checkSparse(op, d, cfg);
+  if (s === 0) return;
+  const row = hkv * d;
+  const nb = Math.ceil(s / cfg.blockSize);
+  const [bo, bq, bk, bv] = [out, q, k, v].map((t) => buf(b, op, t));
+  let km = bk;
+  let vm = bv;
+  if (cfg.useLandmarks) {
+    ({ km, vm } = meanBuffers(b, nb * row * 4));
+    const [gx] = grid(Math.ceil((nb * row) / 64));
+    const mp = [u32(s), u32(row), u32(cfg.blockSize), u32(nb), u32(gx)];
+    dispatch(b, 'block_means', mp, [km, bk], nb * row);
+    dispatch(b, 'block_means', mp, [vm, bv], nb * row);
+  }
+  const threads = s * sh.hq;
+  const flags = flagsOf(cfg) | (keep ? GATED : 0);
+  dispatch(b, 'sparse_attend', sparseParams(s, 0, s, sh, cfg, flags, threads), [bo, bq, bk, bv, km, vm, keep ? buf(b, op, keep) : bq], threads);
+}
+
+export function sparseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig): void {
+  forward(b, 'sparseAttention', out, q, k, v, cfg, va.sparse('sparseAttention', b.name, out, q, k, v, cfg));
+}
+
+export function sparseAttentionGated(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, keep: Tensor, cfg: SparseAttentionConfig): void {
+  forward(b, 'sparseAttentionGated', out, q, k, v, cfg, va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg), keep);
+}
+
+export function denseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
+  const op = 'denseAttention';
+  const { s, hq, hkv, d, causal, pos, kvLen, scale } = va.dense(op, b.name, out, q, k, v, opts);
+  checkDim(op, d);
+  if (s === 0) return;
+  const threads = s * hq;
+  const [gx] = grid(Math.ceil(threads / 64));
+  const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(k.dtype === 'f16' ? 1 : 0), u32(gx), f32(scale)];
+  dispatch(b, 'dense_attend', params, [out, q, k, v].map((t) => buf(b, op, t)), threads);
+}
+
+export function kvAppend(b: WebGpuBackend, c: KvCache, k: Tensor, v: Tensor): void {
+  const op = 'kvAppend';
+  const n = va.kvAppend(op, b.name, c, k, v);
+  if (n === 0) return;
+  const row = c.kvHeads * c.dim;
+  const f16 = c.dtype === 'f16';
+  const e0 = c.length * row;
+  const e1 = (c.length + n) * row;
+  const rowThreads = f16 ? Math.floor((e1 - 1) / 2) - Math.floor(e0 / 2) + 1 : e1 - e0;
+  const [kc, vc, km, vm, ks, vs] = [c.k, c.v, c.kMean, c.vMean, k, v].map((t) => buf(b, op, t));
+  const params = (threads: number) => [u32(c.length), u32(n), u32(row), u32(c.blockSize), u32(f16 ? 1 : 0), u32(grid(Math.ceil(threads / 64))[0])];
+  dispatch(b, 'kv_append_rows', params(rowThreads), [kc, vc, ks, vs], rowThreads);
+  dispatch(b, 'kv_append_means', params(row), [km, vm, ks, vs], row);
+  c.length += n;
+}
+
+export function sparseDecode(b: WebGpuBackend, out: Tensor, q: Tensor, c: KvCache, cfg: SparseAttentionConfig): void {
+  const op = 'sparseDecode';
+  const sh = va.decode(op, b.name, out, q, c, cfg);
+  checkSparse(op, sh.d, cfg);
+  const bufs = [out, q, c.k, c.v, c.kMean, c.vMean].map((t) => buf(b, op, t));
+  if (c.length === 0) {
+    // Empty cache → zeros (the crate's result): a dense pass over zero keys writes exactly that.
+    const [gx] = grid(Math.ceil(sh.hq / 64));
+    dispatch(b, 'dense_attend', [u32(1), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(0), u32(0), u32(0), u32(0), u32(gx), f32(1)], bufs.slice(0, 4), sh.hq);
+    return;
+  }
+  const flags = flagsOf(cfg) | (c.dtype === 'f16' ? KV_F16 : 0);
+  dispatch(b, 'sparse_attend', sparseParams(c.length, c.length - 1, 1, sh, cfg, flags, sh.hq), [...bufs, bufs[1]], sh.hq);
+}
+
+export function fastgrnnSalience(b: WebGpuBackend, out: Tensor, k: Tensor, g: FastGrnnGate): void {
+  const op = 'fastgrnnSalience';
+  const { s, h, din, hd } = va.fastgrnn(op, b.name, out, k, g);
+  if (hd > 64 || din > 256) unsupported(op, `gate hidden ${hd} > 64 or input ${din} > 256`, { hidden: hd, input: din });
+  if (s === 0) return;
+  const bufs = [out, k, g.wGate, g.uGate, g.wUpdate, g.uUpdate, g.bGate, g.bUpdate].map((t) => buf(b, op, t));
+  b.gpu.dispatch(FAMILY, wgsl, 'fastgrnn', [u32(s), u32(h), u32(din), u32(hd), f32(g.zeta), f32(g.nu)], bufs, [1]);
+}
+
+export function topkMask(b: WebGpuBackend, out: Tensor, salience: Tensor, k: number): void {
+  const op = 'topkMask';
+  const n = va.topk(op, b.name, out, salience, k);
+  if (n === 0) return;
+  const [gx] = grid(Math.ceil(n / 64));
+  dispatch(b, 'topk_mask', [u32(n), u32(Math.min(k, n)), u32(gx)], [buf(b, op, out), buf(b, op, salience)], n);
+}

@@ -1,0 +1,399 @@
+// Attention kernels (spec: /work/shared/specs/sparse-attention.md; JS side src/backends/webgpu/attention.ts).
+// Layout [seq][heads][dim]. K/V are bound as array<u32>: f32 values are bitcast, an f16 KV cache
+// holds two binary16 per word (element e in word e/2, low half first) and is widened with
+// unpack2x16float. One invocation per (query row, q head): candidates are enumerated in the spec's
+// order (no sorting: order only changes rounding) with range checks instead of sets, and folded into
+// a one-pass online softmax with a private accumulator of up to MAX_D values.
+
+const MAX_D: u32 = 256u;
+const F_CAUSAL: u32 = 1u;
+const F_LOG: u32 = 2u;
+const F_LANDMARKS: u32 = 4u;
+const F_GATED: u32 = 16u;
+const F_KV16: u32 = 32u;
+
+@group(0) @binding(1) var<storage, read_write> a_out: array<f32>;
+@group(0) @binding(2) var<storage, read> a_q: array<f32>;
+@group(0) @binding(3) var<storage, read> a_k: array<u32>;
+@group(0) @binding(4) var<storage, read> a_v: array<u32>;
+@group(0) @binding(5) var<storage, read> a_km: array<f32>;
+@group(0) @binding(6) var<storage, read> a_vm: array<f32>;
+@group(0) @binding(7) var<storage, read> a_keep: array<f32>;
+
+fn kv_elem(is_k: bool, idx: u32, f16: bool) -> f32 {
+  if (f16) {
+    let w = select(a_v[idx >> 1u], a_k[idx >> 1u], is_k);
+    let p = unpack2x16float(w);
+    return select(p.x, p.y, (idx & 1u) == 1u);
+  }
+  return bitcast<f32>(select(a_v[idx], a_k[idx], is_k));
+}
+
+// ---- sparse attention (forward rows or one decode row) ----------------------------------------
+struct SparseParams {
+  s: u32,        // sequence length the candidates are built for (forward: S, decode: len)
+  i0: u32,       // position of query row 0 (forward 0, decode len − 1)
+  nq: u32,       // query rows
+  hq: u32,
+  hkv: u32,
+  d: u32,
+  window: u32,
+  bsize: u32,
+  ng: u32,
+  flags: u32,
+  grid_x: u32,
+  scale: f32,
+  globals: array<vec4<u32>, 12>, // up to 48 global tokens
+}
+@group(0) @binding(0) var<uniform> ps: SparseParams;
+
+fn global_at(x: u32) -> u32 {
+  return ps.globals[x >> 2u][x & 3u];
+}
+
+fn is_global(j: u32, n: u32) -> bool {
+  for (var x = 0u; x < n; x++) {
+    if (global_at(x) == j) { return true; }
+  }
+  return false;
+}
+
+struct Soft { m: f32, den: f32 }
+
+// Online softmax step: fold score sc and value row (token j or block b) into acc.
+fn fold(st: ptr<function, Soft>, acc: ptr<function, array<f32, 256>>, sc: f32, vbase: u32, is_block: bool, f16: bool) {
+  var corr = 1.0;
+  if (sc > (*st).m) {
+    corr = exp((*st).m - sc);
+    (*st).den *= corr;
+    (*st).m = sc;
+  }
+  let w = exp(sc - (*st).m);
+  (*st).den += w;
+  for (var x = 0u; x < ps.d; x++) {
+    var val: f32;
+    if (is_block) { val = a_vm[vbase + x]; } else { val = kv_elem(false, vbase + x, f16); }
+    (*acc)[x] = (*acc)[x] * corr + w * val;
+  }
+}
+
+fn score(qb: u32, kbase: u32, is_block: bool, f16: bool) -> f32 {
+  var s = 0.0;
+  for (var x = 0u; x < ps.d; x++) {
+    var kv: f32;
+    if (is_block) { kv = a_km[kbase + x]; } else { kv = kv_elem(true, kbase + x, f16); }
+    s += a_q[qb + x] * kv;
+  }
+  return s * ps.scale;
+}
+
+@compute @workgroup_size(64)
+fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * ps.grid_x) * 64u + li;
+  if (gid >= ps.nq * ps.hq) { return; }
+  let r = gid / ps.hq;
+  let h = gid % ps.hq;
+  let i = ps.i0 + r;
+  let s = ps.s;
+  let d = ps.d;
+  let kvh = h / (ps.hq / ps.hkv);
+  let row = ps.hkv * d;
+  let qb = (r * ps.hq + h) * d;
+  let causal = (ps.flags & F_CAUSAL) != 0u;
+  let f16 = (ps.flags & F_KV16) != 0u;
+  let gated = (ps.flags & F_GATED) != 0u;
+  var acc: array<f32, 256>;
+  for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
+  var st = Soft(-3.402823e38, 0.0);
+  var first = true;
+
+  // 1. window, ascending
+  let lo = select(0u, i - ps.window, i >= ps.window);
+  let hi = select(min(i + ps.window, s - 1u), i, causal);
+  for (var j = lo; j <= hi; j++) {
+    let kb = (j * ps.hkv + kvh) * d;
+    let sc = score(qb, kb, false, f16);
+    if (first) { st.m = sc; first = false; }
+    fold(&st, &acc, sc, kb, false, f16);
+  }
+  // 2. globals in config order (skip out of range, window members, repeats)
+  for (var x = 0u; x < ps.ng; x++) {
+    let g = global_at(x);
+    if (g >= s || (causal && g > i) || (g >= lo && g <= hi) || is_global(g, x)) { continue; }
+    let kb = (g * ps.hkv + kvh) * d;
+    fold(&st, &acc, score(qb, kb, false, f16), kb, false, f16);
+  }
+  // 3. log-stride i − st (and i + st non-causal), skipping window members and globals
+  if ((ps.flags & F_LOG) != 0u) {
+    for (var stp = 1u; stp < s; stp <<= 1u) {
+      for (var side = 0u; side < 2u; side++) {
+        if (side == 1u && causal) { break; }
+        var j: u32;
+        if (side == 0u) {
+          if (i < stp) { continue; }
+          j = i - stp;
+        } else {
+          j = i + stp;
+          if (j >= s) { continue; }
+        }
+        if ((j >= lo && j <= hi) || is_global(j, ps.ng)) { continue; }
+        if (gated && a_keep[j] == 0.0) { continue; }
+        let kb = (j * ps.hkv + kvh) * d;
+        fold(&st, &acc, score(qb, kb, false, f16), kb, false, f16);
+      }
+    }
+  }
+  // 4. landmark blocks: local, then strides ≥ 2 (stride 1 always repeats a local block)
+  if ((ps.flags & F_LANDMARKS) != 0u) {
+    let bs = ps.bsize;
+    let nb = (s + bs - 1u) / bs;
+    let cur = i / bs;
+    let avail = select(nb, (i + 1u) / bs, causal);
+    if (avail > 0u) {
+      let pivot = select(cur, avail - 1u, causal);
+      let blo = select(0u, pivot - 1u, pivot >= 1u);
+      let bhi = min(pivot + 1u, avail - 1u);
+      for (var b = blo; b <= bhi; b++) {
+        if (!causal && b == cur) { continue; }
+        let mb = (b * ps.hkv + kvh) * d;
+        fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+      }
+      if ((ps.flags & F_LOG) != 0u) {
+        for (var stp = 2u; stp < nb; stp <<= 1u) {
+          if (pivot >= stp) {
+            let mb = ((pivot - stp) * ps.hkv + kvh) * d;
+            fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+          }
+          if (!causal && pivot + stp < nb) {
+            let mb = ((pivot + stp) * ps.hkv + kvh) * d;
+            fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+          }
+        }
+      }
+    }
+  }
+  let inv = select(0.0, 1.0 / st.den, st.den > 0.0);
+  for (var x = 0u; x < d; x++) { a_out[qb + x] = acc[x] * inv; }
+}
+
+// ---- landmark block means: dst[b][x] = Σ_t src[t][x] / count, summed in token order ----------
+struct MeanParams { s: u32, row: u32, bsize: u32, nb: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pm: MeanParams;
+@group(0) @binding(1) var<storage, read_write> bm_dst: array<f32>;
+@group(0) @binding(2) var<storage, read> bm_src: array<f32>;
+
+@compute @workgroup_size(64)
+fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * pm.grid_x) * 64u + li;
+  if (gid >= pm.nb * pm.row) { return; }
+  let b = gid / pm.row;
+  let x = gid % pm.row;
+  let t0 = b * pm.bsize;
+  let t1 = min(t0 + pm.bsize, pm.s);
+  var sum = 0.0;
+  for (var t = t0; t < t1; t++) { sum += bm_src[t * pm.row + x]; }
+  bm_dst[gid] = sum / f32(t1 - t0);
+}
+
+// ---- dense attention: one invocation per (row, head), online softmax over keys 0 … n−1 ----------
+struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32 }
+@group(0) @binding(0) var<uniform> pdn: DenseParams;
+
+@compute @workgroup_size(64)
+fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * pdn.grid_x) * 64u + li;
+  if (gid >= pdn.s * pdn.hq) { return; }
+  let r = gid / pdn.hq;
+  let h = gid % pdn.hq;
+  let d = pdn.d;
+  let kvh = h / (pdn.hq / pdn.hkv);
+  let qb = (r * pdn.hq + h) * d;
+  let f16 = pdn.f16 != 0u;
+  let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
+  var acc: array<f32, 256>;
+  for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
+  var m = -3.402823e38;
+  var den = 0.0;
+  for (var j = 0u; j < n; j++) {
+    let kb = (j * pdn.hkv + kvh) * d;
+    var sc = 0.0;
+    for (var x = 0u; x < d; x++) { sc += a_q[qb + x] * kv_elem(true, kb + x, f16); }
+    sc *= pdn.scale;
+    var corr = 1.0;
+    if (j == 0u) { m = sc; }
+    if (sc > m) {
+      corr = exp(m - sc);
+      den *= corr;
+      m = sc;
+    }
+    let w = exp(sc - m);
+    den += w;
+    for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * kv_elem(false, kb + x, f16); }
+  }
+  let inv = select(0.0, 1.0 / den, den > 0.0);
+  for (var x = 0u; x < d; x++) { a_out[qb + x] = acc[x] * inv; }
+}
+
+// ---- KV cache append --------------------------------------------------------------------------
+struct AppendParams { len: u32, n: u32, row: u32, bsize: u32, f16: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pap: AppendParams;
+@group(0) @binding(1) var<storage, read_write> ap_kc: array<u32>;
+@group(0) @binding(2) var<storage, read_write> ap_vc: array<u32>;
+@group(0) @binding(3) var<storage, read> ap_ks: array<f32>;
+@group(0) @binding(4) var<storage, read> ap_vs: array<f32>;
+// kv_append_means binds the means at 1, 2 (layout 'auto' keeps only the bindings an entry uses,
+// and the JS side binds buffers to 1..n in order).
+@group(0) @binding(1) var<storage, read_write> ap_km: array<f32>;
+@group(0) @binding(2) var<storage, read_write> ap_vm: array<f32>;
+
+// f32 → binary16 bits, round to nearest even (overflow → inf, NaN stays NaN); done with integer ops
+// because pack2x16float's rounding is not specified.
+fn f2h(v: f32) -> u32 {
+  let x = bitcast<u32>(v);
+  let sign = (x >> 16u) & 0x8000u;
+  let ex = i32((x >> 23u) & 0xffu);
+  var mant = x & 0x7fffffu;
+  if (ex == 255) { return sign | 0x7c00u | select(0u, 0x200u, mant != 0u); }
+  let e = ex - 112;
+  if (e >= 31) { return sign | 0x7c00u; }
+  if (e <= 0) {
+    if (e < -10) { return sign; }
+    mant |= 0x800000u;
+    let shift = u32(14 - e);
+    var half = mant >> shift;
+    let rem = mant & ((1u << shift) - 1u);
+    let mid = 1u << (shift - 1u);
+    if (rem > mid || (rem == mid && (half & 1u) == 1u)) { half += 1u; }
+    return sign | half;
+  }
+  var half = (u32(e) << 10u) | (mant >> 13u);
+  let rem = mant & 0x1fffu;
+  if (rem > 0x1000u || (rem == 0x1000u && (half & 1u) == 1u)) { half += 1u; }
+  return sign | half;
+}
+
+// Rows: f32 → one invocation per element; f16 → one per u32 word touched (the word shared with
+// the previous row keeps its other half).
+@compute @workgroup_size(64)
+fn kv_append_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * pap.grid_x) * 64u + li;
+  let e0 = pap.len * pap.row;
+  let e1 = (pap.len + pap.n) * pap.row;
+  if (pap.f16 == 0u) {
+    if (gid >= e1 - e0) { return; }
+    ap_kc[e0 + gid] = bitcast<u32>(ap_ks[gid]);
+    ap_vc[e0 + gid] = bitcast<u32>(ap_vs[gid]);
+    return;
+  }
+  let w = e0 / 2u + gid;
+  if (w * 2u >= e1) { return; }
+  var kw = ap_kc[w];
+  var vw = ap_vc[w];
+  for (var half = 0u; half < 2u; half++) {
+    let e = w * 2u + half;
+    if (e >= e0 && e < e1) {
+      let sh = half * 16u;
+      let keep = ~(0xffffu << sh);
+      kw = (kw & keep) | (f2h(ap_ks[e - e0]) << sh);
+      vw = (vw & keep) | (f2h(ap_vs[e - e0]) << sh);
+    }
+  }
+  ap_kc[w] = kw;
+  ap_vc[w] = vw;
+}
+
+// Means: one invocation per row element, walking the n new rows in order (f32 Welford, n = 1 → m = x).
+@compute @workgroup_size(64)
+fn kv_append_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let x = (wg.x + wg.y * pap.grid_x) * 64u + li;
+  if (x >= pap.row) { return; }
+  for (var r = 0u; r < pap.n; r++) {
+    let p = pap.len + r;
+    let mi = (p / pap.bsize) * pap.row + x;
+    let cnt = p % pap.bsize + 1u;
+    let ks = ap_ks[r * pap.row + x];
+    let vs = ap_vs[r * pap.row + x];
+    if (cnt == 1u) {
+      ap_km[mi] = ks;
+      ap_vm[mi] = vs;
+    } else {
+      ap_km[mi] = ap_km[mi] + (ks - ap_km[mi]) / f32(cnt);
+      ap_vm[mi] = ap_vm[mi] + (vs - ap_vm[mi]) / f32(cnt);
+    }
+  }
+}
+
+// ---- FastGRNN salience: one workgroup walks the sequence (the recurrence is serial) -----------
+struct GrnnParams { s: u32, nh: u32, din: u32, hd: u32, zeta: f32, nu: f32 }
+@group(0) @binding(0) var<uniform> pg: GrnnParams;
+@group(0) @binding(1) var<storage, read_write> g_out: array<f32>;
+@group(0) @binding(2) var<storage, read> g_k: array<f32>;
+@group(0) @binding(3) var<storage, read> g_wg: array<f32>;
+@group(0) @binding(4) var<storage, read> g_ug: array<f32>;
+@group(0) @binding(5) var<storage, read> g_wu: array<f32>;
+@group(0) @binding(6) var<storage, read> g_uu: array<f32>;
+@group(0) @binding(7) var<storage, read> g_bg: array<f32>;
+@group(0) @binding(8) var<storage, read> g_bu: array<f32>;
+
+var<workgroup> g_x: array<f32, 256>;
+var<workgroup> g_h: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn fastgrnn(@builtin(local_invocation_index) li: u32) {
+  let invh = 1.0 / f32(pg.nh);
+  if (li < pg.hd) { g_h[li] = 0.0; }
+  workgroupBarrier();
+  for (var t = 0u; t < pg.s; t++) {
+    for (var x = li; x < pg.din; x += 64u) {
+      var a = 0.0;
+      for (var h = 0u; h < pg.nh; h++) { a += g_k[(t * pg.nh + h) * pg.din + x] * invh; }
+      g_x[x] = a;
+    }
+    workgroupBarrier();
+    var hn = 0.0;
+    if (li < pg.hd) {
+      var pre_g = 0.0;
+      var pre_u = 0.0;
+      for (var j = 0u; j < pg.din; j++) {
+        pre_g += g_wg[li * pg.din + j] * g_x[j];
+        pre_u += g_wu[li * pg.din + j] * g_x[j];
+      }
+      for (var j = 0u; j < pg.hd; j++) {
+        pre_g += g_ug[li * pg.hd + j] * g_h[j];
+        pre_u += g_uu[li * pg.hd + j] * g_h[j];
+      }
+      let gate = 1.0 / (1.0 + exp(-(pre_g + g_bg[li])));
+      let c = tanh(pre_u + g_bu[li]);
+      let gf = clamp(pg.zeta * gate + pg.nu, 0.0, 1.0);
+      hn = gf * g_h[li] + (1.0 - gf) * c;
+    }
+    workgroupBarrier();
+    if (li < pg.hd) { g_h[li] = hn; }
+    workgroupBarrier();
+    if (li == 0u) {
+      var norm = 0.0;
+      for (var j = 0u; j < pg.hd; j++) { norm += g_h[j] * g_h[j]; }
+      g_out[t] = sqrt(norm);
+    }
+    workgroupBarrier();
+  }
+}
+
+// ---- top-k keep mask: rank of j = #{i ranked before j} (higher salience, ties → lower index) ----
+struct TopkParams { n: u32, k: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> ptk: TopkParams;
+@group(0) @binding(1) var<storage, read_write> tk_out: array<f32>;
+@group(0) @binding(2) var<storage, read> tk_sal: array<f32>;
+
+@compute @workgroup_size(64)
+fn topk_mask(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let j = (wg.x + wg.y * ptk.grid_x) * 64u + li;
+  if (j >= ptk.n) { return; }
+  let sj = tk_sal[j];
+  var rank = 0u;
+  for (var i = 0u; i < ptk.n; i++) {
+    let si = tk_sal[i];
+    if (si > sj || (si == sj && i < j)) { rank++; }
+  }
+  tk_out[j] = select(0.0, 1.0, rank < ptk.k);
+}
