@@ -76,23 +76,85 @@ export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, s
 
 // ---- Mamba selective scan ------------------------------------------------------------------------
 
+/** log(1 + u) for u ≥ 0, 4 lanes: Cephes logf on w = 1 + u, corrected by u / (w − 1) for tiny u. */
+// @ts-ignore: decorator
+@inline
+function log1p4(u: v128): v128 {
+  const w = f32x4.add(u, f32x4.splat(1.0));
+  // w = m · 2^e with m in [√½, √2)
+  const bits = i32x4.sub(w, i32x4.splat(0x3f3504f3)); // 0x3f3504f3 = √½
+  const e = i32x4.shr_s(bits, 23);
+  const m = f32x4.sub(i32x4.add(v128.and(bits, i32x4.splat(0x007fffff)), i32x4.splat(0x3f3504f3)), f32x4.splat(1.0));
+  const z = f32x4.mul(m, m);
+  let p = f32x4.splat(7.0376836292e-2);
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(-1.1514610310e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(1.1676998740e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(-1.2420140846e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(1.4249322787e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(-1.6668057665e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(2.0000714765e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(-2.4999993993e-1));
+  p = f32x4.add(f32x4.mul(p, m), f32x4.splat(3.3333331174e-1));
+  let r = f32x4.mul(f32x4.mul(p, m), z);
+  r = f32x4.sub(r, f32x4.mul(z, f32x4.splat(0.5)));
+  r = f32x4.add(r, m);
+  r = f32x4.add(r, f32x4.mul(f32x4.convert_i32x4_s(e), f32x4.splat(0.693147180559945)));
+  // log1p(u) = log(w) · u / (w − 1) recovers the bits of u lost in 1 + u; w == 1 means log1p(u) = u
+  const wm1 = f32x4.sub(w, f32x4.splat(1.0));
+  const exact = f32x4.div(f32x4.mul(r, u), wm1);
+  return v128.bitselect(u, exact, f32x4.eq(wm1, f32x4.splat(0)));
+}
+
+/** torch softplus (threshold 20), 4 lanes: max(x, 0) + log1p(e^−|x|). */
+// @ts-ignore: decorator
+@inline
+function softplus4(x: v128): v128 {
+  const sp = f32x4.add(f32x4.max(x, f32x4.splat(0)), log1p4(exp4(f32x4.neg(f32x4.abs(x)))));
+  return v128.bitselect(x, sp, f32x4.gt(x, f32x4.splat(20.0)));
+}
+
+// @ts-ignore: decorator
+@inline
+function silu4(x: v128): v128 {
+  return f32x4.div(x, f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(x))));
+}
+
 /**
- * Token-outer loop so x/dt/z/out rows are read contiguously; the state row h[ch, :] (N floats) is
- * updated in place, four states at a time with the vector exp.
+ * Token-outer loop so x/dt/z/out rows are read contiguously. Per token, a vector pass over the
+ * channels computes Δ (softplus) and the gate SiLU(z) into `scratch` [2·I]; then each channel's
+ * state row h[ch, :] (N floats) is updated in place, four states at a time with the vector exp.
  */
 export function selective_scan_f32(
   out: usize, x: usize, dt: usize, a: usize, b: usize, c: usize, d: usize, z: usize, dtBias: usize, state: usize,
-  T: i32, I: i32, N: i32, sp: i32,
+  scratch: usize, T: i32, I: i32, N: i32, sp: i32,
 ): void {
   const n4 = N & ~3;
+  const i4 = I & ~3;
+  const gate = scratch + (<usize>I << 2);
   for (let t = 0; t < T; t++) {
     const bt = b + (<usize>(t * N) << 2);
     const ct = c + (<usize>(t * N) << 2);
-    for (let ch = 0; ch < I; ch++) {
-      const idx = t * I + ch;
-      let pre = ld(dt, idx);
+    const row = <usize>(t * I) << 2;
+    let ch = 0;
+    for (; ch < i4; ch += 4) {
+      const o = <usize>ch << 2;
+      let pre = v128.load(dt + row + o);
+      if (dtBias) pre = f32x4.add(pre, v128.load(dtBias + o));
+      v128.store(scratch + o, sp ? softplus4(pre) : pre);
+      if (z) v128.store(gate + o, silu4(v128.load(z + row + o)));
+    }
+    for (; ch < I; ch++) {
+      let pre = ld(dt, t * I + ch);
       if (dtBias) pre += ld(dtBias, ch);
-      const delta: f32 = sp ? softplusf(pre) : pre;
+      st(scratch, ch, sp ? softplusf(pre) : pre);
+      if (z) {
+        const zv = ld(z, t * I + ch);
+        st(gate, ch, zv * sigmoidf(zv));
+      }
+    }
+    for (ch = 0; ch < I; ch++) {
+      const idx = t * I + ch;
+      const delta = ld(scratch, ch);
       const xv = ld(x, idx);
       const dx = delta * xv;
       const h = state + (<usize>(ch * N) << 2);
@@ -115,10 +177,7 @@ export function selective_scan_f32(
         y += hn * ld(ct, n);
       }
       if (d) y += ld(d, ch) * xv;
-      if (z) {
-        const zv = ld(z, idx);
-        y *= zv * sigmoidf(zv);
-      }
+      if (z) y *= ld(gate, ch);
       st(out, idx, y);
     }
   }

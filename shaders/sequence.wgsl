@@ -56,47 +56,6 @@ fn conv1d_state(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   }
 }
 
-// ---- Mamba selective scan: one thread per channel, token loop inside ----------------------------
-struct ScanParams { t: u32, i: u32, n: u32, flags: u32, grid_x: u32 } // flags: 1 D, 2 z, 4 dtBias, 8 softplus
-@group(0) @binding(0) var<uniform> ps: ScanParams;
-@group(0) @binding(1) var<storage, read_write> scan_out: array<f32>;   // [T, I]
-@group(0) @binding(2) var<storage, read_write> scan_h: array<f32>;     // [I, N] state, in place
-@group(0) @binding(3) var<storage, read> scan_x: array<f32>;           // [T, I]
-@group(0) @binding(4) var<storage, read> scan_dt: array<f32>;          // [T, I]
-@group(0) @binding(5) var<storage, read> scan_a: array<f32>;           // [I, N]
-@group(0) @binding(6) var<storage, read> scan_b: array<f32>;           // [T, N]
-@group(0) @binding(7) var<storage, read> scan_c: array<f32>;           // [T, N]
-@group(0) @binding(8) var<storage, read> scan_d: array<f32>;           // [I] or dummy
-@group(0) @binding(9) var<storage, read> scan_z: array<f32>;           // [T, I] or dummy
-@group(0) @binding(10) var<storage, read> scan_dtb: array<f32>;        // [I] or dummy
-
-@compute @workgroup_size(64)
-fn selective_scan(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let ch = (wg.x + wg.y * ps.grid_x) * 64u + li;
-  if (ch >= ps.i) { return; }
-  let N = ps.n;
-  var bias = 0.0;
-  if ((ps.flags & 4u) != 0u) { bias = scan_dtb[ch]; }
-  var dskip = 0.0;
-  if ((ps.flags & 1u) != 0u) { dskip = scan_d[ch]; }
-  for (var t = 0u; t < ps.t; t++) {
-    let idx = t * ps.i + ch;
-    var delta = scan_dt[idx] + bias;
-    if ((ps.flags & 8u) != 0u) { delta = softplus(delta); }
-    let xv = scan_x[idx];
-    let dx = delta * xv;
-    var y = 0.0;
-    for (var n = 0u; n < N; n++) {
-      let h = exp(scan_a[ch * N + n] * delta) * scan_h[ch * N + n] + dx * scan_b[t * N + n];
-      scan_h[ch * N + n] = h;
-      y += h * scan_c[t * N + n];
-    }
-    y += dskip * xv;
-    if ((ps.flags & 2u) != 0u) { y *= silu(scan_z[idx]); }
-    scan_out[idx] = y;
-  }
-}
-
 // ---- RWKV-4 WKV: one thread per channel, (num, den, max) in registers ---------------------------
 struct WkvParams { t: u32, c: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> pw: WkvParams;
@@ -167,4 +126,116 @@ fn delta_rule(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_in
     }
     dr_out[(t * pd.h + h) * pd.dv + i] = y;
   }
+}
+
+// ---- Mamba selective scan -----------------------------------------------------------------------
+// Decode steps and short prompts: `scan_emit` with one chunk, h bound to the state, one thread per
+// channel walking the tokens. Prefill: the sequence is cut into chunks of L tokens, and since
+// h_end(chunk) = P ⊙ h_start + h_local, with h_local the chunk's scan from a zero state and
+// P = exp(A · ΣΔ) its total decay,
+//   pass 1 `scan_chunk_local` (chunk × channel threads): h_local and ΣΔ of every chunk,
+//   pass 2 `scan_chunk_carry` (channel × state threads): carry the state across the chunks,
+//       leaving each chunk's incoming state in place of its h_local and the final state in `state`,
+//   pass 3 `scan_emit` (chunk × channel threads): rescan every chunk from its incoming state, emit y.
+// Parallelism is nChunks·I instead of I; the work is about twice the sequential scan's.
+// At most 8 storage buffers per kernel (WebGPU's default limit): B and C arrive packed as
+// bc = [B; C] ([2, T, N]) and D, dtBias as aux = [D; dtBias] ([2, I]), copied by the JS side.
+struct ScanParams { t: u32, i: u32, n: u32, flags: u32, chunk: u32, nchunks: u32, grid_x: u32 } // flags: 1 D, 2 z, 4 dtBias, 8 softplus
+
+fn scan_delta(dt: f32, bias: f32, flags: u32) -> f32 {
+  var delta = dt;
+  if ((flags & 4u) != 0u) { delta += bias; }
+  if ((flags & 8u) != 0u) { delta = softplus(delta); }
+  return delta;
+}
+
+@group(0) @binding(0) var<uniform> pe: ScanParams;
+@group(0) @binding(1) var<storage, read_write> se_out: array<f32>; // [T, I]
+@group(0) @binding(2) var<storage, read_write> se_h: array<f32>;   // [nChunks, I, N] incoming states (or the state)
+@group(0) @binding(3) var<storage, read> se_x: array<f32>;         // [T, I]
+@group(0) @binding(4) var<storage, read> se_dt: array<f32>;        // [T, I]
+@group(0) @binding(5) var<storage, read> se_a: array<f32>;         // [I, N]
+@group(0) @binding(6) var<storage, read> se_bc: array<f32>;        // [2, T, N]
+@group(0) @binding(7) var<storage, read> se_aux: array<f32>;       // [2, I]: D, dtBias
+@group(0) @binding(8) var<storage, read> se_z: array<f32>;         // [T, I] or dummy
+
+@compute @workgroup_size(64)
+fn scan_emit(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = (wg.x + wg.y * pe.grid_x) * 64u + li;
+  if (id >= pe.nchunks * pe.i) { return; }
+  let ck = id / pe.i;
+  let ch = id % pe.i;
+  let N = pe.n;
+  let hb = id * N;
+  let cOff = pe.t * N;
+  let bias = se_aux[pe.i + ch];
+  let t1 = min((ck + 1u) * pe.chunk, pe.t);
+  for (var t = ck * pe.chunk; t < t1; t++) {
+    let delta = scan_delta(se_dt[t * pe.i + ch], bias, pe.flags);
+    let xv = se_x[t * pe.i + ch];
+    let dx = delta * xv;
+    var y = 0.0;
+    for (var n = 0u; n < N; n++) {
+      let h = exp(se_a[ch * N + n] * delta) * se_h[hb + n] + dx * se_bc[t * N + n];
+      se_h[hb + n] = h;
+      y += h * se_bc[cOff + t * N + n];
+    }
+    if ((pe.flags & 1u) != 0u) { y += se_aux[ch] * xv; }
+    if ((pe.flags & 2u) != 0u) { y *= silu(se_z[t * pe.i + ch]); }
+    se_out[t * pe.i + ch] = y;
+  }
+}
+
+@group(0) @binding(0) var<uniform> pl1: ScanParams;
+@group(0) @binding(1) var<storage, read_write> sl_h: array<f32>;   // [nChunks, I, N] h_local
+@group(0) @binding(2) var<storage, read_write> sl_sum: array<f32>; // [nChunks, I] ΣΔ
+@group(0) @binding(3) var<storage, read> sl_x: array<f32>;
+@group(0) @binding(4) var<storage, read> sl_dt: array<f32>;
+@group(0) @binding(5) var<storage, read> sl_a: array<f32>;
+@group(0) @binding(6) var<storage, read> sl_bc: array<f32>;
+@group(0) @binding(7) var<storage, read> sl_aux: array<f32>;
+
+@compute @workgroup_size(64)
+fn scan_chunk_local(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = (wg.x + wg.y * pl1.grid_x) * 64u + li;
+  if (id >= pl1.nchunks * pl1.i) { return; }
+  let ck = id / pl1.i;
+  let ch = id % pl1.i;
+  let N = pl1.n;
+  let hb = id * N;
+  let bias = sl_aux[pl1.i + ch];
+  for (var n = 0u; n < N; n++) { sl_h[hb + n] = 0.0; }
+  var total = 0.0;
+  let t1 = min((ck + 1u) * pl1.chunk, pl1.t);
+  for (var t = ck * pl1.chunk; t < t1; t++) {
+    let delta = scan_delta(sl_dt[t * pl1.i + ch], bias, pl1.flags);
+    total += delta;
+    let dx = delta * sl_x[t * pl1.i + ch];
+    for (var n = 0u; n < N; n++) {
+      sl_h[hb + n] = exp(sl_a[ch * N + n] * delta) * sl_h[hb + n] + dx * sl_bc[t * N + n];
+    }
+  }
+  sl_sum[id] = total;
+}
+
+@group(0) @binding(0) var<uniform> pl2: ScanParams;
+@group(0) @binding(1) var<storage, read_write> sc_h: array<f32>;     // [nChunks, I, N] h_local → incoming
+@group(0) @binding(2) var<storage, read_write> sc_state: array<f32>; // [I, N]
+@group(0) @binding(3) var<storage, read> sc_sum: array<f32>;         // [nChunks, I]
+@group(0) @binding(4) var<storage, read> sc_a: array<f32>;           // [I, N]
+
+@compute @workgroup_size(64)
+fn scan_chunk_carry(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = (wg.x + wg.y * pl2.grid_x) * 64u + li; // ch · N + n
+  if (id >= pl2.i * pl2.n) { return; }
+  let ch = id / pl2.n;
+  let a = sc_a[id];
+  var carry = sc_state[id];
+  for (var ck = 0u; ck < pl2.nchunks; ck++) {
+    let slot = ck * pl2.i * pl2.n + id;
+    let local = sc_h[slot];
+    sc_h[slot] = carry;
+    carry = exp(a * sc_sum[ck * pl2.i + ch]) * carry + local;
+  }
+  sc_state[id] = carry;
 }

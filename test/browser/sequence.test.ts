@@ -13,7 +13,7 @@ describe('sequence ops on webgpu', () => {
   it('match the reference (conv, selective scan, WKV, delta rule, ternary direct + LUT) and chain state', async () => {
     const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', {})) as Record<string, number>;
     if (process.env.SPARROW_VERBOSE) console.log(errs);
-    const bad = Object.entries(errs).filter(([name, e]) => !(e < (name.startsWith('ternary') ? 1e-5 : 2e-4)));
+    const bad = Object.entries(errs).filter(([name, e]) => !(e < (name.startsWith('ternary') ? 1e-5 : 3e-5)));
     expect(bad).toEqual([]);
     expect(Object.keys(errs).length).toBeGreaterThan(30);
   }, 300_000);

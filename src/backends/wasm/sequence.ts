@@ -62,7 +62,8 @@ export function selectiveScan(
   const op = 'selectiveScan';
   const p = ptrs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
   const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
-  kernel(b, 'selective_scan_f32')(...p, t, i, n, deltaSoftplus ? 1 : 0);
+  // scratch: Δ and SiLU(z) of one token, [2·I]
+  withScratch(b, 8 * i, (scratch) => kernel(b, 'selective_scan_f32')(...p, scratch, t, i, n, deltaSoftplus ? 1 : 0));
 }
 
 export function wkv4(b: WasmBackend, out: Tensor, k: Tensor, v_: Tensor, timeDecay: Tensor, timeFirst: Tensor, state: Tensor): void {

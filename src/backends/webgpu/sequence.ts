@@ -76,12 +76,34 @@ export function selectiveScan(
   deltaSoftplus: boolean,
 ): void {
   const op = 'selectiveScan';
-  const [bo, bx, bdt, ba, bb, bc, bd, bz, bdb, bs] = bufs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
+  const [bo, bx, bdt, ba, bb, bc_, bd, bz, bdb, bs] = bufs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
   const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
   const flags = (bd ? 1 : 0) | (bz ? 2 : 0) | (bdb ? 4 : 0) | (deltaSoftplus ? 8 : 0);
-  const { g, gx } = threads(i, 64);
-  b.gpu.dispatch('sequence', seqWgsl, 'selective_scan', [u32(t), u32(i), u32(n), u32(flags), u32(gx)], [bo!, bs!, bx!, bdt!, ba!, bb!, bc!, bd ?? bx!, bz ?? bx!, bdb ?? bx!], g);
+  // pack B, C and D, dtBias into two scratch buffers to stay within 8 storage bindings per kernel
+  const bc = scratchBuffer(b.gpu, 'scan-bc', 8 * t * n);
+  const aux = scratchBuffer(b.gpu, 'scan-aux', 8 * i);
+  b.gpu.copyBuffer(bb!, 0, bc, 0, 4 * t * n);
+  b.gpu.copyBuffer(bc_!, 0, bc, 4 * t * n, 4 * t * n);
+  if (bd) b.gpu.copyBuffer(bd, 0, aux, 0, 4 * i);
+  if (bdb) b.gpu.copyBuffer(bdb, 0, aux, 4 * i, 4 * i);
+  const nchunks = t <= SCAN_CHUNK ? 1 : Math.ceil(t / SCAN_CHUNK);
+  const params = (gx: number) => [u32(t), u32(i), u32(n), u32(flags), u32(nchunks === 1 ? Math.max(t, 1) : SCAN_CHUNK), u32(nchunks), u32(gx)];
+  const perChunk = threads(nchunks * i, 64);
+  if (nchunks === 1) {
+    // decode steps and short prompts: one thread per channel walks the tokens on the state itself
+    b.gpu.dispatch('sequence', seqWgsl, 'scan_emit', params(perChunk.gx), [bo!, bs!, bx!, bdt!, ba!, bc, aux, bz ?? bx!], perChunk.g);
+    return;
+  }
+  const hbuf = scratchBuffer(b.gpu, 'scan-h', nchunks * i * n * 4);
+  const sums = scratchBuffer(b.gpu, 'scan-sum', nchunks * i * 4);
+  b.gpu.dispatch('sequence', seqWgsl, 'scan_chunk_local', params(perChunk.gx), [hbuf, sums, bx!, bdt!, ba!, bc, aux], perChunk.g);
+  const perState = threads(i * n, 64);
+  b.gpu.dispatch('sequence', seqWgsl, 'scan_chunk_carry', params(perState.gx), [hbuf, bs!, sums, ba!], perState.g);
+  b.gpu.dispatch('sequence', seqWgsl, 'scan_emit', params(perChunk.gx), [bo!, hbuf, bx!, bdt!, ba!, bc, aux, bz ?? bx!], perChunk.g);
 }
+
+/** Tokens per chunk of the chunked prefill scan (and the longest prompt scanned sequentially). */
+export const SCAN_CHUNK = 32;
 
 export function wkv4(b: WebGpuBackend, out: Tensor, k: Tensor, v_: Tensor, timeDecay: Tensor, timeFirst: Tensor, state: Tensor): void {
   const op = 'wkv4';

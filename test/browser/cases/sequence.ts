@@ -12,9 +12,23 @@ import {
 } from '../../kernels/sequence-cases.ts';
 
 type Result = { out: Float32Array; state: Float32Array };
-const err = (a: Result, b: Result, atol = 1e-5) => Math.max(maxRelErr(a.out, b.out, atol), maxRelErr(a.state, b.state, atol));
+/** max |a − b| / max |b|: the error relative to the tensor's scale (elements near 0 do not blow it up). */
+function scaled(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0, e = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]));
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return m === 0 ? e : e / m;
+}
+const err = (a: Result, b: Result) => Math.max(scaled(a.out, b.out), scaled(a.state, b.state));
 
-/** Max relative error of webgpu vs reference per case, and of chained vs whole runs on webgpu. */
+/**
+ * Per case: webgpu vs reference (scale-relative error of out and state), chained vs whole runs on
+ * webgpu, and for ternary the element-wise relative error and LUT == direct bit equality.
+ */
 export async function sequenceVsReference(_args: unknown, ctx: CaseContext): Promise<Record<string, number>> {
   const ref = await ctx.backend('reference');
   const gpu = await ctx.backend('webgpu');
@@ -32,7 +46,8 @@ export async function sequenceVsReference(_args: unknown, ctx: CaseContext): Pro
   r['conv steps == prefill'] = err(await chained(gpu, cp, everyStep(cp.T), cslice, crun, cp.state), await crun(gpu, cp));
 
   let seed = 1;
-  for (const [T, I, N] of [[1, 1, 1], [6, 7, 5], [11, 9, 16], [3, 70, 17]]) {
+  // T > 32 takes the chunked path (3 dispatches), including a partial last chunk
+  for (const [T, I, N] of [[1, 1, 1], [6, 7, 5], [11, 9, 16], [3, 70, 17], [32, 3, 4], [33, 5, 16], [150, 7, 5], [64, 66, 3]]) {
     for (const o of [{ d: true, z: true, bias: true, sp: true }, { d: false, z: false, bias: false, sp: false }]) {
       const p = scanIn(T, I, N, seed++ * 31, o);
       r[`scan T${T} I${I} N${N} full=${o.d}`] = err(await runScan(gpu, p), await runScan(ref, p));
@@ -41,6 +56,9 @@ export async function sequenceVsReference(_args: unknown, ctx: CaseContext): Pro
   const sp = scanIn(9, 5, 16, 77, { d: true, z: true, bias: true, sp: true });
   r['scan steps == prefill'] = err(await chained(gpu, sp, everyStep(sp.T), scanSlice, runScan, sp.state), await runScan(gpu, sp));
   r['scan prefill+step == longer prefill'] = err(await chained(gpu, sp, [8], scanSlice, runScan, sp.state), await runScan(gpu, sp));
+  const lp = scanIn(100, 6, 16, 78, { d: true, z: true, bias: true, sp: true });
+  r['scan chunked prefill == 1-token steps'] = err(await chained(gpu, lp, everyStep(lp.T), scanSlice, runScan, lp.state), await runScan(gpu, lp));
+  r['scan chunked 70 + chunked 30 == 100'] = err(await chained(gpu, lp, [70], scanSlice, runScan, lp.state), await runScan(gpu, lp));
 
   for (const [T, C] of [[1, 1], [9, 7], [13, 70]]) {
     for (const fresh of [true, false]) {
