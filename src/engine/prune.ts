@@ -41,20 +41,23 @@ export function l1Unstructured(w: Float32Array, amount: number): Float32Array {
   const k = pruneCount(w.length, amount);
   const out = Float32Array.from(w);
   if (k === 0) return out;
-  const order = new Uint32Array(w.length);
-  for (let i = 0; i < order.length; i++) order[i] = i;
-  const key = new Float64Array(w.length);
-  for (let i = 0; i < w.length; i++) key[i] = Math.abs(w[i]);
-  // Ascending |w|, ties by index; NaN sorts last (never pruned first).
-  order.sort((a, b) => {
-    const ka = key[a];
-    const kb = key[b];
-    if (ka < kb) return -1;
-    if (ka > kb) return 1;
-    if (Number.isNaN(ka) !== Number.isNaN(kb)) return Number.isNaN(ka) ? 1 : -1;
-    return a - b;
-  });
-  for (let i = 0; i < k; i++) out[order[i]] = 0;
+  // Threshold = k-th smallest |w| (native numeric sort of the magnitudes; NaN sorts last).
+  const mags = new Float32Array(w.length);
+  for (let i = 0; i < w.length; i++) mags[i] = Math.abs(w[i]);
+  mags.sort();
+  const threshold = mags[k - 1];
+  let below = 0;
+  for (let i = 0; i < k; i++) if (mags[i] < threshold) below++;
+  // Everything strictly below the threshold goes; ties at it go by lowest flat index.
+  let tiesLeft = k - below;
+  for (let i = 0; i < w.length; i++) {
+    const m = Math.abs(w[i]);
+    if (m < threshold) out[i] = 0;
+    else if (m === threshold && tiesLeft > 0) {
+      out[i] = 0;
+      tiesLeft--;
+    }
+  }
   return out;
 }
 
