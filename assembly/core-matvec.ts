@@ -140,10 +140,41 @@ export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void
 // ---- matvec f16 --------------------------------------------------------------------------------
 
 /**
- * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step,
- * widened with the fast conversion. If a row group holds an Inf/NaN half, it is redone exactly.
+ * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step.
+ * The 2^112 rebias of the fast conversion is folded into x once (xs = x · 2^112, exact while
+ * |x| < 2^15), so widening a half costs three integer ops and no multiply; products are bit-identical
+ * to converting first. Larger |x| (or NaN) takes the per-element-multiply path. Row groups holding an
+ * Inf/NaN half are redone with exact conversion.
  */
-export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32): void {
+export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: usize): void {
+  let mx = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= k; j += 4) mx = f32x4.max(mx, f32x4.abs(v128.load(x + (<usize>j << 2))));
+  let big = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+  for (; j < k; j++) big = max(big, abs(load<f32>(x + (<usize>j << 2))));
+  if (big < 32768.0) {
+    const sc = f32x4.splat(F16_SCALE);
+    j = 0;
+    for (; j + 4 <= k; j += 4) v128.store(xs + (<usize>j << 2), f32x4.mul(v128.load(x + (<usize>j << 2)), sc));
+    for (; j < k; j++) store<f32>(xs + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) * F16_SCALE);
+    matvecF16Rows(out, w, x, xs, m, k, true);
+  } else {
+    matvecF16Rows(out, w, x, x, m, k, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function h2f_lo_raw(h: v128): v128 {
+  return v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(F16_MASK));
+}
+// @ts-ignore: decorator
+@inline function h2f_hi_raw(h: v128): v128 {
+  return v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(F16_MASK));
+}
+
+/** The row loop of matvec_f16; `prescaled`: xv holds x · 2^112 and halves are widened without a multiply. */
+// @ts-ignore: decorator
+@inline function matvecF16Rows(out: usize, w: usize, x: usize, xv0: usize, m: i32, k: i32, prescaled: bool): void {
   const rowBytes = <usize>k << 1;
   let r = 0;
   for (; r + 4 <= m; r += 4) {
@@ -156,19 +187,30 @@ export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32): void
     let special = i16x8.splat(0);
     let j = 0;
     for (; j + 8 <= k; j += 8) {
-      const xv = v128.load(x + (<usize>j << 2));
-      const xu = v128.load(x + (<usize>j << 2), 16);
+      const xv = v128.load(xv0 + (<usize>j << 2));
+      const xu = v128.load(xv0 + (<usize>j << 2), 16);
       const o = <usize>j << 1;
       const h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
       special = trackSpecial(trackSpecial(special, v128.or(h0, h1)), v128.or(h2, h3));
-      a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
-      b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
-      a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
-      b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
-      a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
-      b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
-      a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
-      b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+      if (prescaled) {
+        a0 = f32x4.add(a0, f32x4.mul(h2f_lo_raw(h0), xv));
+        b0 = f32x4.add(b0, f32x4.mul(h2f_hi_raw(h0), xu));
+        a1 = f32x4.add(a1, f32x4.mul(h2f_lo_raw(h1), xv));
+        b1 = f32x4.add(b1, f32x4.mul(h2f_hi_raw(h1), xu));
+        a2 = f32x4.add(a2, f32x4.mul(h2f_lo_raw(h2), xv));
+        b2 = f32x4.add(b2, f32x4.mul(h2f_hi_raw(h2), xu));
+        a3 = f32x4.add(a3, f32x4.mul(h2f_lo_raw(h3), xv));
+        b3 = f32x4.add(b3, f32x4.mul(h2f_hi_raw(h3), xu));
+      } else {
+        a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
+        b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
+        a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
+        b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
+        a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
+        b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
+        a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
+        b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+      }
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
     for (; j < k; j++) {

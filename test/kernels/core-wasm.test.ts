@@ -101,6 +101,19 @@ describe('wasm core: matvec / matmul', () => {
     });
   }
 
+  it('matvec f16 with |x| ≥ 2^15 (the non-prescaled path) and with NaN in x', async () => {
+    const m = 6, k = 21;
+    const wf = randomF32(m * k, 41);
+    const w = f32ToF16Array(wf);
+    const wEff = Float32Array.from(w, fromF16Bits);
+    for (const big of [40000, 3e30, NaN]) {
+      const x = randomF32(k, 42, -2, 2);
+      x[5] = big;
+      const { want, got } = await both([{ shape: [m, k], dtype: 'f16', data: w }, { shape: [k], data: x }], { shape: [m] }, (b, o, wt, xt) => b.matvec(o, wt, xt));
+      expectDots(got, want, absDots(wEff, x, 1, m, k));
+    }
+  });
+
   it('f16 weights with zeros, subnormals, Inf and NaN halves are converted exactly', async () => {
     const m = 9, k = 37;
     const w = f32ToF16Array(randomF32(m * k, 5));

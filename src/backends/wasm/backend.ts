@@ -33,7 +33,7 @@ export interface Kernels {
   exp_f32(out: number, a: number, n: number): void;
   softplus_f32(out: number, a: number, n: number): void;
   matvec_f32(out: number, w: number, x: number, m: number, k: number): void;
-  matvec_f16(out: number, w: number, x: number, m: number, k: number): void;
+  matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
   matmul_f32(out: number, x: number, w: number, n: number, m: number, k: number, tile: number): void;
   matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
   f16_to_f32(dst: number, src: number, n: number): void;
@@ -196,8 +196,9 @@ export class WasmBackend implements Backend {
     const { m, k } = v.matvec('matvec', out, w, x);
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matvec', out, x, w, 1, m, k);
     v.checkDtype('matvec', 'weight', w, ['f32', 'f16']);
-    const kernel = w.dtype === 'f16' ? this.k.matvec_f16 : this.k.matvec_f32;
-    kernel(this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x), m, k);
+    const [o, wp, xp] = [this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x)];
+    if (w.dtype === 'f32') return this.k.matvec_f32(o, wp, xp, m, k);
+    this.withScratch(4 * k, (xs) => this.k.matvec_f16(o, wp, xp, m, k, xs));
   }
 
   matmul(out: Tensor, x: Tensor, w: Tensor): void {
