@@ -8,6 +8,7 @@
  * Later issues add model loading, generation and anomaly scoring here; keep each method small,
  * documented, and returning plain data.
  */
+import type { AnomalyApi } from '../anomaly/worker-api.ts';
 
 /** What the WebGPU adapter reports; `available: false` carries the reason instead. */
 export type WebGpuCapabilities =
@@ -46,7 +47,7 @@ export interface Capabilities {
 }
 
 /** The engine worker's API (src/worker/engine-worker.ts exposes an implementation of it). */
-export interface EngineApi {
+export interface EngineApi extends AnomalyApi {
   /** Probe the backends this worker can use. Never throws: unavailable backends say why. */
   capabilities(): Promise<Capabilities>;
 }

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { installSparrowErrorTransfer } from './error-transfer.ts';
 import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } from './api.ts';
 import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
+import { createAnomalyApi } from '../anomaly/worker-api.ts';
 
 /** The adapter limits worth showing: they bound tensor sizes and workgroup shapes. */
 const LIMIT_NAMES = [
@@ -60,6 +61,7 @@ async function probeWasm(): Promise<WasmCapabilities> {
 }
 
 const api: EngineApi = {
+  ...createAnomalyApi(),
   async capabilities(): Promise<Capabilities> {
     const [webgpu, wasm] = await Promise.all([probeWebGpu(), probeWasm()]);
     return {
