@@ -253,42 +253,51 @@ export interface SafetensorsWriteTensor {
 }
 
 /**
- * Serialize tensors in the order given, each data offset aligned to 8 bytes (header padded with
- * spaces as the Python writer does), so readers can view F32/F64 data in place.
+ * The header (length field + JSON padded with spaces, as the Python writer does) for tensors written
+ * in the order given, each data offset aligned to 8 bytes so readers can view F32/F64 data in place.
+ * Returns the byte size of each tensor's slot (data + padding) for streaming writers.
  */
-export function writeSafetensors(tensors: readonly SafetensorsWriteTensor[], metadata?: Record<string, string>): Uint8Array {
+export function safetensorsHeader(
+  tensors: readonly Omit<SafetensorsWriteTensor, 'data'>[],
+  metadata?: Record<string, string>,
+): { header: Uint8Array; slots: number[]; dataBytes: number } {
   const header: Record<string, unknown> = {};
   if (metadata) header.__metadata__ = metadata;
   let off = 0;
-  const seen = new Set<string>();
+  const slots: number[] = [];
   for (const t of tensors) {
-    if (seen.has(t.name)) throw new SparrowError('INVALID_ARGUMENT', `writeSafetensors: duplicate tensor name '${t.name}'`, { tensor: t.name });
-    seen.add(t.name);
+    if (t.name in header) throw new SparrowError('INVALID_ARGUMENT', `writeSafetensors: duplicate tensor name '${t.name}'`, { tensor: t.name });
+    const bytes = t.shape.reduce((a, b) => a * b, 1) * ITEM_BYTES[t.dtype];
+    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [off, off + bytes] };
+    const slot = (bytes + 7) & ~7;
+    slots.push(slot);
+    off += slot;
+  }
+  const json = new TextEncoder().encode(JSON.stringify(header));
+  const padded = (json.length + 7) & ~7;
+  const out = new Uint8Array(8 + padded).fill(0x20);
+  const dv = new DataView(out.buffer);
+  dv.setUint32(0, padded, true);
+  dv.setUint32(4, 0, true);
+  out.set(json, 8);
+  return { header: out, slots, dataBytes: off };
+}
+
+/** Serialize tensors into one buffer (see safetensorsHeader for the layout). */
+export function writeSafetensors(tensors: readonly SafetensorsWriteTensor[], metadata?: Record<string, string>): Uint8Array {
+  for (const t of tensors) {
     const size = t.shape.reduce((a, b) => a * b, 1);
     if (t.data.byteLength !== size * ITEM_BYTES[t.dtype]) {
       throw new SparrowError('SHAPE_MISMATCH', `writeSafetensors: tensor '${t.name}' ${t.dtype} [${t.shape.join(', ')}] needs ${size * ITEM_BYTES[t.dtype]} bytes, got ${t.data.byteLength}`, { tensor: t.name });
     }
-    const begin = off;
-    off += t.data.byteLength;
-    header[t.name] = { dtype: t.dtype, shape: [...t.shape], data_offsets: [begin, off] };
-    off = (off + 7) & ~7;
   }
-  let json = new TextEncoder().encode(JSON.stringify(header));
-  const padded = (json.length + 7) & ~7;
-  if (padded !== json.length) {
-    const p = new Uint8Array(padded).fill(0x20);
-    p.set(json);
-    json = p;
-  }
-  const out = new Uint8Array(8 + json.length + off);
-  const dv = new DataView(out.buffer);
-  dv.setUint32(0, json.length, true);
-  dv.setUint32(4, 0, true);
-  out.set(json, 8);
-  let pos = 8 + json.length;
-  for (const t of tensors) {
+  const { header, slots, dataBytes } = safetensorsHeader(tensors, metadata);
+  const out = new Uint8Array(header.length + dataBytes);
+  out.set(header);
+  let pos = header.length;
+  tensors.forEach((t, i) => {
     out.set(new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength), pos);
-    pos += (t.data.byteLength + 7) & ~7;
-  }
+    pos += slots[i];
+  });
   return out;
 }

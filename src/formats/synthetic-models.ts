@@ -1,0 +1,212 @@
+/**
+ * Randomly initialised models with the exact shapes of real checkpoints, written in real formats,
+ * so the loaders, kernels and UI can be exercised at full size without downloading anything:
+ * - a Llama in llama.cpp's GGUF layout (SmolLM2-135M's shape by default) as F16, Q8_0 or Q4_0,
+ *   with a real byte-level BPE vocabulary (synthetic-bpe.ts);
+ * - a Mamba in Hugging Face's safetensors + config.json layout (Mamba-130M's shape by default).
+ *
+ * Plans list tensors with a `make()` that produces one tensor's bytes on demand, so a writer can
+ * stream a multi-hundred-MB file tensor by tensor. Everything is deterministic (seeded per tensor).
+ * Scales: linear weights U(±√3/√fan_in) (unit variance out), residual outputs further divided by
+ * √(2·layers), embeddings σ 0.02 — activations stay O(1) through all layers.
+ */
+import type { GgufKV } from './gguf.ts';
+import { GgufValueType } from './gguf.ts';
+import { kv } from './gguf-writer.ts';
+import { encodeF16, quantizeQ4_0, quantizeQ8_0 } from './ggml-quants.ts';
+import type { BpeVocab } from './synthetic-bpe.ts';
+
+export interface LlamaShape {
+  name: string;
+  vocabSize: number;
+  hidden: number;
+  layers: number;
+  heads: number;
+  kvHeads: number;
+  ffn: number;
+  ropeTheta: number;
+  rmsEps: number;
+  contextLength: number;
+}
+
+/** HuggingFaceTB/SmolLM2-135M. */
+export const SMOLLM2_135M: LlamaShape = {
+  name: 'smollm2-135m-random', vocabSize: 49152, hidden: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, ropeTheta: 100000, rmsEps: 1e-5, contextLength: 8192,
+};
+
+export interface MambaShape {
+  name: string;
+  vocabSize: number;
+  hidden: number;
+  layers: number;
+  stateSize: number;
+  convKernel: number;
+  expand: number;
+}
+
+/** state-spaces/mamba-130m-hf. */
+export const MAMBA_130M: MambaShape = { name: 'mamba-130m-random', vocabSize: 50280, hidden: 768, layers: 24, stateSize: 16, convKernel: 4, expand: 2 };
+
+/** mulberry32 seeded from a string: one independent stream per tensor. */
+function stream(seed: string): () => number {
+  let h = 1779033703 ^ seed.length;
+  for (let i = 0; i < seed.length; i++) {
+    h = Math.imul(h ^ seed.charCodeAt(i), 3432918353);
+    h = (h << 13) | (h >>> 19);
+  }
+  let a = h >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) | 0;
+    let t = Math.imul(a ^ (a >>> 15), 1 | a);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/** n values uniform in [−a, a] with standard deviation sd (a = sd·√3). */
+export function uniform(seed: string, n: number, sd: number): Float32Array {
+  const r = stream(seed);
+  const a = sd * Math.sqrt(3);
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) out[i] = (2 * r() - 1) * a;
+  return out;
+}
+
+export type LlamaGgufType = 'F16' | 'Q8_0' | 'Q4_0' | 'F32';
+
+export interface GgufTensorPlan {
+  name: string;
+  type: string;
+  ne: number[];
+  make(): Uint8Array;
+}
+
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+
+const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
+
+/** GGUF metadata + tensor plan of a llama.cpp-compatible Llama (tied embeddings, no output.weight). */
+export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
+  if (vocab.tokens.length !== s.vocabSize) throw new Error(`llamaGgufPlan: vocabulary has ${vocab.tokens.length} tokens, shape wants ${s.vocabSize}`);
+  const headDim = s.hidden / s.heads;
+  const metadata: [string, GgufKV][] = [
+    ['general.architecture', kv.str('llama')],
+    ['general.type', kv.str('model')],
+    ['general.name', kv.str(s.name)],
+    ['general.file_type', kv.u32(FILE_TYPE[type])],
+    ['general.quantization_version', kv.u32(2)],
+    ['llama.block_count', kv.u32(s.layers)],
+    ['llama.context_length', kv.u32(s.contextLength)],
+    ['llama.embedding_length', kv.u32(s.hidden)],
+    ['llama.feed_forward_length', kv.u32(s.ffn)],
+    ['llama.attention.head_count', kv.u32(s.heads)],
+    ['llama.attention.head_count_kv', kv.u32(s.kvHeads)],
+    ['llama.rope.freq_base', kv.f32(s.ropeTheta)],
+    ['llama.attention.layer_norm_rms_epsilon', kv.f32(s.rmsEps)],
+    ['llama.vocab_size', kv.u32(s.vocabSize)],
+    ['llama.rope.dimension_count', kv.u32(headDim)],
+    ['tokenizer.ggml.model', kv.str('gpt2')],
+    ['tokenizer.ggml.pre', kv.str('smollm')],
+    ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, vocab.tokens)],
+    ['tokenizer.ggml.token_type', kv.arr(GgufValueType.INT32, vocab.tokenTypes)],
+    ['tokenizer.ggml.merges', kv.arr(GgufValueType.STRING, vocab.merges)],
+    ['tokenizer.ggml.bos_token_id', kv.u32(1)],
+    ['tokenizer.ggml.eos_token_id', kv.u32(2)],
+    ['tokenizer.ggml.unknown_token_id', kv.u32(0)],
+    ['tokenizer.ggml.padding_token_id', kv.u32(2)],
+    ['tokenizer.ggml.add_bos_token', kv.bool(false)],
+    ['tokenizer.chat_template', kv.str(CHATML)],
+  ];
+  const encode = (f: Float32Array): Uint8Array => {
+    if (type === 'Q8_0') return quantizeQ8_0(f);
+    if (type === 'Q4_0') return quantizeQ4_0(f);
+    if (type === 'F16') return encodeF16(f);
+    return new Uint8Array(f.buffer);
+  };
+  const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => ({
+    name, type, ne: [cols, rows], make: () => encode(uniform(`${s.name}/${name}`, rows * cols, sd)),
+  });
+  const norm = (name: string, n: number): GgufTensorPlan => ({
+    // 1 + small noise, like trained RMSNorm gains; 1-D tensors stay F32 as llama.cpp's converter does.
+    name, type: 'F32', ne: [n], make: () => {
+      const f = uniform(`${s.name}/${name}`, n, 0.05);
+      for (let i = 0; i < n; i++) f[i] += 1;
+      return new Uint8Array(f.buffer);
+    },
+  });
+  const lin = 1 / Math.sqrt(s.hidden);
+  const resid = 1 / Math.sqrt(2 * s.layers);
+  const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, s.hidden, 0.02)];
+  for (let l = 0; l < s.layers; l++) {
+    const p = `blk.${l}`;
+    tensors.push(
+      norm(`${p}.attn_norm.weight`, s.hidden),
+      matrix(`${p}.attn_q.weight`, s.hidden, s.hidden, lin),
+      matrix(`${p}.attn_k.weight`, s.kvHeads * headDim, s.hidden, lin),
+      matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
+      matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
+      norm(`${p}.ffn_norm.weight`, s.hidden),
+      matrix(`${p}.ffn_gate.weight`, s.ffn, s.hidden, lin),
+      matrix(`${p}.ffn_up.weight`, s.ffn, s.hidden, lin),
+      matrix(`${p}.ffn_down.weight`, s.hidden, s.ffn, resid / Math.sqrt(s.ffn)),
+    );
+  }
+  tensors.push(norm('output_norm.weight', s.hidden));
+  return { metadata, tensors };
+}
+
+export interface SafetensorsTensorPlan {
+  name: string;
+  shape: number[];
+  make(): Float32Array;
+}
+
+/** config.json (transformers-5 layout, as save_pretrained writes it) + tensor plan of a Mamba. */
+export function mambaPlan(s: MambaShape): { config: Record<string, unknown>; tensors: SafetensorsTensorPlan[] } {
+  const inner = s.expand * s.hidden;
+  const rank = Math.ceil(s.hidden / 16);
+  const config = {
+    architectures: ['MambaForCausalLM'], model_type: 'mamba', bos_token_id: 0, eos_token_id: 0, pad_token_id: 0,
+    hidden_size: s.hidden, intermediate_size: inner, state_size: s.stateSize, num_hidden_layers: s.layers, vocab_size: s.vocabSize,
+    conv_kernel: s.convKernel, expand: s.expand, time_step_rank: rank, layer_norm_epsilon: 1e-5, use_bias: false, use_conv_bias: true,
+    hidden_act: 'silu', initializer_range: 0.1, residual_in_fp32: true, rescale_prenorm_residual: false, tie_word_embeddings: true,
+    time_step_scale: 1.0, time_step_min: 0.001, time_step_max: 0.1, time_step_init_scheme: 'random', time_step_floor: 0.0001,
+    use_cache: true, use_mambapy: false, dtype: 'float32', transformers_version: '5.17.0',
+  };
+  const u = (name: string, n: number, sd: number) => uniform(`${s.name}/${name}`, n, sd);
+  const t = (name: string, shape: number[], make: () => Float32Array): SafetensorsTensorPlan => ({ name, shape, make });
+  const tensors: SafetensorsTensorPlan[] = [t('backbone.embeddings.weight', [s.vocabSize, s.hidden], () => u('emb', s.vocabSize * s.hidden, 0.02))];
+  const resid = 1 / Math.sqrt(2 * s.layers);
+  for (let l = 0; l < s.layers; l++) {
+    const p = `backbone.layers.${l}`;
+    const m = `${p}.mixer`;
+    tensors.push(
+      // A = −exp(A_log) = −(1..N) per channel (S4D-real init), D = 1.
+      t(`${m}.A_log`, [inner, s.stateSize], () => {
+        const f = new Float32Array(inner * s.stateSize);
+        for (let i = 0; i < f.length; i++) f[i] = Math.log(1 + (i % s.stateSize));
+        return f;
+      }),
+      t(`${m}.D`, [inner], () => new Float32Array(inner).fill(1)),
+      t(`${m}.conv1d.bias`, [inner], () => u(`${m}.conv1d.bias`, inner, 0.05)),
+      t(`${m}.conv1d.weight`, [inner, 1, s.convKernel], () => u(`${m}.conv1d.weight`, inner * s.convKernel, 1 / Math.sqrt(s.convKernel))),
+      // dt = softplus(bias) log-uniform in [1e-3, 1e-1] (Mamba's init): bias = dt + log(−expm1(−dt)).
+      t(`${m}.dt_proj.bias`, [inner], () => {
+        const r = u(`${m}.dt_proj.bias`, inner, 1 / Math.sqrt(3));
+        const f = new Float32Array(inner);
+        for (let i = 0; i < inner; i++) {
+          const dt = Math.exp(Math.log(1e-3) + ((r[i] + 1) / 2) * (Math.log(1e-1) - Math.log(1e-3)));
+          f[i] = dt + Math.log(-Math.expm1(-dt));
+        }
+        return f;
+      }),
+      t(`${m}.dt_proj.weight`, [inner, rank], () => u(`${m}.dt_proj.weight`, inner * rank, 1 / Math.sqrt(3 * rank))),
+      t(`${m}.in_proj.weight`, [2 * inner, s.hidden], () => u(`${m}.in_proj.weight`, 2 * inner * s.hidden, 1 / Math.sqrt(s.hidden))),
+      t(`${m}.out_proj.weight`, [s.hidden, inner], () => u(`${m}.out_proj.weight`, s.hidden * inner, resid / Math.sqrt(inner))),
+      t(`${m}.x_proj.weight`, [rank + 2 * s.stateSize, inner], () => u(`${m}.x_proj.weight`, (rank + 2 * s.stateSize) * inner, 1 / Math.sqrt(inner))),
+      t(`${p}.norm.weight`, [s.hidden], () => new Float32Array(s.hidden).fill(1)),
+    );
+  }
+  tensors.push(t('backbone.norm_f.weight', [s.hidden], () => new Float32Array(s.hidden).fill(1)));
+  return { config, tensors };
+}
