@@ -132,7 +132,7 @@ export class Llama implements CausalLM {
     let hostEmbed: HostEmbedding | undefined;
     const embDtype = w.get('model.embed_tokens.weight').dtype;
     if (embDtype !== 'f32' && embDtype !== 'f16') {
-      const f = file as WeightFile & { raw?: (n: string) => Promise<Uint8Array>; ggmlType?: (n: string) => string };
+      const f = file;
       if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
       hostEmbed = { raw: new Uint8Array(await f.raw('model.embed_tokens.weight')), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
     }

@@ -23,6 +23,9 @@ export interface WeightFile {
   upload(name: string, backend: Backend): Promise<Tensor>;
   /** Dequantized / converted float32 copy on the host. */
   f32(name: string): Promise<Float32Array>;
+  /** GGML block files only: raw block bytes and the GGML type name (for host-side row lookups). */
+  raw?(name: string): Promise<Uint8Array>;
+  ggmlType?(name: string): string;
 }
 
 export class SafetensorsWeights implements WeightFile {
