@@ -209,6 +209,21 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
   push('dense decode f16 cache vs reference', await decodeRows(b, xd, cfgD, pre, 'f16', 'dense'), await decodeRows(ref, xd, cfgD, pre, 'f16', 'dense'));
   push('dense prefill blocks (pos, kvLen) == dense forward', await densePrefillBlocks(b, xd, 19, 'f32'), dfwd);
   push('dense prefill blocks f16 cache vs reference', await densePrefillBlocks(b, xd, 19, 'f16'), await densePrefillBlocks(ref, xd, 19, 'f16'));
+  // 2-D [S, H·D] operands (headDim / the cache's dim) give exactly the 3-D results
+  const flat = await on(b, async (t) => {
+    const out = t([xd.s, xd.hq * xd.d], nan(xd.s * qrow));
+    b.denseAttention(out, t([xd.s, xd.hq * xd.d], xd.q), t([xd.s, xd.hkv * xd.d], xd.k), t([xd.s, xd.hkv * xd.d], xd.v), { causal: true, headDim: xd.d });
+    const dense2d = (await b.read(out)) as Float32Array;
+    const cache = createKvCache(b, { capacity: xd.s, kvHeads: xd.hkv, dim: xd.d, blockSize: cfgD.blockSize });
+    b.kvAppend(cache, t([xd.s, xd.hkv * xd.d], xd.k), t([xd.s, xd.hkv * xd.d], xd.v));
+    const o1 = t([1, qrow], nan(qrow));
+    b.sparseDecode(o1, t([1, qrow], xd.q.slice((xd.s - 1) * qrow)), cache, cfgD);
+    const dec = (await b.read(o1)) as Float32Array;
+    freeKvCache(b, cache);
+    return [dense2d, dec];
+  });
+  push('dense with 2-D operands (headDim) == 3-D', flat[0], dfwd, 0);
+  push('kvAppend + sparseDecode with 2-D rows == forward last row', flat[1], fwd.slice((xd.s - 1) * qrow), tol);
   // FastGRNN salience and top-k (odd input / hidden dims)
   const xs = qkv(50, 3, 3, 11, 51);
   const [sb, mb] = await salience(b, xs, 11, 7, 9);

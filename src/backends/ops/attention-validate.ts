@@ -46,28 +46,40 @@ export function config(op: string, c: SparseAttentionConfig): void {
   }
 }
 
-function dims3(op: string, name: string, t: Tensor): [number, number, number] {
-  if (t.shape.length !== 3) shapes(op, `${name} must be 3-D [seq, heads, dim]`, { [name]: t });
-  return t.shape as [number, number, number];
+/**
+ * [seq, heads, dim] of a 3-D tensor, or of a 2-D [seq, heads·dim] one when the head dim is known
+ * (a model's projection output can be passed without a copy: Backend has no reshape).
+ */
+function dims3(op: string, name: string, t: Tensor, headDim?: number): [number, number, number] {
+  if (t.shape.length === 3) {
+    if (headDim !== undefined && t.shape[2] !== headDim) shapes(op, `${name} dim ${t.shape[2]} must equal headDim ${headDim}`, { [name]: t });
+    return t.shape as [number, number, number];
+  }
+  if (t.shape.length === 2 && headDim !== undefined) {
+    const [s, w] = t.shape;
+    if (w % headDim !== 0) shapes(op, `${name} row length ${w} must be a multiple of headDim ${headDim}`, { [name]: t });
+    return [s, w / headDim, headDim];
+  }
+  shapes(op, `${name} must be 3-D [seq, heads, dim]${headDim !== undefined ? ' or 2-D [seq, heads·dim]' : ''}`, { [name]: t });
 }
 
 /** q [S,Hq,D], k, v [T,Hkv,D] with Hq % Hkv == 0, out like q. `sameSeq`: T must equal S. */
-export function qkv(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, sameSeq: boolean, kvDtypes: ('f32' | 'f16')[] = ['f32']): AttnShape {
+export function qkv(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, sameSeq: boolean, kvDtypes: ('f32' | 'f16')[] = ['f32'], headDim?: number): AttnShape {
   checkBackend(op, name, out, q, k, v);
   checkDtype(op, 'q', q, ['f32']);
   checkDtype(op, 'out', out, ['f32']);
   checkDtype(op, 'k', k, kvDtypes);
   checkDtype(op, 'v', v, kvDtypes);
-  const [s, hq, d] = dims3(op, 'q', q);
-  const [t, hkv, dk] = dims3(op, 'k', k);
-  dims3(op, 'v', v);
+  const [s, hq, d] = dims3(op, 'q', q, headDim);
+  const [t, hkv, dk] = dims3(op, 'k', k, headDim);
+  dims3(op, 'v', v, headDim);
   if (d === 0) shapes(op, 'dim must be positive', { q });
   if (hq === 0 || hkv === 0) shapes(op, 'heads must be positive', { q, k });
   if (k.shape.some((x, i) => x !== v.shape[i]) || k.dtype !== v.dtype) shapes(op, 'k and v must have the same shape and dtype', { k, v });
   if (dk !== d) shapes(op, `k dim ${dk} must equal q dim ${d}`, { q, k });
   if (hq % hkv !== 0) shapes(op, `q heads ${hq} must be a multiple of kv heads ${hkv} (GQA)`, { q, k });
   if (sameSeq && t !== s) shapes(op, `k seq ${t} must equal q seq ${s}`, { q, k });
-  if (out.shape.length !== 3 || out.shape.some((x, i) => x !== q.shape[i])) shapes(op, 'out must have the shape of q', { out, q });
+  if (out.shape.length !== q.shape.length || out.shape.some((x, i) => x !== q.shape[i])) shapes(op, 'out must have the shape of q', { out, q });
   return { s, hq, hkv, d, t, group: hq / hkv };
 }
 
@@ -85,7 +97,8 @@ export function gated(op: string, name: BackendName, out: Tensor, q: Tensor, k: 
 }
 
 export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: DenseAttentionOptions = {}): AttnShape & { causal: boolean; pos: number; kvLen: number; scale: number } {
-  const sh = qkv(op, name, out, q, k, v, false, ['f32', 'f16']);
+  if (o.headDim !== undefined && (!Number.isInteger(o.headDim) || o.headDim < 1)) arg(op, 'headDim', 'must be a positive integer', o.headDim);
+  const sh = qkv(op, name, out, q, k, v, false, ['f32', 'f16'], o.headDim);
   const causal = o.causal ?? true;
   if (typeof causal !== 'boolean') arg(op, 'causal', 'must be a boolean', causal);
   const pos = o.pos ?? 0;
@@ -104,8 +117,8 @@ export function kvAppend(op: string, name: BackendName, c: KvCache, k: Tensor, v
   checkBackend(op, name, c.k, c.v, c.kMean, c.vMean, k, v);
   checkDtype(op, 'k', k, ['f32']);
   checkDtype(op, 'v', v, ['f32']);
-  const [n, h, d] = dims3(op, 'k', k);
-  if (k.shape.some((x, i) => x !== v.shape[i])) shapes(op, 'k and v must have the same shape', { k, v });
+  const [n, h, d] = dims3(op, 'k', k, c.dim);
+  if (k.shape.length !== v.shape.length || k.shape.some((x, i) => x !== v.shape[i])) shapes(op, 'k and v must have the same shape', { k, v });
   if (h !== c.kvHeads || d !== c.dim) shapes(op, `rows must be [n, ${c.kvHeads}, ${c.dim}] to match the cache`, { k, cache: c.k });
   if (!isNonNegInt(c.length) || c.length > c.capacity) arg(op, 'cache.length', `must be an integer in [0, ${c.capacity}]`, c.length);
   if (c.length + n > c.capacity) {
@@ -116,7 +129,7 @@ export function kvAppend(op: string, name: BackendName, c: KvCache, k: Tensor, v
 
 export function decode(op: string, name: BackendName, out: Tensor, q: Tensor, c: KvCache, cfg: SparseAttentionConfig): AttnShape {
   config(op, cfg);
-  const sh = qkv(op, name, out, q, c.k, c.v, false, ['f32', 'f16']);
+  const sh = qkv(op, name, out, q, c.k, c.v, false, ['f32', 'f16'], c.dim);
   checkBackend(op, name, c.kMean, c.vMean);
   if (sh.s !== 1) shapes(op, 'decode takes one query row [1, Hq, D]', { q });
   if (cfg.blockSize !== c.blockSize) arg(op, 'blockSize', `must equal the cache's block size ${c.blockSize}`, cfg.blockSize);

@@ -5,7 +5,8 @@
  *
  * Layout (all f32 unless said): Tensor3 [seq][heads][dim] row-major, index (t·heads + h)·dim + d.
  *   q [S, Hq, D]; k, v [S, Hkv, D]; out [S, Hq, D]. GQA/MQA: Hq % Hkv == 0, q head h reads kv head
- *   floor(h / (Hq / Hkv)). A 2-D [S, H·D] tensor is not accepted: pass the 3-D shape (a reshape is free).
+ *   floor(h / (Hq / Hkv)). denseAttention (with opts.headDim), kvAppend and sparseDecode (with the
+ *   cache's dim) also take 2-D [S, H·D] tensors, so a model can pass its projection outputs as they are.
  *
  * ## How a model uses this (Llama-style, one KV cache per layer)
  * ```ts
@@ -65,6 +66,11 @@ export interface DenseAttentionOptions {
   kvLen?: number;
   /** Score scale (default 1/sqrt(D) in f32). */
   scale?: number;
+  /**
+   * Head dim, to pass q / k / v / out as 2-D [seq, heads·headDim] (a projection's output, no copy).
+   * kvAppend and sparseDecode accept 2-D rows too, using the cache's dim.
+   */
+  headDim?: number;
 }
 
 /**
