@@ -51,25 +51,50 @@ function st(p: usize, i: i32, v: f32): void {
 
 // ---- causal depthwise conv1d ---------------------------------------------------------------------
 
-/** out[t,c] = Σ_j w[c,j]·xin[c,t+1+j] + bias[c] (SiLU if act), xin = [state[c,:], x[:,c]]; state ← last K of xin. */
-export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, state: usize, T: i32, C: i32, K: i32, act: i32): void {
+/**
+ * out[t,c] = Σ_j w[c,j]·xin[c,t+1+j] + bias[c] (SiLU if act), xin = [state[c,:], x[:,c]];
+ * state ← last K of xin. Tokens whose window reaches into the state (t < K−1) go channel by
+ * channel; the rest token-outer, four channels at a time, with w transposed to wt [K, C] (scratch)
+ * so every load is contiguous.
+ */
+export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, state: usize, wt: usize, T: i32, C: i32, K: i32, act: i32): void {
+  const head = min(T, K - 1);
   for (let c = 0; c < C; c++) {
     const b: f32 = bias ? ld(bias, c) : 0;
-    const sc = state + (<usize>(c * K) << 2);
-    const wc = w + (<usize>(c * K) << 2);
-    for (let t = 0; t < T; t++) {
+    for (let t = 0; t < head; t++) {
       let acc = b;
       for (let j = 0; j < K; j++) {
-        const s = t + 1 + j; // index into xin
-        const xv = s < K ? ld(sc, s) : ld(x, (s - K) * C + c);
-        acc += ld(wc, j) * xv;
+        const s = t + 1 + j;
+        acc += ld(w, c * K + j) * (s < K ? ld(state, c * K + s) : ld(x, (s - K) * C + c));
       }
       st(out, t * C + c, act ? acc * sigmoidf(acc) : acc);
     }
-    // new state = xin[T .. T+K-1]; read ascending so unread old-state entries are still intact
+    for (let j = 0; j < K; j++) st(wt, j * C + c, ld(w, c * K + j));
+  }
+  const c4 = C & ~3;
+  for (let t = head; t < T; t++) {
+    // window rows t+1−K+1+j−1 … : x row (t + 1 + j − K) for j = 0..K−1, all ≥ 0 here
+    const base = t + 1 - K;
+    let c = 0;
+    for (; c < c4; c += 4) {
+      const o = <usize>c << 2;
+      let acc = bias ? v128.load(bias + o) : f32x4.splat(0);
+      for (let j = 0; j < K; j++) {
+        acc = f32x4.add(acc, f32x4.mul(v128.load(wt + (<usize>(j * C) << 2) + o), v128.load(x + (<usize>((base + j) * C) << 2) + o)));
+      }
+      v128.store(out + (<usize>(t * C) << 2) + o, act ? silu4(acc) : acc);
+    }
+    for (; c < C; c++) {
+      let acc: f32 = bias ? ld(bias, c) : 0;
+      for (let j = 0; j < K; j++) acc += ld(wt, j * C + c) * ld(x, (base + j) * C + c);
+      st(out, t * C + c, act ? acc * sigmoidf(acc) : acc);
+    }
+  }
+  // new state = xin[T .. T+K-1]; ascending j reads state[c, T+j] before anything overwrites it
+  for (let c = 0; c < C; c++) {
     for (let j = 0; j < K; j++) {
       const s = T + j;
-      st(sc, j, s < K ? ld(sc, s) : ld(x, (s - K) * C + c));
+      st(state, c * K + j, s < K ? ld(state, c * K + s) : ld(x, (s - K) * C + c));
     }
   }
 }
@@ -120,65 +145,68 @@ function silu4(x: v128): v128 {
 }
 
 /**
- * Token-outer loop so x/dt/z/out rows are read contiguously. Per token, a vector pass over the
- * channels computes Δ (softplus) and the gate SiLU(z) into `scratch` [2·I]; then each channel's
- * state row h[ch, :] (N floats) is updated in place, four states at a time with the vector exp.
+ * Channels in blocks of 64 (their state rows and A rows, 8 KB, stay in L1 across the whole token
+ * loop), tokens inside. Per token, a vector pass over the block computes Δ (softplus) and the gate
+ * SiLU(z) into `scratch` [2·I]; then each channel's state row h[ch, :] (N floats) is updated in
+ * place, four states at a time with the vector exp.
  */
 export function selective_scan_f32(
   out: usize, x: usize, dt: usize, a: usize, b: usize, c: usize, d: usize, z: usize, dtBias: usize, state: usize,
   scratch: usize, T: i32, I: i32, N: i32, sp: i32,
 ): void {
   const n4 = N & ~3;
-  const i4 = I & ~3;
   const gate = scratch + (<usize>I << 2);
-  for (let t = 0; t < T; t++) {
-    const bt = b + (<usize>(t * N) << 2);
-    const ct = c + (<usize>(t * N) << 2);
-    const row = <usize>(t * I) << 2;
-    let ch = 0;
-    for (; ch < i4; ch += 4) {
-      const o = <usize>ch << 2;
-      let pre = v128.load(dt + row + o);
-      if (dtBias) pre = f32x4.add(pre, v128.load(dtBias + o));
-      v128.store(scratch + o, sp ? softplus4(pre) : pre);
-      if (z) v128.store(gate + o, silu4(v128.load(z + row + o)));
-    }
-    for (; ch < I; ch++) {
-      let pre = ld(dt, t * I + ch);
-      if (dtBias) pre += ld(dtBias, ch);
-      st(scratch, ch, sp ? softplusf(pre) : pre);
-      if (z) {
-        const zv = ld(z, t * I + ch);
-        st(gate, ch, zv * sigmoidf(zv));
+  for (let cb = 0; cb < I; cb += 64) {
+    const ce = min(cb + 64, I);
+    for (let t = 0; t < T; t++) {
+      const bt = b + (<usize>(t * N) << 2);
+      const ct = c + (<usize>(t * N) << 2);
+      const row = <usize>(t * I) << 2;
+      let ch = cb;
+      for (; ch + 4 <= ce; ch += 4) {
+        const o = <usize>ch << 2;
+        let pre = v128.load(dt + row + o);
+        if (dtBias) pre = f32x4.add(pre, v128.load(dtBias + o));
+        v128.store(scratch + o, sp ? softplus4(pre) : pre);
+        if (z) v128.store(gate + o, silu4(v128.load(z + row + o)));
       }
-    }
-    for (ch = 0; ch < I; ch++) {
-      const idx = t * I + ch;
-      const delta = ld(scratch, ch);
-      const xv = ld(x, idx);
-      const dx = delta * xv;
-      const h = state + (<usize>(ch * N) << 2);
-      const ar = a + (<usize>(ch * N) << 2);
-      const dv = f32x4.splat(delta);
-      const dxv = f32x4.splat(dx);
-      let yv = f32x4.splat(0);
-      let n = 0;
-      for (; n < n4; n += 4) {
-        const o = <usize>n << 2;
-        const dA = exp4(f32x4.mul(v128.load(ar + o), dv));
-        const hn = f32x4.add(f32x4.mul(dA, v128.load(h + o)), f32x4.mul(dxv, v128.load(bt + o)));
-        v128.store(h + o, hn);
-        yv = f32x4.add(yv, f32x4.mul(hn, v128.load(ct + o)));
+      for (; ch < ce; ch++) {
+        let pre = ld(dt, t * I + ch);
+        if (dtBias) pre += ld(dtBias, ch);
+        st(scratch, ch, sp ? softplusf(pre) : pre);
+        if (z) {
+          const zv = ld(z, t * I + ch);
+          st(gate, ch, zv * sigmoidf(zv));
+        }
       }
-      let y = f32x4.extract_lane(yv, 0) + f32x4.extract_lane(yv, 1) + f32x4.extract_lane(yv, 2) + f32x4.extract_lane(yv, 3);
-      for (; n < N; n++) {
-        const hn = Mathf.exp(ld(ar, n) * delta) * ld(h, n) + dx * ld(bt, n);
-        st(h, n, hn);
-        y += hn * ld(ct, n);
+      for (ch = cb; ch < ce; ch++) {
+        const idx = t * I + ch;
+        const delta = ld(scratch, ch);
+        const xv = ld(x, idx);
+        const dx = delta * xv;
+        const h = state + (<usize>(ch * N) << 2);
+        const ar = a + (<usize>(ch * N) << 2);
+        const dv = f32x4.splat(delta);
+        const dxv = f32x4.splat(dx);
+        let yv = f32x4.splat(0);
+        let n = 0;
+        for (; n < n4; n += 4) {
+          const o = <usize>n << 2;
+          const dA = exp4(f32x4.mul(v128.load(ar + o), dv));
+          const hn = f32x4.add(f32x4.mul(dA, v128.load(h + o)), f32x4.mul(dxv, v128.load(bt + o)));
+          v128.store(h + o, hn);
+          yv = f32x4.add(yv, f32x4.mul(hn, v128.load(ct + o)));
+        }
+        let y = f32x4.extract_lane(yv, 0) + f32x4.extract_lane(yv, 1) + f32x4.extract_lane(yv, 2) + f32x4.extract_lane(yv, 3);
+        for (; n < N; n++) {
+          const hn = Mathf.exp(ld(ar, n) * delta) * ld(h, n) + dx * ld(bt, n);
+          st(h, n, hn);
+          y += hn * ld(ct, n);
+        }
+        if (d) y += ld(d, ch) * xv;
+        if (z) y *= ld(gate, ch);
+        st(out, idx, y);
       }
-      if (d) y += ld(d, ch) * xv;
-      if (z) y *= ld(gate, ch);
-      st(out, idx, y);
     }
   }
 }

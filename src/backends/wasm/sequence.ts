@@ -42,7 +42,8 @@ export function causalConv1d(b: WasmBackend, out: Tensor, x: Tensor, w: Tensor, 
   const op = 'causalConv1d';
   const p = ptrs(b, op, out, x, w, bias, state);
   const { t, c, k } = s.causalConv1d(op, out, x, w, bias, state);
-  kernel(b, 'causal_conv1d_f32')(...p, t, c, k, act ? 1 : 0);
+  // scratch: the weight transposed to [K, C]
+  withScratch(b, 4 * c * k, (wt) => kernel(b, 'causal_conv1d_f32')(...p, wt, t, c, k, act ? 1 : 0));
 }
 
 export function selectiveScan(
