@@ -224,12 +224,16 @@ describe('bad input → typed errors, identical on both backends', () => {
       expect(e2).toEqual(e1);
     });
   }
-  it('out aliasing the state is rejected', async () => {
+  it('out or state aliasing another operand is rejected', async () => {
     for (const b of [ref, wasm] as Backend[]) {
       const s = b.tensor([1, 2]);
       expect(() => b.wkv4(s, b.tensor([1, 2]), b.tensor([1, 2]), b.tensor([2]), b.tensor([2]), b.tensor([3, 2]))).not.toThrow();
       const st = b.tensor([3, 2]);
       expect(() => b.deltaRule(st, b.tensor([1, 1, 2]), b.tensor([1, 1, 2]), b.tensor([1, 1, 3]), b.tensor([1, 1]), st)).toThrow(/alias/);
+      const k = b.tensor([2, 3]);
+      expect(() => b.wkv4(b.tensor([2, 3]), k, b.tensor([2, 3]), b.tensor([3]), b.tensor([3]), b.tensor([3, 3]))).not.toThrow();
+      const sk = b.tensor([3, 4]);
+      expect(() => b.causalConv1d(b.tensor([4, 3]), b.tensor([4, 3]), sk, null, sk, false)).toThrow(/state must not alias w/);
     }
   });
 });

@@ -25,9 +25,12 @@ function rows(t: Tensor): { t: number; c: number } {
   return { t: c === 0 ? 0 : t.size / c, c };
 }
 
+/** `out` and `state` are written: neither may be the same tensor as another operand. */
 function noAlias(op: string, out: Tensor, ins: Record<string, Tensor | null>): void {
+  const state = ins.state ?? null;
   for (const [name, t] of Object.entries(ins)) {
     if (t === out) throw new SparrowError('INVALID_ARGUMENT', `${op}: out must not alias ${name}`, { op });
+    if (state && name !== 'state' && t === state) throw new SparrowError('INVALID_ARGUMENT', `${op}: state must not alias ${name}`, { op });
   }
 }
 
