@@ -20,13 +20,21 @@ const F_KV16: u32 = 32u;
 @group(0) @binding(6) var<storage, read> a_vm: array<f32>;
 @group(0) @binding(7) var<storage, read> a_keep: array<f32>;
 
-fn kv_elem(is_k: bool, idx: u32, f16: bool) -> f32 {
+// Separate K and V readers: one load per element (a select over both buffers would load both).
+fn k_elem(idx: u32, f16: bool) -> f32 {
   if (f16) {
-    let w = select(a_v[idx >> 1u], a_k[idx >> 1u], is_k);
-    let p = unpack2x16float(w);
+    let p = unpack2x16float(a_k[idx >> 1u]);
     return select(p.x, p.y, (idx & 1u) == 1u);
   }
-  return bitcast<f32>(select(a_v[idx], a_k[idx], is_k));
+  return bitcast<f32>(a_k[idx]);
+}
+
+fn v_elem(idx: u32, f16: bool) -> f32 {
+  if (f16) {
+    let p = unpack2x16float(a_v[idx >> 1u]);
+    return select(p.x, p.y, (idx & 1u) == 1u);
+  }
+  return bitcast<f32>(a_v[idx]);
 }
 
 // ---- sparse attention (forward rows or one decode row) ----------------------------------------
@@ -70,19 +78,23 @@ fn fold(st: ptr<function, Soft>, acc: ptr<function, array<f32, 256>>, sc: f32, v
   }
   let w = exp(sc - (*st).m);
   (*st).den += w;
-  for (var x = 0u; x < ps.d; x++) {
-    var val: f32;
-    if (is_block) { val = a_vm[vbase + x]; } else { val = kv_elem(false, vbase + x, f16); }
-    (*acc)[x] = (*acc)[x] * corr + w * val;
+  if (is_block) {
+    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * a_vm[vbase + x]; }
+  } else if (f16) {
+    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * v_elem(vbase + x, true); }
+  } else {
+    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * bitcast<f32>(a_v[vbase + x]); }
   }
 }
 
 fn score(qb: u32, kbase: u32, is_block: bool, f16: bool) -> f32 {
   var s = 0.0;
-  for (var x = 0u; x < ps.d; x++) {
-    var kv: f32;
-    if (is_block) { kv = a_km[kbase + x]; } else { kv = kv_elem(true, kbase + x, f16); }
-    s += a_q[qb + x] * kv;
+  if (is_block) {
+    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * a_km[kbase + x]; }
+  } else if (f16) {
+    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * k_elem(kbase + x, true); }
+  } else {
+    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * bitcast<f32>(a_k[kbase + x]); }
   }
   return s * ps.scale;
 }
@@ -217,7 +229,7 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   for (var j = 0u; j < n; j++) {
     let kb = (j * pdn.hkv + kvh) * d;
     var sc = 0.0;
-    for (var x = 0u; x < d; x++) { sc += a_q[qb + x] * kv_elem(true, kb + x, f16); }
+    for (var x = 0u; x < d; x++) { sc += a_q[qb + x] * k_elem(kb + x, f16); }
     sc *= pdn.scale;
     var corr = 1.0;
     if (j == 0u) { m = sc; }
@@ -228,7 +240,7 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     }
     let w = exp(sc - m);
     den += w;
-    for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * kv_elem(false, kb + x, f16); }
+    for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * v_elem(kb + x, f16); }
   }
   let inv = select(0.0, 1.0 / den, den > 0.0);
   for (var x = 0u; x < d; x++) { a_out[qb + x] = acc[x] * inv; }
