@@ -93,6 +93,19 @@ describe('llama-gqa-tiny GGUF files (F32/F16/Q8_0/Q5_0/Q4_0)', () => {
   });
 });
 
+describe('GGUF versions', () => {
+  it('reads v2 (same layout as v3) and rejects v1 as UNSUPPORTED', () => {
+    const bytes = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', 'model.Q4_0.gguf').slice();
+    const dv = new DataView(bytes.buffer);
+    dv.setUint32(4, 2, true);
+    const g = GgufFile.openSync(bytes);
+    expect(g.version).toBe(2);
+    expect(g.info('blk.0.attn_q.weight').type.name).toBe('Q4_0');
+    dv.setUint32(4, 1, true);
+    expect(() => GgufFile.openSync(bytes, 'v1.gguf')).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+});
+
 describe('GGUF writer', () => {
   it('round-trips every metadata type, alignment and tensors', () => {
     const w = Float32Array.from({ length: 64 }, (_, i) => Math.sin(i));
