@@ -221,10 +221,6 @@ export class Llama implements CausalLM {
       const qr = t([n, qDim]);
       const kr = t([n, kvDim]);
       const v2 = t([n, kvDim]);
-      const q3 = t([n, c.numHeads, D]);
-      const k3 = t([n, c.numKvHeads, D]);
-      const v3 = t([n, c.numKvHeads, D]);
-      const a3 = t([n, c.numHeads, D]);
       const a2 = t([n, qDim]);
       const o = t([n, H]);
       const g = t([n, c.intermediateSize]);
@@ -240,12 +236,7 @@ export class Llama implements CausalLM {
         linear(b, v2, h, W('self_attn.v_proj.weight'), n);
         b.rope(qr, q2, rope);
         b.rope(kr, k2, rope);
-        // The attention family takes [seq, heads, dim]; Backend has no reshape, so copy (cheap).
-        b.copy(q3, 0, qr, 0, n * qDim);
-        b.copy(k3, 0, kr, 0, n * kvDim);
-        b.copy(v3, 0, v2, 0, n * kvDim);
-        this.attend(a3, q3, k3, v3, s.caches[i], pos, n);
-        b.copy(a2, 0, a3, 0, n * qDim);
+        this.attend(a2, qr, kr, v2, s.caches[i], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         residual(o);
         b.rmsnorm(h, x, W('post_attention_layernorm.weight'), c.rmsNormEps);
@@ -297,17 +288,14 @@ export class Llama implements CausalLM {
     b.write(x, out);
   }
 
+  /** out, q [n, Hq·D]; k, v [n, Hkv·D] (2-D projection outputs, RoPE applied). */
   private attend(out: Tensor, q: Tensor, k: Tensor, v: Tensor, cache: KvCache, pos: number, n: number): void {
     const b = this.b;
+    const c = this.config;
+    const D = c.headDim;
     if (this.opts.attention === 'dense') {
       b.kvAppend(cache, k, v);
-      b.denseAttention(out, q, cache.k, cache.v, { causal: true, pos, kvLen: cache.length });
-      return;
-    }
-    if (pos === 0 && n > 1) {
-      // Whole-sequence sparse prefill from an empty cache; the cache keeps k, v for decoding.
-      b.kvAppend(cache, k, v);
-      b.sparseAttention(out, q, k, v, this.sparseCfg);
+      b.denseAttention(out, q, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D });
       return;
     }
     if (n === 1) {
@@ -315,13 +303,29 @@ export class Llama implements CausalLM {
       b.sparseDecode(out, q, cache, this.sparseCfg);
       return;
     }
-    // Continuing a non-empty cache with several tokens: one sparse decode per token.
-    const c = this.config;
-    const row = (heads: number) => b.tensor([1, heads, c.headDim], 'f32');
-    const [q1, k1, v1, o1] = [row(c.numHeads), row(c.numKvHeads), row(c.numKvHeads), row(c.numHeads)];
-    const qd = c.numHeads * c.headDim;
-    const kd = c.numKvHeads * c.headDim;
+    const qd = c.numHeads * D;
+    const kd = c.numKvHeads * D;
+    const tmp: Tensor[] = [];
+    const t = (shape: number[]) => {
+      const x = b.tensor(shape, 'f32');
+      tmp.push(x);
+      return x;
+    };
     try {
+      if (pos === 0) {
+        // Whole-sequence sparse prefill from an empty cache ([seq, heads, dim] operands); the cache
+        // keeps k, v (and the landmark means) for decoding.
+        b.kvAppend(cache, k, v);
+        const [q3, k3, v3, o3] = [t([n, c.numHeads, D]), t([n, c.numKvHeads, D]), t([n, c.numKvHeads, D]), t([n, c.numHeads, D])];
+        b.copy(q3, 0, q, 0, n * qd);
+        b.copy(k3, 0, k, 0, n * kd);
+        b.copy(v3, 0, v, 0, n * kd);
+        b.sparseAttention(o3, q3, k3, v3, this.sparseCfg);
+        b.copy(out, 0, o3, 0, n * qd);
+        return;
+      }
+      // Continuing a non-empty cache with several tokens: one sparse decode per token.
+      const [q1, k1, v1, o1] = [t([1, qd]), t([1, kd]), t([1, kd]), t([1, qd])];
       for (let r = 0; r < n; r++) {
         b.copy(q1, 0, q, r * qd, qd);
         b.copy(k1, 0, k, r * kd, kd);
@@ -331,7 +335,7 @@ export class Llama implements CausalLM {
         b.copy(out, r * qd, o1, 0, qd);
       }
     } finally {
-      for (const x of [q1, k1, v1, o1]) b.free(x);
+      for (const x of tmp) b.free(x);
     }
   }
 
