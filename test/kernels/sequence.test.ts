@@ -160,7 +160,8 @@ describe('ternary (BitNet b1.58)', () => {
     }
     return out;
   }
-  const shapes: Array<[number, number, number]> = [[1, 1, 1], [7, 13, 1], [33, 130, 3], [16, 64, 2], [5, 200, 1]];
+  // M = 33, 40: 16-row T-MAC blocks plus scalar tail rows; K = 1000: many 64-column blocks
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [7, 13, 1], [33, 130, 3], [16, 64, 2], [5, 200, 1], [40, 1000, 2]];
   it('direct and LUT kernels on reference and wasm match the dequantize-then-matmul', async () => {
     for (const [M, K, R] of shapes) {
       const w = randomF32(M * K, M * 1000 + K);

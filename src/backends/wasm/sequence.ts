@@ -94,8 +94,7 @@ export function ternaryMatvecLut(b: WasmBackend, out: Tensor, w: Tensor, x: Tens
   const [po, pw, px] = ptrs(b, op, out, w, x);
   const { r, m, k } = s.ternaryMatvec(op, out, w, x);
   const stride = ternaryRowStride(k);
-  const groups = stride * 4; // ≥ ceil(K/4): xq holds 4 bytes per group, tables 32 bytes per group
-  withScratch(b, stride * 4 + groups * 4 + groups * 32, (xt) =>
-    kernel(b, 'ternary_matvec_lut')(po, pw, px, xt, xt + stride * 4, xt + stride * 4 + groups * 4, r, m, k, stride),
-  );
+  const groups = stride * 4; // padded: 16 groups per 16-byte block of a row
+  // scratch: xt, xq (4 B/group), i16 tables (32 B/group), low/high byte tables (16 B/group each)
+  withScratch(b, stride * 4 + groups * (4 + 32 + 16 + 16), (xt) => kernel(b, 'ternary_matvec_tmac')(po, pw, px, xt, r, m, k, stride));
 }
