@@ -309,3 +309,216 @@ export function encodeF16(x: ArrayLike<number>): Uint8Array {
   }
   return out;
 }
+
+// ---- k-quant quantizers (quantize_row_q6_K_ref / quantize_row_q4_K_ref, no importance matrix) ----
+// Float steps are rounded to float32 like the C code; llama.cpp builds may contract a·b + c into
+// FMAs, so results can differ from a given llama-quantize binary in the last bit of a scale.
+
+const f32b = new Float32Array(1);
+const i32b = new Int32Array(f32b.buffer);
+/** llama.cpp nearest_int: round half to even via the 1.5·2^23 trick (|v| < 2^22). */
+function nearestInt(v: number): number {
+  f32b[0] = fr(v) + 12582912;
+  return (i32b[0] & 0x007fffff) - 0x00400000;
+}
+const GROUP_MAX_EPS = 1e-15;
+
+/** make_qx_quants(n, nmax, x, L, rmse_type = 1, qw = NULL): signed levels L ∈ [0, 2·nmax), returns the scale. */
+function makeQxQuants(n: number, nmax: number, x: Float32Array, xo: number, L: Uint8Array, lo: number): number {
+  let max = 0, amax = 0;
+  for (let i = 0; i < n; i++) {
+    const ax = Math.abs(x[xo + i]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + i];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) {
+    L.fill(0, lo, lo + n);
+    return 0;
+  }
+  let iscale = fr(-nmax / max);
+  let sumlx = 0, suml2 = 0;
+  for (let i = 0; i < n; i++) {
+    const l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(fr(iscale * x[xo + i]))));
+    L[lo + i] = l + nmax;
+    const w = fr(x[xo + i] * x[xo + i]);
+    sumlx = fr(sumlx + fr(fr(w * x[xo + i]) * l));
+    suml2 = fr(suml2 + fr(fr(w * l) * l));
+  }
+  let scale = suml2 ? fr(sumlx / suml2) : 0;
+  let best = fr(scale * sumlx);
+  for (let is = -9; is <= 9; is++) {
+    if (is === 0) continue;
+    iscale = fr(-fr(nmax + fr(0.1 * is)) / max);
+    sumlx = suml2 = 0;
+    for (let i = 0; i < n; i++) {
+      const l = Math.max(-nmax, Math.min(nmax - 1, nearestInt(fr(iscale * x[xo + i]))));
+      const w = fr(x[xo + i] * x[xo + i]);
+      sumlx = fr(sumlx + fr(fr(w * x[xo + i]) * l));
+      suml2 = fr(suml2 + fr(fr(w * l) * l));
+    }
+    if (suml2 > 0 && fr(sumlx * sumlx) > fr(best * suml2)) {
+      for (let i = 0; i < n; i++) L[lo + i] = nmax + Math.max(-nmax, Math.min(nmax - 1, nearestInt(fr(iscale * x[xo + i]))));
+      scale = fr(sumlx / suml2);
+      best = fr(scale * sumlx);
+    }
+  }
+  return scale;
+}
+
+function setHalf(out: Uint8Array, o: number, v: number): number {
+  const h = toF16Bits(v);
+  out[o] = h & 0xff;
+  out[o + 1] = h >> 8;
+  return fromF16Bits(h);
+}
+
+export function quantizeQ6_K(xs: ArrayLike<number>): Uint8Array {
+  if (xs.length % QK_K !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ6_K: ${xs.length} values is not a multiple of ${QK_K}`);
+  const x = Float32Array.from(xs);
+  const nb = x.length / QK_K;
+  const out = new Uint8Array(nb * 210);
+  const L = new Uint8Array(QK_K);
+  const scales = new Float32Array(16);
+  for (let i = 0; i < nb; i++) {
+    const xo = i * QK_K, y = i * 210;
+    let maxScale = 0, maxAbs = 0;
+    for (let ib = 0; ib < 16; ib++) {
+      const s = makeQxQuants(16, 32, x, xo + 16 * ib, L, 16 * ib);
+      scales[ib] = s;
+      if (Math.abs(s) > maxAbs) {
+        maxAbs = Math.abs(s);
+        maxScale = s;
+      }
+    }
+    if (maxAbs < GROUP_MAX_EPS) continue; // all-zero block (d = 0)
+    const iscale = fr(-128 / maxScale);
+    const d = setHalf(out, y + 208, fr(1 / iscale));
+    for (let ib = 0; ib < 16; ib++) out[y + 192 + ib] = Math.min(127, nearestInt(fr(iscale * scales[ib]))) & 0xff;
+    for (let j = 0; j < 16; j++) {
+      const dj = fr(d * i8(out[y + 192 + j]));
+      if (!dj) continue;
+      for (let ii = 0; ii < 16; ii++) L[16 * j + ii] = Math.max(-32, Math.min(31, nearestInt(fr(x[xo + 16 * j + ii] / dj)))) + 32;
+    }
+    for (let j = 0, ql = y, qh = y + 128; j < QK_K; j += 128, ql += 64, qh += 32) {
+      for (let l = 0; l < 32; l++) {
+        const [a, b, c, e] = [L[j + l], L[j + l + 32], L[j + l + 64], L[j + l + 96]];
+        out[ql + l] = (a & 0xf) | ((c & 0xf) << 4);
+        out[ql + l + 32] = (b & 0xf) | ((e & 0xf) << 4);
+        out[qh + l] = (a >> 4) | ((b >> 4) << 2) | ((c >> 4) << 4) | ((e >> 4) << 6);
+      }
+    }
+  }
+  return out;
+}
+
+/** make_qkx2_quants(n, nmax, x, w, L, &min, Laux, rmin = −1, rdelta = 0.1, nstep = 20, use_mad = false). */
+function makeQkx2Quants(n: number, nmax: number, x: Float32Array, xo: number, w: Float32Array, L: Uint8Array, lo: number): [number, number] {
+  let min = x[xo], max = x[xo];
+  let sumW = w[0];
+  let sumX = fr(sumW * x[xo]);
+  for (let i = 1; i < n; i++) {
+    if (x[xo + i] < min) min = x[xo + i];
+    if (x[xo + i] > max) max = x[xo + i];
+    sumW = fr(sumW + w[i]);
+    sumX = fr(sumX + fr(w[i] * x[xo + i]));
+  }
+  if (min > 0) min = 0;
+  if (max === min) {
+    L.fill(0, lo, lo + n);
+    return [0, -min];
+  }
+  let iscale = fr(nmax / fr(max - min));
+  let scale = fr(1 / iscale);
+  let bestError = 0;
+  for (let i = 0; i < n; i++) {
+    const l = Math.max(0, Math.min(nmax, nearestInt(fr(iscale * fr(x[xo + i] - min)))));
+    L[lo + i] = l;
+    const diff = fr(fr(fr(scale * l) + min) - x[xo + i]);
+    bestError = fr(bestError + fr(w[i] * fr(diff * diff)));
+  }
+  const aux = new Uint8Array(n);
+  for (let is = 0; is <= 20; is++) {
+    iscale = fr(fr(fr(-1 + fr(0.1 * is)) + nmax) / fr(max - min));
+    let sumL = 0, sumL2 = 0, sumXL = 0;
+    for (let i = 0; i < n; i++) {
+      const l = Math.max(0, Math.min(nmax, nearestInt(fr(iscale * fr(x[xo + i] - min)))));
+      aux[i] = l;
+      sumL = fr(sumL + fr(w[i] * l));
+      sumL2 = fr(sumL2 + fr(fr(w[i] * l) * l));
+      sumXL = fr(sumXL + fr(fr(w[i] * l) * x[xo + i]));
+    }
+    const D = fr(fr(sumW * sumL2) - fr(sumL * sumL));
+    if (D > 0) {
+      let thisScale = fr(fr(fr(sumW * sumXL) - fr(sumX * sumL)) / D);
+      let thisMin = fr(fr(fr(sumL2 * sumX) - fr(sumL * sumXL)) / D);
+      if (thisMin > 0) {
+        thisMin = 0;
+        thisScale = fr(sumXL / sumL2);
+      }
+      let cur = 0;
+      for (let i = 0; i < n; i++) {
+        const diff = fr(fr(fr(thisScale * aux[i]) + thisMin) - x[xo + i]);
+        cur = fr(cur + fr(w[i] * fr(diff * diff)));
+      }
+      if (cur < bestError) {
+        L.set(aux, lo);
+        bestError = cur;
+        scale = thisScale;
+        min = thisMin;
+      }
+    }
+  }
+  return [scale, -min];
+}
+
+export function quantizeQ4_K(xs: ArrayLike<number>): Uint8Array {
+  if (xs.length % QK_K !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ4_K: ${xs.length} values is not a multiple of ${QK_K}`);
+  const x = Float32Array.from(xs);
+  const nb = x.length / QK_K;
+  const out = new Uint8Array(nb * 144);
+  const L = new Uint8Array(QK_K);
+  const w = new Float32Array(32);
+  const scales = new Float32Array(8);
+  const mins = new Float32Array(8);
+  for (let i = 0; i < nb; i++) {
+    const xo = i * QK_K, y = i * 144;
+    let maxScale = 0, maxMin = 0;
+    for (let j = 0; j < 8; j++) {
+      let sumX2 = 0;
+      for (let l = 0; l < 32; l++) sumX2 = fr(sumX2 + fr(x[xo + 32 * j + l] * x[xo + 32 * j + l]));
+      const avX = fr(Math.sqrt(fr(sumX2 / 32)));
+      for (let l = 0; l < 32; l++) w[l] = fr(avX + Math.abs(x[xo + 32 * j + l]));
+      [scales[j], mins[j]] = makeQkx2Quants(32, 15, x, xo + 32 * j, w, L, 32 * j);
+      if (scales[j] > maxScale) maxScale = scales[j];
+      if (mins[j] > maxMin) maxMin = mins[j];
+    }
+    const invScale = maxScale > 0 ? fr(63 / maxScale) : 0;
+    const invMin = maxMin > 0 ? fr(63 / maxMin) : 0;
+    const s = y + 4;
+    for (let j = 0; j < 8; j++) {
+      const ls = Math.min(63, nearestInt(fr(invScale * scales[j])) & 0xff);
+      const lm = Math.min(63, nearestInt(fr(invMin * mins[j])) & 0xff);
+      if (j < 4) {
+        out[s + j] = ls;
+        out[s + j + 4] = lm;
+      } else {
+        out[s + j + 4] = (ls & 0xf) | ((lm & 0xf) << 4);
+        out[s + j - 4] |= (ls >> 4) << 6;
+        out[s + j] |= (lm >> 4) << 6;
+      }
+    }
+    const d = setHalf(out, y, fr(maxScale / 63));
+    const dmin = setHalf(out, y + 2, fr(maxMin / 63));
+    for (let j = 0; j < 8; j++) {
+      const [sc, m] = scaleMinK4(out, s, j);
+      const dj = fr(d * sc);
+      if (!dj) continue;
+      const dm = fr(dmin * m);
+      for (let ii = 0; ii < 32; ii++) L[32 * j + ii] = Math.max(0, Math.min(15, nearestInt(fr(fr(x[xo + 32 * j + ii] + dm) / dj))));
+    }
+    for (let j = 0, q = y + 16; j < QK_K; j += 64, q += 32) for (let l = 0; l < 32; l++) out[q + l] = L[j + l] | (L[j + l + 32] << 4);
+  }
+  return out;
+}
