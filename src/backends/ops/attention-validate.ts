@@ -37,8 +37,9 @@ const isNonNegInt = (x: unknown): x is number => typeof x === 'number' && Number
 
 export function config(op: string, c: SparseAttentionConfig): void {
   if (!c || typeof c !== 'object') arg(op, 'config', 'must be a SparseAttentionConfig object', c);
-  if (!isNonNegInt(c.window)) arg(op, 'window', 'must be a non-negative integer', c.window);
-  if (!isNonNegInt(c.blockSize) || c.blockSize === 0) arg(op, 'blockSize', 'must be a positive integer', c.blockSize);
+  // ≤ 2^30 keeps every index sum of the wasm (i32) and WGSL (u32) kernels in range.
+  if (!isNonNegInt(c.window) || c.window > 2 ** 30) arg(op, 'window', 'must be a non-negative integer ≤ 2^30', c.window);
+  if (!isNonNegInt(c.blockSize) || c.blockSize === 0 || c.blockSize > 2 ** 30) arg(op, 'blockSize', 'must be a positive integer ≤ 2^30', c.blockSize);
   if (!Array.isArray(c.globalTokens) || !c.globalTokens.every(isNonNegInt)) arg(op, 'globalTokens', 'must be a list of non-negative integers', c.globalTokens);
   if (c.globalTokens.length > 64) arg(op, 'globalTokens', 'may hold at most 64 tokens', c.globalTokens.length);
   for (const f of ['causal', 'useLogStride', 'useLandmarks', 'sortCandidates'] as const) {

@@ -149,6 +149,9 @@ export function createKvCache(b: Backend, o: KvCacheOptions): KvCache {
   checkInt('createKvCache', 'kvHeads', o.kvHeads, 1);
   checkInt('createKvCache', 'dim', o.dim, 1);
   checkInt('createKvCache', 'blockSize', blockSize, 1);
+  if (blockSize > 2 ** 30) {
+    throw new SparrowError('INVALID_ARGUMENT', `createKvCache: blockSize must be ≤ 2^30, got ${blockSize}`, { op: 'createKvCache', blockSize });
+  }
   if (dtype !== 'f32' && dtype !== 'f16') {
     throw new SparrowError('UNSUPPORTED', `createKvCache: dtype ${String(dtype)} is not supported (f32 | f16)`, { op: 'createKvCache', dtype });
   }

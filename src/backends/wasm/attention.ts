@@ -65,7 +65,9 @@ function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, 
   const nb = Math.ceil(s / cfg.blockSize);
   const meanBytes = cfg.useLandmarks ? nb * hkv * d * 4 : 16;
   const g = cfg.globalTokens;
-  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(cfg.window, g.length, d)], (km, vm, gp, scratch) => {
+  // A window ≥ S selects the same tokens as W = S; clamping keeps the scratch size (2W + …) bounded.
+  const w = Math.min(cfg.window, s);
+  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(w, g.length, d)], (km, vm, gp, scratch) => {
     const [pq, pk, pv, po] = [q, k, v, out].map((t) => ptr(op, t));
     if (cfg.useLandmarks) {
       K.attn_block_means(km, pk, s, hkv * d, cfg.blockSize);
@@ -73,7 +75,7 @@ function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, 
     }
     writeGlobals(b, gp, g);
     const flags = flagsOf(cfg) | (keep ? GATED : 0);
-    K.attn_sparse_forward(po, pq, pk, pv, km, vm, keep ? ptr(op, keep) : 0, s, hq, hkv, d, cfg.window, cfg.blockSize, gp, g.length, flags, scratch);
+    K.attn_sparse_forward(po, pq, pk, pv, km, vm, keep ? ptr(op, keep) : 0, s, hq, hkv, d, w, cfg.blockSize, gp, g.length, flags, scratch);
   });
 }
 
@@ -108,9 +110,10 @@ export function sparseDecode(b: WasmBackend, out: Tensor, q: Tensor, c: KvCache,
   const g = cfg.globalTokens;
   // The f16 cache never sorts (crate decode_step_f16).
   const flags = c.dtype === 'f16' ? (flagsOf(cfg) & ~SORT) | KV_F16 : flagsOf(cfg);
-  withScratch(b, [g.length * 4, K.attn_decode_scratch_bytes(cfg.window, g.length, hq, hkv, d)], (gp, scratch) => {
+  const w = Math.min(cfg.window, c.length); // same tokens, bounded scratch (see forward)
+  withScratch(b, [g.length * 4, K.attn_decode_scratch_bytes(w, g.length, hq, hkv, d)], (gp, scratch) => {
     writeGlobals(b, gp, g);
-    K.attn_sparse_decode(ptr(op, out), ptr(op, q), ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), c.length, hq, hkv, d, cfg.window, cfg.blockSize, gp, g.length, flags, scratch);
+    K.attn_sparse_decode(ptr(op, out), ptr(op, q), ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), c.length, hq, hkv, d, w, cfg.blockSize, gp, g.length, flags, scratch);
   });
 }
 

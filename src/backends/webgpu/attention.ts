@@ -63,7 +63,8 @@ function sparseParams(s: number, i0: number, nq: number, sh: { hq: number; hkv: 
   const g = cfg.globalTokens;
   const globals = Array.from({ length: MAX_GLOBALS }, (_, x) => u32(x < g.length ? g[x] : 0));
   const scale = Math.fround(1 / Math.fround(Math.sqrt(sh.d)));
-  return [u32(s), u32(i0), u32(nq), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(cfg.window), u32(cfg.blockSize), u32(g.length), u32(flags), u32(gx), f32(scale), ...globals];
+  // window clamped to S: the same tokens, and i + W cannot overflow u32
+  return [u32(s), u32(i0), u32(nq), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(Math.min(cfg.window, s)), u32(cfg.blockSize), u32(g.length), u32(flags), u32(gx), f32(scale), ...globals];
 }
 
 function flagsOf(c: SparseAttentionConfig): number {
