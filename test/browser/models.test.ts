@@ -18,9 +18,7 @@ const atolWebgpu = (dir: string): number => {
 
 describe('fixture models on webgpu', () => {
   it('prefill logits and cached decode match the Hugging Face goldens', async () => {
-    // llama-gqa-tiny joins once the attention family's WebGPU kernels land (they fail GPU
-    // validation as of this commit: bind group layout mismatch inside kvAppend/denseAttention).
-    const dirs = ['mamba-tiny', 'rwkv4-tiny'];
+    const dirs = ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny'];
     const r = (await h.host.runCase('/test/browser/cases/models.ts', 'modelsVsGolden', { dirs, steps: 4 })) as Record<string, ModelCaseResult>;
     if (process.env.SPARROW_VERBOSE) console.log(r);
     for (const d of dirs) {
