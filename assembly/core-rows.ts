@@ -50,22 +50,30 @@ export function layernorm_f32(out: usize, x: usize, w: usize, b: usize, rows: i3
   for (let r = 0; r < rows; r++) {
     const xr = x + (<usize>r * <usize>d << 2);
     const or = out + (<usize>r * <usize>d << 2);
+    // Sum x − x[0] (shifted data): the residuals are the size of the spread, not of the mean.
+    const shift = load<f32>(xr);
+    const sv = f32x4.splat(shift);
     let acc = f32x4.splat(0);
     let j = 0;
-    for (; j + 4 <= d; j += 4) acc = f32x4.add(acc, v128.load(xr + (<usize>j << 2)));
+    for (; j + 4 <= d; j += 4) acc = f32x4.add(acc, f32x4.sub(v128.load(xr + (<usize>j << 2)), sv));
     let sum = <f64>hsum(acc);
-    for (; j < d; j++) sum += <f64>load<f32>(xr + (<usize>j << 2));
-    const mean = <f32>(sum / d);
+    for (; j < d; j++) sum += <f64>(load<f32>(xr + (<usize>j << 2)) - shift);
+    // The f64 mean as hi + lo f32 parts: (x − hi) is exact for x near the mean, so rows with a
+    // large common offset still centre to full f32 accuracy.
+    const meanD = <f64>shift + sum / d;
+    const mean = <f32>meanD;
+    const meanLo = <f32>(meanD - <f64>mean);
     const mv = f32x4.splat(mean);
+    const lv = f32x4.splat(meanLo);
     acc = f32x4.splat(0);
     j = 0;
     for (; j + 4 <= d; j += 4) {
-      const c = f32x4.sub(v128.load(xr + (<usize>j << 2)), mv);
+      const c = f32x4.sub(f32x4.sub(v128.load(xr + (<usize>j << 2)), mv), lv);
       acc = f32x4.add(acc, f32x4.mul(c, c));
     }
     let vs = <f64>hsum(acc);
     for (; j < d; j++) {
-      const c = <f64>(load<f32>(xr + (<usize>j << 2)) - mean);
+      const c = <f64>(load<f32>(xr + (<usize>j << 2)) - mean) - <f64>meanLo;
       vs += c * c;
     }
     const inv = <f32>(1.0 / Math.sqrt(vs / d + eps));
@@ -73,12 +81,12 @@ export function layernorm_f32(out: usize, x: usize, w: usize, b: usize, rows: i3
     j = 0;
     for (; j + 4 <= d; j += 4) {
       const o = <usize>j << 2;
-      const c = f32x4.mul(f32x4.sub(v128.load(xr + o), mv), iv);
+      const c = f32x4.mul(f32x4.sub(f32x4.sub(v128.load(xr + o), mv), lv), iv);
       v128.store(or + o, f32x4.add(f32x4.mul(c, v128.load(w + o)), v128.load(b + o)));
     }
     for (; j < d; j++) {
       const o = <usize>j << 2;
-      store<f32>(or + o, (load<f32>(xr + o) - mean) * inv * load<f32>(w + o) + load<f32>(b + o));
+      store<f32>(or + o, (load<f32>(xr + o) - mean - meanLo) * inv * load<f32>(w + o) + load<f32>(b + o));
     }
   }
 }

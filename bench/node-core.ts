@@ -8,7 +8,6 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { ReferenceBackend } from '../src/backends/reference/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { SPARSE_LAYOUTS } from '../src/backends/wasm/sparse.ts';
-import type { Backend, Tensor } from '../src/backends/backend.ts';
 import { csrFromDense } from '../src/backends/sparse.ts';
 import { f32ToF16Array } from '../src/util/f16.ts';
 import { randomF32, rng } from '../test/helpers/random.ts';
@@ -55,62 +54,78 @@ function sparseMatrix(sparsity: number, seed: number): Float32Array {
 const wasm = await WasmBackend.create();
 const ref = new ReferenceBackend();
 
-// memcopy: 64 MiB read + 64 MiB written; bandwidth counted as bytes read + written.
+
+/**
+ * Time several functions round-robin (one call each per round) and return each one's median, so
+ * ratios between them survive the load drift of a shared machine.
+ */
+function interleaved(fs: Array<() => void>, runs = quick ? 7 : 21): number[] {
+  for (const f of fs) for (let i = 0; i < 2; i++) f();
+  const ts: number[][] = fs.map(() => []);
+  for (let r = 0; r < runs; r++) {
+    fs.forEach((f, i) => {
+      const t0 = performance.now();
+      f();
+      ts[i].push(performance.now() - t0);
+    });
+  }
+  return ts.map((t) => t.sort((a, b) => a - b)[t.length >> 1]);
+}
+
+// Inputs: dense W (f32, f16), x, and a 64 MiB buffer pair for memcopy.
 const n = M * K;
+const wd = randomF32(n, 7, -0.05, 0.05);
+const W32 = wasm.tensor([M, K], 'f32', wd);
+const W16 = wasm.tensor([M, K], 'f16', f32ToF16Array(wd));
+const X = wasm.tensor([K], 'f32', randomF32(K, 8));
+const O = wasm.tensor([M], 'f32');
 const src = wasm.tensor([n], 'f32', randomF32(n, 1));
 const dst = wasm.tensor([n], 'f32');
-const mc = time(() => wasm.memcopy(dst, src));
-const memcopy = record('memcopy_f32 64 MiB (read+write)', mc.median, 8 * n);
-const memcopyRead = record('memcopy_f32 64 MiB (bytes read)', mc.median, 4 * n);
+const [mcMs, mv32Ms, mv16Ms] = interleaved([() => wasm.memcopy(dst, src), () => wasm.matvec(O, W32, X), () => wasm.matvec(O, W16, X)]);
+// memcopy bandwidth counts bytes read + written (as bench/cases/core.ts does); matvec counts weight bytes read.
+const memcopy = record('memcopy_f32 64 MiB (read+write)', mcMs, 8 * n);
+const dense = record('wasm matvec f32 4096x4096', mv32Ms, 4 * n);
+record('wasm matvec f16 4096x4096', mv16Ms, 2 * n);
 wasm.free(src);
 wasm.free(dst);
-
-function matvecCase(b: Backend, dtype: 'f32' | 'f16', label: string, runs?: number): Row {
-  const wd = randomF32(M * K, 7, -0.05, 0.05);
-  const w = dtype === 'f32' ? b.tensor([M, K], 'f32', wd) : b.tensor([M, K], 'f16', f32ToF16Array(wd));
-  const x = b.tensor([K], 'f32', randomF32(K, 8));
-  const o = b.tensor([M], 'f32');
-  const t = time(() => b.matvec(o, w, x), runs);
-  for (const tt of [w, x, o]) b.free(tt);
-  return record(label, t.median, M * K * (dtype === 'f32' ? 4 : 2));
+{
+  const rw = ref.tensor([M, K], 'f32', wd);
+  const rx = ref.tensor([K], 'f32', randomF32(K, 8));
+  const ro = ref.tensor([M], 'f32');
+  const refMs = time(() => ref.matvec(ro, rw, rx), 3).median;
+  record('reference matvec f32 4096x4096', refMs, 4 * n);
+  console.log(`  matvec f32 bandwidth = ${((100 * dense.gbps!) / memcopy.gbps!).toFixed(0)}% of memcopy; wasm/reference speed-up ${(refMs / dense.ms).toFixed(1)}x`);
 }
 
-const dense = matvecCase(wasm, 'f32', 'wasm matvec f32 4096x4096');
-const refDense = matvecCase(ref, 'f32', 'reference matvec f32 4096x4096', 3);
-const dense16 = matvecCase(wasm, 'f16', 'wasm matvec f16 4096x4096');
-console.log(`  matvec f32 / memcopy bandwidth: read-only basis ${((100 * dense.gbps!) / memcopyRead.gbps!).toFixed(0)}%, read+write basis ${((100 * dense.gbps!) / memcopy.gbps!).toFixed(0)}%`);
-console.log(`  wasm / reference speed-up: ${(refDense.ms / dense.ms).toFixed(1)}x`);
-
-// matmul: 16 tokens
-for (const dtype of ['f32', 'f16'] as const) {
+// matmul: 16 tokens, against 16 matvecs in the same rounds
+{
   const N = 16;
-  const wd = randomF32(M * K, 9, -0.05, 0.05);
-  const w = dtype === 'f32' ? wasm.tensor([M, K], 'f32', wd) : wasm.tensor([M, K], 'f16', f32ToF16Array(wd));
-  const x = wasm.tensor([N, K], 'f32', randomF32(N * K, 10));
-  const o = wasm.tensor([N, M], 'f32');
-  const t = time(() => wasm.matmul(o, x, w), quick ? 3 : 7);
-  const mv = dtype === 'f32' ? dense.ms : dense16.ms;
-  record(`wasm matmul ${dtype} N=${N} 4096x4096`, t.median, undefined, `${(t.median / N).toFixed(3)} ms/token (${((N * mv) / t.median).toFixed(1)}x of N matvecs)`);
-  for (const tt of [w, x, o]) wasm.free(tt);
+  const Xn = wasm.tensor([N, K], 'f32', randomF32(N * K, 10));
+  const On = wasm.tensor([N, M], 'f32');
+  const [mm32, mm16, mv32, mv16] = interleaved(
+    [() => wasm.matmul(On, Xn, W32), () => wasm.matmul(On, Xn, W16), () => wasm.matvec(O, W32, X), () => wasm.matvec(O, W16, X)],
+    quick ? 3 : 7,
+  );
+  record(`wasm matmul f32 N=${N} 4096x4096`, mm32, undefined, `${(mm32 / N).toFixed(3)} ms/token, ${((N * mv32) / mm32).toFixed(1)}x faster than ${N} matvecs`);
+  record(`wasm matmul f16 N=${N} 4096x4096`, mm16, undefined, `${(mm16 / N).toFixed(3)} ms/token, ${((N * mv16) / mm16).toFixed(1)}x faster than ${N} matvecs`);
+  wasm.free(Xn);
+  wasm.free(On);
 }
 
-// sparse
+// sparse: every layout, round-robin with the dense f32 matvec
 const sparseResults: Record<string, unknown>[] = [];
 for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
-  const wd = sparseMatrix(sparsity, Math.round(sparsity * 100));
-  const csr = csrFromDense(wd, M, K);
-  const x = wasm.tensor([K], 'f32', randomF32(K, 11));
-  const o = wasm.tensor([M], 'f32');
-  for (const layout of SPARSE_LAYOUTS) {
-    const s = wasm.sparse(csr, layout);
-    const t = time(() => wasm.spmv(o, s, x));
-    const ratio = s.byteSize / (M * K * 4);
-    record(`spmv ${layout} ${(sparsity * 100).toFixed(0)}%`, t.median, s.byteSize, `${(dense.ms / t.median).toFixed(2)}x dense, size ${(100 * ratio).toFixed(1)}% of f32`);
-    sparseResults.push({ layout, sparsity, ms: t.median, speedupVsDense: dense.ms / t.median, sizeRatio: ratio });
-    wasm.free(s);
-  }
-  wasm.free(x);
-  wasm.free(o);
+  const csr = csrFromDense(sparseMatrix(sparsity, Math.round(sparsity * 100)), M, K);
+  const ts = SPARSE_LAYOUTS.map((layout) => wasm.sparse(csr, layout));
+  const ms = interleaved([() => wasm.matvec(O, W32, X), ...ts.map((s) => () => wasm.spmv(O, s, X))]);
+  record(`dense matvec (same rounds) ${(sparsity * 100).toFixed(0)}%`, ms[0], 4 * n);
+  SPARSE_LAYOUTS.forEach((layout, i) => {
+    const ratio = ts[i].byteSize / (4 * n);
+    const speedup = ms[0] / ms[i + 1];
+    record(`spmv ${layout} ${(sparsity * 100).toFixed(0)}%`, ms[i + 1], ts[i].byteSize, `${speedup.toFixed(2)}x dense, size ${(100 * ratio).toFixed(2)}% of f32`);
+    sparseResults.push({ layout, sparsity, ms: ms[i + 1], denseMs: ms[0], speedupVsDense: speedup, sizeRatio: ratio });
+  });
+  for (const t of ts) wasm.free(t);
 }
 
 mkdirSync('bench/results', { recursive: true });

@@ -280,6 +280,18 @@ describe('wasm core: row-wise', () => {
     }
   });
 
+  it('layernorm on rows with a large common offset (mean ≫ spread)', async () => {
+    for (const [r, d] of [[2, 7], [3, 64], [1, 1000]] as const) {
+      const x = randomF32(r * d, r * d + 11).map((v, i) => 1000 + 1000 * Math.floor(i / d) + v);
+      const w = new Float32Array(d).fill(1);
+      const bias = new Float32Array(d);
+      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
+        b.layernorm(o, xt, wt, bt, 1e-5),
+      );
+      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    }
+  });
+
   it('softmax, including large logits and −Inf (masked) entries', async () => {
     for (const [r, d] of rowShapes) {
       for (const spread of [1, 30]) {
