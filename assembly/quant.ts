@@ -141,12 +141,61 @@ function dot_q6_k(w: usize, x: usize, nb: i32): f32 {
   return qhsum(acc);
 }
 
+/** Widen 16 signed bytes to four f32x4 (lanes 0-3, 4-7, 8-11, 12-15). */
+// @ts-ignore: decorator
+@inline function widen0(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
+// @ts-ignore: decorator
+@inline function widen1(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_low_i8x16_s(q))); }
+// @ts-ignore: decorator
+@inline function widen2(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
+// @ts-ignore: decorator
+@inline function widen3(q: v128): v128 { return f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(i16x8.extend_high_i8x16_s(q))); }
+
+/**
+ * Four Q8_0 rows against one x: each x vector is loaded once for four rows (load-port pressure
+ * is what bounds these loops once the weights are in cache). Writes out[0..3] at stride `os` bytes.
+ */
+function dot4_q8_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize, os: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 34;
+    const xb = x + (<usize>b << 7);
+    let s0 = f32x4.splat(0), s1 = f32x4.splat(0), s2 = f32x4.splat(0), s3 = f32x4.splat(0);
+    for (let h = 0; h < 2; h++) {
+      const xo = xb + (<usize>h << 6);
+      const x0 = v128.load(xo), x1 = v128.load(xo, 16), x2 = v128.load(xo, 32), x3 = v128.load(xo, 48);
+      const qo = blk + 2 + (<usize>h << 4);
+      let q = v128.load(qo);
+      s0 = f32x4.add(s0, f32x4.add(f32x4.add(f32x4.mul(widen0(q), x0), f32x4.mul(widen1(q), x1)), f32x4.add(f32x4.mul(widen2(q), x2), f32x4.mul(widen3(q), x3))));
+      q = v128.load(qo + rowBytes);
+      s1 = f32x4.add(s1, f32x4.add(f32x4.add(f32x4.mul(widen0(q), x0), f32x4.mul(widen1(q), x1)), f32x4.add(f32x4.mul(widen2(q), x2), f32x4.mul(widen3(q), x3))));
+      q = v128.load(qo + 2 * rowBytes);
+      s2 = f32x4.add(s2, f32x4.add(f32x4.add(f32x4.mul(widen0(q), x0), f32x4.mul(widen1(q), x1)), f32x4.add(f32x4.mul(widen2(q), x2), f32x4.mul(widen3(q), x3))));
+      q = v128.load(qo + 3 * rowBytes);
+      s3 = f32x4.add(s3, f32x4.add(f32x4.add(f32x4.mul(widen0(q), x0), f32x4.mul(widen1(q), x1)), f32x4.add(f32x4.mul(widen2(q), x2), f32x4.mul(widen3(q), x3))));
+    }
+    a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(qhalf(blk)), s0));
+    a1 = f32x4.add(a1, f32x4.mul(f32x4.splat(qhalf(blk + rowBytes)), s1));
+    a2 = f32x4.add(a2, f32x4.mul(f32x4.splat(qhalf(blk + 2 * rowBytes)), s2));
+    a3 = f32x4.add(a3, f32x4.mul(f32x4.splat(qhalf(blk + 3 * rowBytes)), s3));
+  }
+  store<f32>(out, qhsum(a0));
+  store<f32>(out + os, qhsum(a1));
+  store<f32>(out + 2 * os, qhsum(a2));
+  store<f32>(out + 3 * os, qhsum(a3));
+}
+
 // ---- entry points: out[N, M] = X[N, K] · Wᵀ ------------------------------------------------------
 
 export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
   const nb = k >> 5;
   const rowBytes = <usize>nb * 34;
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) dot4_q8_0(wr, rowBytes, x + ((<usize>i * k) << 2), nb, out + ((<usize>i * m + r) << 2), 4);
+  }
+  for (; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q8_0(wr, x + ((<usize>i * k) << 2), nb));
   }

@@ -46,7 +46,8 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
   }
   for (const [file, dtype] of [['model.Q4_K.gguf', 'q4_k'], ['model.Q6_K.gguf', 'q6_k']] as const) {
     const res = await fetch(`/test/fixtures/gguf-kquants/${file}`);
-    const g = await GgufFile.open(new Uint8Array(await res.arrayBuffer()), file);
+    // Opened as a Blob: the header is read in a growing prefix and the tensor by blob.slice().
+    const g = await GgufFile.open(await res.blob(), file);
     const info = g.info('blk.0.attn_k.weight');
     await check(`${file} attn_k`, dtype, (await g.raw(info.name)).slice(), info.shape[0], info.shape[1], 2, 77);
   }
