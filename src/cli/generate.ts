@@ -1,5 +1,6 @@
 /** `sparrow generate`: stream a continuation of a text prompt. */
 import { SparrowError } from '../errors.ts';
+import { renderChat } from '../engine/chat-template.ts';
 import { generate } from '../engine/generate.ts';
 import { number, parse, required } from './args.ts';
 import { cliBackend } from './backend.ts';
@@ -17,6 +18,8 @@ export async function runGenerate(argv: string[], io: Io): Promise<void> {
     'repetition-penalty': { type: 'string' },
     seed: { type: 'string' },
     stop: { type: 'string', multiple: true },
+    chat: { type: 'boolean' },
+    system: { type: 'string' },
     backend: { type: 'string' },
   });
   const prompt = required('generate', v, 'prompt');
@@ -24,7 +27,15 @@ export async function runGenerate(argv: string[], io: Io): Promise<void> {
   try {
     const { model, tokenizer } = await openModel(b, required('generate', v, 'model'));
     if (!tokenizer) throw new SparrowError('UNSUPPORTED', 'generate: this model has no tokenizer (add tokenizer.json to the folder)');
-    let ids = tokenizer.encode(prompt);
+    let text = prompt;
+    if (v.chat) {
+      // Wrap the prompt as a user turn with the model's chat template (+ the assistant header).
+      if (!tokenizer.chatTemplate) throw new SparrowError('UNSUPPORTED', 'generate --chat: this model has no chat template');
+      const messages = [...(typeof v.system === 'string' ? [{ role: 'system', content: v.system }] : []), { role: 'user', content: prompt }];
+      const tok = (id: number | undefined) => (id === undefined ? '' : (tokenizer.idToToken(id) ?? ''));
+      text = renderChat(tokenizer.chatTemplate, messages, { bosToken: tok(tokenizer.bosTokenId), eosToken: tok(tokenizer.eosTokenId) });
+    }
+    let ids = tokenizer.encode(text);
     if (ids.length === 0 && tokenizer.bosTokenId !== undefined) ids = [tokenizer.bosTokenId];
     const ac = new AbortController();
     const onSigint = () => ac.abort();

@@ -3,7 +3,7 @@
  *   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference]
  *       writes float32 little-endian logits [seq, vocab] (no header)
  *   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
- *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--backend …]
+ *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--chat [--system TEXT]] [--backend …]
  *       streams the continuation to stdout
  *   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend …]
  *       writes DIR/config.json + DIR/model.safetensors, prints the sparsity and memory report
@@ -17,7 +17,8 @@ import { runPrune } from './prune.ts';
 export const USAGE = `usage:
   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference]
   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
-                   [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--backend B]
+                   [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--chat [--system TEXT]]
+                   [--backend B]
   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend wasm|reference]
 PATH: a folder with config.json + model.safetensors, or a .gguf file.`;
 

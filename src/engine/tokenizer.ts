@@ -13,6 +13,8 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  /** Jinja chat template (tokenizer_config.json chat_template / GGUF tokenizer.chat_template), if any. */
+  readonly chatTemplate?: string;
   /** Text → ids. `addSpecialTokens` adds what the tokenizer's post-processor adds (e.g. BOS). */
   encode(text: string, opts?: { addSpecialTokens?: boolean }): number[];
   /** Ids → text; special tokens are skipped unless asked for. */
@@ -50,6 +52,7 @@ export class HfTokenizer implements TextTokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  readonly chatTemplate?: string;
 
   constructor(
     json: TokenizerJson,
@@ -63,6 +66,7 @@ export class HfTokenizer implements TextTokenizer {
     this.vocabSize = this.impl.get_vocab(true).size;
     this.bosTokenId = this.idOf(config.bos_token);
     this.eosTokenId = this.idOf(config.eos_token);
+    if (typeof config.chat_template === 'string') this.chatTemplate = config.chat_template;
   }
 
   private idOf(tok: unknown): number | undefined {

@@ -33,8 +33,10 @@ describe('GGUF vocabularies', () => {
       'tokenizer.ggml.token_type': [1, 1, 1, 1, 1, 3],
       'tokenizer.ggml.merges': ['a b', 'Ġ ab'],
       'tokenizer.ggml.eos_token_id': 5,
+      'tokenizer.chat_template': '{{ messages[0].content }}',
     };
     const t = tokenizerFromGguf(kv);
+    expect(t.chatTemplate).toBe('{{ messages[0].content }}');
     expect(t.encode('ab ab')).toEqual([3, 4]);
     expect(t.encode('abab a')).toEqual([3, 3, 2, 0]);
     expect(t.decode([3, 4, 5])).toBe('ab ab');
