@@ -36,25 +36,6 @@ export function spmv_csr16(out: usize, rowPtr: usize, off: usize, val: usize, x:
   }
 }
 
-/** The same CSR walk with scalar loads and four scalar accumulators (kept for the comparison). */
-export function spmv_csr16_scalar(out: usize, rowPtr: usize, off: usize, val: usize, x: usize, m: i32): void {
-  for (let r = 0; r < m; r++) {
-    let p = load<u32>(rowPtr + (<usize>r << 2));
-    const end = load<u32>(rowPtr + (<usize>r << 2), 4);
-    let s0: f32 = 0, s1: f32 = 0, s2: f32 = 0, s3: f32 = 0;
-    for (; p + 4 <= end; p += 4) {
-      const ip = off + (<usize>p << 1);
-      const vp = val + (<usize>p << 2);
-      s0 += load<f32>(vp) * load<f32>(x + <usize>load<u16>(ip));
-      s1 += load<f32>(vp, 4) * load<f32>(x + <usize>load<u16>(ip, 2));
-      s2 += load<f32>(vp, 8) * load<f32>(x + <usize>load<u16>(ip, 4));
-      s3 += load<f32>(vp, 12) * load<f32>(x + <usize>load<u16>(ip, 6));
-    }
-    for (; p < end; p++) s0 += load<f32>(val + (<usize>p << 2)) * load<f32>(x + <usize>load<u16>(off + (<usize>p << 1)));
-    store<f32>(out + (<usize>r << 2), (s0 + s1) + (s2 + s3));
-  }
-}
-
 /** General CSR with u32 column indices (any K): rowPtr u32[M + 1], col u32[nnz], val f32[nnz]. */
 export function spmv_csr32(out: usize, rowPtr: usize, col: usize, val: usize, x: usize, m: i32): void {
   for (let r = 0; r < m; r++) {
@@ -72,60 +53,6 @@ export function spmv_csr32(out: usize, rowPtr: usize, col: usize, val: usize, x:
     let s = hsum(acc);
     for (; p < end; p++) s += load<f32>(val + (<usize>p << 2)) * load<f32>(x + (<usize>load<u32>(col + (<usize>p << 2)) << 2));
     store<f32>(out + (<usize>r << 2), s);
-  }
-}
-
-/**
- * Column-blocked CSR with u8 indices: columns are cut into blocks of 256; cnt u16[M · nb] holds the
- * non-zeros of each (row, block), col u8[nnz] the column within the block, val f32[nnz].
- */
-export function spmv_blk8(out: usize, cnt: usize, col: usize, val: usize, x: usize, m: i32, nb: i32): void {
-  let p: usize = 0;
-  for (let r = 0; r < m; r++) {
-    let acc = f32x4.splat(0);
-    let s: f32 = 0;
-    for (let b = 0; b < nb; b++) {
-      const end = p + <usize>load<u16>(cnt + (<usize>(r * nb + b) << 1));
-      const xb = x + (<usize>b << 10);
-      for (; p + 4 <= end; p += 4) {
-        const ip = col + p;
-        let g = v128.load32_zero(xb + (<usize>load<u8>(ip) << 2));
-        g = v128.load32_lane(xb + (<usize>load<u8>(ip, 1) << 2), g, 1);
-        g = v128.load32_lane(xb + (<usize>load<u8>(ip, 2) << 2), g, 2);
-        g = v128.load32_lane(xb + (<usize>load<u8>(ip, 3) << 2), g, 3);
-        acc = f32x4.add(acc, f32x4.mul(v128.load(val + (p << 2)), g));
-      }
-      for (; p < end; p++) s += load<f32>(val + (p << 2)) * load<f32>(xb + (<usize>load<u8>(col + p) << 2));
-    }
-    store<f32>(out + (<usize>r << 2), s + hsum(acc));
-  }
-}
-
-/**
- * Bitmask layout: mask u64[M · ⌈K/64⌉] (bit c of word w set ⇔ column 64w + c is stored), val f32
- * packed row by row in column order. Walks set bits with ctz.
- */
-export function spmv_bitmask(out: usize, mask: usize, val: usize, x: usize, m: i32, words: i32): void {
-  let p = val;
-  for (let r = 0; r < m; r++) {
-    let s0: f32 = 0, s1: f32 = 0;
-    const mr = mask + (<usize>(r * words) << 3);
-    for (let wi = 0; wi < words; wi++) {
-      let bits = load<u64>(mr + (<usize>wi << 3));
-      const xb = x + (<usize>wi << 8);
-      while (bits != 0) {
-        const c0 = <usize>ctz(bits);
-        bits &= bits - 1;
-        s0 += load<f32>(p) * load<f32>(xb + (c0 << 2));
-        p += 4;
-        if (bits == 0) break;
-        const c1 = <usize>ctz(bits);
-        bits &= bits - 1;
-        s1 += load<f32>(p) * load<f32>(xb + (c1 << 2));
-        p += 4;
-      }
-    }
-    store<f32>(out + (<usize>r << 2), s0 + s1);
   }
 }
 

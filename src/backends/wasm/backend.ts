@@ -38,10 +38,7 @@ export interface Kernels {
   matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
   f16_to_f32(dst: number, src: number, n: number): void;
   spmv_csr16(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
-  spmv_csr16_scalar(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
-  spmv_blk8(out: number, cnt: number, col: number, val: number, x: number, m: number, blocks: number): void;
-  spmv_bitmask(out: number, mask: number, val: number, x: number, m: number, words: number): void;
   spmv_blk8p(out: number, grpPtr: number, hdr: number, col: number, val: number, xs: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
@@ -221,14 +218,8 @@ export class WasmBackend implements Backend {
     switch (l.kind) {
       case 'csr16':
         return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
-      case 'csr16-scalar':
-        return this.k.spmv_csr16_scalar(o, p.rowPtr, p.off, p.val, xp, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
-      case 'blk8':
-        return this.k.spmv_blk8(o, p.cnt, p.col, p.val, xp, m, l.blocks);
-      case 'bitmask':
-        return this.k.spmv_bitmask(o, p.mask, p.val, xp, m, l.blocks);
       case 'blk8p':
         return this.withScratch(1024 * l.blocks, (xs) => {
           this.k.stage_x_blk(xs, xp, s.shape[1]);
