@@ -17,13 +17,28 @@ import { DEFAULT_QUANTIZER, OnlineQuantizer, type QuantizerOptions } from './qua
 export interface DetectorOptions {
   quantizer: QuantizerOptions;
   likelihood: LikelihoodOptions;
-  /** Surprise counts the predicted mass within ±tolerance bins of the observed token. */
+  /**
+   * 'nll': −log p(token) / log vocab (with ±tolerance bins of slack).
+   * 'tail': how far into the tails of the predicted distribution the token lies,
+   * 1 − 2·min(P(X ≤ tok), P(X ≥ tok)) — robust to noise the model expects to be spread out.
+   * 'logtail': −log10 of that two-sided tail mass / 4 (p = 1e-4 → 1): sparse, ~0 for ordinary points.
+   */
+  surprise: 'nll' | 'tail' | 'logtail';
+  /** Surprise counts the predicted mass within ±tolerance bins of the observed token ('nll'). */
   tolerance: number;
   /**
    * A value beyond the range seen so far by more than this fraction of the span scores 1
-   * (after `likelihood.learning` steps); 0 turns the rule off.
+   * (after `likelihood.learning` steps); 0 turns the rule off. With `spatialAsRaw` the rule
+   * sets the raw surprise to 1 instead (the likelihood then decides).
    */
   spatialTolerance: number;
+  spatialAsRaw: boolean;
+  /**
+   * Echo suppression: a score that does not exceed every score of the previous `refractory`
+   * steps is multiplied by `damp` (one alarm per event instead of a run of them). 0 = off.
+   */
+  refractory: number;
+  damp: number;
   /** Memory adaptation (the model's inner loop). */
   adapt: boolean;
 }
@@ -31,8 +46,12 @@ export interface DetectorOptions {
 export const DEFAULT_DETECTOR: DetectorOptions = {
   quantizer: DEFAULT_QUANTIZER,
   likelihood: DEFAULT_LIKELIHOOD,
+  surprise: 'logtail',
   tolerance: 0,
   spatialTolerance: 0,
+  spatialAsRaw: false,
+  refractory: 400,
+  damp: 0.3,
   adapt: true,
 };
 
@@ -58,6 +77,9 @@ export class StreamingDetector {
   private prevLogits: Float32Array | null = null;
   private probs: Float64Array;
   private seen = 0;
+  /** Ring of the last `refractory` undamped scores. */
+  private recent: number[] = [];
+  private recentAt = 0;
 
   /** `model` is a MicroStepper, or (config, weights) to build a TS MicroModel. */
   constructor(model: MicroStepper | MicroConfig, weights?: Map<string, Float32Array>, readonly opts: DetectorOptions = DEFAULT_DETECTOR) {
@@ -89,20 +111,40 @@ export class StreamingDetector {
     const token = q.encode(value);
     let raw = 0;
     if (this.prevLogits) raw = this.surprise(this.prevLogits, token);
+    if (spatial && this.opts.spatialAsRaw) raw = 1;
     const lik = this.likelihood.update(raw);
     this.prevLogits = this.model.step(token);
     this.seen++;
-    const score = spatial ? 1 : lik;
-    return { score: Number.isFinite(score) ? score : 0, raw, token };
+    let score = spatial && !this.opts.spatialAsRaw ? 1 : lik;
+    if (!Number.isFinite(score)) score = 0;
+    const R = this.opts.refractory;
+    if (R > 0) {
+      let recent = 0;
+      for (let i = 0; i < Math.min(R, this.recent.length); i++) recent = Math.max(recent, this.recent[(this.recentAt - 1 - i + R) % R]);
+      const out = score > recent ? score : score * this.opts.damp;
+      if (this.recent.length < R) this.recent.push(score);
+      else this.recent[this.recentAt] = score;
+      this.recentAt = (this.recentAt + 1) % R;
+      score = out;
+    }
+    return { score, raw, token };
   }
 
-  /** −log(mass within ±tolerance of token) / log(vocab), clamped to [0, 1]. */
+  /** Raw surprise of `token` under the predicted distribution, in [0, 1] (see DetectorOptions.surprise). */
   private surprise(logits: Float32Array, token: number): number {
     const V = logits.length;
     let mx = -Infinity;
     for (let i = 0; i < V; i++) if (logits[i] > mx) mx = logits[i];
     let z = 0;
     for (let i = 0; i < V; i++) z += this.probs[i] = Math.exp(logits[i] - mx);
+    if (this.opts.surprise !== 'nll') {
+      let below = 0;
+      for (let i = 0; i < token; i++) below += this.probs[i];
+      const at = this.probs[token];
+      const tail = Math.min(1, 2 * Math.min((below + at) / z, (z - below) / z));
+      const s = this.opts.surprise === 'tail' ? 1 - tail : -Math.log10(Math.max(tail, 1e-12)) / 4;
+      return Math.max(0, Math.min(1, s));
+    }
     let m = 0;
     const tol = this.opts.tolerance;
     for (let i = Math.max(0, token - tol); i <= Math.min(V - 1, token + tol); i++) m += this.probs[i];
