@@ -1,64 +1,46 @@
-// Core elementwise kernels: add, mul, scale, silu, gelu, sigmoid, exp, softplus, fill, copy_f16.
-// Binding 0 is always the per-dispatch params uniform; storage buffers follow in the order the JS
-// side (src/backends/webgpu/elementwise.ts) passes them. Linear workgroup id = wg.x + wg.y * grid_x
-// (2-D grids stay within the 65535 limit for large tensors). One thread per element.
+// Core elementwise kernels: binary (add, mul) and unary (scale, silu, gelu, sigmoid, exp,
+// softplus) ops, each also in place; fill; copy_f16. The op is a uniform code, so every thread of a
+// dispatch takes the same branch. Binding 0 is always the per-dispatch params uniform; storage
+// buffers follow in the order the JS side (src/backends/webgpu/elementwise.ts) passes them.
+// Linear workgroup id = wg.x + wg.y * grid_x (2-D grids stay within the 65535 limit for large
+// tensors). One thread per element.
 
-struct EwParams { n: u32, nb: u32, grid_x: u32, s: f32 }
+struct EwParams { n: u32, nb: u32, grid_x: u32, s: f32, op: u32 }
 @group(0) @binding(0) var<uniform> pe: EwParams;
 @group(0) @binding(1) var<storage, read_write> ew_out: array<f32>; // [n]
 @group(0) @binding(2) var<storage, read> ew_a: array<f32>;         // [n]
 @group(0) @binding(3) var<storage, read> ew_b: array<f32>;         // [nb], nb divides n (broadcast over leading dims)
+// In-place entry points (…_ip) read and write out: WebGPU forbids binding one buffer as both
+// writable and read-only, and each thread reads its element before writing it. binary_ip's b
+// moves to binding 2.
+@group(0) @binding(2) var<storage, read> ew_b_ip: array<f32>;      // [nb]
 
 fn ew_index(wg: vec3<u32>, li: u32) -> u32 { return (wg.x + wg.y * pe.grid_x) * 256u + li; }
 
-// ---- binary: out[i] = a[i] op b[i % nb] ------------------------------------------------------
-@compute @workgroup_size(256)
-fn add(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = ew_index(wg, li);
-  if (i >= pe.n) { return; }
-  ew_out[i] = ew_a[i] + ew_b[i % pe.nb];
+// ---- binary: out[i] = a[i] op b[i % nb]; op 0 = add, 1 = mul --------------------------------
+fn binary_f(x: f32, y: f32) -> f32 {
+  if (pe.op == 0u) { return x + y; }
+  return x * y;
 }
 
 @compute @workgroup_size(256)
-fn mul(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn binary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = ew_index(wg, li);
   if (i >= pe.n) { return; }
-  ew_out[i] = ew_a[i] * ew_b[i % pe.nb];
+  ew_out[i] = binary_f(ew_a[i], ew_b[i % pe.nb]);
 }
 
-// ---- unary: out[i] = f(a[i]) -----------------------------------------------------------------
 @compute @workgroup_size(256)
-fn scale(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn binary_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = ew_index(wg, li);
   if (i >= pe.n) { return; }
-  ew_out[i] = ew_a[i] * pe.s;
+  ew_out[i] = binary_f(ew_out[i], ew_b_ip[i % pe.nb]);
 }
 
+// ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus --
 fn sigmoid_f(x: f32) -> f32 {
   // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.
   return 1.0 / (1.0 + exp(-x));
-}
-
-@compute @workgroup_size(256)
-fn sigmoid(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = ew_index(wg, li);
-  if (i >= pe.n) { return; }
-  ew_out[i] = sigmoid_f(ew_a[i]);
-}
-
-@compute @workgroup_size(256)
-fn silu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = ew_index(wg, li);
-  if (i >= pe.n) { return; }
-  let x = ew_a[i];
-  ew_out[i] = x * sigmoid_f(x);
-}
-
-@compute @workgroup_size(256)
-fn exp_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = ew_index(wg, li);
-  if (i >= pe.n) { return; }
-  ew_out[i] = exp(ew_a[i]);
 }
 
 // log(1 + t) for t in [0, 1]. log() near 1 only has an absolute error bound (2^-21) in WGSL, so
@@ -76,13 +58,6 @@ fn log1p_unit(t: f32) -> f32 {
 fn softplus_f(x: f32) -> f32 {
   if (x > 20.0) { return x; }
   return max(x, 0.0) + log1p_unit(exp(-abs(x)));
-}
-
-@compute @workgroup_size(256)
-fn softplus(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let i = ew_index(wg, li);
-  if (i >= pe.n) { return; }
-  ew_out[i] = softplus_f(ew_a[i]);
 }
 
 // ---- exact GELU: 0.5·x·(1 + erf(x/√2)) -------------------------------------------------------
@@ -130,11 +105,29 @@ fn gelu_f(x: f32) -> f32 {
   return 0.5 * x * c;
 }
 
+fn unary_f(x: f32) -> f32 {
+  switch pe.op {
+    case 0u: { return x * pe.s; }
+    case 1u: { return x * sigmoid_f(x); }
+    case 2u: { return gelu_f(x); }
+    case 3u: { return sigmoid_f(x); }
+    case 4u: { return exp(x); }
+    default: { return softplus_f(x); }
+  }
+}
+
 @compute @workgroup_size(256)
-fn gelu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+fn unary(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let i = ew_index(wg, li);
   if (i >= pe.n) { return; }
-  ew_out[i] = gelu_f(ew_a[i]);
+  ew_out[i] = unary_f(ew_a[i]);
+}
+
+@compute @workgroup_size(256)
+fn unary_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  ew_out[i] = unary_f(ew_out[i]);
 }
 
 // ---- fill: every 32-bit word of a buffer = bits (f32 or i32 bit pattern) ---------------------

@@ -1,96 +1,126 @@
-// Linear layers: matvec (one weight row per workgroup) and matmul (small batch: one weight row per
-// workgroup for up to 8 input rows; larger batches: 16×16 shared-memory tiles), each with f32
-// weights and f16 weights packed two per u32 word (unpack2x16float; element e lives in word e/2,
-// low half for even e). Weights are [m, k] row-major (Hugging Face layout): out = x · Wᵀ.
-// Linear workgroup id = wg.x + wg.y * grid_x (2-D grids for more than 65535 rows).
+// Linear layers, weights [m, k] row-major (Hugging Face layout), out = x · Wᵀ:
+// - matvec: 8 weight rows per 256-thread workgroup, 32 threads per row striding over k (coalesced
+//   row reads; one short shared-memory reduction per row group), vectorised when k allows.
+// - matmul_small (n ≤ 8 input rows): same layout, each weight element read once for all n rows.
+// - matmul_tiled (larger n): 64×64 output tiles, 16×16 threads each computing a 4×4 block, k in
+//   steps of 16 through shared memory.
+// f16 weights are packed two per u32 word (unpack2x16float; element e is word e/2, low half when e
+// is even). Linear workgroup id = wg.x + wg.y * grid_x (2-D grids beyond 65535 workgroups).
 
 struct MvParams { m: u32, k: u32, grid_x: u32, n: u32 }
 @group(0) @binding(0) var<uniform> pmv: MvParams;
-@group(0) @binding(1) var<storage, read_write> mv_out: array<f32>; // [n, m] (matvec: n = 1)
-@group(0) @binding(2) var<storage, read> mv_w32: array<f32>;       // [m, k] f32
-@group(0) @binding(2) var<storage, read> mv_w16: array<u32>;       // [m, k] f16, packed: ceil(m·k / 2) words
-@group(0) @binding(3) var<storage, read> mv_x: array<f32>;         // [n, k]
+@group(0) @binding(1) var<storage, read_write> mv_out: array<f32>;  // [n, m] (matvec: n = 1)
+@group(0) @binding(2) var<storage, read> mv_w32: array<f32>;        // [m, k] f32
+@group(0) @binding(2) var<storage, read> mv_w32v: array<vec4<f32>>; // [m, k / 4] f32, k % 4 == 0
+@group(0) @binding(2) var<storage, read> mv_w16: array<u32>;        // [m, k] f16 packed: ceil(m·k / 2) words
+@group(0) @binding(2) var<storage, read> mv_w16v: array<vec4<u32>>; // [m, k / 8] f16 packed, k % 8 == 0
+@group(0) @binding(3) var<storage, read> mv_x: array<f32>;          // [n, k]
+@group(0) @binding(3) var<storage, read> mv_xv: array<vec4<f32>>;   // [n, k / 4], k % 4 == 0
 
-const MV_WG = 256u;
-var<workgroup> mv_partial: array<f32, 256>;
+const ROWS = 8u; // weight rows per workgroup
+const TPR = 32u; // threads per row
+var<workgroup> mv_red: array<f32, 256>;
 
 fn w16_at(e: u32) -> f32 {
   let p = unpack2x16float(mv_w16[e >> 1u]);
   return select(p.x, p.y, (e & 1u) == 1u);
 }
 
-// Tree-reduce mv_partial; every invocation must call it (it has barriers).
-fn mv_reduce(li: u32) -> f32 {
+// Sum acc over the 32 threads of each row group; lane 0 of the group gets the row total.
+fn row_sum(li: u32, acc: f32) -> f32 {
+  mv_red[li] = acc;
   workgroupBarrier();
-  for (var s = MV_WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) { mv_partial[li] += mv_partial[li + s]; }
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if ((li % TPR) < s) { mv_red[li] += mv_red[li + s]; }
     workgroupBarrier();
   }
-  let r = mv_partial[0];
-  workgroupBarrier(); // mv_partial is reused by the caller's next reduction
-  return r;
+  return mv_red[li];
 }
+
+// (row, lane) of this invocation; row may be ≥ m on the last workgroup.
+fn mv_row(wg: vec3<u32>, li: u32) -> u32 { return (wg.x + wg.y * pmv.grid_x) * ROWS + li / TPR; }
 
 @compute @workgroup_size(256)
 fn matvec_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = wg.x + wg.y * pmv.grid_x;
+  let row = mv_row(wg, li);
   var acc = 0.0;
   if (row < pmv.m) {
     let base = row * pmv.k;
-    for (var j = li; j < pmv.k; j += MV_WG) { acc += mv_w32[base + j] * mv_x[j]; }
+    for (var j = li % TPR; j < pmv.k; j += TPR) { acc += mv_w32[base + j] * mv_x[j]; }
   }
-  mv_partial[li] = acc;
-  let total = mv_reduce(li);
-  if (li == 0u && row < pmv.m) { mv_out[row] = total; }
+  let total = row_sum(li, acc);
+  if (li % TPR == 0u && row < pmv.m) { mv_out[row] = total; }
 }
 
-// f16 weights, any k: element-wise unpacking (rows may start at odd elements when k is odd).
+@compute @workgroup_size(256)
+fn matvec_f32_v4(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row = mv_row(wg, li);
+  var acc = 0.0;
+  if (row < pmv.m) {
+    let k4 = pmv.k / 4u;
+    let base = row * k4;
+    for (var j = li % TPR; j < k4; j += TPR) { acc += dot(mv_w32v[base + j], mv_xv[j]); }
+  }
+  let total = row_sum(li, acc);
+  if (li % TPR == 0u && row < pmv.m) { mv_out[row] = total; }
+}
+
 @compute @workgroup_size(256)
 fn matvec_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = wg.x + wg.y * pmv.grid_x;
+  let row = mv_row(wg, li);
   var acc = 0.0;
   if (row < pmv.m) {
     let base = row * pmv.k;
-    if ((pmv.k & 1u) == 0u) {
-      // Even k: rows start on a word boundary, so each word holds the pair (j, j+1).
-      let wbase = base >> 1u;
-      for (var p = li; p < pmv.k / 2u; p += MV_WG) {
-        let w = unpack2x16float(mv_w16[wbase + p]);
-        acc += w.x * mv_x[2u * p] + w.y * mv_x[2u * p + 1u];
-      }
-    } else {
-      for (var j = li; j < pmv.k; j += MV_WG) { acc += w16_at(base + j) * mv_x[j]; }
-    }
+    for (var j = li % TPR; j < pmv.k; j += TPR) { acc += w16_at(base + j) * mv_x[j]; }
   }
-  mv_partial[li] = acc;
-  let total = mv_reduce(li);
-  if (li == 0u && row < pmv.m) { mv_out[row] = total; }
+  let total = row_sum(li, acc);
+  if (li % TPR == 0u && row < pmv.m) { mv_out[row] = total; }
 }
 
-// ---- small-batch matmul: one weight row per workgroup, up to MB input rows at once ----------
-// Reads each weight row once for all n rows (the point of batching a linear layer).
+// k % 8 == 0: one vec4<u32> load = 8 weights = two vec4 dots against x.
+@compute @workgroup_size(256)
+fn matvec_f16_v8(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row = mv_row(wg, li);
+  var acc = 0.0;
+  if (row < pmv.m) {
+    let k8 = pmv.k / 8u;
+    let base = row * k8;
+    for (var j = li % TPR; j < k8; j += TPR) {
+      let q = mv_w16v[base + j];
+      let lo = vec4<f32>(unpack2x16float(q.x), unpack2x16float(q.y));
+      let hi = vec4<f32>(unpack2x16float(q.z), unpack2x16float(q.w));
+      acc += dot(lo, mv_xv[2u * j]) + dot(hi, mv_xv[2u * j + 1u]);
+    }
+  }
+  let total = row_sum(li, acc);
+  if (li % TPR == 0u && row < pmv.m) { mv_out[row] = total; }
+}
+
+// ---- small-batch matmul (n ≤ 8): like matvec, each weight element used for all n rows -------
 const MB = 8u;
-var<workgroup> mb_partial: array<array<f32, 256>, 8>;
+var<workgroup> mb_red: array<array<f32, 256>, 8>;
 
 fn mb_finish(li: u32, row: u32, acc: array<f32, 8>) {
-  for (var i = 0u; i < MB; i++) { mb_partial[i][li] = acc[i]; }
+  for (var i = 0u; i < MB; i++) { mb_red[i][li] = acc[i]; }
   workgroupBarrier();
-  for (var s = MV_WG / 2u; s > 0u; s >>= 1u) {
-    if (li < s) {
-      for (var i = 0u; i < MB; i++) { mb_partial[i][li] += mb_partial[i][li + s]; }
+  for (var s = TPR / 2u; s > 0u; s >>= 1u) {
+    if ((li % TPR) < s) {
+      for (var i = 0u; i < MB; i++) { mb_red[i][li] += mb_red[i][li + s]; }
     }
     workgroupBarrier();
   }
-  if (li < pmv.n && row < pmv.m) { mv_out[li * pmv.m + row] = mb_partial[li][0]; }
+  if (li % TPR == 0u && row < pmv.m) {
+    for (var i = 0u; i < pmv.n; i++) { mv_out[i * pmv.m + row] = mb_red[i][li]; }
+  }
 }
 
 @compute @workgroup_size(256)
 fn matmul_small_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = wg.x + wg.y * pmv.grid_x;
+  let row = mv_row(wg, li);
   var acc: array<f32, 8>;
   if (row < pmv.m) {
     let base = row * pmv.k;
-    for (var j = li; j < pmv.k; j += MV_WG) {
+    for (var j = li % TPR; j < pmv.k; j += TPR) {
       let w = mv_w32[base + j];
       for (var i = 0u; i < pmv.n; i++) { acc[i] += w * mv_x[i * pmv.k + j]; }
     }
@@ -100,11 +130,11 @@ fn matmul_small_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
 
 @compute @workgroup_size(256)
 fn matmul_small_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let row = wg.x + wg.y * pmv.grid_x;
+  let row = mv_row(wg, li);
   var acc: array<f32, 8>;
   if (row < pmv.m) {
     let base = row * pmv.k;
-    for (var j = li; j < pmv.k; j += MV_WG) {
+    for (var j = li % TPR; j < pmv.k; j += TPR) {
       let w = w16_at(base + j);
       for (var i = 0u; i < pmv.n; i++) { acc[i] += w * mv_x[i * pmv.k + j]; }
     }
@@ -112,45 +142,97 @@ fn matmul_small_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
   mb_finish(li, row, acc);
 }
 
-// ---- tiled matmul for larger batches: out tile [16 rows of x, 16 weight rows] ---------------
-const T = 16u;
-var<workgroup> tx_tile: array<array<f32, 16>, 16>; // [x row][k]
-var<workgroup> tw_tile: array<array<f32, 16>, 16>; // [weight row][k]
+// ---- tiled matmul: out tile [64 x rows, 64 weight rows], 4×4 per thread --------------------
+// grid: x = ceil(m / 64) weight-row tiles, y = ceil(n / 64) input-row tiles (checked ≤ 65535 on
+// the JS side). Shared tiles are k-major ([kk][row]) so the inner loop reads 4 consecutive values.
+const TT = 64u;
+const TK = 16u;
+var<workgroup> tx_s: array<array<f32, 64>, 16>; // [kk][x row in tile]
+var<workgroup> tw_s: array<array<f32, 64>, 16>; // [kk][weight row in tile]
 
-// grid: x = ceil(m / 16) weight-row tiles, y = ceil(n / 16) input-row tiles (both ≤ 65535 is
-// checked on the JS side). Thread (lx, ly) computes out[y·16 + ly, x·16 + lx].
+// Load the 64×16 x tile at (n0, k0): 4 elements per thread, element e → (row e / 16, kk e % 16).
+fn tile_load_x(li: u32, n0: u32, k0: u32) {
+  for (var q = 0u; q < 4u; q++) {
+    let e = li + 256u * q;
+    let r = e / TK;
+    let kg = k0 + e % TK;
+    var xv = 0.0;
+    if (n0 + r < pmv.n && kg < pmv.k) { xv = mv_x[(n0 + r) * pmv.k + kg]; }
+    tx_s[e % TK][r] = xv;
+  }
+}
+
+// Weight element index for slot q of this thread's share of the tile, or -1 (0xffffffff) if
+// outside the matrix; the weight tile slot is tw_s[(li + 256q) % 16][(li + 256q) / 16].
+fn tile_w_index(li: u32, q: u32, m0: u32, k0: u32) -> u32 {
+  let e = li + 256u * q;
+  let r = e / TK;
+  let kg = k0 + e % TK;
+  if (m0 + r < pmv.m && kg < pmv.k) { return (m0 + r) * pmv.k + kg; }
+  return 0xffffffffu;
+}
+
+fn tile_fma(lid: vec3<u32>, acc: ptr<function, array<vec4<f32>, 4>>) {
+  for (var kk = 0u; kk < TK; kk++) {
+    let xa = vec4<f32>(tx_s[kk][lid.y * 4u], tx_s[kk][lid.y * 4u + 1u], tx_s[kk][lid.y * 4u + 2u], tx_s[kk][lid.y * 4u + 3u]);
+    let wb = vec4<f32>(tw_s[kk][lid.x * 4u], tw_s[kk][lid.x * 4u + 1u], tw_s[kk][lid.x * 4u + 2u], tw_s[kk][lid.x * 4u + 3u]);
+    (*acc)[0] += xa.x * wb;
+    (*acc)[1] += xa.y * wb;
+    (*acc)[2] += xa.z * wb;
+    (*acc)[3] += xa.w * wb;
+  }
+}
+
+// acc[a][b] is out[n0 + 4·ly + a, m0 + 4·lx + b].
+fn tile_store(lid: vec3<u32>, n0: u32, m0: u32, acc: array<vec4<f32>, 4>) {
+  for (var a = 0u; a < 4u; a++) {
+    let i = n0 + lid.y * 4u + a;
+    if (i >= pmv.n) { break; }
+    for (var b = 0u; b < 4u; b++) {
+      let j = m0 + lid.x * 4u + b;
+      if (j < pmv.m) { mv_out[i * pmv.m + j] = acc[a][b]; }
+    }
+  }
+}
+
 @compute @workgroup_size(16, 16)
 fn matmul_tiled_f32(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = wg.y * T + lid.y; // x row
-  let j = wg.x * T + lid.x; // weight row (output column)
-  let wrow = wg.x * T + lid.y; // weight row this thread loads
-  var acc = 0.0;
-  for (var k0 = 0u; k0 < pmv.k; k0 += T) {
-    let kk = k0 + lid.x;
-    tx_tile[lid.y][lid.x] = select(0.0, mv_x[i * pmv.k + kk], i < pmv.n && kk < pmv.k);
-    tw_tile[lid.y][lid.x] = select(0.0, mv_w32[wrow * pmv.k + kk], wrow < pmv.m && kk < pmv.k);
+  let li = lid.y * 16u + lid.x;
+  let n0 = wg.y * TT;
+  let m0 = wg.x * TT;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < pmv.k; k0 += TK) {
+    tile_load_x(li, n0, k0);
+    for (var q = 0u; q < 4u; q++) {
+      let we = tile_w_index(li, q, m0, k0);
+      let e = li + 256u * q;
+      tw_s[e % TK][e / TK] = select(0.0, mv_w32[min(we, arrayLength(&mv_w32) - 1u)], we != 0xffffffffu);
+    }
     workgroupBarrier();
-    for (var t = 0u; t < T; t++) { acc += tx_tile[lid.y][t] * tw_tile[lid.x][t]; }
+    tile_fma(lid, &acc);
     workgroupBarrier();
   }
-  if (i < pmv.n && j < pmv.m) { mv_out[i * pmv.m + j] = acc; }
+  tile_store(lid, n0, m0, acc);
 }
 
 @compute @workgroup_size(16, 16)
 fn matmul_tiled_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>) {
-  let i = wg.y * T + lid.y;
-  let j = wg.x * T + lid.x;
-  let wrow = wg.x * T + lid.y;
-  var acc = 0.0;
-  for (var k0 = 0u; k0 < pmv.k; k0 += T) {
-    let kk = k0 + lid.x;
-    tx_tile[lid.y][lid.x] = select(0.0, mv_x[i * pmv.k + kk], i < pmv.n && kk < pmv.k);
-    var w = 0.0;
-    if (wrow < pmv.m && kk < pmv.k) { w = w16_at(wrow * pmv.k + kk); }
-    tw_tile[lid.y][lid.x] = w;
+  let li = lid.y * 16u + lid.x;
+  let n0 = wg.y * TT;
+  let m0 = wg.x * TT;
+  var acc: array<vec4<f32>, 4>;
+  for (var k0 = 0u; k0 < pmv.k; k0 += TK) {
+    tile_load_x(li, n0, k0);
+    for (var q = 0u; q < 4u; q++) {
+      let we = tile_w_index(li, q, m0, k0);
+      var wv = 0.0;
+      if (we != 0xffffffffu) { wv = w16_at(we); }
+      let e = li + 256u * q;
+      tw_s[e % TK][e / TK] = wv;
+    }
     workgroupBarrier();
-    for (var t = 0u; t < T; t++) { acc += tx_tile[lid.y][t] * tw_tile[lid.x][t]; }
+    tile_fma(lid, &acc);
     workgroupBarrier();
   }
-  if (i < pmv.n && j < pmv.m) { mv_out[i * pmv.m + j] = acc; }
+  tile_store(lid, n0, m0, acc);
 }

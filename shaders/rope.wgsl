@@ -8,25 +8,45 @@ struct RopeParams { rows: u32, heads: u32, head_dim: u32, pos: u32, interleaved:
 @group(0) @binding(1) var<storage, read_write> rp_out: array<f32>; // [rows, heads·head_dim]
 @group(0) @binding(2) var<storage, read> rp_x: array<f32>;         // [rows, heads·head_dim]
 @group(0) @binding(3) var<storage, read> rp_cs: array<vec2<f32>>;  // [positions, head_dim/2] (cos, sin)
+// rope_ip (rope(q, q)) reads and writes out, with the table at binding 2: WebGPU forbids binding
+// one buffer as both writable and read-only, and each thread reads its pair before writing it.
+@group(0) @binding(2) var<storage, read> rp_cs_ip: array<vec2<f32>>; // [positions, head_dim/2]
 
-// One thread per rotated pair: index = ((row · heads) + head) · half + i.
-@compute @workgroup_size(256)
-fn rope(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+struct RopePair { a: u32, b: u32, cs_index: u32, valid: bool }
+
+// One thread per rotated pair: t = ((row · heads) + head) · half + i.
+fn rope_pair(wg: vec3<u32>, li: u32) -> RopePair {
   let half = prp.head_dim / 2u;
   let t = (wg.x + wg.y * prp.grid_x) * 256u + li;
-  if (t >= prp.rows * prp.heads * half) { return; }
   let i = t % half;
   let rh = t / half; // row · heads + head
-  let row = rh / prp.heads;
   let base = rh * prp.head_dim;
   var a = base + i;
   var b = base + i + half; // 'half' style: (x[i], x[i + d/2]), Hugging Face rotate_half
   if (prp.interleaved != 0u) { a = base + 2u * i; b = a + 1u; } // GGUF: (x[2i], x[2i+1])
-  let cs = rp_cs[(prp.pos + row) * half + i];
-  let x0 = rp_x[a];
-  let x1 = rp_x[b];
-  rp_out[a] = x0 * cs.x - x1 * cs.y;
-  rp_out[b] = x1 * cs.x + x0 * cs.y;
+  return RopePair(a, b, (prp.pos + rh / prp.heads) * half + i, t < prp.rows * prp.heads * half);
+}
+
+@compute @workgroup_size(256)
+fn rope(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let p = rope_pair(wg, li);
+  if (!p.valid) { return; }
+  let cs = rp_cs[p.cs_index];
+  let x0 = rp_x[p.a];
+  let x1 = rp_x[p.b];
+  rp_out[p.a] = x0 * cs.x - x1 * cs.y;
+  rp_out[p.b] = x1 * cs.x + x0 * cs.y;
+}
+
+@compute @workgroup_size(256)
+fn rope_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let p = rope_pair(wg, li);
+  if (!p.valid) { return; }
+  let cs = rp_cs_ip[p.cs_index];
+  let x0 = rp_out[p.a];
+  let x1 = rp_out[p.b];
+  rp_out[p.a] = x0 * cs.x - x1 * cs.y;
+  rp_out[p.b] = x1 * cs.x + x0 * cs.y;
 }
 
 // ---- embedding: out[n, d] = table[ids[n], :] --------------------------------------------------

@@ -26,7 +26,7 @@ export interface BackendInfo {
   userAgent: string;
 }
 
-/** An op argument: `{ t: id }` names a tensor held by the host; anything else passes through. */
+/** An op argument: `{ t: id }` names a tensor held by the host (at any depth); the rest passes through. */
 export type OpArg = { t: number } | number | string | boolean | null | Record<string, unknown> | unknown[];
 
 /** What a `runCase` export receives as its second argument. */
@@ -71,14 +71,26 @@ export class BackendHost {
     (await this.get(backend)).write(this.lookup(backend, id, 'write'), data);
   }
 
-  /** Run `backend[opName](...args)` with `{ t: id }` arguments replaced by the tensors. */
+  /**
+   * Run `backend[opName](...args)` with every `{ t: id }` (also inside arrays and plain objects)
+   * replaced by the tensor it names.
+   */
   async op(backend: BackendName, opName: string, args: OpArg[]): Promise<void> {
     const b = await this.get(backend);
     const fn = (b as unknown as Record<string, unknown>)[opName];
     if (NOT_OPS.has(opName) || typeof fn !== 'function') {
       throw new SparrowError('INVALID_ARGUMENT', `op: ${backend} backend has no op named ${JSON.stringify(opName)}`, { op: opName });
     }
-    const resolved = args.map((a) => (isTensorRef(a) ? this.lookup(backend, a.t, opName) : a));
+    const resolve = (a: unknown): unknown => {
+      if (isTensorRef(a)) return this.lookup(backend, a.t, opName);
+      if (Array.isArray(a)) return a.map(resolve);
+      // Plain option objects may hold tensors too (e.g. a cache or gate struct of several tensors).
+      if (a && typeof a === 'object' && Object.getPrototypeOf(a) === Object.prototype) {
+        return Object.fromEntries(Object.entries(a).map(([k, x]) => [k, resolve(x)]));
+      }
+      return a;
+    };
+    const resolved = args.map(resolve);
     (fn as (...xs: unknown[]) => unknown).apply(b, resolved);
   }
 

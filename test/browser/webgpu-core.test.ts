@@ -118,7 +118,8 @@ describe('webgpu core ops vs reference', () => {
   });
 
   it('matvec f32 / f16 (odd k included)', async () => {
-    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [300, 257], [5, 1030]]) {
+    // k % 4 == 0 and k % 8 == 0 take the vectorised kernels; the others the scalar ones.
+    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [300, 257], [5, 1030], [3, 12], [9, 64], [17, 72]]) {
       const w = randomF32(m * k, m * 100 + k);
       const x = randomF32(k, k);
       expect(await err('matvec', [O([m]), I([m, k], w), I([k], x)], SUM), `f32 ${m}x${k}`).toBeLessThanOrEqual(TOL);
@@ -126,7 +127,7 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
-  it('matmul f32 / f16: small batches (≤ 8) and tiled (> 8)', async () => {
+  it('matmul f32 / f16: small batches (≤ 8) and 64×64 tiles (> 8)', async () => {
     for (const n of [1, 3, 8, 9, 21]) {
       for (const [m, k] of [[1, 1], [7, 13], [33, 65], [17, 40]]) {
         const w = randomF32(m * k, m * 7 + k + n);
@@ -134,6 +135,13 @@ describe('webgpu core ops vs reference', () => {
         expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], w)], SUM), `f32 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
         expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], f16Of(w), 'f16')], SUM), `f16 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
       }
+    }
+    // Several 64×64 output tiles in both directions, ragged edges.
+    for (const [n, m, k] of [[70, 131, 19]]) {
+      const w = randomF32(m * k, m * 7 + k + n);
+        const x = randomF32(n * k, n * 31 + k);
+        expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], w)], SUM), `f32 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
+        expect(await err('matmul', [O([n, m]), I([n, k], x), I([m, k], f16Of(w), 'f16')], SUM), `f16 n=${n} ${m}x${k}`).toBeLessThanOrEqual(TOL);
     }
   });
 
@@ -207,21 +215,35 @@ describe('webgpu core ops vs reference', () => {
 
 describe('webgpu specifics', () => {
   it('in-place calls (out aliases an input) give the same result', async () => {
+    // Dedicated in-place kernels (binary, unary, rope) and the generic scratch path (rmsnorm, and
+    // add with out aliasing b).
     const x = randomF32(300, 9);
     const b = randomF32(300, 10);
-    const a = await h.host.tensor('webgpu', [300], 'f32', x);
-    const bb = await h.host.tensor('webgpu', [300], 'f32', b);
+    const ones = new Float32Array(100).fill(1);
+    const rope = { pos: 3, headDim: 10, theta: 10000, style: 'half' as const };
+    const a = await h.host.tensor('webgpu', [3, 100], 'f32', x);
+    const bb = await h.host.tensor('webgpu', [3, 100], 'f32', b);
+    const w = await h.host.tensor('webgpu', [100], 'f32', ones);
     await h.host.op('webgpu', 'add', [{ t: a }, { t: a }, { t: bb }]);
     await h.host.op('webgpu', 'silu', [{ t: a }, { t: a }]);
-    const w = await h.host.tensor('webgpu', [300], 'f32', new Float32Array(300).fill(1));
+    await h.host.op('webgpu', 'mul', [{ t: a }, { t: a }, { t: bb }]);
+    await h.host.op('webgpu', 'scale', [{ t: a }, { t: a }, 3]);
+    await h.host.op('webgpu', 'rope', [{ t: a }, { t: a }, rope]);
     await h.host.op('webgpu', 'rmsnorm', [{ t: a }, { t: a }, { t: w }, 1e-6]);
-    const got = (await h.host.read('webgpu', a)) as Float32Array;
+    await h.host.op('webgpu', 'add', [{ t: bb }, { t: a }, { t: bb }]);
+    const got = [(await h.host.read('webgpu', a)) as Float32Array, (await h.host.read('webgpu', bb)) as Float32Array];
     const ref = new ReferenceBackend();
-    const ra = ref.tensor([300], 'f32', x);
-    ref.add(ra, ra, ref.tensor([300], 'f32', b));
+    const ra = ref.tensor([3, 100], 'f32', x);
+    const rb = ref.tensor([3, 100], 'f32', b);
+    ref.add(ra, ra, rb);
     ref.silu(ra, ra);
-    ref.rmsnorm(ra, ra, ref.tensor([300], 'f32', new Float32Array(300).fill(1)), 1e-6);
-    expect(maxRelErr(got, (await ref.read(ra)) as Float32Array, TRANS)).toBeLessThanOrEqual(TOL);
+    ref.mul(ra, ra, rb);
+    ref.scale(ra, ra, 3);
+    ref.rope(ra, ra, rope);
+    ref.rmsnorm(ra, ra, ref.tensor([100], 'f32', ones), 1e-6);
+    ref.add(rb, ra, rb);
+    expect(maxRelErr(got[0], (await ref.read(ra)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
+    expect(maxRelErr(got[1], (await ref.read(rb)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
     // copy within one tensor (overlapping ranges, memmove semantics like TypedArray.set)
     const c = await h.host.tensor('webgpu', [10], 'f32', Float32Array.from({ length: 10 }, (_, i) => i));
     await h.host.op('webgpu', 'copy', [{ t: c }, 2, { t: c }, 0, 6]);

@@ -8,24 +8,33 @@ import coreWgsl from '../../../shaders/core.wgsl?raw';
 
 const WG = 256;
 
-/** out[i] = a[i] (op) b[i % b.size]: add, mul. */
+const BINARY_CODE = { add: 0, mul: 1 } as const;
+
+/** out[i] = a[i] (op) b[i % b.size]: add, mul. In place (out is a) without a scratch copy. */
 export function binary(g: WebGpuBackend, op: 'add' | 'mul', out: Tensor, a: Tensor, b: Tensor): void {
   v.checkBackend(op, g.name, out, a, b);
   v.binary(op, out, a, b);
+  const [o, x, y] = [g.buf(op, out), g.buf(op, a), g.buf(op, b)];
   const [gx, gy] = grid(Math.ceil(a.size / WG));
-  g.gpu.dispatch('core', coreWgsl, op, [u32(a.size), u32(Math.max(1, b.size)), u32(gx), f32(0)], [g.buf(op, out), g.buf(op, a), g.buf(op, b)], [gx, gy]);
+  const params = [u32(a.size), u32(Math.max(1, b.size)), u32(gx), f32(0), u32(BINARY_CODE[op])];
+  if (o === x && o !== y) g.gpu.dispatch('core', coreWgsl, 'binary_ip', params, [o, y], [gx, gy]);
+  else g.gpu.dispatch('core', coreWgsl, 'binary', params, [o, x, y], [gx, gy]);
 }
 
 export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus';
-const ENTRY: Record<UnaryOp, string> = { scale: 'scale', silu: 'silu', gelu: 'gelu', sigmoid: 'sigmoid', exp: 'exp_f32', softplus: 'softplus' };
+/** Op codes of unary_f in shaders/core.wgsl. */
+const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5 };
 
-/** out[i] = f(a[i]); `s` is the factor of scale. */
+/** out[i] = f(a[i]); `s` is the factor of scale. In place (out is a) without a scratch copy. */
 export function unary(g: WebGpuBackend, op: UnaryOp, out: Tensor, a: Tensor, s = 0): void {
   v.checkBackend(op, g.name, out, a);
   if (op === 'scale') v.checkFinite(op, 's', s);
   v.unary(op, out, a);
+  const [o, x] = [g.buf(op, out), g.buf(op, a)];
   const [gx, gy] = grid(Math.ceil(a.size / WG));
-  g.gpu.dispatch('core', coreWgsl, ENTRY[op], [u32(a.size), u32(1), u32(gx), f32(s)], [g.buf(op, out), g.buf(op, a)], [gx, gy]);
+  const params = [u32(a.size), u32(1), u32(gx), f32(s), u32(UNARY_CODE[op])];
+  if (o === x) g.gpu.dispatch('core', coreWgsl, 'unary_ip', params, [o], [gx, gy]);
+  else g.gpu.dispatch('core', coreWgsl, 'unary', params, [o, x], [gx, gy]);
 }
 
 /** Set every element of an f32 or i32 tensor to `value` (as its 32-bit pattern). */

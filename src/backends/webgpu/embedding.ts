@@ -29,7 +29,9 @@ export function embedding(g: WebGpuBackend, out: Tensor, table: Tensor, ids: Ten
   if (n * d === 0) return;
   let c = checks.get(g);
   if (!c) checks.set(g, (c = { err: g.gpu.createBuffer(12, 'embedding'), vocab, pending: false }));
-  c.pending = true;
+  // With a CPU shadow the ids were just validated and cannot change before the kernel runs (a GPU
+  // write would drop the shadow), so only shadow-less ids need the readback of the flag.
+  if (!shadow) c.pending = true;
   c.vocab = vocab;
   const [gx, gy] = grid(Math.ceil((n * d) / 256));
   const entry = table.dtype === 'f16' ? 'embedding_f16' : 'embedding_f32';

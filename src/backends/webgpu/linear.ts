@@ -14,13 +14,21 @@ function weightKind(op: string, w: Tensor): 'f32' | 'f16' {
   return w.dtype as 'f32' | 'f16';
 }
 
+/** Weight rows per matvec / small-matmul workgroup (must match ROWS in shaders/matvec.wgsl). */
+const ROWS = 8;
+/** Output tile edge of matmul_tiled (TT in shaders/matvec.wgsl). */
+const TILE = 64;
+
 /** out[M] = W[M,K] · x[K]. */
 export function matvec(g: WebGpuBackend, out: Tensor, w: Tensor, x: Tensor): void {
   v.checkBackend('matvec', g.name, out, w, x);
   const { m, k } = v.matvec('matvec', out, w, x);
   const kind = weightKind('matvec', w);
-  const [gx, gy] = grid(m);
-  g.gpu.dispatch('matvec', matvecWgsl, `matvec_${kind}`, [u32(m), u32(k), u32(gx), u32(1)], [g.buf('matvec', out), g.buf('matvec', w), g.buf('matvec', x)], [gx, gy]);
+  if (m === 0) return;
+  // Vector loads need k to fill whole vec4 (f32) / vec4<u32> = 8 halves (f16) per row.
+  const entry = kind === 'f32' ? (k % 4 === 0 ? 'matvec_f32_v4' : 'matvec_f32') : k % 8 === 0 ? 'matvec_f16_v8' : 'matvec_f16';
+  const [gx, gy] = grid(Math.ceil(m / ROWS));
+  g.gpu.dispatch('matvec', matvecWgsl, entry, [u32(m), u32(k), u32(gx), u32(1)], [g.buf('matvec', out), g.buf('matvec', w), g.buf('matvec', x)], [gx, gy]);
 }
 
 /** out[N,M] = X[N,K] · W[M,K]ᵀ. */
@@ -31,12 +39,12 @@ export function matmul(g: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor): voi
   if (n === 0 || m === 0) return;
   const bufs = [g.buf('matmul', out), g.buf('matmul', w), g.buf('matmul', x)];
   if (n <= SMALL_BATCH) {
-    const [gx, gy] = grid(m);
+    const [gx, gy] = grid(Math.ceil(m / ROWS));
     g.gpu.dispatch('matvec', matvecWgsl, `matmul_small_${kind}`, [u32(m), u32(k), u32(gx), u32(n)], bufs, [gx, gy]);
     return;
   }
-  const tx = Math.ceil(m / 16);
-  const ty = Math.ceil(n / 16);
+  const tx = Math.ceil(m / TILE);
+  const ty = Math.ceil(n / TILE);
   if (tx > 65535 || ty > 65535) {
     throw new SparrowError('SIZE_LIMIT', `matmul: [${n}, ${k}] · [${m}, ${k}]ᵀ needs ${tx} × ${ty} tiles, above the 65535 per-dimension dispatch limit`, { op: 'matmul', n, m });
   }

@@ -63,9 +63,10 @@ export function rope(g: WebGpuBackend, out: Tensor, x: Tensor, opts: RopeOptions
   const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta);
   const pairs = (rows * heads * headDim) / 2;
   if (pairs === 0) return;
-  const bufs = [g.buf('rope', out), g.buf('rope', x)];
+  const [o, xb] = [g.buf('rope', out), g.buf('rope', x)];
   const cs = table(g, headDim, theta, pos, rows);
   const [gx, gy] = grid(Math.ceil(pairs / 256));
   const params = [u32(rows), u32(heads), u32(headDim), u32(pos - cs.base), u32(style === 'interleaved' ? 1 : 0), u32(gx)];
-  g.gpu.dispatch('rope', ropeWgsl, 'rope', params, [...bufs, cs.buf], [gx, gy]);
+  if (o === xb) g.gpu.dispatch('rope', ropeWgsl, 'rope_ip', params, [o, cs.buf], [gx, gy]);
+  else g.gpu.dispatch('rope', ropeWgsl, 'rope', params, [o, xb, cs.buf], [gx, gy]);
 }
