@@ -89,8 +89,8 @@ describe('wasm core: matvec / matmul', () => {
       }
     });
 
-    it(`matmul ${dtype} weights, batches 1..17`, async () => {
-      for (const [n, m, k] of [[1, 7, 13], [2, 4, 8], [3, 13, 7], [5, 33, 65], [17, 9, 31], [4, 65, 257], [6, 1, 1]] as const) {
+    it(`matmul ${dtype} weights, batches 1..17, several token tiles (K = 4099 → tile 15)`, async () => {
+      for (const [n, m, k] of [[1, 7, 13], [2, 4, 8], [3, 13, 7], [5, 33, 65], [17, 9, 31], [4, 65, 257], [6, 1, 1], [17, 5, 4099]] as const) {
         const wf = randomF32(m * k, n + m * 31 + k);
         const w = dtype === 'f32' ? wf : f32ToF16Array(wf);
         const wEff = dtype === 'f32' ? wf : Float32Array.from(w as Uint16Array, fromF16Bits);
