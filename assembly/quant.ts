@@ -1,4 +1,4 @@
-// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_K, Q6_K, exactly the
+// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, exactly the
 // bytes of a GGUF tensor) and is dequantized in registers: signed bytes are widened
 // i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
@@ -59,6 +59,32 @@ function dot_q4_0(w: usize, x: usize, nb: i32): f32 {
     const q = v128.load(blk + 2);
     const lo = i8x16.sub(v128.and(q, mask), eight);
     const hi = i8x16.sub(i8x16.shr_u(q, 4), eight);
+    acc = f32x4.add(acc, f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16(lo, xb), dot16(hi, xb + 64))));
+  }
+  return qhsum(acc);
+}
+
+/**
+ * Q5_0 block (22 bytes): f16 d, u32 qh (the 5th bit of each of the 32 values), 16 bytes of nibbles.
+ * Element j = (low nibble | bit j of qh << 4) − 16, element j+16 = (high nibble | bit j+16 << 4) − 16.
+ * The 32 high bits are spread to bytes with a swizzle (byte b/8 of qh into lane b) and a bit mask.
+ */
+function dot_q5_0(w: usize, x: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  const mask = i8x16.splat(0x0f);
+  const sixteen = i8x16.splat(16);
+  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const selLo = i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  const selHi = i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 22;
+    const xb = x + (<usize>b << 7);
+    const qh = i32x4.splat(load<u32>(blk + 2));
+    const hLo = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selLo), bits), i8x16.splat(0)), sixteen);
+    const hHi = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selHi), bits), i8x16.splat(0)), sixteen);
+    const q = v128.load(blk + 6);
+    const lo = i8x16.sub(v128.or(v128.and(q, mask), hLo), sixteen);
+    const hi = i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen);
     acc = f32x4.add(acc, f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16(lo, xb), dot16(hi, xb + 64))));
   }
   return qhsum(acc);
@@ -238,5 +264,14 @@ export function matmul_q6_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   for (let r = 0; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q6_k(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+export function matmul_q5_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 5;
+  const rowBytes = <usize>nb * 22;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q5_0(wr, x + ((<usize>i * k) << 2), nb));
   }
 }

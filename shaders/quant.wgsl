@@ -1,5 +1,5 @@
-// Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q4_K,
-// Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are 34/18/144/
+// Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q5_0,
+// Q4_K, Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are 34/18/144/
 // 210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a funnel shift and
 // `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are f16 and are
 // unpacked with unpack2x16float (no shader-f16 feature needed). Layouts: src/formats/ggml-quants.ts.
@@ -59,6 +59,22 @@ fn unit_q4_0(row: u32, u: u32, xo: u32) -> f32 {
   for (var t = 0u; t < 4u; t++) {
     let w = qword(b + 2u + 4u * t);
     s += dot(lo4(w) - vec4<f32>(8.0), xs4(xo + 4u * t)) + dot(hi4(w) - vec4<f32>(8.0), xs4(xo + 16u + 4u * t));
+  }
+  return qhalf(b) * s;
+}
+
+// Q5_0 (22 bytes): f16 d, u32 qh, 16 nibble bytes; element j gets bit j of qh as its 5th bit,
+// element j+16 bit j+16; value (q − 16)·d.
+fn unit_q5_0(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 22u;
+  let qh = qword(b + 2u);
+  var s = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(b + 6u + 4u * t);
+    let j = 4u * t;
+    let hl = vec4<f32>(f32(extractBits(qh, j, 1u)), f32(extractBits(qh, j + 1u, 1u)), f32(extractBits(qh, j + 2u, 1u)), f32(extractBits(qh, j + 3u, 1u)));
+    let hh = vec4<f32>(f32(extractBits(qh, j + 16u, 1u)), f32(extractBits(qh, j + 17u, 1u)), f32(extractBits(qh, j + 18u, 1u)), f32(extractBits(qh, j + 19u, 1u)));
+    s += dot(lo4(w) + 16.0 * hl - vec4<f32>(16.0), xs4(xo + j)) + dot(hi4(w) + 16.0 * hh - vec4<f32>(16.0), xs4(xo + 16u + j));
   }
   return qhalf(b) * s;
 }
@@ -177,6 +193,17 @@ fn matmul_q6_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   if (t.x < qp.m * qp.n) {
     // x offset of unit u: super-block u/8 · 256 + half · 128 + quarter · 32 = u · 32 as well.
     for (var u = li; u < units; u += 64u) { acc += unit_q6_k(t.y * (qp.k / 256u) * 210u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q5_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = li; u < units; u += 64u) { acc += unit_q5_0(t.y * units * 22u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }

@@ -1,4 +1,4 @@
-/** Quantized matvec/matmul (Q8_0, Q4_0, Q4_K, Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
+/** Quantized matvec/matmul (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import type { QuantCaseResult } from './cases/quant.ts';
@@ -13,7 +13,7 @@ afterAll(() => h?.close());
 describe('quantized kernels on webgpu', () => {
   it('random blocks at every alignment and real llama.cpp k-quant tensors match the oracle', async () => {
     const results = (await h.host.runCase('/test/browser/cases/quant.ts', 'quantSuite', { backend: 'webgpu' })) as QuantCaseResult[];
-    expect(results.length).toBe(22);
+    expect(results.length).toBe(28);
     for (const r of results) {
       expect(r.reference, `reference ${r.name}`).toBeLessThan(1e-7);
       expect(r.webgpu, `webgpu ${r.name}`).toBeLessThan(3e-6);
@@ -21,10 +21,10 @@ describe('quantized kernels on webgpu', () => {
     console.log(`quant webgpu worst rel err: ${Math.max(...results.map((r) => r.webgpu)).toExponential(2)}`);
   }, 180_000);
 
-  it('unsupported quant dtype arrives as a typed error', async () => {
+  it('a shape error arrives as a typed error from the worker', async () => {
     const w = await h.host.tensor('webgpu', [2, 32], 'q5_0', new Uint8Array(2 * 22));
-    const x = await h.host.tensor('webgpu', [32], 'f32');
+    const x = await h.host.tensor('webgpu', [33], 'f32');
     const o = await h.host.tensor('webgpu', [2], 'f32');
-    await expect(h.host.op('webgpu', 'matvec', [{ t: o }, { t: w }, { t: x }])).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    await expect(h.host.op('webgpu', 'matvec', [{ t: o }, { t: w }, { t: x }])).rejects.toMatchObject({ code: 'SHAPE_MISMATCH' });
   });
 });

@@ -12,7 +12,7 @@ import { type QuantDType, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { randomF32 } from '../helpers/random.ts';
 import { quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
-import { KQUANT_ROOT, fixtureBytes } from '../formats/fixtures.ts';
+import { KQUANT_ROOT, MODEL_ROOT, fixtureBytes } from '../formats/fixtures.ts';
 
 async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
   const w = b.tensor([m, k], dtype, bytes);
@@ -28,6 +28,7 @@ async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: nu
 const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'q8_0', shapes: [[1, 32], [7, 96], [33, 160]] },
   { dtype: 'q4_0', shapes: [[1, 32], [7, 96], [33, 160]] },
+  { dtype: 'q5_0', shapes: [[1, 32], [7, 96], [33, 160]] },
   { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
 ];
@@ -52,15 +53,6 @@ describe('quantized matvec/matmul on random blocks', () => {
     });
   }
 
-  it('q5_0 works on the reference backend and is UNSUPPORTED (typed) on wasm', async () => {
-    const ref = new ReferenceBackend();
-    const wasm = await WasmBackend.create();
-    const bytes = randomBlocks('q5_0', 3, 64, 5);
-    const x = randomF32(64, 6);
-    const { out, mag } = oracle('q5_0', bytes, 3, 64, x, 1);
-    expect(worst(await run(ref, 'q5_0', bytes, 3, 64, x, 1), out, mag)).toBeLessThan(1e-7);
-    await expect(run(wasm, 'q5_0', bytes, 3, 64, x, 1)).rejects.toMatchObject({ code: 'UNSUPPORTED' });
-  });
 });
 
 describe('quantized weights from real files', () => {
@@ -92,6 +84,20 @@ describe('quantized weights from real files', () => {
         const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 2);
         const got = await run(wasm, dtype, g.rawSync(name).slice(), m, k, x, 2);
         expect(worst(got, out, mag), `${file} ${name}`).toBeLessThan(2e-6);
+      }
+    }
+  });
+
+  it('Q5_0 / Q8_0 / Q4_0 tensors of the llama-gqa-tiny GGUFs (gguf-py quantizers): wasm ≈ f64 oracle', async () => {
+    const wasm = await WasmBackend.create();
+    for (const [file, dtype] of [['model.Q5_0.gguf', 'q5_0'], ['model.Q8_0.gguf', 'q8_0'], ['model.Q4_0.gguf', 'q4_0']] as const) {
+      const g = GgufFile.openSync(fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', file));
+      for (const name of ['blk.0.attn_q.weight', 'blk.1.ffn_gate.weight', 'token_embd.weight']) {
+        const info = g.info(name);
+        const [m, k] = info.shape;
+        const x = randomF32(3 * k, m);
+        const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 3);
+        expect(worst(await run(wasm, dtype, g.rawSync(name).slice(), m, k, x, 3), out, mag), `${file} ${name}`).toBeLessThan(2e-6);
       }
     }
   });

@@ -36,7 +36,7 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
     const { out, mag } = quantOracle(dtype, bytes, m, k, x, n);
     results.push({ name, webgpu: worstRel(await run(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await run(ref, dtype, bytes, m, k, x, n), out, mag) });
   };
-  const shapes: Record<string, [number, number][]> = { q8_0: [[1, 32], [7, 96], [33, 160]], q4_0: [[1, 32], [7, 96], [33, 160]], q4_k: [[1, 256], [5, 512]], q6_k: [[1, 256], [5, 512]] };
+  const shapes: Record<string, [number, number][]> = { q8_0: [[1, 32], [7, 96], [33, 160]], q4_0: [[1, 32], [7, 96], [33, 160]], q5_0: [[1, 32], [7, 96], [33, 160]], q4_k: [[1, 256], [5, 512]], q6_k: [[1, 256], [5, 512]] };
   for (const [dtype, list] of Object.entries(shapes) as [QuantDType, [number, number][]][]) {
     for (const [m, k] of list) {
       // Odd block counts per row put blocks at every byte alignment (34 and 18 are not multiples of 4).
