@@ -24,6 +24,22 @@ function storage(r: BenchResult): string {
   return r.denseBytes ? `${mib(r.storedBytes)} (${(r.storedBytes / r.denseBytes).toFixed(2)}× dense)` : mib(r.storedBytes);
 }
 
+const key = (r: Pick<BenchResult, 'op' | 'shape' | 'dtype'>) => `${r.op} ${r.shape} ${r.dtype}`;
+
+/** Rows of one case side by side (backends adjacent), cases in the order they first ran. */
+function grouped(rows: BenchResult[]): BenchResult[] {
+  const order = new Map<string, number>();
+  for (const r of rows) if (!order.has(key(r))) order.set(key(r), order.size);
+  return rows.map((r, i) => ({ r, i })).sort((a, b) => order.get(key(a.r))! - order.get(key(b.r))! || a.i - b.i).map((x) => x.r);
+}
+
+/** "0.42× baseline time" when the case names a baseline that ran on the same backend. */
+function versusBaseline(r: BenchResult, all: BenchResult[]): string {
+  if (!r.baseline || r.error) return '';
+  const base = all.find((b) => b.backend === r.backend && key(b) === r.baseline && !b.error);
+  return base ? `${(r.medianMs / base.medianMs).toFixed(2)}× the time of ${r.baseline}` : '';
+}
+
 export function toMarkdown(report: BenchReport): string {
   const lines: string[] = [];
   lines.push(`Command: \`${report.command}\` — ${report.date.slice(0, 10)}${report.quick ? ' (quick: 5 runs, not for publication)' : ''}`, '');
@@ -31,14 +47,14 @@ export function toMarkdown(report: BenchReport): string {
   for (const [name, info] of Object.entries(report.environment.backends)) lines.push(`- **${name}**: ${info}`);
   const families = [...new Set(report.results.map((r) => r.family))];
   for (const family of families) {
-    const rows = report.results.filter((r) => r.family === family);
+    const rows = grouped(report.results.filter((r) => r.family === family));
     const hasStorage = rows.some((r) => r.storedBytes !== undefined);
     const hasTokens = rows.some((r) => r.tokensPerS !== undefined);
     lines.push('', `### ${family}`, '');
     const head = ['op', 'shape', 'dtype', 'backend', 'median ms', 'min ms', 'GB/s', 'GFLOP/s', ...(hasTokens ? ['tokens/s'] : []), ...(hasStorage ? ['stored'] : []), 'runs', 'note'];
     lines.push(`| ${head.join(' | ')} |`, `| ${head.map((h, i) => (i >= 4 && i < head.length - 2 && h !== 'stored' ? '---:' : '---')).join(' | ')} |`);
     for (const r of rows) {
-      const note = r.error ? `error: ${r.error.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 140)}` : (r.note ?? '');
+      const note = r.error ? `error: ${r.error.replace(/\|/g, '\\|').replace(/\s+/g, ' ').slice(0, 140)}` : [versusBaseline(r, report.results), r.note].filter(Boolean).join('; ');
       const cells = [
         r.op,
         r.shape,

@@ -5,8 +5,9 @@
  * same binary and flags as the browser tests, test/helpers/browser.ts), runs every case from
  * bench/cases/*.ts in a worker, prints progress, and writes bench/results/<name>.json and .md.
  * <name> defaults to the filters (e.g. "core", "core-wasm", "all"), plus "-quick".
+ * `--render bench/results/core.json` only rewrites that file's markdown table.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium, type Browser } from 'playwright-core';
@@ -25,6 +26,8 @@ const { values } = parseArgs({
     op: { type: 'string', multiple: true, default: [] },
     quick: { type: 'boolean', default: false },
     name: { type: 'string' },
+    /** Only rewrite <json>'s markdown table (after changing report.ts), without running anything. */
+    render: { type: 'string' },
     /** Whole-run limit in minutes (a safety net, not a target). */
     timeout: { type: 'string', default: '45' },
   },
@@ -37,6 +40,14 @@ const ops = split(values.op);
 for (const b of backends) if (!['reference', 'wasm', 'webgpu'].includes(b)) throw new Error(`--backend ${b}: expected reference, wasm or webgpu`);
 const name = (values.name ?? [families.join('+') || 'all', backends.join('+'), ops.join('+'), values.quick ? 'quick' : ''].filter(Boolean).join('-')).replace(/[^\w+.-]/g, '_');
 const command = ['npm run bench', ...(process.argv.length > 2 ? ['--', ...process.argv.slice(2)] : [])].join(' ');
+
+if (values.render) {
+  const report = JSON.parse(readFileSync(values.render, 'utf8')) as BenchReport;
+  const md = values.render.replace(/\.json$/, '.md');
+  writeFileSync(md, toMarkdown(report));
+  console.log(`bench: rewrote ${md}`);
+  process.exit(0);
+}
 
 let server: ViteDevServer | undefined;
 let browser: Browser | undefined;

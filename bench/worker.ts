@@ -15,8 +15,12 @@ type CaseModule = { cases(): BenchCase[] | Promise<BenchCase[]> };
 const modules = import.meta.glob<CaseModule>(['./cases/*.ts', '!./cases/types.ts']);
 
 const ALL_BACKENDS: BackendName[] = ['reference', 'wasm', 'webgpu'];
-/** A warm-up run slower than this means 20 timed runs would take minutes: time fewer and say so. */
-const SLOW_RUN_MS = 4000;
+/**
+ * A warm-up run slower than this means 20 timed runs would take minutes: time as many as fit in
+ * CASE_BUDGET_MS (at least 3) and say so in the result's note.
+ */
+const SLOW_RUN_MS = 1500;
+const CASE_BUDGET_MS = 30_000;
 /** Shortest sample worth timing on CPU backends (performance.now() is coarse, 5–100 µs). */
 const MIN_SAMPLE_MS = 2;
 
@@ -46,6 +50,7 @@ async function timeCase(c: BenchCase, b: Backend, quick: boolean): Promise<Bench
   const base: BenchResult = { family: c.family, op: c.op, shape: c.shape, dtype: c.dtype, backend: b.name, runs: 0, medianMs: NaN, minMs: NaN };
   if (c.note) base.note = c.note;
   if (c.denseBytes !== undefined) base.denseBytes = c.denseBytes;
+  if (c.baseline !== undefined) base.baseline = c.baseline;
   let prepared: Awaited<ReturnType<BenchCase['setup']>> | undefined;
   try {
     prepared = await c.setup(b);
@@ -65,12 +70,13 @@ async function timeCase(c: BenchCase, b: Backend, quick: boolean): Promise<Bench
     if (b.name !== 'webgpu' && warm[0] < MIN_SAMPLE_MS) reps = Math.min(1000, Math.ceil(MIN_SAMPLE_MS / Math.max(warm[0], 0.001)));
     let runs = quick ? 5 : Math.max(20, c.minRuns ?? 20);
     if (warm[0] > SLOW_RUN_MS) {
-      runs = 3;
+      // Seconds per run (e.g. big shapes on SwiftShader): fit the runs into CASE_BUDGET_MS.
+      runs = Math.min(runs, Math.max(3, Math.floor(CASE_BUDGET_MS / warm[0])));
       base.note = [base.note, `slow: ${runs} runs`].filter(Boolean).join('; ');
     } else if (!quick) warm.push(await once());
     const times: number[] = [];
     for (let i = 0; i < runs; i++) times.push(await once());
-    Object.assign(base, summarize(times, c));
+    Object.assign(base, summarize(times, { bytes: prepared.bytes ?? c.bytes, flops: c.flops, tokens: c.tokens }));
   } catch (e) {
     base.error = message(e);
   } finally {

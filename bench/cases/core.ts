@@ -120,17 +120,18 @@ function sparseCases(): BenchCase[] {
       shape: `${n}x${n} ${Math.round(sparsity * 100)}% zero`,
       dtype: 'sparse',
       backends: ALL,
-      // CSR traffic: values + column indices + row pointers + x + out (x reads may repeat: lower bound).
+      // CSR traffic: values + column indices + row pointers + x + out (x reads may repeat: lower
+      // bound). Each backend reports its own layout's size, which replaces the CSR estimate.
       bytes: nnz * 8 + 4 * (n + 1) + 8 * n,
       flops: 2 * nnz,
       denseBytes: 4 * n * n,
-      note: 'compare: matvec 4096x4096 f32',
+      baseline: `matvec ${n}x${n} f32`,
       async setup(b) {
         const a = arena(b);
         const s = a.keep(b.sparse(randomCsr(n, n, 1 - sparsity, 21)));
         const x = a.t([n], 'f32', randomF32(n, 22));
         const o = a.t([n]);
-        return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize };
+        return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
       },
     };
   });

@@ -27,12 +27,19 @@ export interface BenchCase {
    * the compression (sparse / quantized weights).
    */
   denseBytes?: number;
+  /**
+   * Another case to compare against on the same backend, as 'op shape dtype' (e.g. a sparse
+   * matvec against 'matvec 4096x4096 f32'); the table shows the median-time ratio.
+   */
+  baseline?: string;
   /** Allocate inputs on `b`; return the function to time (one run) and a cleanup. */
   setup(b: Backend): Promise<{
     run(): void | Promise<void>;
     dispose(): void;
     /** Bytes of the main operand as this backend stores it (e.g. a sparse tensor's byteSize). */
     storedBytes?: number;
+    /** Bytes per run when they depend on this backend's layout (overrides the case's `bytes`). */
+    bytes?: number;
   }>;
 }
 
@@ -50,6 +57,7 @@ export interface BenchResult {
   tokensPerS?: number;
   storedBytes?: number;
   denseBytes?: number;
+  baseline?: string;
   note?: string;
   error?: string;
 }

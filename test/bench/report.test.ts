@@ -28,7 +28,8 @@ describe('bench markdown', () => {
     environment: { userAgent: 'UA', hardwareConcurrency: 2, backends: { wasm: 'WebAssembly SIMD', webgpu: 'unavailable: no adapter' } },
     results: [
       { family: 'core', op: 'matvec', shape: '4x4', dtype: 'f32', backend: 'wasm', runs: 20, medianMs: 1.23456, minMs: 1, gbPerS: 3.14159 },
-      { family: 'core', op: 'spmv', shape: '4x4 90% zero', dtype: 'sparse', backend: 'wasm', runs: 20, medianMs: 0.5, minMs: 0.4, storedBytes: 2 ** 20, denseBytes: 2 ** 22 },
+      { family: 'core', op: 'spmv', shape: '4x4 90% zero', dtype: 'sparse', backend: 'wasm', runs: 20, medianMs: 0.5, minMs: 0.4, storedBytes: 2 ** 20, denseBytes: 2 ** 22, baseline: 'matvec 4x4 f32' },
+      { family: 'core', op: 'matvec', shape: '4x4', dtype: 'f32', backend: 'webgpu', runs: 3, medianMs: 2, minMs: 2, note: 'slow: 3 runs' },
       { family: 'core', op: 'gelu', shape: '4x4', dtype: 'f32', backend: 'webgpu', runs: 0, medianMs: NaN, minMs: NaN, error: 'UNSUPPORTED: a | b' },
     ],
   };
@@ -38,8 +39,17 @@ describe('bench markdown', () => {
     expect(md).toContain('Command: `npm run bench -- --family core` — 2026-11-24');
     expect(md).toContain('- **webgpu**: unavailable: no adapter');
     expect(md).toContain('| matvec | 4x4 | f32 | wasm | 1.235 | 1.000 | 3.14 |  |  | 20 |  |');
-    expect(md).toContain('| 1.0 MiB (0.25× dense) |');
+    expect(md).toContain('| 1.0 MiB (0.25× dense) | 20 | 0.41× the time of matvec 4x4 f32 |');
     // Errors stay in the table (escaped pipes), with no timing figures.
     expect(md).toContain('| gelu | 4x4 | f32 | webgpu |  |  |  |  |  |  | error: UNSUPPORTED: a \\| b |');
+  });
+});
+
+describe('bench markdown ordering', () => {
+  it('puts the backends of one case next to each other, cases in first-run order', () => {
+    const r = (op: string, backend: 'wasm' | 'webgpu') => ({ family: 'f', op, shape: 's', dtype: 'f32', backend, runs: 1, medianMs: 1, minMs: 1 });
+    const md = toMarkdown({ command: 'c', date: '2026-01-01', quick: true, environment: { userAgent: '', hardwareConcurrency: 1, backends: {} }, results: [r('a', 'wasm'), r('b', 'wasm'), r('a', 'webgpu'), r('b', 'webgpu')] });
+    const rows = md.split('\n').filter((l) => /^\| [ab] /.test(l)).map((l) => l.split(' | ').slice(0, 4).join(' '));
+    expect(rows).toEqual(['| a s f32 wasm', '| a s f32 webgpu', '| b s f32 wasm', '| b s f32 webgpu']);
   });
 });
