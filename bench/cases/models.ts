@@ -1,152 +1,81 @@
 /**
- * Model decode benchmarks on generated (random-weight) models of real shapes:
- * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab
- *   49152, tied head) with Q8_0 and F16 weights, on wasm and webgpu;
+ * Model decode benchmarks on the generated (seeded random) models of real shapes that
+ * `npm run gen:models` writes — built here in memory from the same plans
+ * (src/formats/synthetic-models.ts), so the weights are identical and no files are needed:
+ * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab 49152,
+ *   tied head, llama.cpp GGUF layout) as Q8_0 and F16, on wasm and webgpu;
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
- * - SmolLM2 shape dense f32 vs the same weights pruned to 80% (l1_unstructured, sparse linears)
- *   on wasm: decode tokens/s and backend bytes (storedBytes vs denseBytes).
- * One run = one decode step (model.step + device argmax + reading back the token id), 1 token.
- * The weights are generated in memory (seeded), so no model files are needed.
+ * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
+ *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
+ * One run = one decode step: model.step + device argmax + reading back the token id.
  */
 import type { Backend, DType } from '../../src/backends/backend.ts';
-import { dequantize, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
-import type { LlamaConfig, MambaConfig } from '../../src/formats/hf-config.ts';
+import { dequantize } from '../../src/formats/ggml-quants.ts';
+import type { LlamaConfig } from '../../src/formats/hf-config.ts';
+import { parseHfConfig } from '../../src/formats/hf-config.ts';
+import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { l1Unstructured } from '../../src/engine/prune.ts';
+import { llamaHfName } from '../../src/models/gguf-weights.ts';
 import { Llama } from '../../src/models/llama.ts';
 import { Mamba } from '../../src/models/mamba.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { toF16Bits } from '../../src/util/f16.ts';
-import { rng } from '../../test/helpers/random.ts';
 import type { BenchCase } from './types.ts';
 
-export const SMOLLM2_135M: LlamaConfig = {
-  family: 'llama', vocabSize: 49152, hiddenSize: 576, intermediateSize: 1536, numLayers: 30, numHeads: 9, numKvHeads: 3, headDim: 64,
-  rmsNormEps: 1e-5, ropeTheta: 100000, ropeScaling: null, maxPositionEmbeddings: 8192, tieWordEmbeddings: true, attentionBias: false,
-  mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
-};
+const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
 
-export const MAMBA_130M: MambaConfig = {
-  family: 'mamba', vocabSize: 50280, hiddenSize: 768, stateSize: 16, numLayers: 24, convKernel: 4, expand: 2, intermediateSize: 1536,
-  timeStepRank: 48, layerNormEps: 1e-5, useBias: false, useConvBias: true, residualInFp32: true, tieWordEmbeddings: true,
-  hiddenAct: 'silu', bosTokenId: 0, eosTokenIds: [0], padTokenId: 0,
-};
-
-type Kind = 'f32' | 'f16' | 'q8_0';
-interface Spec {
-  shape: number[];
-  /** Storage for 2-D matrices; vectors are always f32. */
-  kind: Kind;
-  init: 'linear' | 'ones' | 'alog' | 'dtbias' | 'small';
+/** The plan's tensors as a WeightFile with HF names (bytes made on demand, as the file writer does). */
+function planWeights(name: string, tensors: { name: string; hfName: string; shape: number[]; type: string; make(): Uint8Array }[], transform?: (hf: string, f: Float32Array) => Float32Array): WeightFile {
+  const by = new Map(tensors.map((t) => [t.hfName, t]));
+  const get = (n: string) => {
+    const t = by.get(n);
+    if (!t) throw new Error(`${name}: no tensor ${n}`);
+    return t;
+  };
+  const f32 = (n: string): Float32Array => {
+    const t = get(n);
+    const size = t.shape.reduce((a, b) => a * b, 1);
+    const f = t.type === 'F32' ? new Float32Array(t.make().slice().buffer) : dequantize(t.type, t.make(), size);
+    return transform ? transform(n, f) : f;
+  };
+  return {
+    kind: 'gguf',
+    name,
+    names: () => [...by.keys()],
+    has: (n) => by.has(n),
+    shape: (n) => [...get(n).shape],
+    dtype: (n) => (transform ? 'f32' : DTYPE[get(n).type]),
+    async upload(n, b) {
+      const t = get(n);
+      if (transform || t.type === 'F32') return b.tensor(t.shape, 'f32', f32(n));
+      const bytes = t.make();
+      if (t.type === 'F16') return b.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
+      return b.tensor(t.shape, DTYPE[t.type], bytes);
+    },
+    f32: async (n) => f32(n),
+    raw: async (n) => get(n).make(),
+    ggmlType: (n) => get(n).type,
+  };
 }
 
-/** Seeded random weights exposed as a WeightFile (values ~ U(−1,1)/sqrt(fan_in), like a trained net's scale). */
-class GeneratedWeights implements WeightFile {
-  readonly kind = 'safetensors' as const;
-  constructor(
-    readonly name: string,
-    private specs: Map<string, Spec>,
-    private transform?: (name: string, data: Float32Array) => Float32Array,
-  ) {}
-  names(): string[] {
-    return [...this.specs.keys()];
-  }
-  has(n: string): boolean {
-    return this.specs.has(n);
-  }
-  shape(n: string): number[] {
-    return [...this.spec(n).shape];
-  }
-  dtype(n: string): DType {
-    return this.spec(n).shape.length === 2 ? this.spec(n).kind : 'f32';
-  }
-  private spec(n: string): Spec {
-    const s = this.specs.get(n);
-    if (!s) throw new Error(`generated weights: no ${n}`);
-    return s;
-  }
-  private gen(n: string): Float32Array {
-    const s = this.spec(n);
-    const size = s.shape.reduce((a, b) => a * b, 1);
-    let seed = 7;
-    for (const ch of n) seed = (Math.imul(seed, 31) + ch.charCodeAt(0)) >>> 0;
-    const r = rng(seed);
-    const cols = s.shape[s.shape.length - 1];
-    const out = new Float32Array(size);
-    const scale = 1 / Math.sqrt(cols);
-    for (let i = 0; i < size; i++) {
-      if (s.init === 'linear') out[i] = (2 * r() - 1) * scale;
-      else if (s.init === 'ones') out[i] = 1 + 0.1 * (r() - 0.5);
-      else if (s.init === 'alog') out[i] = Math.log(1 + (i % cols));
-      else if (s.init === 'dtbias') out[i] = Math.log(Math.expm1(0.001 + 0.099 * r()));
-      else out[i] = 0.1 * (r() - 0.5);
-    }
-    return this.transform ? this.transform(n, out) : out;
-  }
-  async f32(n: string): Promise<Float32Array> {
-    const s = this.spec(n);
-    if (s.kind === 'q8_0' && s.shape.length === 2) {
-      const d = this.gen(n);
-      return dequantize('Q8_0', quantizeQ8_0(d), d.length);
-    }
-    return this.gen(n);
-  }
-  async raw(n: string): Promise<Uint8Array> {
-    return quantizeQ8_0(this.gen(n));
-  }
-  ggmlType(n: string): string {
-    return this.spec(n).kind === 'q8_0' ? 'Q8_0' : 'F32';
-  }
-  async upload(n: string, b: Backend) {
-    const s = this.spec(n);
-    const data = this.gen(n);
-    if (s.shape.length !== 2 || s.kind === 'f32') return b.tensor(s.shape, 'f32', data);
-    if (s.kind === 'f16') return b.tensor(s.shape, 'f16', Uint16Array.from(data, toF16Bits));
-    return b.tensor(s.shape, 'q8_0', quantizeQ8_0(data));
-  }
+function llamaConfig(s: LlamaShape): LlamaConfig {
+  return {
+    family: 'llama', vocabSize: s.vocabSize, hiddenSize: s.hidden, intermediateSize: s.ffn, numLayers: s.layers, numHeads: s.heads, numKvHeads: s.kvHeads,
+    headDim: s.hidden / s.heads, rmsNormEps: s.rmsEps, ropeTheta: s.ropeTheta, ropeScaling: null, maxPositionEmbeddings: s.contextLength,
+    tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+  };
 }
 
-function llamaSpecs(c: LlamaConfig, kind: Kind): Map<string, Spec> {
-  const m = new Map<string, Spec>();
-  const lin = (n: string, shape: number[]) => m.set(n, { shape, kind, init: 'linear' });
-  lin('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `model.layers.${i}.`;
-    m.set(`${p}input_layernorm.weight`, { shape: [c.hiddenSize], kind: 'f32', init: 'ones' });
-    m.set(`${p}post_attention_layernorm.weight`, { shape: [c.hiddenSize], kind: 'f32', init: 'ones' });
-    lin(`${p}self_attn.q_proj.weight`, [c.numHeads * c.headDim, c.hiddenSize]);
-    lin(`${p}self_attn.k_proj.weight`, [c.numKvHeads * c.headDim, c.hiddenSize]);
-    lin(`${p}self_attn.v_proj.weight`, [c.numKvHeads * c.headDim, c.hiddenSize]);
-    lin(`${p}self_attn.o_proj.weight`, [c.hiddenSize, c.numHeads * c.headDim]);
-    lin(`${p}mlp.gate_proj.weight`, [c.intermediateSize, c.hiddenSize]);
-    lin(`${p}mlp.up_proj.weight`, [c.intermediateSize, c.hiddenSize]);
-    lin(`${p}mlp.down_proj.weight`, [c.hiddenSize, c.intermediateSize]);
-  }
-  m.set('model.norm.weight', { shape: [c.hiddenSize], kind: 'f32', init: 'ones' });
-  return m;
+/** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
+const placeholderVocab = (n: number) => ({ tokens: Array.from({ length: n }, (_, i) => `t${i}`), tokenTypes: new Array(n).fill(1), merges: [], corpusMerges: 0 });
+
+function smollm(type: LlamaGgufType, transform?: (hf: string, f: Float32Array) => Float32Array): WeightFile {
+  const plan = llamaGgufPlan(SMOLLM2_135M, type, placeholderVocab(SMOLLM2_135M.vocabSize));
+  const tensors = plan.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name) ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make }));
+  return planWeights(`${SMOLLM2_135M.name}.${type}`, tensors, transform);
 }
 
-function mambaSpecs(c: MambaConfig): Map<string, Spec> {
-  const m = new Map<string, Spec>();
-  const { hiddenSize: H, intermediateSize: I, stateSize: N, timeStepRank: R, convKernel: K } = c;
-  const set = (n: string, shape: number[], init: Spec['init']) => m.set(n, { shape, kind: 'f32', init });
-  set('backbone.embeddings.weight', [c.vocabSize, H], 'linear');
-  for (let i = 0; i < c.numLayers; i++) {
-    const p = `backbone.layers.${i}.`;
-    set(`${p}norm.weight`, [H], 'ones');
-    set(`${p}mixer.in_proj.weight`, [2 * I, H], 'linear');
-    set(`${p}mixer.conv1d.weight`, [I, 1, K], 'linear');
-    set(`${p}mixer.conv1d.bias`, [I], 'small');
-    set(`${p}mixer.x_proj.weight`, [R + 2 * N, I], 'linear');
-    set(`${p}mixer.dt_proj.weight`, [I, R], 'linear');
-    set(`${p}mixer.dt_proj.bias`, [I], 'dtbias');
-    set(`${p}mixer.A_log`, [I, N], 'alog');
-    set(`${p}mixer.D`, [I], 'ones');
-    set(`${p}mixer.out_proj.weight`, [H, I], 'linear');
-  }
-  set('backbone.norm_f.weight', [H], 'ones');
-  return m;
-}
+const prune80 = (hf: string, f: Float32Array) => (/_proj\.weight$/.test(hf) ? l1Unstructured(f, 0.8) : f);
 
 const PROMPT = Array.from({ length: 16 }, (_, i) => (i * 977 + 13) % 1000);
 
@@ -154,15 +83,13 @@ const PROMPT = Array.from({ length: 16 }, (_, i) => (i * 977 + 13) % 1000);
 async function decodeSetup(b: Backend, build: (b: Backend) => Promise<CausalLM>) {
   const model = await build(b);
   const state = model.newState();
-  const first = model.prefill(PROMPT, state);
-  b.free(first);
+  b.free(model.prefill(PROMPT, state));
   const next = b.tensor([1], 'i32');
   let token = 1;
   return {
     storedBytes: model.weightBytes(),
     async run() {
-      const logits = model.step(token, state);
-      b.argmax(next, logits);
+      b.argmax(next, model.step(token, state));
       token = (await b.read(next))[0];
     },
     dispose() {
@@ -173,71 +100,40 @@ async function decodeSetup(b: Backend, build: (b: Backend) => Promise<CausalLM>)
   };
 }
 
-const llamaParams = (c: LlamaConfig) =>
-  c.vocabSize * c.hiddenSize + c.numLayers * (2 * c.hiddenSize + c.hiddenSize * c.headDim * (2 * c.numHeads + 2 * c.numKvHeads) + 3 * c.hiddenSize * c.intermediateSize) + c.hiddenSize;
-const mambaParams = (c: MambaConfig) =>
-  c.vocabSize * c.hiddenSize + c.numLayers * (c.hiddenSize + 3 * c.intermediateSize * c.hiddenSize + c.intermediateSize * (c.convKernel + 4 + 2 * c.timeStepRank + c.stateSize) + (c.timeStepRank + 2 * c.stateSize) * c.intermediateSize) + c.hiddenSize;
-
-const loadLlama = (kind: Kind, transform?: (n: string, d: Float32Array) => Float32Array, sparse = false) => (b: Backend) =>
-  Llama.load(b, SMOLLM2_135M, new GeneratedWeights(`smollm2-135m-shape ${kind}${sparse ? ' pruned' : ''}`, llamaSpecs(SMOLLM2_135M, kind), transform), { contextLength: 2048, sparseLinears: sparse });
-
-const prune80 = (n: string, d: Float32Array) => (/_proj\.weight$/.test(n) ? l1Unstructured(d, 0.8) : d);
+const S = SMOLLM2_135M;
+const llamaParams = S.vocabSize * S.hidden + S.layers * (2 * S.hidden + S.hidden * (S.hidden / S.heads) * (2 * S.heads + 2 * S.kvHeads) + 3 * S.hidden * S.ffn) + S.hidden;
+const LLAMA_SHAPE = `layers ${S.layers}, hidden ${S.hidden}, ffn ${S.ffn}, heads ${S.heads}/${S.kvHeads}, vocab ${S.vocabSize}`;
+const loadSmollm = (file: () => WeightFile, sparse = false) => (b: Backend) => Llama.load(b, llamaConfig(S), file(), { contextLength: 1024, sparseLinears: sparse });
 
 export function cases(): BenchCase[] {
-  const lp = llamaParams(SMOLLM2_135M);
-  const mp = mambaParams(MAMBA_130M);
   const out: BenchCase[] = [];
-  for (const kind of ['q8_0', 'f16'] as const) {
+  for (const type of ['Q8_0', 'F16'] as const) {
     out.push({
-      family: 'model',
-      op: `decode llama smollm2-135m-shape`,
-      shape: `layers 30, hidden 576, ffn 1536, heads 9/3, vocab 49152, pos 16+`,
-      dtype: kind,
-      backends: ['wasm', 'webgpu'],
-      tokens: 1,
-      bytes: lp * (kind === 'f16' ? 2 : 34 / 32),
-      flops: 2 * lp,
-      denseBytes: lp * 4,
-      minRuns: 10,
-      setup: (b) => decodeSetup(b, loadLlama(kind)),
+      family: 'model', op: 'decode smollm2-135m-random', shape: LLAMA_SHAPE, dtype: type.toLowerCase(), backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10,
+      bytes: llamaParams * (type === 'F16' ? 2 : 34 / 32), flops: 2 * llamaParams, denseBytes: llamaParams * 4,
+      setup: (b) => decodeSetup(b, loadSmollm(() => smollm(type))),
     });
   }
+  const mp = mambaPlan(MAMBA_130M);
+  const mambaConfig = parseHfConfig(mp.config);
+  const mambaFile = () =>
+    planWeights(MAMBA_130M.name, mp.tensors.map((t) => ({ name: t.name, hfName: t.name, shape: t.shape, type: 'F32', make: () => new Uint8Array(t.make().buffer) })));
+  const mambaParams = mp.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
   out.push({
-    family: 'model',
-    op: 'decode mamba mamba-130m-shape',
-    shape: 'layers 24, hidden 768, state 16, vocab 50280',
-    dtype: 'f32',
-    backends: ['wasm', 'webgpu'],
-    tokens: 1,
-    bytes: mp * 4,
-    flops: 2 * mp,
-    minRuns: 10,
-    setup: (b) => decodeSetup(b, (bb) => Mamba.load(bb, MAMBA_130M, new GeneratedWeights('mamba-130m-shape', mambaSpecs(MAMBA_130M)))),
+    family: 'model', op: 'decode mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
+    dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10, bytes: mambaParams * 4, flops: 2 * mambaParams,
+    setup: (b) => decodeSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile())),
   });
   out.push({
-    family: 'model',
-    op: 'decode llama smollm2-135m-shape dense',
-    shape: 'layers 30, hidden 576, ffn 1536, vocab 49152',
-    dtype: 'f32',
-    backends: ['wasm'],
-    tokens: 1,
-    bytes: lp * 4,
-    flops: 2 * lp,
-    denseBytes: lp * 4,
-    minRuns: 10,
-    setup: (b) => decodeSetup(b, loadLlama('f32')),
+    family: 'model', op: 'decode smollm2-135m-random dense', shape: LLAMA_SHAPE, dtype: 'f32', backends: ['wasm'], tokens: 1, minRuns: 10,
+    bytes: llamaParams * 4, flops: 2 * llamaParams, denseBytes: llamaParams * 4,
+    setup: (b) => decodeSetup(b, loadSmollm(() => smollm('F32'))),
   });
   out.push({
-    family: 'model',
-    op: 'decode llama smollm2-135m-shape pruned80 sparse',
-    shape: 'layers 30, hidden 576, ffn 1536, vocab 49152; block linears 80% zero (l1), embedding/head dense',
-    dtype: 'f32+sparse',
-    backends: ['wasm'],
-    tokens: 1,
-    denseBytes: lp * 4,
-    minRuns: 10,
-    note: 'compare with the dense f32 row: speed-up = dense ms / this ms, memory = storedBytes / denseBytes',
-    setup: (b) => decodeSetup(b, loadLlama('f32', prune80, true)),
+    family: 'model', op: 'decode smollm2-135m-random pruned80 sparse', shape: `${LLAMA_SHAPE}; block linears 80% zero (l1), embedding/head dense`,
+    dtype: 'f32+sparse', backends: ['wasm'], tokens: 1, minRuns: 10, denseBytes: llamaParams * 4,
+    note: 'vs the dense f32 row: speed-up = dense ms / this ms; memory = stored / dense',
+    setup: (b) => decodeSetup(b, loadSmollm(() => smollm('F32', prune80), true)),
   });
   return out;
 }

@@ -14,7 +14,7 @@ import type { WeightFile } from './weights.ts';
 const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
 
 /** llama.cpp tensor names → Hugging Face Llama names. */
-function llamaHfName(gguf: string): string | undefined {
+export function llamaHfName(gguf: string): string | undefined {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(gguf);

@@ -30,6 +30,20 @@ describe('l1_unstructured', () => {
     expect([...l1Unstructured(Float32Array.from([1, -1, 1, 2]), 0.5)]).toEqual([0, 0, 1, 2]);
   });
 
+  it('equals a brute-force stable sort on random tensors full of ties', () => {
+    let seed = 12345;
+    const rand = () => ((seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 4294967296);
+    for (let trial = 0; trial < 200; trial++) {
+      const n = 1 + Math.floor(rand() * 300);
+      const w = Float32Array.from({ length: n }, () => Math.round((rand() - 0.5) * 8) / 4); // values in {−1, −0.75, …, 1}
+      const amount = rand();
+      const idx = [...w.keys()].sort((a, b) => Math.abs(w[a]) - Math.abs(w[b]) || a - b);
+      const want = Float32Array.from(w);
+      for (let i = 0; i < pruneCount(n, amount); i++) want[idx[i]] = 0;
+      expect([...l1Unstructured(w, amount)]).toEqual([...want]);
+    }
+  });
+
   it('rejects sparsity outside [0, 1]', () => {
     expect(() => l1Unstructured(new Float32Array(4), 1.5)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
     expect(() => pruneCount(4, NaN)).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
