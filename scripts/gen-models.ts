@@ -2,7 +2,7 @@
  * npm run gen:models — write randomly initialised, full-size models into models/generated/
  * (git-ignored), streaming tensor by tensor (no file is ever held in memory whole):
  *   smollm2-135m-random.{F16,Q8_0,Q4_0}.gguf  SmolLM2-135M shape, llama.cpp layout, real BPE vocab
- *   mamba-130m-random/{config.json,model.safetensors}  Mamba-130M shape, HF layout (F32)
+ *   mamba-130m-random/{config.json,model.safetensors,tokenizer.json}  Mamba-130M shape, HF layout (F32)
  * Options: --out DIR, --only llama|mamba, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
  * No downloads: the vocabulary is learned from the repo's text corpus (data/text) and padded with
  * synthetic merges; weights come from a seeded PRNG.
@@ -13,6 +13,7 @@ import { parseArgs } from 'node:util';
 import { ggufLayout } from '../src/formats/gguf-writer.ts';
 import { safetensorsHeader } from '../src/formats/safetensors.ts';
 import { buildBpeVocab } from '../src/formats/synthetic-bpe.ts';
+import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
 import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
@@ -45,10 +46,23 @@ export function writeLlamaGguf(path: string, shape: LlamaShape, type: LlamaGgufT
   return layout.totalBytes;
 }
 
-export function writeMamba(dir: string, shape: MambaShape): number {
+/** GPT-NeoX's special tokens, as Mamba's tokenizer has them (ids 0 and 1). */
+export const NEOX_SPECIALS = ['<|endoftext|>', '<|padding|>'];
+
+/**
+ * Mamba folder: config.json, model.safetensors (F32) and, given a corpus, a byte-level BPE
+ * tokenizer.json + tokenizer_config.json (tokenVocab tokens; the embedding is padded beyond it,
+ * as Mamba-130M pads 50277 to 50280).
+ */
+export function writeMamba(dir: string, shape: MambaShape, corpus?: string, tokenVocab = shape.vocabSize): number {
   const plan = mambaPlan(shape);
   mkdirSync(dir, { recursive: true });
   writeFileSync(join(dir, 'config.json'), JSON.stringify(plan.config, null, 2) + '\n');
+  if (corpus !== undefined) {
+    const v = buildBpeVocab(corpus, Math.min(tokenVocab, shape.vocabSize), NEOX_SPECIALS);
+    writeFileSync(join(dir, 'tokenizer.json'), JSON.stringify(ggufTokenizerJson({ model: 'gpt2', tokens: v.tokens, tokenTypes: v.tokenTypes, merges: v.merges })));
+    writeFileSync(join(dir, 'tokenizer_config.json'), JSON.stringify({ bos_token: '<|endoftext|>', eos_token: '<|endoftext|>', pad_token: '<|padding|>', unk_token: '<|endoftext|>', add_bos_token: false }, null, 2) + '\n');
+  }
   const tensors = [...plan.tensors].sort((a, b) => (a.name < b.name ? -1 : 1)); // save_pretrained order
   const { header, slots, dataBytes } = safetensorsHeader(tensors.map((t) => ({ name: t.name, dtype: 'F32' as const, shape: t.shape })), { format: 'pt' });
   const fd = openSync(join(dir, 'model.safetensors'), 'w');
@@ -83,7 +97,7 @@ function main(): void {
   if (values.only !== 'llama') {
     const t0 = performance.now();
     const dir = join(out, MAMBA_130M.name);
-    const bytes = writeMamba(dir, MAMBA_130M);
+    const bytes = writeMamba(dir, MAMBA_130M, corpusText(values.corpus), 50277);
     console.log(`wrote ${dir}/ (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
   }
 }

@@ -98,7 +98,7 @@ describe('generated Mamba (small shape, same code path)', () => {
   const SMALL_MAMBA: MambaShape = { name: 'tiny-mamba', vocabSize: 320, hidden: 64, layers: 2, stateSize: 16, convKernel: 4, expand: 2 };
   it('config.json parses to the shape, safetensors has HF names/shapes, the model runs finite', async () => {
     const d = join(dir, 'mamba');
-    writeMamba(d, SMALL_MAMBA);
+    writeMamba(d, SMALL_MAMBA, corpus, 317);
     const c = parseHfConfig(JSON.parse(readFileSync(join(d, 'config.json'), 'utf8')));
     expect(c).toMatchObject({ family: 'mamba', vocabSize: 320, hiddenSize: 64, numLayers: 2, stateSize: 16, convKernel: 4, intermediateSize: 128, timeStepRank: 4, tieWordEmbeddings: true });
     const st = SafetensorsFile.openSync(readFileSync(join(d, 'model.safetensors')));
@@ -106,7 +106,11 @@ describe('generated Mamba (small shape, same code path)', () => {
     expect(st.info('backbone.layers.0.mixer.conv1d.weight').shape).toEqual([128, 1, 4]);
     expect(st.names().length).toBe(2 + 2 * 10);
     const ref = new ReferenceBackend();
-    const { model } = await openModel(ref, d);
+    const { model, tokenizer } = await openModel(ref, d);
+    expect(tokenizer!.vocabSize).toBe(317);
+    expect(tokenizer!.eosTokenId).toBe(0);
+    const text = 'Now is the winter of our discontent';
+    expect(tokenizer!.decode(tokenizer!.encode(text))).toBe(text);
     const logits = model.prefill([0, 5, 319], model.newState());
     const out = (await ref.read(logits)) as Float32Array;
     expect(out.length).toBe(320);
