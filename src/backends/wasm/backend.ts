@@ -67,7 +67,7 @@ export class WasmTensor implements Tensor {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
   /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
-  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; ptrs: Record<string, number> };
+  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; padded: number; ptrs: Record<string, number> };
 }
 
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
@@ -112,7 +112,7 @@ export class WasmBackend implements Backend {
     }
     const [first, ...rest] = Object.keys(ptrs);
     const t = new WasmTensor('sparse', [m.rows, m.cols], ptrs[first], layoutBytes(l), Object.fromEntries(rest.map((k) => [k, ptrs[k]])));
-    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, ptrs };
+    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, padded: l.parts.val.length, ptrs };
     this.live.add(t);
     return t;
   }
@@ -139,7 +139,12 @@ export class WasmBackend implements Backend {
       case 'sparse': {
         // Like the reference backend: the stored non-zero values' bytes.
         const l = w.sparse!;
-        return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
+        if (l.kind !== 'blk8p') return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
+        // blk8p interleaves padding (column byte 255, value 0) between groups: skip it.
+        const groups = l.padded / 4;
+        const col = new Uint8Array(buf, l.ptrs.col, groups * 4);
+        const val = new Float32Array(buf, l.ptrs.val, groups * 4);
+        return new Uint8Array(val.filter((_, i) => col[i] !== 255).buffer);
       }
       default:
         return new Uint8Array(buf, w.ptr, w.byteSize).slice();
