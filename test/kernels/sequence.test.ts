@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { quantizeTernary, roundHalfEven } from '../../src/backends/reference/sequence.ts';
+import { quantizeTernary, roundHalfEven, ternaryAt, ternaryFromHfPacked } from '../../src/backends/reference/sequence.ts';
 import { isSparrowError } from '../../src/errors.ts';
 import { maxRelErr, randomF32 } from '../helpers/random.ts';
 import {
@@ -194,6 +194,40 @@ describe('ternary (BitNet b1.58)', () => {
     expect(bytes[16]).toBe(0b1000_0010); // row 0 = [0, 1, 0, −1]
     expect(bytes[32]).toBe(0b0100_1011); // row 1 = [1, 1, −1, 1]
     expect([roundHalfEven(0.5), roundHalfEven(1.5), roundHalfEven(-2.5), roundHalfEven(2.4), roundHalfEven(-1.5)]).toEqual([0, 2, -2, 2, -2]);
+  });
+});
+
+describe('Hugging Face BitNet packing', () => {
+  it('ternaryFromHfPacked re-packs HF uint8 [ceil(out/4), in] weights and reproduces HF forward', async () => {
+    const out = 10, inF = 7, R = 3, ws = 2.5;
+    const r = randomF32(out * inF, 5);
+    const wq = Array.from(r, (u) => (u < -0.33 ? -1 : u < 0.33 ? 0 : 1));
+    // HF pack_weights: packed[r, j] |= (W_q[i·R + r, j] + 1) << 2i; padding rows past `out` hold weight 0
+    const packed = new Uint8Array(R * inF);
+    for (let i = 0; i < 4; i++) for (let rr = 0; rr < R; rr++) for (let j = 0; j < inF; j++) {
+      const m = i * R + rr;
+      packed[rr * inF + j] |= ((m < out ? wq[m * inF + j] : 0) + 1) << (2 * i);
+    }
+    const bytes = ternaryFromHfPacked(packed, out, inF, ws);
+    for (let m = 0; m < out; m++) for (let j = 0; j < inF; j++) expect(ternaryAt(bytes, inF, m, j)).toBe(wq[m * inF + j]);
+    const x = randomF32(inF, 6, -2, 2);
+    // HF: y = (x_q · W_qᵀ) / (s_x · weight_scale)
+    const sx = Math.fround(127 / Math.max(...Array.from(x, Math.abs)));
+    const xq = Array.from(x, (v) => Math.min(127, Math.max(-128, roundHalfEven(Math.fround(v * sx)))));
+    const want = new Float64Array(out);
+    for (let m = 0; m < out; m++) {
+      let acc = 0;
+      for (let j = 0; j < inF; j++) acc += xq[j] * wq[m * inF + j];
+      want[m] = acc / (sx * ws);
+    }
+    for (const b of [ref, wasm] as Backend[]) {
+      const o = f32(b, [out], nan(out));
+      b.ternaryMatvecLut(o, b.tensor([out, inF], 'ternary', bytes), f32(b, [inF], x));
+      expect(maxRelErr(await read(b, o), want, 1e-6)).toBeLessThan(1e-6);
+    }
+    packed[4] |= 3 << 6;
+    expect(() => ternaryFromHfPacked(packed, out, inF, ws)).toThrow(/field 3/);
+    expect(() => ternaryFromHfPacked(packed.subarray(1), out, inF, ws)).toThrow(/expected \[3, 7\]/);
   });
 });
 

@@ -169,6 +169,41 @@ export function quantizeTernary(w: Float32Array, m: number, k: number): Uint8Arr
   return bytes;
 }
 
+/**
+ * Re-pack a Hugging Face BitNet weight (transformers integrations/bitnet.py) into our layout.
+ * HF stores `weight` as uint8 [R, in] with R = ceil(out/4): bits 2i..2i+1 of packed row r hold
+ * W_q[i·R + r, :] + 1. Its forward is y = (x_q · W_qᵀ) / (s_x · weight_scale), so γ = 1/weight_scale.
+ */
+export function ternaryFromHfPacked(packed: Uint8Array, outFeatures: number, inFeatures: number, weightScale: number): Uint8Array {
+  const op = 'ternaryFromHfPacked';
+  const R = Math.ceil(outFeatures / 4);
+  if (!Number.isInteger(outFeatures) || !Number.isInteger(inFeatures) || outFeatures < 0 || inFeatures < 0 || packed.length !== R * inFeatures) {
+    throw new SparrowError('SHAPE_MISMATCH', `${op}: packed weight has ${packed.length} bytes, expected [${R}, ${inFeatures}] for a [${outFeatures}, ${inFeatures}] layer`, { op });
+  }
+  if (!(weightScale > 0) || !Number.isFinite(weightScale)) {
+    throw new SparrowError('INVALID_ARGUMENT', `${op}: weight_scale must be positive and finite, got ${weightScale}`, { op });
+  }
+  const bytes = new Uint8Array(ternaryBytes(outFeatures, inFeatures));
+  const view = new DataView(bytes.buffer);
+  view.setFloat32(0, Math.fround(1 / weightScale), true);
+  view.setUint32(4, outFeatures, true);
+  view.setUint32(8, inFeatures, true);
+  const stride = ternaryRowStride(inFeatures);
+  for (let r = 0; r < R; r++) {
+    for (let j = 0; j < inFeatures; j++) {
+      const b = packed[r * inFeatures + j];
+      for (let i = 0; i < 4; i++) {
+        const m = i * R + r;
+        const field = (b >> (2 * i)) & 3;
+        if (field === 3) throw new SparrowError('FORMAT_INVALID', `${op}: 2-bit field 3 at packed [${r}, ${j}] bits ${2 * i}..${2 * i + 1} is not a ternary value`, { op, row: r, col: j });
+        if (m >= outFeatures || field === 1) continue;
+        bytes[TERNARY_HEADER_BYTES + m * stride + (j >> 2)] |= 1 << ((j & 3) + (field === 0 ? 4 : 0));
+      }
+    }
+  }
+  return bytes;
+}
+
 /** Decode weight (m, j) of a packed ternary tensor: −1, 0 or +1. */
 export function ternaryAt(bytes: Uint8Array, k: number, m: number, j: number): number {
   const b = bytes[TERNARY_HEADER_BYTES + m * ternaryRowStride(k) + (j >> 2)];
