@@ -51,10 +51,19 @@ export const CHROMIUM_ARGS = [
   ...(process.env.SPARROW_CHROMIUM_ARGS?.split(/\s+/).filter(Boolean) ?? []),
 ];
 
-/** A host call that takes longer than this fails instead of hanging the suite. */
-const CALL_TIMEOUT_MS = Number(process.env.SPARROW_BROWSER_CALL_TIMEOUT_MS ?? 100_000);
+/**
+ * A host call that takes longer than this fails (with the page's recent log lines) instead of
+ * hanging the suite. Just under vitest's 120 s testTimeout, so the harness error is what you see.
+ */
+const CALL_TIMEOUT_MS = Number(process.env.SPARROW_BROWSER_CALL_TIMEOUT_MS ?? 110_000);
 
-export async function openBrowser(): Promise<BrowserHarness> {
+export interface BrowserOptions {
+  /** Per-call limit in ms (default 110 s, or SPARROW_BROWSER_CALL_TIMEOUT_MS). */
+  callTimeoutMs?: number;
+}
+
+export async function openBrowser(options: BrowserOptions = {}): Promise<BrowserHarness> {
+  const callTimeoutMs = options.callTimeoutMs ?? CALL_TIMEOUT_MS;
   let server: ViteDevServer | undefined;
   let browser: Browser | undefined;
   const logs: string[] = [];
@@ -91,7 +100,7 @@ export async function openBrowser(): Promise<BrowserHarness> {
     const call = async (method: string, args: unknown[]): Promise<unknown> => {
       let timer: NodeJS.Timeout | undefined;
       const timeout = new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(new Error(`browser harness: host.${method} did not answer within ${CALL_TIMEOUT_MS} ms\n${logs.slice(-20).join('\n')}`)), CALL_TIMEOUT_MS);
+        timer = setTimeout(() => reject(new Error(`browser harness: host.${method} did not answer within ${callTimeoutMs} ms\n${logs.slice(-20).join('\n')}`)), callTimeoutMs);
       });
       try {
         const r = (await Promise.race([page.evaluate(([m, a]) => window.__sparrowCall(m, a), [method, encode(args) as unknown[]] as const), timeout])) as CallResult;
