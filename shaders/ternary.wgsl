@@ -3,7 +3,7 @@
 // direct integer dot product or, T-MAC style, a table build (step 2a) and table lookups (step 2b).
 
 // ---- quantize: one workgroup per row of x --------------------------------------------------------
-struct QuantParams { r: u32, k: u32 }
+struct QuantParams { r: u32, k: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> pq: QuantParams;
 @group(0) @binding(1) var<storage, read_write> q_out: array<i32>;  // [R, K] x_q
 @group(0) @binding(2) var<storage, read_write> q_inv: array<f32>;  // [R] 1 / s_x
@@ -23,7 +23,8 @@ fn rne(x: f32) -> f32 {
 
 @compute @workgroup_size(256)
 fn quantize_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let r = wg.x;
+  let r = wg.x + wg.y * pq.grid_x;
+  if (r >= pq.r) { return; } // uniform per workgroup, so the barriers below stay uniform
   var m = 0.0;
   for (var j = li; j < pq.k; j += 256u) { m = max(m, abs(q_x[r * pq.k + j])); }
   q_max[li] = m;

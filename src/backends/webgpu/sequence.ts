@@ -125,7 +125,8 @@ export function deltaRule(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v
 function quantize(b: WebGpuBackend, bx: GPUBuffer, r: number, k: number): { xq: GPUBuffer; inv: GPUBuffer } {
   const xq = scratchBuffer(b.gpu, 'ternary-xq', r * k * 4);
   const inv = scratchBuffer(b.gpu, 'ternary-inv', r * 4);
-  if (r > 0) b.gpu.dispatch('ternary', ternaryWgsl, 'quantize_rows', [u32(r), u32(k)], [xq, inv, bx], [r]);
+  const [gx, gy] = grid(r);
+  if (r > 0) b.gpu.dispatch('ternary', ternaryWgsl, 'quantize_rows', [u32(r), u32(k), u32(gx)], [xq, inv, bx], [gx, gy]);
   return { xq, inv };
 }
 
