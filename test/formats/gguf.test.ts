@@ -93,6 +93,27 @@ describe('llama-gqa-tiny GGUF files (F32/F16/Q8_0/Q5_0/Q4_0)', () => {
   });
 });
 
+describe('GGUF from a Blob with a multi-megabyte header', () => {
+  it('grows the header prefix until it parses (100k-token vocabulary), then reads tensors by slice', async () => {
+    const tokens = Array.from({ length: 100_000 }, (_, i) => `token-${i}-${'x'.repeat(i % 17)}`);
+    const w = Float32Array.from({ length: 64 }, (_, i) => i / 7);
+    const bytes = writeGguf(
+      [['general.architecture', kv.str('llama')], ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, tokens)]],
+      [{ name: 'w', type: 'F32', ne: [32, 2], data: new Uint8Array(w.buffer) }],
+    );
+    expect(bytes.length).toBeGreaterThan(2 << 20); // more than twice the 1 MiB first read
+    let reads = 0;
+    const blob = new Blob([bytes as Uint8Array<ArrayBuffer>]);
+    const counting = { name: 'big.gguf', size: blob.size, read: async (b: number, e: number) => (reads++, new Uint8Array(await blob.slice(b, e).arrayBuffer())) };
+    const g = await GgufFile.open(counting);
+    expect(reads).toBeGreaterThan(1);
+    expect(g.get('tokenizer.ggml.tokens')).toEqual(tokens);
+    expect(Array.from(dequantize('F32', await g.raw('w'), 64))).toEqual(Array.from(w));
+    // Truncating inside the header fails as FORMAT_INVALID, not as an endless read loop.
+    await expect(GgufFile.open(new Blob([bytes.slice(0, 2 << 20)]), 'cut.gguf')).rejects.toMatchObject({ code: 'FORMAT_INVALID' });
+  });
+});
+
 describe('GGUF versions', () => {
   it('reads v2 (same layout as v3) and rejects v1 as UNSUPPORTED', () => {
     const bytes = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', 'model.Q4_0.gguf').slice();
