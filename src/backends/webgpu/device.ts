@@ -127,6 +127,10 @@ export class GpuContext {
     if (size > this.adapter.maxBufferSize) {
       throw new SparrowError('SIZE_LIMIT', `${op}: ${bytes} bytes exceeds this GPU's maximum buffer size ${this.adapter.maxBufferSize}`, { op, bytes });
     }
+    // Every kernel binds whole buffers as storage, so this smaller limit is the real one.
+    if (size > this.adapter.maxStorageBufferBindingSize) {
+      throw new SparrowError('SIZE_LIMIT', `${op}: ${bytes} bytes exceeds this GPU's maximum storage binding size ${this.adapter.maxStorageBufferBindingSize}`, { op, bytes });
+    }
     return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
