@@ -367,7 +367,8 @@ export function ternary_matvec(out: usize, w: usize, x: usize, xt: usize, R: i32
 // i8x16.swizzle, for the plus nibble and the minus nibble. The sums are exact integers.
 
 /**
- * Same contract as ternary_matvec_lut. scratch layout from `xt`: xt (stride·4 bytes), xq
+ * Same result as ternary_matvec (bit for bit). Per row of x, tables[g·16 + mask] (i16) =
+ * Σ_{i∈mask} x_q[4g+i] for every group of 4 activations. Scratch layout from `xt`: xt (stride·4 bytes), xq
  * (stride·4 groups × 4 bytes), i16 tables (groups × 32 bytes), then low-byte and high-byte
  * tables (groups × 16 bytes each). Rows beyond the last multiple of 16 take the scalar lookups.
  */
