@@ -34,7 +34,8 @@ export default defineConfig({
         ],
       },
       injectManifest: {
-        globPatterns: ['**/*.{html,js,css,wasm,svg,png,webmanifest}'],
+        // App shell + small bundled models (public/models); files over the size cap are skipped.
+        globPatterns: ['**/*.{html,js,css,wasm,svg,png,webmanifest,json,safetensors}'],
         maximumFileSizeToCacheInBytes: 16 * 1024 * 1024,
         rollupFormat: 'iife',
       },

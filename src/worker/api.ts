@@ -9,6 +9,7 @@
  * documented, and returning plain data.
  */
 import type { AnomalyApi } from '../anomaly/worker-api.ts';
+import type { BackendName } from '../backends/backend.ts';
 
 /** What the WebGPU adapter reports; `available: false` carries the reason instead. */
 export type WebGpuCapabilities =
@@ -46,8 +47,25 @@ export interface Capabilities {
   userAgent: string;
 }
 
+/** Result of EngineApi.kernelCheck: one seeded op on a backend, compared with the reference. */
+export interface KernelCheck {
+  backend: BackendName;
+  op: string;
+  shape: number[];
+  /** Largest |backend − reference| over the output (NaN when the kernel wrote NaN). */
+  maxAbsErr: number;
+  ok: boolean;
+  /** Time of one warm run including flush, in ms. */
+  ms: number;
+}
+
 /** The engine worker's API (src/worker/engine-worker.ts exposes an implementation of it). */
 export interface EngineApi extends AnomalyApi {
   /** Probe the backends this worker can use. Never throws: unavailable backends say why. */
   capabilities(): Promise<Capabilities>;
+  /**
+   * Run one seeded matvec on `backend` and compare with the reference backend. Throws
+   * SparrowError BACKEND_UNAVAILABLE when the backend cannot start here.
+   */
+  kernelCheck(backend: BackendName): Promise<KernelCheck>;
 }

@@ -6,6 +6,7 @@ import * as Comlink from 'comlink';
 import { installSparrowErrorTransfer } from './error-transfer.ts';
 import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } from './api.ts';
 import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
+import { kernelCheck } from './kernel-check.ts';
 import { createAnomalyApi } from '../anomaly/worker-api.ts';
 
 /** The adapter limits worth showing: they bound tensor sizes and workgroup shapes. */
@@ -72,6 +73,7 @@ const api: EngineApi = {
       userAgent: globalThis.navigator?.userAgent ?? '',
     };
   },
+  kernelCheck,
 };
 
 installSparrowErrorTransfer();

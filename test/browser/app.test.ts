@@ -59,6 +59,24 @@ describe('app (dev server)', () => {
     expect(errors).toEqual([]);
   });
 
+  it('kernel check: wasm and webgpu matvec agree with the reference, run from the UI through the worker', async () => {
+    await page.getByTestId('kernel-check').getByRole('button', { name: 'Run' }).click();
+    for (const backend of ['wasm', 'webgpu']) {
+      const row = page.getByTestId(`check-${backend}`);
+      await row.getByText(/pass|FAIL|error/).waitFor({ timeout: 90_000 });
+      expect(await row.textContent()).toContain('pass');
+    }
+    // Assert on the numbers the worker returned, not only on the label.
+    for (const backend of ['wasm', 'webgpu']) {
+      const cells = await page.getByTestId(`check-${backend}`).locator('td').allTextContents();
+      const maxErr = Number(cells[2]);
+      expect(maxErr, `${backend} max |error|`).toBeLessThan(1e-3);
+      expect(Number.parseFloat(cells[3]), `${backend} time`).toBeGreaterThan(0);
+    }
+    await page.screenshot({ path: join(SHOTS, 'app-kernel-check.png'), fullPage: true });
+    expect(errors).toEqual([]);
+  });
+
   it('switches tabs through the URL hash', async () => {
     await page.getByRole('tab', { name: 'Chat' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#chat');
