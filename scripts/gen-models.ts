@@ -18,7 +18,8 @@ import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType,
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
-function corpusText(path: string | undefined): string {
+/** BPE training text: --corpus, else the repo's corpus (data/text), else README.md, else a pangram. */
+export function corpusText(path: string | undefined): string {
   for (const p of [path, 'data/text/tinyshakespeare.txt', 'README.md'].filter(Boolean) as string[]) if (existsSync(p)) return readFileSync(p, 'utf8');
   return 'the quick brown fox jumps over the lazy dog. '.repeat(100);
 }

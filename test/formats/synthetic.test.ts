@@ -14,7 +14,7 @@ import { parseHfConfig } from '../../src/formats/hf-config.ts';
 import { SafetensorsFile } from '../../src/formats/safetensors.ts';
 import { buildBpeVocab, byteToUnicode } from '../../src/formats/synthetic-bpe.ts';
 import { SMOLLM2_135M, type LlamaShape, type MambaShape } from '../../src/formats/synthetic-models.ts';
-import { SPECIALS, writeLlamaGguf, writeMamba } from '../../scripts/gen-models.ts';
+import { SPECIALS, corpusText, writeLlamaGguf, writeMamba } from '../../scripts/gen-models.ts';
 import { tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
 import { ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
 import { openModel } from '../../src/cli/model-files.ts';
@@ -24,7 +24,7 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 const dir = mkdtempSync(join(tmpdir(), 'sparrow-gen-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-const corpus = readFileSync(new URL('../../data/text/tinyshakespeare.txt', import.meta.url), 'utf8').slice(0, 200_000);
+const corpus = corpusText(new URL('../../data/text/tinyshakespeare.txt', import.meta.url).pathname).slice(0, 200_000);
 const SMALL: LlamaShape = { ...SMOLLM2_135M, name: 'tiny-llama', vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 128 };
 
 describe('BPE vocabulary', () => {
@@ -33,7 +33,7 @@ describe('BPE vocabulary', () => {
     expect(v.tokens.length).toBe(49152);
     expect(new Set(v.tokens).size).toBe(49152);
     expect(v.tokens.slice(3, 259)).toEqual(byteToUnicode());
-    expect(v.corpusMerges).toBeGreaterThan(3000);
+    expect(v.corpusMerges).toBeGreaterThan(500); // learned from text, not only synthetic
     const id = new Map(v.tokens.map((t, i) => [t, i]));
     const bad: string[] = [];
     v.merges.forEach((m, i) => {
