@@ -13,6 +13,7 @@ import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
+import { Scratch } from './scratch.ts';
 import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
 import { WeightMap, uploadChecked, type WeightFile } from './weights.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
@@ -43,21 +44,25 @@ export interface LlamaOptions {
 export class LlamaState implements ModelState {
   position = 0;
   readonly logits: Tensor;
+  /** Decode-step scratch, reused every token. */
+  readonly scratch: Scratch;
   constructor(
     private readonly b: Backend,
     readonly caches: KvCache[],
     vocab: number,
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
+    this.scratch = new Scratch(b);
   }
   bytes(): number {
-    let n = this.logits.byteSize;
+    let n = this.logits.byteSize + this.scratch.bytes();
     for (const c of this.caches) n += c.k.byteSize + c.v.byteSize + c.kMean.byteSize + c.vMean.byteSize;
     return n;
   }
   free(): void {
     for (const c of this.caches) freeKvCache(this.b, c);
     this.b.free(this.logits);
+    this.scratch.free();
   }
 }
 
@@ -199,17 +204,14 @@ export class Llama implements CausalLM {
     const qDim = c.numHeads * D;
     const kvDim = c.numKvHeads * D;
     const pos = s.position;
-    const tmp: Tensor[] = [];
-    const t = (shape: number[]) => {
-      const x = b.tensor(shape, 'f32');
-      tmp.push(x);
-      return x;
-    };
+    const scratch = n === 1 ? s.scratch : new Scratch(b);
+    scratch.reset();
+    const t = (shape: number[]) => scratch.get(shape);
     try {
       // Residual stream ping-pongs between two buffers (no op writes a tensor it reads).
       let x = t([n, H]);
       let x2 = t([n, H]);
-      this.embed(x, tokens);
+      this.embed(x, tokens, scratch);
       if (hidden) b.copy(hidden, 0, x, 0, n * H);
       const residual = (o: Tensor) => {
         b.add(x2, x, o);
@@ -260,20 +262,17 @@ export class Llama implements CausalLM {
       linear(b, logits, hn, this.head, rows);
       s.position += n;
     } finally {
-      for (const x of tmp) b.free(x);
+      if (scratch !== s.scratch) scratch.free();
     }
   }
 
-  private embed(x: Tensor, tokens: readonly number[]): void {
+  private embed(x: Tensor, tokens: readonly number[], scratch: Scratch): void {
     const b = this.backend;
     const e = this.hostEmbed;
     if (!e) {
-      const ids = b.tensor([tokens.length], 'i32', Int32Array.from(tokens));
-      try {
-        b.embedding(x, this.weights.get('model.embed_tokens.weight'), ids);
-      } finally {
-        b.free(ids);
-      }
+      const ids = scratch.get([tokens.length], 'i32');
+      b.write(ids, Int32Array.from(tokens));
+      b.embedding(x, this.weights.get('model.embed_tokens.weight'), ids);
       return;
     }
     const type = ggmlTypeByName(e.ggmlType);

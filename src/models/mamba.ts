@@ -10,6 +10,7 @@ import type { MambaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
+import { Scratch } from './scratch.ts';
 import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
 
@@ -18,6 +19,8 @@ const P = (i: number, s: string) => `backbone.layers.${i}.${s}`;
 export class MambaState implements ModelState {
   position = 0;
   readonly logits: Tensor;
+  /** Decode-step scratch, reused every token. */
+  readonly scratch: Scratch;
   constructor(
     private readonly b: Backend,
     /** Per layer: conv window [I, K] (oldest first) and SSM state [I, N]. */
@@ -26,12 +29,14 @@ export class MambaState implements ModelState {
     vocab: number,
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
+    this.scratch = new Scratch(b);
   }
   bytes(): number {
-    return [...this.conv, ...this.ssm, this.logits].reduce((a, t) => a + t.byteSize, 0);
+    return [...this.conv, ...this.ssm, this.logits].reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
   }
   free(): void {
     for (const t of [...this.conv, ...this.ssm, this.logits]) this.b.free(t);
+    this.scratch.free();
   }
 }
 
@@ -142,16 +147,14 @@ export class Mamba implements CausalLM {
     const n = tokens.length;
     if (n === 0) throw new SparrowError('INVALID_ARGUMENT', 'mamba: no tokens to run');
     const { hiddenSize: H, intermediateSize: I, stateSize: N, timeStepRank: R } = c;
-    const tmp: Tensor[] = [];
-    const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32', data?: Int32Array) => {
-      const x = b.tensor(shape, dtype, data);
-      tmp.push(x);
-      return x;
-    };
+    const scratch = n === 1 ? s.scratch : new Scratch(b);
+    scratch.reset();
+    const t = (shape: number[], dtype: 'f32' | 'i32' = 'f32') => scratch.get(shape, dtype);
     const W = (name: string) => this.weights.get(name);
     const Wo = (name: string) => (this.weights.has(name) ? this.weights.get(name) : null);
     try {
-      const ids = t([n], 'i32', Int32Array.from(tokens));
+      const ids = t([n], 'i32');
+      b.write(ids, Int32Array.from(tokens));
       // Residual stream ping-pongs between two buffers (no op writes a tensor it reads).
       let x = t([n, H]);
       let x2 = t([n, H]);
@@ -194,7 +197,7 @@ export class Mamba implements CausalLM {
       linear(b, logits, hn, head, rows);
       s.position += n;
     } finally {
-      for (const x of tmp) b.free(x);
+      if (scratch !== s.scratch) scratch.free();
     }
   }
 

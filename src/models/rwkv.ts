@@ -13,6 +13,7 @@ import type { RwkvConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, reluSquared, type ModelBackend } from './ops.ts';
+import { Scratch } from './scratch.ts';
 import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
 
@@ -21,6 +22,8 @@ const B = (i: number, s: string) => `rwkv.blocks.${i}.${s}`;
 export class RwkvState implements ModelState {
   position = 0;
   readonly logits: Tensor;
+  /** Decode-step scratch, reused every token. */
+  readonly scratch: Scratch;
   constructor(
     private readonly b: Backend,
     readonly ffnShift: Tensor[],
@@ -30,15 +33,17 @@ export class RwkvState implements ModelState {
     vocab: number,
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
+    this.scratch = new Scratch(b);
   }
   private all(): Tensor[] {
     return [...this.ffnShift, ...this.attShift, ...this.wkv, this.logits];
   }
   bytes(): number {
-    return this.all().reduce((a, t) => a + t.byteSize, 0);
+    return this.all().reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
   }
   free(): void {
     for (const t of this.all()) this.b.free(t);
+    this.scratch.free();
   }
 }
 
@@ -173,15 +178,12 @@ export class Rwkv implements CausalLM {
     const { hiddenSize: H, attentionHiddenSize: C, intermediateSize: F } = c;
     const eps = c.layerNormEps;
     const W = (name: string) => this.weights.get(name);
-    const tmp: Tensor[] = [];
-    const t = (shape: number[]) => {
-      const x = b.tensor(shape, 'f32');
-      tmp.push(x);
-      return x;
-    };
+    const scratch = n === 1 ? s.scratch : new Scratch(b);
+    scratch.reset();
+    const t = (shape: number[]) => scratch.get(shape);
     try {
-      const ids = b.tensor([n], 'i32', Int32Array.from(tokens));
-      tmp.push(ids);
+      const ids = scratch.get([n], 'i32');
+      b.write(ids, Int32Array.from(tokens));
       const e = t([n, H]);
       b.embedding(e, W('rwkv.embeddings.weight'), ids);
       // Residual stream ping-pongs between two buffers (no op writes a tensor it reads).
@@ -266,7 +268,7 @@ export class Rwkv implements CausalLM {
       linear(b, logits, hn, this.weights.has('head.weight') ? W('head.weight') : W('rwkv.embeddings.weight'), rows);
       s.position += n;
     } finally {
-      for (const x of tmp) b.free(x);
+      if (scratch !== s.scratch) scratch.free();
     }
   }
 
