@@ -1,13 +1,13 @@
 /**
  * Quantized matvec/matmul (weights as raw GGML blocks): reference backend vs an independent
- * dequantize-then-dot in float64, and wasm SIMD vs the reference, on random blocks (sane scales),
- * on blocks made by our quantizers, and on real Q4_K/Q6_K tensors from the llama.cpp fixtures.
+ * dequantize-then-dot in float64, and wasm SIMD vs the same oracle, on random blocks (sane scales),
+ * on blocks made by our quantizers, and on real tensors of llama.cpp / gguf-py files.
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import type { Backend, DType } from '../../src/backends/backend.ts';
-import { quantizeQ4_0, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
+import { quantizeQ4_0, quantizeQ4_K, quantizeQ6_K, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
 import { type QuantDType, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { randomF32 } from '../helpers/random.ts';
@@ -52,7 +52,6 @@ describe('quantized matvec/matmul on random blocks', () => {
       wasm.dispose();
     });
   }
-
 });
 
 describe('quantized weights from real files', () => {
@@ -68,6 +67,21 @@ describe('quantized weights from real files', () => {
     for (const [dtype, q, tol] of [['q8_0', quantizeQ8_0, 0.02], ['q4_0', quantizeQ4_0, 0.3]] as const) {
       const bytes = q(wf);
       const got = await run(wasm, dtype, bytes, m, k, x, 1);
+      for (let i = 0; i < m; i++) expect(Math.abs(got[i] - exact[i]), `${dtype} row ${i}`).toBeLessThan(tol);
+    }
+  });
+
+  it('our Q4_K/Q6_K quantizers: quantized matvec on wasm ≈ dense f32 matvec within the quantization error', async () => {
+    const ref = new ReferenceBackend();
+    const wasm = await WasmBackend.create();
+    const [m, k] = [9, 512]; // |Σ w·x| ≈ 4: ~1.3% (Q6_K) / ~5.5% (Q4_K) weight error gives ≈ 0.05 / 0.2
+    const wf = randomF32(m * k, 13, -0.5, 0.5);
+    const x = randomF32(k, 14);
+    const d = ref.tensor([m], 'f32');
+    ref.matvec(d, ref.tensor([m, k], 'f32', wf), ref.tensor([k], 'f32', x));
+    const exact = (await ref.read(d)) as Float32Array;
+    for (const [dtype, q, tol] of [['q6_k', quantizeQ6_K, 0.15], ['q4_k', quantizeQ4_K, 0.6]] as const) {
+      const got = await run(wasm, dtype, q(wf), m, k, x, 1);
       for (let i = 0; i < m; i++) expect(Math.abs(got[i] - exact[i]), `${dtype} row ${i}`).toBeLessThan(tol);
     }
   });
