@@ -99,12 +99,17 @@ function describe(r: BenchResult): string {
 async function main(opts: BenchOptions): Promise<void> {
   const cases: BenchCase[] = [];
   for (const [path, load] of Object.entries(modules)) {
-    const mod = await load();
-    if (typeof mod.cases !== 'function') {
-      progress(`skipping ${path}: it exports no cases()`);
+    // A broken case module (mid-edit, missing export) is reported and skipped, not fatal.
+    let list: BenchCase[];
+    try {
+      const mod = await load();
+      if (typeof mod.cases !== 'function') throw new Error('it exports no cases()');
+      list = await mod.cases();
+    } catch (e) {
+      progress(`skipping ${path}: ${message(e)}`);
       continue;
     }
-    for (const c of await mod.cases()) {
+    for (const c of list) {
       if (opts.families.length && !opts.families.includes(c.family)) continue;
       if (opts.ops.length && !opts.ops.some((o) => c.op.includes(o))) continue;
       cases.push(c);
