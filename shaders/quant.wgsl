@@ -13,7 +13,7 @@ struct QParams { m: u32, k: u32, grid_x: u32, n: u32 }
 @group(0) @binding(0) var<uniform> qp: QParams;
 @group(0) @binding(1) var<storage, read_write> q_out: array<f32>; // [n, m]
 @group(0) @binding(2) var<storage, read> qw: array<u32>;          // raw blocks, rows of k/blockSize blocks
-@group(0) @binding(3) var<storage, read> q_x: array<f32>;         // [n, k]
+@group(0) @binding(3) var<storage, read> q_x: array<vec4<f32>>;   // [n, k] (k is a multiple of 32)
 
 var<workgroup> q_part: array<f32, 64>;
 
@@ -29,7 +29,8 @@ fn qbyte(p: u32) -> u32 { return (qw[p >> 2u] >> ((p & 3u) * 8u)) & 0xffu; }
 
 fn qhalf(p: u32) -> f32 { return unpack2x16float(qbyte(p) | (qbyte(p + 1u) << 8u)).x; }
 
-fn xs4(o: u32) -> vec4<f32> { return vec4<f32>(q_x[o], q_x[o + 1u], q_x[o + 2u], q_x[o + 3u]); }
+/** x[o .. o+3]; o is always a multiple of 4 (units start at multiples of 32). */
+fn xs4(o: u32) -> vec4<f32> { return q_x[o >> 2u]; }
 
 /** Signed bytes of a word as floats. */
 fn i8x4(w: u32) -> vec4<f32> {
