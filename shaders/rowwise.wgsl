@@ -81,9 +81,15 @@ fn softmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
 }
 
 // ---- argmax: out[row] (i32) = first index of the row maximum ---------------------------------
+// Same result as the reference's scalar scan (best = 0; take j if x[j] > x[best]): NaNs are
+// skipped, except that a NaN in column 0 wins (nothing compares greater than it).
 @group(0) @binding(1) var<storage, read_write> am_out: array<i32>; // [rows]
 var<workgroup> am_val: array<f32, 256>;
 var<workgroup> am_idx: array<u32, 256>;
+const NONE = 0xffffffffu;
+
+// Bit test, not x != x: a compiler that assumes no NaNs may fold the comparison away.
+fn is_nan(x: f32) -> bool { return (bitcast<u32>(x) & 0x7fffffffu) > 0x7f800000u; }
 
 @compute @workgroup_size(256)
 fn argmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -91,11 +97,11 @@ fn argmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   if (row >= pr.rows) { return; }
   let base = row * pr.d;
   // Each thread scans j = li, li + 256, … in increasing order, so strict > keeps the first index.
-  var best = -3.4028234663852886e38;
-  var bi = 0xffffffffu;
+  var best = 0.0;
+  var bi = NONE;
   for (var j = li; j < pr.d; j += RW) {
     let x = rw_x[base + j];
-    if (bi == 0xffffffffu || x > best) { best = x; bi = j; }
+    if (!is_nan(x) && (bi == NONE || x > best)) { best = x; bi = j; }
   }
   am_val[li] = best;
   am_idx[li] = bi;
@@ -105,12 +111,16 @@ fn argmax(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
       let ov = am_val[li + s];
       let oi = am_idx[li + s];
       // Take the other candidate if it is larger, or equal with a smaller index (first wins ties).
-      if (oi != 0xffffffffu && (am_idx[li] == 0xffffffffu || ov > am_val[li] || (ov == am_val[li] && oi < am_idx[li]))) {
+      if (oi != NONE && (am_idx[li] == NONE || ov > am_val[li] || (ov == am_val[li] && oi < am_idx[li]))) {
         am_val[li] = ov;
         am_idx[li] = oi;
       }
     }
     workgroupBarrier();
   }
-  if (li == 0u) { am_out[row] = i32(am_idx[0]); }
+  if (li == 0u) {
+    var r = am_idx[0];
+    if (r == NONE || is_nan(rw_x[base])) { r = 0u; }
+    am_out[row] = i32(r);
+  }
 }

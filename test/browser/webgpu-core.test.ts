@@ -177,6 +177,49 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
+  it('argmax with NaN, ±Inf and ±0 like the scalar scan (NaN skipped unless in column 0)', async () => {
+    const rows = [
+      [1, 5, 5, 2, 5, 0, 1],
+      [NaN, 3, 4, 9, 1, 1, 1],
+      [1, NaN, 4, 9, 9, NaN, 1],
+      [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+      [-0, 0, -1, -2, -3, -4, -5],
+      [0, 1, 2, 3, 4, 5, 6],
+      [6, 5, 4, 3, 2, 1, Infinity],
+    ];
+    const [[g, r]] = await both('argmax', [O([rows.length], 'i32'), I([rows.length, 7], Float32Array.from(rows.flat()))]);
+    expect(Array.from(r)).toEqual([1, 0, 3, 0, 0, 6, 6]);
+    expect(Array.from(g)).toEqual(Array.from(r));
+  });
+
+  it('softmax with large logits and −Inf (masked) entries; layernorm with a large common offset', async () => {
+    for (const [rows, d] of [[2, 7], [3, 300]]) {
+      const x = randomF32(rows * d, rows + d, -30, 30);
+      for (let i = 0; i < rows; i++) x[i * d + 1] = -Infinity;
+      expect(await err('softmax', [O([rows, d]), I([rows, d], x)], TRANS), `softmax ${rows}x${d}`).toBeLessThanOrEqual(TOL);
+      // mean ≫ spread: a one-pass E[x²] − E[x]² variance would lose every digit here. Two-pass is
+      // exact up to the f32 mean itself (ulp(1000) = 6e-5, i.e. ~2e-4 of the 0.29 spread): 1e-3.
+      const y = randomF32(rows * d, rows * d, 1000, 1001);
+      const w = new Float32Array(d).fill(1);
+      expect(await err('layernorm', [O([rows, d]), I([rows, d], y), I([d], w), I([d], new Float32Array(d)), V(1e-5)], SUM)).toBeLessThanOrEqual(1e-3);
+    }
+  });
+
+  it('f16 zeros, subnormals, max and ±Inf halves convert exactly (embedding, matvec)', async () => {
+    const halves = Uint16Array.from([0x0000, 0x8000, 0x0001, 0x83ff, 0x03ff, 0x7bff, 0xfbff, 0x3c00, 0x7c00, 0xfc00]);
+    const [[g, r]] = await both('embedding', [O([1, 10]), I([1, 10], halves, 'f16'), I([1], new Int32Array([0]), 'i32')]);
+    expect(Array.from(g)).toEqual(Array.from(r));
+    expect(r[8]).toBe(Infinity);
+    // A weight row holding +Inf gives +Inf (x > 0); the others stay finite and accurate.
+    const w = f16Of(randomF32(3 * 9, 4));
+    w[9 + 4] = 0x7c00;
+    w[2] = 0x0001;
+    const x = randomF32(9, 5, 0.5, 1);
+    const [[gm, rm]] = await both('matvec', [O([3]), I([3, 9], w, 'f16'), I([9], x)]);
+    expect(gm[1]).toBe(Infinity);
+    expect(maxRelErr([gm[0], gm[2]], [rm[0], rm[2]], SUM)).toBeLessThanOrEqual(TOL);
+  });
+
   it('rope: both styles, several heads, positions incl. beyond the cached table', async () => {
     for (const style of ['half', 'interleaved'] as const) {
       for (const [rows, heads, headDim, pos] of [[1, 1, 2, 0], [3, 2, 6, 5], [2, 3, 64, 1000], [1, 2, 8, 70000]]) {
