@@ -1,0 +1,94 @@
+/**
+ * `npm run bench:peers [-- --models Q8_0,F16 --threads 1,2 --tokens 64]`
+ *
+ * Sparrow vs @wllama/wllama (llama.cpp → WebAssembly) in the same headless Chromium, on the same
+ * SmolLM2-135M-shaped GGUF files (`npm run gen:models`; generated here if missing), the same
+ * 32-token prompt and 64 greedy tokens, with the same banned token ids (invalid-UTF-8 bytes,
+ * BOS/EOS). Reports prefill and decode tokens/s side by side in bench/results/peers.json + .md.
+ */
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { chromium } from 'playwright-core';
+import { createServer } from 'vite';
+import { CHROMIUM, CHROMIUM_ARGS } from '../../test/helpers/browser.ts';
+import { PEER_PROMPT, type PeerJob, type PeerRun } from './protocol.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const { values } = parseArgs({
+  options: {
+    models: { type: 'string', default: 'Q8_0,F16' },
+    threads: { type: 'string', default: '1,2' },
+    tokens: { type: 'string', default: '64' },
+    webgpu: { type: 'boolean', default: false },
+    engines: { type: 'string', default: 'sparrow,wllama' },
+  },
+});
+const models = values.models.split(',');
+const threads = values.threads.split(',').map(Number);
+const maxTokens = Number(values.tokens);
+
+for (const m of models) {
+  if (!existsSync(resolve(ROOT, `models/generated/smollm2-135m-random.${m}.gguf`))) {
+    console.log(`peers: models/generated/smollm2-135m-random.${m}.gguf missing, running npm run gen:models`);
+    execFileSync('npm', ['run', 'gen:models'], { cwd: ROOT, stdio: 'inherit' });
+    break;
+  }
+}
+
+const server = await createServer({
+  configFile: resolve(ROOT, 'vite.config.ts'),
+  root: ROOT,
+  logLevel: 'error',
+  server: { host: '127.0.0.1', port: 0, hmr: false, watch: null },
+});
+await server.listen();
+const addr = server.httpServer!.address();
+if (!addr || typeof addr === 'string') throw new Error('no server address');
+const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+const rows: (PeerRun & { banned?: number[] })[] = [];
+try {
+  const page = await browser.newPage();
+  page.on('pageerror', (e) => console.error(`[page error] ${e.message}`));
+  if (process.env.PEERS_DEBUG) page.on('console', (m) => console.log(`[page] ${m.text()}`));
+  await page.goto(`http://127.0.0.1:${addr.port}/bench/peers/page.html${process.env.PEERS_DEBUG ? '?debug' : ''}`);
+  await page.waitForFunction(() => window.__peer !== undefined, undefined, { timeout: 120_000 });
+  console.log(`cross-origin isolated: ${await page.evaluate(() => window.__peer!.isolated)}`);
+  for (const m of models) {
+    const job: PeerJob = { modelUrl: `/models/generated/smollm2-135m-random.${m}.gguf`, modelName: `smollm2-135m-random.${m}.gguf`, prompt: PEER_PROMPT, maxTokens, threads: 1 };
+    const backends: ('wasm' | 'webgpu')[] = values.webgpu ? ['wasm', 'webgpu'] : ['wasm'];
+    let banned: number[] = [];
+    for (const b of values.engines.includes('sparrow') ? backends : []) {
+      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [job, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
+      banned = r.banned;
+      console.log(`sparrow ${m} ${b}: prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
+      rows.push({ ...r, banned: undefined });
+    }
+    for (const t of values.engines.includes('wllama') ? threads : []) {
+      const r = await page.evaluate(([j, ban]) => window.__peer!.wllama(j, ban), [{ ...job, threads: t }, banned] as const);
+      console.log(`wllama ${m} ${t} thread(s): prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s`);
+      rows.push(r);
+    }
+  }
+} finally {
+  await browser.close();
+  await server.close();
+}
+
+const dir = resolve(ROOT, 'bench/results');
+mkdirSync(dir, { recursive: true });
+const report = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), prompt: PEER_PROMPT, maxTokens, rows };
+writeFileSync(resolve(dir, 'peers.json'), JSON.stringify(report, null, 2));
+const md = [
+  `# Sparrow vs wllama (headless Chromium, same GGUF, ${maxTokens} greedy tokens)`,
+  '',
+  `Command: \`${report.command}\` — ${report.date}`,
+  '',
+  '| engine | model | backend | threads | prompt tok | prefill tok/s | decode tok/s |',
+  '| --- | --- | --- | ---: | ---: | ---: | ---: |',
+  ...rows.map((r) => `| ${r.engine} | ${r.model} | ${r.backend} | ${r.threads} | ${r.promptTokens} | ${r.prefillTokPerS.toFixed(1)} | ${r.decodeTokPerS.toFixed(1)} |`),
+  '',
+];
+writeFileSync(resolve(dir, 'peers.md'), md.join('\n'));
+console.log(md.join('\n'));
