@@ -4,6 +4,16 @@
 // < 1.2e-7) above, so GELU is within ~1e-7 of the exact erf form.
 import { LN2_HI, LN2_LO, vexp } from './core-vexp';
 
+// Polynomial coefficients live in static memory as splatted v128s and are loaded per use: V8
+// materialises each v128.const with several scalar instructions, a load is one (often folded).
+/** Taylor coefficients of erf(u)/u in u², highest first (n = 10 … 0). */
+const ERF_P: usize = memory.data<f32>([1.4807192815879218e-8, 1.4807192815879218e-8, 1.4807192815879218e-8, 1.4807192815879218e-8, -1.6365844691234924e-7, -1.6365844691234924e-7, -1.6365844691234924e-7, -1.6365844691234924e-7, 1.6462114365889246e-6, 1.6462114365889246e-6, 1.6462114365889246e-6, 1.6462114365889246e-6, -1.4925650358406250e-5, -1.4925650358406250e-5, -1.4925650358406250e-5, -1.4925650358406250e-5, 1.2055332981789664e-4, 1.2055332981789664e-4, 1.2055332981789664e-4, 1.2055332981789664e-4, -8.5483270234508522e-4, -8.5483270234508522e-4, -8.5483270234508522e-4, -8.5483270234508522e-4, 5.2239776254421879e-3, 5.2239776254421879e-3, 5.2239776254421879e-3, 5.2239776254421879e-3, -2.6866170645131252e-2, -2.6866170645131252e-2, -2.6866170645131252e-2, -2.6866170645131252e-2, 1.1283791670955126e-1, 1.1283791670955126e-1, 1.1283791670955126e-1, 1.1283791670955126e-1, -3.7612638903183754e-1, -3.7612638903183754e-1, -3.7612638903183754e-1, -3.7612638903183754e-1, 1.1283791670955126, 1.1283791670955126, 1.1283791670955126, 1.1283791670955126], 16);
+/** Numerical Recipes erfc fit, highest power of t first. */
+const ERFC_Q: usize = memory.data<f32>([0.17087277, 0.17087277, 0.17087277, 0.17087277, -0.82215223, -0.82215223, -0.82215223, -0.82215223, 1.48851587, 1.48851587, 1.48851587, 1.48851587, -1.13520398, -1.13520398, -1.13520398, -1.13520398, 0.27886807, 0.27886807, 0.27886807, 0.27886807, -0.18628806, -0.18628806, -0.18628806, -0.18628806, 0.09678418, 0.09678418, 0.09678418, 0.09678418, 0.37409196, 0.37409196, 0.37409196, 0.37409196, 1.00002368, 1.00002368, 1.00002368, 1.00002368, -1.26551223, -1.26551223, -1.26551223, -1.26551223], 16);
+
+/** Cephes logf polynomial, highest power first. */
+const LOG_P: usize = memory.data<f32>([7.0376836292e-2, 7.0376836292e-2, 7.0376836292e-2, 7.0376836292e-2, -1.1514610310e-1, -1.1514610310e-1, -1.1514610310e-1, -1.1514610310e-1, 1.1676998740e-1, 1.1676998740e-1, 1.1676998740e-1, 1.1676998740e-1, -1.2420140846e-1, -1.2420140846e-1, -1.2420140846e-1, -1.2420140846e-1, 1.4249322787e-1, 1.4249322787e-1, 1.4249322787e-1, 1.4249322787e-1, -1.6668057665e-1, -1.6668057665e-1, -1.6668057665e-1, -1.6668057665e-1, 2.0000714765e-1, 2.0000714765e-1, 2.0000714765e-1, 2.0000714765e-1, -2.4999993993e-1, -2.4999993993e-1, -2.4999993993e-1, -2.4999993993e-1, 3.3333331174e-1, 3.3333331174e-1, 3.3333331174e-1, 3.3333331174e-1], 16);
+
 /** log(w) for lanes w in [1, 2] (all that softplus needs): reduce to [√½, √2), Cephes logf polynomial. */
 // @ts-ignore: decorator
 @inline function vlog_1to2(w: v128): v128 {
@@ -11,15 +21,15 @@ import { LN2_HI, LN2_LO, vexp } from './core-vexp';
   const e = v128.and(big, f32x4.splat(1.0));
   const f = f32x4.sub(f32x4.mul(w, v128.bitselect(f32x4.splat(0.5), f32x4.splat(1.0), big)), f32x4.splat(1.0));
   const z = f32x4.mul(f, f);
-  let y = f32x4.splat(7.0376836292e-2);
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(-1.1514610310e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(1.1676998740e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(-1.2420140846e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(1.4249322787e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(-1.6668057665e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(2.0000714765e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(-2.4999993993e-1));
-  y = f32x4.add(f32x4.mul(y, f), f32x4.splat(3.3333331174e-1));
+  let y = v128.load(LOG_P);
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 16));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 32));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 48));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 64));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 80));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 96));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 112));
+  y = f32x4.add(f32x4.mul(y, f), v128.load(LOG_P, 128));
   y = f32x4.mul(f32x4.mul(y, f), z);
   y = f32x4.add(y, f32x4.mul(e, f32x4.splat(LN2_LO)));
   y = f32x4.sub(y, f32x4.mul(z, f32x4.splat(0.5)));
@@ -41,30 +51,30 @@ import { LN2_HI, LN2_LO, vexp } from './core-vexp';
   const a = f32x4.abs(u);
   // |u| < 1: erf(u) = 2/√π Σ (−1)^n u^(2n+1) / (n!(2n+1)), n ≤ 10 (truncation < 1.1e-9).
   const z = f32x4.mul(u, u);
-  let p = f32x4.splat(1.4807192815879218e-8); // n = 10
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-1.6365844691234924e-7));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.6462114365889246e-6));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-1.4925650358406250e-5));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.2055332981789664e-4));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-8.5483270234508522e-4));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(5.2239776254421879e-3));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-2.6866170645131252e-2));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.1283791670955126e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(-3.7612638903183754e-1));
-  p = f32x4.add(f32x4.mul(p, z), f32x4.splat(1.1283791670955126));
+  let p = v128.load(ERF_P);
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 16));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 32));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 48));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 64));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 80));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 96));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 112));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 128));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 144));
+  p = f32x4.add(f32x4.mul(p, z), v128.load(ERF_P, 160));
   const small = f32x4.add(f32x4.splat(1.0), f32x4.mul(p, u));
   // |u| ≥ 1: erfc(|u|) = t·exp(−u² − 1.26551223 + t·P(t)), t = 1/(1 + |u|/2) (Numerical Recipes).
   const t = f32x4.div(f32x4.splat(1.0), f32x4.add(f32x4.splat(1.0), f32x4.mul(a, f32x4.splat(0.5))));
-  let q = f32x4.splat(0.17087277);
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(-0.82215223));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(1.48851587));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(-1.13520398));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.27886807));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(-0.18628806));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.09678418));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(0.37409196));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(1.00002368));
-  q = f32x4.add(f32x4.mul(q, t), f32x4.splat(-1.26551223));
+  let q = v128.load(ERFC_Q);
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 16));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 32));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 48));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 64));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 80));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 96));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 112));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 128));
+  q = f32x4.add(f32x4.mul(q, t), v128.load(ERFC_Q, 144));
   const erfc = f32x4.mul(t, vexp(f32x4.sub(q, z)));
   const neg = f32x4.lt(u, f32x4.splat(0));
   const large = v128.bitselect(erfc, f32x4.sub(f32x4.splat(2.0), erfc), neg);
@@ -92,7 +102,7 @@ import { LN2_HI, LN2_LO, vexp } from './core-vexp';
 /** softplus(x) = max(x, 0) + log1p(e^−|x|), and exactly x above 20 (torch's threshold). */
 // @ts-ignore: decorator
 @inline function vsoftplus(x: v128): v128 {
-  const y = f32x4.add(f32x4.max(x, f32x4.splat(0)), vlog1p_01(vexp(f32x4.neg(f32x4.abs(x)))));
+  const y = f32x4.add(f32x4.pmax(x, f32x4.splat(0)), vlog1p_01(vexp(f32x4.neg(f32x4.abs(x)))));
   return v128.bitselect(x, y, f32x4.gt(x, f32x4.splat(20.0)));
 }
 

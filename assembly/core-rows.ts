@@ -98,7 +98,9 @@ export function softmax_f32(out: usize, x: usize, rows: i32, d: i32): void {
     const or = out + (<usize>r * <usize>d << 2);
     let mx = f32x4.splat(-Infinity);
     let j = 0;
-    for (; j + 4 <= d; j += 4) mx = f32x4.max(mx, v128.load(xr + (<usize>j << 2)));
+    // pmax may drop a NaN lane here, but a NaN input still makes its exp and the sum NaN, so the
+    // row comes out all-NaN exactly as with a NaN-propagating max.
+    for (; j + 4 <= d; j += 4) mx = f32x4.pmax(mx, v128.load(xr + (<usize>j << 2)));
     let m = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
     for (; j < d; j++) m = max(m, load<f32>(xr + (<usize>j << 2)));
     const mv = f32x4.splat(m);
