@@ -23,19 +23,21 @@ async function runWllama(job: PeerJob, banned: number[]): Promise<PeerRun> {
   try {
     const blob = await (await fetch(job.modelUrl)).blob();
     await w.loadModel([blob], { n_threads: job.threads, n_ctx: 256, n_batch: 64, n_gpu_layers: 0 });
-    const opts = {
+    type Params = import('@wllama/wllama/esm/types/oai-compat.js').RawCompletionParams & { stream?: false };
+    // The typings intersect two logit_bias forms; llama.cpp's server reads the OpenAI one,
+    // { "<token id>": bias }, so the object is typed loosely here.
+    const opts: Record<string, unknown> = {
       prompt: job.prompt,
       max_tokens: job.maxTokens,
       temp: 0,
       top_k: 1,
       ignore_eos: true,
-      // OpenAI-style { "<token id>": bias }, which llama.cpp's server API reads.
       logit_bias: Object.fromEntries(banned.map((id) => [String(id), -1e9])),
       seed: 1,
-    } as unknown as Parameters<Wllama['createCompletion']>[0] & { stream?: false }; // the typings intersect two logit_bias forms; the server reads this one
+    };
     // Warm-up on a different prompt, so llama.cpp cannot reuse a cached prefix in the timed run.
-    await w.createCompletion({ ...opts, prompt: 'Hello there', max_tokens: 2 });
-    const res = await w.createCompletion(opts);
+    await w.createCompletion({ ...opts, prompt: 'Hello there', max_tokens: 2 } as unknown as Params);
+    const res = await w.createCompletion(opts as unknown as Params);
     const t = res.timings!;
     return {
       engine: 'wllama', model: job.modelName, threads: job.threads, backend: 'wasm (llama.cpp)',
