@@ -305,6 +305,22 @@ describe('webgpu specifics', () => {
 });
 
 describe('bad input through the worker', () => {
+  it('empty tensors are no-ops, like the reference', async () => {
+    expect(await err('add', [O([0]), I([0], new Float32Array(0)), I([0], new Float32Array(0))], 1e-6)).toBe(0);
+    expect(await err('gelu', [O([0, 3]), I([0, 3], new Float32Array(0))], 1e-6)).toBe(0);
+    expect(await err('matvec', [O([0]), I([0, 5], new Float32Array(0)), I([5], randomF32(5, 1))], SUM)).toBe(0);
+    expect(await err('matvec', [O([3]), I([3, 0], new Float32Array(0)), I([0], new Float32Array(0))], SUM)).toBe(0);
+    expect(await err('matmul', [O([0, 3]), I([0, 4], new Float32Array(0)), I([3, 4], randomF32(12, 2))], SUM)).toBe(0);
+    expect(await err('rmsnorm', [O([0, 4]), I([0, 4], new Float32Array(0)), I([4], randomF32(4, 3)), V(1e-5)], SUM)).toBe(0);
+    expect(await err('embedding', [O([0, 4]), I([3, 4], randomF32(12, 4)), I([0], new Int32Array(0), 'i32')], SUM)).toBe(0);
+  });
+
+  it('writing a sparse matrix is refused like on the reference backend', async () => {
+    const s = await h.host.sparse('webgpu', { rows: 1, cols: 2, rowPtr: new Uint32Array([0, 1]), colIdx: new Uint32Array([1]), values: new Float32Array([2]) });
+    await expect(h.host.write('webgpu', s, new Uint8Array(12))).rejects.toMatchObject({ code: 'INVALID_ARGUMENT', message: 'write: sparse matrices are immutable' });
+    expect(Array.from(new Float32Array(((await h.host.read('webgpu', s)) as Uint8Array).buffer))).toEqual([2]);
+  });
+
   it('a shape mismatch is a SparrowError with code and message; the worker keeps working', async () => {
     const a = await h.host.tensor('webgpu', [2, 3], 'f32');
     const w = await h.host.tensor('webgpu', [4, 5], 'f32');

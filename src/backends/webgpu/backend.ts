@@ -76,6 +76,7 @@ export class WebGpuBackend implements Backend {
 
   write(t: Tensor, data: TensorData): void {
     const g = this.own('write', t);
+    if (t.dtype === 'sparse') throw new SparrowError('INVALID_ARGUMENT', 'write: sparse matrices are immutable');
     const ctor = ELEM_CTOR[t.dtype] ?? 'Uint8Array';
     if (data.constructor.name !== ctor || data.byteLength !== g.byteSize) {
       throw new SparrowError('SHAPE_MISMATCH', `write: ${t.dtype} ${JSON.stringify(t.shape)} needs a ${ctor} of ${g.byteSize} bytes, got ${data.constructor.name} of ${data.byteLength} bytes`, { dtype: t.dtype, shape: [...t.shape] });

@@ -120,10 +120,13 @@ export class GpuContext {
     return Promise.race([p, lost]);
   }
 
-  /** A storage buffer of at least `bytes` (rounded up to 4; never zero-sized). */
+  /**
+   * A storage buffer of at least `bytes`, rounded up to 4 and at least 16: kernels may bind any
+   * buffer as array<vec4<…>>, whose minimum binding size is 16 (e.g. an empty x of a k = 0 matvec).
+   */
   createBuffer(bytes: number, op = 'tensor'): GPUBuffer {
     this.checkAlive(op);
-    const size = Math.max(4, Math.ceil(bytes / 4) * 4);
+    const size = Math.max(16, Math.ceil(bytes / 4) * 4);
     if (size > this.adapter.maxBufferSize) {
       throw new SparrowError('SIZE_LIMIT', `${op}: ${bytes} bytes exceeds this GPU's maximum buffer size ${this.adapter.maxBufferSize}`, { op, bytes });
     }
