@@ -333,6 +333,16 @@ describe('bad input through the worker', () => {
     expect(await err('add', [O([3]), I([3], new Float32Array([1, 2, 3])), I([1], new Float32Array([1]))], 1e-6)).toBe(0);
   });
 
+  it('every bad call throws the same SparrowError (code and message) as on the reference backend', async () => {
+    const rows = (await h.host.runCase('/test/browser/cases/webgpu-bad-input.ts', 'badInput', {})) as Array<{ name: string; reference: string; webgpu: string }>;
+    expect(rows.length).toBeGreaterThan(30);
+    // Dtype support is backend-specific, so those messages differ (as in test/kernels/bad-input).
+    const codeOnly = new Set(['matvec i32 weight', 'fill of f16']);
+    const mismatches = rows.filter((r) => (codeOnly.has(r.name) ? r.webgpu.split(':')[0] !== r.reference.split(':')[0] : r.webgpu !== r.reference));
+    for (const r of rows) expect(r.reference, r.name).toMatch(/^[A-Z_]+: /);
+    expect(mismatches).toEqual([]);
+  });
+
   it('an out-of-range token id throws INDEX_OUT_OF_RANGE (never garbage); the worker keeps working', async () => {
     const table = await h.host.tensor('webgpu', [4, 3], 'f32', randomF32(12, 5));
     const ids = await h.host.tensor('webgpu', [2], 'i32', new Int32Array([1, 4]));

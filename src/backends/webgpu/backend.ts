@@ -148,7 +148,7 @@ export class WebGpuBackend implements Backend {
   own(op: string, t: Tensor): GpuTensor {
     v.checkBackend(op, this.name, t);
     const g = t as GpuTensor;
-    if (g.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+    if (g.freed) v.freed(op, g);
     this.gpu.checkAlive(op);
     return g;
   }
