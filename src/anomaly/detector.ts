@@ -48,10 +48,10 @@ export const DEFAULT_DETECTOR: DetectorOptions = {
   likelihood: DEFAULT_LIKELIHOOD,
   surprise: 'logtail',
   tolerance: 0,
-  spatialTolerance: 0,
+  spatialTolerance: 0.05,
   spatialAsRaw: false,
-  refractory: 400,
-  damp: 0.3,
+  refractory: 100,
+  damp: 0.5,
   adapt: true,
 };
 

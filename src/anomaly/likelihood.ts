@@ -19,7 +19,7 @@ export interface LikelihoodOptions {
   minStd: number;
 }
 
-export const DEFAULT_LIKELIHOOD: LikelihoodOptions = { learning: 300, history: 2000, shortWindow: 1, reestimate: 100, minStd: 0.02 };
+export const DEFAULT_LIKELIHOOD: LikelihoodOptions = { learning: 300, history: 8640, shortWindow: 1, reestimate: 100, minStd: 0.02 };
 
 /** Upper-tail probability of a standard normal, Q(z) = ½·erfc(z/√2). */
 export function qFunction(z: number): number {
