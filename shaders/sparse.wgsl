@@ -2,13 +2,15 @@
 // CSR-vector scheme: one 64-thread workgroup per row, threads stride over the row's non-zeros
 // (coalesced reads of col_idx/values; x gathers hit the cache), then a tree reduction. This suits
 // pruned LLM weights (hundreds of non-zeros per row, similar counts across rows).
+// Column indices are u16 (two per u32 word, entry p in the low half when p is even) when the
+// matrix has at most 65536 columns — every LLM layer — so a non-zero costs 6 bytes, not 8.
 
-struct SpParams { m: u32, grid_x: u32 }
+struct SpParams { m: u32, grid_x: u32, u16_cols: u32 }
 @group(0) @binding(0) var<uniform> psp: SpParams;
 @group(0) @binding(1) var<storage, read_write> sp_out: array<f32>; // [m]
 @group(0) @binding(2) var<storage, read> sp_vals: array<f32>;      // [nnz]
 @group(0) @binding(3) var<storage, read> sp_rowptr: array<u32>;   // [m + 1]
-@group(0) @binding(4) var<storage, read> sp_cols: array<u32>;     // [nnz]
+@group(0) @binding(4) var<storage, read> sp_cols: array<u32>;     // [nnz] u32, or [ceil(nnz / 2)] u16 pairs
 @group(0) @binding(5) var<storage, read> sp_x: array<f32>;        // [k]
 
 const SPW = 64u;
@@ -21,7 +23,14 @@ fn spmv_csr(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   let start = sp_rowptr[row];
   let end = sp_rowptr[row + 1u];
   var acc = 0.0;
-  for (var p = start + li; p < end; p += SPW) { acc += sp_vals[p] * sp_x[sp_cols[p]]; }
+  if (psp.u16_cols != 0u) {
+    for (var p = start + li; p < end; p += SPW) {
+      let col = (sp_cols[p >> 1u] >> ((p & 1u) * 16u)) & 0xffffu;
+      acc += sp_vals[p] * sp_x[col];
+    }
+  } else {
+    for (var p = start + li; p < end; p += SPW) { acc += sp_vals[p] * sp_x[sp_cols[p]]; }
+  }
   sp_red[li] = acc;
   workgroupBarrier();
   for (var s = SPW / 2u; s > 0u; s >>= 1u) {

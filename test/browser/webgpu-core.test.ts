@@ -145,7 +145,7 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
-  it('spmv on CSR (80% zeros, empty rows, 1×1)', async () => {
+  it('spmv on CSR (80% zeros, empty rows, 1×1, > 65536 columns)', async () => {
     for (const [m, k, density] of [[1, 1, 1], [7, 13, 0.3], [50, 300, 0.2], [9, 70, 0]]) {
       const r = rng(m * 13 + k);
       const dense = randomF32(m * k, m + k).map((v) => (r() < density ? v : 0));
@@ -153,6 +153,10 @@ describe('webgpu core ops vs reference', () => {
       const x = randomF32(k, k + 1);
       expect(await err('spmv', [O([m]), S(csrFromDense(dense, m, k)), I([k], x)], SUM), `${m}x${k}`).toBeLessThanOrEqual(TOL);
     }
+    // More than 65536 columns: u32 column indices instead of packed u16 pairs.
+    const k = 70_001;
+    const wide: CsrData = { rows: 2, cols: k, rowPtr: Uint32Array.of(0, 3, 5), colIdx: Uint32Array.of(0, 65536, 70_000, 1, 65535), values: Float32Array.of(1, 2, 3, 4, 5) };
+    expect(await err('spmv', [O([2]), S(wide), I([k], randomF32(k, 9))], SUM), 'wide').toBeLessThanOrEqual(TOL);
   });
 
   it('rmsnorm, layernorm, softmax over rows (d < and > workgroup size)', async () => {

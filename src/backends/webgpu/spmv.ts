@@ -1,4 +1,7 @@
-/** Unstructured-sparse weights on the webgpu backend: CSR in three buffers (shaders/sparse.wgsl). */
+/**
+ * Unstructured-sparse weights on the webgpu backend: CSR in three buffers (shaders/sparse.wgsl):
+ * f32 values, u32 row pointers, and column indices as u16 pairs when cols ≤ 65536 (else u32).
+ */
 import type { CsrData, Tensor } from '../backend.ts';
 import * as v from '../validate.ts';
 import { grid, u32 } from './device.ts';
@@ -15,9 +18,19 @@ export function sparse(g: WebGpuBackend, m: CsrData): GpuTensor {
   };
   const values = upload(m.values as Float32Array<ArrayBuffer>);
   const rowPtr = upload(m.rowPtr as Uint32Array<ArrayBuffer>);
-  const colIdx = upload(m.colIdx as Uint32Array<ArrayBuffer>);
-  const bytes = m.values.byteLength + m.rowPtr.byteLength + m.colIdx.byteLength;
-  return new GpuTensor('sparse', [m.rows, m.cols], values, bytes, { rowPtr, colIdx }, { valuesBytes: m.values.byteLength, nnz: m.values.length });
+  // Up to 65536 columns, indices fit u16: pack two per u32 word (6 bytes per non-zero, not 8).
+  const u16Cols = m.cols <= 65536;
+  const cols = u16Cols ? packU16(m.colIdx) : (m.colIdx as Uint32Array<ArrayBuffer>);
+  const colIdx = upload(cols);
+  const bytes = m.values.byteLength + m.rowPtr.byteLength + cols.byteLength;
+  return new GpuTensor('sparse', [m.rows, m.cols], values, bytes, { rowPtr, colIdx }, { valuesBytes: m.values.byteLength, nnz: m.values.length, u16Cols: u16Cols ? 1 : 0 });
+}
+
+/** u16 values two per u32 word, entry i in the low half when i is even. */
+function packU16(idx: Uint32Array): Uint32Array<ArrayBuffer> {
+  const out = new Uint32Array(Math.ceil(idx.length / 2));
+  for (let i = 0; i < idx.length; i++) out[i >> 1] |= idx[i] << ((i & 1) * 16);
+  return out;
 }
 
 export function spmv(g: WebGpuBackend, out: Tensor, s: Tensor, x: Tensor): void {
@@ -25,5 +38,5 @@ export function spmv(g: WebGpuBackend, out: Tensor, s: Tensor, x: Tensor): void 
   const { m } = v.spmv('spmv', out, s, x);
   const t = g.own('spmv', s);
   const [gx, gy] = grid(m);
-  g.gpu.dispatch('sparse', sparseWgsl, 'spmv_csr', [u32(m), u32(gx)], [g.buf('spmv', out), t.buffer, t.parts.rowPtr, t.parts.colIdx, g.buf('spmv', x)], [gx, gy]);
+  g.gpu.dispatch('sparse', sparseWgsl, 'spmv_csr', [u32(m), u32(gx), u32(t.meta.u16Cols)], [g.buf('spmv', out), t.buffer, t.parts.rowPtr, t.parts.colIdx, g.buf('spmv', x)], [gx, gy]);
 }
