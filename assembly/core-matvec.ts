@@ -8,34 +8,44 @@
 }
 
 // ---- f16 → f32 -------------------------------------------------------------------------------
-// Fast path: sign-extend the half into an i32 lane, shift the exponent+mantissa into f32 position,
-// keep the sign, and multiply by 2^112 to rebias the exponent. Exact for zeros, normals and
-// subnormals; wrong only for Inf/NaN halves (exponent 31), which callers detect and redo exactly.
+// No f32 subnormal may ever be an arithmetic operand: on x86 each one costs a ~100-cycle microcode
+// assist, and real weights have many subnormal halves (|w| < 6.1e-5: ~1% of a SmolLM2 down
+// projection), which made the old "shift into place, multiply by 2^112" conversion 10-20× slower
+// on such layers. Vector path (Giesen's half_to_float_fast): shift the exponent+mantissa into f32
+// position and add the exponent bias as an integer (exact for normal halves); zero/subnormal lanes
+// get exponent 2^-14 instead and 2^-14 is subtracted in float (exact, both operands normal); the
+// sign is OR-ed back. Wrong only for Inf/NaN halves (exponent 31), which callers detect and redo.
 
+/** Four sign-extended halves (i32 lanes) → f32x4, exact for all finite halves. */
 // @ts-ignore: decorator
-@inline const F16_MASK: i32 = 0x8fffe000;
-// @ts-ignore: decorator
-@inline const F16_SCALE: f32 = 5.192296858534828e33; // 2^112
+@inline function h2fx(t: v128): v128 {
+  const s = i32x4.shl(t, 13);
+  const o = v128.and(s, i32x4.splat(0x0fffe000));
+  const sub = i32x4.lt_s(o, i32x4.splat(0x00800000));
+  const bits = i32x4.add(i32x4.add(o, i32x4.splat(0x38000000)), v128.and(sub, i32x4.splat(0x00800000)));
+  const f = f32x4.sub(bits, v128.and(sub, i32x4.splat(0x38800000)));
+  return v128.or(f, v128.and(s, i32x4.splat(<i32>0x80000000)));
+}
 
-/** Lanes 0..3 of eight halves → f32x4 (fast path). */
+/** Lanes 0..3 of eight halves → f32x4 (finite halves exact). */
 // @ts-ignore: decorator
 @inline function h2f_lo(h: v128): v128 {
-  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(F16_MASK)), f32x4.splat(F16_SCALE));
+  return h2fx(i32x4.extend_low_i16x8_s(h));
 }
-/** Lanes 4..7 of eight halves → f32x4 (fast path). */
+/** Lanes 4..7 of eight halves → f32x4 (finite halves exact). */
 // @ts-ignore: decorator
 @inline function h2f_hi(h: v128): v128 {
-  return f32x4.mul(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(F16_MASK)), f32x4.splat(F16_SCALE));
+  return h2fx(i32x4.extend_high_i16x8_s(h));
 }
 
-/** Exact scalar binary16 → f32 (all classes). */
+/** Exact scalar binary16 → f32 (all classes), without subnormal f32 arithmetic. */
 // @ts-ignore: decorator
 @inline export function h2f(h: u32): f32 {
-  const e = (h >> 10) & 0x1f;
+  const m = h & 0x7fff;
   const sign = (h & 0x8000) << 16;
-  if (e == 0x1f) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
-  const mag = reinterpret<f32>((h & 0x7fff) << 13) * F16_SCALE;
-  return reinterpret<f32>(reinterpret<u32>(mag) | sign);
+  if (m >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
+  if (m < 0x0400) return reinterpret<f32>(reinterpret<u32>(<f32>m * <f32>5.9604644775390625e-8) | sign);
+  return reinterpret<f32>(((m << 13) + 0x38000000) | sign);
 }
 
 /** Largest |half| bit pattern seen, doubled (so the sign drops out): ≥ 0xf800 means Inf/NaN. */
@@ -140,41 +150,11 @@ export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void
 // ---- matvec f16 --------------------------------------------------------------------------------
 
 /**
- * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step.
- * The 2^112 rebias of the fast conversion is folded into x once (xs = x · 2^112, exact while
- * |x| < 2^15), so widening a half costs three integer ops and no multiply; products are bit-identical
- * to converting first. Larger |x| (or NaN) takes the per-element-multiply path. Row groups holding an
- * Inf/NaN half are redone with exact conversion.
+ * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step,
+ * widened in-register (h2fx). Row groups holding an Inf/NaN half are redone with exact conversion.
+ * `xs` (k floats of scratch) is unused; kept so the module's signature stays stable.
  */
 export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: usize): void {
-  let mx = f32x4.splat(0);
-  let j = 0;
-  for (; j + 4 <= k; j += 4) mx = f32x4.max(mx, f32x4.abs(v128.load(x + (<usize>j << 2))));
-  let big = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
-  for (; j < k; j++) big = max(big, abs(load<f32>(x + (<usize>j << 2))));
-  if (big < 32768.0) {
-    const sc = f32x4.splat(F16_SCALE);
-    j = 0;
-    for (; j + 4 <= k; j += 4) v128.store(xs + (<usize>j << 2), f32x4.mul(v128.load(x + (<usize>j << 2)), sc));
-    for (; j < k; j++) store<f32>(xs + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) * F16_SCALE);
-    matvecF16Rows(out, w, x, xs, m, k, true);
-  } else {
-    matvecF16Rows(out, w, x, x, m, k, false);
-  }
-}
-
-// @ts-ignore: decorator
-@inline function h2f_lo_raw(h: v128): v128 {
-  return v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(F16_MASK));
-}
-// @ts-ignore: decorator
-@inline function h2f_hi_raw(h: v128): v128 {
-  return v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(F16_MASK));
-}
-
-/** The row loop of matvec_f16; `prescaled`: xv holds x · 2^112 and halves are widened without a multiply. */
-// @ts-ignore: decorator
-@inline function matvecF16Rows(out: usize, w: usize, x: usize, xv0: usize, m: i32, k: i32, prescaled: bool): void {
   const rowBytes = <usize>k << 1;
   let r = 0;
   for (; r + 4 <= m; r += 4) {
@@ -187,30 +167,19 @@ export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: u
     let special = i16x8.splat(0);
     let j = 0;
     for (; j + 8 <= k; j += 8) {
-      const xv = v128.load(xv0 + (<usize>j << 2));
-      const xu = v128.load(xv0 + (<usize>j << 2), 16);
+      const xv = v128.load(x + (<usize>j << 2));
+      const xu = v128.load(x + (<usize>j << 2), 16);
       const o = <usize>j << 1;
       const h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
       special = trackSpecial(trackSpecial(special, v128.or(h0, h1)), v128.or(h2, h3));
-      if (prescaled) {
-        a0 = f32x4.add(a0, f32x4.mul(h2f_lo_raw(h0), xv));
-        b0 = f32x4.add(b0, f32x4.mul(h2f_hi_raw(h0), xu));
-        a1 = f32x4.add(a1, f32x4.mul(h2f_lo_raw(h1), xv));
-        b1 = f32x4.add(b1, f32x4.mul(h2f_hi_raw(h1), xu));
-        a2 = f32x4.add(a2, f32x4.mul(h2f_lo_raw(h2), xv));
-        b2 = f32x4.add(b2, f32x4.mul(h2f_hi_raw(h2), xu));
-        a3 = f32x4.add(a3, f32x4.mul(h2f_lo_raw(h3), xv));
-        b3 = f32x4.add(b3, f32x4.mul(h2f_hi_raw(h3), xu));
-      } else {
-        a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
-        b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
-        a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
-        b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
-        a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
-        b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
-        a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
-        b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
-      }
+      a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
+      b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
+      a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
+      b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
+      a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
+      b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
+      a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
+      b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
     for (; j < k; j++) {
@@ -289,8 +258,8 @@ export function matmul_f16(out: usize, x: usize, w: usize, n: i32, m: i32, k: i3
   }
 }
 
-/** Rows [r, r + rows) of W (f32, at wr) times tokens [t0, t1) of X into out[t, r..]. */
-function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r: i32, rows: i32, m: i32, k: i32): void {
+/** Rows [r, r + rows) of W (f32, at wr) times tokens [t0, t1) of X into out[t, r..] (also used by quant.ts). */
+export function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r: i32, rows: i32, m: i32, k: i32): void {
   const rowBytes = <usize>k << 2;
   const outRow = <usize>m << 2;
   let t = t0;

@@ -7,15 +7,22 @@
 // One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1. Token rows are the inner loop so a
 // weight row (a few hundred bytes) stays in L1 while every token uses it.
 
-/** Exact scalar binary16 → f32 (all classes), for block scales. */
+import { matmulRows } from './core-matvec';
+
+/**
+ * Exact scalar binary16 → f32 (all classes), for block scales. No f32 subnormal is ever formed:
+ * small tensors (e.g. a down projection with |w| ~ 1e-3) have Q8_0 scales below 2^-14, i.e.
+ * subnormal halves, and an arithmetic op on a subnormal f32 operand costs a ~100-cycle microcode
+ * assist on x86 (that made such layers 10-20× slower). Subnormal halves are m · 2^-24 (int → f32).
+ */
 // @ts-ignore: decorator
 @inline function qhalf(p: usize): f32 {
   const h = <u32>load<u16>(p);
-  const e = (h >> 10) & 0x1f;
+  const m = h & 0x7fff;
   const sign = (h & 0x8000) << 16;
-  if (e == 0x1f) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
-  const mag = reinterpret<f32>((h & 0x7fff) << 13) * <f32>5.192296858534828e33; // 2^112 rebias
-  return reinterpret<f32>(reinterpret<u32>(mag) | sign);
+  if (m >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
+  if (m < 0x0400) return reinterpret<f32>(reinterpret<u32>(<f32>m * <f32>5.9604644775390625e-8) | sign);
+  return reinterpret<f32>(((m << 13) + 0x38000000) | sign);
 }
 
 // @ts-ignore: decorator
@@ -213,9 +220,26 @@ function dot4_q8_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize, os:
 
 // ---- entry points: out[N, M] = X[N, K] · Wᵀ ------------------------------------------------------
 
-export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+/**
+ * Q8_0: N = 1 (decode) streams the blocks once, four rows per pass (dot4_q8_0). N > 1 (prefill)
+ * dequantizes each group of four weight rows once per token tile into `scratch` (4·K f32) and runs
+ * the dense 4-rows × 2-tokens register tile on it, so the i8 → f32 widening is paid once per tile
+ * instead of once per token. `tile` tokens of X are reused while the rows stay in L1.
+ */
+export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32): void {
   const nb = k >> 5;
   const rowBytes = <usize>nb * 34;
+  if (n > 1 && scratch != 0) {
+    for (let t0 = 0; t0 < n; t0 += tile) {
+      const t1 = min(n, t0 + tile);
+      for (let r = 0; r < m; r += 4) {
+        const rows = min(4, m - r);
+        dequant_q8_0(scratch, w + <usize>r * rowBytes, rows * nb);
+        matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
+      }
+    }
+    return;
+  }
   let r = 0;
   for (; r + 4 <= m; r += 4) {
     const wr = w + <usize>r * rowBytes;
@@ -224,6 +248,25 @@ export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   for (; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q8_0(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** dst[32·b + j] = d_b · q_b[j] for `blocks` consecutive Q8_0 blocks (rows are whole blocks). */
+function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 34;
+    const o = dst + (<usize>b << 7);
+    const d = f32x4.splat(qhalf(blk));
+    const q0 = v128.load(blk + 2);
+    const q1 = v128.load(blk + 18);
+    v128.store(o, f32x4.mul(widen0(q0), d));
+    v128.store(o, f32x4.mul(widen1(q0), d), 16);
+    v128.store(o, f32x4.mul(widen2(q0), d), 32);
+    v128.store(o, f32x4.mul(widen3(q0), d), 48);
+    v128.store(o, f32x4.mul(widen0(q1), d), 64);
+    v128.store(o, f32x4.mul(widen1(q1), d), 80);
+    v128.store(o, f32x4.mul(widen2(q1), d), 96);
+    v128.store(o, f32x4.mul(widen3(q1), d), 112);
   }
 }
 

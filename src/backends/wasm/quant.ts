@@ -1,12 +1,13 @@
 /**
  * Quantized linear layers on the wasm backend (kernels in assembly/quant.ts): the weight tensor
- * holds raw GGML blocks and is never expanded in memory.
+ * holds raw GGML blocks and is never expanded in memory (Q8_0 prefill widens four rows at a time
+ * into a 16·K-byte scratch block).
  */
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
 import type { WasmBackend } from './backend.ts';
 
-type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number) => void;
+type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number, tile?: number) => void;
 
 const KERNELS: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
@@ -15,8 +16,14 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const name = KERNELS[w.dtype];
   if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
   const kernel = b.k[name] as Kernel;
-  const [o, xp, wp] = [b.ptr(op, out), b.ptr(op, x), b.ptr(op, w)];
+  const o = b.ptr(op, out);
+  const xp = b.ptr(op, x);
+  const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
   if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
-  else kernel(o, xp, wp, n, m, k);
+  else if (w.dtype === 'q8_0' && n > 1) {
+    // Token tile as in the dense matmul: rows of X that fit in ~256 KiB stay cached while W streams.
+    const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+    b.withScratch(16 * k, (s) => kernel(o, xp, wp, n, m, k, s, tile));
+  } else kernel(o, xp, wp, n, m, k, 0, 0);
 }

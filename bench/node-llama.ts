@@ -1,0 +1,149 @@
+/**
+ * Node-side speed of the SmolLM2-135M-shaped Llama on the wasm backend (same V8 as Chromium, one
+ * thread): the weights are the `npm run gen:models` plans built in memory (identical to
+ * models/generated/*.gguf). Measures, per weight type (Q8_0, F16):
+ * - decode: tokens/s of model.step + argmax + read-back, after a 32-token prefill;
+ * - prefill: tokens/s of a 32-token prompt (one batched forward, logits of the last row);
+ * - the linear-layer kernels alone at the model's shapes (matvec N = 1, matmul N = 32).
+ * The machine may be shared: every figure is the minimum of `--runs` repetitions.
+ * Run: `npm run bench:llama-node [-- --runs 5 --types Q8_0,F16 --kernels-only --no-kernels]`.
+ * Writes bench/results/node-llama.json.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Backend, DType, Tensor } from '../src/backends/backend.ts';
+import { WasmBackend } from '../src/backends/wasm/backend.ts';
+import type { LlamaConfig } from '../src/formats/hf-config.ts';
+import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/synthetic-models.ts';
+import { llamaHfName } from '../src/models/gguf-weights.ts';
+import { Llama } from '../src/models/llama.ts';
+import type { WeightFile } from '../src/models/weights.ts';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const RUNS = Number(arg('runs', '5'));
+const TYPES = arg('types', 'Q8_0,F16').split(',') as LlamaGgufType[];
+const kernelsOnly = process.argv.includes('--kernels-only');
+const noKernels = process.argv.includes('--no-kernels');
+const DECODE = Number(arg('decode', '16'));
+const S = SMOLLM2_135M;
+const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
+/** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
+const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
+const PROMPT = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
+
+/** The plan's tensors as a WeightFile with HF names (bytes made on demand). */
+function smollm(type: LlamaGgufType): WeightFile {
+  const plan = llamaGgufPlan(S, type, VOCAB);
+  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
+  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
+  return {
+    kind: 'gguf', name: `${S.name}.${type}`,
+    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => DTYPE[get(n).type],
+    async upload(n, b) {
+      const t = get(n);
+      const bytes = t.make();
+      if (t.type === 'F32') return b.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
+      if (t.type === 'F16') return b.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
+      return b.tensor(t.shape, DTYPE[t.type], bytes);
+    },
+    f32: async () => { throw new Error('f32 view not needed'); },
+    raw: async (n) => get(n).make(),
+    ggmlType: (n) => get(n).type,
+  };
+}
+
+const config: LlamaConfig = {
+  family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
+  headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
+  tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+};
+
+const results: Record<string, unknown>[] = [];
+const log = (r: Record<string, unknown>) => {
+  results.push(r);
+  console.log(JSON.stringify(r));
+};
+
+async function modelBench(b: Backend, type: LlamaGgufType): Promise<void> {
+  const model = await Llama.load(b, config, smollm(type), { contextLength: 256 });
+  const next = b.tensor([1], 'i32');
+  let bestPrefill = Infinity;
+  let bestDecode = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    const state = model.newState();
+    let t0 = performance.now();
+    const logits = model.prefill(PROMPT, state);
+    b.argmax(next, logits);
+    let token = (await b.read(next))[0];
+    bestPrefill = Math.min(bestPrefill, performance.now() - t0);
+    b.free(logits);
+    // Decode: time each step, keep the fastest step's rate and the run's mean.
+    const steps: number[] = [];
+    for (let i = 0; i < DECODE; i++) {
+      t0 = performance.now();
+      b.argmax(next, model.step(token, state));
+      token = (await b.read(next))[0];
+      steps.push(performance.now() - t0);
+    }
+    steps.sort((x, y) => x - y);
+    bestDecode = Math.min(bestDecode, steps[steps.length >> 1]);
+    state.free();
+  }
+  log({ type, prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1) });
+  b.free(next);
+  model.dispose();
+}
+
+/** The model's linear shapes [M, K] and how many of each one decode step runs. */
+const SHAPES: [string, number, number, number][] = [
+  ['q/o 576x576', 576, 576, 2 * S.layers],
+  ['k/v 192x576', 192, 576, 2 * S.layers],
+  ['gate/up 1536x576', 1536, 576, 2 * S.layers],
+  ['down 576x1536', 576, 1536, S.layers],
+  ['head 49152x576', S.vocabSize, 576, 1],
+];
+
+function kernelBench(b: Backend, type: LlamaGgufType): void {
+  const plan = llamaGgufPlan(S, type, VOCAB);
+  const pick = (m: number, k: number) => plan.tensors.find((t) => t.ne[0] === k && t.ne[1] === m && t.type === type)!;
+  let totalMv = 0;
+  let totalMm = 0;
+  for (const [name, m, k, count] of SHAPES) {
+    const src = pick(m, k);
+    const bytes = src.make();
+    const w: Tensor = type === 'F16' ? b.tensor([m, k], 'f16', new Uint16Array(bytes.slice().buffer)) : b.tensor([m, k], DTYPE[type], bytes);
+    const n = PROMPT.length;
+    const x = b.tensor([n, k], 'f32', Float32Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37)));
+    const x1 = b.tensor([k], 'f32', Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.37)));
+    const o = b.tensor([n, m], 'f32');
+    const o1 = b.tensor([m], 'f32');
+    const reps = m > 10000 ? 2 : 20;
+    const time = (f: () => void, rr: number) => {
+      f();
+      let best = Infinity;
+      for (let r = 0; r < RUNS; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < rr; i++) f();
+        best = Math.min(best, (performance.now() - t0) / rr);
+      }
+      return best;
+    };
+    const mv = time(() => b.matvec(o1, w, x1), reps);
+    const mm = time(() => b.matmul(o, x, w), Math.max(1, reps >> 3));
+    totalMv += mv * count;
+    totalMm += mm * count;
+    log({ type, kernel: name, matvec_ms: +mv.toFixed(4), matvec_gb_s: +(bytes.length / mv / 1e6).toFixed(2), matmul32_ms: +mm.toFixed(3), matmul32_gflop_s: +((2 * n * m * k) / mm / 1e6).toFixed(2) });
+    for (const t of [w, x, x1, o, o1]) b.free(t);
+  }
+  log({ type, kernel: 'all linears of one token', matvec_ms: +totalMv.toFixed(2), matmul32_ms: +totalMm.toFixed(2), matmul32_ms_per_token: +(totalMm / PROMPT.length).toFixed(2) });
+}
+
+const b = await WasmBackend.create();
+for (const type of TYPES) {
+  if (!noKernels) kernelBench(b, type);
+  if (!kernelsOnly) await modelBench(b, type);
+}
+mkdirSync('bench/results', { recursive: true });
+writeFileSync('bench/results/node-llama.json', JSON.stringify({ date: new Date().toISOString(), runs: RUNS, results }, null, 2));
