@@ -5,6 +5,8 @@
 // The sparse kernels build each query's candidate list once (shared by all heads) with range checks
 // instead of sets, then run the one-pass online softmax of the spec per head with f32x4 dots/axpys.
 
+import { vexp } from './core-vexp';
+
 // flags of the sparse kernels
 const CAUSAL: i32 = 1;
 const LOG_STRIDE: i32 = 2;
@@ -68,14 +70,22 @@ function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
 }
 
+/** a · b over d floats: four independent f32x4 accumulators (a single chain is add-latency bound). */
 function dot(a: usize, b: usize, d: i32): f32 {
-  let acc = f32x4.splat(0);
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   let x = 0;
+  for (; x + 16 <= d; x += 16) {
+    const o = <usize>x << 2;
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
+    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+  }
   for (; x + 4 <= d; x += 4) {
     const o = <usize>x << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
   }
-  let s = hsum(acc);
+  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   for (; x < d; x++) s += load<f32>(a + (<usize>x << 2)) * load<f32>(b + (<usize>x << 2));
   return s;
 }
@@ -212,52 +222,163 @@ function candidates(i: i32, s: i32, w: i32, bsize: i32, g: usize, ng: i32, flags
   nBlk = m;
 }
 
-// ---- one query row, one head: online softmax over tokens then blocks --------------------------
+// ---- one query row, all heads: scores, softmax, weighted values ----------------------------------
 
 /**
- * out/q: row pointers (d floats). Token keys at kBase + j·rowStride (+ head offset included in kBase),
- * landmark keys at kmBase + b·mStride. f16 tokens are widened into `tmp` first.
+ * Attention of one query row (all hq heads) over the current candidate lists. Three passes:
+ * (1) candidates outer, heads inner: scores[h][c] = q_h · K_c · scale, each candidate's K row of all
+ * kv heads (hkv·d contiguous values) read once, sequentially; (2) per head: max, w = e^(s − max)
+ * four at a time (vexp), den = Σ w; (3) out_h = Σ_c w[h][c] · V_c / den. In exact arithmetic this is
+ * the spec's one-pass online softmax; only the rounding differs (the fixtures pass at 2e-6).
+ * Tokens come from kTok/vTok (row stride hkv·d elements, f32 or f16), blocks from km/vm (f32).
  */
-function attendRow(out: usize, q: usize, d: i32, scale: f32, toks: usize, blks: usize, kBase: usize, vBase: usize, rowStride: usize, kmBase: usize, vmBase: usize, mStride: usize, f16: bool, acc: usize, tmp: usize): void {
-  memory.fill(acc, 0, <usize>d << 2);
-  let m: f32 = -Infinity;
-  let den: f32 = 0;
+function attendQuery(out: usize, q: usize, hq: i32, hkv: i32, d: i32, scale: f32, toks: usize, blks: usize, kTok: usize, vTok: usize, f16: bool, km: usize, vm: usize, scores: usize, acc: usize, tmp: usize): void {
   const total = nTok + nBlk;
+  const row = hkv * d;
+  const elt: usize = f16 ? 2 : 4;
+  const group = hq / hkv;
+  const stride = <usize>(total + 4) << 2; // bytes per head's score row (room for a vector tail)
   for (let c = 0; c < total; c++) {
-    let kp: usize, vp: usize;
+    let kr: usize;
     if (c < nTok) {
-      const j = <usize>load<i32>(toks + (<usize>c << 2));
-      kp = kBase + j * rowStride;
-      vp = vBase + j * rowStride;
+      kr = kTok + <usize>load<i32>(toks + (<usize>c << 2)) * <usize>row * elt;
       if (f16) {
-        widen(tmp, kp, d);
-        widen(tmp + (<usize>d << 2), vp, d);
-        kp = tmp;
-        vp = tmp + (<usize>d << 2);
+        widen(tmp, kr, row);
+        kr = tmp;
       }
     } else {
-      const b = <usize>load<i32>(blks + (<usize>(c - nTok) << 2));
-      kp = kmBase + b * mStride;
-      vp = vmBase + b * mStride;
+      kr = km + ((<usize>load<i32>(blks + (<usize>(c - nTok) << 2)) * <usize>row) << 2);
     }
-    const sc = dot(q, kp, d) * scale;
-    let corr: f32 = 1;
-    if (sc > m) {
-      corr = Mathf.exp(m - sc);
-      den *= corr;
-      m = sc;
+    for (let h = 0; h < hq; h++) {
+      store<f32>(scores + <usize>h * stride + (<usize>c << 2), dot(q + (<usize>(h * d) << 2), kr + (<usize>((h / group) * d) << 2), d) * scale);
     }
-    const wt = Mathf.exp(sc - m);
-    den += wt;
-    axpy(acc, vp, wt, corr, d);
   }
-  const inv: f32 = den > 0 ? 1 / den : 0;
-  for (let x = 0; x < d; x++) store<f32>(out + (<usize>x << 2), load<f32>(acc + (<usize>x << 2)) * inv);
+  memory.fill(acc, 0, <usize>(hq * d) << 2);
+  for (let h = 0; h < hq; h++) {
+    const sh = scores + <usize>h * stride;
+    let m: f32 = -Infinity;
+    for (let c = 0; c < total; c++) m = max(m, load<f32>(sh + (<usize>c << 2)));
+    const mv = f32x4.splat(m);
+    let dv = f32x4.splat(0);
+    let c = 0;
+    for (; c + 4 <= total; c += 4) {
+      const o = <usize>c << 2;
+      const w = vexp(f32x4.sub(v128.load(sh + o), mv));
+      v128.store(sh + o, w);
+      dv = f32x4.add(dv, w);
+    }
+    let den = hsum(dv);
+    for (; c < total; c++) {
+      const o = <usize>c << 2;
+      const w = Mathf.exp(load<f32>(sh + o) - m);
+      store<f32>(sh + o, w);
+      den += w;
+    }
+    // den ≥ 1 (the max term is e^0); kept as 1/den for pass 3
+    store<f32>(sh + (<usize>total << 2), den > 0 ? 1 / den : 0);
+  }
+  if (!f16) {
+    weightedValues(out, hq, d, group, total, vTok, vm, row, toks, blks, scores, stride, tmp);
+    return;
+  }
+  // f16 cache: widen each candidate's V row once, then axpy into acc for every head
+  for (let c = 0; c < total; c++) {
+    let vr: usize;
+    if (c < nTok) {
+      widen(tmp, vTok + <usize>load<i32>(toks + (<usize>c << 2)) * <usize>row * elt, row);
+      vr = tmp;
+    } else {
+      vr = vm + ((<usize>load<i32>(blks + (<usize>(c - nTok) << 2)) * <usize>row) << 2);
+    }
+    for (let h = 0; h < hq; h++) {
+      axpy(acc + (<usize>(h * d) << 2), vr + (<usize>((h / group) * d) << 2), load<f32>(scores + <usize>h * stride + (<usize>c << 2)), 1, d);
+    }
+  }
+  for (let h = 0; h < hq; h++) {
+    const inv = load<f32>(scores + <usize>h * stride + (<usize>total << 2));
+    const ah = acc + (<usize>(h * d) << 2);
+    const oh = out + (<usize>(h * d) << 2);
+    for (let x = 0; x < d; x++) store<f32>(oh + (<usize>x << 2), load<f32>(ah + (<usize>x << 2)) * inv);
+  }
 }
 
-/** Bytes of scratch the sparse kernels need: token list, block list, acc, f16 widening rows. */
-export function attn_sparse_scratch_bytes(w: i32, ng: i32, d: i32): i32 {
-  return (2 * w + 1 + ng + 64 + 8) * 4 + (3 + 64 + 8) * 4 + 3 * d * 4 + 64;
+/**
+ * f32 values: out_h[x] = Σ_c w[h][c] · V_c[x] / den_h, 16 output floats at a time held in four
+ * registers across all candidates (only V is loaded in the inner loop; no accumulator traffic).
+ * vptr (in tmp): each candidate's V row base, computed once.
+ */
+function weightedValues(out: usize, hq: i32, d: i32, group: i32, total: i32, vTok: usize, vm: usize, row: i32, toks: usize, blks: usize, scores: usize, stride: usize, vptr: usize): void {
+  for (let c = 0; c < total; c++) {
+    const p = c < nTok ? vTok + ((<usize>load<i32>(toks + (<usize>c << 2)) * <usize>row) << 2) : vm + ((<usize>load<i32>(blks + (<usize>(c - nTok) << 2)) * <usize>row) << 2);
+    store<usize>(vptr + (<usize>c << 2), p);
+  }
+  for (let h = 0; h < hq; h++) {
+    const sh = scores + <usize>h * stride;
+    const inv = f32x4.splat(load<f32>(sh + (<usize>total << 2)));
+    const ho = <usize>((h / group) * d) << 2;
+    const oh = out + (<usize>(h * d) << 2);
+    let x = 0;
+    for (; x + 16 <= d; x += 16) {
+      const xo = ho + (<usize>x << 2);
+      let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+      for (let c = 0; c < total; c++) {
+        const w = f32x4.splat(load<f32>(sh + (<usize>c << 2)));
+        const p = load<usize>(vptr + (<usize>c << 2)) + xo;
+        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p)));
+        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
+        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(p, 32)));
+        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(p, 48)));
+      }
+      const o = oh + (<usize>x << 2);
+      v128.store(o, f32x4.mul(a0, inv));
+      v128.store(o, f32x4.mul(a1, inv), 16);
+      v128.store(o, f32x4.mul(a2, inv), 32);
+      v128.store(o, f32x4.mul(a3, inv), 48);
+    }
+    for (; x + 4 <= d; x += 4) {
+      const xo = ho + (<usize>x << 2);
+      let a0 = f32x4.splat(0);
+      for (let c = 0; c < total; c++) {
+        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(sh + (<usize>c << 2))), v128.load(load<usize>(vptr + (<usize>c << 2)) + xo)));
+      }
+      v128.store(oh + (<usize>x << 2), f32x4.mul(a0, inv));
+    }
+    const invs = f32x4.extract_lane(inv, 0);
+    for (; x < d; x++) {
+      const xo = ho + (<usize>x << 2);
+      let a: f32 = 0;
+      for (let c = 0; c < total; c++) a += load<f32>(sh + (<usize>c << 2)) * load<f32>(load<usize>(vptr + (<usize>c << 2)) + xo);
+      store<f32>(oh + (<usize>x << 2), a * invs);
+    }
+  }
+}
+
+/** Most candidates one query can have: window 2W+1, globals, 2·31 log-stride tokens; 3 + 2·31 blocks. */
+// @ts-ignore: decorator
+@inline
+function maxTokens(w: i32, ng: i32): i32 {
+  return 2 * w + 1 + ng + 64 + 8;
+}
+// @ts-ignore: decorator
+@inline
+const MAX_BLOCKS: i32 = 3 + 64 + 8;
+
+/** Scratch bytes of attn_sparse_forward / attn_sparse_decode: lists, scores, acc, one widened row. */
+export function attn_sparse_scratch_bytes(w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
+  const lists = (maxTokens(w, ng) + MAX_BLOCKS) * 4;
+  const scores = hq * (maxTokens(w, ng) + MAX_BLOCKS + 4) * 4;
+  // tmp: one widened f16 row, or one V-row pointer per candidate (f32 path)
+  return lists + 16 + scores + 16 + hq * d * 4 + 16 + max(hkv * d, maxTokens(w, ng) + MAX_BLOCKS) * 4 + 64;
+}
+
+/** Carve the scratch area: [toks | blks | scores | acc | tmp], 16-byte aligned where vectors go. */
+let sToks: usize = 0, sBlks: usize = 0, sScores: usize = 0, sAcc: usize = 0, sTmp: usize = 0;
+function carve(scratch: usize, w: i32, ng: i32, hq: i32, hkv: i32, d: i32): void {
+  sToks = scratch;
+  sBlks = sToks + (<usize>maxTokens(w, ng) << 2);
+  sScores = (sBlks + (<usize>MAX_BLOCKS << 2) + 15) & ~(<usize>15);
+  sAcc = (sScores + (<usize>(hq * (maxTokens(w, ng) + MAX_BLOCKS + 4)) << 2) + 15) & ~(<usize>15);
+  sTmp = (sAcc + (<usize>(hq * d) << 2) + 15) & ~(<usize>15);
 }
 
 /**
@@ -265,87 +386,13 @@ export function attn_sparse_scratch_bytes(w: i32, ng: i32, d: i32): i32 {
  * km/vm: landmark means [nb][hkv][d] (attn_block_means); keep: f32 [S] when GATED.
  */
 export function attn_sparse_forward(out: usize, q: usize, k: usize, v: usize, km: usize, vm: usize, keep: usize, s: i32, hq: i32, hkv: i32, d: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, scratch: usize): void {
-  const toks = scratch;
-  const blks = toks + <usize>(2 * w + 1 + ng + 64 + 8) * 4;
-  const acc = (blks + <usize>(3 + 64 + 8) * 4 + 15) & ~(<usize>15);
-  const tmp = acc + (<usize>d << 2);
+  carve(scratch, w, ng, hq, hkv, d);
   const scale: f32 = 1 / Mathf.sqrt(<f32>d);
-  const group = hq / hkv;
-  const rowStride = <usize>(hkv * d) << 2;
+  const qRow = <usize>(hq * d) << 2;
   for (let i = 0; i < s; i++) {
-    candidates(i, s, w, bsize, g, ng, flags, keep, toks, blks);
-    for (let h = 0; h < hq; h++) {
-      const kvh = <usize>(h / group);
-      const qo = <usize>(i * hq + h) * <usize>d << 2;
-      const ho = kvh * <usize>d << 2;
-      attendRow(out + qo, q + qo, d, scale, toks, blks, k + ho, v + ho, rowStride, km + ho, vm + ho, rowStride, false, acc, tmp);
-    }
+    candidates(i, s, w, bsize, g, ng, flags, keep, sToks, sBlks);
+    attendQuery(out + <usize>i * qRow, q + <usize>i * qRow, hq, hkv, d, scale, sToks, sBlks, k, v, false, km, vm, sScores, sAcc, sTmp);
   }
-}
-
-/**
- * One query row, all heads at once: candidates outer, heads inner, so each candidate's K/V row of
- * all kv heads (hkv·d contiguous values) is read once, sequentially. Decode uses this: at long
- * contexts the cost is dominated by fetching scattered cache rows, not by arithmetic.
- * State per head: m[h], den[h] (f32) and acc[h][d]; scratch is laid out by the caller.
- */
-function attendAllHeads(out: usize, q: usize, hq: i32, hkv: i32, d: i32, scale: f32, toks: usize, blks: usize, kc: usize, vc: usize, f16: bool, km: usize, vm: usize, acc: usize, ms: usize, dens: usize, tmp: usize): void {
-  const row = hkv * d;
-  const elt: usize = f16 ? 2 : 4;
-  const group = hq / hkv;
-  memory.fill(acc, 0, <usize>(hq * d) << 2);
-  for (let h = 0; h < hq; h++) {
-    store<f32>(ms + (<usize>h << 2), -Infinity);
-    store<f32>(dens + (<usize>h << 2), 0);
-  }
-  const total = nTok + nBlk;
-  for (let c = 0; c < total; c++) {
-    let kr: usize, vr: usize;
-    if (c < nTok) {
-      const j = <usize>load<i32>(toks + (<usize>c << 2));
-      kr = kc + j * <usize>row * elt;
-      vr = vc + j * <usize>row * elt;
-      if (f16) {
-        widen(tmp, kr, row);
-        widen(tmp + (<usize>row << 2), vr, row);
-        kr = tmp;
-        vr = tmp + (<usize>row << 2);
-      }
-    } else {
-      const b = <usize>load<i32>(blks + (<usize>(c - nTok) << 2));
-      kr = km + ((b * <usize>row) << 2);
-      vr = vm + ((b * <usize>row) << 2);
-    }
-    for (let h = 0; h < hq; h++) {
-      const ho = <usize>((h / group) * d) << 2;
-      const sc = dot(q + (<usize>(h * d) << 2), kr + ho, d) * scale;
-      let m = load<f32>(ms + (<usize>h << 2));
-      let den = load<f32>(dens + (<usize>h << 2));
-      let corr: f32 = 1;
-      if (sc > m) {
-        corr = Mathf.exp(m - sc);
-        den *= corr;
-        m = sc;
-        store<f32>(ms + (<usize>h << 2), m);
-      }
-      const wt = Mathf.exp(sc - m);
-      store<f32>(dens + (<usize>h << 2), den + wt);
-      axpy(acc + (<usize>(h * d) << 2), vr + ho, wt, corr, d);
-    }
-  }
-  for (let h = 0; h < hq; h++) {
-    const den = load<f32>(dens + (<usize>h << 2));
-    const inv: f32 = den > 0 ? 1 / den : 0;
-    for (let x = 0; x < d; x++) {
-      const o = <usize>(h * d + x) << 2;
-      store<f32>(out + o, load<f32>(acc + o) * inv);
-    }
-  }
-}
-
-/** Scratch bytes of attn_sparse_decode. */
-export function attn_decode_scratch_bytes(w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
-  return (2 * w + 1 + ng + 64 + 8) * 4 + (3 + 64 + 8) * 4 + 16 + hq * d * 4 + hq * 8 + 2 * hkv * d * 4 + 16;
 }
 
 /**
@@ -357,15 +404,10 @@ export function attn_sparse_decode(out: usize, q: usize, kc: usize, vc: usize, k
     memory.fill(out, 0, <usize>(hq * d) << 2);
     return;
   }
-  const toks = scratch;
-  const blks = toks + <usize>(2 * w + 1 + ng + 64 + 8) * 4;
-  const acc = (blks + <usize>(3 + 64 + 8) * 4 + 15) & ~(<usize>15);
-  const ms = acc + (<usize>(hq * d) << 2);
-  const dens = ms + (<usize>hq << 2);
-  const tmp = (dens + (<usize>hq << 2) + 15) & ~(<usize>15);
+  carve(scratch, w, ng, hq, hkv, d);
   const scale: f32 = 1 / Mathf.sqrt(<f32>d);
-  candidates(len - 1, len, w, bsize, g, ng, flags & ~GATED, 0, toks, blks);
-  attendAllHeads(out, q, hq, hkv, d, scale, toks, blks, kc, vc, (flags & KV_F16) != 0, km, vm, acc, ms, dens, tmp);
+  candidates(len - 1, len, w, bsize, g, ng, flags & ~GATED, 0, sToks, sBlks);
+  attendQuery(out, q, hq, hkv, d, scale, sToks, sBlks, kc, vc, (flags & KV_F16) != 0, km, vm, sScores, sAcc, sTmp);
 }
 
 // ---- KV cache append ---------------------------------------------------------------------------

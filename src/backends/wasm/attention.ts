@@ -11,9 +11,8 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 /** The attention exports of build/sparrow.wasm (pointers are byte offsets). */
 interface AttentionKernels {
   attn_block_means(dst: number, src: number, s: number, row: number, bsize: number): void;
-  attn_sparse_scratch_bytes(w: number, ng: number, d: number): number;
+  attn_sparse_scratch_bytes(w: number, ng: number, hq: number, hkv: number, d: number): number;
   attn_sparse_forward(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
-  attn_decode_scratch_bytes(w: number, ng: number, hq: number, hkv: number, d: number): number;
   attn_sparse_decode(out: number, q: number, kc: number, vc: number, km: number, vm: number, len: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_kv_append(kc: number, vc: number, km: number, vm: number, ks: number, vs: number, n: number, len: number, row: number, bsize: number, f16: number): void;
   attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number): void;
@@ -67,7 +66,7 @@ function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, 
   const g = cfg.globalTokens;
   // A window ≥ S selects the same tokens as W = S; clamping keeps the scratch size (2W + …) bounded.
   const w = Math.min(cfg.window, s);
-  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(w, g.length, d)], (km, vm, gp, scratch) => {
+  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(w, g.length, hq, hkv, d)], (km, vm, gp, scratch) => {
     const [pq, pk, pv, po] = [q, k, v, out].map((t) => ptr(op, t));
     if (cfg.useLandmarks) {
       K.attn_block_means(km, pk, s, hkv * d, cfg.blockSize);
@@ -111,7 +110,7 @@ export function sparseDecode(b: WasmBackend, out: Tensor, q: Tensor, c: KvCache,
   // The f16 cache never sorts (crate decode_step_f16).
   const flags = c.dtype === 'f16' ? (flagsOf(cfg) & ~SORT) | KV_F16 : flagsOf(cfg);
   const w = Math.min(cfg.window, c.length); // same tokens, bounded scratch (see forward)
-  withScratch(b, [g.length * 4, K.attn_decode_scratch_bytes(w, g.length, hq, hkv, d)], (gp, scratch) => {
+  withScratch(b, [g.length * 4, K.attn_sparse_scratch_bytes(w, g.length, hq, hkv, d)], (gp, scratch) => {
     writeGlobals(b, gp, g);
     K.attn_sparse_decode(ptr(op, out), ptr(op, q), ptr(op, c.k), ptr(op, c.v), ptr(op, c.kMean), ptr(op, c.vMean), c.length, hq, hkv, d, w, cfg.blockSize, gp, g.length, flags, scratch);
   });
