@@ -49,6 +49,10 @@ export async function modelsVsGolden(args: { dirs: string[]; backend?: BackendNa
       b.free(t);
       s1.free();
       const V = model.vocabSize;
+      if (!manifest.forced_decode) {
+        out[dir] = { logits, forced: 0, steps: 0 };
+        continue;
+      }
       const forcedGolden = new Float32Array(await bytes(`${base}/forced.seq17.step_logits.bin`));
       const forcedIds: number[] = manifest.forced_decode.forced_token_ids;
       const steps = Math.min(args.steps ?? 4, forcedIds.length);
