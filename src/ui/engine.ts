@@ -13,6 +13,8 @@ export function engine(): Comlink.Remote<EngineApi> {
     installSparrowErrorTransfer();
     const worker = new Worker(new URL('../worker/engine-worker.ts', import.meta.url), { type: 'module', name: 'sparrow-engine' });
     proxy = Comlink.wrap<EngineApi>(worker);
+    // Dev server only: browser tests reach the worker API directly (e.g. to set store limits).
+    if (import.meta.env.DEV) (globalThis as Record<string, unknown>).__sparrowEngine = proxy;
   }
   return proxy;
 }

@@ -9,6 +9,7 @@
  * documented, and returning plain data.
  */
 import type { AnomalyApi } from '../anomaly/worker-api.ts';
+import type { ChatApi } from './chat-api.ts';
 import type { BackendName } from '../backends/backend.ts';
 
 /** What the WebGPU adapter reports; `available: false` carries the reason instead. */
@@ -60,7 +61,7 @@ export interface KernelCheck {
 }
 
 /** The engine worker's API (src/worker/engine-worker.ts exposes an implementation of it). */
-export interface EngineApi extends AnomalyApi {
+export interface EngineApi extends AnomalyApi, ChatApi {
   /** Probe the backends this worker can use. Never throws: unavailable backends say why. */
   capabilities(): Promise<Capabilities>;
   /**

@@ -8,6 +8,7 @@ import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } fr
 import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { createAnomalyApi } from '../anomaly/worker-api.ts';
+import { createChatApi } from './chat-api.ts';
 
 /** The adapter limits worth showing: they bound tensor sizes and workgroup shapes. */
 const LIMIT_NAMES = [
@@ -63,6 +64,7 @@ async function probeWasm(): Promise<WasmCapabilities> {
 
 const api: EngineApi = {
   ...createAnomalyApi(),
+  ...createChatApi(),
   async capabilities(): Promise<Capabilities> {
     const [webgpu, wasm] = await Promise.all([probeWebGpu(), probeWasm()]);
     return {

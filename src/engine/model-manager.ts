@@ -1,0 +1,462 @@
+/**
+ * From model files to something a chat can talk to. Two kinds of model sit behind one
+ * `ChatModel` surface:
+ * - a CausalLM (Llama / Mamba / RWKV) opened from a .gguf file, or from config.json +
+ *   model.safetensors (+ tokenizer.json, tokenizer_config.json), on a Backend;
+ * - the byte-level micro text model (the app's built-in default), stepped by its fused WASM
+ *   kernel (or the TS model where WASM is missing).
+ * The decode loop here is the same as engine/generate.ts (prefill once, then one step per token,
+ * argmax on the device when greedy) with one addition the worker needs: it yields a macrotask
+ * every few milliseconds, so a Stop request (a separate message to the worker) is received and
+ * aborts the loop within one token.
+ */
+import { SparrowError } from '../errors.ts';
+import type { Backend } from '../backends/backend.ts';
+import { GgufFile } from '../formats/gguf.ts';
+import { ggufLlamaConfig } from '../formats/gguf-config.ts';
+import { parseHfConfig } from '../formats/hf-config.ts';
+import { SafetensorsFile } from '../formats/safetensors.ts';
+import { blobSource, type ByteSource } from '../formats/source.ts';
+import { GgufWeights, ggufMetadataRecord } from '../models/gguf-weights.ts';
+import { PRUNE_METADATA_KEY, modelFromWeights } from '../models/load.ts';
+import type { CausalLM } from '../models/types.ts';
+import { SafetensorsWeights, type WeightFile } from '../models/weights.ts';
+import { loadMicro } from '../models/micro-weights.ts';
+import { MicroWasm } from '../models/micro-wasm.ts';
+import { MicroModel } from '../models/micro.ts';
+import { paramCount } from '../models/micro-config.ts';
+import type { MicroStepperLike } from '../models/micro-types.ts';
+import { renderChat, type ChatMessage } from './chat-template.ts';
+import { Sampler, checkSamplingOptions, isGreedy, type SamplingOptions } from './sampling.ts';
+import { tokenizerFromGguf } from './gguf-tokenizer.ts';
+import { ByteTokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.ts';
+
+export type ModelFormat = 'micro' | 'gguf' | 'safetensors';
+
+export interface ChatModelInfo {
+  name: string;
+  family: string;
+  format: ModelFormat;
+  /** Where the math runs: 'webgpu' | 'wasm' | 'reference' for CausalLMs, 'micro-wasm' | 'micro-ts' for the micro model. */
+  engine: string;
+  vocabSize: number;
+  numLayers: number;
+  hiddenSize: number;
+  /** True when prompts are rendered with the model's chat template; false = plain continuation. */
+  chatTemplate: boolean;
+  weightBytes: number;
+}
+
+export interface LoadProgress {
+  phase: 'read' | 'upload' | 'store' | 'verify' | 'download';
+  done: number;
+  total: number;
+}
+
+export interface ChatGenerateOptions extends SamplingOptions {
+  /** Most tokens to generate (default 128). */
+  maxTokens?: number;
+  /** Strings that end the reply (cut before the first match). */
+  stop?: string[];
+}
+
+export interface ChatGenerateResult {
+  text: string;
+  tokens: number;
+  promptTokens: number;
+  finishReason: 'length' | 'stop' | 'eos';
+  prefillMs: number;
+  decodeMs: number;
+  /** Decode tokens per second (generated tokens after the first / decode time). */
+  tokensPerSec: number;
+}
+
+export interface MemoryReport {
+  weightBytes: number;
+  stateBytes: number;
+}
+
+export interface ChatModel {
+  readonly info: ChatModelInfo;
+  /**
+   * Answer the conversation: the chat template renders `messages` when the model has one,
+   * otherwise the last user message is continued as plain text. `onText` gets each new piece.
+   */
+  generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (delta: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult>;
+  memory(): MemoryReport;
+  dispose(): void;
+}
+
+export interface ModelFileInput {
+  name: string;
+  blob: Blob;
+}
+
+/** Let queued messages (e.g. Stop) in: a macrotask at most every YIELD_MS of busy decode. */
+const YIELD_MS = 25;
+function macrotask(): Promise<void> {
+  return new Promise((r) => setTimeout(r, 0));
+}
+
+function checkAbort(signal?: AbortSignal): void {
+  if (signal?.aborted) throw new SparrowError('ABORTED', 'generation stopped by the user');
+}
+
+function checkOptions(o: ChatGenerateOptions): number {
+  checkSamplingOptions(o);
+  const max = o.maxTokens ?? 128;
+  if (!(Number.isInteger(max) && max >= 1 && max <= 1 << 16)) throw new SparrowError('INVALID_ARGUMENT', `maxTokens = ${max} must be an integer in [1, 65536]`, { maxTokens: max });
+  return max;
+}
+
+function lastUserText(messages: ChatMessage[]): string {
+  for (let i = messages.length - 1; i >= 0; i--) if (messages[i].role === 'user') return messages[i].content;
+  throw new SparrowError('INVALID_ARGUMENT', 'the conversation has no user message to answer');
+}
+
+function findStop(text: string, stops: readonly string[] | undefined): number {
+  let at = -1;
+  for (const s of stops ?? []) {
+    if (!s) continue;
+    const i = text.indexOf(s);
+    if (i >= 0 && (at < 0 || i < at)) at = i;
+  }
+  return at;
+}
+
+/** Text streaming over a tokenizer: emits only the settled part (a trailing U+FFFD may be a split UTF-8 char). */
+class TextStream {
+  private ids: number[] = [];
+  private emitted = '';
+  constructor(
+    private readonly tok: TextTokenizer,
+    private readonly stops: readonly string[] | undefined,
+    private readonly onText: (d: string) => void,
+  ) {}
+  /** Returns true when a stop string ended the text. */
+  push(id: number): boolean {
+    this.ids.push(id);
+    let text = this.tok.decode(this.ids);
+    const at = findStop(text, this.stops);
+    if (at >= 0) text = text.slice(0, at);
+    else if (text.endsWith('\uFFFD')) return false;
+    else {
+      // Hold back a possible prefix of a stop string so it never flashes on screen.
+      const hold = Math.max(0, ...(this.stops ?? []).map((s) => overlap(text, s)));
+      text = text.slice(0, text.length - hold);
+    }
+    if (text.length > this.emitted.length && text.startsWith(this.emitted)) {
+      this.onText(text.slice(this.emitted.length));
+      this.emitted = text;
+    }
+    return at >= 0;
+  }
+  get text(): string {
+    return this.emitted;
+  }
+  flush(): void {
+    const text = this.tok.decode(this.ids);
+    if (findStop(text, this.stops) < 0 && text.length > this.emitted.length && text.startsWith(this.emitted)) {
+      this.onText(text.slice(this.emitted.length));
+      this.emitted = text;
+    }
+  }
+}
+
+/** Longest suffix of `text` that is a proper prefix of `stop`. */
+function overlap(text: string, stop: string): number {
+  for (let n = Math.min(stop.length - 1, text.length); n > 0; n--) if (text.endsWith(stop.slice(0, n))) return n;
+  return 0;
+}
+
+/** A CausalLM with its tokenizer. */
+class LmChatModel implements ChatModel {
+  private stateBytes = 0;
+  constructor(
+    readonly info: ChatModelInfo,
+    private readonly model: CausalLM,
+    private readonly tok: TextTokenizer,
+  ) {}
+
+  private prompt(messages: ChatMessage[]): number[] {
+    const t = this.tok;
+    if (t.chatTemplate) {
+      const tokStr = (id: number | undefined) => (id === undefined ? undefined : t.idToToken(id));
+      const text = renderChat(t.chatTemplate, messages, { bosToken: tokStr(t.bosTokenId), eosToken: tokStr(t.eosTokenId) });
+      return t.encode(text, { addSpecialTokens: false });
+    }
+    const ids = t.encode(lastUserText(messages), { addSpecialTokens: true });
+    // Plain continuation: start from BOS when the tokenizer did not add it.
+    if (t.bosTokenId !== undefined && ids[0] !== t.bosTokenId) ids.unshift(t.bosTokenId);
+    return ids;
+  }
+
+  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
+    const maxTokens = checkOptions(opts);
+    const prompt = this.prompt(messages);
+    if (prompt.length === 0) throw new SparrowError('INVALID_ARGUMENT', 'the prompt encodes to no tokens; type some text');
+    for (const id of prompt) if (!(id >= 0 && id < this.model.vocabSize)) throw new SparrowError('INDEX_OUT_OF_RANGE', `prompt token ${id} is outside the model's vocabulary (${this.model.vocabSize})`, { token: id });
+    const m = this.model;
+    const b = m.backend;
+    const sampler = new Sampler(opts);
+    const greedy = isGreedy(opts);
+    const eos = this.tok.eosTokenId;
+    const stream = new TextStream(this.tok, opts.stop, onText);
+    const context = [...prompt];
+    const state = m.newState();
+    const argmaxOut = b.tensor([1], 'i32');
+    const pick = async (logits: Parameters<Backend['read']>[0]) => {
+      if (greedy) {
+        b.argmax(argmaxOut, logits);
+        return (await b.read(argmaxOut))[0];
+      }
+      return sampler.sample((await b.read(logits)) as Float32Array, context);
+    };
+    let n = 0;
+    let finishReason: ChatGenerateResult['finishReason'] = 'length';
+    try {
+      checkAbort(signal);
+      const t0 = performance.now();
+      const pre = m.prefill(prompt, state);
+      let next: number;
+      try {
+        next = await pick(pre);
+      } finally {
+        b.free(pre);
+      }
+      const t1 = performance.now();
+      let lastYield = t1;
+      while (n < maxTokens) {
+        if (performance.now() - lastYield > YIELD_MS) {
+          await macrotask();
+          lastYield = performance.now();
+        }
+        checkAbort(signal);
+        if (next === eos) {
+          finishReason = 'eos';
+          break;
+        }
+        n++;
+        context.push(next);
+        if (stream.push(next)) {
+          finishReason = 'stop';
+          break;
+        }
+        if (n === maxTokens) break;
+        next = await pick(m.step(next, state));
+      }
+      if (finishReason !== 'stop') stream.flush();
+      this.stateBytes = state.bytes();
+      const decodeMs = performance.now() - t1;
+      return { text: stream.text, tokens: n, promptTokens: prompt.length, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
+    } finally {
+      b.free(argmaxOut);
+      state.free();
+    }
+  }
+
+  memory(): MemoryReport {
+    return { weightBytes: this.model.weightBytes(), stateBytes: this.stateBytes };
+  }
+
+  dispose(): void {
+    this.model.dispose();
+  }
+}
+
+/** The byte-level micro model: token id == UTF-8 byte; host-side logits. */
+class MicroChatModel implements ChatModel {
+  private readonly tok = new ByteTokenizer();
+  constructor(
+    readonly info: ChatModelInfo,
+    private readonly model: MicroStepperLike,
+    private readonly stateBytesEstimate: number,
+  ) {}
+
+  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
+    const maxTokens = checkOptions(opts);
+    const prompt = this.tok.encode(lastUserText(messages) || '\n');
+    if (prompt.length === 0) prompt.push(10);
+    const sampler = new Sampler(opts);
+    const stream = new TextStream(this.tok, opts.stop, onText);
+    const context = [...prompt];
+    const m = this.model;
+    m.reset();
+    checkAbort(signal);
+    const t0 = performance.now();
+    let logits: Float32Array = new Float32Array(0);
+    for (const t of prompt) logits = m.step(t);
+    let next = sampler.sample(logits, context);
+    const t1 = performance.now();
+    let lastYield = t1;
+    let n = 0;
+    let finishReason: ChatGenerateResult['finishReason'] = 'length';
+    while (n < maxTokens) {
+      if (performance.now() - lastYield > YIELD_MS) {
+        await macrotask();
+        lastYield = performance.now();
+      }
+      checkAbort(signal);
+      n++;
+      context.push(next);
+      if (stream.push(next)) {
+        finishReason = 'stop';
+        break;
+      }
+      if (n === maxTokens) break;
+      logits = m.step(next);
+      next = sampler.sample(logits, context);
+    }
+    if (finishReason !== 'stop') stream.flush();
+    const decodeMs = performance.now() - t1;
+    return { text: stream.text, tokens: n, promptTokens: prompt.length, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
+  }
+
+  memory(): MemoryReport {
+    return { weightBytes: this.info.weightBytes, stateBytes: this.stateBytesEstimate };
+  }
+
+  dispose(): void {
+    /* the micro model's heap goes with its WASM instance */
+  }
+}
+
+/** Open the built-in micro text model from its safetensors bytes. */
+export async function openMicroText(bytes: Uint8Array, name: string): Promise<ChatModel> {
+  const { config, weights } = loadMicro(bytes, name);
+  if (config.vocab !== 256) throw new SparrowError('UNSUPPORTED', `${name}: the micro text model must be byte-level (vocab 256), got ${config.vocab}`);
+  let model: MicroStepperLike;
+  let engine = 'micro-wasm';
+  try {
+    model = await MicroWasm.create(config, weights);
+  } catch {
+    model = new MicroModel(config, weights);
+    engine = 'micro-ts';
+  }
+  model.adapt = false; // plain continuation: no test-time learning between chat turns
+  const params = paramCount(config);
+  const dh = config.dim / config.heads;
+  // KV ring (window × dim × 2) plus one dh×dh memory per head, per layer, f32.
+  const stateBytes = config.layers * (config.window * config.dim * 2 + config.heads * dh * dh) * 4;
+  return new MicroChatModel(
+    { name, family: 'micro', format: 'micro', engine, vocabSize: config.vocab, numLayers: config.layers, hiddenSize: config.dim, chatTemplate: false, weightBytes: params * 4 },
+    model,
+    stateBytes,
+  );
+}
+
+/** A Blob source that reports bytes read. */
+function countingSource(blob: Blob, name: string, onRead: (n: number) => void): ByteSource {
+  const src = blobSource(blob, name);
+  return { name, size: src.size, read: async (b, e) => {
+    const r = await src.read(b, e);
+    onRead(e - b);
+    return r;
+  } };
+}
+
+/** Counts tensor uploads: progress in tensors, not bytes (weights upload one tensor at a time). */
+function countingWeights(w: WeightFile, onUpload: (done: number, total: number) => void): WeightFile {
+  const total = w.names().length;
+  let done = 0;
+  return new Proxy(w, {
+    get(target, prop, recv) {
+      if (prop === 'upload') {
+        return async (name: string, backend: Backend) => {
+          const t = await target.upload(name, backend);
+          onUpload(++done, total);
+          return t;
+        };
+      }
+      const v = Reflect.get(target, prop, recv);
+      return typeof v === 'function' ? v.bind(target) : v;
+    },
+  });
+}
+
+async function readJson(f: ModelFileInput): Promise<Record<string, unknown>> {
+  try {
+    const v: unknown = JSON.parse(await f.blob.text());
+    if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new Error('not a JSON object');
+    return v as Record<string, unknown>;
+  } catch (e) {
+    throw new SparrowError('FORMAT_INVALID', `${f.name}: ${(e as Error).message}`, { file: f.name });
+  }
+}
+
+export interface FileSet {
+  format: 'gguf' | 'safetensors';
+  /** A display name derived from the files. */
+  name: string;
+}
+
+/** Decide what a set of picked files is, or say clearly what is missing. */
+export function classifyFiles(files: ModelFileInput[]): FileSet {
+  const names = files.map((f) => f.name);
+  const gguf = files.filter((f) => f.name.toLowerCase().endsWith('.gguf'));
+  if (gguf.length === 1 && files.length === 1) return { format: 'gguf', name: gguf[0].name.replace(/\.gguf$/i, '') };
+  if (gguf.length > 0) throw new SparrowError('INVALID_ARGUMENT', `pick one .gguf file on its own (got ${names.join(', ')})`, { files: names });
+  const st = files.filter((f) => f.name.toLowerCase().endsWith('.safetensors'));
+  const cfg = files.find((f) => f.name === 'config.json');
+  if (st.length === 1 && cfg) return { format: 'safetensors', name: st[0].name === 'model.safetensors' ? 'model' : st[0].name.replace(/\.safetensors$/i, '') };
+  throw new SparrowError(
+    'INVALID_ARGUMENT',
+    `these files are not a model: pick one .gguf file, or config.json + one .safetensors file (+ tokenizer.json, tokenizer_config.json) together (got ${names.join(', ') || 'nothing'})`,
+    { files: names },
+  );
+}
+
+/**
+ * Open model files on `backend`: parse headers, upload every tensor (progress: bytes read, then
+ * tensors uploaded). Parsing errors are SparrowErrors (FORMAT_INVALID for truncated or corrupt
+ * files) raised before anything is uploaded where the format allows.
+ */
+export async function openModelFiles(backend: Backend, backendName: string, files: ModelFileInput[], onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
+  const set = classifyFiles(files);
+  const total = files.reduce((s, f) => s + f.blob.size, 0);
+  let read = 0;
+  const onRead = (n: number) => {
+    read += n;
+    onProgress?.({ phase: 'read', done: Math.min(read, total), total });
+  };
+  const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
+  let weights: WeightFile;
+  let tok: TextTokenizer | undefined;
+  let config;
+  let sparse = false;
+  if (set.format === 'gguf') {
+    const f = files[0];
+    const g = await GgufFile.open(countingSource(f.blob, f.name, onRead), f.name);
+    config = ggufLlamaConfig(g).config;
+    weights = new GgufWeights(g);
+    tok = tokenizerFromGguf(ggufMetadataRecord(g));
+  } else {
+    const cfgFile = files.find((f) => f.name === 'config.json')!;
+    const stFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'))!;
+    config = parseHfConfig(await readJson(cfgFile), cfgFile.name);
+    const st = await SafetensorsFile.open(countingSource(stFile.blob, stFile.name, onRead), stFile.name);
+    sparse = st.metadata[PRUNE_METADATA_KEY] !== undefined;
+    weights = new SafetensorsWeights(st);
+    const tj = files.find((f) => f.name === 'tokenizer.json');
+    const tc = files.find((f) => f.name === 'tokenizer_config.json');
+    if (tj) tok = new HfTokenizer(await readJson(tj), tc ? await readJson(tc) : {});
+    else if (config.vocabSize === 256) tok = new ByteTokenizer(config.bosTokenId ?? undefined, config.eosTokenIds[0]);
+    else throw new SparrowError('INVALID_ARGUMENT', `${stFile.name}: vocabulary of ${config.vocabSize} tokens needs tokenizer.json picked with it`, { vocabSize: config.vocabSize });
+  }
+  const model = await modelFromWeights(backend, config, countingWeights(weights, onUpload), { sparseLinears: sparse });
+  return new LmChatModel(
+    {
+      name: displayName ?? set.name,
+      family: model.family,
+      format: set.format,
+      engine: backendName,
+      vocabSize: model.vocabSize,
+      numLayers: model.numLayers,
+      hiddenSize: model.hiddenSize,
+      chatTemplate: Boolean(tok.chatTemplate),
+      weightBytes: model.weightBytes(),
+    },
+    model,
+    tok,
+  );
+}

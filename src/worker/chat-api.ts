@@ -1,0 +1,292 @@
+/**
+ * Chat and model-manager methods of the engine worker (mixed into EngineApi by engine-worker.ts):
+ * list / load / unload / delete models, stream a reply, stop it, report memory. Callbacks from the
+ * UI (progress, tokens) arrive as Comlink proxies; they are called without awaiting (messages keep
+ * their order) and released when the call ends.
+ *
+ * Sources of a model: the built-in micro text model (models/text.safetensors, shipped with the app
+ * and precached), files the user picked (stored in the IndexedDB model cache, model-store.ts),
+ * a URL (fetched, then treated like picked files), or a cached entry.
+ */
+import * as Comlink from 'comlink';
+import { SparrowError } from '../errors.ts';
+import type { Backend, BackendName } from '../backends/backend.ts';
+import { WasmBackend } from '../backends/wasm/backend.ts';
+import { WebGpuBackend } from '../backends/webgpu/backend.ts';
+import type { ChatMessage } from '../engine/chat-template.ts';
+import {
+  classifyFiles,
+  openMicroText,
+  openModelFiles,
+  type ChatGenerateOptions,
+  type ChatGenerateResult,
+  type ChatModel,
+  type ChatModelInfo,
+  type LoadProgress,
+  type MemoryReport,
+  type ModelFileInput,
+} from '../engine/model-manager.ts';
+import { ModelStore, type StoreLimits, type StoredModel } from './model-store.ts';
+
+export type { ChatGenerateOptions, ChatGenerateResult, ChatModelInfo, LoadProgress, MemoryReport } from '../engine/model-manager.ts';
+export type { StoreLimits } from './model-store.ts';
+
+/** Id of the built-in model in lists and `chatLoad({ kind: 'cached' })`-style calls. */
+export const DEFAULT_MODEL_ID = 'builtin:micro-text';
+
+export interface ModelListEntry {
+  id: string;
+  name: string;
+  family: string;
+  kind: 'builtin' | 'cached';
+  format: string;
+  bytes: number;
+  savedAt?: number;
+  /** Files of a cached entry (names). */
+  files?: string[];
+}
+
+export type ModelSource =
+  | { kind: 'default' }
+  | { kind: 'files'; files: File[] }
+  | { kind: 'url'; urls: string[] }
+  | { kind: 'cached'; id: string };
+
+export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
+
+export interface LoadOptions {
+  backend?: BackendChoice;
+  /** Keep picked / downloaded files in the offline cache (default true). */
+  cache?: boolean;
+}
+
+export interface LoadResult {
+  info: ChatModelInfo;
+  /** Cache id of the loaded model (DEFAULT_MODEL_ID for the built-in one). */
+  id: string;
+  /** Set when caching failed (e.g. QUOTA_EXCEEDED): the model runs, but only for this session. */
+  cacheError?: { code: string; message: string };
+  loadMs: number;
+}
+
+export interface ChatApi {
+  /** The built-in model plus every cached model. */
+  chatModels(): Promise<ModelListEntry[]>;
+  /** Load a model (replacing the current one). `onProgress` is a Comlink proxy. */
+  chatLoad(source: ModelSource, opts?: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;
+  /** Stream a reply to `messages`; `onText` gets each new piece. Throws ABORTED after chatStop(). */
+  chatGenerate(messages: ChatMessage[], opts: ChatGenerateOptions, onText?: (delta: string) => void): Promise<ChatGenerateResult>;
+  /** Stop the running generation (no-op when idle). */
+  chatStop(): Promise<void>;
+  chatUnload(): Promise<void>;
+  /** Delete a cached model (unloading it first if it is the current one). */
+  chatDelete(id: string): Promise<void>;
+  chatMemory(): Promise<(MemoryReport & { model: string }) | null>;
+  /** Test aid: make the model cache think the quota is tiny / fail writes after N bytes. */
+  chatStoreLimits(limits: StoreLimits): Promise<void>;
+  /** Test aid: truncate one stored chunk of a cached model (to check damage detection). */
+  chatDamageCached(id: string): Promise<void>;
+}
+
+function baseUrl(): string {
+  return new URL(import.meta.env?.BASE_URL ?? '/', self.location.href).href;
+}
+
+async function makeBackend(choice: BackendChoice): Promise<{ backend: Backend; name: BackendName }> {
+  if (choice === 'webgpu' || choice === 'auto') {
+    try {
+      return { backend: await WebGpuBackend.create(), name: 'webgpu' };
+    } catch (e) {
+      if (choice === 'webgpu') throw e instanceof SparrowError ? e : new SparrowError('BACKEND_UNAVAILABLE', `WebGPU: ${(e as Error).message}`);
+    }
+  }
+  return { backend: await WasmBackend.create(), name: 'wasm' };
+}
+
+/** Stable id from what the user picked: same files (names + sizes + mtimes) → same cache entry. */
+async function filesId(files: ModelFileInput[], lastModified: number[]): Promise<string> {
+  const key = files.map((f, i) => `${f.name}:${f.blob.size}:${lastModified[i]}`).sort().join('|');
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
+  return 'user:' + Array.from(d.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
+}
+
+function call<A extends unknown[]>(cb: ((...a: A) => unknown) | undefined, ...args: A): void {
+  if (!cb) return;
+  // Comlink proxies return promises; a closed page must not turn into an unhandled rejection.
+  Promise.resolve(cb(...args)).catch(() => undefined);
+}
+
+/** Free the MessagePort behind a Comlink callback proxy (plain functions, e.g. in Node tests, pass through). */
+function release(cb: unknown): void {
+  if (typeof cb !== 'function') return;
+  try {
+    (cb as unknown as Comlink.Remote<() => void>)[Comlink.releaseProxy]();
+  } catch {
+    /* not a Comlink proxy */
+  }
+}
+
+export function createChatApi(store = new ModelStore()): ChatApi {
+  let current: { model: ChatModel; id: string; backend?: Backend } | undefined;
+  let running: AbortController | undefined;
+  let loading = Promise.resolve();
+
+  const unload = () => {
+    running?.abort();
+    current?.model.dispose();
+    current?.backend?.dispose();
+    current = undefined;
+  };
+
+  async function fetchFiles(urls: string[], onProgress?: (p: LoadProgress) => void): Promise<Array<ModelFileInput & { lastModified: number }>> {
+    const out: Array<ModelFileInput & { lastModified: number }> = [];
+    for (const url of urls) {
+      let res: Response;
+      try {
+        res = await fetch(url);
+      } catch (e) {
+        throw new SparrowError('INVALID_ARGUMENT', `could not fetch ${url}: ${(e as Error).message} (is the server reachable and does it allow CORS?)`, { url });
+      }
+      if (!res.ok) throw new SparrowError('INVALID_ARGUMENT', `fetching ${url} failed with HTTP ${res.status}`, { url, status: res.status });
+      const total = Number(res.headers.get('content-length') ?? 0);
+      const parts: Uint8Array[] = [];
+      let done = 0;
+      const reader = res.body?.getReader();
+      if (reader) {
+        for (;;) {
+          const { done: end, value } = await reader.read();
+          if (end) break;
+          parts.push(value);
+          done += value.length;
+          call(onProgress, { phase: 'download', done, total: Math.max(total, done) });
+        }
+      } else parts.push(new Uint8Array(await res.arrayBuffer()));
+      const name = decodeURIComponent(new URL(url, self.location.href).pathname.split('/').pop() || 'model');
+      out.push({ name, blob: new Blob(parts as BlobPart[]), lastModified: Date.parse(res.headers.get('last-modified') ?? '') || 0 });
+    }
+    return out;
+  }
+
+  async function load(source: ModelSource, opts: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadResult> {
+    const t0 = performance.now();
+    unload();
+    if (source.kind === 'default') {
+      const href = new URL('models/text.safetensors', baseUrl()).href;
+      const res = await fetch(href);
+      // A dev server / SPA host answers a missing file with index.html (200, text/html).
+      if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) {
+        throw new SparrowError('TENSOR_MISSING', `the built-in model ${href} is missing (HTTP ${res.status}); build it with npm run train:text, or load your own model`, { url: href });
+      }
+      const model = await openMicroText(new Uint8Array(await res.arrayBuffer()), 'Sparrow micro (built-in)');
+      current = { model, id: DEFAULT_MODEL_ID };
+      return { info: model.info, id: DEFAULT_MODEL_ID, loadMs: performance.now() - t0 };
+    }
+    let files: Array<ModelFileInput & { lastModified: number }>;
+    let id: string;
+    let name: string | undefined;
+    let fromCache = false;
+    if (source.kind === 'cached') {
+      const { model: m, files: stored } = await store.open(source.id, (p) => call(onProgress, { phase: 'verify', ...p }));
+      files = stored.map((f, i) => ({ ...f, lastModified: m.files[i].lastModified }));
+      id = m.id;
+      name = m.name;
+      fromCache = true;
+    } else {
+      files = source.kind === 'files' ? source.files.map((f) => ({ name: f.name, blob: f, lastModified: f.lastModified })) : await fetchFiles(source.urls, onProgress);
+      classifyFiles(files); // fail fast, before a backend is created
+      id = await filesId(files, files.map((f) => f.lastModified));
+    }
+    const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto');
+    let model: ChatModel;
+    try {
+      model = await openModelFiles(backend, backendName, files, (p) => call(onProgress, p), name);
+    } catch (e) {
+      backend.dispose();
+      throw e;
+    }
+    current = { model, id, backend };
+    let cacheError: LoadResult['cacheError'];
+    if (!fromCache && opts.cache !== false) {
+      try {
+        await store.save({ id, name: model.info.name, family: model.info.family, format: model.info.format as 'gguf' | 'safetensors' }, files, (p) => call(onProgress, { phase: 'store', ...p }));
+      } catch (e) {
+        const err = e instanceof SparrowError ? e : new SparrowError('INTERNAL', `caching failed: ${(e as Error).message}`);
+        cacheError = { code: err.code, message: err.message };
+      }
+    }
+    return { info: model.info, id, cacheError, loadMs: performance.now() - t0 };
+  }
+
+  return {
+    async chatModels() {
+      const cached: ModelListEntry[] = (await store.list()).map((m: StoredModel) => ({
+        id: m.id,
+        name: m.name,
+        family: m.family,
+        kind: 'cached',
+        format: m.format,
+        bytes: m.bytes,
+        savedAt: m.savedAt,
+        files: m.files.map((f) => f.name),
+      }));
+      return [{ id: DEFAULT_MODEL_ID, name: 'Sparrow micro (built-in)', family: 'micro', kind: 'builtin', format: 'micro', bytes: 0 }, ...cached];
+    },
+
+    async chatLoad(source, opts = {}, onProgress) {
+      // One load at a time: a second request waits for the first, then replaces it.
+      const run = loading.then(() => load(source, opts, onProgress));
+      loading = run.then(
+        () => undefined,
+        () => undefined,
+      );
+      try {
+        return await run;
+      } finally {
+        release(onProgress);
+      }
+    },
+
+    async chatGenerate(messages, opts, onText) {
+      try {
+        if (!current) throw new SparrowError('INVALID_ARGUMENT', 'no model is loaded; pick one first');
+        if (running) throw new SparrowError('INVALID_ARGUMENT', 'a reply is already being generated; stop it first');
+        const ctl = new AbortController();
+        running = ctl;
+        try {
+          return await current.model.generate(messages, opts, (d) => call(onText, d), ctl.signal);
+        } finally {
+          if (running === ctl) running = undefined;
+        }
+      } finally {
+        release(onText);
+      }
+    },
+
+    async chatStop() {
+      running?.abort();
+    },
+
+    async chatUnload() {
+      unload();
+    },
+
+    async chatDelete(id) {
+      if (current?.id === id) unload();
+      await store.delete(id);
+    },
+
+    async chatMemory() {
+      return current ? { model: current.model.info.name, ...current.model.memory() } : null;
+    },
+
+    async chatStoreLimits(limits) {
+      store.setLimits(limits);
+    },
+
+    async chatDamageCached(id) {
+      const m = await store.get(id);
+      if (!m) throw new SparrowError('TENSOR_MISSING', `No cached model with id "${id}"`);
+      await store.damageChunk(id, 0, 0, new Blob([new Uint8Array(Math.max(0, m.files[0].chunkSizes[0] - 100))]));
+    },
+  };
+}

@@ -1,0 +1,212 @@
+/**
+ * The Chat tab in Chromium, end to end through the engine worker: the built-in micro model
+ * streams text and stops on Stop; a fixture model loaded from picked files generates the same
+ * greedy text as the reference backend in Node, is cached in IndexedDB, survives a reload and can
+ * be deleted; a truncated .gguf and a full quota give visible typed errors and leave the cache
+ * intact.
+ */
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { openModelFiles } from '../../src/engine/model-manager.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const SHOTS = resolve(ROOT, 'test-results');
+const FIX = resolve(ROOT, 'test/fixtures/models');
+const MAMBA = [join(FIX, 'mamba-tiny/config.json'), join(FIX, 'mamba-tiny/model.safetensors')];
+const RWKV = [join(FIX, 'rwkv4-tiny/config.json'), join(FIX, 'rwkv4-tiny/model.safetensors')];
+const HAS_TEXT_MODEL = existsSync(join(ROOT, 'public/models/text.safetensors'));
+const PROMPT = 'Hello, Sparrow';
+const GREEDY_TOKENS = 24;
+
+function collectErrors(page: Page): string[] {
+  const errors: string[] = [];
+  page.on('console', (m) => m.type() === 'error' && errors.push(`console: ${m.text()}`));
+  page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
+  page.on('worker', (w) => w.on('console', (m) => m.type() === 'error' && errors.push(`worker console: ${m.text()}`)));
+  return errors;
+}
+
+/** The greedy continuation of PROMPT by mamba-tiny on the reference backend (f64 accumulation). */
+async function referenceGreedy(): Promise<string> {
+  const files = MAMBA.map((p) => ({ name: p.split('/').pop()!, blob: new Blob([readFileSync(p)]) }));
+  const m = await openModelFiles(new ReferenceBackend(), 'reference', files);
+  const r = await m.generate([{ role: 'user', content: PROMPT }], { maxTokens: GREEDY_TOKENS, temperature: 0, repetitionPenalty: 1 }, () => {});
+  m.dispose();
+  return r.text;
+}
+
+describe('chat tab', () => {
+  let h: BrowserHarness;
+  let page: Page;
+  let errors: string[];
+  let tmp: string;
+  let expected: string;
+
+  const shot = (name: string) => page.screenshot({ path: join(SHOTS, `chat-${name}.png`), fullPage: true });
+  const info = () => page.getByTestId('model-info');
+  const optionTexts = () => page.getByTestId('model-select').locator('option').allTextContents();
+  const lastReply = () => page.getByTestId('assistant-message').last().locator('.reply');
+
+  async function setGreedy(maxTokens: number) {
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('temperature').fill('0');
+    await page.getByLabel('Repetition penalty').fill('1');
+    await page.getByTestId('max-tokens').fill(String(maxTokens));
+    await page.getByTestId('sampling').locator('summary').click();
+  }
+
+  async function ask(text: string): Promise<string> {
+    const before = await page.getByTestId('assistant-message').count();
+    await page.getByTestId('chat-input').fill(text);
+    await page.getByTestId('send').click();
+    await expect.poll(() => page.getByTestId('assistant-message').count()).toBe(before + 1);
+    await page.getByTestId('send').waitFor({ timeout: 60_000 }); // Send comes back when the reply is done
+    return (await lastReply().textContent()) ?? '';
+  }
+
+  async function loadFiles(paths: string[]) {
+    await page.getByTestId('model-files').setInputFiles(paths);
+  }
+
+  beforeAll(async () => {
+    mkdirSync(SHOTS, { recursive: true });
+    tmp = mkdtempSync(join(tmpdir(), 'sparrow-chat-'));
+    expected = await referenceGreedy();
+    h = await openBrowser();
+    page = await (await h.page.context().browser()!.newContext()).newPage();
+    await page.setViewportSize({ width: 1100, height: 900 });
+    errors = collectErrors(page);
+    await page.goto(`${h.url}/#chat`);
+    // Start from an empty cache (the browser context is fresh, but be explicit).
+    await page.waitForFunction(() => (globalThis as Record<string, unknown>).__sparrowEngine !== undefined);
+  }, 120_000);
+  afterAll(async () => {
+    await h?.close();
+    if (tmp) rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it.skipIf(!HAS_TEXT_MODEL)('the built-in micro model streams text, and Stop ends the reply', async () => {
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('micro');
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('max-tokens').fill('4000');
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('chat-input').fill('ROMEO:');
+    await page.getByTestId('send').click();
+    // Streaming: the reply grows over several observations while Stop is shown.
+    const lengths = new Set<number>();
+    for (let i = 0; i < 40 && lengths.size < 3; i++) {
+      const n = ((await lastReply().textContent()) ?? '').length;
+      if (n > 0) lengths.add(n);
+      await page.waitForTimeout(50);
+    }
+    expect(lengths.size).toBeGreaterThanOrEqual(3);
+    await page.getByTestId('stop').click();
+    await page.getByTestId('send').waitFor({ timeout: 10_000 });
+    const stoppedAt = ((await lastReply().textContent()) ?? '').length;
+    expect(stoppedAt).toBeGreaterThan(0);
+    expect(stoppedAt).toBeLessThan(4000);
+    expect(await page.getByTestId('assistant-message').last().textContent()).toContain('stopped');
+    await page.waitForTimeout(300);
+    expect(((await lastReply().textContent()) ?? '').length).toBe(stoppedAt);
+    expect(await page.getByTestId('tokens-per-sec').textContent()).toMatch(/\d+(\.\d)? tokens\/s/);
+    await shot('micro');
+    expect(errors).toEqual([]);
+  });
+
+  it('loads a model from picked files (wasm), matches the reference greedy text, and caches it', async () => {
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await loadFiles(MAMBA);
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
+    expect(await page.getByTestId('model-engine').textContent()).toBe('wasm');
+    await expect.poll(() => info().textContent()).toMatch(/weights \d/);
+    await expect.poll(optionTexts).toEqual(expect.arrayContaining([expect.stringMatching(/^model · mamba · .* · cached$/)]));
+    await setGreedy(GREEDY_TOKENS);
+    const got = await ask(PROMPT);
+    expect(got.length).toBeGreaterThan(0);
+    expect(got).toBe(expected);
+    await shot('mamba-files');
+    expect(errors).toEqual([]);
+  });
+
+  it('the cached model survives a reload and loads from IndexedDB with the same output', async () => {
+    await page.reload();
+    await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
+    const label = (await optionTexts()).find((t) => /mamba .* cached$/.test(t))!;
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await page.getByTestId('model-select').selectOption({ label });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
+    await setGreedy(GREEDY_TOKENS);
+    expect(await ask(PROMPT)).toBe(expected);
+    expect(errors).toEqual([]);
+  });
+
+  it('a truncated .gguf gives a visible FORMAT_INVALID error and the cached model stays', async () => {
+    const gguf = readFileSync(join(FIX, 'llama-gqa-tiny/model.Q8_0.gguf'));
+    const bad = join(tmp, 'truncated.gguf');
+    writeFileSync(bad, gguf.subarray(0, 1000));
+    await loadFiles([bad]);
+    const err = page.getByTestId('load-error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.locator('code').textContent()).toBe('FORMAT_INVALID');
+    expect(await err.textContent()).toContain('truncated');
+    expect(await optionTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
+    await shot('truncated-gguf');
+  });
+
+  it('quota: a tiny quota and a failing write give QUOTA_EXCEEDED; the model still runs; the cache is intact', async () => {
+    const engine = (limits: Record<string, number>) =>
+      page.evaluate((l) => (globalThis as unknown as { __sparrowEngine: { chatStoreLimits(l: unknown): Promise<void> } }).__sparrowEngine.chatStoreLimits(l), limits);
+    // 1) navigator.storage.estimate() (here: a pretend quota) says it cannot fit: refused before writing.
+    await engine({ quotaBytes: 700_000 });
+    await loadFiles(RWKV);
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('rwkv');
+    const note = page.getByTestId('cache-error');
+    await note.waitFor();
+    expect(await note.locator('code').textContent()).toBe('QUOTA_EXCEEDED');
+    expect(await note.textContent()).toContain('Not enough browser storage');
+    // 2) The write itself fails part-way (QuotaExceededError from IndexedDB): partial entry removed.
+    await engine({ failWriteAfterBytes: 200_000 });
+    await loadFiles(RWKV);
+    await note.waitFor({ timeout: 60_000 });
+    expect(await note.textContent()).toContain('partial copy was removed');
+    expect(await note.locator('code').textContent()).toBe('QUOTA_EXCEEDED');
+    await shot('quota');
+    // The RWKV model runs for this session (not cached); the mamba entry is intact and loads.
+    const opts = await optionTexts();
+    expect(opts.some((t) => /rwkv .* cached$/.test(t))).toBe(false);
+    expect(await ask('abc')).not.toBe('');
+    await engine({});
+    const label = opts.find((t) => /mamba .* cached$/.test(t))!;
+    await page.getByTestId('model-select').selectOption({ label });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
+    await setGreedy(GREEDY_TOKENS);
+    expect(await ask(PROMPT)).toBe(expected);
+    expect(errors).toEqual([]);
+  });
+
+  it('a damaged cache entry gives FORMAT_INVALID (not a hang), and Delete removes it for good', async () => {
+    const id = await page.evaluate(async () => {
+      const e = (globalThis as unknown as { __sparrowEngine: { chatModels(): Promise<Array<{ id: string; family: string; kind: string }>>; chatDamageCached(id: string): Promise<void> } }).__sparrowEngine;
+      const m = (await e.chatModels()).find((x) => x.kind === 'cached' && x.family === 'mamba')!;
+      await e.chatDamageCached(m.id);
+      return m.id;
+    });
+    await page.getByTestId('model-select').selectOption({ value: 'builtin:micro-text' });
+    await page.getByTestId('model-select').selectOption({ value: id });
+    const err = page.getByTestId('load-error');
+    await expect.poll(() => err.locator('code').textContent().catch(() => ''), { timeout: 30_000 }).toBe('FORMAT_INVALID');
+    expect(await err.textContent()).toContain('damaged');
+    await page.getByTestId('model-select').selectOption({ value: id });
+    await page.getByTestId('delete-model').click();
+    await expect.poll(optionTexts).not.toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
+    await page.reload();
+    await page.getByTestId('model-select').waitFor();
+    await page.waitForTimeout(500);
+    expect((await optionTexts()).some((t) => /cached$/.test(t))).toBe(false);
+  });
+});
