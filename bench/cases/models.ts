@@ -7,7 +7,8 @@
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
  * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
  *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
- * One run = one decode step: model.step + device argmax + reading back the token id.
+ * One decode run = one step: model.step + device argmax + reading back the token id. One prefill
+ * run = a batched 64-token prompt into a fresh state (matmul path), last-position argmax read back.
  */
 import type { Backend, DType } from '../../src/backends/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
@@ -100,6 +101,28 @@ async function decodeSetup(b: Backend, build: (b: Backend) => Promise<CausalLM>)
   };
 }
 
+/** Time one batched prefill of `n` tokens into a fresh state (logits of the last position only). */
+async function prefillSetup(b: Backend, build: (b: Backend) => Promise<CausalLM>, n: number) {
+  const model = await build(b);
+  const prompt = Array.from({ length: n }, (_, i) => (i * 977 + 13) % 1000);
+  const next = b.tensor([1], 'i32');
+  return {
+    storedBytes: model.weightBytes(),
+    async run() {
+      const state = model.newState();
+      const logits = model.prefill(prompt, state);
+      b.argmax(next, logits);
+      await b.read(next);
+      b.free(logits);
+      state.free();
+    },
+    dispose() {
+      b.free(next);
+      model.dispose();
+    },
+  };
+}
+
 const S = SMOLLM2_135M;
 const llamaParams = S.vocabSize * S.hidden + S.layers * (2 * S.hidden + S.hidden * (S.hidden / S.heads) * (2 * S.heads + 2 * S.kvHeads) + 3 * S.hidden * S.ffn) + S.hidden;
 const LLAMA_SHAPE = `layers ${S.layers}, hidden ${S.hidden}, ffn ${S.ffn}, heads ${S.heads}/${S.kvHeads}, vocab ${S.vocabSize}`;
@@ -114,6 +137,11 @@ export function cases(): BenchCase[] {
       setup: (b) => decodeSetup(b, loadSmollm(() => smollm(type))),
     });
   }
+  out.push({
+    family: 'model', op: 'prefill 64 smollm2-135m-random', shape: LLAMA_SHAPE, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5,
+    flops: 2 * llamaParams * 64,
+    setup: (b) => prefillSetup(b, (bb) => Llama.load(bb, llamaConfig(S), smollm('Q8_0'), { contextLength: 128 }), 64),
+  });
   const mp = mambaPlan(MAMBA_130M);
   const mambaConfig = parseHfConfig(mp.config);
   const mambaFile = () =>
@@ -123,6 +151,11 @@ export function cases(): BenchCase[] {
     family: 'model', op: 'decode mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
     dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10, bytes: mambaParams * 4, flops: 2 * mambaParams,
     setup: (b) => decodeSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile())),
+  });
+  out.push({
+    family: 'model', op: 'prefill 64 mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
+    dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5, flops: 2 * mambaParams * 64,
+    setup: (b) => prefillSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile()), 64),
   });
   out.push({
     family: 'model', op: 'decode smollm2-135m-random dense', shape: LLAMA_SHAPE, dtype: 'f32', backends: ['wasm'], tokens: 1, minRuns: 10,
