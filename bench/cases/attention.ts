@@ -102,7 +102,7 @@ export function cases(): BenchCase[] {
     if (s <= 4096) {
       out.push({
         family: 'attention',
-        op: 'gated forward (FastGRNN top 8, hidden 16)',
+        op: 'gated forward (FastGRNN top 8 / hidden 16)',
         shape,
         dtype: 'f32',
         backends: FAST,
