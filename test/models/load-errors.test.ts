@@ -6,6 +6,7 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { SafetensorsFile, writeSafetensors } from '../../src/formats/safetensors.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { loadSafetensorsModel } from '../../src/models/load.ts';
+import { openModelFiles } from '../../src/engine/open-model.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { ErrorCode } from '../../src/errors.ts';
 
@@ -57,6 +58,17 @@ describe('loading errors', () => {
     expect(await codeOf(loadSafetensorsModel(b, config('rwkv4-tiny'), edited('rwkv4-tiny', ['head.weight'])))).toBe('TENSOR_MISSING');
     expect(await codeOf(loadSafetensorsModel(b, JSON.stringify({ model_type: 'gpt2' }), edited('rwkv4-tiny', [])))).toBe('UNSUPPORTED');
     expect(await codeOf(loadSafetensorsModel(b, config('mamba-tiny'), new Uint8Array(4)))).toBe('FORMAT_INVALID');
+  });
+
+  it('openModelFiles needs config.json + model.safetensors or exactly one .gguf', async () => {
+    const cfg = readFileSync(join(ROOT, 'mamba-tiny', 'config.json'));
+    expect(await codeOf(openModelFiles(new Map([['config.json', cfg]])))).toBe('TENSOR_MISSING');
+    const g = readFileSync(join(ROOT, 'llama-gqa-tiny', 'model.F32.gguf'));
+    expect(await codeOf(openModelFiles(new Map([['a.gguf', g], ['b.gguf', g]])))).toBe('INVALID_ARGUMENT');
+    expect(await codeOf(openModelFiles(new Map([['config.json', new TextEncoder().encode('{oops')], ['model.safetensors', readFileSync(join(ROOT, 'mamba-tiny', 'model.safetensors'))]])))).toBe('FORMAT_INVALID');
+    const ok = await openModelFiles(new Map([['x.gguf', new Blob([new Uint8Array(g)])]]));
+    expect(ok.config.family).toBe('llama');
+    expect(ok.tokenizer?.encode('A')).toEqual([65]);
   });
 
   it('a GGUF of another architecture is UNSUPPORTED', async () => {

@@ -5,7 +5,7 @@
  */
 import type { BackendName } from '../../../src/backends/backend.ts';
 import type { CaseContext } from '../../../src/worker/backend-host.ts';
-import { loadSafetensorsModel } from '../../../src/models/load.ts';
+import { openModel } from '../../../src/engine/open-model.ts';
 
 const ROOT = '/test/fixtures/models';
 
@@ -39,7 +39,11 @@ export async function modelsVsGolden(args: { dirs: string[]; backend?: BackendNa
   for (const dir of args.dirs) {
     const base = `${ROOT}/${dir}`;
     const manifest = await (await fetch(`${base}/manifest.json`)).json();
-    const model = await loadSafetensorsModel(b, await (await fetch(`${base}/config.json`)).text(), await bytes(`${base}/model.safetensors`));
+    const files = new Map([
+      ['config.json', await bytes(`${base}/config.json`)],
+      ['model.safetensors', await bytes(`${base}/model.safetensors`)],
+    ]);
+    const { model } = await openModel(b, files, {}, base);
     try {
       const prompt: number[] = manifest.inputs.seq17.token_ids;
       const golden = new Float32Array(await bytes(`${base}/logits.seq17.bin`));
