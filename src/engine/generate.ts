@@ -41,6 +41,13 @@ export interface StreamEvent {
   text: string;
 }
 
+/**
+ * CPU backends resolve `read` as a microtask, so a decode loop would never let timers or worker
+ * messages (a Stop button) run. Yield a macrotask when this much time has passed since the last.
+ */
+const YIELD_EVERY_MS = 8;
+const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
 function checkAbort(signal: AbortSignal | undefined): void {
   if (signal?.aborted) throw new SparrowError('ABORTED', 'generate: cancelled by the caller');
 }
@@ -99,7 +106,12 @@ export async function generate(model: CausalLM, prompt: readonly number[], opts:
       b.free(prefillLogits);
     }
     const t1 = performance.now();
+    let lastYield = t1;
     while (tokens.length < maxTokens) {
+      if (performance.now() - lastYield > YIELD_EVERY_MS) {
+        await macrotask();
+        lastYield = performance.now();
+      }
       checkAbort(opts.signal);
       if (stopTokens.has(next)) {
         finishReason = 'eos';

@@ -71,6 +71,15 @@ describe('generate', () => {
     expect(model.backend.memoryBytes()).toBe(model.weightBytes());
   });
 
+  it('a timer (like a Stop message to a worker) can abort a running generation', async () => {
+    const ac = new AbortController();
+    const seen: number[] = [];
+    setTimeout(() => ac.abort(), 20);
+    await expect(generate(model, prompt, { maxTokens: 5000, signal: ac.signal, onToken: (t) => seen.push(t) })).rejects.toSatisfy((e: unknown) => isSparrowError(e, 'ABORTED'));
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen.length).toBeLessThan(5000);
+  });
+
   it('generateStream yields the same tokens and can be left early', async () => {
     const got: number[] = [];
     for await (const ev of generateStream(model, prompt, { maxTokens: 10 }, tok)) got.push(ev.token);
