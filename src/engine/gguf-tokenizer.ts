@@ -64,6 +64,18 @@ function addedTokens(m: GgufTokenizerMeta): TokenizerJson[] {
   return out;
 }
 
+/** tokenizer.ggml.add_bos_token → a post-processor that prepends BOS (what llama.cpp's tokenize does). */
+function bosPostProcessor(m: GgufTokenizerMeta): TokenizerJson | null {
+  if (!m.addBosToken || m.bosTokenId === undefined || m.tokens[m.bosTokenId] === undefined) return null;
+  const bos = m.tokens[m.bosTokenId];
+  return {
+    type: 'TemplateProcessing',
+    single: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }],
+    pair: [{ SpecialToken: { id: bos, type_id: 0 } }, { Sequence: { id: 'A', type_id: 0 } }, { Sequence: { id: 'B', type_id: 1 } }],
+    special_tokens: { [bos]: { id: bos, ids: [m.bosTokenId], tokens: [bos] } },
+  };
+}
+
 /** The tokenizer.json equivalent of a GGUF vocabulary (exported for inspection and tests). */
 export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
   if (m.model === 'gpt2') {
@@ -75,7 +87,7 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
       added_tokens: addedTokens(m),
       normalizer: null,
       pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: null,
+      post_processor: bosPostProcessor(m),
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: m.merges },
     };
@@ -87,7 +99,7 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
       added_tokens: addedTokens(m),
       normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
       pre_tokenizer: null,
-      post_processor: null,
+      post_processor: bosPostProcessor(m),
       decoder: {
         type: 'Sequence',
         decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],

@@ -56,6 +56,17 @@ describe('GGUF vocabularies', () => {
       'tokenizer.ggml.eos_token_id': 2,
     });
     expect(t.encode('hello world', { addSpecialTokens: false })).toEqual([3, 4]);
+    expect(t.encode('hello world')).toEqual([3, 4]); // add_bos_token absent → no BOS
+    const withBos = tokenizerFromGguf({
+      'tokenizer.ggml.model': 'llama',
+      'tokenizer.ggml.tokens': tokens,
+      'tokenizer.ggml.scores': scores,
+      'tokenizer.ggml.token_type': [2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      'tokenizer.ggml.bos_token_id': 1,
+      'tokenizer.ggml.add_bos_token': true,
+    });
+    expect(withBos.encode('hello world')).toEqual([1, 3, 4]);
+    expect(withBos.encode('hello world', { addSpecialTokens: false })).toEqual([3, 4]);
     expect(t.decode([1, 3, 4, 2])).toBe('hello world');
     expect(t.bosTokenId).toBe(1);
   });
