@@ -3,9 +3,12 @@
 // holds two binary16 per word (element e in word e/2, low half first) and is widened with
 // unpack2x16float. One invocation per (query row, q head): candidates are enumerated in the spec's
 // order (no sorting: order only changes rounding) with range checks instead of sets, and folded into
-// a one-pass online softmax with a private accumulator of up to MAX_D values.
+// a one-pass online softmax with a private accumulator of HD values.
+// HD, the head dim, is a compile-time constant: the JS side substitutes it and builds one module per
+// head dim, so the accumulator loops have constant bounds and can live in registers (a runtime bound
+// forces the array into memory). Kernels that do not depend on it are compiled with HD = 1.
 
-const MAX_D: u32 = 256u;
+const HD: u32 = 64u; // replaced by the JS side
 const F_CAUSAL: u32 = 1u;
 const F_LOG: u32 = 2u;
 const F_LANDMARKS: u32 = 4u;
@@ -69,7 +72,7 @@ fn is_global(j: u32, n: u32) -> bool {
 struct Soft { m: f32, den: f32 }
 
 // Online softmax step: fold score sc and value row (token j or block b) into acc.
-fn fold(st: ptr<function, Soft>, acc: ptr<function, array<f32, 256>>, sc: f32, vbase: u32, is_block: bool, f16: bool) {
+fn fold(st: ptr<function, Soft>, acc: ptr<function, array<f32, HD>>, sc: f32, vbase: u32, is_block: bool, f16: bool) {
   var corr = 1.0;
   if (sc > (*st).m) {
     corr = exp((*st).m - sc);
@@ -79,22 +82,22 @@ fn fold(st: ptr<function, Soft>, acc: ptr<function, array<f32, 256>>, sc: f32, v
   let w = exp(sc - (*st).m);
   (*st).den += w;
   if (is_block) {
-    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * a_vm[vbase + x]; }
+    for (var x = 0u; x < HD; x++) { (*acc)[x] = (*acc)[x] * corr + w * a_vm[vbase + x]; }
   } else if (f16) {
-    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * v_elem(vbase + x, true); }
+    for (var x = 0u; x < HD; x++) { (*acc)[x] = (*acc)[x] * corr + w * v_elem(vbase + x, true); }
   } else {
-    for (var x = 0u; x < ps.d; x++) { (*acc)[x] = (*acc)[x] * corr + w * bitcast<f32>(a_v[vbase + x]); }
+    for (var x = 0u; x < HD; x++) { (*acc)[x] = (*acc)[x] * corr + w * bitcast<f32>(a_v[vbase + x]); }
   }
 }
 
 fn score(qb: u32, kbase: u32, is_block: bool, f16: bool) -> f32 {
   var s = 0.0;
   if (is_block) {
-    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * a_km[kbase + x]; }
+    for (var x = 0u; x < HD; x++) { s += a_q[qb + x] * a_km[kbase + x]; }
   } else if (f16) {
-    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * k_elem(kbase + x, true); }
+    for (var x = 0u; x < HD; x++) { s += a_q[qb + x] * k_elem(kbase + x, true); }
   } else {
-    for (var x = 0u; x < ps.d; x++) { s += a_q[qb + x] * bitcast<f32>(a_k[kbase + x]); }
+    for (var x = 0u; x < HD; x++) { s += a_q[qb + x] * bitcast<f32>(a_k[kbase + x]); }
   }
   return s * ps.scale;
 }
@@ -107,14 +110,14 @@ fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   let h = gid % ps.hq;
   let i = ps.i0 + r;
   let s = ps.s;
-  let d = ps.d;
+  let d = HD;
   let kvh = h / (ps.hq / ps.hkv);
   let row = ps.hkv * d;
   let qb = (r * ps.hq + h) * d;
   let causal = (ps.flags & F_CAUSAL) != 0u;
   let f16 = (ps.flags & F_KV16) != 0u;
   let gated = (ps.flags & F_GATED) != 0u;
-  var acc: array<f32, 256>;
+  var acc: array<f32, HD>;
   for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
   var st = Soft(-3.402823e38, 0.0);
   var first = true;
@@ -217,12 +220,12 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   if (gid >= pdn.s * pdn.hq) { return; }
   let r = gid / pdn.hq;
   let h = gid % pdn.hq;
-  let d = pdn.d;
+  let d = HD;
   let kvh = h / (pdn.hq / pdn.hkv);
   let qb = (r * pdn.hq + h) * d;
   let f16 = pdn.f16 != 0u;
   let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
-  var acc: array<f32, 256>;
+  var acc: array<f32, HD>;
   for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
   var m = -3.402823e38;
   var den = 0.0;

@@ -1,7 +1,7 @@
 /**
  * Attention op family on the WebGPU backend: shared validation, then dispatches of
- * shaders/attention.wgsl. Limits of this port (typed UNSUPPORTED errors): head dim ≤ 256 (private
- * accumulator), ≤ 48 global tokens (they travel in the uniform), FastGRNN hidden ≤ 64 and input ≤ 256.
+ * shaders/attention.wgsl, compiled once per head dim (a constant there). Limits of this port (typed
+ * UNSUPPORTED errors): head dim ≤ 256 (private accumulator), ≤ 48 global tokens (they travel in the uniform), FastGRNN hidden ≤ 64 and input ≤ 256.
  * sort_candidates is accepted but not applied: the kernel accumulates in the unsorted order, which
  * changes only rounding (spec 1.5: ≤ 3.6e-7).
  */
@@ -53,9 +53,21 @@ function meanBuffers(b: WebGpuBackend, bytes: number): { km: GPUBuffer; vm: GPUB
   return s;
 }
 
-function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: GPUBuffer[], threads: number, perGroup = 64): void {
-  const [gx, gy] = grid(Math.ceil(threads / perGroup));
-  b.gpu.dispatch(FAMILY, wgsl, entry, params, buffers, [gx, gy]);
+/** The module for head dim hd (HD substituted; see the header of attention.wgsl). */
+const sources = new Map<number, string>();
+function source(hd: number): string {
+  let s = sources.get(hd);
+  if (!s) {
+    s = wgsl.replace(/const HD: u32 = \d+u;/, `const HD: u32 = ${hd}u;`);
+    sources.set(hd, s);
+  }
+  return s;
+}
+
+/** Dispatch `threads` invocations of `entry` from the module built for head dim hd (1: kernels without one). */
+function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: GPUBuffer[], threads: number, hd = 1): void {
+  const [gx, gy] = grid(Math.ceil(threads / 64));
+  b.gpu.dispatch(`${FAMILY}-d${hd}`, source(hd), entry, params, buffers, [gx, gy]);
 }
 
 function sparseParams(s: number, i0: number, nq: number, sh: { hq: number; hkv: number; d: number }, cfg: SparseAttentionConfig, flags: number, threads: number): GpuParam[] {
@@ -94,7 +106,7 @@ function forward(b: WebGpuBackend, op: string, out: Tensor, q: Tensor, k: Tensor
   }
   const threads = s * sh.hq;
   const flags = flagsOf(cfg) | (keep ? GATED : 0);
-  dispatch(b, 'sparse_attend', sparseParams(s, 0, s, sh, cfg, flags, threads), [bo, bq, bk, bv, km, vm, keep ? buf(b, op, keep) : bq], threads);
+  dispatch(b, 'sparse_attend', sparseParams(s, 0, s, sh, cfg, flags, threads), [bo, bq, bk, bv, km, vm, keep ? buf(b, op, keep) : bq], threads, d);
 }
 
 export function sparseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig): void {
@@ -113,7 +125,7 @@ export function denseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tens
   const threads = s * hq;
   const [gx] = grid(Math.ceil(threads / 64));
   const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(k.dtype === 'f16' ? 1 : 0), u32(gx), f32(scale)];
-  dispatch(b, 'dense_attend', params, [out, q, k, v].map((t) => buf(b, op, t)), threads);
+  dispatch(b, 'dense_attend', params, [out, q, k, v].map((t) => buf(b, op, t)), threads, d);
 }
 
 export function kvAppend(b: WebGpuBackend, c: KvCache, k: Tensor, v: Tensor): void {
@@ -140,11 +152,11 @@ export function sparseDecode(b: WebGpuBackend, out: Tensor, q: Tensor, c: KvCach
   if (c.length === 0) {
     // Empty cache → zeros (the crate's result): a dense pass over zero keys writes exactly that.
     const [gx] = grid(Math.ceil(sh.hq / 64));
-    dispatch(b, 'dense_attend', [u32(1), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(0), u32(0), u32(0), u32(0), u32(gx), f32(1)], bufs.slice(0, 4), sh.hq);
+    dispatch(b, 'dense_attend', [u32(1), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(0), u32(0), u32(0), u32(0), u32(gx), f32(1)], bufs.slice(0, 4), sh.hq, sh.d);
     return;
   }
   const flags = flagsOf(cfg) | (c.dtype === 'f16' ? KV_F16 : 0);
-  dispatch(b, 'sparse_attend', sparseParams(c.length, c.length - 1, 1, sh, cfg, flags, sh.hq), [...bufs, bufs[1]], sh.hq);
+  dispatch(b, 'sparse_attend', sparseParams(c.length, c.length - 1, 1, sh, cfg, flags, sh.hq), [...bufs, bufs[1]], sh.hq, sh.d);
 }
 
 export function fastgrnnSalience(b: WebGpuBackend, out: Tensor, k: Tensor, g: FastGrnnGate): void {
@@ -153,7 +165,7 @@ export function fastgrnnSalience(b: WebGpuBackend, out: Tensor, k: Tensor, g: Fa
   if (hd > 64 || din > 256) unsupported(op, `gate hidden ${hd} > 64 or input ${din} > 256`, { hidden: hd, input: din });
   if (s === 0) return;
   const bufs = [out, k, g.wGate, g.uGate, g.wUpdate, g.uUpdate, g.bGate, g.bUpdate].map((t) => buf(b, op, t));
-  b.gpu.dispatch(FAMILY, wgsl, 'fastgrnn', [u32(s), u32(h), u32(din), u32(hd), f32(g.zeta), f32(g.nu)], bufs, [1]);
+  b.gpu.dispatch(`${FAMILY}-d1`, source(1), 'fastgrnn', [u32(s), u32(h), u32(din), u32(hd), f32(g.zeta), f32(g.nu)], bufs, [1]);
 }
 
 export function topkMask(b: WebGpuBackend, out: Tensor, salience: Tensor, k: number): void {
