@@ -128,15 +128,35 @@ function findStop(text: string, stops: readonly string[] | undefined): number {
 class TextStream {
   private ids: number[] = [];
   private emitted = '';
+  /**
+   * Byte-level vocabularies decode piecewise: ids before `base` are complete UTF-8 and already
+   * in `baseText`, so each token costs O(1) instead of re-decoding the whole reply. (BPE /
+   * SentencePiece decoders treat the first token specially, so they re-decode everything.)
+   */
+  private base = 0;
+  private baseText = '';
+  private readonly piecewise: boolean;
   constructor(
     private readonly tok: TextTokenizer,
     private readonly stops: readonly string[] | undefined,
     private readonly onText: (d: string) => void,
-  ) {}
+  ) {
+    this.piecewise = tok instanceof ByteTokenizer;
+  }
+  private decodeAll(): string {
+    if (!this.piecewise) return this.tok.decode(this.ids);
+    const tail = this.tok.decode(this.ids.slice(this.base));
+    if (!tail.endsWith('\uFFFD')) {
+      this.baseText += tail;
+      this.base = this.ids.length;
+      return this.baseText;
+    }
+    return this.baseText + tail;
+  }
   /** Returns true when a stop string ended the text. */
   push(id: number): boolean {
     this.ids.push(id);
-    let text = this.tok.decode(this.ids);
+    let text = this.decodeAll();
     const at = findStop(text, this.stops);
     if (at >= 0) text = text.slice(0, at);
     else if (text.endsWith('\uFFFD')) return false;
@@ -155,7 +175,7 @@ class TextStream {
     return this.emitted;
   }
   flush(): void {
-    const text = this.tok.decode(this.ids);
+    const text = this.decodeAll();
     if (findStop(text, this.stops) < 0 && text.length > this.emitted.length && text.startsWith(this.emitted)) {
       this.onText(text.slice(this.emitted.length));
       this.emitted = text;
@@ -398,7 +418,7 @@ export function classifyFiles(files: ModelFileInput[]): FileSet {
   if (gguf.length > 0) throw new SparrowError('INVALID_ARGUMENT', `pick one .gguf file on its own (got ${names.join(', ')})`, { files: names });
   const st = files.filter((f) => f.name.toLowerCase().endsWith('.safetensors'));
   const cfg = files.find((f) => f.name === 'config.json');
-  if (st.length === 1 && cfg) return { format: 'safetensors', name: st[0].name === 'model.safetensors' ? 'model' : st[0].name.replace(/\.safetensors$/i, '') };
+  if (st.length === 1 && cfg) return { format: 'safetensors', name: st[0].name };
   throw new SparrowError(
     'INVALID_ARGUMENT',
     `these files are not a model: pick one .gguf file, or config.json + one .safetensors file (+ tokenizer.json, tokenizer_config.json) together (got ${names.join(', ') || 'nothing'})`,

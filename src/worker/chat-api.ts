@@ -31,6 +31,9 @@ import { ModelStore, type StoreLimits, type StoredModel } from './model-store.ts
 export type { ChatGenerateOptions, ChatGenerateResult, ChatModelInfo, LoadProgress, MemoryReport } from '../engine/model-manager.ts';
 export type { StoreLimits } from './model-store.ts';
 
+/** Streamed text reaches the UI at most this often (ms). */
+const STREAM_MS = 30;
+
 /** Id of the built-in model in lists and `chatLoad({ kind: 'cached' })`-style calls. */
 export const DEFAULT_MODEL_ID = 'builtin:micro-text';
 
@@ -252,8 +255,29 @@ export function createChatApi(store = new ModelStore()): ChatApi {
         if (running) throw new SparrowError('INVALID_ARGUMENT', 'a reply is already being generated; stop it first');
         const ctl = new AbortController();
         running = ctl;
+        // Coalesce pieces: one message per STREAM_MS at most, so a fast model cannot flood the UI thread.
+        let pending = '';
+        let last = 0;
+        const flush = () => {
+          if (pending) call(onText, pending);
+          pending = '';
+          last = performance.now();
+        };
         try {
-          return await current.model.generate(messages, opts, (d) => call(onText, d), ctl.signal);
+          const r = await current.model.generate(
+            messages,
+            opts,
+            (d) => {
+              pending += d;
+              if (performance.now() - last >= STREAM_MS) flush();
+            },
+            ctl.signal,
+          );
+          flush();
+          return r;
+        } catch (e) {
+          flush();
+          throw e;
         } finally {
           if (running === ctl) running = undefined;
         }
