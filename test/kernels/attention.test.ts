@@ -64,6 +64,8 @@ for (const make of [async () => new ReferenceBackend() as Backend, async () => (
       expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('k [5, 2, 4]')]);
       e = thrown(() => b.denseAttention(b.tensor([4, 2, 3]), m.q, m.k, m.v));
       expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('out must have the shape of q')]);
+      e = thrown(() => b.denseAttention(m.q, m.q, m.k, m.v));
+      expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('out must be a separate tensor')]);
       e = thrown(() => b.sparseAttentionGated(m.out, m.q, m.k, m.v, b.tensor([3]), sparseConfig()));
       expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('keep mask')]);
     });

@@ -67,6 +67,11 @@ function dims3(op: string, name: string, t: Tensor, headDim?: number): [number, 
 /** q [S,Hq,D], k, v [T,Hkv,D] with Hq % Hkv == 0, out like q. `sameSeq`: T must equal S. */
 export function qkv(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, sameSeq: boolean, kvDtypes: ('f32' | 'f16')[] = ['f32'], headDim?: number): AttnShape {
   checkBackend(op, name, out, q, k, v);
+  // WebGPU cannot bind one buffer as both output and input, and on the CPU an aliased k/v would be
+  // overwritten while still being read: reject it everywhere, with the same error.
+  if (out === q || out === k || out === v) {
+    throw new SparrowError('INVALID_ARGUMENT', `${op}: out must be a separate tensor, not q, k or v (out ${fmtShape(out.shape)})`, { op });
+  }
   checkDtype(op, 'q', q, ['f32']);
   checkDtype(op, 'out', out, ['f32']);
   checkDtype(op, 'k', k, kvDtypes);
