@@ -150,12 +150,50 @@ export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void
 // ---- matvec f16 --------------------------------------------------------------------------------
 
 /**
- * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step,
- * widened in-register (h2fx). Row groups holding an Inf/NaN half are redone with exact conversion.
- * `xs` (k floats of scratch) is unused; kept so the module's signature stays stable.
+ * out[m] = W[m, :] · x with W as binary16 bits: four rows at a time, eight halves per row per step.
+ * Fast path: the 2^112 rebias of "shift the half into f32 position" is folded into x once
+ * (xs = x · 2^112, exact while |x| < 2^15), so widening a normal half costs three integer ops and
+ * no multiply. Halves with a zero exponent would become f32 subnormals there (slow on x86), so a
+ * step whose 4 × 8 halves hold a nonzero subnormal one takes the exact h2fx conversion with the
+ * unscaled x instead (products are the same either way). Larger |x| (or NaN) uses h2fx throughout.
+ * Row groups holding an Inf/NaN half are redone with exact scalar conversion.
  */
 export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: usize): void {
+  let mx = f32x4.splat(0);
+  let j = 0;
+  for (; j + 4 <= k; j += 4) mx = f32x4.max(mx, f32x4.abs(v128.load(x + (<usize>j << 2))));
+  let big = max(max(f32x4.extract_lane(mx, 0), f32x4.extract_lane(mx, 1)), max(f32x4.extract_lane(mx, 2), f32x4.extract_lane(mx, 3)));
+  for (; j < k; j++) big = max(big, abs(load<f32>(x + (<usize>j << 2))));
+  if (big < 32768.0 && xs != 0) {
+    const sc = f32x4.splat(F16_SCALE);
+    j = 0;
+    for (; j + 4 <= k; j += 4) v128.store(xs + (<usize>j << 2), f32x4.mul(v128.load(x + (<usize>j << 2)), sc));
+    for (; j < k; j++) store<f32>(xs + (<usize>j << 2), load<f32>(x + (<usize>j << 2)) * F16_SCALE);
+    matvecF16Rows(out, w, x, xs, m, k, true);
+  } else {
+    matvecF16Rows(out, w, x, x, m, k, false);
+  }
+}
+
+// @ts-ignore: decorator
+@inline const F16_SCALE: f32 = 5.192296858534828e33; // 2^112
+/** Lanes 0..3 of eight normal (or zero) halves → f32x4 · 2^-112 (three integer ops). */
+// @ts-ignore: decorator
+@inline function h2f_lo_raw(h: v128): v128 {
+  return v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), i32x4.splat(<i32>0x8fffe000));
+}
+// @ts-ignore: decorator
+@inline function h2f_hi_raw(h: v128): v128 {
+  return v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), i32x4.splat(<i32>0x8fffe000));
+}
+
+/** The row loop of matvec_f16; `prescaled`: xv0 holds x · 2^112 and the fast widening may be used. */
+// @ts-ignore: decorator
+@inline function matvecF16Rows(out: usize, w: usize, x: usize, xv0: usize, m: i32, k: i32, prescaled: bool): void {
   const rowBytes = <usize>k << 1;
+  const mag = i16x8.splat(0x7fff);
+  const one = i16x8.splat(1);
+  const minNormal = i16x8.splat(0x03ff);
   let r = 0;
   for (; r + 4 <= m; r += 4) {
     const w0 = w + <usize>r * rowBytes;
@@ -164,22 +202,42 @@ export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: u
     const w3 = w2 + rowBytes;
     let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
     let b0 = f32x4.splat(0), b1 = f32x4.splat(0), b2 = f32x4.splat(0), b3 = f32x4.splat(0);
-    let special = i16x8.splat(0);
+    let amax = i16x8.splat(0);
     let j = 0;
     for (; j + 8 <= k; j += 8) {
-      const xv = v128.load(x + (<usize>j << 2));
-      const xu = v128.load(x + (<usize>j << 2), 16);
       const o = <usize>j << 1;
       const h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
-      special = trackSpecial(trackSpecial(special, v128.or(h0, h1)), v128.or(h2, h3));
-      a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
-      b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
-      a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
-      b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
-      a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
-      b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
-      a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
-      b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+      const m0 = v128.and(h0, mag), m1 = v128.and(h1, mag), m2 = v128.and(h2, mag), m3 = v128.and(h3, mag);
+      amax = i16x8.max_u(amax, i16x8.max_u(i16x8.max_u(m0, m1), i16x8.max_u(m2, m3)));
+      // |h| − 1 < 0x3ff (unsigned) ⇔ nonzero subnormal half; zero wraps to 0xffff.
+      let exact = !prescaled;
+      if (prescaled) {
+        const lo = i16x8.min_u(i16x8.min_u(i16x8.sub(m0, one), i16x8.sub(m1, one)), i16x8.min_u(i16x8.sub(m2, one), i16x8.sub(m3, one)));
+        exact = v128.any_true(i16x8.lt_u(lo, minNormal));
+      }
+      if (exact) {
+        const xv = v128.load(x + (<usize>j << 2));
+        const xu = v128.load(x + (<usize>j << 2), 16);
+        a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
+        b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
+        a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
+        b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
+        a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
+        b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
+        a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
+        b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+      } else {
+        const xv = v128.load(xv0 + (<usize>j << 2));
+        const xu = v128.load(xv0 + (<usize>j << 2), 16);
+        a0 = f32x4.add(a0, f32x4.mul(h2f_lo_raw(h0), xv));
+        b0 = f32x4.add(b0, f32x4.mul(h2f_hi_raw(h0), xu));
+        a1 = f32x4.add(a1, f32x4.mul(h2f_lo_raw(h1), xv));
+        b1 = f32x4.add(b1, f32x4.mul(h2f_hi_raw(h1), xu));
+        a2 = f32x4.add(a2, f32x4.mul(h2f_lo_raw(h2), xv));
+        b2 = f32x4.add(b2, f32x4.mul(h2f_hi_raw(h2), xu));
+        a3 = f32x4.add(a3, f32x4.mul(h2f_lo_raw(h3), xv));
+        b3 = f32x4.add(b3, f32x4.mul(h2f_hi_raw(h3), xu));
+      }
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
     for (; j < k; j++) {
@@ -191,8 +249,7 @@ export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: u
       s3 += h2f(load<u16>(w3 + o)) * xj;
     }
     const oo = out + (<usize>r << 2);
-    if (hasSpecial(special)) {
-      // OR-ing rows can fake an exponent of 31 from two finite halves: this only costs a slow redo.
+    if (v128.any_true(i16x8.ge_u(amax, i16x8.splat(0x7c00)))) {
       s0 = dot_f16_exact(w0, x, k);
       s1 = dot_f16_exact(w1, x, k);
       s2 = dot_f16_exact(w2, x, k);
