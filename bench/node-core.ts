@@ -5,6 +5,7 @@
  * Prints a table and writes bench/results/node-core.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { loadavg } from 'node:os';
 import { ReferenceBackend } from '../src/backends/reference/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { SPARSE_LAYOUTS } from '../src/backends/wasm/sparse.ts';
@@ -131,5 +132,5 @@ for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
 }
 
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-core.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, statistic: useMin ? 'min' : 'median', rows, sparse: sparseResults }, null, 2));
+writeFileSync('bench/results/node-core.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, statistic: useMin ? 'min' : 'median', loadavg: loadavg(), rows, sparse: sparseResults }, null, 2));
 console.log('wrote bench/results/node-core.json');
