@@ -80,9 +80,10 @@ export interface ChatModel {
   readonly info: ChatModelInfo;
   /**
    * Answer the conversation: the chat template renders `messages` when the model has one,
-   * otherwise the last user message is continued as plain text. `onText` gets each new piece.
+   * otherwise the last user message is continued as plain text. `onText` gets each new piece and the
+   * number of tokens generated so far.
    */
-  generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (delta: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult>;
+  generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (delta: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult>;
   memory(): MemoryReport;
   dispose(): void;
 }
@@ -139,7 +140,7 @@ class TextStream {
   constructor(
     private readonly tok: TextTokenizer,
     private readonly stops: readonly string[] | undefined,
-    private readonly onText: (d: string) => void,
+    private readonly onText: (d: string, tokens: number) => void,
   ) {
     this.piecewise = tok instanceof ByteTokenizer;
   }
@@ -166,7 +167,7 @@ class TextStream {
       text = text.slice(0, text.length - hold);
     }
     if (text.length > this.emitted.length && text.startsWith(this.emitted)) {
-      this.onText(text.slice(this.emitted.length));
+      this.onText(text.slice(this.emitted.length), this.ids.length);
       this.emitted = text;
     }
     return at >= 0;
@@ -177,7 +178,7 @@ class TextStream {
   flush(): void {
     const text = this.decodeAll();
     if (findStop(text, this.stops) < 0 && text.length > this.emitted.length && text.startsWith(this.emitted)) {
-      this.onText(text.slice(this.emitted.length));
+      this.onText(text.slice(this.emitted.length), this.ids.length);
       this.emitted = text;
     }
   }
@@ -211,7 +212,7 @@ class LmChatModel implements ChatModel {
     return ids;
   }
 
-  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
+  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
     const maxTokens = checkOptions(opts);
     const prompt = this.prompt(messages);
     if (prompt.length === 0) throw new SparrowError('INVALID_ARGUMENT', 'the prompt encodes to no tokens; type some text');
@@ -293,7 +294,7 @@ class MicroChatModel implements ChatModel {
     private readonly stateBytesEstimate: number,
   ) {}
 
-  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
+  async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
     const maxTokens = checkOptions(opts);
     const prompt = this.tok.encode(lastUserText(messages) || '\n');
     if (prompt.length === 0) prompt.push(10);

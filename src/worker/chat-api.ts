@@ -77,8 +77,11 @@ export interface ChatApi {
   chatModels(): Promise<ModelListEntry[]>;
   /** Load a model (replacing the current one). `onProgress` is a Comlink proxy. */
   chatLoad(source: ModelSource, opts?: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadResult>;
-  /** Stream a reply to `messages`; `onText` gets each new piece. Throws ABORTED after chatStop(). */
-  chatGenerate(messages: ChatMessage[], opts: ChatGenerateOptions, onText?: (delta: string) => void): Promise<ChatGenerateResult>;
+  /**
+   * Stream a reply to `messages`; `onText` gets each new piece of text and the count of tokens
+   * generated so far (pieces are coalesced to one message per ~30 ms). Throws ABORTED after chatStop().
+   */
+  chatGenerate(messages: ChatMessage[], opts: ChatGenerateOptions, onText?: (delta: string, tokens: number) => void): Promise<ChatGenerateResult>;
   /** Stop the running generation (no-op when idle). */
   chatStop(): Promise<void>;
   chatUnload(): Promise<void>;
@@ -257,9 +260,10 @@ export function createChatApi(store = new ModelStore()): ChatApi {
         running = ctl;
         // Coalesce pieces: one message per STREAM_MS at most, so a fast model cannot flood the UI thread.
         let pending = '';
+        let tokens = 0;
         let last = 0;
         const flush = () => {
-          if (pending) call(onText, pending);
+          if (pending) call(onText, pending, tokens);
           pending = '';
           last = performance.now();
         };
@@ -267,8 +271,9 @@ export function createChatApi(store = new ModelStore()): ChatApi {
           const r = await current.model.generate(
             messages,
             opts,
-            (d) => {
+            (d, n) => {
               pending += d;
+              tokens = n;
               if (performance.now() - last >= STREAM_MS) flush();
             },
             ctl.signal,
