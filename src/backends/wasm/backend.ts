@@ -249,7 +249,13 @@ export class WasmBackend implements Backend {
     v.checkBackend('scale', this.name, out, a);
     v.checkFinite('scale', 's', s);
     v.unary('scale', out, a);
-    this.k.scale_f32(this.ptr('scale', out), this.ptr('scale', a), s, a.size);
+    const [o, ap] = [this.ptr('scale', out), this.ptr('scale', a)];
+    const f = Math.fround(s);
+    if (s === 0 || (Number.isFinite(f) && Math.abs(f) >= 2 ** -126)) return this.k.scale_f32(o, ap, s, a.size);
+    // s is outside f32's normal range (e.g. 1e-50, 1e45) but x·s may not be: scale by two f32 factors.
+    const s1 = 2 ** Math.round(Math.log2(Math.abs(s)) / 2);
+    this.k.scale_f32(o, ap, s1, a.size);
+    this.k.scale_f32(o, o, s / s1, a.size);
   }
 
   silu(out: Tensor, a: Tensor): void {
