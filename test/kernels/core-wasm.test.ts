@@ -225,6 +225,12 @@ describe('wasm core: elementwise', () => {
         expect(worst(got, want, 2.5e-7, 0)).toBeLessThanOrEqual(1);
       }
     }
+    // scale factors outside f32 range with inputs that bring x·s back into it
+    const a = Float32Array.of(1e38, -3e37, 1e-30, 1, 0, -2.5e-20, 7e12);
+    for (const s of [1e-50, -1e-45, 1e45, 3e-39]) {
+      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b.scale(o, at, s));
+      expect(worst(got, want, 4e-7, 1e-44), `s = ${s}`).toBeLessThanOrEqual(1);
+    }
   });
 
   const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus'] as const;
