@@ -93,3 +93,20 @@ export function memcopy_f32(dst: usize, src: usize, n: i32): void {
   }
   for (; i < n; i++) store<f32>(dst + (<usize>i << 2), load<f32>(src + (<usize>i << 2)));
 }
+
+/** out[i] = max(a[i], 0); NaN stays NaN like torch.relu. */
+export function relu_f32(out: usize, a: usize, n: i32): void {
+  const zero = f32x4.splat(0);
+  let i = 0;
+  for (; i + 4 <= n; i += 4) {
+    const o = <usize>i << 2;
+    const x = v128.load(a + o);
+    // keep x where x > 0 or x is NaN (x != x), else 0
+    v128.store(out + o, v128.bitselect(x, zero, v128.or(f32x4.gt(x, zero), f32x4.ne(x, x))));
+  }
+  for (; i < n; i++) {
+    const o = <usize>i << 2;
+    const x = load<f32>(a + o);
+    store<f32>(out + o, x > 0 || x != x ? x : 0);
+  }
+}

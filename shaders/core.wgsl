@@ -37,7 +37,7 @@ fn binary_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
   ew_out[i] = binary_f(ew_out[i], ew_b_ip[i % pe.nb]);
 }
 
-// ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus --
+// ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus, 6 relu
 fn sigmoid_f(x: f32) -> f32 {
   // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.
   return 1.0 / (1.0 + exp(-x));
@@ -112,6 +112,7 @@ fn unary_f(x: f32) -> f32 {
     case 2u: { return gelu_f(x); }
     case 3u: { return sigmoid_f(x); }
     case 4u: { return exp(x); }
+    case 6u: { return select(0.0, x, x > 0.0 || x != x); } // relu; NaN passes through
     default: { return softplus_f(x); }
   }
 }

@@ -90,6 +90,8 @@ export interface CoreOps {
   /** Exact (erf) GELU, as torch.nn.functional.gelu. */
   gelu(out: Tensor, a: Tensor): void;
   sigmoid(out: Tensor, a: Tensor): void;
+  /** max(x, 0) (RWKV-4's channel mix squares it). */
+  relu(out: Tensor, a: Tensor): void;
   exp(out: Tensor, a: Tensor): void;
   /** log(1 + e^x), switching to x above 20 like torch.nn.functional.softplus. */
   softplus(out: Tensor, a: Tensor): void;

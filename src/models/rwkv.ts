@@ -12,7 +12,7 @@ import type { Backend, Tensor } from '../backends/backend.ts';
 import type { RwkvConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
-import { need, reluSquared, type ModelBackend } from './ops.ts';
+import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
@@ -55,7 +55,6 @@ export class Rwkv implements CausalLM {
   readonly hiddenSize: number;
   readonly numLayers: number;
   private readonly b: ModelBackend;
-  private readonly one: Tensor;
 
   private constructor(
     readonly backend: Backend,
@@ -66,8 +65,6 @@ export class Rwkv implements CausalLM {
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
-    this.one = backend.tensor([1], 'f32', Float32Array.of(1));
-    weights.set('#one', this.one);
   }
 
   static linearNames(c: RwkvConfig): string[] {
@@ -209,9 +206,6 @@ export class Rwkv implements CausalLM {
       const fk = t([n, F]);
       const fk2 = t([n, F]);
       const ft1 = t([n, F]);
-      const ft2 = t([n, F]);
-      const fc1 = t([n * F, 1]);
-      const fc2 = t([n * F, 1]);
       const fr = t([n, H]);
       const frs = t([n, H]);
       const o2 = t([n, H]);
@@ -247,7 +241,8 @@ export class Rwkv implements CausalLM {
         shift(s.ffnShift[i]);
         mix(B(i, 'feed_forward.time_mix_key'));
         linear(b, fk, mixed, W(B(i, 'feed_forward.key.weight')), n);
-        reluSquared(b, fk2, fk, ft1, ft2, fc1, fc2, this.one);
+        b.relu(ft1, fk);
+        b.mul(fk2, ft1, ft1); // relu(k)²
         mix(B(i, 'feed_forward.time_mix_receptance'));
         linear(b, fr, mixed, W(B(i, 'feed_forward.receptance.weight')), n);
         b.sigmoid(frs, fr);

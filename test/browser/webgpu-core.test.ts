@@ -99,13 +99,13 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
-  it('scale, silu, gelu, sigmoid, exp, softplus on odd sizes', async () => {
+  it('scale, silu, gelu, sigmoid, exp, softplus, relu on odd sizes', async () => {
     for (const n of [1, 7, 1000]) {
       const x = randomF32(n, 10 + n, -6, 6);
       // Edge values: 0, the gelu/erf branch points (|x|/√2 = 0.9, 4.5) and the softplus threshold.
       if (n === 1000) x.set([0, 0.9 * Math.SQRT2, -0.9 * Math.SQRT2, 4.5 * Math.SQRT2, -4.5 * Math.SQRT2, 20, 20.5, -20, -30, 30, 1e-8, -1e-8]);
       expect(await err('scale', [O([n]), I([n], x), V(-0.37)], 1e-6), 'scale').toBeLessThanOrEqual(1e-6);
-      for (const op of ['silu', 'gelu', 'sigmoid', 'exp', 'softplus']) {
+      for (const op of ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu']) {
         const e = await err(op, [O([n]), I([n], x)], TRANS);
         expect(e, `${op} n=${n}`).toBeLessThanOrEqual(TOL);
       }

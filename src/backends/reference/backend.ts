@@ -224,6 +224,9 @@ export class ReferenceBackend implements Backend {
   sigmoid(out: Tensor, a: Tensor): void {
     this.unaryOp('sigmoid', out, a, sigmoid);
   }
+  relu(out: Tensor, a: Tensor): void {
+    this.unaryOp('relu', out, a, (x) => Math.max(x, 0)); // NaN stays NaN, like torch.relu
+  }
   exp(out: Tensor, a: Tensor): void {
     this.unaryOp('exp', out, a, Math.exp);
   }
@@ -339,15 +342,6 @@ export class ReferenceBackend implements Backend {
     else throw new SparrowError('UNSUPPORTED', `fill: dtype ${t.dtype} is not supported`);
   }
 
-  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
-  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(...a); }
-  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(...a); }
-  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(...a); }
-  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(...a); }
-  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(...a); }
-  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(...a); }
-  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(...a); }
-
   // ---- sequence ops (ops/sequence.ts), implemented in ./sequence.ts --------------------------
   causalConv1d(...a: Parameters<SequenceOps['causalConv1d']>): void {
     seq.causalConv1d(...a);
@@ -367,6 +361,15 @@ export class ReferenceBackend implements Backend {
   deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
     seq.deltaRule(...a);
   }
+
+  // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
+  sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(...a); }
+  sparseAttentionGated(...a: Parameters<AttentionOps['sparseAttentionGated']>): void { attn.sparseAttentionGated(...a); }
+  denseAttention(...a: Parameters<AttentionOps['denseAttention']>): void { attn.denseAttention(...a); }
+  kvAppend(...a: Parameters<AttentionOps['kvAppend']>): void { attn.kvAppend(...a); }
+  sparseDecode(...a: Parameters<AttentionOps['sparseDecode']>): void { attn.sparseDecode(...a); }
+  fastgrnnSalience(...a: Parameters<AttentionOps['fastgrnnSalience']>): void { attn.fastgrnnSalience(...a); }
+  topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(...a); }
 }
 
 export { erf };

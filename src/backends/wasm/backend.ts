@@ -30,6 +30,7 @@ export interface Kernels {
   silu_f32(out: number, a: number, n: number): void;
   gelu_f32(out: number, a: number, n: number): void;
   sigmoid_f32(out: number, a: number, n: number): void;
+  relu_f32(out: number, a: number, n: number): void;
   exp_f32(out: number, a: number, n: number): void;
   softplus_f32(out: number, a: number, n: number): void;
   matvec_f32(out: number, w: number, x: number, m: number, k: number): void;
@@ -263,6 +264,9 @@ export class WasmBackend implements Backend {
   }
   gelu(out: Tensor, a: Tensor): void {
     this.unaryOp('gelu', out, a, this.k.gelu_f32);
+  }
+  relu(out: Tensor, a: Tensor): void {
+    this.unaryOp('relu', out, a, this.k.relu_f32);
   }
   sigmoid(out: Tensor, a: Tensor): void {
     this.unaryOp('sigmoid', out, a, this.k.sigmoid_f32);

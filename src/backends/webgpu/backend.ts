@@ -169,6 +169,7 @@ export class WebGpuBackend implements Backend {
   silu(out: Tensor, a: Tensor): void { ew.unary(this, 'silu', out, a); }
   gelu(out: Tensor, a: Tensor): void { ew.unary(this, 'gelu', out, a); }
   sigmoid(out: Tensor, a: Tensor): void { ew.unary(this, 'sigmoid', out, a); }
+  relu(out: Tensor, a: Tensor): void { ew.unary(this, 'relu', out, a); }
   exp(out: Tensor, a: Tensor): void { ew.unary(this, 'exp', out, a); }
   softplus(out: Tensor, a: Tensor): void { ew.unary(this, 'softplus', out, a); }
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void { rows.rmsnorm(this, out, x, w, eps); }

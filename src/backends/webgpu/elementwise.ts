@@ -21,9 +21,9 @@ export function binary(g: WebGpuBackend, op: 'add' | 'mul', out: Tensor, a: Tens
   else g.gpu.dispatch('core', coreWgsl, 'binary', params, [o, x, y], [gx, gy]);
 }
 
-export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus';
+export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus' | 'relu';
 /** Op codes of unary_f in shaders/core.wgsl. */
-const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5 };
+const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5, relu: 6 };
 
 /** out[i] = f(a[i]); `s` is the factor of scale. In place (out is a) without a scratch copy. */
 export function unary(g: WebGpuBackend, op: UnaryOp, out: Tensor, a: Tensor, s = 0): void {
