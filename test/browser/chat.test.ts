@@ -147,6 +147,23 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it('loads a .gguf from a URL on the auto backend (WebGPU here) and generates the reference greedy text', async () => {
+    const path = 'llama-gqa-tiny/model.Q8_0.gguf';
+    const files = [{ name: 'model.Q8_0.gguf', blob: new Blob([readFileSync(join(FIX, path))]) }];
+    const ref = await openModelFiles(new ReferenceBackend(), 'reference', files);
+    const want = (await ref.generate([{ role: 'user', content: PROMPT }], { maxTokens: 16, temperature: 0, repetitionPenalty: 1 }, () => {})).text;
+    ref.dispose();
+    await page.getByTestId('backend-select').selectOption('auto');
+    await page.getByTestId('model-url').fill(`${h.url}/test/fixtures/models/${path}`);
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(() => info().textContent(), { timeout: 90_000 }).toContain('llama');
+    expect(await page.getByTestId('model-engine').textContent()).toBe('webgpu');
+    await setGreedy(16);
+    expect(await ask(PROMPT)).toBe(want);
+    await page.getByTestId('backend-select').selectOption('wasm');
+    expect(errors).toEqual([]);
+  });
+
   it('the cached model survives a reload and loads from IndexedDB with the same output', async () => {
     await page.reload();
     await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
@@ -221,6 +238,7 @@ describe('chat tab', () => {
     await page.reload();
     await page.getByTestId('model-select').waitFor();
     await page.waitForTimeout(500);
-    expect((await optionTexts()).some((t) => /cached$/.test(t))).toBe(false);
+    await expect.poll(optionTexts).toEqual(expect.arrayContaining([expect.stringMatching(/llama .* cached$/)]));
+    expect((await optionTexts()).some((t) => /mamba .* cached$/.test(t))).toBe(false);
   });
 });
