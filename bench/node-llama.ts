@@ -2,7 +2,8 @@
  * Node-side speed of the SmolLM2-135M-shaped Llama on the wasm backend (same V8 as Chromium, one
  * thread): the weights are the `npm run gen:models` plans built in memory (identical to
  * models/generated/*.gguf). Measures, per weight type (Q8_0, F16):
- * - decode: tokens/s of model.step + argmax + read-back, after a 32-token prefill;
+ * - decode: tokens/s of model.step + argmax + read-back, after a 32-token prefill (decode_ms: the
+ *   median step of the best run; fastest_step_ms: the fastest single step, the least load-disturbed);
  * - prefill: tokens/s of a 32-token prompt (one batched forward, logits of the last row);
  * - the linear-layer kernels alone at the model's shapes (matvec N = 1, matmul N = 32).
  * The machine may be shared: every figure is the minimum of `--runs` repetitions.
@@ -27,6 +28,7 @@ const TYPES = arg('types', 'Q8_0,F16').split(',') as LlamaGgufType[];
 const kernelsOnly = process.argv.includes('--kernels-only');
 const noKernels = process.argv.includes('--no-kernels');
 const DECODE = Number(arg('decode', '16'));
+const opsProfile = process.argv.includes('--ops');
 const S = SMOLLM2_135M;
 const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
 /** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
@@ -71,6 +73,7 @@ async function modelBench(b: Backend, type: LlamaGgufType): Promise<void> {
   const next = b.tensor([1], 'i32');
   let bestPrefill = Infinity;
   let bestDecode = Infinity;
+  let minStep = Infinity;
   for (let r = 0; r < RUNS; r++) {
     const state = model.newState();
     let t0 = performance.now();
@@ -81,17 +84,25 @@ async function modelBench(b: Backend, type: LlamaGgufType): Promise<void> {
     b.free(logits);
     // Decode: time each step, keep the fastest step's rate and the run's mean.
     const steps: number[] = [];
+    profiling = opsProfile && r === RUNS - 1;
     for (let i = 0; i < DECODE; i++) {
       t0 = performance.now();
       b.argmax(next, model.step(token, state));
       token = (await b.read(next))[0];
       steps.push(performance.now() - t0);
     }
+    profiling = false;
     steps.sort((x, y) => x - y);
     bestDecode = Math.min(bestDecode, steps[steps.length >> 1]);
+    minStep = Math.min(minStep, steps[0]);
     state.free();
   }
-  log({ type, prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1) });
+  log({ type, prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1), fastest_step_ms: +minStep.toFixed(2), fastest_step_tok_s: +(1000 / minStep).toFixed(1) });
+  if (opsProfile) {
+    const ops = Object.fromEntries([...opTime].sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, +(v / DECODE).toFixed(3)]));
+    log({ type, decode_ms_per_step_by_op: ops });
+    opTime.clear();
+  }
   b.free(next);
   model.dispose();
 }
@@ -141,6 +152,27 @@ function kernelBench(b: Backend, type: LlamaGgufType): void {
 }
 
 const b = await WasmBackend.create();
+/** --ops: wall time per backend method (JS validation + kernel), summed over the decode steps. */
+const opTime = new Map<string, number>();
+let profiling = false;
+if (opsProfile) {
+  const proto = WasmBackend.prototype as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const f = proto[name];
+    if (typeof f !== 'function' || name === 'constructor' || name === 'read' || name.startsWith('_')) continue;
+    (b as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+      if (!profiling) return (f as (...x: unknown[]) => unknown).apply(this, a);
+      profiling = false; // count nested calls (ops built from ops) in the outer one only
+      const t0 = performance.now();
+      try {
+        return (f as (...x: unknown[]) => unknown).apply(this, a);
+      } finally {
+        opTime.set(name, (opTime.get(name) ?? 0) + performance.now() - t0);
+        profiling = true;
+      }
+    };
+  }
+}
 for (const type of TYPES) {
   if (!noKernels) kernelBench(b, type);
   if (!kernelsOnly) await modelBench(b, type);
