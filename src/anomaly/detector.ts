@@ -48,9 +48,9 @@ export const DEFAULT_DETECTOR: DetectorOptions = {
   likelihood: DEFAULT_LIKELIHOOD,
   surprise: 'logtail',
   tolerance: 0,
-  spatialTolerance: 0.05,
+  spatialTolerance: 0.03,
   spatialAsRaw: false,
-  refractory: 100,
+  refractory: 50,
   damp: 0.5,
   adapt: true,
 };
