@@ -210,16 +210,25 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   bm_dst[gid] = sum / f32(t1 - t0);
 }
 
-// ---- dense attention: one invocation per (row, head), online softmax over keys 0 … n−1 ----------
+// ---- dense attention: one workgroup of 32 per (row, head), split over the keys ---------------
+// Lane t folds keys j ≡ t (mod 32) into its own online softmax (m_t, den_t, acc_t); the lanes are then
+// merged exactly: m = max m_t, den = Σ den_t·e^(m_t − m), out = Σ acc_t·e^(m_t − m) / den, the
+// accumulators summed 32 dims at a time through a 4 KiB tile. A decode step (one row) thus spreads
+// its T keys over 32 lanes per head instead of walking them on one.
 struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
-@compute @workgroup_size(64)
+const DL: u32 = 32u; // lanes per (row, head)
+var<workgroup> dn_m: array<f32, 32>;
+var<workgroup> dn_den: array<f32, 32>;
+var<workgroup> dn_tile: array<f32, 1024>; // [lane][32 dims]
+
+@compute @workgroup_size(32)
 fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let gid = (wg.x + wg.y * pdn.grid_x) * 64u + li;
-  if (gid >= pdn.s * pdn.hq) { return; }
-  let r = gid / pdn.hq;
-  let h = gid % pdn.hq;
+  let g = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup: the early return keeps barriers uniform
+  if (g >= pdn.s * pdn.hq) { return; }
+  let r = g / pdn.hq;
+  let h = g % pdn.hq;
   let d = HD;
   let kvh = h / (pdn.hq / pdn.hkv);
   let qb = (r * pdn.hq + h) * d;
@@ -229,13 +238,13 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
   var m = -3.402823e38;
   var den = 0.0;
-  for (var j = 0u; j < n; j++) {
+  for (var j = li; j < n; j += DL) {
     let kb = (j * pdn.hkv + kvh) * d;
     var sc = 0.0;
     for (var x = 0u; x < d; x++) { sc += a_q[qb + x] * k_elem(kb + x, f16); }
     sc *= pdn.scale;
     var corr = 1.0;
-    if (j == 0u) { m = sc; }
+    if (j == li) { m = sc; }
     if (sc > m) {
       corr = exp(m - sc);
       den *= corr;
@@ -245,8 +254,34 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     den += w;
     for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * v_elem(kb + x, f16); }
   }
-  let inv = select(0.0, 1.0 / den, den > 0.0);
-  for (var x = 0u; x < d; x++) { a_out[qb + x] = acc[x] * inv; }
+  // lanes without keys (n < 32) keep den = 0 and contribute nothing
+  dn_m[li] = select(-3.402823e38, m, den > 0.0);
+  dn_den[li] = den;
+  workgroupBarrier();
+  var mall = -3.402823e38;
+  for (var t = 0u; t < DL; t++) {
+    if (dn_den[t] > 0.0) { mall = max(mall, dn_m[t]); }
+  }
+  var dall = 0.0;
+  for (var t = 0u; t < DL; t++) {
+    if (dn_den[t] > 0.0) { dall += dn_den[t] * exp(dn_m[t] - mall); }
+  }
+  let mine = select(0.0, exp(m - mall), den > 0.0);
+  let inv = select(0.0, 1.0 / dall, dall > 0.0);
+  for (var c0 = 0u; c0 < d; c0 += DL) {
+    for (var x = 0u; x < DL; x++) {
+      var a = 0.0;
+      if (c0 + x < d) { a = acc[c0 + x] * mine; }
+      dn_tile[li * DL + x] = a;
+    }
+    workgroupBarrier();
+    if (c0 + li < d) {
+      var sum = 0.0;
+      for (var t = 0u; t < DL; t++) { sum += dn_tile[t * DL + li]; }
+      a_out[qb + c0 + li] = sum * inv;
+    }
+    workgroupBarrier();
+  }
 }
 
 // ---- KV cache append --------------------------------------------------------------------------

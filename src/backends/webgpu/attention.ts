@@ -117,15 +117,19 @@ export function sparseAttentionGated(b: WebGpuBackend, out: Tensor, q: Tensor, k
   forward(b, 'sparseAttentionGated', out, q, k, v, cfg, va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg), keep);
 }
 
+/** dense_attend: one workgroup (32 lanes) per (row, head). */
+function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: number, causal: boolean, pos: number, kvLen: number, f16: boolean, scale: number, bufs: GPUBuffer[]): void {
+  const [gx, gy] = grid(s * hq);
+  const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale)];
+  b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend', params, bufs, [gx, gy]);
+}
+
 export function denseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
   const op = 'denseAttention';
   const { s, hq, hkv, d, causal, pos, kvLen, scale } = va.dense(op, b.name, out, q, k, v, opts);
   checkDim(op, d);
   if (s === 0) return;
-  const threads = s * hq;
-  const [gx] = grid(Math.ceil(threads / 64));
-  const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(k.dtype === 'f16' ? 1 : 0), u32(gx), f32(scale)];
-  dispatch(b, 'dense_attend', params, [out, q, k, v].map((t) => buf(b, op, t)), threads, d);
+  denseDispatch(b, s, hq, hkv, d, causal, pos, kvLen, k.dtype === 'f16', scale, [out, q, k, v].map((t) => buf(b, op, t)));
 }
 
 export function kvAppend(b: WebGpuBackend, c: KvCache, k: Tensor, v: Tensor): void {
@@ -151,8 +155,7 @@ export function sparseDecode(b: WebGpuBackend, out: Tensor, q: Tensor, c: KvCach
   const bufs = [out, q, c.k, c.v, c.kMean, c.vMean].map((t) => buf(b, op, t));
   if (c.length === 0) {
     // Empty cache → zeros (the crate's result): a dense pass over zero keys writes exactly that.
-    const [gx] = grid(Math.ceil(sh.hq / 64));
-    dispatch(b, 'dense_attend', [u32(1), u32(sh.hq), u32(sh.hkv), u32(sh.d), u32(0), u32(0), u32(0), u32(0), u32(gx), f32(1)], bufs.slice(0, 4), sh.hq, sh.d);
+    denseDispatch(b, 1, sh.hq, sh.hkv, sh.d, false, 0, 0, false, 1, bufs.slice(0, 4));
     return;
   }
   const flags = flagsOf(cfg) | (c.dtype === 'f16' ? KV_F16 : 0);
