@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -30,5 +30,20 @@ describe('npm run nab on two files (full corpus runs are not part of npm test)',
     expect(std.perfectScore).toBeCloseTo(1, 9); // one window in this two-file subset
     expect(std.normalized).toBeGreaterThanOrEqual(0);
     expect(std.normalized).toBeLessThanOrEqual(100);
+  }, 120_000);
+
+  it('empty files, blank/NaN/inf cells and out-of-order timestamps give header-only or 0 scores, never a crash', () => {
+    const data = join(out, 'edge-data', 'cat');
+    mkdirSync(data, { recursive: true });
+    writeFileSync(join(data, 'zero.csv'), '');
+    writeFileSync(join(data, 'empty.csv'), 'timestamp,value\n');
+    writeFileSync(join(data, 'weird.csv'), 'timestamp,value\n2014-01-01 00:00:00,1\n2014-01-01 00:10:00,\n2013-12-31 00:00:00,nan\n2014-01-01 00:20:00,1e308\n2014-01-01 00:20:00,-inf\n');
+    execFileSync(process.execPath, ['--import', 'tsx', 'scripts/nab.ts', '--data', join(out, 'edge-data'), '--labels', join(out, 'none.json'), '--out', join(out, 'edge')], { stdio: 'pipe' });
+    const read = (f: string) => readFileSync(join(out, 'edge/sparrow/cat', `sparrow_${f}`), 'utf8').trim().split('\n');
+    expect(read('zero.csv')).toEqual(['timestamp,value,anomaly_score,label']);
+    expect(read('empty.csv')).toEqual(['timestamp,value,anomaly_score,label']);
+    const rows = read('weird.csv').slice(1).map((l) => l.split(','));
+    expect(rows.map((r) => r[1])).toEqual(['1', '', 'nan', '1e308', '-inf']);
+    expect(rows.every((r) => Number(r[2]) === 0 && r[3] === '0')).toBe(true);
   }, 120_000);
 });
