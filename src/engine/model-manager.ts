@@ -277,6 +277,12 @@ class LmChatModel implements ChatModel {
   }
 
   memory(): MemoryReport {
+    if (!this.stateBytes) {
+      // Before the first reply: the size of an empty state (recurrent state; a KV cache grows later).
+      const s = this.model.newState();
+      this.stateBytes = s.bytes();
+      s.free();
+    }
     return { weightBytes: this.model.weightBytes(), stateBytes: this.stateBytes };
   }
 

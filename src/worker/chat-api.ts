@@ -41,7 +41,8 @@ export interface ModelListEntry {
   id: string;
   name: string;
   family: string;
-  kind: 'builtin' | 'cached';
+  /** 'session': loaded but not cached (e.g. the cache was full); gone after a reload. */
+  kind: 'builtin' | 'cached' | 'session';
   format: string;
   bytes: number;
   savedAt?: number;

@@ -67,7 +67,7 @@ function isQuotaError(e: unknown): boolean {
 }
 
 function mib(n: number): string {
-  return `${(n / 1048576).toFixed(1)} MiB`;
+  return n < 1048576 ? `${Math.round(n / 1024)} KiB` : `${(n / 1048576).toFixed(1)} MiB`;
 }
 
 export class ModelStore {

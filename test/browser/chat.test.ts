@@ -210,6 +210,7 @@ describe('chat tab', () => {
     // The RWKV model runs for this session (not cached); the mamba entry is intact and loads.
     const opts = await optionTexts();
     expect(opts.some((t) => /rwkv .* cached$/.test(t))).toBe(false);
+    expect(opts).toContain('model.safetensors · rwkv · this session only');
     expect(await ask('abc')).not.toBe('');
     await engine({});
     const label = opts.find((t) => /mamba .* cached$/.test(t))!;
@@ -240,5 +241,14 @@ describe('chat tab', () => {
     await page.waitForTimeout(500);
     await expect.poll(optionTexts).toEqual(expect.arrayContaining([expect.stringMatching(/llama .* cached$/)]));
     expect((await optionTexts()).some((t) => /mamba .* cached$/.test(t))).toBe(false);
+  });
+
+  it('fits a narrow (phone) viewport without horizontal scrolling', async () => {
+    await page.setViewportSize({ width: 380, height: 800 });
+    await page.getByTestId('chat-input').waitFor();
+    const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
+    expect(overflow).toBeLessThanOrEqual(0);
+    await shot('narrow');
+    expect(errors).toEqual([]);
   });
 });
