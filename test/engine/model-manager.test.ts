@@ -30,7 +30,7 @@ function chatGguf(): Uint8Array {
 describe('model manager', () => {
   it('renders the conversation with the GGUF chat template', async () => {
     const bytes = chatGguf();
-    const m = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'chatml.gguf', blob: new Blob([bytes]) }]);
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'chatml.gguf', blob: new Blob([bytes as BlobPart]) }]);
     expect(m.info).toMatchObject({ family: 'llama', format: 'gguf', chatTemplate: true, vocabSize: 320 });
     const messages = [
       { role: 'user', content: 'hello' },
