@@ -15,6 +15,12 @@ const F_LANDMARKS: u32 = 4u;
 const F_GATED: u32 = 16u;
 const F_KV16: u32 = 32u;
 
+// lanes per (row, head) of sparse_attend / dense_attend, and their merge state
+const DL: u32 = 32u;
+var<workgroup> dn_m: array<f32, 32>;
+var<workgroup> dn_den: array<f32, 32>;
+var<workgroup> dn_tile: array<f32, 1024>; // [lane][32 dims]
+
 @group(0) @binding(1) var<storage, read_write> a_out: array<f32>;
 @group(0) @binding(2) var<storage, read> a_q: array<f32>;
 @group(0) @binding(3) var<storage, read> a_k: array<u32>;
@@ -102,12 +108,51 @@ fn score(qb: u32, kbase: u32, is_block: bool, f16: bool) -> f32 {
   return s * ps.scale;
 }
 
-@compute @workgroup_size(64)
-fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let gid = (wg.x + wg.y * ps.grid_x) * 64u + li;
-  if (gid >= ps.nq * ps.hq) { return; }
-  let r = gid / ps.hq;
-  let h = gid % ps.hq;
+/** Is candidate number *ci this lane's? Advances the count. */
+fn take(ci: ptr<function, u32>, lane: u32, lanes: u32) -> bool {
+  let mine = (*ci % lanes) == lane;
+  *ci += 1u;
+  return mine;
+}
+
+/**
+ * Merge the 32 lanes' online-softmax states exactly: m = max m_t over lanes with den_t > 0,
+ * den = Σ den_t·e^(m_t − m), out[qb + x] = Σ acc_t[x]·e^(m_t − m) / den (0 when no lane has keys).
+ * The accumulators are summed 32 dims at a time through a 4 KiB tile. Call from uniform control flow.
+ */
+fn merge_lanes(li: u32, m: f32, den: f32, acc: ptr<function, array<f32, HD>>, qb: u32) {
+  dn_m[li] = m;
+  dn_den[li] = den;
+  workgroupBarrier();
+  var mall = -3.402823e38;
+  for (var t = 0u; t < DL; t++) {
+    if (dn_den[t] > 0.0) { mall = max(mall, dn_m[t]); }
+  }
+  var dall = 0.0;
+  for (var t = 0u; t < DL; t++) {
+    if (dn_den[t] > 0.0) { dall += dn_den[t] * exp(dn_m[t] - mall); }
+  }
+  let mine = select(0.0, exp(m - mall), den > 0.0);
+  let inv = select(0.0, 1.0 / dall, dall > 0.0);
+  for (var c0 = 0u; c0 < HD; c0 += DL) {
+    for (var x = 0u; x < DL; x++) {
+      var a = 0.0;
+      if (c0 + x < HD) { a = (*acc)[c0 + x] * mine; }
+      dn_tile[li * DL + x] = a;
+    }
+    workgroupBarrier();
+    if (c0 + li < HD) {
+      var sum = 0.0;
+      for (var t = 0u; t < DL; t++) { sum += dn_tile[t * DL + li]; }
+      a_out[qb + c0 + li] = sum * inv;
+    }
+    workgroupBarrier();
+  }
+}
+
+// The candidate walk of query row r, head h, in the spec's order, folding candidates c ≡ lane (mod
+// lanes) into an online softmax (st, acc). lanes = 1: the whole row on one invocation.
+fn sparse_walk(r: u32, h: u32, li: u32, lanes: u32, st: ptr<function, Soft>, acc: ptr<function, array<f32, HD>>) {
   let i = ps.i0 + r;
   let s = ps.s;
   let d = HD;
@@ -117,26 +162,25 @@ fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   let causal = (ps.flags & F_CAUSAL) != 0u;
   let f16 = (ps.flags & F_KV16) != 0u;
   let gated = (ps.flags & F_GATED) != 0u;
-  var acc: array<f32, HD>;
-  for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
-  var st = Soft(-3.402823e38, 0.0);
-  var first = true;
+  var ci = 0u; // candidates seen so far (all lanes count the same sequence)
 
   // 1. window, ascending
   let lo = select(0u, i - ps.window, i >= ps.window);
   let hi = select(min(i + ps.window, s - 1u), i, causal);
   for (var j = lo; j <= hi; j++) {
-    let kb = (j * ps.hkv + kvh) * d;
-    let sc = score(qb, kb, false, f16);
-    if (first) { st.m = sc; first = false; }
-    fold(&st, &acc, sc, kb, false, f16);
+    if (take(&ci, li, lanes)) {
+      let kb = (j * ps.hkv + kvh) * d;
+      fold(st, acc, score(qb, kb, false, f16), kb, false, f16);
+    }
   }
   // 2. globals in config order (skip out of range, window members, repeats)
   for (var x = 0u; x < ps.ng; x++) {
-    let g = global_at(x);
-    if (g >= s || (causal && g > i) || (g >= lo && g <= hi) || is_global(g, x)) { continue; }
-    let kb = (g * ps.hkv + kvh) * d;
-    fold(&st, &acc, score(qb, kb, false, f16), kb, false, f16);
+    let gt = global_at(x);
+    if (gt >= s || (causal && gt > i) || (gt >= lo && gt <= hi) || is_global(gt, x)) { continue; }
+    if (take(&ci, li, lanes)) {
+      let kb = (gt * ps.hkv + kvh) * d;
+      fold(st, acc, score(qb, kb, false, f16), kb, false, f16);
+    }
   }
   // 3. log-stride i − st (and i + st non-causal), skipping window members and globals
   if ((ps.flags & F_LOG) != 0u) {
@@ -153,8 +197,10 @@ fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
         }
         if ((j >= lo && j <= hi) || is_global(j, ps.ng)) { continue; }
         if (gated && a_keep[j] == 0.0) { continue; }
-        let kb = (j * ps.hkv + kvh) * d;
-        fold(&st, &acc, score(qb, kb, false, f16), kb, false, f16);
+        if (take(&ci, li, lanes)) {
+          let kb = (j * ps.hkv + kvh) * d;
+          fold(st, acc, score(qb, kb, false, f16), kb, false, f16);
+        }
       }
     }
   }
@@ -170,25 +216,60 @@ fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
       let bhi = min(pivot + 1u, avail - 1u);
       for (var b = blo; b <= bhi; b++) {
         if (!causal && b == cur) { continue; }
-        let mb = (b * ps.hkv + kvh) * d;
-        fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+        if (take(&ci, li, lanes)) {
+          let mb = (b * ps.hkv + kvh) * d;
+          fold(st, acc, score(qb, mb, true, f16), mb, true, f16);
+        }
       }
       if ((ps.flags & F_LOG) != 0u) {
         for (var stp = 2u; stp < nb; stp <<= 1u) {
           if (pivot >= stp) {
-            let mb = ((pivot - stp) * ps.hkv + kvh) * d;
-            fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+            if (take(&ci, li, lanes)) {
+              let mb = ((pivot - stp) * ps.hkv + kvh) * d;
+              fold(st, acc, score(qb, mb, true, f16), mb, true, f16);
+            }
           }
           if (!causal && pivot + stp < nb) {
-            let mb = ((pivot + stp) * ps.hkv + kvh) * d;
-            fold(&st, &acc, score(qb, mb, true, f16), mb, true, f16);
+            if (take(&ci, li, lanes)) {
+              let mb = ((pivot + stp) * ps.hkv + kvh) * d;
+              fold(st, acc, score(qb, mb, true, f16), mb, true, f16);
+            }
           }
         }
       }
     }
   }
+}
+
+// Many rows (prefill): one invocation per (row, head) fills the GPU, and each walks its own list.
+@compute @workgroup_size(64)
+fn sparse_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * ps.grid_x) * 64u + li;
+  if (gid >= ps.nq * ps.hq) { return; }
+  let r = gid / ps.hq;
+  let h = gid % ps.hq;
+  var acc: array<f32, HD>;
+  for (var x = 0u; x < HD; x++) { acc[x] = 0.0; }
+  var st = Soft(-3.402823e38, 0.0);
+  sparse_walk(r, h, 0u, 1u, &st, &acc);
   let inv = select(0.0, 1.0 / st.den, st.den > 0.0);
-  for (var x = 0u; x < d; x++) { a_out[qb + x] = acc[x] * inv; }
+  let qb = (r * ps.hq + h) * HD;
+  for (var x = 0u; x < HD; x++) { a_out[qb + x] = acc[x] * inv; }
+}
+
+// Few rows (decode): a workgroup of 32 lanes per (row, head) splits the candidates c ≡ lane (mod 32);
+// every lane walks the (cheap) index sequence, and the lanes are merged exactly (merge_lanes).
+@compute @workgroup_size(32)
+fn sparse_attend_lanes(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let g = wg.x + wg.y * ps.grid_x; // uniform across the workgroup: the barriers stay uniform
+  if (g >= ps.nq * ps.hq) { return; }
+  let r = g / ps.hq;
+  let h = g % ps.hq;
+  var acc: array<f32, HD>;
+  for (var x = 0u; x < HD; x++) { acc[x] = 0.0; }
+  var st = Soft(-3.402823e38, 0.0);
+  sparse_walk(r, h, li, DL, &st, &acc);
+  merge_lanes(li, st.m, st.den, &acc, (r * ps.hq + h) * HD);
 }
 
 // ---- landmark block means: dst[b][x] = Σ_t src[t][x] / count, summed in token order ----------
@@ -218,10 +299,6 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
-const DL: u32 = 32u; // lanes per (row, head)
-var<workgroup> dn_m: array<f32, 32>;
-var<workgroup> dn_den: array<f32, 32>;
-var<workgroup> dn_tile: array<f32, 1024>; // [lane][32 dims]
 
 @compute @workgroup_size(32)
 fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
@@ -255,33 +332,7 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
     for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * v_elem(kb + x, f16); }
   }
   // lanes without keys (n < 32) keep den = 0 and contribute nothing
-  dn_m[li] = select(-3.402823e38, m, den > 0.0);
-  dn_den[li] = den;
-  workgroupBarrier();
-  var mall = -3.402823e38;
-  for (var t = 0u; t < DL; t++) {
-    if (dn_den[t] > 0.0) { mall = max(mall, dn_m[t]); }
-  }
-  var dall = 0.0;
-  for (var t = 0u; t < DL; t++) {
-    if (dn_den[t] > 0.0) { dall += dn_den[t] * exp(dn_m[t] - mall); }
-  }
-  let mine = select(0.0, exp(m - mall), den > 0.0);
-  let inv = select(0.0, 1.0 / dall, dall > 0.0);
-  for (var c0 = 0u; c0 < d; c0 += DL) {
-    for (var x = 0u; x < DL; x++) {
-      var a = 0.0;
-      if (c0 + x < d) { a = acc[c0 + x] * mine; }
-      dn_tile[li * DL + x] = a;
-    }
-    workgroupBarrier();
-    if (c0 + li < d) {
-      var sum = 0.0;
-      for (var t = 0u; t < DL; t++) { sum += dn_tile[t * DL + li]; }
-      a_out[qb + c0 + li] = sum * inv;
-    }
-    workgroupBarrier();
-  }
+  merge_lanes(li, m, den, &acc, qb);
 }
 
 // ---- KV cache append --------------------------------------------------------------------------

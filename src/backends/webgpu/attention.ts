@@ -70,8 +70,19 @@ function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: 
   b.gpu.dispatch(`${FAMILY}-d${hd}`, source(hd), entry, params, buffers, [gx, gy]);
 }
 
-function sparseParams(s: number, i0: number, nq: number, sh: { hq: number; hkv: number; d: number }, cfg: SparseAttentionConfig, flags: number, threads: number): GpuParam[] {
-  const [gx] = grid(Math.ceil(threads / 64));
+/**
+ * Below this many (row, head) pairs a dispatch cannot fill a GPU with one invocation per pair, so
+ * sparse_attend_lanes splits each pair's candidates over 32 lanes (decode); above it, sparse_attend.
+ */
+const LANES_BELOW = 2048;
+
+/** Workgroups of the chosen sparse kernel for nq rows. */
+function sparseGroups(nq: number, hq: number): number {
+  return nq * hq < LANES_BELOW ? nq * hq : Math.ceil((nq * hq) / 64);
+}
+
+function sparseParams(s: number, i0: number, nq: number, sh: { hq: number; hkv: number; d: number }, cfg: SparseAttentionConfig, flags: number): GpuParam[] {
+  const [gx] = grid(sparseGroups(nq, sh.hq));
   const g = cfg.globalTokens;
   const globals = Array.from({ length: MAX_GLOBALS }, (_, x) => u32(x < g.length ? g[x] : 0));
   const scale = Math.fround(1 / Math.fround(Math.sqrt(sh.d)));
@@ -104,9 +115,13 @@ function forward(b: WebGpuBackend, op: string, out: Tensor, q: Tensor, k: Tensor
     dispatch(b, 'block_means', mp, [km, bk], nb * row);
     dispatch(b, 'block_means', mp, [vm, bv], nb * row);
   }
-  const threads = s * sh.hq;
   const flags = flagsOf(cfg) | (keep ? GATED : 0);
-  dispatch(b, 'sparse_attend', sparseParams(s, 0, s, sh, cfg, flags, threads), [bo, bq, bk, bv, km, vm, keep ? buf(b, op, keep) : bq], threads, d);
+  sparseDispatch(b, sparseParams(s, 0, s, sh, cfg, flags), [bo, bq, bk, bv, km, vm, keep ? buf(b, op, keep) : bq], s, sh.hq, d);
+}
+
+function sparseDispatch(b: WebGpuBackend, params: GpuParam[], bufs: GPUBuffer[], nq: number, hq: number, d: number): void {
+  const entry = nq * hq < LANES_BELOW ? 'sparse_attend_lanes' : 'sparse_attend';
+  b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), entry, params, bufs, grid(sparseGroups(nq, hq)));
 }
 
 export function sparseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig): void {
@@ -159,7 +174,7 @@ export function sparseDecode(b: WebGpuBackend, out: Tensor, q: Tensor, c: KvCach
     return;
   }
   const flags = flagsOf(cfg) | (c.dtype === 'f16' ? KV_F16 : 0);
-  dispatch(b, 'sparse_attend', sparseParams(c.length, c.length - 1, 1, sh, cfg, flags, sh.hq), [...bufs, bufs[1]], sh.hq, sh.d);
+  sparseDispatch(b, sparseParams(c.length, c.length - 1, 1, sh, cfg, flags), [...bufs, bufs[1]], 1, sh.hq, sh.d);
 }
 
 export function fastgrnnSalience(b: WebGpuBackend, out: Tensor, k: Tensor, g: FastGrnnGate): void {
