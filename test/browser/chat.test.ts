@@ -147,13 +147,13 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
-  it('loads a .gguf from a URL on the auto backend (WebGPU here) and generates the reference greedy text', async () => {
+  it('loads a .gguf from a URL on WebGPU and generates the reference greedy text', async () => {
     const path = 'llama-gqa-tiny/model.Q8_0.gguf';
     const files = [{ name: 'model.Q8_0.gguf', blob: new Blob([readFileSync(join(FIX, path))]) }];
     const ref = await openModelFiles(new ReferenceBackend(), 'reference', files);
     const want = (await ref.generate([{ role: 'user', content: PROMPT }], { maxTokens: 16, temperature: 0, repetitionPenalty: 1 }, () => {})).text;
     ref.dispose();
-    await page.getByTestId('backend-select').selectOption('auto');
+    await page.getByTestId('backend-select').selectOption('webgpu');
     await page.getByTestId('model-url').fill(`${h.url}/test/fixtures/models/${path}`);
     await page.getByRole('button', { name: 'Fetch' }).click();
     await expect.poll(() => info().textContent(), { timeout: 90_000 }).toContain('llama');
@@ -168,9 +168,12 @@ describe('chat tab', () => {
     await page.reload();
     await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
     const label = (await optionTexts()).find((t) => /mamba .* cached$/.test(t))!;
-    await page.getByTestId('backend-select').selectOption('wasm');
+    // Auto: WebGPU on a hardware adapter, WASM on a software one (SwiftShader here).
+    await page.getByTestId('backend-select').selectOption('auto');
     await page.getByTestId('model-select').selectOption({ label });
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
+    const gpu = await page.evaluate(async () => (await (globalThis as unknown as { __sparrowEngine: { capabilities(): Promise<{ webgpu: { available: boolean; fallback?: boolean } }> } }).__sparrowEngine.capabilities()).webgpu);
+    expect(await page.getByTestId('model-engine').textContent()).toBe(gpu.available && !gpu.fallback ? 'webgpu' : 'wasm');
     await setGreedy(GREEDY_TOKENS);
     expect(await ask(PROMPT)).toBe(expected);
     expect(errors).toEqual([]);
