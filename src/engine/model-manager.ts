@@ -14,7 +14,7 @@ import { SparrowError } from '../errors.ts';
 import type { Backend } from '../backends/backend.ts';
 import { GgufFile } from '../formats/gguf.ts';
 import { ggufLlamaConfig } from '../formats/gguf-config.ts';
-import { parseHfConfig } from '../formats/hf-config.ts';
+import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
 import { blobSource, type ByteSource } from '../formats/source.ts';
 import { GgufWeights, ggufMetadataRecord } from '../models/gguf-weights.ts';
@@ -433,12 +433,21 @@ export function classifyFiles(files: ModelFileInput[]): FileSet {
   );
 }
 
+/** Model files parsed (headers, config, tokenizer) but not uploaded: cheap, and where bad files fail. */
+export interface PreparedModel {
+  set: FileSet;
+  config: ModelConfig;
+  weights: WeightFile;
+  tok: TextTokenizer;
+  sparse: boolean;
+}
+
 /**
- * Open model files on `backend`: parse headers, upload every tensor (progress: bytes read, then
- * tensors uploaded). Parsing errors are SparrowErrors (FORMAT_INVALID for truncated or corrupt
- * files) raised before anything is uploaded where the format allows.
+ * Parse the headers of model files (progress: bytes read). Truncated or corrupt files fail here
+ * with FORMAT_INVALID / SIZE_LIMIT, before any backend memory is touched — so a caller can keep
+ * its current model until the new one is known to be good.
  */
-export async function openModelFiles(backend: Backend, backendName: string, files: ModelFileInput[], onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
+export async function prepareModelFiles(files: ModelFileInput[], onProgress?: (p: LoadProgress) => void): Promise<PreparedModel> {
   const set = classifyFiles(files);
   const total = files.reduce((s, f) => s + f.blob.size, 0);
   let read = 0;
@@ -446,44 +455,46 @@ export async function openModelFiles(backend: Backend, backendName: string, file
     read += n;
     onProgress?.({ phase: 'read', done: Math.min(read, total), total });
   };
-  const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
-  let weights: WeightFile;
-  let tok: TextTokenizer | undefined;
-  let config;
-  let sparse = false;
   if (set.format === 'gguf') {
     const f = files[0];
     const g = await GgufFile.open(countingSource(f.blob, f.name, onRead), f.name);
-    config = ggufLlamaConfig(g).config;
-    weights = new GgufWeights(g);
-    tok = tokenizerFromGguf(ggufMetadataRecord(g));
-  } else {
-    const cfgFile = files.find((f) => f.name === 'config.json')!;
-    const stFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'))!;
-    config = parseHfConfig(await readJson(cfgFile), cfgFile.name);
-    const st = await SafetensorsFile.open(countingSource(stFile.blob, stFile.name, onRead), stFile.name);
-    sparse = st.metadata[PRUNE_METADATA_KEY] !== undefined;
-    weights = new SafetensorsWeights(st);
-    const tj = files.find((f) => f.name === 'tokenizer.json');
-    const tc = files.find((f) => f.name === 'tokenizer_config.json');
-    if (tj) tok = new HfTokenizer(await readJson(tj), tc ? await readJson(tc) : {});
-    else if (config.vocabSize === 256) tok = new ByteTokenizer(config.bosTokenId ?? undefined, config.eosTokenIds[0]);
-    else throw new SparrowError('INVALID_ARGUMENT', `${stFile.name}: vocabulary of ${config.vocabSize} tokens needs tokenizer.json picked with it`, { vocabSize: config.vocabSize });
+    return { set, config: ggufLlamaConfig(g).config, weights: new GgufWeights(g), tok: tokenizerFromGguf(ggufMetadataRecord(g)), sparse: false };
   }
-  const model = await modelFromWeights(backend, config, countingWeights(weights, onUpload), { sparseLinears: sparse });
+  const cfgFile = files.find((f) => f.name === 'config.json')!;
+  const stFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'))!;
+  const config = parseHfConfig(await readJson(cfgFile), cfgFile.name);
+  const st = await SafetensorsFile.open(countingSource(stFile.blob, stFile.name, onRead), stFile.name);
+  const tj = files.find((f) => f.name === 'tokenizer.json');
+  const tc = files.find((f) => f.name === 'tokenizer_config.json');
+  let tok: TextTokenizer;
+  if (tj) tok = new HfTokenizer(await readJson(tj), tc ? await readJson(tc) : {});
+  else if (config.vocabSize === 256) tok = new ByteTokenizer(config.bosTokenId ?? undefined, config.eosTokenIds[0]);
+  else throw new SparrowError('INVALID_ARGUMENT', `${stFile.name}: vocabulary of ${config.vocabSize} tokens needs tokenizer.json picked with it`, { vocabSize: config.vocabSize });
+  return { set, config, weights: new SafetensorsWeights(st), tok, sparse: st.metadata[PRUNE_METADATA_KEY] !== undefined };
+}
+
+/** Upload a prepared model's tensors to `backend` (progress: tensors uploaded). */
+export async function uploadPrepared(backend: Backend, backendName: string, p: PreparedModel, onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
+  const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
+  const model = await modelFromWeights(backend, p.config, countingWeights(p.weights, onUpload), { sparseLinears: p.sparse });
   return new LmChatModel(
     {
-      name: displayName ?? set.name,
+      name: displayName ?? p.set.name,
       family: model.family,
-      format: set.format,
+      format: p.set.format,
       engine: backendName,
       vocabSize: model.vocabSize,
       numLayers: model.numLayers,
       hiddenSize: model.hiddenSize,
-      chatTemplate: Boolean(tok.chatTemplate),
+      chatTemplate: Boolean(p.tok.chatTemplate),
       weightBytes: model.weightBytes(),
     },
     model,
-    tok,
+    p.tok,
   );
+}
+
+/** prepareModelFiles + uploadPrepared in one call. */
+export async function openModelFiles(backend: Backend, backendName: string, files: ModelFileInput[], onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
+  return uploadPrepared(backend, backendName, await prepareModelFiles(files, onProgress), onProgress, displayName);
 }

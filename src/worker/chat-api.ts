@@ -17,7 +17,8 @@ import type { ChatMessage } from '../engine/chat-template.ts';
 import {
   classifyFiles,
   openMicroText,
-  openModelFiles,
+  prepareModelFiles,
+  uploadPrepared,
   type ChatGenerateOptions,
   type ChatGenerateResult,
   type ChatModel,
@@ -89,6 +90,8 @@ export interface ChatApi {
   /** Delete a cached model (unloading it first if it is the current one). */
   chatDelete(id: string): Promise<void>;
   chatMemory(): Promise<(MemoryReport & { model: string }) | null>;
+  /** The loaded model (after a failed load: the one that is still loaded, if any). */
+  chatCurrent(): Promise<{ id: string; info: ChatModelInfo } | null>;
   /** Test aid: make the model cache think the quota is tiny / fail writes after N bytes. */
   chatStoreLimits(limits: StoreLimits): Promise<void>;
   /** Test aid: truncate one stored chunk of a cached model (to check damage detection). */
@@ -194,8 +197,8 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
   async function load(source: ModelSource, opts: LoadOptions, onProgress?: (p: LoadProgress) => void): Promise<LoadResult> {
     const t0 = performance.now();
-    unload();
     if (source.kind === 'default') {
+      unload();
       const href = new URL('models/text.safetensors', baseUrl()).href;
       const res = await fetch(href);
       // A dev server / SPA host answers a missing file with index.html (200, text/html).
@@ -221,10 +224,13 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       classifyFiles(files); // fail fast, before a backend is created
       id = await filesId(files, files.map((f) => f.lastModified));
     }
+    // Parse first: bad files fail here and the current model stays loaded and usable.
+    const prepared = await prepareModelFiles(files, (p) => call(onProgress, p));
+    unload();
     const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto');
     let model: ChatModel;
     try {
-      model = await openModelFiles(backend, backendName, files, (p) => call(onProgress, p), name);
+      model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name);
     } catch (e) {
       backend.dispose();
       throw e;
@@ -325,6 +331,10 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
     async chatMemory() {
       return current ? { model: current.model.info.name, ...current.model.memory() } : null;
+    },
+
+    async chatCurrent() {
+      return current ? { id: current.id, info: current.model.info } : null;
     },
 
     async chatStoreLimits(limits) {

@@ -189,6 +189,9 @@ describe('chat tab', () => {
     expect(await err.locator('code').textContent()).toBe('FORMAT_INVALID');
     expect(await err.textContent()).toContain('truncated');
     expect(await optionTexts()).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
+    // The file failed before anything was unloaded: the previous model is still loaded and answers.
+    expect(await info().textContent()).toContain('mamba');
+    expect(await ask(PROMPT)).toBe(expected);
     await shot('truncated-gguf');
   });
 
@@ -236,7 +239,8 @@ describe('chat tab', () => {
     const err = page.getByTestId('load-error');
     await expect.poll(() => err.locator('code').textContent().catch(() => ''), { timeout: 30_000 }).toBe('FORMAT_INVALID');
     expect(await err.textContent()).toContain('damaged');
-    await page.getByTestId('model-select').selectOption({ value: id });
+    // The built-in model loaded before stays loaded; the damaged entry stays selected for Delete.
+    expect(await info().textContent()).toContain('micro');
     await page.getByTestId('delete-model').click();
     await expect.poll(optionTexts).not.toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
     await page.reload();
