@@ -23,12 +23,21 @@ describe('anomaly demo', () => {
     await page.goto(`${h.url}/#anomaly`);
     await page.getByTestId('start').click();
     const stats = page.getByTestId('anomaly-stats');
-    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming · [\d,]+ tokens\/s/);
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming two-sines · [\d,]+ tokens\/s/);
     await page.getByTestId('inject').click();
     await page.getByTestId('adapt').uncheck();
     await page.waitForTimeout(1000);
     expect(await stats.textContent()).toMatch(/tokens\/s/);
     await page.screenshot({ path: 'test-results/anomaly-demo.png' });
+    expect(errors).toEqual([]);
+  }, 180_000);
+
+  it('streams a bundled NAB series', async () => {
+    await page.getByTestId('stop').click();
+    await page.getByTestId('source').selectOption('nab');
+    await page.getByTestId('start').click();
+    const stats = page.getByTestId('anomaly-stats');
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming realKnownCause\/nyc_taxi\.csv · [\d,]+ tokens\/s/);
     expect(errors).toEqual([]);
   }, 180_000);
 });
