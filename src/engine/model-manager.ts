@@ -382,12 +382,17 @@ function countingSource(blob: Blob, name: string, onRead: (n: number) => void): 
   } };
 }
 
-/** Counts tensor uploads: progress in tensors, not bytes (weights upload one tensor at a time). */
-function countingWeights(w: WeightFile, onUpload: (done: number, total: number) => void): WeightFile {
+/**
+ * Counts tensor uploads: progress in tensors, not bytes (weights upload one tensor at a time).
+ * The total is the file's tensor count; a model may upload fewer (tied or unused tensors), so
+ * uploadPrepared reports a final done == total when it finishes.
+ */
+function countingWeights(w: WeightFile, onUpload: (done: number, total: number) => void): WeightFile & { uploaded(): number } {
   const total = w.names().length;
   let done = 0;
-  return new Proxy(w, {
+  return new Proxy(w as WeightFile & { uploaded(): number }, {
     get(target, prop, recv) {
+      if (prop === 'uploaded') return () => done;
       if (prop === 'upload') {
         return async (name: string, backend: Backend) => {
           const t = await target.upload(name, backend);
@@ -476,7 +481,9 @@ export async function prepareModelFiles(files: ModelFileInput[], onProgress?: (p
 /** Upload a prepared model's tensors to `backend` (progress: tensors uploaded). */
 export async function uploadPrepared(backend: Backend, backendName: string, p: PreparedModel, onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
   const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
-  const model = await modelFromWeights(backend, p.config, countingWeights(p.weights, onUpload), { sparseLinears: p.sparse });
+  const counted = countingWeights(p.weights, onUpload);
+  const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse });
+  onUpload(counted.uploaded(), counted.uploaded());
   return new LmChatModel(
     {
       name: displayName ?? p.set.name,

@@ -81,3 +81,23 @@ describe('model manager', () => {
     expect((caught as { code?: string } | undefined)?.code).toBe('INVALID_ARGUMENT');
   });
 });
+
+describe('model manager progress', () => {
+  it('reports bytes read up to the file size, then tensors uploaded ending at done == total', async () => {
+    const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/rwkv4-tiny', n))]) }));
+    const events: Array<{ phase: string; done: number; total: number }> = [];
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', files, (p) => events.push({ ...p }));
+    const reads = events.filter((e) => e.phase === 'read');
+    const uploads = events.filter((e) => e.phase === 'upload');
+    expect(reads.length).toBeGreaterThan(0);
+    expect(reads.every((e) => e.done <= e.total)).toBe(true);
+    expect(uploads.length).toBeGreaterThan(1);
+    // Reading (headers) comes before uploading; upload counts only grow; the last one is complete.
+    expect(events.findIndex((e) => e.phase === 'upload')).toBeGreaterThan(events.findIndex((e) => e.phase === 'read'));
+    for (let i = 1; i < uploads.length; i++) expect(uploads[i].done).toBeGreaterThanOrEqual(uploads[i - 1].done);
+    const last = uploads[uploads.length - 1];
+    expect(last.done).toBe(last.total);
+    expect(last.done).toBe(uploads.length - 1);
+    m.dispose();
+  });
+});
