@@ -250,7 +250,9 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
   return {
     async chatModels() {
-      const cached: ModelListEntry[] = (await store.list()).map((m: StoredModel) => ({
+      // No IndexedDB (some private modes): the built-in model still works, the cache is just empty.
+      const stored = await store.list().catch(() => [] as StoredModel[]);
+      const cached: ModelListEntry[] = stored.map((m: StoredModel) => ({
         id: m.id,
         name: m.name,
         family: m.family,
