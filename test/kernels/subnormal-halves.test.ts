@@ -1,0 +1,110 @@
+/**
+ * The wasm linear kernels on weights whose halves are subnormal (|h| < 2^-14): Q8_0 blocks with
+ * subnormal scales (a small down projection has them in every block) and F16 matrices with many
+ * subnormal / zero halves mixed with normal ones, an Inf/NaN row, and shapes that are not
+ * multiples of 4, against a float64 oracle. The kernels avoid subnormal f32 arithmetic for speed
+ * (docs/wasm-llm-speed.md); these checks pin down that the fast paths stay exact. Also covers the
+ * Q8_0 prefill matmul over several token tiles (large K → small tile).
+ */
+import { describe, expect, it } from 'vitest';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import type { DType } from '../../src/backends/backend.ts';
+import { fromF16Bits } from '../../src/util/f16.ts';
+import { quantOracle } from '../formats/quant-blocks.ts';
+import { randomF32, rng } from '../helpers/random.ts';
+
+async function run(b: WasmBackend, dtype: DType, w: Uint8Array | Uint16Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
+  const wt = b.tensor([m, k], dtype, w);
+  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
+  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
+  if (n === 1) b.matvec(o, wt, xt);
+  else b.matmul(o, xt, wt);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [wt, xt, o]) b.free(t);
+  return r;
+}
+
+/** max |got − want| / (Σ|w·x| + tiny) over outputs; NaN/Inf must match exactly. */
+function worst(got: Float32Array, want: Float64Array, mag: Float64Array): number {
+  let e = 0;
+  for (let i = 0; i < want.length; i++) {
+    if (!Number.isFinite(want[i])) {
+      expect(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])), `output ${i}: ${got[i]} vs ${want[i]}`).toBe(true);
+      continue;
+    }
+    e = Math.max(e, Math.abs(got[i] - want[i]) / (mag[i] + 1e-30));
+  }
+  return e;
+}
+
+/** Q8_0 blocks with random quants and subnormal (and a few normal) f16 scales. */
+function q8Blocks(rows: number, k: number, seed: number): Uint8Array {
+  const r = rng(seed);
+  const nb = rows * (k / 32);
+  const out = new Uint8Array(nb * 34);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
+  for (let b = 0; b < nb; b++) {
+    const h = r() < 0.8 ? 1 + Math.floor(r() * 0x3fe) : 0x0400 + Math.floor(r() * 0x2000); // subnormal or small normal
+    const s = r() < 0.5 ? 0x8000 : 0;
+    out[b * 34] = (h | s) & 0xff;
+    out[b * 34 + 1] = (h | s) >> 8;
+  }
+  return out;
+}
+
+/** f64 oracle of X · Wᵀ for f16 W. */
+function f16Oracle(w: Uint16Array, m: number, k: number, x: Float32Array, n: number) {
+  const out = new Float64Array(n * m);
+  const mag = new Float64Array(n * m);
+  for (let i = 0; i < n; i++)
+    for (let r = 0; r < m; r++) {
+      let s = 0, a = 0;
+      for (let j = 0; j < k; j++) {
+        const p = fromF16Bits(w[r * k + j]) * x[i * k + j];
+        s += p;
+        a += Math.abs(p);
+      }
+      out[i * m + r] = s;
+      mag[i * m + r] = a;
+    }
+  return { out, mag };
+}
+
+describe('wasm linear kernels on subnormal halves', () => {
+  it('Q8_0 with subnormal block scales: matvec and matmul (several token tiles) match the f64 oracle', async () => {
+    const b = await WasmBackend.create();
+    for (const [m, k, ns] of [[7, 96, [1, 3, 5]], [33, 160, [1, 2]], [5, 16384, [1, 9]]] as const) {
+      const bytes = q8Blocks(m, k, m * 31 + k);
+      for (const n of ns) {
+        const x = randomF32(n * k, n + k);
+        const { out, mag } = quantOracle('q8_0', bytes, m, k, x, n);
+        expect(worst(await run(b, 'q8_0', bytes, m, k, x, n), out, mag), `q8_0 [${m},${k}] n=${n}`).toBeLessThan(2e-6);
+      }
+    }
+    b.dispose();
+  });
+
+  it('F16 with ~5% subnormal and zero halves, one Inf/NaN row, odd shapes: matvec and matmul exact to f32 rounding', async () => {
+    const b = await WasmBackend.create();
+    for (const [m, k] of [[9, 40], [13, 203], [64, 576]] as const) {
+      const r = rng(m * 7 + k);
+      const w = new Uint16Array(m * k);
+      for (let i = 0; i < w.length; i++) {
+        const u = r();
+        const h = u < 0.04 ? 1 + Math.floor(r() * 0x3fe) : u < 0.05 ? 0 : 0x1000 + Math.floor(r() * 0x2c00); // subnormal, zero, normal
+        w[i] = h | (r() < 0.5 ? 0x8000 : 0);
+      }
+      w[2 * k + 3] = 0x7c00; // +Inf in row 2
+      w[5 * k + k - 1] = 0x7e00; // NaN in row 5
+      for (const n of [1, 3]) {
+        for (const scale of [1, 1e5]) {
+          // x beyond 2^15 exercises the un-prescaled matvec path.
+          const x = randomF32(n * k, n * 3 + k).map((v) => v * scale);
+          const { out, mag } = f16Oracle(w, m, k, x, n);
+          expect(worst(await run(b, 'f16', w, m, k, x, n), out, mag), `f16 [${m},${k}] n=${n} scale=${scale}`).toBeLessThan(2e-6);
+        }
+      }
+    }
+    b.dispose();
+  });
+});
