@@ -58,11 +58,23 @@
   return v128.any_true(i16x8.ge_u(acc, i16x8.splat(<i16>0xf800)));
 }
 
-/** dst[i] = f32(src[i]) for n halves, exact for every class (used by embedding and matmul). */
+/**
+ * dst[i] = f32(src[i]) for n halves, exact for every class (used by embedding and matmul). Runs of
+ * eight normal halves (almost all of a weight matrix) take a 4-op integer path; the rest h2fx.
+ */
 export function f16_to_f32(dst: usize, src: usize, n: i32): void {
+  const mag = i16x8.splat(0x7fff);
+  const bias = i32x4.splat(0x38000000);
+  const keep = i32x4.splat(<i32>0x8fffe000);
   let i = 0;
   for (; i + 8 <= n; i += 8) {
     const h = v128.load(src + (<usize>i << 1));
+    // All eight halves normal (0x0400 ≤ |h| < 0x7c00): rebias the exponent with an integer add.
+    if (i16x8.all_true(i16x8.lt_u(i16x8.sub(v128.and(h, mag), i16x8.splat(0x0400)), i16x8.splat(0x7800)))) {
+      v128.store(dst + (<usize>i << 2), i32x4.add(v128.and(i32x4.shl(i32x4.extend_low_i16x8_s(h), 13), keep), bias));
+      v128.store(dst + (<usize>i << 2), i32x4.add(v128.and(i32x4.shl(i32x4.extend_high_i16x8_s(h), 13), keep), bias), 16);
+      continue;
+    }
     if (hasSpecial(trackSpecial(i16x8.splat(0), h))) {
       for (let j = 0; j < 8; j++) store<f32>(dst + (<usize>(i + j) << 2), h2f(load<u16>(src + (<usize>(i + j) << 1))));
       continue;
