@@ -26,11 +26,23 @@ function storage(r: BenchResult): string {
 
 const key = (r: Pick<BenchResult, 'op' | 'shape' | 'dtype'>) => `${r.op} ${r.shape} ${r.dtype}`;
 
-/** Rows of one case side by side (backends adjacent), cases in the order they first ran. */
+/**
+ * Rows of one case side by side (backends adjacent), cases in declaration order. Results arrive
+ * backend after backend, and a backend may run only some cases, so a case's rank is its largest
+ * position within any one backend's run (the backend that ran the most cases decides).
+ */
 function grouped(rows: BenchResult[]): BenchResult[] {
-  const order = new Map<string, number>();
-  for (const r of rows) if (!order.has(key(r))) order.set(key(r), order.size);
-  return rows.map((r, i) => ({ r, i })).sort((a, b) => order.get(key(a.r))! - order.get(key(b.r))! || a.i - b.i).map((x) => x.r);
+  const rank = new Map<string, number>();
+  const seen = new Map<string, number>();
+  for (const r of rows) {
+    const pos = seen.get(r.backend) ?? 0;
+    seen.set(r.backend, pos + 1);
+    rank.set(key(r), Math.max(rank.get(key(r)) ?? 0, pos));
+  }
+  return rows
+    .map((r, i) => ({ r, i }))
+    .sort((a, b) => rank.get(key(a.r))! - rank.get(key(b.r))! || a.i - b.i)
+    .map((x) => x.r);
 }
 
 /** "0.42× baseline time" when the case names a baseline that ran on the same backend. */

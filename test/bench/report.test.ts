@@ -52,4 +52,12 @@ describe('bench markdown ordering', () => {
     const rows = md.split('\n').filter((l) => /^\| [ab] /.test(l)).map((l) => l.split(' | ').slice(0, 4).join(' '));
     expect(rows).toEqual(['| a s f32 wasm', '| a s f32 webgpu', '| b s f32 wasm', '| b s f32 webgpu']);
   });
+
+  it('keeps a case that one backend skipped in its declared place', () => {
+    // reference skips 'big'; wasm runs a, big, c: 'big' belongs between a and c.
+    const r = (op: string, backend: 'reference' | 'wasm') => ({ family: 'f', op, shape: 's', dtype: 'f32', backend, runs: 1, medianMs: 1, minMs: 1 });
+    const md = toMarkdown({ command: 'c', date: '2026-01-01', quick: true, environment: { userAgent: '', hardwareConcurrency: 1, backends: {} }, results: [r('a', 'reference'), r('c', 'reference'), r('a', 'wasm'), r('big', 'wasm'), r('c', 'wasm')] });
+    const ops = md.split('\n').filter((l) => /^\| (a|big|c) /.test(l)).map((l) => l.split(' | ').slice(0, 4).join(' '));
+    expect(ops).toEqual(['| a s f32 reference', '| a s f32 wasm', '| big s f32 wasm', '| c s f32 reference', '| c s f32 wasm']);
+  });
 });
