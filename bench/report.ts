@@ -33,15 +33,17 @@ const key = (r: Pick<BenchResult, 'op' | 'shape' | 'dtype'>) => `${r.op} ${r.sha
  */
 function grouped(rows: BenchResult[]): BenchResult[] {
   const rank = new Map<string, number>();
+  const first = new Map<string, number>();
   const seen = new Map<string, number>();
   for (const r of rows) {
+    if (!first.has(key(r))) first.set(key(r), first.size);
     const pos = seen.get(r.backend) ?? 0;
     seen.set(r.backend, pos + 1);
     rank.set(key(r), Math.max(rank.get(key(r)) ?? 0, pos));
   }
   return rows
     .map((r, i) => ({ r, i }))
-    .sort((a, b) => rank.get(key(a.r))! - rank.get(key(b.r))! || a.i - b.i)
+    .sort((a, b) => rank.get(key(a.r))! - rank.get(key(b.r))! || first.get(key(a.r))! - first.get(key(b.r))! || a.i - b.i)
     .map((x) => x.r);
 }
 
