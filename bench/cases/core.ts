@@ -160,7 +160,8 @@ function elementwiseCases(): BenchCase[] {
   const n = 4096 * 256;
   const rows = rowsOf(n);
   out.push({
-    family: 'core', op: 'mul', shape: `${rows}x4096`, dtype: 'f32', backends: ALL, bytes: 12 * n, flops: n,
+    // x[rows,4096] ⊙ y[4096] (broadcast, like a norm weight): y stays in cache.
+    family: 'core', op: 'mul', shape: `${rows}x4096 ⊙ 4096`, dtype: 'f32', backends: ALL, bytes: 8 * n + 4 * 4096, flops: n,
     async setup(b) {
       const a = arena(b);
       const x = a.t([rows, 4096], 'f32', randomF32(n, 33));
