@@ -131,10 +131,18 @@ async function makeBackend(choice: BackendChoice): Promise<{ backend: Backend; n
   return { backend: await WasmBackend.create(), name: 'wasm' };
 }
 
-/** Stable id from what the user picked: same files (names + sizes + mtimes) → same cache entry. */
-async function filesId(files: ModelFileInput[], lastModified: number[]): Promise<string> {
-  const key = files.map((f, i) => `${f.name}:${f.blob.size}:${lastModified[i]}`).sort().join('|');
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', new TextEncoder().encode(key)));
+/**
+ * Stable id from what the user picked: names, sizes and a SHA-256 over the first and last 64 KiB
+ * of each file (headers and tails differ between checkpoints of the same size), so the same
+ * files map to the same cache entry and different ones never collide.
+ */
+async function filesId(files: ModelFileInput[]): Promise<string> {
+  const SAMPLE = 64 << 10;
+  const parts: BlobPart[] = [];
+  for (const f of [...files].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0))) {
+    parts.push(`${f.name}:${f.blob.size}:`, f.blob.slice(0, SAMPLE), f.blob.slice(Math.max(SAMPLE, f.blob.size - SAMPLE)));
+  }
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', await new Blob(parts).arrayBuffer()));
   return 'user:' + Array.from(d.subarray(0, 8), (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -222,7 +230,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
     } else {
       files = source.kind === 'files' ? source.files.map((f) => ({ name: f.name, blob: f, lastModified: f.lastModified })) : await fetchFiles(source.urls, onProgress);
       classifyFiles(files); // fail fast, before a backend is created
-      id = await filesId(files, files.map((f) => f.lastModified));
+      id = await filesId(files);
     }
     // Parse first: bad files fail here and the current model stays loaded and usable.
     const prepared = await prepareModelFiles(files, (p) => call(onProgress, p));

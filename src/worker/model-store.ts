@@ -3,9 +3,11 @@
  * there after a reload without the original files. One job: put bytes in, get them back intact.
  *
  * Layout (one object store, string keys):
- *   m:<id>            StoredModel manifest — written LAST, so it doubles as the commit marker
- *   c:<id>:<f>:<k>    Blob, chunk k of file f (CHUNK_BYTES each; IndexedDB copes badly with
- *                     single multi-hundred-MB values, and chunks let a failed write be undone)
+ *   m:<id>                  StoredModel manifest — written LAST, so it doubles as the commit marker
+ *   c:<id>:<gen>:<f>:<k>    Blob, chunk k of file f of write generation <gen> (CHUNK_BYTES each;
+ *                           IndexedDB copes badly with single multi-hundred-MB values, and chunks
+ *                           let a failed write be undone). Re-saving an id writes a new generation
+ *                           and swaps the manifest, so a failed re-save leaves the old copy whole.
  * Every chunk's size and SHA-256 are in the manifest; `open` checks them and answers a missing,
  * truncated or altered chunk with FORMAT_INVALID instead of handing damaged bytes to a parser.
  *
@@ -39,6 +41,8 @@ export interface StoredModel {
   /** Sum of the file sizes. */
   bytes: number;
   savedAt: number;
+  /** Write generation of the chunks. */
+  gen: string;
 }
 
 export interface StoreLimits {
@@ -54,7 +58,7 @@ export interface StoreProgress {
 }
 
 const manifestKey = (id: string) => `m:${id}`;
-const chunkKey = (id: string, f: number, k: number) => `c:${id}:${f}:${k}`;
+const chunkKey = (id: string, gen: string, f: number, k: number) => `c:${id}:${gen}:${f}:${k}`;
 
 async function sha256Hex(data: ArrayBuffer): Promise<string> {
   const d = new Uint8Array(await crypto.subtle.digest('SHA-256', data));
@@ -116,16 +120,16 @@ export class ModelStore {
   async save(meta: Pick<StoredModel, 'id' | 'name' | 'family' | 'format'>, files: Array<{ name: string; blob: Blob; lastModified?: number }>, onProgress?: (p: StoreProgress) => void): Promise<StoredModel> {
     const total = files.reduce((s, f) => s + f.blob.size, 0);
     const room = await this.available();
-    // The old entry of the same id is replaced, so its bytes count as free.
+    // A re-save writes the new copy before dropping the old one, so it needs the full room too.
     const old = await this.get(meta.id);
-    if (room && room.free + (old?.bytes ?? 0) < total) {
+    const gen = Date.now().toString(36) + Math.random().toString(36).slice(2, 6);
+    if (room && room.free < total) {
       throw new SparrowError(
         'QUOTA_EXCEEDED',
         `Not enough browser storage to keep "${meta.name}" offline: it needs ${mib(total)}, ${mib(Math.max(0, room.free))} of ${mib(room.quota)} is free. Delete a cached model or free space; the model still runs for this session.`,
         { needed: total, free: room.free, quota: room.quota },
       );
     }
-    if (old) await this.delete(meta.id);
     const written: string[] = [];
     const stored: StoredFile[] = [];
     let done = 0;
@@ -139,7 +143,7 @@ export class ModelStore {
           if (this.limits.failWriteAfterBytes !== undefined && done + buf.byteLength > this.limits.failWriteAfterBytes) {
             throw new DOMException(`simulated: quota reached after ${done} bytes`, 'QuotaExceededError');
           }
-          const key = chunkKey(meta.id, f, k);
+          const key = chunkKey(meta.id, gen, f, k);
           written.push(key);
           // Store the bytes we hashed (not a lazy slice of a File the user may change meanwhile).
           await set(key, new Blob([buf]), this.db);
@@ -151,8 +155,9 @@ export class ModelStore {
         }
         stored.push(sf);
       }
-      const manifest: StoredModel = { ...meta, files: stored, bytes: total, savedAt: Date.now() };
+      const manifest: StoredModel = { ...meta, files: stored, bytes: total, savedAt: Date.now(), gen };
       await set(manifestKey(meta.id), manifest, this.db);
+      if (old) await this.deleteChunks(meta.id, old.gen).catch(() => undefined);
       return manifest;
     } catch (e) {
       await delMany(written, this.db).catch(() => undefined);
@@ -183,7 +188,7 @@ export class ModelStore {
       if (sf.chunkSizes.reduce((a, b) => a + b, 0) !== sf.size || sf.chunkSizes.length !== sf.chunkSha256.length) throw damaged(`${sf.name}: manifest sizes disagree`);
       const parts: Blob[] = [];
       for (let k = 0; k < sf.chunkSizes.length; k++) {
-        const blob = await get<Blob>(chunkKey(id, f, k), this.db);
+        const blob = await get<Blob>(chunkKey(id, model.gen, f, k), this.db);
         if (!(blob instanceof Blob)) throw damaged(`${sf.name}: chunk ${k + 1} of ${sf.chunkSizes.length} is missing`);
         if (blob.size !== sf.chunkSizes[k]) throw damaged(`${sf.name}: chunk ${k + 1} holds ${blob.size} bytes, expected ${sf.chunkSizes[k]}`);
         if ((await sha256Hex(await blob.arrayBuffer())) !== sf.chunkSha256[k]) throw damaged(`${sf.name}: chunk ${k + 1} fails its SHA-256 check`);
@@ -199,13 +204,20 @@ export class ModelStore {
   /** Remove an entry: manifest first (so a half-deleted entry is never listed), then its chunks. */
   async delete(id: string): Promise<void> {
     await del(manifestKey(id), this.db);
-    const prefix = `c:${id}:`;
+    await this.deleteChunks(id);
+  }
+
+  /** Chunks of one id (of one write generation when given). */
+  private async deleteChunks(id: string, gen?: string): Promise<void> {
+    const prefix = gen === undefined ? `c:${id}:` : `c:${id}:${gen}:`;
     const chunks = (await keys(this.db)).filter((k): k is string => typeof k === 'string' && k.startsWith(prefix));
     if (chunks.length) await delMany(chunks, this.db);
   }
 
   /** Test/debug aid: overwrite one stored chunk (e.g. with fewer bytes) to check damage detection. */
   async damageChunk(id: string, file: number, chunk: number, blob: Blob): Promise<void> {
-    await set(chunkKey(id, file, chunk), blob, this.db);
+    const m = await this.get(id);
+    if (!m) throw new SparrowError('TENSOR_MISSING', `No cached model with id "${id}"`, { id });
+    await set(chunkKey(id, m.gen, file, chunk), blob, this.db);
   }
 }
