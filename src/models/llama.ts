@@ -14,7 +14,8 @@ import { linear } from './linear.ts';
 import { loadLinear } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
+import { ForwardLM } from './forward-lm.ts';
+import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, uploadChecked, type WeightFile } from './weights.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
 import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
@@ -68,7 +69,8 @@ export class LlamaState implements ModelState {
 
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 
-export class Llama implements CausalLM {
+export class Llama extends ForwardLM<LlamaState> implements CausalLM {
+  protected readonly hiddenStages: number;
   readonly family = 'llama' as const;
   readonly vocabSize: number;
   readonly hiddenSize: number;
@@ -84,6 +86,8 @@ export class Llama implements CausalLM {
     readonly opts: Required<Pick<LlamaOptions, 'kvDtype' | 'attention' | 'ropeStyle'>> & LlamaOptions,
     private readonly hostEmbed?: HostEmbedding,
   ) {
+    super();
+    this.hiddenStages = config.numLayers + 2;
     this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []));
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
@@ -156,42 +160,8 @@ export class Llama implements CausalLM {
     return new LlamaState(this.backend, caches, c.vocabSize);
   }
 
-  prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
-    const n = tokens.length;
-    const out = this.backend.tensor([opts.allLogits ? n : 1, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state as LlamaState, out, !opts.allLogits);
-    } catch (e) {
-      this.backend.free(out);
-      throw e;
-    }
-    return out;
-  }
-
-  step(token: number, state: ModelState): Tensor {
-    const s = state as LlamaState;
-    this.forward([token], s, s.logits, true);
-    return s.logits;
-  }
-
-  /**
-   * Hidden states for parity checks: [numLayers + 2, n, H] = embeddings, the residual stream after
-   * every decoder layer, and the final RMSNorm output.
-   */
-  hiddenStates(tokens: readonly number[], state: LlamaState): Tensor {
-    const c = this.config;
-    const out = this.backend.tensor([c.numLayers + 2, tokens.length, c.hiddenSize], 'f32');
-    const logits = this.backend.tensor([tokens.length, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state, logits, false, out);
-    } finally {
-      this.backend.free(logits);
-    }
-    return out;
-  }
-
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
-  private forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
+  protected forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
     const b = this.b;
     const c = this.config;
     const n = tokens.length;

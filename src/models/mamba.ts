@@ -11,7 +11,8 @@ import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
+import { ForwardLM } from './forward-lm.ts';
+import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
 
 const P = (i: number, s: string) => `backbone.layers.${i}.${s}`;
@@ -42,7 +43,8 @@ export class MambaState implements ModelState {
 
 export interface MambaOptions extends LinearLoadOptions {}
 
-export class Mamba implements CausalLM {
+export class Mamba extends ForwardLM<MambaState> implements CausalLM {
+  protected readonly hiddenStages: number;
   readonly family = 'mamba' as const;
   readonly vocabSize: number;
   readonly hiddenSize: number;
@@ -54,6 +56,8 @@ export class Mamba implements CausalLM {
     readonly config: MambaConfig,
     readonly weights: WeightMap,
   ) {
+    super();
+    this.hiddenStages = config.numLayers + 1;
     this.b = need(backend, 'causalConv1d', 'selectiveScan');
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
@@ -112,36 +116,7 @@ export class Mamba implements CausalLM {
     return new MambaState(this.backend, conv, ssm, c.vocabSize);
   }
 
-  prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
-    const out = this.backend.tensor([opts.allLogits ? tokens.length : 1, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state as MambaState, out, !opts.allLogits);
-    } catch (e) {
-      this.backend.free(out);
-      throw e;
-    }
-    return out;
-  }
-
-  step(token: number, state: ModelState): Tensor {
-    const s = state as MambaState;
-    this.forward([token], s, s.logits, true);
-    return s.logits;
-  }
-
-  /** Hidden states after every block, for parity checks: [numLayers + 1, n, H] (last = norm_f output). */
-  hiddenStates(tokens: readonly number[], state: MambaState): Tensor {
-    const out = this.backend.tensor([this.numLayers + 1, tokens.length, this.hiddenSize], 'f32');
-    const logits = this.backend.tensor([tokens.length, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state, logits, false, out);
-    } finally {
-      this.backend.free(logits);
-    }
-    return out;
-  }
-
-  private forward(tokens: readonly number[], s: MambaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
+  protected forward(tokens: readonly number[], s: MambaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
     const b = this.b;
     const c = this.config;
     const n = tokens.length;

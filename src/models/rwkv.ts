@@ -14,7 +14,8 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import type { CausalLM, ModelState, PrefillOptions } from './types.ts';
+import { ForwardLM } from './forward-lm.ts';
+import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
 
 const B = (i: number, s: string) => `rwkv.blocks.${i}.${s}`;
@@ -49,7 +50,8 @@ export class RwkvState implements ModelState {
 
 export interface RwkvOptions extends LinearLoadOptions {}
 
-export class Rwkv implements CausalLM {
+export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
+  protected readonly hiddenStages: number;
   readonly family = 'rwkv' as const;
   readonly vocabSize: number;
   readonly hiddenSize: number;
@@ -61,6 +63,8 @@ export class Rwkv implements CausalLM {
     readonly config: RwkvConfig,
     readonly weights: WeightMap,
   ) {
+    super();
+    this.hiddenStages = config.numLayers + 1;
     this.b = need(backend, 'wkv4');
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
@@ -138,36 +142,7 @@ export class Rwkv implements CausalLM {
     );
   }
 
-  prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
-    const out = this.backend.tensor([opts.allLogits ? tokens.length : 1, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state as RwkvState, out, !opts.allLogits);
-    } catch (e) {
-      this.backend.free(out);
-      throw e;
-    }
-    return out;
-  }
-
-  step(token: number, state: ModelState): Tensor {
-    const s = state as RwkvState;
-    this.forward([token], s, s.logits, true);
-    return s.logits;
-  }
-
-  /** Hidden states after every block, [numLayers + 1, n, H] (last = ln_out output), as HF's output_hidden_states. */
-  hiddenStates(tokens: readonly number[], state: RwkvState): Tensor {
-    const out = this.backend.tensor([this.numLayers + 1, tokens.length, this.hiddenSize], 'f32');
-    const logits = this.backend.tensor([tokens.length, this.vocabSize], 'f32');
-    try {
-      this.forward(tokens, state, logits, false, out);
-    } finally {
-      this.backend.free(logits);
-    }
-    return out;
-  }
-
-  private forward(tokens: readonly number[], s: RwkvState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
+  protected forward(tokens: readonly number[], s: RwkvState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
     const b = this.b;
     const c = this.config;
     const n = tokens.length;

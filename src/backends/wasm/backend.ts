@@ -391,9 +391,6 @@ export class WasmBackend implements Backend {
   topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
 }
 
-function todo(op: string): never {
-  throw new SparrowError('UNSUPPORTED', `${op}: not yet implemented on the wasm backend`, { op });
-}
 
 function wasmAbort(): never {
   throw new SparrowError('INTERNAL', 'wasm: kernel aborted');

@@ -211,6 +211,3 @@ export class WebGpuBackend implements Backend {
   topkMask(...a: Parameters<AttentionOps['topkMask']>): void { attn.topkMask(this, ...a); }
 }
 
-function todo(op: string): never {
-  throw new SparrowError('UNSUPPORTED', `${op}: not yet implemented on the webgpu backend`, { op });
-}

@@ -1,0 +1,52 @@
+/**
+ * The part of prefill / step / hiddenStates that every model family shares: each model only
+ * writes `forward` (run n tokens through the network, advancing the state, writing logits of
+ * every row or only the last, and optionally the hidden states after each stage).
+ */
+import type { Backend, Tensor } from '../backends/backend.ts';
+import type { ModelState, PrefillOptions } from './types.ts';
+
+/** A state that owns a [1, vocab] logits tensor reused by every decode step. */
+export interface StepState extends ModelState {
+  readonly logits: Tensor;
+}
+
+export abstract class ForwardLM<S extends StepState> {
+  abstract readonly backend: Backend;
+  abstract readonly vocabSize: number;
+  abstract readonly hiddenSize: number;
+  /** Rows of `hiddenStates`: the stages forward() records (e.g. every block + the final norm). */
+  protected abstract readonly hiddenStages: number;
+
+  /** Run `tokens` (n ≥ 1) at the state's position; logits [n, vocab] or, with lastOnly, [1, vocab]. */
+  protected abstract forward(tokens: readonly number[], s: S, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void;
+
+  prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
+    const out = this.backend.tensor([opts.allLogits ? tokens.length : 1, this.vocabSize], 'f32');
+    try {
+      this.forward(tokens, state as S, out, !opts.allLogits);
+    } catch (e) {
+      this.backend.free(out);
+      throw e;
+    }
+    return out;
+  }
+
+  step(token: number, state: ModelState): Tensor {
+    const s = state as S;
+    this.forward([token], s, s.logits, true);
+    return s.logits;
+  }
+
+  /** Hidden states for parity checks: [hiddenStages, n, hiddenSize]. */
+  hiddenStates(tokens: readonly number[], state: S): Tensor {
+    const out = this.backend.tensor([this.hiddenStages, tokens.length, this.hiddenSize], 'f32');
+    const logits = this.backend.tensor([tokens.length, this.vocabSize], 'f32');
+    try {
+      this.forward(tokens, state, logits, false, out);
+    } finally {
+      this.backend.free(logits);
+    }
+    return out;
+  }
+}
