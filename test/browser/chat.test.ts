@@ -64,7 +64,7 @@ describe('chat tab', () => {
     const before = await page.getByTestId('assistant-message').count();
     await page.getByTestId('chat-input').fill(text);
     await page.getByTestId('send').click();
-    await expect.poll(() => page.getByTestId('assistant-message').count()).toBe(before + 1);
+    await expect.poll(() => page.getByTestId("assistant-message").count(), { timeout: 30_000 }).toBe(before + 1);
     await page.getByTestId('send').waitFor({ timeout: 60_000 }); // Send comes back when the reply is done
     return (await lastReply().textContent()) ?? '';
   }
@@ -131,8 +131,8 @@ describe('chat tab', () => {
     await loadFiles(MAMBA);
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
     expect(await page.getByTestId('model-engine').textContent()).toBe('wasm');
-    await expect.poll(() => info().textContent()).toMatch(/weights \d/);
-    await expect.poll(optionTexts).toEqual(expect.arrayContaining([expect.stringMatching(/^model\.safetensors · mamba · .* · cached$/)]));
+    await expect.poll(() => info().textContent(), { timeout: 30_000 }).toMatch(/weights \d/);
+    await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/^model\.safetensors · mamba · .* · cached$/)]));
     await setGreedy(GREEDY_TOKENS);
     const got = await ask(PROMPT);
     expect(got.length).toBeGreaterThan(0);
@@ -251,11 +251,11 @@ describe('chat tab', () => {
     // The built-in model loaded before stays loaded; the damaged entry stays selected for Delete.
     expect(await info().textContent()).toContain('micro');
     await page.getByTestId('delete-model').click();
-    await expect.poll(optionTexts).not.toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
+    await expect.poll(optionTexts, { timeout: 30_000 }).not.toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
     await page.reload();
     await page.getByTestId('model-select').waitFor();
     await page.waitForTimeout(500);
-    await expect.poll(optionTexts).toEqual(expect.arrayContaining([expect.stringMatching(/llama .* cached$/)]));
+    await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/llama .* cached$/)]));
     expect((await optionTexts()).some((t) => /mamba .* cached$/.test(t))).toBe(false);
   });
 
