@@ -259,6 +259,20 @@ describe('chat tab', () => {
     expect((await optionTexts()).some((t) => /mamba .* cached$/.test(t))).toBe(false);
   });
 
+  it('loads files dropped on the drop zone', async () => {
+    const dt = await page.evaluateHandle(async () => {
+      const d = new DataTransfer();
+      for (const name of ['config.json', 'model.safetensors']) {
+        const blob = await (await fetch(`/test/fixtures/models/rwkv4-tiny/${name}`)).blob();
+        d.items.add(new File([blob], name));
+      }
+      return d;
+    });
+    await page.getByTestId('drop-zone').dispatchEvent('drop', { dataTransfer: dt });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('rwkv');
+    expect(errors).toEqual([]);
+  });
+
   it('fits a narrow (phone) viewport without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 380, height: 800 });
     await page.getByTestId('chat-input').waitFor();
