@@ -60,6 +60,7 @@ describe('app (dev server)', () => {
   });
 
   it('kernel check: wasm and webgpu matvec agree with the reference, run from the UI through the worker', async () => {
+    await page.goto(`${h.url}/#backends`);
     await page.getByTestId('kernel-check').getByRole('button', { name: 'Run' }).click();
     for (const backend of ['wasm', 'webgpu']) {
       const row = page.getByTestId(`check-${backend}`);
@@ -78,10 +79,13 @@ describe('app (dev server)', () => {
   });
 
   it('switches tabs through the URL hash', async () => {
+    await page.goto(`${h.url}/#backends`);
+    await page.getByTestId('webgpu-state').waitFor({ timeout: 60_000 });
     await page.getByRole('tab', { name: 'Chat' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#chat');
-    expect(await page.getByRole('tab', { name: 'Chat' }).getAttribute('aria-selected')).toBe('true');
-    expect(await page.locator('main h2').textContent()).toBe('Chat');
+    // hashchange → Svelte state → re-render happens after the URL changes: poll, don't race.
+    await expect.poll(() => page.getByRole('tab', { name: 'Chat' }).getAttribute('aria-selected')).toBe('true');
+    await page.getByRole('heading', { level: 2, name: 'Chat', exact: true }).waitFor();
     await page.setViewportSize({ width: 380, height: 800 });
     await page.getByRole('tab', { name: 'Backends' }).click();
     await page.getByTestId('webgpu-state').waitFor();
@@ -92,6 +96,7 @@ describe('app (dev server)', () => {
   });
 
   it('embed widget answers capabilities and rejects unknown requests over postMessage', async () => {
+    await page.goto(`${h.url}/#backends`);
     const replies = await page.evaluate(async () => {
       const frame = document.createElement('iframe');
       frame.src = '/embed.html';
