@@ -3,6 +3,7 @@
  * load the sensor micro model, stream values through the detector in batches, toggle the
  * model's inner-loop adaptation. Everything returned is plain, structured-cloneable data.
  */
+import { SparrowError } from '../errors.ts';
 import { loadMicro } from '../models/micro-weights.ts';
 import { MicroWasm } from '../models/micro-wasm.ts';
 import { MicroModel } from '../models/micro.ts';
@@ -42,14 +43,14 @@ export function createAnomalyApi(): AnomalyApi {
   let model: MicroStepper | undefined;
   let detector: StreamingDetector | undefined;
   const need = () => {
-    if (!detector) throw new Error('anomaly: call anomalyLoad first');
+    if (!detector) throw new SparrowError('INVALID_ARGUMENT', 'anomaly: call anomalyLoad first');
     return detector;
   };
   return {
     async anomalyLoad(url?: string) {
       const href = url ?? new URL(`${import.meta.env?.BASE_URL ?? '/'}models/sensor.safetensors`, self.location.href).href;
       const res = await fetch(href);
-      if (!res.ok) throw new Error(`anomaly: fetching ${href} failed with HTTP ${res.status}`);
+      if (!res.ok) throw new SparrowError('TENSOR_MISSING', `anomaly: fetching ${href} failed with HTTP ${res.status}`, { url: href, status: res.status });
       const { config, weights, metadata } = loadMicro(new Uint8Array(await res.arrayBuffer()), href);
       let engine: 'wasm' | 'ts' = 'wasm';
       try {
@@ -62,7 +63,7 @@ export function createAnomalyApi(): AnomalyApi {
       return { params: paramCount(config), vocab: config.vocab, engine, meta: metadata };
     },
     async anomalyReset(adapt: boolean) {
-      if (!model) throw new Error('anomaly: call anomalyLoad first');
+      if (!model) throw new SparrowError('INVALID_ARGUMENT', 'anomaly: call anomalyLoad first');
       detector = new StreamingDetector(model, undefined, { ...DEFAULT_DETECTOR, adapt });
     },
     async anomalySetAdapt(on: boolean) {
