@@ -13,6 +13,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { createKvCache, sparseConfig, type KvCache } from '../src/backends/ops/attention.ts';
 import type { Tensor } from '../src/backends/backend.ts';
+import { inputs } from './cases/attention.ts';
 
 const H = 8;
 const D = 64;
@@ -29,20 +30,6 @@ const NATIVE: Record<number, { forward: number; decodeUs: number; dense: number 
   4096: { forward: 175.1, decodeUs: 29.7, dense: 13338 },
   16384: { forward: 778.5, decodeUs: 33.2, dense: 230765 },
 };
-
-function inputs(s: number): [Float32Array, Float32Array, Float32Array] {
-  let x = 0x00c0ffee;
-  const next = (amp: number) => {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    return amp * ((x >>> 8) / 8388608 - 1);
-  };
-  const n = s * H * D;
-  return [Float32Array.from({ length: n }, () => next(4)), Float32Array.from({ length: n }, () => next(1)), Float32Array.from({ length: n }, () => next(1))];
-}
 
 const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const r2 = (x: number) => +x.toFixed(2);

@@ -17,7 +17,8 @@ const SEQS = [1024, 4096, 16384];
 const CFG = sparseConfig({ window: 64, blockSize: 32, globalTokens: [0], causal: true, useLogStride: true, useLandmarks: true });
 const FAST: BackendName[] = ['wasm', 'webgpu'];
 
-function inputs(s: number): [Float32Array, Float32Array, Float32Array] {
+/** Seeded q, k, v ([s, H·D] each) shared by these cases and bench/node-attention.ts. */
+export function inputs(s: number): [Float32Array, Float32Array, Float32Array] {
   let x = 0x00c0ffee;
   const next = (amp: number) => {
     x ^= x << 13;
