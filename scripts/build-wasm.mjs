@@ -1,23 +1,25 @@
-// Builds assembly/ (AssemblyScript) into build/sparrow.wasm with SIMD enabled.
-// Skips the compile when the output is newer than every source file.
+// Builds assembly/ (AssemblyScript) with SIMD enabled, twice from the same sources:
+//  - build/sparrow.wasm: own (non-shared) memory, for every page (no cross-origin isolation needed);
+//  - build/sparrow-mt.wasm: imports a shared WebAssembly.Memory (env.memory) so several instances —
+//    the calling thread and the helper workers of src/backends/wasm/threads.ts — run kernels on the
+//    same tensors. Its data segments are read-only constant tables, so each instantiation re-writing
+//    them (active segments) stores identical bytes below heapBase(): harmless, no passive segments needed.
+// Skips a compile when its output is newer than every source file.
 import { execFileSync } from 'node:child_process';
 import { mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
-const out = 'build/sparrow.wasm';
 const sources = readdirSync('assembly').filter((f) => f.endsWith('.ts')).map((f) => join('assembly', f));
 const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs), statSync('scripts/build-wasm.mjs').mtimeMs);
-if (existsSync(out) && statSync(out).mtimeMs > newest && !process.argv.includes('--force')) process.exit(0);
+const common = ['-O3', '--converge', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--initialMemory', '16'];
+const targets = [
+  { out: 'build/sparrow.wasm', wat: 'build/sparrow.wat', flags: [] },
+  // 65536 pages = 4 GiB, the wasm32 limit WasmHeap allows itself; shared memories need a maximum.
+  { out: 'build/sparrow-mt.wasm', wat: 'build/sparrow-mt.wat', flags: ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'] },
+];
 mkdirSync('build', { recursive: true });
-execFileSync(
-  process.execPath,
-  [
-    'node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts',
-    '-o', out, '-t', 'build/sparrow.wat',
-    '-O3', '--converge', '--noAssert',
-    '--enable', 'simd', '--runtime', 'stub',
-    '--initialMemory', '16',
-  ],
-  { stdio: 'inherit' },
-);
-console.log(`built ${out} (${statSync(out).size} bytes)`);
+for (const { out, wat, flags } of targets) {
+  if (existsSync(out) && statSync(out).mtimeMs > newest && !process.argv.includes('--force')) continue;
+  execFileSync(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts', '-o', out, '-t', wat, ...common, ...flags], { stdio: 'inherit' });
+  console.log(`built ${out} (${statSync(out).size} bytes)`);
+}
