@@ -9,10 +9,12 @@
  * repeated timestamps change nothing); a constant stream codes to one token and scores ~0;
  * huge magnitudes are clamped to ±1e150 before coding. Scores are never NaN.
  */
-import { MicroModel } from '../models/micro.ts';
+import { MicroModel, type MicroState } from '../models/micro.ts';
+import { SparrowError } from '../errors.ts';
 import type { MicroConfig } from '../models/micro-config.ts';
 import { AnomalyLikelihood, DEFAULT_LIKELIHOOD, type LikelihoodOptions } from './likelihood.ts';
 import { DEFAULT_QUANTIZER, OnlineQuantizer, type QuantizerOptions } from './quantizer.ts';
+import { stateF32, stateF64, stateNumber, stateRecord, type StateRecord } from './state-record.ts';
 
 export interface DetectorOptions {
   quantizer: QuantizerOptions;
@@ -68,6 +70,9 @@ export interface MicroStepper {
   readonly config: MicroConfig;
   step(token: number): Float32Array;
   reset(): void;
+  /** Learned state (position, KV ring, memories) for persistence (src/models/micro-state.ts). */
+  getState(): MicroState;
+  setState(s: MicroState): void;
 }
 
 export class StreamingDetector {
@@ -128,6 +133,43 @@ export class StreamingDetector {
       score = out;
     }
     return { score, raw, token };
+  }
+
+  /**
+   * Everything `push` depends on besides the options and the model (whose state travels through
+   * model.getState): detector-state.ts serialises it. Any state added here must be added to both
+   * exportState and importState, or a restored detector no longer continues exactly.
+   */
+  exportState(): StateRecord {
+    return {
+      prevLogits: this.prevLogits ? Float32Array.from(this.prevLogits) : null,
+      seen: this.seen,
+      recent: Float64Array.from(this.recent),
+      recentAt: this.recentAt,
+      quantizer: this.quantizer.exportState(),
+      likelihood: this.likelihood.exportState(),
+    };
+  }
+
+  /** Inverse of exportState. Throws FORMAT_INVALID / SHAPE_MISMATCH on a bad record (then reset the detector: parts may be half-imported). */
+  importState(s: StateRecord): void {
+    const w = 'detector';
+    const prev = s['prevLogits'] === null ? null : stateF32(s, 'prevLogits', w, this.model.config.vocab);
+    const recent = stateF64(s, 'recent', w);
+    if (recent.length > Math.max(0, this.opts.refractory)) throw new SparrowError('SHAPE_MISMATCH', `detector: learned state holds ${recent.length} recent scores, refractory is ${this.opts.refractory}`);
+    const seen = stateNumber(s, 'seen', w), recentAt = stateNumber(s, 'recentAt', w);
+    const q = stateRecord(s, 'quantizer', w), l = stateRecord(s, 'likelihood', w);
+    this.quantizer.importState(q);
+    this.likelihood.importState(l);
+    this.prevLogits = prev ? prev.slice() : null;
+    this.seen = seen;
+    this.recent = Array.from(recent);
+    this.recentAt = recentAt;
+  }
+
+  /** Values scored so far (finite ones: skipped values do not count). */
+  get points(): number {
+    return this.seen;
   }
 
   /** Raw surprise of `token` under the predicted distribution, in [0, 1] (see DetectorOptions.surprise). */

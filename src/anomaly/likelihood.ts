@@ -19,6 +19,8 @@ export interface LikelihoodOptions {
   minStd: number;
 }
 
+import { stateBool, stateF64, stateNumber, type StateRecord } from './state-record.ts';
+
 export const DEFAULT_LIKELIHOOD: LikelihoodOptions = { learning: 300, history: 8640, shortWindow: 1, reestimate: 100, minStd: 0.02 };
 
 /** Upper-tail probability of a standard normal, Q(z) = ½·erfc(z/√2). */
@@ -63,6 +65,25 @@ export class AnomalyLikelihood {
     this.nAvg++;
     if (this.steps >= o.learning && (!this.fitted || this.steps % o.reestimate === 0)) this.fit();
     return out;
+  }
+
+  /** Everything `update` depends on besides the options (for learned-state persistence). */
+  exportState(): StateRecord {
+    return {
+      raw: Float64Array.from(this.raw), avgs: this.avgs.slice(), nAvg: this.nAvg, sumShort: this.sumShort,
+      mean: this.mean, std: this.std, fitted: this.fitted, steps: this.steps,
+    };
+  }
+
+  /** Inverse of exportState; checks every field (and the history length) before changing anything. */
+  importState(s: StateRecord): void {
+    const w = 'likelihood';
+    const raw = stateF64(s, 'raw', w), avgs = stateF64(s, 'avgs', w, this.opts.history);
+    const nAvg = stateNumber(s, 'nAvg', w), sumShort = stateNumber(s, 'sumShort', w), mean = stateNumber(s, 'mean', w);
+    const std = stateNumber(s, 'std', w), fitted = stateBool(s, 'fitted', w), steps = stateNumber(s, 'steps', w);
+    this.raw = Array.from(raw);
+    this.avgs = avgs.slice();
+    Object.assign(this, { nAvg, sumShort, mean, std, fitted, steps });
   }
 
   private fit(): void {

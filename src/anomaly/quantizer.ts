@@ -18,6 +18,8 @@ export interface QuantizerOptions {
   memory: number;
 }
 
+import { stateNumber, type StateRecord } from './state-record.ts';
+
 export const DEFAULT_QUANTIZER: QuantizerOptions = { vocab: 64, margin: 0.1, contract: 1e-4, memory: 1e-4 };
 
 /** Values beyond this magnitude are clamped so spans and differences stay finite in float64. */
@@ -43,6 +45,18 @@ export class OnlineQuantizer {
     const tok = this.peek(x);
     this.update(x);
     return tok;
+  }
+
+  /** Everything `encode` depends on besides the options (for learned-state persistence). */
+  exportState(): StateRecord {
+    return { lo: this.lo, hi: this.hi, slo: this.slo, shi: this.shi, count: this.count };
+  }
+
+  /** Inverse of exportState; checks every field before changing anything. */
+  importState(s: StateRecord): void {
+    const w = 'quantizer';
+    const lo = stateNumber(s, 'lo', w), hi = stateNumber(s, 'hi', w), slo = stateNumber(s, 'slo', w), shi = stateNumber(s, 'shi', w), count = stateNumber(s, 'count', w);
+    Object.assign(this, { lo, hi, slo, shi, count });
   }
 
   /** Token of x under the current range, without updating. */

@@ -246,7 +246,7 @@ function fail(file: string, msg: string, details: Record<string, unknown> = {}):
 
 export interface SafetensorsWriteTensor {
   name: string;
-  dtype: 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'I8';
+  dtype: 'F64' | 'F32' | 'F16' | 'BF16' | 'I32' | 'I64' | 'U8' | 'I8';
   shape: readonly number[];
   /** Raw little-endian data: Float32Array for F32, Uint16Array bits for F16/BF16, … */
   data: ArrayBufferView;

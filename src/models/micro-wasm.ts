@@ -7,6 +7,8 @@ import { SparrowError } from '../errors.ts';
 import { compileSparrowWasm } from '../backends/wasm/module.ts';
 import { WasmHeap } from '../backends/wasm/memory.ts';
 import { checkConfig, paramShapes, type MicroConfig } from './micro-config.ts';
+import { checkMicroState, decodeMicroState, encodeMicroState } from './micro-state.ts';
+import type { MicroState } from './micro.ts';
 
 interface MicroExports {
   memory: WebAssembly.Memory;
@@ -102,6 +104,34 @@ export class MicroWasm {
   /** Copy of the mutable state (position, KV rings, memories). */
   snapshot(): { pos: number; bytes: Uint8Array[] } {
     return { pos: this.pos, bytes: this.stateRegions.map(([p, n]) => new Uint8Array(this.k.memory.buffer, p, n).slice()) };
+  }
+
+  /** Copy of the learned state in MicroModel's layout (same ring order, so states move between the two). */
+  getState(): MicroState {
+    const f = this.stateRegions.map(([p, n]) => new Float32Array(this.k.memory.buffer, p, n / 4).slice());
+    const s: MicroState = { pos: this.pos, keys: [], values: [], mem: [] };
+    for (let l = 0; l < this.config.layers; l++) s.keys.push(f[3 * l]), s.values.push(f[3 * l + 1]), s.mem.push(f[3 * l + 2]);
+    return s;
+  }
+
+  /** Replace the learned state (checked against the config first: SHAPE_MISMATCH). */
+  setState(s: MicroState): void {
+    checkMicroState(this.config, s, 'micro-wasm.setState');
+    const buf = this.k.memory.buffer;
+    for (let l = 0; l < this.config.layers; l++) {
+      [s.keys[l], s.values[l], s.mem[l]].forEach((a, j) => new Float32Array(buf, this.stateRegions[3 * l + j][0], a.length).set(a));
+    }
+    new Int32Array(buf, this.ctx, 8)[6] = s.pos;
+  }
+
+  /** The learned state as a self-describing file tied to `modelHash` (micro-state.ts). */
+  saveState(modelHash: string): Uint8Array {
+    return encodeMicroState(this.config, this.getState(), modelHash);
+  }
+
+  /** Restore from saveState bytes; a bad file throws (FORMAT_INVALID / SHAPE_MISMATCH) and changes nothing. */
+  loadState(bytes: Uint8Array, modelHash: string): void {
+    this.setState(decodeMicroState(bytes, this.config, modelHash));
   }
 
   restore(s: { pos: number; bytes: Uint8Array[] }): void {

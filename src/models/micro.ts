@@ -7,6 +7,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import { checkConfig, paramShapes, type MicroConfig } from './micro-config.ts';
+import { checkMicroState, decodeMicroState, encodeMicroState } from './micro-state.ts';
 
 export interface MicroState {
   pos: number;
@@ -100,6 +101,27 @@ export class MicroModel {
 
   restore(s: MicroState): void {
     this.state = { pos: s.pos, keys: s.keys.map((k) => k.slice()), values: s.values.map((v) => v.slice()), mem: s.mem.map((m) => m.slice()) };
+  }
+
+  /** Copy of the learned state in the layout shared with MicroWasm (micro-state.ts). */
+  getState(): MicroState {
+    return this.snapshot();
+  }
+
+  /** Replace the learned state (checked against the config first: SHAPE_MISMATCH). */
+  setState(s: MicroState): void {
+    checkMicroState(this.config, s, 'micro.setState');
+    this.restore(s);
+  }
+
+  /** The learned state as a self-describing file tied to `modelHash` (micro-state.ts). */
+  saveState(modelHash: string): Uint8Array {
+    return encodeMicroState(this.config, this.getState(), modelHash);
+  }
+
+  /** Restore from saveState bytes; a bad file throws (FORMAT_INVALID / SHAPE_MISMATCH) and changes nothing. */
+  loadState(bytes: Uint8Array, modelHash: string): void {
+    this.setState(decodeMicroState(bytes, this.config, modelHash));
   }
 
   /** Feed one token; returns the logits of the next token (a view, overwritten by the next call). */
