@@ -10,6 +10,7 @@ export * from './core-matvec';
 export * from './core-rows';
 export * from './core-sparse';
 export * from './micro';
+export * from './threads';
 
 /** First free byte above the module's static data: the JS allocator manages memory from here. */
 export function heapBase(): usize {

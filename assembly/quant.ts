@@ -252,7 +252,7 @@ export function matmul_q8_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
 }
 
 /** dst[32·b + j] = d_b · q_b[j] for `blocks` consecutive Q8_0 blocks (rows are whole blocks). */
-function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
+export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
   for (let b = 0; b < blocks; b++) {
     const blk = w + <usize>b * 34;
     const o = dst + (<usize>b << 7);

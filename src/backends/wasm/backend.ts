@@ -9,7 +9,9 @@ import * as v from '../validate.ts';
 import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
-import { compileSparrowWasm } from './module.ts';
+import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
+import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
+import { threadedLinear } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
@@ -71,23 +73,73 @@ export class WasmTensor implements Tensor {
   sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; padded: number; ptrs: Record<string, number> };
 }
 
+/** Options of WasmBackend.create. */
+export interface WasmOptions extends ThreadOptions {
+  /**
+   * Threads for the linear layers (matvec / matmul), caller included: 1 (default) uses
+   * build/sparrow.wasm alone; more needs SharedArrayBuffer (cross-origin isolation in a browser)
+   * and a worker context, else BACKEND_UNAVAILABLE. See docs/threads.md.
+   */
+  threads?: number;
+  /** With threads > 1 unavailable: run on one thread and say why in `threadNote` instead of throwing. */
+  fallback?: boolean;
+  /** Ops with fewer multiply-adds than this run on the calling thread alone (default 32768). */
+  minSplitWork?: number;
+}
+
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
 const ELEM_BYTES: Partial<Record<DType, number>> = { f32: 4, f16: 2, i32: 4 };
 
 export class WasmBackend implements Backend {
   readonly name = 'wasm' as const;
   private live = new Set<WasmTensor>();
+  /** Helper threads (threads > 1): the linear layers split across them (./threads-ops.ts). */
+  pool?: ThreadPool;
+  /** Work (multiply-adds) below which a linear layer is not split. */
+  minSplitWork = 32768;
+  /** Why fewer threads run than were asked for (only with `fallback`), else undefined. */
+  threadNote?: string;
 
   private constructor(
     readonly k: Kernels,
     readonly heap: WasmHeap,
   ) {}
 
-  static async create(): Promise<WasmBackend> {
+  static async create(opts: WasmOptions = {}): Promise<WasmBackend> {
+    const threads = opts.threads ?? 1;
+    if (!Number.isInteger(threads) || threads < 1 || threads > 64) {
+      throw new SparrowError('INVALID_ARGUMENT', `wasm: threads must be an integer in 1..64, got ${threads}`, { threads });
+    }
+    let note: string | undefined;
+    if (threads > 1) {
+      const support = threadSupport();
+      if (support.ok) return WasmBackend.createThreaded(threads, opts);
+      if (!opts.fallback) throw new SparrowError('BACKEND_UNAVAILABLE', `wasm: ${threads} threads requested but ${support.why}`, { threads });
+      note = `running 1 wasm thread instead of ${threads}: ${support.why}`;
+    }
     const module = await compileSparrowWasm();
     const instance = await WebAssembly.instantiate(module, { env: { abort: wasmAbort } });
     const k = instance.exports as unknown as Kernels;
-    return new WasmBackend(k, new WasmHeap(k.memory, k.heapBase()));
+    const b = new WasmBackend(k, new WasmHeap(k.memory, k.heapBase()));
+    b.threadNote = note;
+    return b;
+  }
+
+  /** build/sparrow-mt.wasm on a shared memory, plus threads − 1 helpers on the same memory. */
+  private static async createThreaded(threads: number, opts: WasmOptions): Promise<WasmBackend> {
+    const module = await compileSparrowWasmMt();
+    const memory = new WebAssembly.Memory({ initial: 16, maximum: MT_MAX_PAGES, shared: true });
+    const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
+    const k = instance.exports as unknown as Kernels;
+    const b = new WasmBackend(k, new WasmHeap(memory, k.heapBase()));
+    b.pool = await ThreadPool.start(module, memory, threads, opts);
+    if (opts.minSplitWork !== undefined) b.minSplitWork = opts.minSplitWork;
+    return b;
+  }
+
+  /** Threads the linear layers run on (1 without a pool). */
+  get threads(): number {
+    return this.pool?.threads ?? 1;
   }
 
   // ---- memory --------------------------------------------------------------------------------
@@ -170,6 +222,8 @@ export class WasmBackend implements Backend {
 
   dispose(): void {
     for (const t of [...this.live]) this.free(t);
+    this.pool?.dispose();
+    this.pool = undefined;
   }
 
   /** A Float32Array view of an f32 tensor (invalidated when memory grows: use immediately). */
@@ -197,6 +251,7 @@ export class WasmBackend implements Backend {
   matvec(out: Tensor, w: Tensor, x: Tensor): void {
     v.checkBackend('matvec', this.name, out, w, x);
     const { m, k } = v.matvec('matvec', out, w, x);
+    if (this.pool && threadedLinear(this, this.pool, 'matvec', out, x, w, 1, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matvec', out, x, w, 1, m, k);
     v.checkDtype('matvec', 'weight', w, ['f32', 'f16']);
     const [o, wp, xp] = [this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x)];
@@ -207,6 +262,7 @@ export class WasmBackend implements Backend {
   matmul(out: Tensor, x: Tensor, w: Tensor): void {
     v.checkBackend('matmul', this.name, out, x, w);
     const { n, m, k } = v.matmul('matmul', out, x, w);
+    if (this.pool && threadedLinear(this, this.pool, 'matmul', out, x, w, n, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matmul', out, x, w, n, m, k);
     v.checkDtype('matmul', 'weight', w, ['f32', 'f16']);
     const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];

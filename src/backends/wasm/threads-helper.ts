@@ -1,0 +1,71 @@
+/**
+ * The source of one helper thread of the wasm thread pool (./threads.ts), as a string: it runs as a
+ * Node worker_threads worker (`eval: true`) or as a browser Worker from a Blob URL, so it needs no
+ * bundler entry and no TypeScript loader in either place. Plain ES2020, no imports.
+ *
+ * The helper instantiates build/sparrow-mt.wasm on the pool's shared WebAssembly.Memory, says
+ * 'ready', then loops: spin on the job counter for `spinMs`, then Atomics.wait on it; for a job
+ * tagged with its own sequence number it calls the named kernel export with its integer arguments
+ * and bumps the done counter. A trap is caught and reported in its slot (never a lost count).
+ * Control block layout: see CTRL in ./threads.ts (kept in sync by the constants passed at start).
+ */
+export const HELPER_SOURCE = String.raw`
+(function () {
+  var post, onStart;
+  function start(msg) {
+    var c = new Int32Array(msg.ctrl);
+    var L = msg.layout;
+    WebAssembly.instantiate(msg.module, { env: { memory: msg.memory, abort: function () { throw new Error('wasm: kernel aborted'); } } })
+      .then(function (inst) {
+        var fns = msg.names.map(function (n) { return inst.exports[n]; });
+        post('ready');
+        loop(c, L, fns, msg.index, msg.spinMs);
+      })
+      .catch(function (e) { post({ error: String(e && e.message || e) }); });
+  }
+  function loop(c, L, fns, index, spinMs) {
+    var base = L.HDR + index * L.SLOT;
+    var seen = Atomics.load(c, L.GEN);
+    for (;;) {
+      var g = Atomics.load(c, L.GEN);
+      if (g === seen) {
+        var t0 = performance.now(), i = 0;
+        while ((g = Atomics.load(c, L.GEN)) === seen) {
+          if ((++i & 1023) === 0 && performance.now() - t0 > spinMs) Atomics.wait(c, L.GEN, seen, 1000);
+        }
+      }
+      seen = g;
+      if (Atomics.load(c, base + L.SEQ) !== g) continue; // not part of this job
+      var id = c[base + L.ID];
+      if (id === -2) return; // pool disposed
+      var a = base + L.ARGS, n = c[base + L.ARGC];
+      try {
+        var f = fns[id];
+        // i32 slots pass straight through: ToInt32 keeps a pointer's bits even above 2^31.
+        switch (n) {
+          case 5: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4]); break;
+          case 6: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5]); break;
+          case 7: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6]); break;
+          case 8: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7]); break;
+          case 9: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8]); break;
+          case 10: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9]); break;
+          default: f.apply(null, Array.prototype.slice.call(c, a, a + n));
+        }
+        c[base + L.ERR] = 0;
+      } catch (e) {
+        c[base + L.ERR] = 1;
+      }
+      Atomics.add(c, L.DONE, 1);
+      Atomics.notify(c, L.DONE);
+    }
+  }
+  if (typeof self === 'undefined' || typeof self.postMessage !== 'function') {
+    var port = require('node:worker_threads').parentPort;
+    post = function (m) { port.postMessage(m); };
+    port.once('message', start);
+  } else {
+    post = function (m) { self.postMessage(m); };
+    self.onmessage = function (e) { self.onmessage = null; start(e.data); };
+  }
+})();
+`;

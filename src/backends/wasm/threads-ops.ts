@@ -1,0 +1,97 @@
+/**
+ * How the wasm backend's linear layers split across the thread pool (./threads.ts). Every split is
+ * by output rows or by tokens, never inside a dot product, and row ranges start at multiples of 4
+ * (the kernels' row-group size), so each output element is computed by the same instructions as in
+ * the one-thread call: results are bit-identical for any thread count (test/kernels/threads-wasm.test.ts).
+ *
+ *  - matvec (N = 1), every weight dtype: rows [r0, r1) = the same kernel on out + r0, W + r0 rows.
+ *  - matmul f32 / f16 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
+ *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
+ *    on N), the same kernel on out + t0·M and X + t0·K.
+ * Ops whose work is below `minSplitWork` multiply-adds run on the calling thread alone: waking helpers
+ * costs a few µs, more than a small matvec takes.
+ */
+import type { Tensor } from '../backend.ts';
+import * as v from '../validate.ts';
+import type { WasmBackend } from './backend.ts';
+import type { ThreadPool } from './threads.ts';
+import { splitRange } from './threads.ts';
+
+type Fn = (...args: number[]) => void;
+
+const QUANT: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+
+/** Row-split a matvec / matmul over the pool. False when it is too small (caller runs it alone). */
+export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): boolean {
+  const dt = w.dtype;
+  // f16 weights are "prepared" (subnormals moved to a side list, ./f16.ts) and go through
+  // matvecF16's row runner instead (f16RowRunner below); own(op) here would undo the preparation.
+  if (dt === 'f16' || n * m * k < b.minSplitWork || m === 0 || n === 0) return false;
+  const o = b.ptr(op, out), xp = b.ptr(op, x), wp = b.ptr(op, w);
+  const fn = (name: string) => b.k[name] as Fn;
+  if (n === 1) {
+    const ranges = splitRange(m, pool.threads, 4);
+    if (ranges.length < 2) return false;
+    const rowBytes = v.storageBytes(dt, [1, k]);
+    if (dt === 'f32' || dt === 'f16' || dt === 'q4_k') {
+      // f16: x·2^112 staging (4·K bytes); q4_k: per-slice sums of x (K/32 floats) — private per part.
+      const scratchBytes = dt === 'f32' ? 0 : dt === 'f16' ? 4 * k : 4 * (k / 32);
+      return withScratches(b, scratchBytes, ranges.length, (s) => {
+        if (dt === 'f32') run(pool, 'matvec_f32', fn('matvec_f32'), ranges.map(([r0, r1]) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k]));
+        else if (dt === 'f16') run(pool, 'matvec_f16', fn('matvec_f16'), ranges.map(([r0, r1], i) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k, s[i]]));
+        else run(pool, QUANT[dt], fn(QUANT[dt]), ranges.map(([r0, r1], i) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, s[i], 0]));
+        return true;
+      });
+    }
+    const name = QUANT[dt];
+    if (!name) return false;
+    run(pool, name, fn(name), ranges.map(([r0, r1]) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, 0, 0]));
+    return true;
+  }
+  // Token tile as in the one-thread calls (backend.ts matmul, quant.ts): must match exactly.
+  const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+  if (dt === 'f32' || dt === 'f16' || dt === 'q8_0') {
+    const ranges = splitRange(m, pool.threads, 4);
+    if (ranges.length < 2) return false;
+    return withScratches(b, dt === 'f32' ? 0 : 16 * k, ranges.length, (s) => {
+      if (dt === 'f32') run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
+      else if (dt === 'f16') run(pool, 'matmul_f16_rows', fn('matmul_f16_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, tile, s[i], r0, r1]));
+      else run(pool, 'matmul_q8_0_rows', fn('matmul_q8_0_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
+      return true;
+    });
+  }
+  const name = QUANT[dt];
+  if (!name) return false;
+  const ranges = splitRange(n, pool.threads, 1);
+  if (ranges.length < 2) return false;
+  const perToken = dt === 'q4_k' ? 4 * (k / 32) : 0;
+  return withScratches(b, perToken * Math.ceil(n / ranges.length) + 16, ranges.length, (s) => {
+    run(pool, name, fn(name), ranges.map(([t0, t1], i) => [o + 4 * m * t0, xp + 4 * k * t0, wp, t1 - t0, m, k, perToken ? s[i] : 0, 0]));
+    return true;
+  });
+}
+
+/**
+ * A row runner for ./f16.ts (its RowRunner type): splits [0, m) at multiples of 4 over the pool,
+ * or runs on the calling thread when the op is small or there is no pool.
+ */
+export function rowRunner(b: WasmBackend, work: number): (name: string, m: number, args: (r0: number, r1: number) => number[]) => void {
+  return (name, m, args) => {
+    const fn = b.k[name] as Fn;
+    const ranges = b.pool && work >= b.minSplitWork ? splitRange(m, b.pool.threads, 4) : [];
+    if (ranges.length < 2) return fn(...args(0, m));
+    run(b.pool!, name, fn, ranges.map(([r0, r1]) => args(r0, r1)));
+  };
+}
+
+function run(pool: ThreadPool, name: string, self: Fn, parts: number[][]): void {
+  pool.run(name, self, parts);
+}
+
+/** `count` private scratch blocks of `bytes` each (none when bytes is 0), released afterwards. */
+function withScratches<T>(b: WasmBackend, bytes: number, count: number, f: (s: number[]) => T): T {
+  if (bytes === 0) return f([]);
+  // 16-byte aligned blocks, one spare vector apart so no two threads write the same cache line pair.
+  const stride = Math.ceil(bytes / 16) * 16 + 64;
+  return b.withScratch(stride * count, (base) => f(Array.from({ length: count }, (_, i) => base + i * stride)));
+}

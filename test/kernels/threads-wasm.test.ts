@@ -1,0 +1,171 @@
+/**
+ * Multi-threaded wasm (src/backends/wasm/threads*.ts): the linear layers split across 2 and 3
+ * threads must give bit-identical results to the one-thread backend (same instructions per output
+ * element), for every weight dtype, odd row counts and token counts, with NaN-poisoned outputs;
+ * a small llama (fixture GGUFs) gives identical logits and greedy tokens; bad options are typed errors.
+ * minSplitWork: 0 forces even tiny ops through the pool so every split path runs.
+ */
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { splitRange } from '../../src/backends/wasm/threads.ts';
+import type { DType } from '../../src/backends/backend.ts';
+import type { QuantDType } from '../../src/formats/ggml-types.ts';
+import { isSparrowError } from '../../src/errors.ts';
+import { openModel } from '../../src/cli/model-files.ts';
+import { argmax } from '../../src/engine/sampling.ts';
+import { randomF32, rng } from '../helpers/random.ts';
+import { randomBlocks } from '../formats/quant-blocks.ts';
+
+let one: WasmBackend;
+let two: WasmBackend;
+let three: WasmBackend;
+
+beforeAll(async () => {
+  one = await WasmBackend.create();
+  two = await WasmBackend.create({ threads: 2, minSplitWork: 0 });
+  three = await WasmBackend.create({ threads: 3, minSplitWork: 0 });
+});
+afterAll(() => {
+  for (const b of [one, two, three]) b?.dispose();
+});
+
+/** Random f16 bit patterns including subnormals, zeros and both signs (no Inf/NaN). */
+function randomHalves(n: number, seed: number): Uint16Array {
+  const r = rng(seed);
+  return Uint16Array.from({ length: n }, () => {
+    const u = r();
+    const mag = u < 0.05 ? Math.floor(r() * 0x400) : 0x2000 + Math.floor(r() * 0x2000); // 5 % subnormal, rest |w| ≈ 2^-7..2
+    return (r() < 0.5 ? 0x8000 : 0) | mag;
+  });
+}
+
+function weights(dtype: DType, m: number, k: number, seed: number): Uint8Array | Float32Array | Uint16Array {
+  if (dtype === 'f32') return randomF32(m * k, seed);
+  if (dtype === 'f16') return randomHalves(m * k, seed);
+  return randomBlocks(dtype as QuantDType, m, k, seed);
+}
+
+async function linear(b: WasmBackend, dtype: DType, w: ReturnType<typeof weights>, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
+  const wt = b.tensor([m, k], dtype, w);
+  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
+  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
+  if (n === 1) b.matvec(o, wt, xt);
+  else b.matmul(o, xt, wt);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [wt, xt, o]) b.free(t);
+  return r;
+}
+
+/** Index of the first element whose bits differ (−1 if none): NaN-poisoned rows left unwritten show up here. */
+function firstDiff(a: Float32Array, b: Float32Array): number {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  if (a.length !== b.length) return 0;
+  for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) return i;
+  return -1;
+}
+
+const KS: Record<string, number[]> = { f32: [37, 96], f16: [37, 96], q8_0: [64], q4_0: [64], q5_0: [96], q4_k: [256], q6_k: [256] };
+
+describe('threaded linear layers == one thread, bit for bit', () => {
+  for (const dtype of Object.keys(KS) as DType[]) {
+    it(`${dtype}: matvec at m = 1, 3, 7, 9, 577 and matmul at n = 2, 3, 5, 33`, async () => {
+      for (const k of KS[dtype]) {
+        for (const m of [1, 3, 7, 9, 577]) {
+          const w = weights(dtype, m, k, m * 31 + k);
+          for (const n of m === 577 ? [1, 2, 3, 5, 33] : [1, 3]) {
+            const x = randomF32(n * k, n + 7 * m + k);
+            const want = await linear(one, dtype, w, m, k, x, n);
+            expect(want.every((v) => !Number.isNaN(v)), `${dtype} one-thread [${m},${k}] n=${n} wrote every element`).toBe(true);
+            for (const b of [two, three]) {
+              const got = await linear(b, dtype, w, m, k, x, n);
+              expect(firstDiff(got, want), `${dtype} ${b.threads} threads [${m},${k}] n=${n}`).toBe(-1);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('the pool really ran the jobs (not the one-thread path)', async () => {
+    const before = three.pool!.stats.jobs;
+    await linear(three, 'f32', weights('f32', 64, 32, 1), 64, 32, randomF32(32, 2), 1);
+    expect(three.pool!.stats.jobs).toBe(before + 1);
+  });
+
+  it('splitRange: aligned starts, covers [0, m) exactly once, at most `parts` ranges', () => {
+    for (const m of [1, 3, 4, 5, 8, 577, 49152]) {
+      for (const parts of [1, 2, 3, 4]) {
+        const r = splitRange(m, parts, 4);
+        expect(r.length).toBeLessThanOrEqual(parts);
+        expect(r[0][0]).toBe(0);
+        expect(r[r.length - 1][1]).toBe(m);
+        for (let i = 0; i < r.length; i++) {
+          expect(r[i][0] % 4).toBe(0);
+          expect(r[i][1]).toBeGreaterThan(r[i][0]);
+          if (i > 0) expect(r[i][0]).toBe(r[i - 1][1]);
+        }
+      }
+    }
+  });
+});
+
+describe('threaded model forward', () => {
+  const dir = join('test', 'fixtures', 'models', 'llama-gqa-tiny');
+  for (const file of ['model.Q8_0.gguf', 'model.F16.gguf', 'model.safetensors']) {
+    it(`llama-gqa-tiny ${file}: logits and 8 greedy tokens identical on 1, 2 and 3 threads`, async () => {
+      const path = file.endsWith('.gguf') ? join(dir, file) : dir;
+      const runs: { logits: Float32Array; tokens: number[] }[] = [];
+      for (const b of [one, two, three]) {
+        const om = await openModel(b, path);
+        const m = om.model;
+        const state = m.newState();
+        const prompt = [1, 5, 9, 17, 33, 65, 129, 3, 7, 11, 13];
+        const t = m.prefill(prompt, state, { allLogits: true });
+        const logits = (await b.read(t)) as Float32Array;
+        b.free(t);
+        const tokens: number[] = [];
+        let last = logits.subarray(logits.length - m.vocabSize);
+        for (let i = 0; i < 8; i++) {
+          const next = argmax(last);
+          tokens.push(next);
+          last = (await b.read(m.step(next, state))) as Float32Array;
+        }
+        runs.push({ logits, tokens });
+      }
+      for (const r of runs.slice(1)) {
+        expect(firstDiff(r.logits, runs[0].logits)).toBe(-1);
+        expect(r.tokens).toEqual(runs[0].tokens);
+      }
+    });
+  }
+});
+
+describe('thread options', () => {
+  it('threads outside 1..64 or not an integer: INVALID_ARGUMENT naming threads', async () => {
+    for (const threads of [0, -1, 1.5, 65, Number.NaN]) {
+      const e = await WasmBackend.create({ threads }).catch((x: unknown) => x);
+      expect(isSparrowError(e, 'INVALID_ARGUMENT'), String(threads)).toBe(true);
+      expect((e as Error).message).toMatch(/threads/);
+    }
+  });
+
+  it('a helper thread that died: BACKEND_UNAVAILABLE naming it, not a hang', async () => {
+    const b = await WasmBackend.create({ threads: 2, minSplitWork: 0, timeoutMs: 2000 });
+    const w = b.tensor([64, 32], 'f32', randomF32(64 * 32, 3));
+    const x = b.tensor([32], 'f32', randomF32(32, 4));
+    const o = b.tensor([64], 'f32');
+    // Kill the helper behind the pool's back, as a crash would.
+    (b.pool as unknown as { helpers: { terminate(): void }[] }).helpers[0].terminate();
+    await new Promise((r) => setTimeout(r, 300));
+    let e: unknown;
+    try {
+      b.matvec(o, w, x);
+    } catch (x) {
+      e = x;
+    }
+    expect(isSparrowError(e, 'BACKEND_UNAVAILABLE')).toBe(true);
+    expect((e as Error).message).toMatch(/thread 1/);
+    b.dispose();
+  });
+});
