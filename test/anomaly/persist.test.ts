@@ -48,8 +48,8 @@ function run(d: StreamingDetector, v: Float64Array, from: number, to: number): F
 }
 
 /** Bit-for-bit equality of two float arrays (NaN equal to NaN). */
-function sameBits(a: Float64Array | Float32Array, b: Float64Array | Float32Array): boolean {
-  if (a.length !== b.length) return false;
+function sameBits(a: Float64Array | Float32Array | Uint8Array, b: Float64Array | Float32Array | Uint8Array): boolean {
+  if (a.byteLength !== b.byteLength) return false;
   const x = new Uint8Array(a.buffer, a.byteOffset, a.byteLength), y = new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   return x.every((v, i) => v === y[i]);
 }
