@@ -1,7 +1,9 @@
 /**
- * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors]
- * Trains the sensor micro model on synthetic streams (src/anomaly/synthetic.ts) tokenised by the
- * detector's online quantiser; no NAB data is used. Deterministic for a given --seed.
+ * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8]
+ * Trains the sensor micro model on synthetic streams (src/anomaly/synthetic.ts), seen through the
+ * detector's view (src/anomaly/view.ts: mean of the last `block` points every `stride` points;
+ * default = DEFAULT_DETECTOR.view) and tokenised by the detector's online quantiser; no NAB data
+ * is used. Deterministic for a given --seed.
  */
 import { writeFileSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -11,6 +13,8 @@ import { saveMicro } from '../src/models/micro-weights.ts';
 import { STREAM_KINDS, syntheticStream, xorshift } from '../src/anomaly/synthetic.ts';
 import { tokenize } from '../src/anomaly/tokens.ts';
 import { train } from '../src/train/loop.ts';
+import { viewSeries } from '../src/anomaly/view.ts';
+import { DEFAULT_DETECTOR } from '../src/anomaly/detector.ts';
 
 const { values } = parseArgs({
   options: {
@@ -20,15 +24,20 @@ const { values } = parseArgs({
     lr: { type: 'string', default: '3e-3' },
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'public/models/sensor.safetensors' },
+    view: { type: 'string', default: `${DEFAULT_DETECTOR.view.block}:${DEFAULT_DETECTOR.view.stride}` },
   },
 });
 const seed = Number(values.seed);
 const r = xorshift(seed);
+const [block, stride] = values.view!.split(':').map(Number);
+const view = { block, stride };
 function corpus(nStreams: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < nStreams; i++) {
     const kind = STREAM_KINDS[Math.floor(r() * STREAM_KINDS.length)];
-    parts.push(tokenize(syntheticStream(kind, 1500 + Math.floor(r() * 3000), r)));
+    // stride × as many raw points, so each stream still gives 1500–4500 tokens after the view
+    const n = (1500 + Math.floor(r() * 3000)) * stride + block;
+    parts.push(tokenize(viewSeries(syntheticStream(kind, n, r), view)));
   }
   const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -44,5 +53,5 @@ const res = train(SENSOR_CONFIG, trainTokens, {
 });
 mkdirSync(dirname(values.out!), { recursive: true });
 const last = res.history[res.history.length - 1];
-writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
+writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
 console.log(`wrote ${values.out}`);

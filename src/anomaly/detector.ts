@@ -13,10 +13,17 @@ import { MicroModel, type MicroState } from '../models/micro.ts';
 import { SparrowError } from '../errors.ts';
 import type { MicroConfig } from '../models/micro-config.ts';
 import { AnomalyLikelihood, DEFAULT_LIKELIHOOD, type LikelihoodOptions } from './likelihood.ts';
-import { DEFAULT_QUANTIZER, OnlineQuantizer, type QuantizerOptions } from './quantizer.ts';
+import { DEFAULT_QUANTIZER, MAX_ABS, OnlineQuantizer, type QuantizerOptions } from './quantizer.ts';
+import { SlidingMean, type ViewOptions } from './view.ts';
 import { stateF32, stateF64, stateNumber, stateRecord, type StateRecord } from './state-record.ts';
 
 export interface DetectorOptions {
+  /**
+   * What the model sees: the mean of the last `block` points every `stride` points (view.ts);
+   * {1, 1} is the raw stream. The quantizer, model and likelihood run once per view token, so
+   * `likelihood` lengths count tokens, not points.
+   */
+  view: ViewOptions;
   quantizer: QuantizerOptions;
   likelihood: LikelihoodOptions;
   /**
@@ -29,11 +36,13 @@ export interface DetectorOptions {
   /** Surprise counts the predicted mass within ±tolerance bins of the observed token ('nll'). */
   tolerance: number;
   /**
-   * A value beyond the range seen so far by more than this fraction of the span scores 1
-   * (after `likelihood.learning` steps); 0 turns the rule off. With `spatialAsRaw` the rule
-   * sets the raw surprise to 1 instead (the likelihood then decides).
+   * A raw value beyond the range of all raw values seen so far by more than this fraction of
+   * that span scores 1 (after `spatialLearning` points); 0 turns the rule off. With
+   * `spatialAsRaw` the rule sets the raw surprise to 1 instead (the likelihood then decides;
+   * only on points where a view token is due).
    */
   spatialTolerance: number;
+  spatialLearning: number;
   spatialAsRaw: boolean;
   /**
    * Echo suppression: a score that does not exceed every score of the previous `refractory`
@@ -46,21 +55,25 @@ export interface DetectorOptions {
 }
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
+  view: { block: 32, stride: 8 },
   quantizer: DEFAULT_QUANTIZER,
-  likelihood: DEFAULT_LIKELIHOOD,
+  // in view tokens: learning 38 ≈ 300 points, history 1080 ≈ 8640 points (30 days of 5-minute data)
+  likelihood: { ...DEFAULT_LIKELIHOOD, learning: 38, history: 1080, minStd: 0.05 },
   surprise: 'logtail',
   tolerance: 0,
   spatialTolerance: 0.03,
+  spatialLearning: 300,
   spatialAsRaw: false,
   refractory: 50,
-  damp: 0.5,
+  damp: 0.1,
   adapt: true,
 };
 
 export interface DetectorStep {
   score: number;
-  /** Raw surprise in [0, 1] (−log p / log vocab), NaN for skipped values. */
+  /** Raw surprise in [0, 1] of this point's view token; NaN for skipped values and points without a token. */
   raw: number;
+  /** The view token coded at this point, −1 where none was due. */
   token: number;
 }
 
@@ -79,9 +92,13 @@ export class StreamingDetector {
   readonly model: MicroStepper;
   readonly quantizer: OnlineQuantizer;
   readonly likelihood: AnomalyLikelihood;
+  readonly view: SlidingMean;
   private prevLogits: Float32Array | null = null;
   private probs: Float64Array;
   private seen = 0;
+  /** Range of all raw values so far (the spatial rule). */
+  private rawLo = NaN;
+  private rawHi = NaN;
   /** Ring of the last `refractory` undamped scores. */
   private recent: number[] = [];
   private recentAt = 0;
@@ -96,6 +113,7 @@ export class StreamingDetector {
     this.model.adapt = opts.adapt;
     this.quantizer = new OnlineQuantizer({ ...opts.quantizer, vocab: config.vocab });
     this.likelihood = new AnomalyLikelihood(opts.likelihood);
+    this.view = new SlidingMean(opts.view);
     this.probs = new Float64Array(config.vocab);
   }
 
@@ -108,19 +126,25 @@ export class StreamingDetector {
 
   push(value: number): DetectorStep {
     if (!Number.isFinite(value)) return { score: 0, raw: NaN, token: -1 };
-    const q = this.quantizer;
-    const span = q.hi - q.lo;
+    value = Math.max(-MAX_ABS, Math.min(MAX_ABS, value));
+    const o = this.opts;
+    const span = this.rawHi - this.rawLo;
     const spatial =
-      this.opts.spatialTolerance > 0 && this.seen >= this.opts.likelihood.learning && span > 0 &&
-      (value > q.hi + this.opts.spatialTolerance * span || value < q.lo - this.opts.spatialTolerance * span);
-    const token = q.encode(value);
-    let raw = 0;
-    if (this.prevLogits) raw = this.surprise(this.prevLogits, token);
-    if (spatial && this.opts.spatialAsRaw) raw = 1;
-    const lik = this.likelihood.update(raw);
-    this.prevLogits = this.model.step(token);
+      o.spatialTolerance > 0 && this.seen >= o.spatialLearning && span > 0 &&
+      (value > this.rawHi + o.spatialTolerance * span || value < this.rawLo - o.spatialTolerance * span);
+    this.rawLo = this.seen === 0 ? value : Math.min(this.rawLo, value);
+    this.rawHi = this.seen === 0 ? value : Math.max(this.rawHi, value);
     this.seen++;
-    let score = spatial && !this.opts.spatialAsRaw ? 1 : lik;
+    const v = this.view.push(value);
+    let raw = NaN, token = -1, lik = 0;
+    if (!Number.isNaN(v)) {
+      token = this.quantizer.encode(v);
+      raw = this.prevLogits ? this.surprise(this.prevLogits, token) : 0;
+      if (spatial && o.spatialAsRaw) raw = 1;
+      lik = this.likelihood.update(raw);
+      this.prevLogits = this.model.step(token);
+    }
+    let score = spatial && !o.spatialAsRaw ? 1 : lik;
     if (!Number.isFinite(score)) score = 0;
     const R = this.opts.refractory;
     if (R > 0) {
@@ -144,6 +168,9 @@ export class StreamingDetector {
     return {
       prevLogits: this.prevLogits ? Float32Array.from(this.prevLogits) : null,
       seen: this.seen,
+      rawLo: this.seen ? this.rawLo : 0,
+      rawHi: this.seen ? this.rawHi : 0,
+      view: this.view.exportState(),
       recent: Float64Array.from(this.recent),
       recentAt: this.recentAt,
       quantizer: this.quantizer.exportState(),
@@ -158,9 +185,13 @@ export class StreamingDetector {
     const recent = stateF64(s, 'recent', w);
     if (recent.length > Math.max(0, this.opts.refractory)) throw new SparrowError('SHAPE_MISMATCH', `detector: learned state holds ${recent.length} recent scores, refractory is ${this.opts.refractory}`);
     const seen = stateNumber(s, 'seen', w), recentAt = stateNumber(s, 'recentAt', w);
-    const q = stateRecord(s, 'quantizer', w), l = stateRecord(s, 'likelihood', w);
+    const rawLo = stateNumber(s, 'rawLo', w), rawHi = stateNumber(s, 'rawHi', w);
+    const q = stateRecord(s, 'quantizer', w), l = stateRecord(s, 'likelihood', w), v = stateRecord(s, 'view', w);
     this.quantizer.importState(q);
     this.likelihood.importState(l);
+    this.view.importState(v);
+    this.rawLo = seen ? rawLo : NaN;
+    this.rawHi = seen ? rawHi : NaN;
     this.prevLogits = prev ? prev.slice() : null;
     this.seen = seen;
     this.recent = Array.from(recent);
