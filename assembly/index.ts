@@ -7,6 +7,7 @@ export * from './attention';
 export * from './sequence';
 export * from './core-math';
 export * from './core-matvec';
+export * from './f16-matvec';
 export * from './core-rows';
 export * from './core-sparse';
 export * from './micro';

@@ -7,6 +7,7 @@ import type { Tensor } from '../backend.ts';
 import type { DenseAttentionOptions, FastGrnnGate, KvCache, SparseAttentionConfig } from '../ops/attention.ts';
 import * as va from '../ops/attention-validate.ts';
 import type { WasmBackend, WasmTensor } from './backend.ts';
+import { restoreF16 } from './f16.ts';
 
 /** The attention exports of build/sparrow.wasm (pointers are byte offsets). */
 interface AttentionKernels {
@@ -34,6 +35,7 @@ function kern(b: WasmBackend): AttentionKernels {
 function ptr(op: string, t: Tensor): number {
   const w = t as WasmTensor;
   if (w.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+  if (w.f16plan !== undefined) restoreF16(w); // a prepared f16 weight's original halves (./f16.ts)
   return w.ptr;
 }
 

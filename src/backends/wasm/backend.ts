@@ -18,6 +18,7 @@ import { WasmHeap } from './memory.ts';
 import { buildSparseLayout, defaultSparseLayout, layoutBytes, layoutFits, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
+import { embeddingF16Fix, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
 
 /** The kernel exports of build/sparrow.wasm (pointers are byte offsets, counts are elements). */
 export interface Kernels {
@@ -71,7 +72,12 @@ export class WasmTensor implements Tensor {
   }
   /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
   sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; padded: number; ptrs: Record<string, number> };
+  /** f16 linear weight: its subnormal side list (./f16.ts); null = holds Inf/NaN; undefined = not scanned. */
+  f16plan?: F16Plan | null;
 }
+
+/** Ops that understand a prepared f16 weight (./f16.ts); every other use restores its halves first. */
+const F16_PLAN_OPS = new Set(['f16-linear', 'embedding']);
 
 /** Options of WasmBackend.create. */
 export interface WasmOptions extends ThreadOptions {
@@ -237,6 +243,7 @@ export class WasmBackend implements Backend {
     v.checkBackend(op, this.name, t);
     const w = t as WasmTensor;
     if (w.freed) v.freed(op, w);
+    if (w.f16plan !== undefined && !F16_PLAN_OPS.has(op)) restoreF16(w);
     return w;
   }
 
@@ -254,9 +261,9 @@ export class WasmBackend implements Backend {
     if (this.pool && threadedLinear(this, this.pool, 'matvec', out, x, w, 1, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matvec', out, x, w, 1, m, k);
     v.checkDtype('matvec', 'weight', w, ['f32', 'f16']);
+    if (w.dtype === 'f16') return matvecF16(this, this.ptr('matvec', out), this.own('f16-linear', w), this.ptr('matvec', x), m, k);
     const [o, wp, xp] = [this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x)];
-    if (w.dtype === 'f32') return this.k.matvec_f32(o, wp, xp, m, k);
-    this.withScratch(4 * k, (xs) => this.k.matvec_f16(o, wp, xp, m, k, xs));
+    return this.k.matvec_f32(o, wp, xp, m, k);
   }
 
   matmul(out: Tensor, x: Tensor, w: Tensor): void {
@@ -265,11 +272,11 @@ export class WasmBackend implements Backend {
     if (this.pool && threadedLinear(this, this.pool, 'matmul', out, x, w, n, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matmul', out, x, w, n, m, k);
     v.checkDtype('matmul', 'weight', w, ['f32', 'f16']);
-    const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];
     // Token tile: as many rows of X as fit in ~256 KiB, so they stay cached while W streams by.
     const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
-    if (w.dtype === 'f32') return this.k.matmul_f32(o, xp, wp, n, m, k, tile);
-    this.withScratch(16 * k, (s) => this.k.matmul_f16(o, xp, wp, n, m, k, tile, s));
+    if (w.dtype === 'f16') return matmulF16(this, this.ptr('matmul', out), this.ptr('matmul', x), this.own('f16-linear', w), n, m, k, tile);
+    const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];
+    return this.k.matmul_f32(o, xp, wp, n, m, k, tile);
   }
 
   spmv(out: Tensor, s: Tensor, x: Tensor): void {
@@ -370,6 +377,7 @@ export class WasmBackend implements Backend {
     const [o, tp, ip] = [this.ptr('embedding', out), this.ptr('embedding', table), this.ptr('embedding', ids)];
     v.embeddingIds('embedding', new Int32Array(this.heap.memory.buffer, ip, n), vocab);
     (table.dtype === 'f16' ? this.k.embedding_f16 : this.k.embedding_f32)(o, tp, ip, n, d);
+    if (table.dtype === 'f16') embeddingF16Fix(this, o, table as WasmTensor, ip, n, d);
   }
 
   argmax(out: Tensor, x: Tensor): void {

@@ -6,6 +6,7 @@ import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
 import * as v from '../validate.ts';
 import * as s from '../ops/sequence-checks.ts';
+import { restoreF16 } from './f16.ts';
 import { ternaryRowStride } from '../ops/ternary-layout.ts';
 import type { WasmBackend, WasmTensor } from './backend.ts';
 
@@ -24,6 +25,7 @@ function ptrs(b: WasmBackend, op: string, ...ts: Array<Tensor | null>): number[]
     v.checkBackend(op, b.name, t);
     const w = t as WasmTensor;
     if (w.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
+    if (w.f16plan !== undefined) restoreF16(w); // a prepared f16 weight's original halves (./f16.ts)
     return w.ptr;
   });
 }

@@ -1,0 +1,125 @@
+/**
+ * F16 linear weights on the wasm backend, "prepared" on first use as a linear weight (matvec or
+ * matmul): the matrix is scanned once; if it holds no Inf/NaN half, its nonzero subnormal halves
+ * move into a small side list (CSR by row: rowPtr, col, f32 value) and +0 is stored in their place,
+ * so the matvec hot loop (assembly/f16-matvec.ts) needs no per-step checks; the side list is added
+ * per row afterwards. Any other use of the tensor's bytes (read, write, copy, attention, …: every
+ * WasmBackend.own() with another op name) first restores the original halves (`restoreF16`), so
+ * the storage is the tensor's data again; the next matvec prepares it anew. Embedding lookups of a
+ * prepared table (tied heads) patch the side list's values into the rows they copy.
+ * Exactness: a stored zero times a finite x is 0, so results equal the exact product up to
+ * summation order; non-finite x restores the matrix and uses the exact kernel of core-matvec.ts.
+ */
+import type { WasmBackend, WasmTensor } from './backend.ts';
+
+/** The side list of a prepared f16 weight (pointers into linear memory; 0 when it is empty). */
+export interface F16Plan {
+  /** The backend whose memory holds the tensor and the side list. */
+  b: WasmBackend;
+  m: number;
+  k: number;
+  /** Number of side-list entries (nonzero subnormal halves moved out). */
+  count: number;
+  rowPtr: number;
+  col: number;
+  val: number;
+}
+
+/** The kernels this file calls (exports of assembly/f16-matvec.ts and core-matvec.ts). */
+interface F16Kernels {
+  f16_scan(w: number, n: number): number;
+  f16_extract(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
+  f16_restore(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
+  f16_prescale(xs: number, x: number, k: number): number;
+  matvec_f16_fast(out: number, w: number, xs: number, x: number, m: number, k: number): void;
+  matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
+  f16_fixup(out: number, rowPtr: number, col: number, val: number, x: number, r0: number, r1: number): void;
+  f16_fixup_mm(out: number, rowPtr: number, col: number, val: number, x: number, n: number, m: number, k: number, r0: number, r1: number): void;
+  f16_embed_fix(out: number, ids: number, n: number, d: number, rowPtr: number, col: number, val: number): void;
+  f32_all_finite(x: number, n: number): number;
+  matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
+  matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
+}
+
+const kern = (b: WasmBackend) => b.k as unknown as F16Kernels;
+
+/**
+ * The plan of a 2-D f16 weight, preparing it on first use; null when the matrix holds an Inf/NaN
+ * half (it then always takes the exact kernel; `f16plan` remembers that until the data changes).
+ */
+function prepare(b: WasmBackend, w: WasmTensor, m: number, k: number): F16Plan | null {
+  if (w.f16plan !== undefined) return w.f16plan;
+  const kk = kern(b);
+  const count = kk.f16_scan(w.ptr, m * k);
+  if (count < 0) return (w.f16plan = null);
+  const plan: F16Plan = { b, m, k, count, rowPtr: 0, col: 0, val: 0 };
+  if (count > 0) {
+    plan.rowPtr = b.heap.alloc(4 * (m + 1));
+    plan.col = b.heap.alloc(4 * count);
+    plan.val = b.heap.alloc(4 * count);
+    kk.f16_extract(w.ptr, m, k, plan.rowPtr, plan.col, plan.val);
+  }
+  return (w.f16plan = plan);
+}
+
+/** Puts the original halves back and forgets the plan (before any other use of the bytes). */
+export function restoreF16(w: WasmTensor): void {
+  const plan = w.f16plan;
+  w.f16plan = undefined;
+  if (!plan || plan.count === 0) return;
+  kern(plan.b).f16_restore(w.ptr, plan.m, plan.k, plan.rowPtr, plan.col, plan.val);
+  for (const p of [plan.rowPtr, plan.col, plan.val]) plan.b.heap.release(p);
+}
+
+/**
+ * Runs kernel `name` over the rows [0, m): `args(r0, r1)` gives its arguments for a row range. The
+ * default runs it once on the calling thread; a thread pool may split [0, m) at multiples of 4.
+ */
+export type RowRunner = (name: string, m: number, args: (r0: number, r1: number) => number[]) => void;
+
+const oneThread =
+  (b: WasmBackend): RowRunner =>
+  (name, m, args) =>
+    (b.k[name] as (...a: number[]) => void)(...args(0, m));
+
+/**
+ * out[M] = W · x for an f16 W[M, K] (operands already validated by the caller). The hot kernel
+ * (`matvec_f16_prep_rows`) goes through `runRows`; the rare paths run on the calling thread.
+ */
+export function matvecF16(b: WasmBackend, o: number, w: WasmTensor, xp: number, m: number, k: number, runRows: RowRunner = oneThread(b)): void {
+  const kk = kern(b);
+  const plan = prepare(b, w, m, k);
+  const wp = w.ptr;
+  if (!plan) return b.withScratch(4 * k, (xs) => kk.matvec_f16(o, wp, xp, m, k, xs));
+  b.withScratch(4 * k, (xs) => {
+    const status = kk.f16_prescale(xs, xp, k);
+    if (status === 0) return runRows('matvec_f16_prep_rows', m, (r0, r1) => [o, wp, xs, xp, k, plan.rowPtr, plan.col, plan.val, r0, r1]);
+    if (status === 2) {
+      // Inf/NaN in x: a stored zero would give 0 · Inf = NaN where the subnormal gives ±Inf.
+      restoreF16(w);
+      return kk.matvec_f16(o, wp, xp, m, k, xs);
+    }
+    kk.matvec_f16(o, wp, xp, m, k, 0); // |x| ≥ 2^15: x · 2^112 could overflow, exact widening throughout
+    if (plan.count > 0) kk.f16_fixup(o, plan.rowPtr, plan.col, plan.val, xp, 0, m);
+  });
+}
+
+/**
+ * out[N, M] = X · Wᵀ for an f16 W (prefill): the matmul kernel on the stored halves (`matmul(wp)`,
+ * by default matmul_f16 on the calling thread; a pool may split it by rows), then the side list.
+ */
+export function matmulF16(b: WasmBackend, o: number, xp: number, w: WasmTensor, n: number, m: number, k: number, tile: number, matmul?: (wp: number) => void): void {
+  const kk = kern(b);
+  const plan = prepare(b, w, m, k);
+  // Non-finite X: 0 · Inf = NaN where the subnormal gives ±Inf, so use the original halves.
+  if (plan && plan.count > 0 && !kk.f32_all_finite(xp, n * k)) restoreF16(w);
+  if (matmul) matmul(w.ptr);
+  else b.withScratch(16 * k, (s) => kk.matmul_f16(o, xp, w.ptr, n, m, k, tile, s));
+  if (plan && w.f16plan === plan && plan.count > 0) kk.f16_fixup_mm(o, plan.rowPtr, plan.col, plan.val, xp, n, m, k, 0, m);
+}
+
+/** After embedding_f16 copied rows of a prepared table: write back the moved subnormal values. */
+export function embeddingF16Fix(b: WasmBackend, o: number, table: WasmTensor, ip: number, n: number, d: number): void {
+  const plan = table.f16plan;
+  if (plan && plan.count > 0) kern(b).f16_embed_fix(o, ip, n, d, plan.rowPtr, plan.col, plan.val);
+}
