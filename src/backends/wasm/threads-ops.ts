@@ -5,7 +5,9 @@
  * the one-thread call: results are bit-identical for any thread count (test/kernels/threads-wasm.test.ts).
  *
  *  - matvec (N = 1), every weight dtype: rows [r0, r1) = the same kernel on out + r0, W + r0 rows.
- *  - matmul f32 / f16 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
+ *  - matmul f32 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
+ *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own hot kernel through
+ *    `rowRunner` below; matmul_f16_rows (assembly/threads.ts) is there for its prefill path.
  *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
  *    on N), the same kernel on out + t0·M and X + t0·K.
  * Ops whose work is below `minSplitWork` multiply-adds run on the calling thread alone: waking helpers
@@ -33,13 +35,14 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     const ranges = splitRange(m, pool.threads, 4);
     if (ranges.length < 2) return false;
     const rowBytes = v.storageBytes(dt, [1, k]);
-    if (dt === 'f32' || dt === 'f16' || dt === 'q4_k') {
-      // f16: x·2^112 staging (4·K bytes); q4_k: per-slice sums of x (K/32 floats) — private per part.
-      const scratchBytes = dt === 'f32' ? 0 : dt === 'f16' ? 4 * k : 4 * (k / 32);
-      return withScratches(b, scratchBytes, ranges.length, (s) => {
-        if (dt === 'f32') run(pool, 'matvec_f32', fn('matvec_f32'), ranges.map(([r0, r1]) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k]));
-        else if (dt === 'f16') run(pool, 'matvec_f16', fn('matvec_f16'), ranges.map(([r0, r1], i) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k, s[i]]));
-        else run(pool, QUANT[dt], fn(QUANT[dt]), ranges.map(([r0, r1], i) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, s[i], 0]));
+    if (dt === 'f32') {
+      run(pool, 'matvec_f32', fn('matvec_f32'), ranges.map(([r0, r1]) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k]));
+      return true;
+    }
+    if (dt === 'q4_k') {
+      // per-slice sums of x (K/32 floats), private per part
+      return withScratches(b, 4 * (k / 32), ranges.length, (s) => {
+        run(pool, 'matmul_q4_k', fn('matmul_q4_k'), ranges.map(([r0, r1], i) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, s[i], 0]));
         return true;
       });
     }
@@ -50,13 +53,16 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
   }
   // Token tile as in the one-thread calls (backend.ts matmul, quant.ts): must match exactly.
   const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
-  if (dt === 'f32' || dt === 'f16' || dt === 'q8_0') {
+  if (dt === 'f32' || dt === 'q8_0') {
     const ranges = splitRange(m, pool.threads, 4);
     if (ranges.length < 2) return false;
-    return withScratches(b, dt === 'f32' ? 0 : 16 * k, ranges.length, (s) => {
-      if (dt === 'f32') run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
-      else if (dt === 'f16') run(pool, 'matmul_f16_rows', fn('matmul_f16_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, tile, s[i], r0, r1]));
-      else run(pool, 'matmul_q8_0_rows', fn('matmul_q8_0_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
+    if (dt === 'f32') {
+      run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
+      return true;
+    }
+    // Q8_0 widens four rows at a time into a private 4·K f32 block
+    return withScratches(b, 16 * k, ranges.length, (s) => {
+      run(pool, 'matmul_q8_0_rows', fn('matmul_q8_0_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
       return true;
     });
   }
