@@ -11,7 +11,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
 import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
-import { threadedLinear } from './threads-ops.ts';
+import { rowRunner, threadedLinear } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
@@ -261,7 +261,7 @@ export class WasmBackend implements Backend {
     if (this.pool && threadedLinear(this, this.pool, 'matvec', out, x, w, 1, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matvec', out, x, w, 1, m, k);
     v.checkDtype('matvec', 'weight', w, ['f32', 'f16']);
-    if (w.dtype === 'f16') return matvecF16(this, this.ptr('matvec', out), this.own('f16-linear', w), this.ptr('matvec', x), m, k);
+    if (w.dtype === 'f16') return matvecF16(this, this.ptr('matvec', out), this.own('f16-linear', w), this.ptr('matvec', x), m, k, rowRunner(this, m * k));
     const [o, wp, xp] = [this.ptr('matvec', out), this.ptr('matvec', w), this.ptr('matvec', x)];
     return this.k.matvec_f32(o, wp, xp, m, k);
   }
