@@ -1,0 +1,72 @@
+/**
+ * Where the anomaly detector's learned state lives between page loads: IndexedDB through the
+ * model cache's ModelStore (its own database, "sparrow-learned-state"), one entry per
+ * (model weights hash, stream id). ModelStore gives what this needs: each blob's SHA-256 is
+ * checked on read (damage → FORMAT_INVALID, the record left as it is), a re-save writes the new
+ * copy before swapping the manifest, and a quota failure (QUOTA_EXCEEDED) leaves the previous
+ * state intact.
+ */
+import { SparrowError } from '../errors.ts';
+import { ModelStore, type StoreLimits } from '../worker/model-store.ts';
+
+export interface LearnedStateEntry {
+  streamId: string;
+  modelHash: string;
+  bytes: number;
+  savedAt: number;
+}
+
+const FAMILY = 'learned-state';
+const entryId = (modelHash: string, streamId: string) => `${modelHash}:${streamId}`;
+
+export class LearnedStateStore {
+  private readonly store: ModelStore;
+
+  constructor(dbName = 'sparrow-learned-state') {
+    this.store = new ModelStore(dbName);
+  }
+
+  setLimits(limits: StoreLimits): void {
+    this.store.setLimits(limits);
+  }
+
+  async list(): Promise<LearnedStateEntry[]> {
+    return (await this.store.list())
+      .filter((m) => m.family === FAMILY)
+      .map((m) => ({ streamId: m.name, modelHash: m.id.slice(0, m.id.length - m.name.length - 1), bytes: m.bytes, savedAt: m.savedAt }));
+  }
+
+  async save(modelHash: string, streamId: string, bytes: Uint8Array): Promise<LearnedStateEntry> {
+    try {
+      const m = await this.store.save({ id: entryId(modelHash, streamId), name: streamId, family: FAMILY, format: 'safetensors' }, [{ name: 'state.safetensors', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
+      return { streamId, modelHash, bytes: m.bytes, savedAt: m.savedAt };
+    } catch (e) {
+      if (e instanceof SparrowError && e.code === 'QUOTA_EXCEEDED') {
+        throw new SparrowError('QUOTA_EXCEEDED', `Browser storage is full: the learned state of "${streamId}" (${bytes.length} bytes) was not saved; the previously saved state is intact.`, { ...e.details, streamId });
+      }
+      throw e;
+    }
+  }
+
+  /** The stored bytes (SHA-256 checked), or undefined when nothing is stored for the pair. */
+  async load(modelHash: string, streamId: string): Promise<{ bytes: Uint8Array; entry: LearnedStateEntry } | undefined> {
+    const id = entryId(modelHash, streamId);
+    if (!(await this.store.get(id))) return undefined;
+    const { model, files } = await this.store.open(id).catch((e: unknown) => {
+      if (e instanceof SparrowError && e.code === 'FORMAT_INVALID') {
+        throw new SparrowError('FORMAT_INVALID', `The saved learned state of "${streamId}" is damaged (${e.message}); it was left as it is and the detector starts fresh.`, { ...e.details, streamId });
+      }
+      throw e;
+    });
+    return { bytes: new Uint8Array(await files[0].blob.arrayBuffer()), entry: { streamId, modelHash, bytes: model.bytes, savedAt: model.savedAt } };
+  }
+
+  async delete(modelHash: string, streamId: string): Promise<void> {
+    await this.store.delete(entryId(modelHash, streamId));
+  }
+
+  /** Test aid: overwrite the stored bytes without updating the checksum. */
+  async damage(modelHash: string, streamId: string, bytes: Uint8Array): Promise<void> {
+    await this.store.damageChunk(entryId(modelHash, streamId), 0, 0, new Blob([bytes as Uint8Array<ArrayBuffer>]));
+  }
+}

@@ -1,0 +1,133 @@
+/**
+ * Learned-state persistence through the real engine worker and IndexedDB in Chromium: stream part
+ * of a series on an open stream, save, reload the page (a new worker, nothing in memory), open the
+ * same stream (auto-restore) and continue → the same scores as one uninterrupted run; forget →
+ * fresh; a damaged stored record → typed error, fresh state, the record left as it was; a save
+ * that hits the quota → QUOTA_EXCEEDED with the previous state intact.
+ */
+import type { Page } from 'playwright-core';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+import type { EngineApi } from '../../src/worker/api.ts';
+
+let h: BrowserHarness;
+let page: Page;
+beforeAll(async () => {
+  h = await openBrowser();
+  page = await (await h.page.context().browser()!.newContext()).newPage();
+}, 180_000);
+afterAll(() => h?.close());
+
+const N = 1200, HALF = 700, STREAM = 'test:two-sines';
+
+/** Open the app, wait for its worker, load the sensor model with auto-save off. */
+async function boot(): Promise<void> {
+  await page.waitForFunction(() => '__sparrowEngine' in globalThis, undefined, { timeout: 60_000 });
+  await page.evaluate(async () => {
+    const e = (globalThis as unknown as { __sparrowEngine: EngineApi }).__sparrowEngine;
+    await e.anomalyLoad();
+    await e.anomalyPersistOptions({ everyValues: 0, everyMs: 0 });
+  });
+}
+
+/** Run `f(engine, series)` in the page (series: the seeded synthetic stream, as number[]). */
+function inPage<T, A>(f: (e: EngineApi, series: Float64Array, arg: A) => Promise<T>, arg: A): Promise<T> {
+  return page.evaluate(
+    async ([src, n, a]) => {
+      const e = (globalThis as unknown as { __sparrowEngine: EngineApi }).__sparrowEngine;
+      const series = await e.anomalySynthetic('two-sines', n, 7);
+      return (new Function(`return (${src})`)() as (e: EngineApi, s: Float64Array, a: unknown) => Promise<T>)(e, series, a);
+    },
+    [f.toString(), N, arg] as const,
+  ) as Promise<T>;
+}
+
+describe('learned state survives a page reload (worker + IndexedDB)', () => {
+  let whole: number[];
+  it('save half a stream, reload, auto-restore, continue → identical scores', async () => {
+    await page.goto(`${h.url}/`);
+    await boot();
+    const first = await inPage(async (e, s, [id, half]) => {
+      await e.resetLearnedState(id);
+      const open = await e.anomalyOpenStream(id, true);
+      if (open.restored !== null) throw new Error('expected a fresh stream');
+      const a = await e.anomalyPush(s.slice(0, half));
+      const saved = await e.saveLearnedState();
+      await e.anomalyReset(true); // uninterrupted reference run (not persisted)
+      const w = await e.anomalyPush(s);
+      return { a: Array.from(a.scores), whole: Array.from(w.scores), saved };
+    }, [STREAM, HALF] as [string, number]);
+    whole = first.whole;
+    expect(first.a).toEqual(whole.slice(0, HALF));
+    expect(first.saved.bytes).toBeGreaterThan(1000);
+
+    await page.reload();
+    await boot();
+    const second = await inPage(async (e, s, [id, half]) => {
+      const open = await e.anomalyOpenStream(id, true);
+      const b = await e.anomalyPush(s.slice(half));
+      return { open, b: Array.from(b.scores), list: await e.listLearnedState() };
+    }, [STREAM, HALF] as [string, number]);
+    expect(second.open.error).toBeUndefined();
+    expect(second.open.restored).toMatchObject({ streamId: STREAM, values: HALF, points: HALF, savedAt: first.saved.savedAt });
+    expect(second.b).toEqual(whole.slice(HALF)); // bit-for-bit (same numbers through structured clone)
+    expect(second.b.some((x) => x > 0)).toBe(true);
+    expect(second.list.find((x) => x.streamId === STREAM)).toMatchObject({ sameModel: true, bytes: first.saved.bytes, savedAt: first.saved.savedAt });
+  }, 120_000);
+
+  it('forget → the record is gone and the stream starts fresh', async () => {
+    const r = await inPage(async (e, s, id) => {
+      await e.resetLearnedState(id);
+      const list = await e.listLearnedState();
+      const open = await e.anomalyOpenStream(id, true);
+      const a = await e.anomalyPush(s.slice(0, 300));
+      return { listed: list.some((x) => x.streamId === id), open, a: Array.from(a.scores) };
+    }, STREAM);
+    expect(r.listed).toBe(false);
+    expect(r.open).toEqual({ restored: null });
+    expect(r.a).toEqual(whole.slice(0, 300));
+  }, 60_000);
+
+  it('a damaged record → FORMAT_INVALID note, fresh state, record untouched; quota → QUOTA_EXCEEDED, old state kept', async () => {
+    const saved = await inPage(async (e, s, id) => {
+      await e.anomalyOpenStream(id, true);
+      await e.anomalyPush(s.slice(0, 400));
+      const saved = await e.saveLearnedState();
+      await e.anomalyDamageLearnedState(id, new Uint8Array(100).fill(7));
+      return saved;
+    }, STREAM);
+    await page.reload();
+    await boot();
+    const r = await inPage(async (e, s, id) => {
+      const open = await e.anomalyOpenStream(id, true);
+      const a = await e.anomalyPush(s.slice(0, 300));
+      let explicit = '';
+      await e.loadLearnedState(id).catch((err: { code?: string }) => (explicit = err.code ?? String(err)));
+      const list = await e.listLearnedState();
+      return { open, a: Array.from(a.scores), explicit, entry: list.find((x) => x.streamId === id) };
+    }, STREAM);
+    expect(r.open.restored).toBeNull();
+    expect(r.open.error?.code).toBe('FORMAT_INVALID');
+    expect(r.open.error?.message).toMatch(/damaged/);
+    expect(r.a).toEqual(whole.slice(0, 300)); // fresh
+    expect(r.explicit).toBe('FORMAT_INVALID');
+    expect(r.entry).toMatchObject({ bytes: saved.bytes, savedAt: saved.savedAt }); // left as it was
+
+    // quota: a good state is saved, then a save that fails mid-write keeps it
+    const q = await inPage(async (e, s, id) => {
+      await e.resetLearnedState(id);
+      await e.anomalyOpenStream(id, true);
+      await e.anomalyPush(s.slice(0, 500));
+      const good = await e.saveLearnedState();
+      await e.anomalyPush(s.slice(500, 600));
+      await e.anomalyPersistOptions({ limits: { failWriteAfterBytes: 10 } });
+      let code = '';
+      await e.saveLearnedState().catch((err: { code?: string }) => (code = err.code ?? String(err)));
+      await e.anomalyPersistOptions({ limits: {} });
+      const back = await e.loadLearnedState(id);
+      return { good, code, back };
+    }, STREAM);
+    expect(q.code).toBe('QUOTA_EXCEEDED');
+    expect(q.back).toMatchObject({ values: 500, savedAt: q.good.savedAt });
+  }, 120_000);
+});
