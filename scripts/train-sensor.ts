@@ -1,5 +1,5 @@
 /**
- * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8]
+ * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8] [--margin 0.1]
  * Trains the sensor micro model on synthetic streams (src/anomaly/synthetic.ts), seen through the
  * detector's view (src/anomaly/view.ts: mean of the last `block` points every `stride` points;
  * default = DEFAULT_DETECTOR.view) and tokenised by the detector's online quantiser; no NAB data
@@ -25,19 +25,22 @@ const { values } = parseArgs({
     seed: { type: 'string', default: '1' },
     out: { type: 'string', default: 'public/models/sensor.safetensors' },
     view: { type: 'string', default: `${DEFAULT_DETECTOR.view.block}:${DEFAULT_DETECTOR.view.stride}` },
+    margin: { type: 'string', default: String(DEFAULT_DETECTOR.quantizer.margin) },
   },
 });
 const seed = Number(values.seed);
 const r = xorshift(seed);
 const [block, stride] = values.view!.split(':').map(Number);
 const view = { block, stride };
+// tokens coded exactly as the detector codes them (its quantiser settings, margin overridable)
+const quant = { ...DEFAULT_DETECTOR.quantizer, margin: Number(values.margin) };
 function corpus(nStreams: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < nStreams; i++) {
     const kind = STREAM_KINDS[Math.floor(r() * STREAM_KINDS.length)];
     // stride × as many raw points, so each stream still gives 1500–4500 tokens after the view
     const n = (1500 + Math.floor(r() * 3000)) * stride + block;
-    parts.push(tokenize(viewSeries(syntheticStream(kind, n, r), view)));
+    parts.push(tokenize(viewSeries(syntheticStream(kind, n, r), view), quant));
   }
   const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -53,5 +56,5 @@ const res = train(SENSOR_CONFIG, trainTokens, {
 });
 mkdirSync(dirname(values.out!), { recursive: true });
 const last = res.history[res.history.length - 1];
-writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
+writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, margin: values.margin!, steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
 console.log(`wrote ${values.out}`);

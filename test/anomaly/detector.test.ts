@@ -84,10 +84,33 @@ describe('streaming detector edge cases (never a crash or NaN score)', () => {
   it('adaptation can be toggled while streaming', () => {
     const d = new StreamingDetector(SENSOR_CONFIG, W, DEFAULT_DETECTOR);
     for (let i = 0; i < 100; i++) d.push(Math.sin(i));
-    d.adapt = false;
     const model = d.model as MicroModel;
-    const mem = model.state.mem[0].slice();
-    d.push(0.5);
+    let mem = model.state.mem[0].slice();
+    for (let i = 0; i < 16; i++) d.push(0.5); // ≥ 1 view token (one every `stride` points)
+    expect(model.state.mem[0]).not.toEqual(mem); // adapting: the memory was written
+    d.adapt = false;
+    mem = model.state.mem[0].slice();
+    for (let i = 0; i < 16; i++) d.push(0.5);
     expect(model.state.mem[0]).toEqual(mem);
+  });
+  it('the model reads the view: one token every `stride` points once `block` points are in', () => {
+    const { block, stride } = DEFAULT_DETECTOR.view;
+    const d = new StreamingDetector(SENSOR_CONFIG, W, DEFAULT_DETECTOR);
+    for (let i = 0; i < 200; i++) {
+      const s = d.push(Math.sin(i / 9));
+      const due = i + 1 >= block && (i + 1) % stride === 0;
+      expect(s.token >= 0).toBe(due);
+      expect(Number.isNaN(s.raw)).toBe(!due);
+    }
+    // the raw view ({1, 1}) codes every point
+    const r = new StreamingDetector(SENSOR_CONFIG, W, { ...DEFAULT_DETECTOR, view: { block: 1, stride: 1 } });
+    for (let i = 0; i < 50; i++) expect(r.push(Math.cos(i)).token).toBeGreaterThanOrEqual(0);
+  });
+  it('a spike beyond the known range scores 1 (spatial rule) after the learning points', () => {
+    const v = Array.from({ length: 600 }, (_, i) => Math.sin(i / 11));
+    v[500] = 3;
+    const s = score(v);
+    expect(s[500]).toBe(1);
+    expect(Math.max(...s.subarray(DEFAULT_DETECTOR.spatialLearning, 500))).toBeLessThan(1);
   });
 });
