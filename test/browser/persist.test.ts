@@ -130,4 +130,26 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     expect(q.code).toBe('QUOTA_EXCEEDED');
     expect(q.back).toMatchObject({ values: 500, savedAt: q.good.savedAt });
   }, 120_000);
+
+  it('the demo shows fresh / restored state and forgets on request', async () => {
+    const ui = await (await h.page.context().browser()!.newContext()).newPage();
+    const errors: string[] = [];
+    ui.on('pageerror', (e) => errors.push(e.message));
+    const note = ui.getByTestId('persist-note');
+    const stats = ui.getByTestId('anomaly-stats');
+    await ui.goto(`${h.url}/#anomaly`);
+    await ui.getByTestId('start').click();
+    await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toBe('fresh state');
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 60_000 }).toMatch(/tokens\/s/);
+    await ui.getByTestId('stop').click(); // stopping saves
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 }).toMatch(/saved \d/);
+    await ui.reload();
+    await ui.getByTestId('start').click();
+    await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toMatch(/^restored learned state from .+ \([\d,]+ points\)$/);
+    await ui.getByTestId('forget').click();
+    await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
+    await ui.getByTestId('stop').click();
+    expect(errors).toEqual([]);
+    await ui.context().close();
+  }, 120_000);
 });
