@@ -57,47 +57,9 @@ export function spmv_csr32(out: usize, rowPtr: usize, col: usize, val: usize, x:
 }
 
 /**
- * Padded column-blocked layout ("blk8p"): columns are cut into blocks of 255, and x is first staged
- * (stage_x_blk) into blocks of 256 floats whose last slot is 0. Each row is a flat run of groups of
- * four entries; a group lies in one block, named by a u8 header, and holds u8 in-block columns
- * (255 = padding, which reads the staged zero) and f32 values (0 for padding). No per-block loop,
- * hence no data-dependent branches: grpPtr u32[M + 1], hdr u8[G], col u8[4G], val f32[4G].
+ * Stage x[K] for win16: block b's 255 columns at xs + 1024·b (slot c + ⌊c/255⌋ for column c), and
+ * slot 255 of every block = 0, so every run of 256 consecutive slots holds exactly one zero.
  */
-export function spmv_blk8p(out: usize, grpPtr: usize, hdr: usize, col: usize, val: usize, xs: usize, m: i32): void {
-  for (let r = 0; r < m; r++) {
-    let g = load<u32>(grpPtr + (<usize>r << 2));
-    const end = load<u32>(grpPtr + (<usize>r << 2), 4);
-    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
-    for (; g + 2 <= end; g += 2) {
-      const xa = xs + (<usize>load<u8>(hdr + g) << 10);
-      const xb = xs + (<usize>load<u8>(hdr + g, 1) << 10);
-      const ip = col + (<usize>g << 2);
-      const vp = val + (<usize>g << 4);
-      let ga = v128.load32_zero(xa + (<usize>load<u8>(ip) << 2));
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 1) << 2), ga, 1);
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 2) << 2), ga, 2);
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 3) << 2), ga, 3);
-      let gb = v128.load32_zero(xb + (<usize>load<u8>(ip, 4) << 2));
-      gb = v128.load32_lane(xb + (<usize>load<u8>(ip, 5) << 2), gb, 1);
-      gb = v128.load32_lane(xb + (<usize>load<u8>(ip, 6) << 2), gb, 2);
-      gb = v128.load32_lane(xb + (<usize>load<u8>(ip, 7) << 2), gb, 3);
-      acc = f32x4.add(acc, f32x4.mul(v128.load(vp), ga));
-      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), gb));
-    }
-    if (g < end) {
-      const xa = xs + (<usize>load<u8>(hdr + g) << 10);
-      const ip = col + (<usize>g << 2);
-      let ga = v128.load32_zero(xa + (<usize>load<u8>(ip) << 2));
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 1) << 2), ga, 1);
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 2) << 2), ga, 2);
-      ga = v128.load32_lane(xa + (<usize>load<u8>(ip, 3) << 2), ga, 3);
-      acc = f32x4.add(acc, f32x4.mul(v128.load(val + (<usize>g << 4)), ga));
-    }
-    store<f32>(out + (<usize>r << 2), hsum(f32x4.add(acc, acc2)));
-  }
-}
-
-/** Stage x[K] for blk8p: block b's 255 columns at xs + 1024·b, slot 255 of every block = 0. */
 export function stage_x_blk(xs: usize, x: usize, k: i32): void {
   const nb = (k + 254) / 255;
   for (let b = 0; b < nb; b++) {
@@ -105,5 +67,42 @@ export function stage_x_blk(xs: usize, x: usize, k: i32): void {
     const n = min(255, k - c0);
     memory.copy(xs + (<usize>b << 10), x + (<usize>c0 << 2), <usize>n << 2);
     memory.fill(xs + (<usize>b << 10) + (<usize>n << 2), 0, <usize>(256 - n) << 2);
+  }
+}
+
+// @ts-ignore: decorator
+@inline function gather4(xb: usize, ip: usize): v128 {
+  let g = v128.load32_zero(xb + (<usize>load<u8>(ip) << 2));
+  g = v128.load32_lane(xb + (<usize>load<u8>(ip, 1) << 2), g, 1);
+  g = v128.load32_lane(xb + (<usize>load<u8>(ip, 2) << 2), g, 2);
+  return v128.load32_lane(xb + (<usize>load<u8>(ip, 3) << 2), g, 3);
+}
+
+/**
+ * Windowed chunks ("win16"): each row is a flat run of chunks of sixteen entries. A chunk's entries
+ * lie in one window of 256 consecutive slots of the staged x (stage_x_blk), named by a u16 base slot;
+ * each entry is a u8 offset into the window plus its exact f32 value. Padding entries (row ends, and
+ * chunks cut short because the next entry falls outside the window) point at the window's one zero
+ * slot with value +0, so they add exactly +0 whatever x holds (0·Inf never happens).
+ * 5.125 bytes per entry + padding, no data-dependent branch inside a row.
+ * Chunk c is an 80-byte record at rec + 80·c (16 f32 values, then 16 u8 offsets: 16-byte aligned
+ * value loads) and base u16[c]; chunkPtr u32[M + 1] (absolute chunk numbers).
+ * Rows r0..r0+m-1 run alone with out + 4·r0 and chunkPtr + 4·r0 (for row-range threading).
+ */
+export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize, xs: usize, m: i32): void {
+  for (let r = 0; r < m; r++) {
+    const c0 = <usize>load<u32>(chunkPtr + (<usize>r << 2));
+    let p = rec + c0 * 80;
+    let q = base + (c0 << 1);
+    const end = rec + <usize>load<u32>(chunkPtr + (<usize>r << 2), 4) * 80;
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+    for (; p < end; p += 80, q += 2) {
+      const xb = xs + (<usize>load<u16>(q) << 2);
+      acc = f32x4.add(acc, f32x4.mul(v128.load(p), gather4(xb, p + 64)));
+      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 16), gather4(xb, p + 68)));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(p, 32), gather4(xb, p + 72)));
+      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 48), gather4(xb, p + 76)));
+    }
+    store<f32>(out + (<usize>r << 2), hsum(f32x4.add(acc, acc2)));
   }
 }

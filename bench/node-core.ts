@@ -15,6 +15,14 @@ import { randomF32, rng } from '../test/helpers/random.ts';
 
 const quick = process.argv.includes('--quick');
 const useMin = process.argv.includes('--min');
+/** --sparse: only the sparse section (dense f32 matvec in the same rounds as the baseline). */
+const sparseOnly = process.argv.includes('--sparse');
+/** --sparsity=0.8,0.9: which sparsities the sparse section measures. */
+const sparsityArg = process.argv.find((a) => a.startsWith('--sparsity='));
+const SPARSITIES = sparsityArg ? sparsityArg.slice(11).split(',').map(Number) : [0.5, 0.8, 0.9, 0.95];
+/** --layouts=csr16,win8: which layouts (default: all). */
+const layoutArg = process.argv.find((a) => a.startsWith('--layouts='));
+const LAYOUTS = layoutArg ? (layoutArg.slice(10).split(',') as typeof SPARSE_LAYOUTS[number][]) : SPARSE_LAYOUTS;
 const M = 4096;
 const K = 4096;
 
@@ -84,6 +92,7 @@ const X = wasm.tensor([K], 'f32', randomF32(K, 8));
 const O = wasm.tensor([M], 'f32');
 const src = wasm.tensor([n], 'f32', randomF32(n, 1));
 const dst = wasm.tensor([n], 'f32');
+if (!sparseOnly) {
 const [mcMs, mv32Ms, mv16Ms] = interleaved([() => wasm.memcopy(dst, src), () => wasm.matvec(O, W32, X), () => wasm.matvec(O, W16, X)]);
 // memcopy bandwidth counts bytes read + written (as bench/cases/core.ts does); matvec counts weight bytes read.
 const memcopy = record('memcopy_f32 64 MiB (read+write)', mcMs, 8 * n);
@@ -114,15 +123,16 @@ wasm.free(dst);
   wasm.free(Xn);
   wasm.free(On);
 }
+}
 
 // sparse: every layout, round-robin with the dense f32 matvec
 const sparseResults: Record<string, unknown>[] = [];
-for (const sparsity of [0.5, 0.8, 0.9, 0.95]) {
+for (const sparsity of SPARSITIES) {
   const csr = csrFromDense(sparseMatrix(sparsity, Math.round(sparsity * 100)), M, K);
-  const ts = SPARSE_LAYOUTS.map((layout) => wasm.sparse(csr, layout));
+  const ts = LAYOUTS.map((layout) => wasm.sparse(csr, layout));
   const ms = interleaved([() => wasm.matvec(O, W32, X), ...ts.map((s) => () => wasm.spmv(O, s, X))]);
   record(`dense matvec (same rounds) ${(sparsity * 100).toFixed(0)}%`, ms[0], 4 * n);
-  SPARSE_LAYOUTS.forEach((layout, i) => {
+  LAYOUTS.forEach((layout, i) => {
     const ratio = ts[i].byteSize / (4 * n);
     const speedup = ms[0] / ms[i + 1];
     record(`spmv ${layout} ${(sparsity * 100).toFixed(0)}%`, ms[i + 1], ts[i].byteSize, `${speedup.toFixed(2)}x dense, size ${(100 * ratio).toFixed(2)}% of f32`);

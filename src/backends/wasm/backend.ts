@@ -15,7 +15,7 @@ import { rowRunner, threadedLinear } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
-import { buildSparseLayout, defaultSparseLayout, layoutBytes, layoutFits, type SparseLayoutKind } from './sparse.ts';
+import { buildSparseLayout, defaultSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { embeddingF16Fix, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
@@ -43,8 +43,8 @@ export interface Kernels {
   f16_to_f32(dst: number, src: number, n: number): void;
   spmv_csr16(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
-  spmv_blk8p(out: number, grpPtr: number, hdr: number, col: number, val: number, xs: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
+  spmv_win16(out: number, chunkPtr: number, rec: number, base: number, xs: number, m: number): void;
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
   layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
   softmax_f32(out: number, x: number, rows: number, d: number): void;
@@ -71,7 +71,7 @@ export class WasmTensor implements Tensor {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
   /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
-  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; padded: number; ptrs: Record<string, number> };
+  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; chunks: number; ptrs: Record<string, number> };
   /** f16 linear weight: its subnormal side list (./f16.ts); null = holds Inf/NaN; undefined = not scanned. */
   f16plan?: F16Plan | null;
 }
@@ -171,7 +171,7 @@ export class WasmBackend implements Backend {
     }
     const [first, ...rest] = Object.keys(ptrs);
     const t = new WasmTensor('sparse', [m.rows, m.cols], ptrs[first], layoutBytes(l), Object.fromEntries(rest.map((k) => [k, ptrs[k]])));
-    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, padded: l.parts.val.length, ptrs };
+    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, chunks: l.parts.base?.length ?? 0, ptrs };
     this.live.add(t);
     return t;
   }
@@ -198,12 +198,10 @@ export class WasmBackend implements Backend {
       case 'sparse': {
         // Like the reference backend: the stored non-zero values' bytes.
         const l = w.sparse!;
-        if (l.kind !== 'blk8p') return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
-        // blk8p interleaves padding (column byte 255, value 0) between groups: skip it.
-        const groups = l.padded / 4;
-        const col = new Uint8Array(buf, l.ptrs.col, groups * 4);
-        const val = new Float32Array(buf, l.ptrs.val, groups * 4);
-        return new Uint8Array(val.filter((_, i) => col[i] !== 255).buffer);
+        if (l.kind !== 'win16') return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
+        // win16 interleaves padding (the window's zero slot, value 0) into its chunks: skip it.
+        const vals = win16Values(new Uint8Array(buf, l.ptrs.rec, l.chunks * 80), new Uint16Array(buf, l.ptrs.base, l.chunks), l.nnz);
+        return new Uint8Array(vals.buffer);
       }
       default:
         return new Uint8Array(buf, w.ptr, w.byteSize).slice();
@@ -289,10 +287,11 @@ export class WasmBackend implements Backend {
         return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
-      case 'blk8p':
+      case 'win16':
+        // x staged once per call (blocks of 255 columns + a zero slot); rows could be split here.
         return this.withScratch(1024 * l.blocks, (xs) => {
           this.k.stage_x_blk(xs, xp, s.shape[1]);
-          this.k.spmv_blk8p(o, p.grpPtr, p.hdr, p.col, p.val, xs, m);
+          this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, xs, m);
         });
     }
   }
