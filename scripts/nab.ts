@@ -1,12 +1,12 @@
 /**
- * npm run nab -- [--data data/nab/data] [--labels FILE] [--out results] [--model FILE]
+ * npm run nab -- [--data data/nab | data/nab/data] [--labels FILE] [--out results] [--model FILE]
  *                [--no-adapt] [--files a,b] [--engine wasm|ts] [--detector sparrow] [--set key=value ...]
  * Runs the streaming detector on every NAB file (fresh state per file, one global configuration)
  * and writes NAB's results layout OUT/<detector>/<category>/<detector>_<file>.csv with
  * timestamp,value,anomaly_score,label (label 1 inside a labelled window; labels are never shown
  * to the detector). Then score with `npm run nab:score -- --results OUT`.
  */
-import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, writeFileSync, existsSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { parseNabCsv, windowsToIndices, type WindowLabels } from '../src/nab/corpus.ts';
@@ -28,6 +28,11 @@ const { values } = parseArgs({
     set: { type: 'string', multiple: true },
   },
 });
+// --data may name NAB's root (with data/ and labels/ inside) or its data/ folder
+if (existsSync(join(values.data!, 'data')) && statSync(join(values.data!, 'data')).isDirectory()) {
+  if (existsSync(join(values.data!, 'labels', 'combined_windows.json')) && values.labels === 'data/nab/labels/combined_windows.json') values.labels = join(values.data!, 'labels', 'combined_windows.json');
+  values.data = join(values.data!, 'data');
+}
 const labels: WindowLabels = existsSync(values.labels!) ? JSON.parse(readFileSync(values.labels!, 'utf8')) : {};
 const { config, weights } = loadMicro(readFileSync(values.model!), values.model);
 const opts: DetectorOptions = structuredClone(DEFAULT_DETECTOR);
@@ -45,7 +50,7 @@ const only = values.files?.split(',');
 const det = values.detector!;
 let total = 0;
 const t0 = performance.now();
-for (const category of readdirSync(values.data!).sort()) {
+for (const category of readdirSync(values.data!).filter((c) => statSync(join(values.data!, c)).isDirectory()).sort()) {
   const catDir = join(values.data!, category);
   for (const file of readdirSync(catDir).filter((f) => f.endsWith('.csv')).sort()) {
     const key = `${category}/${file}`;
