@@ -7,8 +7,10 @@
  * - prefill: tokens/s of a 32-token prompt (one batched forward, logits of the last row);
  * - the linear-layer kernels alone at the model's shapes (matvec N = 1, matmul N = 32).
  * The machine may be shared: every figure is the minimum of `--runs` repetitions.
- * Run: `npm run bench:llama-node [-- --runs 5 --types Q8_0,F16 --kernels-only --no-kernels]`.
- * Writes bench/results/node-llama.json.
+ * Run: `npm run bench:llama-node [-- --runs 5 --types Q8_0,F16 --kernels-only --no-kernels --threads 1,2]`.
+ * `--threads 1,2` runs the same figures on a one-thread and a two-thread backend (docs/threads.md),
+ * alternating thread counts within each weight type so both see the same machine load.
+ * Writes bench/results/node-llama.json (bench/results/node-llama-threads.json with --threads).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import type { Backend, DType, Tensor } from '../src/backends/backend.ts';
@@ -29,6 +31,9 @@ const kernelsOnly = process.argv.includes('--kernels-only');
 const noKernels = process.argv.includes('--no-kernels');
 const DECODE = Number(arg('decode', '16'));
 const opsProfile = process.argv.includes('--ops');
+const THREADS = arg('threads', '1').split(',').map(Number);
+/** Thread count of the backend being measured (recorded in every result line). */
+let curThreads = 1;
 const S = SMOLLM2_135M;
 const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
 /** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
@@ -63,7 +68,8 @@ const config: LlamaConfig = {
 };
 
 const results: Record<string, unknown>[] = [];
-const log = (r: Record<string, unknown>) => {
+const log = (r0: Record<string, unknown>) => {
+  const r = { threads: curThreads, ...r0 };
   results.push(r);
   console.log(JSON.stringify(r));
 };
@@ -151,11 +157,11 @@ function kernelBench(b: Backend, type: LlamaGgufType): void {
   log({ type, kernel: 'all linears of one token', matvec_ms: +totalMv.toFixed(2), matmul32_ms: +totalMm.toFixed(2), matmul32_ms_per_token: +(totalMm / PROMPT.length).toFixed(2) });
 }
 
-const b = await WasmBackend.create();
+const backends = await Promise.all(THREADS.map((threads) => WasmBackend.create({ threads })));
 /** --ops: wall time per backend method (JS validation + kernel), summed over the decode steps. */
 const opTime = new Map<string, number>();
 let profiling = false;
-if (opsProfile) {
+for (const b of opsProfile ? backends : []) {
   const proto = WasmBackend.prototype as unknown as Record<string, unknown>;
   for (const name of Object.getOwnPropertyNames(proto)) {
     const f = proto[name];
@@ -174,8 +180,16 @@ if (opsProfile) {
   }
 }
 for (const type of TYPES) {
-  if (!noKernels) kernelBench(b, type);
-  if (!kernelsOnly) await modelBench(b, type);
+  for (const b of backends) {
+    curThreads = b.threads;
+    if (!noKernels) kernelBench(b, type);
+  }
+  for (const b of backends) {
+    curThreads = b.threads;
+    if (!kernelsOnly) await modelBench(b, type);
+  }
 }
+for (const b of backends) b.dispose();
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-llama.json', JSON.stringify({ date: new Date().toISOString(), runs: RUNS, results }, null, 2));
+const outFile = process.argv.includes('--threads') ? 'bench/results/node-llama-threads.json' : 'bench/results/node-llama.json';
+writeFileSync(outFile, JSON.stringify({ date: new Date().toISOString(), command: `npm run bench:llama-node -- ${process.argv.slice(2).join(' ')}`, runs: RUNS, results }, null, 2));

@@ -4,9 +4,10 @@
  * bundler entry and no TypeScript loader in either place. Plain ES2020, no imports.
  *
  * The helper instantiates build/sparrow-mt.wasm on the pool's shared WebAssembly.Memory, says
- * 'ready', then loops: spin on the job counter for `spinMs`, then Atomics.wait on it; for a job
- * tagged with its own sequence number it calls the named kernel export with its integer arguments
- * and bumps the done counter. A trap is caught and reported in its slot (never a lost count).
+ * 'ready', then loops: spin on the job counter for `spinMs`, then Atomics.wait on it; on a new job
+ * it claims parts (compare-exchange on the claim word) and calls the named kernel export with each
+ * part's integer arguments, bumping the done counter per part. A trap is caught and reported in
+ * ERR (never a lost count).
  * Control block layout: see CTRL in ./threads.ts (kept in sync by the constants passed at start).
  */
 export const HELPER_SOURCE = String.raw`
@@ -19,12 +20,11 @@ export const HELPER_SOURCE = String.raw`
       .then(function (inst) {
         var fns = msg.names.map(function (n) { return inst.exports[n]; });
         post('ready');
-        loop(c, L, fns, msg.index, msg.spinMs);
+        loop(c, L, fns, msg.spinMs);
       })
       .catch(function (e) { post({ error: String(e && e.message || e) }); });
   }
-  function loop(c, L, fns, index, spinMs) {
-    var base = L.HDR + index * L.SLOT;
+  function loop(c, L, fns, spinMs) {
     var seen = Atomics.load(c, L.GEN);
     for (;;) {
       var g = Atomics.load(c, L.GEN);
@@ -35,28 +35,35 @@ export const HELPER_SOURCE = String.raw`
         }
       }
       seen = g;
-      if (Atomics.load(c, base + L.SEQ) !== g) continue; // not part of this job
-      var id = c[base + L.ID];
-      if (id === -2) return; // pool disposed
-      var a = base + L.ARGS, n = c[base + L.ARGC];
-      try {
-        var f = fns[id];
-        // i32 slots pass straight through: ToInt32 keeps a pointer's bits even above 2^31.
-        switch (n) {
-          case 5: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4]); break;
-          case 6: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5]); break;
-          case 7: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6]); break;
-          case 8: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7]); break;
-          case 9: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8]); break;
-          case 10: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9]); break;
-          default: f.apply(null, Array.prototype.slice.call(c, a, a + n));
+      if (c[L.ID] === -2) return; // pool disposed
+      // Claim parts of job g until none is left (or the word belongs to another job).
+      for (;;) {
+        var v = Atomics.load(c, L.NEXT);
+        if ((v >>> 16) !== g) break;
+        var idx = v & 255;
+        if (idx >= ((v >>> 8) & 255)) break;
+        if (Atomics.compareExchange(c, L.NEXT, v, v + 1) !== v) continue;
+        var id = c[L.ID];
+        if (id === -2) return;
+        var a = L.ARGS + idx * L.MAX_ARGS, n = c[L.ARGC];
+        try {
+          var f = fns[id];
+          // i32 slots pass straight through: ToInt32 keeps a pointer's bits even above 2^31.
+          switch (n) {
+            case 5: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4]); break;
+            case 6: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5]); break;
+            case 7: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6]); break;
+            case 8: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7]); break;
+            case 9: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8]); break;
+            case 10: f(c[a], c[a + 1], c[a + 2], c[a + 3], c[a + 4], c[a + 5], c[a + 6], c[a + 7], c[a + 8], c[a + 9]); break;
+            default: f.apply(null, Array.prototype.slice.call(c, a, a + n));
+          }
+        } catch (e) {
+          Atomics.store(c, L.ERR, idx + 1);
         }
-        c[base + L.ERR] = 0;
-      } catch (e) {
-        c[base + L.ERR] = 1;
+        Atomics.add(c, L.DONE, 1);
+        Atomics.notify(c, L.DONE);
       }
-      Atomics.add(c, L.DONE, 1);
-      Atomics.notify(c, L.DONE);
     }
   }
   if (typeof self === 'undefined' || typeof self.postMessage !== 'function') {

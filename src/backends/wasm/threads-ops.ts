@@ -32,7 +32,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
   const o = b.ptr(op, out), xp = b.ptr(op, x), wp = b.ptr(op, w);
   const fn = (name: string) => b.k[name] as Fn;
   if (n === 1) {
-    const ranges = splitRange(m, pool.threads, 4);
+    const ranges = splitRange(m, pool.parts, 4);
     if (ranges.length < 2) return false;
     const rowBytes = v.storageBytes(dt, [1, k]);
     if (dt === 'f32') {
@@ -54,7 +54,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
   // Token tile as in the one-thread calls (backend.ts matmul, quant.ts): must match exactly.
   const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
   if (dt === 'f32' || dt === 'q8_0') {
-    const ranges = splitRange(m, pool.threads, 4);
+    const ranges = splitRange(m, pool.parts, 4);
     if (ranges.length < 2) return false;
     if (dt === 'f32') {
       run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
@@ -68,7 +68,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
   }
   const name = QUANT[dt];
   if (!name) return false;
-  const ranges = splitRange(n, pool.threads, 1);
+  const ranges = splitRange(n, pool.parts, 1);
   if (ranges.length < 2) return false;
   const perToken = dt === 'q4_k' ? 4 * (k / 32) : 0;
   return withScratches(b, perToken * Math.ceil(n / ranges.length) + 16, ranges.length, (s) => {
@@ -84,7 +84,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
 export function rowRunner(b: WasmBackend, work: number): (name: string, m: number, args: (r0: number, r1: number) => number[]) => void {
   return (name, m, args) => {
     const fn = b.k[name] as Fn;
-    const ranges = b.pool && work >= b.minSplitWork ? splitRange(m, b.pool.threads, 4) : [];
+    const ranges = b.pool && work >= b.minSplitWork ? splitRange(m, b.pool.parts, 4) : [];
     if (ranges.length < 2) return fn(...args(0, m));
     run(b.pool!, name, fn, ranges.map(([r0, r1]) => args(r0, r1)));
   };

@@ -4,28 +4,34 @@
  * shared WebAssembly.Memory, so they see every tensor at the same address. A job is "call kernel
  * export K with these integer arguments" per part; the calling thread runs part 0 itself.
  *
+ * Scheduling: a job is cut into more parts than threads (PARTS_PER_THREAD per thread) and every
+ * thread, the caller included, claims the next unclaimed part with a compare-exchange until none is
+ * left; the caller then waits for the parts others claimed. A helper that is descheduled (a busy
+ * machine) or still asleep therefore costs nothing but its own claimed part: the caller takes the
+ * rest. Which thread runs a part never changes its arithmetic.
+ *
  * Control block (a small SharedArrayBuffer of i32, separate from linear memory):
- *   [GEN]  job counter: bumped once per job; helpers spin on it, then Atomics.wait.
- *   [DONE] helpers that finished the current job.
- *   slot h (at HDR + h·SLOT): SEQ (the job this slot belongs to), ID (kernel index; −2 = quit),
- *          ERR (1 when the kernel trapped), ARGC, ARGS[12].
- * A helper runs its slot only when SEQ equals the GEN it observed, so a slot written early for the
- * next job is never run twice or counted into the wrong job.
+ *   [GEN]   job counter: bumped once per job; idle helpers spin on it, then Atomics.wait.
+ *   [NEXT]  claim word: job tag (16 bits) | part count (8 bits) | next part (8 bits). The tag and
+ *           the count travel with the index, so a helper still finishing job g can never claim a
+ *           part of job g + 1 under job g's part count (or the reverse).
+ *   [DONE]  parts finished in the current job.  [ERR] 1 + index of a part whose kernel trapped.
+ *   [ID]    kernel export index (−2: quit).  [ARGC] arguments per part.
+ *   ARGS + p·MAX_ARGS: the integer arguments of part p.
  *
  * Why not Atomics.wait only: waking a sleeping thread costs tens of µs (a futex syscall each side),
- * and a SmolLM2 decode step issues ~210 matvecs of 30–300 µs each. Helpers therefore spin for
+ * and a SmolLM2 decode step issues ~210 matvecs of 10–150 µs each. Helpers therefore spin for
  * `spinMs` after each job before sleeping, and the caller spins on DONE before it sleeps.
  */
 import { SparrowError } from '../../errors.ts';
 import { HELPER_SOURCE } from './threads-helper.ts';
 
-const GEN = 0;
-const DONE = 1;
-const HDR = 4;
-const SLOT = 16;
-const SEQ = 0, ID = 1, ERR = 2, ARGC = 3, ARGS = 4;
-const MAX_ARGS = SLOT - ARGS;
-const LAYOUT = { GEN, DONE, HDR, SLOT, SEQ, ID, ERR, ARGC, ARGS };
+const GEN = 0, NEXT = 1, DONE = 2, ERR = 3, ID = 4, ARGC = 5, ARGS = 8;
+const MAX_ARGS = 12;
+const MAX_PARTS = 64;
+/** Parts per thread: enough that a late helper's share is small, few enough to keep calls cheap. */
+export const PARTS_PER_THREAD = 3;
+const LAYOUT = { GEN, NEXT, DONE, ERR, ID, ARGC, ARGS, MAX_ARGS };
 
 export interface ThreadOptions {
   /** How long an idle helper spins before sleeping (ms). Longer: lower latency, more idle CPU. */
@@ -77,10 +83,15 @@ export class ThreadPool {
     return this.helpers.length + 1;
   }
 
+  /** How many parts to cut a job into (see PARTS_PER_THREAD); 1 with no helpers left. */
+  get parts(): number {
+    return this.helpers.length === 0 ? 1 : Math.min(MAX_PARTS, this.threads * PARTS_PER_THREAD);
+  }
+
   /** Start `threads − 1` helpers on `memory` (shared) running `module` (build/sparrow-mt.wasm). */
   static async start(module: WebAssembly.Module, memory: WebAssembly.Memory, threads: number, opts: ThreadOptions = {}): Promise<ThreadPool> {
     const names = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').map((e) => e.name);
-    const ctrl = new SharedArrayBuffer(4 * (HDR + SLOT * (threads - 1)));
+    const ctrl = new SharedArrayBuffer(4 * (ARGS + MAX_ARGS * MAX_PARTS));
     const handles: HelperHandle[] = [];
     const pool = new ThreadPool(handles, ctrl, names, opts);
     const spinMs = opts.spinMs ?? 2;
@@ -122,46 +133,55 @@ export class ThreadPool {
   }
 
   /**
-   * Run `kernel(...parts[i])` for every part, part 0 on the calling thread, the rest on helpers
-   * (parts.length ≤ threads). Returns when all have finished; a helper trap or a helper that never
-   * finishes becomes a typed SparrowError.
+   * Run `kernel(...parts[i])` for every part (any thread may run any part; `self` is the kernel
+   * on the calling thread's instance). Returns when all have finished; a trap in any part or a
+   * helper that never finishes its part becomes a typed SparrowError.
    */
   run(kernel: string, self: (...args: number[]) => void, parts: number[][]): void {
     if (this.broken) throw new SparrowError('BACKEND_UNAVAILABLE', `wasm threads: ${this.broken}`, { kernel });
     const id = this.ids.get(kernel);
     if (id === undefined) throw new SparrowError('INTERNAL', `wasm threads: no kernel export ${kernel}`);
+    const np = parts.length;
+    if (np > MAX_PARTS) throw new SparrowError('INTERNAL', `wasm threads: ${np} parts (at most ${MAX_PARTS})`);
     const c = this.c;
-    const helpers = parts.length - 1;
-    if (helpers > this.helpers.length) throw new SparrowError('INTERNAL', `wasm threads: ${parts.length} parts for ${this.threads} threads`);
-    const gen = (c[GEN] + 1) | 0;
-    Atomics.store(c, DONE, 0);
-    for (let h = 0; h < helpers; h++) {
-      const args = parts[h + 1];
-      if (args.length > MAX_ARGS) throw new SparrowError('INTERNAL', `wasm threads: ${kernel} has more than ${MAX_ARGS} arguments`);
-      const b = HDR + h * SLOT;
-      c[b + ID] = id;
-      c[b + ARGC] = args.length;
-      c[b + ERR] = 0;
-      for (let j = 0; j < args.length; j++) c[b + ARGS + j] = args[j];
-      Atomics.store(c, b + SEQ, gen);
+    const argc = parts[0].length;
+    if (argc > MAX_ARGS) throw new SparrowError('INTERNAL', `wasm threads: ${kernel} has more than ${MAX_ARGS} arguments`);
+    for (let p = 0; p < np; p++) {
+      const args = parts[p];
+      const b = ARGS + p * MAX_ARGS;
+      for (let j = 0; j < argc; j++) c[b + j] = args[j];
     }
+    const gen = (c[GEN] + 1) & 0xffff;
+    c[ID] = id;
+    c[ARGC] = argc;
+    c[ERR] = 0;
+    Atomics.store(c, DONE, 0);
+    Atomics.store(c, NEXT, (gen << 16) | (np << 8));
     Atomics.store(c, GEN, gen);
     Atomics.notify(c, GEN);
     this.stats.jobs++;
+    // Claim parts like any helper until none is left.
     let mine: unknown;
-    try {
-      self(...parts[0]);
-    } catch (e) {
-      mine = e;
+    let ran = 0;
+    for (;;) {
+      const v = Atomics.load(c, NEXT);
+      const idx = v & 0xff;
+      if (idx >= np) break;
+      if (Atomics.compareExchange(c, NEXT, v, v + 1) !== v) continue;
+      try {
+        self(...parts[idx]);
+      } catch (e) {
+        mine ??= e;
+      }
+      ran++;
     }
-    this.join(helpers, kernel);
+    this.join(np - ran, kernel);
     if (mine) throw mine;
-    for (let h = 0; h < helpers; h++) {
-      if (c[HDR + h * SLOT + ERR]) throw new SparrowError('INTERNAL', `wasm thread ${h + 1}: kernel ${kernel} trapped`, { kernel });
-    }
+    const err = c[ERR];
+    if (err) throw new SparrowError('INTERNAL', `wasm threads: kernel ${kernel} trapped on a helper thread (part ${err - 1})`, { kernel });
   }
 
-  /** Wait until `n` helpers have reported the current job: spin first, then sleep in short slices. */
+  /** Wait until `n` parts run by helpers have finished: spin first, then sleep in short slices. */
   private join(n: number, kernel: string): void {
     const c = this.c;
     let d = Atomics.load(c, DONE);
@@ -183,11 +203,9 @@ export class ThreadPool {
   /** Stop the helpers (idempotent). Tensors in the shared memory stay valid for the caller. */
   dispose(): void {
     const c = this.c;
-    const gen = (c[GEN] + 1) | 0;
-    for (let h = 0; h < this.helpers.length; h++) {
-      c[HDR + h * SLOT + ID] = -2;
-      Atomics.store(c, HDR + h * SLOT + SEQ, gen);
-    }
+    c[ID] = -2;
+    const gen = (c[GEN] + 1) & 0xffff;
+    Atomics.store(c, NEXT, (gen << 16) | (MAX_PARTS << 8));
     Atomics.store(c, GEN, gen);
     Atomics.notify(c, GEN);
     for (const h of this.helpers) h.terminate();
