@@ -4,12 +4,14 @@ import type { Backend } from '../backends/backend.ts';
 import { ReferenceBackend } from '../backends/reference/backend.ts';
 import { WasmBackend } from '../backends/wasm/backend.ts';
 
-export async function cliBackend(name: string | undefined): Promise<Backend> {
+/** `threads` (--threads N, wasm only): helper threads for the linear layers, docs/threads.md. */
+export async function cliBackend(name: string | undefined, threads?: number): Promise<Backend> {
   switch (name ?? 'wasm') {
     case 'reference':
+      if (threads !== undefined && threads !== 1) throw new SparrowError('INVALID_ARGUMENT', `--threads ${threads}: only the wasm backend runs threads`, { threads });
       return new ReferenceBackend();
     case 'wasm':
-      return WasmBackend.create();
+      return WasmBackend.create({ threads });
     default:
       throw new SparrowError('INVALID_ARGUMENT', `--backend ${name}: expected wasm or reference`, { backend: name });
   }

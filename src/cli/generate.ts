@@ -21,9 +21,10 @@ export async function runGenerate(argv: string[], io: Io): Promise<void> {
     chat: { type: 'boolean' },
     system: { type: 'string' },
     backend: { type: 'string' },
+    threads: { type: 'string' },
   });
   const prompt = required('generate', v, 'prompt');
-  const b = await cliBackend(v.backend as string | undefined);
+  const b = await cliBackend(v.backend as string | undefined, number('generate', v, 'threads', { int: true }));
   try {
     const { model, tokenizer } = await openModel(b, required('generate', v, 'model'));
     if (!tokenizer) throw new SparrowError('UNSUPPORTED', 'generate: this model has no tokenizer (add tokenizer.json to the folder)');

@@ -1,9 +1,9 @@
 /**
  * `sparrow` CLI:
- *   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference]
+ *   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N]
  *       writes float32 little-endian logits [seq, vocab] (no header)
  *   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
- *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--chat [--system TEXT]] [--backend …]
+ *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--chat [--system TEXT]] [--backend …] [--threads N]
  *       streams the continuation to stdout
  *   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend …]
  *       writes DIR/config.json + DIR/model.safetensors, prints the sparsity and memory report
@@ -15,10 +15,10 @@ import { runLogits } from './logits.ts';
 import { runPrune } from './prune.ts';
 
 export const USAGE = `usage:
-  sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference]
+  sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N]
   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
                    [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--chat [--system TEXT]]
-                   [--backend B]
+                   [--backend B] [--threads N]
   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend wasm|reference]
 PATH: a folder with config.json + model.safetensors, or a .gguf file.`;
 
