@@ -16,6 +16,8 @@
 import type { Backend, Tensor } from '../backends/backend.ts';
 import { checkConfig, paramShapes, type MicroConfig } from './micro-config.ts';
 import { SparrowError } from '../errors.ts';
+import type { MicroState } from './micro.ts';
+import { checkMicroState, decodeMicroState, encodeMicroState } from './micro-state.ts';
 
 interface LayerT {
   norm1: Tensor; wq: Tensor; wk: Tensor; wv: Tensor; bias: Float32Array;
@@ -91,6 +93,70 @@ export class MicroBackendModel {
 
   resetMemory(): void {
     for (const L of this.layers) this.b.fill(L.state, 0);
+  }
+
+  /**
+   * The learned state in MicroModel's layout (micro-state.ts), read back from the backend: shift
+   * register row r (r tokens back) ↔ ring slot (pos − 1 − r) mod window; Vt is transposed back.
+   */
+  async getState(): Promise<MicroState> {
+    const c = this.config, d = c.dim, H = c.heads, dh = d / H, W = c.window;
+    const cur = 1 - this.flip; // the pair written by the last step
+    const s: MicroState = { pos: this.pos, keys: [], values: [], mem: [] };
+    for (const L of this.layers) {
+      const keys = new Float32Array(W * d), values = new Float32Array(W * d);
+      for (let h = 0; h < H; h++) {
+        const K = (await this.b.read(L.K[h][cur])) as Float32Array;
+        const Vt = (await this.b.read(L.Vt[h][cur])) as Float32Array;
+        for (let r = 0; r < Math.min(this.pos, W); r++) {
+          const slot = (this.pos - 1 - r) % W;
+          for (let i = 0; i < dh; i++) {
+            keys[slot * d + h * dh + i] = K[r * dh + i];
+            values[slot * d + h * dh + i] = Vt[i * W + r];
+          }
+        }
+      }
+      s.keys.push(keys);
+      s.values.push(values);
+      s.mem.push(Float32Array.from((await this.b.read(L.state)) as Float32Array));
+    }
+    return s;
+  }
+
+  /** Replace the learned state (checked first: SHAPE_MISMATCH); inverse of getState. */
+  setState(s: MicroState): void {
+    checkMicroState(this.config, s, 'micro-backend.setState');
+    const c = this.config, d = c.dim, H = c.heads, dh = d / H, W = c.window;
+    const cur = 1 - this.flip; // the next step reads this pair as its "previous" one
+    this.layers.forEach((L, l) => {
+      for (let h = 0; h < H; h++) {
+        const K = new Float32Array(W * dh), Vt = new Float32Array(dh * W), m = new Float32Array(W);
+        for (let r = 0; r < Math.min(s.pos, W); r++) {
+          const slot = (s.pos - 1 - r) % W;
+          for (let i = 0; i < dh; i++) {
+            K[r * dh + i] = s.keys[l][slot * d + h * dh + i];
+            Vt[i * W + r] = s.values[l][slot * d + h * dh + i];
+          }
+        }
+        this.b.write(L.K[h][cur], K);
+        this.b.write(L.Vt[h][cur], Vt);
+        // the step only rewrites the bias mask while pos < window: set it for the restored position
+        for (let r = 0; r < W; r++) m[r] = r <= Math.min(s.pos, W - 1) ? L.bias[h * W + r] : -1e30;
+        this.b.write(L.biasT[h], m);
+      }
+      this.b.write(L.state, s.mem[l]);
+    });
+    this.pos = s.pos;
+  }
+
+  /** The learned state as a self-describing file tied to `modelHash` (async: reads the backend). */
+  async saveState(modelHash: string): Promise<Uint8Array> {
+    return encodeMicroState(this.config, await this.getState(), modelHash);
+  }
+
+  /** Restore from saveState bytes (any micro model's); a bad file throws and changes nothing. */
+  loadState(bytes: Uint8Array, modelHash: string): void {
+    this.setState(decodeMicroState(bytes, this.config, modelHash));
   }
 
   /** Enqueue one token's step; read `logits` afterwards. */
