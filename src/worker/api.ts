@@ -41,8 +41,10 @@ export type WasmCapabilities =
 export interface Capabilities {
   webgpu: WebGpuCapabilities;
   wasm: WasmCapabilities;
-  /** SharedArrayBuffer usable (COOP/COEP in place) — needed for threaded WASM later. */
+  /** SharedArrayBuffer usable (COOP/COEP in place) — needed for threaded WASM. */
   crossOriginIsolated: boolean;
+  /** Threads the chat's wasm backend uses by default (docs/threads.md), and why only 1 when so. */
+  wasmThreads: { threads: number; note?: string };
   /** navigator.hardwareConcurrency inside the worker. */
   hardwareConcurrency: number;
   userAgent: string;

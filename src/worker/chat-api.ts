@@ -61,6 +61,12 @@ export type BackendChoice = 'auto' | 'webgpu' | 'wasm';
 
 export interface LoadOptions {
   backend?: BackendChoice;
+  /**
+   * WASM threads for the linear layers (docs/threads.md). Unset: min(hardwareConcurrency, 4) when
+   * the page is cross-origin isolated, else 1 (with `threadNote` saying why). Set explicitly to more
+   * than 1 on a page that cannot share memory: BACKEND_UNAVAILABLE.
+   */
+  threads?: number;
   /** Keep picked / downloaded files in the offline cache (default true). */
   cache?: boolean;
 }
@@ -72,6 +78,9 @@ export interface LoadResult {
   /** Set when caching failed (e.g. QUOTA_EXCEEDED): the model runs, but only for this session. */
   cacheError?: { code: string; message: string };
   loadMs: number;
+  /** wasm backend: threads its linear layers run on, and why fewer than the default when so. */
+  threads?: number;
+  threadNote?: string;
 }
 
 export interface ChatApi {
@@ -120,7 +129,13 @@ async function hardwareGpu(): Promise<boolean> {
   }
 }
 
-async function makeBackend(choice: BackendChoice): Promise<{ backend: Backend; name: BackendName }> {
+/** The app's default WASM thread count: up to 4 cores when memory can be shared, else 1. */
+export function defaultWasmThreads(): number {
+  const isolated = Boolean((globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated);
+  return isolated ? Math.max(1, Math.min(globalThis.navigator?.hardwareConcurrency ?? 1, 4)) : 1;
+}
+
+async function makeBackend(choice: BackendChoice, threads?: number): Promise<{ backend: Backend; name: BackendName }> {
   if (choice === 'webgpu' || (choice === 'auto' && (await hardwareGpu()))) {
     try {
       return { backend: await WebGpuBackend.create(), name: 'webgpu' };
@@ -128,7 +143,12 @@ async function makeBackend(choice: BackendChoice): Promise<{ backend: Backend; n
       if (choice === 'webgpu') throw e instanceof SparrowError ? e : new SparrowError('BACKEND_UNAVAILABLE', `WebGPU: ${(e as Error).message}`);
     }
   }
-  return { backend: await WasmBackend.create(), name: 'wasm' };
+  if (threads !== undefined) return { backend: await WasmBackend.create({ threads }), name: 'wasm' };
+  const backend = await WasmBackend.create({ threads: defaultWasmThreads(), fallback: true });
+  if (!(globalThis as { crossOriginIsolated?: boolean }).crossOriginIsolated) {
+    backend.threadNote ??= 'running 1 wasm thread: the page is not cross-origin isolated (COOP/COEP headers missing), so memory cannot be shared between threads';
+  }
+  return { backend, name: 'wasm' };
 }
 
 /**
@@ -235,7 +255,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
     // Parse first: bad files fail here and the current model stays loaded and usable.
     const prepared = await prepareModelFiles(files, (p) => call(onProgress, p));
     unload();
-    const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto');
+    const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto', opts.threads);
     let model: ChatModel;
     try {
       model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name);
@@ -253,7 +273,8 @@ export function createChatApi(store = new ModelStore()): ChatApi {
         cacheError = { code: err.code, message: err.message };
       }
     }
-    return { info: model.info, id, cacheError, loadMs: performance.now() - t0 };
+    const threadInfo = backend instanceof WasmBackend ? { threads: backend.threads, threadNote: backend.threadNote } : {};
+    return { info: model.info, id, cacheError, loadMs: performance.now() - t0, ...threadInfo };
   }
 
   return {

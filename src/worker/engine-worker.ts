@@ -8,7 +8,14 @@ import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } fr
 import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { createAnomalyApi } from '../anomaly/worker-api.ts';
-import { createChatApi } from './chat-api.ts';
+import { createChatApi, defaultWasmThreads } from './chat-api.ts';
+import { threadSupport } from '../backends/wasm/threads.ts';
+
+/** The chat's default wasm thread count here, with the reason when it is 1 for lack of isolation. */
+function wasmThreadsInfo(): Capabilities['wasmThreads'] {
+  const s = threadSupport();
+  return s.ok ? { threads: defaultWasmThreads() } : { threads: 1, note: s.why };
+}
 
 /** The adapter limits worth showing: they bound tensor sizes and workgroup shapes. */
 const LIMIT_NAMES = [
@@ -72,6 +79,7 @@ const api: EngineApi = {
       wasm,
       crossOriginIsolated: Boolean(globalThis.crossOriginIsolated),
       hardwareConcurrency: globalThis.navigator?.hardwareConcurrency ?? 1,
+      wasmThreads: wasmThreadsInfo(),
       userAgent: globalThis.navigator?.userAgent ?? '',
     };
   },
