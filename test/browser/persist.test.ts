@@ -146,10 +146,19 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await ui.reload();
     await ui.getByTestId('start').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toMatch(/^restored learned state from .+ \([\d,]+ points\)$/);
+    await ui.screenshot({ path: 'test-results/anomaly-persist.png' });
     await ui.getByTestId('forget').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
     await ui.getByTestId('stop').click();
     expect(errors).toEqual([]);
     await ui.context().close();
+  }, 120_000);
+
+  it('micro model on WebGPU: state in the shared layout, save/load continues exactly', async () => {
+    await h.host.init('webgpu');
+    const r = (await h.host.runCase('/test/browser/cases/micro-state.ts', 'microStateRoundTrip', { backend: 'webgpu', cut: 9, tokens: 16 })) as { stateErr: number; continueErr: number; continued: number };
+    expect(r.continued).toBe(7);
+    expect(r.stateErr).toBeLessThan(1e-5);
+    expect(r.continueErr).toBe(0);
   }, 120_000);
 });
