@@ -1,0 +1,96 @@
+/**
+ * Threaded wasm inside the backend-host worker (test/browser/threads.test.ts): a two-thread
+ * WasmBackend (helper Workers nested in this worker, one shared WebAssembly.Memory) against a
+ * one-thread one — bit-identical matvec / matmul for f32, f16 and Q8_0 weights at odd sizes,
+ * and the same greedy tokens from the fixture llama (Q8_0 GGUF fetched from the dev server).
+ */
+import { WasmBackend } from '../../../src/backends/wasm/backend.ts';
+import type { DType } from '../../../src/backends/backend.ts';
+import { openModel } from '../../../src/engine/open-model.ts';
+import { quantizeQ8_0 } from '../../../src/formats/ggml-quants.ts';
+import { randomF32 } from '../../helpers/random.ts';
+
+export interface ThreadsCaseResult {
+  isolated: boolean;
+  threads: number;
+  /** Jobs the pool ran (proves the helpers were used). */
+  jobs: number;
+  /** Per case: elements whose bits differ between 1 and 2 threads (must be 0), and NaNs left. */
+  kernels: { name: string; differing: number; nans: number }[];
+  tokens1: number[];
+  tokens2: number[];
+  logitsDiffering: number;
+}
+
+function bitsDiffer(a: Float32Array, b: Float32Array): number {
+  const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
+  let n = Math.abs(a.length - b.length);
+  for (let i = 0; i < Math.min(a.length, b.length); i++) if (ua[i] !== ub[i]) n++;
+  return n;
+}
+
+async function linear(b: WasmBackend, dtype: DType, w: Float32Array | Uint16Array | Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
+  const wt = b.tensor([m, k], dtype, w);
+  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
+  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
+  if (n === 1) b.matvec(o, wt, xt);
+  else b.matmul(o, xt, wt);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [wt, xt, o]) b.free(t);
+  return r;
+}
+
+async function greedy(b: WasmBackend, gguf: ArrayBuffer): Promise<{ tokens: number[]; logits: Float32Array }> {
+  const { model } = await openModel(b, new Map([['model.Q8_0.gguf', gguf]]), {}, 'llama-gqa-tiny');
+  const state = model.newState();
+  const t = model.prefill([1, 5, 9, 17, 33, 65, 129, 3], state, { allLogits: true });
+  const logits = (await b.read(t)) as Float32Array;
+  b.free(t);
+  let last = logits.subarray(logits.length - model.vocabSize);
+  const tokens: number[] = [];
+  for (let i = 0; i < 6; i++) {
+    let best = 0;
+    for (let j = 1; j < last.length; j++) if (last[j] > last[best]) best = j;
+    tokens.push(best);
+    last = (await b.read(model.step(best, state))) as Float32Array;
+  }
+  return { tokens, logits };
+}
+
+export async function threadsVsOne(): Promise<ThreadsCaseResult> {
+  const one = await WasmBackend.create();
+  const two = await WasmBackend.create({ threads: 2, minSplitWork: 0 });
+  try {
+    const kernels: ThreadsCaseResult['kernels'] = [];
+    const m = 577, k = 96;
+    const halves = Uint16Array.from({ length: m * k }, (_, i) => ((i * 2654435761) >>> 0) % 0x7800); // includes subnormals, no Inf/NaN
+    const weights: [DType, Float32Array | Uint16Array | Uint8Array][] = [
+      ['f32', randomF32(m * k, 11)],
+      ['f16', halves],
+      ['q8_0', quantizeQ8_0(randomF32(m * k, 12))],
+    ];
+    for (const [dtype, w] of weights) {
+      for (const n of [1, 5]) {
+        const x = randomF32(n * k, 13 + n);
+        const a = await linear(one, dtype, w, m, k, x, n);
+        const b = await linear(two, dtype, w, m, k, x, n);
+        kernels.push({ name: `${dtype} [${m},${k}] n=${n}`, differing: bitsDiffer(a, b), nans: b.filter((v) => Number.isNaN(v)).length });
+      }
+    }
+    const gguf = await (await fetch('/test/fixtures/models/llama-gqa-tiny/model.Q8_0.gguf')).arrayBuffer();
+    const g1 = await greedy(one, gguf);
+    const g2 = await greedy(two, gguf);
+    return {
+      isolated: Boolean(globalThis.crossOriginIsolated),
+      threads: two.threads,
+      jobs: two.pool?.stats.jobs ?? 0,
+      kernels,
+      tokens1: g1.tokens,
+      tokens2: g2.tokens,
+      logitsDiffering: bitsDiffer(g1.logits, g2.logits),
+    };
+  } finally {
+    one.dispose();
+    two.dispose();
+  }
+}
