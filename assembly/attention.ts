@@ -6,14 +6,7 @@
 // instead of sets, then run the one-pass online softmax of the spec per head with f32x4 dots/axpys.
 
 import { vexp } from './core-vexp';
-
-// flags of the sparse kernels
-const CAUSAL: i32 = 1;
-const LOG_STRIDE: i32 = 2;
-const LANDMARKS: i32 = 4;
-const SORT: i32 = 8;
-const GATED: i32 = 16;
-const KV_F16: i32 = 32;
+import { CAUSAL, LOG_STRIDE, LANDMARKS, SORT, GATED, KV_F16, hsum, dot, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS } from './attention-lists';
 
 // ---- f16 helpers -------------------------------------------------------------------------------
 
@@ -64,32 +57,6 @@ function widen(dst: usize, src: usize, n: i32): void {
 
 // ---- vector helpers ----------------------------------------------------------------------------
 
-// @ts-ignore: decorator
-@inline
-function hsum(v: v128): f32 {
-  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
-}
-
-/** a · b over d floats: four independent f32x4 accumulators (a single chain is add-latency bound). */
-function dot(a: usize, b: usize, d: i32): f32 {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  let x = 0;
-  for (; x + 16 <= d; x += 16) {
-    const o = <usize>x << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
-  }
-  for (; x + 4 <= d; x += 4) {
-    const o = <usize>x << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-  }
-  let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
-  for (; x < d; x++) s += load<f32>(a + (<usize>x << 2)) * load<f32>(b + (<usize>x << 2));
-  return s;
-}
-
 /** acc = acc·corr + w·v (corr = 1 skips the scaling). */
 function axpy(acc: usize, v: usize, w: f32, corr: f32, d: i32): void {
   const wv = f32x4.splat(w);
@@ -139,87 +106,6 @@ export function attn_block_means(dst: usize, src: usize, s: i32, row: i32, bsize
     const cnt = <f32>(t1 - t0);
     for (let x = 0; x < row; x++) store<f32>(d0 + (<usize>x << 2), load<f32>(d0 + (<usize>x << 2)) / cnt);
   }
-}
-
-// ---- candidate lists ---------------------------------------------------------------------------
-
-function isGlobal(j: i32, g: usize, ng: i32): bool {
-  for (let x = 0; x < ng; x++) if (load<i32>(g + (<usize>x << 2)) == j) return true;
-  return false;
-}
-
-function insertionSort(p: usize, n: i32): void {
-  for (let a = 1; a < n; a++) {
-    const key = load<i32>(p + (<usize>a << 2));
-    let b = a - 1;
-    while (b >= 0 && load<i32>(p + (<usize>b << 2)) > key) {
-      store<i32>(p + (<usize>(b + 1) << 2), load<i32>(p + (<usize>b << 2)));
-      b--;
-    }
-    store<i32>(p + (<usize>(b + 1) << 2), key);
-  }
-}
-
-let nTok: i32 = 0;
-let nBlk: i32 = 0;
-
-/**
- * T(i, S) into toks and L(i, S) into blks (spec 1.2, 1.3); sets nTok / nBlk. Dedup by construction:
- * window = a range; globals skip the range and earlier globals; log-stride tokens skip the range and
- * the globals (they are distinct from each other); blocks dedup by a scan of the short list.
- */
-function candidates(i: i32, s: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, keep: usize, toks: usize, blks: usize): void {
-  const causal = (flags & CAUSAL) != 0;
-  const lo = max(0, i - w);
-  const hi = causal ? i : min(i + w, s - 1);
-  let n = 0;
-  for (let j = lo; j <= hi; j++) store<i32>(toks + (<usize>(n++) << 2), j);
-  for (let x = 0; x < ng; x++) {
-    const gj = load<i32>(g + (<usize>x << 2));
-    if (gj >= s || (causal && gj > i) || (gj >= lo && gj <= hi) || isGlobal(gj, g, x)) continue;
-    store<i32>(toks + (<usize>(n++) << 2), gj);
-  }
-  if (flags & LOG_STRIDE) {
-    for (let st = 1; st < s; st <<= 1) {
-      for (let side = 0; side < 2; side++) {
-        if (side == 1 && causal) break;
-        const j = side == 0 ? i - st : i + st;
-        if (j < 0 || j >= s || (j >= lo && j <= hi) || isGlobal(j, g, ng)) continue;
-        if ((flags & GATED) && load<f32>(keep + (<usize>j << 2)) == 0) continue;
-        store<i32>(toks + (<usize>(n++) << 2), j);
-      }
-    }
-  }
-  if (flags & SORT) insertionSort(toks, n);
-  nTok = n;
-
-  let m = 0;
-  if (flags & LANDMARKS) {
-    const nb = (s + bsize - 1) / bsize;
-    const cur = i / bsize;
-    const avail = causal ? (i + 1) / bsize : nb;
-    if (avail > 0) {
-      const pivot = causal ? avail - 1 : cur;
-      for (let b = max(0, pivot - 1); b <= min(pivot + 1, avail - 1); b++) {
-        if (!causal && b == cur) continue;
-        store<i32>(blks + (<usize>(m++) << 2), b);
-      }
-      if (flags & LOG_STRIDE) {
-        for (let st = 1; st < nb; st <<= 1) {
-          for (let side = 0; side < 2; side++) {
-            if (side == 1 && causal) break;
-            const b = side == 0 ? pivot - st : pivot + st;
-            if (b < 0 || b >= nb || (!causal && b == cur)) continue;
-            let dup = false;
-            for (let y = 0; y < m; y++) if (load<i32>(blks + (<usize>y << 2)) == b) dup = true;
-            if (!dup) store<i32>(blks + (<usize>(m++) << 2), b);
-          }
-        }
-      }
-      if (flags & SORT) insertionSort(blks, m);
-    }
-  }
-  nBlk = m;
 }
 
 // ---- one query row, all heads: scores, softmax, weighted values ----------------------------------
@@ -352,16 +238,6 @@ function weightedValues(out: usize, hq: i32, d: i32, group: i32, total: i32, vTo
     }
   }
 }
-
-/** Most candidates one query can have: window 2W+1, globals, 2·31 log-stride tokens; 3 + 2·31 blocks. */
-// @ts-ignore: decorator
-@inline
-function maxTokens(w: i32, ng: i32): i32 {
-  return 2 * w + 1 + ng + 64 + 8;
-}
-// @ts-ignore: decorator
-@inline
-const MAX_BLOCKS: i32 = 3 + 64 + 8;
 
 /** Scratch bytes of attn_sparse_forward / attn_sparse_decode: lists, scores, acc, one widened row. */
 export function attn_sparse_scratch_bytes(w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {

@@ -4,6 +4,7 @@
 export * from './core';
 export * from './quant';
 export * from './attention';
+export * from './attention-tiled';
 export * from './sequence';
 export * from './core-math';
 export * from './core-matvec';

@@ -14,6 +14,8 @@ interface AttentionKernels {
   attn_block_means(dst: number, src: number, s: number, row: number, bsize: number): void;
   attn_sparse_scratch_bytes(w: number, ng: number, hq: number, hkv: number, d: number): number;
   attn_sparse_forward(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
+  attn_sparse_tiled_scratch_bytes(s: number, w: number, ng: number, hq: number, hkv: number, d: number): number;
+  attn_sparse_forward_tiled(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_sparse_decode(out: number, q: number, kc: number, vc: number, km: number, vm: number, len: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_kv_append(kc: number, vc: number, km: number, vm: number, ks: number, vs: number, n: number, len: number, row: number, bsize: number, f16: number): void;
   attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number): void;
@@ -59,7 +61,14 @@ function writeGlobals(b: WasmBackend, p: number, g: readonly number[]): void {
   new Int32Array(b.heap.memory.buffer, p, g.length).set(g);
 }
 
-function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig, sh: va.AttnShape, keep?: Tensor): void {
+/**
+ * Which wasm kernel runs a sparse forward: 'tiled' (assembly/attention-tiled.ts, four rows at a time,
+ * the default) or 'rowwise' (assembly/attention.ts, one row at a time; kept for side-by-side benchmarks
+ * and as a second implementation the tests compare against).
+ */
+export type SparseKernel = 'tiled' | 'rowwise';
+
+function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig, sh: va.AttnShape, keep?: Tensor, kernel: SparseKernel = 'tiled'): void {
   const K = kern(b);
   const { s, hq, hkv, d } = sh;
   if (s === 0) return;
@@ -68,7 +77,7 @@ function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, 
   const g = cfg.globalTokens;
   // A window ≥ S selects the same tokens as W = S; clamping keeps the scratch size (2W + …) bounded.
   const w = Math.min(cfg.window, s);
-  withScratch(b, [meanBytes, meanBytes, g.length * 4, K.attn_sparse_scratch_bytes(w, g.length, hq, hkv, d)], (km, vm, gp, scratch) => {
+  withScratch(b, [meanBytes, meanBytes, g.length * 4, kernel === 'tiled' ? K.attn_sparse_tiled_scratch_bytes(s, w, g.length, hq, hkv, d) : K.attn_sparse_scratch_bytes(w, g.length, hq, hkv, d)], (km, vm, gp, scratch) => {
     const [pq, pk, pv, po] = [q, k, v, out].map((t) => ptr(op, t));
     if (cfg.useLandmarks) {
       K.attn_block_means(km, pk, s, hkv * d, cfg.blockSize);
@@ -76,12 +85,19 @@ function forward(b: WasmBackend, op: string, out: Tensor, q: Tensor, k: Tensor, 
     }
     writeGlobals(b, gp, g);
     const flags = flagsOf(cfg) | (keep ? GATED : 0);
-    K.attn_sparse_forward(po, pq, pk, pv, km, vm, keep ? ptr(op, keep) : 0, s, hq, hkv, d, w, cfg.blockSize, gp, g.length, flags, scratch);
+    const run = kernel === 'tiled' ? K.attn_sparse_forward_tiled : K.attn_sparse_forward;
+    run(po, pq, pk, pv, km, vm, keep ? ptr(op, keep) : 0, s, hq, hkv, d, w, cfg.blockSize, gp, g.length, flags, scratch);
   });
 }
 
 export function sparseAttention(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig): void {
   forward(b, 'sparseAttention', out, q, k, v, cfg, va.sparse('sparseAttention', b.name, out, q, k, v, cfg));
+}
+
+/** sparseAttention (or the gated form when `keep` is given) on a chosen kernel: for benchmarks and tests. */
+export function sparseAttentionWith(b: WasmBackend, kernel: SparseKernel, out: Tensor, q: Tensor, k: Tensor, v: Tensor, cfg: SparseAttentionConfig, keep?: Tensor): void {
+  const sh = keep ? va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg) : va.sparse('sparseAttention', b.name, out, q, k, v, cfg);
+  forward(b, keep ? 'sparseAttentionGated' : 'sparseAttention', out, q, k, v, cfg, sh, keep, kernel);
 }
 
 export function sparseAttentionGated(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, keep: Tensor, cfg: SparseAttentionConfig): void {

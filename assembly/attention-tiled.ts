@@ -1,0 +1,372 @@
+// Sparse attention forward, four query rows at a time (spec: /work/shared/specs/sparse-attention.md).
+// Same candidates and the same softmax as attn_sparse_forward (assembly/attention.ts), which works one
+// row at a time with a dot product per (candidate, head); this one is the fast path for prefill.
+//
+// Why it is faster: about 85 % of a query's candidates are its window, and the windows of four
+// consecutive rows are almost the same keys. So per (4 rows, head):
+//  * window scores are a small GEMM, 4 rows × 8 keys per step, lanes over keys: K is transposed once
+//    per call into kt [hkv][d][S'] so eight keys' x-th components are two vector loads, the four
+//    q[x] are splat loads, and each lane sums its products in x order (the crate's order) with no
+//    horizontal sums;
+//  * the values of the window part the four rows share (keys lo(row 3) … hi(row 0)) are one pass of
+//    4 rows × 8 outputs per V row load; the window ends that only some rows see, and the out-of-window
+//    candidates (globals, log-stride tokens, landmark blocks), are summed per row from a pointer list.
+// Masked keys never enter a sum (no 0·V products), so non-finite values outside a row's candidate set
+// cannot leak into it. The softmax is the exact two-pass form (max, then e^(s − max)), equal to the
+// spec's one-pass online softmax in exact arithmetic; rounding differs as in the row kernel.
+
+import { vexp } from './core-vexp';
+import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS } from './attention-lists';
+
+/** Rows per group: the register tiles below are written for exactly four. */
+// @ts-ignore: decorator
+@inline const R: i32 = 4;
+
+/** Panels of eight keys in the transposed keys (one panel = d·8 floats): ceil(S / 8). */
+// @ts-ignore: decorator
+@inline function panels(s: i32): i32 {
+  return (s + 7) >> 3;
+}
+
+/** Floats per row of the window score buffer: the group's key span from its 8-aligned start (≤ 2W + 11) rounded up to 8, plus 8. */
+// @ts-ignore: decorator
+@inline function scStride(w: i32): i32 {
+  return ((2 * w + R + 14) & ~7) + 8;
+}
+
+// @ts-ignore: decorator
+@inline function align16(p: usize): usize {
+  return (p + 15) & ~(<usize>15);
+}
+
+/** Scratch bytes of attn_sparse_forward_tiled. */
+export function attn_sparse_tiled_scratch_bytes(s: i32, w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
+  const cand = maxTokens(w, ng) + MAX_BLOCKS;
+  const kt = hkv * panels(s) * d * 8;
+  const lists = R * cand * 2 + R * 8; // token + block lists per row, window bounds, 1/den
+  const sc = R * scStride(w);
+  const ex = R * cand; // out-of-window candidate scores / weights per row
+  const acc = R * ((d + 3) & ~3);
+  const gather = cand * 2 + 8; // one row's V pointers and weights
+  return (kt + lists + sc + ex + acc + gather) * 4 + 8 * 16;
+}
+
+let ktP: usize = 0, toksP: usize = 0, blksP: usize = 0, boundsP: usize = 0, invP: usize = 0;
+let scP: usize = 0, exP: usize = 0, accP: usize = 0, gPtr: usize = 0, gW: usize = 0;
+let candN: i32 = 0, scN: i32 = 0, accN: i32 = 0;
+
+function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void {
+  candN = maxTokens(w, ng) + MAX_BLOCKS;
+  scN = scStride(w);
+  accN = (d + 3) & ~3;
+  ktP = align16(scratch);
+  scP = align16(ktP + (<usize>(hkv * panels(s) * d) << 5));
+  exP = align16(scP + (<usize>(R * scN) << 2));
+  accP = align16(exP + (<usize>(R * candN) << 2));
+  gPtr = align16(accP + (<usize>(R * accN) << 2));
+  gW = gPtr + (<usize>candN << 2);
+  toksP = gW + (<usize>candN << 2);
+  blksP = toksP + (<usize>(R * candN) << 2);
+  boundsP = align16(blksP + (<usize>(R * candN) << 2)); // per row: lo, hi, nTok, nBlk
+  invP = boundsP + (<usize>R << 4); // per row: 1/den
+}
+
+/**
+ * Keys transposed into panels of eight: kt[h][j / 8][x][j % 8] = k[j][h][x], so one 8-key step of
+ * windowScores reads d·32 contiguous bytes. 4×4 blocks are transposed in registers; lanes of the last
+ * panel past S stay unwritten (their scores are never read).
+ */
+function transposeKeys(kt: usize, k: usize, s: i32, hkv: i32, d: i32): void {
+  const panelB = <usize>d << 5;
+  const headB = <usize>panels(s) * panelB;
+  const rowB = <usize>(hkv * d) << 2;
+  let j = 0;
+  for (; j + 4 <= s; j += 4) {
+    const src = k + <usize>j * rowB;
+    const dst = kt + <usize>(j >> 3) * panelB + (<usize>(j & 7) << 2);
+    for (let h = 0; h < hkv; h++) {
+      const sh = src + (<usize>(h * d) << 2);
+      const dh = dst + <usize>h * headB;
+      let x = 0;
+      for (; x + 4 <= d; x += 4) {
+        const o = <usize>x << 2;
+        const r0 = v128.load(sh + o), r1 = v128.load(sh + rowB + o), r2 = v128.load(sh + 2 * rowB + o), r3 = v128.load(sh + 3 * rowB + o);
+        const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+        const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+        const p = dh + (<usize>x << 5);
+        v128.store(p, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+        v128.store(p, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 32);
+        v128.store(p, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 64);
+        v128.store(p, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 96);
+      }
+      for (; x < d; x++) {
+        for (let a = 0; a < 4; a++) store<f32>(dh + (<usize>x << 5) + (<usize>a << 2), load<f32>(sh + <usize>a * rowB + (<usize>x << 2)));
+      }
+    }
+  }
+  for (; j < s; j++) {
+    const dst = kt + <usize>(j >> 3) * panelB + (<usize>(j & 7) << 2);
+    for (let h = 0; h < hkv; h++) {
+      const sh = k + <usize>j * rowB + (<usize>(h * d) << 2);
+      for (let x = 0; x < d; x++) store<f32>(dst + <usize>h * headB + (<usize>x << 5), load<f32>(sh + (<usize>x << 2)));
+    }
+  }
+}
+
+/**
+ * sc[r][jj] = scale · q_r · K_(j0 + jj) for jj in [0, n) rounded up to 8 (the overrun lanes are
+ * garbage and never read). kt points at the panel of key j0 (a multiple of 8) of the kv head;
+ * q0..q3 at the four rows' head.
+ */
+function windowScores(sc: usize, q0: usize, q1: usize, q2: usize, q3: usize, kt: usize, d: i32, n: i32, scale: f32): void {
+  const scb = <usize>scN << 2;
+  const sv = f32x4.splat(scale);
+  for (let jj = 0; jj < n; jj += 8) {
+    let a00 = f32x4.splat(0), a01 = f32x4.splat(0), a10 = f32x4.splat(0), a11 = f32x4.splat(0);
+    let a20 = f32x4.splat(0), a21 = f32x4.splat(0), a30 = f32x4.splat(0), a31 = f32x4.splat(0);
+    let kp = kt + <usize>jj * (<usize>d << 2); // panel jj / 8 starts jj·d floats in
+    for (let x = 0; x < d; x++) {
+      const o = <usize>x << 2;
+      const k0 = v128.load(kp);
+      const k1 = v128.load(kp, 16);
+      kp += 32;
+      const s0 = v128.load32_splat(q0 + o);
+      a00 = f32x4.add(a00, f32x4.mul(s0, k0));
+      a01 = f32x4.add(a01, f32x4.mul(s0, k1));
+      const s1 = v128.load32_splat(q1 + o);
+      a10 = f32x4.add(a10, f32x4.mul(s1, k0));
+      a11 = f32x4.add(a11, f32x4.mul(s1, k1));
+      const s2 = v128.load32_splat(q2 + o);
+      a20 = f32x4.add(a20, f32x4.mul(s2, k0));
+      a21 = f32x4.add(a21, f32x4.mul(s2, k1));
+      const s3 = v128.load32_splat(q3 + o);
+      a30 = f32x4.add(a30, f32x4.mul(s3, k0));
+      a31 = f32x4.add(a31, f32x4.mul(s3, k1));
+    }
+    const p = sc + (<usize>jj << 2);
+    v128.store(p, f32x4.mul(a00, sv));
+    v128.store(p, f32x4.mul(a01, sv), 16);
+    v128.store(p + scb, f32x4.mul(a10, sv));
+    v128.store(p + scb, f32x4.mul(a11, sv), 16);
+    v128.store(p + 2 * scb, f32x4.mul(a20, sv));
+    v128.store(p + 2 * scb, f32x4.mul(a21, sv), 16);
+    v128.store(p + 3 * scb, f32x4.mul(a30, sv));
+    v128.store(p + 3 * scb, f32x4.mul(a31, sv), 16);
+  }
+}
+
+/** Max of n floats at p (NaN propagates, as the row kernel's scalar max). */
+function vmax(p: usize, n: i32, m0: f32): f32 {
+  let mv = f32x4.splat(m0);
+  let c = 0;
+  for (; c + 4 <= n; c += 4) mv = f32x4.max(mv, v128.load(p + (<usize>c << 2)));
+  let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
+  for (; c < n; c++) m = max(m, load<f32>(p + (<usize>c << 2)));
+  return m;
+}
+
+/** p[c] = e^(p[c] − m) for c in [0, n); returns the sum. The last vector may write past n (slack). */
+function vexpSum(p: usize, n: i32, m: f32): f32 {
+  const mv = f32x4.splat(m);
+  let dv = f32x4.splat(0);
+  let c = 0;
+  for (; c + 4 <= n; c += 4) {
+    const o = <usize>c << 2;
+    const e = vexp(f32x4.sub(v128.load(p + o), mv));
+    v128.store(p + o, e);
+    dv = f32x4.add(dv, e);
+  }
+  let den = hsum(dv);
+  if (c < n) {
+    const o = <usize>c << 2;
+    v128.store(p + o, vexp(f32x4.sub(v128.load(p + o), mv)));
+    for (; c < n; c++) den += load<f32>(p + (<usize>c << 2));
+  }
+  return den;
+}
+
+/** acc[0..d) = Σ_c w[c] · V_c (V_c at ptr[c]), 16 outputs held in registers across the list. */
+function gatherValues(acc: usize, ptrs: usize, ws: usize, n: i32, d: i32): void {
+  let x = 0;
+  for (; x + 16 <= d; x += 16) {
+    const xo = <usize>x << 2;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let c = 0; c < n; c++) {
+      const w = v128.load32_splat(ws + (<usize>c << 2));
+      const p = load<usize>(ptrs + (<usize>c << 2)) + xo;
+      a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p)));
+      a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
+      a2 = f32x4.add(a2, f32x4.mul(w, v128.load(p, 32)));
+      a3 = f32x4.add(a3, f32x4.mul(w, v128.load(p, 48)));
+    }
+    v128.store(acc + xo, a0);
+    v128.store(acc + xo, a1, 16);
+    v128.store(acc + xo, a2, 32);
+    v128.store(acc + xo, a3, 48);
+  }
+  for (; x < d; x++) {
+    const xo = <usize>x << 2;
+    let a: f32 = 0;
+    for (let c = 0; c < n; c++) a += load<f32>(ws + (<usize>c << 2)) * load<f32>(load<usize>(ptrs + (<usize>c << 2)) + xo);
+    store<f32>(acc + xo, a);
+  }
+}
+
+/**
+ * out_r = (acc_r + Σ_{j=c0}^{c1} w_r[j] · V_j) · inv_r for the four rows: one V row load feeds four
+ * rows (8 outputs per pass). w_r[j] sits at wr + r·scStride + j·4; V_j at v + j·vst.
+ */
+function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usize, vst: usize, wr: usize, c0: i32, c1: i32, d: i32, inv: v128): void {
+  const scb = <usize>scN << 2;
+  const i0 = f32x4.splat(f32x4.extract_lane(inv, 0)), i1 = f32x4.splat(f32x4.extract_lane(inv, 1));
+  const i2 = f32x4.splat(f32x4.extract_lane(inv, 2)), i3 = f32x4.splat(f32x4.extract_lane(inv, 3));
+  const accB = <usize>accN << 2;
+  let x = 0;
+  for (; x + 8 <= d; x += 8) {
+    const xo = <usize>x << 2;
+    const a = accP + xo;
+    let a00 = v128.load(a), a01 = v128.load(a, 16);
+    let a10 = v128.load(a + accB), a11 = v128.load(a + accB, 16);
+    let a20 = v128.load(a + 2 * accB), a21 = v128.load(a + 2 * accB, 16);
+    let a30 = v128.load(a + 3 * accB), a31 = v128.load(a + 3 * accB, 16);
+    let vp = v + <usize>c0 * vst + xo;
+    let wp = wr + (<usize>c0 << 2);
+    for (let j = c0; j <= c1; j++) {
+      const v0 = v128.load(vp);
+      const v1 = v128.load(vp, 16);
+      vp += vst;
+      const w0 = v128.load32_splat(wp);
+      a00 = f32x4.add(a00, f32x4.mul(w0, v0));
+      a01 = f32x4.add(a01, f32x4.mul(w0, v1));
+      const w1 = v128.load32_splat(wp + scb);
+      a10 = f32x4.add(a10, f32x4.mul(w1, v0));
+      a11 = f32x4.add(a11, f32x4.mul(w1, v1));
+      const w2 = v128.load32_splat(wp + 2 * scb);
+      a20 = f32x4.add(a20, f32x4.mul(w2, v0));
+      a21 = f32x4.add(a21, f32x4.mul(w2, v1));
+      const w3 = v128.load32_splat(wp + 3 * scb);
+      a30 = f32x4.add(a30, f32x4.mul(w3, v0));
+      a31 = f32x4.add(a31, f32x4.mul(w3, v1));
+      wp += 4;
+    }
+    v128.store(out0 + xo, f32x4.mul(a00, i0));
+    v128.store(out0 + xo, f32x4.mul(a01, i0), 16);
+    v128.store(out1 + xo, f32x4.mul(a10, i1));
+    v128.store(out1 + xo, f32x4.mul(a11, i1), 16);
+    v128.store(out2 + xo, f32x4.mul(a20, i2));
+    v128.store(out2 + xo, f32x4.mul(a21, i2), 16);
+    v128.store(out3 + xo, f32x4.mul(a30, i3));
+    v128.store(out3 + xo, f32x4.mul(a31, i3), 16);
+  }
+  for (; x < d; x++) {
+    const xo = <usize>x << 2;
+    let b0 = load<f32>(accP + xo), b1 = load<f32>(accP + accB + xo), b2 = load<f32>(accP + 2 * accB + xo), b3 = load<f32>(accP + 3 * accB + xo);
+    for (let j = c0; j <= c1; j++) {
+      const vv = load<f32>(v + <usize>j * vst + xo);
+      const wp = wr + (<usize>j << 2);
+      b0 += load<f32>(wp) * vv;
+      b1 += load<f32>(wp + scb) * vv;
+      b2 += load<f32>(wp + 2 * scb) * vv;
+      b3 += load<f32>(wp + 3 * scb) * vv;
+    }
+    store<f32>(out0 + xo, b0 * f32x4.extract_lane(inv, 0));
+    store<f32>(out1 + xo, b1 * f32x4.extract_lane(inv, 1));
+    store<f32>(out2 + xo, b2 * f32x4.extract_lane(inv, 2));
+    store<f32>(out3 + xo, b3 * f32x4.extract_lane(inv, 3));
+  }
+}
+
+/**
+ * Sparse forward over all S query rows (crate forward / forward_gqa / forward_gated), four rows at a
+ * time. Arguments as attn_sparse_forward; scratch: attn_sparse_tiled_scratch_bytes(s, w, ng, hq, hkv, d).
+ * Output rows are written with plain stores, so `out` needs no initialisation.
+ */
+export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usize, km: usize, vm: usize, keep: usize, s: i32, hq: i32, hkv: i32, d: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, scratch: usize): void {
+  carve(scratch, s, w, ng, hkv, d);
+  transposeKeys(ktP, k, s, hkv, d);
+  const scale: f32 = 1 / Mathf.sqrt(<f32>d);
+  const causal = (flags & CAUSAL) != 0;
+  const group = hq / hkv;
+  const qRow = <usize>(hq * d) << 2;
+  const kvRow = <usize>(hkv * d) << 2;
+  const headB = <usize>panels(s) * (<usize>d << 5);
+  const scb = <usize>scN << 2;
+  const candB = <usize>candN << 2;
+  const accB = <usize>accN << 2;
+  // Candidate order only changes rounding (spec 1.5), and this kernel sums in its own order anyway.
+  const lflags = flags & ~SORT;
+  for (let i0 = 0; i0 < s; i0 += R) {
+    const nr = min(R, s - i0);
+    // candidate lists and window bounds of the group's rows; missing rows repeat the last one
+    for (let r = 0; r < R; r++) {
+      const i = i0 + min(r, nr - 1);
+      const tl = toksP + <usize>r * candB;
+      const bl = blksP + <usize>r * candB;
+      candidates(i, s, w, bsize, g, ng, lflags, keep, tl, bl);
+      const bp = boundsP + (<usize>r << 4);
+      store<i32>(bp, max(0, i - w));
+      store<i32>(bp, causal ? i : min(i + w, s - 1), 4);
+      store<i32>(bp, nTok, 8);
+      store<i32>(bp, nBlk, 12);
+    }
+    const gLo = load<i32>(boundsP) & ~7; // the rows' windows grow with i, so row 0 has the lowest start (taken down to its panel) …
+    const gHi = load<i32>(boundsP + 3 * 16, 4); // … and row 3 the highest end
+    const cLo = load<i32>(boundsP + 3 * 16); // keys every row sees: [start of row 3, end of row 0]
+    const cHi = load<i32>(boundsP, 4);
+    const shared = cLo <= cHi;
+    const span = gHi - gLo + 1;
+    for (let h = 0; h < hq; h++) {
+      const kvh = h / group;
+      const qh = q + <usize>i0 * qRow + (<usize>(h * d) << 2);
+      const q0 = qh, q1 = qh + <usize>min(1, nr - 1) * qRow, q2 = qh + <usize>min(2, nr - 1) * qRow, q3 = qh + <usize>min(3, nr - 1) * qRow;
+      windowScores(scP, q0, q1, q2, q3, ktP + <usize>kvh * headB + (<usize>gLo << 2) * <usize>d, d, span, scale);
+      const kOff = <usize>(kvh * d) << 2;
+      const vh = v + kOff;
+      for (let r = 0; r < R; r++) {
+        const bp = boundsP + (<usize>r << 4);
+        const lo = load<i32>(bp), hi = load<i32>(bp, 4), nt = load<i32>(bp, 8), nbk = load<i32>(bp, 12);
+        const nwin = hi - lo + 1;
+        const nx = nt - nwin + nbk; // out-of-window candidates: tokens after the window, then blocks
+        const tl = toksP + <usize>r * candB + (<usize>nwin << 2);
+        const bl = blksP + <usize>r * candB;
+        const qr = q0 + <usize>min(r, nr - 1) * qRow;
+        const ex = exP + <usize>r * candB;
+        for (let c = 0; c < nx; c++) {
+          const kp = c < nt - nwin ? k + <usize>load<i32>(tl + (<usize>c << 2)) * kvRow : km + <usize>load<i32>(bl + (<usize>(c - nt + nwin) << 2)) * kvRow;
+          store<f32>(ex + (<usize>c << 2), dot(qr, kp + kOff, d) * scale);
+        }
+        // softmax over the row's window scores and its out-of-window scores
+        const sw = scP + <usize>r * scb + (<usize>(lo - gLo) << 2);
+        const m = vmax(ex, nx, vmax(sw, nwin, -Infinity));
+        const den = vexpSum(sw, nwin, m) + vexpSum(ex, nx, m);
+        store<f32>(invP + (<usize>r << 2), den > 0 ? 1 / den : 0); // den ≥ 1 (the max term is e^0)
+        // what only this row sees: window keys outside [cLo, cHi], then the out-of-window candidates
+        let n = 0;
+        const aLo = shared ? cLo - 1 : hi; // left end: [lo, aLo]; right end: [cHi + 1, hi]
+        for (let j = lo; j <= min(aLo, hi); j++) {
+          store<usize>(gPtr + (<usize>n << 2), vh + <usize>j * kvRow);
+          store<f32>(gW + (<usize>(n++) << 2), load<f32>(sw + (<usize>(j - lo) << 2)));
+        }
+        if (shared) {
+          for (let j = cHi + 1; j <= hi; j++) {
+            store<usize>(gPtr + (<usize>n << 2), vh + <usize>j * kvRow);
+            store<f32>(gW + (<usize>(n++) << 2), load<f32>(sw + (<usize>(j - lo) << 2)));
+          }
+        }
+        for (let c = 0; c < nx; c++) {
+          const vp = c < nt - nwin ? v + <usize>load<i32>(tl + (<usize>c << 2)) * kvRow : vm + <usize>load<i32>(bl + (<usize>(c - nt + nwin) << 2)) * kvRow;
+          store<usize>(gPtr + (<usize>n << 2), vp + kOff);
+          store<f32>(gW + (<usize>(n++) << 2), load<f32>(ex + (<usize>c << 2)));
+        }
+        gatherValues(accP + <usize>r * accB, gPtr, gW, n, d);
+      }
+      // the shared window keys for all four rows at once, plus the per-row sums, times 1/den
+      const oh = out + <usize>i0 * qRow + (<usize>(h * d) << 2);
+      // rows past S write into the scratch acc of row 3 instead of out (never read again)
+      const o1 = nr > 1 ? oh + qRow : accP + 3 * accB;
+      const o2 = nr > 2 ? oh + 2 * qRow : accP + 3 * accB;
+      const o3 = nr > 3 ? oh + 3 * qRow : accP + 3 * accB;
+      sharedValues(oh, o1, o2, o3, vh, kvRow, scP + (<usize>(-gLo) << 2), shared ? cLo : 0, shared ? cHi : -1, d, v128.load(invP));
+    }
+  }
+}
