@@ -5,6 +5,8 @@
  * SmolLM2-135M-shaped GGUF files (`npm run gen:models`; generated here if missing), the same
  * 32-token prompt and 64 greedy tokens, with the same banned token ids (invalid-UTF-8 bytes,
  * BOS/EOS). Reports prefill and decode tokens/s side by side in bench/results/peers.json + .md.
+ * `--threads 1,2` applies to both engines (Sparrow's wasm threads: docs/threads.md).
+ * `--out NAME` writes bench/results/NAME.json + .md instead of peers.*.
  */
 import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
@@ -23,6 +25,7 @@ const { values } = parseArgs({
     tokens: { type: 'string', default: '64' },
     webgpu: { type: 'boolean', default: false },
     engines: { type: 'string', default: 'sparrow,wllama' },
+    out: { type: 'string', default: 'peers' },
   },
 });
 const models = values.models.split(',');
@@ -59,10 +62,12 @@ try {
     const job: PeerJob = { modelUrl: `/models/generated/smollm2-135m-random.${m}.gguf`, modelName: `smollm2-135m-random.${m}.gguf`, prompt: PEER_PROMPT, maxTokens, threads: 1 };
     const backends: ('wasm' | 'webgpu')[] = values.webgpu ? ['wasm', 'webgpu'] : ['wasm'];
     let banned: number[] = [];
-    for (const b of values.engines.includes('sparrow') ? backends : []) {
-      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [job, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
+    // Sparrow's wasm backend runs at each --threads count too (docs/threads.md); webgpu once.
+    const sparrowRuns: ['wasm' | 'webgpu', number][] = backends.flatMap((b): ['wasm' | 'webgpu', number][] => (b === 'wasm' ? threads.map((t) => [b, t]) : [[b, 1]]));
+    for (const [b, t] of values.engines.includes('sparrow') ? sparrowRuns : []) {
+      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
       banned = r.banned;
-      console.log(`sparrow ${m} ${b}: prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
+      console.log(`sparrow ${m} ${b} ${t} thread(s): prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
       rows.push({ ...r, banned: undefined });
     }
     for (const t of values.engines.includes('wllama') ? threads : []) {
@@ -79,7 +84,7 @@ try {
 const dir = resolve(ROOT, 'bench/results');
 mkdirSync(dir, { recursive: true });
 const report = { command: `npm run bench:peers -- ${process.argv.slice(2).join(' ')}`.trim(), date: new Date().toISOString(), prompt: PEER_PROMPT, maxTokens, rows };
-writeFileSync(resolve(dir, 'peers.json'), JSON.stringify(report, null, 2));
+writeFileSync(resolve(dir, `${values.out}.json`), JSON.stringify(report, null, 2));
 const md = [
   `# Sparrow vs wllama (headless Chromium, same GGUF, ${maxTokens} greedy tokens)`,
   '',
@@ -90,5 +95,5 @@ const md = [
   ...rows.map((r) => `| ${r.engine} | ${r.model} | ${r.backend} | ${r.threads} | ${r.promptTokens} | ${r.prefillTokPerS.toFixed(1)} | ${r.decodeTokPerS.toFixed(1)} |`),
   '',
 ];
-writeFileSync(resolve(dir, 'peers.md'), md.join('\n'));
+writeFileSync(resolve(dir, `${values.out}.md`), md.join('\n'));
 console.log(md.join('\n'));
