@@ -106,8 +106,9 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
   let persist: PersistStatus = { lastSavedAt: 0, lastSavedValues: 0 };
   let options: PersistOptions = { everyValues: 2000, everyMs: 30_000 };
   let saving: Promise<unknown> = Promise.resolve();
-  /** When the auto-save clock last started (stream opened or an auto-save began). */
+  /** When the auto-save clock last started (stream opened or an auto-save began), and at how many values. */
   let clock = Date.now();
+  let marked = 0;
   const need = () => {
     if (!detector) throw new SparrowError('INVALID_ARGUMENT', 'anomaly: call anomalyLoad first');
     return detector;
@@ -128,6 +129,8 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     // serialise now (synchronously, at this exact point of the stream), write later
     const bytes = exportDetectorState(d, modelHash, { values: pushed, meta: { stream_id: id } });
     const at = pushed;
+    marked = pushed; // the auto-save count starts again from here
+    clock = Date.now();
     const p = saving.then(() => states.save(modelHash, id, bytes));
     saving = p.then(
       (e) => (persist = { lastSavedAt: e.savedAt, lastSavedValues: at }),
@@ -141,7 +144,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     const got = await states.load(modelHash, id);
     if (!got) return null;
     const info = importDetectorState(need(), got.bytes, modelHash, `learned state "${id}"`);
-    pushed = info.values;
+    pushed = marked = info.values;
     persist = { lastSavedAt: got.entry.savedAt, lastSavedValues: info.values };
     return { streamId: id, savedAt: got.entry.savedAt, points: info.points, values: info.values, bytes: got.entry.bytes };
   };
@@ -185,11 +188,9 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       pushed += n;
       if (stream !== undefined) {
         const o = options;
-        const unsaved = pushed - persist.lastSavedValues;
+        const unsaved = pushed - marked;
         const due = unsaved > 0 && ((o.everyValues > 0 && unsaved >= o.everyValues) || (o.everyMs > 0 && Date.now() - clock >= o.everyMs));
         if (due) {
-          persist = { ...persist, lastSavedValues: pushed }; // no second auto-save while this one is being written
-          clock = Date.now();
           save(stream).catch(() => undefined); // failure lands in persist.error
         }
       }
@@ -203,14 +204,14 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       await saving;
       fresh(adapt);
       stream = streamId;
-      pushed = 0;
+      pushed = marked = 0;
       persist = { lastSavedAt: 0, lastSavedValues: 0 };
       clock = Date.now();
       try {
         return { restored: await restore(streamId) };
       } catch (e) {
         fresh(adapt); // the note goes to the UI; the stored record stays as it is
-        pushed = 0;
+        pushed = marked = 0;
         return { restored: null, error: errorOf(e) };
       }
     },
@@ -222,7 +223,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       const adapt = need().adapt;
       await saving;
       fresh(adapt);
-      pushed = 0;
+      pushed = marked = 0;
       persist = { lastSavedAt: 0, lastSavedValues: 0 };
       stream = id;
       return restore(id);
@@ -233,7 +234,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       await states.delete(modelHash, id);
       if (id === stream) {
         fresh(need().adapt);
-        pushed = 0;
+        pushed = marked = 0;
         persist = { lastSavedAt: 0, lastSavedValues: 0 };
       }
     },

@@ -131,6 +131,26 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     expect(q.back).toMatchObject({ values: 500, savedAt: q.good.savedAt });
   }, 120_000);
 
+  it('auto-saves every N values while streaming; the next page restores from there', async () => {
+    const last = await inPage(async (e, s, id) => {
+      await e.resetLearnedState(id);
+      await e.anomalyPersistOptions({ everyValues: 250, everyMs: 0 });
+      await e.anomalyOpenStream(id, true);
+      const seen = [];
+      for (let i = 0; i < 650; i += 100) seen.push((await e.anomalyPush(s.slice(i, Math.min(650, i + 100)))).persist);
+      await e.listLearnedState(); // waits for pending writes
+      return { seen, after: (await e.anomalyPush(s.slice(650, 651))).persist };
+    }, 'test:auto');
+    // saves began after 300 and 600 values (a batch reports the last completed one)
+    expect(last.seen.every((p) => p && [0, 300, 600].includes(p.lastSavedValues))).toBe(true);
+    expect(last.after).toMatchObject({ lastSavedValues: 600 });
+    expect(last.after?.lastSavedAt).toBeGreaterThan(0);
+    await page.reload();
+    await boot();
+    const r = await inPage(async (e, _s, id) => e.anomalyOpenStream(id, true), 'test:auto');
+    expect(r.restored).toMatchObject({ values: 600, points: 600 });
+  }, 60_000);
+
   it('the demo shows fresh / restored state and forgets on request', async () => {
     const ui = await (await h.page.context().browser()!.newContext()).newPage();
     const errors: string[] = [];
@@ -141,7 +161,7 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await ui.getByTestId('start').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toBe('fresh state');
     await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 60_000 }).toMatch(/tokens\/s/);
-    await ui.getByTestId('stop').click(); // stopping saves
+    await ui.evaluate(() => dispatchEvent(new Event('pagehide'))); // the page-hide hook saves (as Stop does)
     await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 }).toMatch(/saved \d/);
     await ui.reload();
     await ui.getByTestId('start').click();
