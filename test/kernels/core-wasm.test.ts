@@ -6,8 +6,8 @@
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
-import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts';
+import { SPARSE_LAYOUTS, WIN16_MAX_COLS, defaultSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
 import { csrFromDense } from '../../src/backends/sparse.ts';
 import { f32ToF16Array, fromF16Bits } from '../../src/util/f16.ts';
 import { randomF32, rng } from '../helpers/random.ts';
@@ -185,6 +185,93 @@ describe('wasm core: sparse matvec', () => {
       }
       expect(worst(res[1], res[0], 1e-5, 1e-5)).toBeLessThanOrEqual(1);
     }
+  });
+
+  /** spmv on ref and on wasm with `layout`; returns [want, got] and the layout wasm used. */
+  async function spmvBoth(csr: CsrData, x: Float32Array, layout: SparseLayoutKind | 'default'): Promise<[Float32Array, Float32Array, string]> {
+    const res: Float32Array[] = [];
+    let kind = '';
+    for (const b of [ref, wasm] as Backend[]) {
+      const s = b === wasm && layout !== 'default' ? wasm.sparse(csr, layout) : b.sparse(csr);
+      if (b === wasm) kind = (s as WasmTensor).sparse!.kind;
+      const xt = b.tensor([csr.cols], 'f32', x);
+      const o = b.tensor([csr.rows], 'f32', new Float32Array(csr.rows).fill(NaN));
+      b.spmv(o, s, xt);
+      res.push((await b.read(o)) as Float32Array);
+      for (const t of [s, xt, o]) b.free(t);
+    }
+    return [res[0], res[1], kind];
+  }
+
+  it('win16: rows with long gaps and clusters (chunks cut by the 256-column window, padded), up to K = 65280; wider falls back to csr32', async () => {
+    for (const k of [300, 4096, 20000, WIN16_MAX_COLS, WIN16_MAX_COLS + 1]) {
+      const m = 9;
+      const rowPtr = new Uint32Array(m + 1);
+      const cols: number[] = [];
+      const r = rng(k);
+      for (let i = 0; i < m; i++) {
+        // row i: gaps of ~(i+1)·60 columns, runs of up to 20 adjacent columns, the last column.
+        for (let c = i % 3; c < k; c += 1 + Math.floor(r() * (i + 1) * 60)) {
+          const run = i % 2 ? 1 + Math.floor(r() * 20) : 1;
+          for (let j = 0; j < run && c < k; j++, c++) cols.push(c);
+        }
+        if (cols[cols.length - 1] !== k - 1) cols.push(k - 1);
+        rowPtr[i + 1] = cols.length;
+      }
+      rowPtr[m] = rowPtr[m - 1] = rowPtr[m - 2]; // two empty rows at the end
+      const csr: CsrData = { rows: m, cols: k, rowPtr, colIdx: Uint32Array.from(cols.slice(0, rowPtr[m])), values: randomF32(rowPtr[m], k + 1) };
+      const x = randomF32(k, k + 2, -2, 2);
+      const [want, got, kind] = await spmvBoth(csr, x, 'win16');
+      expect(kind).toBe(k <= WIN16_MAX_COLS ? 'win16' : 'csr32');
+      expect(worst(got, want, 1e-5, 1e-5), `K = ${k}`).toBeLessThanOrEqual(1);
+      expect(got[m - 1]).toBe(0);
+    }
+  });
+
+  it('Inf/NaN in x at columns with no stored entry do not reach the result (padding is exact); at stored columns they do, as in CSR', async () => {
+    const m = 40, k = 700;
+    // columns 0, 254, 255, 256 and 699 are pruned in every row (254/255 straddle a staging block edge)
+    const pruned = [0, 254, 255, 256, 699];
+    const d = randomF32(m * k, 5);
+    const r = rng(4);
+    for (let i = 0; i < d.length; i++) if (r() < 0.8 || pruned.includes(i % k) || Math.floor(i / k) === 3) d[i] = 0;
+    const csr = csrFromDense(d, m, k);
+    const x = randomF32(k, 6, -1, 1);
+    [Infinity, NaN, -Infinity, NaN, Infinity].forEach((v, i) => (x[pruned[i]] = v));
+    for (const layout of ['default', ...SPARSE_LAYOUTS] as const) {
+      const [want, got] = await spmvBoth(csr, x, layout);
+      expect(want.every(Number.isFinite)).toBe(true);
+      expect(worst(got, want, 1e-5, 1e-5), layout).toBeLessThanOrEqual(1);
+    }
+    // Inf at a stored column: rows that hold it become ±Inf (or NaN where ±Inf meet), as the reference says.
+    const y = x.slice();
+    y[csr.colIdx[csr.rowPtr[0]]] = Infinity;
+    for (const layout of ['default', ...SPARSE_LAYOUTS] as const) {
+      const [want, got] = await spmvBoth(csr, y, layout);
+      expect(want.some((v) => !Number.isFinite(v))).toBe(true);
+      for (let i = 0; i < m; i++) {
+        if (Number.isFinite(want[i])) expect(Math.abs(got[i] - want[i]), `${layout} row ${i}`).toBeLessThan(1e-4);
+        else expect(got[i], `${layout} row ${i}`).toBe(want[i]);
+      }
+    }
+  });
+
+  it('default layout: win16 where it is >= 10% smaller than CSR (50-90 % zero), csr16 / csr32 otherwise', () => {
+    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.8, 1))).toBe('win16');
+    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.5, 2))).toBe('win16');
+    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.97, 3))).toBe('csr16');
+    expect(defaultSparseLayout(sparseCsr(4, 20000, 0.8, 4))).toBe('win16');
+    expect(defaultSparseLayout(sparseCsr(4, 20000, 0.999, 5))).toBe('csr32');
+    expect(defaultSparseLayout(sparseCsr(2, WIN16_MAX_COLS + 1, 0.8, 6))).toBe('csr32');
+    expect(defaultSparseLayout(sparseCsr(4, 64, 1, 7))).toBe('csr16');
+  });
+
+  it('win16 stores 80 %-zero 4096-wide rows in <= 27 % of dense f32 and reads its values back in CSR order', async () => {
+    const csr = sparseCsr(32, 4096, 0.8, 11);
+    const s = wasm.sparse(csr, 'win16');
+    expect(s.byteSize / (32 * 4096 * 4)).toBeLessThanOrEqual(0.27);
+    expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
+    wasm.free(s);
   });
 
   it('sparse storage is smaller than dense and reads back its values', async () => {
