@@ -166,6 +166,8 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await ui.reload();
     await ui.getByTestId('start').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toMatch(/^restored learned state from .+ \([\d,]+ points\)$/);
+    await expect.poll(async () => (await ui.getByTestId('saved-states').textContent()) ?? '', { timeout: 30_000 }).toMatch(/synthetic:two-sines:7 — \d+ KB, saved/);
+    await ui.getByTestId('saved-states').locator('summary').click();
     await ui.screenshot({ path: 'test-results/anomaly-persist.png' });
     await ui.getByTestId('forget').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
