@@ -48,11 +48,13 @@ export function attn_sparse_tiled_scratch_bytes(s: i32, w: i32, ng: i32, hq: i32
   const ex = R * cand; // out-of-window candidate scores / weights per row
   const acc = R * ((d + 3) & ~3);
   const gather = cand * 2 + 8; // one row's V pointers and weights
-  return (kt + lists + sc + ex + acc + gather) * 4 + 8 * 16;
+  const shared = R * cand + cand * 2 + d * 4; // per-row out-of-window lists, shared list + its V pointers, q transposed
+  return (kt + lists + sc + ex + acc + gather + shared) * 4 + 10 * 16;
 }
 
 let ktP: usize = 0, toksP: usize = 0, blksP: usize = 0, boundsP: usize = 0, invP: usize = 0;
 let scP: usize = 0, exP: usize = 0, accP: usize = 0, gPtr: usize = 0, gW: usize = 0;
+let xlP: usize = 0, slP: usize = 0, sPtr: usize = 0, qtP: usize = 0;
 let candN: i32 = 0, scN: i32 = 0, accN: i32 = 0;
 
 function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void {
@@ -69,6 +71,10 @@ function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void 
   blksP = toksP + (<usize>(R * candN) << 2);
   boundsP = align16(blksP + (<usize>(R * candN) << 2)); // per row: lo, hi, nTok, nBlk
   invP = boundsP + (<usize>R << 4); // per row: 1/den
+  xlP = invP + 16; // per row: own out-of-window candidates (token j as j, block b as ~b), count at [0]
+  slP = xlP + (<usize>(R * candN) << 2); // candidates all four rows have
+  sPtr = slP + (<usize>candN << 2);
+  qtP = align16(sPtr + (<usize>candN << 2)); // [d][4 rows]
 }
 
 /**
@@ -155,6 +161,62 @@ function windowScores(sc: usize, q0: usize, q1: usize, q2: usize, q3: usize, kt:
   }
 }
 
+/** qt[x] = (q0[x], q1[x], q2[x], q3[x]): the four rows side by side, for sharedScores. */
+function transposeQ(qt: usize, q0: usize, q1: usize, q2: usize, q3: usize, d: i32): void {
+  let x = 0;
+  for (; x + 4 <= d; x += 4) {
+    const o = <usize>x << 2;
+    const r0 = v128.load(q0 + o), r1 = v128.load(q1 + o), r2 = v128.load(q2 + o), r3 = v128.load(q3 + o);
+    const t0 = v128.shuffle<f32>(r0, r1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(r0, r1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(r2, r3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(r2, r3, 2, 6, 3, 7);
+    const p = qt + (<usize>x << 4);
+    v128.store(p, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+    v128.store(p, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), 16);
+    v128.store(p, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), 32);
+    v128.store(p, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), 48);
+  }
+  for (; x < d; x++) {
+    const o = <usize>x << 2;
+    const p = qt + (<usize>x << 4);
+    store<f32>(p, load<f32>(q0 + o));
+    store<f32>(p, load<f32>(q1 + o), 4);
+    store<f32>(p, load<f32>(q2 + o), 8);
+    store<f32>(p, load<f32>(q3 + o), 12);
+  }
+}
+
+/**
+ * Scores of the candidates all four rows share (landmark blocks, globals): ex_r[c] = scale · q_r · K_c
+ * for c in [0, n), four candidates per step with lanes over rows (qt), each lane summed in x order.
+ * ptrs: the candidates' key rows. Writes up to three slack entries past n in each row.
+ */
+function sharedScores(ex: usize, exb: usize, qt: usize, ptrs: usize, n: i32, d: i32, scale: f32): void {
+  const sv = f32x4.splat(scale);
+  for (let c = 0; c < n; c += 4) {
+    const p0 = load<usize>(ptrs + (<usize>c << 2));
+    const p1 = c + 1 < n ? load<usize>(ptrs + (<usize>(c + 1) << 2)) : p0;
+    const p2 = c + 2 < n ? load<usize>(ptrs + (<usize>(c + 2) << 2)) : p0;
+    const p3 = c + 3 < n ? load<usize>(ptrs + (<usize>(c + 3) << 2)) : p0;
+    let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+    for (let x = 0; x < d; x++) {
+      const o = <usize>x << 2;
+      const qv = v128.load(qt + (<usize>x << 4));
+      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load32_splat(p0 + o)));
+      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load32_splat(p1 + o)));
+      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load32_splat(p2 + o)));
+      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load32_splat(p3 + o)));
+    }
+    // a_k holds candidate k for rows 0..3; transpose so each row gets its four candidates
+    const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(a2, a3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(a2, a3, 2, 6, 3, 7);
+    const e = ex + (<usize>c << 2);
+    v128.store(e, f32x4.mul(v128.shuffle<f32>(t0, t2, 0, 1, 4, 5), sv));
+    v128.store(e + exb, f32x4.mul(v128.shuffle<f32>(t0, t2, 2, 3, 6, 7), sv));
+    v128.store(e + 2 * exb, f32x4.mul(v128.shuffle<f32>(t1, t3, 0, 1, 4, 5), sv));
+    v128.store(e + 3 * exb, f32x4.mul(v128.shuffle<f32>(t1, t3, 2, 3, 6, 7), sv));
+  }
+}
+
 /** Max of n floats at p (NaN propagates, as the row kernel's scalar max). */
 function vmax(p: usize, n: i32, m0: f32): f32 {
   let mv = f32x4.splat(m0);
@@ -213,10 +275,11 @@ function gatherValues(acc: usize, ptrs: usize, ws: usize, n: i32, d: i32): void 
 }
 
 /**
- * out_r = (acc_r + Σ_{j=c0}^{c1} w_r[j] · V_j) · inv_r for the four rows: one V row load feeds four
- * rows (8 outputs per pass). w_r[j] sits at wr + r·scStride + j·4; V_j at v + j·vst.
+ * out_r = (acc_r + Σ_{j=c0}^{c1} w_r[j] · V_j + Σ_{c<ns} e_r[c] · V(sp[c])) · inv_r for the four rows:
+ * one V row load feeds four rows (8 outputs per pass). w_r[j] sits at wr + r·scStride + j·4, V_j at
+ * v + j·vst; the shared out-of-window candidates' V rows are listed at sp, their weights at exw + r·exb.
  */
-function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usize, vst: usize, wr: usize, c0: i32, c1: i32, d: i32, inv: v128): void {
+function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usize, vst: usize, wr: usize, c0: i32, c1: i32, sp: usize, ns: i32, exw: usize, exb: usize, d: i32, inv: v128): void {
   const scb = <usize>scN << 2;
   const i0 = f32x4.splat(f32x4.extract_lane(inv, 0)), i1 = f32x4.splat(f32x4.extract_lane(inv, 1));
   const i2 = f32x4.splat(f32x4.extract_lane(inv, 2)), i3 = f32x4.splat(f32x4.extract_lane(inv, 3));
@@ -249,6 +312,24 @@ function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usi
       a31 = f32x4.add(a31, f32x4.mul(w3, v1));
       wp += 4;
     }
+    for (let c = 0; c < ns; c++) {
+      const p = load<usize>(sp + (<usize>c << 2)) + xo;
+      const v0 = v128.load(p);
+      const v1 = v128.load(p, 16);
+      const e = exw + (<usize>c << 2);
+      const w0 = v128.load32_splat(e);
+      a00 = f32x4.add(a00, f32x4.mul(w0, v0));
+      a01 = f32x4.add(a01, f32x4.mul(w0, v1));
+      const w1 = v128.load32_splat(e + exb);
+      a10 = f32x4.add(a10, f32x4.mul(w1, v0));
+      a11 = f32x4.add(a11, f32x4.mul(w1, v1));
+      const w2 = v128.load32_splat(e + 2 * exb);
+      a20 = f32x4.add(a20, f32x4.mul(w2, v0));
+      a21 = f32x4.add(a21, f32x4.mul(w2, v1));
+      const w3 = v128.load32_splat(e + 3 * exb);
+      a30 = f32x4.add(a30, f32x4.mul(w3, v0));
+      a31 = f32x4.add(a31, f32x4.mul(w3, v1));
+    }
     v128.store(out0 + xo, f32x4.mul(a00, i0));
     v128.store(out0 + xo, f32x4.mul(a01, i0), 16);
     v128.store(out1 + xo, f32x4.mul(a10, i1));
@@ -268,6 +349,14 @@ function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usi
       b1 += load<f32>(wp + scb) * vv;
       b2 += load<f32>(wp + 2 * scb) * vv;
       b3 += load<f32>(wp + 3 * scb) * vv;
+    }
+    for (let c = 0; c < ns; c++) {
+      const vv = load<f32>(load<usize>(sp + (<usize>c << 2)) + xo);
+      const e = exw + (<usize>c << 2);
+      b0 += load<f32>(e) * vv;
+      b1 += load<f32>(e + exb) * vv;
+      b2 += load<f32>(e + 2 * exb) * vv;
+      b3 += load<f32>(e + 3 * exb) * vv;
     }
     store<f32>(out0 + xo, b0 * f32x4.extract_lane(inv, 0));
     store<f32>(out1 + xo, b1 * f32x4.extract_lane(inv, 1));
@@ -315,6 +404,50 @@ export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usi
     const cHi = load<i32>(boundsP, 4);
     const shared = cLo <= cHi;
     const span = gHi - gLo + 1;
+    // Out-of-window candidates (tokens after the window: j; blocks: ~b) split into those all four rows
+    // have (landmark blocks and globals, mostly) and each row's own (log-stride tokens, mostly).
+    for (let r = 0; r < R; r++) {
+      const bp = boundsP + (<usize>r << 4);
+      const nwin = load<i32>(bp, 4) - load<i32>(bp) + 1;
+      const nt = load<i32>(bp, 8), nbk = load<i32>(bp, 12);
+      const xl = xlP + <usize>r * candB;
+      let n = 0;
+      for (let c = nwin; c < nt; c++) store<i32>(xl + (<usize>(++n) << 2), load<i32>(toksP + <usize>r * candB + (<usize>c << 2)));
+      for (let c = 0; c < nbk; c++) store<i32>(xl + (<usize>(++n) << 2), ~load<i32>(blksP + <usize>r * candB + (<usize>c << 2)));
+      store<i32>(xl, n);
+    }
+    let ns = 0;
+    {
+      const n0 = load<i32>(xlP);
+      let keep0 = 0;
+      for (let c = 1; c <= n0; c++) {
+        const e = load<i32>(xlP + (<usize>c << 2));
+        let inAll = true;
+        for (let r = 1; r < R && inAll; r++) {
+          const xl = xlP + <usize>r * candB;
+          const nrr = load<i32>(xl);
+          let found = false;
+          for (let y = 1; y <= nrr; y++) if (load<i32>(xl + (<usize>y << 2)) == e) found = true;
+          inAll = found;
+        }
+        if (inAll) store<i32>(slP + (<usize>(ns++) << 2), e);
+        else store<i32>(xlP + (<usize>(++keep0) << 2), e);
+      }
+      store<i32>(xlP, keep0);
+      // drop the shared ones from rows 1..3 (each row's list has no repeats)
+      for (let r = 1; r < R; r++) {
+        const xl = xlP + <usize>r * candB;
+        const nrr = load<i32>(xl);
+        let kept = 0;
+        for (let y = 1; y <= nrr; y++) {
+          const e = load<i32>(xl + (<usize>y << 2));
+          let isShared = false;
+          for (let z = 0; z < ns; z++) if (load<i32>(slP + (<usize>z << 2)) == e) isShared = true;
+          if (!isShared) store<i32>(xl + (<usize>(++kept) << 2), e);
+        }
+        store<i32>(xl, kept);
+      }
+    }
     for (let h = 0; h < hq; h++) {
       const kvh = h / group;
       const qh = q + <usize>i0 * qRow + (<usize>(h * d) << 2);
@@ -322,25 +455,38 @@ export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usi
       windowScores(scP, q0, q1, q2, q3, ktP + <usize>kvh * headB + (<usize>gLo << 2) * <usize>d, d, span, scale);
       const kOff = <usize>(kvh * d) << 2;
       const vh = v + kOff;
+      if (ns > 0) {
+        transposeQ(qtP, q0, q1, q2, q3, d);
+        for (let c = 0; c < ns; c++) {
+          const e = load<i32>(slP + (<usize>c << 2));
+          store<usize>(sPtr + (<usize>c << 2), (e >= 0 ? k + <usize>e * kvRow : km + <usize>(~e) * kvRow) + kOff);
+        }
+        sharedScores(exP, candB, qtP, sPtr, ns, d, scale);
+        for (let c = 0; c < ns; c++) {
+          const e = load<i32>(slP + (<usize>c << 2));
+          store<usize>(sPtr + (<usize>c << 2), (e >= 0 ? v + <usize>e * kvRow : vm + <usize>(~e) * kvRow) + kOff);
+        }
+      }
       for (let r = 0; r < R; r++) {
         const bp = boundsP + (<usize>r << 4);
-        const lo = load<i32>(bp), hi = load<i32>(bp, 4), nt = load<i32>(bp, 8), nbk = load<i32>(bp, 12);
+        const lo = load<i32>(bp), hi = load<i32>(bp, 4);
         const nwin = hi - lo + 1;
-        const nx = nt - nwin + nbk; // out-of-window candidates: tokens after the window, then blocks
-        const tl = toksP + <usize>r * candB + (<usize>nwin << 2);
-        const bl = blksP + <usize>r * candB;
+        const xl = xlP + <usize>r * candB;
+        const no = load<i32>(xl); // this row's own out-of-window candidates: ex[ns … ns + no)
+        const nx = ns + no;
         const qr = q0 + <usize>min(r, nr - 1) * qRow;
         const ex = exP + <usize>r * candB;
-        for (let c = 0; c < nx; c++) {
-          const kp = c < nt - nwin ? k + <usize>load<i32>(tl + (<usize>c << 2)) * kvRow : km + <usize>load<i32>(bl + (<usize>(c - nt + nwin) << 2)) * kvRow;
-          store<f32>(ex + (<usize>c << 2), dot(qr, kp + kOff, d) * scale);
+        for (let c = 0; c < no; c++) {
+          const e = load<i32>(xl + (<usize>(c + 1) << 2));
+          const kp = e >= 0 ? k + <usize>e * kvRow : km + <usize>(~e) * kvRow;
+          store<f32>(ex + (<usize>(ns + c) << 2), dot(qr, kp + kOff, d) * scale);
         }
         // softmax over the row's window scores and its out-of-window scores
         const sw = scP + <usize>r * scb + (<usize>(lo - gLo) << 2);
         const m = vmax(ex, nx, vmax(sw, nwin, -Infinity));
         const den = vexpSum(sw, nwin, m) + vexpSum(ex, nx, m);
         store<f32>(invP + (<usize>r << 2), den > 0 ? 1 / den : 0); // den ≥ 1 (the max term is e^0)
-        // what only this row sees: window keys outside [cLo, cHi], then the out-of-window candidates
+        // what only this row sees: window keys outside [cLo, cHi], then its own out-of-window candidates
         let n = 0;
         const aLo = shared ? cLo - 1 : hi; // left end: [lo, aLo]; right end: [cHi + 1, hi]
         for (let j = lo; j <= min(aLo, hi); j++) {
@@ -353,20 +499,20 @@ export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usi
             store<f32>(gW + (<usize>(n++) << 2), load<f32>(sw + (<usize>(j - lo) << 2)));
           }
         }
-        for (let c = 0; c < nx; c++) {
-          const vp = c < nt - nwin ? v + <usize>load<i32>(tl + (<usize>c << 2)) * kvRow : vm + <usize>load<i32>(bl + (<usize>(c - nt + nwin) << 2)) * kvRow;
-          store<usize>(gPtr + (<usize>n << 2), vp + kOff);
-          store<f32>(gW + (<usize>(n++) << 2), load<f32>(ex + (<usize>c << 2)));
+        for (let c = 0; c < no; c++) {
+          const e = load<i32>(xl + (<usize>(c + 1) << 2));
+          store<usize>(gPtr + (<usize>n << 2), (e >= 0 ? v + <usize>e * kvRow : vm + <usize>(~e) * kvRow) + kOff);
+          store<f32>(gW + (<usize>(n++) << 2), load<f32>(ex + (<usize>(ns + c) << 2)));
         }
         gatherValues(accP + <usize>r * accB, gPtr, gW, n, d);
       }
-      // the shared window keys for all four rows at once, plus the per-row sums, times 1/den
+      // the shared window keys and shared candidates for all four rows at once, plus the per-row sums, times 1/den
       const oh = out + <usize>i0 * qRow + (<usize>(h * d) << 2);
       // rows past S write into the scratch acc of row 3 instead of out (never read again)
       const o1 = nr > 1 ? oh + qRow : accP + 3 * accB;
       const o2 = nr > 2 ? oh + 2 * qRow : accP + 3 * accB;
       const o3 = nr > 3 ? oh + 3 * qRow : accP + 3 * accB;
-      sharedValues(oh, o1, o2, o3, vh, kvRow, scP + (<usize>(-gLo) << 2), shared ? cLo : 0, shared ? cHi : -1, d, v128.load(invP));
+      sharedValues(oh, o1, o2, o3, vh, kvRow, scP + (<usize>(-gLo) << 2), shared ? cLo : 0, shared ? cHi : -1, sPtr, ns, exP, candB, d, v128.load(invP));
     }
   }
 }
