@@ -6,18 +6,28 @@
  * Shapes: the SmolLM2-135M-shaped model's linears (weights from the `gen:models` F16 plan, so the
  * subnormal fraction is the generated model's), x = sin. Round-robin over `--rounds` rounds; each
  * round times `reps` calls of each variant back to back; reports median and min per call.
- * Run: `node --import tsx bench/node-f16.ts [--rounds 15]` (after `npm run build:wasm`).
- * Writes bench/results/node-f16.json.
+ * Then the whole decode of the model (`--decode-rounds`, 0 to skip): runs alternate old / new
+ * (setF16Preparation) in the same process; each run = one untimed step after the switch (it
+ * prepares or restores the weights), then `--steps` timed decode steps after a 32-token prefill.
+ * Run: `node --import tsx bench/node-f16.ts [--rounds 15] [--decode-rounds 4] [--steps 16]`
+ * (after `npm run build:wasm`). Writes bench/results/node-f16.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { WasmBackend, type WasmTensor } from '../src/backends/wasm/backend.ts';
+import { setF16Preparation } from '../src/backends/wasm/f16.ts';
+import type { LlamaConfig } from '../src/formats/hf-config.ts';
 import { SMOLLM2_135M, llamaGgufPlan } from '../src/formats/synthetic-models.ts';
+import { llamaHfName } from '../src/models/gguf-weights.ts';
+import { Llama } from '../src/models/llama.ts';
+import type { WeightFile } from '../src/models/weights.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
   return i >= 0 ? process.argv[i + 1] : def;
 };
 const ROUNDS = Number(arg('rounds', '15'));
+const DECODE_ROUNDS = Number(arg('decode-rounds', '4'));
+const STEPS = Number(arg('steps', '16'));
 const S = SMOLLM2_135M;
 const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
 const SHAPES: [string, number, number][] = [
@@ -51,10 +61,13 @@ for (const [name, m, kk] of SHAPES) {
   };
   const reps = m > 10000 ? 3 : 40;
   const times: Record<string, number[]> = Object.fromEntries(Object.keys(variants).map((v) => [v, []]));
-  for (const f of Object.values(variants)) f(); // warm up; prepares wNew
+  let t0 = performance.now();
+  variants.new(); // the first call prepares wNew (scan + side list)
+  const firstCallMs = performance.now() - t0;
+  variants.old();
   for (let r = 0; r < ROUNDS; r++) {
     for (const [v, f] of Object.entries(variants)) {
-      const t0 = performance.now();
+      t0 = performance.now();
       for (let i = 0; i < reps; i++) f();
       times[v].push((performance.now() - t0) / reps);
     }
@@ -63,7 +76,7 @@ for (const [name, m, kk] of SHAPES) {
   const c = (await b.read(oNew)) as Float32Array;
   let diff = 0;
   for (let i = 0; i < m; i++) diff = Math.max(diff, Math.abs(a[i] - c[i]));
-  const row: Record<string, unknown> = { kernel: `F16 ${name}`, subnormal_halves: sub, max_abs_diff_old_new: diff };
+  const row: Record<string, unknown> = { kernel: `F16 ${name}`, subnormal_halves: sub, max_abs_diff_old_new: diff, new_first_call_ms: +firstCallMs.toFixed(3) };
   for (const v of Object.keys(variants)) {
     row[`${v}_median_ms`] = +median(times[v]).toFixed(4);
     row[`${v}_min_ms`] = +Math.min(...times[v]).toFixed(4);
@@ -75,5 +88,80 @@ for (const [name, m, kk] of SHAPES) {
   console.log(JSON.stringify(row));
   for (const t of [wOld, wNew, x, oOld, oNew, xs]) b.free(t);
 }
+// ---- whole decode, old vs new alternating ------------------------------------------------------
+
+/** The F16 plan's tensors as a WeightFile with HF names (as bench/node-llama.ts). */
+function smollmF16(): WeightFile {
+  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
+  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
+  return {
+    kind: 'gguf', name: `${S.name}.F16`,
+    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => (get(n).type === 'F16' ? 'f16' : 'f32'),
+    async upload(n, bk) {
+      const t = get(n);
+      const bytes = t.make();
+      if (t.type === 'F32') return bk.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
+      return bk.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
+    },
+    f32: async () => { throw new Error('f32 view not needed'); },
+    raw: async (n) => get(n).make(),
+    ggmlType: (n) => get(n).type,
+  };
+}
+
+if (DECODE_ROUNDS > 0) {
+  const config: LlamaConfig = {
+    family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
+    headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
+    tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+  };
+  const model = await Llama.load(b, config, smollmF16(), { contextLength: 256 });
+  const prompt = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
+  const next = b.tensor([1], 'i32');
+  const steps: Record<string, number[]> = { old: [], new: [] };
+  /** CPU time per step (process.cpuUsage): less disturbed than wall time when the machine is shared. */
+  const cpu: Record<string, number[]> = { old: [], new: [] };
+  const tokens: Record<string, number[]> = {};
+  for (let r = 0; r < DECODE_ROUNDS; r++) {
+    for (const mode of ['old', 'new']) {
+      setF16Preparation(mode === 'new');
+      const state = model.newState();
+      const logits = model.prefill(prompt, state);
+      b.argmax(next, logits);
+      b.free(logits);
+      let token = (await b.read(next))[0];
+      const seq = [token];
+      for (let i = 0; i <= STEPS; i++) {
+        const t0 = performance.now();
+        const c0 = process.cpuUsage();
+        b.argmax(next, model.step(token, state));
+        token = (await b.read(next))[0];
+        const c = process.cpuUsage(c0);
+        if (i > 0) {
+          // step 0 pays the switch
+          steps[mode].push(performance.now() - t0);
+          cpu[mode].push((c.user + c.system) / 1000);
+        }
+        seq.push(token);
+      }
+      tokens[mode] = seq;
+      state.free();
+    }
+  }
+  setF16Preparation(true);
+  const row = {
+    decode: `F16 ${S.name} decode, ${DECODE_ROUNDS} alternating runs x ${STEPS} steps`,
+    old_median_ms: +median(steps.old).toFixed(2), old_min_ms: +Math.min(...steps.old).toFixed(2),
+    new_median_ms: +median(steps.new).toFixed(2), new_min_ms: +Math.min(...steps.new).toFixed(2),
+    old_tok_s_median: +(1000 / median(steps.old)).toFixed(1), new_tok_s_median: +(1000 / median(steps.new)).toFixed(1),
+    old_cpu_median_ms: +median(cpu.old).toFixed(2), new_cpu_median_ms: +median(cpu.new).toFixed(2), speedup_cpu_median: +(median(cpu.old) / median(cpu.new)).toFixed(2),
+    speedup_median: +(median(steps.old) / median(steps.new)).toFixed(2), speedup_min: +(Math.min(...steps.old) / Math.min(...steps.new)).toFixed(2),
+    same_greedy_tokens: tokens.old.join() === tokens.new.join(),
+  };
+  results.push(row);
+  console.log(JSON.stringify(row));
+  b.free(next);
+  model.dispose();
+}
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-f16.json', JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, results }, null, 2));
+writeFileSync('bench/results/node-f16.json', JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, decodeRounds: DECODE_ROUNDS, steps: STEPS, results }, null, 2));

@@ -43,11 +43,24 @@ interface F16Kernels {
 
 const kern = (b: WasmBackend) => b.k as unknown as F16Kernels;
 
+let preparing = true;
+/**
+ * Benchmarks only (bench/node-f16.ts): false sends f16 weights to the per-step-checked kernel of
+ * core-matvec.ts on their original halves (the path before side lists), for old-vs-new runs in one process.
+ */
+export function setF16Preparation(on: boolean): void {
+  preparing = on;
+}
+
 /**
  * The plan of a 2-D f16 weight, preparing it on first use; null when the matrix holds an Inf/NaN
  * half (it then always takes the exact kernel; `f16plan` remembers that until the data changes).
  */
 function prepare(b: WasmBackend, w: WasmTensor, m: number, k: number): F16Plan | null {
+  if (!preparing) {
+    if (w.f16plan) restoreF16(w);
+    return null;
+  }
   if (w.f16plan !== undefined) return w.f16plan;
   const kk = kern(b);
   const count = kk.f16_scan(w.ptr, m * k);
