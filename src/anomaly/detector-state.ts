@@ -66,11 +66,14 @@ function flatten(rec: StateRecord, path: string, tensors: SafetensorsWriteTensor
   }
 }
 
+const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', '']);
+
 function setPath(root: StateRecord, path: string, v: StateValue): void {
   const parts = path.split('.');
+  if (parts.some((p) => FORBIDDEN.has(p))) throw new SparrowError('FORMAT_INVALID', `detector state: field path "${path}" is not allowed`, { field: path });
   let at = root;
   for (const part of parts.slice(0, -1)) {
-    const next = at[part];
+    const next = Object.hasOwn(at, part) ? at[part] : undefined;
     if (next === undefined) at = at[part] = {};
     else if (next !== null && typeof next === 'object' && !ArrayBuffer.isView(next)) at = next;
     else throw new SparrowError('FORMAT_INVALID', `detector state: "${path}" collides with a value`, { field: path });

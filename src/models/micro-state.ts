@@ -6,8 +6,8 @@
  * Tensors (F32): model.blocks.<l>.keys / .values [window, dim] (ring indexed by pos % window —
  * the same layout in MicroModel and MicroWasm, so a state moves between them), model.blocks.<l>.mem
  * [heads, dh, dh]. __metadata__: format, version, model_hash (SHA-256 of the weights the state was
- * learned with), micro_config, pos, and data_crc32 (CRC-32 of all tensor bytes, so a flipped bit
- * is caught even where the layout still parses). A reader checks all of that before it hands a
+ * learned with), micro_config, pos, and data_crc32 (CRC-32 of all tensor bytes and the other
+ * metadata, so a flipped bit is caught even where the layout still parses). A reader checks all of that before it hands a
  * state out: wrong format or version / bad checksum → FORMAT_INVALID, other weights →
  * FORMAT_INVALID (details.reason 'model'), other config or tensor shapes → SHAPE_MISMATCH.
  */
@@ -108,9 +108,17 @@ const CRC_TABLE = (() => {
   return t;
 })();
 
-/** Checksum of every tensor's bytes, in name order (independent of the header's JSON layout). */
-export function tensorsCrc32(f: SafetensorsFile): number {
-  return crc32(f.names().sort().map((n) => f.rawSync(n)));
+/**
+ * Checksum of every tensor's bytes in name order, then of the metadata entries (sorted, without
+ * data_crc32) as JSON, so a changed header value is caught too (independent of JSON layout).
+ */
+export function stateCrc32(f: SafetensorsFile): number {
+  return crc32([...f.names().sort().map((n) => f.rawSync(n)), metadataBytes(f.metadata)]);
+}
+
+function metadataBytes(md: Readonly<Record<string, string>>): Uint8Array {
+  const entries = Object.entries(md).filter(([k]) => k !== 'data_crc32').sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return new TextEncoder().encode(JSON.stringify(entries));
 }
 
 /** Common header checks of a learned-state file: format, version, checksum, model hash, config. */
@@ -121,7 +129,7 @@ export function openStateFile(bytes: Uint8Array, name: string, format: string, v
   if (md['version'] !== String(version)) {
     throw new SparrowError('FORMAT_INVALID', `${name}: ${format} version ${md['version']} is not supported (this build reads version ${version})`, { reason: 'version', version: md['version'] });
   }
-  if (md['data_crc32'] !== String(tensorsCrc32(f))) throw new SparrowError('FORMAT_INVALID', `${name}: tensor data fails its CRC-32 check (corrupt)`, { reason: 'checksum' });
+  if (md['data_crc32'] !== String(stateCrc32(f))) throw new SparrowError('FORMAT_INVALID', `${name}: fails its CRC-32 check (corrupt)`, { reason: 'checksum' });
   if (md['model_hash'] !== expect.modelHash) {
     throw new SparrowError('FORMAT_INVALID', `${name}: learned with other model weights (hash ${(md['model_hash'] ?? '').slice(0, 12)}…, this model ${expect.modelHash.slice(0, 12)}…)`, {
       reason: 'model', stateHash: md['model_hash'], modelHash: expect.modelHash,
@@ -136,8 +144,9 @@ export function openStateFile(bytes: Uint8Array, name: string, format: string, v
 /** Write tensors + metadata with the common header fields and the checksum. */
 export function writeStateFile(tensors: SafetensorsWriteTensor[], format: string, version: number, modelHash: string, config: MicroConfig, extra: Record<string, string>): Uint8Array {
   const bytesOf = (t: SafetensorsWriteTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
-  const crc = crc32([...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(bytesOf));
-  return writeSafetensors(tensors, { ...extra, format, version: String(version), model_hash: modelHash, micro_config: JSON.stringify(config), data_crc32: String(crc) });
+  const md: Record<string, string> = { ...extra, format, version: String(version), model_hash: modelHash, micro_config: JSON.stringify(config) };
+  const crc = crc32([...[...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(bytesOf), metadataBytes(md)]);
+  return writeSafetensors(tensors, { ...md, data_crc32: String(crc) });
 }
 
 /** The model's state alone as a file (MicroModel/MicroWasm.saveState). */

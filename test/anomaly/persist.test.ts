@@ -11,9 +11,9 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_DETECTOR, StreamingDetector, type MicroStepper } from '../../src/anomaly/detector.ts';
 import { exportDetectorState, importDetectorState, peekDetectorState } from '../../src/anomaly/detector-state.ts';
 import { SparrowError } from '../../src/errors.ts';
-import { SafetensorsFile } from '../../src/formats/safetensors.ts';
+import { SafetensorsFile, writeSafetensors } from '../../src/formats/safetensors.ts';
 import { initParams, type MicroConfig } from '../../src/models/micro-config.ts';
-import { microWeightsHash } from '../../src/models/micro-state.ts';
+import { microWeightsHash, writeStateFile } from '../../src/models/micro-state.ts';
 import { loadMicro } from '../../src/models/micro-weights.ts';
 import { MicroWasm } from '../../src/models/micro-wasm.ts';
 import { MicroModel } from '../../src/models/micro.ts';
@@ -250,6 +250,45 @@ describe('bad learned-state files → typed errors, nothing changed', () => {
     const m = new MicroModel(config, weights);
     await check(m.saveState(hash), 'FORMAT_INVALID:format');
     expect(await codeOf(() => m.loadState(good, hash))).toBe('FORMAT_INVALID:format');
+  });
+  it('a changed header value (not only tensor data) fails the checksum', async () => {
+    const f = SafetensorsFile.openSync(good);
+    const pts = f.metadata['points']!;
+    await check(patchHeader(good, `"points":"${pts}"`, `"points":"${Number(pts) - 1}"`), 'FORMAT_INVALID:checksum');
+  });
+  it('fuzz: 400 random byte changes give a typed error or an identical restore, never anything else', () => {
+    const c = new StreamingDetector(new MicroModel(config, weights), undefined, DEFAULT_DETECTOR);
+    importDetectorState(c, good, hash);
+    const want = exportDetectorState(c, hash, { savedAt: 1 });
+    let s = 12345, typed = 0, same = 0;
+    const rnd = () => ((s = (s * 1103515245 + 12345) >>> 0) / 4294967296);
+    for (let k = 0; k < 400; k++) {
+      const bad = good.slice();
+      const at = k < 200 ? Math.floor(rnd() * Math.min(bad.length, 8 + 2000)) : Math.floor(rnd() * bad.length); // half in the header
+      bad[at] = (bad[at] + 1 + Math.floor(rnd() * 255)) & 255;
+      const d2 = new StreamingDetector(new MicroModel(config, weights), undefined, DEFAULT_DETECTOR);
+      try {
+        importDetectorState(d2, bad, hash);
+        expect(sameBits(exportDetectorState(d2, hash, { savedAt: 1 }), want)).toBe(true);
+        same++;
+      } catch (e) {
+        if (!(e instanceof SparrowError)) throw new Error(`byte ${at}: ${String(e)}`);
+        typed++;
+      }
+    }
+    expect(typed).toBeGreaterThan(300);
+    expect(typed + same).toBe(400);
+  });
+  it('field paths cannot reach Object.prototype', async () => {
+    const f = SafetensorsFile.openSync(good);
+    const sc = f.metadata['detector_scalars']!;
+    const evil = sc.replace('"seen":', '"__proto__.polluted":1,"seen":');
+    const tensors = f.names().map((n) => ({ name: n, dtype: f.info(n).dtype as 'F32' | 'F64', shape: f.info(n).shape, data: f.rawSync(n) }));
+    await check(writeSafetensors(tensors, { ...f.metadata, detector_scalars: evil }), 'FORMAT_INVALID:checksum'); // the checksum stops it…
+    const { format: _f, version: _v, model_hash: _h, micro_config: _c, data_crc32: _x, ...rest } = f.metadata;
+    const resealed = writeStateFile(tensors, 'sparrow-detector-state', 1, hash, config, { ...rest, detector_scalars: evil });
+    await check(resealed, 'FORMAT_INVALID'); // …and so does the path check when the checksum is made to fit
+    expect(({} as Record<string, unknown>)['polluted']).toBeUndefined();
   });
   it('the file is self-describing safetensors', () => {
     const f = SafetensorsFile.openSync(good);
