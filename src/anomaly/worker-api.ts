@@ -230,13 +230,14 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     },
     async resetLearnedState(streamId?: string) {
       const id = streamOf(streamId);
-      await saving;
-      await states.delete(modelHash, id);
+      // fresh first, so no push arriving while the delete runs can auto-save the old state again
       if (id === stream) {
         fresh(need().adapt);
         pushed = marked = 0;
         persist = { lastSavedAt: 0, lastSavedValues: 0 };
       }
+      await saving;
+      await states.delete(modelHash, id);
     },
     async listLearnedState() {
       await saving;
