@@ -5,6 +5,8 @@
  * a small llama (fixture GGUFs) gives identical logits and greedy tokens; bad options are typed errors.
  * minSplitWork: 0 forces even tiny ops through the pool so every split path runs.
  */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
@@ -13,6 +15,7 @@ import type { DType } from '../../src/backends/backend.ts';
 import type { QuantDType } from '../../src/formats/ggml-types.ts';
 import { isSparrowError } from '../../src/errors.ts';
 import { openModel } from '../../src/cli/model-files.ts';
+import { main } from '../../src/cli/main.ts';
 import { argmax } from '../../src/engine/sampling.ts';
 import { randomF32, rng } from '../helpers/random.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
@@ -142,6 +145,23 @@ describe('threaded model forward', () => {
 });
 
 describe('thread options', () => {
+  it('CLI --threads 2: the same logits file as one thread; --threads 0 and --threads with reference: INVALID_ARGUMENT', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'sparrow-threads-'));
+    try {
+      const io = { out: () => {}, err: () => {} };
+      const args = (out: string, ...extra: string[]) => ['logits', '--model', 'test/fixtures/models/llama-gqa-tiny/model.Q8_0.gguf', '--tokens', '1,5,9,17,33', '--out', join(dir, out), ...extra];
+      expect(await main(args('a.bin'), io)).toBe(0);
+      expect(await main(args('b.bin', '--threads', '2'), io)).toBe(0);
+      expect(readFileSync(join(dir, 'b.bin')).equals(readFileSync(join(dir, 'a.bin')))).toBe(true);
+      const err: string[] = [];
+      expect(await main(args('c.bin', '--threads', '0'), { out: () => {}, err: (s: string) => err.push(s) })).not.toBe(0);
+      expect(await main(args('c.bin', '--threads', '2', '--backend', 'reference'), { out: () => {}, err: (s: string) => err.push(s) })).not.toBe(0);
+      expect(err.join('')).toMatch(/INVALID_ARGUMENT[\s\S]*threads[\s\S]*INVALID_ARGUMENT[\s\S]*threads/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
   it('threads outside 1..64 or not an integer: INVALID_ARGUMENT naming threads', async () => {
     for (const threads of [0, -1, 1.5, 65, Number.NaN]) {
       const e = await WasmBackend.create({ threads }).catch((x: unknown) => x);
