@@ -31,8 +31,8 @@ interface F16Kernels {
   f16_extract(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
   f16_restore(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
   f16_prescale(xs: number, x: number, k: number): number;
-  matvec_f16_fast(out: number, w: number, xs: number, x: number, m: number, k: number): void;
-  matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
+  matvec_f16_fast(out: number, w: number, xs: number, x: number, m: number, k: number): number;
+  matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): number;
   f16_fixup(out: number, rowPtr: number, col: number, val: number, x: number, r0: number, r1: number): void;
   f16_fixup_mm(out: number, rowPtr: number, col: number, val: number, x: number, n: number, m: number, k: number, r0: number, r1: number): void;
   f16_embed_fix(out: number, ids: number, n: number, d: number, rowPtr: number, col: number, val: number): void;
