@@ -8,12 +8,16 @@
  * descheduled by other jobs, though not to their cache pollution). Decode sizes are measured in
  * interleaved rounds (1k, 4k, 16k, 1k, …) so that load changes hit all sizes alike.
  * Dense at 16384 takes tens of seconds, so it runs once and only with --dense16k.
+ * The sparse forward runs on the default (four-rows-at-a-time, assembly/attention-tiled.ts) kernel and,
+ * alternating with it run by run in the same process, on the row-at-a-time kernel it replaced
+ * (assembly/attention.ts), so "tiledOverRowwise" is a side-by-side ratio under the same load.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { createKvCache, sparseConfig, type KvCache } from '../src/backends/ops/attention.ts';
 import type { Tensor } from '../src/backends/backend.ts';
 import { inputs } from './cases/attention.ts';
+import { sparseAttentionWith } from '../src/backends/wasm/attention.ts';
 
 const H = 8;
 const D = 64;
@@ -56,6 +60,11 @@ function time(runs: number, f: () => void, warmup = true): number[] {
   return ts;
 }
 
+/** Wall ms of one run of f; its CPU ms goes to lastCpu[0]. */
+function timedOnce(f: () => void): number {
+  return time(1, f, false)[0];
+}
+
 const b = await WasmBackend.create();
 const rows: Record<string, unknown>[] = [];
 const dec: { s: number; cache: KvCache; q1: Tensor; k1: Tensor; v1: Tensor; o1: Tensor; us: number[]; cpuUs: number[] }[] = [];
@@ -65,9 +74,20 @@ for (const s of seqs) {
   const k = b.tensor([s, H, D], 'f32', kd);
   const v = b.tensor([s, H, D], 'f32', vd);
   const out = b.tensor([s, H, D]);
-  const sp = denseOnly ? [NaN] : time(s >= 16384 ? 5 : 9, () => b.sparseAttention(out, q, k, v, cfg));
-  const spCpu = denseOnly ? [NaN] : lastCpu;
-  if (!denseOnly) console.log(JSON.stringify({ seq: s, sparseMinMs: r2(Math.min(...sp)), sparseMedianMs: r2(median(sp)), sparseCpuMinMs: r2(Math.min(...spCpu)) }));
+  // round robin: default kernel, row kernel, default, … (one warm-up each)
+  const sp: number[] = [], spCpu: number[] = [], rw: number[] = [], rwCpu: number[] = [];
+  for (let r = 0; r < (denseOnly ? 0 : s >= 16384 ? 7 : 11); r++) {
+    const t = timedOnce(() => b.sparseAttention(out, q, k, v, cfg));
+    const c = lastCpu[0];
+    const tr = timedOnce(() => sparseAttentionWith(b, 'rowwise', out, q, k, v, cfg));
+    if (r === 0) continue; // warm-up
+    sp.push(t);
+    spCpu.push(c);
+    rw.push(tr);
+    rwCpu.push(lastCpu[0]);
+  }
+  if (denseOnly) sp.push(NaN), spCpu.push(NaN), rw.push(NaN), rwCpu.push(NaN);
+  if (!denseOnly) console.log(JSON.stringify({ seq: s, sparseMinMs: r2(Math.min(...sp)), sparseMedianMs: r2(median(sp)), sparseCpuMinMs: r2(Math.min(...spCpu)), rowwiseCpuMinMs: r2(Math.min(...rwCpu)) }));
   const runDense = s < 16384 || dense16k;
   const dn = runDense ? time(s >= 16384 ? 1 : s >= 4096 ? 2 : 5, () => b.denseAttention(out, q, k, v, { causal: true }), s < 16384) : [];
   const dnCpu = runDense ? lastCpu : [];
@@ -78,6 +98,11 @@ for (const s of seqs) {
     sparseMedianMs: r2(median(sp)),
     sparseCpuMinMs: r2(Math.min(...spCpu)),
     sparseCpuMedianMs: r2(median(spCpu)),
+    rowwiseMinMs: r2(Math.min(...rw)),
+    rowwiseCpuMinMs: r2(Math.min(...rwCpu)),
+    rowwiseCpuMedianMs: r2(median(rwCpu)),
+    tiledOverRowwiseCpuMin: +(Math.min(...spCpu) / Math.min(...rwCpu)).toFixed(3),
+    tiledOverRowwiseCpuMedian: +(median(spCpu) / median(rwCpu)).toFixed(3),
     nativeSparseMs: nat?.forward,
     denseMinMs: dn.length ? r2(Math.min(...dn)) : 'not run',
     denseCpuMinMs: dn.length ? r2(Math.min(...dnCpu)) : undefined,

@@ -3,13 +3,15 @@
  * anchor"): heads 8, dim 64, window 64, block 32, globals [0], causal, log-stride + landmarks,
  * xorshift32 seed 0x00C0FFEE (q amp 4, k/v amp 1). Native single core: forward 33.3 / 175.1 /
  * 778.5 ms, decode 28.3 / 29.7 / 33.2 µs/step, dense 518 / 13,338 / 230,765 ms at 1k / 4k / 16k.
- * Cases: sparse forward, dense causal attention (same shapes), FastGRNN-gated forward (top 8,
+ * Cases: sparse forward (and, wasm only, the same on the row-at-a-time kernel it replaced), dense causal attention (same shapes), FastGRNN-gated forward (top 8,
  * hidden 16) and per-token decode (append + sparseDecode) against a cache of 1k / 4k / 16k rows.
  */
 import type { Backend, BackendName, Tensor } from '../../src/backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig } from '../../src/backends/ops/attention.ts';
 import { blockCandidates, tokenCandidates } from '../../src/backends/ops/attention-candidates.ts';
 import type { BenchCase } from './types.ts';
+import { sparseAttentionWith } from '../../src/backends/wasm/attention.ts';
+import type { WasmBackend } from '../../src/backends/wasm/backend.ts';
 
 const H = 8;
 const D = 64;
@@ -79,6 +81,23 @@ export function cases(): BenchCase[] {
         const [qd, kd, vd] = inputs(s);
         const [q, k, v, o] = [a.t([s, H, D], qd), a.t([s, H, D], kd), a.t([s, H, D], vd), a.t([s, H, D])];
         return { run: () => b.sparseAttention(o, q, k, v, CFG), dispose: a.dispose };
+      },
+    });
+    // The row-at-a-time wasm kernel the four-row one replaced (issue #3), same inputs, for a side-by-side ratio.
+    out.push({
+      family: 'attention',
+      op: 'sparse forward (row kernel)',
+      shape,
+      dtype: 'f32',
+      backends: ['wasm'],
+      flops: sparseEdges(s) * H * flopsPerEdge,
+      tokens: s,
+      minRuns: s >= 16384 ? 5 : 20,
+      async setup(b) {
+        const a = arena(b);
+        const [qd, kd, vd] = inputs(s);
+        const [q, k, v, o] = [a.t([s, H, D], qd), a.t([s, H, D], kd), a.t([s, H, D], vd), a.t([s, H, D])];
+        return { run: () => sparseAttentionWith(b as WasmBackend, 'rowwise', o, q, k, v, CFG), dispose: a.dispose };
       },
     });
     out.push({
