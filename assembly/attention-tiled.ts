@@ -22,10 +22,17 @@ import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS 
 // @ts-ignore: decorator
 @inline const R: i32 = 4;
 
-/** Panels of eight keys in the transposed keys (one panel = d·8 floats): ceil(S / 8). */
+/** Query rows per tile: the keys a tile's windows reach are transposed once per tile. */
 // @ts-ignore: decorator
-@inline function panels(s: i32): i32 {
-  return (s + 7) >> 3;
+@inline const TILE: i32 = 64;
+
+/**
+ * Panels of eight keys per kv head in the transposed-key buffer (one panel = d·8 floats): enough for
+ * the keys of one tile's windows, [tile start − W, tile end + W] from an 8-aligned start.
+ */
+// @ts-ignore: decorator
+@inline function panels(w: i32): i32 {
+  return ((2 * w + TILE + 7) >> 3) + 2;
 }
 
 /** Floats per row of the window score buffer: the group's key span from its 8-aligned start (≤ 2W + 11) rounded up to 8, plus 8. */
@@ -42,7 +49,7 @@ import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS 
 /** Scratch bytes of attn_sparse_forward_tiled. */
 export function attn_sparse_tiled_scratch_bytes(s: i32, w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
   const cand = maxTokens(w, ng) + MAX_BLOCKS;
-  const kt = hkv * panels(s) * d * 8;
+  const kt = hkv * panels(w) * d * 8;
   const lists = R * cand * 2 + R * 8; // token + block lists per row, window bounds, 1/den
   const sc = R * scStride(w);
   const ex = R * cand; // out-of-window candidate scores / weights per row
@@ -62,7 +69,7 @@ function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void 
   scN = scStride(w);
   accN = (d + 3) & ~3;
   ktP = align16(scratch);
-  scP = align16(ktP + (<usize>(hkv * panels(s) * d) << 5));
+  scP = align16(ktP + (<usize>(hkv * panels(w) * d) << 5));
   exP = align16(scP + (<usize>(R * scN) << 2));
   accP = align16(exP + (<usize>(R * candN) << 2));
   gPtr = align16(accP + (<usize>(R * accN) << 2));
@@ -78,18 +85,18 @@ function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void 
 }
 
 /**
- * Keys transposed into panels of eight: kt[h][j / 8][x][j % 8] = k[j][h][x], so one 8-key step of
- * windowScores reads d·32 contiguous bytes. 4×4 blocks are transposed in registers; lanes of the last
- * panel past S stay unwritten (their scores are never read).
+ * Keys j0 … j1 (j0 a multiple of 8) transposed into panels of eight: kt[h][(j − j0) / 8][x][j % 8] =
+ * k[j][h][x], so one 8-key step of windowScores reads d·32 contiguous bytes. 4×4 blocks are transposed
+ * in registers; lanes of the last panel past j1 stay unwritten (their scores are never read).
+ * One tile's keys (a few hundred KB at the anchor shape) stay in cache for the tile's rows.
  */
-function transposeKeys(kt: usize, k: usize, s: i32, hkv: i32, d: i32): void {
+function transposeKeys(kt: usize, k: usize, j0: i32, j1: i32, hkv: i32, d: i32, headB: usize): void {
   const panelB = <usize>d << 5;
-  const headB = <usize>panels(s) * panelB;
   const rowB = <usize>(hkv * d) << 2;
-  let j = 0;
-  for (; j + 4 <= s; j += 4) {
+  let j = j0;
+  for (; j + 3 <= j1; j += 4) {
     const src = k + <usize>j * rowB;
-    const dst = kt + <usize>(j >> 3) * panelB + (<usize>(j & 7) << 2);
+    const dst = kt + <usize>((j - j0) >> 3) * panelB + (<usize>(j & 7) << 2);
     for (let h = 0; h < hkv; h++) {
       const sh = src + (<usize>(h * d) << 2);
       const dh = dst + <usize>h * headB;
@@ -110,8 +117,8 @@ function transposeKeys(kt: usize, k: usize, s: i32, hkv: i32, d: i32): void {
       }
     }
   }
-  for (; j < s; j++) {
-    const dst = kt + <usize>(j >> 3) * panelB + (<usize>(j & 7) << 2);
+  for (; j <= j1; j++) {
+    const dst = kt + <usize>((j - j0) >> 3) * panelB + (<usize>(j & 7) << 2);
     for (let h = 0; h < hkv; h++) {
       const sh = k + <usize>j * rowB + (<usize>(h * d) << 2);
       for (let x = 0; x < d; x++) store<f32>(dst + <usize>h * headB + (<usize>x << 5), load<f32>(sh + (<usize>x << 2)));
@@ -372,19 +379,24 @@ function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usi
  */
 export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usize, km: usize, vm: usize, keep: usize, s: i32, hq: i32, hkv: i32, d: i32, w: i32, bsize: i32, g: usize, ng: i32, flags: i32, scratch: usize): void {
   carve(scratch, s, w, ng, hkv, d);
-  transposeKeys(ktP, k, s, hkv, d);
   const scale: f32 = 1 / Mathf.sqrt(<f32>d);
   const causal = (flags & CAUSAL) != 0;
   const group = hq / hkv;
   const qRow = <usize>(hq * d) << 2;
   const kvRow = <usize>(hkv * d) << 2;
-  const headB = <usize>panels(s) * (<usize>d << 5);
+  const headB = <usize>panels(w) * (<usize>d << 5);
   const scb = <usize>scN << 2;
   const candB = <usize>candN << 2;
   const accB = <usize>accN << 2;
   // Candidate order only changes rounding (spec 1.5), and this kernel sums in its own order anyway.
   const lflags = flags & ~SORT;
+  let ktLo = 0; // first key of the current tile's transposed keys (a multiple of 8)
   for (let i0 = 0; i0 < s; i0 += R) {
+    if (i0 % TILE == 0) {
+      const t1 = min(i0 + TILE, s) - 1;
+      ktLo = max(0, i0 - w) & ~7;
+      transposeKeys(ktP, k, ktLo, causal ? t1 : min(t1 + w, s - 1), hkv, d, headB);
+    }
     const nr = min(R, s - i0);
     // candidate lists and window bounds of the group's rows; missing rows repeat the last one
     for (let r = 0; r < R; r++) {
@@ -452,7 +464,7 @@ export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usi
       const kvh = h / group;
       const qh = q + <usize>i0 * qRow + (<usize>(h * d) << 2);
       const q0 = qh, q1 = qh + <usize>min(1, nr - 1) * qRow, q2 = qh + <usize>min(2, nr - 1) * qRow, q3 = qh + <usize>min(3, nr - 1) * qRow;
-      windowScores(scP, q0, q1, q2, q3, ktP + <usize>kvh * headB + (<usize>gLo << 2) * <usize>d, d, span, scale);
+      windowScores(scP, q0, q1, q2, q3, ktP + <usize>kvh * headB + (<usize>(gLo - ktLo) << 2) * <usize>d, d, span, scale);
       const kOff = <usize>(kvh * d) << 2;
       const vh = v + kOff;
       if (ns > 0) {
