@@ -224,11 +224,14 @@ function sharedScores(ex: usize, exb: usize, qt: usize, ptrs: usize, n: i32, d: 
   }
 }
 
-/** Max of n floats at p (NaN propagates, as the row kernel's scalar max). */
+/**
+ * Max of n floats at p. pmax (one instruction in V8, where f32x4.max is ~8) may skip a NaN score, but
+ * a NaN score still makes its e^(s − m) and so the row's sum NaN, as in the row kernel.
+ */
 function vmax(p: usize, n: i32, m0: f32): f32 {
   let mv = f32x4.splat(m0);
   let c = 0;
-  for (; c + 4 <= n; c += 4) mv = f32x4.max(mv, v128.load(p + (<usize>c << 2)));
+  for (; c + 4 <= n; c += 4) mv = f32x4.pmax(mv, v128.load(p + (<usize>c << 2)));
   let m = max(max(f32x4.extract_lane(mv, 0), f32x4.extract_lane(mv, 1)), max(f32x4.extract_lane(mv, 2), f32x4.extract_lane(mv, 3)));
   for (; c < n; c++) m = max(m, load<f32>(p + (<usize>c << 2)));
   return m;
