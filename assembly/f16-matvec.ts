@@ -7,7 +7,7 @@
 // (0 · x = 0); the caller routes non-finite x to the original kernel after f16_restore.
 // Every kernel here works on a row range given by pointer offsets (out, w) or [r0, r1), so a
 // threaded caller can split it by rows.
-import { h2f } from './core-matvec';
+import { f16_to_f32, h2f, matmulRows } from './core-matvec';
 
 // @ts-ignore: decorator
 @inline const SCALE: f32 = 5.192296858534828e33; // 2^112
@@ -240,17 +240,30 @@ export function f16_fixup(out: usize, rowPtr: usize, col: usize, val: usize, x: 
   }
 }
 
-/** Matmul version: out[t, r] += Σ val · X[t, col] for tokens [0, n) and rows [r0, r1) of an [N, M] out. */
-export function f16_fixup_mm(out: usize, rowPtr: usize, col: usize, val: usize, x: usize, n: i32, m: i32, k: i32, r0: i32, r1: i32): void {
-  for (let r = r0; r < r1; r++) {
-    const e0 = load<i32>(rowPtr + (<usize>r << 2)), e1 = load<i32>(rowPtr + (<usize>(r + 1) << 2));
-    if (e0 == e1) continue;
-    for (let t = 0; t < n; t++) {
-      const xt = x + ((<usize>t * <usize>k) << 2);
-      let s: f32 = 0;
-      for (let e = e0; e < e1; e++) s += load<f32>(val + (<usize>e << 2)) * load<f32>(xt + (<usize>load<i32>(col + (<usize>e << 2)) << 2));
-      const o = out + ((<usize>t * <usize>m + <usize>r) << 2);
-      store<f32>(o, load<f32>(o) + s);
+/**
+ * Prefill matmul out[N, M] = X · Wᵀ over weight rows [r0, r1) of a prepared W, as matmul_f16
+ * (core-matvec.ts): each group of four rows is widened once per token tile into `scratch` (16·K
+ * bytes), and the side list's values are written over the zeros there, so the f32 rows are exactly
+ * the original halves' and the results bit-identical to matmul_f16 on the original matrix (for any
+ * X, Inf/NaN included). rowPtr = 0: no side list. r0 a multiple of 4 keeps the row grouping.
+ */
+export function matmul_f16_side_rows(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, tile: i32, scratch: usize, rowPtr: usize, col: usize, val: usize, r0: i32, r1: i32): void {
+  const rowBytes = <usize>k << 1;
+  for (let t0 = 0; t0 < n; t0 += tile) {
+    const t1 = min(n, t0 + tile);
+    for (let r = r0; r < r1; r += 4) {
+      const rows = min(4, r1 - r);
+      f16_to_f32(scratch, w + <usize>r * rowBytes, rows * k);
+      if (rowPtr != 0) {
+        for (let i = 0; i < rows; i++) {
+          const si = scratch + ((<usize>i * <usize>k) << 2);
+          const e1 = load<i32>(rowPtr + (<usize>(r + i + 1) << 2));
+          for (let e = load<i32>(rowPtr + (<usize>(r + i) << 2)); e < e1; e++) {
+            store<f32>(si + (<usize>load<i32>(col + (<usize>e << 2)) << 2), load<f32>(val + (<usize>e << 2)));
+          }
+        }
+      }
+      matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }
   }
 }
@@ -265,23 +278,6 @@ export function f16_embed_fix(out: usize, ids: usize, n: i32, d: i32, rowPtr: us
       store<f32>(ot + (<usize>load<i32>(col + (<usize>e << 2)) << 2), load<f32>(val + (<usize>e << 2)));
     }
   }
-}
-
-/** 1 if all n floats are finite, else 0 (matmul on a prepared weight needs finite X). */
-export function f32_all_finite(x: usize, n: i32): i32 {
-  // x − x is 0 for finite x and NaN for ±Inf/NaN; NaN survives the OR-accumulation as a non-zero.
-  let acc = f32x4.splat(0);
-  let i = 0;
-  for (; i + 4 <= n; i += 4) {
-    const v = v128.load(x + (<usize>i << 2));
-    acc = v128.or(acc, f32x4.sub(v, v));
-  }
-  let ok = !v128.any_true(acc);
-  for (; i < n; i++) {
-    const v = load<f32>(x + (<usize>i << 2));
-    if (v - v != 0) ok = false;
-  }
-  return ok ? 1 : 0;
 }
 
 /**

@@ -9,6 +9,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts';
+import { setF16Preparation } from '../../src/backends/wasm/f16.ts';
 import { fromF16Bits, toF16Bits } from '../../src/util/f16.ts';
 import { rng } from '../helpers/random.ts';
 
@@ -193,7 +194,7 @@ describe('wasm f16 linear weights with a subnormal side list', () => {
     b.dispose();
   });
 
-  it('prefill matmul on a prepared weight matches the oracle, also with Inf/NaN in X', async () => {
+  it('prefill matmul on a prepared weight matches the oracle (also with Inf/NaN in X) and equals the unprepared matmul bit for bit', async () => {
     const b = await WasmBackend.create();
     for (const [n, m, k] of [[3, 7, 17], [33, 13, 40], [5, 66, 67]] as [number, number, number][]) {
       const h = halves(m * k, n + m + k);
@@ -207,6 +208,17 @@ describe('wasm f16 linear weights with a subnormal side list', () => {
       x[col] = NaN;
       expectClose(await matmul(b, w, x, n, m, k), h, m, k, x, n, `[${n},${m},${k}] matmul, non-finite X`);
       expectClose(await matvec(b, w, x1, m), h, m, k, x1, 1, `[${m},${k}] matvec after`);
+      // The side list goes back into the widened rows: bit-identical to the unprepared matmul.
+      const prepared = await matmul(b, w, x, n, m, k);
+      expect(w.f16plan?.count).toBe(subnormalCount(h));
+      setF16Preparation(false);
+      try {
+        const plain = await matmul(b, w, x, n, m, k);
+        expect(w.f16plan).toBeUndefined();
+        expect(Array.from(prepared).map((v) => Object.is(v, -0) ? 0 : v)).toEqual(Array.from(plain).map((v) => Object.is(v, -0) ? 0 : v));
+      } finally {
+        setF16Preparation(true);
+      }
       b.free(w);
     }
     b.dispose();

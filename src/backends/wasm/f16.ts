@@ -34,9 +34,8 @@ interface F16Kernels {
   matvec_f16_fast(out: number, w: number, xs: number, x: number, m: number, k: number): number;
   matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): number;
   f16_fixup(out: number, rowPtr: number, col: number, val: number, x: number, r0: number, r1: number): void;
-  f16_fixup_mm(out: number, rowPtr: number, col: number, val: number, x: number, n: number, m: number, k: number, r0: number, r1: number): void;
+  matmul_f16_side_rows(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
   f16_embed_fix(out: number, ids: number, n: number, d: number, rowPtr: number, col: number, val: number): void;
-  f32_all_finite(x: number, n: number): number;
   matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
   matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
 }
@@ -118,17 +117,25 @@ export function matvecF16(b: WasmBackend, o: number, w: WasmTensor, xp: number, 
 }
 
 /**
- * out[N, M] = X · Wᵀ for an f16 W (prefill): the matmul kernel on the stored halves (`matmul(wp)`,
- * by default matmul_f16 on the calling thread; a pool may split it by rows), then the side list.
+ * Like RowRunner, for kernels that need private scratch: `args(r0, r1, scratch)` with `scratch` a
+ * block of `scratchBytes` bytes that no other part of the same call uses.
  */
-export function matmulF16(b: WasmBackend, o: number, xp: number, w: WasmTensor, n: number, m: number, k: number, tile: number, matmul?: (wp: number) => void): void {
-  const kk = kern(b);
+export type ScratchRowRunner = (name: string, m: number, args: (r0: number, r1: number, scratch: number) => number[], scratchBytes: number) => void;
+
+const oneThreadScratch =
+  (b: WasmBackend): ScratchRowRunner =>
+  (name, m, args, bytes) =>
+    b.withScratch(bytes, (s) => (b.k[name] as (...a: number[]) => void)(...args(0, m, s)));
+
+/**
+ * out[N, M] = X · Wᵀ for an f16 W (prefill): matmul_f16_side_rows puts the side list back into the
+ * widened f32 rows, so results are bit-identical to matmul_f16 on the original halves (any X).
+ */
+export function matmulF16(b: WasmBackend, o: number, xp: number, w: WasmTensor, n: number, m: number, k: number, tile: number, runRows: ScratchRowRunner = oneThreadScratch(b)): void {
   const plan = prepare(b, w, m, k);
-  // Non-finite X: 0 · Inf = NaN where the subnormal gives ±Inf, so use the original halves.
-  if (plan && plan.count > 0 && !kk.f32_all_finite(xp, n * k)) restoreF16(w);
-  if (matmul) matmul(w.ptr);
-  else b.withScratch(16 * k, (s) => kk.matmul_f16(o, xp, w.ptr, n, m, k, tile, s));
-  if (plan && w.f16plan === plan && plan.count > 0) kk.f16_fixup_mm(o, plan.rowPtr, plan.col, plan.val, xp, n, m, k, 0, m);
+  const wp = w.ptr;
+  const [rowPtr, col, val] = plan && plan.count > 0 ? [plan.rowPtr, plan.col, plan.val] : [0, 0, 0];
+  runRows('matmul_f16_side_rows', m, (r0, r1, s) => [o, xp, wp, n, m, k, tile, s, rowPtr, col, val, r0, r1], 16 * k);
 }
 
 /** After embedding_f16 copied rows of a prepared table: write back the moved subnormal values. */
