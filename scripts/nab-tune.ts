@@ -1,5 +1,6 @@
 /**
  * npm run nab:tune -- --grid '[{"damp":0.5}, {"view":{"block":1,"stride":1}}]' [--model FILE] [--cv] [--out FILE]
+ *   (--grid @FILE reads the list from a JSON file, e.g. @scripts/nab-cv-grid.json)
  * Scores detector configurations on the whole NAB corpus in one process (no CSVs written) and
  * prints the three profile scores per configuration (each a patch of DEFAULT_DETECTOR). Used to
  * pick the ONE global configuration (DEFAULT_DETECTOR); labels are used only by the scorer, never
@@ -55,7 +56,7 @@ function rawAt(files: ScoredFile[], profile: string, threshold: number): number 
   return s;
 }
 
-const grid = JSON.parse(values.grid!) as Array<Record<string, unknown>>;
+const grid = JSON.parse(values.grid!.startsWith('@') ? readFileSync(values.grid!.slice(1), 'utf8') : values.grid!) as Array<Record<string, unknown>>;
 const runs: Array<{ patch: Record<string, unknown>; files: ScoredFile[]; results: ReturnType<typeof scoreCorpus> }> = [];
 for (const patch of grid) {
   const opts = merge(DEFAULT_DETECTOR, patch);

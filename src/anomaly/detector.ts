@@ -56,7 +56,8 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
   view: { block: 32, stride: 8 },
-  quantizer: DEFAULT_QUANTIZER,
+  // wider margin than DEFAULT_QUANTIZER's 0.1: coarser bins, fewer noise surprises (docs/anomaly.md)
+  quantizer: { ...DEFAULT_QUANTIZER, margin: 0.3 },
   // in view tokens: learning 38 ≈ 300 points, history 1080 ≈ 8640 points (30 days of 5-minute data)
   likelihood: { ...DEFAULT_LIKELIHOOD, learning: 38, history: 1080, minStd: 0.05 },
   surprise: 'logtail',
