@@ -20,8 +20,10 @@
  *   ARGS + p·MAX_ARGS: the integer arguments of part p.
  *
  * Why not Atomics.wait only: waking a sleeping thread costs tens of µs (a futex syscall each side),
- * and a SmolLM2 decode step issues ~210 matvecs of 10–150 µs each. Helpers therefore spin for
- * `spinMs` after each job before sleeping, and the caller spins on DONE before it sleeps.
+ * and a SmolLM2 decode step issues ~210 matvecs of 10–150 µs each, mostly back to back. Helpers
+ * therefore spin briefly (`spinMs`) after each job before sleeping, and the caller spins on DONE
+ * before it sleeps; a helper that sleeps through a gap (attention) and wakes late only gets fewer
+ * parts, since the caller claims whatever is left.
  */
 import { SparrowError } from '../../errors.ts';
 import { HELPER_SOURCE } from './threads-helper.ts';
@@ -31,10 +33,17 @@ const MAX_ARGS = 12;
 const MAX_PARTS = 64;
 /** Parts per thread: enough that a late helper's share is small, few enough to keep calls cheap. */
 export const PARTS_PER_THREAD = 3;
+const DEFAULT_SPIN_MS = 0.05;
 const LAYOUT = { GEN, NEXT, DONE, ERR, ID, ARGC, ARGS, MAX_ARGS };
 
 export interface ThreadOptions {
-  /** How long an idle helper spins before sleeping (ms). Longer: lower latency, more idle CPU. */
+  /**
+   * How long an idle thread spins before sleeping (ms; default 0.05). Back-to-back ops (a decode
+   * step's matvecs) arrive within a few µs, so a short spin keeps helpers hot; a long spin is
+   * harmful on a busy machine: a helper sharing a core with the caller spins away the caller's
+   * time (measured: a 2 ms spin made two threads 2–3× slower than one at load 6 on 2 vCPUs; 0.05 ms
+   * costs ≤ 10 % there and is as fast as 2 ms when the machine is quiet, docs/threads.md).
+   */
   spinMs?: number;
   /** A job that has not finished after this long means a helper died: typed error, not a hang. */
   timeoutMs?: number;
@@ -63,8 +72,8 @@ export class ThreadPool {
   private broken: string | undefined;
   private readonly spinMs: number;
   private readonly timeoutMs: number;
-  /** Jobs dispatched so far. */
-  stats = { jobs: 0 };
+  /** Jobs dispatched so far; time the caller waited for helpers' parts after its own (ms), and parts each side ran. */
+  stats = { jobs: 0, waitMs: 0, longWaits: 0, partsCaller: 0, partsHelpers: 0 };
 
   private constructor(
     private readonly helpers: HelperHandle[],
@@ -74,7 +83,7 @@ export class ThreadPool {
   ) {
     this.c = new Int32Array(ctrl);
     names.forEach((n, i) => this.ids.set(n, i));
-    this.spinMs = opts.spinMs ?? 2;
+    this.spinMs = opts.spinMs ?? DEFAULT_SPIN_MS;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -94,7 +103,7 @@ export class ThreadPool {
     const ctrl = new SharedArrayBuffer(4 * (ARGS + MAX_ARGS * MAX_PARTS));
     const handles: HelperHandle[] = [];
     const pool = new ThreadPool(handles, ctrl, names, opts);
-    const spinMs = opts.spinMs ?? 2;
+    const spinMs = opts.spinMs ?? DEFAULT_SPIN_MS;
     const isNode = typeof (globalThis as { process?: { versions?: { node?: string } } }).process?.versions?.node === 'string' && typeof (globalThis as { Deno?: unknown }).Deno === 'undefined';
     const ready: Promise<void>[] = [];
     try {
@@ -175,6 +184,8 @@ export class ThreadPool {
       }
       ran++;
     }
+    this.stats.partsCaller += ran;
+    this.stats.partsHelpers += np - ran;
     this.join(np - ran, kernel);
     if (mine) throw mine;
     const err = c[ERR];
@@ -198,6 +209,9 @@ export class ThreadPool {
       }
       Atomics.wait(c, DONE, d, 50);
     }
+    const dt = performance.now() - t0;
+    this.stats.waitMs += dt;
+    if (dt > 1) this.stats.longWaits++;
   }
 
   /** Stop the helpers (idempotent). Tensors in the shared memory stay valid for the caller. */
