@@ -13,18 +13,18 @@ import { setF16Preparation } from '../../src/backends/wasm/f16.ts';
 import { fromF16Bits, toF16Bits } from '../../src/util/f16.ts';
 import { rng } from '../helpers/random.ts';
 
-/** Random halves: normals of several magnitudes, ~3 % nonzero subnormals of both signs, ±0, ±max-normal. */
+/** Random halves: normals of several magnitudes, ~1.5 % nonzero subnormals of both signs, ±0, ±max-normal. */
 function halves(n: number, seed: number): Uint16Array {
   const r = rng(seed);
   const h = new Uint16Array(n);
   for (let i = 0; i < n; i++) {
     const u = r();
     const sign = r() < 0.5 ? 0x8000 : 0;
-    if (u < 0.03) h[i] = sign | (1 + Math.floor(r() * 0x3ff)); // nonzero subnormal
+    if (u < 0.015) h[i] = sign | (1 + Math.floor(r() * 0x3ff)); // nonzero subnormal
     else if (u < 0.05) h[i] = sign; // ±0
     else if (u < 0.052) h[i] = sign | 0x7bff; // ±65504
     else if (u < 0.06) h[i] = sign | 0x0400; // smallest normal
-    else h[i] = toF16Bits((r() * 2 - 1) * 10 ** (-4 + 4 * r()));
+    else h[i] = toF16Bits((r() * 2 - 1) * 10 ** (-2 + 2 * r())); // |v| < 6.1e-5 (subnormal) ~0.1 %
   }
   return h;
 }
@@ -99,6 +99,7 @@ const SHAPES: [number, number][] = [[1, 1], [3, 5], [4, 8], [5, 16], [7, 17], [1
 describe('wasm f16 linear weights with a subnormal side list', () => {
   it('matvec matches the f64 oracle on odd shapes, stays right on repeated calls, and moved every subnormal half', async () => {
     const b = await WasmBackend.create();
+    let withSideList = 0;
     for (const [m, k] of SHAPES) {
       const h = halves(m * k, m * 1000 + k);
       const w = b.tensor([m, k], 'f16', h) as WasmTensor;
@@ -106,9 +107,14 @@ describe('wasm f16 linear weights with a subnormal side list', () => {
         const x = xs(k, 7 + rep);
         expectClose(await matvec(b, w, x, m), h, m, k, x, 1, `[${m},${k}] call ${rep}`);
       }
-      expect(w.f16plan?.count, `[${m},${k}] side list`).toBe(subnormalCount(h));
+      // A side list only up to 1/32 subnormal halves (tiny matrices may have more): else the checked kernel.
+      const sub = subnormalCount(h);
+      if (sub * 32 <= m * k) expect(w.f16plan?.count, `[${m},${k}] side list`).toBe(sub);
+      else expect(w.f16plan, `[${m},${k}] ${sub} subnormal halves`).toBeNull();
+      if (w.f16plan && w.f16plan.count > 0) withSideList++;
       b.free(w);
     }
+    expect(withSideList, 'shapes that ran the side-list path').toBeGreaterThanOrEqual(SHAPES.length - 3);
     b.dispose();
   });
 
@@ -135,7 +141,7 @@ describe('wasm f16 linear weights with a subnormal side list', () => {
     b.dispose();
   });
 
-  it('weights holding Inf/NaN halves keep the exact kernel and match the oracle', async () => {
+  it('weights holding Inf/NaN halves (or mostly subnormal ones) keep the checked kernel and match the oracle', async () => {
     const b = await WasmBackend.create();
     const [m, k] = [9, 37];
     const h = halves(m * k, 99);
@@ -147,6 +153,12 @@ describe('wasm f16 linear weights with a subnormal side list', () => {
     expectClose(await matvec(b, w, x, m), h, m, k, x, 1, 'Inf/NaN weights');
     expect(w.f16plan).toBeNull();
     b.free(w);
+    // Mostly subnormal halves: not worth a side list, the checked kernel runs instead.
+    const dense = halves(m * k, 98).map((v, i) => (i % 3 ? (v & 0x8000) | (1 + (i % 0x3ff)) : v));
+    const wd = b.tensor([m, k], 'f16', dense) as WasmTensor;
+    expectClose(await matvec(b, wd, x, m), dense, m, k, x, 1, 'mostly subnormal weights');
+    expect(wd.f16plan).toBeNull();
+    b.free(wd);
     b.dispose();
   });
 

@@ -53,7 +53,8 @@ export function setF16Preparation(on: boolean): void {
 
 /**
  * The plan of a 2-D f16 weight, preparing it on first use; null when the matrix holds an Inf/NaN
- * half (it then always takes the exact kernel; `f16plan` remembers that until the data changes).
+ * half or too many subnormal ones (it then always takes the checked kernel of core-matvec.ts;
+ * `f16plan` remembers that until the data changes).
  */
 function prepare(b: WasmBackend, w: WasmTensor, m: number, k: number): F16Plan | null {
   if (!preparing) {
@@ -63,7 +64,9 @@ function prepare(b: WasmBackend, w: WasmTensor, m: number, k: number): F16Plan |
   if (w.f16plan !== undefined) return w.f16plan;
   const kk = kern(b);
   const count = kk.f16_scan(w.ptr, m * k);
-  if (count < 0) return (w.f16plan = null);
+  // Inf/NaN halves, or so many subnormal ones (> 1/32 of the matrix) that the side list would cost
+  // more than an eighth of the matrix's bytes and its fix-up real time: keep the checked kernel.
+  if (count < 0 || count * 32 > m * k) return (w.f16plan = null);
   const plan: F16Plan = { b, m, k, count, rowPtr: 0, col: 0, val: 0 };
   if (count > 0) {
     plan.rowPtr = b.heap.alloc(4 * (m + 1));
