@@ -6,10 +6,12 @@
  * Shapes: the SmolLM2-135M-shaped model's linears (weights from the `gen:models` F16 plan, so the
  * subnormal fraction is the generated model's), x = sin. Round-robin over `--rounds` rounds; each
  * round times `reps` calls of each variant back to back; reports median and min per call.
+ * Then a DRAM stream (`--stream-rounds`, 0 to skip): 160 copies of the 1536×576 matrix (283 MB,
+ * about the bytes of one decode step), old vs new vs the f32 kernel on as many bytes.
  * Then the whole decode of the model (`--decode-rounds`, 0 to skip): runs alternate old / new
  * (setF16Preparation) in the same process; each run = one untimed step after the switch (it
  * prepares or restores the weights), then `--steps` timed decode steps after a 32-token prefill.
- * Run: `node --import tsx bench/node-f16.ts [--rounds 15] [--decode-rounds 4] [--steps 16]`
+ * Run: `node --import tsx bench/node-f16.ts [--rounds 15] [--stream-rounds 15] [--decode-rounds 4] [--steps 16]`
  * (after `npm run build:wasm`). Writes bench/results/node-f16.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -27,6 +29,7 @@ const arg = (name: string, def: string) => {
 };
 const ROUNDS = Number(arg('rounds', '15'));
 const DECODE_ROUNDS = Number(arg('decode-rounds', '4'));
+const STREAM_ROUNDS = Number(arg('stream-rounds', '15'));
 const STEPS = Number(arg('steps', '16'));
 const S = SMOLLM2_135M;
 const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
@@ -88,6 +91,48 @@ for (const [name, m, kk] of SHAPES) {
   console.log(JSON.stringify(row));
   for (const t of [wOld, wNew, x, oOld, oNew, xs]) b.free(t);
 }
+// ---- streaming from DRAM: 160 copies of the 1536x576 gate matrix (283 MB, about one decode step) --
+
+/** One pass over all copies per variant, round-robin; GB/s of f16 (or f32) weight bytes. */
+if (STREAM_ROUNDS > 0) {
+  const [m, kk] = [1536, 576];
+  const src = plan.tensors.find((t) => t.ne[0] === kk && t.ne[1] === m && t.type === 'F16')!;
+  const halves = new Uint16Array(src.make().slice().buffer);
+  const copies = 160;
+  const x = b.tensor([kk], 'f32', Float32Array.from({ length: kk }, (_, i) => Math.sin(i * 0.37))) as WasmTensor;
+  const o = b.tensor([m], 'f32') as WasmTensor;
+  const xs = b.tensor([kk], 'f32') as WasmTensor;
+  const oldW = Array.from({ length: copies }, () => b.tensor([m, kk], 'f16', halves) as WasmTensor);
+  const newW = Array.from({ length: copies }, () => b.tensor([m, kk], 'f16', halves) as WasmTensor);
+  // f32 rows with the same byte count (half the rows): the f32 kernel's streaming rate for reference.
+  const f32W = Array.from({ length: copies }, () => b.tensor([m / 2, kk], 'f32', Float32Array.from({ length: (m / 2) * kk }, (_, i) => Math.sin(i))) as WasmTensor);
+  const kf = b.k as unknown as { matvec_f32(o: number, w: number, x: number, m: number, k: number): void };
+  const variants: Record<string, () => void> = {
+    old: () => { for (const w of oldW) k.matvec_f16(o.ptr, w.ptr, x.ptr, m, kk, xs.ptr); },
+    new: () => { for (const w of newW) b.matvec(o, w, x); },
+    f32: () => { for (const w of f32W) kf.matvec_f32(o.ptr, w.ptr, x.ptr, m / 2, kk); },
+  };
+  variants.new(); // prepares every copy
+  const times: Record<string, number[]> = { old: [], new: [], f32: [] };
+  for (let r = 0; r < STREAM_ROUNDS; r++) {
+    for (const [v, f] of Object.entries(variants)) {
+      const t0 = performance.now();
+      f();
+      times[v].push(performance.now() - t0);
+    }
+  }
+  const bytes = copies * m * kk * 2;
+  const row: Record<string, unknown> = { stream: `${copies} x F16 ${m}x${kk} (${(bytes / 1e6).toFixed(0)} MB) from DRAM` };
+  for (const v of Object.keys(times)) {
+    row[`${v}_gb_s_median`] = +(bytes / median(times[v]) / 1e6).toFixed(2);
+    row[`${v}_gb_s_best`] = +(bytes / Math.min(...times[v]) / 1e6).toFixed(2);
+  }
+  row.speedup_median = +(median(times.old) / median(times.new)).toFixed(2);
+  results.push(row);
+  console.log(JSON.stringify(row));
+  for (const t of [x, o, xs, ...oldW, ...newW, ...f32W]) b.free(t);
+}
+
 // ---- whole decode, old vs new alternating ------------------------------------------------------
 
 /** The F16 plan's tensors as a WeightFile with HF names (as bench/node-llama.ts). */
@@ -164,4 +209,4 @@ if (DECODE_ROUNDS > 0) {
   model.dispose();
 }
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-f16.json', JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, decodeRounds: DECODE_ROUNDS, steps: STEPS, results }, null, 2));
+writeFileSync('bench/results/node-f16.json', JSON.stringify({ date: new Date().toISOString(), rounds: ROUNDS, streamRounds: STREAM_ROUNDS, decodeRounds: DECODE_ROUNDS, steps: STEPS, results }, null, 2));
