@@ -4,13 +4,15 @@
 //
 // Why it is faster: about 85 % of a query's candidates are its window, and the windows of four
 // consecutive rows are almost the same keys. So per (4 rows, head):
-//  * window scores are a small GEMM, 4 rows × 8 keys per step, lanes over keys: K is transposed once
-//    per call into kt [hkv][d][S'] so eight keys' x-th components are two vector loads, the four
-//    q[x] are splat loads, and each lane sums its products in x order (the crate's order) with no
-//    horizontal sums;
-//  * the values of the window part the four rows share (keys lo(row 3) … hi(row 0)) are one pass of
-//    4 rows × 8 outputs per V row load; the window ends that only some rows see, and the out-of-window
-//    candidates (globals, log-stride tokens, landmark blocks), are summed per row from a pointer list.
+//  * window scores are a small GEMM, 4 rows × 8 keys per step, lanes over keys: per tile of 64 rows,
+//    the keys its windows reach are transposed into panels [hkv][panel][d][8], so eight keys' x-th
+//    components are two vector loads, the four q[x] are splat loads, and each lane sums its products
+//    in x order (the crate's order) with no horizontal sums;
+//  * out-of-window candidates all four rows have (landmark blocks, globals) are scored 4 rows × 4
+//    candidates per step against q transposed; each row's own ones (log-stride tokens) by a dot;
+//  * the values of the window part the four rows share (keys lo(row 3) … hi(row 0)) and of the shared
+//    candidates are one pass of 4 rows × 8 outputs per V row load; the window ends that only some rows
+//    see, and each row's own candidates, are summed per row from a pointer list.
 // Masked keys never enter a sum (no 0·V products), so non-finite values outside a row's candidate set
 // cannot leak into it. The softmax is the exact two-pass form (max, then e^(s − max)), equal to the
 // spec's one-pass online softmax in exact arithmetic; rounding differs as in the row kernel.
