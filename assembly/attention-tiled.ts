@@ -30,11 +30,12 @@ import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS 
 
 /**
  * Panels of eight keys per kv head in the transposed-key buffer (one panel = d·8 floats): enough for
- * the keys of one tile's windows, [tile start − W, tile end + W] from an 8-aligned start.
+ * the keys of one tile's windows, [tile start − W, tile end + W] from an 8-aligned start, and never
+ * more than all S keys (a window ≥ S would otherwise size the buffer by 2W).
  */
 // @ts-ignore: decorator
-@inline function panels(w: i32): i32 {
-  return ((2 * w + TILE + 7) >> 3) + 2;
+@inline function panels(w: i32, s: i32): i32 {
+  return min(((2 * w + TILE + 7) >> 3) + 2, ((s + 7) >> 3) + 1);
 }
 
 /** Floats per row of the window score buffer: the group's key span from its 8-aligned start (≤ 2W + 11) rounded up to 8, plus 8. */
@@ -51,7 +52,7 @@ import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS 
 /** Scratch bytes of attn_sparse_forward_tiled. */
 export function attn_sparse_tiled_scratch_bytes(s: i32, w: i32, ng: i32, hq: i32, hkv: i32, d: i32): i32 {
   const cand = maxTokens(w, ng) + MAX_BLOCKS;
-  const kt = hkv * panels(w) * d * 8;
+  const kt = hkv * panels(w, s) * d * 8;
   const lists = R * cand * 2 + R * 8; // token + block lists per row, window bounds, 1/den
   const sc = R * scStride(w);
   const ex = R * cand; // out-of-window candidate scores / weights per row
@@ -71,7 +72,7 @@ function carve(scratch: usize, s: i32, w: i32, ng: i32, hkv: i32, d: i32): void 
   scN = scStride(w);
   accN = (d + 3) & ~3;
   ktP = align16(scratch);
-  scP = align16(ktP + (<usize>(hkv * panels(w) * d) << 5));
+  scP = align16(ktP + (<usize>(hkv * panels(w, s) * d) << 5));
   exP = align16(scP + (<usize>(R * scN) << 2));
   accP = align16(exP + (<usize>(R * candN) << 2));
   gPtr = align16(accP + (<usize>(R * accN) << 2));
@@ -389,7 +390,7 @@ export function attn_sparse_forward_tiled(out: usize, q: usize, k: usize, v: usi
   const group = hq / hkv;
   const qRow = <usize>(hq * d) << 2;
   const kvRow = <usize>(hkv * d) << 2;
-  const headB = <usize>panels(w) * (<usize>d << 5);
+  const headB = <usize>panels(w, s) * (<usize>d << 5);
   const scb = <usize>scN << 2;
   const candB = <usize>candN << 2;
   const accB = <usize>accN << 2;
