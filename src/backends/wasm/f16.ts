@@ -6,9 +6,11 @@
  * per row afterwards. Any other use of the tensor's bytes (read, write, copy, attention, …: every
  * WasmBackend.own() with another op name) first restores the original halves (`restoreF16`), so
  * the storage is the tensor's data again; the next matvec prepares it anew. Embedding lookups of a
- * prepared table (tied heads) patch the side list's values into the rows they copy.
- * Exactness: a stored zero times a finite x is 0, so results equal the exact product up to
- * summation order; non-finite x restores the matrix and uses the exact kernel of core-matvec.ts.
+ * prepared table (tied heads) patch the side list's values into the rows they copy; the prefill
+ * matmul writes them into its widened f32 rows (bit-identical to the unprepared matmul).
+ * Matvec exactness: a stored zero times a finite x is 0, so results equal the exact product up to
+ * summation order; non-finite x restores the matrix and uses the checked kernel of core-matvec.ts.
+ * Timings and the variants tried: docs/wasm-llm-speed.md ("F16 decode, second pass").
  */
 import type { WasmBackend, WasmTensor } from './backend.ts';
 
@@ -31,13 +33,11 @@ interface F16Kernels {
   f16_extract(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
   f16_restore(w: number, m: number, k: number, rowPtr: number, col: number, val: number): void;
   f16_prescale(xs: number, x: number, k: number): number;
-  matvec_f16_fast(out: number, w: number, xs: number, x: number, m: number, k: number): number;
   matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): number;
   f16_fixup(out: number, rowPtr: number, col: number, val: number, x: number, r0: number, r1: number): void;
   matmul_f16_side_rows(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
   f16_embed_fix(out: number, ids: number, n: number, d: number, rowPtr: number, col: number, val: number): void;
   matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
-  matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
 }
 
 const kern = (b: WasmBackend) => b.k as unknown as F16Kernels;
