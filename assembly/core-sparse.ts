@@ -79,17 +79,19 @@ export function stage_x_blk(xs: usize, x: usize, k: i32): void {
 }
 
 /**
- * Windowed chunks ("win16"): each row is a flat run of chunks of sixteen entries. A chunk's entries
- * lie in one window of 256 consecutive slots of the staged x (stage_x_blk), named by a u16 base slot;
- * each entry is a u8 offset into the window plus its exact f32 value. Padding entries (row ends, and
- * chunks cut short because the next entry falls outside the window) point at the window's one zero
- * slot with value +0, so they add exactly +0 whatever x holds (0·Inf never happens).
- * 5.125 bytes per entry + padding, no data-dependent branch inside a row.
- * Chunk c is an 80-byte record at rec + 80·c (16 f32 values, then 16 u8 offsets: 16-byte aligned
- * value loads) and base u16[c]; chunkPtr u32[M + 1] (absolute chunk numbers).
- * Rows r0..r0+m-1 run alone with out + 4·r0 and chunkPtr + 4·r0 (for row-range threading).
+ * Windowed chunks ("win16"): each row is a flat run of chunks of sixteen entries, then a tail of up
+ * to four groups of four. A chunk's (or tail's) entries lie in one window of 256 consecutive slots of
+ * the staged x (stage_x_blk), named by a u16 base slot; each entry is a u8 offset into the window plus
+ * its exact f32 value. Padding entries (a chunk cut short because the next entry falls outside the
+ * window; the last group of the tail) point at the window's one zero slot with value +0, so they add
+ * exactly +0 whatever x holds (0·Inf never happens). 5.125 bytes per entry + padding.
+ * - chunk c: an 80-byte record at rec + 80·c (16 f32 values, then 16 u8 offsets: 16-byte aligned
+ *   value loads) and base u16[c]; chunkPtr u32[M + 1] (absolute chunk numbers);
+ * - tail group g: a 20-byte record at tail + 20·g (4 f32 values, 4 u8 offsets); tailPtr u32[M + 1];
+ *   the tail of row r uses window base tailBase u16[r].
+ * Rows r0..r0+m-1 run alone with out + 4·r0, chunkPtr + 4·r0, tailPtr + 4·r0, tailBase + 2·r0.
  */
-export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize, xs: usize, m: i32): void {
+export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize, tailPtr: usize, tail: usize, tailBase: usize, xs: usize, m: i32): void {
   for (let r = 0; r < m; r++) {
     const c0 = <usize>load<u32>(chunkPtr + (<usize>r << 2));
     let p = rec + c0 * 80;
@@ -103,6 +105,10 @@ export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize,
       acc = f32x4.add(acc, f32x4.mul(v128.load(p, 32), gather4(xb, p + 72)));
       acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 48), gather4(xb, p + 76)));
     }
+    let g = tail + <usize>load<u32>(tailPtr + (<usize>r << 2)) * 20;
+    const gend = tail + <usize>load<u32>(tailPtr + (<usize>r << 2), 4) * 20;
+    const xt = xs + (<usize>load<u16>(tailBase + (<usize>r << 1)) << 2);
+    for (; g < gend; g += 20) acc = f32x4.add(acc, f32x4.mul(v128.load(g), gather4(xt, g + 16)));
     store<f32>(out + (<usize>r << 2), hsum(f32x4.add(acc, acc2)));
   }
 }

@@ -129,7 +129,8 @@ const LLAMA_SHAPE = `layers ${S.layers}, hidden ${S.hidden}, ffn ${S.ffn}, heads
 const loadSmollm = (file: () => WeightFile, sparse = false) => (b: Backend) => Llama.load(b, llamaConfig(S), file(), { contextLength: 1024, sparseLinears: sparse });
 
 /** The SmolLM2-shaped model as dense F32, or its block linears pruned 80 % (l1) and run as sparse matrices (bench/node-pruned.ts). */
-export const smollmF32 = (b: Backend, pruned: boolean): Promise<Llama> => Llama.load(b, llamaConfig(S), smollm('F32', pruned ? prune80 : undefined), { contextLength: 1024, sparseLinears: pruned });
+export const smollmF32 = (b: Backend, pruned: boolean | 'size' | 'speed'): Promise<Llama> =>
+  Llama.load(b, llamaConfig(S), smollm('F32', pruned ? prune80 : undefined), { contextLength: 1024, sparseLinears: pruned });
 /** Parameters of the SmolLM2 shape (dense f32 bytes = 4×). */
 export const SMOLLM_PARAMS = llamaParams;
 

@@ -113,12 +113,18 @@ export interface CoreOps {
   fill(t: Tensor, value: number): void;
 }
 
+/** What a sparse layout should favour when a backend has a choice (see Backend.sparse). */
+export type SparsePreference = 'size' | 'speed';
+
 export interface Backend extends CoreOps, AttentionOps, SequenceOps {
   readonly name: BackendName;
   /** Allocate a tensor (zero-filled unless data is given). */
   tensor(shape: readonly number[], dtype?: DType, data?: TensorData): Tensor;
-  /** Compress an f32 matrix into this backend's sparse layout. */
-  sparse(csr: CsrData): Tensor;
+  /**
+   * Compress an f32 matrix into this backend's sparse layout. Where a backend has several layouts,
+   * `prefer` picks the smallest ('size', default) or the fastest ('speed') for this matrix.
+   */
+  sparse(csr: CsrData, prefer?: SparsePreference): Tensor;
   /** Overwrite a tensor's contents (same layout as `tensor`'s data argument). */
   write(t: Tensor, data: TensorData): void;
   /** Read back: f32/f16 → Float32Array, i32 → Int32Array, block/sparse types → Uint8Array. */

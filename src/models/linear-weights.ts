@@ -3,19 +3,24 @@
  * compressed into the backend's sparse layout so the linear runs through spmv. Also row slices of a
  * weight (Mamba splits in_proj into x/z and x_proj into dt/B/C so each part lands contiguous).
  */
-import type { Backend, Tensor } from '../backends/backend.ts';
+import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { csrFromDense } from '../backends/sparse.ts';
 import { expectShape, type WeightFile } from './weights.ts';
 
 export interface LinearLoadOptions {
-  /** Store linear weights as sparse (CSR) matrices: zeros are dropped, spmv runs them. */
-  sparse?: boolean;
+  /**
+   * Store linear weights as sparse (CSR) matrices: zeros are dropped, spmv runs them. `true` asks
+   * for the fastest layout ('speed': decode speed is what pruning is for), 'size' for the smallest.
+   */
+  sparse?: boolean | SparsePreference;
 }
+
+const prefer = (o: LinearLoadOptions): SparsePreference => (o.sparse === 'size' ? 'size' : 'speed');
 
 /** Upload `name` ([rows, cols]) as a linear weight. */
 export async function loadLinear(file: WeightFile, name: string, shape: [number, number], b: Backend, o: LinearLoadOptions): Promise<Tensor> {
   expectShape(file, name, shape);
-  if (o.sparse) return b.sparse(csrFromDense(await file.f32(name), shape[0], shape[1]));
+  if (o.sparse) return b.sparse(csrFromDense(await file.f32(name), shape[0], shape[1]), prefer(o));
   return file.upload(name, b);
 }
 
@@ -27,6 +32,6 @@ export async function loadLinearRows(file: WeightFile, name: string, shape: [num
   expectShape(file, name, shape);
   const cols = shape[1];
   const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
-  if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols));
+  if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols), prefer(o));
   return b.tensor([r1 - r0, cols], 'f32', data);
 }

@@ -7,7 +7,7 @@
  * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
  */
 import { SparrowError } from '../errors.ts';
-import type { Backend, Tensor } from '../backends/backend.ts';
+import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAttentionConfig } from '../backends/ops/attention.ts';
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
@@ -38,8 +38,8 @@ export interface LlamaOptions {
   contextLength?: number;
   /** RoPE pairing: 'half' (HF layout, default) or 'interleaved' (GGUF permuted Q/K rows). */
   ropeStyle?: 'half' | 'interleaved';
-  /** Store the block linears as sparse matrices run by spmv (pruned checkpoints). */
-  sparseLinears?: boolean;
+  /** Store the block linears as sparse matrices run by spmv (pruned checkpoints); see LinearLoadOptions.sparse. */
+  sparseLinears?: boolean | SparsePreference;
 }
 
 export class LlamaState implements ModelState {

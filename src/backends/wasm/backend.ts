@@ -4,7 +4,7 @@
  * JS boundary except by write/read.
  */
 import { SparrowError } from '../../errors.ts';
-import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../backend.ts';
+import type { Backend, CsrData, DType, RopeOptions, SparsePreference, Tensor, TensorData } from '../backend.ts';
 import * as v from '../validate.ts';
 import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
@@ -15,7 +15,7 @@ import { rowRunner, threadedLinear } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
-import { buildSparseLayout, defaultSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
+import { buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { embeddingF16Fix, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
@@ -44,7 +44,7 @@ export interface Kernels {
   spmv_csr16(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
-  spmv_win16(out: number, chunkPtr: number, rec: number, base: number, xs: number, m: number): void;
+  spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
   layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
   softmax_f32(out: number, x: number, rows: number, d: number): void;
@@ -71,7 +71,7 @@ export class WasmTensor implements Tensor {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
   /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
-  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; chunks: number; ptrs: Record<string, number> };
+  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; ptrs: Record<string, number>; lengths: Record<string, number> };
   /** f16 linear weight: its subnormal side list (./f16.ts); null = holds Inf/NaN; undefined = not scanned. */
   f16plan?: F16Plan | null;
 }
@@ -161,9 +161,10 @@ export class WasmBackend implements Backend {
   }
 
   /** Compress CSR into a wasm sparse layout (default: the measured winner, docs/sparse-matvec.md). */
-  sparse(m: CsrData, layout: SparseLayoutKind = defaultSparseLayout(m)): Tensor {
+  sparse(m: CsrData, layout: SparseLayoutKind | SparsePreference = 'size'): Tensor {
     v.csr('sparse', m);
-    const l = buildSparseLayout(m, layoutFits(layout, m.cols) ? layout : 'csr32');
+    const kind = layout === 'size' || layout === 'speed' ? pickSparseLayout(m, layout) : layout;
+    const l = buildSparseLayout(m, layoutFits(kind, m.cols) ? kind : 'csr32');
     const ptrs: Record<string, number> = {};
     for (const [name, arr] of Object.entries(l.parts)) {
       ptrs[name] = this.heap.alloc(arr.byteLength);
@@ -171,7 +172,7 @@ export class WasmBackend implements Backend {
     }
     const [first, ...rest] = Object.keys(ptrs);
     const t = new WasmTensor('sparse', [m.rows, m.cols], ptrs[first], layoutBytes(l), Object.fromEntries(rest.map((k) => [k, ptrs[k]])));
-    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, chunks: l.parts.base?.length ?? 0, ptrs };
+    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, ptrs, lengths: Object.fromEntries(Object.entries(l.parts).map(([k, a]) => [k, a.length])) };
     this.live.add(t);
     return t;
   }
@@ -200,7 +201,12 @@ export class WasmBackend implements Backend {
         const l = w.sparse!;
         if (l.kind !== 'win16') return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
         // win16 interleaves padding (the window's zero slot, value 0) into its chunks: skip it.
-        const vals = win16Values(new Uint8Array(buf, l.ptrs.rec, l.chunks * 80), new Uint16Array(buf, l.ptrs.base, l.chunks), l.nnz);
+        const [P, n] = [l.ptrs, l.lengths];
+        const arrays = {
+          chunkPtr: new Uint32Array(buf, P.chunkPtr, n.chunkPtr), rec: new Uint8Array(buf, P.rec, n.rec), base: new Uint16Array(buf, P.base, n.base),
+          tailPtr: new Uint32Array(buf, P.tailPtr, n.tailPtr), tail: new Uint8Array(buf, P.tail, n.tail), tailBase: new Uint16Array(buf, P.tailBase, n.tailBase),
+        };
+        const vals = win16Values(arrays, t.shape[0], l.nnz);
         return new Uint8Array(vals.buffer);
       }
       default:
@@ -226,6 +232,8 @@ export class WasmBackend implements Backend {
 
   dispose(): void {
     for (const t of [...this.live]) this.free(t);
+    if (this.stage.bytes) this.heap.release(this.stage.ptr);
+    this.stage = { ptr: 0, bytes: 0 };
     this.pool?.dispose();
     this.pool = undefined;
   }
@@ -287,12 +295,12 @@ export class WasmBackend implements Backend {
         return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
-      case 'win16':
-        // x staged once per call (blocks of 255 columns + a zero slot); rows could be split here.
-        return this.withScratch(1024 * l.blocks, (xs) => {
-          this.k.stage_x_blk(xs, xp, s.shape[1]);
-          this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, xs, m);
-        });
+      case 'win16': {
+        // x staged once per call (blocks of 255 columns + a zero slot); rows could be split after it.
+        const xs = this.xStage(1024 * l.blocks);
+        this.k.stage_x_blk(xs, xp, s.shape[1]);
+        return this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, p.tailPtr, p.tail, p.tailBase, xs, m);
+      }
     }
   }
 
@@ -415,6 +423,16 @@ export class WasmBackend implements Backend {
   }
 
   /** Run `f` with a temporary block of linear memory (released afterwards, even on error). */
+  /** win16's staged x, kept between calls (no first-fit heap walk per spmv; a decode step makes ~200). */
+  private stage = { ptr: 0, bytes: 0 };
+  private xStage(bytes: number): number {
+    if (this.stage.bytes < bytes) {
+      if (this.stage.bytes) this.heap.release(this.stage.ptr);
+      this.stage = { ptr: this.heap.alloc(bytes), bytes };
+    }
+    return this.stage.ptr;
+  }
+
   withScratch<T>(bytes: number, f: (ptr: number) => T): T {
     const p = this.heap.alloc(bytes);
     try {

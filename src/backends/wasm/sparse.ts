@@ -3,14 +3,14 @@
  * set of typed arrays that the backend copies into linear memory; assembly/core-sparse.ts walks them.
  * Values are kept as exact f32. The comparison that picked the default is in docs/sparse-matvec.md.
  */
-import type { CsrData } from '../backend.ts';
+import type { CsrData, SparsePreference } from '../backend.ts';
 
 export type SparseLayoutKind =
   /** CSR, u16 byte offsets into x (K ≤ 16384), lane-load gathers: the fastest kernel. */
   | 'csr16'
   /** CSR with u32 column indices (any K). */
   | 'csr32'
-  /** Rows as flat runs of 16-entry chunks: u16 window base + u8 offsets into x staged with zero slots (K ≤ 65280). */
+  /** Rows as flat runs of 16-entry chunks + a tail of 4-entry groups: u16 window base + u8 offsets into x staged with zero slots (K ≤ 65280). */
   | 'win16';
 
 export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr32', 'win16'];
@@ -40,8 +40,17 @@ export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
   const nnz = m.rowPtr[m.rows];
   const csr: SparseLayoutKind = m.cols <= 16384 ? 'csr16' : 'csr32';
   if (m.cols > WIN16_MAX_COLS || nnz === 0) return csr;
-  const csrBytes = (csr === 'csr16' ? 6 : 8) * nnz;
-  return 82 * win16Chunks(m) <= 0.9 * csrBytes ? 'win16' : csr;
+  const csrBytes = (csr === 'csr16' ? 6 : 8) * nnz + 4 * (m.rows + 1);
+  return win16Bytes(m) <= 0.9 * csrBytes ? 'win16' : csr;
+}
+
+/**
+ * The layout for a preference: 'size' → defaultSparseLayout; 'speed' → csr16 (csr32 for K > 16384),
+ * whose kernel is 5–10 % faster than win16's (more on short rows, docs/sparse-matvec.md).
+ */
+export function pickSparseLayout(m: CsrData, prefer: SparsePreference): SparseLayoutKind {
+  if (prefer === 'size') return defaultSparseLayout(m);
+  return m.cols <= 16384 ? 'csr16' : 'csr32';
 }
 
 /** Whether a layout can hold a matrix of this width. */
@@ -70,16 +79,21 @@ export function buildSparseLayout(m: CsrData, kind: SparseLayoutKind): SparseLay
 /** Staged slot of column c: x is staged in blocks of 255 columns + one zero slot (stage_x_blk). */
 export const win16Slot = (c: number) => c + Math.floor(c / 255);
 
-/** Bytes of one win16 chunk: 16 f32 values + 16 u8 offsets (the record) + its u16 base. */
-export const WIN16_CHUNK_BYTES = 82;
-
 /**
- * Walk the win16 chunks: each row's entries, in CSR order, are cut greedily into chunks of at most
- * sixteen whose staged slots fit one 256-slot window [lo, lo + 255]. Calls emit(lo, from, to) per
- * chunk and endRow(r) after row r; returns the chunk count.
+ * Walk the win16 chunks: each row's entries, in CSR order, are cut greedily into runs of at most
+ * sixteen whose staged slots fit one 256-slot window [lo, lo + 255]. Every run is a chunk except a
+ * row's last run when it holds fewer than sixteen entries: that one is the row's tail (groups of 4).
+ * Calls chunk(lo, from, to) / tail(r, lo, from, to) and endRow(r, chunks, groups).
  */
-function walkWin16(m: CsrData, emit?: (lo: number, from: number, to: number) => void, endRow?: (r: number, chunks: number) => void): number {
-  let c = 0;
+function walkWin16(
+  m: CsrData,
+  on: {
+    chunk?: (lo: number, from: number, to: number) => void;
+    tail?: (r: number, lo: number, from: number, to: number) => void;
+    endRow?: (r: number, chunks: number, groups: number) => void;
+  } = {},
+): { chunks: number; groups: number } {
+  let c = 0, g = 0;
   for (let r = 0; r < m.rows; r++) {
     const end = m.rowPtr[r + 1];
     for (let i = m.rowPtr[r]; i < end; ) {
@@ -92,52 +106,82 @@ function walkWin16(m: CsrData, emit?: (lo: number, from: number, to: number) => 
         lo = Math.min(lo, s);
         hi = Math.max(hi, s);
       }
-      emit?.(lo, i, j);
-      c++;
+      if (j === end && j - i < 16) {
+        on.tail?.(r, lo, i, j);
+        g += Math.ceil((j - i) / 4);
+      } else {
+        on.chunk?.(lo, i, j);
+        c++;
+      }
       i = j;
     }
-    endRow?.(r, c);
+    on.endRow?.(r, c, g);
   }
-  return c;
+  return { chunks: c, groups: g };
 }
 
-/** Number of win16 chunks (for the size estimate that picks the default layout). */
-export function win16Chunks(m: CsrData): number {
-  return walkWin16(m);
+/** Stored bytes of m as win16, without building it (picks the default layout). */
+export function win16Bytes(m: CsrData): number {
+  const { chunks, groups } = walkWin16(m);
+  return 82 * chunks + 20 * groups + 10 * m.rows + 8;
 }
 
 /**
  * win16 arrays: chunkPtr u32[M + 1], rec (80 bytes per chunk: 16 f32 values, then 16 u8 offsets),
- * base u16[C]. Short chunks are padded with (offset of the window's zero slot, +0): every 256-slot
- * window holds exactly one zero slot, at offset 255 - (lo & 255).
+ * base u16[C], tailPtr u32[M + 1], tail (20 bytes per group: 4 f32, 4 u8 offsets), tailBase u16[M].
+ * Padding entries hold the offset of the window's zero slot and +0: every 256-slot window holds
+ * exactly one zero slot, at offset 255 - (lo & 255).
  */
 function buildWin16(m: CsrData): SparseLayout['parts'] {
   const chunkPtr = new Uint32Array(m.rows + 1);
-  const n = walkWin16(m, undefined, (r, c) => (chunkPtr[r + 1] = c));
-  const rec = new Uint8Array(n * 80);
+  const tailPtr = new Uint32Array(m.rows + 1);
+  const n = walkWin16(m, { endRow: (r, c, g) => ((chunkPtr[r + 1] = c), (tailPtr[r + 1] = g)) });
+  const rec = new Uint8Array(n.chunks * 80);
   const val = new Float32Array(rec.buffer);
-  const base = new Uint16Array(n);
+  const base = new Uint16Array(n.chunks);
+  const tail = new Uint8Array(n.groups * 20);
+  const tval = new Float32Array(tail.buffer);
+  const tailBase = new Uint16Array(m.rows);
   let c = 0;
-  walkWin16(m, (lo, from, to) => {
-    base[c] = lo;
-    const o = c * 80 + 64;
-    rec.fill(255 - (lo & 255), o, o + 16);
-    for (let i = from; i < to; i++) {
-      rec[o + i - from] = win16Slot(m.colIdx[i]) - lo;
-      val[c * 20 + i - from] = m.values[i];
-    }
-    c++;
+  walkWin16(m, {
+    chunk: (lo, from, to) => {
+      base[c] = lo;
+      const o = c * 80 + 64;
+      rec.fill(255 - (lo & 255), o, o + 16);
+      for (let i = from; i < to; i++) {
+        rec[o + i - from] = win16Slot(m.colIdx[i]) - lo;
+        val[c * 20 + i - from] = m.values[i];
+      }
+      c++;
+    },
+    tail: (r, lo, from, to) => {
+      tailBase[r] = lo;
+      const g0 = tailPtr[r];
+      for (let g = g0; g < tailPtr[r + 1]; g++) tail.fill(255 - (lo & 255), g * 20 + 16, g * 20 + 20);
+      for (let i = from; i < to; i++) {
+        const k = i - from;
+        const g = g0 + (k >> 2);
+        tail[g * 20 + 16 + (k & 3)] = win16Slot(m.colIdx[i]) - lo;
+        tval[g * 5 + (k & 3)] = m.values[i];
+      }
+    },
   });
-  return { chunkPtr, rec, base };
+  return { chunkPtr, rec, base, tailPtr, tail, tailBase };
 }
 
 /** The stored non-zero values of a win16 layout in CSR order (padding skipped), from its arrays. */
-export function win16Values(rec: Uint8Array, base: Uint16Array, nnz: number): Float32Array {
-  const val = new Float32Array(rec.buffer, rec.byteOffset, rec.byteLength / 4);
+export function win16Values(p: { chunkPtr: Uint32Array; rec: Uint8Array; base: Uint16Array; tailPtr: Uint32Array; tail: Uint8Array; tailBase: Uint16Array }, rows: number, nnz: number): Float32Array {
+  const val = new Float32Array(p.rec.buffer, p.rec.byteOffset, p.rec.byteLength / 4);
+  const tval = new Float32Array(p.tail.buffer, p.tail.byteOffset, p.tail.byteLength / 4);
   const out = new Float32Array(nnz);
   let k = 0;
-  for (let c = 0; c < base.length; c++) {
-    for (let j = 0; j < 16; j++) if (((base[c] + rec[c * 80 + 64 + j]) & 255) !== 255) out[k++] = val[c * 20 + j];
+  for (let r = 0; r < rows; r++) {
+    for (let c = p.chunkPtr[r]; c < p.chunkPtr[r + 1]; c++) {
+      for (let j = 0; j < 16; j++) if (((p.base[c] + p.rec[c * 80 + 64 + j]) & 255) !== 255) out[k++] = val[c * 20 + j];
+    }
+    for (let g = p.tailPtr[r]; g < p.tailPtr[r + 1]; g++) {
+      for (let j = 0; j < 4; j++) if (((p.tailBase[r] + p.tail[g * 20 + 16 + j]) & 255) !== 255) out[k++] = tval[g * 5 + j];
+    }
   }
   return out;
 }
