@@ -241,6 +241,36 @@ export function f16_fixup(out: usize, rowPtr: usize, col: usize, val: usize, x: 
 }
 
 /**
+ * After a matvec + f16_fixup with non-finite x: rows whose side list meets an Inf/NaN x[col] got
+ * 0 · Inf = NaN from the stored zero where the original subnormal gives ±Inf; recompute exactly
+ * those rows with the original values (scalar, side-list values substituted; rare path).
+ */
+export function f16_fix_nonfinite(out: usize, w: usize, x: usize, k: i32, rowPtr: usize, col: usize, val: usize, r0: i32, r1: i32): void {
+  for (let r = r0; r < r1; r++) {
+    const e0 = load<i32>(rowPtr + (<usize>r << 2)), e1 = load<i32>(rowPtr + (<usize>(r + 1) << 2));
+    let hit = false;
+    for (let e = e0; e < e1; e++) {
+      const xv = load<f32>(x + (<usize>load<i32>(col + (<usize>e << 2)) << 2));
+      if (xv - xv != 0) hit = true;
+    }
+    if (!hit) continue;
+    const row = w + ((<usize>r * <usize>k) << 1);
+    let s: f32 = 0;
+    let e = e0;
+    for (let j = 0; j < k; j++) {
+      let wv = h2f(load<u16>(row + (<usize>j << 1)));
+      // Entries are in column order (f16_extract walks each row left to right).
+      if (e < e1 && load<i32>(col + (<usize>e << 2)) == j) {
+        wv = load<f32>(val + (<usize>e << 2));
+        e++;
+      }
+      s += wv * load<f32>(x + (<usize>j << 2));
+    }
+    store<f32>(out + (<usize>r << 2), s);
+  }
+}
+
+/**
  * Prefill matmul out[N, M] = X · Wᵀ over weight rows [r0, r1) of a prepared W, as matmul_f16
  * (core-matvec.ts): each group of four rows is widened once per token tile into `scratch` (16·K
  * bytes), and the side list's values are written over the zeros there, so the f32 rows are exactly

@@ -9,7 +9,8 @@
  * prepared table (tied heads) patch the side list's values into the rows they copy; the prefill
  * matmul writes them into its widened f32 rows (bit-identical to the unprepared matmul).
  * Matvec exactness: a stored zero times a finite x is 0, so results equal the exact product up to
- * summation order; non-finite x restores the matrix and uses the checked kernel of core-matvec.ts.
+ * summation order; huge or non-finite x takes the checked kernel of core-matvec.ts plus the side
+ * list (rows where a stored zero met an Inf are recomputed from the original values).
  * Timings and the variants tried: docs/wasm-llm-speed.md ("F16 decode, second pass").
  */
 import type { WasmBackend, WasmTensor } from './backend.ts';
@@ -35,6 +36,7 @@ interface F16Kernels {
   f16_prescale(xs: number, x: number, k: number): number;
   matvec_f16_prep_rows(out: number, w: number, xs: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): number;
   f16_fixup(out: number, rowPtr: number, col: number, val: number, x: number, r0: number, r1: number): void;
+  f16_fix_nonfinite(out: number, w: number, x: number, k: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
   matmul_f16_side_rows(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number, rowPtr: number, col: number, val: number, r0: number, r1: number): void;
   f16_embed_fix(out: number, ids: number, n: number, d: number, rowPtr: number, col: number, val: number): void;
   matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
@@ -109,13 +111,13 @@ export function matvecF16(b: WasmBackend, o: number, w: WasmTensor, xp: number, 
   b.withScratch(4 * k, (xs) => {
     const status = kk.f16_prescale(xs, xp, k);
     if (status === 0) return runRows('matvec_f16_prep_rows', m, (r0, r1) => [o, wp, xs, xp, k, plan.rowPtr, plan.col, plan.val, r0, r1]);
-    if (status === 2) {
-      // Inf/NaN in x: a stored zero would give 0 · Inf = NaN where the subnormal gives ±Inf.
-      restoreF16(w);
-      return kk.matvec_f16(o, wp, xp, m, k, xs);
-    }
-    kk.matvec_f16(o, wp, xp, m, k, 0); // |x| ≥ 2^15: x · 2^112 could overflow, exact widening throughout
-    if (plan.count > 0) kk.f16_fixup(o, plan.rowPtr, plan.col, plan.val, xp, 0, m);
+    // |x| ≥ 2^15 (status 1: x · 2^112 could overflow) or Inf/NaN in x (2): the checked kernel, whose
+    // widening is exact for any x, then the side list; with Inf/NaN the rows where a stored zero met
+    // an Inf (0 · Inf = NaN, the subnormal gives ±Inf) are recomputed from the original values.
+    kk.matvec_f16(o, wp, xp, m, k, 0);
+    if (plan.count === 0) return;
+    kk.f16_fixup(o, plan.rowPtr, plan.col, plan.val, xp, 0, m);
+    if (status === 2) kk.f16_fix_nonfinite(o, wp, xp, k, plan.rowPtr, plan.col, plan.val, 0, m);
   });
 }
 
