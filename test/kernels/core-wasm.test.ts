@@ -266,6 +266,20 @@ describe('wasm core: sparse matvec', () => {
     expect(defaultSparseLayout(sparseCsr(4, 64, 1, 7))).toBe('csr16');
   });
 
+  it("prefer 'speed' picks csr16 (csr32 for K > 16384), 'size' the default; both match the reference", async () => {
+    for (const [m, k, want] of [[16, 4096, ['csr16', 'win16']], [4, 20000, ['csr32', 'win16']]] as const) {
+      const csr = sparseCsr(m, k, 0.8, k);
+      const x = randomF32(k, k + 1, -1, 1);
+      for (const [i, prefer] of (['speed', 'size'] as const).entries()) {
+        const s = wasm.sparse(csr, prefer);
+        expect((s as WasmTensor).sparse!.kind).toBe(want[i]);
+        const [wantY, gotY] = await spmvBoth(csr, x, (s as WasmTensor).sparse!.kind);
+        expect(worst(gotY, wantY, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+        wasm.free(s);
+      }
+    }
+  });
+
   it('win16 stores 80 %-zero 4096-wide rows in <= 27 % of dense f32 and reads its values back in CSR order', async () => {
     const csr = sparseCsr(32, 4096, 0.8, 11);
     const s = wasm.sparse(csr, 'win16');
