@@ -26,13 +26,22 @@ export const HELPER_SOURCE = String.raw`
   }
   function loop(c, L, fns, spinMs) {
     var seen = Atomics.load(c, L.GEN);
+    // Adaptive spin (like an adaptive mutex): a spin that saw the next job arrive keeps the budget
+    // (doubling back up to spinMs); a spin that timed out halves it, down to none. On a quiet core,
+    // back-to-back ops keep it spinning; when this thread shares a core with the caller, no job can
+    // arrive while it spins, so it soon stops spinning and sleeps until notified instead.
+    var budget = spinMs;
     for (;;) {
       var g = Atomics.load(c, L.GEN);
       if (g === seen) {
-        var t0 = performance.now(), i = 0;
+        var t0 = performance.now(), i = 0, slept = false;
         while ((g = Atomics.load(c, L.GEN)) === seen) {
-          if ((++i & 1023) === 0 && performance.now() - t0 > spinMs) Atomics.wait(c, L.GEN, seen, 1000);
+          if ((++i & 255) === 0 && performance.now() - t0 > budget) {
+            slept = true;
+            Atomics.wait(c, L.GEN, seen, 1000);
+          }
         }
+        budget = slept ? (budget < 0.004 ? 0 : budget / 2) : Math.min(spinMs, Math.max(budget * 2, 0.004));
       }
       seen = g;
       if (c[L.ID] === -2) return; // pool disposed

@@ -33,16 +33,16 @@ const MAX_ARGS = 12;
 const MAX_PARTS = 64;
 /** Parts per thread: enough that a late helper's share is small, few enough to keep calls cheap. */
 export const PARTS_PER_THREAD = 3;
-const DEFAULT_SPIN_MS = 0.05;
+const DEFAULT_SPIN_MS = 0.5;
 const LAYOUT = { GEN, NEXT, DONE, ERR, ID, ARGC, ARGS, MAX_ARGS };
 
 export interface ThreadOptions {
   /**
-   * How long an idle thread spins before sleeping (ms; default 0.05). Back-to-back ops (a decode
-   * step's matvecs) arrive within a few µs, so a short spin keeps helpers hot; a long spin is
-   * harmful on a busy machine: a helper sharing a core with the caller spins away the caller's
-   * time (measured: a 2 ms spin made two threads 2–3× slower than one at load 6 on 2 vCPUs; 0.05 ms
-   * costs ≤ 10 % there and is as fast as 2 ms when the machine is quiet, docs/threads.md).
+   * Longest spin (ms, default 0.5) of an idle helper before it sleeps, and the caller's spin before
+   * it sleeps waiting for helpers. Helpers adapt below it (threads-helper.ts): a spin that times out
+   * halves their budget, one that sees the next job doubles it back. A fixed long spin was harmful
+   * on a busy machine: a helper sharing the caller's core spun away the caller's time (measured:
+   * with a fixed 2 ms spin two threads ran 2–3× slower than one at load 6–8 on 2 vCPUs).
    */
   spinMs?: number;
   /** A job that has not finished after this long means a helper died: typed error, not a hang. */
@@ -71,6 +71,7 @@ export class ThreadPool {
   private readonly ids = new Map<string, number>();
   private broken: string | undefined;
   private readonly spinMs: number;
+  private joinSpinMs: number;
   private readonly timeoutMs: number;
   /** Jobs dispatched so far; time the caller waited for helpers' parts after its own (ms), and parts each side ran. */
   stats = { jobs: 0, waitMs: 0, longWaits: 0, partsCaller: 0, partsHelpers: 0 };
@@ -84,6 +85,7 @@ export class ThreadPool {
     this.c = new Int32Array(ctrl);
     names.forEach((n, i) => this.ids.set(n, i));
     this.spinMs = opts.spinMs ?? DEFAULT_SPIN_MS;
+    this.joinSpinMs = this.spinMs;
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -199,16 +201,20 @@ export class ThreadPool {
     if (d >= n) return;
     const t0 = performance.now();
     let i = 0;
+    let slept = false;
     while ((d = Atomics.load(c, DONE)) < n) {
-      if ((++i & 1023) !== 0) continue;
+      if ((++i & 255) !== 0) continue;
       const dt = performance.now() - t0;
-      if (dt < this.spinMs) continue;
+      if (dt < this.joinSpinMs) continue;
+      slept = true;
       if (dt > this.timeoutMs) {
         this.fail(`a helper did not finish ${kernel} within ${this.timeoutMs} ms (thread died or hung)`);
         throw new SparrowError('BACKEND_UNAVAILABLE', `wasm threads: ${this.broken}`, { kernel });
       }
       Atomics.wait(c, DONE, d, 50);
     }
+    // Adaptive like the helpers' spin: sleeping here means the helper was slow (or off-core).
+    this.joinSpinMs = slept ? (this.joinSpinMs < 0.004 ? 0 : this.joinSpinMs / 2) : Math.min(this.spinMs, Math.max(this.joinSpinMs * 2, 0.004));
     const dt = performance.now() - t0;
     this.stats.waitMs += dt;
     if (dt > 1) this.stats.longWaits++;

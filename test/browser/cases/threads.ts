@@ -94,3 +94,30 @@ export async function threadsVsOne(): Promise<ThreadsCaseResult> {
     two.dispose();
   }
 }
+
+/**
+ * Not a test: a decode-shaped loop (30 × the 7 SmolLM2 Q8_0 linears) on 1 and N threads, round
+ * robin, for checking the pool in the browser by hand (`node --import tsx bench/browser-threads.ts`).
+ */
+export async function threadsDecodeLoop(args: { threads?: number; rounds?: number; spinMs?: number }): Promise<{ one: number[]; many: number[]; helperParts: number; callerParts: number }> {
+  const one = await WasmBackend.create();
+  const many = await WasmBackend.create({ threads: args.threads ?? 2, spinMs: args.spinMs });
+  const shapes = [[576, 576], [192, 576], [192, 576], [576, 576], [1536, 576], [1536, 576], [576, 1536]];
+  const setup = (b: WasmBackend) => shapes.map(([m, k]) => ({ w: b.tensor([m, k], 'q8_0', quantizeQ8_0(randomF32(m * k, m))), x: b.tensor([k], 'f32', randomF32(k, 2)), o: b.tensor([m], 'f32') }));
+  const s1 = setup(one), sN = setup(many);
+  const step = (b: WasmBackend, s: typeof s1) => {
+    const t0 = performance.now();
+    for (let l = 0; l < 30; l++) for (const t of s) b.matvec(t.o, t.w, t.x);
+    return performance.now() - t0;
+  };
+  const out = { one: [] as number[], many: [] as number[], helperParts: 0, callerParts: 0 };
+  for (let r = 0; r < (args.rounds ?? 8); r++) {
+    out.one.push(step(one, s1));
+    out.many.push(step(many, sN));
+  }
+  out.helperParts = many.pool?.stats.partsHelpers ?? 0;
+  out.callerParts = many.pool?.stats.partsCaller ?? 0;
+  one.dispose();
+  many.dispose();
+  return out;
+}
