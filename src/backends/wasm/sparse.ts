@@ -30,7 +30,7 @@ export interface SparseLayout {
 }
 
 /**
- * The layout spmv uses unless asked otherwise. win16 when it stores the matrix in ≤ 90 % of the
+ * The 'size' choice (Backend.sparse's default preference). win16 when it stores the matrix in ≤ 90 % of the
  * bytes of the CSR alternative (csr16 for K ≤ 16384, else csr32): it is the smaller layout at
  * 50–90 % sparsity (5.125 B per entry vs 6) but its kernel does a little more work per entry, so
  * it must save at least 10 % to be preferred. Above ~93 % sparsity its chunks get cut short by
