@@ -26,10 +26,11 @@ export const HELPER_SOURCE = String.raw`
   }
   function loop(c, L, fns, spinMs) {
     var seen = Atomics.load(c, L.GEN);
-    // Adaptive spin (like an adaptive mutex): a spin that saw the next job arrive keeps the budget
-    // (doubling back up to spinMs); a spin that timed out halves it, down to none. On a quiet core,
-    // back-to-back ops keep it spinning; when this thread shares a core with the caller, no job can
-    // arrive while it spins, so it soon stops spinning and sleeps until notified instead.
+    // Adaptive spin (like an adaptive mutex): a spin that saw the next job arrive doubles the budget
+    // (up to spinMs); a spin that timed out halves it, down to 4 µs (never 0, so back-to-back jobs
+    // can raise it again). On a quiet core, back-to-back ops keep it spinning; when this thread
+    // shares a core with the caller, no job can arrive while it spins, so it soon spins only µs and
+    // sleeps until notified instead of spinning away the caller's time.
     var budget = spinMs;
     for (;;) {
       var g = Atomics.load(c, L.GEN);
@@ -41,7 +42,7 @@ export const HELPER_SOURCE = String.raw`
             Atomics.wait(c, L.GEN, seen, 1000);
           }
         }
-        budget = slept ? (budget < 0.004 ? 0 : budget / 2) : Math.min(spinMs, Math.max(budget * 2, 0.004));
+        budget = slept ? Math.max(budget / 2, 0.004) : Math.min(spinMs, budget * 2);
       }
       seen = g;
       if (c[L.ID] === -2) return; // pool disposed

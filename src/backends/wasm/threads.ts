@@ -38,11 +38,11 @@ const LAYOUT = { GEN, NEXT, DONE, ERR, ID, ARGC, ARGS, MAX_ARGS };
 
 export interface ThreadOptions {
   /**
-   * Longest spin (ms, default 0.5) of an idle helper before it sleeps, and the caller's spin before
-   * it sleeps waiting for helpers. Helpers adapt below it (threads-helper.ts): a spin that times out
-   * halves their budget, one that sees the next job doubles it back. A fixed long spin was harmful
-   * on a busy machine: a helper sharing the caller's core spun away the caller's time (measured:
-   * with a fixed 2 ms spin two threads ran 2–3× slower than one at load 6–8 on 2 vCPUs).
+   * How long an idle helper spins before sleeping (ms, default 0.5; the caller's wait for helpers
+   * spins at most 0.1). Helpers stop spinning for a while when they notice they were preempted
+   * (threads-helper.ts): a fixed spin was harmful on a busy machine, where a helper sharing the
+   * caller's core spun away the caller's time (measured: with a 2 ms spin two threads ran 2–3×
+   * slower than one at load 6–8 on 2 vCPUs).
    */
   spinMs?: number;
   /** A job that has not finished after this long means a helper died: typed error, not a hang. */
@@ -71,7 +71,7 @@ export class ThreadPool {
   private readonly ids = new Map<string, number>();
   private broken: string | undefined;
   private readonly spinMs: number;
-  private joinSpinMs: number;
+  private readonly joinSpinMs: number;
   private readonly timeoutMs: number;
   /** Jobs dispatched so far; time the caller waited for helpers' parts after its own (ms), and parts each side ran. */
   stats = { jobs: 0, waitMs: 0, longWaits: 0, partsCaller: 0, partsHelpers: 0 };
@@ -85,7 +85,8 @@ export class ThreadPool {
     this.c = new Int32Array(ctrl);
     names.forEach((n, i) => this.ids.set(n, i));
     this.spinMs = opts.spinMs ?? DEFAULT_SPIN_MS;
-    this.joinSpinMs = this.spinMs;
+    // The caller waits at most for the rest of a helper's part (a few µs to tens of µs).
+    this.joinSpinMs = Math.min(this.spinMs, 0.1);
     this.timeoutMs = opts.timeoutMs ?? 60_000;
   }
 
@@ -201,20 +202,16 @@ export class ThreadPool {
     if (d >= n) return;
     const t0 = performance.now();
     let i = 0;
-    let slept = false;
     while ((d = Atomics.load(c, DONE)) < n) {
       if ((++i & 255) !== 0) continue;
       const dt = performance.now() - t0;
       if (dt < this.joinSpinMs) continue;
-      slept = true;
       if (dt > this.timeoutMs) {
         this.fail(`a helper did not finish ${kernel} within ${this.timeoutMs} ms (thread died or hung)`);
         throw new SparrowError('BACKEND_UNAVAILABLE', `wasm threads: ${this.broken}`, { kernel });
       }
       Atomics.wait(c, DONE, d, 50);
     }
-    // Adaptive like the helpers' spin: sleeping here means the helper was slow (or off-core).
-    this.joinSpinMs = slept ? (this.joinSpinMs < 0.004 ? 0 : this.joinSpinMs / 2) : Math.min(this.spinMs, Math.max(this.joinSpinMs * 2, 0.004));
     const dt = performance.now() - t0;
     this.stats.waitMs += dt;
     if (dt > 1) this.stats.longWaits++;
