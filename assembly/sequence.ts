@@ -58,6 +58,10 @@ function st(p: usize, i: i32, v: f32): void {
  * so every load is contiguous.
  */
 export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, state: usize, wt: usize, T: i32, C: i32, K: i32, act: i32): void {
+  if (T == 1 && K == 4) {
+    conv_step_k4(out, x, w, bias, state, C, act);
+    return;
+  }
   const head = min(T, K - 1);
   for (let c = 0; c < C; c++) {
     const b: f32 = bias ? ld(bias, c) : 0;
@@ -96,6 +100,58 @@ export function causal_conv1d_f32(out: usize, x: usize, w: usize, bias: usize, s
       const s = T + j;
       st(state, c * K + j, s < K ? ld(state, c * K + s) : ld(x, (s - K) * C + c));
     }
+  }
+}
+
+/** [Σ p0, Σ p1, Σ p2, Σ p3]: the four lane sums of four vectors in one vector. */
+// @ts-ignore: decorator
+@inline
+function hsum4x4(p0: v128, p1: v128, p2: v128, p3: v128): v128 {
+  const u01 = f32x4.add(v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), v128.shuffle<f32>(p0, p1, 2, 6, 3, 7));
+  const u23 = f32x4.add(v128.shuffle<f32>(p2, p3, 0, 4, 1, 5), v128.shuffle<f32>(p2, p3, 2, 6, 3, 7));
+  return f32x4.add(v128.shuffle<f32>(u01, u23, 0, 1, 4, 5), v128.shuffle<f32>(u01, u23, 2, 3, 6, 7));
+}
+
+/**
+ * The decode step (T = 1) of the Mamba conv (K = 4): each channel's window [state, x] is one
+ * vector, so the step is shift-in-x, store as the new state, multiply by the weight row. Four
+ * channels at a time; the products are transposed to tap-major so the sum runs bias + tap 0 + … +
+ * tap 3, the order of the general path (a step then gives bit-identical results to a prefill).
+ * No weight transpose (the general path's scratch) is needed.
+ */
+function conv_step_k4(out: usize, x: usize, w: usize, bias: usize, state: usize, C: i32, act: i32): void {
+  const c4 = C & ~3;
+  let c = 0;
+  for (; c < c4; c += 4) {
+    const xv = v128.load(x + (<usize>c << 2));
+    const sp = state + (<usize>c << 4);
+    const wp = w + (<usize>c << 4);
+    const s0 = v128.shuffle<f32>(v128.load(sp), xv, 1, 2, 3, 4);
+    const s1 = v128.shuffle<f32>(v128.load(sp, 16), xv, 1, 2, 3, 5);
+    const s2 = v128.shuffle<f32>(v128.load(sp, 32), xv, 1, 2, 3, 6);
+    const s3 = v128.shuffle<f32>(v128.load(sp, 48), xv, 1, 2, 3, 7);
+    v128.store(sp, s0);
+    v128.store(sp, s1, 16);
+    v128.store(sp, s2, 32);
+    v128.store(sp, s3, 48);
+    const p0 = f32x4.mul(v128.load(wp), s0), p1 = f32x4.mul(v128.load(wp, 16), s1);
+    const p2 = f32x4.mul(v128.load(wp, 32), s2), p3 = f32x4.mul(v128.load(wp, 48), s3);
+    const t0 = v128.shuffle<f32>(p0, p1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(p0, p1, 2, 6, 3, 7);
+    const t2 = v128.shuffle<f32>(p2, p3, 0, 4, 1, 5), t3 = v128.shuffle<f32>(p2, p3, 2, 6, 3, 7);
+    let acc = bias ? v128.load(bias + (<usize>c << 2)) : f32x4.splat(0);
+    acc = f32x4.add(acc, v128.shuffle<f32>(t0, t2, 0, 1, 4, 5));
+    acc = f32x4.add(acc, v128.shuffle<f32>(t0, t2, 2, 3, 6, 7));
+    acc = f32x4.add(acc, v128.shuffle<f32>(t1, t3, 0, 1, 4, 5));
+    acc = f32x4.add(acc, v128.shuffle<f32>(t1, t3, 2, 3, 6, 7));
+    v128.store(out + (<usize>c << 2), act ? silu4(acc) : acc);
+  }
+  for (; c < C; c++) {
+    const sp = state + (<usize>c << 4);
+    const s0 = v128.shuffle<f32>(v128.load(sp), f32x4.splat(ld(x, c)), 1, 2, 3, 4);
+    v128.store(sp, s0);
+    let acc: f32 = bias ? ld(bias, c) : 0;
+    for (let j = 0; j < 4; j++) acc += ld(w, c * 4 + j) * ld(sp, j);
+    st(out, c, act ? acc * sigmoidf(acc) : acc);
   }
 }
 
@@ -144,6 +200,21 @@ function silu4(x: v128): v128 {
   return f32x4.div(x, f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(x))));
 }
 
+/** One channel's state row (N a multiple of 4): h ← exp(A·Δ)·h + Δx·B, returns the lanes of h·C. */
+// @ts-ignore: decorator
+@inline
+function scanRow(h: usize, ar: usize, bt: usize, ct: usize, N: i32, dv: v128, dxv: v128): v128 {
+  let yv = f32x4.splat(0);
+  for (let n = 0; n < N; n += 4) {
+    const o = <usize>n << 2;
+    const dA = exp4(f32x4.mul(v128.load(ar + o), dv));
+    const hn = f32x4.add(f32x4.mul(dA, v128.load(h + o)), f32x4.mul(dxv, v128.load(bt + o)));
+    v128.store(h + o, hn);
+    yv = f32x4.add(yv, f32x4.mul(hn, v128.load(ct + o)));
+  }
+  return yv;
+}
+
 /**
  * Channels in blocks of 64 (their state rows and A rows, 8 KB, stay in L1 across the whole token
  * loop), tokens inside. Per token, a vector pass over the block computes Δ (softplus) and the gate
@@ -179,7 +250,30 @@ export function selective_scan_f32(
           st(gate, ch, zv * sigmoidf(zv));
         }
       }
-      for (ch = cb; ch < ce; ch++) {
+      ch = cb;
+      if (n4 == N) {
+        // Four channels at a time: their four y vectors are summed in one transpose-add, and the
+        // D skip and gate are vector ops (no per-channel lane extraction).
+        for (; ch + 4 <= ce; ch += 4) {
+          const o = <usize>ch << 2;
+          const dl = v128.load(scratch + o);
+          const xv4 = v128.load(x + row + o);
+          const dx4 = f32x4.mul(dl, xv4);
+          const h = state + (<usize>(ch * N) << 2);
+          const ar = a + (<usize>(ch * N) << 2);
+          const rb = <usize>N << 2; // bytes per state row
+          let y4 = hsum4x4(
+            scanRow(h, ar, bt, ct, N, v128.shuffle<f32>(dl, dl, 0, 0, 0, 0), v128.shuffle<f32>(dx4, dx4, 0, 0, 0, 0)),
+            scanRow(h + rb, ar + rb, bt, ct, N, v128.shuffle<f32>(dl, dl, 1, 1, 1, 1), v128.shuffle<f32>(dx4, dx4, 1, 1, 1, 1)),
+            scanRow(h + 2 * rb, ar + 2 * rb, bt, ct, N, v128.shuffle<f32>(dl, dl, 2, 2, 2, 2), v128.shuffle<f32>(dx4, dx4, 2, 2, 2, 2)),
+            scanRow(h + 3 * rb, ar + 3 * rb, bt, ct, N, v128.shuffle<f32>(dl, dl, 3, 3, 3, 3), v128.shuffle<f32>(dx4, dx4, 3, 3, 3, 3)),
+          );
+          if (d) y4 = f32x4.add(y4, f32x4.mul(v128.load(d + o), xv4));
+          if (z) y4 = f32x4.mul(y4, v128.load(gate + o));
+          v128.store(out + row + o, y4);
+        }
+      }
+      for (; ch < ce; ch++) {
         const idx = t * I + ch;
         const delta = ld(scratch, ch);
         const xv = ld(x, idx);

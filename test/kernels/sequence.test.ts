@@ -30,7 +30,8 @@ function expectClose(got: { out: Float32Array; state: Float32Array }, want: { ou
 // ---- tests -----------------------------------------------------------------------------------------
 
 describe('causalConv1d', () => {
-  const shapes: Array<[number, number, number]> = [[1, 1, 4], [7, 5, 4], [9, 13, 3], [3, 6, 4], [2, 3, 1]];
+  // T = 1 with K = 4 is the vector decode-step kernel (4 channels at a time + a scalar tail)
+  const shapes: Array<[number, number, number]> = [[1, 1, 4], [7, 5, 4], [9, 13, 3], [3, 6, 4], [2, 3, 1], [1, 9, 4], [1, 8, 4], [1, 7, 3]];
   it('wasm matches reference (odd sizes, bias/no bias, SiLU on/off)', async () => {
     for (const [T, C, K] of shapes) {
       for (const [bias, act] of [[true, true], [false, false], [true, false]]) {
@@ -59,7 +60,8 @@ describe('causalConv1d', () => {
 });
 
 describe('selectiveScan', () => {
-  const cases: Array<[number, number, number]> = [[1, 1, 1], [6, 7, 5], [11, 9, 16], [4, 3, 8], [3, 2, 17]];
+  // N % 4 = 0 runs 4 channels at a time; I = 70 spans two 64-channel blocks with a tail in each
+  const cases: Array<[number, number, number]> = [[1, 1, 1], [6, 7, 5], [11, 9, 16], [4, 3, 8], [3, 2, 17], [1, 13, 16], [5, 70, 12]];
   it('wasm matches reference across optional inputs', async () => {
     let seed = 1;
     for (const [T, I, N] of cases) {

@@ -1,0 +1,205 @@
+/**
+ * Node-side speed of the Mamba-130M-shaped model (hidden 768, 24 layers, state 16, vocab 50280,
+ * tied head, f32) on the wasm backend (same V8 as Chromium, one thread). The weights are the
+ * `npm run gen:models` plan (src/formats/synthetic-models.ts) built in memory — identical to
+ * models/generated/mamba-130m-random, no files needed. Measures:
+ * - prefill: tokens/s of a 32-token prompt (one batched forward, last-row logits, argmax read back);
+ * - decode: one model.step + device argmax + reading the token id back, after that prefill
+ *   (decode_ms = median step of the best run; fastest_step_ms = fastest single step);
+ * - with `--ops`: wall time per backend method (JS validation + kernel) of one decode step,
+ *   and how often each is called per step (nested calls are counted in the outer op only);
+ * - `--kernels`: the model's matvec shapes alone, to compare the step against pure weight streaming.
+ * The machine may be shared: every figure is the best of `--runs` repetitions.
+ * Run: `npm run build:wasm && node --import tsx bench/node-mamba.ts [-- --runs 5 --decode 16 --ops --kernels]`.
+ * Writes bench/results/node-mamba.json (or --out FILE).
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import type { Backend } from '../src/backends/backend.ts';
+import { WasmBackend } from '../src/backends/wasm/backend.ts';
+import { parseHfConfig, type MambaConfig } from '../src/formats/hf-config.ts';
+import { MAMBA_130M, mambaPlan } from '../src/formats/synthetic-models.ts';
+import { Mamba } from '../src/models/mamba.ts';
+import type { WeightFile } from '../src/models/weights.ts';
+
+const arg = (name: string, def: string) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i >= 0 ? process.argv[i + 1] : def;
+};
+const RUNS = Number(arg('runs', '5'));
+const DECODE = Number(arg('decode', '16'));
+const opsProfile = process.argv.includes('--ops');
+const kernels = process.argv.includes('--kernels');
+const OUT = arg('out', 'bench/results/node-mamba.json');
+const PROMPT = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
+
+const plan = mambaPlan(MAMBA_130M);
+const config = parseHfConfig(plan.config) as MambaConfig;
+const params = plan.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
+
+/** The plan's f32 tensors as a WeightFile (values made on demand, as the file writer does). */
+function planFile(): WeightFile {
+  const by = new Map(plan.tensors.map((t) => [t.name, t]));
+  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
+  return {
+    kind: 'safetensors', name: MAMBA_130M.name,
+    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: () => 'f32',
+    upload: async (n, b) => b.tensor(get(n).shape, 'f32', get(n).make()),
+    f32: async (n) => get(n).make(),
+    raw: async (n) => new Uint8Array(get(n).make().buffer),
+    ggmlType: () => 'F32',
+  } as WeightFile;
+}
+
+const results: Record<string, unknown>[] = [];
+const log = (r: Record<string, unknown>) => {
+  results.push(r);
+  console.log(JSON.stringify(r));
+};
+
+/** --ops: wall time and call count per backend method, summed over the profiled decode steps. */
+const opTime = new Map<string, number>();
+const opCount = new Map<string, number>();
+let profiling = false;
+function instrument(b: Backend): void {
+  const proto = WasmBackend.prototype as unknown as Record<string, unknown>;
+  for (const name of Object.getOwnPropertyNames(proto)) {
+    const f = proto[name];
+    if (typeof f !== 'function' || name === 'constructor' || name === 'read' || name.startsWith('_')) continue;
+    (b as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+      if (!profiling) return (f as (...x: unknown[]) => unknown).apply(this, a);
+      profiling = false; // nested calls (ops built from ops) count in the outer one only
+      // linears by weight shape (the head vs the block projections)
+      const w = name === 'matvec' ? a[1] : name === 'matmul' ? a[2] : null;
+      const key = w ? `${name} ${(w as { shape: number[] }).shape.join('x')}` : name;
+      const t0 = performance.now();
+      try {
+        return (f as (...x: unknown[]) => unknown).apply(this, a);
+      } finally {
+        opTime.set(key, (opTime.get(key) ?? 0) + performance.now() - t0);
+        opCount.set(key, (opCount.get(key) ?? 0) + 1);
+        profiling = true;
+      }
+    };
+  }
+}
+
+function dumpOps(label: string, per: number): void {
+  const ops = Object.fromEntries([...opTime].sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, { ms: +(v / per).toFixed(3), calls: (opCount.get(k) ?? 0) / per }]));
+  const total = [...opTime.values()].reduce((x, y) => x + y, 0) / per;
+  log({ [label]: ops, total_ms: +total.toFixed(2) });
+  opTime.clear();
+  opCount.clear();
+}
+
+async function modelBench(b: WasmBackend): Promise<void> {
+  const model = await Mamba.load(b, config, planFile());
+  const next = b.tensor([1], 'i32');
+  const prefills: number[] = [];
+  const medians: number[] = [];
+  let minStep = Infinity;
+  for (let r = 0; r < RUNS; r++) {
+    const state = model.newState();
+    profiling = opsProfile && r === RUNS - 1;
+    let t0 = performance.now();
+    const logits = model.prefill(PROMPT, state);
+    profiling = false;
+    b.argmax(next, logits);
+    let token = (await b.read(next))[0];
+    prefills.push(performance.now() - t0);
+    b.free(logits);
+    if (opsProfile && r === RUNS - 1) dumpOps('prefill_ms_by_op', 1);
+    const steps: number[] = [];
+    profiling = opsProfile && r === RUNS - 1;
+    for (let i = 0; i < DECODE; i++) {
+      t0 = performance.now();
+      b.argmax(next, model.step(token, state));
+      token = (await b.read(next))[0];
+      steps.push(performance.now() - t0);
+    }
+    profiling = false;
+    steps.sort((x, y) => x - y);
+    medians.push(steps[steps.length >> 1]);
+    minStep = Math.min(minStep, steps[0]);
+    state.free();
+  }
+  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
+  const bestPrefill = Math.min(...prefills);
+  const bestDecode = Math.min(...medians);
+  log({
+    model: MAMBA_130M.name, weight_mb: +((params * 4) / 1e6).toFixed(1),
+    prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), prefill_median_ms: +med(prefills).toFixed(1),
+    decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1), decode_median_of_runs_ms: +med(medians).toFixed(2),
+    fastest_step_ms: +minStep.toFixed(2), fastest_step_tok_s: +(1000 / minStep).toFixed(1),
+    decode_gb_s: +((params * 4) / minStep / 1e6).toFixed(2),
+  });
+  if (opsProfile) dumpOps('decode_ms_per_step_by_op', DECODE);
+  b.free(next);
+  model.dispose();
+}
+
+/** The step's matvecs alone: [M, K] and how many per step. */
+function kernelBench(b: WasmBackend): void {
+  const H = MAMBA_130M.hidden;
+  const I = H * MAMBA_130M.expand;
+  const R = Math.ceil(H / 16);
+  const N = MAMBA_130M.stateSize;
+  const L = MAMBA_130M.layers;
+  const shapes: [string, number, number, number][] = [
+    [`in_proj x|z ${I}x${H}`, I, H, 2 * L],
+    [`x_proj dt ${R}x${I}`, R, I, L],
+    [`x_proj B|C ${N}x${I}`, N, I, 2 * L],
+    [`dt_proj ${I}x${R}`, I, R, L],
+    [`out_proj ${H}x${I}`, H, I, L],
+    [`head ${MAMBA_130M.vocabSize}x${H}`, MAMBA_130M.vocabSize, H, 1],
+  ];
+  let total = 0;
+  for (const [name, m, k, count] of shapes) {
+    const w = b.tensor([m, k], 'f32', Float32Array.from({ length: m * k }, (_, i) => Math.sin(i * 0.11)));
+    const x = b.tensor([k], 'f32', Float32Array.from({ length: k }, (_, i) => Math.cos(i * 0.37)));
+    const o = b.tensor([m], 'f32');
+    const reps = m > 10000 ? 3 : 50;
+    b.matvec(o, w, x);
+    let best = Infinity;
+    for (let r = 0; r < RUNS; r++) {
+      const t0 = performance.now();
+      for (let i = 0; i < reps; i++) b.matvec(o, w, x);
+      best = Math.min(best, (performance.now() - t0) / reps);
+    }
+    total += best * count;
+    log({ kernel: name, per_step: count, matvec_ms: +best.toFixed(4), gb_s: +((m * k * 4) / best / 1e6).toFixed(2), ms_per_step: +(best * count).toFixed(3) });
+    for (const t of [w, x, o]) b.free(t);
+  }
+  log({ kernel: 'all matvecs of one step', ms: +total.toFixed(2) });
+  // The per-layer sequence kernels of one decode step (T = 1) and of the 32-token prefill.
+  for (const T of [1, PROMPT.length]) {
+    const f = (shape: number[], s: number) => b.tensor(shape, 'f32', Float32Array.from({ length: shape.reduce((x, y) => x * y, 1) }, (_, i) => 0.5 * Math.sin(i * s)));
+    const x = f([T, I], 0.3), z = f([T, I], 0.7), dt = f([T, I], 0.9), bm = f([T, N], 0.4), cm = f([T, N], 0.6);
+    const a = b.tensor([I, N], 'f32', Float32Array.from({ length: I * N }, (_, i) => -(1 + (i % N))));
+    const d = f([I], 0.2), bias = f([I], 0.5), w = f([I, MAMBA_130M.convKernel], 0.8);
+    const ssm = b.tensor([I, N], 'f32'), conv = b.tensor([I, MAMBA_130M.convKernel], 'f32');
+    const out = b.tensor([T, I], 'f32');
+    const reps = T === 1 ? 200 : 20;
+    const time = (g: () => void) => {
+      g();
+      let best = Infinity;
+      for (let r = 0; r < RUNS; r++) {
+        const t0 = performance.now();
+        for (let i = 0; i < reps; i++) g();
+        best = Math.min(best, (performance.now() - t0) / reps);
+      }
+      return best;
+    };
+    const scan = time(() => b.selectiveScan(out, x, dt, a, bm, cm, d, z, bias, ssm, true));
+    const cv = time(() => b.causalConv1d(out, x, w, bias, conv, true));
+    log({ kernel: `sequence ops T=${T} (I ${I}, N ${N})`, selectiveScan_us: +(scan * 1000).toFixed(1), causalConv1d_us: +(cv * 1000).toFixed(1), per_step_ms: +((scan + cv) * L).toFixed(3) });
+    for (const t of [x, z, dt, bm, cm, a, d, bias, w, ssm, conv, out]) b.free(t);
+  }
+}
+
+const b = await WasmBackend.create();
+if (opsProfile) instrument(b);
+if (kernels) kernelBench(b);
+await modelBench(b);
+b.dispose();
+mkdirSync('bench/results', { recursive: true });
+writeFileSync(OUT, JSON.stringify({ date: new Date().toISOString(), command: `node --import tsx bench/node-mamba.ts ${process.argv.slice(2).join(' ')}`, runs: RUNS, decode: DECODE, results }, null, 2));
