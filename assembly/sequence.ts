@@ -8,8 +8,13 @@
 // @ts-ignore: decorator
 @inline
 function exp4(x: v128): v128 {
-  const xc = f32x4.max(f32x4.min(x, f32x4.splat(88.7)), f32x4.splat(-87.3));
-  const k = f32x4.nearest(f32x4.mul(xc, f32x4.splat(1.44269504)));
+  // pmin/pmax are one x86 instruction each (min/max are a NaN-exact sequence); NaN still passes.
+  const xc = f32x4.pmax(f32x4.pmin(x, f32x4.splat(88.7)), f32x4.splat(-87.3));
+  // k = round-half-even(xc·log2 e) by the 1.5·2^23 trick: t's low mantissa bits hold k, so 2^k
+  // is (bits(t) + 127) << 23 (the magic's own bits shift out) — same k as f32x4.nearest, without
+  // nearest + trunc_sat (the latter a long sequence on x86).
+  const t = f32x4.add(f32x4.mul(xc, f32x4.splat(1.44269504)), f32x4.splat(12582912.0));
+  const k = f32x4.sub(t, f32x4.splat(12582912.0));
   let r = f32x4.sub(xc, f32x4.mul(k, f32x4.splat(0.693359375)));
   r = f32x4.sub(r, f32x4.mul(k, f32x4.splat(-2.12194440e-4)));
   let p = f32x4.splat(1.9875691500e-4);
@@ -20,7 +25,7 @@ function exp4(x: v128): v128 {
   p = f32x4.add(f32x4.mul(p, r), f32x4.splat(5.0000001201e-1));
   const r2 = f32x4.mul(r, r);
   const e = f32x4.add(f32x4.add(f32x4.mul(p, r2), r), f32x4.splat(1.0));
-  const pow2 = i32x4.shl(i32x4.add(i32x4.trunc_sat_f32x4_s(k), i32x4.splat(127)), 23);
+  const pow2 = i32x4.shl(i32x4.add(t, i32x4.splat(127)), 23);
   const res = f32x4.mul(e, pow2);
   return v128.andnot(res, f32x4.lt(x, f32x4.splat(-87.3)));
 }
