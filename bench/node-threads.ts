@@ -4,11 +4,14 @@
  * through the pool (the per-op overhead), on 1 and N-thread backends. Thread counts alternate call
  * by call (round robin) so both see the same machine load; each figure is the minimum and the median
  * of `--reps` calls. The minimum is what the pool does when every thread has a core; the median
- * shows what a busy (shared) machine does to it.
+ * shows what a busy (shared) machine does to it. First, a free-core check: N plain worker threads
+ * spinning for 300 ms vs one (ratio ≈ N when N cores are free; ≈ 1 means the threads will share
+ * a core and no pool can speed anything up).
  * Run: `npm run build:wasm && node --import tsx bench/node-threads.ts [-- --threads 2 --reps 400]`.
  * Writes bench/results/node-threads.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { Worker } from 'node:worker_threads';
 import type { DType, Tensor } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { quantizeQ8_0 } from '../src/formats/ggml-quants.ts';
@@ -46,9 +49,24 @@ function f16Bits(v: number): number {
   return sign | (e << 10) | ((u >>> 13) & 0x3ff);
 }
 
+/** Total spin-loop iterations of `n` worker threads in 300 ms. */
+async function spinIterations(n: number): Promise<number> {
+  const src = `let x = 0; const t = performance.now(); while (performance.now() - t < 300) x++; require('node:worker_threads').parentPort.postMessage(x);`;
+  const counts = await Promise.all(Array.from({ length: n }, () => new Promise<number>((res) => new Worker(src, { eval: true }).once('message', res))));
+  return counts.reduce((a, b) => a + b, 0);
+}
+
+const results: Record<string, unknown>[] = [];
+{
+  const base = await spinIterations(1);
+  const par = await spinIterations(THREADS);
+  const r = { op: `free-core check: ${THREADS} spinning threads vs 1`, threads: THREADS, ratio: +(par / base).toFixed(2) };
+  results.push(r);
+  console.log(JSON.stringify(r));
+}
+
 const one = await WasmBackend.create();
 const many = await WasmBackend.create({ threads: THREADS });
-const results: Record<string, unknown>[] = [];
 
 /** Times `f[b]` alternately on both backends: [min, median] ms for each. */
 function roundRobin(fs: (() => void)[], reps: number): { min: number; med: number }[] {
