@@ -11,7 +11,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
 import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
-import { rowRunner, threadedLinear } from './threads-ops.ts';
+import { rowRunner, scratchRowRunner, threadedLinear } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
@@ -280,7 +280,7 @@ export class WasmBackend implements Backend {
     v.checkDtype('matmul', 'weight', w, ['f32', 'f16']);
     // Token tile: as many rows of X as fit in ~256 KiB, so they stay cached while W streams by.
     const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
-    if (w.dtype === 'f16') return matmulF16(this, this.ptr('matmul', out), this.ptr('matmul', x), this.own('f16-linear', w), n, m, k, tile);
+    if (w.dtype === 'f16') return matmulF16(this, this.ptr('matmul', out), this.ptr('matmul', x), this.own('f16-linear', w), n, m, k, tile, scratchRowRunner(this, n * m * k));
     const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];
     return this.k.matmul_f32(o, xp, wp, n, m, k, tile);
   }

@@ -6,8 +6,8 @@
  *
  *  - matvec (N = 1), every weight dtype: rows [r0, r1) = the same kernel on out + r0, W + r0 rows.
  *  - matmul f32 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
- *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own hot kernel through
- *    `rowRunner` below; matmul_f16_rows (assembly/threads.ts) is there for its prefill path.
+ *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
+ *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
  *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
  *    on N), the same kernel on out + t0·M and X + t0·K.
  * Ops whose work is below `minSplitWork` multiply-adds run on the calling thread alone: waking helpers
@@ -87,6 +87,19 @@ export function rowRunner(b: WasmBackend, work: number): (name: string, m: numbe
     const ranges = b.pool && work >= b.minSplitWork ? splitRange(m, b.pool.parts, 4) : [];
     if (ranges.length < 2) return fn(...args(0, m));
     run(b.pool!, name, fn, ranges.map(([r0, r1]) => args(r0, r1)));
+  };
+}
+
+/**
+ * A row runner with a private scratch block per part, for ./f16.ts's ScratchRowRunner
+ * (matmulF16: each part widens its own four-row groups into `scratchBytes`).
+ */
+export function scratchRowRunner(b: WasmBackend, work: number): (name: string, m: number, args: (r0: number, r1: number, scratch: number) => number[], scratchBytes: number) => void {
+  return (name, m, args, bytes) => {
+    const fn = b.k[name] as Fn;
+    const ranges = b.pool && work >= b.minSplitWork ? splitRange(m, b.pool.parts, 4) : [];
+    if (ranges.length < 2) return b.withScratch(bytes, (s) => fn(...args(0, m, s)));
+    withScratches(b, bytes, ranges.length, (s) => run(b.pool!, name, fn, ranges.map(([r0, r1], i) => args(r0, r1, s[i]))));
   };
 }
 

@@ -63,7 +63,12 @@ export async function threadsVsOne(): Promise<ThreadsCaseResult> {
   try {
     const kernels: ThreadsCaseResult['kernels'] = [];
     const m = 577, k = 96;
-    const halves = Uint16Array.from({ length: m * k }, (_, i) => ((i * 2654435761) >>> 0) % 0x7800); // includes subnormals, no Inf/NaN
+    // Normal halves plus 1/64 subnormal ones (under f16.ts's 1/32 limit, so the weights are prepared
+    // and take the threaded side-list kernels); no Inf/NaN.
+    const halves = Uint16Array.from({ length: m * k }, (_, i) => {
+      const h = (i * 2654435761) >>> 0;
+      return (h & 0x8000) | (i % 64 === 0 ? 1 + (h % 0x3ff) : 0x400 + (h % 0x7400));
+    });
     const weights: [DType, Float32Array | Uint16Array | Uint8Array][] = [
       ['f32', randomF32(m * k, 11)],
       ['f16', halves],
