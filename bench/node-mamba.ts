@@ -8,12 +8,16 @@
  *   (decode_ms = median step of the best run; fastest_step_ms = fastest single step);
  * - with `--ops`: wall time per backend method (JS validation + kernel) of one decode step,
  *   and how often each is called per step (nested calls are counted in the outer op only);
- * - `--kernels`: the model's matvec shapes alone, to compare the step against pure weight streaming.
+ * - `--kernels`: the model's matvec shapes alone (each repeated, so cache-resident) and the scan /
+ *   conv kernels at the model's shape;
+ * - `--stream`: one f32 matvec [M, 768] over working sets of 61 / 154 / 516 MB — the bandwidth a
+ *   decode step can hope for once its weights no longer fit the last-level cache (the whole model
+ *   is 516 MB; a 154 MB matrix repeated may still fit a large L3).
  * The machine may be shared: every figure is the best of `--runs` repetitions.
- * Run: `npm run build:wasm && node --import tsx bench/node-mamba.ts [-- --runs 5 --decode 16 --ops --kernels]`.
+ * Run: `npm run build:wasm && node --import tsx bench/node-mamba.ts [--runs 5 --decode 16 --ops --kernels --stream --wasm FILE --out FILE]`.
  * Writes bench/results/node-mamba.json (or --out FILE).
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import type { Backend } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { parseHfConfig, type MambaConfig } from '../src/formats/hf-config.ts';
@@ -29,7 +33,19 @@ const RUNS = Number(arg('runs', '5'));
 const DECODE = Number(arg('decode', '16'));
 const opsProfile = process.argv.includes('--ops');
 const kernels = process.argv.includes('--kernels');
+const stream = process.argv.includes('--stream');
 const OUT = arg('out', 'bench/results/node-mamba.json');
+/**
+ * --wasm FILE: run on another build of the kernels (e.g. the commit before a change, built with
+ * asc into /tmp) instead of build/sparrow.wasm, for before/after runs taken back to back. The
+ * one-thread backend compiles exactly one module, so its WebAssembly.compile call gets FILE's bytes.
+ */
+const WASM = arg('wasm', '');
+if (WASM) {
+  const compile = WebAssembly.compile.bind(WebAssembly);
+  const bytes = readFileSync(WASM);
+  WebAssembly.compile = () => compile(bytes);
+}
 const PROMPT = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
 
 const plan = mambaPlan(MAMBA_130M);
@@ -196,8 +212,29 @@ function kernelBench(b: WasmBackend): void {
   }
 }
 
+/** --stream: matvec bandwidth by working-set size (cache-resident vs DRAM). */
+function streamBench(b: WasmBackend): void {
+  for (const M of [20000, 50280, 168000]) {
+    const w = b.tensor([M, 768], 'f32', Float32Array.from({ length: M * 768 }, (_, i) => (i % 7) * 0.1));
+    const x = b.tensor([768], 'f32', new Float32Array(768).fill(0.5));
+    const o = b.tensor([M], 'f32');
+    b.matvec(o, w, x);
+    const ts: number[] = [];
+    for (let r = 0; r < Math.max(RUNS, 5); r++) {
+      const t0 = performance.now();
+      b.matvec(o, w, x);
+      ts.push(performance.now() - t0);
+    }
+    ts.sort((p, q) => p - q);
+    const bytes = M * 768 * 4;
+    log({ stream_matvec_mb: +(bytes / 1e6).toFixed(0), min_ms: +ts[0].toFixed(2), gb_s_best: +(bytes / ts[0] / 1e6).toFixed(1), gb_s_median: +(bytes / ts[ts.length >> 1] / 1e6).toFixed(1) });
+    for (const t of [w, x, o]) b.free(t);
+  }
+}
+
 const b = await WasmBackend.create();
 if (opsProfile) instrument(b);
+if (stream) streamBench(b);
 if (kernels) kernelBench(b);
 await modelBench(b);
 b.dispose();
