@@ -14,7 +14,7 @@
  *   decode step can hope for once its weights no longer fit the last-level cache (the whole model
  *   is 516 MB; a 154 MB matrix repeated may still fit a large L3).
  * The machine may be shared: every figure is the best of `--runs` repetitions.
- * Run: `npm run build:wasm && node --import tsx bench/node-mamba.ts [--runs 5 --decode 16 --ops --kernels --stream --wasm FILE --out FILE]`.
+ * Run: `npm run build:wasm && node --import tsx bench/node-mamba.ts [--runs 5 --decode 16 --ops --kernels --stream --threads N --wasm FILE --out FILE]`.
  * Writes bench/results/node-mamba.json (or --out FILE).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -41,6 +41,9 @@ const OUT = arg('out', 'bench/results/node-mamba.json');
  * one-thread backend compiles exactly one module, so its WebAssembly.compile call gets FILE's bytes.
  */
 const WASM = arg('wasm', '');
+/** --threads N: linear layers split over N threads (docs/threads.md); FILE builds are one-thread only. */
+const THREADS = Number(arg('threads', '1'));
+if (WASM && THREADS > 1) throw new Error('--wasm replaces the one-thread module only; use --threads 1');
 if (WASM) {
   const compile = WebAssembly.compile.bind(WebAssembly);
   const bytes = readFileSync(WASM);
@@ -232,7 +235,8 @@ function streamBench(b: WasmBackend): void {
   }
 }
 
-const b = await WasmBackend.create();
+const b = await WasmBackend.create({ threads: THREADS });
+log({ threads: b.threads });
 if (opsProfile) instrument(b);
 if (stream) streamBench(b);
 if (kernels) kernelBench(b);
