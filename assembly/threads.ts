@@ -4,7 +4,8 @@
 // its row range separately. These loops are the full kernels' loops restricted to [r0, r1): same
 // token tiles, same 4-row groups (r0 is a multiple of 4), same register blocks — so every output
 // element is computed by exactly the same instruction sequence as in the one-thread call.
-import { matmulRows, f16_to_f32 } from './core-matvec';
+// (f16 weights have their own row-range kernels in f16-matvec.ts.)
+import { matmulRows } from './core-matvec';
 import { dequant_q8_0 } from './quant';
 
 /** Rows [r0, r1) of matmul_f32 (see there). */
@@ -13,19 +14,6 @@ export function matmul_f32_rows(out: usize, x: usize, w: usize, n: i32, m: i32, 
   for (let t0 = 0; t0 < n; t0 += tile) {
     const t1 = min(n, t0 + tile);
     for (let r = r0; r < r1; r += 4) matmulRows(out, x, w + <usize>r * rowBytes, t0, t1, r, min(4, r1 - r), m, k);
-  }
-}
-
-/** Rows [r0, r1) of matmul_f16; `scratch` (4·K f32) must be private to the calling thread. */
-export function matmul_f16_rows(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, tile: i32, scratch: usize, r0: i32, r1: i32): void {
-  const rowBytes = <usize>k << 1;
-  for (let t0 = 0; t0 < n; t0 += tile) {
-    const t1 = min(n, t0 + tile);
-    for (let r = r0; r < r1; r += 4) {
-      const rows = min(4, r1 - r);
-      f16_to_f32(scratch, w + <usize>r * rowBytes, rows * k);
-      matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
-    }
   }
 }
 
