@@ -4,7 +4,7 @@
  * Mamba-130M shape (I 1536, N 16, K 4), for the decode step (T = 1) and a 32-token prefill.
  * Each build is compiled alone (sequence.ts imports nothing) and both get identical inputs at
  * identical addresses; outputs are compared too (max |old − new|), so a speed-up that changed the
- * numbers shows up here.
+ * numbers shows up here. RWKV-4's wkv4 (same file, same exp) is timed alongside.
  * Run:
  *   git show HEAD~1:assembly/sequence.ts > /tmp/old-sequence.ts
  *   for v in old:/tmp/old-sequence.ts new:assembly/sequence.ts; do node node_modules/assemblyscript/bin/asc.js ${v#*:} \
@@ -20,12 +20,12 @@ const ROUNDS = ri >= 0 ? Number(process.argv[ri + 1]) : 15;
 const I = 1536, N = 16, K = 4;
 
 type Fn = (...a: number[]) => void;
-interface Build { name: string; mem: WebAssembly.Memory; scan: Fn; conv: Fn }
+interface Build { name: string; mem: WebAssembly.Memory; scan: Fn; conv: Fn; wkv: Fn }
 
 async function load(name: string, path: string): Promise<Build> {
   const { instance } = await WebAssembly.instantiate(readFileSync(path), { env: { abort: () => { throw new Error('abort'); } } });
   const e = instance.exports as Record<string, unknown>;
-  return { name, mem: e.memory as WebAssembly.Memory, scan: e.selective_scan_f32 as Fn, conv: e.causal_conv1d_f32 as Fn };
+  return { name, mem: e.memory as WebAssembly.Memory, scan: e.selective_scan_f32 as Fn, conv: e.causal_conv1d_f32 as Fn, wkv: e.wkv4_f32 as Fn };
 }
 
 /** Fixed layout from 1 MiB up (above the module's data); every region 16-byte aligned. */
@@ -34,7 +34,7 @@ function layout(T: number) {
   const take = (floats: number) => { const at = p; p += ((floats * 4 + 15) & ~15) + 16; return at; };
   return {
     out: take(T * I), x: take(T * I), dt: take(T * I), a: take(I * N), b: take(T * N), c: take(T * N), d: take(I), z: take(T * I),
-    bias: take(I), ssm: take(I * N), scratch: take(2 * I), w: take(I * K), conv: take(I * K), wt: take(I * K), end: p,
+    bias: take(I), ssm: take(I * N), scratch: take(2 * I), w: take(I * K), conv: take(I * K), wt: take(I * K), wkv: take(3 * I), end: p,
   };
 }
 
@@ -52,6 +52,7 @@ function fill(b: Build, L: ReturnType<typeof layout>, T: number): void {
   put(L.w, I * K, (i) => 0.5 * Math.cos(i * 0.8));
   put(L.ssm, I * N, () => 0);
   put(L.conv, I * K, () => 0);
+  put(L.wkv, 3 * I, (i) => (i < 2 * I ? 0 : -1e38)); // num, den = 0; max = −1e38 (fresh RWKV state)
 }
 
 const results: Record<string, unknown>[] = [];
@@ -65,6 +66,8 @@ for (const T of [1, 32]) {
   const ops: Record<string, (b: Build) => void> = {
     selectiveScan: (b) => b.scan(L.out, L.x, L.dt, L.a, L.b, L.c, L.d, L.z, L.bias, L.ssm, L.scratch, T, I, N, 1),
     causalConv1d: (b) => b.conv(L.out, L.x, L.w, L.bias, L.conv, L.wt, T, I, K, 1),
+    // RWKV-4's WKV shares exp4 (C = I here; k = x, v = z, decay = bias, first = d)
+    wkv4: (b) => b.wkv(L.out, L.x, L.z, L.bias, L.d, L.wkv, T, I),
   };
   for (const [op, run] of Object.entries(ops)) {
     // Same state before each measured call in both builds: a fresh fill, then one call's output compared.
