@@ -19,6 +19,25 @@ export function randomF32(n: number, seed: number, lo = -1, hi = 1): Float32Arra
   return out;
 }
 
+/**
+ * The sparse-attention fixture generator (test/fixtures/sparse-attention/manifest.json,
+ * "generator_js_hint"): xorshift32 from `seed`, top 24 bits mapped to [−amp, amp). Kept bit-exact so
+ * random attention cases draw from the same distribution as the golden fixtures.
+ */
+export function fixtureRandomF32(n: number, seed: number, amp: number): Float32Array {
+  let x = seed >>> 0 || 1;
+  const out = new Float32Array(n);
+  for (let i = 0; i < n; i++) {
+    x ^= x << 13;
+    x >>>= 0;
+    x ^= x >>> 17;
+    x ^= x << 5;
+    x >>>= 0;
+    out[i] = amp * ((x >>> 8) / 8388608 - 1);
+  }
+  return out;
+}
+
 /** Largest |a−b| / (atol + rtol·|b|) over all elements; NaN anywhere counts as a failure (Infinity). */
 export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-6): number {
   if (a.length !== b.length) return Infinity;

@@ -6,6 +6,7 @@
  */
 import type { Backend, Tensor } from '../../src/backends/backend.ts';
 import { createKvCache, freeKvCache, type FastGrnnGate, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
+import { maxAbsErr } from '../helpers/random.ts';
 
 export interface ManifestCase {
   id: string;
@@ -50,16 +51,6 @@ export function toConfig(c: Record<string, unknown>): SparseAttentionConfig {
     useLandmarks: c.use_landmarks as boolean,
     sortCandidates: c.sort_candidates as boolean,
   };
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let w = 0;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - b[i]);
-    if (!(e <= w)) w = Number.isNaN(e) ? Infinity : e;
-  }
-  return w;
 }
 
 const poisoned = (n: number) => new Float32Array(n).fill(NaN);
@@ -138,7 +129,7 @@ export async function runAttentionFixtures(b: Backend, manifest: Manifest, load:
             const salT = t([S], poisoned(S));
             const kT = t(kvShape, kd);
             b.fastgrnnSalience(salT, kT, gate);
-            r.salienceMaxAbs = maxAbs((await b.read(salT)) as Float32Array, sal);
+            r.salienceMaxAbs = maxAbsErr((await b.read(salT)) as Float32Array, sal);
             keep = t([S], poisoned(S));
             b.topkMask(keep, salT, c.top_k!);
             const got = (await b.read(keep)) as Float32Array;
@@ -152,7 +143,7 @@ export async function runAttentionFixtures(b: Backend, manifest: Manifest, load:
         default:
           throw new Error(`unknown case kind '${c.kind}': the suite must be taught this kind`);
       }
-      r.maxAbs = maxAbs((await b.read(out)) as Float32Array, want);
+      r.maxAbs = maxAbsErr((await b.read(out)) as Float32Array, want);
       results.push(r);
     } catch (e) {
       results.push({ id: c.id, kind: c.kind, maxAbs: Infinity, error: e instanceof Error ? `${e.name}: ${e.message}` : String(e) });

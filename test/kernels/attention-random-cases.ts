@@ -7,35 +7,12 @@
  */
 import type { Backend, Tensor } from '../../src/backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type FastGrnnGate, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
+import { fixtureRandomF32, maxAbsErr } from '../helpers/random.ts';
 
 export interface RandomResult {
   name: string;
   maxAbs: number;
   tol: number;
-}
-
-function rand(n: number, seed: number, amp: number): Float32Array {
-  let x = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = amp * ((x >>> 8) / 8388608 - 1);
-  }
-  return out;
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let w = 0;
-  for (let i = 0; i < a.length; i++) {
-    const e = Math.abs(a[i] - b[i]);
-    if (!(e <= w)) w = Number.isNaN(e) ? Infinity : e;
-  }
-  return w;
 }
 
 const nan = (n: number) => new Float32Array(n).fill(NaN);
@@ -50,7 +27,7 @@ interface Qkv {
   v: Float32Array;
 }
 function qkv(s: number, hq: number, hkv: number, d: number, seed: number): Qkv {
-  return { s, hq, hkv, d, q: rand(s * hq * d, seed, 4), k: rand(s * hkv * d, seed + 1, 1), v: rand(s * hkv * d, seed + 2, 1) };
+  return { s, hq, hkv, d, q: fixtureRandomF32(s * hq * d, seed, 4), k: fixtureRandomF32(s * hkv * d, seed + 1, 1), v: fixtureRandomF32(s * hkv * d, seed + 2, 1) };
 }
 
 /** Run f on a backend with its own tensors; returns what f returns (tensors freed afterwards). */
@@ -135,12 +112,12 @@ async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 
 
 function gateWeights(b: Backend, din: number, hd: number, seed: number, t: (shape: number[], data: Float32Array) => Tensor): FastGrnnGate {
   return {
-    wGate: t([hd, din], rand(hd * din, seed, 0.25)),
-    uGate: t([hd, hd], rand(hd * hd, seed + 1, 0.25)),
-    wUpdate: t([hd, din], rand(hd * din, seed + 2, 0.25)),
-    uUpdate: t([hd, hd], rand(hd * hd, seed + 3, 0.25)),
-    bGate: t([hd], rand(hd, seed + 4, 0.5)),
-    bUpdate: t([hd], rand(hd, seed + 5, 0.5)),
+    wGate: t([hd, din], fixtureRandomF32(hd * din, seed, 0.25)),
+    uGate: t([hd, hd], fixtureRandomF32(hd * hd, seed + 1, 0.25)),
+    wUpdate: t([hd, din], fixtureRandomF32(hd * din, seed + 2, 0.25)),
+    uUpdate: t([hd, hd], fixtureRandomF32(hd * hd, seed + 3, 0.25)),
+    bGate: t([hd], fixtureRandomF32(hd, seed + 4, 0.5)),
+    bUpdate: t([hd], fixtureRandomF32(hd, seed + 5, 0.5)),
     zeta: 0.75,
     nu: 0.125,
   };
@@ -160,7 +137,7 @@ async function salience(b: Backend, x: Qkv, din: number, hd: number, topk: numbe
 /** Every check, on backend `b` against `ref` (the reference backend), tolerance `tol`. */
 export async function runAttentionRandom(b: Backend, ref: Backend, tol: number): Promise<RandomResult[]> {
   const res: RandomResult[] = [];
-  const push = (name: string, a: Float32Array, w: Float32Array, t = tol) => res.push({ name, maxAbs: maxAbs(a, w), tol: t });
+  const push = (name: string, a: Float32Array, w: Float32Array, t = tol) => res.push({ name, maxAbs: maxAbsErr(a, w), tol: t });
 
   // sparse forward: awkward shapes × flag combinations
   const shapes: [string, Qkv][] = [
@@ -187,7 +164,7 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
   }
   // gated with a random keep mask
   const xg = qkv(61, 4, 2, 9, 31);
-  const keep = Float32Array.from(rand(61, 5, 1), (r) => (r > 0 ? 1 : 0));
+  const keep = Float32Array.from(fixtureRandomF32(61, 5, 1), (r) => (r > 0 ? 1 : 0));
   for (const causal of [true, false]) {
     const cfg = sparseConfig({ window: 3, blockSize: 5, globalTokens: [2], causal });
     push(`gated causal=${causal}`, await sparseOut(b, xg, cfg, keep), await sparseOut(ref, xg, cfg, keep));

@@ -13,20 +13,7 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { sparseAttentionWith, type SparseKernel } from '../../src/backends/wasm/attention.ts';
 import { sparseConfig, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
 import type { Backend, Tensor } from '../../src/backends/backend.ts';
-
-function rand(n: number, seed: number, amp: number): Float32Array {
-  let x = seed >>> 0 || 1;
-  const out = new Float32Array(n);
-  for (let i = 0; i < n; i++) {
-    x ^= x << 13;
-    x >>>= 0;
-    x ^= x >>> 17;
-    x ^= x << 5;
-    x >>>= 0;
-    out[i] = amp * ((x >>> 8) / 8388608 - 1);
-  }
-  return out;
-}
+import { fixtureRandomF32 } from '../helpers/random.ts';
 
 interface Case {
   name: string;
@@ -101,10 +88,10 @@ describe('wasm sparse forward, tiled kernel vs reference', () => {
     wasm = await WasmBackend.create();
     for (const c of cases) {
       const sd = seed++ * 3;
-      const q = rand(c.s * c.hq * c.d, sd, 4);
-      const k = rand(c.s * c.hkv * c.d, sd + 1, 1);
-      const v = rand(c.s * c.hkv * c.d, sd + 2, 1);
-      const keep = c.gated ? rand(c.s, sd + 3, 1).map((x) => (x > 0 ? 1 : 0)) : undefined;
+      const q = fixtureRandomF32(c.s * c.hq * c.d, sd, 4);
+      const k = fixtureRandomF32(c.s * c.hkv * c.d, sd + 1, 1);
+      const v = fixtureRandomF32(c.s * c.hkv * c.d, sd + 2, 1);
+      const keep = c.gated ? fixtureRandomF32(c.s, sd + 3, 1).map((x) => (x > 0 ? 1 : 0)) : undefined;
       const want = await run(ref, c, q, k, v, keep);
       for (const kernel of ['tiled', 'rowwise', undefined] as const) {
         results.push({ name: c.name, kernel: kernel ?? 'default', err: maxAbs(await run(wasm, c, q, k, v, keep, kernel), want) });
@@ -121,9 +108,9 @@ describe('wasm sparse forward, tiled kernel vs reference', () => {
     // S = 300, W = 8, no landmarks: row i sees i−8 … i, global 0, and i − 16, i − 32, …; key 150 is
     // outside most rows' sets but inside the band of the 4-row groups around it.
     const c: Case = { name: 'inf', s: 300, hq: 2, hkv: 2, d: 8, cfg: sparseConfig({ ...base, window: 8, useLandmarks: false }) };
-    const q = rand(c.s * c.hq * c.d, 91, 4);
-    const k = rand(c.s * c.hkv * c.d, 92, 1);
-    const v = rand(c.s * c.hkv * c.d, 93, 1);
+    const q = fixtureRandomF32(c.s * c.hq * c.d, 91, 4);
+    const k = fixtureRandomF32(c.s * c.hkv * c.d, 92, 1);
+    const v = fixtureRandomF32(c.s * c.hkv * c.d, 93, 1);
     for (let x = 0; x < c.hkv * c.d; x++) v[150 * c.hkv * c.d + x] = x % 2 ? Infinity : -Infinity;
     const want = await run(ref, c, q, k, v, undefined);
     const got = await run(wasm, c, q, k, v, undefined, 'tiled');
