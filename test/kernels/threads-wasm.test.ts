@@ -11,7 +11,11 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { splitRange } from '../../src/backends/wasm/threads.ts';
-import type { DType } from '../../src/backends/backend.ts';
+import { sparseRowRanges } from '../../src/backends/wasm/threads-ops.ts';
+import { SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import type { CsrData, DType } from '../../src/backends/backend.ts';
+import { loadSafetensorsModel } from '../../src/models/load.ts';
+import type { WeightMap } from '../../src/models/weights.ts';
 import type { QuantDType } from '../../src/formats/ggml-types.ts';
 import { isSparrowError } from '../../src/errors.ts';
 import { openModel } from '../../src/cli/model-files.ts';
@@ -19,6 +23,7 @@ import { main } from '../../src/cli/main.ts';
 import { argmax } from '../../src/engine/sampling.ts';
 import { randomF32, rng } from '../helpers/random.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
+import { runLinear } from '../helpers/linear.ts';
 
 let one: WasmBackend;
 let two: WasmBackend;
@@ -52,17 +57,6 @@ function weights(dtype: DType, m: number, k: number, seed: number): Uint8Array |
   return randomBlocks(dtype as QuantDType, m, k, seed);
 }
 
-async function linear(b: WasmBackend, dtype: DType, w: ReturnType<typeof weights>, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
-  const wt = b.tensor([m, k], dtype, w);
-  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
-  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
-  if (n === 1) b.matvec(o, wt, xt);
-  else b.matmul(o, xt, wt);
-  const r = (await b.read(o)) as Float32Array;
-  for (const t of [wt, xt, o]) b.free(t);
-  return r;
-}
-
 /** Index of the first element whose bits differ (−1 if none): NaN-poisoned rows left unwritten show up here. */
 function firstDiff(a: Float32Array, b: Float32Array): number {
   const ua = new Uint32Array(a.buffer, a.byteOffset, a.length), ub = new Uint32Array(b.buffer, b.byteOffset, b.length);
@@ -81,10 +75,10 @@ describe('threaded linear layers == one thread, bit for bit', () => {
           const w = weights(dtype, m, k, m * 31 + k);
           for (const n of m === 577 ? [1, 2, 3, 5, 33] : [1, 3]) {
             const x = randomF32(n * k, n + 7 * m + k);
-            const want = await linear(one, dtype, w, m, k, x, n);
+            const want = await runLinear(one, dtype, w, m, k, x, n);
             expect(want.every((v) => !Number.isNaN(v)), `${dtype} one-thread [${m},${k}] n=${n} wrote every element`).toBe(true);
             for (const b of [two, three]) {
-              const got = await linear(b, dtype, w, m, k, x, n);
+              const got = await runLinear(b, dtype, w, m, k, x, n);
               expect(firstDiff(got, want), `${dtype} ${b.threads} threads [${m},${k}] n=${n}`).toBe(-1);
             }
           }
@@ -98,7 +92,7 @@ describe('threaded linear layers == one thread, bit for bit', () => {
       const k = KS[dtype][KS[dtype].length - 1];
       for (const n of [1, 5]) {
         const before = three.pool!.stats.jobs;
-        await linear(three, dtype, weights(dtype, 64, k, 1), 64, k, randomF32(n * k, 2), n);
+        await runLinear(three, dtype, weights(dtype, 64, k, 1), 64, k, randomF32(n * k, 2), n);
         expect(three.pool!.stats.jobs, `${dtype} n=${n}`).toBeGreaterThan(before);
       }
     }
@@ -118,6 +112,113 @@ describe('threaded linear layers == one thread, bit for bit', () => {
         }
       }
     }
+  });
+});
+
+/**
+ * A CSR matrix whose rows vary like a pruned layer's: empty rows, short rows (below a win16 chunk),
+ * and long rows spanning several 255-column windows (k > 255); density ~20 % on average.
+ */
+function randomCsr(m: number, k: number, seed: number): CsrData {
+  const r = rng(seed);
+  const rowPtr = new Uint32Array(m + 1);
+  const cols: number[] = [];
+  const vals: number[] = [];
+  for (let i = 0; i < m; i++) {
+    const kind = r();
+    const density = kind < 0.2 ? 0 : kind < 0.5 ? 0.03 : kind < 0.9 ? 0.2 : 0.7;
+    for (let c = 0; c < k; c++) {
+      if (r() < density) {
+        cols.push(c);
+        vals.push((r() - 0.5) * 4);
+      }
+    }
+    rowPtr[i + 1] = cols.length;
+  }
+  return { rows: m, cols: k, rowPtr, colIdx: Uint32Array.from(cols), values: Float32Array.from(vals) };
+}
+
+async function spmvOn(b: WasmBackend, csr: CsrData, layout: SparseLayoutKind, x: Float32Array): Promise<Float32Array> {
+  const s = b.sparse(csr, layout);
+  expect(b.own('test', s).sparse!.kind).toBe(layout);
+  const xt = b.tensor([csr.cols], 'f32', x);
+  const o = b.tensor([csr.rows], 'f32', new Float32Array(csr.rows).fill(NaN));
+  b.spmv(o, s, xt);
+  const r = (await b.read(o)) as Float32Array;
+  for (const t of [s, xt, o]) b.free(t);
+  return r;
+}
+
+describe('threaded spmv == one thread, bit for bit', () => {
+  for (const layout of SPARSE_LAYOUTS) {
+    it(`${layout}: m = 1, 2, 3, 7, 9, 577 (empty, short and long rows), k = 37, 300; Inf in x`, async () => {
+      for (const k of [37, 300]) {
+        for (const m of [1, 2, 3, 7, 9, 577]) {
+          const csr = randomCsr(m, k, m * 131 + k);
+          const finite = randomF32(k, m + k);
+          const inf = Float32Array.from(finite);
+          inf[3] = Infinity;
+          inf[k - 2] = -Infinity; // rows touching both give NaN, rows touching one ±Inf
+          for (const x of [finite, inf]) {
+            const want = await spmvOn(one, csr, layout, x);
+            if (x === finite) expect(want.every((v) => Number.isFinite(v)), `${layout} one-thread [${m},${k}] wrote every row`).toBe(true);
+            for (const b of [two, three]) {
+              const jobs = b.pool!.stats.jobs;
+              const got = await spmvOn(b, csr, layout, x);
+              expect(firstDiff(got, want), `${layout} ${b.threads} threads [${m},${k}] ${x === inf ? 'Inf' : 'finite'} x`).toBe(-1);
+              if (m >= 2) expect(b.pool!.stats.jobs, `${layout} [${m},${k}] went through the pool`).toBeGreaterThan(jobs);
+            }
+          }
+        }
+      }
+    });
+  }
+
+  it('an all-empty matrix and a matrix with one non-empty row: zeros / the one dot, on every thread count', async () => {
+    const empty: CsrData = { rows: 11, cols: 9, rowPtr: new Uint32Array(12), colIdx: new Uint32Array(0), values: new Float32Array(0) };
+    const oneRow: CsrData = { rows: 11, cols: 9, rowPtr: Uint32Array.from({ length: 12 }, (_, i) => (i > 7 ? 3 : 0)), colIdx: Uint32Array.of(0, 4, 8), values: Float32Array.of(1, 2, 3) };
+    const x = Float32Array.from({ length: 9 }, (_, i) => i + 1);
+    for (const layout of SPARSE_LAYOUTS) {
+      for (const b of [one, two, three]) {
+        expect([...(await spmvOn(b, empty, layout, x))], `${layout} ${b.threads}`).toEqual(new Array(11).fill(0));
+        const want = new Array(11).fill(0);
+        want[7] = 1 * 1 + 2 * 5 + 3 * 9;
+        expect([...(await spmvOn(b, oneRow, layout, x))], `${layout} ${b.threads}`).toEqual(want);
+      }
+    }
+  });
+
+  it('small matrices stay on the calling thread under the default minSplitWork', async () => {
+    const b = await WasmBackend.create({ threads: 2 });
+    try {
+      const jobs = b.pool!.stats.jobs;
+      const want = await spmvOn(one, randomCsr(64, 64, 5), 'csr16', randomF32(64, 6));
+      expect(firstDiff(await spmvOn(b, randomCsr(64, 64, 5), 'csr16', randomF32(64, 6)), want)).toBe(-1);
+      expect(b.pool!.stats.jobs).toBe(jobs);
+      const big = randomCsr(577, 1000, 7); // ~115k entries: split
+      const x = randomF32(1000, 8);
+      for (const layout of SPARSE_LAYOUTS) expect(firstDiff(await spmvOn(b, big, layout, x), await spmvOn(one, big, layout, x)), layout).toBe(-1);
+      expect(b.pool!.stats.jobs).toBeGreaterThan(jobs);
+    } finally {
+      b.dispose();
+    }
+  });
+
+  it('sparseRowRanges: covers [0, m) once, balances work rather than rows', () => {
+    // rows 0..99 hold 100 entries each, rows 100..999 none: equal row counts would give one part all the work
+    const cum = (r: number) => 100 * Math.min(r, 100);
+    for (const parts of [2, 3, 6]) {
+      const r = sparseRowRanges(1000, parts, cum);
+      expect(r[0][0]).toBe(0);
+      expect(r[r.length - 1][1]).toBe(1000);
+      for (let i = 1; i < r.length; i++) expect(r[i][0]).toBe(r[i - 1][1]);
+      for (const [r0, r1] of r) {
+        expect(r1).toBeGreaterThan(r0);
+        expect(cum(r1) - cum(r0)).toBeLessThanOrEqual(10000 / parts + 100); // within one row of even
+      }
+    }
+    expect(sparseRowRanges(1, 3, (r) => r)).toEqual([[0, 1]]);
+    expect(sparseRowRanges(5, 3, () => 0)).toEqual([[0, 5]]); // no work at all: one range
   });
 });
 
@@ -144,6 +245,49 @@ describe('threaded model forward', () => {
         }
         runs.push({ logits, tokens });
       }
+      for (const r of runs.slice(1)) {
+        expect(firstDiff(r.logits, runs[0].logits)).toBe(-1);
+        expect(r.tokens).toEqual(runs[0].tokens);
+      }
+    });
+  }
+});
+
+describe('threaded pruned model (sparse linears)', () => {
+  const dir = join('test', 'fixtures', 'models', 'llama-gqa-tiny-pruned80');
+  // Every layout in turn, forced like bench/node-pruned.ts does (the fixture's 64-wide linears are all csr16 by default).
+  for (const layout of SPARSE_LAYOUTS) {
+    it(`llama-gqa-tiny-pruned80, every linear ${layout}: logits and 8 greedy tokens identical on 1, 2 and 3 threads`, async () => {
+      const runs: { logits: Float32Array; tokens: number[]; kinds: string[] }[] = [];
+      for (const b of [one, two, three]) {
+        const jobs = b.pool?.stats.jobs ?? 0;
+        const sparse = b.sparse;
+        b.sparse = (csr: CsrData) => sparse.call(b, csr, layout);
+        try {
+          const m = await loadSafetensorsModel(b, readFileSync(join(dir, 'config.json'), 'utf8'), readFileSync(join(dir, 'model.safetensors')), { sparseLinears: true });
+          const kinds = (m as unknown as { weights: WeightMap }).weights.entries().filter(([, t]) => t.dtype === 'sparse').map(([, t]) => b.own('test', t).sparse!.kind);
+          expect(kinds.length).toBe(14); // 2 layers × 7 linears
+          const state = m.newState();
+          const t = m.prefill([1, 5, 9, 17, 33, 65, 129, 3, 7, 11, 13], state, { allLogits: true });
+          const logits = (await b.read(t)) as Float32Array;
+          b.free(t);
+          const tokens: number[] = [];
+          let last = logits.subarray(logits.length - m.vocabSize);
+          for (let i = 0; i < 8; i++) {
+            const next = argmax(last);
+            tokens.push(next);
+            last = (await b.read(m.step(next, state))) as Float32Array;
+          }
+          if (b.pool) expect(b.pool.stats.jobs).toBeGreaterThan(jobs);
+          state.free();
+          m.dispose();
+          runs.push({ logits, tokens, kinds });
+        } finally {
+          b.sparse = sparse;
+        }
+      }
+      expect(new Set(runs[0].kinds)).toEqual(new Set([layout]));
+      expect(runs[0].logits.every((v) => Number.isFinite(v))).toBe(true);
       for (const r of runs.slice(1)) {
         expect(firstDiff(r.logits, runs[0].logits)).toBe(-1);
         expect(r.tokens).toEqual(runs[0].tokens);

@@ -11,7 +11,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
 import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
-import { rowRunner, scratchRowRunner, threadedLinear } from './threads-ops.ts';
+import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmv } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
@@ -290,17 +290,17 @@ export class WasmBackend implements Backend {
     const { m } = v.spmv('spmv', out, s, x);
     const l = (this.own('spmv', s) as WasmTensor).sparse!;
     const [o, xp, p] = [this.ptr('spmv', out), this.ptr('spmv', x), l.ptrs];
+    // x staged once per call for win16 (blocks of 255 columns + a zero slot), shared by all threads.
+    let xs = 0;
+    if (l.kind === 'win16') this.k.stage_x_blk((xs = this.xStage(1024 * l.blocks)), xp, s.shape[1]);
+    if (this.pool && threadedSpmv(this, this.pool, l, o, xp, xs, m)) return;
     switch (l.kind) {
       case 'csr16':
         return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
-      case 'win16': {
-        // x staged once per call (blocks of 255 columns + a zero slot); rows could be split after it.
-        const xs = this.xStage(1024 * l.blocks);
-        this.k.stage_x_blk(xs, xp, s.shape[1]);
+      case 'win16':
         return this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, p.tailPtr, p.tail, p.tailBase, xs, m);
-      }
     }
   }
 

@@ -10,12 +10,14 @@
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
  *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
  *    on N), the same kernel on out + t0·M and X + t0·K.
+ *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
+ *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
  * Ops whose work is below `minSplitWork` multiply-adds run on the calling thread alone: waking helpers
  * costs a few µs, more than a small matvec takes.
  */
 import type { Tensor } from '../backend.ts';
 import * as v from '../validate.ts';
-import type { WasmBackend } from './backend.ts';
+import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 
@@ -101,6 +103,84 @@ export function scratchRowRunner(b: WasmBackend, work: number): (name: string, m
     if (ranges.length < 2) return b.withScratch(bytes, (s) => fn(...args(0, m, s)));
     withScratches(b, bytes, ranges.length, (s) => run(b.pool!, name, fn, ranges.map(([r0, r1], i) => args(r0, r1, s[i]))));
   };
+}
+
+type SparseInfo = NonNullable<WasmTensor['sparse']>;
+
+/** Per sparse matrix and part count: its row ranges (a matrix's arrays never change once built). */
+const spmvRanges = new WeakMap<SparseInfo, { parts: number; ranges: Array<[number, number]> }>();
+
+/**
+ * Fixed cost of one row in units of one stored entry (loop set-up, the horizontal sum, the store),
+ * so that runs of empty or very short rows still count when balancing.
+ */
+const ROW_COST = 4;
+
+/**
+ * Row ranges of a sparse matrix with about equal work each: work(r) = entries before row r
+ * (csr: rowPtr[r]; win16: 16 per chunk + 4 per tail group, padding included since it is computed)
+ * + ROW_COST·r, cut by binary search at i/parts of the total. Rows vary a lot in a pruned matrix
+ * (magnitude pruning keeps whole rows or almost nothing), so equal row counts would not balance.
+ */
+export function sparseRowRanges(m: number, parts: number, work: (r: number) => number): Array<[number, number]> {
+  const total = work(m);
+  const out: Array<[number, number]> = [];
+  let r0 = 0;
+  for (let i = 1; i <= parts && r0 < m; i++) {
+    let r1 = m;
+    if (i < parts) {
+      // smallest r with work(r) ≥ i·total/parts
+      const target = (total * i) / parts;
+      let lo = r0, hi = m;
+      while (lo < hi) {
+        const mid = (lo + hi) >> 1;
+        if (work(mid) < target) lo = mid + 1;
+        else hi = mid;
+      }
+      r1 = lo;
+    }
+    if (r1 > r0) out.push([r0, r1]);
+    r0 = r1;
+  }
+  return out;
+}
+
+/**
+ * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (already written by the
+ * caller, shared read-only by every part). False when too small (caller runs it alone).
+ */
+export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, xp: number, xs: number, m: number): boolean {
+  if (l.nnz + ROW_COST * m < b.minSplitWork || m < 2) return false;
+  const parts = pool.parts;
+  let cached = spmvRanges.get(l);
+  if (!cached || cached.parts !== parts) {
+    const u32 = (name: string) => new Uint32Array(b.heap.memory.buffer, l.ptrs[name], m + 1);
+    let work: (r: number) => number;
+    if (l.kind === 'win16') {
+      const [cp, tp] = [u32('chunkPtr'), u32('tailPtr')];
+      work = (r) => 16 * cp[r] + 4 * tp[r] + ROW_COST * r;
+    } else {
+      const rp = u32('rowPtr');
+      work = (r) => rp[r] + ROW_COST * r;
+    }
+    cached = { parts, ranges: sparseRowRanges(m, parts, work) };
+    spmvRanges.set(l, cached);
+  }
+  const { ranges } = cached;
+  if (ranges.length < 2) return false;
+  const p = l.ptrs;
+  switch (l.kind) {
+    case 'csr16':
+      run(pool, 'spmv_csr16', b.k.spmv_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, xp, r1 - r0]));
+      return true;
+    case 'csr32':
+      run(pool, 'spmv_csr32', b.k.spmv_csr32 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.col, p.val, xp, r1 - r0]));
+      return true;
+    case 'win16':
+      // chunkPtr / tailPtr hold absolute chunk / group numbers, so only the per-row arrays move.
+      run(pool, 'spmv_win16', b.k.spmv_win16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.chunkPtr + 4 * r0, p.rec, p.base, p.tailPtr + 4 * r0, p.tail, p.tailBase + 2 * r0, xs, r1 - r0]));
+      return true;
+  }
 }
 
 function run(pool: ThreadPool, name: string, self: Fn, parts: number[][]): void {
