@@ -12,6 +12,7 @@ import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts
 import { setF16Preparation } from '../../src/backends/wasm/f16.ts';
 import { fromF16Bits, toF16Bits } from '../../src/util/f16.ts';
 import { rng } from '../helpers/random.ts';
+import { f16LinearOracle } from '../helpers/linear.ts';
 
 /** Random halves: normals of several magnitudes, ~1.5 % nonzero subnormals of both signs, ±0, ±max-normal. */
 function halves(n: number, seed: number): Uint16Array {
@@ -35,28 +36,9 @@ function subnormalCount(h: Uint16Array): number {
   return c;
 }
 
-/** f64 oracle of X[N, K] · W[M, K]ᵀ on the original halves, and Σ|w·x| per output. */
-function oracle(w: Uint16Array, m: number, k: number, x: Float32Array, n: number) {
-  const out = new Float64Array(n * m);
-  const mag = new Float64Array(n * m);
-  for (let i = 0; i < n; i++)
-    for (let r = 0; r < m; r++) {
-      let s = 0;
-      let a = 0;
-      for (let j = 0; j < k; j++) {
-        const p = fromF16Bits(w[r * k + j]) * x[i * k + j];
-        s += p;
-        a += Math.abs(p);
-      }
-      out[i * m + r] = s;
-      mag[i * m + r] = a;
-    }
-  return { out, mag };
-}
-
 /** Relative error against the oracle; non-finite expected outputs must match exactly (NaN = NaN). */
 function expectClose(got: Float32Array, w: Uint16Array, m: number, k: number, x: Float32Array, n: number, what: string): void {
-  const { out, mag } = oracle(w, m, k, x, n);
+  const { out, mag } = f16LinearOracle(w, m, k, x, n);
   let worst = 0;
   for (let i = 0; i < out.length; i++) {
     if (!Number.isFinite(out[i])) {

@@ -6,24 +6,13 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import type { Backend, DType } from '../../src/backends/backend.ts';
 import { quantizeQ4_0, quantizeQ4_K, quantizeQ6_K, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
 import { type QuantDType, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { randomF32 } from '../helpers/random.ts';
 import { quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
 import { KQUANT_ROOT, MODEL_ROOT, fixtureBytes } from '../formats/fixtures.ts';
-
-async function run(b: Backend, dtype: DType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
-  const w = b.tensor([m, k], dtype, bytes);
-  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
-  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
-  if (n === 1) b.matvec(o, w, xt);
-  else b.matmul(o, xt, w);
-  const r = (await b.read(o)) as Float32Array;
-  for (const t of [w, xt, o]) b.free(t);
-  return r;
-}
+import { runLinear } from '../helpers/linear.ts';
 
 const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'q8_0', shapes: [[1, 32], [7, 96], [33, 160]] },
@@ -43,9 +32,9 @@ describe('quantized matvec/matmul on random blocks', () => {
         for (const n of [1, 3, 5]) {
           const x = randomF32(n * k, n * 7 + k);
           const { out, mag } = oracle(dtype, bytes, m, k, x, n);
-          const r = await run(ref, dtype, bytes, m, k, x, n);
+          const r = await runLinear(ref, dtype, bytes, m, k, x, n);
           expect(worst(r, out, mag), `${dtype} ref [${m},${k}] n=${n}`).toBeLessThan(1e-7);
-          const w = await run(wasm, dtype, bytes, m, k, x, n);
+          const w = await runLinear(wasm, dtype, bytes, m, k, x, n);
           expect(worst(w, out, mag), `${dtype} wasm [${m},${k}] n=${n}`).toBeLessThan(2e-6);
         }
       }
@@ -66,7 +55,7 @@ describe('quantized weights from real files', () => {
     const exact = (await ref.read(d)) as Float32Array;
     for (const [dtype, q, tol] of [['q8_0', quantizeQ8_0, 0.02], ['q4_0', quantizeQ4_0, 0.3]] as const) {
       const bytes = q(wf);
-      const got = await run(wasm, dtype, bytes, m, k, x, 1);
+      const got = await runLinear(wasm, dtype, bytes, m, k, x, 1);
       for (let i = 0; i < m; i++) expect(Math.abs(got[i] - exact[i]), `${dtype} row ${i}`).toBeLessThan(tol);
     }
   });
@@ -81,7 +70,7 @@ describe('quantized weights from real files', () => {
     ref.matvec(d, ref.tensor([m, k], 'f32', wf), ref.tensor([k], 'f32', x));
     const exact = (await ref.read(d)) as Float32Array;
     for (const [dtype, q, tol] of [['q6_k', quantizeQ6_K, 0.15], ['q4_k', quantizeQ4_K, 0.6]] as const) {
-      const got = await run(wasm, dtype, q(wf), m, k, x, 1);
+      const got = await runLinear(wasm, dtype, q(wf), m, k, x, 1);
       for (let i = 0; i < m; i++) expect(Math.abs(got[i] - exact[i]), `${dtype} row ${i}`).toBeLessThan(tol);
     }
   });
@@ -96,7 +85,7 @@ describe('quantized weights from real files', () => {
         expect(info.byteLength).toBe(m * rowBytes(info.type, k));
         const x = randomF32(2 * k, m);
         const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 2);
-        const got = await run(wasm, dtype, g.rawSync(name).slice(), m, k, x, 2);
+        const got = await runLinear(wasm, dtype, g.rawSync(name).slice(), m, k, x, 2);
         expect(worst(got, out, mag), `${file} ${name}`).toBeLessThan(2e-6);
       }
     }
@@ -111,7 +100,7 @@ describe('quantized weights from real files', () => {
         const [m, k] = info.shape;
         const x = randomF32(3 * k, m);
         const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 3);
-        expect(worst(await run(wasm, dtype, g.rawSync(name).slice(), m, k, x, 3), out, mag), `${file} ${name}`).toBeLessThan(2e-6);
+        expect(worst(await runLinear(wasm, dtype, g.rawSync(name).slice(), m, k, x, 3), out, mag), `${file} ${name}`).toBeLessThan(2e-6);
       }
     }
   });

@@ -8,21 +8,9 @@
  */
 import { describe, expect, it } from 'vitest';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import type { DType } from '../../src/backends/backend.ts';
-import { fromF16Bits } from '../../src/util/f16.ts';
 import { quantOracle } from '../formats/quant-blocks.ts';
 import { randomF32, rng } from '../helpers/random.ts';
-
-async function run(b: WasmBackend, dtype: DType, w: Uint8Array | Uint16Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
-  const wt = b.tensor([m, k], dtype, w);
-  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
-  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
-  if (n === 1) b.matvec(o, wt, xt);
-  else b.matmul(o, xt, wt);
-  const r = (await b.read(o)) as Float32Array;
-  for (const t of [wt, xt, o]) b.free(t);
-  return r;
-}
+import { f16LinearOracle, runLinear } from '../helpers/linear.ts';
 
 /** max |got − want| / (Σ|w·x| + tiny) over outputs; NaN/Inf must match exactly. */
 function worst(got: Float32Array, want: Float64Array, mag: Float64Array): number {
@@ -52,24 +40,6 @@ function q8Blocks(rows: number, k: number, seed: number): Uint8Array {
   return out;
 }
 
-/** f64 oracle of X · Wᵀ for f16 W. */
-function f16Oracle(w: Uint16Array, m: number, k: number, x: Float32Array, n: number) {
-  const out = new Float64Array(n * m);
-  const mag = new Float64Array(n * m);
-  for (let i = 0; i < n; i++)
-    for (let r = 0; r < m; r++) {
-      let s = 0, a = 0;
-      for (let j = 0; j < k; j++) {
-        const p = fromF16Bits(w[r * k + j]) * x[i * k + j];
-        s += p;
-        a += Math.abs(p);
-      }
-      out[i * m + r] = s;
-      mag[i * m + r] = a;
-    }
-  return { out, mag };
-}
-
 describe('wasm linear kernels on subnormal halves', () => {
   it('Q8_0 with subnormal block scales: matvec and matmul (several token tiles) match the f64 oracle', async () => {
     const b = await WasmBackend.create();
@@ -78,7 +48,7 @@ describe('wasm linear kernels on subnormal halves', () => {
       for (const n of ns) {
         const x = randomF32(n * k, n + k);
         const { out, mag } = quantOracle('q8_0', bytes, m, k, x, n);
-        expect(worst(await run(b, 'q8_0', bytes, m, k, x, n), out, mag), `q8_0 [${m},${k}] n=${n}`).toBeLessThan(2e-6);
+        expect(worst(await runLinear(b, 'q8_0', bytes, m, k, x, n), out, mag), `q8_0 [${m},${k}] n=${n}`).toBeLessThan(2e-6);
       }
     }
     b.dispose();
@@ -100,8 +70,8 @@ describe('wasm linear kernels on subnormal halves', () => {
         for (const scale of [1, 1e5]) {
           // x beyond 2^15 exercises the un-prescaled matvec path.
           const x = randomF32(n * k, n * 3 + k).map((v) => v * scale);
-          const { out, mag } = f16Oracle(w, m, k, x, n);
-          expect(worst(await run(b, 'f16', w, m, k, x, n), out, mag), `f16 [${m},${k}] n=${n} scale=${scale}`).toBeLessThan(2e-6);
+          const { out, mag } = f16LinearOracle(w, m, k, x, n);
+          expect(worst(await runLinear(b, 'f16', w, m, k, x, n), out, mag), `f16 [${m},${k}] n=${n} scale=${scale}`).toBeLessThan(2e-6);
         }
       }
     }

@@ -4,22 +4,11 @@
  * dequantize-then-dot oracle and the reference backend. Returns the worst relative error per case.
  */
 import type { CaseContext } from '../../../src/worker/backend-host.ts';
-import type { Backend } from '../../../src/backends/backend.ts';
 import type { QuantDType } from '../../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../../src/formats/gguf.ts';
 import { quantOracle, randomBlocks, worstRel } from '../../formats/quant-blocks.ts';
 import { randomF32 } from '../../helpers/random.ts';
-
-async function run(b: Backend, dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
-  const w = b.tensor([m, k], dtype, bytes);
-  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
-  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
-  if (n === 1) b.matvec(o, w, xt);
-  else b.matmul(o, xt, w);
-  const r = (await b.read(o)) as Float32Array;
-  for (const t of [w, xt, o]) b.free(t);
-  return r;
-}
+import { runLinear } from '../../helpers/linear.ts';
 
 export interface QuantCaseResult {
   name: string;
@@ -34,7 +23,7 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
   const check = async (name: string, dtype: QuantDType, bytes: Uint8Array, m: number, k: number, n: number, seed: number) => {
     const x = randomF32(n * k, seed);
     const { out, mag } = quantOracle(dtype, bytes, m, k, x, n);
-    results.push({ name, webgpu: worstRel(await run(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await run(ref, dtype, bytes, m, k, x, n), out, mag) });
+    results.push({ name, webgpu: worstRel(await runLinear(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await runLinear(ref, dtype, bytes, m, k, x, n), out, mag) });
   };
   const shapes: Record<string, [number, number][]> = { q8_0: [[1, 32], [7, 96], [33, 160]], q4_0: [[1, 32], [7, 96], [33, 160]], q5_0: [[1, 32], [7, 96], [33, 160]], q4_k: [[1, 256], [5, 512]], q6_k: [[1, 256], [5, 512]] };
   for (const [dtype, list] of Object.entries(shapes) as [QuantDType, [number, number][]][]) {

@@ -9,6 +9,7 @@ import type { DType } from '../../../src/backends/backend.ts';
 import { openModel } from '../../../src/engine/open-model.ts';
 import { quantizeQ8_0 } from '../../../src/formats/ggml-quants.ts';
 import { randomF32 } from '../../helpers/random.ts';
+import { runLinear } from '../../helpers/linear.ts';
 
 export interface ThreadsCaseResult {
   isolated: boolean;
@@ -27,17 +28,6 @@ function bitsDiffer(a: Float32Array, b: Float32Array): number {
   let n = Math.abs(a.length - b.length);
   for (let i = 0; i < Math.min(a.length, b.length); i++) if (ua[i] !== ub[i]) n++;
   return n;
-}
-
-async function linear(b: WasmBackend, dtype: DType, w: Float32Array | Uint16Array | Uint8Array, m: number, k: number, x: Float32Array, n: number): Promise<Float32Array> {
-  const wt = b.tensor([m, k], dtype, w);
-  const xt = b.tensor(n === 1 ? [k] : [n, k], 'f32', x);
-  const o = b.tensor(n === 1 ? [m] : [n, m], 'f32', new Float32Array(n * m).fill(NaN));
-  if (n === 1) b.matvec(o, wt, xt);
-  else b.matmul(o, xt, wt);
-  const r = (await b.read(o)) as Float32Array;
-  for (const t of [wt, xt, o]) b.free(t);
-  return r;
 }
 
 async function greedy(b: WasmBackend, gguf: ArrayBuffer): Promise<{ tokens: number[]; logits: Float32Array }> {
@@ -77,8 +67,8 @@ export async function threadsVsOne(): Promise<ThreadsCaseResult> {
     for (const [dtype, w] of weights) {
       for (const n of [1, 5]) {
         const x = randomF32(n * k, 13 + n);
-        const a = await linear(one, dtype, w, m, k, x, n);
-        const b = await linear(two, dtype, w, m, k, x, n);
+        const a = await runLinear(one, dtype, w, m, k, x, n);
+        const b = await runLinear(two, dtype, w, m, k, x, n);
         kernels.push({ name: `${dtype} [${m},${k}] n=${n}`, differing: bitsDiffer(a, b), nans: b.filter((v) => Number.isNaN(v)).length });
       }
     }
