@@ -27,15 +27,17 @@ export function stateBool(s: StateRecord, key: string, where: string): boolean {
 export function stateF64(s: StateRecord, key: string, where: string, length?: number): Float64Array {
   const v = s[key];
   if (!(v instanceof Float64Array)) throw new SparrowError('FORMAT_INVALID', `${where}: learned state array "${key}" is missing or not float64`, { field: key });
-  if (length !== undefined && v.length !== length) {
-    throw new SparrowError('SHAPE_MISMATCH', `${where}: learned state array "${key}" has ${v.length} values, expected ${length}`, { field: key, got: v.length, expected: length });
-  }
-  return v;
+  return checkedLength(v, key, where, length);
 }
 
 export function stateF32(s: StateRecord, key: string, where: string, length?: number): Float32Array {
   const v = s[key];
   if (!(v instanceof Float32Array)) throw new SparrowError('FORMAT_INVALID', `${where}: learned state array "${key}" is missing or not float32`, { field: key });
+  return checkedLength(v, key, where, length);
+}
+
+/** The array itself when `length` is unset or matches; SHAPE_MISMATCH naming the field otherwise. */
+function checkedLength<T extends Float32Array | Float64Array>(v: T, key: string, where: string, length: number | undefined): T {
   if (length !== undefined && v.length !== length) {
     throw new SparrowError('SHAPE_MISMATCH', `${where}: learned state array "${key}" has ${v.length} values, expected ${length}`, { field: key, got: v.length, expected: length });
   }
