@@ -24,6 +24,8 @@ import type { StateRecord, StateValue } from './state-record.ts';
 
 export const DETECTOR_STATE_FORMAT = 'sparrow-detector-state';
 export const DETECTOR_STATE_VERSION = 1;
+/** Tensor-name prefix of the detector's arrays (the model's tensors are model.*). */
+const TENSOR_PREFIX = 'detector.';
 
 export interface DetectorStateInfo {
   /** Finite values the detector has scored. */
@@ -59,8 +61,8 @@ function flatten(rec: StateRecord, path: string, tensors: SafetensorsWriteTensor
   for (const [k, v] of Object.entries(rec)) {
     if (k.includes('.')) throw new SparrowError('INTERNAL', `detector state: field name "${k}" must not contain a dot`);
     const p = path ? `${path}.${k}` : k;
-    if (v instanceof Float64Array) tensors.push({ name: `detector.${p}`, dtype: 'F64', shape: [v.length], data: v });
-    else if (v instanceof Float32Array) tensors.push({ name: `detector.${p}`, dtype: 'F32', shape: [v.length], data: v });
+    if (v instanceof Float64Array) tensors.push({ name: TENSOR_PREFIX + p, dtype: 'F64', shape: [v.length], data: v });
+    else if (v instanceof Float32Array) tensors.push({ name: TENSOR_PREFIX + p, dtype: 'F32', shape: [v.length], data: v });
     else if (v !== null && typeof v === 'object') flatten(v, p, tensors, scalars);
     else scalars[p] = encodeScalar(v);
   }
@@ -106,10 +108,11 @@ export function exportDetectorState(d: StreamingDetector, modelHash: string, ext
 
 /** Header facts of a detector state file without restoring it (checks format, version, checksum, model). */
 export function peekDetectorState(bytes: Uint8Array, modelHash: string, d: StreamingDetector, name = 'detector-state.safetensors'): DetectorStateInfo {
-  return info(open(bytes, modelHash, d, name));
+  return headerInfo(openChecked(bytes, modelHash, d, name));
 }
 
-function open(bytes: Uint8Array, modelHash: string, d: StreamingDetector, name: string): SafetensorsFile {
+/** The state file opened and checked against this detector's model and options. */
+function openChecked(bytes: Uint8Array, modelHash: string, d: StreamingDetector, name: string): SafetensorsFile {
   const f = openStateFile(bytes, name, DETECTOR_STATE_FORMAT, DETECTOR_STATE_VERSION, { modelHash, config: d.model.config });
   if (f.metadata['detector_options'] !== detectorOptionsKey(d)) {
     throw new SparrowError('SHAPE_MISMATCH', `${name}: learned under other detector options; it would not continue the same way`, { reason: 'options', state: f.metadata['detector_options'], detector: detectorOptionsKey(d) });
@@ -117,7 +120,7 @@ function open(bytes: Uint8Array, modelHash: string, d: StreamingDetector, name: 
   return f;
 }
 
-function info(f: SafetensorsFile): DetectorStateInfo {
+function headerInfo(f: SafetensorsFile): DetectorStateInfo {
   const md = f.metadata;
   const num = (k: string) => {
     const v = Number(md[k]);
@@ -136,8 +139,8 @@ function info(f: SafetensorsFile): DetectorStateInfo {
  * The detector's current adaptation setting is kept (the user's toggle wins over the stored one).
  */
 export function importDetectorState(d: StreamingDetector, bytes: Uint8Array, modelHash: string, name = 'detector-state.safetensors'): DetectorStateInfo {
-  const f = open(bytes, modelHash, d, name);
-  const meta = info(f);
+  const f = openChecked(bytes, modelHash, d, name);
+  const meta = headerInfo(f);
   const ms = readMicroState(f, d.model.config, Number(f.metadata['model_pos']));
   const rec: StateRecord = {};
   let scalars: Record<string, unknown>;
@@ -149,14 +152,15 @@ export function importDetectorState(d: StreamingDetector, bytes: Uint8Array, mod
   if (scalars === null || typeof scalars !== 'object') throw new SparrowError('FORMAT_INVALID', `${name}: detector_scalars is not an object`);
   for (const [p, v] of Object.entries(scalars)) setPath(rec, p, decodeScalar(v, p));
   for (const t of f.names()) {
-    if (!t.startsWith('detector.')) continue;
-    const info = f.info(t);
+    if (!t.startsWith(TENSOR_PREFIX)) continue;
+    const { dtype } = f.info(t);
     const raw = f.rawSync(t);
     const copy = new Uint8Array(raw.byteLength);
     copy.set(raw);
-    if (info.dtype === 'F64') setPath(rec, t.slice(9), new Float64Array(copy.buffer));
-    else if (info.dtype === 'F32') setPath(rec, t.slice(9), new Float32Array(copy.buffer));
-    else throw new SparrowError('FORMAT_INVALID', `${name}: detector tensor '${t}' is ${info.dtype}, expected F64 or F32`, { tensor: t });
+    const path = t.slice(TENSOR_PREFIX.length);
+    if (dtype === 'F64') setPath(rec, path, new Float64Array(copy.buffer));
+    else if (dtype === 'F32') setPath(rec, path, new Float32Array(copy.buffer));
+    else throw new SparrowError('FORMAT_INVALID', `${name}: detector tensor '${t}' is ${dtype}, expected F64 or F32`, { tensor: t });
   }
   const before = { model: d.model.getState(), detector: d.exportState() };
   try {
