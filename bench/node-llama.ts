@@ -20,6 +20,7 @@ import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/
 import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
 import type { WeightFile } from '../src/models/weights.ts';
+import { timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -82,23 +83,16 @@ async function modelBench(b: Backend, type: LlamaGgufType): Promise<void> {
   let minStep = Infinity;
   for (let r = 0; r < RUNS; r++) {
     const state = model.newState();
-    let t0 = performance.now();
+    const t0 = performance.now();
     const logits = model.prefill(PROMPT, state);
     b.argmax(next, logits);
-    let token = (await b.read(next))[0];
+    const token = (await b.read(next))[0];
     bestPrefill = Math.min(bestPrefill, performance.now() - t0);
     b.free(logits);
-    // Decode: time each step, keep the fastest step's rate and the run's mean.
-    const steps: number[] = [];
+    // Decode: per-step times; keep the best run's median step and the fastest single step.
     profiling = opsProfile && r === RUNS - 1;
-    for (let i = 0; i < DECODE; i++) {
-      t0 = performance.now();
-      b.argmax(next, model.step(token, state));
-      token = (await b.read(next))[0];
-      steps.push(performance.now() - t0);
-    }
+    const steps = await timeGreedySteps(b, (t) => model.step(t, state), next, token, DECODE);
     profiling = false;
-    steps.sort((x, y) => x - y);
     bestDecode = Math.min(bestDecode, steps[steps.length >> 1]);
     minStep = Math.min(minStep, steps[0]);
     state.free();

@@ -24,6 +24,7 @@ import { parseHfConfig, type MambaConfig } from '../src/formats/hf-config.ts';
 import { MAMBA_130M, mambaPlan } from '../src/formats/synthetic-models.ts';
 import { Mamba } from '../src/models/mamba.ts';
 import type { WeightFile } from '../src/models/weights.ts';
+import { timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -119,24 +120,17 @@ async function modelBench(b: WasmBackend): Promise<void> {
   for (let r = 0; r < RUNS; r++) {
     const state = model.newState();
     profiling = opsProfile && r === RUNS - 1;
-    let t0 = performance.now();
+    const t0 = performance.now();
     const logits = model.prefill(PROMPT, state);
     profiling = false;
     b.argmax(next, logits);
-    let token = (await b.read(next))[0];
+    const token = (await b.read(next))[0];
     prefills.push(performance.now() - t0);
     b.free(logits);
     if (opsProfile && r === RUNS - 1) dumpOps('prefill_ms_by_op', 1);
-    const steps: number[] = [];
     profiling = opsProfile && r === RUNS - 1;
-    for (let i = 0; i < DECODE; i++) {
-      t0 = performance.now();
-      b.argmax(next, model.step(token, state));
-      token = (await b.read(next))[0];
-      steps.push(performance.now() - t0);
-    }
+    const steps = await timeGreedySteps(b, (t) => model.step(t, state), next, token, DECODE);
     profiling = false;
-    steps.sort((x, y) => x - y);
     medians.push(steps[steps.length >> 1]);
     minStep = Math.min(minStep, steps[0]);
     state.free();
