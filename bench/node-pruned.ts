@@ -7,9 +7,12 @@
  *   'speed'; pruned with `sparseLinears: 'size'`; pruned with each layout of --layouts) each prefill the same 16-token prompt, then take decode steps round-robin (one step each per
  *   round: step + argmax + read-back), so load drift on a shared machine hits all three alike.
  *   Reports the median and the fastest step of each and the dense/pruned ratios of both.
- * Run: `npm run build:wasm && node --import tsx bench/node-pruned.ts [--steps 40] [--layouts csr16,win16]`
- * (default none). Writes bench/results/node-pruned.json. Needs ~0.7 GB
- * of memory per model (one wasm heap each).
+ * Run: `npm run build:wasm && node --import tsx bench/node-pruned.ts [--steps 40] [--layouts csr16,win16] [--threads 1,2]`
+ * (layouts default none). `--threads 1,2` builds every model once per thread count (WasmBackend
+ * threads: the dense and sparse linears split across the pool, docs/threads.md) and puts them all in
+ * the same round-robin, so the counts are compared side by side; it also reports each model's
+ * speed-up over its first-count twin. Writes bench/results/node-pruned.json (or --out NAME →
+ * bench/results/NAME.json). Needs ~0.7 GB of memory per dense model, ~0.35 GB per pruned one.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadavg } from 'node:os';
@@ -18,6 +21,7 @@ import { WasmBackend, type WasmTensor } from '../src/backends/wasm/backend.ts';
 import type { SparseLayoutKind } from '../src/backends/wasm/sparse.ts';
 import type { Llama } from '../src/models/llama.ts';
 import { SMOLLM_PARAMS, smollmF32 } from './cases/models.ts';
+import { freeCoreRatio } from './free-core.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -25,6 +29,8 @@ const arg = (name: string, def: string) => {
 };
 const STEPS = Number(arg('steps', '40'));
 const FORCED = arg('layouts', 'none').split(',').filter((l) => l !== 'none') as SparseLayoutKind[];
+const THREADS = arg('threads', '1').split(',').map(Number);
+const OUT = arg('out', 'node-pruned');
 const DENSE_BYTES = SMOLLM_PARAMS * 4;
 const PROMPT = Array.from({ length: 16 }, (_, i) => (i * 977 + 13) % 1000);
 
@@ -50,6 +56,9 @@ function breakdown(model: Llama): Record<string, Group> {
 
 interface Entry {
   name: string;
+  /** The same model at the first thread count (for the thread speed-up), or undefined. */
+  base?: string;
+  threads: number;
   b: WasmBackend;
   model: Llama;
   state: ReturnType<Llama['newState']>;
@@ -58,8 +67,10 @@ interface Entry {
   tokens: number[];
 }
 
-async function build(name: string, pruned: boolean | 'size', layout?: SparseLayoutKind): Promise<Entry> {
-  const b = await WasmBackend.create();
+async function build(label: string, pruned: boolean | 'size', threads: number, layout?: SparseLayoutKind): Promise<Entry> {
+  const name = THREADS.length > 1 ? `${label}, ${threads} thr` : label;
+  const base = THREADS.length > 1 && threads !== THREADS[0] ? `${label}, ${THREADS[0]} thr` : undefined;
+  const b = await WasmBackend.create({ threads });
   if (layout) {
     // Force the layout for this instance (the model asks for the backend's default).
     const sparse = b.sparse.bind(b);
@@ -70,11 +81,14 @@ async function build(name: string, pruned: boolean | 'size', layout?: SparseLayo
   const state = model.newState();
   b.free(model.prefill(PROMPT, state));
   console.log(`${name}: loaded + prefilled in ${((performance.now() - t0) / 1000).toFixed(1)} s`);
-  return { name, b, model, state, token: 1, ms: [], tokens: [] };
+  return { name, base, threads, b, model, state, token: 1, ms: [], tokens: [] };
 }
 
-const entries = [await build('dense f32', false), await build('pruned80 default (speed)', true), await build("pruned80 'size'", 'size')];
-for (const l of FORCED) entries.push(await build(`pruned80 all ${l}`, true, l));
+const entries: Entry[] = [];
+for (const t of THREADS) {
+  entries.push(await build('dense f32', false, t), await build('pruned80 default (speed)', true, t), await build("pruned80 'size'", 'size', t));
+  for (const l of FORCED) entries.push(await build(`pruned80 all ${l}`, true, t, l));
+}
 
 const memory = entries.map((e) => {
   const groups = breakdown(e.model);
@@ -87,6 +101,11 @@ for (const m of memory) {
     console.log(`  ${g.padEnd(22)} ${String(v.tensors).padStart(4)} tensors ${(v.bytes / 1e6).toFixed(1).padStart(8)} MB  ${(100 * v.bytes / DENSE_BYTES).toFixed(2).padStart(6)} % of dense  ${JSON.stringify(v.kinds)}`);
   }
 }
+
+// With several thread counts: were there free cores? (≈ 1 = the threads time-share one core.)
+const maxThreads = Math.max(...THREADS);
+const freeCore: number[] = [];
+if (maxThreads > 1) freeCore.push(await freeCoreRatio(maxThreads));
 
 // Decode, round-robin.
 for (let s = 0; s < STEPS + 3; s++) {
@@ -108,16 +127,25 @@ const stat = (a: number[]) => {
 const dense = stat(entries[0].ms);
 const decode = entries.map((e) => {
   const st = stat(e.ms);
-  return { name: e.name, medianMs: st.median, minMs: st.min, speedupMedian: dense.median / st.median, speedupMin: dense.min / st.min, tokens: e.tokens.slice(0, 16) };
+  const base = e.base ? stat(entries.find((x) => x.name === e.base)!.ms) : undefined;
+  const vsThreads = base ? { vsFirstThreadCountMedian: base.median / st.median, vsFirstThreadCountMin: base.min / st.min } : {};
+  return { name: e.name, threads: e.threads, medianMs: st.median, minMs: st.min, speedupMedian: dense.median / st.median, speedupMin: dense.min / st.min, ...vsThreads, tokens: e.tokens.slice(0, 16) };
 });
-console.log(`\ndecode, ${STEPS} steps each, round-robin (load ${loadavg().map((l) => l.toFixed(1)).join(' ')}):`);
-for (const d of decode) console.log(`  ${d.name.padEnd(26)} median ${d.medianMs.toFixed(2).padStart(7)} ms  min ${d.minMs.toFixed(2).padStart(7)} ms  speed-up vs dense: median ${d.speedupMedian.toFixed(2)}×, min ${d.speedupMin.toFixed(2)}×`);
-for (const d of decode.slice(2)) console.log(`  greedy tokens equal (default vs ${d.name}, first 16): ${JSON.stringify(decode[1].tokens) === JSON.stringify(d.tokens)}`);
+if (maxThreads > 1) freeCore.push(await freeCoreRatio(maxThreads));
+const coreNote = maxThreads > 1 ? `; free-core check, ${maxThreads} spinning threads / 1, before and after: ${freeCore.join(', ')}` : '';
+console.log(`\ndecode, ${STEPS} steps each, round-robin (load ${loadavg().map((l) => l.toFixed(1)).join(' ')}${coreNote}):`);
+for (const d of decode) {
+  const vs = d.vsFirstThreadCountMedian ? `; vs ${THREADS[0]} thr: median ${d.vsFirstThreadCountMedian.toFixed(2)}×, min ${d.vsFirstThreadCountMin!.toFixed(2)}×` : '';
+  console.log(`  ${d.name.padEnd(34)} median ${d.medianMs.toFixed(2).padStart(7)} ms  min ${d.minMs.toFixed(2).padStart(7)} ms  speed-up vs ${decode[0].name}: median ${d.speedupMedian.toFixed(2)}×, min ${d.speedupMin.toFixed(2)}×${vs}`);
+}
+for (const d of decode.slice(2)) if (!d.name.startsWith('dense')) console.log(`  greedy tokens equal (${decode[1].name} vs ${d.name}, first 16): ${JSON.stringify(decode[1].tokens) === JSON.stringify(d.tokens)}`);
 
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-pruned.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, command: `node --import tsx bench/node-pruned.ts ${process.argv.slice(2).join(' ')}`, loadavg: loadavg(), denseF32Bytes: DENSE_BYTES, memory, decode, steps: STEPS }, null, 2));
-console.log('wrote bench/results/node-pruned.json');
+const pool = entries.filter((e) => e.b.pool).map((e) => ({ name: e.name, ...e.b.pool!.stats }));
+writeFileSync(`bench/results/${OUT}.json`, JSON.stringify({ date: new Date().toISOString(), node: process.version, command: `node --import tsx bench/node-pruned.ts ${process.argv.slice(2).join(' ')}`, loadavg: loadavg(), denseF32Bytes: DENSE_BYTES, threads: THREADS, freeCoreRatio: freeCore, memory, decode, pool, steps: STEPS }, null, 2));
+console.log(`wrote bench/results/${OUT}.json`);
 for (const e of entries) {
   e.state.free();
   e.model.dispose();
+  e.b.dispose();
 }
