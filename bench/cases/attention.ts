@@ -67,12 +67,13 @@ export function cases(): BenchCase[] {
   const out: BenchCase[] = [];
   for (const s of SEQS) {
     const shape = `seq=${s},h=${H},d=${D}`;
-    out.push({
+    /** A sparse-forward case on the shared inputs; `forward` runs one pass into `o`. */
+    const sparseCase = (op: string, backends: BackendName[], forward: (b: Backend, o: Tensor, q: Tensor, k: Tensor, v: Tensor) => void): BenchCase => ({
       family: 'attention',
-      op: 'sparse forward',
+      op,
       shape,
       dtype: 'f32',
-      backends: FAST,
+      backends,
       flops: sparseEdges(s) * H * flopsPerEdge,
       tokens: s,
       minRuns: s >= 16384 ? 5 : 20,
@@ -80,26 +81,12 @@ export function cases(): BenchCase[] {
         const a = arena(b);
         const [qd, kd, vd] = inputs(s);
         const [q, k, v, o] = [a.t([s, H, D], qd), a.t([s, H, D], kd), a.t([s, H, D], vd), a.t([s, H, D])];
-        return { run: () => b.sparseAttention(o, q, k, v, CFG), dispose: a.dispose };
+        return { run: () => forward(b, o, q, k, v), dispose: a.dispose };
       },
     });
+    out.push(sparseCase('sparse forward', FAST, (b, o, q, k, v) => b.sparseAttention(o, q, k, v, CFG)));
     // The row-at-a-time wasm kernel the four-row one replaced (issue #3), same inputs, for a side-by-side ratio.
-    out.push({
-      family: 'attention',
-      op: 'sparse forward (row kernel)',
-      shape,
-      dtype: 'f32',
-      backends: ['wasm'],
-      flops: sparseEdges(s) * H * flopsPerEdge,
-      tokens: s,
-      minRuns: s >= 16384 ? 5 : 20,
-      async setup(b) {
-        const a = arena(b);
-        const [qd, kd, vd] = inputs(s);
-        const [q, k, v, o] = [a.t([s, H, D], qd), a.t([s, H, D], kd), a.t([s, H, D], vd), a.t([s, H, D])];
-        return { run: () => sparseAttentionWith(b as WasmBackend, 'rowwise', o, q, k, v, CFG), dispose: a.dispose };
-      },
-    });
+    out.push(sparseCase('sparse forward (row kernel)', ['wasm'], (b, o, q, k, v) => sparseAttentionWith(b as WasmBackend, 'rowwise', o, q, k, v, CFG)));
     out.push({
       family: 'attention',
       op: 'dense causal',
