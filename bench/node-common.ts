@@ -17,3 +17,19 @@ export async function timeGreedySteps(b: Backend, step: (token: number) => Tenso
   }
   return steps.sort((x, y) => x - y);
 }
+
+/**
+ * Mean ms per call of `f` over `reps` back-to-back calls, the best of `runs` such runs, after one
+ * warm-up call. For synchronous work only (wasm ops run as they are enqueued); the best run is the
+ * one least disturbed by other load on a shared machine.
+ */
+export function bestMsPerCall(f: () => void, runs: number, reps: number): number {
+  f();
+  let best = Infinity;
+  for (let r = 0; r < runs; r++) {
+    const t0 = performance.now();
+    for (let i = 0; i < reps; i++) f();
+    best = Math.min(best, (performance.now() - t0) / reps);
+  }
+  return best;
+}

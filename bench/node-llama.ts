@@ -20,7 +20,7 @@ import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/
 import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
 import type { WeightFile } from '../src/models/weights.ts';
-import { timeGreedySteps } from './node-common.ts';
+import { bestMsPerCall, timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -131,18 +131,8 @@ function kernelBench(b: Backend, type: LlamaGgufType): void {
     const o = b.tensor([n, m], 'f32');
     const o1 = b.tensor([m], 'f32');
     const reps = m > 10000 ? 2 : 20;
-    const time = (f: () => void, rr: number) => {
-      f();
-      let best = Infinity;
-      for (let r = 0; r < RUNS; r++) {
-        const t0 = performance.now();
-        for (let i = 0; i < rr; i++) f();
-        best = Math.min(best, (performance.now() - t0) / rr);
-      }
-      return best;
-    };
-    const mv = time(() => b.matvec(o1, w, x1), reps);
-    const mm = time(() => b.matmul(o, x, w), Math.max(1, reps >> 3));
+    const mv = bestMsPerCall(() => b.matvec(o1, w, x1), RUNS, reps);
+    const mm = bestMsPerCall(() => b.matmul(o, x, w), RUNS, Math.max(1, reps >> 3));
     totalMv += mv * count;
     totalMm += mm * count;
     log({ type, kernel: name, matvec_ms: +mv.toFixed(4), matvec_gb_s: +(bytes.length / mv / 1e6).toFixed(2), matmul32_ms: +mm.toFixed(3), matmul32_gflop_s: +((2 * n * m * k) / mm / 1e6).toFixed(2) });

@@ -24,7 +24,7 @@ import { parseHfConfig, type MambaConfig } from '../src/formats/hf-config.ts';
 import { MAMBA_130M, mambaPlan } from '../src/formats/synthetic-models.ts';
 import { Mamba } from '../src/models/mamba.ts';
 import type { WeightFile } from '../src/models/weights.ts';
-import { timeGreedySteps } from './node-common.ts';
+import { bestMsPerCall, timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -171,13 +171,7 @@ function kernelBench(b: WasmBackend): void {
     const x = b.tensor([k], 'f32', Float32Array.from({ length: k }, (_, i) => Math.cos(i * 0.37)));
     const o = b.tensor([m], 'f32');
     const reps = m > 10000 ? 3 : 50;
-    b.matvec(o, w, x);
-    let best = Infinity;
-    for (let r = 0; r < RUNS; r++) {
-      const t0 = performance.now();
-      for (let i = 0; i < reps; i++) b.matvec(o, w, x);
-      best = Math.min(best, (performance.now() - t0) / reps);
-    }
+    const best = bestMsPerCall(() => b.matvec(o, w, x), RUNS, reps);
     total += best * count;
     log({ kernel: name, per_step: count, matvec_ms: +best.toFixed(4), gb_s: +((m * k * 4) / best / 1e6).toFixed(2), ms_per_step: +(best * count).toFixed(3) });
     for (const t of [w, x, o]) b.free(t);
@@ -192,16 +186,7 @@ function kernelBench(b: WasmBackend): void {
     const ssm = b.tensor([I, N], 'f32'), conv = b.tensor([I, MAMBA_130M.convKernel], 'f32');
     const out = b.tensor([T, I], 'f32');
     const reps = T === 1 ? 200 : 20;
-    const time = (g: () => void) => {
-      g();
-      let best = Infinity;
-      for (let r = 0; r < RUNS; r++) {
-        const t0 = performance.now();
-        for (let i = 0; i < reps; i++) g();
-        best = Math.min(best, (performance.now() - t0) / reps);
-      }
-      return best;
-    };
+    const time = (g: () => void) => bestMsPerCall(g, RUNS, reps);
     const scan = time(() => b.selectiveScan(out, x, dt, a, bm, cm, d, z, bias, ssm, true));
     const cv = time(() => b.causalConv1d(out, x, w, bias, conv, true));
     log({ kernel: `sequence ops T=${T} (I ${I}, N ${N})`, selectiveScan_us: +(scan * 1000).toFixed(1), causalConv1d_us: +(cv * 1000).toFixed(1), per_step_ms: +((scan + cv) * L).toFixed(3) });
