@@ -5,9 +5,10 @@
  * need no oracle: a decode sequence equals the causal forward's rows, a dense prefill + decode against
  * a KV cache equals one dense pass. Shared by Node (wasm) and the browser worker (webgpu).
  */
-import type { Backend, Tensor } from '../../src/backends/backend.ts';
+import type { Backend } from '../../src/backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type FastGrnnGate, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
 import { fixtureRandomF32, maxAbsErr } from '../helpers/random.ts';
+import { withTensors, type MakeTensor } from '../helpers/tensors.ts';
 
 export interface RandomResult {
   name: string;
@@ -30,22 +31,8 @@ function qkv(s: number, hq: number, hkv: number, d: number, seed: number): Qkv {
   return { s, hq, hkv, d, q: fixtureRandomF32(s * hq * d, seed, 4), k: fixtureRandomF32(s * hkv * d, seed + 1, 1), v: fixtureRandomF32(s * hkv * d, seed + 2, 1) };
 }
 
-/** Run f on a backend with its own tensors; returns what f returns (tensors freed afterwards). */
-async function on<T>(b: Backend, f: (t: (shape: number[], data: Float32Array) => Tensor) => Promise<T>): Promise<T> {
-  const live: Tensor[] = [];
-  try {
-    return await f((shape, data) => {
-      const x = b.tensor(shape, 'f32', data);
-      live.push(x);
-      return x;
-    });
-  } finally {
-    for (const x of live) b.free(x);
-  }
-}
-
 async function sparseOut(b: Backend, x: Qkv, cfg: SparseAttentionConfig, keep?: Float32Array): Promise<Float32Array> {
-  return on(b, async (t) => {
+  return withTensors(b, async (t) => {
     const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
     const args = [out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v)] as const;
     if (keep) b.sparseAttentionGated(...args, t([x.s], keep), cfg);
@@ -55,7 +42,7 @@ async function sparseOut(b: Backend, x: Qkv, cfg: SparseAttentionConfig, keep?: 
 }
 
 async function denseOut(b: Backend, x: Qkv, causal: boolean): Promise<Float32Array> {
-  return on(b, async (t) => {
+  return withTensors(b, async (t) => {
     const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
     b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal });
     return (await b.read(out)) as Float32Array;
@@ -64,7 +51,7 @@ async function denseOut(b: Backend, x: Qkv, causal: boolean): Promise<Float32Arr
 
 /** Decode every position ≥ pre after appending [0, pre) in uneven chunks; rows of all decoded positions. */
 async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense'): Promise<Float32Array> {
-  return on(b, async (t) => {
+  return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s + 3, kvHeads: x.hkv, dim: x.d, blockSize: cfg.blockSize, dtype });
     const row = x.hkv * x.d;
     const qrow = x.hq * x.d;
@@ -91,7 +78,7 @@ async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: n
 
 /** Dense prefill of rows [0, n) against a cache holding them, then one multi-row query block [n, s). */
 async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16'): Promise<Float32Array> {
-  return on(b, async (t) => {
+  return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s, kvHeads: x.hkv, dim: x.d, dtype });
     const row = x.hkv * x.d;
     const qrow = x.hq * x.d;
@@ -110,7 +97,7 @@ async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 
   });
 }
 
-function gateWeights(b: Backend, din: number, hd: number, seed: number, t: (shape: number[], data: Float32Array) => Tensor): FastGrnnGate {
+function gateWeights(b: Backend, din: number, hd: number, seed: number, t: MakeTensor): FastGrnnGate {
   return {
     wGate: t([hd, din], fixtureRandomF32(hd * din, seed, 0.25)),
     uGate: t([hd, hd], fixtureRandomF32(hd * hd, seed + 1, 0.25)),
@@ -124,7 +111,7 @@ function gateWeights(b: Backend, din: number, hd: number, seed: number, t: (shap
 }
 
 async function salience(b: Backend, x: Qkv, din: number, hd: number, topk: number): Promise<[Float32Array, Float32Array]> {
-  return on(b, async (t) => {
+  return withTensors(b, async (t) => {
     const gate = gateWeights(b, din, hd, 99, t);
     const sal = t([x.s], nan(x.s));
     b.fastgrnnSalience(sal, t([x.s, x.hkv, x.d], x.k), gate);
@@ -187,7 +174,7 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
   push('dense prefill blocks (pos, kvLen) == dense forward', await densePrefillBlocks(b, xd, 19, 'f32'), dfwd);
   push('dense prefill blocks f16 cache vs reference', await densePrefillBlocks(b, xd, 19, 'f16'), await densePrefillBlocks(ref, xd, 19, 'f16'));
   // 2-D [S, H·D] operands (headDim / the cache's dim) give exactly the 3-D results
-  const flat = await on(b, async (t) => {
+  const flat = await withTensors(b, async (t) => {
     const out = t([xd.s, xd.hq * xd.d], nan(xd.s * qrow));
     b.denseAttention(out, t([xd.s, xd.hq * xd.d], xd.q), t([xd.s, xd.hkv * xd.d], xd.k), t([xd.s, xd.hkv * xd.d], xd.v), { causal: true, headDim: xd.d });
     const dense2d = (await b.read(out)) as Float32Array;

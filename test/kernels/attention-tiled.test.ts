@@ -12,8 +12,9 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { sparseAttentionWith, type SparseKernel } from '../../src/backends/wasm/attention.ts';
 import { sparseConfig, type SparseAttentionConfig } from '../../src/backends/ops/attention.ts';
-import type { Backend, Tensor } from '../../src/backends/backend.ts';
+import type { Backend } from '../../src/backends/backend.ts';
 import { fixtureRandomF32 } from '../helpers/random.ts';
+import { withTensors } from '../helpers/tensors.ts';
 
 interface Case {
   name: string;
@@ -48,13 +49,7 @@ cases.push({ name: 'anchor-like W64 B32 S=203', s: 203, hq: 2, hkv: 2, d: 64, cf
 for (const causal of [true, false]) cases.push({ name: `gated causal=${causal}`, s: 66, hq: 2, hkv: 2, d: 8, cfg: sparseConfig({ ...base, window: 5, causal }), gated: true });
 
 async function run(b: Backend, c: Case, q: Float32Array, k: Float32Array, v: Float32Array, keep: Float32Array | undefined, kernel?: SparseKernel): Promise<Float32Array> {
-  const live: Tensor[] = [];
-  const t = (shape: number[], data: Float32Array) => {
-    const x = b.tensor(shape, 'f32', data);
-    live.push(x);
-    return x;
-  };
-  try {
+  return withTensors(b, async (t) => {
     const out = t([c.s, c.hq, c.d], new Float32Array(c.s * c.hq * c.d).fill(NaN));
     const args = [out, t([c.s, c.hq, c.d], q), t([c.s, c.hkv, c.d], k), t([c.s, c.hkv, c.d], v)] as const;
     const kt = keep ? t([c.s], keep) : undefined;
@@ -62,9 +57,7 @@ async function run(b: Backend, c: Case, q: Float32Array, k: Float32Array, v: Flo
     else if (kt) b.sparseAttentionGated(...args, kt, c.cfg);
     else b.sparseAttention(...args, c.cfg);
     return (await b.read(out)) as Float32Array;
-  } finally {
-    for (const x of live) b.free(x);
-  }
+  });
 }
 
 /** Max |a − b|; a non-finite value on one side only counts as Infinity, matching non-finite values as 0. */
