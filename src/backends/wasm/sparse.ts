@@ -15,6 +15,9 @@ export type SparseLayoutKind =
 
 export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr32', 'win16'];
 
+/** Widest matrix csr16 can hold: its u16 offsets are byte offsets (4 · column) into x. */
+export const CSR16_MAX_COLS = 16384;
+
 /** Widest matrix win16 can hold: 256 blocks of 255 columns, so every staged slot fits a u16. */
 export const WIN16_MAX_COLS = 255 * 256;
 
@@ -38,7 +41,7 @@ export interface SparseLayout {
  */
 export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
   const nnz = m.rowPtr[m.rows];
-  const csr: SparseLayoutKind = m.cols <= 16384 ? 'csr16' : 'csr32';
+  const csr = csrLayoutFor(m.cols);
   if (m.cols > WIN16_MAX_COLS || nnz === 0) return csr;
   const csrBytes = (csr === 'csr16' ? 6 : 8) * nnz + 4 * (m.rows + 1);
   return win16Bytes(m) <= 0.9 * csrBytes ? 'win16' : csr;
@@ -50,12 +53,17 @@ export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
  */
 export function pickSparseLayout(m: CsrData, prefer: SparsePreference): SparseLayoutKind {
   if (prefer === 'size') return defaultSparseLayout(m);
-  return m.cols <= 16384 ? 'csr16' : 'csr32';
+  return csrLayoutFor(m.cols);
+}
+
+/** The CSR layout for a width: csr16 where its offsets fit, else csr32. */
+function csrLayoutFor(cols: number): SparseLayoutKind {
+  return cols <= CSR16_MAX_COLS ? 'csr16' : 'csr32';
 }
 
 /** Whether a layout can hold a matrix of this width. */
 export function layoutFits(kind: SparseLayoutKind, cols: number): boolean {
-  if (kind === 'csr16') return cols <= 16384;
+  if (kind === 'csr16') return cols <= CSR16_MAX_COLS;
   if (kind === 'win16') return cols <= WIN16_MAX_COLS;
   return true;
 }
