@@ -32,8 +32,8 @@ export interface AnomalyBatch {
   /** Raw surprise in [0, 1] (NaN where the value was skipped). */
   raw: Float64Array;
   tokens: Int32Array;
-  /** Model tokens per second over this batch (detector included). */
-  tokensPerSec: number;
+  /** Stream points scored per second over this batch (detector included; the model steps once per view stride). */
+  pointsPerSec: number;
   /** The last auto-save of the open stream (or its failure), when there is an open stream. */
   persist?: PersistStatus;
 }
@@ -194,7 +194,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
           save(stream).catch(() => undefined); // failure lands in persist.error
         }
       }
-      return { scores, raw, tokens, tokensPerSec: dt > 0 ? n / dt : 0, ...(stream !== undefined ? { persist: { ...persist } } : {}) };
+      return { scores, raw, tokens, pointsPerSec: dt > 0 ? n / dt : 0, ...(stream !== undefined ? { persist: { ...persist } } : {}) };
     },
     async anomalySynthetic(kind: StreamKind, n: number, seed: number) {
       return syntheticStream(kind, n, xorshift(seed), false);

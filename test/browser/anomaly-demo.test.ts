@@ -1,6 +1,6 @@
 /**
  * The anomaly demo in the app (dev server, Chromium): start a synthetic stream, see scores and
- * tokens/s arrive from the engine worker (sensor micro model), inject an anomaly, toggle
+ * points/s arrive from the engine worker (sensor micro model), inject an anomaly, toggle
  * adaptation — without console errors.
  */
 import type { Page } from 'playwright-core';
@@ -19,15 +19,15 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe('anomaly demo', () => {
-  it('streams a synthetic series through the detector and reports tokens/s', async () => {
+  it('streams a synthetic series through the detector and reports points/s', async () => {
     await page.goto(`${h.url}/#anomaly`);
     await page.getByTestId('start').click();
     const stats = page.getByTestId('anomaly-stats');
-    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming two-sines · [\d,]+ tokens\/s/);
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming two-sines · [\d,]+ points\/s/);
     await page.getByTestId('inject').click();
     await page.getByTestId('adapt').uncheck();
     await page.waitForTimeout(1000);
-    expect(await stats.textContent()).toMatch(/tokens\/s/);
+    expect(await stats.textContent()).toMatch(/points\/s/);
     await page.screenshot({ path: 'test-results/anomaly-demo.png' });
     expect(errors).toEqual([]);
   }, 180_000);
@@ -37,7 +37,7 @@ describe('anomaly demo', () => {
     await page.getByTestId('source').selectOption('nab');
     await page.getByTestId('start').click();
     const stats = page.getByTestId('anomaly-stats');
-    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming realKnownCause\/nyc_taxi\.csv · [\d,]+ tokens\/s/);
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming realKnownCause\/nyc_taxi\.csv · [\d,]+ points\/s/);
     expect(errors).toEqual([]);
   }, 180_000);
 });
