@@ -4,7 +4,8 @@
  * the kernel's scaling from the whole model's (bench/node-pruned.ts --threads 1,2). Reports min and
  * median per op and the 1-thread / N-thread ratios; a free-core check before and after says whether
  * the N threads had cores of their own (docs/threads.md).
- * Run: `npm run build:wasm && node --import tsx bench/node-spmv-threads.ts [--threads 2] [--reps 300]`
+ * Run: `npm run build:wasm && node --import tsx bench/node-spmv-threads.ts [--threads 2] [--reps 300] [--min-split N]`
+ * (--min-split: the pool's minSplitWork, default the backend's; 0 splits the small k/v shape too).
  * Writes bench/results/node-spmv-threads.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
@@ -20,6 +21,7 @@ const arg = (name: string, def: string) => {
 };
 const THREADS = Number(arg('threads', '2'));
 const REPS = Number(arg('reps', '300'));
+const MIN_SPLIT = arg('min-split', '');
 // SmolLM2-135M linears [rows, cols]: q/o, k/v, gate/up, down
 const SHAPES: Array<[number, number]> = [[576, 576], [192, 576], [1536, 576], [576, 1536]];
 const LAYOUTS: SparseLayoutKind[] = ['csr16', 'win16'];
@@ -39,7 +41,7 @@ function csr(rows: number, cols: number, seed: number): CsrData {
 }
 
 const one = await WasmBackend.create();
-const many = await WasmBackend.create({ threads: THREADS });
+const many = await WasmBackend.create({ threads: THREADS, ...(MIN_SPLIT ? { minSplitWork: Number(MIN_SPLIT) } : {}) });
 const freeCore = [await freeCoreRatio(THREADS)];
 const results: Record<string, unknown>[] = [];
 for (const layout of LAYOUTS) {
@@ -79,7 +81,7 @@ for (const layout of LAYOUTS) {
 freeCore.push(await freeCoreRatio(THREADS));
 console.log(`free-core check (${THREADS} spinning threads / 1), before and after: ${freeCore.join(', ')}; load ${loadavg().map((l) => l.toFixed(1)).join(' ')}`);
 mkdirSync('bench/results', { recursive: true });
-writeFileSync('bench/results/node-spmv-threads.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, command: `node --import tsx bench/node-spmv-threads.ts ${process.argv.slice(2).join(' ')}`, threads: THREADS, reps: REPS, loadavg: loadavg(), freeCoreRatio: freeCore, results }, null, 2));
+writeFileSync('bench/results/node-spmv-threads.json', JSON.stringify({ date: new Date().toISOString(), node: process.version, command: `node --import tsx bench/node-spmv-threads.ts ${process.argv.slice(2).join(' ')}`, threads: THREADS, reps: REPS, minSplitWork: many.minSplitWork, loadavg: loadavg(), freeCoreRatio: freeCore, results }, null, 2));
 console.log('wrote bench/results/node-spmv-threads.json');
 one.dispose();
 many.dispose();
