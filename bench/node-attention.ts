@@ -18,6 +18,7 @@ import { createKvCache, sparseConfig, type KvCache } from '../src/backends/ops/a
 import type { Tensor } from '../src/backends/backend.ts';
 import { inputs } from './cases/attention.ts';
 import { sparseAttentionWith } from '../src/backends/wasm/attention.ts';
+import { median } from './stats.ts';
 
 const H = 8;
 const D = 64;
@@ -35,7 +36,6 @@ const NATIVE: Record<number, { forward: number; decodeUs: number; dense: number 
   16384: { forward: 778.5, decodeUs: 33.2, dense: 230765 },
 };
 
-const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const r2 = (x: number) => +x.toFixed(2);
 
 /** Process CPU time in ms (user + system). */

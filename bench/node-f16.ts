@@ -22,6 +22,7 @@ import { SMOLLM2_135M, llamaGgufPlan } from '../src/formats/synthetic-models.ts'
 import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
 import type { WeightFile } from '../src/models/weights.ts';
+import { median } from './stats.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -44,7 +45,6 @@ const SHAPES: [string, number, number][] = [
 const b = await WasmBackend.create();
 const k = b.k as unknown as { matvec_f16(o: number, w: number, x: number, m: number, k: number, xs: number): void };
 const plan = llamaGgufPlan(S, 'F16', VOCAB);
-const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 const results: Record<string, unknown>[] = [];
 for (const [name, m, kk] of SHAPES) {
   const src = plan.tensors.find((t) => t.ne[0] === kk && t.ne[1] === m && t.type === 'F16')!;

@@ -13,6 +13,7 @@
  * Writes bench/results/node-mamba-ab.json.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { median } from './stats.ts';
 
 const [oldPath, newPath] = process.argv.slice(2, 4);
 const ri = process.argv.indexOf('--rounds');
@@ -83,7 +84,7 @@ for (const T of [1, 32]) {
         times[k].push(((performance.now() - t0) / reps) * 1000);
       });
     }
-    const stat = (a: number[]) => { const s = [...a].sort((x, y) => x - y); return { min: +s[0].toFixed(2), median: +s[s.length >> 1].toFixed(2) }; };
+    const stat = (a: number[]) => ({ min: +Math.min(...a).toFixed(2), median: +median(a).toFixed(2) });
     const [o, n] = times.map(stat);
     const r = { op, T, I, N, old_us: o, new_us: n, speedup_min: +(o.min / n.min).toFixed(2), speedup_median: +(o.median / n.median).toFixed(2), max_abs_diff_first_call: maxDiff };
     results.push(r);

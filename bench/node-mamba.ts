@@ -25,6 +25,7 @@ import { MAMBA_130M, mambaPlan } from '../src/formats/synthetic-models.ts';
 import { Mamba } from '../src/models/mamba.ts';
 import type { WeightFile } from '../src/models/weights.ts';
 import { bestMsPerCall, timeGreedySteps } from './node-common.ts';
+import { median } from './stats.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -135,13 +136,12 @@ async function modelBench(b: WasmBackend): Promise<void> {
     minStep = Math.min(minStep, steps[0]);
     state.free();
   }
-  const med = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
   const bestPrefill = Math.min(...prefills);
   const bestDecode = Math.min(...medians);
   log({
     model: MAMBA_130M.name, weight_mb: +((params * 4) / 1e6).toFixed(1),
-    prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), prefill_median_ms: +med(prefills).toFixed(1),
-    decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1), decode_median_of_runs_ms: +med(medians).toFixed(2),
+    prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), prefill_median_ms: +median(prefills).toFixed(1),
+    decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1), decode_median_of_runs_ms: +median(medians).toFixed(2),
     fastest_step_ms: +minStep.toFixed(2), fastest_step_tok_s: +(1000 / minStep).toFixed(1),
     decode_gb_s: +((params * 4) / minStep / 1e6).toFixed(2),
   });

@@ -16,6 +16,7 @@ import type { DType, Tensor } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { quantizeQ8_0 } from '../src/formats/ggml-quants.ts';
 import { randomF32 } from '../test/helpers/random.ts';
+import { median } from './stats.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -79,10 +80,7 @@ function roundRobin(fs: (() => void)[], reps: number): { min: number; med: numbe
       t[j].push(performance.now() - t0);
     });
   }
-  return t.map((a) => {
-    a.sort((x, y) => x - y);
-    return { min: a[0], med: a[a.length >> 1] };
-  });
+  return t.map((a) => ({ min: Math.min(...a), med: median(a) }));
 }
 
 function row(r: Record<string, unknown>): void {
