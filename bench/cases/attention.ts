@@ -12,6 +12,7 @@ import { blockCandidates, tokenCandidates } from '../../src/backends/ops/attenti
 import type { BenchCase } from './types.ts';
 import { sparseAttentionWith } from '../../src/backends/wasm/attention.ts';
 import type { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { arena } from './arena.ts';
 
 const H = 8;
 const D = 64;
@@ -39,20 +40,6 @@ function sparseEdges(s: number): number {
   let n = 0;
   for (let i = 0; i < s; i++) n += tokenCandidates(i, s, CFG).length + blockCandidates(i, s, CFG).length;
   return n;
-}
-
-function arena(b: Backend) {
-  const made: Tensor[] = [];
-  return {
-    t(shape: number[], data?: Float32Array): Tensor {
-      const t = b.tensor(shape, 'f32', data);
-      made.push(t);
-      return t;
-    },
-    dispose: () => {
-      for (const t of made.splice(0)) b.free(t);
-    },
-  };
 }
 
 function isSoftwareGpu(b: Backend): boolean {

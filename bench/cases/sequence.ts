@@ -4,31 +4,14 @@
  * delta-rule memory, and BitNet ternary matvec (direct + T-MAC LUT) against dense f32 matvec at
  * 2048×2048. The float64 reference backend is left out: it is the oracle, not a contender.
  */
-import type { Backend, BackendName, Tensor } from '../../src/backends/backend.ts';
+import type { BackendName } from '../../src/backends/backend.ts';
 import { quantizeTernary } from '../../src/backends/reference/sequence.ts';
 import { ternaryBytes } from '../../src/backends/ops/ternary-layout.ts';
 import { randomF32 } from '../../test/helpers/random.ts';
 import type { BenchCase } from './types.ts';
+import { arena } from './arena.ts';
 
 const FAST: BackendName[] = ['wasm', 'webgpu'];
-
-function arena(b: Backend) {
-  const made: Tensor[] = [];
-  return {
-    t(shape: number[], data?: Float32Array): Tensor {
-      const t = b.tensor(shape, 'f32', data);
-      made.push(t);
-      return t;
-    },
-    keep(t: Tensor): Tensor {
-      made.push(t);
-      return t;
-    },
-    dispose(): void {
-      for (const t of made.splice(0)) b.free(t);
-    },
-  };
-}
 
 function scanCase(T: number, I: number, N: number): BenchCase {
   return {
