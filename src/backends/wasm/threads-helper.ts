@@ -8,7 +8,8 @@
  * it claims parts (compare-exchange on the claim word) and calls the named kernel export with each
  * part's integer arguments, bumping the done counter per part. A trap is caught and reported in
  * ERR (never a lost count).
- * Control block layout: see CTRL in ./threads.ts (kept in sync by the constants passed at start).
+ * Control block layout: the header of ./threads.ts; its offsets arrive as `layout` (LAYOUT there)
+ * in the start message, so the two files cannot drift apart.
  */
 export const HELPER_SOURCE = String.raw`
 (function () {
