@@ -16,6 +16,9 @@ interface MicroExports {
   micro_step(ctx: number, token: number, adapt: number): void;
 }
 
+/** Slot of the stream position in the ctx table (layout: assembly/micro.ts header). */
+const CTX_POS = 6;
+
 const LAYER_NAMES = ['norm1', 'attn.wq', 'attn.wk', 'attn.wv', 'attn.bias', 'mem.wq', 'mem.wk', 'mem.wv', 'mem.wbeta', 'mem.bbeta', 'gate.w', 'gate.b', 'wo', 'norm2', 'mlp.w1', 'mlp.b1', 'mlp.w2', 'mlp.b2'];
 
 export class MicroWasm {
@@ -80,7 +83,12 @@ export class MicroWasm {
   }
 
   get pos(): number {
-    return new Int32Array(this.k.memory.buffer, this.ctx, 8)[6];
+    return new Int32Array(this.k.memory.buffer, this.ctx, 8)[CTX_POS];
+  }
+
+  /** Set the position the next step writes at (the kernel keeps it in the ctx table). */
+  private setPos(pos: number): void {
+    new Int32Array(this.k.memory.buffer, this.ctx, 8)[CTX_POS] = pos;
   }
 
   /** Feed one token; returns the next-token logits (a view into wasm memory, valid until the next call). */
@@ -94,7 +102,7 @@ export class MicroWasm {
 
   reset(): void {
     for (const [p, n] of this.stateRegions) new Uint8Array(this.k.memory.buffer, p, n).fill(0);
-    new Int32Array(this.k.memory.buffer, this.ctx, 8)[6] = 0;
+    this.setPos(0);
   }
 
   resetMemory(): void {
@@ -121,7 +129,7 @@ export class MicroWasm {
     for (let l = 0; l < this.config.layers; l++) {
       [s.keys[l], s.values[l], s.mem[l]].forEach((a, j) => new Float32Array(buf, this.stateRegions[3 * l + j][0], a.length).set(a));
     }
-    new Int32Array(buf, this.ctx, 8)[6] = s.pos;
+    this.setPos(s.pos);
   }
 
   /** The learned state as a self-describing file tied to `modelHash` (micro-state.ts). */
@@ -136,6 +144,6 @@ export class MicroWasm {
 
   restore(s: { pos: number; bytes: Uint8Array[] }): void {
     this.stateRegions.forEach(([p, n], i) => new Uint8Array(this.k.memory.buffer, p, n).set(s.bytes[i]));
-    new Int32Array(this.k.memory.buffer, this.ctx, 8)[6] = s.pos;
+    this.setPos(s.pos);
   }
 }
