@@ -106,9 +106,9 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
   let persist: PersistStatus = { lastSavedAt: 0, lastSavedValues: 0 };
   let options: PersistOptions = { everyValues: 2000, everyMs: 30_000 };
   let saving: Promise<unknown> = Promise.resolve();
-  /** When the auto-save clock last started (stream opened or an auto-save began), and at how many values. */
-  let clock = Date.now();
-  let marked = 0;
+  /** When the auto-save interval last started (stream opened or a save began): time (ms) and values pushed then. */
+  let intervalStartMs = Date.now();
+  let intervalStartValues = 0;
   const need = () => {
     if (!detector) throw new SparrowError('INVALID_ARGUMENT', 'anomaly: call anomalyLoad first');
     return detector;
@@ -129,8 +129,8 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     // serialise now (synchronously, at this exact point of the stream), write later
     const bytes = exportDetectorState(d, modelHash, { values: pushed, meta: { stream_id: id } });
     const at = pushed;
-    marked = pushed; // the auto-save count starts again from here
-    clock = Date.now();
+    intervalStartValues = pushed; // the auto-save count starts again from here
+    intervalStartMs = Date.now();
     const p = saving.then(() => states.save(modelHash, id, bytes));
     saving = p.then(
       (e) => (persist = { lastSavedAt: e.savedAt, lastSavedValues: at }),
@@ -144,7 +144,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     const got = await states.load(modelHash, id);
     if (!got) return null;
     const info = importDetectorState(need(), got.bytes, modelHash, `learned state "${id}"`);
-    pushed = marked = info.values;
+    pushed = intervalStartValues = info.values;
     persist = { lastSavedAt: got.entry.savedAt, lastSavedValues: info.values };
     return { streamId: id, savedAt: got.entry.savedAt, points: info.points, values: info.values, bytes: got.entry.bytes };
   };
@@ -188,8 +188,8 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       pushed += n;
       if (stream !== undefined) {
         const o = options;
-        const unsaved = pushed - marked;
-        const due = unsaved > 0 && ((o.everyValues > 0 && unsaved >= o.everyValues) || (o.everyMs > 0 && Date.now() - clock >= o.everyMs));
+        const unsaved = pushed - intervalStartValues;
+        const due = unsaved > 0 && ((o.everyValues > 0 && unsaved >= o.everyValues) || (o.everyMs > 0 && Date.now() - intervalStartMs >= o.everyMs));
         if (due) {
           save(stream).catch(() => undefined); // failure lands in persist.error
         }
@@ -204,14 +204,14 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       await saving;
       fresh(adapt);
       stream = streamId;
-      pushed = marked = 0;
+      pushed = intervalStartValues = 0;
       persist = { lastSavedAt: 0, lastSavedValues: 0 };
-      clock = Date.now();
+      intervalStartMs = Date.now();
       try {
         return { restored: await restore(streamId) };
       } catch (e) {
         fresh(adapt); // the note goes to the UI; the stored record stays as it is
-        pushed = marked = 0;
+        pushed = intervalStartValues = 0;
         return { restored: null, error: errorOf(e) };
       }
     },
@@ -223,7 +223,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       const adapt = need().adapt;
       await saving;
       fresh(adapt);
-      pushed = marked = 0;
+      pushed = intervalStartValues = 0;
       persist = { lastSavedAt: 0, lastSavedValues: 0 };
       stream = id;
       return restore(id);
@@ -233,7 +233,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       // fresh first, so no push arriving while the delete runs can auto-save the old state again
       if (id === stream) {
         fresh(need().adapt);
-        pushed = marked = 0;
+        pushed = intervalStartValues = 0;
         persist = { lastSavedAt: 0, lastSavedValues: 0 };
       }
       await saving;
