@@ -160,7 +160,7 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await ui.goto(`${h.url}/#anomaly`);
     await ui.getByTestId('start').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 60_000 }).toBe('fresh state');
-    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 60_000 }).toMatch(/tokens\/s/);
+    await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 60_000 }).toMatch(/points\/s/);
     await ui.evaluate(() => dispatchEvent(new Event('pagehide'))); // the page-hide hook saves (as Stop does)
     await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 30_000 }).toMatch(/saved \d/);
     await ui.reload();
