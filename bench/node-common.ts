@@ -33,3 +33,49 @@ export function bestMsPerCall(f: () => void, runs: number, reps: number): number
   }
   return best;
 }
+
+/**
+ * --ops profiling: wraps every backend method (read excluded) of an instance so that, while `on`,
+ * each call adds its wall time (JS validation + kernel) and a count under `key(name, args)`. Nested
+ * calls (ops built from ops) count in the outer one only.
+ */
+export class OpProfiler {
+  on = false;
+  readonly ms = new Map<string, number>();
+  readonly calls = new Map<string, number>();
+
+  constructor(private readonly key: (name: string, args: unknown[]) => string = (name) => name) {}
+
+  /** Instrument `b`, an instance of the class whose prototype is `proto`. */
+  instrument(b: object, proto: object): void {
+    const methods = proto as Record<string, unknown>;
+    for (const name of Object.getOwnPropertyNames(proto)) {
+      const f = methods[name];
+      if (typeof f !== 'function' || name === 'constructor' || name === 'read' || name.startsWith('_')) continue;
+      const self = this;
+      (b as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
+        if (!self.on) return (f as (...x: unknown[]) => unknown).apply(this, a);
+        self.on = false;
+        const key = self.key(name, a);
+        const t0 = performance.now();
+        try {
+          return (f as (...x: unknown[]) => unknown).apply(this, a);
+        } finally {
+          self.ms.set(key, (self.ms.get(key) ?? 0) + performance.now() - t0);
+          self.calls.set(key, (self.calls.get(key) ?? 0) + 1);
+          self.on = true;
+        }
+      };
+    }
+  }
+
+  /** Keys by total time, slowest first. */
+  sorted(): Array<[string, number]> {
+    return [...this.ms].sort((x, y) => y[1] - x[1]);
+  }
+
+  clear(): void {
+    this.ms.clear();
+    this.calls.clear();
+  }
+}

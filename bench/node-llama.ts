@@ -20,7 +20,7 @@ import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/
 import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
 import type { WeightFile } from '../src/models/weights.ts';
-import { bestMsPerCall, timeGreedySteps } from './node-common.ts';
+import { OpProfiler, bestMsPerCall, timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -90,18 +90,18 @@ async function modelBench(b: Backend, type: LlamaGgufType): Promise<void> {
     bestPrefill = Math.min(bestPrefill, performance.now() - t0);
     b.free(logits);
     // Decode: per-step times; keep the best run's median step and the fastest single step.
-    profiling = opsProfile && r === RUNS - 1;
+    prof.on = opsProfile && r === RUNS - 1;
     const steps = await timeGreedySteps(b, (t) => model.step(t, state), next, token, DECODE);
-    profiling = false;
+    prof.on = false;
     bestDecode = Math.min(bestDecode, steps[steps.length >> 1]);
     minStep = Math.min(minStep, steps[0]);
     state.free();
   }
   log({ type, prefill_ms: +bestPrefill.toFixed(1), prefill_tok_s: +((PROMPT.length * 1000) / bestPrefill).toFixed(1), decode_ms: +bestDecode.toFixed(2), decode_tok_s: +(1000 / bestDecode).toFixed(1), fastest_step_ms: +minStep.toFixed(2), fastest_step_tok_s: +(1000 / minStep).toFixed(1) });
   if (opsProfile) {
-    const ops = Object.fromEntries([...opTime].sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, +(v / DECODE).toFixed(3)]));
+    const ops = Object.fromEntries(prof.sorted().map(([k, v]) => [k, +(v / DECODE).toFixed(3)]));
     log({ type, decode_ms_per_step_by_op: ops });
-    opTime.clear();
+    prof.clear();
   }
   b.free(next);
   model.dispose();
@@ -143,26 +143,8 @@ function kernelBench(b: Backend, type: LlamaGgufType): void {
 
 const backends = await Promise.all(THREADS.map((threads) => WasmBackend.create({ threads })));
 /** --ops: wall time per backend method (JS validation + kernel), summed over the decode steps. */
-const opTime = new Map<string, number>();
-let profiling = false;
-for (const b of opsProfile ? backends : []) {
-  const proto = WasmBackend.prototype as unknown as Record<string, unknown>;
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    const f = proto[name];
-    if (typeof f !== 'function' || name === 'constructor' || name === 'read' || name.startsWith('_')) continue;
-    (b as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
-      if (!profiling) return (f as (...x: unknown[]) => unknown).apply(this, a);
-      profiling = false; // count nested calls (ops built from ops) in the outer one only
-      const t0 = performance.now();
-      try {
-        return (f as (...x: unknown[]) => unknown).apply(this, a);
-      } finally {
-        opTime.set(name, (opTime.get(name) ?? 0) + performance.now() - t0);
-        profiling = true;
-      }
-    };
-  }
-}
+const prof = new OpProfiler();
+for (const b of opsProfile ? backends : []) prof.instrument(b, WasmBackend.prototype);
 for (const type of TYPES) {
   for (const b of backends) {
     curThreads = b.threads;

@@ -18,13 +18,12 @@
  * Writes bench/results/node-mamba.json (or --out FILE).
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import type { Backend } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { parseHfConfig, type MambaConfig } from '../src/formats/hf-config.ts';
 import { MAMBA_130M, mambaPlan } from '../src/formats/synthetic-models.ts';
 import { Mamba } from '../src/models/mamba.ts';
 import type { WeightFile } from '../src/models/weights.ts';
-import { bestMsPerCall, timeGreedySteps } from './node-common.ts';
+import { OpProfiler, bestMsPerCall, timeGreedySteps } from './node-common.ts';
 import { median } from './stats.ts';
 
 const arg = (name: string, def: string) => {
@@ -77,39 +76,17 @@ const log = (r: Record<string, unknown>) => {
   console.log(JSON.stringify(r));
 };
 
-/** --ops: wall time and call count per backend method, summed over the profiled decode steps. */
-const opTime = new Map<string, number>();
-const opCount = new Map<string, number>();
-let profiling = false;
-function instrument(b: Backend): void {
-  const proto = WasmBackend.prototype as unknown as Record<string, unknown>;
-  for (const name of Object.getOwnPropertyNames(proto)) {
-    const f = proto[name];
-    if (typeof f !== 'function' || name === 'constructor' || name === 'read' || name.startsWith('_')) continue;
-    (b as unknown as Record<string, unknown>)[name] = function (this: unknown, ...a: unknown[]) {
-      if (!profiling) return (f as (...x: unknown[]) => unknown).apply(this, a);
-      profiling = false; // nested calls (ops built from ops) count in the outer one only
-      // linears by weight shape (the head vs the block projections)
-      const w = name === 'matvec' ? a[1] : name === 'matmul' ? a[2] : null;
-      const key = w ? `${name} ${(w as { shape: number[] }).shape.join('x')}` : name;
-      const t0 = performance.now();
-      try {
-        return (f as (...x: unknown[]) => unknown).apply(this, a);
-      } finally {
-        opTime.set(key, (opTime.get(key) ?? 0) + performance.now() - t0);
-        opCount.set(key, (opCount.get(key) ?? 0) + 1);
-        profiling = true;
-      }
-    };
-  }
-}
+/** --ops: linears keyed by weight shape (the head vs the block projections), other ops by name. */
+const prof = new OpProfiler((name, a) => {
+  const w = name === 'matvec' ? a[1] : name === 'matmul' ? a[2] : null;
+  return w ? `${name} ${(w as { shape: number[] }).shape.join('x')}` : name;
+});
 
 function dumpOps(label: string, per: number): void {
-  const ops = Object.fromEntries([...opTime].sort((x, y) => y[1] - x[1]).map(([k, v]) => [k, { ms: +(v / per).toFixed(3), calls: (opCount.get(k) ?? 0) / per }]));
-  const total = [...opTime.values()].reduce((x, y) => x + y, 0) / per;
+  const ops = Object.fromEntries(prof.sorted().map(([k, v]) => [k, { ms: +(v / per).toFixed(3), calls: (prof.calls.get(k) ?? 0) / per }]));
+  const total = [...prof.ms.values()].reduce((x, y) => x + y, 0) / per;
   log({ [label]: ops, total_ms: +total.toFixed(2) });
-  opTime.clear();
-  opCount.clear();
+  prof.clear();
 }
 
 async function modelBench(b: WasmBackend): Promise<void> {
@@ -120,18 +97,18 @@ async function modelBench(b: WasmBackend): Promise<void> {
   let minStep = Infinity;
   for (let r = 0; r < RUNS; r++) {
     const state = model.newState();
-    profiling = opsProfile && r === RUNS - 1;
+    prof.on = opsProfile && r === RUNS - 1;
     const t0 = performance.now();
     const logits = model.prefill(PROMPT, state);
-    profiling = false;
+    prof.on = false;
     b.argmax(next, logits);
     const token = (await b.read(next))[0];
     prefills.push(performance.now() - t0);
     b.free(logits);
     if (opsProfile && r === RUNS - 1) dumpOps('prefill_ms_by_op', 1);
-    profiling = opsProfile && r === RUNS - 1;
+    prof.on = opsProfile && r === RUNS - 1;
     const steps = await timeGreedySteps(b, (t) => model.step(t, state), next, token, DECODE);
-    profiling = false;
+    prof.on = false;
     medians.push(steps[steps.length >> 1]);
     minStep = Math.min(minStep, steps[0]);
     state.free();
@@ -216,7 +193,7 @@ function streamBench(b: WasmBackend): void {
 
 const b = await WasmBackend.create({ threads: THREADS });
 log({ threads: b.threads });
-if (opsProfile) instrument(b);
+if (opsProfile) prof.instrument(b, WasmBackend.prototype);
 if (stream) streamBench(b);
 if (kernels) kernelBench(b);
 await modelBench(b);
