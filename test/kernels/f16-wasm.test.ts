@@ -13,6 +13,7 @@ import { setF16Preparation } from '../../src/backends/wasm/f16.ts';
 import { fromF16Bits, toF16Bits } from '../../src/util/f16.ts';
 import { rng } from '../helpers/random.ts';
 import { f16LinearOracle } from '../helpers/linear.ts';
+import { worstRelExactNonFinite } from '../helpers/expect-linear.ts';
 
 /** Random halves: normals of several magnitudes, ~1.5 % nonzero subnormals of both signs, ±0, ±max-normal. */
 function halves(n: number, seed: number): Uint16Array {
@@ -39,16 +40,7 @@ function subnormalCount(h: Uint16Array): number {
 /** Relative error against the oracle; non-finite expected outputs must match exactly (NaN = NaN). */
 function expectClose(got: Float32Array, w: Uint16Array, m: number, k: number, x: Float32Array, n: number, what: string): void {
   const { out, mag } = f16LinearOracle(w, m, k, x, n);
-  let worst = 0;
-  for (let i = 0; i < out.length; i++) {
-    if (!Number.isFinite(out[i])) {
-      expect(Object.is(got[i], out[i]) || (Number.isNaN(got[i]) && Number.isNaN(out[i])), `${what}: output ${i} ${got[i]} vs ${out[i]}`).toBe(true);
-      continue;
-    }
-    expect(Number.isFinite(got[i]), `${what}: output ${i} = ${got[i]}`).toBe(true);
-    worst = Math.max(worst, Math.abs(got[i] - out[i]) / (mag[i] + 1e-30));
-  }
-  expect(worst, what).toBeLessThan(2e-6);
+  expect(worstRelExactNonFinite(got, out, mag, what), what).toBeLessThan(2e-6);
 }
 
 function xs(k: number, seed: number, scale = 1): Float32Array {

@@ -11,19 +11,7 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { quantOracle } from '../formats/quant-blocks.ts';
 import { randomF32, rng } from '../helpers/random.ts';
 import { f16LinearOracle, runLinear } from '../helpers/linear.ts';
-
-/** max |got − want| / (Σ|w·x| + tiny) over outputs; NaN/Inf must match exactly. */
-function worst(got: Float32Array, want: Float64Array, mag: Float64Array): number {
-  let e = 0;
-  for (let i = 0; i < want.length; i++) {
-    if (!Number.isFinite(want[i])) {
-      expect(Object.is(got[i], want[i]) || (Number.isNaN(got[i]) && Number.isNaN(want[i])), `output ${i}: ${got[i]} vs ${want[i]}`).toBe(true);
-      continue;
-    }
-    e = Math.max(e, Math.abs(got[i] - want[i]) / (mag[i] + 1e-30));
-  }
-  return e;
-}
+import { worstRelExactNonFinite } from '../helpers/expect-linear.ts';
 
 /** Q8_0 blocks with random quants and subnormal (and a few normal) f16 scales. */
 function q8Blocks(rows: number, k: number, seed: number): Uint8Array {
@@ -48,7 +36,8 @@ describe('wasm linear kernels on subnormal halves', () => {
       for (const n of ns) {
         const x = randomF32(n * k, n + k);
         const { out, mag } = quantOracle('q8_0', bytes, m, k, x, n);
-        expect(worst(await runLinear(b, 'q8_0', bytes, m, k, x, n), out, mag), `q8_0 [${m},${k}] n=${n}`).toBeLessThan(2e-6);
+        const what = `q8_0 [${m},${k}] n=${n}`;
+        expect(worstRelExactNonFinite(await runLinear(b, 'q8_0', bytes, m, k, x, n), out, mag, what), what).toBeLessThan(2e-6);
       }
     }
     b.dispose();
@@ -71,7 +60,8 @@ describe('wasm linear kernels on subnormal halves', () => {
           // x beyond 2^15 exercises the un-prescaled matvec path.
           const x = randomF32(n * k, n * 3 + k).map((v) => v * scale);
           const { out, mag } = f16LinearOracle(w, m, k, x, n);
-          expect(worst(await runLinear(b, 'f16', w, m, k, x, n), out, mag), `f16 [${m},${k}] n=${n} scale=${scale}`).toBeLessThan(2e-6);
+          const what = `f16 [${m},${k}] n=${n} scale=${scale}`;
+          expect(worstRelExactNonFinite(await runLinear(b, 'f16', w, m, k, x, n), out, mag, what), what).toBeLessThan(2e-6);
         }
       }
     }
