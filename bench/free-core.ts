@@ -2,7 +2,6 @@
  * Free-core check for thread benchmarks on a shared machine: total spin-loop iterations of n worker
  * threads in 300 ms over those of one. ≈ n means n free cores; ≈ 1 means the threads time-share one
  * core, and no thread-count comparison taken then says anything about parallel speed (docs/threads.md).
- * (bench/node-threads.ts has its own copy of the same loop.)
  */
 import { Worker } from 'node:worker_threads';
 

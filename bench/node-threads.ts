@@ -11,7 +11,7 @@
  * Writes bench/results/node-threads.json.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { Worker } from 'node:worker_threads';
+import { freeCoreRatio } from './free-core.ts';
 import type { DType, Tensor } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
 import { quantizeQ8_0 } from '../src/formats/ggml-quants.ts';
@@ -50,18 +50,9 @@ function f16Bits(v: number): number {
   return sign | (e << 10) | ((u >>> 13) & 0x3ff);
 }
 
-/** Total spin-loop iterations of `n` worker threads in 300 ms. */
-async function spinIterations(n: number): Promise<number> {
-  const src = `let x = 0; const t = performance.now(); while (performance.now() - t < 300) x++; require('node:worker_threads').parentPort.postMessage(x);`;
-  const counts = await Promise.all(Array.from({ length: n }, () => new Promise<number>((res) => new Worker(src, { eval: true }).once('message', res))));
-  return counts.reduce((a, b) => a + b, 0);
-}
-
 const results: Record<string, unknown>[] = [];
 {
-  const base = await spinIterations(1);
-  const par = await spinIterations(THREADS);
-  const r = { op: `free-core check: ${THREADS} spinning threads vs 1`, threads: THREADS, ratio: +(par / base).toFixed(2) };
+  const r = { op: `free-core check: ${THREADS} spinning threads vs 1`, threads: THREADS, ratio: await freeCoreRatio(THREADS) };
   results.push(r);
   console.log(JSON.stringify(r));
 }
