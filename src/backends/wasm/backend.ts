@@ -18,6 +18,7 @@ import { WasmHeap } from './memory.ts';
 import { buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
+import { matmulTokenTile } from './matmul-tile.ts';
 import { embeddingF16Fix, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
 
 /** The kernel exports of build/sparrow.wasm (pointers are byte offsets, counts are elements). */
@@ -278,8 +279,7 @@ export class WasmBackend implements Backend {
     if (this.pool && threadedLinear(this, this.pool, 'matmul', out, x, w, n, m, k)) return;
     if (isQuantDType(w.dtype)) return quantMatmul(this, 'matmul', out, x, w, n, m, k);
     v.checkDtype('matmul', 'weight', w, ['f32', 'f16']);
-    // Token tile: as many rows of X as fit in ~256 KiB, so they stay cached while W streams by.
-    const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+    const tile = matmulTokenTile(n, k);
     if (w.dtype === 'f16') return matmulF16(this, this.ptr('matmul', out), this.ptr('matmul', x), this.own('f16-linear', w), n, m, k, tile, scratchRowRunner(this, n * m * k));
     const [o, xp, wp] = [this.ptr('matmul', out), this.ptr('matmul', x), this.ptr('matmul', w)];
     return this.k.matmul_f32(o, xp, wp, n, m, k, tile);

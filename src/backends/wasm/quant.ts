@@ -3,6 +3,7 @@
  * holds raw GGML blocks and is never expanded in memory (Q8_0 prefill widens four rows at a time
  * into a 16·K-byte scratch block).
  */
+import { matmulTokenTile } from './matmul-tile.ts';
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
 import type { WasmBackend } from './backend.ts';
@@ -22,8 +23,7 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   if (n === 0 || m === 0) return;
   if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
   else if (w.dtype === 'q8_0' && n > 1) {
-    // Token tile as in the dense matmul: rows of X that fit in ~256 KiB stay cached while W streams.
-    const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+    const tile = matmulTokenTile(n, k);
     b.withScratch(16 * k, (s) => kernel(o, xp, wp, n, m, k, s, tile));
   } else kernel(o, xp, wp, n, m, k, 0, 0);
 }

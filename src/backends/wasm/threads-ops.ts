@@ -20,6 +20,7 @@ import * as v from '../validate.ts';
 import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
+import { matmulTokenTile } from './matmul-tile.ts';
 
 type Fn = (...args: number[]) => void;
 
@@ -53,8 +54,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     run(pool, name, fn(name), ranges.map(([r0, r1]) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, 0, 0]));
     return true;
   }
-  // Token tile as in the one-thread calls (backend.ts matmul, quant.ts): must match exactly.
-  const tile = Math.max(2, Math.min(n, Math.floor(65536 / Math.max(k, 1))));
+  const tile = matmulTokenTile(n, k);
   if (dt === 'f32' || dt === 'q8_0') {
     const ranges = splitRange(m, pool.parts, 4);
     if (ranges.length < 2) return false;
