@@ -16,6 +16,7 @@ import { SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/s
 import type { CsrData, DType } from '../../src/backends/backend.ts';
 import { loadSafetensorsModel } from '../../src/models/load.ts';
 import type { WeightMap } from '../../src/models/weights.ts';
+import type { CausalLM, ModelState } from '../../src/models/types.ts';
 import type { QuantDType } from '../../src/formats/ggml-types.ts';
 import { isSparrowError } from '../../src/errors.ts';
 import { openModel } from '../../src/cli/model-files.ts';
@@ -63,6 +64,21 @@ function firstDiff(a: Float32Array, b: Float32Array): number {
   if (a.length !== b.length) return 0;
   for (let i = 0; i < a.length; i++) if (ua[i] !== ub[i]) return i;
   return -1;
+}
+
+/** All-position logits of a fixed prompt, then 8 greedy tokens by cached steps: what thread counts must agree on. */
+async function promptLogitsAndGreedy(b: WasmBackend, m: CausalLM, state: ModelState): Promise<{ logits: Float32Array; tokens: number[] }> {
+  const t = m.prefill([1, 5, 9, 17, 33, 65, 129, 3, 7, 11, 13], state, { allLogits: true });
+  const logits = (await b.read(t)) as Float32Array;
+  b.free(t);
+  const tokens: number[] = [];
+  let last = logits.subarray(logits.length - m.vocabSize);
+  for (let i = 0; i < 8; i++) {
+    const next = argmax(last);
+    tokens.push(next);
+    last = (await b.read(m.step(next, state))) as Float32Array;
+  }
+  return { logits, tokens };
 }
 
 const KS: Record<string, number[]> = { f32: [37, 96], f16: [37, 96], q8_0: [64], q4_0: [64], q5_0: [96], q4_k: [256], q6_k: [256] };
@@ -231,19 +247,7 @@ describe('threaded model forward', () => {
       for (const b of [one, two, three]) {
         const om = await openModel(b, path);
         const m = om.model;
-        const state = m.newState();
-        const prompt = [1, 5, 9, 17, 33, 65, 129, 3, 7, 11, 13];
-        const t = m.prefill(prompt, state, { allLogits: true });
-        const logits = (await b.read(t)) as Float32Array;
-        b.free(t);
-        const tokens: number[] = [];
-        let last = logits.subarray(logits.length - m.vocabSize);
-        for (let i = 0; i < 8; i++) {
-          const next = argmax(last);
-          tokens.push(next);
-          last = (await b.read(m.step(next, state))) as Float32Array;
-        }
-        runs.push({ logits, tokens });
+        runs.push(await promptLogitsAndGreedy(b, m, m.newState()));
       }
       for (const r of runs.slice(1)) {
         expect(firstDiff(r.logits, runs[0].logits)).toBe(-1);
@@ -268,16 +272,7 @@ describe('threaded pruned model (sparse linears)', () => {
           const kinds = (m as unknown as { weights: WeightMap }).weights.entries().filter(([, t]) => t.dtype === 'sparse').map(([, t]) => b.own('test', t).sparse!.kind);
           expect(kinds.length).toBe(14); // 2 layers × 7 linears
           const state = m.newState();
-          const t = m.prefill([1, 5, 9, 17, 33, 65, 129, 3, 7, 11, 13], state, { allLogits: true });
-          const logits = (await b.read(t)) as Float32Array;
-          b.free(t);
-          const tokens: number[] = [];
-          let last = logits.subarray(logits.length - m.vocabSize);
-          for (let i = 0; i < 8; i++) {
-            const next = argmax(last);
-            tokens.push(next);
-            last = (await b.read(m.step(next, state))) as Float32Array;
-          }
+          const { logits, tokens } = await promptLogitsAndGreedy(b, m, state);
           if (b.pool) expect(b.pool.stats.jobs).toBeGreaterThan(jobs);
           state.free();
           m.dispose();
