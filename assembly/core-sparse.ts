@@ -8,30 +8,48 @@
 }
 
 /**
- * CSR with u16 *byte* offsets into x (col · 4; needs K ≤ 16384): rowPtr u32[M + 1], off u16[nnz],
- * val f32[nnz]. Four non-zeros per step are gathered into one f32x4 with lane loads.
+ * x for csr16 is staged at the fixed address X_STAGE = 0 (the build reserves [0, 65536) below the
+ * data segments with --memoryBase), so a u16 byte offset read from memory is the whole address:
+ * each gathered load is one `[mem + offset]` access with no add (docs/sparse-matvec.md).
  */
-export function spmv_csr16(out: usize, rowPtr: usize, off: usize, val: usize, x: usize, m: i32): void {
+export function stage_x0(x: usize, k: i32): void {
+  memory.copy(0, x, <usize>k << 2);
+}
+
+/** [a0[0], a1[1], a2[2], a3[3]] as three 32-bit-lane blends (each one vpblendw on x64). */
+// @ts-ignore: decorator
+@inline function blend4(a0: v128, a1: v128, a2: v128, a3: v128): v128 {
+  const lo = i8x16.shuffle(a0, a1, 0, 1, 2, 3, 20, 21, 22, 23, 8, 9, 10, 11, 12, 13, 14, 15);
+  const hi = i8x16.shuffle(a2, a3, 0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 28, 29, 30, 31);
+  return i8x16.shuffle(lo, hi, 0, 1, 2, 3, 4, 5, 6, 7, 24, 25, 26, 27, 28, 29, 30, 31);
+}
+
+/**
+ * CSR with u16 *byte* offsets into x (col · 4; needs K ≤ 16384): rowPtr u32[M + 1], off u16[nnz],
+ * val f32[nnz]; x must be staged first (stage_x0). Eight non-zeros per step, two accumulators.
+ */
+export function spmv_csr16(out: usize, rowPtr: usize, off: usize, val: usize, m: i32): void {
   for (let r = 0; r < m; r++) {
     let p = load<u32>(rowPtr + (<usize>r << 2));
     const end = load<u32>(rowPtr + (<usize>r << 2), 4);
     let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
-    for (; p + 8 <= end; p += 8) {
-      const ip = off + (<usize>p << 1);
-      const vp = val + (<usize>p << 2);
-      let g = v128.load32_zero(x + <usize>load<u16>(ip));
-      g = v128.load32_lane(x + <usize>load<u16>(ip, 2), g, 1);
-      g = v128.load32_lane(x + <usize>load<u16>(ip, 4), g, 2);
-      g = v128.load32_lane(x + <usize>load<u16>(ip, 6), g, 3);
-      let h = v128.load32_zero(x + <usize>load<u16>(ip, 8));
-      h = v128.load32_lane(x + <usize>load<u16>(ip, 10), h, 1);
-      h = v128.load32_lane(x + <usize>load<u16>(ip, 12), h, 2);
-      h = v128.load32_lane(x + <usize>load<u16>(ip, 14), h, 3);
+    let ip = off + (<usize>p << 1);
+    let vp = val + (<usize>p << 2);
+    for (; p + 8 <= end; p += 8, ip += 16, vp += 32) {
+      // Lane 0 by a zeroing load, lanes 1–3 by broadcast loads merged with blends (blend4): a
+      // broadcast is a pure load µop and a 32-bit blend runs on two ports, where a lane-insert load
+      // also needs the one shuffle port. Offsets are literal immediates (folded into the address).
+      const g = blend4(
+        v128.load32_zero(<usize>load<u16>(ip)), v128.load32_splat(<usize>load<u16>(ip, 2)),
+        v128.load32_splat(<usize>load<u16>(ip, 4)), v128.load32_splat(<usize>load<u16>(ip, 6)));
+      const h = blend4(
+        v128.load32_zero(<usize>load<u16>(ip, 8)), v128.load32_splat(<usize>load<u16>(ip, 10)),
+        v128.load32_splat(<usize>load<u16>(ip, 12)), v128.load32_splat(<usize>load<u16>(ip, 14)));
       acc = f32x4.add(acc, f32x4.mul(v128.load(vp), g));
       acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), h));
     }
     let s = hsum(f32x4.add(acc, acc2));
-    for (; p < end; p++) s += load<f32>(val + (<usize>p << 2)) * load<f32>(x + <usize>load<u16>(off + (<usize>p << 1)));
+    for (; p < end; p++, ip += 2, vp += 4) s += load<f32>(vp) * load<f32>(<usize>load<u16>(ip));
     store<f32>(out + (<usize>r << 2), s);
   }
 }
@@ -70,12 +88,10 @@ export function stage_x_blk(xs: usize, x: usize, k: i32): void {
   }
 }
 
+/** x at slot xb + 4·off for a u8 offset (win16's window address; one scaled lea + the load). */
 // @ts-ignore: decorator
-@inline function gather4(xb: usize, ip: usize): v128 {
-  let g = v128.load32_zero(xb + (<usize>load<u8>(ip) << 2));
-  g = v128.load32_lane(xb + (<usize>load<u8>(ip, 1) << 2), g, 1);
-  g = v128.load32_lane(xb + (<usize>load<u8>(ip, 2) << 2), g, 2);
-  return v128.load32_lane(xb + (<usize>load<u8>(ip, 3) << 2), g, 3);
+@inline function slot(xb: usize, off: u8): usize {
+  return xb + (<usize>off << 2);
 }
 
 /**
@@ -100,15 +116,33 @@ export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize,
     let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
     for (; p < end; p += 80, q += 2) {
       const xb = xs + (<usize>load<u16>(q) << 2);
-      acc = f32x4.add(acc, f32x4.mul(v128.load(p), gather4(xb, p + 64)));
-      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 16), gather4(xb, p + 68)));
-      acc = f32x4.add(acc, f32x4.mul(v128.load(p, 32), gather4(xb, p + 72)));
-      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 48), gather4(xb, p + 76)));
+      // Gathers as in spmv_csr16 (zeroing load + broadcasts + blend4), offsets as literal immediates.
+      const g0 = blend4(
+        v128.load32_zero(slot(xb, load<u8>(p, 64))), v128.load32_splat(slot(xb, load<u8>(p, 65))),
+        v128.load32_splat(slot(xb, load<u8>(p, 66))), v128.load32_splat(slot(xb, load<u8>(p, 67))));
+      const g1 = blend4(
+        v128.load32_zero(slot(xb, load<u8>(p, 68))), v128.load32_splat(slot(xb, load<u8>(p, 69))),
+        v128.load32_splat(slot(xb, load<u8>(p, 70))), v128.load32_splat(slot(xb, load<u8>(p, 71))));
+      const g2 = blend4(
+        v128.load32_zero(slot(xb, load<u8>(p, 72))), v128.load32_splat(slot(xb, load<u8>(p, 73))),
+        v128.load32_splat(slot(xb, load<u8>(p, 74))), v128.load32_splat(slot(xb, load<u8>(p, 75))));
+      const g3 = blend4(
+        v128.load32_zero(slot(xb, load<u8>(p, 76))), v128.load32_splat(slot(xb, load<u8>(p, 77))),
+        v128.load32_splat(slot(xb, load<u8>(p, 78))), v128.load32_splat(slot(xb, load<u8>(p, 79))));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(p), g0));
+      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 16), g1));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(p, 32), g2));
+      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(p, 48), g3));
     }
     let g = tail + <usize>load<u32>(tailPtr + (<usize>r << 2)) * 20;
     const gend = tail + <usize>load<u32>(tailPtr + (<usize>r << 2), 4) * 20;
     const xt = xs + (<usize>load<u16>(tailBase + (<usize>r << 1)) << 2);
-    for (; g < gend; g += 20) acc = f32x4.add(acc, f32x4.mul(v128.load(g), gather4(xt, g + 16)));
+    for (; g < gend; g += 20) {
+      const t = blend4(
+        v128.load32_zero(slot(xt, load<u8>(g, 16))), v128.load32_splat(slot(xt, load<u8>(g, 17))),
+        v128.load32_splat(slot(xt, load<u8>(g, 18))), v128.load32_splat(slot(xt, load<u8>(g, 19))));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(g), t));
+    }
     store<f32>(out + (<usize>r << 2), hsum(f32x4.add(acc, acc2)));
   }
 }

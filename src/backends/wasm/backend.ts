@@ -42,7 +42,8 @@ export interface Kernels {
   matmul_f32(out: number, x: number, w: number, n: number, m: number, k: number, tile: number): void;
   matmul_f16(out: number, x: number, w: number, n: number, m: number, k: number, tile: number, scratch: number): void;
   f16_to_f32(dst: number, src: number, n: number): void;
-  spmv_csr16(out: number, rowPtr: number, off: number, val: number, x: number, m: number): void;
+  stage_x0(x: number, k: number): void;
+  spmv_csr16(out: number, rowPtr: number, off: number, val: number, m: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
@@ -290,13 +291,15 @@ export class WasmBackend implements Backend {
     const { m } = v.spmv('spmv', out, s, x);
     const l = (this.own('spmv', s) as WasmTensor).sparse!;
     const [o, xp, p] = [this.ptr('spmv', out), this.ptr('spmv', x), l.ptrs];
-    // x staged once per call for win16 (blocks of 255 columns + a zero slot), shared by all threads.
+    // x staged once per call, shared by all threads: for win16 in blocks of 255 columns + a zero
+    // slot; for csr16 at the fixed address 0, so its gathers need no address add.
     let xs = 0;
     if (l.kind === 'win16') this.k.stage_x_blk((xs = this.xStage(1024 * l.blocks)), xp, s.shape[1]);
+    else if (l.kind === 'csr16') this.k.stage_x0(xp, s.shape[1]);
     if (this.pool && threadedSpmv(this, this.pool, l, o, xp, xs, m)) return;
     switch (l.kind) {
       case 'csr16':
-        return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, xp, m);
+        return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
       case 'win16':

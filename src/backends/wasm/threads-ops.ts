@@ -146,7 +146,7 @@ export function sparseRowRanges(m: number, parts: number, work: (r: number) => n
 }
 
 /**
- * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (already written by the
+ * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (csr16's is at address 0; both already written by the
  * caller, shared read-only by every part). False when too small (caller runs it alone).
  */
 export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, xp: number, xs: number, m: number): boolean {
@@ -171,7 +171,7 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
   const p = l.ptrs;
   switch (l.kind) {
     case 'csr16':
-      run(pool, 'spmv_csr16', b.k.spmv_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, xp, r1 - r0]));
+      run(pool, 'spmv_csr16', b.k.spmv_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0]));
       return true;
     case 'csr32':
       run(pool, 'spmv_csr32', b.k.spmv_csr32 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.col, p.val, xp, r1 - r0]));
