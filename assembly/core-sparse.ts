@@ -36,20 +36,70 @@ export function spmv_csr16(out: usize, rowPtr: usize, off: usize, val: usize, m:
     let ip = off + (<usize>p << 1);
     let vp = val + (<usize>p << 2);
     for (; p + 8 <= end; p += 8, ip += 16, vp += 32) {
-      // Lane 0 by a zeroing load, lanes 1–3 by broadcast loads merged with blends (blend4): a
-      // broadcast is a pure load µop and a 32-bit blend runs on two ports, where a lane-insert load
-      // also needs the one shuffle port. Offsets are literal immediates (folded into the address).
+      // Offsets two per u32 load (low half by a zero-extending move, high half by a shift): the loop
+      // is bound by load µops (index, x, value), and a split costs ALU µops instead. Lane 0 by a
+      // zeroing load, lanes 1–3 by broadcast loads merged with blends (blend4): a broadcast is a
+      // pure load µop and a 32-bit blend runs on two ports, where a lane-insert load also needs the
+      // one shuffle port. Offsets are literal immediates (folded into the address).
+      const w0 = load<u32>(ip), w1 = load<u32>(ip, 4), w2 = load<u32>(ip, 8), w3 = load<u32>(ip, 12);
       const g = blend4(
-        v128.load32_zero(<usize>load<u16>(ip)), v128.load32_splat(<usize>load<u16>(ip, 2)),
-        v128.load32_splat(<usize>load<u16>(ip, 4)), v128.load32_splat(<usize>load<u16>(ip, 6)));
+        v128.load32_zero(<usize>(w0 & 0xffff)), v128.load32_splat(<usize>(w0 >>> 16)),
+        v128.load32_splat(<usize>(w1 & 0xffff)), v128.load32_splat(<usize>(w1 >>> 16)));
       const h = blend4(
-        v128.load32_zero(<usize>load<u16>(ip, 8)), v128.load32_splat(<usize>load<u16>(ip, 10)),
-        v128.load32_splat(<usize>load<u16>(ip, 12)), v128.load32_splat(<usize>load<u16>(ip, 14)));
+        v128.load32_zero(<usize>(w2 & 0xffff)), v128.load32_splat(<usize>(w2 >>> 16)),
+        v128.load32_splat(<usize>(w3 & 0xffff)), v128.load32_splat(<usize>(w3 >>> 16)));
       acc = f32x4.add(acc, f32x4.mul(v128.load(vp), g));
       acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), h));
     }
     let s = hsum(f32x4.add(acc, acc2));
     for (; p < end; p++, ip += 2, vp += 4) s += load<f32>(vp) * load<f32>(<usize>load<u16>(ip));
+    store<f32>(out + (<usize>r << 2), s);
+  }
+}
+
+/**
+ * csr16n stages x four times, at 0, 16384, 32768 and 49152 (K ≤ 4096, so one copy is ≤ 16 KB): an
+ * offset's two spare top bits then select a copy holding the same value, and the kernel uses every
+ * offset as the address without masking those bits (they carry the row lengths, spmv_csr16n).
+ */
+export function stage_x4(x: usize, k: i32): void {
+  const n = <usize>k << 2;
+  memory.copy(0, x, n);
+  memory.copy(16384, x, n);
+  memory.copy(32768, x, n);
+  memory.copy(49152, x, n);
+}
+
+/**
+ * csr16 with no row pointers ("n"): off u16[nnz] holds byte offsets 4·col (K ≤ 4096, so bits 0–13)
+ * and val f32[nnz] the values, rows one after another; every row has ≥ 8 entries and its length is
+ * spread over the top two bits of its first eight offsets (bits 2j, 2j+1 of the length in entry j).
+ * 6 bytes per entry and nothing else. x must be staged with stage_x4. Rows r0.. of a split run
+ * alone with off + 2·p0, val + 4·p0 (p0 = entries before row r0) and out + 4·r0.
+ */
+export function spmv_csr16n(out: usize, off: usize, val: usize, m: i32): void {
+  let ip = off, vp = val;
+  for (let r = 0; r < m; r++) {
+    // length = Σ_j (off[j] >> 14) · 4^j over the first eight entries, as one i16x8 dot product.
+    const lenBits = i16x8.shr_u(v128.load(ip), 14);
+    const d = i32x4.dot_i16x8_s(lenBits, i16x8(1, 4, 16, 64, 256, 1024, 4096, 16384));
+    const n = i32x4.extract_lane(d, 0) + i32x4.extract_lane(d, 1) + i32x4.extract_lane(d, 2) + i32x4.extract_lane(d, 3);
+    const end = ip + (<usize>n << 1);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+    for (; ip + 16 <= end; ip += 16, vp += 32) {
+      // The same gathers as spmv_csr16.
+      const w0 = load<u32>(ip), w1 = load<u32>(ip, 4), w2 = load<u32>(ip, 8), w3 = load<u32>(ip, 12);
+      const g = blend4(
+        v128.load32_zero(<usize>(w0 & 0xffff)), v128.load32_splat(<usize>(w0 >>> 16)),
+        v128.load32_splat(<usize>(w1 & 0xffff)), v128.load32_splat(<usize>(w1 >>> 16)));
+      const h = blend4(
+        v128.load32_zero(<usize>(w2 & 0xffff)), v128.load32_splat(<usize>(w2 >>> 16)),
+        v128.load32_splat(<usize>(w3 & 0xffff)), v128.load32_splat(<usize>(w3 >>> 16)));
+      acc = f32x4.add(acc, f32x4.mul(v128.load(vp), g));
+      acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), h));
+    }
+    let s = hsum(f32x4.add(acc, acc2));
+    for (; ip < end; ip += 2, vp += 4) s += load<f32>(vp) * load<f32>(<usize>load<u16>(ip));
     store<f32>(out + (<usize>r << 2), s);
   }
 }

@@ -18,10 +18,10 @@ function mib(bytes: number): string {
   return `${(bytes / 2 ** 20).toFixed(bytes < 2 ** 20 ? 3 : 1)} MiB`;
 }
 
-/** "stored / dense" for compressed operands, e.g. "12.8 MiB (0.20× dense)". */
+/** "stored / dense" for compressed operands, e.g. "12.8 MiB (20.00 % of dense)" (two decimals: size targets sit at a percentage). */
 function storage(r: BenchResult): string {
   if (r.storedBytes === undefined) return '';
-  return r.denseBytes ? `${mib(r.storedBytes)} (${(r.storedBytes / r.denseBytes).toFixed(2)}× dense)` : mib(r.storedBytes);
+  return r.denseBytes ? `${mib(r.storedBytes)} (${((100 * r.storedBytes) / r.denseBytes).toFixed(2)} % of dense)` : mib(r.storedBytes);
 }
 
 const key = (r: Pick<BenchResult, 'op' | 'shape' | 'dtype'>) => `${r.op} ${r.shape} ${r.dtype}`;

@@ -137,19 +137,20 @@ function sparseCases(): BenchCase[] {
       },
     };
   });
-  // wasm picks win16 (smallest) at 50–90 %; the csr16 layout (fastest kernel, 6 B per entry) side by side.
-  const csr16 = [0.8, 0.9].map((sparsity): BenchCase => ({
+  // wasm picks win16 (smallest) at 50–90 %; csr16 (u16 offsets + row pointers) and csr16n (the same
+  // kernel, row lengths in the offsets' spare bits: 6 B per entry and nothing else) side by side.
+  const csr16 = (['csr16', 'csr16n'] as const).flatMap((layout) => [0.8, 0.9].map((sparsity): BenchCase => ({
     ...viaDefault.find((c) => c.shape.startsWith(`${n}x${n} ${Math.round(sparsity * 100)}%`))!,
-    op: 'spmv csr16',
+    op: `spmv ${layout}`,
     backends: ['wasm'],
     async setup(b) {
       const a = arena(b);
-      const s = a.keep((b as WasmBackend).sparse(randomCsr(n, n, 1 - sparsity, 21), 'csr16'));
+      const s = a.keep((b as WasmBackend).sparse(randomCsr(n, n, 1 - sparsity, 21), layout));
       const x = a.t([n], 'f32', randomF32(n, 22));
       const o = a.t([n]);
       return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
     },
-  }));
+  })));
   return [...viaDefault, ...csr16];
 }
 

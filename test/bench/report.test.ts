@@ -39,7 +39,7 @@ describe('bench markdown', () => {
     expect(md).toContain('Command: `npm run bench -- --family core` — 2026-11-24');
     expect(md).toContain('- **webgpu**: unavailable: no adapter');
     expect(md).toContain('| matvec | 4x4 | f32 | wasm | 1.235 | 1.000 | 3.14 |  |  | 20 |  |');
-    expect(md).toContain('| 1.0 MiB (0.25× dense) | 20 | 0.41× the time of matvec 4x4 f32 |');
+    expect(md).toContain('| 1.0 MiB (25.00 % of dense) | 20 | 0.41× the time of matvec 4x4 f32 |');
     // Errors stay in the table (escaped pipes), with no timing figures.
     expect(md).toContain('| gelu | 4x4 | f32 | webgpu |  |  |  |  |  |  | error: UNSUPPORTED: a \\| b |');
   });

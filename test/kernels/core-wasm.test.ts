@@ -7,8 +7,8 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts';
-import { SPARSE_LAYOUTS, WIN16_MAX_COLS, defaultSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
-import { csrFromDense } from '../../src/backends/sparse.ts';
+import { SPARSE_LAYOUTS, WIN16_MAX_COLS, csr16nFits, defaultSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { csrFromDense, csrToDense } from '../../src/backends/sparse.ts';
 import { f32ToF16Array, fromF16Bits } from '../../src/util/f16.ts';
 import { randomF32, rng } from '../helpers/random.ts';
 
@@ -266,9 +266,14 @@ describe('wasm core: sparse matvec', () => {
     expect(defaultSparseLayout(sparseCsr(4, 64, 1, 7))).toBe('csr16');
   });
 
-  it("prefer 'speed' picks csr16 (csr32 for K > 16384), 'size' the default; both match the reference", async () => {
-    for (const [m, k, want] of [[16, 4096, ['csr16', 'win16']], [4, 20000, ['csr32', 'win16']]] as const) {
-      const csr = sparseCsr(m, k, 0.8, k);
+  it("prefer 'speed' picks csr16n (csr16 with a short row or K > 4096, csr32 for K > 16384), 'size' the default; all match the reference", async () => {
+    for (const [csr, want] of [
+      [sparseCsr(16, 4096, 0.8, 4096), ['csr16n', 'win16']],
+      [sparseCsr(16, 300, 0.8, 300, [3]), ['csr16', defaultSparseLayout(sparseCsr(16, 300, 0.8, 300, [3]))]], // an empty row
+      [sparseCsr(16, 4097, 0.8, 4097), ['csr16', 'win16']],
+      [sparseCsr(4, 20000, 0.8, 20000), ['csr32', 'win16']],
+    ] as const) {
+      const k = csr.cols;
       const x = randomF32(k, k + 1, -1, 1);
       for (const [i, prefer] of (['speed', 'size'] as const).entries()) {
         const s = wasm.sparse(csr, prefer);
@@ -277,6 +282,62 @@ describe('wasm core: sparse matvec', () => {
         expect(worst(gotY, wantY, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
         wasm.free(s);
       }
+    }
+  });
+
+  it('csr16n: rows of 8 … K entries (lengths in the offsets\' top bits), K up to 4096, unsorted rows, Inf at pruned columns; 6 B per entry, values read back in CSR order', async () => {
+    for (const k of [8, 9, 577, 4096]) {
+      // row lengths around every boundary the kernel and the length code have: 8 (the minimum), the
+      // 8-entry step ± 1, powers of 4 (a new length digit), K (a dense row) and random ones.
+      const lens = [8, 9, 15, 16, 17, 63, 64, 65, 255, 256, 1023, 1024, 4095, 4096].filter((n) => n <= k);
+      const r = rng(k);
+      for (let i = 0; i < 12; i++) lens.push(8 + Math.floor(r() * (k - 7)));
+      const rowPtr = new Uint32Array(lens.length + 1);
+      const cols: number[] = [];
+      for (const [i, n] of lens.entries()) {
+        // n distinct columns of [0, k), in random order (CSR rows need not be sorted)
+        const all = Array.from({ length: k }, (_, c) => c);
+        for (let j = 0; j < n; j++) {
+          const t = j + Math.floor(r() * (k - j));
+          [all[j], all[t]] = [all[t], all[j]];
+        }
+        cols.push(...all.slice(0, n));
+        rowPtr[i + 1] = cols.length;
+      }
+      const csr: CsrData = { rows: lens.length, cols: k, rowPtr, colIdx: Uint32Array.from(cols), values: randomF32(cols.length, k + 3) };
+      const x = randomF32(k, k + 4, -2, 2);
+      const [want, got, kind] = await spmvBoth(csr, x, 'csr16n');
+      expect(kind).toBe('csr16n');
+      expect(worst(got, want, 1e-5, 1e-5), `K = ${k}`).toBeLessThanOrEqual(1);
+      const s = wasm.sparse(csr, 'csr16n');
+      expect(s.byteSize).toBe(6 * cols.length);
+      expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
+      wasm.free(s);
+    }
+    // Inf / NaN at columns no row stores never reach the result (nothing is padded)
+    const csr = sparseCsr(40, 600, 0.8, 12);
+    for (let r = 0; r < 40; r++) for (let p = csr.rowPtr[r]; p < csr.rowPtr[r + 1]; p++) if (csr.colIdx[p] === 7 || csr.colIdx[p] === 599) csr.values[p] = 0;
+    const x = randomF32(600, 13, -1, 1);
+    const kept = csrFromDense(csrToDense(csr), 40, 600); // drop the zeroed entries
+    [x[7], x[599]] = [Infinity, NaN];
+    const [want, got, kind] = await spmvBoth(kept, x, 'csr16n');
+    expect(kind).toBe('csr16n');
+    expect(want.every(Number.isFinite)).toBe(true);
+    expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+  });
+
+  it('csr16n is refused (falls back to csr16) for a row under 8 entries or K > 4096', () => {
+    const d = randomF32(8 * 100, 14);
+    for (let c = 7; c < 100; c++) d[c] = 0; // row 0 keeps 7 entries
+    const seven = csrFromDense(d, 8, 100);
+    d[7] = 1; // row 0 keeps 8
+    expect(csr16nFits(csrFromDense(d, 8, 100))).toBe(true);
+    expect(csr16nFits(seven)).toBe(false);
+    expect(csr16nFits(sparseCsr(4, 4097, 0.5, 15))).toBe(false);
+    for (const m of [seven, sparseCsr(4, 4097, 0.5, 15)]) {
+      const s = wasm.sparse(m, 'csr16n');
+      expect((s as WasmTensor).sparse!.kind).toBe('csr16');
+      wasm.free(s);
     }
   });
 

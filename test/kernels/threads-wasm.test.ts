@@ -12,7 +12,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { splitRange } from '../../src/backends/wasm/threads.ts';
 import { sparseRowRanges } from '../../src/backends/wasm/threads-ops.ts';
-import { SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { CSR16N_MIN_ROW, csr16nFits, SPARSE_LAYOUTS, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
 import type { CsrData, DType } from '../../src/backends/backend.ts';
 import { loadSafetensorsModel } from '../../src/models/load.ts';
 import type { WeightMap } from '../../src/models/weights.ts';
@@ -133,9 +133,11 @@ describe('threaded linear layers == one thread, bit for bit', () => {
 
 /**
  * A CSR matrix whose rows vary like a pruned layer's: empty rows, short rows (below a win16 chunk),
- * and long rows spanning several 255-column windows (k > 255); density ~20 % on average.
+ * and long rows spanning several 255-column windows (k > 255); density ~20 % on average. For
+ * csr16n (rows of ≥ 8 entries) short rows are topped up with their first missing columns.
  */
-function randomCsr(m: number, k: number, seed: number): CsrData {
+function randomCsr(m: number, k: number, seed: number, layout?: SparseLayoutKind): CsrData {
+  const minRow = layout === 'csr16n' ? CSR16N_MIN_ROW : 0;
   const r = rng(seed);
   const rowPtr = new Uint32Array(m + 1);
   const cols: number[] = [];
@@ -149,6 +151,19 @@ function randomCsr(m: number, k: number, seed: number): CsrData {
         vals.push((r() - 0.5) * 4);
       }
     }
+    const row = new Set(cols.slice(rowPtr[i]));
+    for (let c = 0; cols.length - rowPtr[i] < minRow; c++) {
+      if (row.has(c)) continue;
+      cols.push(c);
+      vals.push((r() - 0.5) * 4);
+    }
+    if (minRow) {
+      // keep the row sorted (not needed by any layout, but like a pruned row)
+      const idx = Array.from({ length: cols.length - rowPtr[i] }, (_, j) => rowPtr[i] + j).sort((a, b) => cols[a] - cols[b]);
+      const [cs, vs] = [idx.map((j) => cols[j]), idx.map((j) => vals[j])];
+      cols.splice(rowPtr[i], cs.length, ...cs);
+      vals.splice(rowPtr[i], vs.length, ...vs);
+    }
     rowPtr[i + 1] = cols.length;
   }
   return { rows: m, cols: k, rowPtr, colIdx: Uint32Array.from(cols), values: Float32Array.from(vals) };
@@ -156,7 +171,8 @@ function randomCsr(m: number, k: number, seed: number): CsrData {
 
 async function spmvOn(b: WasmBackend, csr: CsrData, layout: SparseLayoutKind, x: Float32Array): Promise<Float32Array> {
   const s = b.sparse(csr, layout);
-  expect(b.own('test', s).sparse!.kind).toBe(layout);
+  // csr16n cannot hold rows under 8 entries: it falls back to csr16 (tested in core-wasm.test.ts)
+  expect(b.own('test', s).sparse!.kind).toBe(layout === 'csr16n' && !csr16nFits(csr) ? 'csr16' : layout);
   const xt = b.tensor([csr.cols], 'f32', x);
   const o = b.tensor([csr.rows], 'f32', new Float32Array(csr.rows).fill(NaN));
   b.spmv(o, s, xt);
@@ -167,10 +183,10 @@ async function spmvOn(b: WasmBackend, csr: CsrData, layout: SparseLayoutKind, x:
 
 describe('threaded spmv == one thread, bit for bit', () => {
   for (const layout of SPARSE_LAYOUTS) {
-    it(`${layout}: m = 1, 2, 3, 7, 9, 577 (empty, short and long rows), k = 37, 300; Inf in x`, async () => {
+    it(`${layout}: m = 1, 2, 3, 7, 9, 577 (empty, short and long rows; csr16n: ≥ 8), k = 37, 300; Inf in x`, async () => {
       for (const k of [37, 300]) {
         for (const m of [1, 2, 3, 7, 9, 577]) {
-          const csr = randomCsr(m, k, m * 131 + k);
+          const csr = randomCsr(m, k, m * 131 + k, layout);
           const finite = randomF32(k, m + k);
           const inf = Float32Array.from(finite);
           inf[3] = Infinity;
@@ -211,9 +227,11 @@ describe('threaded spmv == one thread, bit for bit', () => {
       const want = await spmvOn(one, randomCsr(64, 64, 5), 'csr16', randomF32(64, 6));
       expect(firstDiff(await spmvOn(b, randomCsr(64, 64, 5), 'csr16', randomF32(64, 6)), want)).toBe(-1);
       expect(b.pool!.stats.jobs).toBe(jobs);
-      const big = randomCsr(577, 1000, 7); // ~115k entries: split
       const x = randomF32(1000, 8);
-      for (const layout of SPARSE_LAYOUTS) expect(firstDiff(await spmvOn(b, big, layout, x), await spmvOn(one, big, layout, x)), layout).toBe(-1);
+      for (const layout of SPARSE_LAYOUTS) {
+        const big = randomCsr(577, 1000, 7, layout); // ~115k entries: split
+        expect(firstDiff(await spmvOn(b, big, layout, x), await spmvOn(one, big, layout, x)), layout).toBe(-1);
+      }
       expect(b.pool!.stats.jobs).toBeGreaterThan(jobs);
     } finally {
       b.dispose();
@@ -281,7 +299,9 @@ describe('threaded pruned model (sparse linears)', () => {
           b.sparse = sparse;
         }
       }
-      expect(new Set(runs[0].kinds)).toEqual(new Set([layout]));
+      // csr16n takes the linears whose rows all hold ≥ 8 entries; the others fall back to csr16.
+      if (layout === 'csr16n') expect(new Set(runs[0].kinds)).toEqual(new Set(['csr16n', 'csr16']));
+      else expect(new Set(runs[0].kinds)).toEqual(new Set([layout]));
       expect(runs[0].logits.every((v) => Number.isFinite(v))).toBe(true);
       for (const r of runs.slice(1)) {
         expect(firstDiff(r.logits, runs[0].logits)).toBe(-1);

@@ -44,6 +44,8 @@ export interface Kernels {
   f16_to_f32(dst: number, src: number, n: number): void;
   stage_x0(x: number, k: number): void;
   spmv_csr16(out: number, rowPtr: number, off: number, val: number, m: number): void;
+  stage_x4(x: number, k: number): void;
+  spmv_csr16n(out: number, off: number, val: number, m: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
@@ -166,7 +168,7 @@ export class WasmBackend implements Backend {
   sparse(m: CsrData, layout: SparseLayoutKind | SparsePreference = 'size'): Tensor {
     v.csr('sparse', m);
     const kind = layout === 'size' || layout === 'speed' ? pickSparseLayout(m, layout) : layout;
-    const l = buildSparseLayout(m, layoutFits(kind, m.cols) ? kind : 'csr32');
+    const l = buildSparseLayout(m, layoutFits(kind, m) ? kind : layoutFits('csr16', m) ? 'csr16' : 'csr32');
     const ptrs: Record<string, number> = {};
     for (const [name, arr] of Object.entries(l.parts)) {
       ptrs[name] = this.heap.alloc(arr.byteLength);
@@ -296,10 +298,13 @@ export class WasmBackend implements Backend {
     let xs = 0;
     if (l.kind === 'win16') this.k.stage_x_blk((xs = this.xStage(1024 * l.blocks)), xp, s.shape[1]);
     else if (l.kind === 'csr16') this.k.stage_x0(xp, s.shape[1]);
+    else if (l.kind === 'csr16n') this.k.stage_x4(xp, s.shape[1]);
     if (this.pool && threadedSpmv(this, this.pool, l, o, xp, xs, m)) return;
     switch (l.kind) {
       case 'csr16':
         return this.k.spmv_csr16(o, p.rowPtr, p.off, p.val, m);
+      case 'csr16n':
+        return this.k.spmv_csr16n(o, p.off, p.val, m);
       case 'csr32':
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
       case 'win16':

@@ -8,12 +8,20 @@ import type { CsrData, SparsePreference } from '../backend.ts';
 export type SparseLayoutKind =
   /** CSR, u16 byte offsets into x (K ≤ 16384), lane-load gathers: the fastest kernel. */
   | 'csr16'
+  /** csr16 with no row pointers (K ≤ 4096, every row ≥ 8 entries): row lengths in the offsets' spare top bits, 6 B per entry and nothing else. */
+  | 'csr16n'
   /** CSR with u32 column indices (any K). */
   | 'csr32'
   /** Rows as flat runs of 16-entry chunks + a tail of 4-entry groups: u16 window base + u8 offsets into x staged with zero slots (K ≤ 65280). */
   | 'win16';
 
-export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr32', 'win16'];
+export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr16n', 'csr32', 'win16'];
+
+/** Widest matrix csr16n can hold: its byte offsets need bits 0–13, bits 14–15 carry row lengths. */
+export const CSR16N_MAX_COLS = 4096;
+
+/** Fewest entries a csr16n row can have: its length is spread over its first eight offsets. */
+export const CSR16N_MIN_ROW = 8;
 
 /** Widest matrix csr16 can hold: its u16 offsets are byte offsets (4 · column) into x. */
 export const CSR16_MAX_COLS = 16384;
@@ -48,12 +56,13 @@ export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
 }
 
 /**
- * The layout for a preference: 'size' → defaultSparseLayout; 'speed' → csr16 (csr32 for K > 16384),
- * whose kernel is 5–10 % faster than win16's (more on short rows, docs/sparse-matvec.md).
+ * The layout for a preference: 'size' → defaultSparseLayout; 'speed' → csr16n where it fits (no
+ * row pointers, the csr16 kernel), else csr16 (csr32 for K > 16384): their kernel is 10–20 % faster
+ * than win16's (more on short rows, docs/sparse-matvec.md).
  */
 export function pickSparseLayout(m: CsrData, prefer: SparsePreference): SparseLayoutKind {
   if (prefer === 'size') return defaultSparseLayout(m);
-  return csrLayoutFor(m.cols);
+  return csr16nFits(m) ? 'csr16n' : csrLayoutFor(m.cols);
 }
 
 /** The CSR layout for a width: csr16 where its offsets fit, else csr32. */
@@ -61,9 +70,18 @@ function csrLayoutFor(cols: number): SparseLayoutKind {
   return cols <= CSR16_MAX_COLS ? 'csr16' : 'csr32';
 }
 
-/** Whether a layout can hold a matrix of this width. */
-export function layoutFits(kind: SparseLayoutKind, cols: number): boolean {
+/** Whether csr16n can hold this matrix: K ≤ 4096 and every row has at least eight entries. */
+export function csr16nFits(m: CsrData): boolean {
+  if (m.cols > CSR16N_MAX_COLS) return false;
+  for (let r = 0; r < m.rows; r++) if (m.rowPtr[r + 1] - m.rowPtr[r] < CSR16N_MIN_ROW) return false;
+  return true;
+}
+
+/** Whether a layout can hold this matrix (its width; csr16n also its row lengths). */
+export function layoutFits(kind: SparseLayoutKind, m: CsrData): boolean {
+  const cols = m.cols;
   if (kind === 'csr16') return cols <= CSR16_MAX_COLS;
+  if (kind === 'csr16n') return csr16nFits(m);
   if (kind === 'win16') return cols <= WIN16_MAX_COLS;
   return true;
 }
@@ -77,11 +95,37 @@ export function buildSparseLayout(m: CsrData, kind: SparseLayoutKind): SparseLay
       for (let i = 0; i < nnz; i++) off[i] = m.colIdx[i] * 4;
       return { ...base, parts: { rowPtr: m.rowPtr.slice(), off, val: m.values.slice() }, blocks: 0 };
     }
+    case 'csr16n':
+      return { ...base, parts: { off: csr16nOffsets(m), val: m.values.slice() }, blocks: 0 };
     case 'csr32':
       return { ...base, parts: { rowPtr: m.rowPtr.slice(), col: m.colIdx.slice(), val: m.values.slice() }, blocks: 0 };
     case 'win16':
       return { ...base, parts: buildWin16(m), blocks: Math.ceil(m.cols / 255) };
   }
+}
+
+/** csr16n's offsets: 4·col, plus bits 2j, 2j+1 of the row's length in the top two bits of its j-th entry (j < 8). */
+function csr16nOffsets(m: CsrData): Uint16Array {
+  const off = new Uint16Array(m.rowPtr[m.rows]);
+  for (let r = 0; r < m.rows; r++) {
+    const [p0, p1] = [m.rowPtr[r], m.rowPtr[r + 1]];
+    for (let p = p0; p < p1; p++) off[p] = m.colIdx[p] * 4;
+    for (let j = 0; j < CSR16N_MIN_ROW; j++) off[p0 + j] |= (((p1 - p0) >> (2 * j)) & 3) << 14;
+  }
+  return off;
+}
+
+/** Row lengths of a csr16n layout, decoded from its offsets (what spmv_csr16n reads per row). */
+export function csr16nRowLengths(off: Uint16Array, rows: number): Uint32Array {
+  const len = new Uint32Array(rows);
+  let p = 0;
+  for (let r = 0; r < rows; r++) {
+    let n = 0;
+    for (let j = 0; j < CSR16N_MIN_ROW; j++) n |= (off[p + j] >> 14) << (2 * j);
+    len[r] = n;
+    p += n;
+  }
+  return len;
 }
 
 /** Staged slot of column c: x is staged in blocks of 255 columns + one zero slot (stage_x_blk). */

@@ -21,6 +21,7 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
+import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
 
@@ -108,7 +109,7 @@ export function scratchRowRunner(b: WasmBackend, work: number): (name: string, m
 type SparseInfo = NonNullable<WasmTensor['sparse']>;
 
 /** Per sparse matrix and part count: its row ranges (a matrix's arrays never change once built). */
-const spmvRanges = new WeakMap<SparseInfo, { parts: number; ranges: Array<[number, number]> }>();
+const spmvRanges = new WeakMap<SparseInfo, { parts: number; ranges: Array<[number, number]>; starts?: number[] }>();
 
 /**
  * Fixed cost of one row in units of one stored entry (loop set-up, the horizontal sum, the store),
@@ -146,7 +147,7 @@ export function sparseRowRanges(m: number, parts: number, work: (r: number) => n
 }
 
 /**
- * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (csr16's is at address 0; both already written by the
+ * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (csr16's and csr16n's are at fixed addresses; all already written by the
  * caller, shared read-only by every part). False when too small (caller runs it alone).
  */
 export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, xp: number, xs: number, m: number): boolean {
@@ -156,22 +157,35 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
   if (!cached || cached.parts !== parts) {
     const u32 = (name: string) => new Uint32Array(b.heap.memory.buffer, l.ptrs[name], m + 1);
     let work: (r: number) => number;
+    let starts: Uint32Array | undefined;
     if (l.kind === 'win16') {
       const [cp, tp] = [u32('chunkPtr'), u32('tailPtr')];
       work = (r) => 16 * cp[r] + 4 * tp[r] + ROW_COST * r;
+    } else if (l.kind === 'csr16n') {
+      // No row pointers are stored: decode the lengths once (cached with the ranges).
+      const len = csr16nRowLengths(new Uint16Array(b.heap.memory.buffer, l.ptrs.off, l.nnz), m);
+      const rp = new Uint32Array(m + 1);
+      for (let r = 0; r < m; r++) rp[r + 1] = rp[r] + len[r];
+      starts = rp;
+      work = (r) => rp[r] + ROW_COST * r;
     } else {
       const rp = u32('rowPtr');
       work = (r) => rp[r] + ROW_COST * r;
     }
-    cached = { parts, ranges: sparseRowRanges(m, parts, work) };
+    const ranges = sparseRowRanges(m, parts, work);
+    cached = { parts, ranges, starts: starts && ranges.map(([r0]) => starts![r0]) };
     spmvRanges.set(l, cached);
   }
-  const { ranges } = cached;
+  const { ranges, starts } = cached;
   if (ranges.length < 2) return false;
   const p = l.ptrs;
   switch (l.kind) {
     case 'csr16':
       run(pool, 'spmv_csr16', b.k.spmv_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0]));
+      return true;
+    case 'csr16n':
+      // Each part starts at its first row's entry (csr16n walks rows one after another).
+      run(pool, 'spmv_csr16n', b.k.spmv_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0]));
       return true;
     case 'csr32':
       run(pool, 'spmv_csr32', b.k.spmv_csr32 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.col, p.val, xp, r1 - r0]));
