@@ -122,7 +122,7 @@ export interface Backend extends CoreOps, AttentionOps, SequenceOps {
   tensor(shape: readonly number[], dtype?: DType, data?: TensorData): Tensor;
   /**
    * Compress an f32 matrix into this backend's sparse layout. Where a backend has several layouts,
-   * `prefer` picks the smallest ('size', default) or the fastest ('speed') for this matrix.
+   * `prefer` picks the fastest ('speed', default) or the smallest ('size') for this matrix.
    */
   sparse(csr: CsrData, prefer?: SparsePreference): Tensor;
   /** Overwrite a tensor's contents (same layout as `tensor`'s data argument). */

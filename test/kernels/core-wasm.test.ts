@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts';
-import { SPARSE_LAYOUTS, WIN16_MAX_COLS, csr16nFits, defaultSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { SPARSE_LAYOUTS, WIN16_MAX_COLS, csr16nFits, smallestSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
 import { csrFromDense, csrToDense } from '../../src/backends/sparse.ts';
 import { f32ToF16Array, fromF16Bits } from '../../src/util/f16.ts';
 import { randomF32, rng } from '../helpers/random.ts';
@@ -256,20 +256,20 @@ describe('wasm core: sparse matvec', () => {
     }
   });
 
-  it('default layout: win16 where it is >= 10% smaller than CSR (50-90 % zero), csr16 / csr32 otherwise', () => {
-    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.8, 1))).toBe('win16');
-    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.5, 2))).toBe('win16');
-    expect(defaultSparseLayout(sparseCsr(16, 4096, 0.97, 3))).toBe('csr16');
-    expect(defaultSparseLayout(sparseCsr(4, 20000, 0.8, 4))).toBe('win16');
-    expect(defaultSparseLayout(sparseCsr(4, 20000, 0.999, 5))).toBe('csr32');
-    expect(defaultSparseLayout(sparseCsr(2, WIN16_MAX_COLS + 1, 0.8, 6))).toBe('csr32');
-    expect(defaultSparseLayout(sparseCsr(4, 64, 1, 7))).toBe('csr16');
+  it("'size' layout: win16 where it is >= 10% smaller than CSR (50-90 % zero), csr16 / csr32 otherwise", () => {
+    expect(smallestSparseLayout(sparseCsr(16, 4096, 0.8, 1))).toBe('win16');
+    expect(smallestSparseLayout(sparseCsr(16, 4096, 0.5, 2))).toBe('win16');
+    expect(smallestSparseLayout(sparseCsr(16, 4096, 0.97, 3))).toBe('csr16');
+    expect(smallestSparseLayout(sparseCsr(4, 20000, 0.8, 4))).toBe('win16');
+    expect(smallestSparseLayout(sparseCsr(4, 20000, 0.999, 5))).toBe('csr32');
+    expect(smallestSparseLayout(sparseCsr(2, WIN16_MAX_COLS + 1, 0.8, 6))).toBe('csr32');
+    expect(smallestSparseLayout(sparseCsr(4, 64, 1, 7))).toBe('csr16');
   });
 
-  it("prefer 'speed' picks csr16n (csr16 with a short row or K > 4096, csr32 for K > 16384), 'size' the default; all match the reference", async () => {
+  it("prefer 'speed' (the default) picks csr16n (csr16 with a short row or K > 4096, csr32 for K > 16384), 'size' the smallest; all match the reference", async () => {
     for (const [csr, want] of [
       [sparseCsr(16, 4096, 0.8, 4096), ['csr16n', 'win16']],
-      [sparseCsr(16, 300, 0.8, 300, [3]), ['csr16', defaultSparseLayout(sparseCsr(16, 300, 0.8, 300, [3]))]], // an empty row
+      [sparseCsr(16, 300, 0.8, 300, [3]), ['csr16', smallestSparseLayout(sparseCsr(16, 300, 0.8, 300, [3]))]], // an empty row
       [sparseCsr(16, 4097, 0.8, 4097), ['csr16', 'win16']],
       [sparseCsr(4, 20000, 0.8, 20000), ['csr32', 'win16']],
     ] as const) {
@@ -278,6 +278,7 @@ describe('wasm core: sparse matvec', () => {
       for (const [i, prefer] of (['speed', 'size'] as const).entries()) {
         const s = wasm.sparse(csr, prefer);
         expect((s as WasmTensor).sparse!.kind).toBe(want[i]);
+        if (prefer === 'speed') expect((wasm.sparse(csr) as WasmTensor).sparse!.kind).toBe(want[i]); // the default
         const [wantY, gotY] = await spmvBoth(csr, x, (s as WasmTensor).sparse!.kind);
         expect(worst(gotY, wantY, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
         wasm.free(s);
@@ -326,7 +327,14 @@ describe('wasm core: sparse matvec', () => {
     expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
   });
 
-  it('csr16n is refused (falls back to csr16) for a row under 8 entries or K > 4096', () => {
+  it('csr16n is refused (falls back to csr16) for a row under 8 or over 65535 entries (repeated columns) or K > 4096', async () => {
+    // 70,000 entries in one row of a 16-wide matrix (repeated columns): the length code would wrap
+    const n = 70000;
+    const dup: CsrData = { rows: 1, cols: 16, rowPtr: Uint32Array.of(0, n), colIdx: Uint32Array.from({ length: n }, (_, i) => i % 16), values: randomF32(n, 16) };
+    expect(csr16nFits(dup)).toBe(false);
+    const [want, got, kind] = await spmvBoth(dup, randomF32(16, 17), 'csr16n');
+    expect(kind).toBe('csr16');
+    expect(worst(got, want, 1e-4, 1e-4)).toBeLessThanOrEqual(1);
     const d = randomF32(8 * 100, 14);
     for (let c = 7; c < 100; c++) d[c] = 0; // row 0 keeps 7 entries
     const seven = csrFromDense(d, 8, 100);

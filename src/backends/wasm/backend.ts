@@ -165,7 +165,7 @@ export class WasmBackend implements Backend {
   }
 
   /** Compress CSR into a wasm sparse layout (default: the measured winner, docs/sparse-matvec.md). */
-  sparse(m: CsrData, layout: SparseLayoutKind | SparsePreference = 'size'): Tensor {
+  sparse(m: CsrData, layout: SparseLayoutKind | SparsePreference = 'speed'): Tensor {
     v.csr('sparse', m);
     const kind = layout === 'size' || layout === 'speed' ? pickSparseLayout(m, layout) : layout;
     const l = buildSparseLayout(m, layoutFits(kind, m) ? kind : layoutFits('csr16', m) ? 'csr16' : 'csr32');

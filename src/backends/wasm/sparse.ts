@@ -41,13 +41,13 @@ export interface SparseLayout {
 }
 
 /**
- * The 'size' choice (Backend.sparse's default preference). win16 when it stores the matrix in ≤ 90 % of the
+ * The 'size' choice. win16 when it stores the matrix in ≤ 90 % of the
  * bytes of the CSR alternative (csr16 for K ≤ 16384, else csr32): it is the smaller layout at
  * 50–90 % sparsity (5.125 B per entry vs 6) but its kernel does a little more work per entry, so
  * it must save at least 10 % to be preferred. Above ~93 % sparsity its chunks get cut short by
  * the 256-column window and padding makes it larger: csr16 / csr32 then.
  */
-export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
+export function smallestSparseLayout(m: CsrData): SparseLayoutKind {
   const nnz = m.rowPtr[m.rows];
   const csr = csrLayoutFor(m.cols);
   if (m.cols > WIN16_MAX_COLS || nnz === 0) return csr;
@@ -56,12 +56,12 @@ export function defaultSparseLayout(m: CsrData): SparseLayoutKind {
 }
 
 /**
- * The layout for a preference: 'size' → defaultSparseLayout; 'speed' → csr16n where it fits (no
+ * The layout for a preference: 'speed' (Backend.sparse's default) → csr16n where it fits (no
  * row pointers, the csr16 kernel), else csr16 (csr32 for K > 16384): their kernel is 10–20 % faster
- * than win16's (more on short rows, docs/sparse-matvec.md).
+ * than win16's (more on short rows, docs/sparse-matvec.md); 'size' → smallestSparseLayout.
  */
 export function pickSparseLayout(m: CsrData, prefer: SparsePreference): SparseLayoutKind {
-  if (prefer === 'size') return defaultSparseLayout(m);
+  if (prefer === 'size') return smallestSparseLayout(m);
   return csr16nFits(m) ? 'csr16n' : csrLayoutFor(m.cols);
 }
 
@@ -70,10 +70,16 @@ function csrLayoutFor(cols: number): SparseLayoutKind {
   return cols <= CSR16_MAX_COLS ? 'csr16' : 'csr32';
 }
 
-/** Whether csr16n can hold this matrix: K ≤ 4096 and every row has at least eight entries. */
+/**
+ * Whether csr16n can hold this matrix: K ≤ 4096 and every row has 8 … 65535 entries (its length
+ * code has 16 bits; more than K entries only happen with repeated columns, which CSR allows).
+ */
 export function csr16nFits(m: CsrData): boolean {
   if (m.cols > CSR16N_MAX_COLS) return false;
-  for (let r = 0; r < m.rows; r++) if (m.rowPtr[r + 1] - m.rowPtr[r] < CSR16N_MIN_ROW) return false;
+  for (let r = 0; r < m.rows; r++) {
+    const n = m.rowPtr[r + 1] - m.rowPtr[r];
+    if (n < CSR16N_MIN_ROW || n > 0xffff) return false;
+  }
   return true;
 }
 
