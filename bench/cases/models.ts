@@ -21,6 +21,7 @@ import { Llama } from '../../src/models/llama.ts';
 import { Mamba } from '../../src/models/mamba.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
 import type { BenchCase } from './types.ts';
 
 const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
@@ -54,6 +55,7 @@ function planWeights(name: string, tensors: { name: string; hfName: string; shap
       return b.tensor(t.shape, DTYPE[t.type], bytes);
     },
     f32: async (n) => f32(n),
+    f16Bits: async (n) => (get(n).type === 'F16' ? new Uint16Array(get(n).make().slice().buffer) : Uint16Array.from(f32(n), toF16Bits)),
     raw: async (n) => get(n).make(),
     ggmlType: (n) => get(n).type,
   };
@@ -150,13 +152,23 @@ export function cases(): BenchCase[] {
   });
   const mp = mambaPlan(MAMBA_130M);
   const mambaConfig = parseHfConfig(mp.config);
-  const mambaFile = () =>
-    planWeights(MAMBA_130M.name, mp.tensors.map((t) => ({ name: t.name, hfName: t.name, shape: t.shape, type: 'F32', make: () => new Uint8Array(t.make().buffer) })));
+  // F32, or every tensor F16 as an F16 Hugging Face checkpoint stores it (per-channel parameters are
+  // uploaded as f32 by the model; the matrices stay f16).
+  const mambaFile = (type: 'F32' | 'F16' = 'F32') =>
+    planWeights(MAMBA_130M.name, mp.tensors.map((t) => ({
+      name: t.name, hfName: t.name, shape: t.shape, type,
+      make: () => new Uint8Array(type === 'F32' ? t.make().buffer : Uint16Array.from(t.make(), toF16Bits).buffer),
+    })));
   const mambaParams = mp.tensors.reduce((a, t) => a + t.shape.reduce((x, y) => x * y, 1), 0);
   out.push({
     family: 'model', op: 'decode mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
     dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10, bytes: mambaParams * 4, flops: 2 * mambaParams,
     setup: (b) => decodeSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile())),
+  });
+  out.push({
+    family: 'model', op: 'decode mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
+    dtype: 'f16', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10, bytes: mambaParams * 2, flops: 2 * mambaParams, denseBytes: mambaParams * 4,
+    setup: (b) => decodeSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile('F16'))),
   });
   out.push({
     family: 'model', op: 'prefill 64 mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,

@@ -10,6 +10,7 @@ import type { Backend, DType, Tensor } from '../backends/backend.ts';
 import { GgufFile, type GgufTensorInfo } from '../formats/gguf.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
 import type { WeightFile } from './weights.ts';
+import { toF16Bits } from '../util/f16.ts';
 
 const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
 
@@ -81,6 +82,12 @@ export class GgufWeights implements WeightFile {
   async f32(name: string): Promise<Float32Array> {
     const t = this.info(name);
     return dequantize(t.type, await this.file.raw(t.name), t.size);
+  }
+  /** An F16 tensor's binary16 bits (row slices that stay f16); other types are converted. */
+  async f16Bits(name: string): Promise<Uint16Array> {
+    const t = this.info(name);
+    if (t.type.name === 'F16') return alignedCopy(await this.file.raw(t.name), Uint16Array, 2);
+    return Uint16Array.from(await this.f32(name), toF16Bits);
   }
   /** Raw GGML bytes (for host-side row dequantization, e.g. a quantized embedding lookup). */
   raw(name: string): Promise<Uint8Array> {

@@ -16,7 +16,7 @@ import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
-import { WeightMap, uploadChecked, type WeightFile } from './weights.ts';
+import { WeightMap, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
 import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
 
@@ -116,11 +116,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const kvDim = c.numKvHeads * c.headDim;
     try {
       const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
+      const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
       const lin = async (name: string, shape: [number, number]) => w.set(name, await loadLinear(file, name, shape, backend, { sparse: opts.sparseLinears }));
       await put('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
       for (let i = 0; i < c.numLayers; i++) {
-        await put(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
-        await put(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
+        await param(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
+        await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
         await lin(L(i, 'self_attn.q_proj.weight'), [qDim, c.hiddenSize]);
         await lin(L(i, 'self_attn.k_proj.weight'), [kvDim, c.hiddenSize]);
         await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
@@ -129,7 +130,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         await lin(L(i, 'mlp.up_proj.weight'), [c.intermediateSize, c.hiddenSize]);
         await lin(L(i, 'mlp.down_proj.weight'), [c.hiddenSize, c.intermediateSize]);
       }
-      await put('model.norm.weight', [c.hiddenSize]);
+      await param('model.norm.weight', [c.hiddenSize]);
       if (file.has('lm_head.weight')) await put('lm_head.weight', [c.vocabSize, c.hiddenSize]);
       else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: lm_head.weight is missing and tie_word_embeddings is false`, { tensor: 'lm_head.weight' });
     } catch (e) {

@@ -13,7 +13,7 @@ import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
-import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
+import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const P = (i: number, s: string) => `backbone.layers.${i}.${s}`;
 
@@ -78,28 +78,29 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
     const w = new WeightMap(backend);
     try {
       const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
+      const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
       await put('backbone.embeddings.weight', [c.vocabSize, H]);
       for (let i = 0; i < c.numLayers; i++) {
-        await put(P(i, 'norm.weight'), [H]);
+        await param(P(i, 'norm.weight'), [H]);
         const inProj = P(i, 'mixer.in_proj.weight');
         w.set(`${inProj}#x`, await loadLinearRows(file, inProj, [2 * I, H], 0, I, backend, opts));
         w.set(`${inProj}#z`, await loadLinearRows(file, inProj, [2 * I, H], I, 2 * I, backend, opts));
-        await put(P(i, 'mixer.conv1d.weight'), [I, K]);
-        if (c.useConvBias) await put(P(i, 'mixer.conv1d.bias'), [I]);
+        await param(P(i, 'mixer.conv1d.weight'), [I, K]);
+        if (c.useConvBias) await param(P(i, 'mixer.conv1d.bias'), [I]);
         const xProj = P(i, 'mixer.x_proj.weight');
         w.set(`${xProj}#dt`, await loadLinearRows(file, xProj, [R + 2 * N, I], 0, R, backend, opts));
         w.set(`${xProj}#B`, await loadLinearRows(file, xProj, [R + 2 * N, I], R, R + N, backend, opts));
         w.set(`${xProj}#C`, await loadLinearRows(file, xProj, [R + 2 * N, I], R + N, R + 2 * N, backend, opts));
         w.set(P(i, 'mixer.dt_proj.weight'), await loadLinear(file, P(i, 'mixer.dt_proj.weight'), [I, R], backend, opts));
-        await put(P(i, 'mixer.dt_proj.bias'), [I]);
+        await param(P(i, 'mixer.dt_proj.bias'), [I]);
         // A = −exp(A_log), computed once here (the scan takes A directly).
         const aLog = P(i, 'mixer.A_log');
         expectShape(file, aLog, [I, N]);
         w.set(`${aLog}#A`, backend.tensor([I, N], 'f32', (await file.f32(aLog)).map((x) => -Math.exp(x))));
-        await put(P(i, 'mixer.D'), [I]);
+        await param(P(i, 'mixer.D'), [I]);
         w.set(P(i, 'mixer.out_proj.weight'), await loadLinear(file, P(i, 'mixer.out_proj.weight'), [H, I], backend, opts));
       }
-      await put('backbone.norm_f.weight', [H]);
+      await param('backbone.norm_f.weight', [H]);
       if (file.has('lm_head.weight')) await put('lm_head.weight', [c.vocabSize, H]);
       else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: lm_head.weight is missing and tie_word_embeddings is false`, { tensor: 'lm_head.weight' });
     } catch (e) {

@@ -16,7 +16,7 @@ import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
-import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
+import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const B = (i: number, s: string) => `rwkv.blocks.${i}.${s}`;
 
@@ -86,6 +86,7 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
     const w = new WeightMap(backend);
     try {
       const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
+      const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
       const lin = async (name: string, shape: [number, number]) => w.set(name, await loadLinear(file, name, shape, backend, opts));
       /** time_mix μ [1,1,H] as μ and 1 − μ (the token shift mixes x·μ + x_prev·(1 − μ)). */
       const mix = async (name: string) => {
@@ -97,15 +98,15 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
       await put('rwkv.embeddings.weight', [c.vocabSize, H]);
       for (let i = 0; i < c.numLayers; i++) {
         if (i === 0) {
-          await put(B(0, 'pre_ln.weight'), [H]);
-          await put(B(0, 'pre_ln.bias'), [H]);
+          await param(B(0, 'pre_ln.weight'), [H]);
+          await param(B(0, 'pre_ln.bias'), [H]);
         }
         for (const ln of ['ln1', 'ln2']) {
-          await put(B(i, `${ln}.weight`), [H]);
-          await put(B(i, `${ln}.bias`), [H]);
+          await param(B(i, `${ln}.weight`), [H]);
+          await param(B(i, `${ln}.bias`), [H]);
         }
-        await put(B(i, 'attention.time_decay'), [C]);
-        await put(B(i, 'attention.time_first'), [C]);
+        await param(B(i, 'attention.time_decay'), [C]);
+        await param(B(i, 'attention.time_first'), [C]);
         for (const m of ['key', 'value', 'receptance']) await mix(B(i, `attention.time_mix_${m}`));
         await lin(B(i, 'attention.key.weight'), [C, H]);
         await lin(B(i, 'attention.value.weight'), [C, H]);
@@ -116,8 +117,8 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
         await lin(B(i, 'feed_forward.receptance.weight'), [H, H]);
         await lin(B(i, 'feed_forward.value.weight'), [H, F]);
       }
-      await put('rwkv.ln_out.weight', [H]);
-      await put('rwkv.ln_out.bias', [H]);
+      await param('rwkv.ln_out.weight', [H]);
+      await param('rwkv.ln_out.bias', [H]);
       if (file.has('head.weight')) await put('head.weight', [c.vocabSize, H]);
       else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: head.weight is missing and tie_word_embeddings is false`, { tensor: 'head.weight' });
     } catch (e) {

@@ -23,6 +23,8 @@ export interface WeightFile {
   upload(name: string, backend: Backend): Promise<Tensor>;
   /** Dequantized / converted float32 copy on the host. */
   f32(name: string): Promise<Float32Array>;
+  /** The raw binary16 bits of a tensor whose dtype() is 'f16' (row slices that stay f16). */
+  f16Bits?(name: string): Promise<Uint16Array>;
   /** GGML block files only: raw block bytes and the GGML type name (for host-side row lookups). */
   raw?(name: string): Promise<Uint8Array>;
   ggmlType?(name: string): string;
@@ -53,6 +55,9 @@ export class SafetensorsWeights implements WeightFile {
   }
   f32(name: string): Promise<Float32Array> {
     return this.file.f32(name);
+  }
+  f16Bits(name: string): Promise<Uint16Array> {
+    return this.file.f16Bits(name);
   }
 }
 
@@ -107,6 +112,16 @@ export async function uploadChecked(file: WeightFile, name: string, shape: reado
   const got = file.shape(name);
   if (got.length === shape.length) return file.upload(name, backend);
   // Same elements, different rank (e.g. conv1d [I,1,K] → [I,K], time_mix [1,1,H] → [H]).
+  return backend.tensor(shape, 'f32', await file.f32(name));
+}
+
+/**
+ * Upload a per-channel parameter (norm weight or bias, conv kernel, D, dt bias, time decay…) as f32
+ * whatever the file stores: the ops that read these take f32, and an F16 checkpoint stores them as
+ * F16 like everything else. They are tiny next to the matrices, which stay as stored.
+ */
+export async function uploadParam(file: WeightFile, name: string, shape: readonly number[], backend: Backend): Promise<Tensor> {
+  expectShape(file, name, shape);
   return backend.tensor(shape, 'f32', await file.f32(name));
 }
 
