@@ -25,6 +25,21 @@ export function stage_x0(x: usize, k: i32): void {
 }
 
 /**
+ * x at the four u16 byte offsets packed in w0, w1 (low half first), x staged at a fixed address so
+ * an offset is the whole address. Offsets come two per u32 load (low half by a zero-extending move,
+ * high half by a shift): the loop is bound by load µops (index, x, value), and the split costs ALU
+ * µops instead. Lane 0 by a zeroing load, lanes 1–3 by broadcast loads merged with blends (blend4):
+ * a broadcast is a pure load µop and a 32-bit blend runs on two ports, where a lane-insert load also
+ * needs the one shuffle port.
+ */
+// @ts-ignore: decorator
+@inline function gather4w(w0: u32, w1: u32): v128 {
+  return blend4(
+    v128.load32_zero(<usize>(w0 & 0xffff)), v128.load32_splat(<usize>(w0 >>> 16)),
+    v128.load32_splat(<usize>(w1 & 0xffff)), v128.load32_splat(<usize>(w1 >>> 16)));
+}
+
+/**
  * CSR with u16 *byte* offsets into x (col · 4; needs K ≤ 16384): rowPtr u32[M + 1], off u16[nnz],
  * val f32[nnz]; x must be staged first (stage_x0). Eight non-zeros per step, two accumulators.
  */
@@ -36,18 +51,9 @@ export function spmv_csr16(out: usize, rowPtr: usize, off: usize, val: usize, m:
     let ip = off + (<usize>p << 1);
     let vp = val + (<usize>p << 2);
     for (; p + 8 <= end; p += 8, ip += 16, vp += 32) {
-      // Offsets two per u32 load (low half by a zero-extending move, high half by a shift): the loop
-      // is bound by load µops (index, x, value), and a split costs ALU µops instead. Lane 0 by a
-      // zeroing load, lanes 1–3 by broadcast loads merged with blends (blend4): a broadcast is a
-      // pure load µop and a 32-bit blend runs on two ports, where a lane-insert load also needs the
-      // one shuffle port. Offsets are literal immediates (folded into the address).
-      const w0 = load<u32>(ip), w1 = load<u32>(ip, 4), w2 = load<u32>(ip, 8), w3 = load<u32>(ip, 12);
-      const g = blend4(
-        v128.load32_zero(<usize>(w0 & 0xffff)), v128.load32_splat(<usize>(w0 >>> 16)),
-        v128.load32_splat(<usize>(w1 & 0xffff)), v128.load32_splat(<usize>(w1 >>> 16)));
-      const h = blend4(
-        v128.load32_zero(<usize>(w2 & 0xffff)), v128.load32_splat(<usize>(w2 >>> 16)),
-        v128.load32_splat(<usize>(w3 & 0xffff)), v128.load32_splat(<usize>(w3 >>> 16)));
+      // Offsets two per u32 load at literal immediates (folded into the address), see gather4w.
+      const g = gather4w(load<u32>(ip), load<u32>(ip, 4));
+      const h = gather4w(load<u32>(ip, 8), load<u32>(ip, 12));
       acc = f32x4.add(acc, f32x4.mul(v128.load(vp), g));
       acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), h));
     }
@@ -87,14 +93,8 @@ export function spmv_csr16n(out: usize, off: usize, val: usize, m: i32): void {
     const end = ip + (<usize>n << 1);
     let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
     for (; ip + 16 <= end; ip += 16, vp += 32) {
-      // The same gathers as spmv_csr16.
-      const w0 = load<u32>(ip), w1 = load<u32>(ip, 4), w2 = load<u32>(ip, 8), w3 = load<u32>(ip, 12);
-      const g = blend4(
-        v128.load32_zero(<usize>(w0 & 0xffff)), v128.load32_splat(<usize>(w0 >>> 16)),
-        v128.load32_splat(<usize>(w1 & 0xffff)), v128.load32_splat(<usize>(w1 >>> 16)));
-      const h = blend4(
-        v128.load32_zero(<usize>(w2 & 0xffff)), v128.load32_splat(<usize>(w2 >>> 16)),
-        v128.load32_splat(<usize>(w3 & 0xffff)), v128.load32_splat(<usize>(w3 >>> 16)));
+      const g = gather4w(load<u32>(ip), load<u32>(ip, 4));
+      const h = gather4w(load<u32>(ip, 8), load<u32>(ip, 12));
       acc = f32x4.add(acc, f32x4.mul(v128.load(vp), g));
       acc2 = f32x4.add(acc2, f32x4.mul(v128.load(vp, 16), h));
     }
