@@ -141,16 +141,29 @@ describe('wasm core: sparse matvec', () => {
     return csrFromDense(d, m, k);
   }
 
+  /** The same matrix with each row topped up to `n` entries (its first unused columns, value 1), where K allows. */
+  function withMinRow(m: CsrData, n: number): CsrData {
+    const d = csrToDense(m);
+    for (let r = 0; r < m.rows; r++) {
+      let have = m.rowPtr[r + 1] - m.rowPtr[r];
+      for (let c = 0; c < m.cols && have < n; c++) if (d[r * m.cols + c] === 0) (d[r * m.cols + c] = 1), have++;
+    }
+    return csrFromDense(d, m.rows, m.cols);
+  }
+
   const layouts: Array<SparseLayoutKind | 'default'> = ['default', ...SPARSE_LAYOUTS];
   for (const layout of layouts) {
-    it(`spmv (${layout} layout) at 0/50/80/95/100% sparsity with empty rows`, async () => {
+    it(`spmv (${layout} layout) at 0/50/80/95/100% sparsity with empty rows (csr16n: rows of ≥ 8 where K ≥ 8)`, async () => {
       for (const [m, k] of [[1, 1], [7, 13], [33, 65], [65, 257], [20, 600]] as const) {
         for (const sparsity of [0, 0.5, 0.8, 0.95, 1]) {
-          const csr = sparseCsr(m, k, sparsity, m * 100 + k + sparsity * 1000, m > 3 ? [0, 2, m - 1] : []);
+          let csr = sparseCsr(m, k, sparsity, m * 100 + k + sparsity * 1000, m > 3 && layout !== 'csr16n' ? [0, 2, m - 1] : []);
+          if (layout === 'csr16n') csr = withMinRow(csr, 8);
           const x = randomF32(k, k * 3, -2, 2);
           const res: Out[] = [];
           for (const b of [ref, wasm] as Backend[]) {
             const s = b === wasm && layout !== 'default' ? wasm.sparse(csr, layout) : b.sparse(csr);
+            // the layout asked for is the one used (csr16n needs K ≥ 8 for rows of 8)
+            if (b === wasm && layout !== 'default') expect((s as WasmTensor).sparse!.kind).toBe(layout === 'csr16n' && k < 8 ? 'csr16' : layout);
             const xt = b.tensor([k], 'f32', x);
             const o = b.tensor([m], 'f32', new Float32Array(m).fill(NaN));
             b.spmv(o, s, xt);
