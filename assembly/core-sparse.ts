@@ -76,6 +76,13 @@ export function stage_x4(x: usize, k: i32): void {
   memory.copy(49152, x, n);
 }
 
+/** A csr16n row's length: Σ_j (off[j] >> 14) · 4^j over its first eight offsets, one i16x8 dot product. */
+// @ts-ignore: decorator
+@inline function csr16nRowLength(ip: usize): i32 {
+  const d = i32x4.dot_i16x8_s(i16x8.shr_u(v128.load(ip), 14), i16x8(1, 4, 16, 64, 256, 1024, 4096, 16384));
+  return i32x4.extract_lane(d, 0) + i32x4.extract_lane(d, 1) + i32x4.extract_lane(d, 2) + i32x4.extract_lane(d, 3);
+}
+
 /**
  * csr16 with no row pointers ("n"): off u16[nnz] holds byte offsets 4·col (K ≤ 4096, so bits 0–13)
  * and val f32[nnz] the values, rows one after another; every row has ≥ 8 entries and its length is
@@ -86,11 +93,7 @@ export function stage_x4(x: usize, k: i32): void {
 export function spmv_csr16n(out: usize, off: usize, val: usize, m: i32): void {
   let ip = off, vp = val;
   for (let r = 0; r < m; r++) {
-    // length = Σ_j (off[j] >> 14) · 4^j over the first eight entries, as one i16x8 dot product.
-    const lenBits = i16x8.shr_u(v128.load(ip), 14);
-    const d = i32x4.dot_i16x8_s(lenBits, i16x8(1, 4, 16, 64, 256, 1024, 4096, 16384));
-    const n = i32x4.extract_lane(d, 0) + i32x4.extract_lane(d, 1) + i32x4.extract_lane(d, 2) + i32x4.extract_lane(d, 3);
-    const end = ip + (<usize>n << 1);
+    const end = ip + (<usize>csr16nRowLength(ip) << 1);
     let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
     for (; ip + 16 <= end; ip += 16, vp += 32) {
       const g = gather4w(load<u32>(ip), load<u32>(ip, 4));
@@ -101,6 +104,83 @@ export function spmv_csr16n(out: usize, off: usize, val: usize, m: i32): void {
     let s = hsum(f32x4.add(acc, acc2));
     for (; ip < end; ip += 2, vp += 4) s += load<f32>(vp) * load<f32>(<usize>load<u16>(ip));
     store<f32>(out + (<usize>r << 2), s);
+  }
+}
+
+/**
+ * Rows of X[N, K] for spmm, up to four at a time, staged transposed: column c's four values
+ * (tokens t0..t0+3, zeros past N) as one 16-byte vector at 16·c, in four copies at 0, 65536,
+ * 131072 and 196608 (K ≤ 4096; the build reserves [0, 262144)). A csr16 / csr16n byte offset
+ * 4·c shifted left by two is then the address of column c's vector, and csr16n's row-length bits
+ * in the top of an offset only pick a copy.
+ */
+export function stage_xt4(x: usize, k: i32, n: i32): void {
+  for (let c = 0; c < k; c++) {
+    const col = x + (<usize>c << 2);
+    const rowBytes = <usize>k << 2;
+    const a = n > 0 ? load<f32>(col) : 0;
+    const b = n > 1 ? load<f32>(col + rowBytes) : 0;
+    const d = n > 2 ? load<f32>(col + 2 * rowBytes) : 0;
+    const e = n > 3 ? load<f32>(col + 3 * rowBytes) : 0;
+    v128.store(<usize>c << 4, f32x4(a, b, d, e));
+  }
+  const bytes = <usize>k << 4;
+  memory.copy(65536, 0, bytes);
+  memory.copy(131072, 0, bytes);
+  memory.copy(196608, 0, bytes);
+}
+
+/** out[t · ldo + r] = lane t of acc for t < n (the tile's valid tokens). */
+// @ts-ignore: decorator
+@inline function storeTokens(out: usize, r: i32, ldo: i32, n: i32, acc: v128): void {
+  const o = out + (<usize>r << 2);
+  const step = <usize>ldo << 2;
+  store<f32>(o, f32x4.extract_lane(acc, 0));
+  if (n > 1) store<f32>(o + step, f32x4.extract_lane(acc, 1));
+  if (n > 2) store<f32>(o + 2 * step, f32x4.extract_lane(acc, 2));
+  if (n > 3) store<f32>(o + 3 * step, f32x4.extract_lane(acc, 3));
+}
+
+/**
+ * Σ_p val[p] · xT[off[p]] over entries [ip, end) of a csr16 / csr16n row, four tokens per lane
+ * vector (x staged by stage_xt4): a broadcast value times one 16-byte load per entry, offsets two
+ * per u32 load. Four entries per step, two accumulators.
+ */
+// @ts-ignore: decorator
+@inline function rowTokens4(ip: usize, vp: usize, end: usize): v128 {
+  let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+  for (; ip + 8 <= end; ip += 8, vp += 16) {
+    const w0 = load<u32>(ip), w1 = load<u32>(ip, 4);
+    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(vp), v128.load(<usize>(w0 & 0xffff) << 2)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load32_splat(vp, 4), v128.load(<usize>(w0 >>> 16) << 2)));
+    acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(vp, 8), v128.load(<usize>(w1 & 0xffff) << 2)));
+    acc2 = f32x4.add(acc2, f32x4.mul(v128.load32_splat(vp, 12), v128.load(<usize>(w1 >>> 16) << 2)));
+  }
+  for (; ip < end; ip += 2, vp += 4) acc = f32x4.add(acc, f32x4.mul(v128.load32_splat(vp), v128.load(<usize>load<u16>(ip) << 2)));
+  return f32x4.add(acc, acc2);
+}
+
+/**
+ * spmm tile on csr16: out[t · ldo + r] = Σ_p val[p] · X[t, col p] for the n ≤ 4 tokens staged by
+ * stage_xt4, rows 0..m-1 of (rowPtr, off, val). Rows r0.. of a split run alone with out + 4·r0 and
+ * rowPtr + 4·r0.
+ */
+export function spmm_csr16(out: usize, rowPtr: usize, off: usize, val: usize, m: i32, n: i32, ldo: i32): void {
+  for (let r = 0; r < m; r++) {
+    const p = <usize>load<u32>(rowPtr + (<usize>r << 2));
+    const end = <usize>load<u32>(rowPtr + (<usize>r << 2), 4);
+    storeTokens(out, r, ldo, n, rowTokens4(off + (p << 1), val + (p << 2), off + (end << 1)));
+  }
+}
+
+/** The same on csr16n (row lengths decoded as in spmv_csr16n); a split passes off + 2·p0, val + 4·p0. */
+export function spmm_csr16n(out: usize, off: usize, val: usize, m: i32, n: i32, ldo: i32): void {
+  let ip = off, vp = val;
+  for (let r = 0; r < m; r++) {
+    const len = <usize>csr16nRowLength(ip);
+    storeTokens(out, r, ldo, n, rowTokens4(ip, vp, ip + (len << 1)));
+    ip += len << 1;
+    vp += len << 2;
   }
 }
 

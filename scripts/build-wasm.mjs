@@ -12,9 +12,9 @@ import { join } from 'node:path';
 const sources = readdirSync('assembly').filter((f) => f.endsWith('.ts')).map((f) => join('assembly', f));
 const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs), statSync('scripts/build-wasm.mjs').mtimeMs);
 const common = ['-O3', '--converge', '--noAssert', '--enable', 'simd', '--runtime', 'stub', '--initialMemory', '16',
-  // [0, 65536) stays free for csr16's staged x (assembly/core-sparse.ts stage_x0: a fixed address makes
-  // every gathered load a single [memory + offset] access).
-  '--memoryBase', '65536'];
+  // [0, 262144) stays free for the sparse kernels' staged x (assembly/core-sparse.ts stage_x0 / _x4 /
+  // _xt4: a fixed address makes every gathered load a single [memory + offset] access).
+  '--memoryBase', '262144'];
 const targets = [
   { out: 'build/sparrow.wasm', wat: 'build/sparrow.wat', flags: [] },
   // 65536 pages = 4 GiB, the wasm32 limit WasmHeap allows itself; shared memories need a maximum.

@@ -80,6 +80,8 @@ export interface CoreOps {
   matmul(out: Tensor, x: Tensor, w: Tensor): void;
   /** out[M] = S[M,K] · x[K] for a sparse matrix made by `sparse`. */
   spmv(out: Tensor, s: Tensor, x: Tensor): void;
+  /** out[N,M] = X[N,K] · S[M,K]ᵀ — a sparse linear layer applied to N rows (prefill of a pruned model). */
+  spmm(out: Tensor, s: Tensor, x: Tensor): void;
   /** out = a + b; b has a's size or divides it (repeated along leading dims, e.g. a bias). */
   add(out: Tensor, a: Tensor, b: Tensor): void;
   /** out = a ⊙ b with the same broadcast rule as add. */

@@ -210,3 +210,8 @@ export function spmv(op: string, out: Tensor, s: Tensor, x: Tensor): { m: number
   checkDtype(op, 'matrix', s, ['sparse']);
   return matvec(op, out, s, x);
 }
+
+export function spmm(op: string, out: Tensor, s: Tensor, x: Tensor): { n: number; m: number; k: number } {
+  checkDtype(op, 'matrix', s, ['sparse']);
+  return matmul(op, out, x, s);
+}

@@ -159,6 +159,16 @@ describe('webgpu core ops vs reference', () => {
     expect(await err('spmv', [O([2]), S(wide), I([k], randomF32(k, 9))], SUM), 'wide').toBeLessThanOrEqual(TOL);
   });
 
+  it('spmm on CSR: N = 1, 3, 5 rows of x', async () => {
+    for (const [n, m, k] of [[1, 7, 13], [3, 50, 300], [5, 9, 70]]) {
+      const r = rng(n * 7 + m * 13 + k);
+      const dense = randomF32(m * k, m + k).map((v) => (r() < 0.2 ? v : 0));
+      if (m === 50) dense.fill(0, 3 * k, 5 * k); // two empty rows
+      const x = randomF32(n * k, n + k + 1);
+      expect(await err('spmm', [O([n, m]), S(csrFromDense(dense, m, k)), I([n, k], x)], SUM), `${n}x${m}x${k}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it('rmsnorm, layernorm, softmax over rows (d < and > workgroup size)', async () => {
     for (const [rows, d] of [[1, 1], [3, 7], [2, 300], [4, 1025]]) {
       const x = randomF32(rows * d, rows * 1000 + d, -3, 3);

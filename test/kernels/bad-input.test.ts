@@ -66,6 +66,9 @@ const cases: Case[] = [
   { name: 'embedding out shape', code: 'SHAPE_MISMATCH', fragments: ['embedding', '[3, 4]', '[5, 4]', '[2]'], run: (b) => b.embedding(f32(b, [3, 4]), f32(b, [5, 4]), b.tensor([2], 'i32')) },
   { name: 'argmax out size', code: 'SHAPE_MISMATCH', fragments: ['argmax', '[3, 5]', '[2]'], run: (b) => b.argmax(b.tensor([2], 'i32'), f32(b, [3, 5])) },
   { name: 'spmv x length', code: 'SHAPE_MISMATCH', fragments: ['spmv', '[2, 3]', '[4]'], run: (b) => b.spmv(f32(b, [2]), b.sparse(csr({})), f32(b, [4])) },
+  { name: 'spmm x row length', code: 'SHAPE_MISMATCH', fragments: ['spmm', '[2, 3]', '[5, 4]'], run: (b) => b.spmm(f32(b, [5, 2]), b.sparse(csr({})), f32(b, [5, 4])) },
+  { name: 'spmm out shape', code: 'SHAPE_MISMATCH', fragments: ['spmm', '[5, 3]', '[5, 3]'], run: (b) => b.spmm(f32(b, [5, 3]), b.sparse(csr({})), f32(b, [5, 3])) },
+  { name: 'spmm with a dense matrix', code: 'UNSUPPORTED', fragments: ['spmm', 'f32'], run: (b) => b.spmm(f32(b, [5, 2]), f32(b, [2, 3]), f32(b, [5, 3])) },
   { name: 'copy dtypes differ', code: 'SHAPE_MISMATCH', fragments: ['copy', 'f32', 'i32'], run: (b) => b.copy(f32(b, [4]), 0, b.tensor([4], 'i32'), 0, 4) },
   { name: 'write with the wrong length', code: 'SHAPE_MISMATCH', fragments: ['write', 'f32'], run: (b) => b.write(f32(b, [4]), new Float32Array(3)), sameMessage: false },
   // sizes

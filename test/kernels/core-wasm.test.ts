@@ -178,6 +178,29 @@ describe('wasm core: sparse matvec', () => {
     });
   }
 
+  it('spmm (N rows of x) on every layout: N = 1 … 9 (token tiles of 4 and their tails), odd shapes, K above and below 4096', async () => {
+    for (const layout of SPARSE_LAYOUTS) {
+      for (const [m, k, sparsity] of [[9, 13, 0.5], [37, 300, 0.8], [20, 4096, 0.9], [6, 5000, 0.95]] as const) {
+        const csr = withMinRow(sparseCsr(m, k, sparsity, m * 7 + k), 8);
+        for (const n of [1, 2, 3, 4, 5, 8, 9]) {
+          const x = randomF32(n * k, n * 100 + k, -2, 2);
+          const res: Float32Array[] = [];
+          for (const b of [ref, wasm] as Backend[]) {
+            const s = b === wasm ? wasm.sparse(csr, layout) : b.sparse(csr);
+            const xt = b.tensor([n, k], 'f32', x);
+            const o = b.tensor([n, m], 'f32', new Float32Array(n * m).fill(NaN));
+            b.spmm(o, s, xt);
+            res.push((await b.read(o)) as Float32Array);
+            for (const t of [s, xt, o]) b.free(t);
+          }
+          const scale = new Float64Array(n * m);
+          for (let t = 0; t < n; t++) for (let r = 0; r < m; r++) for (let p = csr.rowPtr[r]; p < csr.rowPtr[r + 1]; p++) scale[t * m + r] += Math.abs(csr.values[p] * x[t * k + csr.colIdx[p]]);
+          expectDots(res[1], res[0], scale);
+        }
+      }
+    }
+  });
+
   it('wide matrices (K > 16384) fall back to u32 column indices; unsorted CSR rows work', async () => {
     const m = 3, k = 20000;
     const csr = sparseCsr(m, k, 0.99, 77);

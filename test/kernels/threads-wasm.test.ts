@@ -206,6 +206,36 @@ describe('threaded spmv == one thread, bit for bit', () => {
     });
   }
 
+  for (const layout of ['csr16', 'csr16n'] as const) {
+    it(`${layout} spmm (token tiles of 4): N = 1, 3, 4, 6 rows of x, m = 2, 9, 577, k = 37, 300; bit-identical on 1, 2, 3 threads`, async () => {
+      for (const k of [37, 300]) {
+        for (const m of [2, 9, 577]) {
+          const csr = randomCsr(m, k, m * 17 + k, layout);
+          for (const n of [1, 3, 4, 6]) {
+            const x = randomF32(n * k, n + m + k);
+            const runOn = async (b: WasmBackend) => {
+              const s = b.sparse(csr, layout);
+              const xt = b.tensor([n, k], 'f32', x);
+              const o = b.tensor([n, m], 'f32', new Float32Array(n * m).fill(NaN));
+              b.spmm(o, s, xt);
+              const r = (await b.read(o)) as Float32Array;
+              for (const t of [s, xt, o]) b.free(t);
+              return r;
+            };
+            const want = await runOn(one);
+            expect(want.every(Number.isFinite), `${layout} one thread wrote every element`).toBe(true);
+            for (const b of [two, three]) {
+              const jobs = b.pool!.stats.jobs;
+              expect(firstDiff(await runOn(b), want), `${layout} ${b.threads} threads n=${n} [${m},${k}]`).toBe(-1);
+              // (with m = 2 one row can hold all the work: then there is nothing to split)
+              if (m > 2) expect(b.pool!.stats.jobs, `${layout} n=${n} [${m},${k}] went through the pool`).toBeGreaterThan(jobs);
+            }
+          }
+        }
+      }
+    });
+  }
+
   it('an all-empty matrix and a matrix with one non-empty row: zeros / the one dot, on every thread count', async () => {
     const empty: CsrData = { rows: 11, cols: 9, rowPtr: new Uint32Array(12), colIdx: new Uint32Array(0), values: new Float32Array(0) };
     const oneRow: CsrData = { rows: 11, cols: 9, rowPtr: Uint32Array.from({ length: 12 }, (_, i) => (i > 7 ? 3 : 0)), colIdx: Uint32Array.of(0, 4, 8), values: Float32Array.of(1, 2, 3) };

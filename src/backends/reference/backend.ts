@@ -188,6 +188,21 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  spmm(out: Tensor, s: Tensor, x: Tensor): void {
+    v.checkBackend('spmm', this.name, out, s, x);
+    const { n, m, k } = v.spmm('spmm', out, s, x);
+    const a = this.own('spmm', s).data as CsrData;
+    const xs = this.f32('spmm', x);
+    const o = this.f32('spmm', out);
+    for (let t = 0; t < n; t++) {
+      for (let r = 0; r < m; r++) {
+        let acc = 0;
+        for (let p = a.rowPtr[r]; p < a.rowPtr[r + 1]; p++) acc += a.values[p] * xs[t * k + a.colIdx[p]];
+        o[t * m + r] = acc;
+      }
+    }
+  }
+
   private binaryOp(op: string, out: Tensor, a: Tensor, b: Tensor, f: (x: number, y: number) => number): void {
     v.checkBackend(op, this.name, out, a, b);
     v.binary(op, out, a, b);

@@ -11,11 +11,11 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
 import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
-import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmv } from './threads-ops.ts';
+import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmm, threadedSpmv } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
-import { buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
+import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
@@ -46,6 +46,9 @@ export interface Kernels {
   spmv_csr16(out: number, rowPtr: number, off: number, val: number, m: number): void;
   stage_x4(x: number, k: number): void;
   spmv_csr16n(out: number, off: number, val: number, m: number): void;
+  stage_xt4(x: number, k: number, n: number): void;
+  spmm_csr16(out: number, rowPtr: number, off: number, val: number, m: number, n: number, ldo: number): void;
+  spmm_csr16n(out: number, off: number, val: number, m: number, n: number, ldo: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
@@ -309,6 +312,43 @@ export class WasmBackend implements Backend {
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
       case 'win16':
         return this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, p.tailPtr, p.tail, p.tailBase, xs, m);
+    }
+  }
+
+  /**
+   * out[N, M] = X[N, K] · Sᵀ. csr16n and csr16 (K ≤ 4096): four rows of X at a time, staged
+   * transposed (stage_xt4) so each stored entry feeds four tokens with one vector load; other
+   * layouts: one spmv per row.
+   */
+  spmm(out: Tensor, s: Tensor, x: Tensor): void {
+    v.checkBackend('spmm', this.name, out, s, x);
+    const { n, m, k } = v.spmm('spmm', out, s, x);
+    const l = (this.own('spmm', s) as WasmTensor).sparse!;
+    if (!(l.kind === 'csr16n' || (l.kind === 'csr16' && k <= CSR16N_MAX_COLS))) return this.spmmByRows(out, s, x, n, m, k);
+    const [o, xp, p] = [this.ptr('spmm', out), this.ptr('spmm', x), l.ptrs];
+    for (let t0 = 0; t0 < n; t0 += 4) {
+      const nt = Math.min(4, n - t0);
+      this.k.stage_xt4(xp + 4 * t0 * k, k, nt);
+      const ot = o + 4 * t0 * m;
+      if (this.pool && threadedSpmm(this, this.pool, l, ot, nt, m)) continue;
+      if (l.kind === 'csr16') this.k.spmm_csr16(ot, p.rowPtr, p.off, p.val, m, nt, m);
+      else this.k.spmm_csr16n(ot, p.off, p.val, m, nt, m);
+    }
+  }
+
+  /** spmm as one spmv per row of X (layouts without a token-tiled kernel). */
+  private spmmByRows(out: Tensor, s: Tensor, x: Tensor, n: number, m: number, k: number): void {
+    const xr = this.tensor([k], 'f32');
+    const or = this.tensor([m], 'f32');
+    try {
+      for (let t = 0; t < n; t++) {
+        this.copy(xr, 0, x, t * k, k);
+        this.spmv(or, s, xr);
+        this.copy(out, t * m, or, 0, m);
+      }
+    } finally {
+      this.free(xr);
+      this.free(or);
     }
   }
 

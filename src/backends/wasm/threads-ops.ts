@@ -147,11 +147,10 @@ export function sparseRowRanges(m: number, parts: number, work: (r: number) => n
 }
 
 /**
- * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (csr16's and csr16n's are at fixed addresses; all already written by the
- * caller, shared read-only by every part). False when too small (caller runs it alone).
+ * The row ranges of a sparse matrix for the pool's part count (cached per matrix), with csr16n's
+ * entry offset of each range's first row; null when it does not split into two or more parts.
  */
-export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, xp: number, xs: number, m: number): boolean {
-  if (l.nnz + ROW_COST * m < b.minSplitWork || m < 2) return false;
+function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number): { ranges: Array<[number, number]>; starts?: number[] } | null {
   const parts = pool.parts;
   let cached = spmvRanges.get(l);
   if (!cached || cached.parts !== parts) {
@@ -176,8 +175,18 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
     cached = { parts, ranges, starts: starts && ranges.map(([r0]) => starts![r0]) };
     spmvRanges.set(l, cached);
   }
-  const { ranges, starts } = cached;
-  if (ranges.length < 2) return false;
+  return cached.ranges.length < 2 ? null : cached;
+}
+
+/**
+ * Split a sparse matvec by rows over the pool. `xs` is win16's staged x (csr16's and csr16n's are at fixed addresses; all already written by the
+ * caller, shared read-only by every part). False when too small (caller runs it alone).
+ */
+export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, xp: number, xs: number, m: number): boolean {
+  if (l.nnz + ROW_COST * m < b.minSplitWork || m < 2) return false;
+  const split = sparseSplit(b, pool, l, m);
+  if (!split) return false;
+  const { ranges, starts } = split;
   const p = l.ptrs;
   switch (l.kind) {
     case 'csr16':
@@ -195,6 +204,21 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
       run(pool, 'spmv_win16', b.k.spmv_win16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.chunkPtr + 4 * r0, p.rec, p.base, p.tailPtr + 4 * r0, p.tail, p.tailBase + 2 * r0, xs, r1 - r0]));
       return true;
   }
+}
+
+/**
+ * Split one spmm tile (n ≤ 4 tokens staged by stage_xt4, csr16 or csr16n) by rows over the pool.
+ * False when too small (caller runs it alone).
+ */
+export function threadedSpmm(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, n: number, m: number): boolean {
+  if (n * l.nnz + ROW_COST * m < b.minSplitWork || m < 2) return false;
+  const split = sparseSplit(b, pool, l, m);
+  if (!split) return false;
+  const { ranges, starts } = split;
+  const p = l.ptrs;
+  if (l.kind === 'csr16') run(pool, 'spmm_csr16', b.k.spmm_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0, n, m]));
+  else run(pool, 'spmm_csr16n', b.k.spmm_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0, n, m]));
+  return true;
 }
 
 function run(pool: ThreadPool, name: string, self: Fn, parts: number[][]): void {

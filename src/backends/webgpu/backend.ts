@@ -163,6 +163,7 @@ export class WebGpuBackend implements Backend {
   matvec(out: Tensor, w: Tensor, x: Tensor): void { if (isQuantDType(w.dtype)) quant.quantMatvec(this, out, w, x); else lin.matvec(this, out, w, x); }
   matmul(out: Tensor, x: Tensor, w: Tensor): void { if (isQuantDType(w.dtype)) quant.quantMatmul(this, out, x, w); else lin.matmul(this, out, x, w); }
   spmv(out: Tensor, s: Tensor, x: Tensor): void { sp.spmv(this, out, s, x); }
+  spmm(out: Tensor, s: Tensor, x: Tensor): void { sp.spmm(this, out, s, x); }
   add(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'add', out, a, b); }
   mul(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'mul', out, a, b); }
   scale(out: Tensor, a: Tensor, s: number): void { ew.unary(this, 'scale', out, a, s); }

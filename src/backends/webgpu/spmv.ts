@@ -35,8 +35,19 @@ function packU16(idx: Uint32Array): Uint32Array<ArrayBuffer> {
 
 export function spmv(g: WebGpuBackend, out: Tensor, s: Tensor, x: Tensor): void {
   v.checkBackend('spmv', g.name, out, s, x);
-  const { m } = v.spmv('spmv', out, s, x);
-  const t = g.own('spmv', s);
-  const [gx, gy] = grid(m);
-  g.gpu.dispatch('sparse', sparseWgsl, 'spmv_csr', [u32(m), u32(gx), u32(t.meta.u16Cols)], [g.buf('spmv', out), t.buffer, t.parts.rowPtr, t.parts.colIdx, g.buf('spmv', x)], [gx, gy]);
+  const { m, k } = v.spmv('spmv', out, s, x);
+  dispatch(g, 'spmv', out, s, x, 1, m, k);
+}
+
+/** out[N, M] = X[N, K] · Sᵀ: the same shader, one workgroup per (token, row). */
+export function spmm(g: WebGpuBackend, out: Tensor, s: Tensor, x: Tensor): void {
+  v.checkBackend('spmm', g.name, out, s, x);
+  const { n, m, k } = v.spmm('spmm', out, s, x);
+  dispatch(g, 'spmm', out, s, x, n, m, k);
+}
+
+function dispatch(g: WebGpuBackend, op: string, out: Tensor, s: Tensor, x: Tensor, n: number, m: number, k: number): void {
+  const t = g.own(op, s);
+  const [gx, gy] = grid(n * m);
+  g.gpu.dispatch('sparse', sparseWgsl, 'spmv_csr', [u32(m), u32(gx), u32(t.meta.u16Cols), u32(n), u32(k)], [g.buf(op, out), t.buffer, t.parts.rowPtr, t.parts.colIdx, g.buf(op, x)], [gx, gy]);
 }
