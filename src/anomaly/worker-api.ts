@@ -87,8 +87,11 @@ export interface AnomalyApi {
   saveLearnedState(streamId?: string): Promise<LearnedStateEntry>;
   /** Fresh detector, then restore the saved state (throws the typed error; the detector stays fresh). */
   loadLearnedState(streamId?: string): Promise<LearnedStateInfo | null>;
-  /** Forget: delete the saved state and, for the open stream, start fresh. */
-  resetLearnedState(streamId?: string): Promise<void>;
+  /**
+   * Forget: delete the saved state and, for the open stream, start fresh. `modelHash` (from
+   * listLearnedState) deletes another model version's record instead; the open stream is untouched.
+   */
+  resetLearnedState(streamId?: string, modelHash?: string): Promise<void>;
   /** Saved learned states (all models), newest first, with sizes and save times. */
   listLearnedState(): Promise<Array<LearnedStateEntry & { sameModel: boolean }>>;
   anomalyPersistOptions(o: Partial<PersistOptions>): Promise<void>;
@@ -228,8 +231,12 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       stream = id;
       return restore(id);
     },
-    async resetLearnedState(streamId?: string) {
+    async resetLearnedState(streamId?: string, hash?: string) {
       const id = streamOf(streamId);
+      if (hash !== undefined && hash !== modelHash) {
+        await saving;
+        return states.delete(hash, id);
+      }
       // fresh first, so no push arriving while the delete runs can auto-save the old state again
       if (id === stream) {
         fresh(need().adapt);

@@ -88,6 +88,20 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     expect(r.a).toEqual(whole.slice(0, 300));
   }, 60_000);
 
+  it('delete by (stream, model hash): another hash deletes nothing of this model; this hash deletes the record', async () => {
+    const r = await inPage(async (e, s, id) => {
+      await e.anomalyOpenStream(id, true);
+      await e.anomalyPush(s.slice(0, 300));
+      const saved = await e.saveLearnedState(id);
+      await e.resetLearnedState(id, 'not-this-model'); // another model version's record (none stored): no-op
+      const kept = (await e.listLearnedState()).some((x) => x.streamId === id && x.modelHash === saved.modelHash);
+      await e.resetLearnedState(id, saved.modelHash);
+      const gone = !(await e.listLearnedState()).some((x) => x.streamId === id);
+      return { kept, gone };
+    }, STREAM);
+    expect(r).toEqual({ kept: true, gone: true });
+  }, 60_000);
+
   it('a damaged record → FORMAT_INVALID note, fresh state, record untouched; quota → QUOTA_EXCEEDED, old state kept', async () => {
     const saved = await inPage(async (e, s, id) => {
       await e.anomalyOpenStream(id, true);
@@ -169,6 +183,10 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await expect.poll(async () => (await ui.getByTestId('saved-states').textContent()) ?? '', { timeout: 30_000 }).toMatch(/synthetic:two-sines:7 — \d+ KB, saved/);
     await ui.getByTestId('saved-states').locator('summary').click();
     await ui.screenshot({ path: 'test-results/anomaly-persist.png' });
+    // the list's own delete button removes the record (and, for the open stream, starts fresh)
+    await ui.getByTestId('delete-saved').click();
+    await expect.poll(async () => ui.getByTestId('saved-states').count(), { timeout: 30_000 }).toBe(0);
+    await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
     await ui.getByTestId('forget').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
     await ui.getByTestId('stop').click();
