@@ -8,9 +8,10 @@
 }
 
 /**
- * x for csr16 is staged at the fixed address X_STAGE = 0 (the build reserves [0, 65536) below the
- * data segments with --memoryBase), so a u16 byte offset read from memory is the whole address:
- * each gathered load is one `[mem + offset]` access with no add (docs/sparse-matvec.md).
+ * x for csr16 is staged at the fixed address 0 (the build keeps [0, 262144) free below the data
+ * segments with --memoryBase, for this and the other stagings below), so a u16 byte offset read from
+ * memory is the whole address: each gathered load is one `[mem + offset]` access with no add
+ * (docs/sparse-matvec.md).
  */
 export function stage_x0(x: usize, k: i32): void {
   memory.copy(0, x, <usize>k << 2);
@@ -118,7 +119,7 @@ export function stage_xt4(x: usize, k: i32, n: i32): void {
   for (let c = 0; c < k; c++) {
     const col = x + (<usize>c << 2);
     const rowBytes = <usize>k << 2;
-    const a = n > 0 ? load<f32>(col) : 0;
+    const a = load<f32>(col); // n ≥ 1
     const b = n > 1 ? load<f32>(col + rowBytes) : 0;
     const d = n > 2 ? load<f32>(col + 2 * rowBytes) : 0;
     const e = n > 3 ? load<f32>(col + 3 * rowBytes) : 0;
