@@ -22,11 +22,13 @@ export type BackendName = 'reference' | 'wasm' | 'webgpu';
 /**
  * Storage types. f16 is IEEE binary16 (uploaded as Uint16Array bits, read back as Float32Array).
  * Quantized GGML block types hold raw block bytes (Uint8Array) with a logical [rows, cols] shape.
+ * bf16 (bfloat16) is handled like them: raw little-endian bytes (Uint8Array, 2 per element).
  * 'sparse' is a backend-chosen compressed layout of an f32 matrix (see CsrData).
  */
 export type DType =
   | 'f32'
   | 'f16'
+  | 'bf16'
   | 'i32'
   | 'q8_0'
   | 'q4_0'

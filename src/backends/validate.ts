@@ -33,6 +33,7 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
     case 'i32':
       return n * 4;
     case 'f16':
+    case 'bf16':
       return n * 2;
     case 'q8_0':
       return blocks(dtype, cols, 32) * rows * 34;
@@ -151,7 +152,7 @@ export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: n
 
 export function embedding(op: string, out: Tensor, table: Tensor, ids: Tensor): { n: number; d: number; vocab: number } {
   if (table.shape.length !== 2) mismatch(op, 'table must be 2-D', { table });
-  checkDtype(op, 'table', table, ['f32', 'f16']);
+  checkDtype(op, 'table', table, ['f32', 'f16', 'bf16']);
   checkDtype(op, 'ids', ids, ['i32']);
   checkDtype(op, 'out', out, ['f32']);
   const [vocab, d] = table.shape;

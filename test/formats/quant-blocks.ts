@@ -8,6 +8,7 @@ import { rng } from '../helpers/random.ts';
 export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
   const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
   const r = rng(seed);
+  if (dtype === 'bf16') return randomBf16Bytes(rows * k, seed);
   const nb = rows * (k / t.blockSize);
   const out = new Uint8Array(nb * t.typeSize);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
@@ -16,9 +17,31 @@ export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: n
     out[o] = h & 0xff;
     out[o + 1] = h >> 8;
   };
-  const scaleOffsets: Record<QuantDType, number[]> = { q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
+  const scaleOffsets: Record<QuantDType, number[]> = { bf16: [], q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
   for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
   return out;
+}
+
+/**
+ * Random BF16 weights as raw little-endian bytes: |w| ≈ 2^-8..2 (both signs), 2 % zeros, 2 % f32
+ * subnormals (bf16 keeps f32's exponent range, so they exist); no Inf/NaN.
+ */
+export function randomBf16Bytes(n: number, seed: number): Uint8Array {
+  const r = rng(seed);
+  const bits = new Uint16Array(n);
+  const f = new Float32Array(1);
+  const u = new Uint32Array(f.buffer);
+  for (let i = 0; i < n; i++) {
+    const p = r();
+    const sign = r() < 0.5 ? 0x8000 : 0;
+    if (p < 0.02) bits[i] = sign;
+    else if (p < 0.04) bits[i] = sign | (1 + Math.floor(r() * 0x7f)); // exponent 0: subnormal
+    else {
+      f[0] = Math.pow(2, -8 + 9 * r());
+      bits[i] = sign | (u[0] >>> 16);
+    }
+  }
+  return new Uint8Array(bits.buffer);
 }
 
 /** Dense f64 oracle: out[i, r] = Σ_j dequant(W)[r, j] · x[i, j], plus Σ|w·x| per output for tolerances. */

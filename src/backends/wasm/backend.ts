@@ -59,6 +59,7 @@ export interface Kernels {
   argmax_f32(out: number, x: number, rows: number, v: number): void;
   embedding_f32(out: number, table: number, ids: number, n: number, d: number): void;
   embedding_f16(out: number, table: number, ids: number, n: number, d: number): void;
+  embedding_bf16(out: number, table: number, ids: number, n: number, d: number): void;
   /** Other op families add their exports here or look them up by name. */
   [name: string]: unknown;
 }
@@ -431,6 +432,7 @@ export class WasmBackend implements Backend {
     const { n, d, vocab } = v.embedding('embedding', out, table, ids);
     const [o, tp, ip] = [this.ptr('embedding', out), this.ptr('embedding', table), this.ptr('embedding', ids)];
     v.embeddingIds('embedding', new Int32Array(this.heap.memory.buffer, ip, n), vocab);
+    if (table.dtype === 'bf16') return this.k.embedding_bf16(o, tp, ip, n, d);
     (table.dtype === 'f16' ? this.k.embedding_f16 : this.k.embedding_f32)(o, tp, ip, n, d);
     if (table.dtype === 'f16') embeddingF16Fix(this, o, table as WasmTensor, ip, n, d);
   }

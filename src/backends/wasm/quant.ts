@@ -10,12 +10,12 @@ import type { WasmBackend } from './backend.ts';
 
 type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number, tile?: number) => void;
 
-const KERNELS: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+const KERNELS: Record<string, string> = { bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
 /** out[N, M] = X[N, K] · Wᵀ for a quantized W (shapes already validated by the caller). */
 export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   const name = KERNELS[w.dtype];
-  if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
+  if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (bf16 | q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
   const kernel = b.k[name] as Kernel;
   const o = b.ptr(op, out);
   const xp = b.ptr(op, x);

@@ -8,7 +8,7 @@
  *  - matmul f32 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
+ *  - matmul BF16 / Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
  *    on N), the same kernel on out + t0·M and X + t0·K.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
@@ -25,7 +25,7 @@ import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
 
-const QUANT: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+const QUANT: Record<string, string> = { bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
 /** Row-split a matvec / matmul over the pool. False when it is too small (caller runs it alone). */
 export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): boolean {

@@ -1,0 +1,111 @@
+// BF16 weights (bfloat16: the high 16 bits of an f32, so widening is exact: bits << 16). A BF16
+// matrix stays 2 bytes per element in memory; each dot widens 8 weights into two f32x4 with one
+// i8x16.shuffle each (zero bytes in the low halves) and multiplies in f32.
+// Every output element (token i, row r) is computed by the same instructions whatever N, M or the
+// row/token range a thread gets: rows in groups of four (dot4) then one at a time (dot1), so a
+// threaded caller splitting rows at multiples of 4, or tokens anywhere, is bit-identical.
+
+// @ts-ignore: decorator
+@inline function lo8(v: v128): v128 {
+  // elements 0..3 of eight bf16 → f32 lanes (little endian: bytes 2,3 of each lane = the bf16)
+  return v128.shuffle<u8>(i32x4.splat(0), v, 0, 0, 16, 17, 0, 0, 18, 19, 0, 0, 20, 21, 0, 0, 22, 23);
+}
+
+// @ts-ignore: decorator
+@inline function hi8(v: v128): v128 {
+  return v128.shuffle<u8>(i32x4.splat(0), v, 0, 0, 24, 25, 0, 0, 26, 27, 0, 0, 28, 29, 0, 0, 30, 31);
+}
+
+// @ts-ignore: decorator
+@inline function bf(w: usize, j: i32): f32 {
+  return reinterpret<f32>(<u32>load<u16>(w + (<usize>j << 1)) << 16);
+}
+
+// @ts-ignore: decorator
+@inline function hsum(v: v128): f32 {
+  return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + (f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3));
+}
+
+/** Σ_j W[row, j] · x[j] for one bf16 row. */
+function dot1(w: usize, x: usize, k: i32): f32 {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0);
+  let j = 0;
+  for (; j + 8 <= k; j += 8) {
+    const v = v128.load(w + (<usize>j << 1));
+    const xp = x + (<usize>j << 2);
+    a0 = f32x4.add(a0, f32x4.mul(lo8(v), v128.load(xp)));
+    a1 = f32x4.add(a1, f32x4.mul(hi8(v), v128.load(xp, 16)));
+  }
+  let s = hsum(f32x4.add(a0, a1));
+  for (; j < k; j++) s += bf(w, j) * load<f32>(x + (<usize>j << 2));
+  return s;
+}
+
+/** Four consecutive rows (stride rowBytes) against one x; x is loaded once per 8 columns. */
+function dot4(w: usize, rowBytes: usize, x: usize, k: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), b0 = f32x4.splat(0), b1 = f32x4.splat(0);
+  let c0 = f32x4.splat(0), c1 = f32x4.splat(0), d0 = f32x4.splat(0), d1 = f32x4.splat(0);
+  const w1 = w + rowBytes, w2 = w1 + rowBytes, w3 = w2 + rowBytes;
+  let j = 0;
+  for (; j + 8 <= k; j += 8) {
+    const o = <usize>j << 1;
+    const xp = x + (<usize>j << 2);
+    const x0 = v128.load(xp), x1 = v128.load(xp, 16);
+    const va = v128.load(w + o), vb = v128.load(w1 + o), vc = v128.load(w2 + o), vd = v128.load(w3 + o);
+    a0 = f32x4.add(a0, f32x4.mul(lo8(va), x0));
+    a1 = f32x4.add(a1, f32x4.mul(hi8(va), x1));
+    b0 = f32x4.add(b0, f32x4.mul(lo8(vb), x0));
+    b1 = f32x4.add(b1, f32x4.mul(hi8(vb), x1));
+    c0 = f32x4.add(c0, f32x4.mul(lo8(vc), x0));
+    c1 = f32x4.add(c1, f32x4.mul(hi8(vc), x1));
+    d0 = f32x4.add(d0, f32x4.mul(lo8(vd), x0));
+    d1 = f32x4.add(d1, f32x4.mul(hi8(vd), x1));
+  }
+  // same reduction order as dot1, so a row's value does not depend on its group
+  let sa = hsum(f32x4.add(a0, a1)), sb = hsum(f32x4.add(b0, b1));
+  let sc = hsum(f32x4.add(c0, c1)), sd = hsum(f32x4.add(d0, d1));
+  for (; j < k; j++) {
+    const xv = load<f32>(x + (<usize>j << 2));
+    sa += bf(w, j) * xv;
+    sb += bf(w1, j) * xv;
+    sc += bf(w2, j) * xv;
+    sd += bf(w3, j) * xv;
+  }
+  store<f32>(out, sa);
+  store<f32>(out, sb, 4);
+  store<f32>(out, sc, 8);
+  store<f32>(out, sd, 12);
+}
+
+/**
+ * out[N, M] = X[N, K] · W[M, K]ᵀ for a bf16 W (N = 1 is the decode matvec). The unused scratch/tile
+ * arguments keep the signature of the other quantized kernels (assembly/quant.ts), so the JS side
+ * and the thread split treat bf16 like them.
+ */
+export function matmul_bf16(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32): void {
+  const rowBytes = <usize>k << 1;
+  let r = 0;
+  for (; r + 4 <= m; r += 4) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) dot4(wr, rowBytes, x + ((<usize>i * k) << 2), k, out + ((<usize>i * m + r) << 2));
+  }
+  for (; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot1(wr, x + ((<usize>i * k) << 2), k));
+  }
+}
+
+/** out[i, :] = f32(table[ids[i], :]) for a bf16 table (exact). */
+export function embedding_bf16(out: usize, table: usize, ids: usize, n: i32, d: i32): void {
+  for (let i = 0; i < n; i++) {
+    const src = table + ((<usize>load<i32>(ids + (<usize>i << 2)) * <usize>d) << 1);
+    const dst = out + ((<usize>i * <usize>d) << 2);
+    let j = 0;
+    for (; j + 8 <= d; j += 8) {
+      const v = v128.load(src + (<usize>j << 1));
+      v128.store(dst + (<usize>j << 2), lo8(v));
+      v128.store(dst + (<usize>j << 2), hi8(v), 16);
+    }
+    for (; j < d; j++) store<f32>(dst + (<usize>j << 2), bf(src, j));
+  }
+}
