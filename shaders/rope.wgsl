@@ -60,7 +60,7 @@ struct EmbParams { n: u32, d: u32, vocab: u32, grid_x: u32 }
 @group(0) @binding(2) var<storage, read_write> em_err: array<atomic<u32>>; // [3]: flag, index, id
 @group(0) @binding(3) var<storage, read> em_ids: array<i32>;             // [n]
 @group(0) @binding(4) var<storage, read> em_t32: array<f32>;             // [vocab, d] f32
-@group(0) @binding(4) var<storage, read> em_t16: array<u32>;             // [vocab, d] f16 packed pairs
+@group(0) @binding(4) var<storage, read> em_t16: array<u32>;             // [vocab, d] f16 or bf16 packed pairs
 
 fn em_row(t: u32) -> vec3<u32> {
   // (row n, column j, valid) for thread t; valid = 0 past the end.
@@ -99,6 +99,21 @@ fn embedding_f16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
     let e = u32(id) * pem.d + r.y;
     let p = unpack2x16float(em_t16[e >> 1u]);
     v = select(p.x, p.y, (e & 1u) == 1u);
+  }
+  em_out[r.x * pem.d + r.y] = v;
+}
+
+// bf16 table: element e is the low (even e) or high (odd e) half of word e/2; bits << 16 is exact.
+@compute @workgroup_size(256)
+fn embedding_bf16(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let r = em_row((wg.x + wg.y * pem.grid_x) * 256u + li);
+  if (r.z == 0u) { return; }
+  let id = em_id(r.x);
+  var v = 0.0;
+  if (id >= 0) {
+    let e = u32(id) * pem.d + r.y;
+    let w = em_t16[e >> 1u];
+    v = bitcast<f32>(select(w << 16u, w & 0xffff0000u, (e & 1u) == 1u));
   }
   em_out[r.x * pem.d + r.y] = v;
 }

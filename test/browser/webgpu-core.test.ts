@@ -79,6 +79,13 @@ async function err(op: string, args: Arg[], scale: number): Promise<number> {
 }
 
 const f16Of = (x: Float32Array) => Uint16Array.from(x, toF16Bits);
+/** Raw little-endian bf16 bytes of x (truncated: the high 16 bits of each f32). */
+const bf16Of = (x: Float32Array) => {
+  const u = new Uint32Array(Float32Array.from(x).buffer);
+  const out = new Uint8Array(2 * x.length);
+  for (let i = 0; i < x.length; i++) [out[2 * i], out[2 * i + 1]] = [(u[i] >>> 16) & 0xff, u[i] >>> 24];
+  return out;
+};
 const prod = (s: number[]) => s.reduce((a, b) => a * b, 1);
 
 // Tolerances. Sums of products (matvec, norms) are compared at 1e-5 relative to max(1, |ref|): the
@@ -251,6 +258,32 @@ describe('webgpu core ops vs reference', () => {
       expect(await err('embedding', [O([ids.length, d]), I([vocab, d], t), I([ids.length], idArr, 'i32')], SUM)).toBe(0);
       expect(await err('embedding', [O([ids.length, d]), I([vocab, d], f16Of(t), 'f16'), I([ids.length], idArr, 'i32')], SUM)).toBe(0);
     }
+  });
+
+  it('bf16 weights: matvec / matmul at odd k (rows start mid-word), embedding exact, ±Inf/NaN/±0/subnormal', async () => {
+    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [5, 130]]) {
+      const w = bf16Of(randomF32(m * k, m * 100 + k));
+      for (const n of [1, 3]) {
+        const x = randomF32(n * k, k + n);
+        const e = n === 1 ? await err('matvec', [O([m]), I([m, k], w, 'bf16'), I([k], x)], SUM) : await err('matmul', [O([n, m]), I([n, k], x), I([m, k], w, 'bf16')], SUM);
+        expect(e, `bf16 ${m}x${k} n=${n}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+    for (const [vocab, d, ids] of [[1, 1, [0]], [11, 7, [3, 0, 10, 3, 5]]] as Array<[number, number, number[]]>) {
+      const t = bf16Of(randomF32(vocab * d, vocab + d));
+      expect(await err('embedding', [O([ids.length, d]), I([vocab, d], t, 'bf16'), I([ids.length], Int32Array.from(ids), 'i32')], SUM)).toBe(0);
+    }
+    // 0, −0, smallest subnormal, 1, −2, max finite, +Inf, −Inf (NaN checked separately)
+    const special = new Uint8Array(new Uint16Array([0x0000, 0x8000, 0x0001, 0x3f80, 0xc000, 0x7f7f, 0x7f80, 0xff80, 0x7fc0]).buffer);
+    const [[g, r]] = await both('embedding', [O([1, 9]), I([1, 9], special, 'bf16'), I([1], new Int32Array([0]), 'i32')]);
+    expect(Array.from(g.subarray(3, 8))).toEqual(Array.from(r.subarray(3, 8)));
+    expect([g[0], g[1], g[6], g[7]]).toEqual([0, -0, Infinity, -Infinity]);
+    expect(g[8]).toBeNaN();
+    const w = bf16Of(randomF32(3 * 9, 4));
+    [w[2 * 13], w[2 * 13 + 1]] = [0x80, 0x7f]; // row 1, column 4: +Inf
+    const [[gm, rm]] = await both('matvec', [O([3]), I([3, 9], w, 'bf16'), I([9], randomF32(9, 5, 0.5, 1))]);
+    expect(gm[1]).toBe(Infinity);
+    expect(maxRelErr([gm[0], gm[2]], [rm[0], rm[2]], SUM)).toBeLessThanOrEqual(TOL);
   });
 
   it('copy f32 / i32 / f16 at odd offsets, and fill', async () => {

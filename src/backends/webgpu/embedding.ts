@@ -34,7 +34,7 @@ export function embedding(g: WebGpuBackend, out: Tensor, table: Tensor, ids: Ten
   if (!shadow) c.pending = true;
   c.vocab = vocab;
   const [gx, gy] = grid(Math.ceil((n * d) / 256));
-  const entry = table.dtype === 'f16' ? 'embedding_f16' : 'embedding_f32';
+  const entry = table.dtype === 'f16' ? 'embedding_f16' : table.dtype === 'bf16' ? 'embedding_bf16' : 'embedding_f32';
   g.gpu.dispatch('rope', ropeWgsl, entry, [u32(n), u32(d), u32(vocab), u32(gx)], [g.buf('embedding', out), c.err, idBuf, g.buf('embedding', table)], [gx, gy], 2);
 }
 

@@ -8,16 +8,18 @@ import * as v from '../validate.ts';
 import { grid, u32 } from './device.ts';
 import type { WebGpuBackend } from './backend.ts';
 import quantWgsl from '../../../shaders/quant.wgsl?raw';
+import { bf16Linear } from './bf16.ts';
 
 const ENTRIES: Record<string, string> = { q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
 function entry(op: string, w: Tensor): string {
   const e = ENTRIES[w.dtype];
-  if (!e) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the webgpu backend (q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
+  if (!e) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the webgpu backend (bf16 | q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
   return e;
 }
 
 function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
+  if (w.dtype === 'bf16') return bf16Linear(g, op, out, x, w, n, m, k);
   const name = entry(op, w);
   if (n === 0 || m === 0) return;
   const [gx, gy] = grid(n * m);
