@@ -1,6 +1,6 @@
 /**
  * A GGUF file as a WeightFile with Hugging Face tensor names, plus the model config its metadata
- * implies. Block-quantized tensors the backends run directly (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) are
+ * implies. Block-quantized tensors the backends run directly (BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) are
  * uploaded as raw blocks; other GGML types are dequantized to f32 on the host at load time.
  * Q/K rows stay in llama.cpp's permuted order, so Llama runs them with 'interleaved' RoPE.
  * The config comes from formats/gguf-config.ts (ggufLlamaConfig).
@@ -12,7 +12,7 @@ import { dequantize } from '../formats/ggml-quants.ts';
 import type { WeightFile } from './weights.ts';
 import { toF16Bits } from '../util/f16.ts';
 
-const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
+const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
 
 /** llama.cpp tensor names → Hugging Face Llama names. */
 export function llamaHfName(gguf: string): string | undefined {
@@ -88,6 +88,12 @@ export class GgufWeights implements WeightFile {
     const t = this.info(name);
     if (t.type.name === 'F16') return alignedCopy(await this.file.raw(t.name), Uint16Array, 2);
     return Uint16Array.from(await this.f32(name), toF16Bits);
+  }
+  /** A BF16 tensor's raw bytes (row slices that stay bf16). */
+  async bf16Bytes(name: string): Promise<Uint8Array> {
+    const t = this.info(name);
+    if (t.type.name !== 'BF16') throw new SparrowError('UNSUPPORTED', `${this.name}: tensor '${name}' is ${t.type.name}, not BF16`, { file: this.name, tensor: name });
+    return new Uint8Array(await this.file.raw(t.name));
   }
   /** Raw GGML bytes (for host-side row dequantization, e.g. a quantized embedding lookup). */
   raw(name: string): Promise<Uint8Array> {

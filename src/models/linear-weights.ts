@@ -26,13 +26,14 @@ export async function loadLinear(file: WeightFile, name: string, shape: [number,
 
 /**
  * Upload rows [r0, r1) of `name` (full shape [rows, cols]) as a separate linear weight: an F16
- * tensor stays f16 (its bits sliced), anything else goes through float32 on the host (dense f32
+ * tensor stays f16 and a BF16 one bf16 (their 16-bit words sliced), anything else goes through float32 on the host (dense f32
  * result, or sparse when asked).
  */
 export async function loadLinearRows(file: WeightFile, name: string, shape: [number, number], r0: number, r1: number, b: Backend, o: LinearLoadOptions): Promise<Tensor> {
   expectShape(file, name, shape);
   const cols = shape[1];
   if (!o.sparse && file.dtype(name) === 'f16' && file.f16Bits) return b.tensor([r1 - r0, cols], 'f16', (await file.f16Bits(name)).slice(r0 * cols, r1 * cols));
+  if (!o.sparse && file.dtype(name) === 'bf16' && file.bf16Bytes) return b.tensor([r1 - r0, cols], 'bf16', (await file.bf16Bytes(name)).slice(2 * r0 * cols, 2 * r1 * cols));
   const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
   if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols), prefer(o));
   return b.tensor([r1 - r0, cols], 'f32', data);

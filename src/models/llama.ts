@@ -138,10 +138,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       throw e;
     }
     // Quantized tables (GGUF token_embd) stay quantized on the device for the tied head; the
-    // lookup dequantizes the n needed rows on the host from the file's raw blocks.
+    // lookup dequantizes the n needed rows on the host from the file's raw blocks. f32 / f16 /
+    // bf16 tables are looked up on the device (every backend's embedding takes them).
     let hostEmbed: HostEmbedding | undefined;
     const embDtype = w.get('model.embed_tokens.weight').dtype;
-    if (embDtype !== 'f32' && embDtype !== 'f16') {
+    if (embDtype !== 'f32' && embDtype !== 'f16' && embDtype !== 'bf16') {
       const f = file;
       if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
       hostEmbed = { raw: new Uint8Array(await f.raw('model.embed_tokens.weight')), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };

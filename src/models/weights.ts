@@ -3,7 +3,7 @@
  *
  * `WeightFile` is the one view models get of a checkpoint, whatever the container: names, shapes,
  * the backend dtype a tensor is stored as, an upload of the tensor as stored (quantized GGML blocks
- * stay quantized, f16 stays f16), and a host float32 copy for the few small tensors a model
+ * stay quantized, f16 stays f16, BF16 stays bf16), and a host float32 copy for the few small tensors a model
  * transforms at load time (Mamba's A = −exp(A_log), RWKV's decay).
  */
 import { SparrowError, fmtShape } from '../errors.ts';
@@ -25,6 +25,8 @@ export interface WeightFile {
   f32(name: string): Promise<Float32Array>;
   /** The raw binary16 bits of a tensor whose dtype() is 'f16' (row slices that stay f16). */
   f16Bits?(name: string): Promise<Uint16Array>;
+  /** The raw little-endian bfloat16 bytes of a tensor whose dtype() is 'bf16' (row slices that stay bf16). */
+  bf16Bytes?(name: string): Promise<Uint8Array>;
   /** GGML block files only: raw block bytes and the GGML type name (for host-side row lookups). */
   raw?(name: string): Promise<Uint8Array>;
   ggmlType?(name: string): string;
@@ -46,11 +48,14 @@ export class SafetensorsWeights implements WeightFile {
     return [...this.file.info(name).shape];
   }
   dtype(name: string): DType {
-    return this.file.info(name).dtype === 'F16' ? 'f16' : 'f32';
+    const d = this.file.info(name).dtype;
+    return d === 'F16' ? 'f16' : d === 'BF16' ? 'bf16' : 'f32';
   }
   async upload(name: string, backend: Backend): Promise<Tensor> {
     const info = this.file.info(name);
     if (info.dtype === 'F16') return backend.tensor(info.shape, 'f16', await this.file.f16Bits(name));
+    // BF16 stays raw (2 bytes per element; the kernels widen it exactly): no f32 copy anywhere.
+    if (info.dtype === 'BF16') return backend.tensor(info.shape, 'bf16', await this.bf16Bytes(name));
     return backend.tensor(info.shape, 'f32', await this.file.f32(name));
   }
   f32(name: string): Promise<Float32Array> {
@@ -58,6 +63,13 @@ export class SafetensorsWeights implements WeightFile {
   }
   f16Bits(name: string): Promise<Uint16Array> {
     return this.file.f16Bits(name);
+  }
+  async bf16Bytes(name: string): Promise<Uint8Array> {
+    const info = this.file.info(name);
+    if (info.dtype !== 'BF16') throw new SparrowError('UNSUPPORTED', `${this.name}: tensor '${name}' is ${info.dtype}, not BF16`, { file: this.name, tensor: name });
+    const b = await this.file.raw(name);
+    // A plain Uint8Array view (backends reject Node Buffers; a view costs no copy).
+    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
   }
 }
 

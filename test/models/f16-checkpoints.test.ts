@@ -4,6 +4,8 @@
  * in_proj / x_proj rows included) and upload per-channel parameters as f32 (the ops take f32), and
  * give the same numbers as the same weights stored as F32 — i.e. the f16 path adds no error beyond
  * the rounding already in the file.
+ * The BF16 twin (most current Hugging Face checkpoints): every tensor BF16, matrices stay bf16
+ * (2 bytes per element), and since bf16 → f32 is exact the logits match the same values as F32.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
@@ -32,6 +34,21 @@ async function f16Pair(dir: string): Promise<{ f16: Uint8Array; f32: Uint8Array 
     full.push({ name, dtype: 'F32', shape, data: Float32Array.from(bits, fromF16Bits) });
   }
   return { f16: writeSafetensors(half), f32: writeSafetensors(full) };
+}
+
+/** The fixture's weights truncated to bf16 (the high 16 bits of each f32), as BF16 and as F32. */
+async function bf16Pair(dir: string): Promise<{ bf16: Uint8Array; f32: Uint8Array }> {
+  const st = await SafetensorsFile.open(readFileSync(join(dir, 'model.safetensors')), 'model.safetensors');
+  const half: SafetensorsWriteTensor[] = [];
+  const full: SafetensorsWriteTensor[] = [];
+  for (const name of st.names()) {
+    const shape = st.info(name).shape;
+    const u = new Uint32Array(Float32Array.from(await st.f32(name)).buffer);
+    const bits = Uint16Array.from(u, (w) => w >>> 16);
+    half.push({ name, dtype: 'BF16', shape, data: bits });
+    full.push({ name, dtype: 'F32', shape, data: new Float32Array(Uint32Array.from(bits, (b) => b * 65536).buffer) });
+  }
+  return { bf16: writeSafetensors(half), f32: writeSafetensors(full) };
 }
 
 /** Logits of every prompt position, then three greedy decode steps' logits. */
@@ -90,6 +107,36 @@ describe('F16 safetensors checkpoints', () => {
         const want = await run(b, full);
         const scale = Math.max(...want.map((l) => Math.max(...l.map(Math.abs))));
         expect(maxAbsDiff(results[label], want) / scale, `${name} ${label}: f16 file vs the same values as f32`).toBeLessThan(2e-5);
+        half.dispose();
+        full.dispose();
+      }
+      expect(maxAbsDiff(results.wasm, results.reference)).toBeLessThan(1e-3);
+    });
+  }
+});
+
+describe('BF16 safetensors checkpoints', () => {
+  for (const name of ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny']) {
+    it(`${name}: matrices stay bf16, per-channel parameters f32; logits equal the same weights as F32 (wasm and reference)`, async () => {
+      const dir = join(FIXTURES, name);
+      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+      const { bf16, f32 } = await bf16Pair(dir);
+      const results: Record<string, Float32Array[]> = {};
+      for (const [label, b] of [['wasm', wasm], ['reference', ref]] as const) {
+        const before = b.memoryBytes();
+        const half = await loadSafetensorsModel(b, config, bf16, {}, 'model-bf16.safetensors');
+        const halfBytes = b.memoryBytes() - before;
+        const kinds = (half as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype, t.shape.length] as const);
+        // every matrix bf16 (the embedding, Mamba's row slices included), every vector f32
+        for (const [n, dtype, rank] of kinds) expect(`${n} ${dtype}`).toBe(`${n} ${rank >= 2 && !n.endsWith('#A') && !n.includes('conv1d') ? 'bf16' : 'f32'}`);
+        const full = await loadSafetensorsModel(b, config, f32, {}, 'model-f32.safetensors');
+        const fullBytes = b.memoryBytes() - before - halfBytes;
+        if (label === 'wasm') expect(halfBytes / fullBytes, `${name} bf16 / f32 memory`).toBeLessThan(0.6);
+        results[label] = await run(b, half);
+        const want = await run(b, full);
+        const scale = Math.max(...want.map((l) => Math.max(...l.map(Math.abs))));
+        expect(maxAbsDiff(results[label], want) / scale, `${name} ${label}: bf16 file vs the same values as f32`).toBeLessThan(2e-5);
+        console.log(`${name} ${label}: bf16/f32 memory ${(halfBytes / fullBytes).toFixed(3)}, max |Δlogit|/scale ${(maxAbsDiff(results[label], want) / scale).toExponential(2)}`);
         half.dispose();
         full.dispose();
       }
