@@ -14,6 +14,7 @@ import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { encodeF16, quantizeQ4_0, quantizeQ8_0 } from './ggml-quants.ts';
+import { encodeBf16 } from '../util/bf16.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
 
 export interface LlamaShape {
@@ -72,7 +73,7 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
   return out;
 }
 
-export type LlamaGgufType = 'F16' | 'Q8_0' | 'Q4_0' | 'F32';
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'F32';
 
 export interface GgufTensorPlan {
   name: string;
@@ -81,7 +82,8 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_BF16 = 32)
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, BF16: 32 };
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -121,6 +123,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     if (type === 'Q8_0') return quantizeQ8_0(f);
     if (type === 'Q4_0') return quantizeQ4_0(f);
     if (type === 'F16') return encodeF16(f);
+    if (type === 'BF16') return encodeBf16(f);
     return new Uint8Array(f.buffer);
   };
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => ({
