@@ -21,7 +21,8 @@ import { NAB_PROFILES, scoreCorpus, scoreProfile, type ScoredFile } from '../src
 import { scoreAtThreshold, sweepScores } from '../src/nab/sweep.ts';
 import { loadMicro } from '../src/models/micro-weights.ts';
 import { MicroWasm } from '../src/models/micro-wasm.ts';
-import { DEFAULT_DETECTOR, scoreSeries, type DetectorOptions } from '../src/anomaly/detector.ts';
+import { DEFAULT_DETECTOR, scoreSeries } from '../src/anomaly/detector.ts';
+import { mergeDetectorPatch } from './nab-patch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -42,15 +43,6 @@ const corpus = Object.keys(labels).sort().map((key) => {
   return { key, values: t.columns['value'], windows: windowsToIndices(key, t.timestamps, labels[key]) };
 });
 
-function merge(base: DetectorOptions, patch: Record<string, unknown>): DetectorOptions {
-  const o = structuredClone(base) as unknown as Record<string, unknown>;
-  for (const [k, v] of Object.entries(patch)) {
-    if (v && typeof v === 'object') o[k] = { ...(o[k] as object), ...(v as object) };
-    else o[k] = v;
-  }
-  return o as unknown as DetectorOptions;
-}
-
 /** Raw score of `files` at a fixed threshold (no re-optimisation), under one profile. */
 function rawAt(files: ScoredFile[], profile: string, threshold: number): number {
   const cost = NAB_PROFILES[profile];
@@ -62,7 +54,7 @@ function rawAt(files: ScoredFile[], profile: string, threshold: number): number 
 const grid = JSON.parse(values.grid!.startsWith('@') ? readFileSync(values.grid!.slice(1), 'utf8') : values.grid!) as Array<Record<string, unknown>>;
 const runs: Array<{ patch: Record<string, unknown>; files: ScoredFile[]; results: ReturnType<typeof scoreCorpus> }> = [];
 for (const patch of grid) {
-  const opts = merge(DEFAULT_DETECTOR, patch);
+  const opts = mergeDetectorPatch(DEFAULT_DETECTOR, patch);
   const t0 = performance.now();
   const files: ScoredFile[] = corpus.map((c) => ({ key: c.key, windows: c.windows, scores: scoreSeries(c.values, model, undefined, opts) }));
   const results = scoreCorpus(files);

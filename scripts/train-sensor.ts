@@ -1,5 +1,5 @@
 /**
- * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8] [--margin 0.1]
+ * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8] [--margin 0.1] [--kinds base|all] [--clean]
  * Trains the sensor micro model on synthetic streams (src/anomaly/synthetic.ts), seen through the
  * detector's view (src/anomaly/view.ts: mean of the last `block` points every `stride` points;
  * default = DEFAULT_DETECTOR.view) and tokenised by the detector's online quantiser; no NAB data
@@ -10,7 +10,7 @@ import { dirname } from 'node:path';
 import { parseArgs } from 'node:util';
 import { SENSOR_CONFIG } from '../src/models/micro-config.ts';
 import { saveMicro } from '../src/models/micro-weights.ts';
-import { STREAM_KINDS, syntheticStream, xorshift } from '../src/anomaly/synthetic.ts';
+import { EXTRA_KINDS, STREAM_KINDS, syntheticStream, xorshift } from '../src/anomaly/synthetic.ts';
 import { tokenize } from '../src/anomaly/tokens.ts';
 import { train } from '../src/train/loop.ts';
 import { viewSeries } from '../src/anomaly/view.ts';
@@ -26,6 +26,10 @@ const { values } = parseArgs({
     out: { type: 'string', default: 'public/models/sensor.safetensors' },
     view: { type: 'string', default: `${DEFAULT_DETECTOR.view.block}:${DEFAULT_DETECTOR.view.stride}` },
     margin: { type: 'string', default: String(DEFAULT_DETECTOR.quantizer.margin) },
+    // 'base' (the shipped model's corpus) or 'all' (base + EXTRA_KINDS: daily shapes with weekends, counts, plateaus, spike trains)
+    kinds: { type: 'string', default: 'base' },
+    // streams without the injected spikes / shifts / dropouts (the model then never learns to expect them)
+    clean: { type: 'boolean', default: false },
   },
 });
 const seed = Number(values.seed);
@@ -34,13 +38,15 @@ const [block, stride] = values.view!.split(':').map(Number);
 const view = { block, stride };
 // tokens coded exactly as the detector codes them (its quantiser settings, margin overridable)
 const quant = { ...DEFAULT_DETECTOR.quantizer, margin: Number(values.margin) };
+if (values.kinds !== 'base' && values.kinds !== 'all') throw new Error(`--kinds must be base or all, not ${values.kinds}`);
+const kinds = values.kinds === 'all' ? [...STREAM_KINDS, ...EXTRA_KINDS] : STREAM_KINDS;
 function corpus(nStreams: number): Uint8Array {
   const parts: Uint8Array[] = [];
   for (let i = 0; i < nStreams; i++) {
-    const kind = STREAM_KINDS[Math.floor(r() * STREAM_KINDS.length)];
+    const kind = kinds[Math.floor(r() * kinds.length)];
     // stride × as many raw points, so each stream still gives 1500–4500 tokens after the view
     const n = (1500 + Math.floor(r() * 3000)) * stride + block;
-    parts.push(tokenize(viewSeries(syntheticStream(kind, n, r), view), quant));
+    parts.push(tokenize(viewSeries(syntheticStream(kind, n, r, !values.clean), view), quant));
   }
   const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
   let o = 0;
@@ -56,5 +62,5 @@ const res = train(SENSOR_CONFIG, trainTokens, {
 });
 mkdirSync(dirname(values.out!), { recursive: true });
 const last = res.history[res.history.length - 1];
-writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, margin: values.margin!, steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
+writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, margin: values.margin!, ...(values.kinds === 'base' ? {} : { kinds: values.kinds! }), ...(values.clean ? { clean: 'true' } : {}), steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
 console.log(`wrote ${values.out}`);

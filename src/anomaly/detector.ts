@@ -15,6 +15,7 @@ import type { MicroConfig } from '../models/micro-config.ts';
 import { AnomalyLikelihood, DEFAULT_LIKELIHOOD, type LikelihoodOptions } from './likelihood.ts';
 import { DEFAULT_QUANTIZER, MAX_ABS, OnlineQuantizer, type QuantizerOptions } from './quantizer.ts';
 import { SlidingMean, type ViewOptions } from './view.ts';
+import { DetectorChannel, type ChannelOptions } from './channel.ts';
 import { stateF32, stateF64, stateNumber, stateRecord, type StateRecord } from './state-record.ts';
 
 export interface DetectorOptions {
@@ -52,6 +53,17 @@ export interface DetectorOptions {
   damp: number;
   /** Memory adaptation (the model's inner loop). */
   adapt: boolean;
+  /**
+   * Optional further views read by the same model (channel.ts), each with its own likelihood;
+   * a channel's latest likelihood is held until its next token and combined with the primary
+   * one by `combine` ('max', or 'or' = 1 − Π(1 − s)). Absent = the primary view only.
+   */
+  channels?: ChannelOptions[];
+  combine?: 'max' | 'or';
+  /** 'logtail' divisor: decades of tail mass that map to surprise 1 (absent = 4). */
+  tailDecades?: number;
+  /** Optional further likelihoods of the primary raw surprise (e.g. other short windows), combined by max. */
+  extraLikelihoods?: Array<Partial<LikelihoodOptions>>;
 }
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
@@ -103,6 +115,10 @@ export class StreamingDetector {
   /** Ring of the last `refractory` undamped scores. */
   private recent: number[] = [];
   private recentAt = 0;
+  private readonly channels: DetectorChannel[];
+  /** Latest likelihood of each channel (held between its tokens). */
+  private channelLik: number[];
+  private readonly extraLik: AnomalyLikelihood[];
 
   /** `model` is a MicroStepper, or (config, weights) to build a TS MicroModel. */
   constructor(model: MicroStepper | MicroConfig, weights?: Map<string, Float32Array>, readonly opts: DetectorOptions = DEFAULT_DETECTOR) {
@@ -116,6 +132,9 @@ export class StreamingDetector {
     this.likelihood = new AnomalyLikelihood(opts.likelihood);
     this.view = new SlidingMean(opts.view);
     this.probs = new Float64Array(config.vocab);
+    this.channels = (opts.channels ?? []).map((c) => new DetectorChannel(this.model, c, this.quantizer.opts, opts.likelihood, (l, t) => this.surprise(l, t)));
+    this.channelLik = this.channels.map(() => 0);
+    this.extraLik = (opts.extraLikelihoods ?? []).map((l) => new AnomalyLikelihood({ ...opts.likelihood, ...l }));
   }
 
   set adapt(on: boolean) {
@@ -143,7 +162,22 @@ export class StreamingDetector {
       raw = this.prevLogits ? this.surprise(this.prevLogits, token) : 0;
       if (spatial && o.spatialAsRaw) raw = 1;
       lik = this.likelihood.update(raw);
+      for (const e of this.extraLik) lik = Math.max(lik, e.update(raw));
       this.prevLogits = this.model.step(token);
+      // the channels step the same model, which may reuse its logits buffer
+      if (this.channels.length) this.prevLogits = Float32Array.from(this.prevLogits);
+    }
+    if (this.channels.length) {
+      for (let c = 0; c < this.channels.length; c++) {
+        const l = this.channels[c].push(value);
+        if (l >= 0) this.channelLik[c] = l;
+      }
+      const held = this.channelLik;
+      if (o.combine === 'or') {
+        let keep = 1 - lik;
+        for (const l of held) keep *= 1 - l;
+        lik = 1 - keep;
+      } else for (const l of held) lik = Math.max(lik, l);
     }
     let score = spatial && !o.spatialAsRaw ? 1 : lik;
     if (!Number.isFinite(score)) score = 0;
@@ -216,7 +250,7 @@ export class StreamingDetector {
       for (let i = 0; i < token; i++) below += this.probs[i];
       const at = this.probs[token];
       const tail = Math.min(1, 2 * Math.min((below + at) / z, (z - below) / z));
-      const s = this.opts.surprise === 'tail' ? 1 - tail : -Math.log10(Math.max(tail, 1e-12)) / 4;
+      const s = this.opts.surprise === 'tail' ? 1 - tail : -Math.log10(Math.max(tail, 1e-12)) / (this.opts.tailDecades ?? 4);
       return Math.max(0, Math.min(1, s));
     }
     let m = 0;
