@@ -24,7 +24,7 @@ import type { WeightFile } from '../../src/models/weights.ts';
 import { toF16Bits } from '../../src/util/f16.ts';
 import type { BenchCase } from './types.ts';
 
-const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
+const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
 
 /** The plan's tensors as a WeightFile with HF names (bytes made on demand, as the file writer does). */
 function planWeights(name: string, tensors: { name: string; hfName: string; shape: number[]; type: string; make(): Uint8Array }[], transform?: (hf: string, f: Float32Array) => Float32Array): WeightFile {
@@ -138,10 +138,10 @@ export const SMOLLM_PARAMS = llamaParams;
 
 export function cases(): BenchCase[] {
   const out: BenchCase[] = [];
-  for (const type of ['Q8_0', 'F16'] as const) {
+  for (const type of ['Q8_0', 'F16', 'BF16'] as const) {
     out.push({
       family: 'model', op: 'decode smollm2-135m-random', shape: LLAMA_SHAPE, dtype: type.toLowerCase(), backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10,
-      bytes: llamaParams * (type === 'F16' ? 2 : 34 / 32), flops: 2 * llamaParams, denseBytes: llamaParams * 4,
+      bytes: llamaParams * (type === 'Q8_0' ? 34 / 32 : 2), flops: 2 * llamaParams, denseBytes: llamaParams * 4,
       setup: (b) => decodeSetup(b, loadSmollm(() => smollm(type))),
     });
   }
