@@ -1,7 +1,7 @@
 /**
  * Randomly initialised models with the exact shapes of real checkpoints, written in real formats,
  * so the loaders, kernels and UI can be exercised at full size without downloading anything:
- * - a Llama in llama.cpp's GGUF layout (SmolLM2-135M's shape by default) as F16, Q8_0 or Q4_0,
+ * - a Llama in llama.cpp's GGUF layout (SmolLM2-135M's shape by default) as F16, BF16, Q8_0 or Q4_0,
  *   with a real byte-level BPE vocabulary (synthetic-bpe.ts);
  * - a Mamba in Hugging Face's safetensors + config.json layout (Mamba-130M's shape by default).
  *
