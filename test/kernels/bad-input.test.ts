@@ -104,6 +104,16 @@ const cases: Case[] = [
   { name: 'embedding with f32 ids', code: 'UNSUPPORTED', fragments: ['embedding', 'ids'], run: (b) => b.embedding(f32(b, [2, 4]), f32(b, [5, 4]), f32(b, [2])) },
   { name: 'matvec with i32 weight', code: 'UNSUPPORTED', fragments: ['matvec', 'i32'], run: (b) => b.matvec(f32(b, [2]), b.tensor([2, 3], 'i32'), f32(b, [3])), sameMessage: false },
   { name: 'fill of f16', code: 'UNSUPPORTED', fragments: ['fill', 'f16'], run: (b) => b.fill(b.tensor([4], 'f16'), 1), sameMessage: false },
+  // bf16 weights (raw bfloat16 bytes) fail like the other weight dtypes
+  { name: 'bf16 matvec x too short', code: 'SHAPE_MISMATCH', fragments: ['matvec', '[4, 7]', '[6]'], run: (b) => b.matvec(f32(b, [4]), b.tensor([4, 7], 'bf16'), f32(b, [6])) },
+  { name: 'bf16 matmul row length', code: 'SHAPE_MISMATCH', fragments: ['matmul', '[3, 7]', '[4, 8]'], run: (b) => b.matmul(f32(b, [3, 4]), f32(b, [3, 7]), b.tensor([4, 8], 'bf16')) },
+  { name: 'bf16 matvec 3-D weight', code: 'SHAPE_MISMATCH', fragments: ['matvec', '[2, 2, 2]'], run: (b) => b.matvec(f32(b, [2]), b.tensor([2, 2, 2], 'bf16'), f32(b, [2])) },
+  { name: 'bf16 embedding negative id', code: 'INDEX_OUT_OF_RANGE', fragments: ['embedding', 'id -1'], run: (b) => b.embedding(f32(b, [1, 3]), b.tensor([5, 3], 'bf16'), b.tensor([1], 'i32', Int32Array.of(-1))) },
+  { name: 'bf16 data of the wrong length', code: 'SHAPE_MISMATCH', fragments: ['bf16', '[2,3]', 'Uint8Array'], run: (b) => b.tensor([2, 3], 'bf16', new Uint8Array(11)), sameMessage: false },
+  { name: 'bf16 as a norm weight', code: 'UNSUPPORTED', fragments: ['rmsnorm', 'bf16'], run: (b) => b.rmsnorm(f32(b, [2, 4]), f32(b, [2, 4]), b.tensor([4], 'bf16'), 1e-5) },
+  { name: 'bf16 as x of matvec', code: 'UNSUPPORTED', fragments: ['matvec', 'x', 'bf16'], run: (b) => b.matvec(f32(b, [2]), f32(b, [2, 3]), b.tensor([3], 'bf16')) },
+  { name: 'copy of bf16', code: 'UNSUPPORTED', fragments: ['copy', 'bf16'], run: (b) => b.copy(b.tensor([4], 'bf16'), 0, b.tensor([4], 'bf16'), 0, 2), sameMessage: false },
+  { name: 'fill of bf16', code: 'UNSUPPORTED', fragments: ['fill', 'bf16'], run: (b) => b.fill(b.tensor([4], 'bf16'), 1), sameMessage: false },
 ];
 
 describe.each(['reference', 'wasm'] as const)('bad input on the %s backend', (name) => {
