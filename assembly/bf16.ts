@@ -6,9 +6,14 @@
 // general i8x16.shuffle per half (the embedding's widening, which keeps element order) measured
 // about 2× slower in the matvec loop (576×1536: 0.157 vs 0.074 ms; V8 lowers a two-operand byte
 // shuffle to several instructions).
-// Every output element (token i, row r) is computed by the same instructions whatever N, M or the
-// row/token range a thread gets: rows in groups of four (dot4) then one at a time (dot1), so a
-// threaded caller splitting rows at multiples of 4, or tokens anywhere, is bit-identical.
+// Decode (N = 1, or no scratch): every output element (token i, row r) is computed by the same
+// instructions whatever N, M or the row/token range a thread gets: rows in groups of four (dot4)
+// then one at a time (dot1), so a split of rows at multiples of 4, or of tokens, is bit-identical.
+// Prefill (N > 1 with scratch): like Q8_0, each group of four rows is widened once per token tile
+// into 4·K f32 of scratch and run through the dense f32 register tile (matmulRows), so the widening
+// is paid once per tile instead of once per token; threads split rows at multiples of 4
+// (matmul_bf16_rows) with the same tile, which keeps it bit-identical too.
+import { matmulRows } from './core-matvec';
 
 // @ts-ignore: decorator
 @inline function lo8(v: v128): v128 {
@@ -100,6 +105,10 @@ function dot4(w: usize, rowBytes: usize, x: usize, k: i32, out: usize): void {
  * and the thread split treat bf16 like them.
  */
 export function matmul_bf16(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32): void {
+  if (n > 1 && scratch != 0) {
+    matmul_bf16_rows(out, x, w, n, m, k, scratch, tile, 0, m);
+    return;
+  }
   const rowBytes = <usize>k << 1;
   let r = 0;
   for (; r + 4 <= m; r += 4) {
@@ -110,6 +119,30 @@ export function matmul_bf16(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot1(wr, x + ((<usize>i * k) << 2), k));
   }
+}
+
+/** Rows [r0, r1) of the prefill path (r0 a multiple of 4); scratch: 4·K f32 private to the caller. */
+export function matmul_bf16_rows(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
+  const rowBytes = <usize>k << 1;
+  for (let t0 = 0; t0 < n; t0 += tile) {
+    const t1 = min(n, t0 + tile);
+    for (let r = r0; r < r1; r += 4) {
+      const rows = min(4, r1 - r);
+      widen(scratch, w + <usize>r * rowBytes, rows * k);
+      matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
+    }
+  }
+}
+
+/** dst[j] = f32(src[j]) for n bf16 values (exact, order kept). */
+function widen(dst: usize, src: usize, n: i32): void {
+  let j = 0;
+  for (; j + 8 <= n; j += 8) {
+    const v = v128.load(src + (<usize>j << 1));
+    v128.store(dst + (<usize>j << 2), lo8(v));
+    v128.store(dst + (<usize>j << 2), hi8(v), 16);
+  }
+  for (; j < n; j++) store<f32>(dst + (<usize>j << 2), bf(src, j));
 }
 
 /** out[i, :] = f32(table[ids[i], :]) for a bf16 table (exact). */

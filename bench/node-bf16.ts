@@ -3,6 +3,7 @@
  * 1. matvec at 576×1536, 1536×576 (SmolLM2-135M's down / gate-up) and 4096×4096, the same values
  *    stored as f32, f16 and bf16 (x = sin); round-robin over `--rounds` rounds, each round timing
  *    `reps` back-to-back calls per dtype; median and min ms per call, GB/s of weight bytes.
+ * 1b. Prefill-sized matmul (N = 64 tokens) at the two SmolLM2 shapes, same round-robin.
  * 2. Whole greedy decode of the SmolLM2-135M-shaped random Llama (synthetic GGUF plan, tied head)
  *    stored as F32, F16 and BF16, all three loaded at once; `--decode-rounds` rounds, each running
  *    `--steps` timed steps after a 32-token prefill per dtype in turn. Reports the model's bytes on
@@ -77,6 +78,36 @@ for (const [m, k] of [[576, 1536], [1536, 576], [4096, 4096]]) {
   const f = (d: string) => `${row[`${d}_median_ms`]} / ${row[`${d}_min_ms`]}`;
   md.push(`| ${m}×${k} | ${f('f32')} | ${f('f16')} | ${f('bf16')} | ${row.bf16_gb_s_min} | ${row.bf16_speedup_vs_f32_median} / ${row.bf16_speedup_vs_f32_min} | ${row.bf16_speedup_vs_f16_median} |`);
   for (const t of [x, ...Object.values(ws), ...Object.values(outs)]) b.free(t);
+}
+
+// ---- 1b. prefill matmul, N = 64 ------------------------------------------------------------------
+md.push('', '| matmul N×M×K | f32 ms (med / min) | f16 ms | bf16 ms | bf16 / f32 time (med) |', '|---|---|---|---|---|');
+for (const [m, k] of [[1536, 576], [576, 1536]]) {
+  const n = 64;
+  const w = Float32Array.from({ length: m * k }, (_, i) => 0.05 * Math.sin(i * 0.7131 + 0.3));
+  const x = b.tensor([n, k], 'f32', Float32Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37)));
+  const ws = Object.fromEntries(DTYPES.map((d) => [d, store(d, [m, k], w)]));
+  const o = b.tensor([n, m], 'f32');
+  const times: Record<string, number[]> = Object.fromEntries(DTYPES.map((d) => [d, []]));
+  for (const d of DTYPES) b.matmul(o, x, ws[d]);
+  for (let r = 0; r < ROUNDS; r++) {
+    for (const d of DTYPES) {
+      const t0 = performance.now();
+      for (let i = 0; i < 3; i++) b.matmul(o, x, ws[d]);
+      times[d].push((performance.now() - t0) / 3);
+    }
+  }
+  const row: Record<string, unknown> = { matmul: `${n}x${m}x${k}` };
+  for (const d of DTYPES) {
+    row[`${d}_median_ms`] = +median(times[d]).toFixed(3);
+    row[`${d}_min_ms`] = +Math.min(...times[d]).toFixed(3);
+  }
+  row.bf16_time_vs_f32_median = +(median(times.bf16) / median(times.f32)).toFixed(2);
+  results.push(row);
+  console.log(JSON.stringify(row));
+  const f = (d: string) => `${row[`${d}_median_ms`]} / ${row[`${d}_min_ms`]}`;
+  md.push(`| ${n}×${m}×${k} | ${f('f32')} | ${f('f16')} | ${f('bf16')} | ${row.bf16_time_vs_f32_median} |`);
+  for (const t of [x, o, ...Object.values(ws)]) b.free(t);
 }
 
 // ---- 2. whole decode -------------------------------------------------------------------------

@@ -22,7 +22,7 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
   if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
-  else if (w.dtype === 'q8_0' && n > 1) {
+  else if ((w.dtype === 'q8_0' || w.dtype === 'bf16') && n > 1) {
     const tile = matmulTokenTile(n, k);
     b.withScratch(16 * k, (s) => kernel(o, xp, wp, n, m, k, s, tile));
   } else kernel(o, xp, wp, n, m, k, 0, 0);

@@ -5,10 +5,11 @@
  * the one-thread call: results are bit-identical for any thread count (test/kernels/threads-wasm.test.ts).
  *
  *  - matvec (N = 1), every weight dtype: rows [r0, r1) = the same kernel on out + r0, W + r0 rows.
- *  - matmul f32 / Q8_0 (N > 1): the *_rows entry points of assembly/threads.ts (W rows, stride M).
+ *  - matmul f32 / Q8_0 / BF16 (N > 1): the *_rows entry points of assembly/threads.ts and
+ *    assembly/bf16.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul BF16 / Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
+ *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
  *    on N), the same kernel on out + t0·M and X + t0·K.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
@@ -56,16 +57,17 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     return true;
   }
   const tile = matmulTokenTile(n, k);
-  if (dt === 'f32' || dt === 'q8_0') {
+  if (dt === 'f32' || dt === 'q8_0' || dt === 'bf16') {
     const ranges = splitRange(m, pool.parts, 4);
     if (ranges.length < 2) return false;
     if (dt === 'f32') {
       run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
       return true;
     }
-    // Q8_0 widens four rows at a time into a private 4·K f32 block
+    // Q8_0 / BF16 widen four rows at a time into a private 4·K f32 block
+    const rows = dt === 'bf16' ? 'matmul_bf16_rows' : 'matmul_q8_0_rows';
     return withScratches(b, 16 * k, ranges.length, (s) => {
-      run(pool, 'matmul_q8_0_rows', fn('matmul_q8_0_rows'), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
+      run(pool, rows, fn(rows), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
       return true;
     });
   }
