@@ -16,6 +16,12 @@ export interface QuantizerOptions {
   contract: number;
   /** Decay of the remembered extremes (per step), which contraction moves towards. */
   memory: number;
+  /**
+   * Optional hysteresis in bins: a value within this fraction of a bin past the boundary to the
+   * previous token's neighbour keeps the previous token (a steady value sitting on a boundary,
+   * with the range drifting under it, would otherwise flip between two tokens). Absent/0 = off.
+   */
+  hysteresis?: number;
 }
 
 import { stateNumber, type StateRecord } from './state-record.ts';
@@ -32,6 +38,8 @@ export class OnlineQuantizer {
   private slo = NaN;
   private shi = NaN;
   count = 0;
+  /** Previous token (only kept with hysteresis). */
+  private prev = -1;
 
   constructor(readonly opts: QuantizerOptions = DEFAULT_QUANTIZER) {}
 
@@ -42,21 +50,32 @@ export class OnlineQuantizer {
   encode(x: number): number {
     if (!Number.isFinite(x)) return -1;
     x = Math.max(-MAX_ABS, Math.min(MAX_ABS, x));
-    const tok = this.peek(x);
+    let tok = this.peek(x);
+    const h = this.opts.hysteresis ?? 0;
+    if (h > 0) {
+      if (this.prev >= 0 && Math.abs(tok - this.prev) === 1) {
+        const edge = Math.max(tok, this.prev); // the boundary between the two bins, in bin units
+        if (Math.abs(this.position(x) - edge) < h) tok = this.prev;
+      }
+      this.prev = tok;
+    }
     this.update(x);
     return tok;
   }
 
   /** Everything `encode` depends on besides the options (for learned-state persistence). */
   exportState(): StateRecord {
-    return { lo: this.lo, hi: this.hi, slo: this.slo, shi: this.shi, count: this.count };
+    const s: StateRecord = { lo: this.lo, hi: this.hi, slo: this.slo, shi: this.shi, count: this.count };
+    if (this.opts.hysteresis) s['prev'] = this.prev; // only with hysteresis: the default layout is unchanged
+    return s;
   }
 
   /** Inverse of exportState; checks every field before changing anything. */
   importState(s: StateRecord): void {
     const w = 'quantizer';
     const lo = stateNumber(s, 'lo', w), hi = stateNumber(s, 'hi', w), slo = stateNumber(s, 'slo', w), shi = stateNumber(s, 'shi', w), count = stateNumber(s, 'count', w);
-    Object.assign(this, { lo, hi, slo, shi, count });
+    const prev = this.opts.hysteresis ? stateNumber(s, 'prev', w) : -1;
+    Object.assign(this, { lo, hi, slo, shi, count, prev });
   }
 
   /** Token of x under the current range, without updating. */
@@ -68,6 +87,14 @@ export class OnlineQuantizer {
     const m = this.opts.margin * span;
     const u = (x - (this.lo - m)) / (span + 2 * m);
     return Math.max(0, Math.min(V - 1, Math.floor(u * V)));
+  }
+
+  /** Position of x in bin units (token = floor of it, before clamping) under the current range. */
+  private position(x: number): number {
+    const span = this.hi - this.lo;
+    if (!(span > 0)) return this.opts.vocab >> 1;
+    const m = this.opts.margin * span;
+    return ((x - (this.lo - m)) / (span + 2 * m)) * this.opts.vocab;
   }
 
   /** Centre value of a token's bin under the current range (for plotting predictions). */
