@@ -260,10 +260,11 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
-  it('bf16 weights: matvec / matmul at odd k (rows start mid-word), embedding exact, ±Inf/NaN/±0/subnormal', async () => {
-    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [5, 130]]) {
+  it('bf16 weights: matvec / matmul (scalar, 8-wide, small-batch, tiled; odd k: rows start mid-word), embedding exact, ±Inf/NaN/±0/subnormal', async () => {
+    // k % 8 == 0 takes the vectorised kernels; n > 8 the 64×64 tiled matmul.
+    for (const [m, k] of [[1, 1], [7, 13], [33, 65], [5, 130], [9, 64], [70, 72]]) {
       const w = bf16Of(randomF32(m * k, m * 100 + k));
-      for (const n of [1, 3]) {
+      for (const n of [1, 3, 11]) {
         const x = randomF32(n * k, k + n);
         const e = n === 1 ? await err('matvec', [O([m]), I([m, k], w, 'bf16'), I([k], x)], SUM) : await err('matmul', [O([n, m]), I([n, k], x), I([m, k], w, 'bf16')], SUM);
         expect(e, `bf16 ${m}x${k} n=${n}`).toBeLessThanOrEqual(TOL);

@@ -19,7 +19,7 @@ function entry(op: string, w: Tensor): string {
 }
 
 function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
-  if (w.dtype === 'bf16') return bf16Linear(g, op, out, x, w, n, m, k);
+  if (w.dtype === 'bf16') return bf16Linear(g, op, out, x, w, n);
   const name = entry(op, w);
   if (n === 0 || m === 0) return;
   const [gx, gy] = grid(n * m);
