@@ -6,6 +6,8 @@
  * like the primary path; a channel emits a likelihood only on points where its view is due.
  */
 import type { MicroState } from '../models/micro.ts';
+import { checkMicroState } from '../models/micro-state.ts';
+import { stateF32, stateNumber, stateRecord, type StateRecord } from './state-record.ts';
 import { AnomalyLikelihood, type LikelihoodOptions } from './likelihood.ts';
 import { OnlineQuantizer, type QuantizerOptions } from './quantizer.ts';
 import { SlidingMean, type ViewOptions } from './view.ts';
@@ -16,6 +18,8 @@ export interface ChannelOptions {
   /** Patches of the detector's own quantizer / likelihood options (lengths count this view's tokens). */
   quantizer?: Partial<QuantizerOptions>;
   likelihood?: Partial<LikelihoodOptions>;
+  /** Memory adaptation for this channel's steps (absent = the detector's setting). */
+  adapt?: boolean;
 }
 
 export class DetectorChannel {
@@ -27,7 +31,7 @@ export class DetectorChannel {
 
   constructor(
     private readonly model: MicroStepper,
-    opts: ChannelOptions,
+    private readonly opts: ChannelOptions,
     quantizer: QuantizerOptions,
     likelihood: LikelihoodOptions,
     private readonly surprise: (logits: Float32Array, token: number) => number,
@@ -47,9 +51,50 @@ export class DetectorChannel {
     const lik = this.likelihood.update(raw);
     const primary = this.model.getState();
     this.model.setState(this.state);
+    const adapt = this.model.adapt;
+    if (this.opts.adapt !== undefined) this.model.adapt = this.opts.adapt && adapt; // never adapts when the detector is frozen
     this.prevLogits = Float32Array.from(this.model.step(token));
+    this.model.adapt = adapt;
     this.state = this.model.getState();
     this.model.setState(primary);
     return lik;
   }
+
+  /** Everything `push` depends on besides the options and the weights (for learned-state persistence). */
+  exportState(): StateRecord {
+    const model: StateRecord = { pos: this.state.pos };
+    this.state.keys.forEach((k, l) => (model[`keys${l}`] = k.slice()));
+    this.state.values.forEach((v, l) => (model[`values${l}`] = v.slice()));
+    this.state.mem.forEach((m, l) => (model[`mem${l}`] = m.slice()));
+    return {
+      view: this.view.exportState(),
+      quantizer: this.quantizer.exportState(),
+      likelihood: this.likelihood.exportState(),
+      prevLogits: this.prevLogits ? this.prevLogits.slice() : null,
+      model,
+    };
+  }
+
+  /** Inverse of exportState: the model state and logits are checked before anything changes. */
+  importState(s: StateRecord): void {
+    const w = 'detector channel';
+    const c = this.model.config;
+    const m = stateRecord(s, 'model', w);
+    const layers = Array.from({ length: c.layers }, (_, l) => l);
+    const state: MicroState = {
+      pos: stateNumber(m, 'pos', w),
+      keys: layers.map((l) => stateF32(m, `keys${l}`, w).slice()),
+      values: layers.map((l) => stateF32(m, `values${l}`, w).slice()),
+      mem: layers.map((l) => stateF32(m, `mem${l}`, w).slice()),
+    };
+    checkMicroState(c, state, w);
+    const prev = s['prevLogits'] === null ? null : stateF32(s, 'prevLogits', w, c.vocab).slice();
+    const v = stateRecord(s, 'view', w), q = stateRecord(s, 'quantizer', w), l = stateRecord(s, 'likelihood', w);
+    this.view.importState(v);
+    this.quantizer.importState(q);
+    this.likelihood.importState(l);
+    this.state = state;
+    this.prevLogits = prev;
+  }
 }
+

@@ -68,8 +68,9 @@ export interface DetectorOptions {
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
   view: { block: 32, stride: 8 },
-  // wider margin than DEFAULT_QUANTIZER's 0.1: coarser bins, fewer noise surprises (docs/anomaly.md)
-  quantizer: { ...DEFAULT_QUANTIZER, margin: 0.3 },
+  // wider margin than DEFAULT_QUANTIZER's 0.1: coarser bins, fewer noise surprises; hysteresis:
+  // a steady value on a bin boundary keeps its token as the range drifts (docs/anomaly.md)
+  quantizer: { ...DEFAULT_QUANTIZER, margin: 0.3, hysteresis: 0.25 },
   // in view tokens: learning 38 ≈ 300 points, history 1080 ≈ 8640 points (30 days of 5-minute data)
   likelihood: { ...DEFAULT_LIKELIHOOD, learning: 38, history: 1080, minStd: 0.05 },
   surprise: 'logtail',
@@ -80,6 +81,13 @@ export const DEFAULT_DETECTOR: DetectorOptions = {
   refractory: 50,
   damp: 0.1,
   adapt: true,
+  // a slower second view (mean of 128 points every 32: a day of 5-minute data is 9 tokens, the
+  // attention window spans 3.5 days) read by the same model; its likelihood joins by max
+  channels: [{ view: { block: 128, stride: 32 }, likelihood: { learning: 10, history: 270 } }],
+  combine: 'max',
+  // plus the likelihood of the mean surprise of the last 3 view tokens (rises on a run of
+  // moderate surprises that no single token makes significant), also by max
+  extraLikelihoods: [{ shortWindow: 3 }],
 };
 
 export interface DetectorStep {
@@ -210,6 +218,9 @@ export class StreamingDetector {
       recentAt: this.recentAt,
       quantizer: this.quantizer.exportState(),
       likelihood: this.likelihood.exportState(),
+      // optional parts (only with channels / extra likelihoods: the default layout without them is unchanged)
+      ...(this.channels.length ? { channels: Object.fromEntries(this.channels.map((c, i) => [`c${i}`, c.exportState()])), channelLik: Float64Array.from(this.channelLik) } : {}),
+      ...(this.extraLik.length ? { extraLik: Object.fromEntries(this.extraLik.map((l, i) => [`l${i}`, l.exportState()])) } : {}),
     };
   }
 
@@ -222,6 +233,14 @@ export class StreamingDetector {
     const seen = stateNumber(s, 'seen', w), recentAt = stateNumber(s, 'recentAt', w);
     const rawLo = stateNumber(s, 'rawLo', w), rawHi = stateNumber(s, 'rawHi', w);
     const q = stateRecord(s, 'quantizer', w), l = stateRecord(s, 'likelihood', w), v = stateRecord(s, 'view', w);
+    const channels = this.channels.length ? stateRecord(s, 'channels', w) : null;
+    const channelLik = this.channels.length ? stateF64(s, 'channelLik', w, this.channels.length) : null;
+    const extra = this.extraLik.length ? stateRecord(s, 'extraLik', w) : null;
+    const parts = this.channels.map((_, i) => stateRecord(channels!, `c${i}`, w));
+    const extras = this.extraLik.map((_, i) => stateRecord(extra!, `l${i}`, w));
+    this.channels.forEach((c, i) => c.importState(parts[i]));
+    this.extraLik.forEach((e, i) => e.importState(extras[i]));
+    if (channelLik) this.channelLik = Array.from(channelLik);
     this.quantizer.importState(q);
     this.likelihood.importState(l);
     this.view.importState(v);

@@ -6,13 +6,20 @@ import { syntheticStream, xorshift } from '../../src/anomaly/synthetic.ts';
 
 const W = initParams(SENSOR_CONFIG, 5);
 const series = Array.from(syntheticStream('two-sines', 1500, xorshift(9)));
+// the primary path alone (DEFAULT_DETECTOR itself has a channel and an extra likelihood)
+const PRIMARY: DetectorOptions = { ...DEFAULT_DETECTOR, channels: undefined, extraLikelihoods: undefined };
 const withChannel: DetectorOptions = {
-  ...DEFAULT_DETECTOR,
+  ...PRIMARY,
   likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 10 },
   channels: [{ view: { block: 64, stride: 16 }, likelihood: { learning: 5, history: 200 } }],
 };
 
 describe('detector channels (a second view read by the same model)', () => {
+  it('the default detector has a slower channel and an extra likelihood', () => {
+    expect(DEFAULT_DETECTOR.channels?.[0].view).toEqual({ block: 128, stride: 32 });
+    expect(DEFAULT_DETECTOR.extraLikelihoods).toEqual([{ shortWindow: 3 }]);
+  });
+
   it('swapping the channel state in and out leaves the primary path exactly as without the channel', () => {
     const a = new StreamingDetector(SENSOR_CONFIG, W, { ...withChannel, channels: undefined });
     const b = new StreamingDetector(SENSOR_CONFIG, W, withChannel);
@@ -28,7 +35,7 @@ describe('detector channels (a second view read by the same model)', () => {
   it('the channel reads its own view with its own model state: it equals a lone detector on that view', () => {
     // the channel's likelihood is what a primary-only detector on the channel's view produces
     const solo = new StreamingDetector(new MicroModel(SENSOR_CONFIG, W), undefined, {
-      ...DEFAULT_DETECTOR, view: { block: 64, stride: 16 }, likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 5, history: 200 },
+      ...PRIMARY, view: { block: 64, stride: 16 }, likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 5, history: 200 },
       spatialTolerance: 0, refractory: 0,
     });
     const both = new StreamingDetector(new MicroModel(SENSOR_CONFIG, W), undefined, {
@@ -53,7 +60,7 @@ describe('detector channels (a second view read by the same model)', () => {
   });
 
   it('extra likelihoods combine by max with the primary one', () => {
-    const base: DetectorOptions = { ...DEFAULT_DETECTOR, likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 10 }, spatialTolerance: 0, refractory: 0 };
+    const base: DetectorOptions = { ...PRIMARY, likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 10 }, spatialTolerance: 0, refractory: 0 };
     const without = scoreSeries(series, SENSOR_CONFIG, W, base);
     const withShort = scoreSeries(series, SENSOR_CONFIG, W, { ...base, extraLikelihoods: [{ shortWindow: 3 }] });
     let above = 0;
