@@ -22,33 +22,36 @@ import { fromF16Bits, toF16Bits } from '../../src/util/f16.ts';
 const FIXTURES = join('test', 'fixtures', 'models');
 const TOKENS = [1, 7, 3, 12, 5, 9, 2];
 
-/** The fixture's weights rounded to f16, written once as F16 and once as F32 (same values). */
-async function f16Pair(dir: string): Promise<{ f16: Uint8Array; f32: Uint8Array }> {
-  const st = await SafetensorsFile.open(readFileSync(join(dir, 'model.safetensors')), 'model.safetensors');
-  const half: SafetensorsWriteTensor[] = [];
-  const full: SafetensorsWriteTensor[] = [];
-  for (const name of st.names()) {
-    const shape = st.info(name).shape;
-    const bits = Uint16Array.from(await st.f32(name), toF16Bits);
-    half.push({ name, dtype: 'F16', shape, data: bits });
-    full.push({ name, dtype: 'F32', shape, data: Float32Array.from(bits, fromF16Bits) });
-  }
-  return { f16: writeSafetensors(half), f32: writeSafetensors(full) };
+/** A 16-bit float format of a checkpoint: its safetensors dtype, backend dtype and f32 ↔ bits codec. */
+interface Half {
+  st: 'F16' | 'BF16';
+  dtype: 'f16' | 'bf16';
+  /** f32 → the format's bits (f16: rounded; bf16: truncated to the high half — any value will do here). */
+  bits(f: Float32Array): Uint16Array;
+  /** The exact f32 value of each bit pattern. */
+  value(bits: Uint16Array): Float32Array;
 }
+const HALVES: Half[] = [
+  { st: 'F16', dtype: 'f16', bits: (f) => Uint16Array.from(f, toF16Bits), value: (b) => Float32Array.from(b, fromF16Bits) },
+  {
+    st: 'BF16', dtype: 'bf16',
+    bits: (f) => Uint16Array.from(new Uint32Array(Float32Array.from(f).buffer), (w) => w >>> 16),
+    value: (b) => new Float32Array(Uint32Array.from(b, (x) => x * 65536).buffer),
+  },
+];
 
-/** The fixture's weights truncated to bf16 (the high 16 bits of each f32), as BF16 and as F32. */
-async function bf16Pair(dir: string): Promise<{ bf16: Uint8Array; f32: Uint8Array }> {
+/** The fixture's weights in the 16-bit format, written once as that format and once as F32 (same values). */
+async function halfPair(dir: string, h: Half): Promise<{ half: Uint8Array; f32: Uint8Array }> {
   const st = await SafetensorsFile.open(readFileSync(join(dir, 'model.safetensors')), 'model.safetensors');
   const half: SafetensorsWriteTensor[] = [];
   const full: SafetensorsWriteTensor[] = [];
   for (const name of st.names()) {
     const shape = st.info(name).shape;
-    const u = new Uint32Array(Float32Array.from(await st.f32(name)).buffer);
-    const bits = Uint16Array.from(u, (w) => w >>> 16);
-    half.push({ name, dtype: 'BF16', shape, data: bits });
-    full.push({ name, dtype: 'F32', shape, data: new Float32Array(Uint32Array.from(bits, (b) => b * 65536).buffer) });
+    const bits = h.bits(await st.f32(name));
+    half.push({ name, dtype: h.st, shape, data: bits });
+    full.push({ name, dtype: 'F32', shape, data: h.value(bits) });
   }
-  return { bf16: writeSafetensors(half), f32: writeSafetensors(full) };
+  return { half: writeSafetensors(half), f32: writeSafetensors(full) };
 }
 
 /** Logits of every prompt position, then three greedy decode steps' logits. */
@@ -86,61 +89,33 @@ beforeAll(async () => {
   wasm = await WasmBackend.create();
 });
 
-describe('F16 safetensors checkpoints', () => {
-  for (const name of ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny']) {
-    it(`${name}: matrices stay f16, per-channel parameters f32; logits equal the same weights as F32 (wasm and reference)`, async () => {
-      const dir = join(FIXTURES, name);
-      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-      const { f16, f32 } = await f16Pair(dir);
-      const results: Record<string, Float32Array[]> = {};
-      for (const [label, b] of [['wasm', wasm], ['reference', ref]] as const) {
-        const before = b.memoryBytes();
-        const half = await loadSafetensorsModel(b, config, f16, {}, 'model-f16.safetensors');
-        const halfBytes = b.memoryBytes() - before;
-        const kinds = (half as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype, t.shape.length] as const);
-        // every matrix f16 (the embedding, Mamba's row slices included), every vector f32
-        for (const [n, dtype, rank] of kinds) expect(`${n} ${dtype}`).toBe(`${n} ${rank >= 2 && !n.endsWith('#A') && !n.includes('conv1d') ? 'f16' : 'f32'}`);
-        const full = await loadSafetensorsModel(b, config, f32, {}, 'model-f32.safetensors');
-        const fullBytes = b.memoryBytes() - before - halfBytes;
-        if (label === 'wasm') expect(halfBytes / fullBytes, `${name} f16 / f32 memory`).toBeLessThan(0.6);
-        results[label] = await run(b, half);
-        const want = await run(b, full);
-        const scale = Math.max(...want.map((l) => Math.max(...l.map(Math.abs))));
-        expect(maxAbsDiff(results[label], want) / scale, `${name} ${label}: f16 file vs the same values as f32`).toBeLessThan(2e-5);
-        half.dispose();
-        full.dispose();
-      }
-      expect(maxAbsDiff(results.wasm, results.reference)).toBeLessThan(1e-3);
-    });
-  }
-});
-
-describe('BF16 safetensors checkpoints', () => {
-  for (const name of ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny']) {
-    it(`${name}: matrices stay bf16, per-channel parameters f32; logits equal the same weights as F32 (wasm and reference)`, async () => {
-      const dir = join(FIXTURES, name);
-      const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
-      const { bf16, f32 } = await bf16Pair(dir);
-      const results: Record<string, Float32Array[]> = {};
-      for (const [label, b] of [['wasm', wasm], ['reference', ref]] as const) {
-        const before = b.memoryBytes();
-        const half = await loadSafetensorsModel(b, config, bf16, {}, 'model-bf16.safetensors');
-        const halfBytes = b.memoryBytes() - before;
-        const kinds = (half as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype, t.shape.length] as const);
-        // every matrix bf16 (the embedding, Mamba's row slices included), every vector f32
-        for (const [n, dtype, rank] of kinds) expect(`${n} ${dtype}`).toBe(`${n} ${rank >= 2 && !n.endsWith('#A') && !n.includes('conv1d') ? 'bf16' : 'f32'}`);
-        const full = await loadSafetensorsModel(b, config, f32, {}, 'model-f32.safetensors');
-        const fullBytes = b.memoryBytes() - before - halfBytes;
-        if (label === 'wasm') expect(halfBytes / fullBytes, `${name} bf16 / f32 memory`).toBeLessThan(0.6);
-        results[label] = await run(b, half);
-        const want = await run(b, full);
-        const scale = Math.max(...want.map((l) => Math.max(...l.map(Math.abs))));
-        expect(maxAbsDiff(results[label], want) / scale, `${name} ${label}: bf16 file vs the same values as f32`).toBeLessThan(2e-5);
-        console.log(`${name} ${label}: bf16/f32 memory ${(halfBytes / fullBytes).toFixed(3)}, max |Δlogit|/scale ${(maxAbsDiff(results[label], want) / scale).toExponential(2)}`);
-        half.dispose();
-        full.dispose();
-      }
-      expect(maxAbsDiff(results.wasm, results.reference)).toBeLessThan(1e-3);
-    });
-  }
-});
+for (const h of HALVES) {
+  describe(`${h.st} safetensors checkpoints`, () => {
+    for (const name of ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny']) {
+      it(`${name}: matrices stay ${h.dtype}, per-channel parameters f32; logits equal the same weights as F32 (wasm and reference)`, async () => {
+        const dir = join(FIXTURES, name);
+        const config = JSON.parse(readFileSync(join(dir, 'config.json'), 'utf8'));
+        const pair = await halfPair(dir, h);
+        const results: Record<string, Float32Array[]> = {};
+        for (const [label, b] of [['wasm', wasm], ['reference', ref]] as const) {
+          const before = b.memoryBytes();
+          const half = await loadSafetensorsModel(b, config, pair.half, {}, `model-${h.dtype}.safetensors`);
+          const halfBytes = b.memoryBytes() - before;
+          const kinds = (half as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype, t.shape.length] as const);
+          // every matrix in the 16-bit format (the embedding, Mamba's row slices included), every vector f32
+          for (const [n, dtype, rank] of kinds) expect(`${n} ${dtype}`).toBe(`${n} ${rank >= 2 && !n.endsWith('#A') && !n.includes('conv1d') ? h.dtype : 'f32'}`);
+          const full = await loadSafetensorsModel(b, config, pair.f32, {}, 'model-f32.safetensors');
+          const fullBytes = b.memoryBytes() - before - halfBytes;
+          if (label === 'wasm') expect(halfBytes / fullBytes, `${name} ${h.dtype} / f32 memory`).toBeLessThan(0.6);
+          results[label] = await run(b, half);
+          const want = await run(b, full);
+          const scale = Math.max(...want.map((l) => Math.max(...l.map(Math.abs))));
+          expect(maxAbsDiff(results[label], want) / scale, `${name} ${label}: ${h.dtype} file vs the same values as f32`).toBeLessThan(2e-5);
+          half.dispose();
+          full.dispose();
+        }
+        expect(maxAbsDiff(results.wasm, results.reference)).toBeLessThan(1e-3);
+      });
+    }
+  });
+}
