@@ -12,16 +12,14 @@
  * Writes bench/results/node-bf16.json and .md.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { DType, Tensor } from '../src/backends/backend.ts';
+import type { Tensor } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
-import type { LlamaConfig } from '../src/formats/hf-config.ts';
-import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/synthetic-models.ts';
-import { llamaHfName } from '../src/models/gguf-weights.ts';
+import { SMOLLM2_135M } from '../src/formats/synthetic-models.ts';
 import { Llama } from '../src/models/llama.ts';
-import type { WeightFile } from '../src/models/weights.ts';
 import { encodeBf16 } from '../src/util/bf16.ts';
 import { toF16Bits } from '../src/util/f16.ts';
 import { median } from './stats.ts';
+import { SMOLLM_CONFIG, smollmPlanFile } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -112,38 +110,10 @@ for (const [m, k] of [[1536, 576], [576, 1536]]) {
 
 // ---- 2. whole decode -------------------------------------------------------------------------
 const S = SMOLLM2_135M;
-const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
-const GGML_DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16' };
-
-/** The synthetic GGUF plan's tensors as a WeightFile with HF names (bytes made on demand). */
-function smollm(type: LlamaGgufType): WeightFile {
-  const plan = llamaGgufPlan(S, type, VOCAB);
-  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
-  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
-  return {
-    kind: 'gguf', name: `${S.name}.${type}`,
-    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => GGML_DTYPE[get(n).type],
-    async upload(n, bk) {
-      const t = get(n);
-      const bytes = t.make();
-      if (t.type === 'F32') return bk.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
-      if (t.type === 'F16') return bk.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
-      return bk.tensor(t.shape, 'bf16', bytes);
-    },
-    // only the F32 norm gains are read as f32 (uploadParam)
-    f32: async (n) => {
-      if (get(n).type !== 'F32') throw new Error(`${n}: f32 view not needed`);
-      return new Float32Array(get(n).make().slice().buffer);
-    },
-  };
-}
+const smollm = smollmPlanFile;
 
 if (DECODE_ROUNDS > 0) {
-  const config: LlamaConfig = {
-    family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
-    headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
-    tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
-  };
+  const config = SMOLLM_CONFIG;
   const models: Record<string, Llama> = {};
   const bytes: Record<string, number> = {};
   for (const [d, type] of [['f32', 'F32'], ['f16', 'F16'], ['bf16', 'BF16']] as const) {

@@ -1,5 +1,49 @@
-/** Timing loops shared by the Node model benchmarks (bench/node-llama.ts, bench/node-mamba.ts). */
-import type { Backend, Tensor } from '../src/backends/backend.ts';
+/** Timing loops and the SmolLM2-shaped weights shared by the Node model benchmarks (bench/node-llama.ts, node-mamba.ts, node-bf16.ts). */
+import type { Backend, DType, Tensor } from '../src/backends/backend.ts';
+import type { LlamaConfig } from '../src/formats/hf-config.ts';
+import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/synthetic-models.ts';
+import { llamaHfName } from '../src/models/gguf-weights.ts';
+import type { WeightFile } from '../src/models/weights.ts';
+
+const S = SMOLLM2_135M;
+export const GGML_DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
+/** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
+export const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
+
+/**
+ * The `npm run gen:models` SmolLM2-135M plan of one weight type as a WeightFile with HF names, bytes
+ * made on demand (identical to models/generated/*.gguf without writing it).
+ */
+export function smollmPlanFile(type: LlamaGgufType): WeightFile {
+  const plan = llamaGgufPlan(S, type, VOCAB);
+  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
+  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
+  return {
+    kind: 'gguf', name: `${S.name}.${type}`,
+    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => GGML_DTYPE[get(n).type],
+    async upload(n, b) {
+      const t = get(n);
+      const bytes = t.make();
+      if (t.type === 'F32') return b.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
+      if (t.type === 'F16') return b.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
+      return b.tensor(t.shape, GGML_DTYPE[t.type], bytes);
+    },
+    // only the F32 norm gains are read as f32 (uploadParam)
+    f32: async (n) => {
+      if (get(n).type !== 'F32') throw new Error(`${n}: f32 view not needed`);
+      return new Float32Array(get(n).make().slice().buffer);
+    },
+    raw: async (n) => get(n).make(),
+    ggmlType: (n) => get(n).type,
+  };
+}
+
+/** The HF config of the SmolLM2-135M shape. */
+export const SMOLLM_CONFIG: LlamaConfig = {
+  family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
+  headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
+  tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+};
 
 /**
  * `n` greedy decode steps from `token`, each timed as the user sees it: `step(token)` (the model's

@@ -13,14 +13,11 @@
  * Writes bench/results/node-llama.json (bench/results/node-llama-threads.json with --threads).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import type { Backend, DType, Tensor } from '../src/backends/backend.ts';
+import type { Backend, Tensor } from '../src/backends/backend.ts';
 import { WasmBackend } from '../src/backends/wasm/backend.ts';
-import type { LlamaConfig } from '../src/formats/hf-config.ts';
 import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/synthetic-models.ts';
-import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
-import type { WeightFile } from '../src/models/weights.ts';
-import { OpProfiler, bestMsPerCall, timeGreedySteps } from './node-common.ts';
+import { GGML_DTYPE, OpProfiler, SMOLLM_CONFIG, VOCAB, bestMsPerCall, smollmPlanFile, timeGreedySteps } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -36,37 +33,9 @@ const THREADS = arg('threads', '1').split(',').map(Number);
 /** Thread count of the backend being measured (recorded in every result line). */
 let curThreads = 1;
 const S = SMOLLM2_135M;
-const DTYPE: Record<string, DType> = { F32: 'f32', F16: 'f16', Q8_0: 'q8_0', Q4_0: 'q4_0' };
-/** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
-const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
 const PROMPT = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
-
-/** The plan's tensors as a WeightFile with HF names (bytes made on demand). */
-function smollm(type: LlamaGgufType): WeightFile {
-  const plan = llamaGgufPlan(S, type, VOCAB);
-  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
-  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
-  return {
-    kind: 'gguf', name: `${S.name}.${type}`,
-    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => DTYPE[get(n).type],
-    async upload(n, b) {
-      const t = get(n);
-      const bytes = t.make();
-      if (t.type === 'F32') return b.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
-      if (t.type === 'F16') return b.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
-      return b.tensor(t.shape, DTYPE[t.type], bytes);
-    },
-    f32: async () => { throw new Error('f32 view not needed'); },
-    raw: async (n) => get(n).make(),
-    ggmlType: (n) => get(n).type,
-  };
-}
-
-const config: LlamaConfig = {
-  family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
-  headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
-  tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
-};
+const smollm = smollmPlanFile;
+const config = SMOLLM_CONFIG;
 
 const results: Record<string, unknown>[] = [];
 const log = (r0: Record<string, unknown>) => {
@@ -124,7 +93,7 @@ function kernelBench(b: Backend, type: LlamaGgufType): void {
   for (const [name, m, k, count] of SHAPES) {
     const src = pick(m, k);
     const bytes = src.make();
-    const w: Tensor = type === 'F16' ? b.tensor([m, k], 'f16', new Uint16Array(bytes.slice().buffer)) : b.tensor([m, k], DTYPE[type], bytes);
+    const w: Tensor = type === 'F16' ? b.tensor([m, k], 'f16', new Uint16Array(bytes.slice().buffer)) : b.tensor([m, k], GGML_DTYPE[type], bytes);
     const n = PROMPT.length;
     const x = b.tensor([n, k], 'f32', Float32Array.from({ length: n * k }, (_, i) => Math.sin(i * 0.37)));
     const x1 = b.tensor([k], 'f32', Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.37)));
