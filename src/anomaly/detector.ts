@@ -3,6 +3,8 @@
  * (−log p of the token the model predicted one step earlier) → anomaly likelihood over the
  * surprise history (likelihood.ts) → score in [0, 1]. Strictly causal, no labels, one global
  * configuration. The model's delta-rule memory adapts on every token unless `adapt` is off.
+ * Optional parts (all on in DEFAULT_DETECTOR): a slower second view read by the same model
+ * (channel.ts), further likelihoods of the same surprise (max), quantiser hysteresis.
  *
  * Defined behaviour (docs/anomaly.md): NaN/±∞/missing values score 0 and leave every state
  * untouched; timestamps are not used (values are taken in arrival order, so out-of-order or
