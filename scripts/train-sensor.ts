@@ -1,5 +1,5 @@
 /**
- * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8] [--margin 0.1] [--kinds base|all] [--clean]
+ * npm run train:sensor -- [--steps N] [--out public/models/sensor.safetensors] [--view 32:8] [--margin 0.1] [--kinds base|all] [--clean] [--extra-views 128:32] [--hysteresis 0.25]
  * Trains the sensor micro model on synthetic streams (src/anomaly/synthetic.ts), seen through the
  * detector's view (src/anomaly/view.ts: mean of the last `block` points every `stride` points;
  * default = DEFAULT_DETECTOR.view) and tokenised by the detector's online quantiser; no NAB data
@@ -30,14 +30,22 @@ const { values } = parseArgs({
     kinds: { type: 'string', default: 'base' },
     // streams without the injected spikes / shifts / dropouts (the model then never learns to expect them)
     clean: { type: 'boolean', default: false },
+    hysteresis: { type: 'string', default: '0' },
+    // further views mixed into the corpus (e.g. 128:32, the detector's slower channel): streams alternate between --view and these
+    'extra-views': { type: 'string', default: '' },
   },
 });
 const seed = Number(values.seed);
 const r = xorshift(seed);
-const [block, stride] = values.view!.split(':').map(Number);
-const view = { block, stride };
+const parseView = (v: string) => {
+  const [block, stride] = v.split(':').map(Number);
+  return { block, stride };
+};
+const views = [values.view!, ...values['extra-views']!.split(',').filter(Boolean)].map(parseView);
 // tokens coded exactly as the detector codes them (its quantiser settings, margin overridable)
-const quant = { ...DEFAULT_DETECTOR.quantizer, margin: Number(values.margin) };
+// (without the detector's hysteresis unless --hysteresis is given: the shipped model was trained
+// before it existed, and the documented command must keep reproducing it bit for bit)
+const quant = { ...DEFAULT_DETECTOR.quantizer, margin: Number(values.margin), hysteresis: Number(values.hysteresis) };
 if (values.kinds !== 'base' && values.kinds !== 'all') throw new Error(`--kinds must be base or all, not ${values.kinds}`);
 const kinds = values.kinds === 'all' ? [...STREAM_KINDS, ...EXTRA_KINDS] : STREAM_KINDS;
 function corpus(nStreams: number): Uint8Array {
@@ -45,7 +53,8 @@ function corpus(nStreams: number): Uint8Array {
   for (let i = 0; i < nStreams; i++) {
     const kind = kinds[Math.floor(r() * kinds.length)];
     // stride × as many raw points, so each stream still gives 1500–4500 tokens after the view
-    const n = (1500 + Math.floor(r() * 3000)) * stride + block;
+    const view = views[i % views.length];
+    const n = (1500 + Math.floor(r() * 3000)) * view.stride + view.block;
     parts.push(tokenize(viewSeries(syntheticStream(kind, n, r, !values.clean), view), quant));
   }
   const all = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
@@ -62,5 +71,5 @@ const res = train(SENSOR_CONFIG, trainTokens, {
 });
 mkdirSync(dirname(values.out!), { recursive: true });
 const last = res.history[res.history.length - 1];
-writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, margin: values.margin!, ...(values.kinds === 'base' ? {} : { kinds: values.kinds! }), ...(values.clean ? { clean: 'true' } : {}), steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
+writeFileSync(values.out!, saveMicro(SENSOR_CONFIG, res.weights, { trained_on: 'synthetic streams (src/anomaly/synthetic.ts)', view: values.view!, margin: values.margin!, ...(values.kinds === 'base' ? {} : { kinds: values.kinds! }), ...(values.clean ? { clean: 'true' } : {}), ...(values['extra-views'] ? { extra_views: values['extra-views'] } : {}), ...(Number(values.hysteresis) ? { hysteresis: values.hysteresis! } : {}), steps: values.steps!, held_out_bpt: String(last.heldOutBpt) }));
 console.log(`wrote ${values.out}`);
