@@ -5,16 +5,11 @@
  * reward: 1 = window start, 0 = window end), and what the false positives cost, overall and per
  * category. Labels are used here only to explain the score, never by the detector.
  */
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseNabCsv, windowsToIndices, type WindowLabels } from '../src/nab/corpus.ts';
 import { NAB_PROFILES, scoreProfile } from '../src/nab/score.ts';
 import { sweepScores } from '../src/nab/sweep.ts';
-import { loadMicro } from '../src/models/micro-weights.ts';
-import { MicroWasm } from '../src/models/micro-wasm.ts';
 import { DEFAULT_DETECTOR, scoreSeries } from '../src/anomaly/detector.ts';
-import { mergeDetectorPatch } from './nab-patch.ts';
+import { loadNabRun, mergeDetectorPatch } from './nab-patch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -26,13 +21,7 @@ const { values } = parseArgs({
     verbose: { type: 'boolean', default: false },
   },
 });
-const labels = JSON.parse(readFileSync(values.labels!, 'utf8')) as WindowLabels;
-const { config, weights } = loadMicro(readFileSync(values.model!), values.model);
-const model = await MicroWasm.create(config, weights);
-const corpus = Object.keys(labels).sort().map((key) => {
-  const t = parseNabCsv(readFileSync(join(values.data!, key), 'utf8'), key);
-  return { key, values: t.columns['value'], windows: windowsToIndices(key, t.timestamps, labels[key]) };
-});
+const { model, corpus } = await loadNabRun(values.data!, values.labels!, values.model!);
 const cost = NAB_PROFILES[values.profile!];
 for (const patch of JSON.parse(values.grid!) as Array<Record<string, unknown>>) {
   const opts = mergeDetectorPatch(DEFAULT_DETECTOR, patch);

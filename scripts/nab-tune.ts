@@ -14,15 +14,11 @@
  * scores and normalises with the whole corpus' null and perfect scores, like NAB's headline.
  */
 import { readFileSync, writeFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { parseNabCsv, windowsToIndices, type WindowLabels } from '../src/nab/corpus.ts';
 import { NAB_PROFILES, scoreCorpus, scoreProfile, type ScoredFile } from '../src/nab/score.ts';
 import { scoreAtThreshold, sweepScores } from '../src/nab/sweep.ts';
-import { loadMicro } from '../src/models/micro-weights.ts';
-import { MicroWasm } from '../src/models/micro-wasm.ts';
 import { DEFAULT_DETECTOR, scoreSeries } from '../src/anomaly/detector.ts';
-import { mergeDetectorPatch } from './nab-patch.ts';
+import { loadNabRun, mergeDetectorPatch } from './nab-patch.ts';
 
 const { values } = parseArgs({
   options: {
@@ -35,13 +31,7 @@ const { values } = parseArgs({
     out: { type: 'string' },
   },
 });
-const labels = JSON.parse(readFileSync(values.labels!, 'utf8')) as WindowLabels;
-const { config, weights } = loadMicro(readFileSync(values.model!), values.model);
-const model = await MicroWasm.create(config, weights);
-const corpus = Object.keys(labels).sort().map((key) => {
-  const t = parseNabCsv(readFileSync(join(values.data!, key), 'utf8'), key);
-  return { key, values: t.columns['value'], windows: windowsToIndices(key, t.timestamps, labels[key]) };
-});
+const { model, corpus } = await loadNabRun(values.data!, values.labels!, values.model!);
 
 /** Raw score of `files` at a fixed threshold (no re-optimisation), under one profile. */
 function rawAt(files: ScoredFile[], profile: string, threshold: number): number {
