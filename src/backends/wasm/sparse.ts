@@ -6,7 +6,7 @@
 import type { CsrData, SparsePreference } from '../backend.ts';
 
 export type SparseLayoutKind =
-  /** CSR, u16 byte offsets into x (K ≤ 16384), lane-load gathers: the fastest kernel. */
+  /** CSR, u16 byte offsets into x (K ≤ 16384) + row pointers: the fastest kernel (broadcast + blend gathers). */
   | 'csr16'
   /** csr16 with no row pointers (K ≤ 4096, every row ≥ 8 entries): row lengths in the offsets' spare top bits, 6 B per entry and nothing else. */
   | 'csr16n'
