@@ -19,7 +19,7 @@ import { Llama } from '../src/models/llama.ts';
 import { encodeBf16 } from '../src/util/bf16.ts';
 import { toF16Bits } from '../src/util/f16.ts';
 import { median } from './stats.ts';
-import { SMOLLM_CONFIG, smollmPlanFile } from './node-common.ts';
+import { SMOLLM_CONFIG, greedyDecode, smollmPlanFile } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -127,22 +127,9 @@ if (DECODE_ROUNDS > 0) {
   const tokens: Record<string, number[]> = {};
   for (let r = 0; r < DECODE_ROUNDS; r++) {
     for (const d of DTYPES) {
-      const m = models[d];
-      const state = m.newState();
-      const logits = m.prefill(prompt, state);
-      b.argmax(next, logits);
-      b.free(logits);
-      let token = (await b.read(next))[0];
-      const seq = [token];
-      for (let i = 0; i <= STEPS; i++) {
-        const t0 = performance.now();
-        b.argmax(next, m.step(token, state));
-        token = (await b.read(next))[0];
-        if (i > 0) steps[d].push(performance.now() - t0); // step 0 warms this model's weights
-        seq.push(token);
-      }
-      tokens[d] = seq;
-      state.free();
+      const run = await greedyDecode(b, models[d], prompt, next, STEPS);
+      steps[d].push(...run.wall);
+      tokens[d] = run.tokens;
     }
   }
   const row: Record<string, unknown> = { decode: `${S.name}, ${DECODE_ROUNDS} rounds x ${STEPS} steps per dtype` };

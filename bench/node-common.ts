@@ -1,8 +1,9 @@
-/** Timing loops and the SmolLM2-shaped weights shared by the Node model benchmarks (bench/node-llama.ts, node-mamba.ts, node-bf16.ts). */
+/** Timing loops and the SmolLM2-shaped weights shared by the Node model benchmarks (bench/node-llama.ts, node-mamba.ts, node-bf16.ts, node-f16.ts). */
 import type { Backend, DType, Tensor } from '../src/backends/backend.ts';
 import type { LlamaConfig } from '../src/formats/hf-config.ts';
 import { SMOLLM2_135M, llamaGgufPlan, type LlamaGgufType } from '../src/formats/synthetic-models.ts';
 import { llamaHfName } from '../src/models/gguf-weights.ts';
+import type { CausalLM } from '../src/models/types.ts';
 import type { WeightFile } from '../src/models/weights.ts';
 
 const S = SMOLLM2_135M;
@@ -60,6 +61,37 @@ export async function timeGreedySteps(b: Backend, step: (token: number) => Tenso
     steps.push(performance.now() - t0);
   }
   return steps.sort((x, y) => x - y);
+}
+
+/**
+ * Prefill `prompt` on a fresh state, then `steps` + 1 greedy decode steps (model.step, device argmax
+ * into `next`, read-back). Step 0 warms the model's weights and is not timed. Returns the greedy
+ * token sequence and, per timed step, wall and CPU milliseconds (CPU time is less disturbed than
+ * wall time on a shared machine).
+ */
+export async function greedyDecode(b: Backend, model: CausalLM, prompt: number[], next: Tensor, steps: number): Promise<{ tokens: number[]; wall: number[]; cpu: number[] }> {
+  const state = model.newState();
+  const logits = model.prefill(prompt, state);
+  b.argmax(next, logits);
+  b.free(logits);
+  let token = (await b.read(next))[0];
+  const tokens = [token];
+  const wall: number[] = [];
+  const cpu: number[] = [];
+  for (let i = 0; i <= steps; i++) {
+    const t0 = performance.now();
+    const c0 = process.cpuUsage();
+    b.argmax(next, model.step(token, state));
+    token = (await b.read(next))[0];
+    const c = process.cpuUsage(c0);
+    if (i > 0) {
+      wall.push(performance.now() - t0);
+      cpu.push((c.user + c.system) / 1000);
+    }
+    tokens.push(token);
+  }
+  state.free();
+  return { tokens, wall, cpu };
 }
 
 /**

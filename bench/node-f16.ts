@@ -17,12 +17,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { WasmBackend, type WasmTensor } from '../src/backends/wasm/backend.ts';
 import { setF16Preparation } from '../src/backends/wasm/f16.ts';
-import type { LlamaConfig } from '../src/formats/hf-config.ts';
 import { SMOLLM2_135M, llamaGgufPlan } from '../src/formats/synthetic-models.ts';
-import { llamaHfName } from '../src/models/gguf-weights.ts';
 import { Llama } from '../src/models/llama.ts';
-import type { WeightFile } from '../src/models/weights.ts';
 import { median } from './stats.ts';
+import { SMOLLM_CONFIG, VOCAB, greedyDecode, smollmPlanFile } from './node-common.ts';
 
 const arg = (name: string, def: string) => {
   const i = process.argv.indexOf(`--${name}`);
@@ -33,7 +31,6 @@ const DECODE_ROUNDS = Number(arg('decode-rounds', '4'));
 const STREAM_ROUNDS = Number(arg('stream-rounds', '15'));
 const STEPS = Number(arg('steps', '16'));
 const S = SMOLLM2_135M;
-const VOCAB = { tokens: Array.from({ length: S.vocabSize }, (_, i) => `t${i}`), tokenTypes: new Array(S.vocabSize).fill(1), merges: [], corpusMerges: 0 };
 const SHAPES: [string, number, number][] = [
   ['q/o 576x576', 576, 576],
   ['k/v 192x576', 192, 576],
@@ -135,32 +132,8 @@ if (STREAM_ROUNDS > 0) {
 
 // ---- whole decode, old vs new alternating ------------------------------------------------------
 
-/** The F16 plan's tensors as a WeightFile with HF names (as bench/node-llama.ts). */
-function smollmF16(): WeightFile {
-  const by = new Map(plan.tensors.map((t) => [llamaHfName(t.name) ?? t.name, { shape: [...t.ne].reverse(), type: t.type, make: t.make }]));
-  const get = (n: string) => by.get(n) ?? (() => { throw new Error(`no tensor ${n}`); })();
-  return {
-    kind: 'gguf', name: `${S.name}.F16`,
-    names: () => [...by.keys()], has: (n) => by.has(n), shape: (n) => [...get(n).shape], dtype: (n) => (get(n).type === 'F16' ? 'f16' : 'f32'),
-    async upload(n, bk) {
-      const t = get(n);
-      const bytes = t.make();
-      if (t.type === 'F32') return bk.tensor(t.shape, 'f32', new Float32Array(bytes.slice().buffer));
-      return bk.tensor(t.shape, 'f16', new Uint16Array(bytes.slice().buffer));
-    },
-    f32: async () => { throw new Error('f32 view not needed'); },
-    raw: async (n) => get(n).make(),
-    ggmlType: (n) => get(n).type,
-  };
-}
-
 if (DECODE_ROUNDS > 0) {
-  const config: LlamaConfig = {
-    family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
-    headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
-    tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
-  };
-  const model = await Llama.load(b, config, smollmF16(), { contextLength: 256 });
+  const model = await Llama.load(b, SMOLLM_CONFIG, smollmPlanFile('F16'), { contextLength: 256 });
   const prompt = Array.from({ length: 32 }, (_, i) => (i * 977 + 13) % 1000);
   const next = b.tensor([1], 'i32');
   const steps: Record<string, number[]> = { old: [], new: [] };
@@ -170,27 +143,11 @@ if (DECODE_ROUNDS > 0) {
   for (let r = 0; r < DECODE_ROUNDS; r++) {
     for (const mode of ['old', 'new']) {
       setF16Preparation(mode === 'new');
-      const state = model.newState();
-      const logits = model.prefill(prompt, state);
-      b.argmax(next, logits);
-      b.free(logits);
-      let token = (await b.read(next))[0];
-      const seq = [token];
-      for (let i = 0; i <= STEPS; i++) {
-        const t0 = performance.now();
-        const c0 = process.cpuUsage();
-        b.argmax(next, model.step(token, state));
-        token = (await b.read(next))[0];
-        const c = process.cpuUsage(c0);
-        if (i > 0) {
-          // step 0 pays the switch
-          steps[mode].push(performance.now() - t0);
-          cpu[mode].push((c.user + c.system) / 1000);
-        }
-        seq.push(token);
-      }
-      tokens[mode] = seq;
-      state.free();
+      // step 0 (not timed) pays the switch
+      const run = await greedyDecode(b, model, prompt, next, STEPS);
+      steps[mode].push(...run.wall);
+      cpu[mode].push(...run.cpu);
+      tokens[mode] = run.tokens;
     }
   }
   setF16Preparation(true);
