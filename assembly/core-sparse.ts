@@ -277,3 +277,85 @@ export function spmv_win16(out: usize, chunkPtr: usize, rec: usize, base: usize,
     store<f32>(out + (<usize>r << 2), hsum(f32x4.add(acc, acc2)));
   }
 }
+
+/**
+ * Stage x[K] for word8: blocks of 127 columns, each followed by one zero column, and every column as
+ * the pair (x, −x) — column c's pair at xs + 8·(c + ⌊c/127⌋) — so a word's low byte (2·offset +
+ * sign) scaled by 4 is the address of its signed x, and every 128 consecutive columns hold a zero.
+ */
+export function stage_x_word8(xs: usize, x: usize, k: i32): void {
+  let p = xs;
+  for (let c = 0; c < k; c++) {
+    const v = load<f32>(x + (<usize>c << 2));
+    store<f32>(p, v);
+    store<f32>(p, -v, 4);
+    p += 8;
+    if (c % 127 == 126) {
+      store<u64>(p, 0);
+      p += 8;
+    }
+  }
+  store<u64>(p, 0); // the last block's zero column (and a spare when k is a multiple of 127)
+}
+
+/**
+ * word8: every entry is one 32-bit word. Its low byte is 2·offset + sign, where offset (0–127) is the
+ * entry's column in a 128-column window of x staged as (x, −x) pairs (stage_x_word8), so the byte ·4
+ * addresses the signed x with one scaled add; bits 8–30 are the value's mantissa and bit 31 its
+ * exponent's offset (0/1) from the matrix's exponent base `ebase`: |value| = decoded word. Values
+ * outside the base's two binades (and zeros, subnormals, Inf/NaN) are exceptions
+ * (spmv_word8_exceptions). A row is a run of groups of eight words sharing one window, which
+ * starts at staged column base u16[g] (an absolute column, not a delta from the previous group: a
+ * running sum would chain every group's gathers to the previous group's base load); padding words
+ * point at the window's zero column. groups u16[M] = groups per row. ~4.25 B per entry. Rows r0..
+ * of a split run alone with out + 4·r0, groups + 2·r0, base + 2·g0, words + 32·g0 (g0 = groups
+ * before row r0).
+ */
+export function spmv_word8(out: usize, groups: usize, base: usize, words: usize, xs: usize, ebase: i32, m: i32): void {
+  const exp = i32x4.splat(ebase << 23);
+  let wp = words, bp = base;
+  for (let r = 0; r < m; r++) {
+    const end = bp + (<usize>load<u16>(groups + (<usize>r << 1)) << 1);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0), acc3 = f32x4.splat(0), acc4 = f32x4.splat(0);
+    // Two groups per step (less loop overhead, four accumulators), then the odd one.
+    for (; bp + 4 <= end; bp += 4, wp += 64) {
+      const xb = xs + (<usize>load<u16>(bp) << 3), xb2 = xs + (<usize>load<u16>(bp, 2) << 3);
+      acc = f32x4.add(acc, f32x4.mul(word8Values(v128.load(wp), exp), word8Gather(xb, wp)));
+      acc2 = f32x4.add(acc2, f32x4.mul(word8Values(v128.load(wp, 16), exp), word8Gather(xb, wp + 16)));
+      acc3 = f32x4.add(acc3, f32x4.mul(word8Values(v128.load(wp, 32), exp), word8Gather(xb2, wp + 32)));
+      acc4 = f32x4.add(acc4, f32x4.mul(word8Values(v128.load(wp, 48), exp), word8Gather(xb2, wp + 48)));
+    }
+    if (bp < end) {
+      const xb = xs + (<usize>load<u16>(bp) << 3);
+      acc = f32x4.add(acc, f32x4.mul(word8Values(v128.load(wp), exp), word8Gather(xb, wp)));
+      acc2 = f32x4.add(acc2, f32x4.mul(word8Values(v128.load(wp, 16), exp), word8Gather(xb, wp + 16)));
+      bp += 2;
+      wp += 32;
+    }
+    store<f32>(out + (<usize>r << 2), hsum(f32x4.add(f32x4.add(acc, acc2), f32x4.add(acc3, acc4))));
+  }
+}
+
+/** |value| of four word8 words: mantissa (bits 8–30) and exponent offset (bit 31) shifted into place, plus the exponent base. */
+// @ts-ignore: decorator
+@inline function word8Values(v: v128, exp: v128): v128 {
+  return i32x4.add(i32x4.shr_u(v, 8), exp);
+}
+
+/** Signed x of the four words at wp: each low byte (2·offset + sign) · 4 is its pair's address from the window start xb. */
+// @ts-ignore: decorator
+@inline function word8Gather(xb: usize, wp: usize): v128 {
+  return blend4(
+    v128.load32_zero(xb + (<usize>load<u8>(wp) << 2)), v128.load32_splat(xb + (<usize>load<u8>(wp, 4) << 2)),
+    v128.load32_splat(xb + (<usize>load<u8>(wp, 8) << 2)), v128.load32_splat(xb + (<usize>load<u8>(wp, 12) << 2)));
+}
+
+/** word8's exceptions: out[row[i] − r0] += val[i] · x[col[i]] for i < n (after spmv_word8 wrote the rows). */
+export function spmv_word8_exceptions(out: usize, row: usize, col: usize, val: usize, x: usize, n: i32, r0: i32): void {
+  for (let i = 0; i < n; i++) {
+    const o = out + (<usize>(load<u32>(row + (<usize>i << 2)) - r0) << 2);
+    store<f32>(o, load<f32>(o) + load<f32>(val + (<usize>i << 2)) * load<f32>(x + (<usize>load<u32>(col + (<usize>i << 2)) << 2)));
+  }
+}
+
+

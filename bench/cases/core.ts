@@ -151,7 +151,25 @@ function sparseCases(): BenchCase[] {
       return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
     },
   })));
-  return [...viaDefault, ...csr16];
+  // word8 (the 'size' layout since it exists) on the same positions, with the values magnitude
+  // pruning leaves: |w| in the top 20 % of a uniform weight, [0.8, 1) — word8 relies on the kept
+  // values spanning few binades (others become exceptions; randomCsr's uniform values would make 25 %).
+  const word8 = [0.8, 0.9].map((sparsity): BenchCase => ({
+    ...viaDefault.find((c) => c.shape.startsWith(`${n}x${n} ${Math.round(sparsity * 100)}%`))!,
+    op: 'spmv word8',
+    backends: ['wasm'],
+    note: 'kept values |w| in [0.8, 1): what l1 pruning of uniform weights leaves',
+    async setup(b) {
+      const a = arena(b);
+      const m = randomCsr(n, n, 1 - sparsity, 21);
+      m.values = m.values.map((v) => Math.sign(v || 1) * (0.8 + 0.2 * Math.abs(v)));
+      const s = a.keep((b as WasmBackend).sparse(m, 'word8'));
+      const x = a.t([n], 'f32', randomF32(n, 22));
+      const o = a.t([n]);
+      return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
+    },
+  }));
+  return [...viaDefault, ...csr16, ...word8];
 }
 
 type Unary = 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus';

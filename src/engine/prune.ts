@@ -206,13 +206,17 @@ export function prunedWeightFile(file: WeightFile, p: PrunedModel): WeightFile {
 
 export interface MemoryComparison {
   denseBytes: number;
+  /** With the backend's fastest sparse layout ('speed', what a pruned checkpoint loads with). */
   sparseBytes: number;
   ratio: number;
+  /** With its smallest layout (`sparseLinears: 'size'`). */
+  smallestBytes: number;
+  smallestRatio: number;
 }
 
-/** Bytes the backend holds for the dense model vs the pruned model run with sparse linears. */
+/** Bytes the backend holds for the dense model vs the pruned model run with sparse linears (fastest and smallest layouts). */
 export async function compareMemory(makeBackend: () => Promise<Backend>, config: ModelConfig, file: WeightFile, p: PrunedModel): Promise<MemoryComparison> {
-  const measure = async (f: WeightFile, sparse: boolean) => {
+  const measure = async (f: WeightFile, sparse: boolean | 'size') => {
     const b = await makeBackend();
     try {
       const m = await modelFromWeights(b, config, f, { sparseLinears: sparse });
@@ -225,5 +229,6 @@ export async function compareMemory(makeBackend: () => Promise<Backend>, config:
   };
   const denseBytes = await measure(file, false);
   const sparseBytes = await measure(prunedWeightFile(file, p), true);
-  return { denseBytes, sparseBytes, ratio: sparseBytes / denseBytes };
+  const smallestBytes = await measure(prunedWeightFile(file, p), 'size');
+  return { denseBytes, sparseBytes, ratio: sparseBytes / denseBytes, smallestBytes, smallestRatio: smallestBytes / denseBytes };
 }

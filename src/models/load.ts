@@ -3,7 +3,7 @@
  * model.safetensors) or a GGUF file, on any Backend.
  */
 import { SparrowError } from '../errors.ts';
-import type { Backend } from '../backends/backend.ts';
+import type { Backend, SparsePreference } from '../backends/backend.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
 import { Llama, type LlamaOptions } from './llama.ts';
@@ -13,8 +13,12 @@ import type { CausalLM } from './types.ts';
 import { SafetensorsWeights, type WeightFile } from './weights.ts';
 
 export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength'> {
-  /** Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning metadata. */
-  sparseLinears?: boolean;
+  /**
+   * Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning
+   * metadata. `true` = 'speed' (the backend's fastest layout); 'size' = its smallest (wasm: word8,
+   * ~4.25 B per non-zero vs csr16n's 6, docs/pruning.md).
+   */
+  sparseLinears?: boolean | SparsePreference;
 }
 
 /** Metadata key a pruned safetensors file carries (see docs/pruning.md). */

@@ -7,7 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { Backend, CsrData, DType, RopeOptions, Tensor, TensorData } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend, type WasmTensor } from '../../src/backends/wasm/backend.ts';
-import { SPARSE_LAYOUTS, WIN16_MAX_COLS, csr16nFits, smallestSparseLayout, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
+import { SPARSE_LAYOUTS, WIN16_MAX_COLS, WORD8_MAX_COLS, csr16nFits, smallestSparseLayout, word8Fits, type SparseLayoutKind } from '../../src/backends/wasm/sparse.ts';
 import { csrFromDense, csrToDense } from '../../src/backends/sparse.ts';
 import { f32ToF16Array, fromF16Bits } from '../../src/util/f16.ts';
 import { randomF32, rng } from '../helpers/random.ts';
@@ -138,6 +138,18 @@ describe('wasm core: sparse matvec', () => {
     const r = rng(seed);
     const d = randomF32(m * k, seed + 1);
     for (let i = 0; i < d.length; i++) if (r() < sparsity || emptyRows.includes(Math.floor(i / k))) d[i] = 0;
+    return csrFromDense(d, m, k);
+  }
+
+  /**
+   * A magnitude-pruned matrix, as `sparrow prune` makes them: bell-shaped values (sum of three
+   * uniforms), the `sparsity` fraction with the smallest |w| set to 0 over the whole tensor.
+   */
+  function prunedCsr(m: number, k: number, sparsity: number, seed: number): CsrData {
+    const r = rng(seed);
+    const d = Float32Array.from({ length: m * k }, () => (r() + r() + r() - 1.5) * 0.05);
+    const cut = Float32Array.from(d, Math.abs).sort()[Math.round(sparsity * d.length)];
+    for (let i = 0; i < d.length; i++) if (Math.abs(d[i]) < cut) d[i] = 0;
     return csrFromDense(d, m, k);
   }
 
@@ -393,226 +405,97 @@ describe('wasm core: sparse matvec', () => {
     wasm.free(s);
   });
 
-  it('sparse storage is smaller than dense and reads back its values', async () => {
-    const csr = sparseCsr(64, 300, 0.8, 9);
+  it('sparse storage is smaller than dense and reads back its values (a magnitude-pruned matrix)', async () => {
+    const csr = prunedCsr(64, 300, 0.8, 9);
     for (const layout of SPARSE_LAYOUTS) {
       const s = wasm.sparse(csr, layout);
+      expect((s as WasmTensor).sparse!.kind).toBe(layout);
       expect(s.byteSize).toBeLessThan((layout === 'csr32' ? 0.41 : 0.31) * 64 * 300 * 4);
       expect(s.dtype).toBe('sparse');
-      const vals = new Float32Array((await wasm.read(s)).slice().buffer);
-      expect([...vals].sort()).toEqual([...csr.values].sort());
+      expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
       wasm.free(s);
     }
   });
-});
 
-describe('wasm core: elementwise', () => {
-  const SPECIAL = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 1.5, -1.5, 3, -3, 19.9, 20, 20.5, -20, 50, -50, -87, -88, 88, 88.7, 89, -104, -110, 200, -200, Infinity, -Infinity, NaN];
-
-  for (const op of ['add', 'mul'] as const) {
-    it(`${op} with full-size and broadcast b`, async () => {
-      for (const [as, bs] of [[[1], [1]], [[7], [7]], [[13], [1]], [[5, 7], [7]], [[3, 4, 5], [20]], [[257], [257]], [[4, 65], [65]], [[6, 6], [2]]] as const) {
-        const na = (as as readonly number[]).reduce((p, c) => p * c, 1);
-        const nb = (bs as readonly number[]).reduce((p, c) => p * c, 1);
-        const a = randomF32(na, na + 1, -10, 10);
-        const b = randomF32(nb, nb + 2, -10, 10);
-        const { want, got } = await both([{ shape: [...as], data: a }, { shape: [...bs], data: b }], { shape: [...as] }, (be, o, at, bt) => be[op](o, at, bt));
-        expect(worst(got, want, 0, 0)).toBe(0); // one f32 rounding: bit-identical
+  it("word8: magnitude-pruned SmolLM2-shaped matrices at 80 / 90 % in <= 4.45 / 4.65 B per entry (no exceptions), 'size' picks it, values read back in CSR order", async () => {
+    for (const [m, k] of [[576, 576], [96, 1536], [64, 4096]] as const) {
+      for (const sparsity of [0.8, 0.9]) {
+        const csr = prunedCsr(m, k, sparsity, m + k + sparsity);
+        const nnz = csr.values.length;
+        expect(smallestSparseLayout(csr)).toBe('word8');
+        const s = wasm.sparse(csr, 'size');
+        const info = (s as WasmTensor).sparse!;
+        expect(info.kind).toBe('word8');
+        expect(info.lengths.excRow).toBe(0); // the kept values span ≤ 2 binades
+        // 4 B per entry + a u16 window base per 8 + padding at row ends: well under csr16n's 6 B
+        expect(s.byteSize / nnz, `[${m}, ${k}] at ${sparsity}`).toBeLessThanOrEqual(sparsity === 0.8 ? 4.45 : 4.65);
+        expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
+        wasm.free(s);
+        const x = randomF32(k, k, -2, 2);
+        const [want, got] = await spmvBoth(csr, x, 'word8');
+        const scale = new Float64Array(m);
+        for (let r = 0; r < m; r++) for (let p = csr.rowPtr[r]; p < csr.rowPtr[r + 1]; p++) scale[r] += Math.abs(csr.values[p] * x[csr.colIdx[p]]);
+        expectDots(got, want, scale);
       }
-    });
-  }
-
-  it('scale', async () => {
-    for (const n of ODD) {
-      const a = randomF32(n, n, -5, 5);
-      for (const s of [0, -1.5, 3.25e-3, 1e20]) {
-        const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.scale(o, at, s));
-        // s is rounded to f32 before the multiply: two roundings, so up to ~1.2e-7 relative
-        expect(worst(got, want, 2.5e-7, 0)).toBeLessThanOrEqual(1);
-      }
-    }
-    // scale factors outside f32 range with inputs that bring x·s back into it
-    const a = Float32Array.of(1e38, -3e37, 1e-30, 1, 0, -2.5e-20, 7e12);
-    for (const s of [1e-50, -1e-45, 1e45, 3e-39]) {
-      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b.scale(o, at, s));
-      expect(worst(got, want, 4e-7, 1e-44), `s = ${s}`).toBeLessThanOrEqual(1);
     }
   });
 
-  const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu'] as const;
-  for (const op of unary) {
-    it(`${op} on random values, all sizes, and special values`, async () => {
-      for (const n of [...ODD, 1000]) {
-        for (const [lo, hi] of [[-3, 3], [-30, 30]]) {
-          const a = randomF32(n, n * 7 + hi, lo, hi);
-          const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b[op](o, at));
-          expect(worst(got, want, 2e-6, 1e-7), `${op} n=${n} range ±${hi}`).toBeLessThanOrEqual(1);
+  it('word8: exceptions (values over many binades, ±0, subnormals, ±Inf, NaN stored), windows reaching past x (K around multiples of 127, last columns), long gaps, empty and one-entry rows', async () => {
+    for (const k of [1, 126, 127, 128, 254, 255, 256, 381, 1536, 5000]) {
+      const r = rng(k);
+      const rowPtr = [0];
+      const cols: number[] = [];
+      for (let i = 0; i < 12; i++) {
+        if (i === 3) { rowPtr.push(cols.length); continue; } // empty row
+        if (i === 4) cols.push(k - 1); // one entry, the last column
+        else if (i === 5) cols.push(0);
+        else {
+          // gaps up to (i+1)·40 columns, always ending in one of the last three columns
+          for (let c = Math.floor(r() * 3); c < k - 3; c += 1 + Math.floor(r() * (i + 1) * 40)) cols.push(c);
+          cols.push(k - 1 - (i % 3));
+          // keep the row strictly increasing (k small: the tail column may repeat)
+          const row = [...new Set(cols.splice(rowPtr[rowPtr.length - 1]))].filter((c) => c >= 0 && c < k).sort((a, b) => a - b);
+          cols.push(...row);
         }
+        rowPtr.push(cols.length);
       }
-      const a = Float32Array.from(SPECIAL);
-      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b[op](o, at));
-      for (let i = 0; i < a.length; i++) {
-        // subnormal results (e^−88, silu(−104)…) only need absolute accuracy
-        expect(worst([got[i]], [want[i]], 2e-6, 1e-30 + (Math.abs(want[i]) < 1.2e-38 ? 1e-38 : 0)), `${op}(${a[i]}) = ${got[i]}, want ${want[i]}`).toBeLessThanOrEqual(1);
-      }
-    });
-  }
-
-  it('gelu matches exact erf GELU to ~1e-7 absolute on a dense grid', async () => {
-    const n = 4001;
-    const a = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
-    const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.gelu(o, at));
-    let maxAbsErrOverX = 0;
-    for (let i = 0; i < n; i++) maxAbsErrOverX = Math.max(maxAbsErrOverX, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(a[i])));
-    expect(maxAbsErrOverX).toBeLessThan(3e-7);
-  });
-});
-
-describe('wasm core: row-wise', () => {
-  const rowShapes: Array<[number, number]> = [[1, 1], [1, 7], [3, 13], [2, 33], [5, 65], [1, 257], [4, 1024], [3, 6]];
-
-  it('rmsnorm', async () => {
-    for (const [r, d] of rowShapes) {
-      for (const eps of [1e-5, 1e-6]) {
-        const x = randomF32(r * d, r * d, -3, 3);
-        const w = randomF32(d, d + 5, 0.5, 1.5);
-        const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }], { shape: [r, d] }, (b, o, xt, wt) => b.rmsnorm(o, xt, wt, eps));
-        expect(worst(got, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+      const nnz = cols.length;
+      // mostly one binade, with every kind of exception sprinkled in
+      const vals = Float32Array.from({ length: nnz }, (_, i) => (r() < 0.5 ? -1 : 1) * (0.5 + r() * 0.4) * (i % 7 === 0 ? 2 ** Math.floor(r() * 40 - 20) : 1));
+      const special = [0, -0, 1e-42, -3e-41, 3e38, -3.4e38];
+      for (let i = 0; i < special.length && 5 * i < nnz; i++) vals[5 * i] = special[i];
+      const csr: CsrData = { rows: rowPtr.length - 1, cols: k, rowPtr: Uint32Array.from(rowPtr), colIdx: Uint32Array.from(cols), values: vals };
+      expect(word8Fits(csr)).toBe(true);
+      const x = randomF32(k, k + 1, -1, 1);
+      const [want, got, kind] = await spmvBoth(csr, x, 'word8');
+      expect(kind).toBe('word8');
+      expect(worst(got, want, 1e-5, 1e-30), `K = ${k}`).toBeLessThanOrEqual(1);
+      const s = wasm.sparse(csr, 'word8');
+      if (nnz > 10) expect((s as WasmTensor).sparse!.lengths.excRow).toBeGreaterThan(0);
+      expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
+      wasm.free(s);
+      // Inf / NaN as stored values: rows holding them become ±Inf / NaN, as the reference says
+      const bad = { ...csr, values: vals.slice() };
+      bad.values[0] = Infinity;
+      if (nnz > 2) bad.values[nnz - 1] = NaN;
+      const [want2, got2] = await spmvBoth(bad, x, 'word8');
+      for (let i = 0; i < csr.rows; i++) {
+        if (Number.isFinite(want2[i])) expect(Math.abs(got2[i] - want2[i]), `K = ${k} row ${i}`).toBeLessThanOrEqual(1e-5 * Math.max(1, Math.abs(want2[i])));
+        else expect(got2[i], `K = ${k} row ${i}`).toBe(want2[i]);
       }
     }
   });
 
-  it('layernorm', async () => {
-    for (const [r, d] of rowShapes) {
-      const x = randomF32(r * d, r * d + 1, -3, 5);
-      const w = randomF32(d, d + 6, 0.5, 1.5);
-      const bias = randomF32(d, d + 7);
-      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
-        b.layernorm(o, xt, wt, bt, 1e-5),
-      );
-      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
-    }
-  });
-
-  it('layernorm on rows with a large common offset (mean ≫ spread)', async () => {
-    for (const [r, d] of [[2, 7], [3, 64], [1, 1000]] as const) {
-      const x = randomF32(r * d, r * d + 11).map((v, i) => 1000 + 1000 * Math.floor(i / d) + v);
-      const w = new Float32Array(d).fill(1);
-      const bias = new Float32Array(d);
-      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
-        b.layernorm(o, xt, wt, bt, 1e-5),
-      );
-      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
-    }
-  });
-
-  it('softmax, including large logits and −Inf (masked) entries', async () => {
-    for (const [r, d] of rowShapes) {
-      for (const spread of [1, 30]) {
-        const x = randomF32(r * d, r * d + spread, -spread, spread);
-        if (d > 2) for (let i = 0; i < r; i++) x[i * d + 1] = -Infinity;
-        if (r > 1 && d > 5) x[d + 5] = NaN; // a NaN poisons its whole row (as in the reference)
-        const { want, got } = await both([{ shape: [r, d], data: x }], { shape: [r, d] }, (b, o, xt) => b.softmax(o, xt));
-        expect(worst(got, want, 1e-5, 1e-7)).toBeLessThanOrEqual(1);
-      }
-    }
-  });
-
-  it('rope, both styles, odd head counts, large positions, in place', async () => {
-    for (const [rows, heads, headDim] of [[1, 1, 2], [3, 2, 6], [2, 3, 8], [5, 1, 10], [2, 4, 64], [1, 2, 130]] as const) {
-      for (const style of ['half', 'interleaved'] as const) {
-        for (const pos of [0, 7, 4093]) {
-          const opts: RopeOptions = { pos, headDim, theta: pos === 7 ? 500000 : 10000, style };
-          const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos);
-          const { want, got } = await both([{ shape: [rows, heads * headDim], data: x }], { shape: [rows, heads * headDim] }, (b, o, xt) => b.rope(o, xt, opts));
-          expect(worst(got, want, 1e-5, 1e-6), `${style} ${rows}x${heads}x${headDim} pos ${pos}`).toBeLessThanOrEqual(1);
-          // in place: out === x
-          const t = wasm.tensor([rows, heads * headDim], 'f32', x);
-          wasm.rope(t, t, opts);
-          expect(worst((await wasm.read(t)) as Float32Array, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
-          wasm.free(t);
-        }
-      }
-    }
-  });
-
-  it('argmax: first index wins ties; NaNs are skipped unless in column 0 (like a scalar > scan)', async () => {
-    for (const [r, v] of [[1, 1], [3, 7], [2, 64], [4, 1001], [1, 13]] as const) {
-      const x = randomF32(r * v, r * v + 3);
-      const { want, got } = await both([{ shape: [r, v], data: x }], { shape: [r], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
-      expect([...got]).toEqual([...want]);
-    }
-    const rows = [
-      [1, 5, 5, 2, 5, 0, 1],
-      [NaN, 3, 4, 9, 1, 1, 1],
-      [1, NaN, 4, 9, 9, NaN, 1],
-      [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
-      [-0, 0, -1, -2, -3, -4, -5],
-      [0, 1, 2, 3, 4, 5, 6],
-      [6, 5, 4, 3, 2, 1, 7],
-    ];
-    const x = Float32Array.from(rows.flat());
-    const { want, got } = await both([{ shape: [rows.length, 7], data: x }], { shape: [rows.length], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
-    expect([...got]).toEqual([...want]);
-    expect([...got]).toEqual([1, 0, 3, 0, 0, 6, 6]);
-  });
-
-  it('embedding with f32 and f16 tables', async () => {
-    for (const [vocab, d, n] of [[1, 1, 1], [7, 3, 5], [100, 13, 9], [50, 64, 3], [33, 65, 4]] as const) {
-      const r = rng(vocab * d);
-      const ids = Int32Array.from({ length: n }, () => Math.floor(r() * vocab));
-      const tf = randomF32(vocab * d, vocab + d);
-      for (const dtype of ['f32', 'f16'] as const) {
-        const table = dtype === 'f32' ? tf : f32ToF16Array(tf);
-        const { want, got } = await both([{ shape: [vocab, d], dtype, data: table }, { shape: [n], dtype: 'i32', data: ids }], { shape: [n, d] }, (b, o, tt, it_) =>
-          b.embedding(o, tt, it_),
-        );
-        expect(worst(got, want, 0, 0)).toBe(0);
-      }
-    }
-  });
-});
-
-describe('wasm core: copy / fill / memcopy', () => {
-  it('copy between and within tensors of each element dtype (overlapping ranges move like memmove)', async () => {
-    for (const dtype of ['f32', 'i32', 'f16'] as const) {
-      const n = 37;
-      const data = dtype === 'f32' ? randomF32(n, 1) : dtype === 'i32' ? Int32Array.from(randomF32(n, 2), (v) => Math.round(v * 1000)) : f32ToF16Array(randomF32(n, 3));
-      for (const [dOff, sOff, count, same] of [[0, 0, 37, false], [3, 5, 13, false], [36, 0, 1, false], [0, 0, 0, false], [2, 0, 30, true], [0, 5, 30, true]] as const) {
-        const res: Out[] = [];
-        for (const b of [ref, wasm] as Backend[]) {
-          const src = b.tensor([n], dtype, data);
-          const dst = same ? src : b.tensor([n], dtype, dtype === 'f16' ? new Uint16Array(n).fill(0x7e00) : dtype === 'f32' ? new Float32Array(n).fill(NaN) : new Int32Array(n).fill(-999));
-          b.copy(dst, dOff, src, sOff, count);
-          res.push((await b.read(dst)) as Out);
-        }
-        expect([...res[1]], `${dtype} ${dOff} ${sOff} ${count} ${same}`).toEqual([...res[0]]);
-      }
-    }
-  });
-
-  it('fill f32 and i32', async () => {
-    for (const n of ODD) {
-      for (const [dtype, value] of [['f32', 1.5], ['f32', NaN], ['f32', -Infinity], ['f32', 0.1], ['i32', 7], ['i32', -3], ['i32', 3.7]] as const) {
-        const res: Out[] = [];
-        for (const b of [ref, wasm] as Backend[]) {
-          const t = b.tensor([n], dtype);
-          b.fill(t, value);
-          res.push((await b.read(t)) as Out);
-        }
-        expect([...res[1]]).toEqual([...res[0]]);
-      }
-    }
-  });
-
-  it('memcopy_f32 copies every element (benchmark ceiling kernel)', async () => {
-    for (const n of [...ODD, 1000, 4099]) {
-      const src = wasm.tensor([n], 'f32', randomF32(n, n));
-      const dst = wasm.tensor([n], 'f32', new Float32Array(n).fill(NaN));
-      wasm.memcopy(dst, src);
-      expect([...((await wasm.read(dst)) as Float32Array)]).toEqual([...((await wasm.read(src)) as Float32Array)]);
-      wasm.free(src);
-      wasm.free(dst);
+  it('word8 is refused (csr16 / csr32 instead) for unsorted rows, repeated columns and K > 65024', async () => {
+    const unsorted: CsrData = { rows: 1, cols: 10, rowPtr: Uint32Array.of(0, 3), colIdx: Uint32Array.of(5, 2, 7), values: Float32Array.of(0.5, 0.6, 0.7) };
+    const repeated: CsrData = { rows: 1, cols: 10, rowPtr: Uint32Array.of(0, 3), colIdx: Uint32Array.of(2, 2, 7), values: Float32Array.of(0.5, 0.6, 0.7) };
+    const wide = prunedCsr(2, WORD8_MAX_COLS + 1, 0.99, 3);
+    expect(word8Fits(prunedCsr(2, WORD8_MAX_COLS, 0.99, 3))).toBe(true);
+    for (const [csr, fallback] of [[unsorted, 'csr16'], [repeated, 'csr16'], [wide, 'csr32']] as const) {
+      expect(word8Fits(csr)).toBe(false);
+      const [want, got, kind] = await spmvBoth(csr, randomF32(csr.cols, 5, -1, 1), 'word8');
+      expect(kind).toBe(fallback);
+      expect(worst(got, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
     }
   });
 });

@@ -16,6 +16,8 @@ export interface FolderManifest {
   files: { path: string; shape?: number[]; hidden_state_labels?: string[] }[];
   generation?: { prompt: string; generated_token_ids: number[] };
   forced_decode?: { prompt: string; forced_token_ids: number[] };
+  /** Present in the pruned folders (how they were pruned). */
+  pruning?: unknown;
 }
 
 export type Check =

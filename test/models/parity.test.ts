@@ -157,3 +157,32 @@ for (const backendName of ['reference', 'wasm'] as const) {
     }
   });
 }
+
+// The pruned folders once more with every sparse linear in word8, the wasm backend's smallest layout
+// (`sparseLinears: 'size'`, docs/pruning.md): its values are exact f32, so every golden holds with
+// the same tolerances.
+describe('parity on wasm, pruned linears as word8', () => {
+  for (const dir of folders.filter((d) => planFolder(d).manifest.pruning !== undefined)) {
+    describe(dir, () => {
+      const plan = planFolder(dir);
+      let b: WasmBackend;
+      let om: OpenedModel;
+      beforeAll(async () => {
+        b = await WasmBackend.create();
+        const sparse = b.sparse.bind(b);
+        b.sparse = (m) => sparse(m, 'word8');
+        om = await openModel(b, plan.path, { sparseLinears: 'size' });
+      });
+      afterAll(() => {
+        om?.model.dispose();
+        b?.dispose();
+      });
+      it('its linears are word8', () => {
+        const kinds = (om.model as unknown as { weights: { entries(): [string, { dtype: string }][] } }).weights.entries().filter(([, t]) => t.dtype === 'sparse').map(([, t]) => b.own('test', t as never).sparse!.kind);
+        expect(kinds.length).toBeGreaterThan(0);
+        expect(new Set(kinds)).toEqual(new Set(['word8']));
+      });
+      for (const c of plan.checks.filter((c) => c.kind !== 'logits' || c.variant === null)) it(`${c.kind} ${c.file}`, () => runCheck(plan, om, b, c));
+    });
+  }
+});

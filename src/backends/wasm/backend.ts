@@ -15,7 +15,7 @@ import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmm, threadedSpmv
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
-import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, type SparseLayoutKind } from './sparse.ts';
+import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, word8StageBytes, word8Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
@@ -51,6 +51,9 @@ export interface Kernels {
   spmm_csr16n(out: number, off: number, val: number, m: number, n: number, ldo: number): void;
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
+  stage_x_word8(xs: number, x: number, k: number): void;
+  spmv_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number): void;
+  spmv_word8_exceptions(out: number, row: number, col: number, val: number, x: number, n: number, r0: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
   layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
@@ -79,7 +82,7 @@ export class WasmTensor implements Tensor {
     this.size = shape.reduce((a, b) => a * b, 1);
   }
   /** For dtype 'sparse': the layout and the pointer of each of its arrays (see ./sparse.ts). */
-  sparse?: { kind: SparseLayoutKind; blocks: number; nnz: number; ptrs: Record<string, number>; lengths: Record<string, number> };
+  sparse?: { kind: SparseLayoutKind; blocks: number; ebase: number; nnz: number; ptrs: Record<string, number>; lengths: Record<string, number> };
   /** f16 linear weight: its subnormal side list (./f16.ts); null = holds Inf/NaN; undefined = not scanned. */
   f16plan?: F16Plan | null;
 }
@@ -180,7 +183,7 @@ export class WasmBackend implements Backend {
     }
     const [first, ...rest] = Object.keys(ptrs);
     const t = new WasmTensor('sparse', [m.rows, m.cols], ptrs[first], layoutBytes(l), Object.fromEntries(rest.map((k) => [k, ptrs[k]])));
-    t.sparse = { kind: l.kind, blocks: l.blocks, nnz: l.nnz, ptrs, lengths: Object.fromEntries(Object.entries(l.parts).map(([k, a]) => [k, a.length])) };
+    t.sparse = { kind: l.kind, blocks: l.blocks, ebase: l.ebase, nnz: l.nnz, ptrs, lengths: Object.fromEntries(Object.entries(l.parts).map(([k, a]) => [k, a.length])) };
     this.live.add(t);
     return t;
   }
@@ -207,6 +210,14 @@ export class WasmBackend implements Backend {
       case 'sparse': {
         // Like the reference backend: the stored non-zero values' bytes.
         const l = w.sparse!;
+        if (l.kind === 'word8') {
+          const [P, n] = [l.ptrs, l.lengths];
+          const arrays = {
+            groups: new Uint16Array(buf, P.groups, n.groups), base: new Uint16Array(buf, P.base, n.base), words: new Uint32Array(buf, P.words, n.words),
+            excRow: new Uint32Array(buf, P.excRow, n.excRow), excCol: new Uint32Array(buf, P.excCol, n.excCol), excVal: new Float32Array(buf, P.excVal, n.excVal),
+          };
+          return new Uint8Array(word8Values(arrays, l.ebase, l.nnz, t.shape[1]).buffer);
+        }
         if (l.kind !== 'win16') return new Uint8Array(buf, l.ptrs.val, l.nnz * 4).slice();
         // win16 interleaves padding (the window's zero slot, value 0) into its chunks: skip it.
         const [P, n] = [l.ptrs, l.lengths];
@@ -301,6 +312,7 @@ export class WasmBackend implements Backend {
     // slot; for csr16 at the fixed address 0, so its gathers need no address add.
     let xs = 0;
     if (l.kind === 'win16') this.k.stage_x_blk((xs = this.xStage(1024 * l.blocks)), xp, s.shape[1]);
+    else if (l.kind === 'word8') this.k.stage_x_word8((xs = this.xStage(word8StageBytes(s.shape[1]))), xp, s.shape[1]);
     else if (l.kind === 'csr16') this.k.stage_x0(xp, s.shape[1]);
     else if (l.kind === 'csr16n') this.k.stage_x4(xp, s.shape[1]);
     if (this.pool && threadedSpmv(this, this.pool, l, o, xp, xs, m)) return;
@@ -313,6 +325,9 @@ export class WasmBackend implements Backend {
         return this.k.spmv_csr32(o, p.rowPtr, p.col, p.val, xp, m);
       case 'win16':
         return this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, p.tailPtr, p.tail, p.tailBase, xs, m);
+      case 'word8':
+        this.k.spmv_word8(o, p.groups, p.base, p.words, xs, l.ebase, m);
+        return this.k.spmv_word8_exceptions(o, p.excRow, p.excCol, p.excVal, xp, l.lengths.excRow, 0);
     }
   }
 

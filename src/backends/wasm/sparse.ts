@@ -13,9 +13,11 @@ export type SparseLayoutKind =
   /** CSR with u32 column indices (any K). */
   | 'csr32'
   /** Rows as flat runs of 16-entry chunks + a tail of 4-entry groups: u16 window base + u8 offsets into x staged with zero slots (K ≤ 65280). */
-  | 'win16';
+  | 'win16'
+  /** Groups of eight 32-bit words, each an exact f32 value with a 6-bit window offset in its exponent's top bits: ~4.2 B per entry (sorted rows). */
+  | 'word8';
 
-export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr16n', 'csr32', 'win16'];
+export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr16n', 'csr32', 'win16', 'word8'];
 
 /** Widest matrix csr16n can hold: its byte offsets need bits 0–13, bits 14–15 carry row lengths. */
 export const CSR16N_MAX_COLS = 4096;
@@ -36,23 +38,27 @@ export interface SparseLayout {
   nnz: number;
   /** Named arrays, copied to linear memory in this order. */
   parts: Record<string, Uint8Array | Uint16Array | Uint32Array | Float32Array>;
-  /** Number of 255-column blocks of the staged x (win16; 0 otherwise). */
+  /** Number of column blocks of the staged x (win16: 255 columns, word8: 63; 0 otherwise). */
   blocks: number;
+  /** word8: the exponent base its words' two stored exponent bits count from (0 otherwise). */
+  ebase: number;
 }
 
 /**
- * The 'size' choice. win16 when it stores the matrix in ≤ 90 % of the
- * bytes of the CSR alternative (csr16 for K ≤ 16384, else csr32): it is the smaller layout at
- * 50–90 % sparsity (5.125 B per entry vs 6) but its kernel does a little more work per entry, so
- * it must save at least 10 % to be preferred. Above ~93 % sparsity its chunks get cut short by
- * the 256-column window and padding makes it larger: csr16 / csr32 then.
+ * The 'size' choice: the smallest of word8 (~4.25 B per entry when the values' exponents are narrow,
+ * as magnitude pruning leaves them), win16 (5.125 B) and the CSR alternative (csr16 for K ≤ 16384,
+ * else csr32). word8 and win16 do more work per entry than csr16, so they must store the matrix in
+ * ≤ 90 % of the CSR bytes to be preferred; above ~93 % sparsity padding makes them larger anyway.
  */
 export function smallestSparseLayout(m: CsrData): SparseLayoutKind {
   const nnz = m.rowPtr[m.rows];
   const csr = csrLayoutFor(m.cols);
-  if (m.cols > WIN16_MAX_COLS || nnz === 0) return csr;
+  if (nnz === 0) return csr;
   const csrBytes = (csr === 'csr16' ? 6 : 8) * nnz + 4 * (m.rows + 1);
-  return win16Bytes(m) <= 0.9 * csrBytes ? 'win16' : csr;
+  let best: SparseLayoutKind = csr, bestBytes = 0.9 * csrBytes;
+  if (m.cols <= WIN16_MAX_COLS && win16Bytes(m) <= bestBytes) [best, bestBytes] = ['win16', win16Bytes(m)];
+  if (word8Fits(m) && word8Bytes(m) <= bestBytes) best = 'word8';
+  return best;
 }
 
 /**
@@ -89,12 +95,13 @@ export function layoutFits(kind: SparseLayoutKind, m: CsrData): boolean {
   if (kind === 'csr16') return cols <= CSR16_MAX_COLS;
   if (kind === 'csr16n') return csr16nFits(m);
   if (kind === 'win16') return cols <= WIN16_MAX_COLS;
+  if (kind === 'word8') return word8Fits(m);
   return true;
 }
 
 export function buildSparseLayout(m: CsrData, kind: SparseLayoutKind): SparseLayout {
   const nnz = m.rowPtr[m.rows];
-  const base = { kind, rows: m.rows, cols: m.cols, nnz };
+  const base = { kind, rows: m.rows, cols: m.cols, nnz, ebase: 0 };
   switch (kind) {
     case 'csr16': {
       const off = new Uint16Array(nnz);
@@ -107,6 +114,10 @@ export function buildSparseLayout(m: CsrData, kind: SparseLayoutKind): SparseLay
       return { ...base, parts: { rowPtr: m.rowPtr.slice(), col: m.colIdx.slice(), val: m.values.slice() }, blocks: 0 };
     case 'win16':
       return { ...base, parts: buildWin16(m), blocks: Math.ceil(m.cols / 255) };
+    case 'word8': {
+      const ebase = word8ExponentBase(m.values);
+      return { ...base, parts: buildWord8(m, ebase), blocks: 0, ebase };
+    }
   }
 }
 
@@ -246,4 +257,161 @@ export function win16Values(p: { chunkPtr: Uint32Array; rec: Uint8Array; base: U
 
 export function layoutBytes(l: SparseLayout): number {
   return Object.values(l.parts).reduce((n, a) => n + a.byteLength, 0);
+}
+
+// ---- word8 -----------------------------------------------------------------------------------
+// Magnitude pruning keeps the largest weights of a tensor, so their exponents span only a few
+// binades. word8 stores each entry as one 32-bit word: the low byte is 2·offset + sign (offset: the
+// column in a 128-column window of x staged as (x, −x) pairs), bits 8–30 the mantissa and bit 31 the
+// exponent's offset (0/1) from the matrix's base — exact f32 values. Entries whose exponent falls
+// outside the base's two binades (and zeros, subnormals, Inf/NaN) are kept exactly in a small
+// exception list (row, column, value).
+
+/** Staged column of column c for word8: blocks of 127 columns + one zero column (stage_x_word8). */
+export const word8Slot = (c: number) => c + Math.floor(c / 127);
+
+/** Bytes of word8's staged x for K columns: (x, −x) pairs, zero columns, one spare. */
+export const word8StageBytes = (k: number) => 8 * (word8Slot(Math.max(k, 1) - 1) + 2);
+
+/** Most groups a word8 row can have (its count is a u16). */
+const WORD8_MAX_GROUPS = 0xffff;
+
+/** Widest matrix word8 can hold: a window's first staged column is a u16 (65536 columns of 128-column blocks: 127 · 512). */
+export const WORD8_MAX_COLS = 127 * 512;
+
+const exponentOf = (bits: number) => (bits >>> 23) & 255;
+
+/** The base e of the two exponents [e, e + 1] (within 1 … 254) that hold the most values. */
+export function word8ExponentBase(values: Float32Array): number {
+  const hist = new Float64Array(256);
+  const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
+  for (let i = 0; i < bits.length; i++) hist[exponentOf(bits[i])]++;
+  let best = 1, bestCount = -1;
+  for (let e = 1; e <= 253; e++) {
+    const n = hist[e] + hist[e + 1];
+    if (n > bestCount) [best, bestCount] = [e, n];
+  }
+  return best;
+}
+
+/** Whether word8 holds m: K ≤ WORD8_MAX_COLS, rows with strictly increasing columns (the read-back merges exceptions by column) and ≤ 65535 groups. */
+export function word8Fits(m: CsrData): boolean {
+  if (m.cols > WORD8_MAX_COLS) return false;
+  for (let r = 0; r < m.rows; r++) {
+    for (let p = m.rowPtr[r] + 1; p < m.rowPtr[r + 1]; p++) if (m.colIdx[p] <= m.colIdx[p - 1]) return false;
+  }
+  let ok = true;
+  walkWord8(m, word8ExponentBase(m.values), { endRow: (_r, g) => (ok &&= g <= WORD8_MAX_GROUPS) });
+  return ok;
+}
+
+/**
+ * Walk word8's groups: each row's in-range entries, in CSR order, are cut greedily into runs of at
+ * most eight whose staged columns fit the 128-column window that starts at the run's first. Calls
+ * group(lo, entries), exception(r, p) for every out-of-range entry, endRow(r, groupsInRow).
+ */
+function walkWord8(
+  m: CsrData,
+  ebase: number,
+  on: {
+    group?: (lo: number, idx: number[]) => void;
+    exception?: (r: number, p: number) => void;
+    endRow?: (r: number, groups: number) => void;
+  },
+): void {
+  const bits = new Uint32Array(m.values.buffer, m.values.byteOffset, m.values.length);
+  const inRange = (p: number) => exponentOf(bits[p]) - ebase >= 0 && exponentOf(bits[p]) - ebase <= 1;
+  for (let r = 0; r < m.rows; r++) {
+    let groups = 0;
+    const idx: number[] = [];
+    for (let p = m.rowPtr[r]; p < m.rowPtr[r + 1]; p++) {
+      if (inRange(p)) idx.push(p);
+      else on.exception?.(r, p);
+    }
+    for (let i = 0; i < idx.length; ) {
+      const lo = word8Slot(m.colIdx[idx[i]]);
+      let j = i + 1;
+      while (j < idx.length && j - i < 8 && word8Slot(m.colIdx[idx[j]]) - lo <= 127) j++;
+      on.group?.(lo, idx.slice(i, j));
+      groups++;
+      i = j;
+    }
+    on.endRow?.(r, groups);
+  }
+}
+
+/** Stored bytes of m as word8, without building it. */
+export function word8Bytes(m: CsrData): number {
+  let g = 0, e = 0;
+  walkWord8(m, word8ExponentBase(m.values), { endRow: (_r, n) => (g += n), exception: () => e++ });
+  return 2 * m.rows + 34 * g + 12 * e;
+}
+
+/**
+ * word8 arrays: groups u16[M], base u16[G], words u32[8G], exception rows / columns u32[E] and
+ * values f32[E] (sorted by row). Padding words: 2·(offset of the window's zero column), value bits 0.
+ */
+function buildWord8(m: CsrData, ebase: number): SparseLayout['parts'] {
+  const groups = new Uint16Array(m.rows);
+  let g = 0, e = 0;
+  walkWord8(m, ebase, { endRow: (r, n) => ((groups[r] = n), (g += n)), exception: () => e++ });
+  const base = new Uint16Array(g);
+  const words = new Uint32Array(8 * g);
+  const [excRow, excCol, excVal] = [new Uint32Array(e), new Uint32Array(e), new Float32Array(e)];
+  const bits = new Uint32Array(m.values.buffer, m.values.byteOffset, m.values.length);
+  const endZero = word8Slot(m.cols - 1) + 1;
+  g = 0;
+  e = 0;
+  walkWord8(m, ebase, {
+    group: (lo, idx) => {
+      base[g] = lo;
+      // Padding: the window's first zero column — its block's, or the one staged after the last
+      // column (a window near the end can reach past the staged x).
+      words.fill(2 * Math.min(127 - (lo & 127), endZero - lo), 8 * g, 8 * g + 8);
+      idx.forEach((p, k) => {
+        const b = bits[p];
+        words[8 * g + k] = (((exponentOf(b) - ebase) << 31) | ((b & 0x7fffff) << 8) | (2 * (word8Slot(m.colIdx[p]) - lo)) | (b >>> 31)) >>> 0;
+      });
+      g++;
+    },
+    exception: (r, p) => {
+      [excRow[e], excCol[e], excVal[e]] = [r, m.colIdx[p], m.values[p]];
+      e++;
+    },
+  });
+  return { groups, base, words, excRow, excCol, excVal };
+}
+
+/** The stored values of a word8 layout in CSR order (padding skipped, exceptions merged by column). */
+export function word8Values(
+  p: { groups: Uint16Array; base: Uint16Array; words: Uint32Array; excRow: Uint32Array; excCol: Uint32Array; excVal: Float32Array },
+  ebase: number,
+  nnz: number,
+  cols: number,
+): Float32Array {
+  const out = new Float32Array(nnz);
+  const outBits = new Uint32Array(out.buffer);
+  const f = new Float32Array(1), fb = new Uint32Array(f.buffer);
+  let g = 0, k = 0, x = 0;
+  for (let r = 0; r < p.groups.length; r++) {
+    const row: Array<[number, number]> = [];
+    for (const end = g + p.groups[r]; g < end; g++) {
+      const lo = p.base[g];
+      for (let j = 0; j < 8; j++) {
+        const w = p.words[8 * g + j];
+        const slot = lo + ((w & 255) >>> 1);
+        const col = slot - Math.floor(slot / 128);
+        if ((slot & 127) === 127 || col >= cols) continue; // padding: a zero column
+        fb[0] = (((w & 1) << 31) | ((w >>> 8) + (ebase << 23))) >>> 0;
+        row.push([col, fb[0]]);
+      }
+    }
+    for (; x < p.excRow.length && p.excRow[x] === r; x++) {
+      f[0] = p.excVal[x];
+      row.push([p.excCol[x], fb[0]]);
+    }
+    row.sort((a, b) => a[0] - b[0]);
+    for (const [, b] of row) outBits[k++] = b;
+  }
+  return out;
 }

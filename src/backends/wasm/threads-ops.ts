@@ -111,7 +111,7 @@ export function scratchRowRunner(b: WasmBackend, work: number): (name: string, m
 type SparseInfo = NonNullable<WasmTensor['sparse']>;
 
 /** Per sparse matrix and part count: its row ranges (a matrix's arrays never change once built). */
-const spmvRanges = new WeakMap<SparseInfo, { parts: number; ranges: Array<[number, number]>; starts?: number[] }>();
+const spmvRanges = new WeakMap<SparseInfo, { parts: number; ranges: Array<[number, number]>; starts?: number[]; excStarts?: number[] }>();
 
 /**
  * Fixed cost of one row in units of one stored entry (loop set-up, the horizontal sum, the store),
@@ -152,7 +152,7 @@ export function sparseRowRanges(m: number, parts: number, work: (r: number) => n
  * The row ranges of a sparse matrix for the pool's part count (cached per matrix), with csr16n's
  * entry offset of each range's first row; null when it does not split into two or more parts.
  */
-function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number): { ranges: Array<[number, number]>; starts?: number[] } | null {
+function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number): { ranges: Array<[number, number]>; starts?: number[]; excStarts?: number[] } | null {
   const parts = pool.parts;
   let cached = spmvRanges.get(l);
   if (!cached || cached.parts !== parts) {
@@ -162,6 +162,13 @@ function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number)
     if (l.kind === 'win16') {
       const [cp, tp] = [u32('chunkPtr'), u32('tailPtr')];
       work = (r) => 16 * cp[r] + 4 * tp[r] + ROW_COST * r;
+    } else if (l.kind === 'word8') {
+      // Groups per row (u16) → each range's first group; exceptions are sorted by row.
+      const groups = new Uint16Array(b.heap.memory.buffer, l.ptrs.groups, m);
+      const gp = new Uint32Array(m + 1);
+      for (let r = 0; r < m; r++) gp[r + 1] = gp[r] + groups[r];
+      starts = gp;
+      work = (r) => 8 * gp[r] + ROW_COST * r;
     } else if (l.kind === 'csr16n') {
       // No row pointers are stored: decode the lengths once (cached with the ranges).
       const len = csr16nRowLengths(new Uint16Array(b.heap.memory.buffer, l.ptrs.off, l.nnz), m);
@@ -175,6 +182,10 @@ function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number)
     }
     const ranges = sparseRowRanges(m, parts, work);
     cached = { parts, ranges, starts: starts && ranges.map(([r0]) => starts![r0]) };
+    if (l.kind === 'word8') {
+      const rows = new Uint32Array(b.heap.memory.buffer, l.ptrs.excRow, l.lengths.excRow);
+      cached.excStarts = [...ranges.map(([r0]) => lowerBound(rows, r0)), rows.length];
+    }
     spmvRanges.set(l, cached);
   }
   return cached.ranges.length < 2 ? null : cached;
@@ -205,6 +216,13 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
       // chunkPtr / tailPtr hold absolute chunk / group numbers, so only the per-row arrays move.
       run(pool, 'spmv_win16', b.k.spmv_win16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.chunkPtr + 4 * r0, p.rec, p.base, p.tailPtr + 4 * r0, p.tail, p.tailBase + 2 * r0, xs, r1 - r0]));
       return true;
+    case 'word8': {
+      // Each part starts at its first row's group and adds its rows' exceptions after them.
+      const ex = split.excStarts!;
+      run(pool, 'spmv_word8', b.k.spmv_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], xs, l.ebase, r1 - r0]));
+      run(pool, 'spmv_word8_exceptions', b.k.spmv_word8_exceptions as Fn, ranges.map(([r0], i) => [o + 4 * r0, p.excRow + 4 * ex[i], p.excCol + 4 * ex[i], p.excVal + 4 * ex[i], xp, ex[i + 1] - ex[i], r0]));
+      return true;
+    }
   }
 }
 
@@ -221,6 +239,17 @@ export function threadedSpmm(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
   if (l.kind === 'csr16') run(pool, 'spmm_csr16', b.k.spmm_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0, n, m]));
   else run(pool, 'spmm_csr16n', b.k.spmm_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0, n, m]));
   return true;
+}
+
+/** First index of a sorted array whose value is ≥ v. */
+function lowerBound(a: Uint32Array, v: number): number {
+  let lo = 0, hi = a.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >> 1;
+    if (a[mid] < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 function run(pool: ThreadPool, name: string, self: Fn, parts: number[][]): void {
