@@ -359,3 +359,74 @@ export function spmv_word8_exceptions(out: usize, row: usize, col: usize, val: u
 }
 
 
+
+/**
+ * Rows of X[N, K] for spmm on word8, up to four at a time: column c's four values (tokens t0..t0+3,
+ * zeros past N) as one 16-byte vector, followed by its negation, at xs + 32·(c + ⌊c/127⌋) — the
+ * (x, −x) pairs of stage_x_word8 with a vector per token tile — and a zero pair after every 127
+ * columns and after the last, so a word's low byte · 16 addresses its signed column vector.
+ */
+export function stage_xt_word8(xs: usize, x: usize, k: i32, n: i32): void {
+  const rowBytes = <usize>k << 2;
+  let p = xs;
+  for (let c = 0; c < k; c++) {
+    const col = x + (<usize>c << 2);
+    const a = load<f32>(col); // n ≥ 1
+    const b = n > 1 ? load<f32>(col + rowBytes) : 0;
+    const d = n > 2 ? load<f32>(col + 2 * rowBytes) : 0;
+    const e = n > 3 ? load<f32>(col + 3 * rowBytes) : 0;
+    const v = f32x4(a, b, d, e);
+    v128.store(p, v);
+    v128.store(p, f32x4.neg(v), 16);
+    p += 32;
+    if (c % 127 == 126) {
+      v128.store(p, i32x4.splat(0));
+      v128.store(p, i32x4.splat(0), 16);
+      p += 32;
+    }
+  }
+  v128.store(p, i32x4.splat(0));
+  v128.store(p, i32x4.splat(0), 16);
+}
+
+/** Σ over word8 group entries of |value| (lane j of vals) times the signed column vector its low byte addresses. */
+// @ts-ignore: decorator
+@inline function word8Tokens4(acc: v128, xb: usize, wp: usize, vals: v128): v128 {
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(vals, vals, 0, 0, 0, 0), v128.load(xb + (<usize>load<u8>(wp) << 4))));
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(vals, vals, 1, 1, 1, 1), v128.load(xb + (<usize>load<u8>(wp, 4) << 4))));
+  acc = f32x4.add(acc, f32x4.mul(i32x4.shuffle(vals, vals, 2, 2, 2, 2), v128.load(xb + (<usize>load<u8>(wp, 8) << 4))));
+  return f32x4.add(acc, f32x4.mul(i32x4.shuffle(vals, vals, 3, 3, 3, 3), v128.load(xb + (<usize>load<u8>(wp, 12) << 4))));
+}
+
+/**
+ * spmm tile on word8: out[t · ldo + r] = Σ_p val[p] · X[t, col p] for the n ≤ 4 tokens staged by
+ * stage_xt_word8, rows 0..m-1 (then spmm_word8_exceptions). A split passes out + 4·r0,
+ * groups + 2·r0, base + 2·g0, words + 32·g0 like spmv_word8.
+ */
+export function spmm_word8(out: usize, groups: usize, base: usize, words: usize, xs: usize, ebase: i32, m: i32, n: i32, ldo: i32): void {
+  const exp = i32x4.splat(ebase << 23);
+  let wp = words, bp = base;
+  for (let r = 0; r < m; r++) {
+    const end = bp + (<usize>load<u16>(groups + (<usize>r << 1)) << 1);
+    let acc = f32x4.splat(0), acc2 = f32x4.splat(0);
+    for (; bp < end; bp += 2, wp += 32) {
+      const xb = xs + (<usize>load<u16>(bp) << 5);
+      acc = word8Tokens4(acc, xb, wp, word8Values(v128.load(wp), exp));
+      acc2 = word8Tokens4(acc2, xb, wp + 16, word8Values(v128.load(wp, 16), exp));
+    }
+    storeTokens(out, r, ldo, n, f32x4.add(acc, acc2));
+  }
+}
+
+/** word8's exceptions for an spmm tile: out[t · ldo + row[i] − r0] += val[i] · X[t, col[i]] for t < n (x: the tile's first row of X, K wide). */
+export function spmm_word8_exceptions(out: usize, row: usize, col: usize, val: usize, x: usize, k: i32, n: i32, ldo: i32, cnt: i32, r0: i32): void {
+  for (let i = 0; i < cnt; i++) {
+    const v = load<f32>(val + (<usize>i << 2));
+    const xc = x + (<usize>load<u32>(col + (<usize>i << 2)) << 2);
+    const o = out + (<usize>(load<u32>(row + (<usize>i << 2)) - r0) << 2);
+    for (let t = 0; t < n; t++) {
+      const ot = o + (<usize>(t * ldo) << 2);
+      store<f32>(ot, load<f32>(ot) + v * load<f32>(xc + (<usize>(t * k) << 2)));
+    }
+  }
+}

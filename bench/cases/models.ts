@@ -193,9 +193,9 @@ export function cases(): BenchCase[] {
     setup: (b) => decodeSetup(b, loadSmollm(() => smollm('F32', prune80), 'size')),
   });
   // Prefill of the same two models: matmul for dense, spmm (token tiles of 4) for the pruned linears.
-  for (const pruned of [false, true]) {
+  for (const pruned of [false, true, 'size'] as const) {
     out.push({
-      family: 'model', op: `prefill 32 smollm2-135m-random ${pruned ? 'pruned80 sparse' : 'dense'}`, shape: pruned ? `${LLAMA_SHAPE}; block linears 80% zero (l1), embedding/head dense` : LLAMA_SHAPE,
+      family: 'model', op: `prefill 32 smollm2-135m-random ${pruned === 'size' ? 'pruned80 size' : pruned ? 'pruned80 sparse' : 'dense'}`, shape: pruned ? `${LLAMA_SHAPE}; block linears 80% zero (l1), embedding/head dense` : LLAMA_SHAPE,
       dtype: pruned ? 'f32+sparse' : 'f32', backends: ['wasm'], tokens: 32, minRuns: 5, flops: 2 * llamaParams * 32,
       setup: (b) => prefillSetup(b, loadSmollm(() => smollm('F32', pruned ? prune80 : undefined), pruned), 32),
     });

@@ -206,7 +206,7 @@ describe('threaded spmv == one thread, bit for bit', () => {
     });
   }
 
-  for (const layout of ['csr16', 'csr16n'] as const) {
+  for (const layout of ['csr16', 'csr16n', 'word8'] as const) {
     it(`${layout} spmm (token tiles of 4): N = 1, 3, 4, 6 rows of x, m = 2, 9, 577, k = 37, 300; bit-identical on 1, 2, 3 threads`, async () => {
       for (const k of [37, 300]) {
         for (const m of [2, 9, 577]) {

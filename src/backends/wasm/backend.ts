@@ -52,6 +52,9 @@ export interface Kernels {
   spmv_csr32(out: number, rowPtr: number, col: number, val: number, x: number, m: number): void;
   stage_x_blk(xs: number, x: number, k: number): void;
   stage_x_word8(xs: number, x: number, k: number): void;
+  stage_xt_word8(xs: number, x: number, k: number, n: number): void;
+  spmm_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number, n: number, ldo: number): void;
+  spmm_word8_exceptions(out: number, row: number, col: number, val: number, x: number, k: number, n: number, ldo: number, cnt: number, r0: number): void;
   spmv_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number): void;
   spmv_word8_exceptions(out: number, row: number, col: number, val: number, x: number, n: number, r0: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
@@ -332,21 +335,32 @@ export class WasmBackend implements Backend {
   }
 
   /**
-   * out[N, M] = X[N, K] · Sᵀ. csr16n and csr16 (K ≤ 4096): four rows of X at a time, staged
-   * transposed (stage_xt4) so each stored entry feeds four tokens with one vector load; other
-   * layouts: one spmv per row.
+   * out[N, M] = X[N, K] · Sᵀ. csr16n and csr16 (K ≤ 4096), word8: four rows of X at a time,
+   * staged transposed (stage_xt4, stage_xt_word8) so each stored entry feeds four tokens with one
+   * vector load; other layouts: one spmv per row.
    */
   spmm(out: Tensor, s: Tensor, x: Tensor): void {
     v.checkBackend('spmm', this.name, out, s, x);
     const { n, m, k } = v.spmm('spmm', out, s, x);
     const l = (this.own('spmm', s) as WasmTensor).sparse!;
-    if (!(l.kind === 'csr16n' || (l.kind === 'csr16' && k <= CSR16N_MAX_COLS))) return this.spmmByRows(out, s, x, n, m, k);
+    if (!(l.kind === 'csr16n' || l.kind === 'word8' || (l.kind === 'csr16' && k <= CSR16N_MAX_COLS))) return this.spmmByRows(out, s, x, n, m, k);
     const [o, xp, p] = [this.ptr('spmm', out), this.ptr('spmm', x), l.ptrs];
     for (let t0 = 0; t0 < n; t0 += 4) {
       const nt = Math.min(4, n - t0);
-      this.k.stage_xt4(xp + 4 * t0 * k, k, nt);
+      const xt = xp + 4 * t0 * k;
       const ot = o + 4 * t0 * m;
-      if (this.pool && threadedSpmm(this, this.pool, l, ot, nt, m)) continue;
+      if (l.kind === 'word8') {
+        // (x, −x) column vectors of the tile (stage_xt_word8: 4× stage_x_word8's bytes), then the exceptions.
+        const xs = this.xStage(4 * word8StageBytes(k));
+        this.k.stage_xt_word8(xs, xt, k, nt);
+        if (!(this.pool && threadedSpmm(this, this.pool, l, ot, nt, m, xs, xt, k))) {
+          this.k.spmm_word8(ot, p.groups, p.base, p.words, xs, l.ebase, m, nt, m);
+          this.k.spmm_word8_exceptions(ot, p.excRow, p.excCol, p.excVal, xt, k, nt, m, l.lengths.excRow, 0);
+        }
+        continue;
+      }
+      this.k.stage_xt4(xt, k, nt);
+      if (this.pool && threadedSpmm(this, this.pool, l, ot, nt, m, 0, xt, k)) continue;
       if (l.kind === 'csr16') this.k.spmm_csr16(ot, p.rowPtr, p.off, p.val, m, nt, m);
       else this.k.spmm_csr16n(ot, p.off, p.val, m, nt, m);
     }

@@ -227,17 +227,21 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
 }
 
 /**
- * Split one spmm tile (n ≤ 4 tokens staged by stage_xt4, csr16 or csr16n) by rows over the pool.
+ * Split one spmm tile (n ≤ 4 tokens staged by stage_xt4 for csr16 / csr16n, by stage_xt_word8 at xs for word8; xt: the tile's rows of X, K wide, for word8's exceptions) by rows over the pool.
  * False when too small (caller runs it alone).
  */
-export function threadedSpmm(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, n: number, m: number): boolean {
+export function threadedSpmm(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o: number, n: number, m: number, xs: number, xt: number, k: number): boolean {
   if (n * l.nnz + ROW_COST * m < b.minSplitWork || m < 2) return false;
   const split = sparseSplit(b, pool, l, m);
   if (!split) return false;
   const { ranges, starts } = split;
   const p = l.ptrs;
   if (l.kind === 'csr16') run(pool, 'spmm_csr16', b.k.spmm_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0, n, m]));
-  else run(pool, 'spmm_csr16n', b.k.spmm_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0, n, m]));
+  else if (l.kind === 'word8') {
+    const ex = split.excStarts!;
+    run(pool, 'spmm_word8', b.k.spmm_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], xs, l.ebase, r1 - r0, n, m]));
+    run(pool, 'spmm_word8_exceptions', b.k.spmm_word8_exceptions as Fn, ranges.map(([r0], i) => [o + 4 * r0, p.excRow + 4 * ex[i], p.excCol + 4 * ex[i], p.excVal + 4 * ex[i], xt, k, n, m, ex[i + 1] - ex[i], r0]));
+  } else run(pool, 'spmm_csr16n', b.k.spmm_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0, n, m]));
   return true;
 }
 
