@@ -4,7 +4,7 @@
  * - memory: the stored bytes of every weight buffer, grouped (tied embedding/head, norms, block
  *   linears) with each group's dtype or sparse layout, and the backend heap in use after loading;
  * - decode: the models (dense f32; pruned with the model's default layouts, `sparseLinears: true` =
- *   'speed'; pruned with `sparseLinears: 'size'`; pruned with each layout of --layouts) each prefill the same 16-token prompt, then take decode steps round-robin (one step each per
+ *   'size', wasm: word8; pruned with `sparseLinears: 'speed'`, wasm: csr16n; pruned with each layout of --layouts) each prefill the same 16-token prompt, then take decode steps round-robin (one step each per
  *   round: step + argmax + read-back), so load drift on a shared machine hits all three alike.
  *   Reports the median and the fastest step of each and the dense/pruned ratios of both.
  * Run: `npm run build:wasm && node --import tsx bench/node-pruned.ts [--steps 40] [--layouts csr16,win16] [--threads 1,2]`
@@ -67,7 +67,7 @@ interface Entry {
   tokens: number[];
 }
 
-async function build(label: string, pruned: boolean | 'size', threads: number, layout?: SparseLayoutKind): Promise<Entry> {
+async function build(label: string, pruned: boolean | 'speed', threads: number, layout?: SparseLayoutKind): Promise<Entry> {
   const name = THREADS.length > 1 ? `${label}, ${threads} thr` : label;
   const base = THREADS.length > 1 && threads !== THREADS[0] ? `${label}, ${THREADS[0]} thr` : undefined;
   const b = await WasmBackend.create({ threads });
@@ -86,7 +86,7 @@ async function build(label: string, pruned: boolean | 'size', threads: number, l
 
 const entries: Entry[] = [];
 for (const t of THREADS) {
-  entries.push(await build('dense f32', false, t), await build('pruned80 default (speed)', true, t), await build("pruned80 'size'", 'size', t));
+  entries.push(await build('dense f32', false, t), await build('pruned80 default (size)', true, t), await build("pruned80 'speed'", 'speed', t));
   for (const l of FORCED) entries.push(await build(`pruned80 all ${l}`, true, t, l));
 }
 

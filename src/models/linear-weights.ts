@@ -9,13 +9,15 @@ import { expectShape, type WeightFile } from './weights.ts';
 
 export interface LinearLoadOptions {
   /**
-   * Store linear weights as sparse (CSR) matrices: zeros are dropped, spmv runs them. `true` asks
-   * for the fastest layout ('speed': decode speed is what pruning is for), 'size' for the smallest.
+   * Store linear weights as sparse (CSR) matrices: zeros are dropped, spmv runs them. `true` = the
+   * backend's smallest layout ('size'; wasm: word8, ~4.25 B per non-zero): a model's weights stream
+   * from memory on every token, where word8 decodes as fast as the in-cache winner csr16n (6 B) —
+   * measured on the pruned SmolLM2 shape, docs/pruning.md. 'speed' asks for the in-cache winner.
    */
   sparse?: boolean | SparsePreference;
 }
 
-const prefer = (o: LinearLoadOptions): SparsePreference => (o.sparse === 'size' ? 'size' : 'speed');
+const prefer = (o: LinearLoadOptions): SparsePreference => (o.sparse === 'speed' ? 'speed' : 'size');
 
 /** Upload `name` ([rows, cols]) as a linear weight. */
 export async function loadLinear(file: WeightFile, name: string, shape: [number, number], b: Backend, o: LinearLoadOptions): Promise<Tensor> {

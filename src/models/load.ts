@@ -15,8 +15,8 @@ import { SafetensorsWeights, type WeightFile } from './weights.ts';
 export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength'> {
   /**
    * Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning
-   * metadata. `true` = 'speed' (the backend's fastest layout); 'size' = its smallest (wasm: word8,
-   * ~4.25 B per non-zero vs csr16n's 6, docs/pruning.md).
+   * metadata. `true` / 'size' = the backend's smallest layout (wasm: word8, ~4.25 B per non-zero,
+   * as fast as csr16n in a model, docs/pruning.md); 'speed' = its fastest in-cache layout (csr16n).
    */
   sparseLinears?: boolean | SparsePreference;
 }

@@ -82,6 +82,13 @@ for (const [dense, pruned] of [['mamba-tiny', 'mamba-tiny-pruned80'], ['llama-gq
         const m = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), bytes);
         const sparse = [...((m as unknown as { weights: SafetensorsWeights & { entries(): [string, { dtype: string }][] } }).weights.entries())].filter(([, t]) => t.dtype === 'sparse');
         expect(sparse.length, b.name).toBeGreaterThanOrEqual(p.pruned.size);
+        // a pruned checkpoint loads into the smallest layout: word8 on wasm (exact values, docs/pruning.md),
+        // except tensors too small or narrow to gain from it (csr16 then)
+        if (b instanceof WasmBackend) {
+          const kinds = sparse.map(([, t]) => b.own('test', t as never).sparse!.kind);
+          expect(kinds.filter((k) => k === 'word8').length, b.name).toBeGreaterThan(kinds.length / 2);
+          expect(kinds.every((k) => k === 'word8' || k === 'csr16'), kinds.join()).toBe(true);
+        }
         const s = m.newState();
         const t = m.prefill(man.inputs.seq17.token_ids, s, { allLogits: true });
         const got = (await b.read(t)) as Float32Array;
@@ -98,6 +105,15 @@ for (const [dense, pruned] of [['mamba-tiny', 'mamba-tiny-pruned80'], ['llama-gq
       const mem = await compareMemory(async () => new ReferenceBackend(), config, weights, p);
       expect(mem.sparseBytes).toBeLessThan(mem.denseBytes);
       expect(mem.ratio).toBeGreaterThan(0);
+    });
+
+    it("on wasm the default (smallest) layout holds the pruned model in less memory than 'speed'", async () => {
+      const { config, weights } = await openWeights(join(ROOT, dense));
+      const p = await pruneCheckpoint(config, weights, 0.8);
+      const mem = await compareMemory(() => WasmBackend.create(), config, weights, p);
+      expect(mem.sparseBytes).toBeLessThan(mem.speedBytes);
+      expect(mem.speedBytes).toBeLessThan(mem.denseBytes);
+      expect(mem.speedRatio).toBeCloseTo(mem.speedBytes / mem.denseBytes, 12);
     });
   });
 }

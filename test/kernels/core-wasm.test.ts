@@ -426,7 +426,7 @@ describe('wasm core: sparse matvec', () => {
         const s = wasm.sparse(csr, 'size');
         const info = (s as WasmTensor).sparse!;
         expect(info.kind).toBe('word8');
-        expect(info.lengths.excRow).toBe(0); // the kept values span ≤ 2 binades
+        expect(info.lengths.exc).toBe(0); // the kept values span ≤ 2 binades
         // 4 B per entry + a u16 window base per 8 + padding at row ends: well under csr16n's 6 B
         expect(s.byteSize / nnz, `[${m}, ${k}] at ${sparsity}`).toBeLessThanOrEqual(sparsity === 0.8 ? 4.45 : 4.65);
         expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
@@ -471,7 +471,7 @@ describe('wasm core: sparse matvec', () => {
       expect(kind).toBe('word8');
       expect(worst(got, want, 1e-5, 1e-30), `K = ${k}`).toBeLessThanOrEqual(1);
       const s = wasm.sparse(csr, 'word8');
-      if (nnz > 10) expect((s as WasmTensor).sparse!.lengths.excRow).toBeGreaterThan(0);
+      if (nnz > 10) expect((s as WasmTensor).sparse!.lengths.exc).toBeGreaterThan(0);
       expect(new Float32Array((await wasm.read(s)).slice().buffer)).toEqual(csr.values);
       wasm.free(s);
       // Inf / NaN as stored values: rows holding them become ±Inf / NaN, as the reference says

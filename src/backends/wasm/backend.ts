@@ -53,10 +53,8 @@ export interface Kernels {
   stage_x_blk(xs: number, x: number, k: number): void;
   stage_x_word8(xs: number, x: number, k: number): void;
   stage_xt_word8(xs: number, x: number, k: number, n: number): void;
-  spmm_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number, n: number, ldo: number): void;
-  spmm_word8_exceptions(out: number, row: number, col: number, val: number, x: number, k: number, n: number, ldo: number, cnt: number, r0: number): void;
-  spmv_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number): void;
-  spmv_word8_exceptions(out: number, row: number, col: number, val: number, x: number, n: number, r0: number): void;
+  spmm_word8(out: number, groups: number, base: number, words: number, xs: number, ebase: number, m: number, n: number, ldo: number, exc: number, nexc: number, x: number, k: number, r0: number): void;
+  spmv_word8(out: number, groups: number, base: number, words: number, wend: number, xs: number, ebase: number, m: number, exc: number, nexc: number, x: number, r0: number): void;
   spmv_win16(out: number, chunkPtr: number, rec: number, base: number, tailPtr: number, tail: number, tailBase: number, xs: number, m: number): void;
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
   layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
@@ -217,7 +215,7 @@ export class WasmBackend implements Backend {
           const [P, n] = [l.ptrs, l.lengths];
           const arrays = {
             groups: new Uint16Array(buf, P.groups, n.groups), base: new Uint16Array(buf, P.base, n.base), words: new Uint32Array(buf, P.words, n.words),
-            excRow: new Uint32Array(buf, P.excRow, n.excRow), excCol: new Uint32Array(buf, P.excCol, n.excCol), excVal: new Float32Array(buf, P.excVal, n.excVal),
+            exc: new Uint32Array(buf, P.exc, n.exc),
           };
           return new Uint8Array(word8Values(arrays, l.ebase, l.nnz, t.shape[1]).buffer);
         }
@@ -329,8 +327,7 @@ export class WasmBackend implements Backend {
       case 'win16':
         return this.k.spmv_win16(o, p.chunkPtr, p.rec, p.base, p.tailPtr, p.tail, p.tailBase, xs, m);
       case 'word8':
-        this.k.spmv_word8(o, p.groups, p.base, p.words, xs, l.ebase, m);
-        return this.k.spmv_word8_exceptions(o, p.excRow, p.excCol, p.excVal, xp, l.lengths.excRow, 0);
+        return this.k.spmv_word8(o, p.groups, p.base, p.words, p.words + 4 * l.lengths.words, xs, l.ebase, m, p.exc, l.lengths.exc / 3, xp, 0);
     }
   }
 
@@ -354,8 +351,7 @@ export class WasmBackend implements Backend {
         const xs = this.xStage(4 * word8StageBytes(k));
         this.k.stage_xt_word8(xs, xt, k, nt);
         if (!(this.pool && threadedSpmm(this, this.pool, l, ot, nt, m, xs, xt, k))) {
-          this.k.spmm_word8(ot, p.groups, p.base, p.words, xs, l.ebase, m, nt, m);
-          this.k.spmm_word8_exceptions(ot, p.excRow, p.excCol, p.excVal, xt, k, nt, m, l.lengths.excRow, 0);
+          this.k.spmm_word8(ot, p.groups, p.base, p.words, xs, l.ebase, m, nt, m, p.exc, l.lengths.exc / 3, xt, k, 0);
         }
         continue;
       }

@@ -348,8 +348,8 @@ export function word8Bytes(m: CsrData): number {
 }
 
 /**
- * word8 arrays: groups u16[M], base u16[G], words u32[8G], exception rows / columns u32[E] and
- * values f32[E] (sorted by row). Padding words: 2·(offset of the window's zero column), value bits 0.
+ * word8 arrays: groups u16[M], base u16[G], words u32[8G], exc u32[3E]: the exceptions as
+ * (row, column, value bits) records, sorted by row. Padding words: 2·(offset of the window's zero column), value bits 0.
  */
 function buildWord8(m: CsrData, ebase: number): SparseLayout['parts'] {
   const groups = new Uint16Array(m.rows);
@@ -357,7 +357,7 @@ function buildWord8(m: CsrData, ebase: number): SparseLayout['parts'] {
   walkWord8(m, ebase, { endRow: (r, n) => ((groups[r] = n), (g += n)), exception: () => e++ });
   const base = new Uint16Array(g);
   const words = new Uint32Array(8 * g);
-  const [excRow, excCol, excVal] = [new Uint32Array(e), new Uint32Array(e), new Float32Array(e)];
+  const exc = new Uint32Array(3 * e);
   const bits = new Uint32Array(m.values.buffer, m.values.byteOffset, m.values.length);
   const endZero = word8Slot(m.cols - 1) + 1;
   g = 0;
@@ -375,23 +375,23 @@ function buildWord8(m: CsrData, ebase: number): SparseLayout['parts'] {
       g++;
     },
     exception: (r, p) => {
-      [excRow[e], excCol[e], excVal[e]] = [r, m.colIdx[p], m.values[p]];
+      [exc[3 * e], exc[3 * e + 1], exc[3 * e + 2]] = [r, m.colIdx[p], bits[p]];
       e++;
     },
   });
-  return { groups, base, words, excRow, excCol, excVal };
+  return { groups, base, words, exc };
 }
 
 /** The stored values of a word8 layout in CSR order (padding skipped, exceptions merged by column). */
 export function word8Values(
-  p: { groups: Uint16Array; base: Uint16Array; words: Uint32Array; excRow: Uint32Array; excCol: Uint32Array; excVal: Float32Array },
+  p: { groups: Uint16Array; base: Uint16Array; words: Uint32Array; exc: Uint32Array },
   ebase: number,
   nnz: number,
   cols: number,
 ): Float32Array {
   const out = new Float32Array(nnz);
   const outBits = new Uint32Array(out.buffer);
-  const f = new Float32Array(1), fb = new Uint32Array(f.buffer);
+  const fb = new Uint32Array(1);
   let g = 0, k = 0, x = 0;
   for (let r = 0; r < p.groups.length; r++) {
     const row: Array<[number, number]> = [];
@@ -406,10 +406,7 @@ export function word8Values(
         row.push([col, fb[0]]);
       }
     }
-    for (; x < p.excRow.length && p.excRow[x] === r; x++) {
-      f[0] = p.excVal[x];
-      row.push([p.excCol[x], fb[0]]);
-    }
+    for (; 3 * x < p.exc.length && p.exc[3 * x] === r; x++) row.push([p.exc[3 * x + 1], p.exc[3 * x + 2]]);
     row.sort((a, b) => a[0] - b[0]);
     for (const [, b] of row) outBits[k++] = b;
   }

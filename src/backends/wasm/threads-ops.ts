@@ -183,8 +183,8 @@ function sparseSplit(b: WasmBackend, pool: ThreadPool, l: SparseInfo, m: number)
     const ranges = sparseRowRanges(m, parts, work);
     cached = { parts, ranges, starts: starts && ranges.map(([r0]) => starts![r0]) };
     if (l.kind === 'word8') {
-      const rows = new Uint32Array(b.heap.memory.buffer, l.ptrs.excRow, l.lengths.excRow);
-      cached.excStarts = [...ranges.map(([r0]) => lowerBound(rows, r0)), rows.length];
+      const exc = new Uint32Array(b.heap.memory.buffer, l.ptrs.exc, l.lengths.exc);
+      cached.excStarts = [...ranges.map(([r0]) => lowerBoundRow(exc, r0)), exc.length / 3];
     }
     spmvRanges.set(l, cached);
   }
@@ -219,8 +219,7 @@ export function threadedSpmv(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
     case 'word8': {
       // Each part starts at its first row's group and adds its rows' exceptions after them.
       const ex = split.excStarts!;
-      run(pool, 'spmv_word8', b.k.spmv_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], xs, l.ebase, r1 - r0]));
-      run(pool, 'spmv_word8_exceptions', b.k.spmv_word8_exceptions as Fn, ranges.map(([r0], i) => [o + 4 * r0, p.excRow + 4 * ex[i], p.excCol + 4 * ex[i], p.excVal + 4 * ex[i], xp, ex[i + 1] - ex[i], r0]));
+      run(pool, 'spmv_word8', b.k.spmv_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], p.words + 4 * l.lengths.words, xs, l.ebase, r1 - r0, p.exc + 12 * ex[i], ex[i + 1] - ex[i], xp, r0]));
       return true;
     }
   }
@@ -239,18 +238,17 @@ export function threadedSpmm(b: WasmBackend, pool: ThreadPool, l: SparseInfo, o:
   if (l.kind === 'csr16') run(pool, 'spmm_csr16', b.k.spmm_csr16 as Fn, ranges.map(([r0, r1]) => [o + 4 * r0, p.rowPtr + 4 * r0, p.off, p.val, r1 - r0, n, m]));
   else if (l.kind === 'word8') {
     const ex = split.excStarts!;
-    run(pool, 'spmm_word8', b.k.spmm_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], xs, l.ebase, r1 - r0, n, m]));
-    run(pool, 'spmm_word8_exceptions', b.k.spmm_word8_exceptions as Fn, ranges.map(([r0], i) => [o + 4 * r0, p.excRow + 4 * ex[i], p.excCol + 4 * ex[i], p.excVal + 4 * ex[i], xt, k, n, m, ex[i + 1] - ex[i], r0]));
+    run(pool, 'spmm_word8', b.k.spmm_word8 as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.groups + 2 * r0, p.base + 2 * starts![i], p.words + 32 * starts![i], xs, l.ebase, r1 - r0, n, m, p.exc + 12 * ex[i], ex[i + 1] - ex[i], xt, k, r0]));
   } else run(pool, 'spmm_csr16n', b.k.spmm_csr16n as Fn, ranges.map(([r0, r1], i) => [o + 4 * r0, p.off + 2 * starts![i], p.val + 4 * starts![i], r1 - r0, n, m]));
   return true;
 }
 
-/** First index of a sorted array whose value is ≥ v. */
-function lowerBound(a: Uint32Array, v: number): number {
-  let lo = 0, hi = a.length;
+/** First record of word8's exceptions (row, column, value: three u32 each, sorted by row) whose row is ≥ r. */
+function lowerBoundRow(exc: Uint32Array, r: number): number {
+  let lo = 0, hi = exc.length / 3;
   while (lo < hi) {
     const mid = (lo + hi) >> 1;
-    if (a[mid] < v) lo = mid + 1;
+    if (exc[3 * mid] < r) lo = mid + 1;
     else hi = mid;
   }
   return lo;
