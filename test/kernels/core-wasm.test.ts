@@ -499,3 +499,214 @@ describe('wasm core: sparse matvec', () => {
     }
   });
 });
+
+describe('wasm core: elementwise', () => {
+  const SPECIAL = [0, -0, 1e-8, -1e-8, 0.5, -0.5, 1, -1, 1.5, -1.5, 3, -3, 19.9, 20, 20.5, -20, 50, -50, -87, -88, 88, 88.7, 89, -104, -110, 200, -200, Infinity, -Infinity, NaN];
+
+  for (const op of ['add', 'mul'] as const) {
+    it(`${op} with full-size and broadcast b`, async () => {
+      for (const [as, bs] of [[[1], [1]], [[7], [7]], [[13], [1]], [[5, 7], [7]], [[3, 4, 5], [20]], [[257], [257]], [[4, 65], [65]], [[6, 6], [2]]] as const) {
+        const na = (as as readonly number[]).reduce((p, c) => p * c, 1);
+        const nb = (bs as readonly number[]).reduce((p, c) => p * c, 1);
+        const a = randomF32(na, na + 1, -10, 10);
+        const b = randomF32(nb, nb + 2, -10, 10);
+        const { want, got } = await both([{ shape: [...as], data: a }, { shape: [...bs], data: b }], { shape: [...as] }, (be, o, at, bt) => be[op](o, at, bt));
+        expect(worst(got, want, 0, 0)).toBe(0); // one f32 rounding: bit-identical
+      }
+    });
+  }
+
+  it('scale', async () => {
+    for (const n of ODD) {
+      const a = randomF32(n, n, -5, 5);
+      for (const s of [0, -1.5, 3.25e-3, 1e20]) {
+        const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.scale(o, at, s));
+        // s is rounded to f32 before the multiply: two roundings, so up to ~1.2e-7 relative
+        expect(worst(got, want, 2.5e-7, 0)).toBeLessThanOrEqual(1);
+      }
+    }
+    // scale factors outside f32 range with inputs that bring x·s back into it
+    const a = Float32Array.of(1e38, -3e37, 1e-30, 1, 0, -2.5e-20, 7e12);
+    for (const s of [1e-50, -1e-45, 1e45, 3e-39]) {
+      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b.scale(o, at, s));
+      expect(worst(got, want, 4e-7, 1e-44), `s = ${s}`).toBeLessThanOrEqual(1);
+    }
+  });
+
+  const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu'] as const;
+  for (const op of unary) {
+    it(`${op} on random values, all sizes, and special values`, async () => {
+      for (const n of [...ODD, 1000]) {
+        for (const [lo, hi] of [[-3, 3], [-30, 30]]) {
+          const a = randomF32(n, n * 7 + hi, lo, hi);
+          const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b[op](o, at));
+          expect(worst(got, want, 2e-6, 1e-7), `${op} n=${n} range ±${hi}`).toBeLessThanOrEqual(1);
+        }
+      }
+      const a = Float32Array.from(SPECIAL);
+      const { want, got } = await both([{ shape: [a.length], data: a }], { shape: [a.length] }, (b, o, at) => b[op](o, at));
+      for (let i = 0; i < a.length; i++) {
+        // subnormal results (e^−88, silu(−104)…) only need absolute accuracy
+        expect(worst([got[i]], [want[i]], 2e-6, 1e-30 + (Math.abs(want[i]) < 1.2e-38 ? 1e-38 : 0)), `${op}(${a[i]}) = ${got[i]}, want ${want[i]}`).toBeLessThanOrEqual(1);
+      }
+    });
+  }
+
+  it('gelu matches exact erf GELU to ~1e-7 absolute on a dense grid', async () => {
+    const n = 4001;
+    const a = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
+    const { want, got } = await both([{ shape: [n], data: a }], { shape: [n] }, (b, o, at) => b.gelu(o, at));
+    let maxAbsErrOverX = 0;
+    for (let i = 0; i < n; i++) maxAbsErrOverX = Math.max(maxAbsErrOverX, Math.abs(got[i] - want[i]) / Math.max(1, Math.abs(a[i])));
+    expect(maxAbsErrOverX).toBeLessThan(3e-7);
+  });
+});
+
+describe('wasm core: row-wise', () => {
+  const rowShapes: Array<[number, number]> = [[1, 1], [1, 7], [3, 13], [2, 33], [5, 65], [1, 257], [4, 1024], [3, 6]];
+
+  it('rmsnorm', async () => {
+    for (const [r, d] of rowShapes) {
+      for (const eps of [1e-5, 1e-6]) {
+        const x = randomF32(r * d, r * d, -3, 3);
+        const w = randomF32(d, d + 5, 0.5, 1.5);
+        const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }], { shape: [r, d] }, (b, o, xt, wt) => b.rmsnorm(o, xt, wt, eps));
+        expect(worst(got, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('layernorm', async () => {
+    for (const [r, d] of rowShapes) {
+      const x = randomF32(r * d, r * d + 1, -3, 5);
+      const w = randomF32(d, d + 6, 0.5, 1.5);
+      const bias = randomF32(d, d + 7);
+      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
+        b.layernorm(o, xt, wt, bt, 1e-5),
+      );
+      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('layernorm on rows with a large common offset (mean ≫ spread)', async () => {
+    for (const [r, d] of [[2, 7], [3, 64], [1, 1000]] as const) {
+      const x = randomF32(r * d, r * d + 11).map((v, i) => 1000 + 1000 * Math.floor(i / d) + v);
+      const w = new Float32Array(d).fill(1);
+      const bias = new Float32Array(d);
+      const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }, { shape: [d], data: bias }], { shape: [r, d] }, (b, o, xt, wt, bt) =>
+        b.layernorm(o, xt, wt, bt, 1e-5),
+      );
+      expect(worst(got, want, 1e-5, 1e-5)).toBeLessThanOrEqual(1);
+    }
+  });
+
+  it('softmax, including large logits and −Inf (masked) entries', async () => {
+    for (const [r, d] of rowShapes) {
+      for (const spread of [1, 30]) {
+        const x = randomF32(r * d, r * d + spread, -spread, spread);
+        if (d > 2) for (let i = 0; i < r; i++) x[i * d + 1] = -Infinity;
+        if (r > 1 && d > 5) x[d + 5] = NaN; // a NaN poisons its whole row (as in the reference)
+        const { want, got } = await both([{ shape: [r, d], data: x }], { shape: [r, d] }, (b, o, xt) => b.softmax(o, xt));
+        expect(worst(got, want, 1e-5, 1e-7)).toBeLessThanOrEqual(1);
+      }
+    }
+  });
+
+  it('rope, both styles, odd head counts, large positions, in place', async () => {
+    for (const [rows, heads, headDim] of [[1, 1, 2], [3, 2, 6], [2, 3, 8], [5, 1, 10], [2, 4, 64], [1, 2, 130]] as const) {
+      for (const style of ['half', 'interleaved'] as const) {
+        for (const pos of [0, 7, 4093]) {
+          const opts: RopeOptions = { pos, headDim, theta: pos === 7 ? 500000 : 10000, style };
+          const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos);
+          const { want, got } = await both([{ shape: [rows, heads * headDim], data: x }], { shape: [rows, heads * headDim] }, (b, o, xt) => b.rope(o, xt, opts));
+          expect(worst(got, want, 1e-5, 1e-6), `${style} ${rows}x${heads}x${headDim} pos ${pos}`).toBeLessThanOrEqual(1);
+          // in place: out === x
+          const t = wasm.tensor([rows, heads * headDim], 'f32', x);
+          wasm.rope(t, t, opts);
+          expect(worst((await wasm.read(t)) as Float32Array, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+          wasm.free(t);
+        }
+      }
+    }
+  });
+
+  it('argmax: first index wins ties; NaNs are skipped unless in column 0 (like a scalar > scan)', async () => {
+    for (const [r, v] of [[1, 1], [3, 7], [2, 64], [4, 1001], [1, 13]] as const) {
+      const x = randomF32(r * v, r * v + 3);
+      const { want, got } = await both([{ shape: [r, v], data: x }], { shape: [r], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
+      expect([...got]).toEqual([...want]);
+    }
+    const rows = [
+      [1, 5, 5, 2, 5, 0, 1],
+      [NaN, 3, 4, 9, 1, 1, 1],
+      [1, NaN, 4, 9, 9, NaN, 1],
+      [-Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity, -Infinity],
+      [-0, 0, -1, -2, -3, -4, -5],
+      [0, 1, 2, 3, 4, 5, 6],
+      [6, 5, 4, 3, 2, 1, 7],
+    ];
+    const x = Float32Array.from(rows.flat());
+    const { want, got } = await both([{ shape: [rows.length, 7], data: x }], { shape: [rows.length], dtype: 'i32' }, (b, o, xt) => b.argmax(o, xt));
+    expect([...got]).toEqual([...want]);
+    expect([...got]).toEqual([1, 0, 3, 0, 0, 6, 6]);
+  });
+
+  it('embedding with f32 and f16 tables', async () => {
+    for (const [vocab, d, n] of [[1, 1, 1], [7, 3, 5], [100, 13, 9], [50, 64, 3], [33, 65, 4]] as const) {
+      const r = rng(vocab * d);
+      const ids = Int32Array.from({ length: n }, () => Math.floor(r() * vocab));
+      const tf = randomF32(vocab * d, vocab + d);
+      for (const dtype of ['f32', 'f16'] as const) {
+        const table = dtype === 'f32' ? tf : f32ToF16Array(tf);
+        const { want, got } = await both([{ shape: [vocab, d], dtype, data: table }, { shape: [n], dtype: 'i32', data: ids }], { shape: [n, d] }, (b, o, tt, it_) =>
+          b.embedding(o, tt, it_),
+        );
+        expect(worst(got, want, 0, 0)).toBe(0);
+      }
+    }
+  });
+});
+
+describe('wasm core: copy / fill / memcopy', () => {
+  it('copy between and within tensors of each element dtype (overlapping ranges move like memmove)', async () => {
+    for (const dtype of ['f32', 'i32', 'f16'] as const) {
+      const n = 37;
+      const data = dtype === 'f32' ? randomF32(n, 1) : dtype === 'i32' ? Int32Array.from(randomF32(n, 2), (v) => Math.round(v * 1000)) : f32ToF16Array(randomF32(n, 3));
+      for (const [dOff, sOff, count, same] of [[0, 0, 37, false], [3, 5, 13, false], [36, 0, 1, false], [0, 0, 0, false], [2, 0, 30, true], [0, 5, 30, true]] as const) {
+        const res: Out[] = [];
+        for (const b of [ref, wasm] as Backend[]) {
+          const src = b.tensor([n], dtype, data);
+          const dst = same ? src : b.tensor([n], dtype, dtype === 'f16' ? new Uint16Array(n).fill(0x7e00) : dtype === 'f32' ? new Float32Array(n).fill(NaN) : new Int32Array(n).fill(-999));
+          b.copy(dst, dOff, src, sOff, count);
+          res.push((await b.read(dst)) as Out);
+        }
+        expect([...res[1]], `${dtype} ${dOff} ${sOff} ${count} ${same}`).toEqual([...res[0]]);
+      }
+    }
+  });
+
+  it('fill f32 and i32', async () => {
+    for (const n of ODD) {
+      for (const [dtype, value] of [['f32', 1.5], ['f32', NaN], ['f32', -Infinity], ['f32', 0.1], ['i32', 7], ['i32', -3], ['i32', 3.7]] as const) {
+        const res: Out[] = [];
+        for (const b of [ref, wasm] as Backend[]) {
+          const t = b.tensor([n], dtype);
+          b.fill(t, value);
+          res.push((await b.read(t)) as Out);
+        }
+        expect([...res[1]]).toEqual([...res[0]]);
+      }
+    }
+  });
+
+  it('memcopy_f32 copies every element (benchmark ceiling kernel)', async () => {
+    for (const n of [...ODD, 1000, 4099]) {
+      const src = wasm.tensor([n], 'f32', randomF32(n, n));
+      const dst = wasm.tensor([n], 'f32', new Float32Array(n).fill(NaN));
+      wasm.memcopy(dst, src);
+      expect([...((await wasm.read(dst)) as Float32Array)]).toEqual([...((await wasm.read(src)) as Float32Array)]);
+      wasm.free(src);
+      wasm.free(dst);
+    }
+  });
+});
