@@ -15,7 +15,7 @@ import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmm, threadedSpmv
 import { quantMatmul } from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { WasmHeap } from './memory.ts';
-import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, word8StageBytes, word8Values, type SparseLayoutKind } from './sparse.ts';
+import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layoutFits, win16Values, forgetWord8Plan, word8StageBytes, word8Values, type SparseLayoutKind } from './sparse.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
@@ -175,8 +175,14 @@ export class WasmBackend implements Backend {
   /** Compress CSR into a wasm sparse layout (default: the measured winner, docs/sparse-matvec.md). */
   sparse(m: CsrData, layout: SparseLayoutKind | SparsePreference = 'speed'): Tensor {
     v.csr('sparse', m);
-    const kind = layout === 'size' || layout === 'speed' ? pickSparseLayout(m, layout) : layout;
-    const l = buildSparseLayout(m, layoutFits(kind, m) ? kind : layoutFits('csr16', m) ? 'csr16' : 'csr32');
+    let l;
+    forgetWord8Plan(); // plan this matrix afresh (it may have changed in place since a query)
+    try {
+      const kind = layout === 'size' || layout === 'speed' ? pickSparseLayout(m, layout) : layout;
+      l = buildSparseLayout(m, layoutFits(kind, m) ? kind : layoutFits('csr16', m) ? 'csr16' : 'csr32');
+    } finally {
+      forgetWord8Plan(); // the plan of this matrix served the choice and the build; not later calls
+    }
     const ptrs: Record<string, number> = {};
     for (const [name, arr] of Object.entries(l.parts)) {
       ptrs[name] = this.heap.alloc(arr.byteLength);

@@ -56,8 +56,9 @@ export function smallestSparseLayout(m: CsrData): SparseLayoutKind {
   if (nnz === 0) return csr;
   const csrBytes = (csr === 'csr16' ? 6 : 8) * nnz + 4 * (m.rows + 1);
   let best: SparseLayoutKind = csr, bestBytes = 0.9 * csrBytes;
-  if (m.cols <= WIN16_MAX_COLS && win16Bytes(m) <= bestBytes) [best, bestBytes] = ['win16', win16Bytes(m)];
-  if (word8Fits(m) && word8Bytes(m) <= bestBytes) best = 'word8';
+  const win16 = m.cols <= WIN16_MAX_COLS ? win16Bytes(m) : Infinity;
+  if (win16 <= bestBytes) [best, bestBytes] = ['win16', win16];
+  if (word8Bytes(m) <= bestBytes) best = 'word8';
   return best;
 }
 
@@ -115,8 +116,8 @@ export function buildSparseLayout(m: CsrData, kind: SparseLayoutKind): SparseLay
     case 'win16':
       return { ...base, parts: buildWin16(m), blocks: Math.ceil(m.cols / 255) };
     case 'word8': {
-      const ebase = word8ExponentBase(m.values);
-      return { ...base, parts: buildWord8(m, ebase), blocks: 0, ebase };
+      const plan = word8Plan(m);
+      return { ...base, parts: buildWord8(m, plan), blocks: 0, ebase: plan.ebase };
     }
   }
 }
@@ -294,45 +295,92 @@ export function word8ExponentBase(values: Float32Array): number {
   return best;
 }
 
+/** What word8 makes of a matrix, counted without building it (word8Plan). */
+interface Word8Plan {
+  fits: boolean;
+  ebase: number;
+  /** Groups per row (when it fits). */
+  groups: Uint16Array;
+  totalGroups: number;
+  exceptions: number;
+  bytes: number;
+}
+
+/**
+ * The last matrix planned and its plan: `Backend.sparse` asks for the fit, the size and the build
+ * of the same matrix in a row (pickSparseLayout, layoutFits, buildSparseLayout); the WASM backend
+ * clears it when that call ends (forgetWord8Plan), so a matrix changed in place is planned anew.
+ */
+let lastPlan: { m: CsrData; plan: Word8Plan } | null = null;
+
+export function forgetWord8Plan(): void {
+  lastPlan = null;
+}
+
+function word8Plan(m: CsrData): Word8Plan {
+  if (lastPlan?.m === m) return lastPlan.plan;
+  const plan: Word8Plan = { fits: false, ebase: 1, groups: new Uint16Array(0), totalGroups: 0, exceptions: 0, bytes: Infinity };
+  lastPlan = { m, plan };
+  if (m.cols > WORD8_MAX_COLS) return plan;
+  for (let r = 0; r < m.rows; r++) {
+    for (let p = m.rowPtr[r] + 1; p < m.rowPtr[r + 1]; p++) if (m.colIdx[p] <= m.colIdx[p - 1]) return plan;
+  }
+  plan.ebase = word8ExponentBase(m.values);
+  plan.groups = new Uint16Array(m.rows);
+  let fits = true;
+  walkWord8(m, plan.ebase, {
+    exception: () => plan.exceptions++,
+    endRow: (r, n) => {
+      fits &&= n <= WORD8_MAX_GROUPS;
+      plan.groups[r] = n;
+      plan.totalGroups += n;
+    },
+  });
+  plan.fits = fits;
+  if (fits) plan.bytes = 2 * m.rows + 34 * plan.totalGroups + 12 * plan.exceptions;
+  return plan;
+}
+
 /** Whether word8 holds m: K ≤ WORD8_MAX_COLS, rows with strictly increasing columns (the read-back merges exceptions by column) and ≤ 65535 groups. */
 export function word8Fits(m: CsrData): boolean {
-  if (m.cols > WORD8_MAX_COLS) return false;
-  for (let r = 0; r < m.rows; r++) {
-    for (let p = m.rowPtr[r] + 1; p < m.rowPtr[r + 1]; p++) if (m.colIdx[p] <= m.colIdx[p - 1]) return false;
-  }
-  let ok = true;
-  walkWord8(m, word8ExponentBase(m.values), { endRow: (_r, g) => (ok &&= g <= WORD8_MAX_GROUPS) });
-  return ok;
+  return word8Plan(m).fits;
+}
+
+/** Stored bytes of m as word8, without building it (Infinity where it does not fit). */
+export function word8Bytes(m: CsrData): number {
+  return word8Plan(m).bytes;
 }
 
 /**
  * Walk word8's groups: each row's in-range entries, in CSR order, are cut greedily into runs of at
  * most eight whose staged columns fit the 128-column window that starts at the run's first. Calls
- * group(lo, entries), exception(r, p) for every out-of-range entry, endRow(r, groupsInRow).
+ * group(lo, idx, i, j) for the run idx[i..j) (entry indices), exception(r, p) for every
+ * out-of-range entry, endRow(r, groupsInRow).
  */
 function walkWord8(
   m: CsrData,
   ebase: number,
   on: {
-    group?: (lo: number, idx: number[]) => void;
+    group?: (lo: number, idx: number[], i: number, j: number) => void;
     exception?: (r: number, p: number) => void;
     endRow?: (r: number, groups: number) => void;
   },
 ): void {
   const bits = new Uint32Array(m.values.buffer, m.values.byteOffset, m.values.length);
-  const inRange = (p: number) => exponentOf(bits[p]) - ebase >= 0 && exponentOf(bits[p]) - ebase <= 1;
+  const idx: number[] = [];
   for (let r = 0; r < m.rows; r++) {
     let groups = 0;
-    const idx: number[] = [];
+    idx.length = 0;
     for (let p = m.rowPtr[r]; p < m.rowPtr[r + 1]; p++) {
-      if (inRange(p)) idx.push(p);
+      const d = exponentOf(bits[p]) - ebase;
+      if (d === 0 || d === 1) idx.push(p);
       else on.exception?.(r, p);
     }
     for (let i = 0; i < idx.length; ) {
       const lo = word8Slot(m.colIdx[idx[i]]);
       let j = i + 1;
       while (j < idx.length && j - i < 8 && word8Slot(m.colIdx[idx[j]]) - lo <= 127) j++;
-      on.group?.(lo, idx.slice(i, j));
+      on.group?.(lo, idx, i, j);
       groups++;
       i = j;
     }
@@ -340,38 +388,29 @@ function walkWord8(
   }
 }
 
-/** Stored bytes of m as word8, without building it. */
-export function word8Bytes(m: CsrData): number {
-  let g = 0, e = 0;
-  walkWord8(m, word8ExponentBase(m.values), { endRow: (_r, n) => (g += n), exception: () => e++ });
-  return 2 * m.rows + 34 * g + 12 * e;
-}
-
 /**
  * word8 arrays: groups u16[M], base u16[G], words u32[8G], exc u32[3E]: the exceptions as
  * (row, column, value bits) records, sorted by row. Padding words: 2·(offset of the window's zero column), value bits 0.
  */
-function buildWord8(m: CsrData, ebase: number): SparseLayout['parts'] {
-  const groups = new Uint16Array(m.rows);
-  let g = 0, e = 0;
-  walkWord8(m, ebase, { endRow: (r, n) => ((groups[r] = n), (g += n)), exception: () => e++ });
-  const base = new Uint16Array(g);
-  const words = new Uint32Array(8 * g);
-  const exc = new Uint32Array(3 * e);
+function buildWord8(m: CsrData, plan: Word8Plan): SparseLayout['parts'] {
+  const { ebase } = plan;
+  const groups = plan.groups.slice();
+  const base = new Uint16Array(plan.totalGroups);
+  const words = new Uint32Array(8 * plan.totalGroups);
+  const exc = new Uint32Array(3 * plan.exceptions);
   const bits = new Uint32Array(m.values.buffer, m.values.byteOffset, m.values.length);
   const endZero = word8Slot(m.cols - 1) + 1;
-  g = 0;
-  e = 0;
+  let g = 0, e = 0;
   walkWord8(m, ebase, {
-    group: (lo, idx) => {
+    group: (lo, idx, i, j) => {
       base[g] = lo;
       // Padding: the window's first zero column — its block's, or the one staged after the last
       // column (a window near the end can reach past the staged x).
       words.fill(2 * Math.min(127 - (lo & 127), endZero - lo), 8 * g, 8 * g + 8);
-      idx.forEach((p, k) => {
-        const b = bits[p];
-        words[8 * g + k] = (((exponentOf(b) - ebase) << 31) | ((b & 0x7fffff) << 8) | (2 * (word8Slot(m.colIdx[p]) - lo)) | (b >>> 31)) >>> 0;
-      });
+      for (let k = i; k < j; k++) {
+        const b = bits[idx[k]];
+        words[8 * g + k - i] = (((exponentOf(b) - ebase) << 31) | ((b & 0x7fffff) << 8) | (2 * (word8Slot(m.colIdx[idx[k]]) - lo)) | (b >>> 31)) >>> 0;
+      }
       g++;
     },
     exception: (r, p) => {
