@@ -299,27 +299,27 @@ export function stage_x_word8(xs: usize, x: usize, k: i32): void {
 }
 
 /**
+ * How far ahead spmv_word8 touches its words: one 4 KiB page. The hardware prefetchers stop at page
+ * boundaries, and each new page of the word stream then stalled the gathers that wait on it (the
+ * words carry the gather addresses); touching a page early starts its walk and its prefetch. Cold
+ * (out-of-cache) time of the SmolLM2-shaped linears: 18.3 → 13.1 ms, Node (docs/sparse-matvec.md).
+ */
+const WORD8_TOUCH: usize = 4096;
+
+/**
  * word8: every entry is one 32-bit word. Its low byte is 2·offset + sign, where offset (0–127) is the
  * entry's column in a 128-column window of x staged as (x, −x) pairs (stage_x_word8), so the byte ·4
  * addresses the signed x with one scaled add; bits 8–30 are the value's mantissa and bit 31 its
  * exponent's offset (0/1) from the matrix's exponent base `ebase`: |value| = decoded word. Values
  * outside the base's two binades (and zeros, subnormals, Inf/NaN) are exceptions, exact
- * (row, column, value) records added after the rows (word8Exceptions). A row is a run of groups of eight words sharing one window, which
- * starts at staged column base u16[g] (an absolute column, not a delta from the previous group: a
- * running sum would chain every group's gathers to the previous group's base load); padding words
- * point at the window's zero column. groups u16[M] = groups per row. ~4.25 B per entry. Rows r0..
+ * (row, column, value) records added after the rows (word8Exceptions). A row is a run of groups of
+ * eight words sharing one window, which starts at staged column base u16[g] (an absolute column,
+ * not a delta from the previous group: a running sum would chain every group's gathers to the
+ * previous group's base load); padding words point at the window's nearest zero column. groups u16[M] = groups per row. ~4.25 B per entry. Rows r0..
  * of a split run alone with out + 4·r0, groups + 2·r0, base + 2·g0, words + 32·g0 (g0 = groups
  * before row r0) and the exception records of its rows (exc + 12·e0, their count, r0); wend is the
  * end of the whole words array (a page-ahead touch stays below it).
  */
-/**
- * How far ahead spmv_word8 touches its words: one 4 KiB page. The hardware prefetchers stop at page
- * boundaries, and each new page of the word stream then stalled the gathers that wait on it (the
- * words carry the gather addresses); touching a page early starts its walk and its prefetch. Cold
- * (out-of-cache) time of the SmolLM2-shaped linears: 18.3 → 13.7 ms, Node (docs/sparse-matvec.md).
- */
-const WORD8_TOUCH: usize = 4096;
-
 export function spmv_word8(out: usize, groups: usize, base: usize, words: usize, wend: usize, xs: usize, ebase: i32, m: i32, exc: usize, nexc: i32, x: usize, r0: i32): void {
   const exp = i32x4.splat(ebase << 23);
   let wp = words, bp = base;

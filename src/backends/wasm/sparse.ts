@@ -14,7 +14,7 @@ export type SparseLayoutKind =
   | 'csr32'
   /** Rows as flat runs of 16-entry chunks + a tail of 4-entry groups: u16 window base + u8 offsets into x staged with zero slots (K ≤ 65280). */
   | 'win16'
-  /** Groups of eight 32-bit words, each an exact f32 value with a 6-bit window offset in its exponent's top bits: ~4.2 B per entry (sorted rows). */
+  /** Groups of eight 32-bit words, each an exact f32 magnitude (mantissa + one exponent bit over a per-matrix base) with 2·offset + sign in its low byte; other values as exception records: ~4.25 B per entry of magnitude-pruned rows (sorted rows, K ≤ 65024). */
   | 'word8';
 
 export const SPARSE_LAYOUTS: readonly SparseLayoutKind[] = ['csr16', 'csr16n', 'csr32', 'win16', 'word8'];
@@ -38,9 +38,9 @@ export interface SparseLayout {
   nnz: number;
   /** Named arrays, copied to linear memory in this order. */
   parts: Record<string, Uint8Array | Uint16Array | Uint32Array | Float32Array>;
-  /** Number of column blocks of the staged x (win16: 255 columns, word8: 63; 0 otherwise). */
+  /** Number of 255-column blocks of win16's staged x (0 otherwise). */
   blocks: number;
-  /** word8: the exponent base its words' two stored exponent bits count from (0 otherwise). */
+  /** word8: the exponent base its words' exponent bit counts from (0 otherwise). */
   ebase: number;
 }
 
