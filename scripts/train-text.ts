@@ -15,7 +15,7 @@ import { measuredSparsity } from '../src/train/prune.ts';
 const { values } = parseArgs({
   options: {
     corpus: { type: 'string', default: 'data/text/tinyshakespeare.txt' },
-    steps: { type: 'string', default: '1500' },
+    steps: { type: 'string', default: '6000' },
     batch: { type: 'string', default: '8' },
     seq: { type: 'string', default: '64' },
     lr: { type: 'string', default: '3e-3' },
