@@ -192,7 +192,7 @@ export function cases(): BenchCase[] {
     note: "sparseLinears: 'speed'; vs the dense f32 row: speed-up = dense ms / this ms; memory = stored / dense",
     setup: (b) => decodeSetup(b, loadSmollm(() => smollm('F32', prune80), 'speed')),
   });
-  // Prefill of the same two models: matmul for dense, spmm (token tiles of 4) for the pruned linears.
+  // Prefill of the same models: matmul for dense, spmm (token tiles of 4) for the pruned linears (word8 by default, csr16n with 'speed').
   for (const pruned of [false, true, 'speed'] as const) {
     out.push({
       family: 'model', op: `prefill 32 smollm2-135m-random ${pruned === 'speed' ? 'pruned80 speed' : pruned ? 'pruned80 sparse' : 'dense'}`, shape: pruned ? `${LLAMA_SHAPE}; block linears 80% zero (l1), embedding/head dense` : LLAMA_SHAPE,
