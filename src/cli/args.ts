@@ -34,3 +34,11 @@ export function tokenList(cmd: string, s: string): number[] {
   }
   return ids;
 }
+
+/** `--sparse-layout size|speed`: the layout a pruned checkpoint's sparse linears load into (default: size). */
+export function sparseLayout(cmd: string, v: Record<string, unknown>): 'size' | 'speed' | undefined {
+  const s = v['sparse-layout'];
+  if (s === undefined) return undefined;
+  if (s === 'size' || s === 'speed') return s;
+  throw new SparrowError('INVALID_ARGUMENT', `${cmd}: --sparse-layout must be size or speed, got ${JSON.stringify(s)}`);
+}

@@ -2,7 +2,7 @@
 import { SparrowError } from '../errors.ts';
 import { renderChat } from '../engine/chat-template.ts';
 import { generate } from '../engine/generate.ts';
-import { number, parse, required } from './args.ts';
+import { number, parse, required, sparseLayout } from './args.ts';
 import { cliBackend } from './backend.ts';
 import type { Io } from './main.ts';
 import { openModel } from './model-files.ts';
@@ -22,11 +22,12 @@ export async function runGenerate(argv: string[], io: Io): Promise<void> {
     system: { type: 'string' },
     backend: { type: 'string' },
     threads: { type: 'string' },
+    'sparse-layout': { type: 'string' },
   });
   const prompt = required('generate', v, 'prompt');
   const b = await cliBackend(v.backend as string | undefined, number('generate', v, 'threads', { int: true }));
   try {
-    const { model, tokenizer } = await openModel(b, required('generate', v, 'model'));
+    const { model, tokenizer } = await openModel(b, required('generate', v, 'model'), { sparseLayout: sparseLayout('generate', v) });
     if (!tokenizer) throw new SparrowError('UNSUPPORTED', 'generate: this model has no tokenizer (add tokenizer.json to the folder)');
     let text = prompt;
     if (v.chat) {

@@ -1,9 +1,9 @@
 /**
  * `sparrow` CLI:
- *   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N]
+ *   sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N] [--sparse-layout size|speed]
  *       writes float32 little-endian logits [seq, vocab] (no header)
  *   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
- *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--chat [--system TEXT]] [--backend …] [--threads N]
+ *       [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]… [--chat [--system TEXT]] [--backend …] [--threads N] [--sparse-layout size|speed]
  *       streams the continuation to stdout
  *   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend …]
  *       writes DIR/config.json + DIR/model.safetensors, prints the sparsity and memory report
@@ -15,12 +15,13 @@ import { runLogits } from './logits.ts';
 import { runPrune } from './prune.ts';
 
 export const USAGE = `usage:
-  sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N]
+  sparrow logits   --model PATH --tokens 1,2,3 --out FILE.bin [--backend wasm|reference] [--threads N] [--sparse-layout size|speed]
   sparrow generate --model PATH --prompt TEXT [--max-tokens N] [--temperature T] [--top-k K]
                    [--top-p P] [--repetition-penalty R] [--seed S] [--stop STR]... [--chat [--system TEXT]]
-                   [--backend B] [--threads N]
+                   [--backend B] [--threads N] [--sparse-layout size|speed]
   sparrow prune    --model PATH --sparsity 0.8 --out DIR [--backend wasm|reference]
-PATH: a folder with config.json + model.safetensors, or a .gguf file.`;
+PATH: a folder with config.json + model.safetensors, or a .gguf file. --sparse-layout: the layout a
+pruned checkpoint's linears load into on wasm (size: word8, the default; speed: csr16n).`;
 
 export interface Io {
   out: (s: string) => void;

@@ -11,7 +11,7 @@ import { GgufFile } from '../formats/gguf.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
 import { GgufWeights, ggufMetadataRecord } from '../models/gguf-weights.ts';
-import { PRUNE_METADATA_KEY, modelFromWeights, type LoadOptions } from '../models/load.ts';
+import { PRUNE_METADATA_KEY, modelFromWeights, prunedLinears, type LoadOptions } from '../models/load.ts';
 import type { CausalLM } from '../models/types.ts';
 import { SafetensorsWeights, type WeightFile } from '../models/weights.ts';
 import { tokenizerFromGguf } from './gguf-tokenizer.ts';
@@ -72,6 +72,6 @@ export async function openModelFiles(files: ReadonlyMap<string, FileData>, label
 export async function openModel(backend: Backend, files: ReadonlyMap<string, FileData>, opts: LoadOptions = {}, label = 'model'): Promise<OpenedModel> {
   const f = await openModelFiles(files, label);
   const pruned = f.metadata?.[PRUNE_METADATA_KEY] !== undefined;
-  const model = await modelFromWeights(backend, f.config, f.weights, { sparseLinears: pruned, ...opts });
+  const model = await modelFromWeights(backend, f.config, f.weights, { sparseLinears: prunedLinears(pruned, opts), ...opts });
   return { ...f, model };
 }

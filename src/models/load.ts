@@ -19,6 +19,16 @@ export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' 
    * as fast as csr16n in a model, docs/pruning.md); 'speed' = its fastest in-cache layout (csr16n).
    */
   sparseLinears?: boolean | SparsePreference;
+  /**
+   * The layout preference for linears that run sparse because the file says it is pruned (when
+   * `sparseLinears` is not given): 'size' (default) or 'speed'. Dense checkpoints stay dense.
+   */
+  sparseLayout?: SparsePreference;
+}
+
+/** How a file's linears load when the options do not say: sparse in `sparseLayout` (default 'size') if pruned, else dense. */
+export function prunedLinears(pruned: boolean, opts: LoadOptions): boolean | SparsePreference {
+  return pruned ? (opts.sparseLayout ?? true) : false;
 }
 
 /** Metadata key a pruned safetensors file carries (see docs/pruning.md). */
@@ -41,7 +51,7 @@ export async function loadSafetensorsModel(backend: Backend, configJson: unknown
   const config = parseHfConfig(configJson);
   const st = await SafetensorsFile.open(weights, name);
   const pruned = st.metadata[PRUNE_METADATA_KEY] !== undefined;
-  return modelFromWeights(backend, config, new SafetensorsWeights(st), { sparseLinears: pruned, ...opts });
+  return modelFromWeights(backend, config, new SafetensorsWeights(st), { sparseLinears: prunedLinears(pruned, opts), ...opts });
 }
 
 export function linearNames(config: ModelConfig): string[] {

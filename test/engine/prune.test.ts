@@ -107,6 +107,20 @@ for (const [dense, pruned] of [['mamba-tiny', 'mamba-tiny-pruned80'], ['llama-gq
       expect(mem.ratio).toBeGreaterThan(0);
     });
 
+    it("sparseLayout picks a pruned checkpoint's layout on wasm ('speed': csr16n / csr16) and leaves a dense checkpoint dense", async () => {
+      const { config, weights } = await openWeights(join(ROOT, dense));
+      const p = await pruneCheckpoint(config, weights, 0.8);
+      const bytes = await savePruned(weights, p);
+      const b = await WasmBackend.create();
+      const kinds = (m: unknown) => (m as { weights: { entries(): [string, { dtype: string }][] } }).weights.entries().filter(([, t]) => t.dtype === 'sparse').map(([, t]) => b.own('test', t as never).sparse!.kind);
+      const speed = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), bytes, { sparseLayout: 'speed' });
+      expect(kinds(speed).length).toBeGreaterThanOrEqual(p.pruned.size);
+      expect(kinds(speed).every((k) => k === 'csr16n' || k === 'csr16'), kinds(speed).join()).toBe(true);
+      const plain = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), readFileSync(join(ROOT, dense, 'model.safetensors')), { sparseLayout: 'speed' });
+      expect(kinds(plain)).toEqual([]);
+      b.dispose();
+    });
+
     it("on wasm the default (smallest) layout holds the pruned model in less memory than 'speed'", async () => {
       const { config, weights } = await openWeights(join(ROOT, dense));
       const p = await pruneCheckpoint(config, weights, 0.8);

@@ -74,5 +74,14 @@ describe('sparrow generate / prune', () => {
     const lg = join(dir, 'pruned.bin');
     expect(await main(['logits', '--model', out, '--tokens', seq17('llama-gqa-tiny-pruned80').join(','), '--out', lg, '--backend', 'reference'], lc.io)).toBe(0);
     expect(maxAbs(readF32(lg), readF32(join(ROOT, 'llama-gqa-tiny-pruned80', 'logits.seq17.bin')))).toBeLessThanOrEqual(2e-5);
+    // on wasm, in either sparse layout (word8 by default, csr16n with --sparse-layout speed): the same golden logits
+    for (const layout of [[], ['--sparse-layout', 'size'], ['--sparse-layout', 'speed']]) {
+      const wc = capture();
+      expect(await main(['logits', '--model', out, '--tokens', seq17('llama-gqa-tiny-pruned80').join(','), '--out', lg, '--backend', 'wasm', ...layout], wc.io), layout.join(' ')).toBe(0);
+      expect(maxAbs(readF32(lg), readF32(join(ROOT, 'llama-gqa-tiny-pruned80', 'logits.seq17.bin'))), layout.join(' ')).toBeLessThanOrEqual(3e-5);
+    }
+    const bad = capture();
+    expect(await main(['logits', '--model', out, '--tokens', '1,2', '--out', lg, '--sparse-layout', 'fast'], bad.io)).not.toBe(0);
+    expect(bad.err.join('')).toMatch(/INVALID_ARGUMENT.*--sparse-layout must be size or speed/);
   });
 });
