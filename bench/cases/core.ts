@@ -138,38 +138,27 @@ function sparseCases(): BenchCase[] {
     };
   });
   // wasm's default ('speed') is csr16n here (csr16's kernel, row lengths in the offsets' spare bits:
-  // 6 B per entry and nothing else); csr16 (+ row pointers) and win16 (the 'size' layout) side by side.
-  const csr16 = (['csr16', 'win16'] as const).flatMap((layout) => [0.8, 0.9].map((sparsity): BenchCase => ({
+  // 6 B per entry and nothing else); csr16 (+ row pointers), win16 and word8 (the 'size' layout)
+  // side by side on the same positions. word8 gets the values magnitude pruning leaves — |w| in the
+  // top 20 % of a uniform weight, [0.8, 1) — since it relies on the kept values spanning few binades
+  // (others become exceptions; randomCsr's uniform values would make 25 %).
+  const prunedValues = (v: number) => Math.sign(v || 1) * (0.8 + 0.2 * Math.abs(v));
+  const layouts = (['csr16', 'win16', 'word8'] as const).flatMap((layout) => [0.8, 0.9].map((sparsity): BenchCase => ({
     ...viaDefault.find((c) => c.shape.startsWith(`${n}x${n} ${Math.round(sparsity * 100)}%`))!,
     op: `spmv ${layout}`,
     backends: ['wasm'],
+    ...(layout === 'word8' ? { note: 'kept values |w| in [0.8, 1): what l1 pruning of uniform weights leaves' } : {}),
     async setup(b) {
       const a = arena(b);
-      const s = a.keep((b as WasmBackend).sparse(randomCsr(n, n, 1 - sparsity, 21), layout));
+      const m = randomCsr(n, n, 1 - sparsity, 21);
+      if (layout === 'word8') m.values = m.values.map(prunedValues);
+      const s = a.keep((b as WasmBackend).sparse(m, layout));
       const x = a.t([n], 'f32', randomF32(n, 22));
       const o = a.t([n]);
       return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
     },
   })));
-  // word8 (the 'size' layout since it exists) on the same positions, with the values magnitude
-  // pruning leaves: |w| in the top 20 % of a uniform weight, [0.8, 1) — word8 relies on the kept
-  // values spanning few binades (others become exceptions; randomCsr's uniform values would make 25 %).
-  const word8 = [0.8, 0.9].map((sparsity): BenchCase => ({
-    ...viaDefault.find((c) => c.shape.startsWith(`${n}x${n} ${Math.round(sparsity * 100)}%`))!,
-    op: 'spmv word8',
-    backends: ['wasm'],
-    note: 'kept values |w| in [0.8, 1): what l1 pruning of uniform weights leaves',
-    async setup(b) {
-      const a = arena(b);
-      const m = randomCsr(n, n, 1 - sparsity, 21);
-      m.values = m.values.map((v) => Math.sign(v || 1) * (0.8 + 0.2 * Math.abs(v)));
-      const s = a.keep((b as WasmBackend).sparse(m, 'word8'));
-      const x = a.t([n], 'f32', randomF32(n, 22));
-      const o = a.t([n]);
-      return { run: () => b.spmv(o, s, x), dispose: a.dispose, storedBytes: s.byteSize, bytes: s.byteSize + 8 * n };
-    },
-  }));
-  return [...viaDefault, ...csr16, ...word8];
+  return [...viaDefault, ...layouts];
 }
 
 type Unary = 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus';

@@ -274,16 +274,17 @@ export const word8Slot = (c: number) => c + Math.floor(c / 127);
 /** Bytes of word8's staged x for K columns: (x, −x) pairs, zero columns, one spare. */
 export const word8StageBytes = (k: number) => 8 * (word8Slot(Math.max(k, 1) - 1) + 2);
 
-/** Most groups a word8 row can have (its count is a u16). */
-const WORD8_MAX_GROUPS = 0xffff;
-
-/** Widest matrix word8 can hold: a window's first staged column is a u16 (65536 columns of 128-column blocks: 127 · 512). */
+/**
+ * Widest matrix word8 can hold: a window's first staged column is a u16 (65536 columns of 128-column
+ * blocks: 127 · 512). It also bounds a row's group count (a u16): columns strictly increase, so a
+ * row has at most K entries and at most K groups.
+ */
 export const WORD8_MAX_COLS = 127 * 512;
 
 const exponentOf = (bits: number) => (bits >>> 23) & 255;
 
 /** The base e of the two exponents [e, e + 1] (within 1 … 254) that hold the most values. */
-export function word8ExponentBase(values: Float32Array): number {
+function word8ExponentBase(values: Float32Array): number {
   const hist = new Float64Array(256);
   const bits = new Uint32Array(values.buffer, values.byteOffset, values.length);
   for (let i = 0; i < bits.length; i++) hist[exponentOf(bits[i])]++;
@@ -327,21 +328,19 @@ function word8Plan(m: CsrData): Word8Plan {
   }
   plan.ebase = word8ExponentBase(m.values);
   plan.groups = new Uint16Array(m.rows);
-  let fits = true;
   walkWord8(m, plan.ebase, {
     exception: () => plan.exceptions++,
     endRow: (r, n) => {
-      fits &&= n <= WORD8_MAX_GROUPS;
       plan.groups[r] = n;
       plan.totalGroups += n;
     },
   });
-  plan.fits = fits;
-  if (fits) plan.bytes = 2 * m.rows + 34 * plan.totalGroups + 12 * plan.exceptions;
+  plan.fits = true;
+  plan.bytes = 2 * m.rows + 34 * plan.totalGroups + 12 * plan.exceptions;
   return plan;
 }
 
-/** Whether word8 holds m: K ≤ WORD8_MAX_COLS, rows with strictly increasing columns (the read-back merges exceptions by column) and ≤ 65535 groups. */
+/** Whether word8 holds m: K ≤ WORD8_MAX_COLS and rows with strictly increasing columns (windows move forward; the read-back merges exceptions by column). */
 export function word8Fits(m: CsrData): boolean {
   return word8Plan(m).fits;
 }
