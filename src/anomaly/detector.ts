@@ -4,7 +4,8 @@
  * surprise history (likelihood.ts) → score in [0, 1]. Strictly causal, no labels, one global
  * configuration. The model's delta-rule memory adapts on every token unless `adapt` is off.
  * Optional parts (all on in DEFAULT_DETECTOR): a slower second view read by the same model
- * (channel.ts), further likelihoods of the same surprise (max), quantiser hysteresis.
+ * (channel.ts), further likelihoods of the same prediction (other windows or surprise measures;
+ * max), quantiser hysteresis, an empirical floor of the likelihood's tail, an early spatial rule.
  *
  * Defined behaviour (docs/anomaly.md): NaN/±∞/missing values score 0 and leave every state
  * untouched; timestamps are not used (values are taken in arrival order, so out-of-order or
@@ -29,13 +30,8 @@ export interface DetectorOptions {
   view: ViewOptions;
   quantizer: QuantizerOptions;
   likelihood: LikelihoodOptions;
-  /**
-   * 'nll': −log p(token) / log vocab (with ±tolerance bins of slack).
-   * 'tail': how far into the tails of the predicted distribution the token lies,
-   * 1 − 2·min(P(X ≤ tok), P(X ≥ tok)) — robust to noise the model expects to be spread out.
-   * 'logtail': −log10 of that two-sided tail mass / 4 (p = 1e-4 → 1): sparse, ~0 for ordinary points.
-   */
-  surprise: 'nll' | 'tail' | 'logtail';
+  /** The primary likelihoods' surprise measure (see Surprise; the default 'logtail' is robust to noise the model expects to be spread out). */
+  surprise: Surprise;
   /** Surprise counts the predicted mass within ±tolerance bins of the observed token ('nll'). */
   tolerance: number;
   /**
@@ -46,6 +42,12 @@ export interface DetectorOptions {
    */
   spatialTolerance: number;
   spatialLearning: number;
+  /**
+   * Early tolerance: before `spatialEarly` points the rule asks for more, tolerance ×
+   * spatialEarly / points (a range known from few points is a poor guide; this lets the rule
+   * start sooner). Absent/0 = the plain tolerance from `spatialLearning` on.
+   */
+  spatialEarly?: number;
   spatialAsRaw: boolean;
   /**
    * Echo suppression: a score that does not exceed every score of the previous `refractory`
@@ -64,9 +66,28 @@ export interface DetectorOptions {
   combine?: 'max' | 'or';
   /** 'logtail' divisor: decades of tail mass that map to surprise 1 (absent = 4). */
   tailDecades?: number;
-  /** Optional further likelihoods of the primary raw surprise (e.g. other short windows), combined by max. */
-  extraLikelihoods?: Array<Partial<LikelihoodOptions>>;
+  /**
+   * Optional further likelihoods of the primary prediction (other short windows, or another
+   * surprise measure of the same predicted distribution), each scaled by its `weight` (absent = 1)
+   * and combined by max.
+   */
+  extraLikelihoods?: ExtraLikelihood[];
 }
+
+/**
+ * How surprising the observed token is under the predicted distribution p (raw score in [0, 1]):
+ * 'nll': −log p(token) / log vocab (with ±tolerance bins of slack).
+ * 'tail': 1 − τ with τ = 2·min(P(X ≤ tok), P(X ≥ tok)), the two-sided tail mass.
+ * 'logtail': −log10(τ) / tailDecades (p = 1e-4 → 1 at 4 decades): sparse, ~0 for ordinary points.
+ * 'hdr': −log10(π) / tailDecades with π = Σ p(i) over tokens i no more likely than the observed one
+ * (the mass of outcomes at least as unlikely). Unlike the tail mass it also finds a value
+ * *between* two predicted modes (a daily high that only reaches half height: no tail, but a
+ * gap in the prediction).
+ */
+export type Surprise = 'nll' | 'tail' | 'logtail' | 'hdr';
+
+/** A further likelihood of the primary view: options patch, the surprise it reads (absent = the detector's) and its weight. */
+export type ExtraLikelihood = Partial<LikelihoodOptions> & { surprise?: Surprise; weight?: number };
 
 export const DEFAULT_DETECTOR: DetectorOptions = {
   view: { block: 32, stride: 8 },
@@ -74,11 +95,16 @@ export const DEFAULT_DETECTOR: DetectorOptions = {
   // a steady value on a bin boundary keeps its token as the range drifts (docs/anomaly.md)
   quantizer: { ...DEFAULT_QUANTIZER, margin: 0.3, hysteresis: 0.25 },
   // in view tokens: learning 38 ≈ 300 points, history 1080 ≈ 8640 points (30 days of 5-minute data)
-  likelihood: { ...DEFAULT_LIKELIHOOD, learning: 38, history: 1080, minStd: 0.05 },
+  // empirical tail floor 0.1: a surprise the history holds at share q gets a tail p-value ≥ 0.1·q,
+  // so the 10th spike of a kind no longer scores like the first (likelihood.ts)
+  likelihood: { ...DEFAULT_LIKELIHOOD, learning: 38, history: 1080, minStd: 0.05, empiricalTail: 0.1 },
   surprise: 'logtail',
   tolerance: 0,
   spatialTolerance: 0.03,
-  spatialLearning: 300,
+  // the rule starts after 100 points but asks for 0.03 × 600 / points beyond the range until
+  // point 600 (18 % of the span at point 100): an early window is caught by a clear outlier only
+  spatialLearning: 100,
+  spatialEarly: 600,
   spatialAsRaw: false,
   refractory: 50,
   damp: 0.1,
@@ -88,8 +114,10 @@ export const DEFAULT_DETECTOR: DetectorOptions = {
   channels: [{ view: { block: 128, stride: 32 }, likelihood: { learning: 10, history: 270 } }],
   combine: 'max',
   // plus the likelihood of the mean surprise of the last 3 view tokens (rises on a run of
-  // moderate surprises that no single token makes significant), also by max
-  extraLikelihoods: [{ shortWindow: 3 }],
+  // moderate surprises that no single token makes significant), and, at weight 0.8, the
+  // likelihood of the 'hdr' surprise of the same prediction (a value between two predicted
+  // modes, e.g. a daily high that stops at half height), all by max
+  extraLikelihoods: [{ shortWindow: 3 }, { surprise: 'hdr', weight: 0.8 }],
 };
 
 export interface DetectorStep {
@@ -144,7 +172,7 @@ export class StreamingDetector {
     this.probs = new Float64Array(config.vocab);
     this.channels = (opts.channels ?? []).map((c) => new DetectorChannel(this.model, c, this.quantizer.opts, opts.likelihood, (l, t) => this.surprise(l, t)));
     this.channelLik = this.channels.map(() => 0);
-    this.extraLik = (opts.extraLikelihoods ?? []).map((l) => new AnomalyLikelihood({ ...opts.likelihood, ...l }));
+    this.extraLik = (opts.extraLikelihoods ?? []).map(({ surprise: _s, weight: _w, ...l }) => new AnomalyLikelihood({ ...opts.likelihood, ...l }));
   }
 
   set adapt(on: boolean) {
@@ -159,9 +187,10 @@ export class StreamingDetector {
     value = Math.max(-MAX_ABS, Math.min(MAX_ABS, value));
     const o = this.opts;
     const span = this.rawHi - this.rawLo;
+    const tol = o.spatialTolerance * Math.max(1, (o.spatialEarly ?? 0) / Math.max(1, this.seen));
     const spatial =
       o.spatialTolerance > 0 && this.seen >= o.spatialLearning && span > 0 &&
-      (value > this.rawHi + o.spatialTolerance * span || value < this.rawLo - o.spatialTolerance * span);
+      (value > this.rawHi + tol * span || value < this.rawLo - tol * span);
     this.rawLo = this.seen === 0 ? value : Math.min(this.rawLo, value);
     this.rawHi = this.seen === 0 ? value : Math.max(this.rawHi, value);
     this.seen++;
@@ -172,7 +201,12 @@ export class StreamingDetector {
       raw = this.prevLogits ? this.surprise(this.prevLogits, token) : 0;
       if (spatial && o.spatialAsRaw) raw = 1;
       lik = this.likelihood.update(raw);
-      for (const e of this.extraLik) lik = Math.max(lik, e.update(raw));
+      const extras = o.extraLikelihoods ?? [];
+      for (let e = 0; e < this.extraLik.length; e++) {
+        const kind = extras[e].surprise;
+        const r = kind === undefined || kind === o.surprise || !this.prevLogits ? raw : this.surprise(this.prevLogits, token, kind);
+        lik = Math.max(lik, (extras[e].weight ?? 1) * this.extraLik[e].update(r));
+      }
       this.prevLogits = this.model.step(token);
       // the channels step the same model, which may reuse its logits buffer
       if (this.channels.length) this.prevLogits = Float32Array.from(this.prevLogits);
@@ -259,27 +293,40 @@ export class StreamingDetector {
     return this.seen;
   }
 
-  /** Raw surprise of `token` under the predicted distribution, in [0, 1] (see DetectorOptions.surprise). */
-  private surprise(logits: Float32Array, token: number): number {
-    const V = logits.length;
-    let mx = -Infinity;
-    for (let i = 0; i < V; i++) if (logits[i] > mx) mx = logits[i];
-    let z = 0;
-    for (let i = 0; i < V; i++) z += this.probs[i] = Math.exp(logits[i] - mx);
-    if (this.opts.surprise !== 'nll') {
-      let below = 0;
-      for (let i = 0; i < token; i++) below += this.probs[i];
-      const at = this.probs[token];
-      const tail = Math.min(1, 2 * Math.min((below + at) / z, (z - below) / z));
-      const s = this.opts.surprise === 'tail' ? 1 - tail : -Math.log10(Math.max(tail, 1e-12)) / (this.opts.tailDecades ?? 4);
-      return Math.max(0, Math.min(1, s));
-    }
-    let m = 0;
-    const tol = this.opts.tolerance;
-    for (let i = Math.max(0, token - tol); i <= Math.min(V - 1, token + tol); i++) m += this.probs[i];
-    const s = -Math.log(Math.max(m / z, 1e-300)) / Math.log(V);
-    return Math.max(0, Math.min(1, s));
+  /** Raw surprise of `token` under the predicted distribution, in [0, 1] (see Surprise). */
+  private surprise(logits: Float32Array, token: number, kind: Surprise = this.opts.surprise): number {
+    return predictiveSurprise(logits, token, kind, this.opts.tailDecades ?? 4, this.opts.tolerance, this.probs);
   }
+
+}
+
+/**
+ * Surprise of `token` under softmax(logits), in [0, 1] (see Surprise): `decades` of p-value map to
+ * 1 for 'logtail' / 'hdr', `tolerance` bins of slack for 'nll'. `scratch` (≥ logits.length) holds
+ * the unnormalised probabilities.
+ */
+export function predictiveSurprise(logits: ArrayLike<number>, token: number, kind: Surprise, decades = 4, tolerance = 0, scratch: Float64Array = new Float64Array(logits.length)): number {
+  const V = logits.length, p = scratch;
+  let mx = -Infinity;
+  for (let i = 0; i < V; i++) if (logits[i] > mx) mx = logits[i];
+  let z = 0;
+  for (let i = 0; i < V; i++) z += p[i] = Math.exp(logits[i] - mx);
+  const clamp = (x: number) => Math.max(0, Math.min(1, x));
+  if (kind === 'hdr') {
+    // mass of the outcomes no more likely than the observed one
+    let m = 0;
+    for (let i = 0; i < V; i++) if (p[i] <= p[token]) m += p[i];
+    return clamp(-Math.log10(Math.max(Math.min(1, m / z), 1e-12)) / decades);
+  }
+  if (kind !== 'nll') {
+    let below = 0;
+    for (let i = 0; i < token; i++) below += p[i];
+    const tail = Math.min(1, 2 * Math.min((below + p[token]) / z, (z - below) / z));
+    return clamp(kind === 'tail' ? 1 - tail : -Math.log10(Math.max(tail, 1e-12)) / decades);
+  }
+  let m = 0;
+  for (let i = Math.max(0, token - tolerance); i <= Math.min(V - 1, token + tolerance); i++) m += p[i];
+  return clamp(-Math.log(Math.max(m / z, 1e-300)) / Math.log(V));
 }
 
 /** Score a whole series with a fresh detector. */

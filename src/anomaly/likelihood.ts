@@ -17,6 +17,15 @@ export interface LikelihoodOptions {
   reestimate: number;
   /** Floor of the fitted standard deviation (raw scores live in [0, 1]). */
   minStd: number;
+  /**
+   * Empirical floor of the tail p-value: the Gaussian tail is raised to at least `empiricalTail`
+   * × the share of the history at or above the current score. Surprise is heavy-tailed (a stream
+   * of spikes surprises the model every time), and a Gaussian fitted to it calls the 10th spike
+   * of a kind as unlikely as the first; with the floor a score the history holds regularly
+   * cannot reach the top of the scale, while one beyond the whole history keeps the Gaussian's
+   * tail. Absent/0 = off (Numenta's likelihood).
+   */
+  empiricalTail?: number;
 }
 
 import { stateBool, stateF64, stateNumber, type StateRecord } from './state-record.ts';
@@ -60,7 +69,11 @@ export class AnomalyLikelihood {
     const avg = this.sumShort / this.raw.length;
     this.steps++;
     let out = 0;
-    if (this.fitted) out = logScale(1 - qFunction((avg - this.mean) / this.std));
+    if (this.fitted) {
+      let p = qFunction((avg - this.mean) / this.std);
+      if (o.empiricalTail) p = Math.max(p, o.empiricalTail * this.shareAtOrAbove(avg));
+      out = logScale(1 - p);
+    }
     this.avgs[this.nAvg % o.history] = avg;
     this.nAvg++;
     if (this.steps >= o.learning && (!this.fitted || this.steps % o.reestimate === 0)) this.fit();
@@ -84,6 +97,14 @@ export class AnomalyLikelihood {
     this.raw = Array.from(raw);
     this.avgs = avgs.slice();
     Object.assign(this, { nAvg, sumShort, mean, std, fitted, steps });
+  }
+
+  /** Share of the stored history (moving averages) at or above `x`. */
+  private shareAtOrAbove(x: number): number {
+    const n = Math.min(this.nAvg, this.opts.history);
+    let c = 0;
+    for (let i = 0; i < n; i++) if (this.avgs[i] >= x) c++;
+    return n ? c / n : 0;
   }
 
   private fit(): void {

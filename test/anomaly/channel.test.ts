@@ -17,7 +17,7 @@ const withChannel: DetectorOptions = {
 describe('detector channels (a second view read by the same model)', () => {
   it('the default detector has a slower channel and an extra likelihood', () => {
     expect(DEFAULT_DETECTOR.channels?.[0].view).toEqual({ block: 128, stride: 32 });
-    expect(DEFAULT_DETECTOR.extraLikelihoods).toEqual([{ shortWindow: 3 }]);
+    expect(DEFAULT_DETECTOR.extraLikelihoods).toEqual([{ shortWindow: 3 }, { surprise: 'hdr', weight: 0.8 }]);
   });
 
   it('swapping the channel state in and out leaves the primary path exactly as without the channel', () => {
@@ -57,6 +57,20 @@ describe('detector channels (a second view read by the same model)', () => {
     const part = scoreSeries(changed, SENSOR_CONFIG, W, opts);
     expect(Array.from(part.subarray(0, 1000))).toEqual(Array.from(full.subarray(0, 1000)));
     expect(full.every((x) => Number.isFinite(x) && x >= 0 && x <= 1)).toBe(true);
+  });
+
+  it('an extra likelihood of another surprise measure, scaled by its weight, also combines by max', () => {
+    const base: DetectorOptions = { ...PRIMARY, likelihood: { ...DEFAULT_DETECTOR.likelihood, learning: 10 }, spatialTolerance: 0, refractory: 0 };
+    const without = scoreSeries(series, SENSOR_CONFIG, W, base);
+    const hdr = scoreSeries(series, SENSOR_CONFIG, W, { ...base, extraLikelihoods: [{ surprise: 'hdr', weight: 0.8 }] });
+    // the hdr likelihood alone, through a primary path that reads 'hdr' (its own likelihood, same options)
+    const hdrOnly = scoreSeries(series, SENSOR_CONFIG, W, { ...base, surprise: 'hdr' });
+    let above = 0;
+    for (let i = 0; i < series.length; i++) {
+      expect(hdr[i]).toBeCloseTo(Math.max(without[i], 0.8 * hdrOnly[i]), 12);
+      if (hdr[i] > without[i]) above++;
+    }
+    expect(above).toBeGreaterThan(0);
   });
 
   it('extra likelihoods combine by max with the primary one', () => {

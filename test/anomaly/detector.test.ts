@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { initParams, SENSOR_CONFIG } from '../../src/models/micro-config.ts';
-import { DEFAULT_DETECTOR, scoreSeries, StreamingDetector } from '../../src/anomaly/detector.ts';
+import { DEFAULT_DETECTOR, predictiveSurprise, scoreSeries, StreamingDetector } from '../../src/anomaly/detector.ts';
 import type { MicroModel } from '../../src/models/micro.ts';
 import { OnlineQuantizer, DEFAULT_QUANTIZER } from '../../src/anomaly/quantizer.ts';
 import { AnomalyLikelihood, erfc, logScale, qFunction } from '../../src/anomaly/likelihood.ts';
@@ -48,6 +48,56 @@ describe('anomaly likelihood', () => {
     expect(last).toBeLessThan(0.3);
     for (let i = 0; i < 5; i++) last = L.update(0.9);
     expect(last).toBeGreaterThan(0.9);
+  });
+});
+
+describe('empirical tail floor of the likelihood', () => {
+  const opts = { learning: 50, history: 1000, shortWindow: 1, reestimate: 10, minStd: 0.01 };
+  const feed = (L: AnomalyLikelihood) => {
+    const spikes: number[] = [];
+    // ordinary surprise ~0.2 with a 0.9 spike every 20 steps
+    for (let i = 0; i < 600; i++) {
+      const r = L.update(i % 20 === 19 ? 0.9 : 0.2 + 0.01 * Math.sin(i));
+      if (i % 20 === 19 && i > 100) spikes.push(r);
+    }
+    return spikes;
+  };
+  it('a surprise the history holds regularly no longer scores like the first one', () => {
+    const gauss = feed(new AnomalyLikelihood(opts));
+    const floored = feed(new AnomalyLikelihood({ ...opts, empiricalTail: 0.1 }));
+    // the 21st spike: share at or above 0.9 ≈ 1/20, so p ≥ 0.1/20 and the log scale stays ≈ 0.23
+    expect(gauss.at(-1)!).toBeGreaterThan(0.4);
+    expect(floored.at(-1)!).toBeLessThan(0.3);
+    expect(floored.at(-1)!).toBeCloseTo(logScale(1 - 0.1 * (30 / 600)), 1);
+    for (let i = 0; i < gauss.length; i++) expect(floored[i]).toBeLessThanOrEqual(gauss[i]);
+  });
+  it('a surprise beyond everything in the history keeps the Gaussian tail', () => {
+    const a = new AnomalyLikelihood(opts), b = new AnomalyLikelihood({ ...opts, empiricalTail: 0.1 });
+    feed(a), feed(b);
+    const ra = a.update(1), rb = b.update(1);
+    expect(rb).toBe(ra);
+    expect(rb).toBeGreaterThan(0.5);
+  });
+});
+
+describe('predictive surprise measures', () => {
+  // logits of a distribution over 64 tokens
+  const logitsOf = (p: (i: number) => number) => Float64Array.from({ length: 64 }, (_, i) => Math.log(p(i) + 1e-30));
+  const bimodal = logitsOf((i) => (i === 10 || i === 50 ? 0.499 : 0.002 / 62));
+  const unimodal = logitsOf((i) => Math.exp(-0.5 * ((i - 32) / 2) ** 2));
+  it("'hdr' finds a value between two predicted modes, which the two-sided tail mass misses", () => {
+    expect(predictiveSurprise(bimodal, 30, 'logtail')).toBeLessThan(0.05);
+    // π = the 0.002 of mass outside the two modes: −log10(0.002) / 4
+    expect(predictiveSurprise(bimodal, 30, 'hdr')).toBeCloseTo(-Math.log10(0.002) / 4, 6);
+    expect(predictiveSurprise(bimodal, 10, 'hdr')).toBeCloseTo(0, 9);
+  });
+  it("'hdr' and 'logtail' agree on a unimodal prediction: 0 at the mode, high far in the tail", () => {
+    for (const k of ['hdr', 'logtail'] as const) {
+      expect(predictiveSurprise(unimodal, 32, k)).toBeLessThan(0.02);
+      expect(predictiveSurprise(unimodal, 45, k)).toBeGreaterThan(0.9);
+    }
+    // hdr counts both tails' mass beyond |i − 32| ≥ 6: 2·Q(2.75) ≈ 0.006 (discretised)
+    expect(predictiveSurprise(unimodal, 38, 'hdr')).toBeGreaterThan(0.3);
   });
 });
 
@@ -105,6 +155,16 @@ describe('streaming detector edge cases (never a crash or NaN score)', () => {
     // the raw view ({1, 1}) codes every point
     const r = new StreamingDetector(SENSOR_CONFIG, W, { ...DEFAULT_DETECTOR, view: { block: 1, stride: 1 } });
     for (let i = 0; i < 50; i++) expect(r.push(Math.cos(i)).token).toBeGreaterThanOrEqual(0);
+  });
+  it('early on, the spatial rule asks for tolerance × spatialEarly / points beyond the range', () => {
+    // sin has span 2; at point 150 the early tolerance is 0.03 · 600 / 150 = 0.12 of it (0.24)
+    const v = Array.from({ length: 400 }, (_, i) => Math.sin(i / 11));
+    const at = (x: number) => ((v[150] = x), score(v)[150]);
+    expect(at(1 + 0.2)).toBeLessThan(1);
+    expect(at(1 + 0.3)).toBe(1);
+    // without the early tolerance the plain 3 % applies from spatialLearning on
+    v[150] = 1.2;
+    expect(scoreSeries(v, SENSOR_CONFIG, W, { ...DEFAULT_DETECTOR, spatialEarly: 0 })[150]).toBe(1);
   });
   it('a spike beyond the known range scores 1 (spatial rule) after the learning points', () => {
     const v = Array.from({ length: 600 }, (_, i) => Math.sin(i / 11));
