@@ -297,7 +297,6 @@ export class StreamingDetector {
   private surprise(logits: Float32Array, token: number, kind: Surprise = this.opts.surprise): number {
     return predictiveSurprise(logits, token, kind, this.opts.tailDecades ?? 4, this.opts.tolerance, this.probs);
   }
-
 }
 
 /**

@@ -65,7 +65,7 @@ describe('empirical tail floor of the likelihood', () => {
   it('a surprise the history holds regularly no longer scores like the first one', () => {
     const gauss = feed(new AnomalyLikelihood(opts));
     const floored = feed(new AnomalyLikelihood({ ...opts, empiricalTail: 0.1 }));
-    // the 21st spike: share at or above 0.9 ≈ 1/20, so p ≥ 0.1/20 and the log scale stays ≈ 0.23
+    // the last (30th) spike: the share of the history at or above 0.9 is ≈ 1/20, so p ≥ 0.1/20 and the log scale stays ≈ 0.23
     expect(gauss.at(-1)!).toBeGreaterThan(0.4);
     expect(floored.at(-1)!).toBeLessThan(0.3);
     expect(floored.at(-1)!).toBeCloseTo(logScale(1 - 0.1 * (30 / 600)), 1);
