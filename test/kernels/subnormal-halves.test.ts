@@ -67,4 +67,28 @@ describe('wasm linear kernels on subnormal halves', () => {
     }
     b.dispose();
   });
+
+  it("F16 side list: memoryBytes counts it while the weight is prepared and not after its halves are restored", async () => {
+    const b = await WasmBackend.create();
+    const [m, k] = [16, 64];
+    const r = rng(5);
+    const w = new Uint16Array(m * k);
+    let subnormal = 0;
+    for (let i = 0; i < w.length; i++) {
+      const sub = r() < 0.02; // under 1/32 of the matrix, else the weight keeps the checked kernel and no list
+      w[i] = sub ? 1 + Math.floor(r() * 0x3fe) : 0x1000 + Math.floor(r() * 0x2c00);
+      subnormal += sub ? 1 : 0;
+    }
+    const wt = b.tensor([m, k], 'f16', w);
+    const xt = b.tensor([k], 'f32', randomF32(k, 9));
+    const o = b.tensor([m], 'f32');
+    const plain = b.memoryBytes();
+    const values = await b.read(wt);
+    b.matvec(o, wt, xt); // prepares the weight: subnormal halves move to the side list
+    expect(subnormal).toBeGreaterThan(0);
+    expect(b.memoryBytes() - plain).toBe(4 * (m + 1) + 8 * subnormal);
+    expect(await b.read(wt)).toEqual(values); // reading restores the original halves and frees the list
+    expect(b.memoryBytes()).toBe(plain);
+    b.dispose();
+  });
 });

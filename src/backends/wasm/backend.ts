@@ -19,7 +19,7 @@ import { CSR16N_MAX_COLS, buildSparseLayout, pickSparseLayout, layoutBytes, layo
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
-import { embeddingF16Fix, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
+import { embeddingF16Fix, f16SideBytes, matmulF16, matvecF16, restoreF16, type F16Plan } from './f16.ts';
 
 /** The kernel exports of build/sparrow.wasm (pointers are byte offsets, counts are elements). */
 export interface Kernels {
@@ -252,7 +252,7 @@ export class WasmBackend implements Backend {
 
   memoryBytes(): number {
     let n = 0;
-    for (const t of this.live) n += t.byteSize;
+    for (const t of this.live) n += t.byteSize + f16SideBytes(t.f16plan);
     return n;
   }
 

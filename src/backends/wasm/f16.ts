@@ -79,6 +79,11 @@ function prepare(b: WasmBackend, w: WasmTensor, m: number, k: number): F16Plan |
   return (w.f16plan = plan);
 }
 
+/** Linear-memory bytes of a prepared weight's side list (row pointers, columns, values); 0 without one. */
+export function f16SideBytes(plan: F16Plan | null | undefined): number {
+  return plan && plan.count > 0 ? 4 * (plan.m + 1) + 8 * plan.count : 0;
+}
+
 /** Puts the original halves back and forgets the plan (before any other use of the bytes). */
 export function restoreF16(w: WasmTensor): void {
   const plan = w.f16plan;
