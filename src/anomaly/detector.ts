@@ -198,13 +198,17 @@ export class StreamingDetector {
     let raw = NaN, token = -1, lik = 0;
     if (!Number.isNaN(v)) {
       token = this.quantizer.encode(v);
-      raw = this.prevLogits ? this.surprise(this.prevLogits, token) : 0;
+      // one softmax of the prediction serves the primary surprise and the extra likelihoods' measures
+      const prev = this.prevLogits;
+      const z = prev ? unnormalisedProbs(prev, this.probs) : 0;
+      const surprise = (kind: Surprise) => (prev ? surpriseOfProbs(this.probs, z, prev.length, token, kind, o.tailDecades ?? 4, o.tolerance) : 0);
+      raw = surprise(o.surprise);
       if (spatial && o.spatialAsRaw) raw = 1;
       lik = this.likelihood.update(raw);
       const extras = o.extraLikelihoods ?? [];
       for (let e = 0; e < this.extraLik.length; e++) {
         const kind = extras[e].surprise;
-        const r = kind === undefined || kind === o.surprise || !this.prevLogits ? raw : this.surprise(this.prevLogits, token, kind);
+        const r = kind === undefined || kind === o.surprise || !prev ? raw : surprise(kind);
         lik = Math.max(lik, (extras[e].weight ?? 1) * this.extraLik[e].update(r));
       }
       this.prevLogits = this.model.step(token);
@@ -294,8 +298,8 @@ export class StreamingDetector {
   }
 
   /** Raw surprise of `token` under the predicted distribution, in [0, 1] (see Surprise). */
-  private surprise(logits: Float32Array, token: number, kind: Surprise = this.opts.surprise): number {
-    return predictiveSurprise(logits, token, kind, this.opts.tailDecades ?? 4, this.opts.tolerance, this.probs);
+  private surprise(logits: Float32Array, token: number): number {
+    return predictiveSurprise(logits, token, this.opts.surprise, this.opts.tailDecades ?? 4, this.opts.tolerance, this.probs);
   }
 }
 
@@ -305,11 +309,22 @@ export class StreamingDetector {
  * the unnormalised probabilities.
  */
 export function predictiveSurprise(logits: ArrayLike<number>, token: number, kind: Surprise, decades = 4, tolerance = 0, scratch: Float64Array = new Float64Array(logits.length)): number {
-  const V = logits.length, p = scratch;
+  const z = unnormalisedProbs(logits, scratch);
+  return surpriseOfProbs(scratch, z, logits.length, token, kind, decades, tolerance);
+}
+
+/** p[i] = exp(logits[i] − max) for i < logits.length; returns their sum. */
+function unnormalisedProbs(logits: ArrayLike<number>, p: Float64Array): number {
+  const V = logits.length;
   let mx = -Infinity;
   for (let i = 0; i < V; i++) if (logits[i] > mx) mx = logits[i];
   let z = 0;
   for (let i = 0; i < V; i++) z += p[i] = Math.exp(logits[i] - mx);
+  return z;
+}
+
+/** predictiveSurprise from unnormalised probabilities p[0..V) summing to z (one softmax serves several measures). */
+function surpriseOfProbs(p: Float64Array, z: number, V: number, token: number, kind: Surprise, decades: number, tolerance: number): number {
   const clamp = (x: number) => Math.max(0, Math.min(1, x));
   if (kind === 'hdr') {
     // mass of the outcomes no more likely than the observed one
