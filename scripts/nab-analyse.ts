@@ -9,13 +9,11 @@ import { parseArgs } from 'node:util';
 import { NAB_PROFILES, scoreProfile } from '../src/nab/score.ts';
 import { sweepScores } from '../src/nab/sweep.ts';
 import { DEFAULT_DETECTOR, scoreSeries } from '../src/anomaly/detector.ts';
-import { loadNabRun, mergeDetectorPatch } from './nab-patch.ts';
+import { loadNabRun, mergeDetectorPatch, NAB_RUN_OPTIONS } from './nab-patch.ts';
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string', default: 'data/nab/data' },
-    labels: { type: 'string', default: 'data/nab/labels/combined_windows.json' },
-    model: { type: 'string', default: 'public/models/sensor.safetensors' },
+    ...NAB_RUN_OPTIONS,
     grid: { type: 'string', default: '[{}]' },
     profile: { type: 'string', default: 'standard' },
     verbose: { type: 'boolean', default: false },

@@ -6,6 +6,13 @@ import { parseNabCsv, windowsToIndices, type WindowLabels } from '../src/nab/cor
 import { loadMicro } from '../src/models/micro-weights.ts';
 import { MicroWasm } from '../src/models/micro-wasm.ts';
 
+/** The command-line options that say where the labelled corpus and the sensor model are (nab:tune, nab:analyse). */
+export const NAB_RUN_OPTIONS = {
+  data: { type: 'string', default: 'data/nab/data' },
+  labels: { type: 'string', default: 'data/nab/labels/combined_windows.json' },
+  model: { type: 'string', default: 'public/models/sensor.safetensors' },
+} as const;
+
 /** Every labelled NAB file (sorted by key) with its values and label windows, and the sensor model on wasm. */
 export async function loadNabRun(dataDir: string, labelsPath: string, modelPath: string) {
   const labels = JSON.parse(readFileSync(labelsPath, 'utf8')) as WindowLabels;

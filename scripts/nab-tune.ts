@@ -18,13 +18,11 @@ import { parseArgs } from 'node:util';
 import { NAB_PROFILES, scoreCorpus, scoreProfile, type ScoredFile } from '../src/nab/score.ts';
 import { scoreAtThreshold, sweepScores } from '../src/nab/sweep.ts';
 import { DEFAULT_DETECTOR, scoreSeries } from '../src/anomaly/detector.ts';
-import { loadNabRun, mergeDetectorPatch } from './nab-patch.ts';
+import { loadNabRun, mergeDetectorPatch, NAB_RUN_OPTIONS } from './nab-patch.ts';
 
 const { values } = parseArgs({
   options: {
-    data: { type: 'string', default: 'data/nab/data' },
-    labels: { type: 'string', default: 'data/nab/labels/combined_windows.json' },
-    model: { type: 'string', default: 'public/models/sensor.safetensors' },
+    ...NAB_RUN_OPTIONS,
     grid: { type: 'string', default: '[{}]' },
     cv: { type: 'boolean', default: false },
     'cv-by': { type: 'string', default: 'parity' },
