@@ -65,6 +65,8 @@ export interface GgufTensorInfo {
 }
 
 const MAX_DIMS = 4;
+/** Offsets above 2^48 bytes (256 TiB) are absurd (SIZE_LIMIT); smaller ones past the end mean a truncated file. */
+const MAX_OFFSET = 2 ** 48;
 
 export class GgufFile {
   private constructor(
@@ -136,12 +138,14 @@ export class GgufFile {
       const typeId = r.u32();
       const type = ggmlType(typeId);
       if (!type) throw new SparrowError('UNSUPPORTED', `${file}: tensor '${name}' has unknown ggml type ${typeId}`, { file, tensor: name, ggmlType: typeId });
-      const offset = r.u64Limited(`tensor '${name}' offset`, src.size, name);
+      // an offset past the end of a file cut short is not a size problem: checkTruncated says what it is
+      const offset = r.u64Limited(`tensor '${name}' offset`, MAX_OFFSET, name);
       pending.push({ name, ne, type, offset });
     }
     const dataStart = Math.ceil(r.pos / alignment) * alignment;
     if (dataStart > src.size) fail(file, `tensor data would start at ${dataStart}, past the end of the ${src.size}-byte file (truncated)`);
     const dataSize = src.size - dataStart;
+    checkTruncated(file, pending, dataSize);
     const tensors = new Map<string, GgufTensorInfo>();
     for (const p of pending) tensors.set(p.name, sizeTensor(file, p, dataStart, dataSize, alignment));
     checkOverlaps(file, [...tensors.values()]);
@@ -202,6 +206,25 @@ function sizeTensor(
     fail(file, `tensor '${name}' data [${p.offset}, ${p.offset + byteLength}) runs past the end of the ${dataSize}-byte data section (truncated?)`, { tensor: name });
   }
   return { name, ne: [...ne], shape: [...ne].reverse(), type, size, byteLength, begin: dataStart + p.offset, end: dataStart + p.offset + byteLength };
+}
+
+/**
+ * A file cut short: every tensor's declared size is a plain number and the tensors lie one after
+ * another without overlapping, yet the data they need runs past the end of the file. Said as
+ * such (FORMAT_INVALID, with both sizes) rather than as SIZE_LIMIT for the first tensor that no
+ * longer fits, which would blame a sane shape. Inconsistent headers fall through to sizeTensor.
+ */
+function checkTruncated(file: string, pending: { name: string; ne: number[]; type: GgmlTypeInfo; offset: number }[], dataSize: number): void {
+  const spans = pending.map((p) => {
+    let size = 1;
+    for (const d of p.ne) size *= d;
+    return { begin: p.offset, end: p.offset + (size / p.type.blockSize) * p.type.typeSize };
+  });
+  if (spans.some((s) => !Number.isSafeInteger(s.end))) return;
+  spans.sort((a, b) => a.begin - b.begin);
+  for (let i = 1; i < spans.length; i++) if (spans[i].begin < spans[i - 1].end) return;
+  const needed = spans.reduce((m, s) => Math.max(m, s.end), 0);
+  if (needed > dataSize) fail(file, `truncated: its ${spans.length} tensors need ${needed} bytes of data, the file holds ${dataSize}`, { neededBytes: needed, dataBytes: dataSize });
 }
 
 function checkOverlaps(file: string, ts: GgufTensorInfo[]): void {

@@ -169,6 +169,28 @@ describe('fuzz: GGUF', () => {
     expect(code(base.slice(0, 100))).toBe('FORMAT_INVALID'); // truncated header
   });
 
+  it('a file cut short anywhere in its data is FORMAT_INVALID "truncated" with both sizes, in every quantisation', () => {
+    for (const file of ['model.F32.gguf', 'model.Q8_0.gguf', 'model.Q4_0.gguf']) {
+      const base = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', file);
+      const g = GgufFile.openSync(base);
+      const need = Math.max(...[...g.tensors.values()].map((t) => t.end)) - g.dataStart;
+      for (const frac of [0.25, 0.5, 0.9, 0.999]) {
+        const cut = Math.max(g.dataStart, Math.floor(base.length * frac));
+        let err: unknown;
+        try {
+          GgufFile.openSync(base.slice(0, cut), file);
+        } catch (e) {
+          err = e;
+        }
+        expect(err, `${file} cut at ${frac}`).toBeInstanceOf(SparrowError);
+        const e = err as SparrowError;
+        expect(e.code, `${file} cut at ${frac}: ${e.message}`).toBe('FORMAT_INVALID');
+        expect(e.message).toContain('truncated');
+        expect(e.details).toMatchObject({ neededBytes: need, dataBytes: cut - g.dataStart });
+      }
+    }
+  });
+
   it('Blob reads of a truncated header fail cleanly too', async () => {
     const base = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', 'model.F32.gguf');
     await expect(GgufFile.open(new Blob([base.slice(0, 3000)]), 'b.gguf')).rejects.toMatchObject({ code: 'FORMAT_INVALID' });
