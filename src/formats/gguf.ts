@@ -125,7 +125,7 @@ export class GgufFile {
       }
       alignment = al.value;
     }
-    const pending: { name: string; ne: number[]; type: GgmlTypeInfo; offset: number }[] = [];
+    const pending: TensorHeader[] = [];
     const names = new Set<string>();
     for (let i = 0; i < nTensors; i++) {
       const name = r.str('tensor name');
@@ -184,20 +184,38 @@ export class GgufFile {
   }
 }
 
+/** A tensor as its header entry declares it, before its size is checked against the file. */
+interface TensorHeader {
+  name: string;
+  ne: number[];
+  type: GgmlTypeInfo;
+  offset: number;
+}
+
+function elementCount(ne: readonly number[]): number {
+  let size = 1;
+  for (const d of ne) size *= d;
+  return size;
+}
+
+/** Bytes of a tensor's data as declared (fractional or unsafe when the header is corrupt: callers check). */
+function dataBytes(p: TensorHeader): number {
+  return (elementCount(p.ne) / p.type.blockSize) * p.type.typeSize;
+}
+
 function sizeTensor(
   file: string,
-  p: { name: string; ne: number[]; type: GgmlTypeInfo; offset: number },
+  p: TensorHeader,
   dataStart: number,
   dataSize: number,
   alignment: number,
 ): GgufTensorInfo {
   const { name, ne, type } = p;
-  let size = 1;
-  for (const d of ne) size *= d;
+  const size = elementCount(ne);
   if (ne[0] % type.blockSize !== 0) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tensor '${name}' is ${type.name} with ne[0] = ${ne[0]}, not a multiple of its block size ${type.blockSize}`, { file, tensor: name });
   }
-  const byteLength = (size / type.blockSize) * type.typeSize;
+  const byteLength = dataBytes(p);
   if (!Number.isSafeInteger(byteLength) || byteLength > dataSize) {
     throw new SparrowError('SIZE_LIMIT', `${file}: tensor '${name}' declares ne [${ne.join(', ')}] (${size} elements, ${byteLength} bytes), more than the ${dataSize}-byte data section holds`, { file, tensor: name, ne });
   }
@@ -214,12 +232,8 @@ function sizeTensor(
  * such (FORMAT_INVALID, with both sizes) rather than as SIZE_LIMIT for the first tensor that no
  * longer fits, which would blame a sane shape. Inconsistent headers fall through to sizeTensor.
  */
-function checkTruncated(file: string, pending: { name: string; ne: number[]; type: GgmlTypeInfo; offset: number }[], dataSize: number): void {
-  const spans = pending.map((p) => {
-    let size = 1;
-    for (const d of p.ne) size *= d;
-    return { begin: p.offset, end: p.offset + (size / p.type.blockSize) * p.type.typeSize };
-  });
+function checkTruncated(file: string, pending: TensorHeader[], dataSize: number): void {
+  const spans = pending.map((p) => ({ begin: p.offset, end: p.offset + dataBytes(p) }));
   if (spans.some((s) => !Number.isSafeInteger(s.end))) return;
   spans.sort((a, b) => a.begin - b.begin);
   for (let i = 1; i < spans.length; i++) if (spans[i].begin < spans[i - 1].end) return;
