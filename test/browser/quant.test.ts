@@ -1,7 +1,7 @@
 /** Quantized matvec/matmul (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
-import type { QuantCaseResult } from './cases/quant.ts';
+import { QUANT_TOL, type QuantCaseResult } from './cases/quant.ts';
 
 let h: BrowserHarness;
 beforeAll(async () => {
@@ -15,8 +15,8 @@ describe('quantized kernels on webgpu', () => {
     const results = (await h.host.runCase('/test/browser/cases/quant.ts', 'quantSuite', { backend: 'webgpu' })) as QuantCaseResult[];
     expect(results.length).toBe(28);
     for (const r of results) {
-      expect(r.reference, `reference ${r.name}`).toBeLessThan(1e-7);
-      expect(r.webgpu, `webgpu ${r.name}`).toBeLessThan(3e-6);
+      expect(r.reference, `reference ${r.name}`).toBeLessThan(QUANT_TOL.reference);
+      expect(r.webgpu, `webgpu ${r.name}`).toBeLessThan(QUANT_TOL.webgpu);
     }
     console.log(`quant webgpu worst rel err: ${Math.max(...results.map((r) => r.webgpu)).toExponential(2)}`);
   }, 180_000);

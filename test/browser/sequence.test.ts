@@ -1,6 +1,7 @@
 /** Sequence ops on WebGPU (SwiftShader in headless Chromium) vs the reference backend. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+import { sequenceTol } from './cases/sequence.ts';
 
 let h: BrowserHarness;
 beforeAll(async () => {
@@ -13,7 +14,7 @@ describe('sequence ops on webgpu', () => {
   it('match the reference (conv, selective scan, WKV, delta rule, ternary direct + LUT) and chain state', async () => {
     const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', {})) as Record<string, number>;
     if (process.env.SPARROW_VERBOSE) console.log(errs);
-    const bad = Object.entries(errs).filter(([name, e]) => !(e < (name.startsWith('ternary') ? 1e-5 : 3e-5)));
+    const bad = Object.entries(errs).filter(([name, e]) => !(e < sequenceTol(name)));
     expect(bad).toEqual([]);
     expect(Object.keys(errs).length).toBeGreaterThan(30);
   }, 300_000);

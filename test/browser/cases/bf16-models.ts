@@ -9,6 +9,9 @@ import { SafetensorsFile, writeSafetensors, type SafetensorsWriteTensor } from '
 import { loadSafetensorsModel } from '../../../src/models/load.ts';
 import type { WeightMap } from '../../../src/models/weights.ts';
 
+/** Worst |Δ logit| / max |logit| allowed between the BF16 and F32 twins (bf16-models.test.ts, bench/gpu/run.ts). */
+export const BF16_REL_TOL = 2e-5;
+
 export interface Bf16ModelResult {
   /** "name dtype" of every loaded weight of the BF16 file. */
   dtypes: string[];

@@ -8,6 +8,9 @@ import { initParams, type MicroConfig } from '../../../src/models/micro-config.t
 import { MicroModel } from '../../../src/models/micro.ts';
 import { MicroBackendModel } from '../../../src/models/micro-backend.ts';
 
+/** Worst |Δlogit| allowed (test/browser/micro.test.ts, bench/gpu/run.ts). */
+export const MICRO_TOL = 1e-4;
+
 const C: MicroConfig = { vocab: 21, dim: 18, heads: 3, layers: 2, window: 6, ffn: 13, eps: 1e-5 };
 
 export async function microVsTs(args: { backend: BackendName }, ctx: CaseContext): Promise<{ maxErr: number; tokens: number }> {

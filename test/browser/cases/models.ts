@@ -25,6 +25,19 @@ function maxAbs(a: Float32Array, b: Float32Array): number {
   return e;
 }
 
+/**
+ * Max |Δ| allowed on WebGPU for a fixture folder, from its manifest's `tolerance` (the pruned folders
+ * give no WebGPU tolerance: their manifest notes say it is 50× the f32 one), clamped to [2e-4, 4e-4].
+ * Used by test/browser/models.test.ts and bench/gpu/run.ts.
+ */
+export function webgpuAtol(tol: { suggested_atol_webgpu?: number; suggested_atol_float32_impl: number }): number {
+  const t = tol.suggested_atol_webgpu ?? 50 * tol.suggested_atol_float32_impl;
+  return Math.min(Math.max(t, 2e-4), 4e-4);
+}
+
+/** The fixture folders both suites run: dense (with forced decode) and 80 %-pruned (sparse linears). */
+export const MODEL_DIRS = ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny', 'mamba-tiny-pruned80', 'llama-gqa-tiny-pruned80'];
+
 export interface ModelCaseResult {
   logits: number;
   forced: number;

@@ -10,6 +10,9 @@ import { quantOracle, randomBlocks, worstRel } from '../../formats/quant-blocks.
 import { randomF32 } from '../../helpers/random.ts';
 import { runLinear } from '../../helpers/linear.ts';
 
+/** Worst relative error allowed against the f64 oracle (test/browser/quant.test.ts, bench/gpu/run.ts). */
+export const QUANT_TOL = { reference: 1e-7, webgpu: 3e-6 };
+
 export interface QuantCaseResult {
   name: string;
   webgpu: number;

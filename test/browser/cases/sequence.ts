@@ -11,6 +11,9 @@ import {
   type ConvIn,
 } from '../../kernels/sequence-cases.ts';
 
+/** Error allowed per sequenceVsReference entry (test/browser/sequence.test.ts, bench/gpu/run.ts). */
+export const sequenceTol = (name: string): number => (name.startsWith('ternary') ? 1e-5 : 3e-5);
+
 type Result = { out: Float32Array; state: Float32Array };
 /** max |a − b| / max |b|: the error relative to the tensor's scale (elements near 0 do not blow it up). */
 function scaled(a: ArrayLike<number>, b: ArrayLike<number>): number {
