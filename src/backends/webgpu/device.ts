@@ -19,6 +19,13 @@ export const f32 = (value: number): GpuParam => ({ type: 'f32', value });
 /** Bytes per uniform slot; also the minimum uniform offset alignment WebGPU guarantees. */
 const SLOT = 256;
 const RING_SLOTS = 1024;
+/**
+ * Bind groups kept for reuse. A decode step records the same dispatches over the same buffers
+ * every token, and createBindGroup is the costliest call of a dispatch (≈9 µs in Dawn on the CPU,
+ * more on a real GPU's driver), so each (pipeline, uniform slot, buffers) bind group is made once.
+ * The cache is dropped whole when it grows past this (prefills of new lengths, many models).
+ */
+const BIND_GROUP_CACHE = 8192;
 
 export interface AdapterSummary {
   vendor: string;
@@ -65,6 +72,14 @@ export class GpuContext {
   private pass: GPUComputePassEncoder | undefined;
   private ring: GPUBuffer;
   private ringSlot = 0;
+  /** CPU copy of the ring's uniforms, written to the GPU in one writeBuffer per submit. */
+  private ringData = new ArrayBuffer(SLOT * RING_SLOTS);
+  private ringView = new DataView(this.ringData);
+  private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
+  private bindGroups = new Map<string, GPUBindGroup>();
+  /** A number per buffer for the bind-group keys (never reused, so a destroyed buffer's groups are never hit). */
+  private bufferIds = new WeakMap<GPUBuffer, number>();
+  private nextBufferId = 1;
   /** Buffers to destroy once the work recorded so far has been submitted (they may be in use). */
   private retired: GPUBuffer[] = [];
   /** Scratch target for dispatches whose output aliases an input (see `dispatch`). */
@@ -195,22 +210,41 @@ export class GpuContext {
     const pipeline = this.pipeline(family, source, entry);
     if (this.ringSlot === RING_SLOTS) this.submit();
     const offset = this.ringSlot++ * SLOT;
-    const data = new ArrayBuffer(Math.max(16, Math.ceil((params.length * 4) / 16) * 16));
-    const view = new DataView(data);
-    params.forEach((p, i) => {
-      if (p.type === 'f32') view.setFloat32(i * 4, p.value, true);
-      else if (p.type === 'i32') view.setInt32(i * 4, p.value, true);
-      else view.setUint32(i * 4, p.value, true);
-    });
-    this.device.queue.writeBuffer(this.ring, offset, data);
-    const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size: data.byteLength } }];
-    buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
+    const size = Math.max(16, Math.ceil((params.length * 4) / 16) * 16);
+    const view = this.ringView;
+    for (let i = 0; i < params.length; i++) {
+      const p = params[i];
+      if (p.type === 'f32') view.setFloat32(offset + i * 4, p.value, true);
+      else if (p.type === 'i32') view.setInt32(offset + i * 4, p.value, true);
+      else view.setUint32(offset + i * 4, p.value, true);
+    }
+    const bindGroup = this.bindGroup(family, entry, pipeline, offset, size, buffers);
     const pass = this.currentPass();
     pass.setPipeline(pipeline);
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = workgroups;
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
+  }
+
+  /** The bind group of `buffers` at uniform slot `offset` for `pipeline`, from the cache or made now. */
+  private bindGroup(family: string, entry: string, pipeline: GPUComputePipeline, offset: number, size: number, buffers: GPUBuffer[]): GPUBindGroup {
+    let key = `${family}:${entry}|${offset}|${size}`;
+    for (const b of buffers) {
+      let id = this.bufferIds.get(b);
+      if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
+      key += `|${id}`;
+    }
+    let group = this.bindGroups.get(key);
+    if (!group) {
+      let layout = this.layouts.get(pipeline);
+      if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
+      const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size } }];
+      buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
+      group = this.device.createBindGroup({ layout, entries });
+      if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
+      this.bindGroups.set(key, group);
+    }
+    return group;
   }
 
   /** Record a buffer-to-buffer copy (ends the current compute pass). Offsets/size: multiples of 4. */
@@ -231,6 +265,9 @@ export class GpuContext {
 
   /** Submit everything recorded so far. */
   submit(): void {
+    // The uniforms of every dispatch recorded since the last submit, in one write; queue order
+    // puts it after earlier submits (which read the old values) and before this one.
+    if (this.ringSlot > 0) this.device.queue.writeBuffer(this.ring, 0, this.ringData, 0, this.ringSlot * SLOT);
     if (this.encoder || this.pass) {
       const enc = this.endPass();
       this.encoder = undefined;
