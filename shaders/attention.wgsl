@@ -291,48 +291,88 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   bm_dst[gid] = sum / f32(t1 - t0);
 }
 
-// ---- dense attention: one workgroup of 32 per (row, head), split over the keys ---------------
-// Lane t folds keys j ≡ t (mod 32) into its own online softmax (m_t, den_t, acc_t); the lanes are then
-// merged exactly: m = max m_t, den = Σ den_t·e^(m_t − m), out = Σ acc_t·e^(m_t − m) / den, the
-// accumulators summed 32 dims at a time through a 4 KiB tile. A decode step (one row) thus spreads
-// its T keys over 32 lanes per head instead of walking them on one.
+// ---- dense attention: one workgroup of 64 per (row, head), keys in chunks of 256 ------------------
+// Per chunk: each thread scores keys j ≡ t (mod 64) against q (staged in workgroup memory), the
+// workgroup reduces the chunk's max and sum (online softmax across chunks), and then thread t owns
+// output dims t, t+64, …: it sums w_j·v_j[dim] over the chunk's keys, so V rows are read coalesced
+// across the workgroup. An earlier version gave each of 32 lanes a private HD-float accumulator
+// and its own keys; on an H100 that took 0.5 µs per key (uncoalesced V reads, spilled accumulator):
+// 530 µs for one decode row at 1,024 keys against 35 µs now.
 struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
+const DT: u32 = 64u;                    // threads per (row, head)
+const DCH: u32 = 256u;                  // keys per chunk
+const DPT: u32 = (HD + DT - 1u) / DT;   // output dims per thread
+var<workgroup> dd_q: array<f32, HD>;
+var<workgroup> dd_w: array<f32, 256>;   // the chunk's scores, then its weights
+var<workgroup> dd_red: array<f32, 64>;
 
-@compute @workgroup_size(32)
+/** Tree-reduce dd_red (max or sum) and return the result to every thread (uniform control flow). */
+fn dd_reduce(li: u32, v: f32, is_max: bool) -> f32 {
+  dd_red[li] = v;
+  workgroupBarrier();
+  for (var k = DT / 2u; k > 0u; k >>= 1u) {
+    if (li < k) { dd_red[li] = select(dd_red[li] + dd_red[li + k], max(dd_red[li], dd_red[li + k]), is_max); }
+    workgroupBarrier();
+  }
+  let r = dd_red[0];
+  workgroupBarrier();
+  return r;
+}
+
+@compute @workgroup_size(64)
 fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let g = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup: the early return keeps barriers uniform
   if (g >= pdn.s * pdn.hq) { return; }
   let r = g / pdn.hq;
   let h = g % pdn.hq;
-  let d = HD;
   let kvh = h / (pdn.hq / pdn.hkv);
-  let qb = (r * pdn.hq + h) * d;
+  let qb = (r * pdn.hq + h) * HD;
   let f16 = pdn.f16 != 0u;
   let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
-  var acc: array<f32, HD>;
-  for (var x = 0u; x < d; x++) { acc[x] = 0.0; }
+  for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[qb + x]; }
+  workgroupBarrier();
+  var acc: array<f32, DPT>;
+  for (var i = 0u; i < DPT; i++) { acc[i] = 0.0; }
   var m = -3.402823e38;
   var den = 0.0;
-  for (var j = li; j < n; j += DL) {
-    let kb = (j * pdn.hkv + kvh) * d;
-    var sc = 0.0;
-    for (var x = 0u; x < d; x++) { sc += a_q[qb + x] * k_elem(kb + x, f16); }
-    sc *= pdn.scale;
-    var corr = 1.0;
-    if (j == li) { m = sc; }
-    if (sc > m) {
-      corr = exp(m - sc);
-      den *= corr;
-      m = sc;
+  for (var c0 = 0u; c0 < n; c0 += DCH) {
+    let cn = min(DCH, n - c0);
+    var lmax = -3.402823e38;
+    for (var jj = li; jj < cn; jj += DT) {
+      let kb = ((c0 + jj) * pdn.hkv + kvh) * HD;
+      var sc = 0.0;
+      for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
+      sc *= pdn.scale;
+      dd_w[jj] = sc;
+      lmax = max(lmax, sc);
     }
-    let w = exp(sc - m);
-    den += w;
-    for (var x = 0u; x < d; x++) { acc[x] = acc[x] * corr + w * v_elem(kb + x, f16); }
+    let mnew = max(m, dd_reduce(li, lmax, true));
+    let corr = exp(m - mnew); // 0 on the first chunk (m is the lowest f32)
+    var lsum = 0.0;
+    for (var jj = li; jj < cn; jj += DT) {
+      let w = exp(dd_w[jj] - mnew);
+      dd_w[jj] = w;
+      lsum += w;
+    }
+    den = den * corr + dd_reduce(li, lsum, false); // the reduction's barriers also publish dd_w
+    for (var i = 0u; i < DPT; i++) {
+      let x = li + i * DT;
+      if (x < HD) {
+        var a = acc[i] * corr;
+        for (var jj = 0u; jj < cn; jj++) { a += dd_w[jj] * v_elem(((c0 + jj) * pdn.hkv + kvh) * HD + x, f16); }
+        acc[i] = a;
+      }
+    }
+    m = mnew;
+    workgroupBarrier(); // dd_w is rewritten by the next chunk
   }
-  // lanes without keys (n < 32) keep den = 0 and contribute nothing
-  merge_lanes(li, m, den, &acc, qb);
+  let inv = select(0.0, 1.0 / den, den > 0.0);
+  for (var i = 0u; i < DPT; i++) {
+    let x = li + i * DT;
+    if (x < HD) { a_out[qb + x] = acc[i] * inv; }
+  }
 }
 
 // ---- KV cache append --------------------------------------------------------------------------

@@ -132,7 +132,7 @@ export function sparseAttentionGated(b: WebGpuBackend, out: Tensor, q: Tensor, k
   forward(b, 'sparseAttentionGated', out, q, k, v, cfg, va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg), keep);
 }
 
-/** dense_attend: one workgroup (32 lanes) per (row, head). */
+/** dense_attend: one workgroup (64 threads) per (row, head), keys in chunks (shaders/attention.wgsl). */
 function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: number, causal: boolean, pos: number, kvLen: number, f16: boolean, scale: number, bufs: GPUBuffer[]): void {
   const [gx, gy] = grid(s * hq);
   const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale)];
