@@ -14,7 +14,7 @@
  *   source .gpu/gpu-env.sh && node dist/gpu/bench/run.mjs --out $OUT
  * Here, on SwiftShader (slow; a smoke pass):
  *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node dist/gpu/bench/run.mjs --quick --family core --op add
- * Options: --checks none / --bench none (skip a part), --family/--op filters, --backend webgpu,wasm, --quick, --name.
+ * Options: --checks none / --bench none (skip a part), --checks micro,quant (only checks whose name contains one), --family/--op filters, --backend webgpu,wasm, --quick, --name.
  * Exit code 1 when a check fails.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
@@ -168,7 +168,8 @@ const CHECKS: Check[] = [
 
 async function runChecks(): Promise<{ name: string; ok: boolean; worst: number; tol: number; detail?: string; error?: string; seconds: number }[]> {
   const out = [];
-  for (const c of CHECKS) {
+  const only = values.checks === 'all' ? [] : split([values.checks]);
+  for (const c of CHECKS.filter((x) => !only.length || only.some((o) => x.name.includes(o)))) {
     const t0 = performance.now();
     try {
       const r = await c.run();
