@@ -55,6 +55,8 @@ const { values } = parseArgs({
 });
 const split = (xs: string[]) => xs.flatMap((x) => x.split(',')).map((s) => s.trim()).filter(Boolean);
 const ROOT = process.cwd();
+/** Sparse-attention golden cases: the same variable as test/browser/attention-fixtures.test.ts. */
+const ATTENTION_FIXTURES = process.env.SPARROW_ATTENTION_FIXTURES || 'test/fixtures/sparse-attention';
 
 // Dawn as navigator.gpu (Node 20 has no navigator global).
 Object.assign(globalThis, globals);
@@ -63,13 +65,15 @@ if (!globalThis.navigator) Object.defineProperty(globalThis, 'navigator', { valu
 Object.defineProperty(globalThis.navigator, 'gpu', { value: gpu, configurable: true });
 Object.defineProperty(globalThis.navigator, 'hardwareConcurrency', { value: cpus().length, configurable: true });
 
-// The cases fetch fixtures by root-relative URL ('/test/fixtures/…'), as from the Vite dev server.
+// The cases fetch fixtures by root-relative URL ('/test/fixtures/…'), as from the Vite dev server,
+// and files outside the project as '/@fs/<absolute path>' (Vite's spelling too).
 const nodeFetch = globalThis.fetch;
 globalThis.fetch = (async (input: string | URL | Request, init?: RequestInit) => {
   const url = typeof input === 'string' ? input : input instanceof URL ? input.href : input.url;
   if (!url.startsWith('/')) return nodeFetch(input, init);
   try {
-    return new Response(readFileSync(join(ROOT, decodeURIComponent(url))));
+    const path = decodeURIComponent(url);
+    return new Response(readFileSync(path.startsWith('/@fs/') ? path.slice(4) : join(ROOT, path)));
   } catch {
     return new Response(null, { status: 404 });
   }
@@ -132,10 +136,11 @@ const CHECKS: Check[] = [
   {
     name: 'sparse attention: every golden fixture',
     async run() {
-      const dir = 'test/fixtures/sparse-attention';
-      const m = JSON.parse(readFileSync(join(ROOT, dir, 'manifest.json'), 'utf8'));
+      const m = JSON.parse(readFileSync(join(ATTENTION_FIXTURES, 'manifest.json'), 'utf8'));
       const tol = m.suggested_tolerance;
-      const { ids, results } = await attentionCases.fixtures({ backend: 'webgpu', base: `/${dir}/` }, ctx);
+      const abs = resolve(ATTENTION_FIXTURES);
+      const base = abs.startsWith(ROOT + '/') ? `/${abs.slice(ROOT.length + 1)}/` : `/@fs${abs}/`;
+      const { ids, results } = await attentionCases.fixtures({ backend: 'webgpu', base }, ctx);
       const bad = results.filter((r) => r.error || !(r.maxAbs <= tol.webgpu_f32_atol) || (r.salienceMaxAbs !== undefined && !(r.salienceMaxAbs <= tol.salience_atol)) || (r.maskMismatches ?? 0) > 0);
       const ok = bad.length === 0 && ids.length === m.cases.length && results.length === ids.length;
       return { ok, worst: worstOf(results.map((r) => r.maxAbs)), tol: tol.webgpu_f32_atol, detail: `${results.length} cases${bad.length ? `; failing: ${bad.map((r) => r.id).join(', ')}` : ''}` };
@@ -144,7 +149,7 @@ const CHECKS: Check[] = [
   {
     name: 'sparse attention: random inputs vs reference, decode rows, cached dense',
     async run() {
-      const tol = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/sparse-attention/manifest.json'), 'utf8')).suggested_tolerance.webgpu_f32_atol;
+      const tol = JSON.parse(readFileSync(join(ATTENTION_FIXTURES, 'manifest.json'), 'utf8')).suggested_tolerance.webgpu_f32_atol;
       const r = await attentionCases.random({ backend: 'webgpu', tol }, ctx);
       const bad = r.filter((x) => !(x.maxAbs <= x.tol));
       return { ok: r.length > 40 && bad.length === 0, worst: worstOf(r.map((x) => x.maxAbs)), tol, detail: `${r.length} cases` };

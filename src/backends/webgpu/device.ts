@@ -71,7 +71,7 @@ export class GpuContext {
    * work is recorded lets the GPU start on the first layers while JavaScript records the rest (a
    * decode step is ~540 dispatches). Each submit costs a little, so not after every dispatch.
    * On an H100 (docs/gpu.md) 64 or 128 took a SmolLM2-135M-shaped decode step from ~12–18 ms to
-   * ~7–12 ms, and a Mamba-130M one from ~7–12 to ~4–7 ms, against one submit per step.
+   * ~7–12 ms, and a Mamba-130M one from ~7–13 to ~4–8 ms, against one submit per step.
    */
   static submitEvery = 64;
   private pipelines = new Map<string, GPUComputePipeline>();
