@@ -17,9 +17,10 @@ struct EwParams { n: u32, nb: u32, grid_x: u32, s: f32, op: u32 }
 
 fn ew_index(wg: vec3<u32>, li: u32) -> u32 { return (wg.x + wg.y * pe.grid_x) * 256u + li; }
 
-// ---- binary: out[i] = a[i] op b[i % nb]; op 0 = add, 1 = mul --------------------------------
+// ---- binary: out[i] = a[i] op b[i % nb]; op 0 = add, 1 = mul, 2 = silu(a)·b (siluMul) ----------
 fn binary_f(x: f32, y: f32) -> f32 {
   if (pe.op == 0u) { return x + y; }
+  if (pe.op == 2u) { return (x * sigmoid_f(x)) * y; } // silu rounded to f32 first, as silu then mul
   return x * y;
 }
 

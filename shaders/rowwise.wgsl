@@ -50,6 +50,30 @@ fn rmsnorm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   for (var j = li; j < pr.d; j += RW) { rw_out[base + j] = rw_x[base + j] * inv * rw_w[j]; }
 }
 
+// add_rmsnorm: sum = a + b, out = sum / sqrt(mean(sum²) + eps) · w — a pre-norm block's residual
+// step in one dispatch. Same arithmetic as binary add then rmsnorm (each thread re-reads only the
+// sum elements it wrote). Bindings: out 1, sum 2, a 3, b 4, w 5 (own names: binding 2 is read-only
+// elsewhere in this module, and an entry point uses only its own).
+@group(0) @binding(2) var<storage, read_write> ar_sum: array<f32>; // [rows, d]
+@group(0) @binding(3) var<storage, read> ar_a: array<f32>;         // [rows, d]
+@group(0) @binding(4) var<storage, read> ar_b: array<f32>;         // [rows, d]
+@group(0) @binding(5) var<storage, read> ar_w: array<f32>;         // [d]
+
+@compute @workgroup_size(256)
+fn add_rmsnorm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let row = row_id(wg);
+  if (row >= pr.rows) { return; }
+  let base = row * pr.d;
+  var ss = 0.0;
+  for (var j = li; j < pr.d; j += RW) {
+    let s = ar_a[base + j] + ar_b[base + j];
+    ar_sum[base + j] = s;
+    ss += s * s;
+  }
+  let inv = inverseSqrt(wg_sum(li, ss) / f32(pr.d) + pr.eps);
+  for (var j = li; j < pr.d; j += RW) { rw_out[base + j] = ar_sum[base + j] * inv * ar_w[j]; }
+}
+
 // out = (x − mean) / sqrt(var + eps) · w + b, two-pass (mean first) for accuracy.
 @compute @workgroup_size(256)
 fn layernorm(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {

@@ -101,6 +101,14 @@ export interface CoreOps {
   softplus(out: Tensor, a: Tensor): void;
   /** Rows of x[..., D]: x / sqrt(mean(x²) + eps) · w[D]. */
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void;
+  /**
+   * The residual step of a pre-norm block in one op: sum = a + b (same size), then
+   * out = rmsnorm(sum) · w[D]. Equal to add + rmsnorm; one dispatch instead of two on WebGPU.
+   * sum and out must be different tensors.
+   */
+  addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void;
+  /** out = silu(g) ⊙ u (same size): a SwiGLU MLP's gate. Equal to silu + mul. */
+  siluMul(out: Tensor, g: Tensor, u: Tensor): void;
   /** Rows of x[..., D]: (x − mean) / sqrt(var + eps) · w[D] + b[D]. */
   layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void;
   /** Softmax over the last dimension. */

@@ -139,6 +139,21 @@ export function rowwise(op: string, out: Tensor, x: Tensor, ...params: Tensor[])
   return { rows: rowsOf(x), d };
 }
 
+/** addRmsnorm: sum, out, a, b all of a's size (no broadcast), w of its last dim; sum ≠ out. */
+export function addRmsnorm(op: string, sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor): { rows: number; d: number } {
+  const rd = rowwise(op, out, a, w);
+  binary(op, sum, a, b);
+  if (b.size !== a.size) mismatch(op, 'b must have the size of a', { a, b });
+  if (sum === out) throw new SparrowError('INVALID_ARGUMENT', `${op}: sum and out must be different tensors`, { op });
+  return rd;
+}
+
+/** siluMul: out, g, u of one size. */
+export function siluMul(op: string, out: Tensor, g: Tensor, u: Tensor): void {
+  binary(op, out, g, u);
+  if (u.size !== g.size) mismatch(op, 'u must have the size of g', { g, u });
+}
+
 export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: number, theta: number): { rows: number; heads: number } {
   unary(op, out, x);
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {

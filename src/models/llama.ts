@@ -185,11 +185,16 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       let x2 = t([n, H]);
       this.embed(x, tokens, scratch);
       if (hidden) b.copy(hidden, 0, x, 0, n * H);
+      const h = t([n, H]);
       const residual = (o: Tensor) => {
         b.add(x2, x, o);
         [x, x2] = [x2, x];
       };
-      const h = t([n, H]);
+      /** residual(o), then h = the next norm of the new stream, in one op (one dispatch on WebGPU). */
+      const residualNorm = (o: Tensor, normWeight: Tensor) => {
+        b.addRmsnorm(x2, h, x, o, normWeight, c.rmsNormEps);
+        [x, x2] = [x2, x];
+      };
       const q2 = t([n, qDim]);
       const k2 = t([n, kvDim]);
       const qr = t([n, qDim]);
@@ -199,12 +204,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const o = t([n, H]);
       const g = t([n, c.intermediateSize]);
       const u = t([n, c.intermediateSize]);
-      const gs = t([n, c.intermediateSize]);
       const gu = t([n, c.intermediateSize]);
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle };
+      b.rmsnorm(h, x, this.weights.get(L(0, 'input_layernorm.weight')), c.rmsNormEps);
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
-        b.rmsnorm(h, x, W('input_layernorm.weight'), c.rmsNormEps);
+        // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
         linear(b, q2, h, W('self_attn.q_proj.weight'), n);
         linear(b, k2, h, W('self_attn.k_proj.weight'), n);
         linear(b, v2, h, W('self_attn.v_proj.weight'), n);
@@ -212,14 +217,13 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         b.rope(kr, k2, rope);
         this.attend(a2, qr, kr, v2, s.caches[i], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
-        residual(o);
-        b.rmsnorm(h, x, W('post_attention_layernorm.weight'), c.rmsNormEps);
+        residualNorm(o, W('post_attention_layernorm.weight'));
         linear(b, g, h, W('mlp.gate_proj.weight'), n);
         linear(b, u, h, W('mlp.up_proj.weight'), n);
-        b.silu(gs, g);
-        b.mul(gu, gs, u);
+        b.siluMul(gu, g, u);
         linear(b, o, gu, W('mlp.down_proj.weight'), n);
-        residual(o);
+        if (i + 1 < c.numLayers) residualNorm(o, this.weights.get(L(i + 1, 'input_layernorm.weight')));
+        else residual(o);
         if (hidden) b.copy(hidden, (i + 1) * n * H, x, 0, n * H);
       }
       const rows = lastOnly ? 1 : n;

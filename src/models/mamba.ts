@@ -145,8 +145,9 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
       const dt = t([n, I]);
       const y = t([n, I]);
       const o = t([n, H]);
+      b.rmsnorm(h, x, W(P(0, 'norm.weight')), c.layerNormEps);
       for (let i = 0; i < c.numLayers; i++) {
-        b.rmsnorm(h, x, W(P(i, 'norm.weight')), c.layerNormEps);
+        // h holds this layer's norm (before the loop, or from the previous layer's addRmsnorm)
         linear(b, xs, h, W(P(i, 'mixer.in_proj.weight#x')), n);
         linear(b, z, h, W(P(i, 'mixer.in_proj.weight#z')), n);
         b.causalConv1d(xc, xs, W(P(i, 'mixer.conv1d.weight')), Wo(P(i, 'mixer.conv1d.bias')), s.conv[i], true);
@@ -156,7 +157,9 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
         linear(b, dt, dtr, W(P(i, 'mixer.dt_proj.weight')), n);
         b.selectiveScan(y, xc, dt, W(P(i, 'mixer.A_log#A')), bm, cm, W(P(i, 'mixer.D')), z, W(P(i, 'mixer.dt_proj.bias')), s.ssm[i], true);
         linear(b, o, y, W(P(i, 'mixer.out_proj.weight')), n);
-        b.add(x2, x, o);
+        // residual, and the next layer's norm of it in the same op (one dispatch on WebGPU)
+        if (i + 1 < c.numLayers) b.addRmsnorm(x2, h, x, o, W(P(i + 1, 'norm.weight')), c.layerNormEps);
+        else b.add(x2, x, o);
         [x, x2] = [x2, x];
         if (hidden) b.copy(hidden, i * n * H, x, 0, n * H);
       }

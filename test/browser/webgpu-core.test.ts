@@ -116,6 +116,7 @@ describe('webgpu core ops vs reference', () => {
         const e = await err(op, [O([n]), I([n], x)], TRANS);
         expect(e, `${op} n=${n}`).toBeLessThanOrEqual(TOL);
       }
+      expect(await err('siluMul', [O([n]), I([n], x), I([n], randomF32(n, 20 + n, -2, 2))], TRANS), `siluMul n=${n}`).toBeLessThanOrEqual(TOL);
     }
   });
 
@@ -182,6 +183,9 @@ describe('webgpu core ops vs reference', () => {
       const w = randomF32(d, d + 1, 0.5, 1.5);
       const b = randomF32(d, d + 2);
       expect(await err('rmsnorm', [O([rows, d]), I([rows, d], x), I([d], w), V(1e-5)], SUM), `rmsnorm ${rows}x${d}`).toBeLessThanOrEqual(TOL);
+      // both outputs (the sum and the normed rows) against the reference
+      const r2 = randomF32(rows * d, rows * 1000 + d + 7, -1, 1);
+      expect(await err('addRmsnorm', [O([rows, d]), O([rows, d]), I([rows, d], x), I([rows, d], r2), I([d], w), V(1e-5)], SUM), `addRmsnorm ${rows}x${d}`).toBeLessThanOrEqual(TOL);
       expect(await err('layernorm', [O([rows, d]), I([rows, d], x), I([d], w), I([d], b), V(1e-5)], SUM), `layernorm ${rows}x${d}`).toBeLessThanOrEqual(TOL);
       expect(await err('softmax', [O([rows, d]), I([rows, d], x)], TRANS), `softmax ${rows}x${d}`).toBeLessThanOrEqual(TOL);
     }
@@ -306,8 +310,8 @@ describe('webgpu core ops vs reference', () => {
 
 describe('webgpu specifics', () => {
   it('in-place calls (out aliases an input) give the same result', async () => {
-    // Dedicated in-place kernels (binary, unary, rope) and the generic scratch path (rmsnorm, and
-    // add with out aliasing b).
+    // Dedicated in-place kernels (binary, unary, rope) and the generic scratch path (rmsnorm, add
+    // with out aliasing b, siluMul with out aliasing u, addRmsnorm with sum aliasing a).
     const x = randomF32(300, 9);
     const b = randomF32(300, 10);
     const ones = new Float32Array(100).fill(1);
@@ -322,7 +326,11 @@ describe('webgpu specifics', () => {
     await h.host.op('webgpu', 'rope', [{ t: a }, { t: a }, rope]);
     await h.host.op('webgpu', 'rmsnorm', [{ t: a }, { t: a }, { t: w }, 1e-6]);
     await h.host.op('webgpu', 'add', [{ t: bb }, { t: a }, { t: bb }]);
-    const got = [(await h.host.read('webgpu', a)) as Float32Array, (await h.host.read('webgpu', bb)) as Float32Array];
+    // fused ops in place: siluMul on u (scratch path), addRmsnorm with sum aliasing a (scratch path)
+    const n2 = await h.host.tensor('webgpu', [3, 100], 'f32');
+    await h.host.op('webgpu', 'siluMul', [{ t: bb }, { t: a }, { t: bb }]);
+    await h.host.op('webgpu', 'addRmsnorm', [{ t: a }, { t: n2 }, { t: a }, { t: bb }, { t: w }, 1e-6]);
+    const got = [(await h.host.read('webgpu', a)) as Float32Array, (await h.host.read('webgpu', bb)) as Float32Array, (await h.host.read('webgpu', n2)) as Float32Array];
     const ref = new ReferenceBackend();
     const ra = ref.tensor([3, 100], 'f32', x);
     const rb = ref.tensor([3, 100], 'f32', b);
@@ -333,8 +341,12 @@ describe('webgpu specifics', () => {
     ref.rope(ra, ra, rope);
     ref.rmsnorm(ra, ra, ref.tensor([100], 'f32', ones), 1e-6);
     ref.add(rb, ra, rb);
+    const rn = ref.tensor([3, 100], 'f32');
+    ref.siluMul(rb, ra, rb);
+    ref.addRmsnorm(ra, rn, ra, rb, ref.tensor([100], 'f32', ones), 1e-6);
     expect(maxRelErr(got[0], (await ref.read(ra)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
     expect(maxRelErr(got[1], (await ref.read(rb)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
+    expect(maxRelErr(got[2], (await ref.read(rn)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
     // copy within one tensor (overlapping ranges, memmove semantics like TypedArray.set)
     const c = await h.host.tensor('webgpu', [10], 'f32', Float32Array.from({ length: 10 }, (_, i) => i));
     await h.host.op('webgpu', 'copy', [{ t: c }, 2, { t: c }, 0, 6]);

@@ -552,6 +552,23 @@ describe('wasm core: elementwise', () => {
     });
   }
 
+  it('siluMul = silu(g)·u: vs the reference, in place on g and on u', async () => {
+    for (const n of [...ODD, 1000]) {
+      const g = randomF32(n, n * 3 + 1, -8, 8);
+      const u = randomF32(n, n * 3 + 2, -2, 2);
+      const { want, got } = await both([{ shape: [n], data: g }, { shape: [n], data: u }], { shape: [n] }, (b, o, gt, ut) => b.siluMul(o, gt, ut));
+      expect(worst(got, want, 2e-6, 1e-7), `n=${n}`).toBeLessThanOrEqual(1);
+      for (const inPlace of ['g', 'u'] as const) {
+        const [gt, ut] = [wasm.tensor([n], 'f32', g), wasm.tensor([n], 'f32', u)];
+        wasm.siluMul(inPlace === 'g' ? gt : ut, gt, ut);
+        const r = (await wasm.read(inPlace === 'g' ? gt : ut)) as Float32Array;
+        expect(worst(r, want, 2e-6, 1e-7), `n=${n} in place on ${inPlace}`).toBeLessThanOrEqual(1);
+        wasm.free(gt);
+        wasm.free(ut);
+      }
+    }
+  });
+
   it('gelu matches exact erf GELU to ~1e-7 absolute on a dense grid', async () => {
     const n = 4001;
     const a = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));
@@ -573,6 +590,31 @@ describe('wasm core: row-wise', () => {
         const { want, got } = await both([{ shape: [r, d], data: x }, { shape: [d], data: w }], { shape: [r, d] }, (b, o, xt, wt) => b.rmsnorm(o, xt, wt, eps));
         expect(worst(got, want, 1e-5, 1e-6)).toBeLessThanOrEqual(1);
       }
+    }
+  });
+
+  it('addRmsnorm: sum and normed rows vs the reference, and bit-equal to add + rmsnorm on wasm', async () => {
+    for (const [r, d] of rowShapes) {
+      const a = randomF32(r * d, r * d + 11, -3, 3);
+      const bb = randomF32(r * d, r * d + 12, -1, 1);
+      const w = randomF32(d, d + 13, 0.5, 1.5);
+      const outs: Float32Array[][] = [];
+      for (const b of [ref, wasm] as Backend[]) {
+        const [at, bt, wt] = [b.tensor([r, d], 'f32', a), b.tensor([r, d], 'f32', bb), b.tensor([d], 'f32', w)];
+        const [sum, out] = [b.tensor([r, d], 'f32', new Float32Array(r * d).fill(NaN)), b.tensor([r, d], 'f32', new Float32Array(r * d).fill(NaN))];
+        b.addRmsnorm(sum, out, at, bt, wt, 1e-5);
+        outs.push([(await b.read(sum)) as Float32Array, (await b.read(out)) as Float32Array]);
+        if (b === wasm) {
+          // the two ops it stands for, on the same backend: identical bits
+          b.add(sum, at, bt);
+          b.rmsnorm(out, sum, wt, 1e-5);
+          expect(Array.from(outs[1][0])).toEqual(Array.from((await b.read(sum)) as Float32Array));
+          expect(Array.from(outs[1][1])).toEqual(Array.from((await b.read(out)) as Float32Array));
+        }
+        for (const t of [at, bt, wt, sum, out]) b.free(t);
+      }
+      expect(worst(outs[1][0], outs[0][0], 1e-6, 1e-7)).toBeLessThanOrEqual(1);
+      expect(worst(outs[1][1], outs[0][1], 1e-5, 1e-6)).toBeLessThanOrEqual(1);
     }
   });
 

@@ -249,6 +249,21 @@ export class ReferenceBackend implements Backend {
     this.unaryOp('softplus', out, a, softplus);
   }
 
+  addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {
+    v.checkBackend('addRmsnorm', this.name, sum, out, a, b, w);
+    v.checkFinite('addRmsnorm', 'eps', eps);
+    v.addRmsnorm('addRmsnorm', sum, out, a, b, w);
+    this.add(sum, a, b);
+    this.rmsnorm(out, sum, w, eps);
+  }
+  siluMul(out: Tensor, g: Tensor, u: Tensor): void {
+    v.checkBackend('siluMul', this.name, out, g, u);
+    v.siluMul('siluMul', out, g, u);
+    const [gs, us, o] = [this.f32('siluMul', g), this.f32('siluMul', u), this.f32('siluMul', out)];
+    // f32 rounding of silu before the product, as silu then mul store it
+    for (let i = 0; i < gs.length; i++) o[i] = Math.fround(silu(gs[i])) * us[i];
+  }
+
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void {
     v.checkBackend('rmsnorm', this.name, out, x, w);
     v.checkFinite('rmsnorm', 'eps', eps);

@@ -428,6 +428,35 @@ export class WasmBackend implements Backend {
     this.unaryOp('softplus', out, a, this.k.softplus_f32);
   }
 
+  addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {
+    const op = 'addRmsnorm';
+    v.checkBackend(op, this.name, sum, out, a, b, w);
+    v.checkFinite(op, 'eps', eps);
+    const { rows, d } = v.addRmsnorm(op, sum, out, a, b, w);
+    // Two SIMD kernels back to back: on the CPU there is no dispatch to save.
+    this.k.add_f32(this.ptr(op, sum), this.ptr(op, a), this.ptr(op, b), a.size, b.size);
+    this.k.rmsnorm_f32(this.ptr(op, out), this.ptr(op, sum), this.ptr(op, w), rows, d, eps);
+  }
+
+  siluMul(out: Tensor, g: Tensor, u: Tensor): void {
+    const op = 'siluMul';
+    v.checkBackend(op, this.name, out, g, u);
+    v.siluMul(op, out, g, u);
+    if (out === u && out !== g) {
+      // silu into out first would overwrite u: go through a temporary
+      const t = this.tensor(g.shape, 'f32');
+      try {
+        this.k.silu_f32(this.ptr(op, t), this.ptr(op, g), g.size);
+        this.k.mul_f32(this.ptr(op, out), this.ptr(op, t), this.ptr(op, u), g.size, u.size);
+      } finally {
+        this.free(t);
+      }
+      return;
+    }
+    this.k.silu_f32(this.ptr(op, out), this.ptr(op, g), g.size);
+    this.k.mul_f32(this.ptr(op, out), this.ptr(op, out), this.ptr(op, u), g.size, u.size);
+  }
+
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void {
     v.checkBackend('rmsnorm', this.name, out, x, w);
     v.checkFinite('rmsnorm', 'eps', eps);

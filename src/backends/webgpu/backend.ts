@@ -166,6 +166,7 @@ export class WebGpuBackend implements Backend {
   spmm(out: Tensor, s: Tensor, x: Tensor): void { sp.spmm(this, out, s, x); }
   add(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'add', out, a, b); }
   mul(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'mul', out, a, b); }
+  siluMul(out: Tensor, g: Tensor, u: Tensor): void { ew.binary(this, 'siluMul', out, g, u); }
   scale(out: Tensor, a: Tensor, s: number): void { ew.unary(this, 'scale', out, a, s); }
   silu(out: Tensor, a: Tensor): void { ew.unary(this, 'silu', out, a); }
   gelu(out: Tensor, a: Tensor): void { ew.unary(this, 'gelu', out, a); }
@@ -174,6 +175,7 @@ export class WebGpuBackend implements Backend {
   exp(out: Tensor, a: Tensor): void { ew.unary(this, 'exp', out, a); }
   softplus(out: Tensor, a: Tensor): void { ew.unary(this, 'softplus', out, a); }
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void { rows.rmsnorm(this, out, x, w, eps); }
+  addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void { rows.addRmsnorm(this, sum, out, a, b, w, eps); }
   layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void { rows.layernorm(this, out, x, w, b, eps); }
   softmax(out: Tensor, x: Tensor): void { rows.softmax(this, out, x); }
   rope(out: Tensor, x: Tensor, opts: RopeOptions): void { ropeOp(this, out, x, opts); }

@@ -8,12 +8,16 @@ import coreWgsl from '../../../shaders/core.wgsl?raw';
 
 const WG = 256;
 
-const BINARY_CODE = { add: 0, mul: 1 } as const;
+const BINARY_CODE = { add: 0, mul: 1, siluMul: 2 } as const;
 
-/** out[i] = a[i] (op) b[i % b.size]: add, mul. In place (out is a) without a scratch copy. */
-export function binary(g: WebGpuBackend, op: 'add' | 'mul', out: Tensor, a: Tensor, b: Tensor): void {
+/**
+ * out[i] = a[i] (op) b[i % b.size]: add, mul, and siluMul (silu(a)·b, same sizes). In place (out
+ * is a) without a scratch copy.
+ */
+export function binary(g: WebGpuBackend, op: 'add' | 'mul' | 'siluMul', out: Tensor, a: Tensor, b: Tensor): void {
   v.checkBackend(op, g.name, out, a, b);
-  v.binary(op, out, a, b);
+  if (op === 'siluMul') v.siluMul(op, out, a, b);
+  else v.binary(op, out, a, b);
   const [o, x, y] = [g.buf(op, out), g.buf(op, a), g.buf(op, b)];
   const [gx, gy] = grid(Math.ceil(a.size / WG));
   const params = [u32(a.size), u32(Math.max(1, b.size)), u32(gx), f32(0), u32(BINARY_CODE[op])];

@@ -1,4 +1,4 @@
-/** Row-wise reductions on the webgpu backend: rmsnorm, layernorm, softmax, argmax (shaders/rowwise.wgsl). */
+/** Row-wise reductions on the webgpu backend: rmsnorm, add + rmsnorm, layernorm, softmax, argmax (shaders/rowwise.wgsl). */
 import type { Tensor } from '../backend.ts';
 import * as v from '../validate.ts';
 import { f32, grid, u32 } from './device.ts';
@@ -11,6 +11,16 @@ export function rmsnorm(g: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor, eps
   const { rows, d } = v.rowwise('rmsnorm', out, x, w);
   const [gx, gy] = grid(rows);
   g.gpu.dispatch('rowwise', rowwiseWgsl, 'rmsnorm', [u32(rows), u32(d), u32(gx), f32(eps)], [g.buf('rmsnorm', out), g.buf('rmsnorm', x), g.buf('rmsnorm', w)], [gx, gy]);
+}
+
+export function addRmsnorm(g: WebGpuBackend, sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {
+  const op = 'addRmsnorm';
+  v.checkBackend(op, g.name, sum, out, a, b, w);
+  v.checkFinite(op, 'eps', eps);
+  const { rows, d } = v.addRmsnorm(op, sum, out, a, b, w);
+  const [gx, gy] = grid(rows);
+  const bufs = [g.buf(op, out), g.buf(op, sum), g.buf(op, a), g.buf(op, b), g.buf(op, w)];
+  g.gpu.dispatch('rowwise', rowwiseWgsl, 'add_rmsnorm', [u32(rows), u32(d), u32(gx), f32(eps)], bufs, [gx, gy], 2);
 }
 
 export function layernorm(g: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void {
