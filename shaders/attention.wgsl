@@ -378,14 +378,12 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 // ---- KV cache append --------------------------------------------------------------------------
 struct AppendParams { len: u32, n: u32, row: u32, bsize: u32, f16: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> pap: AppendParams;
-@group(0) @binding(1) var<storage, read_write> ap_kc: array<u32>;
+@group(0) @binding(1) var<storage, read_write> ap_kc: array<u32>; // cache rows (f32 bits or f16 pairs)
 @group(0) @binding(2) var<storage, read_write> ap_vc: array<u32>;
-@group(0) @binding(3) var<storage, read> ap_ks: array<f32>;
-@group(0) @binding(4) var<storage, read> ap_vs: array<f32>;
-// kv_append_means binds the means at 1, 2 (layout 'auto' keeps only the bindings an entry uses,
-// and the JS side binds buffers to 1..n in order).
-@group(0) @binding(1) var<storage, read_write> ap_km: array<f32>;
-@group(0) @binding(2) var<storage, read_write> ap_vm: array<f32>;
+@group(0) @binding(3) var<storage, read_write> ap_km: array<f32>; // landmark block means
+@group(0) @binding(4) var<storage, read_write> ap_vm: array<f32>;
+@group(0) @binding(5) var<storage, read> ap_ks: array<f32>;       // the n new rows
+@group(0) @binding(6) var<storage, read> ap_vs: array<f32>;
 
 // f32 → binary16 bits, round to nearest even (overflow → inf, NaN stays NaN); done with integer ops
 // because pack2x16float's rounding is not specified.
@@ -413,11 +411,19 @@ fn f2h(v: f32) -> u32 {
   return sign | half;
 }
 
+// One dispatch appends the rows and updates the landmark means (a decode step used to take two).
+// Invocation gid does row element / word gid (if any) and mean element gid (if any): the two parts
+// read only the new rows and write different buffers.
+@compute @workgroup_size(64)
+fn kv_append(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gid = (wg.x + wg.y * pap.grid_x) * 64u + li;
+  kv_append_row(gid);
+  kv_append_mean(gid);
+}
+
 // Rows: f32 → one invocation per element; f16 → one per u32 word touched (the word shared with
 // the previous row keeps its other half).
-@compute @workgroup_size(64)
-fn kv_append_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let gid = (wg.x + wg.y * pap.grid_x) * 64u + li;
+fn kv_append_row(gid: u32) {
   let e0 = pap.len * pap.row;
   let e1 = (pap.len + pap.n) * pap.row;
   if (pap.f16 == 0u) {
@@ -444,9 +450,7 @@ fn kv_append_rows(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocatio
 }
 
 // Means: one invocation per row element, walking the n new rows in order (f32 Welford, n = 1 → m = x).
-@compute @workgroup_size(64)
-fn kv_append_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let x = (wg.x + wg.y * pap.grid_x) * 64u + li;
+fn kv_append_mean(x: u32) {
   if (x >= pap.row) { return; }
   for (var r = 0u; r < pap.n; r++) {
     let p = pap.len + r;

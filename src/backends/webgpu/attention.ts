@@ -65,9 +65,9 @@ function source(hd: number): string {
 }
 
 /** Dispatch `threads` invocations of `entry` from the module built for head dim hd (1: kernels without one). */
-function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: GPUBuffer[], threads: number, hd = 1): void {
+function dispatch(b: WebGpuBackend, entry: string, params: GpuParam[], buffers: GPUBuffer[], threads: number, hd = 1, writes = 1): void {
   const [gx, gy] = grid(Math.ceil(threads / 64));
-  b.gpu.dispatch(`${FAMILY}-d${hd}`, source(hd), entry, params, buffers, [gx, gy]);
+  b.gpu.dispatch(`${FAMILY}-d${hd}`, source(hd), entry, params, buffers, [gx, gy], writes);
 }
 
 /**
@@ -157,9 +157,10 @@ export function kvAppend(b: WebGpuBackend, c: KvCache, k: Tensor, v: Tensor): vo
   const e1 = (c.length + n) * row;
   const rowThreads = f16 ? Math.floor((e1 - 1) / 2) - Math.floor(e0 / 2) + 1 : e1 - e0;
   const [kc, vc, km, vm, ks, vs] = [c.k, c.v, c.kMean, c.vMean, k, v].map((t) => buf(b, op, t));
-  const params = (threads: number) => [u32(c.length), u32(n), u32(row), u32(c.blockSize), u32(f16 ? 1 : 0), u32(grid(Math.ceil(threads / 64))[0])];
-  dispatch(b, 'kv_append_rows', params(rowThreads), [kc, vc, ks, vs], rowThreads);
-  dispatch(b, 'kv_append_means', params(row), [km, vm, ks, vs], row);
+  // rows and landmark means in one dispatch (shaders/attention.wgsl kv_append)
+  const threads = Math.max(rowThreads, row);
+  const params = [u32(c.length), u32(n), u32(row), u32(c.blockSize), u32(f16 ? 1 : 0), u32(grid(Math.ceil(threads / 64))[0])];
+  dispatch(b, 'kv_append', params, [kc, vc, km, vm, ks, vs], threads, 1, 4); // the 4 written first
   c.length += n;
 }
 
