@@ -65,6 +65,12 @@ export async function requestGpuDevice(gpu: GPU | undefined = globalThis.navigat
   };
 }
 
+interface PipelineEntry {
+  pipeline: GPUComputePipeline;
+  layout: GPUBindGroupLayout;
+  id: number;
+}
+
 export class GpuContext {
   /**
    * Dispatches recorded before they are submitted without waiting for a flush. Submitting as the
@@ -74,8 +80,12 @@ export class GpuContext {
    * ~7–12 ms, and a Mamba-130M one from ~7–13 to ~4–8 ms, against one submit per step.
    */
   static submitEvery = 64;
-  private pipelines = new Map<string, GPUComputePipeline>();
+  /** Pipelines by family, then entry point, each with its bind group layout and a number for cache keys. */
+  private pipelines = new Map<string, Map<string, PipelineEntry>>();
   private modules = new Map<string, GPUShaderModule>();
+  private nextPipelineId = 1;
+  /** The pipeline last set on the open compute pass (setPipeline is skipped when it repeats). */
+  private passPipeline: GPUComputePipeline | undefined;
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private ring: GPUBuffer;
@@ -83,7 +93,6 @@ export class GpuContext {
   /** CPU copy of the ring's uniforms, written to the GPU in one writeBuffer per submit. */
   private ringData = new ArrayBuffer(SLOT * RING_SLOTS);
   private ringView = new DataView(this.ringData);
-  private layouts = new Map<GPUComputePipeline, GPUBindGroupLayout>();
   private bindGroups = new Map<string, GPUBindGroup>();
   /** A number per buffer for the bind-group keys (never reused, so a destroyed buffer's groups are never hit). */
   private bufferIds = new WeakMap<GPUBuffer, number>();
@@ -161,24 +170,32 @@ export class GpuContext {
   }
 
   pipeline(family: string, source: string, entry: string): GPUComputePipeline {
-    const key = `${family}:${entry}`;
-    let p = this.pipelines.get(key);
-    if (!p) {
+    return this.pipelineEntry(family, source, entry).pipeline;
+  }
+
+  /** Two-level lookup (no key string built per dispatch: a decode step makes ~400). */
+  private pipelineEntry(family: string, source: string, entry: string): PipelineEntry {
+    let byEntry = this.pipelines.get(family);
+    if (!byEntry) this.pipelines.set(family, (byEntry = new Map()));
+    let e = byEntry.get(entry);
+    if (!e) {
       let module = this.modules.get(family);
       if (!module) {
         module = this.device.createShaderModule({ code: source, label: family });
         this.modules.set(family, module);
       }
-      p = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: key });
-      this.pipelines.set(key, p);
+      const pipeline = this.device.createComputePipeline({ layout: 'auto', compute: { module, entryPoint: entry }, label: `${family}:${entry}` });
+      e = { pipeline, layout: pipeline.getBindGroupLayout(0), id: this.nextPipelineId++ };
+      byEntry.set(entry, e);
     }
-    return p;
+    return e;
   }
 
   private currentPass(): GPUComputePassEncoder {
     if (!this.pass) {
       this.encoder ??= this.device.createCommandEncoder();
       this.pass = this.encoder.beginComputePass();
+      this.passPipeline = undefined;
     }
     return this.pass;
   }
@@ -215,7 +232,7 @@ export class GpuContext {
         return;
       }
     }
-    const pipeline = this.pipeline(family, source, entry);
+    const pipe = this.pipelineEntry(family, source, entry);
     if (this.ringSlot >= Math.min(RING_SLOTS, GpuContext.submitEvery)) this.submit();
     const offset = this.ringSlot++ * SLOT;
     const size = Math.max(16, Math.ceil((params.length * 4) / 16) * 16);
@@ -226,17 +243,20 @@ export class GpuContext {
       else if (p.type === 'i32') view.setInt32(offset + i * 4, p.value, true);
       else view.setUint32(offset + i * 4, p.value, true);
     }
-    const bindGroup = this.bindGroup(family, entry, pipeline, offset, size, buffers);
+    const bindGroup = this.bindGroup(pipe, offset, size, buffers);
     const pass = this.currentPass();
-    pass.setPipeline(pipeline);
+    if (this.passPipeline !== pipe.pipeline) {
+      pass.setPipeline(pipe.pipeline);
+      this.passPipeline = pipe.pipeline;
+    }
     pass.setBindGroup(0, bindGroup);
     const [x, y = 1, z = 1] = workgroups;
     if (x > 0 && y > 0 && z > 0) pass.dispatchWorkgroups(x, y, z);
   }
 
-  /** The bind group of `buffers` at uniform slot `offset` for `pipeline`, from the cache or made now. */
-  private bindGroup(family: string, entry: string, pipeline: GPUComputePipeline, offset: number, size: number, buffers: GPUBuffer[]): GPUBindGroup {
-    let key = `${family}:${entry}|${offset}|${size}`;
+  /** The bind group of `buffers` at uniform slot `offset` for the pipeline, from the cache or made now. */
+  private bindGroup(pipe: PipelineEntry, offset: number, size: number, buffers: GPUBuffer[]): GPUBindGroup {
+    let key = `${pipe.id}|${offset}|${size}`;
     for (const b of buffers) {
       let id = this.bufferIds.get(b);
       if (id === undefined) this.bufferIds.set(b, (id = this.nextBufferId++));
@@ -244,11 +264,9 @@ export class GpuContext {
     }
     let group = this.bindGroups.get(key);
     if (!group) {
-      let layout = this.layouts.get(pipeline);
-      if (!layout) this.layouts.set(pipeline, (layout = pipeline.getBindGroupLayout(0)));
       const entries: GPUBindGroupEntry[] = [{ binding: 0, resource: { buffer: this.ring, offset, size } }];
       buffers.forEach((buffer, i) => entries.push({ binding: i + 1, resource: { buffer } }));
-      group = this.device.createBindGroup({ layout, entries });
+      group = this.device.createBindGroup({ layout: pipe.layout, entries });
       if (this.bindGroups.size >= BIND_GROUP_CACHE) this.bindGroups.clear();
       this.bindGroups.set(key, group);
     }
