@@ -14,6 +14,8 @@
  *   source .gpu/gpu-env.sh && node dist/gpu/bench/run.mjs --out $OUT
  * Here, on SwiftShader (slow; a smoke pass):
  *   VK_ICD_FILENAMES=/usr/lib/chromium/vk_swiftshader_icd.json node dist/gpu/bench/run.mjs --quick --family core --op add
+ * 3. Profile (--profile 'op:dtype', repeatable): one step of that bench case kernel by kernel
+ *    (bench/gpu/profile.ts), written as <out>/gpu-profile.json.
  * Options: --checks none / --bench none (skip a part), --checks micro,quant (only checks whose name contains one), --family/--op filters, --backend webgpu,wasm, --quick, --name.
  * Exit code 1 when a check fails.
  */
@@ -40,11 +42,15 @@ import type { BenchCase } from '../cases/types.ts';
 import type { BenchEnvironment } from '../messages.ts';
 import { toMarkdown, type BenchReport } from '../report.ts';
 import { createBackend, describe, message, selectCases, timeCase } from '../timing.ts';
+import { WebGpuBackend } from '../../src/backends/webgpu/backend.ts';
+import { formatProfile, profileStep, type StepProfile } from './profile.ts';
 
 const { values } = parseArgs({
   options: {
     checks: { type: 'string', default: 'all' },
     bench: { type: 'string', default: 'all' },
+    /** Kernel-by-kernel profile of bench cases, as 'op:dtype' (e.g. 'decode smollm2-135m-random:q8_0'); repeatable. */
+    profile: { type: 'string', multiple: true, default: [] },
     family: { type: 'string', multiple: true, default: [] },
     op: { type: 'string', multiple: true, default: [] },
     backend: { type: 'string', default: 'webgpu' },
@@ -228,6 +234,23 @@ if (values.checks !== 'none') {
   console.log(`checks: ${checks.length - failed}/${checks.length} pass`);
   for (const b of backends.values()) (await b).dispose();
   backends.clear();
+}
+if (values.profile.length) {
+  const b = await WebGpuBackend.create();
+  const all: BenchCase[] = [];
+  for (const mod of [coreBench, quantBench, sequenceBench, attentionBench, modelsBench]) all.push(...(await mod.cases()));
+  const profiles: StepProfile[] = [];
+  for (const spec of values.profile) {
+    const i = spec.lastIndexOf(':');
+    const [op, dtype] = i < 0 ? [spec, undefined] : [spec.slice(0, i), spec.slice(i + 1)];
+    const c = all.find((x) => x.op === op && (dtype === undefined || x.dtype === dtype) && x.backends.includes('webgpu'));
+    if (!c) throw new Error(`--profile ${spec}: no webgpu bench case with op '${op}'${dtype ? ` and dtype ${dtype}` : ''}`);
+    const p = await profileStep(b, c, values.quick ? { warm: 1, steps: 3, repeats: 3 } : {});
+    console.log(formatProfile(p));
+    profiles.push(p);
+  }
+  writeFileSync(join(outDir, 'gpu-profile.json'), JSON.stringify({ adapter: adapter?.info.description, date: new Date().toISOString(), profiles }, null, 2) + '\n');
+  b.dispose();
 }
 if (values.bench !== 'none') {
   const name = `gpu-${(values.name ?? [split(values.family).join('+') || 'all', values.backend.replace(/,/g, '+'), values.quick ? 'quick' : ''].filter(Boolean).join('-')).replace(/[^\w+.-]/g, '_')}`;

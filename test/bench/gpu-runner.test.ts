@@ -1,22 +1,24 @@
 /**
  * The real-GPU runner (bench/gpu/run.ts) bundled as it is carried to a lent GPU machine, run here on
  * Dawn's SwiftShader adapter (CPU Vulkan, the Chromium package's ICD): one check and a quick bench
- * pass on webgpu and wasm must come out right, so the bundle cannot rot between GPU sessions.
+ * pass on webgpu and wasm must come out right, and a step profile must find the one dispatch of an
+ * add, so the bundle cannot rot between GPU sessions.
  */
 import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import type { StepProfile } from '../../bench/gpu/profile.ts';
 import type { BenchReport } from '../../bench/report.ts';
 
 const out = mkdtempSync(join(tmpdir(), 'sparrow-gpu-runner-'));
 afterAll(() => rmSync(out, { recursive: true, force: true }));
 
 describe('bench/gpu/run.ts bundle on SwiftShader', () => {
-  it('bundles, passes the micro-model check and times add on webgpu and wasm', () => {
+  it('bundles, passes the micro-model check, times add on webgpu and wasm, and profiles a step', () => {
     execFileSync(process.execPath, ['bench/gpu/build.mjs'], { stdio: 'pipe' });
-    const log = execFileSync(process.execPath, ['dist/gpu/bench/run.mjs', '--checks', 'micro', '--quick', '--family', 'core', '--op', 'add', '--backend', 'webgpu,wasm', '--out', out], {
+    const log = execFileSync(process.execPath, ['dist/gpu/bench/run.mjs', '--checks', 'micro', '--quick', '--family', 'core', '--op', 'add', '--backend', 'webgpu,wasm', '--profile', 'add:f32', '--out', out], {
       env: { ...process.env, VK_ICD_FILENAMES: '/usr/lib/chromium/vk_swiftshader_icd.json' },
       encoding: 'utf8',
       timeout: 120_000,
@@ -34,5 +36,10 @@ describe('bench/gpu/run.ts bundle on SwiftShader', () => {
       expect(r.medianMs).toBeGreaterThan(0);
     }
     expect(report.environment.backends.webgpu).toContain('swiftshader');
+    // one add = one dispatch of the binary kernel, replayed on its own
+    const prof = JSON.parse(readFileSync(join(out, 'gpu-profile.json'), 'utf8')) as { profiles: StepProfile[] };
+    expect(prof.profiles.map((p) => [p.case, p.dispatches, p.kernels.map((k) => [k.entry, k.dispatches])])).toEqual([['core/add f32', 1, [['binary', 1]]]]);
+    expect(prof.profiles[0].stepMs).toBeGreaterThan(0);
+    expect(prof.profiles[0].kernels[0].recordMs).toBeGreaterThan(0);
   }, 180_000);
 });

@@ -65,6 +65,9 @@ export async function requestGpuDevice(gpu: GPU | undefined = globalThis.navigat
   };
 }
 
+/** The arguments of one `GpuContext.dispatch` call, as `recording` keeps them. */
+export type DispatchArgs = [family: string, source: string, entry: string, params: GpuParam[], buffers: GPUBuffer[], workgroups: [number, number?, number?], writes: number];
+
 interface PipelineEntry {
   pipeline: GPUComputePipeline;
   layout: GPUBindGroupLayout;
@@ -109,6 +112,11 @@ export class GpuContext {
    */
   readonly shadows = new Map<GPUBuffer, Int32Array>();
   lost: string | undefined;
+  /**
+   * When set, every dispatch recorded is also appended here, so a profiler can replay one decode
+   * step kernel by kernel (bench/gpu/profile.ts). Unset in normal use.
+   */
+  recording: DispatchArgs[] | undefined;
   /** Resolves (with the reason) when the device is lost; never rejects. */
   readonly lostPromise: Promise<string>;
 
@@ -232,6 +240,7 @@ export class GpuContext {
         return;
       }
     }
+    this.recording?.push([family, source, entry, params, buffers, workgroups, writes]);
     const pipe = this.pipelineEntry(family, source, entry);
     if (this.ringSlot >= Math.min(RING_SLOTS, GpuContext.submitEvery)) this.submit();
     const offset = this.ringSlot++ * SLOT;
