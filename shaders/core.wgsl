@@ -38,6 +38,16 @@ fn binary_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_ind
   ew_out[i] = binary_f(ew_out[i], ew_b_ip[i % pe.nb]);
 }
 
+// ---- swiglu: out[r, j] = silu(a[r, j]) · a[r, nb + j], out [n / nb, nb], a [n / nb, 2·nb] ------
+@compute @workgroup_size(256)
+fn swiglu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  let base = (i / pe.nb) * 2u * pe.nb + i % pe.nb;
+  let g = ew_a[base];
+  ew_out[i] = (g * sigmoid_f(g)) * ew_a[base + pe.nb]; // silu rounded to f32 first, as silu then mul
+}
+
 // ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus, 6 relu
 fn sigmoid_f(x: f32) -> f32 {
   // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.

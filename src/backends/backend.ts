@@ -109,6 +109,11 @@ export interface CoreOps {
   addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void;
   /** out = silu(g) ⊙ u (same size): a SwiGLU MLP's gate. Equal to silu + mul. */
   siluMul(out: Tensor, g: Tensor, u: Tensor): void;
+  /**
+   * The same gate on the output of stacked gate/up projections: gu rows are [g (I) | u (I)],
+   * out[r, j] = silu(gu[r, j]) · gu[r, I + j], out [rows, I].
+   */
+  swiglu(out: Tensor, gu: Tensor): void;
   /** Rows of x[..., D]: (x − mean) / sqrt(var + eps) · w[D] + b[D]. */
   layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void;
   /** Softmax over the last dimension. */

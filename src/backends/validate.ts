@@ -154,6 +154,15 @@ export function siluMul(op: string, out: Tensor, g: Tensor, u: Tensor): void {
   if (u.size !== g.size) mismatch(op, 'u must have the size of g', { g, u });
 }
 
+/** swiglu: out [rows, I], gu [rows, 2·I], both f32. */
+export function swiglu(op: string, out: Tensor, gu: Tensor): { rows: number; width: number } {
+  checkDtype(op, 'out', out, ['f32']);
+  checkDtype(op, 'gu', gu, ['f32']);
+  const width = lastDim(out);
+  if (lastDim(gu) !== 2 * width || gu.size !== 2 * out.size) mismatch(op, 'gu must be [rows, 2·I] for out [rows, I]', { out, gu });
+  return { rows: rowsOf(out), width };
+}
+
 export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: number, theta: number): { rows: number; heads: number } {
   unary(op, out, x);
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {

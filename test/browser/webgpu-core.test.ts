@@ -117,6 +117,9 @@ describe('webgpu core ops vs reference', () => {
         expect(e, `${op} n=${n}`).toBeLessThanOrEqual(TOL);
       }
       expect(await err('siluMul', [O([n]), I([n], x), I([n], randomF32(n, 20 + n, -2, 2))], TRANS), `siluMul n=${n}`).toBeLessThanOrEqual(TOL);
+      // stacked [g | u] rows (swiglu): 1 row of 1, 1 row of 3, 2 rows of 250
+      const [rows, w] = n === 1000 ? [2, 250] : [1, Math.max(1, n >> 1)];
+      expect(await err('swiglu', [O([rows, w]), I([rows, 2 * w], randomF32(2 * rows * w, 30 + n, -6, 6))], TRANS), `swiglu ${rows}x${w}`).toBeLessThanOrEqual(TOL);
     }
   });
 

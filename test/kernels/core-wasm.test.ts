@@ -569,6 +569,23 @@ describe('wasm core: elementwise', () => {
     }
   });
 
+  it('swiglu on stacked [g | u] rows: vs the reference and equal to siluMul of the halves', async () => {
+    for (const [r, I] of [[1, 1], [1, 7], [3, 13], [2, 64], [5, 33]]) {
+      const gu = randomF32(r * 2 * I, r * 31 + I, -8, 8);
+      const { want, got } = await both([{ shape: [r, 2 * I], data: gu }], { shape: [r, I] }, (b, o, x) => b.swiglu(o, x));
+      expect(worst(got, want, 2e-6, 1e-7), `${r}x${I}`).toBeLessThanOrEqual(1);
+      const g = new Float32Array(r * I);
+      const u = new Float32Array(r * I);
+      for (let i = 0; i < r; i++) {
+        g.set(gu.subarray(i * 2 * I, i * 2 * I + I), i * I);
+        u.set(gu.subarray(i * 2 * I + I, (i + 1) * 2 * I), i * I);
+      }
+      const halves = await both([{ shape: [r, I], data: g }, { shape: [r, I], data: u }], { shape: [r, I] }, (b, o, gt, ut) => b.siluMul(o, gt, ut));
+      expect(Array.from(got)).toEqual(Array.from(halves.got));
+      expect(Array.from(want)).toEqual(Array.from(halves.want));
+    }
+  });
+
   it('gelu matches exact erf GELU to ~1e-7 absolute on a dense grid', async () => {
     const n = 4001;
     const a = Float32Array.from({ length: n }, (_, i) => -10 + (20 * i) / (n - 1));

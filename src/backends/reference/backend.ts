@@ -264,6 +264,15 @@ export class ReferenceBackend implements Backend {
     for (let i = 0; i < gs.length; i++) o[i] = Math.fround(silu(gs[i])) * us[i];
   }
 
+  swiglu(out: Tensor, gu: Tensor): void {
+    v.checkBackend('swiglu', this.name, out, gu);
+    const { rows, width: I } = v.swiglu('swiglu', out, gu);
+    const [x, o] = [this.f32('swiglu', gu), this.f32('swiglu', out)];
+    for (let r = 0; r < rows; r++) {
+      for (let j = 0; j < I; j++) o[r * I + j] = Math.fround(silu(x[r * 2 * I + j])) * x[r * 2 * I + I + j];
+    }
+  }
+
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void {
     v.checkBackend('rmsnorm', this.name, out, x, w);
     v.checkFinite('rmsnorm', 'eps', eps);

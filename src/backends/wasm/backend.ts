@@ -457,6 +457,21 @@ export class WasmBackend implements Backend {
     this.k.mul_f32(this.ptr(op, out), this.ptr(op, out), this.ptr(op, u), g.size, u.size);
   }
 
+  swiglu(out: Tensor, gu: Tensor): void {
+    const op = 'swiglu';
+    v.checkBackend(op, this.name, out, gu);
+    const { rows, width: I } = v.swiglu(op, out, gu);
+    const [o, x] = [this.ptr(op, out), this.ptr(op, gu)];
+    // Per row: silu of the gate half into out, then times the up half (out and gu never overlap:
+    // they are different tensors of different sizes).
+    for (let r = 0; r < rows; r++) {
+      const or = o + r * I * 4;
+      const xr = x + r * 2 * I * 4;
+      this.k.silu_f32(or, xr, I);
+      this.k.mul_f32(or, or, xr + I * 4, I, I);
+    }
+  }
+
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void {
     v.checkBackend('rmsnorm', this.name, out, x, w);
     v.checkFinite('rmsnorm', 'eps', eps);

@@ -25,6 +25,15 @@ export function binary(g: WebGpuBackend, op: 'add' | 'mul' | 'siluMul', out: Ten
   else g.gpu.dispatch('core', coreWgsl, 'binary', params, [o, x, y], [gx, gy]);
 }
 
+/** out[r, j] = silu(gu[r, j]) · gu[r, I + j] (stacked gate/up output; kernel swiglu in core.wgsl). */
+export function swiglu(g: WebGpuBackend, out: Tensor, gu: Tensor): void {
+  v.checkBackend('swiglu', g.name, out, gu);
+  const { width } = v.swiglu('swiglu', out, gu);
+  if (out.size === 0) return;
+  const [gx, gy] = grid(Math.ceil(out.size / WG));
+  g.gpu.dispatch('core', coreWgsl, 'swiglu', [u32(out.size), u32(width), u32(gx), f32(0), u32(0)], [g.buf('swiglu', out), g.buf('swiglu', gu)], [gx, gy]);
+}
+
 export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus' | 'relu';
 /** Op codes of unary_f in shaders/core.wgsl. */
 const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5, relu: 6 };
