@@ -26,6 +26,49 @@ export async function loadLinear(file: WeightFile, name: string, shape: [number,
   return file.upload(name, b);
 }
 
+/** Dtypes a stacked weight may have: those every backend's matvec reads as stored. */
+const STACKABLE = new Set(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q5_0', 'q4_k', 'q6_k']);
+
+/**
+ * Several linear weights with the same input stacked by rows into one [Σ rows, cols] tensor (e.g.
+ * gate and up), so one matvec replaces several: the output row is their outputs side by side.
+ * Returns undefined (load them one by one) for sparse linears, for different dtypes or widths,
+ * and when the file cannot give the stored bytes. The values are the stored ones, so each output
+ * equals what the separate weight gives.
+ */
+export async function loadStackedLinear(file: WeightFile, names: string[], shapes: [number, number][], b: Backend, o: LinearLoadOptions): Promise<Tensor | undefined> {
+  if (o.sparse || names.length < 2) return undefined;
+  names.forEach((n, i) => expectShape(file, n, shapes[i]));
+  const cols = shapes[0][1];
+  const dtype = file.dtype(names[0]);
+  if (!STACKABLE.has(dtype) || shapes.some((s) => s[1] !== cols) || names.some((n) => file.dtype(n) !== dtype)) return undefined;
+  const rows = shapes.reduce((a, s) => a + s[0], 0);
+  const cat = async (part: (n: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
+    const parts = await Promise.all(names.map(part));
+    const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+    let at = 0;
+    for (const p of parts) {
+      out.set(p, at);
+      at += p.byteLength;
+    }
+    return out;
+  };
+  const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
+  let bytes: Uint8Array;
+  // GGML files: the stored bytes, when they are stored as `dtype` (a type the backends cannot hold,
+  // e.g. Q2_K, has dtype f32 and is dequantized by f32() instead)
+  const raw = file.raw?.bind(file);
+  const asStored = raw && file.ggmlType && names.every((n) => file.ggmlType!(n).toLowerCase() === dtype);
+  if (asStored) bytes = await cat(raw);
+  else if (dtype === 'f32') bytes = await cat(async (n) => bytesOf(await file.f32(n)));
+  else if (dtype === 'f16' && file.f16Bits) bytes = await cat(async (n) => bytesOf(await file.f16Bits!(n)));
+  else if (dtype === 'bf16' && file.bf16Bytes) bytes = await cat((n) => file.bf16Bytes!(n));
+  else return undefined;
+  if (dtype === 'f32') return b.tensor([rows, cols], 'f32', new Float32Array(bytes.buffer));
+  if (dtype === 'f16') return b.tensor([rows, cols], 'f16', new Uint16Array(bytes.buffer));
+  return b.tensor([rows, cols], dtype, bytes);
+}
+
 /**
  * Upload rows [r0, r1) of `name` (full shape [rows, cols]) as a separate linear weight: an F16
  * tensor stays f16 and a BF16 one bf16 (their 16-bit words sliced), anything else goes through float32 on the host (dense f32

@@ -12,7 +12,7 @@ import { Rwkv } from './rwkv.ts';
 import type { CausalLM } from './types.ts';
 import { SafetensorsWeights, type WeightFile } from './weights.ts';
 
-export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength'> {
+export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength' | 'stackLinears'> {
   /**
    * Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning
    * metadata. `true` / 'size' = the backend's smallest layout (wasm: word8, ~4.25 B per non-zero,
