@@ -49,6 +49,54 @@ fn rope_ip(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index
   rp_out[p.b] = x1 * cs.x + x0 * cs.y;
 }
 
+// ---- rope_qkv: the [q | k | v] rows of a stacked projection, split and rotated in one dispatch ----
+// Thread t rotates pair t of the q and k heads (t = ((row · (hq + hkv)) + head) · half + i, the
+// same pairs rope takes) and copies v element t (t < rows · v_w). Bindings: q 1, k 2, v 3, qkv 4,
+// table 5.
+struct QkvParams { rows: u32, hq: u32, hkv: u32, head_dim: u32, pos: u32, interleaved: u32, grid_x: u32, v_w: u32 }
+@group(0) @binding(0) var<uniform> pqk: QkvParams;
+@group(0) @binding(1) var<storage, read_write> qk_q: array<f32>;   // [rows, hq·head_dim]
+@group(0) @binding(2) var<storage, read_write> qk_k: array<f32>;   // [rows, hkv·head_dim]
+@group(0) @binding(3) var<storage, read_write> qk_v: array<f32>;   // [rows, v_w]
+@group(0) @binding(4) var<storage, read> qk_x: array<f32>;         // [rows, (hq + hkv)·head_dim + v_w]
+@group(0) @binding(5) var<storage, read> qk_cs: array<vec2<f32>>;  // [positions, head_dim/2] (cos, sin)
+
+@compute @workgroup_size(256)
+fn rope_qkv(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = (wg.x + wg.y * pqk.grid_x) * 256u + li;
+  let d = pqk.head_dim;
+  let heads = pqk.hq + pqk.hkv;
+  let width = heads * d + pqk.v_w; // a qkv row
+  if (t < pqk.rows * pqk.v_w) {
+    let r = t / pqk.v_w;
+    qk_v[t] = qk_x[r * width + heads * d + t % pqk.v_w];
+  }
+  let half = d / 2u;
+  if (t >= pqk.rows * heads * half) { return; }
+  let i = t % half;
+  let rh = t / half; // row · heads + head
+  let r = rh / heads;
+  let h = rh % heads;
+  var a = i;
+  var b = i + half; // 'half' style: (x[i], x[i + d/2]), Hugging Face rotate_half
+  if (pqk.interleaved != 0u) { a = 2u * i; b = a + 1u; } // GGUF: (x[2i], x[2i+1])
+  let src = r * width + h * d;
+  let cs = qk_cs[(pqk.pos + r) * half + i];
+  let x0 = qk_x[src + a];
+  let x1 = qk_x[src + b];
+  let y0 = x0 * cs.x - x1 * cs.y;
+  let y1 = x1 * cs.x + x0 * cs.y;
+  if (h < pqk.hq) {
+    let o = (r * pqk.hq + h) * d;
+    qk_q[o + a] = y0;
+    qk_q[o + b] = y1;
+  } else {
+    let o = (r * pqk.hkv + h - pqk.hq) * d;
+    qk_k[o + a] = y0;
+    qk_k[o + b] = y1;
+  }
+}
+
 // ---- embedding: out[n, d] = table[ids[n], :] --------------------------------------------------
 // Ids are validated on the CPU when their values are known there; when an id tensor was produced
 // on the GPU the kernel checks the range itself, writes zeros instead of reading outside the

@@ -120,6 +120,12 @@ export interface CoreOps {
   softmax(out: Tensor, x: Tensor): void;
   /** Rotary position embedding on x[N, heads·headDim]. */
   rope(out: Tensor, x: Tensor, opts: RopeOptions): void;
+  /**
+   * The output of stacked q/k/v projections, qkv[N, qW + kW + vW] with rows [q | k | v], split in
+   * one op: q = rope(q part), k = rope(k part), v = the v part. Equal to copying the parts out and
+   * calling rope twice; q, k and v must be three different tensors.
+   */
+  ropeQkv(q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, opts: RopeOptions): void;
   /** out[N, D] = table[ids[n], :]; table f32 or f16; ids i32[N]. */
   embedding(out: Tensor, table: Tensor, ids: Tensor): void;
   /** out[n] (i32) = argmax over the last dim of x[N, V]; first index wins ties. */

@@ -174,6 +174,21 @@ export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: n
   return { rows: rowsOf(x), heads: lastDim(x) / headDim };
 }
 
+/** ropeQkv: q [n, qW], k [n, kW], v [n, vW], qkv [n, qW + kW + vW]; qW and kW multiples of headDim. */
+export function ropeQkv(op: string, q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, headDim: number, pos: number, theta: number): { rows: number; qW: number; kW: number; vW: number } {
+  for (const [n, t] of [['q', q], ['k', k], ['v', v], ['qkv', qkv]] as const) checkDtype(op, n, t, ['f32']);
+  const [qW, kW, vW] = [lastDim(q), lastDim(k), lastDim(v)];
+  // the rope checks (headDim, pos, theta, widths) on the q and k parts
+  rope(op, q, q, headDim, pos, theta);
+  rope(op, k, k, headDim, pos, theta);
+  const rows = rowsOf(q);
+  if (lastDim(qkv) !== qW + kW + vW || rowsOf(qkv) !== rows || rowsOf(k) !== rows || rowsOf(v) !== rows) {
+    mismatch(op, `qkv must be [${rows}, ${qW + kW + vW}] for q, k, v of ${rows} rows`, { q, k, v, qkv });
+  }
+  if (q === k || q === v || k === v) throw new SparrowError('INVALID_ARGUMENT', `${op}: q, k and v must be different tensors`, { op });
+  return { rows, qW, kW, vW };
+}
+
 export function embedding(op: string, out: Tensor, table: Tensor, ids: Tensor): { n: number; d: number; vocab: number } {
   if (table.shape.length !== 2) mismatch(op, 'table must be 2-D', { table });
   checkDtype(op, 'table', table, ['f32', 'f16', 'bf16']);

@@ -258,6 +258,17 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
+  it('ropeQkv: stacked [q | k | v] rows split and rotated in one dispatch (GQA widths, both styles)', async () => {
+    for (const style of ['half', 'interleaved'] as const) {
+      for (const [rows, hq, hkv, headDim, pos] of [[1, 1, 1, 2, 0], [3, 4, 2, 6, 5], [2, 9, 3, 64, 1000], [1, 2, 1, 8, 70000]]) {
+        const [qW, kW] = [hq * headDim, hkv * headDim];
+        const x = randomF32(rows * (qW + 2 * kW), rows + hq + headDim + pos);
+        const e = await err('ropeQkv', [O([rows, qW]), O([rows, kW]), O([rows, kW]), I([rows, qW + 2 * kW], x), V({ pos, headDim, theta: 10000, style })], SUM);
+        expect(e, `${style} ${rows}x(${hq}+${hkv})x${headDim} @${pos}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+
   it('embedding from f32 and f16 tables (odd d)', async () => {
     for (const [vocab, d, ids] of [[1, 1, [0]], [11, 7, [3, 0, 10, 3, 5]], [50, 33, [49, 1]]] as Array<[number, number, number[]]>) {
       const t = randomF32(vocab * d, vocab + d);

@@ -65,6 +65,8 @@ const cases: Case[] = [
   { name: 'addRmsnorm sum is out', code: 'INVALID_ARGUMENT', fragments: ['addRmsnorm', 'sum and out'], run: (b) => { const t = f32(b, [2, 4]); b.addRmsnorm(t, t, f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), 1e-5); } },
   { name: 'siluMul u size', code: 'SHAPE_MISMATCH', fragments: ['siluMul', 'u must have the size of g', '[4]', '[2]'], run: (b) => b.siluMul(f32(b, [4]), f32(b, [4]), f32(b, [2])) },
   { name: 'swiglu gu width', code: 'SHAPE_MISMATCH', fragments: ['swiglu', '[2, 4]', '[2, 6]'], run: (b) => b.swiglu(f32(b, [2, 4]), f32(b, [2, 6])) },
+  { name: 'ropeQkv qkv width', code: 'SHAPE_MISMATCH', fragments: ['ropeQkv', '[2, 20]'], run: (b) => b.ropeQkv(f32(b, [2, 8]), f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [2, 20]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' }) },
+  { name: 'ropeQkv k is v', code: 'INVALID_ARGUMENT', fragments: ['ropeQkv', 'different tensors'], run: (b) => { const t = f32(b, [2, 4]); b.ropeQkv(f32(b, [2, 8]), t, t, f32(b, [2, 16]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' }); } },
   { name: 'layernorm bias length', code: 'SHAPE_MISMATCH', fragments: ['layernorm', '[2, 6]', '[7]'], run: (b) => b.layernorm(f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [6]), f32(b, [7]), 1e-5) },
   { name: 'softmax out size', code: 'SHAPE_MISMATCH', fragments: ['softmax', '[2, 3]', '[2, 4]'], run: (b) => b.softmax(f32(b, [2, 3]), f32(b, [2, 4])) },
   { name: 'rope row not a multiple of headDim', code: 'SHAPE_MISMATCH', fragments: ['rope', '[2, 10]'], run: (b) => b.rope(f32(b, [2, 10]), f32(b, [2, 10]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' }) },

@@ -689,6 +689,28 @@ describe('wasm core: row-wise', () => {
     }
   });
 
+  it('ropeQkv: [q | k | v] rows split and rotated, vs the reference, both styles, GQA widths', async () => {
+    for (const [rows, hq, hkv, headDim] of [[1, 1, 1, 2], [3, 4, 2, 6], [2, 9, 3, 64], [5, 3, 3, 10]] as const) {
+      for (const style of ['half', 'interleaved'] as const) {
+        for (const pos of [0, 4093]) {
+          const opts: RopeOptions = { pos, headDim, theta: 10000, style };
+          const [qW, kW] = [hq * headDim, hkv * headDim];
+          const x = randomF32(rows * (qW + 2 * kW), rows + hq + headDim + pos);
+          const outs: Float32Array[][] = [];
+          for (const b of [ref, wasm] as Backend[]) {
+            const [q, k, v, qkv] = [b.tensor([rows, qW], 'f32'), b.tensor([rows, kW], 'f32'), b.tensor([rows, kW], 'f32'), b.tensor([rows, qW + 2 * kW], 'f32', x)];
+            b.ropeQkv(q, k, v, qkv, opts);
+            outs.push([(await b.read(q)) as Float32Array, (await b.read(k)) as Float32Array, (await b.read(v)) as Float32Array]);
+            for (const t of [q, k, v, qkv]) b.free(t);
+          }
+          for (let i = 0; i < 3; i++) expect(worst(outs[1][i], outs[0][i], 1e-5, 1e-6), `${style} ${rows}x(${hq}+${hkv})x${headDim} pos ${pos} part ${i}`).toBeLessThanOrEqual(1);
+          // v is copied exactly
+          expect(Array.from(outs[1][2])).toEqual(Array.from(outs[0][2]));
+        }
+      }
+    }
+  });
+
   it('argmax: first index wins ties; NaNs are skipped unless in column 0 (like a scalar > scan)', async () => {
     for (const [r, v] of [[1, 1], [3, 7], [2, 64], [4, 1001], [1, 13]] as const) {
       const x = randomF32(r * v, r * v + 3);

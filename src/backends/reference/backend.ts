@@ -345,6 +345,22 @@ export class ReferenceBackend implements Backend {
     }
   }
 
+  ropeQkv(q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
+    v.checkBackend('ropeQkv', this.name, q, k, vOut, qkv);
+    const { rows, qW, kW, vW } = v.ropeQkv('ropeQkv', q, k, vOut, qkv, opts.headDim, opts.pos, opts.theta);
+    const x = this.f32('ropeQkv', qkv);
+    const W = qW + kW + vW;
+    // Copy the parts out, then the plain rope in place on q and k.
+    const [qs, ks, vs] = [this.f32('ropeQkv', q), this.f32('ropeQkv', k), this.f32('ropeQkv', vOut)];
+    for (let r = 0; r < rows; r++) {
+      qs.set(x.subarray(r * W, r * W + qW), r * qW);
+      ks.set(x.subarray(r * W + qW, r * W + qW + kW), r * kW);
+      vs.set(x.subarray(r * W + qW + kW, (r + 1) * W), r * vW);
+    }
+    this.rope(q, q, opts);
+    this.rope(k, k, opts);
+  }
+
   embedding(out: Tensor, table: Tensor, ids: Tensor): void {
     v.checkBackend('embedding', this.name, out, table, ids);
     const { n, d, vocab } = v.embedding('embedding', out, table, ids);

@@ -502,6 +502,27 @@ export class WasmBackend implements Backend {
     this.withScratch(12 * headDim, (s) => this.k.rope_f32(o, xp, rows, heads, headDim, pos, theta, style === 'half' ? 0 : 1, s));
   }
 
+  ropeQkv(q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
+    const op = 'ropeQkv';
+    v.checkBackend(op, this.name, q, k, vOut, qkv);
+    const { headDim, pos, theta, style } = opts;
+    const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta);
+    if (style !== 'half' && style !== 'interleaved') throw new SparrowError('INVALID_ARGUMENT', `${op}: style must be 'half' or 'interleaved', got ${String(style)}`, { op });
+    const [qp, kp, vp, xp] = [this.ptr(op, q), this.ptr(op, k), this.ptr(op, vOut), this.ptr(op, qkv)];
+    const W = qW + kW + vW;
+    const s = style === 'half' ? 0 : 1;
+    // Row by row (the parts are strided in qkv): the rope kernel reads the q and k parts in place,
+    // v is a byte copy.
+    this.withScratch(12 * headDim, (sc) => {
+      for (let r = 0; r < rows; r++) {
+        const xr = xp + r * W * 4;
+        if (qW) this.k.rope_f32(qp + r * qW * 4, xr, 1, qW / headDim, headDim, pos + r, theta, s, sc);
+        if (kW) this.k.rope_f32(kp + r * kW * 4, xr + qW * 4, 1, kW / headDim, headDim, pos + r, theta, s, sc);
+        this.k.copy_bytes(vp + r * vW * 4, xr + (qW + kW) * 4, vW * 4);
+      }
+    });
+  }
+
   embedding(out: Tensor, table: Tensor, ids: Tensor): void {
     v.checkBackend('embedding', this.name, out, table, ids);
     const { n, d, vocab } = v.embedding('embedding', out, table, ids);

@@ -17,7 +17,7 @@ import * as quant from './quant.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import * as rows from './rowwise.ts';
 import * as sp from './spmv.ts';
-import { rope as ropeOp } from './rope.ts';
+import { rope as ropeOp, ropeQkv as ropeQkvOp } from './rope.ts';
 import { checkIds, embedding as embeddingOp } from './embedding.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
@@ -176,6 +176,7 @@ export class WebGpuBackend implements Backend {
   exp(out: Tensor, a: Tensor): void { ew.unary(this, 'exp', out, a); }
   softplus(out: Tensor, a: Tensor): void { ew.unary(this, 'softplus', out, a); }
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void { rows.rmsnorm(this, out, x, w, eps); }
+  ropeQkv(q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, opts: RopeOptions): void { ropeQkvOp(this, q, k, v, qkv, opts); }
   addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void { rows.addRmsnorm(this, sum, out, a, b, w, eps); }
   layernorm(out: Tensor, x: Tensor, w: Tensor, b: Tensor, eps: number): void { rows.layernorm(this, out, x, w, b, eps); }
   softmax(out: Tensor, x: Tensor): void { rows.softmax(this, out, x); }

@@ -57,6 +57,21 @@ function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, ro
   return { buf: t.buf, base: 0 };
 }
 
+/** q, k = rope of the q / k parts of qkv's [q | k | v] rows, v = its v part: one dispatch (rope_qkv). */
+export function ropeQkv(g: WebGpuBackend, q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
+  const op = 'ropeQkv';
+  v.checkBackend(op, g.name, q, k, vOut, qkv);
+  const { headDim, pos, theta, style } = opts;
+  const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta);
+  const threads = Math.max((rows * (qW + kW)) / 2, rows * vW);
+  if (threads === 0) return;
+  const cs = table(g, headDim, theta, pos, rows);
+  const [gx, gy] = grid(Math.ceil(threads / 256));
+  const params = [u32(rows), u32(qW / headDim), u32(kW / headDim), u32(headDim), u32(pos - cs.base), u32(style === 'interleaved' ? 1 : 0), u32(gx), u32(vW)];
+  const bufs = [g.buf(op, q), g.buf(op, k), g.buf(op, vOut), g.buf(op, qkv), cs.buf];
+  g.gpu.dispatch('rope', ropeWgsl, 'rope_qkv', params, bufs, [gx, gy], 3);
+}
+
 export function rope(g: WebGpuBackend, out: Tensor, x: Tensor, opts: RopeOptions): void {
   v.checkBackend('rope', g.name, out, x);
   const { headDim, pos, theta, style } = opts;

@@ -32,6 +32,7 @@ const cases: Array<[string, (b: Backend) => unknown]> = [
   ['addRmsnorm sum is out', (b) => { const t = f32(b, [2, 4]); b.addRmsnorm(t, t, f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), 1e-5); }],
   ['siluMul u size', (b) => b.siluMul(f32(b, [4]), f32(b, [4]), f32(b, [2]))],
   ['swiglu gu width', (b) => b.swiglu(f32(b, [2, 4]), f32(b, [2, 6]))],
+  ['ropeQkv qkv width', (b) => b.ropeQkv(f32(b, [2, 8]), f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [2, 20]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' })],
   ['layernorm bias length', (b) => b.layernorm(f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [6]), f32(b, [7]), 1e-5)],
   ['softmax out size', (b) => b.softmax(f32(b, [2, 3]), f32(b, [2, 4]))],
   ['rope row not a multiple of headDim', (b) => b.rope(f32(b, [2, 10]), f32(b, [2, 10]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' })],
