@@ -41,8 +41,9 @@ export interface LlamaOptions {
   /** Store the block linears as sparse matrices run by spmv (pruned checkpoints); see LinearLoadOptions.sparse. */
   sparseLinears?: boolean | SparsePreference;
   /**
-   * Stack gate and up into one weight (one matvec, then swiglu on its [g | u] rows) when they share
-   * a dtype — default true; fewer dispatches per token on WebGPU. Never with sparse linears.
+   * Stack q, k and v into one weight (one matvec, then ropeQkv splits its [q | k | v] rows) and
+   * gate and up into another (one matvec, then swiglu on its [g | u] rows), each when its parts
+   * share a dtype — default true: fewer dispatches per token on WebGPU. Never with sparse linears.
    */
   stackLinears?: boolean;
 }
@@ -75,6 +76,8 @@ export class LlamaState implements ModelState {
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 /** The stacked gate + up weight of a layer ([2·intermediate, hidden]; Llama.load, stackLinears). */
 const GATE_UP = 'mlp.gate_up_proj.weight';
+/** The stacked q + k + v weight of a layer ([(heads + 2·kvHeads)·headDim, hidden]). */
+const QKV = 'self_attn.qkv_proj.weight';
 
 export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   protected readonly hiddenStages: number;
@@ -129,9 +132,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         await param(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
         await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
-        await lin(L(i, 'self_attn.q_proj.weight'), [qDim, c.hiddenSize]);
-        await lin(L(i, 'self_attn.k_proj.weight'), [kvDim, c.hiddenSize]);
-        await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
+        const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
+        const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
+        const qkv = opts.stackLinears === false ? undefined : await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears });
+        if (qkv) w.set(L(i, QKV), qkv);
+        else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
         await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
         const gateUp = [L(i, 'mlp.gate_proj.weight'), L(i, 'mlp.up_proj.weight')];
         const shape: [number, number] = [c.intermediateSize, c.hiddenSize];
@@ -205,8 +210,10 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         b.addRmsnorm(x2, h, x, o, normWeight, c.rmsNormEps);
         [x, x2] = [x2, x];
       };
-      const q2 = t([n, qDim]);
-      const k2 = t([n, kvDim]);
+      const stackedQkv = this.weights.has(L(0, QKV));
+      const qkv2 = stackedQkv ? t([n, qDim + 2 * kvDim]) : undefined;
+      const q2 = stackedQkv ? undefined : t([n, qDim]);
+      const k2 = stackedQkv ? undefined : t([n, kvDim]);
       const qr = t([n, qDim]);
       const kr = t([n, kvDim]);
       const v2 = t([n, kvDim]);
@@ -222,11 +229,16 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
-        linear(b, q2, h, W('self_attn.q_proj.weight'), n);
-        linear(b, k2, h, W('self_attn.k_proj.weight'), n);
-        linear(b, v2, h, W('self_attn.v_proj.weight'), n);
-        b.rope(qr, q2, rope);
-        b.rope(kr, k2, rope);
+        if (qkv2) {
+          linear(b, qkv2, h, W(QKV), n);
+          b.ropeQkv(qr, kr, v2, qkv2, rope);
+        } else {
+          linear(b, q2!, h, W('self_attn.q_proj.weight'), n);
+          linear(b, k2!, h, W('self_attn.k_proj.weight'), n);
+          linear(b, v2, h, W('self_attn.v_proj.weight'), n);
+          b.rope(qr, q2!, rope);
+          b.rope(kr, k2!, rope);
+        }
         this.attend(a2, qr, kr, v2, s.caches[i], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         residualNorm(o, W('post_attention_layernorm.weight'));

@@ -88,9 +88,10 @@ for (const make of [async () => new ReferenceBackend() as Backend, () => WasmBac
   });
 }
 
-describe('llama: gate and up stacked into one weight (stackLinears, the default)', () => {
-  // The stacked matvec computes every output row exactly as the separate one does, and swiglu is
-  // silu then mul: the logits must be identical, prefill and decode, for stored f32, f16 and Q8_0.
+describe('llama: q/k/v and gate/up stacked into one weight each (stackLinears, the default)', () => {
+  // The stacked matvec computes every output row exactly as the separate one does, ropeQkv is
+  // rope on the parts and swiglu is silu then mul: the logits must be identical, prefill and
+  // decode, for stored f32, f16 and Q8_0.
   const files = (f: string) => new Map([[f, new Uint8Array(readFileSync(join(DIR, f)))]]);
   const cases: Array<[string, Map<string, Uint8Array>]> = [
     ['safetensors F32', new Map([['config.json', new Uint8Array(readFileSync(join(DIR, 'config.json')))], ['model.safetensors', new Uint8Array(readFileSync(join(DIR, 'model.safetensors')))]])],
@@ -104,6 +105,7 @@ describe('llama: gate and up stacked into one weight (stackLinears, the default)
       for (const stackLinears of [true, false]) {
         const { model } = await openModel(b, fileMap, { stackLinears });
         expect((model as Llama).weights.has('model.layers.0.mlp.gate_up_proj.weight'), `stackLinears ${stackLinears}`).toBe(stackLinears);
+        expect((model as Llama).weights.has('model.layers.1.self_attn.qkv_proj.weight'), `stackLinears ${stackLinears}`).toBe(stackLinears);
         const s = model.newState();
         const pre = (await b.read(model.prefill(seq17.slice(0, 9), s, { allLogits: true }))) as Float32Array;
         const dec = (await b.read(model.step(seq17[9], s))) as Float32Array;
