@@ -7,6 +7,7 @@
  * file is never assembled in one buffer.
  */
 import { SparrowError } from '../errors.ts';
+import { concatBytes } from '../util/bytes.ts';
 import { GGUF_DEFAULT_ALIGNMENT, GGUF_MAGIC, type GgufKV, GgufValueType, type GgufValue } from './gguf.ts';
 import { type GgmlTypeInfo, ggmlTypeByName } from './ggml-types.ts';
 
@@ -182,12 +183,5 @@ export function ggufParts(metadata: Iterable<[string, GgufKV]>, tensors: readonl
 
 /** The whole file in one buffer (small files, tests). */
 export function writeGguf(metadata: Iterable<[string, GgufKV]>, tensors: readonly GgufWriteTensor[], alignment = GGUF_DEFAULT_ALIGNMENT): Uint8Array {
-  const parts = ggufParts(metadata, tensors, alignment);
-  const out = new Uint8Array(parts.reduce((a, p) => a + p.length, 0));
-  let p = 0;
-  for (const c of parts) {
-    out.set(c, p);
-    p += c.length;
-  }
-  return out;
+  return concatBytes(ggufParts(metadata, tensors, alignment));
 }

@@ -5,6 +5,7 @@
  */
 import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { csrFromDense } from '../backends/sparse.ts';
+import { concatBytes } from '../util/bytes.ts';
 import { expectShape, type WeightFile } from './weights.ts';
 
 export interface LinearLoadOptions {
@@ -43,16 +44,7 @@ export async function loadStackedLinear(file: WeightFile, names: string[], shape
   const dtype = file.dtype(names[0]);
   if (!STACKABLE.has(dtype) || shapes.some((s) => s[1] !== cols) || names.some((n) => file.dtype(n) !== dtype)) return undefined;
   const rows = shapes.reduce((a, s) => a + s[0], 0);
-  const cat = async (part: (n: string) => Promise<Uint8Array>): Promise<Uint8Array> => {
-    const parts = await Promise.all(names.map(part));
-    const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
-    let at = 0;
-    for (const p of parts) {
-      out.set(p, at);
-      at += p.byteLength;
-    }
-    return out;
-  };
+  const cat = async (part: (n: string) => Promise<Uint8Array>): Promise<Uint8Array> => concatBytes(await Promise.all(names.map(part)));
   const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   let bytes: Uint8Array;
   // GGML files: the stored bytes, when they are stored as `dtype` (a type the backends cannot hold,

@@ -1,0 +1,12 @@
+/** Byte-array helpers shared by the format writers and the weight loaders. */
+
+/** The parts one after another in a new Uint8Array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(parts.reduce((a, p) => a + p.byteLength, 0));
+  let at = 0;
+  for (const p of parts) {
+    out.set(p, at);
+    at += p.byteLength;
+  }
+  return out;
+}
