@@ -210,28 +210,29 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         b.addRmsnorm(x2, h, x, o, normWeight, c.rmsNormEps);
         [x, x2] = [x2, x];
       };
-      const stackedQkv = this.weights.has(L(0, QKV));
-      const qkv2 = stackedQkv ? t([n, qDim + 2 * kvDim]) : undefined;
-      const q2 = stackedQkv ? undefined : t([n, qDim]);
-      const k2 = stackedQkv ? undefined : t([n, kvDim]);
+      // Stacking is decided per layer (a GGUF may store one layer's v in another type): scratch for
+      // whichever forms the layers use.
+      const layers = Array.from({ length: c.numLayers }, (_, i) => ({ qkv: this.weights.has(L(i, QKV)), gateUp: this.weights.has(L(i, GATE_UP)) }));
+      const qkv2 = layers.some((l) => l.qkv) ? t([n, qDim + 2 * kvDim]) : undefined;
+      const q2 = layers.every((l) => l.qkv) ? undefined : t([n, qDim]);
+      const k2 = layers.every((l) => l.qkv) ? undefined : t([n, kvDim]);
       const qr = t([n, qDim]);
       const kr = t([n, kvDim]);
       const v2 = t([n, kvDim]);
       const a2 = t([n, qDim]);
       const o = t([n, H]);
-      const stacked = this.weights.has(L(0, GATE_UP));
-      const g = stacked ? undefined : t([n, c.intermediateSize]);
-      const u = stacked ? undefined : t([n, c.intermediateSize]);
-      const gu2 = stacked ? t([n, 2 * c.intermediateSize]) : undefined;
+      const g = layers.every((l) => l.gateUp) ? undefined : t([n, c.intermediateSize]);
+      const u = layers.every((l) => l.gateUp) ? undefined : t([n, c.intermediateSize]);
+      const gu2 = layers.some((l) => l.gateUp) ? t([n, 2 * c.intermediateSize]) : undefined;
       const gu = t([n, c.intermediateSize]);
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle };
       b.rmsnorm(h, x, this.weights.get(L(0, 'input_layernorm.weight')), c.rmsNormEps);
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
-        if (qkv2) {
-          linear(b, qkv2, h, W(QKV), n);
-          b.ropeQkv(qr, kr, v2, qkv2, rope);
+        if (layers[i].qkv) {
+          linear(b, qkv2!, h, W(QKV), n);
+          b.ropeQkv(qr, kr, v2, qkv2!, rope);
         } else {
           linear(b, q2!, h, W('self_attn.q_proj.weight'), n);
           linear(b, k2!, h, W('self_attn.k_proj.weight'), n);
@@ -242,9 +243,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         this.attend(a2, qr, kr, v2, s.caches[i], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         residualNorm(o, W('post_attention_layernorm.weight'));
-        if (gu2) {
-          linear(b, gu2, h, W(GATE_UP), n);
-          b.swiglu(gu, gu2);
+        if (layers[i].gateUp) {
+          linear(b, gu2!, h, W(GATE_UP), n);
+          b.swiglu(gu, gu2!);
         } else {
           linear(b, g!, h, W('mlp.gate_proj.weight'), n);
           linear(b, u!, h, W('mlp.up_proj.weight'), n);

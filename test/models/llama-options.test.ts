@@ -7,7 +7,11 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { isSparrowError } from '../../src/errors.ts';
 import { loadSafetensorsModel, type LoadOptions } from '../../src/models/load.ts';
-import type { Llama } from '../../src/models/llama.ts';
+import { Llama } from '../../src/models/llama.ts';
+import { SafetensorsWeights, type WeightFile } from '../../src/models/weights.ts';
+import { SafetensorsFile } from '../../src/formats/safetensors.ts';
+import { parseHfConfig, type LlamaConfig } from '../../src/formats/hf-config.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
 import { openModel } from '../../src/engine/open-model.ts';
 import { maxAbs, readF32 } from './fixture-plan.ts';
 
@@ -116,4 +120,33 @@ describe('llama: q/k/v and gate/up stacked into one weight each (stackLinears, t
       expect(Array.from(out[0])).toEqual(Array.from(out[1]));
     });
   }
+});
+
+describe('llama: stacking is decided per layer', () => {
+  it('wasm: a layer whose v is stored as f16 (the others f32) keeps separate q/k/v; logits equal the unstacked model', async () => {
+    const b = await WasmBackend.create();
+    const base = new SafetensorsWeights(SafetensorsFile.openSync(new Uint8Array(readFileSync(join(DIR, 'model.safetensors')))));
+    const odd = 'model.layers.1.self_attn.v_proj.weight';
+    const f16Of = async (n: string) => Uint16Array.from(await base.f32(n), toF16Bits);
+    // The file as a GGUF quantized per layer would present it: one tensor of another stored type.
+    const file: WeightFile = Object.assign(Object.create(base) as WeightFile, {
+      dtype: (n: string) => (n === odd ? 'f16' : base.dtype(n)),
+      upload: async (n: string, bb: Backend) => (n === odd ? bb.tensor(base.shape(n), 'f16', await f16Of(n)) : base.upload(n, bb)),
+      f16Bits: f16Of,
+    });
+    const config = parseHfConfig(JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8'))) as LlamaConfig;
+    const out: Float32Array[] = [];
+    for (const stackLinears of [true, false]) {
+      const m = await Llama.load(b, config, file, { stackLinears });
+      expect([0, 1].map((i) => m.weights.has(`model.layers.${i}.self_attn.qkv_proj.weight`))).toEqual(stackLinears ? [true, false] : [false, false]);
+      expect([0, 1].map((i) => m.weights.has(`model.layers.${i}.mlp.gate_up_proj.weight`))).toEqual([stackLinears, stackLinears]);
+      const s = m.newState();
+      const pre = (await b.read(m.prefill(seq17.slice(0, 6), s, { allLogits: true }))) as Float32Array;
+      const dec = (await b.read(m.step(seq17[6], s))) as Float32Array;
+      out.push(Float32Array.of(...pre, ...dec));
+      m.dispose();
+    }
+    expect(Array.from(out[0])).toEqual(Array.from(out[1]));
+    expect(maxAbs(out[0].subarray(0, 6 * V), golden17.subarray(0, 6 * V))).toBeLessThan(1e-2); // one matrix in f16
+  });
 });
