@@ -5,7 +5,7 @@
  */
 import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { csrFromDense } from '../backends/sparse.ts';
-import { concatBytes } from '../util/bytes.ts';
+import { bytesOf, concatBytes } from '../util/bytes.ts';
 import { expectShape, type WeightFile } from './weights.ts';
 
 export interface LinearLoadOptions {
@@ -45,7 +45,6 @@ export async function loadStackedLinear(file: WeightFile, names: string[], shape
   if (!STACKABLE.has(dtype) || shapes.some((s) => s[1] !== cols) || names.some((n) => file.dtype(n) !== dtype)) return undefined;
   const rows = shapes.reduce((a, s) => a + s[0], 0);
   const cat = async (part: (n: string) => Promise<Uint8Array>): Promise<Uint8Array> => concatBytes(await Promise.all(names.map(part)));
-  const bytesOf = (a: ArrayBufferView) => new Uint8Array(a.buffer, a.byteOffset, a.byteLength);
   let bytes: Uint8Array;
   // GGML files: the stored bytes, when they are stored as `dtype` (a type the backends cannot hold,
   // e.g. Q2_K, has dtype f32 and is dequantized by f32() instead)

@@ -15,6 +15,7 @@ import { SparrowError } from '../errors.ts';
 import { SafetensorsFile, writeSafetensors, type SafetensorsWriteTensor } from '../formats/safetensors.ts';
 import { paramShapes, type MicroConfig } from './micro-config.ts';
 import type { MicroState } from './micro.ts';
+import { bytesOf, concatBytes } from '../util/bytes.ts';
 
 export const MICRO_STATE_FORMAT = 'sparrow-micro-state';
 export const MICRO_STATE_VERSION = 1;
@@ -25,15 +26,9 @@ export async function microWeightsHash(config: MicroConfig, weights: Map<string,
   for (const [name] of paramShapes(config)) {
     const w = weights.get(name);
     if (!w) throw new SparrowError('TENSOR_MISSING', `microWeightsHash: weight "${name}" is missing`);
-    parts.push(new Uint8Array(w.buffer, w.byteOffset, w.byteLength));
+    parts.push(bytesOf(w));
   }
-  const all = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    all.set(p, at);
-    at += p.length;
-  }
-  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', all));
+  const d = new Uint8Array(await crypto.subtle.digest('SHA-256', concatBytes(parts)));
   return Array.from(d, (b) => b.toString(16).padStart(2, '0')).join('');
 }
 
@@ -143,9 +138,8 @@ export function openStateFile(bytes: Uint8Array, name: string, format: string, v
 
 /** Write tensors + metadata with the common header fields and the checksum. */
 export function writeStateFile(tensors: SafetensorsWriteTensor[], format: string, version: number, modelHash: string, config: MicroConfig, extra: Record<string, string>): Uint8Array {
-  const bytesOf = (t: SafetensorsWriteTensor) => new Uint8Array(t.data.buffer, t.data.byteOffset, t.data.byteLength);
   const md: Record<string, string> = { ...extra, format, version: String(version), model_hash: modelHash, micro_config: JSON.stringify(config) };
-  const crc = crc32([...[...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map(bytesOf), metadataBytes(md)]);
+  const crc = crc32([...[...tensors].sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0)).map((t) => bytesOf(t.data)), metadataBytes(md)]);
   return writeSafetensors(tensors, { ...md, data_crc32: String(crc) });
 }
 

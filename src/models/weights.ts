@@ -9,6 +9,7 @@
 import { SparrowError, fmtShape } from '../errors.ts';
 import type { Backend, DType, Tensor } from '../backends/backend.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
+import { bytesOf } from '../util/bytes.ts';
 
 export interface WeightFile {
   readonly kind: 'safetensors' | 'gguf';
@@ -69,7 +70,7 @@ export class SafetensorsWeights implements WeightFile {
     if (info.dtype !== 'BF16') throw new SparrowError('UNSUPPORTED', `${this.name}: tensor '${name}' is ${info.dtype}, not BF16`, { file: this.name, tensor: name });
     const b = await this.file.raw(name);
     // A plain Uint8Array view (backends reject Node Buffers; a view costs no copy).
-    return new Uint8Array(b.buffer, b.byteOffset, b.byteLength);
+    return bytesOf(b);
   }
 }
 
