@@ -177,10 +177,6 @@ export class GpuContext {
     return this.device.createBuffer({ size, usage: GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST });
   }
 
-  pipeline(family: string, source: string, entry: string): GPUComputePipeline {
-    return this.pipelineEntry(family, source, entry).pipeline;
-  }
-
   /** Two-level lookup (no key string built per dispatch: a decode step makes ~400). */
   private pipelineEntry(family: string, source: string, entry: string): PipelineEntry {
     let byEntry = this.pipelines.get(family);
