@@ -196,13 +196,19 @@ async function runChecks(): Promise<{ name: string; ok: boolean; worst: number; 
   return out;
 }
 
+/** Every bench/cases/*.ts case (the browser worker finds them with import.meta.glob; a bundle lists them). */
+async function allCases(): Promise<BenchCase[]> {
+  const out: BenchCase[] = [];
+  for (const mod of [coreBench, quantBench, sequenceBench, attentionBench, modelsBench]) out.push(...(await mod.cases()));
+  return out;
+}
+
 /** Runs the bench cases, rewriting `save`'s files after every result so a run cut short keeps what it measured. */
 async function runBench(save: (r: BenchReport) => void): Promise<BenchReport> {
   const families = split(values.family);
   const ops = split(values.op);
   const wanted = split([values.backend]) as BackendName[];
-  const cases: BenchCase[] = [];
-  for (const mod of [coreBench, quantBench, sequenceBench, attentionBench, modelsBench]) cases.push(...selectCases(await mod.cases(), families, ops));
+  const cases = selectCases(await allCases(), families, ops);
   const environment: BenchEnvironment = { userAgent: `node ${process.version} + Dawn (webgpu npm)`, hardwareConcurrency: cpus().length, backends: {} };
   const command = ['node dist/gpu/bench/run.mjs', ...process.argv.slice(2)].join(' ');
   const report: BenchReport = { command, date: new Date().toISOString(), quick: values.quick, environment, results: [] };
@@ -237,8 +243,7 @@ if (values.checks !== 'none') {
 }
 if (values.profile.length) {
   const b = await WebGpuBackend.create();
-  const all: BenchCase[] = [];
-  for (const mod of [coreBench, quantBench, sequenceBench, attentionBench, modelsBench]) all.push(...(await mod.cases()));
+  const all = await allCases();
   const profiles: StepProfile[] = [];
   for (const spec of values.profile) {
     const i = spec.lastIndexOf(':');
