@@ -88,6 +88,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   private readonly b: ModelBackend;
   private readonly sparseCfg: SparseAttentionConfig;
   private readonly capacity: number;
+  /** Per layer: whether q/k/v and gate/up were stacked at load (Llama.load decides layer by layer). */
+  private readonly stacked: { qkv: boolean; gateUp: boolean }[];
 
   private constructor(
     readonly backend: Backend,
@@ -103,6 +105,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
     this.sparseCfg = sparseConfig({ causal: true, ...opts.sparse });
+    this.stacked = Array.from({ length: config.numLayers }, (_, i) => ({ qkv: weights.has(L(i, QKV)), gateUp: weights.has(L(i, GATE_UP)) }));
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
     if (config.ropeScaling) throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented`, { ropeType: config.ropeScaling.type });
     if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: attention/MLP biases are not implemented');
@@ -212,7 +215,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       };
       // Stacking is decided per layer (a GGUF may store one layer's v in another type): scratch for
       // whichever forms the layers use.
-      const layers = Array.from({ length: c.numLayers }, (_, i) => ({ qkv: this.weights.has(L(i, QKV)), gateUp: this.weights.has(L(i, GATE_UP)) }));
+      const layers = this.stacked;
       const qkv2 = layers.some((l) => l.qkv) ? t([n, qDim + 2 * kvDim]) : undefined;
       const q2 = layers.every((l) => l.qkv) ? undefined : t([n, qDim]);
       const k2 = layers.every((l) => l.qkv) ? undefined : t([n, kvDim]);
