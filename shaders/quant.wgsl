@@ -4,12 +4,15 @@
 // `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are f16 and are
 // unpacked with unpack2x16float (no shader-f16 feature needed). Layouts: src/formats/ggml-quants.ts.
 //
-// One workgroup (64 threads) per output element (row r, token i), linear workgroup id
-// g = wg.x + wg.y·grid_x = i·M + r. Every type is processed in 32-element units (a Q8_0/Q4_0 block,
-// a Q4_K sub-block, a Q6_K quarter-half); thread t takes units t, t+64, …; a tree reduction in
-// workgroup memory sums the 64 partials.
+// Each output element (row r, token i; g = i·M + r) gets `lanes` threads (4–64, a power of two
+// chosen by the host: the largest ≤ the row's unit count), so one 64-thread workgroup computes
+// 64 / lanes outputs: g = (wg.x + wg.y·grid_x) · (64 / lanes) + li / lanes. Every type is processed in
+// 32-element units (a Q8_0/Q4_0 block, a Q4_K sub-block, a Q6_K quarter-half); lane j takes units
+// j, j+lanes, …; a segmented tree reduction in workgroup memory sums each output's partials.
+// (One output per workgroup left most threads idle at small K: K = 576 is 18 Q8_0 blocks, so 46
+// of 64 threads had no work — the Q8_0 head ran at 75 GB/s on an H100, docs/gpu.md.)
 
-struct QParams { m: u32, k: u32, grid_x: u32, n: u32 }
+struct QParams { m: u32, k: u32, grid_x: u32, n: u32, lanes: u32, _p0: u32, _p1: u32, _p2: u32 }
 @group(0) @binding(0) var<uniform> qp: QParams;
 @group(0) @binding(1) var<storage, read_write> q_out: array<f32>; // [n, m]
 @group(0) @binding(2) var<storage, read> qw: array<u32>;          // raw blocks, rows of k/blockSize blocks
@@ -135,76 +138,76 @@ fn unit_q6_k(row: u32, u: u32, xo: u32) -> f32 {
 
 // ---- entry points ------------------------------------------------------------------------------
 
-/** Sum the 64 partials and write out[g] (all threads reach the barriers: uniform control flow). */
+/** Sum each output's `lanes` partials and write out[g] (all threads reach the barriers: the loop bound is uniform). */
 fn q_reduce(li: u32, g: u32, partial: f32) {
   q_part[li] = partial;
   workgroupBarrier();
-  for (var s = 32u; s > 0u; s >>= 1u) {
-    if (li < s) { q_part[li] += q_part[li + s]; }
+  let lane = li & (qp.lanes - 1u);
+  for (var s = qp.lanes >> 1u; s > 0u; s >>= 1u) {
+    if (lane < s) { q_part[li] += q_part[li + s]; }
     workgroupBarrier();
   }
-  if (li == 0u && g < qp.m * qp.n) { q_out[g] = q_part[0]; }
+  if (lane == 0u && g < qp.m * qp.n) { q_out[g] = q_part[li]; }
 }
 
-fn q_task(wg: vec3<u32>) -> vec3<u32> {
-  let g = wg.x + wg.y * qp.grid_x;
-  let r = g % qp.m;
-  let i = g / qp.m;
-  return vec3<u32>(g, r, i);
+/** (g, row, token, lane) of this thread. */
+fn q_task(wg: vec3<u32>, li: u32) -> vec4<u32> {
+  let g = (wg.x + wg.y * qp.grid_x) * (64u / qp.lanes) + li / qp.lanes;
+  return vec4<u32>(g, g % qp.m, g / qp.m, li & (qp.lanes - 1u));
 }
 
 @compute @workgroup_size(64)
 fn matmul_q8_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = q_task(wg);
+  let t = q_task(wg, li);
   let units = qp.k / 32u;
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
-    for (var u = li; u < units; u += 64u) { acc += unit_q8_0(t.y * units * 34u, u, t.z * qp.k + u * 32u); }
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q8_0(t.y * units * 34u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
 
 @compute @workgroup_size(64)
 fn matmul_q4_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = q_task(wg);
+  let t = q_task(wg, li);
   let units = qp.k / 32u;
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
-    for (var u = li; u < units; u += 64u) { acc += unit_q4_0(t.y * units * 18u, u, t.z * qp.k + u * 32u); }
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q4_0(t.y * units * 18u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
 
 @compute @workgroup_size(64)
 fn matmul_q4_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = q_task(wg);
+  let t = q_task(wg, li);
   let units = qp.k / 32u;
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
-    for (var u = li; u < units; u += 64u) { acc += unit_q4_k(t.y * (qp.k / 256u) * 144u, u, t.z * qp.k + u * 32u); }
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q4_k(t.y * (qp.k / 256u) * 144u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
 
 @compute @workgroup_size(64)
 fn matmul_q6_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = q_task(wg);
+  let t = q_task(wg, li);
   let units = qp.k / 32u;
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     // x offset of unit u: super-block u/8 · 256 + half · 128 + quarter · 32 = u · 32 as well.
-    for (var u = li; u < units; u += 64u) { acc += unit_q6_k(t.y * (qp.k / 256u) * 210u, u, t.z * qp.k + u * 32u); }
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q6_k(t.y * (qp.k / 256u) * 210u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
 
 @compute @workgroup_size(64)
 fn matmul_q5_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let t = q_task(wg);
+  let t = q_task(wg, li);
   let units = qp.k / 32u;
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
-    for (var u = li; u < units; u += 64u) { acc += unit_q5_0(t.y * units * 22u, u, t.z * qp.k + u * 32u); }
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q5_0(t.y * units * 22u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }

@@ -30,7 +30,7 @@ import * as attentionCases from '../../test/browser/cases/attention.ts';
 import { BF16_REL_TOL, bf16Twins } from '../../test/browser/cases/bf16-models.ts';
 import { MICRO_TOL, microVsTs } from '../../test/browser/cases/micro.ts';
 import { MODEL_DIRS, modelsVsGolden, webgpuAtol } from '../../test/browser/cases/models.ts';
-import { QUANT_TOL, quantSuite } from '../../test/browser/cases/quant.ts';
+import { QUANT_CASES, QUANT_TOL, quantSuite } from '../../test/browser/cases/quant.ts';
 import { sequenceTol, sequenceVsReference } from '../../test/browser/cases/sequence.ts';
 import { bigElementwise } from '../../test/browser/cases/webgpu-grid.ts';
 import * as attentionBench from '../cases/attention.ts';
@@ -128,7 +128,7 @@ const CHECKS: Check[] = [
     async run() {
       const r = await quantSuite({ backend: 'webgpu' }, ctx);
       const worst = worstOf(r.map((x) => x.webgpu));
-      return { ok: r.length === 28 && worst < QUANT_TOL.webgpu, worst, tol: QUANT_TOL.webgpu };
+      return { ok: r.length === QUANT_CASES && worst < QUANT_TOL.webgpu, worst, tol: QUANT_TOL.webgpu };
     },
   },
   {

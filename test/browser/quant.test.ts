@@ -1,7 +1,7 @@
 /** Quantized matvec/matmul (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
-import { QUANT_TOL, type QuantCaseResult } from './cases/quant.ts';
+import { QUANT_CASES, QUANT_TOL, type QuantCaseResult } from './cases/quant.ts';
 
 let h: BrowserHarness;
 beforeAll(async () => {
@@ -13,7 +13,7 @@ afterAll(() => h?.close());
 describe('quantized kernels on webgpu', () => {
   it('random blocks at every alignment and real llama.cpp k-quant tensors match the oracle', async () => {
     const results = (await h.host.runCase('/test/browser/cases/quant.ts', 'quantSuite', { backend: 'webgpu' })) as QuantCaseResult[];
-    expect(results.length).toBe(28);
+    expect(results.length).toBe(QUANT_CASES);
     for (const r of results) {
       expect(r.reference, `reference ${r.name}`).toBeLessThan(QUANT_TOL.reference);
       expect(r.webgpu, `webgpu ${r.name}`).toBeLessThan(QUANT_TOL.webgpu);

@@ -1,6 +1,7 @@
 /**
  * Quantized linear layers on the webgpu backend (shaders/quant.wgsl): W holds raw GGML blocks in a
- * storage buffer (read as u32 words), one 64-thread workgroup per output element.
+ * storage buffer (read as u32 words). Each output element gets `lanes` threads of a 64-thread
+ * workgroup (quantLanes), so a workgroup computes 64 / lanes outputs.
  */
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
@@ -18,12 +19,25 @@ function entry(op: string, w: Tensor): string {
   return e;
 }
 
+/**
+ * Threads per output element: the largest power of two ≤ the row's 32-element units, within
+ * [4, 64]. Every lane then has at least one unit (down to K = 128), and short rows share a
+ * workgroup instead of leaving most of its threads idle.
+ */
+export function quantLanes(k: number): number {
+  const units = Math.max(1, Math.floor(k / 32));
+  let lanes = 4;
+  while (lanes < 64 && lanes * 2 <= units) lanes *= 2;
+  return lanes;
+}
+
 function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   if (w.dtype === 'bf16') return bf16Linear(g, op, out, x, w, n);
   const name = entry(op, w);
   if (n === 0 || m === 0) return;
-  const [gx, gy] = grid(n * m);
-  g.gpu.dispatch('quant', quantWgsl, name, [u32(m), u32(k), u32(gx), u32(n)], [g.buf(op, out), g.buf(op, w), g.buf(op, x)], [gx, gy]);
+  const lanes = quantLanes(k);
+  const [gx, gy] = grid(Math.ceil((n * m * lanes) / 64));
+  g.gpu.dispatch('quant', quantWgsl, name, [u32(m), u32(k), u32(gx), u32(n), u32(lanes), u32(0), u32(0), u32(0)], [g.buf(op, out), g.buf(op, w), g.buf(op, x)], [gx, gy]);
 }
 
 /** out[M] = W[M,K] · x[K] for a quantized W. */

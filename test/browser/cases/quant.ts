@@ -12,6 +12,8 @@ import { runLinear } from '../../helpers/linear.ts';
 
 /** Worst relative error allowed against the f64 oracle (test/browser/quant.test.ts, bench/gpu/run.ts). */
 export const QUANT_TOL = { reference: 1e-7, webgpu: 3e-6 };
+/** How many cases quantSuite returns (a case that stops running must fail the suite, not vanish). */
+export const QUANT_CASES = 44;
 
 export interface QuantCaseResult {
   name: string;
@@ -28,7 +30,15 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
     const { out, mag } = quantOracle(dtype, bytes, m, k, x, n);
     results.push({ name, webgpu: worstRel(await runLinear(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await runLinear(ref, dtype, bytes, m, k, x, n), out, mag) });
   };
-  const shapes: Record<string, [number, number][]> = { q8_0: [[1, 32], [7, 96], [33, 160]], q4_0: [[1, 32], [7, 96], [33, 160]], q5_0: [[1, 32], [7, 96], [33, 160]], q4_k: [[1, 256], [5, 512]], q6_k: [[1, 256], [5, 512]] };
+  // K sets the threads per output (quantLanes: 4 up to 32 units, 8, 16, 32, 64 from 2048 elements)
+  // and with it how many outputs share a workgroup; the odd M·N leave the last workgroup partial.
+  const shapes: Record<string, [number, number][]> = {
+    q8_0: [[1, 32], [7, 96], [33, 160], [5, 576], [3, 1536], [2, 2336]],
+    q4_0: [[1, 32], [7, 96], [33, 160], [5, 576]],
+    q5_0: [[1, 32], [7, 96], [33, 160], [3, 1536]],
+    q4_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
+    q6_k: [[1, 256], [5, 512], [3, 1024]],
+  };
   for (const [dtype, list] of Object.entries(shapes) as [QuantDType, [number, number][]][]) {
     for (const [m, k] of list) {
       // Odd block counts per row put blocks at every byte alignment (34 and 18 are not multiples of 4).
