@@ -379,6 +379,12 @@ describe('webgpu specifics', () => {
 });
 
 describe('bad input through the worker', () => {
+  it('overlapping read-backs of several sizes through the pooled staging buffers each get their own values', async () => {
+    const r = (await h.host.runCase('/test/browser/cases/webgpu-grid.ts', 'overlappingReads', { rounds: 4 })) as { wrong: number; reads: number };
+    expect(r.reads).toBe(28);
+    expect(r.wrong).toBe(0);
+  });
+
   it('empty tensors are no-ops, like the reference', async () => {
     expect(await err('add', [O([0]), I([0], new Float32Array(0)), I([0], new Float32Array(0))], 1e-6)).toBe(0);
     expect(await err('gelu', [O([0, 3]), I([0, 3], new Float32Array(0))], 1e-6)).toBe(0);

@@ -104,6 +104,8 @@ export class GpuContext {
   private retired: GPUBuffer[] = [];
   /** Scratch target for dispatches whose output aliases an input (see `dispatch`). */
   private scratch: GPUBuffer | undefined;
+  /** Idle MAP_READ staging buffers for small read-backs (a decode step reads its token every step). */
+  private staging: GPUBuffer[] = [];
   /** Validation / out-of-memory errors the device reported asynchronously; raised at flush/read. */
   private errors: string[] = [];
   /**
@@ -320,11 +322,11 @@ export class GpuContext {
   async readBuffer(src: GPUBuffer, bytes: number, op = 'read'): Promise<ArrayBuffer> {
     this.checkAlive(op);
     const size = Math.max(4, Math.ceil(bytes / 4) * 4);
-    const staging = this.device.createBuffer({ size, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+    const staging = this.takeStaging(size);
     this.endPass().copyBufferToBuffer(src, 0, staging, 0, size);
     this.submit();
     try {
-      await this.orLost(op, staging.mapAsync(GPUMapMode.READ));
+      await this.orLost(op, staging.mapAsync(GPUMapMode.READ, 0, size));
     } catch (e) {
       staging.destroy();
       if (e instanceof SparrowError) throw e;
@@ -332,13 +334,36 @@ export class GpuContext {
       this.checkErrors(op);
       throw new SparrowError('INTERNAL', `${op}: mapping the readback buffer failed: ${String(e)}`, { op });
     }
-    const out = staging.getMappedRange().slice(0, bytes);
+    const out = staging.getMappedRange(0, size).slice(0, bytes);
     staging.unmap();
-    staging.destroy();
+    this.giveStaging(staging);
     this.checkErrors(op);
     return out;
   }
+
+  /**
+   * A staging buffer of at least `size` bytes: an idle one when a small one fits (creating one per
+   * read cost a buffer allocation on every decode step), else a new one. Reads in flight at the
+   * same time each hold their own.
+   */
+  private takeStaging(size: number): GPUBuffer {
+    const i = this.staging.findIndex((b) => b.size >= size);
+    if (i >= 0) return this.staging.splice(i, 1)[0];
+    const keep = size <= STAGING_KEEP_BYTES ? STAGING_KEEP_BYTES : size;
+    return this.device.createBuffer({ size: keep, usage: GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST });
+  }
+
+  /** Back to the idle list (unmapped), or destroyed if it is large or the list is full. */
+  private giveStaging(b: GPUBuffer): void {
+    if (b.size <= STAGING_KEEP_BYTES && this.staging.length < STAGING_IDLE_MAX) this.staging.push(b);
+    else b.destroy();
+  }
 }
+
+/** Read-backs up to this size share pooled staging buffers of this size; larger ones get their own. */
+const STAGING_KEEP_BYTES = 64 * 1024;
+/** Idle staging buffers kept (more only exist while reads overlap). */
+const STAGING_IDLE_MAX = 4;
 
 /**
  * Split `count` workgroups into an (x, y) grid within the 65535-per-dimension limit. Kernels
