@@ -298,7 +298,7 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 // across the workgroup. An earlier version gave each of 32 lanes a private HD-float accumulator
 // and its own keys; on an H100 (docs/gpu.md) one decode row of 9 heads at 1,024 keys took 532 µs
 // (356 µs now) and a causal forward of 1,024 rows × 8 heads 14.1 ms (1.45 ms now).
-struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32 }
+struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32, parts: u32, part_keys: u32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
 const DT: u32 = 64u;                    // threads per (row, head)
@@ -372,6 +372,78 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   for (var i = 0u; i < DPT; i++) {
     let x = li + i * DT;
     if (x < HD) { a_out[qb + x] = acc[i] * inv; }
+  }
+}
+
+// ---- split-K dense attention (decode rows): few (row, head) pairs, many keys ---------------------
+// dense_attend gives each (row, head) one workgroup, so a decode row of 9 heads keeps 9 workgroups
+// busy however long the context (356 µs at 1,024 keys on an H100). Here workgroup (g, p) scores keys
+// [p·part_keys, (p+1)·part_keys) of pair g (part_keys ≤ DCH: one chunk) and writes its partial
+// softmax state (max, sum, unnormalised output) to a_out as [g][p][2 + HD]; dense_merge then
+// combines the parts of each pair. Same online-softmax algebra, other grouping.
+@compute @workgroup_size(64)
+fn dense_attend_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let gp = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup
+  if (gp >= pdn.s * pdn.hq * pdn.parts) { return; }
+  let g = gp / pdn.parts;
+  let p = gp % pdn.parts;
+  let r = g / pdn.hq;
+  let h = g % pdn.hq;
+  let kvh = h / (pdn.hq / pdn.hkv);
+  let qb = (r * pdn.hq + h) * HD;
+  let f16 = pdn.f16 != 0u;
+  let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
+  let c0 = p * pdn.part_keys;
+  let cn = select(0u, min(pdn.part_keys, n - min(n, c0)), c0 < n);
+  let ob = gp * (HD + 2u);
+  for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[qb + x]; }
+  workgroupBarrier();
+  var lmax = -3.402823e38;
+  for (var jj = li; jj < cn; jj += DT) {
+    let kb = ((c0 + jj) * pdn.hkv + kvh) * HD;
+    var sc = 0.0;
+    for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
+    sc *= pdn.scale;
+    dd_w[jj] = sc;
+    lmax = max(lmax, sc);
+  }
+  let m = dd_reduce(li, lmax, true);
+  var lsum = 0.0;
+  for (var jj = li; jj < cn; jj += DT) {
+    let w = exp(dd_w[jj] - m);
+    dd_w[jj] = w;
+    lsum += w;
+  }
+  let den = dd_reduce(li, lsum, false); // the reduction's barriers also publish dd_w
+  for (var x = li; x < HD; x += DT) {
+    var a = 0.0;
+    for (var jj = 0u; jj < cn; jj++) { a += dd_w[jj] * v_elem(((c0 + jj) * pdn.hkv + kvh) * HD + x, f16); }
+    a_out[ob + 2u + x] = a;
+  }
+  if (li == 0u) {
+    a_out[ob] = m; // the lowest f32 for an empty part: its weight below is 0
+    a_out[ob + 1u] = den;
+  }
+}
+
+/** out[g] = Σ_p e^(m_p − M)·acc_p / Σ_p e^(m_p − M)·den_p over the parts of dense_attend_part (a_q: the partials). */
+@compute @workgroup_size(64)
+fn dense_merge(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let g = wg.x + wg.y * pdn.grid_x;
+  if (g >= pdn.s * pdn.hq) { return; }
+  let pb = g * pdn.parts * (HD + 2u);
+  var mx = -3.402823e38;
+  for (var p = 0u; p < pdn.parts; p++) { mx = max(mx, a_q[pb + p * (HD + 2u)]); }
+  var den = 0.0;
+  for (var p = 0u; p < pdn.parts; p++) { den += exp(a_q[pb + p * (HD + 2u)] - mx) * a_q[pb + p * (HD + 2u) + 1u]; }
+  let inv = select(0.0, 1.0 / den, den > 0.0);
+  for (var x = li; x < HD; x += DT) {
+    var a = 0.0;
+    for (var p = 0u; p < pdn.parts; p++) {
+      let o = pb + p * (HD + 2u);
+      a += exp(a_q[o] - mx) * a_q[o + 2u + x];
+    }
+    a_out[g * HD + x] = a * inv;
   }
 }
 

@@ -13,6 +13,7 @@ import type { BenchCase } from './types.ts';
 import { sparseAttentionWith } from '../../src/backends/wasm/attention.ts';
 import type { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { arena } from './arena.ts';
+import { denseSplitControl } from '../../src/backends/webgpu/attention.ts';
 
 const H = 8;
 const D = 64;
@@ -156,6 +157,40 @@ export function cases(): BenchCase[] {
         };
       },
     });
+    // Dense decode: one query row of H heads against the whole cache. On webgpu that is H pairs, so
+    // the split-K path (denseSplit); the 'one workgroup per head' variant turns it off for a
+    // side-by-side ratio in one run.
+    for (const split of [true, false]) {
+      out.push({
+        family: 'attention',
+        op: split ? 'dense decode step (append + denseAttention)' : 'dense decode step (one workgroup per head)',
+        shape: `cache=${s},h=${H},d=${D}`,
+        dtype: 'f32',
+        backends: split ? FAST : ['webgpu'],
+        tokens: 1,
+        async setup(b) {
+          const a = arena(b);
+          const [qd, kd, vd] = inputs(s);
+          const row = H * D;
+          const cache = createKvCache(b, { capacity: s + 1, kvHeads: H, dim: D, blockSize: CFG.blockSize });
+          b.kvAppend(cache, a.t([s - 1, H, D], kd.subarray(0, (s - 1) * row)), a.t([s - 1, H, D], vd.subarray(0, (s - 1) * row)));
+          const [q1, k1, v1, o1] = [a.t([1, H, D], qd.subarray((s - 1) * row)), a.t([1, H, D], kd.subarray((s - 1) * row)), a.t([1, H, D], vd.subarray((s - 1) * row)), a.t([1, H, D])];
+          return {
+            run: () => {
+              denseSplitControl.enabled = split;
+              cache.length = s - 1; // the same step again: the cache stays at s rows
+              b.kvAppend(cache, k1, v1);
+              b.denseAttention(o1, q1, cache.k, cache.v, { causal: true, pos: s - 1, kvLen: s });
+              denseSplitControl.enabled = true;
+            },
+            dispose: () => {
+              freeKvCache(b, cache);
+              a.dispose();
+            },
+          };
+        },
+      });
+    }
   }
   return out;
 }

@@ -188,6 +188,18 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
   });
   push('dense with 2-D operands (headDim) == 3-D', flat[0], dfwd, 0);
   push('kvAppend + sparseDecode with 2-D rows == forward last row', flat[1], fwd.slice((xd.s - 1) * qrow), tol);
+  // split-K dense attention (webgpu, denseSplit: few (row, head) pairs and more than 64 keys run as
+  // key parts + a merge): decode rows at ~300 keys, a short query block late in a long cache, and
+  // short forwards whose early causal rows leave parts empty; head dims below and above 64
+  const xl = qkv(300, 3, 1, 16, 61);
+  const lq = xl.hq * xl.d;
+  const lfwd = await denseOut(b, xl, true); // 900 pairs: one workgroup per pair
+  push('split-K: dense decode rows at 291–300 keys == dense forward rows', await decodeRows(b, xl, cfgD, 290, 'f32', 'dense'), lfwd.slice(290 * lq));
+  push('split-K: dense decode f16 cache vs reference', await decodeRows(b, xl, cfgD, 290, 'f16', 'dense'), await decodeRows(ref, xl, cfgD, 290, 'f16', 'dense'));
+  push('split-K: 20-row block after 280 cached rows == dense forward', await densePrefillBlocks(b, xl, 280, 'f32'), lfwd);
+  for (const [label, x] of [['S100 H1 D8', qkv(100, 1, 1, 8, 71)], ['S90 H1 D80', qkv(90, 1, 1, 80, 72)]] as [string, Qkv][]) {
+    for (const causal of [true, false]) push(`split-K: dense ${label} causal=${causal}`, await denseOut(b, x, causal), await denseOut(ref, x, causal));
+  }
   // FastGRNN salience and top-k (odd input / hidden dims)
   const xs = qkv(50, 3, 3, 11, 51);
   const [sb, mb] = await salience(b, xs, 11, 7, 9);

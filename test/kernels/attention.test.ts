@@ -10,6 +10,7 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { createKvCache, sparseConfig, resetKvCache } from '../../src/backends/ops/attention.ts';
 import { SparrowError } from '../../src/errors.ts';
 import { runAttentionRandom, type RandomResult } from './attention-random-cases.ts';
+import { denseSplit } from '../../src/backends/webgpu/attention.ts';
 
 describe('attention: wasm vs reference on random inputs', () => {
   let results: RandomResult[] = [];
@@ -20,6 +21,27 @@ describe('attention: wasm vs reference on random inputs', () => {
   it('every check within tolerance', () => {
     const bad = results.filter((r) => !(r.maxAbs <= r.tol));
     expect(bad).toEqual([]);
+  });
+});
+
+describe('denseSplit: the webgpu split-K plan for dense attention', () => {
+  it('splits few pairs with many keys into parts of ≤ 256 keys (multiples of 32) that cover every key', () => {
+    // [pairs, keys]: a decode row of 9 heads at 1,024 / 16,384 keys, and the random cases' split-K shapes
+    for (const [pairs, keys] of [[9, 1024], [9, 16384], [3, 300], [60, 300], [100, 100], [90, 90], [1, 65]]) {
+      const p = denseSplit(pairs, keys);
+      expect(p, `${pairs} pairs, ${keys} keys`).not.toBeNull();
+      const { parts, partKeys } = p!;
+      expect(parts).toBeGreaterThan(1);
+      expect(partKeys % 32).toBe(0);
+      expect(partKeys).toBeLessThanOrEqual(256);
+      expect(parts * partKeys).toBeGreaterThanOrEqual(keys);
+      expect((parts - 1) * partKeys).toBeLessThan(keys); // no part starts past the last key
+    }
+    expect(denseSplit(9, 1024)!.parts * 9).toBeGreaterThanOrEqual(128); // the decode row now fills the GPU
+    expect(denseSplit(9, 16384)).toEqual({ parts: 64, partKeys: 256 });
+  });
+  it('keeps one workgroup per pair for many pairs (prefill) or ≤ 64 keys', () => {
+    for (const [pairs, keys] of [[900, 300], [128, 5000], [3, 64], [9, 1]]) expect(denseSplit(pairs, keys), `${pairs} pairs, ${keys} keys`).toBeNull();
   });
 });
 

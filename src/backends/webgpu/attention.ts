@@ -132,11 +132,60 @@ export function sparseAttentionGated(b: WebGpuBackend, out: Tensor, q: Tensor, k
   forward(b, 'sparseAttentionGated', out, q, k, v, cfg, va.gated('sparseAttentionGated', b.name, out, q, k, v, keep, cfg), keep);
 }
 
-/** dense_attend: one workgroup (64 threads) per (row, head), keys in chunks (shaders/attention.wgsl). */
+/**
+ * Split-K plan for dense attention: how many key parts per (row, head), and keys per part (a
+ * multiple of 32, at most 256 = one chunk of the kernel), or null for one workgroup per pair.
+ * Splitting pays when there are few pairs (a decode row: one per head) and more keys than one
+ * part: enough parts that ~512 workgroups run (an H100 has 132 SMs), parts of at least 64 keys.
+ */
+export function denseSplit(pairs: number, maxKeys: number): { parts: number; partKeys: number } | null {
+  if (!denseSplitControl.enabled) return null;
+  if (pairs >= SPLIT_BELOW_PAIRS || maxKeys <= SPLIT_MIN_KEYS) return null;
+  const want = Math.max(Math.ceil(maxKeys / 256), Math.min(Math.ceil(maxKeys / SPLIT_MIN_KEYS), Math.ceil(SPLIT_TARGET_GROUPS / pairs)));
+  const partKeys = Math.min(256, Math.ceil(Math.ceil(maxKeys / want) / 32) * 32);
+  const parts = Math.ceil(maxKeys / partKeys);
+  return parts > 1 ? { parts, partKeys } : null;
+}
+/** Switch for side-by-side benchmarks only (bench/cases/attention.ts, 'unsplit' case). */
+export const denseSplitControl = { enabled: true };
+const SPLIT_BELOW_PAIRS = 128;
+const SPLIT_MIN_KEYS = 64;
+const SPLIT_TARGET_GROUPS = 512;
+
+/** Partial softmax states of the split-K path ([pair][part][2 + d] f32), reused across calls. */
+const partials = new WeakMap<WebGpuBackend, GPUBuffer>();
+function partialBuffer(b: WebGpuBackend, bytes: number): GPUBuffer {
+  let p = partials.get(b);
+  if (!p || p.size < bytes) {
+    if (p) {
+      b.gpu.submit(); // work recorded with the old buffer must be submitted before it is destroyed
+      p.destroy();
+    }
+    p = b.gpu.createBuffer(Math.max(bytes, (p?.size ?? 0) * 2), 'denseAttention');
+    partials.set(b, p);
+  }
+  return p;
+}
+
+/**
+ * dense_attend: one workgroup (64 threads) per (row, head), keys in chunks; or, for few pairs and
+ * many keys, dense_attend_part over key parts + dense_merge (shaders/attention.wgsl).
+ */
 function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: number, causal: boolean, pos: number, kvLen: number, f16: boolean, scale: number, bufs: GPUBuffer[]): void {
+  const split = denseSplit(s * hq, causal ? pos + s : kvLen);
+  const parts = split?.parts ?? 1;
+  const params = (gx: number) => [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale), u32(parts), u32(split?.partKeys ?? 0)];
+  if (!split) {
+    const [gx, gy] = grid(s * hq);
+    b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend', params(gx), bufs, [gx, gy]);
+    return;
+  }
+  const [out, q, k, v] = bufs;
+  const part = partialBuffer(b, s * hq * parts * (d + 2) * 4);
+  const [px, py] = grid(s * hq * parts);
+  b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend_part', params(px), [part, q, k, v], [px, py]);
   const [gx, gy] = grid(s * hq);
-  const params = [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale)];
-  b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend', params, bufs, [gx, gy]);
+  b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_merge', params(gx), [out, part], [gx, gy]);
 }
 
 export function denseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
