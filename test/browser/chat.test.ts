@@ -126,6 +126,32 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('an emptied sampling field is named before sending; the prompt is kept and no empty reply is left', async () => {
+    const before = await page.getByTestId('assistant-message').count();
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('temperature').fill('');
+    await page.getByTestId('sampling').locator('summary').click(); // closed: the refusal opens it again
+    await page.getByTestId('chat-input').fill('JULIET:');
+    await page.getByTestId('chat-input').press('Enter');
+    const err = page.getByTestId('chat-error');
+    await err.waitFor({ timeout: 10_000 });
+    expect(await err.textContent()).toContain('Temperature is empty');
+    expect(await page.getByTestId('chat-input').inputValue()).toBe('JULIET:');
+    expect(await page.getByTestId('assistant-message').count()).toBe(before);
+    expect(await page.getByTestId('temperature').getAttribute('aria-invalid')).toBe('true');
+    expect(await page.getByTestId('temperature').isVisible()).toBe(true);
+    await page.getByTestId('temperature').fill('0.8');
+    expect(await page.getByTestId('temperature').getAttribute('aria-invalid')).toBe('false');
+    await page.getByTestId('max-tokens').fill('8');
+    await page.getByTestId('sampling').locator('summary').click(); // closed again, as the other tests expect
+    await page.getByTestId('send').click();
+    await page.getByTestId('send').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('assistant-message').count()).toBe(before + 1);
+    expect(await page.getByTestId('chat-error').count()).toBe(0);
+    expect(((await lastReply().textContent()) ?? '').length).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
   it('loads a model from picked files (wasm), matches the reference greedy text, and caches it', async () => {
     await page.getByTestId('backend-select').selectOption('wasm');
     await loadFiles(MAMBA);
