@@ -152,6 +152,12 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
+    await page.getByTestId('backend-select').selectOption('webgpu');
+    expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
+    expect(await page.getByTestId('model-engine').textContent()).toBe('micro-wasm');
+  });
+
   it('loads a model from picked files (wasm), matches the reference greedy text, and caches it', async () => {
     await page.getByTestId('backend-select').selectOption('wasm');
     await loadFiles(MAMBA);
@@ -186,7 +192,11 @@ describe('chat tab', () => {
     expect(await page.getByTestId('model-engine').textContent()).toBe('webgpu');
     await setGreedy(16);
     expect(await ask(PROMPT)).toBe(want);
+    // A new backend choice reloads the (cached) model on it: same greedy text on WASM.
     await page.getByTestId('backend-select').selectOption('wasm');
+    await expect.poll(() => page.getByTestId('model-engine').textContent(), { timeout: 60_000 }).toBe('wasm');
+    expect(await info().textContent()).toContain('llama');
+    expect(await ask(PROMPT)).toBe(want);
     expect(errors).toEqual([]);
   });
 
