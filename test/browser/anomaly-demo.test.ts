@@ -38,6 +38,15 @@ describe('anomaly demo', () => {
     await page.getByTestId('start').click();
     const stats = page.getByTestId('anomaly-stats');
     await expect.poll(async () => (await stats.textContent()) ?? '', { timeout: 90_000 }).toMatch(/streaming realKnownCause\/nyc_taxi\.csv · [\d,]+ points\/s/);
+    // Taxi counts reach 5 digits: the value axis is wide enough for a "30,000" tick label (it was
+    // a fixed 50 px, which cut the labels to "0,000").
+    const fit = await page.evaluate(() => {
+      const over = document.querySelector('.anomaly-demo .u-over') as HTMLElement;
+      const ctx = document.createElement('canvas').getContext('2d')!;
+      ctx.font = '12px system-ui, -apple-system, "Segoe UI", Roboto, "Helvetica Neue", sans-serif'; // uPlot's axis font
+      return { left: over.offsetLeft, label: ctx.measureText('30,000').width };
+    });
+    expect(fit.left).toBeGreaterThanOrEqual(fit.label + 10);
     expect(errors).toEqual([]);
   }, 180_000);
 });
