@@ -152,6 +152,21 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('Enter that confirms an IME composition does not send; Shift+Enter adds a line; Enter sends', async () => {
+    const before = await page.getByTestId('user-message').count();
+    const input = page.getByTestId('chat-input');
+    await input.fill('ROMEO');
+    await input.dispatchEvent('keydown', { key: 'Enter', isComposing: true, bubbles: true, cancelable: true });
+    await input.press('Shift+Enter');
+    await page.waitForTimeout(200);
+    expect(await page.getByTestId('user-message').count()).toBe(before);
+    expect(await input.inputValue()).toBe('ROMEO\n');
+    await input.press('Enter');
+    await expect.poll(() => page.getByTestId('user-message').count()).toBe(before + 1);
+    await page.getByTestId('send').waitFor({ timeout: 30_000 });
+    expect(await input.inputValue()).toBe('');
+  });
+
   it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
     await page.getByTestId('backend-select').selectOption('webgpu');
     expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
