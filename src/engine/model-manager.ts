@@ -19,7 +19,7 @@ import { SafetensorsFile } from '../formats/safetensors.ts';
 import { blobSource, type ByteSource } from '../formats/source.ts';
 import { GgufWeights, ggufMetadataRecord } from '../models/gguf-weights.ts';
 import { PRUNE_METADATA_KEY, modelFromWeights } from '../models/load.ts';
-import type { CausalLM } from '../models/types.ts';
+import type { CausalLM, ModelState } from '../models/types.ts';
 import { SafetensorsWeights, type WeightFile } from '../models/weights.ts';
 import { loadMicro } from '../models/micro-weights.ts';
 import { MicroWasm } from '../models/micro-wasm.ts';
@@ -58,13 +58,29 @@ export interface ChatGenerateOptions extends SamplingOptions {
   maxTokens?: number;
   /** Strings that end the reply (cut before the first match). */
   stop?: string[];
+  /**
+   * Continue from the previous reply's model state where the new prompt starts with the tokens it
+   * consumed (default true): a chat's earlier turns are not run again. Off: every reply starts
+   * from an empty state.
+   */
+  reuseContext?: boolean;
 }
 
 export interface ChatGenerateResult {
   text: string;
   tokens: number;
+  /** Tokens of the prompt as run (after trimming to the context). */
   promptTokens: number;
-  finishReason: 'length' | 'stop' | 'eos';
+  /** Prompt tokens taken over from the previous reply's state instead of being run again. */
+  reusedTokens: number;
+  /**
+   * Prompt tokens left out so that the prompt and the reply fit the model's context: the oldest
+   * turns of a chat (system messages and the last user message stay), or the start of a plain
+   * continuation. 0 when everything fit.
+   */
+  trimmedTokens: number;
+  /** 'context': the model's context (KV cache) is full. */
+  finishReason: 'length' | 'stop' | 'eos' | 'context';
   prefillMs: number;
   decodeMs: number;
   /** Decode tokens per second (generated tokens after the first / decode time). */
@@ -190,9 +206,22 @@ function overlap(text: string, stop: string): number {
   return 0;
 }
 
+/** Length of the common prefix of two token lists. */
+function commonPrefix(a: readonly number[], b: readonly number[]): number {
+  const n = Math.min(a.length, b.length);
+  let i = 0;
+  while (i < n && a[i] === b[i]) i++;
+  return i;
+}
+
 /** A CausalLM with its tokenizer. */
 class LmChatModel implements ChatModel {
   private stateBytes = 0;
+  /**
+   * The state after the previous reply and exactly the tokens it consumed (prompt + every token
+   * stepped). The next reply continues from the longest prefix its prompt shares with them.
+   */
+  private kept: { state: ModelState; fed: number[] } | null = null;
   constructor(
     readonly info: ChatModelInfo,
     private readonly model: CausalLM,
@@ -212,9 +241,58 @@ class LmChatModel implements ChatModel {
     return ids;
   }
 
+  /**
+   * The prompt, trimmed so that it leaves room in the model's context for the reply (maxTokens,
+   * at most half the context): a chat drops its oldest turns (system messages and the last user
+   * message stay); a plain continuation keeps BOS and the end of the text. Returns the tokens left out.
+   */
+  private fitPrompt(messages: ChatMessage[], maxTokens: number): { prompt: number[]; trimmed: number } {
+    let prompt = this.prompt(messages);
+    const ctx = this.model.contextLength;
+    if (ctx === undefined) return { prompt, trimmed: 0 };
+    const full = prompt.length;
+    const room = ctx - Math.min(maxTokens, Math.floor(ctx / 2));
+    if (this.tok.chatTemplate) {
+      let msgs = messages;
+      while (prompt.length > room) {
+        const first = msgs.findIndex((m) => m.role !== 'system');
+        let lastUser = msgs.length - 1;
+        while (lastUser >= 0 && msgs[lastUser].role !== 'user') lastUser--;
+        if (first < 0 || first >= lastUser) break;
+        // one turn: the oldest message and what follows it up to the next user message
+        let end = first + 1;
+        while (end < lastUser && msgs[end].role !== 'user') end++;
+        msgs = [...msgs.slice(0, first), ...msgs.slice(end)];
+        prompt = this.prompt(msgs);
+      }
+    } else if (prompt.length > room) {
+      const bos = this.tok.bosTokenId !== undefined && prompt[0] === this.tok.bosTokenId ? [prompt[0]] : [];
+      prompt = [...bos, ...prompt.slice(prompt.length - (room - bos.length))];
+    }
+    if (prompt.length >= ctx) {
+      throw new SparrowError('SIZE_LIMIT', `the prompt is ${prompt.length} tokens and the model's context holds ${ctx}: shorten the message`, { promptTokens: prompt.length, contextLength: ctx });
+    }
+    return { prompt, trimmed: full - prompt.length };
+  }
+
+  /** A state holding the longest usable prefix of `prompt` (from the previous reply's state, or empty), and that prefix's length. */
+  private startState(prompt: number[], reuse: boolean): { state: ModelState; reused: number } {
+    const m = this.model;
+    const k = this.kept;
+    this.kept = null;
+    if (k && reuse) {
+      // at least one prompt token must run: its logits pick the first reply token
+      const want = Math.min(commonPrefix(k.fed, prompt), prompt.length - 1);
+      if (m.rewind) return { state: k.state, reused: m.rewind(k.state, want) };
+      if (want === k.fed.length) return { state: k.state, reused: want }; // a recurrent state only goes forward
+    }
+    k?.state.free();
+    return { state: m.newState(), reused: 0 };
+  }
+
   async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
     const maxTokens = checkOptions(opts);
-    const prompt = this.prompt(messages);
+    const { prompt, trimmed } = this.fitPrompt(messages, maxTokens);
     if (prompt.length === 0) throw new SparrowError('INVALID_ARGUMENT', 'the prompt encodes to no tokens; type some text');
     for (const id of prompt) if (!(id >= 0 && id < this.model.vocabSize)) throw new SparrowError('INDEX_OUT_OF_RANGE', `prompt token ${id} is outside the model's vocabulary (${this.model.vocabSize})`, { token: id });
     const m = this.model;
@@ -222,9 +300,12 @@ class LmChatModel implements ChatModel {
     const sampler = new Sampler(opts);
     const greedy = isGreedy(opts);
     const eos = this.tok.eosTokenId;
+    const ctx = m.contextLength ?? Infinity;
     const stream = new TextStream(this.tok, opts.stop, onText);
     const context = [...prompt];
-    const state = m.newState();
+    const { state, reused } = this.startState(prompt, opts.reuseContext ?? true);
+    const fed = prompt.slice(0, reused);
+    let keep = false;
     const argmaxOut = b.tensor([1], 'i32');
     const pick = async (logits: Parameters<Backend['read']>[0]) => {
       if (greedy) {
@@ -238,7 +319,8 @@ class LmChatModel implements ChatModel {
     try {
       checkAbort(signal);
       const t0 = performance.now();
-      const pre = m.prefill(prompt, state);
+      const pre = m.prefill(prompt.slice(reused), state);
+      fed.push(...prompt.slice(reused));
       let next: number;
       try {
         next = await pick(pre);
@@ -247,6 +329,7 @@ class LmChatModel implements ChatModel {
       }
       const t1 = performance.now();
       let lastYield = t1;
+      keep = true; // from here the state holds exactly `fed`, also when the user stops the reply
       while (n < maxTokens) {
         if (performance.now() - lastYield > YIELD_MS) {
           await macrotask();
@@ -264,15 +347,28 @@ class LmChatModel implements ChatModel {
           break;
         }
         if (n === maxTokens) break;
-        next = await pick(m.step(next, state));
+        if (state.position >= ctx) {
+          finishReason = 'context';
+          break;
+        }
+        keep = false; // a step that throws leaves the state between tokens
+        const logits = m.step(next, state);
+        fed.push(next);
+        keep = true;
+        next = await pick(logits);
       }
       if (finishReason !== 'stop') stream.flush();
       this.stateBytes = state.bytes();
       const decodeMs = performance.now() - t1;
-      return { text: stream.text, tokens: n, promptTokens: prompt.length, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
+      return { text: stream.text, tokens: n, promptTokens: prompt.length, reusedTokens: reused, trimmedTokens: trimmed, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
+    } catch (e) {
+      // Stop keeps what was computed; any other failure (e.g. a lost device) may have left the state unusable
+      if (!(e instanceof SparrowError && e.code === 'ABORTED')) keep = false;
+      throw e;
     } finally {
       b.free(argmaxOut);
-      state.free();
+      if (keep) this.kept = { state, fed };
+      else state.free();
     }
   }
 
@@ -287,6 +383,8 @@ class LmChatModel implements ChatModel {
   }
 
   dispose(): void {
+    this.kept?.state.free();
+    this.kept = null;
     this.model.dispose();
   }
 }
@@ -336,7 +434,7 @@ class MicroChatModel implements ChatModel {
     }
     if (finishReason !== 'stop') stream.flush();
     const decodeMs = performance.now() - t1;
-    return { text: stream.text, tokens: n, promptTokens: prompt.length, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
+    return { text: stream.text, tokens: n, promptTokens: prompt.length, reusedTokens: 0, trimmedTokens: 0, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
   }
 
   memory(): MemoryReport {

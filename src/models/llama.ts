@@ -168,6 +168,26 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     return new Llama(backend, c, w, { kvDtype: 'f32', attention: 'dense', ropeStyle: file.kind === 'gguf' ? 'interleaved' : 'half', ...opts }, hostEmbed);
   }
 
+  /** Most tokens one state holds: the KV cache capacity (LlamaOptions.contextLength). */
+  get contextLength(): number {
+    return this.capacity;
+  }
+
+  /**
+   * Keep the state's first `position` tokens (CausalLM.rewind). The cached rows before it are
+   * untouched and later appends overwrite the rest. With sparse attention the kept prefix ends at a
+   * landmark block boundary: a block's mean is a running mean that cannot take rows out again,
+   * while a block started afresh is recomputed exactly.
+   */
+  rewind(state: ModelState, position: number): number {
+    const s = state as LlamaState;
+    let keep = Math.max(0, Math.min(Math.floor(position), s.position));
+    if (this.opts.attention === 'sparse') keep -= keep % this.sparseCfg.blockSize;
+    for (const c of s.caches) c.length = keep;
+    s.position = keep;
+    return keep;
+  }
+
   private get head(): Tensor {
     return this.weights.has('lm_head.weight') ? this.weights.get('lm_head.weight') : this.weights.get('model.embed_tokens.weight');
   }

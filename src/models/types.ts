@@ -41,6 +41,14 @@ export interface CausalLM {
    * on this state (do not free it).
    */
   step(token: number, state: ModelState): Tensor;
+  /** Most tokens one state can hold (a KV cache's capacity); absent: no limit (a recurrent state). */
+  readonly contextLength?: number;
+  /**
+   * Forget the state's tokens from `position` on, so that it can continue from a shared prefix
+   * (the engine reuses a chat's previous turns this way). Returns the position kept, which may be
+   * lower than asked (see the model). Absent: the state cannot go back (a recurrent state).
+   */
+  rewind?(state: ModelState, position: number): number;
   /** Bytes held by the weights on the backend. */
   weightBytes(): number;
   /** Release the weights. */

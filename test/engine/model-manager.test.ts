@@ -101,3 +101,113 @@ describe('model manager progress', () => {
     m.dispose();
   });
 });
+
+describe('model manager: multi-turn context', () => {
+  const GREEDY = { temperature: 0, repetitionPenalty: 1 };
+  const chatml = () => openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'chatml.gguf', blob: new Blob([chatGguf() as BlobPart]) }]);
+  const tok = async () => tokenizerFromGguf(ggufMetadataRecord(await GgufFile.open(chatGguf())));
+  const ids = (t: Awaited<ReturnType<typeof tok>>, messages: Array<{ role: string; content: string }>) => t.encode(renderChat(t.chatTemplate!, messages), { addSpecialTokens: false });
+  const prefix = (a: number[], b: number[]) => {
+    let i = 0;
+    while (i < a.length && i < b.length && a[i] === b[i]) i++;
+    return i;
+  };
+
+  it('a reply continues from the previous reply’s KV cache and says what a fresh run says', async () => {
+    const m = await chatml();
+    const fresh = await chatml();
+    const t = await tok();
+    const turn1 = [{ role: 'user', content: 'hello world' }];
+    const r1 = await m.generate(turn1, { ...GREEDY, maxTokens: 12 }, () => {});
+    expect(r1.reusedTokens).toBe(0);
+    const turn2 = [...turn1, { role: 'assistant', content: r1.text }, { role: 'user', content: 'how are you today?' }];
+    const r2 = await m.generate(turn2, { ...GREEDY, maxTokens: 12 }, () => {});
+    const f2 = await fresh.generate(turn2, { ...GREEDY, maxTokens: 12, reuseContext: false }, () => {});
+    const p1 = ids(t, turn1);
+    const p2 = ids(t, turn2);
+    // the first turn's prompt tokens that the second prompt repeats were not run again
+    expect(prefix(p1, p2)).toBeGreaterThan(5);
+    expect(r2.reusedTokens).toBeGreaterThanOrEqual(prefix(p1, p2));
+    expect(r2.promptTokens).toBe(p2.length);
+    expect(f2.reusedTokens).toBe(0);
+    expect(r2.text).toBe(f2.text);
+    expect(r2.tokens).toBe(f2.tokens);
+    // the same conversation again: everything but the last prompt token comes from the cache
+    const r3 = await m.generate(turn2, { ...GREEDY, maxTokens: 12 }, () => {});
+    expect(r3.reusedTokens).toBe(p2.length - 1);
+    expect(r3.text).toBe(r2.text);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('a recurrent state is taken over only when the new prompt extends what it consumed', async () => {
+    const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', files);
+    const fresh = await openModelFiles(new ReferenceBackend(), 'reference', files);
+    // maxTokens 1: the one reply token is never stepped, so the state holds exactly the prompt
+    const r1 = await m.generate([{ role: 'user', content: 'abc' }], { ...GREEDY, maxTokens: 1 }, () => {});
+    const r2 = await m.generate([{ role: 'user', content: 'abcdef' }], { ...GREEDY, maxTokens: 8 }, () => {});
+    expect(r2.reusedTokens).toBe(r1.promptTokens);
+    expect(r2.text).toBe((await fresh.generate([{ role: 'user', content: 'abcdef' }], { ...GREEDY, maxTokens: 8 }, () => {})).text);
+    // a prompt that does not extend it: a mamba state cannot go back, so it starts afresh
+    const r3 = await m.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8 }, () => {});
+    expect(r3.reusedTokens).toBe(0);
+    expect(r3.text).toBe((await fresh.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8, reuseContext: false }, () => {})).text);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('the oldest turns are left out when the chat outgrows the context (system message kept)', async () => {
+    const m = await chatml(); // context 256 tokens
+    const t = await tok();
+    const system = { role: 'system', content: 'be brief' };
+    const turns: Array<{ role: string; content: string }> = [];
+    for (let i = 0; i < 12; i++) turns.push({ role: 'user', content: `hello world, how are you today? ${i}` }, { role: 'assistant', content: 'the quick brown fox jumps over the lazy dog.' });
+    turns.push({ role: 'user', content: 'hello?' });
+    const all = [system, ...turns];
+    const maxTokens = 16;
+    const room = 256 - maxTokens;
+    expect(ids(t, all).length).toBeGreaterThan(room);
+    // expected: the most recent whole turns that fit after the system message
+    let k = 0;
+    while (ids(t, [system, ...turns.slice(k)]).length > room) k += 2;
+    const r = await m.generate(all, { ...GREEDY, maxTokens }, () => {});
+    expect(r.promptTokens).toBe(ids(t, [system, ...turns.slice(k)]).length);
+    expect(r.trimmedTokens).toBe(ids(t, all).length - r.promptTokens);
+    m.dispose();
+  });
+
+  it('a plain continuation longer than the context keeps its end', async () => {
+    const DIR = join(ROOT, 'test/fixtures/models/llama-gqa-tiny'); // byte vocabulary, context 512, BOS 1
+    const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(DIR, n))]) }));
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', files);
+    const text = 'the quick brown fox jumps over the lazy dog. '.repeat(20); // 900 bytes
+    const r = await m.generate([{ role: 'user', content: text }], { ...GREEDY, maxTokens: 8 }, () => {});
+    expect(r.promptTokens).toBe(512 - 8);
+    expect(r.trimmedTokens).toBe(text.length + 1 - (512 - 8));
+    // the same as asking with only the kept end of the text (BOS + its last 503 bytes)
+    const tail = await m.generate([{ role: 'user', content: text.slice(text.length - 503) }], { ...GREEDY, maxTokens: 8, reuseContext: false }, () => {});
+    expect(tail.trimmedTokens).toBe(0);
+    expect(r.text).toBe(tail.text);
+    m.dispose();
+  });
+
+  it('a message longer than the whole context is SIZE_LIMIT, and the chat goes on', async () => {
+    const m = await chatml();
+    const long = 'hello world, how are you today? '.repeat(60);
+    await expect(m.generate([{ role: 'user', content: long }], { ...GREEDY, maxTokens: 8 }, () => {})).rejects.toMatchObject({ code: 'SIZE_LIMIT' });
+    const r = await m.generate([{ role: 'user', content: 'hello' }], { ...GREEDY, maxTokens: 4 }, () => {});
+    expect(r.tokens).toBeGreaterThan(0);
+    m.dispose();
+  });
+
+  it('a reply that fills the KV cache ends with finishReason "context"', async () => {
+    const m = await chatml(); // context 256; maxTokens 300 leaves the prompt 128 tokens
+    const r = await m.generate([{ role: 'user', content: 'hello world, how are you today? '.repeat(6) }], { ...GREEDY, maxTokens: 300 }, () => {});
+    expect(r.promptTokens).toBeLessThanOrEqual(128);
+    expect(r.finishReason).toBe('context');
+    // every position of the cache holds a token; the last reply token is output, not stepped
+    expect(r.tokens).toBe(256 - r.promptTokens + 1);
+    m.dispose();
+  });
+});

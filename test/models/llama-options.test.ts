@@ -77,6 +77,27 @@ for (const make of [async () => new ReferenceBackend() as Backend, () => WasmBac
       expect(maxAbs(await stepLogits(b, o, seq64), pre)).toBeLessThanOrEqual(1e-4);
     });
 
+    it(`${b.name}: rewind keeps a prefix (sparse attention: down to a landmark block boundary); running on from it gives the logits of a fresh run`, async () => {
+      // [options, end of the first turn kept when asked for more (30 tokens; sparse: 28), rewind to, position kept]
+      for (const [o, end, ask, kept] of [[{}, 30, 11, 11], [{ attention: 'sparse', sparse: { window: 4, blockSize: 4 } }, 28, 11, 8]] as Array<[LoadOptions, number, number, number]>) {
+        const m = await load(b, o);
+        const fresh = await allLogits(b, o, seq64.slice(0, 40));
+        const s = m.newState();
+        // a first "turn" of 30 tokens whose end (from token 20 on) differs from the second's
+        b.free(m.prefill([...seq64.slice(0, 20), ...seq17.slice(0, 10)], s));
+        expect(m.rewind!(s, 100)).toBe(end); // never past the state's own end
+        expect(m.rewind!(s, ask)).toBe(kept);
+        expect(s.position).toBe(kept);
+        const t = m.prefill(seq64.slice(kept, 40), s, { allLogits: true });
+        const got = (await b.read(t)) as Float32Array;
+        b.free(t);
+        expect(maxAbs(got, fresh.subarray(kept * V))).toBeLessThanOrEqual(1e-5);
+        expect(m.contextLength).toBe(Math.min(JSON.parse(readFileSync(join(DIR, 'config.json'), 'utf8')).max_position_embeddings, 4096));
+        s.free();
+        m.dispose();
+      }
+    });
+
     it(`${b.name}: running past the KV cache capacity is a SIZE_LIMIT error`, async () => {
       const m = await load(b, { contextLength: 8 });
       const s = m.newState();
