@@ -114,6 +114,21 @@ describe.skipIf(!existsSync(TEXT_MODEL))('embed widget', () => {
     expect(messages.filter((x) => x.id === 1 && x.type === 'token').length).toBeGreaterThanOrEqual(2);
   });
 
+  it('standalone: Enter sends, and the continued prompt is shown (muted) before the reply', async () => {
+    await fresh();
+    await page.goto(`${h.url}/embed.html`);
+    const input = page.getByTestId('widget-input');
+    await expect.poll(() => page.getByTestId('widget-status').textContent(), { timeout: 60_000 }).toContain('Sparrow micro');
+    await input.fill('ROMEO:');
+    await input.press('Enter');
+    await page.getByTestId('widget-send').waitFor({ timeout: 60_000 });
+    const out = page.getByTestId('widget-reply');
+    expect(await out.locator('.echo').textContent()).toBe('ROMEO:');
+    expect(((await out.locator('.reply').textContent()) ?? '').length).toBeGreaterThan(0);
+    expect(await out.textContent()).toMatch(/^ROMEO:/);
+    await page.screenshot({ path: join(SHOTS, 'widget-standalone.png') });
+  });
+
   it('ignores a host whose origin is not in ?origin=', async () => {
     await fresh();
     const { ready, messages } = await talk(page, `/embed.html?origin=${encodeURIComponent('https://allowed.example')}`, [{ id: 1, type: 'capabilities' }], { quietMs: 1500 });
