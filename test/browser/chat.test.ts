@@ -310,6 +310,18 @@ describe('chat tab', () => {
     expect((await optionTexts()).some((t) => /mamba .* cached$/.test(t))).toBe(false);
   });
 
+  it('deleting the loaded model falls back to the built-in model, which the picker shows', async () => {
+    const cached = (await optionTexts()).find((t) => /llama .* cached$/.test(t))!;
+    await page.getByTestId('model-select').selectOption({ label: cached });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('llama');
+    await page.getByTestId('delete-model').click();
+    await expect.poll(() => info().textContent().catch(() => ''), { timeout: 60_000 }).toContain(HAS_TEXT_MODEL ? 'micro' : '');
+    expect(await page.getByTestId('model-select').inputValue()).toBe('builtin:micro-text');
+    expect((await optionTexts()).some((t) => /llama .* cached$/.test(t))).toBe(false);
+    if (HAS_TEXT_MODEL) expect(await ask('ROMEO:')).not.toBe('');
+    expect(errors).toEqual([]);
+  });
+
   it('loads files dropped on the drop zone', async () => {
     const dt = await page.evaluateHandle(async () => {
       const d = new DataTransfer();
