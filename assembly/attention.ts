@@ -327,45 +327,61 @@ export function attn_kv_append(kc: usize, vc: usize, km: usize, vm: usize, ks: u
  * (f32 or f16). Causal row r sees keys 0 … pos + r, else 0 … kvLen − 1.
  */
 export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize): void {
+  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, scale, f16, scratch, 0, s * hq);
+}
+
+/**
+ * attn_dense for the (row, head) pairs [p0, p1) only (pair = row·hq + head), the thread pool's
+ * split (src/backends/wasm/threads-ops.ts): each pair runs the same instructions as in attn_dense,
+ * so any split is bit-identical. `scaleBits` is the f32 scale's bit pattern (pool arguments are
+ * integers); each part needs its own scratch.
+ */
+export function attn_dense_pairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scaleBits: i32, f16: i32, scratch: usize, p0: i32, p1: i32): void {
+  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, reinterpret<f32>(scaleBits), f16, scratch, p0, p1);
+}
+
+// @ts-ignore: decorator
+@inline
+function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, p0: i32, p1: i32): void {
   const acc = (scratch + 15) & ~(<usize>15);
   const tmp = acc + (<usize>d << 2);
   const elt: usize = f16 ? 2 : 4;
   const group = hq / hkv;
   const rowStride = <usize>(hkv * d) * elt;
-  for (let i = 0; i < s; i++) {
+  for (let p = p0; p < p1; p++) {
+    const i = p / hq;
+    const h = p % hq;
     const n = causal ? pos + i + 1 : kvLen;
-    for (let h = 0; h < hq; h++) {
-      const kvh = <usize>(h / group);
-      const qo = <usize>(i * hq + h) * <usize>d << 2;
-      const qp = q + qo;
-      const kb = k + kvh * <usize>d * elt;
-      const vb = v + kvh * <usize>d * elt;
-      memory.fill(acc, 0, <usize>d << 2);
-      let m: f32 = -Infinity;
-      let den: f32 = 0;
-      for (let j = 0; j < n; j++) {
-        let kp = kb + <usize>j * rowStride;
-        let vp = vb + <usize>j * rowStride;
-        if (f16) {
-          widen(tmp, kp, d);
-          widen(tmp + (<usize>d << 2), vp, d);
-          kp = tmp;
-          vp = tmp + (<usize>d << 2);
-        }
-        const sc = dot(qp, kp, d) * scale;
-        let corr: f32 = 1;
-        if (sc > m) {
-          corr = Mathf.exp(m - sc);
-          den *= corr;
-          m = sc;
-        }
-        const wt = Mathf.exp(sc - m);
-        den += wt;
-        axpy(acc, vp, wt, corr, d);
+    const kvh = <usize>(h / group);
+    const qo = <usize>p * <usize>d << 2;
+    const qp = q + qo;
+    const kb = k + kvh * <usize>d * elt;
+    const vb = v + kvh * <usize>d * elt;
+    memory.fill(acc, 0, <usize>d << 2);
+    let m: f32 = -Infinity;
+    let den: f32 = 0;
+    for (let j = 0; j < n; j++) {
+      let kp = kb + <usize>j * rowStride;
+      let vp = vb + <usize>j * rowStride;
+      if (f16) {
+        widen(tmp, kp, d);
+        widen(tmp + (<usize>d << 2), vp, d);
+        kp = tmp;
+        vp = tmp + (<usize>d << 2);
       }
-      const inv: f32 = den > 0 ? 1 / den : 0;
-      for (let x = 0; x < d; x++) store<f32>(out + qo + (<usize>x << 2), load<f32>(acc + (<usize>x << 2)) * inv);
+      const sc = dot(qp, kp, d) * scale;
+      let corr: f32 = 1;
+      if (sc > m) {
+        corr = Mathf.exp(m - sc);
+        den *= corr;
+        m = sc;
+      }
+      const wt = Mathf.exp(sc - m);
+      den += wt;
+      axpy(acc, vp, wt, corr, d);
     }
+    const inv: f32 = den > 0 ? 1 / den : 0;
+    for (let x = 0; x < d; x++) store<f32>(out + qo + (<usize>x << 2), load<f32>(acc + (<usize>x << 2)) * inv);
   }
 }
 

@@ -23,6 +23,7 @@ import { openModel } from '../../src/cli/model-files.ts';
 import { main } from '../../src/cli/main.ts';
 import { argmax } from '../../src/engine/sampling.ts';
 import { randomF32, rng } from '../helpers/random.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
 import { runLinear } from '../helpers/linear.ts';
 
@@ -180,6 +181,44 @@ async function spmvOn(b: WasmBackend, csr: CsrData, layout: SparseLayoutKind, x:
   for (const t of [s, xt, o]) b.free(t);
   return r;
 }
+
+describe('threaded dense attention == one thread, bit for bit', () => {
+  // [rows, hq, hkv, d, causal, pos, kvLen, f16 cache]: a decode row against a long cache (the pairs
+  // are its heads), a causal prefill block after cached rows, a non-causal pass, GQA / MQA, f16 K/V
+  const cases: Array<[number, number, number, number, boolean, number, number, boolean]> = [
+    [1, 9, 3, 64, true, 299, 300, false],
+    [1, 5, 1, 13, true, 40, 41, true],
+    [7, 4, 2, 16, true, 20, 27, false],
+    [6, 3, 3, 8, false, 0, 33, false],
+    [3, 2, 1, 36, true, 10, 13, true],
+  ];
+  it('decode rows, prefill blocks, non-causal, GQA / MQA, f16 K/V on 1, 2 and 3 threads', async () => {
+    for (const [s, hq, hkv, d, causal, pos, kvLen, f16] of cases) {
+      const q = randomF32(s * hq * d, s + hq + d, -3, 3);
+      const k = randomF32(kvLen * hkv * d, kvLen + d);
+      const v = randomF32(kvLen * hkv * d, kvLen + 2 * d);
+      const half = (a: Float32Array) => Uint16Array.from(a, (x) => toF16Bits(x));
+      const run = async (b: WasmBackend) => {
+        const out = b.tensor([s, hq, d], 'f32', new Float32Array(s * hq * d).fill(NaN));
+        const kt = f16 ? b.tensor([kvLen, hkv, d], 'f16', half(k)) : b.tensor([kvLen, hkv, d], 'f32', k);
+        const vt = f16 ? b.tensor([kvLen, hkv, d], 'f16', half(v)) : b.tensor([kvLen, hkv, d], 'f32', v);
+        const qt = b.tensor([s, hq, d], 'f32', q);
+        b.denseAttention(out, qt, kt, vt, { causal, pos, kvLen });
+        const r = (await b.read(out)) as Float32Array;
+        for (const t of [out, kt, vt, qt]) b.free(t);
+        return r;
+      };
+      const want = await run(one);
+      const label = `s ${s} hq ${hq} hkv ${hkv} d ${d} causal ${causal} pos ${pos} kv ${kvLen} f16 ${f16}`;
+      expect(want.every((x) => Number.isFinite(x)), `${label}: one thread wrote every element`).toBe(true);
+      for (const b of [two, three]) {
+        const jobs = b.pool!.stats.jobs;
+        expect(firstDiff(await run(b), want), `${label}, ${b.threads} threads`).toBe(-1);
+        expect(b.pool!.stats.jobs, `${label}: the pool ran it`).toBeGreaterThan(jobs);
+      }
+    }
+  });
+});
 
 describe('threaded spmv == one thread, bit for bit', () => {
   for (const layout of SPARSE_LAYOUTS) {

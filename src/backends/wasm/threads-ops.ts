@@ -13,6 +13,8 @@
  *    on N), the same kernel on out + t0·M and X + t0·K.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
+ *  - dense attention: (row, head) pairs [p0, p1) (threadedDenseAttention): each pair's online
+ *    softmax runs whole on one thread, with its own scratch.
  * Ops whose work is below `minSplitWork` multiply-adds run on the calling thread alone: waking helpers
  * costs a few µs, more than a small matvec takes.
  */
@@ -252,6 +254,22 @@ function lowerBoundRow(exc: Uint32Array, r: number): number {
     else hi = mid;
   }
   return lo;
+}
+
+/**
+ * Split dense attention (assembly/attention.ts attn_dense_pairs) over its (row, head) pairs: a
+ * decode row's heads, or a prefill's rows × heads. `args(p0, p1, scratch)` are the kernel's
+ * arguments for pairs [p0, p1). `work` counts multiply-adds (keys × head dim × 2 per pair). False
+ * when too small (caller runs it alone).
+ */
+export function threadedDenseAttention(b: WasmBackend, pool: ThreadPool, pairs: number, work: number, scratchBytes: number, args: (p0: number, p1: number, scratch: number) => number[]): boolean {
+  if (work < b.minSplitWork) return false;
+  const ranges = splitRange(pairs, pool.parts, 1);
+  if (ranges.length < 2) return false;
+  return withScratches(b, scratchBytes, ranges.length, (s) => {
+    run(pool, 'attn_dense_pairs', b.k.attn_dense_pairs as Fn, ranges.map(([p0, p1], i) => args(p0, p1, s[i])));
+    return true;
+  });
 }
 
 function run(pool: ThreadPool, name: string, self: Fn, parts: number[][]): void {
