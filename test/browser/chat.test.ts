@@ -212,6 +212,11 @@ describe('chat tab', () => {
     await expect.poll(() => page.getByTestId('model-engine').textContent(), { timeout: 60_000 }).toBe('wasm');
     expect(await info().textContent()).toContain('llama');
     expect(await ask(PROMPT)).toBe(want);
+    // Asked again: the KV cache of the previous reply already holds the prompt (all but its last
+    // token is reused), and the reply is the same
+    expect(await ask(PROMPT)).toBe(want);
+    const promptTokens = PROMPT.length + 1; // byte vocabulary + BOS
+    expect(await page.getByTestId('assistant-message').last().textContent()).toContain(`prompt ${promptTokens} tokens (${promptTokens - 1} from the previous turn)`);
     expect(errors).toEqual([]);
   });
 
