@@ -7,6 +7,7 @@ export type ErrorCode =
   | 'FORMAT_INVALID' // bytes that do not parse: bad magic, truncated file, offsets past the end
   | 'UNSUPPORTED' // a valid file/config that uses a feature we do not implement
   | 'TENSOR_MISSING' // a tensor the model needs is absent from the weight file
+  | 'NOT_FOUND' // a stored or fetched item that does not exist (a cached model id, the built-in model's file)
   | 'SHAPE_MISMATCH' // operand shapes disagree with each other or with the config
   | 'INVALID_ARGUMENT' // a parameter out of its domain (negative window, block size 0, NaN size …)
   | 'INDEX_OUT_OF_RANGE' // an index (token id, sparse column, cache slot) outside its tensor

@@ -155,7 +155,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     async anomalyLoad(url?: string) {
       const href = url ?? new URL(`${import.meta.env?.BASE_URL ?? '/'}models/sensor.safetensors`, self.location.href).href;
       const res = await fetch(href);
-      if (!res.ok) throw new SparrowError('TENSOR_MISSING', `anomaly: fetching ${href} failed with HTTP ${res.status}`, { url: href, status: res.status });
+      if (!res.ok) throw new SparrowError(res.status === 404 || res.status === 410 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `anomaly: fetching ${href} failed with HTTP ${res.status}`, { url: href, status: res.status });
       const { config, weights, metadata } = loadMicro(new Uint8Array(await res.arrayBuffer()), href);
       let engine: 'wasm' | 'ts' = 'wasm';
       try {

@@ -203,7 +203,11 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       } catch (e) {
         throw new SparrowError('INVALID_ARGUMENT', `could not fetch ${url}: ${(e as Error).message} (is the server reachable and does it allow CORS?)`, { url });
       }
-      if (!res.ok) throw new SparrowError('INVALID_ARGUMENT', `fetching ${url} failed with HTTP ${res.status}`, { url, status: res.status });
+      if (!res.ok) throw new SparrowError(res.status === 404 || res.status === 410 ? 'NOT_FOUND' : 'INVALID_ARGUMENT', `fetching ${url} failed with HTTP ${res.status}`, { url, status: res.status });
+      // Single-page-app hosts (and dev servers) answer a missing file with their index.html
+      if ((res.headers.get('content-type') ?? '').includes('text/html')) {
+        throw new SparrowError('NOT_FOUND', `${url} is a web page, not a model file (a wrong URL? hosts answer a missing file with their index page)`, { url, status: res.status });
+      }
       const total = Number(res.headers.get('content-length') ?? 0);
       const parts: Uint8Array[] = [];
       let done = 0;
@@ -231,7 +235,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       const res = await fetch(href);
       // A dev server / SPA host answers a missing file with index.html (200, text/html).
       if (!res.ok || (res.headers.get('content-type') ?? '').includes('text/html')) {
-        throw new SparrowError('TENSOR_MISSING', `the built-in model ${href} is missing (HTTP ${res.status}); build it with npm run train:text, or load your own model`, { url: href });
+        throw new SparrowError('NOT_FOUND', `the built-in model ${href} is missing (HTTP ${res.status}); build it with npm run train:text, or load your own model`, { url: href });
       }
       const model = await openMicroText(new Uint8Array(await res.arrayBuffer()), 'Sparrow micro (built-in)');
       current = { model, id: DEFAULT_MODEL_ID };
@@ -374,7 +378,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
     async chatDamageCached(id) {
       const m = await store.get(id);
-      if (!m) throw new SparrowError('TENSOR_MISSING', `No cached model with id "${id}"`);
+      if (!m) throw new SparrowError('NOT_FOUND', `No cached model with id "${id}"`, { id });
       await store.damageChunk(id, 0, 0, new Blob([new Uint8Array(Math.max(0, m.files[0].chunkSizes[0] - 100))]));
     },
   };

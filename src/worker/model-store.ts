@@ -173,12 +173,12 @@ export class ModelStore {
   }
 
   /**
-   * The stored files as Blobs, every chunk checked against the manifest. Throws TENSOR_MISSING
+   * The stored files as Blobs, every chunk checked against the manifest. Throws NOT_FOUND
    * for an unknown id and FORMAT_INVALID for a damaged entry.
    */
   async open(id: string, onProgress?: (p: StoreProgress) => void): Promise<{ model: StoredModel; files: Array<{ name: string; blob: Blob }> }> {
     const model = await this.get(id);
-    if (!model) throw new SparrowError('TENSOR_MISSING', `No cached model with id "${id}"`, { id });
+    if (!model) throw new SparrowError('NOT_FOUND', `No cached model with id "${id}"`, { id });
     const damaged = (why: string) =>
       new SparrowError('FORMAT_INVALID', `Cached model "${model.name}" is damaged (${why}); delete it and load the files again.`, { id });
     const files: Array<{ name: string; blob: Blob }> = [];
@@ -217,7 +217,7 @@ export class ModelStore {
   /** Test/debug aid: overwrite one stored chunk (e.g. with fewer bytes) to check damage detection. */
   async damageChunk(id: string, file: number, chunk: number, blob: Blob): Promise<void> {
     const m = await this.get(id);
-    if (!m) throw new SparrowError('TENSOR_MISSING', `No cached model with id "${id}"`, { id });
+    if (!m) throw new SparrowError('NOT_FOUND', `No cached model with id "${id}"`, { id });
     await set(chunkKey(id, m.gen, file, chunk), blob, this.db);
   }
 }

@@ -251,6 +251,27 @@ describe('chat tab', () => {
     await shot('truncated-gguf');
   });
 
+  it('a URL that does not exist and an unknown cached id are NOT_FOUND; the loaded model stays', async () => {
+    await page.getByTestId('model-url').fill(`${h.url}/test/fixtures/models/no-such-model.gguf`);
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    const err = page.getByTestId('load-error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.locator('code').textContent()).toBe('NOT_FOUND');
+    expect(await err.textContent()).toContain('no-such-model.gguf');
+    const code = await page.evaluate(async () => {
+      const e = (globalThis as unknown as { __sparrowEngine: { chatLoad(s: unknown): Promise<unknown> } }).__sparrowEngine;
+      try {
+        await e.chatLoad({ kind: 'cached', id: 'no-such-id' });
+        return 'loaded';
+      } catch (x) {
+        return (x as { code?: string }).code;
+      }
+    });
+    expect(code).toBe('NOT_FOUND');
+    expect(await info().textContent()).toContain('mamba');
+    expect(await ask(PROMPT)).toBe(expected);
+  });
+
   it('quota: a tiny quota and a failing write give QUOTA_EXCEEDED; the model still runs; the cache is intact', async () => {
     const engine = (limits: Record<string, number>) =>
       page.evaluate((l) => (globalThis as unknown as { __sparrowEngine: { chatStoreLimits(l: unknown): Promise<void> } }).__sparrowEngine.chatStoreLimits(l), limits);
