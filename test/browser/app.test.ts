@@ -52,6 +52,11 @@ describe('app (dev server)', () => {
     expect((await page.getByTestId('webgpu-architecture').textContent())?.trim()).toMatch(/\w/);
     expect(await page.locator('[data-testid=webgpu] .chips li').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('isolated').textContent()).toContain('yes');
+    // Here the adapter is SwiftShader: the header says so instead of a plain green WebGPU
+    const fallback = await page.evaluate(async () => (await (globalThis as unknown as { __sparrowEngine: { capabilities(): Promise<{ webgpu: { fallback?: boolean } }> } }).__sparrowEngine.capabilities()).webgpu.fallback);
+    const badge = page.locator('.badges .badge').first();
+    expect(await badge.textContent()).toContain(fallback ? 'WebGPU (software)' : 'WebGPU');
+    expect(await badge.getAttribute('class')).toContain(fallback ? 'warn' : 'ok');
     // The capabilities came from the engine worker (the UI thread never touches navigator.gpu).
     expect(page.workers().some((w) => w.url().includes('engine-worker'))).toBe(true);
     mkdirSync(SHOTS, { recursive: true });
