@@ -86,13 +86,13 @@ describe('app (dev server)', () => {
   it('switches tabs through the URL hash', async () => {
     await page.goto(`${h.url}/#backends`);
     await page.getByTestId('webgpu-state').waitFor({ timeout: 60_000 });
-    await page.getByRole('tab', { name: 'Chat' }).click();
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Chat' }).click();
     await expect.poll(() => page.evaluate(() => location.hash)).toBe('#chat');
     // hashchange → Svelte state → re-render happens after the URL changes: poll, don't race.
-    await expect.poll(() => page.getByRole('tab', { name: 'Chat' }).getAttribute('aria-selected')).toBe('true');
+    await expect.poll(() => page.getByRole('link', { name: 'Chat', exact: true }).getAttribute('aria-current')).toBe('page');
     await page.getByRole('heading', { level: 2, name: 'Chat', exact: true }).waitFor();
     await page.setViewportSize({ width: 380, height: 800 });
-    await page.getByRole('tab', { name: 'Backends' }).click();
+    await page.getByRole('navigation', { name: 'Views' }).getByRole('link', { name: 'Backends' }).click();
     await page.getByTestId('webgpu-state').waitFor();
     await page.screenshot({ path: join(SHOTS, 'app-backends-narrow.png'), fullPage: true });
     const overflow = await page.evaluate(() => document.documentElement.scrollWidth - document.documentElement.clientWidth);
