@@ -303,10 +303,17 @@ class LmChatModel implements ChatModel {
     const ctx = m.contextLength ?? Infinity;
     const stream = new TextStream(this.tok, opts.stop, onText);
     const context = [...prompt];
-    const { state, reused } = this.startState(prompt, opts.reuseContext ?? true);
+    const argmaxOut = b.tensor([1], 'i32');
+    let start: { state: ModelState; reused: number };
+    try {
+      start = this.startState(prompt, opts.reuseContext ?? true);
+    } catch (e) {
+      b.free(argmaxOut);
+      throw e;
+    }
+    const { state, reused } = start;
     const fed = prompt.slice(0, reused);
     let keep = false;
-    const argmaxOut = b.tensor([1], 'i32');
     const pick = async (logits: Parameters<Backend['read']>[0]) => {
       if (greedy) {
         b.argmax(argmaxOut, logits);
