@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Sampler, applyRepetitionPenalty, argmax } from '../../src/engine/sampling.ts';
+import { Sampler, applyRepetitionPenalty, argmax, rankedCandidates } from '../../src/engine/sampling.ts';
 import { Rng } from '../../src/engine/rng.ts';
 import { isSparrowError } from '../../src/errors.ts';
 
@@ -88,6 +88,77 @@ describe('sampling', () => {
         err = e;
       }
       expect(isSparrowError(err, 'INVALID_ARGUMENT')).toBe(true);
+    }
+  });
+
+  /** The ranking the sampler is defined by: every id sorted by (logit desc, id asc). */
+  const sortedIds = (x: Float32Array) => Array.from({ length: x.length }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
+
+  /** Logits with many exact ties, ±0, ±∞ (a real vocabulary's size). */
+  function awkwardLogits(v: number, seed: number): Float32Array {
+    const r = new Rng(seed);
+    return Float32Array.from({ length: v }, () => {
+      const u = r.next();
+      if (u < 0.01) return -Infinity;
+      if (u < 0.011) return Infinity;
+      if (u < 0.02) return -0;
+      if (u < 0.03) return 0;
+      return Math.round((r.next() * 2 - 1) * 64) / 4; // 513 distinct values: ties everywhere
+    });
+  }
+
+  it('rankedCandidates orders like the full comparator sort (ties by id, −0 as +0, ±∞), for every k', () => {
+    for (const [v, seed] of [[1, 1], [2, 2], [7, 3], [1000, 4], [49152, 5]]) {
+      const x = awkwardLogits(v, seed);
+      const want = sortedIds(x);
+      for (const k of [0, 1, 2, 5, 40, v - 1, v, v + 3]) {
+        const n = k > 0 && k < v ? k : v;
+        expect(Array.from(rankedCandidates(x, k)), `v ${v} k ${k}`).toEqual(want.slice(0, n));
+      }
+    }
+  });
+
+  it('NaN logits rank last (as −∞) and are never drawn while a finite one remains', () => {
+    const x = Float32Array.from([NaN, 1, NaN, 3, -Infinity]);
+    expect(Array.from(rankedCandidates(x, 0))).toEqual([3, 1, 0, 2, 4]);
+    const f = frequencies(new Sampler({ temperature: 1, seed: 9 }), x, 2000);
+    expect(f[0] + f[2]).toBe(0);
+  });
+
+  it('draws exactly the tokens of the sort-everything sampler, seed for seed', () => {
+    // The sampler before rankedCandidates, kept here as the definition.
+    function reference(x: Float32Array, o: { temperature: number; topK: number; topP: number }, rng: Rng): number {
+      let ids = sortedIds(x);
+      if (o.topK > 0 && o.topK < x.length) ids = ids.slice(0, o.topK);
+      const max = x[ids[0]] / o.temperature;
+      const p = ids.map((i) => Math.exp(x[i] / o.temperature - max));
+      let sum = p.reduce((a, b) => a + b, 0);
+      if (o.topP < 1) {
+        let mass = 0;
+        let keep = 0;
+        while (keep < p.length) {
+          mass += p[keep++] / sum;
+          if (mass >= o.topP) break;
+        }
+        ids = ids.slice(0, keep);
+        p.length = keep;
+        sum = p.reduce((a, b) => a + b, 0);
+      }
+      const u = rng.next() * sum;
+      let acc = 0;
+      for (let i = 0; i < ids.length; i++) {
+        acc += p[i];
+        if (u < acc) return ids[i];
+      }
+      return ids[ids.length - 1];
+    }
+    const x = awkwardLogits(5000, 11).map((v) => (Number.isFinite(v) ? v : 0));
+    for (const o of [{ temperature: 0.8, topK: 40, topP: 0.95 }, { temperature: 1.3, topK: 0, topP: 1 }, { temperature: 0.5, topK: 0, topP: 0.9 }, { temperature: 2, topK: 7, topP: 1 }]) {
+      const s = new Sampler({ ...o, seed: 21 });
+      const rng = new Rng(21);
+      const got = Array.from({ length: 300 }, () => s.sample(x));
+      const want = Array.from({ length: 300 }, () => reference(x, o, rng));
+      expect(got, JSON.stringify(o)).toEqual(want);
     }
   });
 });
