@@ -9,14 +9,16 @@ import { storageBytes } from '../../src/backends/validate.ts';
 import { randomBlocks } from '../../test/formats/quant-blocks.ts';
 import { randomF32 } from '../../test/helpers/random.ts';
 import type { BenchCase } from './types.ts';
+import { quantLanesControl } from '../../src/backends/webgpu/quant.ts';
 
 const FAST: BackendName[] = ['wasm', 'webgpu'];
 
-function matvecCase(dtype: QuantDType, m: number, k: number, backends: BackendName[]): BenchCase {
+/** `oneOutputPerWorkgroup`: webgpu with 64 lanes per output (the kernel before quantLanes), for a side-by-side ratio. */
+function matvecCase(dtype: QuantDType, m: number, k: number, backends: BackendName[], oneOutputPerWorkgroup = false): BenchCase {
   const wBytes = storageBytes(dtype, [m, k]);
   return {
     family: 'quant',
-    op: 'matvec',
+    op: oneOutputPerWorkgroup ? 'matvec (one output per workgroup)' : 'matvec',
     shape: `${m}x${k}`,
     dtype,
     backends,
@@ -29,7 +31,14 @@ function matvecCase(dtype: QuantDType, m: number, k: number, backends: BackendNa
       const w = t(b.tensor([m, k], dtype, randomBlocks(dtype, m, k, m ^ k)));
       const x = t(b.tensor([k], 'f32', randomF32(k, 3)));
       const o = t(b.tensor([m]));
-      return { run: () => b.matvec(o, w, x), dispose: () => made.forEach((z) => b.free(z)), storedBytes: w.byteSize };
+      const run = oneOutputPerWorkgroup
+        ? () => {
+            quantLanesControl.fixed = 64;
+            b.matvec(o, w, x);
+            quantLanesControl.fixed = undefined;
+          }
+        : () => b.matvec(o, w, x);
+      return { run, dispose: () => made.forEach((z) => b.free(z)), storedBytes: w.byteSize };
     },
   };
 }
@@ -38,6 +47,8 @@ export function cases(): BenchCase[] {
   const out: BenchCase[] = [];
   for (const dtype of ['q8_0', 'q4_0'] as const) {
     out.push(matvecCase(dtype, 576, 1536, ['reference', ...FAST]), matvecCase(dtype, 1536, 576, FAST), matvecCase(dtype, 49152, 576, FAST));
+    // K = 576 rows are 18 blocks: the shapes where several outputs now share a workgroup
+    out.push(matvecCase(dtype, 1536, 576, ['webgpu'], true), matvecCase(dtype, 49152, 576, ['webgpu'], true));
   }
   for (const dtype of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
   return out;

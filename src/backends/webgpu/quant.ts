@@ -25,11 +25,15 @@ function entry(op: string, w: Tensor): string {
  * workgroup instead of leaving most of its threads idle.
  */
 export function quantLanes(k: number): number {
+  if (quantLanesControl.fixed) return quantLanesControl.fixed;
   const units = Math.max(1, Math.floor(k / 32));
   let lanes = 4;
   while (lanes < 64 && lanes * 2 <= units) lanes *= 2;
   return lanes;
 }
+
+/** Switch for side-by-side benchmarks only (bench/cases/quant.ts): a fixed lane count, e.g. 64 = one output per workgroup as before. */
+export const quantLanesControl: { fixed?: 4 | 8 | 16 | 32 | 64 } = {};
 
 function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   if (w.dtype === 'bf16') return bf16Linear(g, op, out, x, w, n);
