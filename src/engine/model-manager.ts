@@ -253,18 +253,7 @@ class LmChatModel implements ChatModel {
     const full = prompt.length;
     const room = ctx - Math.min(maxTokens, Math.floor(ctx / 2));
     if (this.tok.chatTemplate) {
-      let msgs = messages;
-      while (prompt.length > room) {
-        const first = msgs.findIndex((m) => m.role !== 'system');
-        let lastUser = msgs.length - 1;
-        while (lastUser >= 0 && msgs[lastUser].role !== 'user') lastUser--;
-        if (first < 0 || first >= lastUser) break;
-        // one turn: the oldest message and what follows it up to the next user message
-        let end = first + 1;
-        while (end < lastUser && msgs[end].role !== 'user') end++;
-        msgs = [...msgs.slice(0, first), ...msgs.slice(end)];
-        prompt = this.prompt(msgs);
-      }
+      if (prompt.length > room) prompt = this.dropOldestTurns(messages, room);
     } else if (prompt.length > room) {
       const bos = this.tok.bosTokenId !== undefined && prompt[0] === this.tok.bosTokenId ? [prompt[0]] : [];
       prompt = [...bos, ...prompt.slice(prompt.length - (room - bos.length))];
@@ -273,6 +262,35 @@ class LmChatModel implements ChatModel {
       throw new SparrowError('SIZE_LIMIT', `the prompt is ${prompt.length} tokens and the model's context holds ${ctx}: shorten the message`, { promptTokens: prompt.length, contextLength: ctx });
     }
     return { prompt, trimmed: full - prompt.length };
+  }
+
+  /**
+   * The prompt without the fewest oldest turns that brings it within `room` tokens (a turn: a user
+   * message and the replies up to the next one; leading system messages and the last user message
+   * stay), or with only the last user message if even that is too long. The length only shrinks as
+   * turns go, so the cut is found by bisection: a long chat costs a few renderings, not one per turn.
+   */
+  private dropOldestTurns(messages: ChatMessage[], room: number): number[] {
+    const first = messages.findIndex((m) => m.role !== 'system');
+    let lastUser = messages.length - 1;
+    while (lastUser >= 0 && messages[lastUser].role !== 'user') lastUser--;
+    if (first < 0 || first >= lastUser) return this.prompt(messages);
+    // cut points: keep messages[0, first) + messages[cut, …); cuts[0] drops nothing
+    const cuts = [first];
+    for (let i = first + 1; i <= lastUser; i++) if (messages[i].role === 'user') cuts.push(i);
+    const at = (j: number) => this.prompt([...messages.slice(0, first), ...messages.slice(cuts[j])]);
+    let lo = 1, hi = cuts.length - 1; // cuts[0] is known too long
+    let best = at(hi);
+    if (best.length > room) return best;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const p = at(mid);
+      if (p.length <= room) {
+        hi = mid;
+        best = p;
+      } else lo = mid + 1;
+    }
+    return best;
   }
 
   /** A state holding the longest usable prefix of `prompt` (from the previous reply's state, or empty), and that prefix's length. */
