@@ -1,7 +1,7 @@
 /**
  * Quantized linear layers on the wasm backend (kernels in assembly/quant.ts): the weight tensor
- * holds raw GGML blocks and is never expanded in memory (Q8_0 prefill widens four rows at a time
- * into a 16·K-byte scratch block).
+ * holds raw GGML blocks and is never expanded in memory (prefill widens four rows at a time into a
+ * 16·K-byte scratch block: matmul_q8_0, and matmul_quant_tiled for the other block types).
  */
 import { matmulTokenTile } from './matmul-tile.ts';
 import { SparrowError } from '../../errors.ts';
@@ -12,6 +12,10 @@ type Kernel = (out: number, x: number, w: number, n: number, m: number, k: numbe
 
 const KERNELS: Record<string, string> = { bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
+/** Block-type codes of assembly/quant.ts matmul_quant_tiled (prefill of these types). */
+export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 4 };
+export type TiledKernel = (t: number, out: number, x: number, w: number, n: number, m: number, k: number, scratch: number, tile: number, r0: number, r1: number) => void;
+
 /** out[N, M] = X[N, K] · Wᵀ for a quantized W (shapes already validated by the caller). */
 export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   const name = KERNELS[w.dtype];
@@ -21,7 +25,11 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const xp = b.ptr(op, x);
   const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
-  if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
+  const tiled = TILED[w.dtype];
+  if (tiled && n > 1) {
+    const tile = matmulTokenTile(n, k);
+    b.withScratch(16 * k, (s) => (b.k.matmul_quant_tiled as TiledKernel)(tiled, o, xp, wp, n, m, k, s, tile, 0, m));
+  } else if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
   else if ((w.dtype === 'q8_0' || w.dtype === 'bf16') && n > 1) {
     const tile = matmulTokenTile(n, k);
     b.withScratch(16 * k, (s) => kernel(o, xp, wp, n, m, k, s, tile));

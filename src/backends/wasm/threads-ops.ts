@@ -9,8 +9,8 @@
  *    assembly/bf16.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): tokens [t0, t1) (their per-element dots do not depend
- *    on N), the same kernel on out + t0·M and X + t0·K.
+ *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
+ *    matmul_quant_tiled (four-row groups dequantized into a private scratch, stride M), like Q8_0.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
  *  - dense attention: (row, head) pairs [p0, p1) (threadedDenseAttention): each pair's online
@@ -24,6 +24,7 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
+import { TILED } from './quant.ts';
 import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
@@ -73,13 +74,13 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
       return true;
     });
   }
-  const name = QUANT[dt];
-  if (!name) return false;
-  const ranges = splitRange(n, pool.parts, 1);
+  // Q4_0 / Q5_0 / Q4_K / Q6_K prefill: weight rows, four-row groups dequantized into a private 4·K scratch
+  const code = TILED[dt];
+  if (!code) return false;
+  const ranges = splitRange(m, pool.parts, 4);
   if (ranges.length < 2) return false;
-  const perToken = dt === 'q4_k' ? 4 * (k / 32) : 0;
-  return withScratches(b, perToken * Math.ceil(n / ranges.length) + 16, ranges.length, (s) => {
-    run(pool, name, fn(name), ranges.map(([t0, t1], i) => [o + 4 * m * t0, xp + 4 * k * t0, wp, t1 - t0, m, k, perToken ? s[i] : 0, 0]));
+  return withScratches(b, 16 * k, ranges.length, (s) => {
+    run(pool, 'matmul_quant_tiled', fn('matmul_quant_tiled'), ranges.map(([r0, r1], i) => [code, o, xp, wp, n, m, k, s[i], tile, r0, r1]));
     return true;
   });
 }
