@@ -270,10 +270,54 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** dot16 with the four x vectors already loaded (same operations in the same order: same result). */
+// @ts-ignore: decorator
+@inline function dot16v(q: v128, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const lo = i16x8.extend_low_i8x16_s(q);
+  const hi = i16x8.extend_high_i8x16_s(q);
+  let acc = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), x0);
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), x1));
+  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), x2));
+  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), x3));
+}
+
+/** One Q4_0 block of one row against x (loaded): d · (Σ lo·x[0..16) + Σ hi·x[16..32)), dot_q4_0's order. */
+// @ts-ignore: decorator
+@inline function block4_0(blk: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  const q = v128.load(blk + 2);
+  const lo = i8x16.sub(v128.and(q, i8x16.splat(0x0f)), i8x16.splat(8));
+  const hi = i8x16.sub(i8x16.shr_u(q, 4), i8x16.splat(8));
+  return f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
+}
+
+/**
+ * Four Q4_0 rows against one x (decode): each block's eight x vectors are loaded once for the four
+ * rows. Per row the same operations in the same order as dot_q4_0, so the result is bit-identical.
+ */
+function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 18;
+    const xb = x + (<usize>b << 7);
+    const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+    const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+    a0 = f32x4.add(a0, block4_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
+    a1 = f32x4.add(a1, block4_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    a2 = f32x4.add(a2, block4_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    a3 = f32x4.add(a3, block4_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+  }
+  store<f32>(out, qhsum(a0));
+  store<f32>(out, qhsum(a1), 4);
+  store<f32>(out, qhsum(a2), 8);
+  store<f32>(out, qhsum(a3), 12);
+}
+
 export function matmul_q4_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
   const nb = k >> 5;
   const rowBytes = <usize>nb * 18;
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  if (n == 1) for (; r + 4 <= m; r += 4) dot4_q4_0(w + <usize>r * rowBytes, rowBytes, x, nb, out + (<usize>r << 2));
+  for (; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q4_0(wr, x + ((<usize>i * k) << 2), nb));
   }

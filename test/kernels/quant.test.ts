@@ -43,6 +43,26 @@ describe('quantized matvec/matmul on random blocks', () => {
   }
 });
 
+describe('quantized decode kernels: four rows at a time', () => {
+  // The decode matvec runs rows in groups of four that share the x loads (dot4_*); per row it keeps
+  // the single-row kernel's operations and order, so a row's result does not depend on its group.
+  for (const dtype of ['q4_0'] as const) {
+    it(`${dtype}: every row of a 9-row matvec equals that row alone, bit for bit`, async () => {
+      const wasm = await WasmBackend.create();
+      const [m, k] = [9, 576];
+      const bytes = randomBlocks(dtype, m, k, 77);
+      const x = randomF32(k, 78);
+      const all = await runLinear(wasm, dtype, bytes, m, k, x, 1);
+      const rb = bytes.length / m;
+      for (let r = 0; r < m; r++) {
+        const one = await runLinear(wasm, dtype, bytes.slice(r * rb, (r + 1) * rb), 1, k, x, 1);
+        expect(Object.is(one[0], all[r]), `${dtype} row ${r}: ${one[0]} vs ${all[r]}`).toBe(true);
+      }
+      wasm.dispose();
+    });
+  }
+});
+
 describe('quantized weights from real files', () => {
   it('our Q8_0/Q4_0 quantizers: quantized matvec ≈ dense f32 matvec within the quantization error', async () => {
     const ref = new ReferenceBackend();
