@@ -354,10 +354,45 @@ export function matmul_q6_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   }
 }
 
+/** One Q5_0 block of one row against x (loaded), dot_q5_0's operations and order. */
+// @ts-ignore: decorator
+@inline function block5_0(blk: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const sixteen = i8x16.splat(16);
+  const qh = i32x4.splat(load<u32>(blk + 2));
+  const hLo = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)), bits), i8x16.splat(0)), sixteen);
+  const hHi = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)), bits), i8x16.splat(0)), sixteen);
+  const q = v128.load(blk + 6);
+  const lo = i8x16.sub(v128.or(v128.and(q, i8x16.splat(0x0f)), hLo), sixteen);
+  const hi = i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen);
+  return f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
+}
+
+/** Four Q5_0 rows against one x, sharing the x loads (bit-identical to dot_q5_0 per row). */
+function dot4_q5_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 22;
+    const xb = x + (<usize>b << 7);
+    const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+    const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+    a0 = f32x4.add(a0, block5_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
+    a1 = f32x4.add(a1, block5_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    a2 = f32x4.add(a2, block5_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    a3 = f32x4.add(a3, block5_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+  }
+  store<f32>(out, qhsum(a0));
+  store<f32>(out, qhsum(a1), 4);
+  store<f32>(out, qhsum(a2), 8);
+  store<f32>(out, qhsum(a3), 12);
+}
+
 export function matmul_q5_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
   const nb = k >> 5;
   const rowBytes = <usize>nb * 22;
-  for (let r = 0; r < m; r++) {
+  let r = 0;
+  if (n == 1) for (; r + 4 <= m; r += 4) dot4_q5_0(w + <usize>r * rowBytes, rowBytes, x, nb, out + (<usize>r << 2));
+  for (; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q5_0(wr, x + ((<usize>i * k) << 2), nb));
   }
