@@ -312,25 +312,39 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
 }
 
 /**
- * Four Q4_0 rows against one x (decode): each block's eight x vectors are loaded once for the four
- * rows. Per row the same operations in the same order as dot_q4_0, so the result is bit-identical.
+ * Four Q4_0 (q5 false) or Q5_0 (q5 true) rows against one x (decode): each block's eight x vectors
+ * are loaded once for the four rows. Per row the same operations in the same order as dot_q4_0 /
+ * dot_q5_0, so the result is bit-identical. Inlined into dot4_q4_0 / dot4_q5_0 with q5 constant.
  */
-function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+// @ts-ignore: decorator
+@inline function dot4_small(q5: bool, w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  const blockBytes: usize = q5 ? 22 : 18;
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
-    const blk = w + <usize>b * 18;
+    const blk = w + <usize>b * blockBytes;
     const xb = x + (<usize>b << 7);
     const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
     const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-    a0 = f32x4.add(a0, block4_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
-    a1 = f32x4.add(a1, block4_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    a2 = f32x4.add(a2, block4_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    a3 = f32x4.add(a3, block4_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    if (q5) {
+      a0 = f32x4.add(a0, block5_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
+      a1 = f32x4.add(a1, block5_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+      a2 = f32x4.add(a2, block5_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+      a3 = f32x4.add(a3, block5_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    } else {
+      a0 = f32x4.add(a0, block4_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
+      a1 = f32x4.add(a1, block4_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+      a2 = f32x4.add(a2, block4_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+      a3 = f32x4.add(a3, block4_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
+    }
   }
   store<f32>(out, qhsum(a0));
   store<f32>(out, qhsum(a1), 4);
   store<f32>(out, qhsum(a2), 8);
   store<f32>(out, qhsum(a3), 12);
+}
+
+function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  dot4_small(false, w, rowBytes, x, nb, out);
 }
 
 export function matmul_q4_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
@@ -393,21 +407,7 @@ export function matmul_q6_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
 
 /** Four Q5_0 rows against one x, sharing the x loads (bit-identical to dot_q5_0 per row). */
 function dot4_q5_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
-  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
-  for (let b = 0; b < nb; b++) {
-    const blk = w + <usize>b * 22;
-    const xb = x + (<usize>b << 7);
-    const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
-    const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-    a0 = f32x4.add(a0, block5_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
-    a1 = f32x4.add(a1, block5_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    a2 = f32x4.add(a2, block5_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    a3 = f32x4.add(a3, block5_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-  }
-  store<f32>(out, qhsum(a0));
-  store<f32>(out, qhsum(a1), 4);
-  store<f32>(out, qhsum(a2), 8);
-  store<f32>(out, qhsum(a3), 12);
+  dot4_small(true, w, rowBytes, x, nb, out);
 }
 
 export function matmul_q5_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
