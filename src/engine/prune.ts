@@ -16,6 +16,7 @@ import type { ModelConfig } from '../formats/hf-config.ts';
 import { writeSafetensors, type SafetensorsWriteTensor } from '../formats/safetensors.ts';
 import { PRUNE_METADATA_KEY, linearNames, modelFromWeights } from '../models/load.ts';
 import type { WeightFile } from '../models/weights.ts';
+import { selectKth } from '../util/select.ts';
 
 /** Python's round(): half to even. */
 function roundHalfEven(x: number): number {
@@ -44,7 +45,7 @@ export function l1Unstructured(w: Float32Array, amount: number): Float32Array {
   // Threshold = k-th smallest |w| (selection in O(n); NaN counts as largest, never pruned first).
   const mags = new Float32Array(w.length);
   for (let i = 0; i < w.length; i++) mags[i] = Number.isNaN(w[i]) ? Infinity : Math.abs(w[i]);
-  const threshold = kthSmallest(mags, k - 1);
+  const threshold = selectKth(mags, k - 1);
   let below = 0;
   for (let i = 0; i < w.length; i++) if (mags[i] < threshold) below++;
   // Everything strictly below the threshold goes; ties at it go by lowest flat index.
@@ -58,37 +59,6 @@ export function l1Unstructured(w: Float32Array, amount: number): Float32Array {
     }
   }
   return out;
-}
-
-/** The value of rank `k` (0-based) in ascending order; reorders `a` (iterative quickselect, median of 3). */
-function kthSmallest(a: Float32Array, k: number): number {
-  let lo = 0;
-  let hi = a.length - 1;
-  while (hi > lo) {
-    const mid = (lo + hi) >> 1;
-    // Median-of-three pivot keeps random and sorted inputs O(n).
-    const x = a[lo];
-    const y = a[mid];
-    const z = a[hi];
-    const pivot = x < y ? (y < z ? y : x < z ? z : x) : x < z ? x : y < z ? z : y;
-    let i = lo;
-    let j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    if (k <= j) hi = j;
-    else if (k >= i) lo = i;
-    else return a[k];
-  }
-  return a[k];
 }
 
 export interface TensorPruneStats {

@@ -5,6 +5,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import { Rng } from './rng.ts';
+import { selectKth } from '../util/select.ts';
 
 export interface SamplingOptions {
   /** 0 (default) = greedy. */
@@ -128,34 +129,10 @@ export function rankedCandidates(x: Float32Array, k: number): Uint32Array | numb
   }
   let top: Float64Array;
   if (n < v) {
-    selectSmallest(keys, n);
+    selectKth(keys, n - 1); // the n smallest keys first
     top = keys.subarray(0, n).sort();
   } else top = keys.sort();
   const ids = new Uint32Array(n);
   for (let i = 0; i < n; i++) ids[i] = top[i] % KEYED_VOCAB;
   return ids;
-}
-
-/** Reorder `a` in place so that its n smallest values come first (in any order): quickselect. */
-function selectSmallest(a: Float64Array, n: number): void {
-  let lo = 0, hi = a.length - 1;
-  while (lo < hi) {
-    const pivot = a[(lo + hi) >>> 1];
-    let i = lo, j = hi;
-    while (i <= j) {
-      while (a[i] < pivot) i++;
-      while (a[j] > pivot) j--;
-      if (i <= j) {
-        const t = a[i];
-        a[i] = a[j];
-        a[j] = t;
-        i++;
-        j--;
-      }
-    }
-    // [lo, j] ≤ pivot ≤ [i, hi]; keep narrowing the side that holds position n − 1
-    if (n - 1 <= j) hi = j;
-    else if (n - 1 >= i) lo = i;
-    else return;
-  }
 }
