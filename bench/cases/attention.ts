@@ -7,7 +7,7 @@
  * hidden 16) and per-token decode (append + sparseDecode) against a cache of 1k / 4k / 16k rows.
  */
 import type { Backend, BackendName, Tensor } from '../../src/backends/backend.ts';
-import { createKvCache, freeKvCache, sparseConfig } from '../../src/backends/ops/attention.ts';
+import { createKvCache, freeKvCache, sparseConfig, type KvCache } from '../../src/backends/ops/attention.ts';
 import { blockCandidates, tokenCandidates } from '../../src/backends/ops/attention-candidates.ts';
 import type { BenchCase } from './types.ts';
 import { sparseAttentionWith } from '../../src/backends/wasm/attention.ts';
@@ -130,12 +130,13 @@ export function cases(): BenchCase[] {
         },
       });
     }
-    out.push({
+    /** A per-token decode step against a cache of s rows (s − 1 cached, the last appended each run); `attend` reads it. */
+    const decodeCase = (op: string, backends: BackendName[], attend: (b: Backend, o: Tensor, q: Tensor, cache: KvCache) => void): BenchCase => ({
       family: 'attention',
-      op: 'decode step (append + sparseDecode)',
+      op,
       shape: `cache=${s},h=${H},d=${D}`,
       dtype: 'f32',
-      backends: FAST,
+      backends,
       tokens: 1,
       async setup(b) {
         const a = arena(b);
@@ -148,7 +149,7 @@ export function cases(): BenchCase[] {
           run: () => {
             cache.length = s - 1; // the same step again: the cache stays at s rows
             b.kvAppend(cache, k1, v1);
-            b.sparseDecode(o1, q1, cache, CFG);
+            attend(b, o1, q1, cache);
           },
           dispose: () => {
             freeKvCache(b, cache);
@@ -157,40 +158,22 @@ export function cases(): BenchCase[] {
         };
       },
     });
+    out.push(decodeCase('decode step (append + sparseDecode)', FAST, (b, o, q, cache) => b.sparseDecode(o, q, cache, CFG)));
     // Dense decode: one query row of H heads against the whole cache. On webgpu that is H pairs, so
     // the split-K path (denseSplit); the 'one workgroup per head' variant turns it off for a
     // side-by-side ratio in one run.
-    for (const split of [true, false]) {
-      out.push({
-        family: 'attention',
-        op: split ? 'dense decode step (append + denseAttention)' : 'dense decode step (one workgroup per head)',
-        shape: `cache=${s},h=${H},d=${D}`,
-        dtype: 'f32',
-        backends: split ? FAST : ['webgpu'],
-        tokens: 1,
-        async setup(b) {
-          const a = arena(b);
-          const [qd, kd, vd] = inputs(s);
-          const row = H * D;
-          const cache = createKvCache(b, { capacity: s + 1, kvHeads: H, dim: D, blockSize: CFG.blockSize });
-          b.kvAppend(cache, a.t([s - 1, H, D], kd.subarray(0, (s - 1) * row)), a.t([s - 1, H, D], vd.subarray(0, (s - 1) * row)));
-          const [q1, k1, v1, o1] = [a.t([1, H, D], qd.subarray((s - 1) * row)), a.t([1, H, D], kd.subarray((s - 1) * row)), a.t([1, H, D], vd.subarray((s - 1) * row)), a.t([1, H, D])];
-          return {
-            run: () => {
-              denseSplitControl.enabled = split;
-              cache.length = s - 1; // the same step again: the cache stays at s rows
-              b.kvAppend(cache, k1, v1);
-              b.denseAttention(o1, q1, cache.k, cache.v, { causal: true, pos: s - 1, kvLen: s });
-              denseSplitControl.enabled = true;
-            },
-            dispose: () => {
-              freeKvCache(b, cache);
-              a.dispose();
-            },
-          };
-        },
-      });
-    }
+    const dense = (b: Backend, o: Tensor, q: Tensor, cache: KvCache) => b.denseAttention(o, q, cache.k, cache.v, { causal: true, pos: s - 1, kvLen: s });
+    out.push(decodeCase('dense decode step (append + denseAttention)', FAST, dense));
+    out.push(
+      decodeCase('dense decode step (one workgroup per head)', ['webgpu'], (b, o, q, cache) => {
+        denseSplitControl.enabled = false;
+        try {
+          dense(b, o, q, cache);
+        } finally {
+          denseSplitControl.enabled = true;
+        }
+      }),
+    );
   }
   return out;
 }
