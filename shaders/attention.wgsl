@@ -321,6 +321,31 @@ fn dd_reduce(li: u32, v: f32, is_max: bool) -> f32 {
   return r;
 }
 
+/** Score keys c0 … c0 + cn − 1 (kv head kvh) against dd_q into dd_w, keys j ≡ li (mod DT); returns this thread's max. */
+fn dd_score(li: u32, c0: u32, cn: u32, kvh: u32, f16: bool) -> f32 {
+  var lmax = -3.402823e38;
+  for (var jj = li; jj < cn; jj += DT) {
+    let kb = ((c0 + jj) * pdn.hkv + kvh) * HD;
+    var sc = 0.0;
+    for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
+    sc *= pdn.scale;
+    dd_w[jj] = sc;
+    lmax = max(lmax, sc);
+  }
+  return lmax;
+}
+
+/** dd_w[j] = exp(dd_w[j] − m) for this thread's keys; returns their sum. */
+fn dd_weights(li: u32, cn: u32, m: f32) -> f32 {
+  var lsum = 0.0;
+  for (var jj = li; jj < cn; jj += DT) {
+    let w = exp(dd_w[jj] - m);
+    dd_w[jj] = w;
+    lsum += w;
+  }
+  return lsum;
+}
+
 @compute @workgroup_size(64)
 fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let g = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup: the early return keeps barriers uniform
@@ -339,24 +364,9 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   var den = 0.0;
   for (var c0 = 0u; c0 < n; c0 += DCH) {
     let cn = min(DCH, n - c0);
-    var lmax = -3.402823e38;
-    for (var jj = li; jj < cn; jj += DT) {
-      let kb = ((c0 + jj) * pdn.hkv + kvh) * HD;
-      var sc = 0.0;
-      for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
-      sc *= pdn.scale;
-      dd_w[jj] = sc;
-      lmax = max(lmax, sc);
-    }
-    let mnew = max(m, dd_reduce(li, lmax, true));
+    let mnew = max(m, dd_reduce(li, dd_score(li, c0, cn, kvh, f16), true));
     let corr = exp(m - mnew); // 0 on the first chunk (m is the lowest f32)
-    var lsum = 0.0;
-    for (var jj = li; jj < cn; jj += DT) {
-      let w = exp(dd_w[jj] - mnew);
-      dd_w[jj] = w;
-      lsum += w;
-    }
-    den = den * corr + dd_reduce(li, lsum, false); // the reduction's barriers also publish dd_w
+    den = den * corr + dd_reduce(li, dd_weights(li, cn, mnew), false); // the reduction's barriers also publish dd_w
     for (var i = 0u; i < DPT; i++) {
       let x = li + i * DT;
       if (x < HD) {
@@ -398,23 +408,8 @@ fn dense_attend_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoca
   let ob = gp * (HD + 2u);
   for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[qb + x]; }
   workgroupBarrier();
-  var lmax = -3.402823e38;
-  for (var jj = li; jj < cn; jj += DT) {
-    let kb = ((c0 + jj) * pdn.hkv + kvh) * HD;
-    var sc = 0.0;
-    for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
-    sc *= pdn.scale;
-    dd_w[jj] = sc;
-    lmax = max(lmax, sc);
-  }
-  let m = dd_reduce(li, lmax, true);
-  var lsum = 0.0;
-  for (var jj = li; jj < cn; jj += DT) {
-    let w = exp(dd_w[jj] - m);
-    dd_w[jj] = w;
-    lsum += w;
-  }
-  let den = dd_reduce(li, lsum, false); // the reduction's barriers also publish dd_w
+  let m = dd_reduce(li, dd_score(li, c0, cn, kvh, f16), true);
+  let den = dd_reduce(li, dd_weights(li, cn, m), false); // the reduction's barriers also publish dd_w
   for (var x = li; x < HD; x += DT) {
     var a = 0.0;
     for (var jj = 0u; jj < cn; jj++) { a += dd_w[jj] * v_elem(((c0 + jj) * pdn.hkv + kvh) * HD + x, f16); }
