@@ -321,6 +321,17 @@ fn dd_reduce(li: u32, v: f32, is_max: bool) -> f32 {
   return r;
 }
 
+struct DensePair { kvh: u32, qb: u32, n: u32 }
+
+/** Pair g = row·hq + head: its kv head, q / out offset and key count; stages its q row in dd_q (barrier after). */
+fn dd_pair(g: u32, li: u32) -> DensePair {
+  let r = g / pdn.hq;
+  let h = g % pdn.hq;
+  let pr = DensePair(h / (pdn.hq / pdn.hkv), (r * pdn.hq + h) * HD, select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u));
+  for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[pr.qb + x]; }
+  return pr;
+}
+
 /** Score keys c0 … c0 + cn − 1 (kv head kvh) against dd_q into dd_w, keys j ≡ li (mod DT); returns this thread's max. */
 fn dd_score(li: u32, c0: u32, cn: u32, kvh: u32, f16: bool) -> f32 {
   var lmax = -3.402823e38;
@@ -350,14 +361,12 @@ fn dd_weights(li: u32, cn: u32, m: f32) -> f32 {
 fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let g = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup: the early return keeps barriers uniform
   if (g >= pdn.s * pdn.hq) { return; }
-  let r = g / pdn.hq;
-  let h = g % pdn.hq;
-  let kvh = h / (pdn.hq / pdn.hkv);
-  let qb = (r * pdn.hq + h) * HD;
-  let f16 = pdn.f16 != 0u;
-  let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
-  for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[qb + x]; }
+  let pr = dd_pair(g, li);
   workgroupBarrier();
+  let kvh = pr.kvh;
+  let qb = pr.qb;
+  let n = pr.n;
+  let f16 = pdn.f16 != 0u;
   var acc: array<f32, DPT>;
   for (var i = 0u; i < DPT; i++) { acc[i] = 0.0; }
   var m = -3.402823e38;
@@ -395,19 +404,15 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 fn dense_attend_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
   let gp = wg.x + wg.y * pdn.grid_x; // uniform across the workgroup
   if (gp >= pdn.s * pdn.hq * pdn.parts) { return; }
-  let g = gp / pdn.parts;
   let p = gp % pdn.parts;
-  let r = g / pdn.hq;
-  let h = g % pdn.hq;
-  let kvh = h / (pdn.hq / pdn.hkv);
-  let qb = (r * pdn.hq + h) * HD;
+  let pr = dd_pair(gp / pdn.parts, li);
+  workgroupBarrier();
+  let kvh = pr.kvh;
+  let n = pr.n;
   let f16 = pdn.f16 != 0u;
-  let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
   let c0 = p * pdn.part_keys;
   let cn = select(0u, min(pdn.part_keys, n - min(n, c0)), c0 < n);
   let ob = gp * (HD + 2u);
-  for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[qb + x]; }
-  workgroupBarrier();
   let m = dd_reduce(li, dd_score(li, c0, cn, kvh, f16), true);
   let den = dd_reduce(li, dd_weights(li, cn, m), false); // the reduction's barriers also publish dd_w
   for (var x = li; x < HD; x += DT) {
