@@ -45,6 +45,27 @@ export interface ChatModelInfo {
   /** True when prompts are rendered with the model's chat template; false = plain continuation. */
   chatTemplate: boolean;
   weightBytes: number;
+  /** Most tokens a conversation can hold (prompt + reply); absent: no limit (a recurrent state). */
+  contextLength?: number;
+  /** Element type of the KV cache (attention models). */
+  kvCache?: 'f32' | 'f16';
+}
+
+/** How a loaded model holds its state (attention models; a recurrent model ignores both). */
+export interface ChatModelOptions {
+  /** KV cache capacity in tokens (default: the model's max_position_embeddings, at most 4096). */
+  contextLength?: number;
+  /** 'f16' halves the KV cache's memory at f16 rounding of keys and values (default 'f32'). */
+  kvCache?: 'f32' | 'f16';
+}
+
+/** Throws INVALID_ARGUMENT for options a model could not be loaded with (callers check before unloading anything). */
+export function checkModelOptions(o: ChatModelOptions): void {
+  const c = o.contextLength;
+  if (c !== undefined && !(Number.isInteger(c) && c >= 16 && c <= 1 << 20)) {
+    throw new SparrowError('INVALID_ARGUMENT', `contextLength = ${c} must be an integer in [16, 1048576]`, { contextLength: c });
+  }
+  if (o.kvCache !== undefined && o.kvCache !== 'f32' && o.kvCache !== 'f16') throw new SparrowError('INVALID_ARGUMENT', `kvCache = ${String(o.kvCache)} must be 'f32' or 'f16'`, { kvCache: o.kvCache });
 }
 
 export interface LoadProgress {
@@ -602,10 +623,11 @@ export async function prepareModelFiles(files: ModelFileInput[], onProgress?: (p
 }
 
 /** Upload a prepared model's tensors to `backend` (progress: tensors uploaded). */
-export async function uploadPrepared(backend: Backend, backendName: string, p: PreparedModel, onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
+export async function uploadPrepared(backend: Backend, backendName: string, p: PreparedModel, onProgress?: (p: LoadProgress) => void, displayName?: string, opts: ChatModelOptions = {}): Promise<ChatModel> {
+  checkModelOptions(opts);
   const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
   const counted = countingWeights(p.weights, onUpload);
-  const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse });
+  const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse, contextLength: opts.contextLength, kvDtype: opts.kvCache });
   onUpload(counted.uploaded(), counted.uploaded());
   return new LmChatModel(
     {
@@ -618,6 +640,7 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
       hiddenSize: model.hiddenSize,
       chatTemplate: Boolean(p.tok.chatTemplate),
       weightBytes: model.weightBytes(),
+      ...(model.contextLength !== undefined ? { contextLength: model.contextLength, kvCache: opts.kvCache ?? 'f32' } : {}),
     },
     model,
     p.tok,
@@ -625,6 +648,6 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
 }
 
 /** prepareModelFiles + uploadPrepared in one call. */
-export async function openModelFiles(backend: Backend, backendName: string, files: ModelFileInput[], onProgress?: (p: LoadProgress) => void, displayName?: string): Promise<ChatModel> {
-  return uploadPrepared(backend, backendName, await prepareModelFiles(files, onProgress), onProgress, displayName);
+export async function openModelFiles(backend: Backend, backendName: string, files: ModelFileInput[], onProgress?: (p: LoadProgress) => void, displayName?: string, opts: ChatModelOptions = {}): Promise<ChatModel> {
+  return uploadPrepared(backend, backendName, await prepareModelFiles(files, onProgress), onProgress, displayName, opts);
 }

@@ -18,6 +18,7 @@ import {
   classifyFiles,
   openMicroText,
   prepareModelFiles,
+  checkModelOptions,
   uploadPrepared,
   type ChatGenerateOptions,
   type ChatGenerateResult,
@@ -69,6 +70,9 @@ export interface LoadOptions {
   threads?: number;
   /** Keep picked / downloaded files in the offline cache (default true). */
   cache?: boolean;
+  /** KV cache capacity in tokens and element type (attention models; engine/model-manager.ts ChatModelOptions). */
+  contextLength?: number;
+  kvCache?: 'f32' | 'f16';
 }
 
 export interface LoadResult {
@@ -241,6 +245,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       current = { model, id: DEFAULT_MODEL_ID };
       return { info: model.info, id: DEFAULT_MODEL_ID, loadMs: performance.now() - t0 };
     }
+    checkModelOptions({ contextLength: opts.contextLength, kvCache: opts.kvCache }); // before anything is unloaded
     let files: Array<ModelFileInput & { lastModified: number }>;
     let id: string;
     let name: string | undefined;
@@ -262,7 +267,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
     const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto', opts.threads);
     let model: ChatModel;
     try {
-      model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name);
+      model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name, { contextLength: opts.contextLength, kvCache: opts.kvCache });
     } catch (e) {
       backend.dispose();
       throw e;

@@ -272,6 +272,35 @@ describe('chat tab', () => {
     expect(await ask(PROMPT)).toBe(expected);
   });
 
+  it('context and KV cache choices load the model with them, shown in the model line; a bad context is a typed error', async () => {
+    await page.getByTestId('backend-select').selectOption('wasm');
+    const options = await optionTexts();
+    const llama = options.find((t) => /Q8_0.* · llama .* cached$/.test(t))!;
+    expect(llama, options.join(' | ')).toBeTruthy();
+    await page.getByTestId('model-select').selectOption({ label: llama });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/llama[\s\S]*context 512 tokens \(KV f32\)/);
+    // a new KV cache type reloads the cached model with it
+    await page.getByTestId('kv-cache').selectOption('f16');
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 512 tokens \(KV f16\)/);
+    await page.getByTestId('context-length').fill('128');
+    await page.getByTestId('context-length').dispatchEvent('change');
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 128 tokens \(KV f16\)/);
+    await setGreedy(8);
+    expect((await ask(PROMPT)).length).toBeGreaterThan(0);
+    // too small: refused before anything is unloaded
+    await page.getByTestId('context-length').fill('8');
+    await page.getByTestId('context-length').dispatchEvent('change');
+    const err = page.getByTestId('load-error');
+    await err.waitFor({ timeout: 30_000 });
+    expect(await err.locator('code').textContent()).toBe('INVALID_ARGUMENT');
+    expect(await info().textContent()).toMatch(/context 128 tokens/);
+    // back to the defaults for the tests after this one
+    await page.getByTestId('context-length').fill('');
+    await page.getByTestId('kv-cache').selectOption('f32');
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 512 tokens \(KV f32\)/);
+    expect(errors).toEqual([]);
+  });
+
   it('quota: a tiny quota and a failing write give QUOTA_EXCEEDED; the model still runs; the cache is intact', async () => {
     const engine = (limits: Record<string, number>) =>
       page.evaluate((l) => (globalThis as unknown as { __sparrowEngine: { chatStoreLimits(l: unknown): Promise<void> } }).__sparrowEngine.chatStoreLimits(l), limits);

@@ -210,4 +210,30 @@ describe('model manager: multi-turn context', () => {
     expect(r.tokens).toBe(256 - r.promptTokens + 1);
     m.dispose();
   });
+
+  it('load options: a shorter context and an f16 KV cache (half the state memory); bad values are INVALID_ARGUMENT', async () => {
+    const bytes = chatGguf();
+    const open = (o: Record<string, unknown>) => openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'chatml.gguf', blob: new Blob([bytes as BlobPart]) }], undefined, undefined, o);
+    const full = await open({});
+    const small = await open({ contextLength: 64, kvCache: 'f16' });
+    expect(full.info).toMatchObject({ contextLength: 256, kvCache: 'f32' });
+    expect(small.info).toMatchObject({ contextLength: 64, kvCache: 'f16' });
+    const msgs = [{ role: 'user', content: 'hello world, how are you today? '.repeat(4) }];
+    const r = await small.generate(msgs, { ...GREEDY, maxTokens: 8 }, () => {});
+    expect(r.promptTokens).toBeLessThanOrEqual(64 - 8);
+    // the KV rows: 2 layers × (k, v) × kv heads 2 × head dim 8 — 256 f32 rows against 64 f16 rows
+    await full.generate(msgs, { ...GREEDY, maxTokens: 8 }, () => {});
+    const rowsBytes = (rows: number, bytes: number) => 2 * 2 * rows * 2 * 8 * bytes;
+    expect(full.memory().stateBytes - small.memory().stateBytes).toBeGreaterThanOrEqual(rowsBytes(256, 4) - rowsBytes(64, 2));
+    for (const bad of [{ contextLength: 8 }, { contextLength: 100.5 }, { kvCache: 'f8' }]) {
+      await expect(open(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
+    }
+    full.dispose();
+    small.dispose();
+    // a recurrent model has no context limit to report
+    const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
+    const mamba = await openModelFiles(new ReferenceBackend(), 'reference', files, undefined, undefined, { contextLength: 64 });
+    expect(mamba.info.contextLength).toBeUndefined();
+    mamba.dispose();
+  });
 });
