@@ -413,8 +413,10 @@ class LmChatModel implements ChatModel {
       throw e;
     } finally {
       b.free(argmaxOut);
-      if (keep) this.kept = { state, fed };
-      else state.free();
+      if (keep) {
+        this.kept?.state.free(); // a reply that ran at the same time kept its own state: the newer one wins
+        this.kept = { state, fed };
+      } else state.free();
     }
   }
 

@@ -236,4 +236,18 @@ describe('model manager: multi-turn context', () => {
     expect(mamba.info.contextLength).toBeUndefined();
     mamba.dispose();
   });
+
+  it('two replies at once each run on their own state, and no state is left behind', async () => {
+    const b = new ReferenceBackend();
+    const m = await openModelFiles(b, 'reference', [{ name: 'chatml.gguf', blob: new Blob([chatGguf() as BlobPart]) }]);
+    const ask = (content: string) => m.generate([{ role: 'user', content }], { ...GREEDY, maxTokens: 6 }, () => {});
+    const before = b.memoryBytes();
+    await ask('hello'); // one state is kept after a reply
+    const oneKept = b.memoryBytes();
+    expect(oneKept).toBeGreaterThan(before);
+    const [r1, r2] = await Promise.all([ask('hello world'), ask('how are you today?')]);
+    expect(r1.tokens + r2.tokens).toBeGreaterThan(0);
+    expect(b.memoryBytes()).toBe(oneKept); // still exactly one state kept
+    m.dispose();
+  });
 });
