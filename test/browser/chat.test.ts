@@ -167,6 +167,23 @@ describe('chat tab', () => {
     expect(await input.inputValue()).toBe('');
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('the conversation and the settings survive a reload', async () => {
+    const texts = async (id: string) => page.getByTestId(id).allTextContents();
+    await page.waitForTimeout(700); // saves are batched every half second
+    const users = await texts('user-message');
+    const replies = await page.getByTestId('assistant-message').locator('.reply').allTextContents();
+    const maxTokens = await page.getByTestId('max-tokens').inputValue();
+    expect(users.length).toBeGreaterThan(0);
+    await page.reload();
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('micro');
+    expect(await texts('user-message')).toEqual(users);
+    expect(await page.getByTestId('assistant-message').locator('.reply').allTextContents()).toEqual(replies);
+    await page.getByTestId('sampling').locator('summary').click();
+    expect(await page.getByTestId('max-tokens').inputValue()).toBe(maxTokens);
+    await page.getByTestId('sampling').locator('summary').click();
+    expect(await page.getByTestId('save-note').count()).toBe(0);
+  });
+
   it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
     await page.getByTestId('backend-select').selectOption('webgpu');
     expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
@@ -222,6 +239,8 @@ describe('chat tab', () => {
 
   it('the cached model survives a reload and loads from IndexedDB with the same output', async () => {
     await page.reload();
+    // the model loaded when the page went away (the llama from the test before) is loaded again
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('llama');
     await expect.poll(optionTexts, { timeout: 30_000 }).toEqual(expect.arrayContaining([expect.stringMatching(/mamba .* cached$/)]));
     const label = (await optionTexts()).find((t) => /mamba .* cached$/.test(t))!;
     // Auto: WebGPU on a hardware adapter, WASM on a software one (SwiftShader here).
