@@ -184,6 +184,22 @@ describe('chat tab', () => {
     expect(await page.getByTestId('save-note').count()).toBe(0);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('Regenerate replaces the last reply with another draw to the same message', async () => {
+    const replies = () => page.getByTestId('assistant-message').locator('.reply').allTextContents();
+    const users = await page.getByTestId('user-message').allTextContents();
+    const before = await replies();
+    await page.getByTestId('regenerate').click();
+    await page.getByTestId('send').waitFor({ timeout: 30_000 });
+    await expect.poll(() => page.getByTestId('regenerate').isEnabled()).toBe(true);
+    const after = await replies();
+    expect(await page.getByTestId('user-message').allTextContents()).toEqual(users);
+    expect(after.length).toBe(before.length);
+    expect(after.slice(0, -1)).toEqual(before.slice(0, -1));
+    expect(after[after.length - 1]).not.toBe(before[before.length - 1]); // temperature 0.8, seed + 1
+    expect(after[after.length - 1].length).toBeGreaterThan(0);
+    expect(errors).toEqual([]);
+  });
+
   it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
     await page.getByTestId('backend-select').selectOption('webgpu');
     expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
