@@ -114,7 +114,8 @@ export function rankedCandidates(x: Float32Array, k: number): Uint32Array | numb
   const v = x.length;
   const n = k > 0 && k < v ? k : v;
   if (v > KEYED_VOCAB) {
-    const ids = Array.from({ length: v }, (_, i) => i).sort((a, b) => x[b] - x[a] || a - b);
+    const val = (i: number) => (Number.isNaN(x[i]) ? -Infinity : x[i]);
+    const ids = Array.from({ length: v }, (_, i) => i).sort((a, b) => val(b) - val(a) || a - b);
     return ids.slice(0, n);
   }
   const bits = new Uint32Array(1);
