@@ -4,8 +4,9 @@
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
 //
-// One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1. Token rows are the inner loop so a
-// weight row (a few hundred bytes) stays in L1 while every token uses it.
+// One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1 (decode: Q8_0 / Q4_0 / Q5_0 take four
+// rows per pass sharing the x loads). Prefill (N > 1) dequantizes four weight rows per token tile and
+// runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
 
