@@ -165,7 +165,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
       hostEmbed = { raw: new Uint8Array(await f.raw('model.embed_tokens.weight')), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
     }
-    return new Llama(backend, c, w, { kvDtype: 'f32', attention: 'dense', ropeStyle: file.kind === 'gguf' ? 'interleaved' : 'half', ...opts }, hostEmbed);
+    // Defaults by ??, not by spreading opts over them: an option passed as undefined means "default"
+    // (spread, it replaced the default, and attention: undefined ran the sparse path).
+    const kvDtype = opts.kvDtype ?? 'f32';
+    const attention = opts.attention ?? 'dense';
+    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' ? 'interleaved' : 'half');
+    return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed);
   }
 
   /** Most tokens one state holds: the KV cache capacity (LlamaOptions.contextLength). */

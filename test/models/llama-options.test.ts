@@ -22,6 +22,8 @@ const seq64: number[] = man.inputs.seq64.token_ids;
 const forcedIds: number[] = man.forced_decode.forced_token_ids;
 const golden17 = readF32(join(DIR, 'logits.seq17.bin'));
 const golden64 = readF32(join(DIR, 'logits.seq64.bin'));
+const seq300: number[] = man.inputs.seq300.token_ids;
+const golden300 = readF32(join(DIR, 'logits.seq300.bin'));
 const forcedGolden = readF32(join(DIR, 'forced.seq17.step_logits.bin'));
 const V = 256;
 
@@ -96,6 +98,12 @@ for (const make of [async () => new ReferenceBackend() as Backend, () => WasmBac
         s.free();
         m.dispose();
       }
+    });
+
+    it(`${b.name}: options passed as undefined mean the defaults (dense attention, f32 cache): 300 tokens match the goldens`, async () => {
+      // 300 tokens reach past the sparse window (128): the sparse path would not match
+      const o = { attention: undefined, kvDtype: undefined, contextLength: undefined } as LoadOptions;
+      expect(maxAbs(await allLogits(b, o, seq300), golden300)).toBeLessThan(2e-4);
     });
 
     it(`${b.name}: running past the KV cache capacity is a SIZE_LIMIT error`, async () => {
