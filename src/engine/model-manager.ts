@@ -49,6 +49,8 @@ export interface ChatModelInfo {
   contextLength?: number;
   /** Element type of the KV cache (attention models). */
   kvCache?: 'f32' | 'f16';
+  /** Attention kind (attention models): 'sparse' is windowed + log-stride + landmark attention. */
+  attention?: 'dense' | 'sparse';
 }
 
 /** How a loaded model holds its state (attention models; a recurrent model ignores both). */
@@ -57,6 +59,13 @@ export interface ChatModelOptions {
   contextLength?: number;
   /** 'f16' halves the KV cache's memory at f16 rounding of keys and values (default 'f32'). */
   kvCache?: 'f32' | 'f16';
+  /**
+   * 'sparse': each token attends to a window of the last 128, log-stride tokens, block landmarks and
+   * token 0 (src/backends/ops/attention.ts) — per-token cost that grows slowly with the context, an
+   * approximation for a model trained with dense attention (equal to it while the context fits the
+   * window). Default 'dense'.
+   */
+  attention?: 'dense' | 'sparse';
 }
 
 /** Throws INVALID_ARGUMENT for options a model could not be loaded with (callers check before unloading anything). */
@@ -66,6 +75,7 @@ export function checkModelOptions(o: ChatModelOptions): void {
     throw new SparrowError('INVALID_ARGUMENT', `contextLength = ${c} must be an integer in [16, 1048576]`, { contextLength: c });
   }
   if (o.kvCache !== undefined && o.kvCache !== 'f32' && o.kvCache !== 'f16') throw new SparrowError('INVALID_ARGUMENT', `kvCache = ${String(o.kvCache)} must be 'f32' or 'f16'`, { kvCache: o.kvCache });
+  if (o.attention !== undefined && o.attention !== 'dense' && o.attention !== 'sparse') throw new SparrowError('INVALID_ARGUMENT', `attention = ${String(o.attention)} must be 'dense' or 'sparse'`, { attention: o.attention });
 }
 
 export interface LoadProgress {
@@ -629,7 +639,7 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
   checkModelOptions(opts);
   const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
   const counted = countingWeights(p.weights, onUpload);
-  const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse, contextLength: opts.contextLength, kvDtype: opts.kvCache });
+  const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse, contextLength: opts.contextLength, kvDtype: opts.kvCache, attention: opts.attention });
   onUpload(counted.uploaded(), counted.uploaded());
   return new LmChatModel(
     {
@@ -642,7 +652,7 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
       hiddenSize: model.hiddenSize,
       chatTemplate: Boolean(p.tok.chatTemplate),
       weightBytes: model.weightBytes(),
-      ...(model.contextLength !== undefined ? { contextLength: model.contextLength, kvCache: opts.kvCache ?? 'f32' } : {}),
+      ...(model.contextLength !== undefined ? { contextLength: model.contextLength, kvCache: opts.kvCache ?? 'f32', attention: opts.attention ?? 'dense' } : {}),
     },
     model,
     p.tok,

@@ -73,6 +73,7 @@ export interface LoadOptions {
   /** KV cache capacity in tokens and element type (attention models; engine/model-manager.ts ChatModelOptions). */
   contextLength?: number;
   kvCache?: 'f32' | 'f16';
+  attention?: 'dense' | 'sparse';
 }
 
 export interface LoadResult {
@@ -245,7 +246,8 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       current = { model, id: DEFAULT_MODEL_ID };
       return { info: model.info, id: DEFAULT_MODEL_ID, loadMs: performance.now() - t0 };
     }
-    checkModelOptions({ contextLength: opts.contextLength, kvCache: opts.kvCache }); // before anything is unloaded
+    const modelOpts = { contextLength: opts.contextLength, kvCache: opts.kvCache, attention: opts.attention };
+    checkModelOptions(modelOpts); // before anything is unloaded
     let files: Array<ModelFileInput & { lastModified: number }>;
     let id: string;
     let name: string | undefined;
@@ -267,7 +269,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
     const { backend, name: backendName } = await makeBackend(opts.backend ?? 'auto', opts.threads);
     let model: ChatModel;
     try {
-      model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name, { contextLength: opts.contextLength, kvCache: opts.kvCache });
+      model = await uploadPrepared(backend, backendName, prepared, (p) => call(onProgress, p), name, modelOpts);
     } catch (e) {
       backend.dispose();
       throw e;

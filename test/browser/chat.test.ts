@@ -322,6 +322,12 @@ describe('chat tab', () => {
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 128 tokens \(KV f16\)/);
     await setGreedy(8);
     expect((await ask(PROMPT)).length).toBeGreaterThan(0);
+    // sparse attention (window + log-stride + landmarks)
+    await page.getByTestId('attention').selectOption('sparse');
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 128 tokens \(KV f16, sparse attention\)/);
+    expect((await ask(PROMPT)).length).toBeGreaterThan(0);
+    await page.getByTestId('attention').selectOption('dense');
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 128 tokens \(KV f16\)/);
     // too small: refused before anything is unloaded
     await page.getByTestId('context-length').fill('8');
     await page.getByTestId('context-length').dispatchEvent('change');

@@ -225,7 +225,25 @@ describe('model manager: multi-turn context', () => {
     await full.generate(msgs, { ...GREEDY, maxTokens: 8 }, () => {});
     const rowsBytes = (rows: number, bytes: number) => 2 * 2 * rows * 2 * 8 * bytes;
     expect(full.memory().stateBytes - small.memory().stateBytes).toBeGreaterThanOrEqual(rowsBytes(256, 4) - rowsBytes(64, 2));
-    for (const bad of [{ contextLength: 8 }, { contextLength: 100.5 }, { kvCache: 'f8' }]) {
+    // sparse attention (window 128): the same greedy reply as dense while the chat fits the window
+    const sparse = await open({ attention: 'sparse' });
+    expect(sparse.info).toMatchObject({ attention: 'sparse' });
+    expect(full.info).toMatchObject({ attention: 'dense' });
+    const short = [{ role: 'user', content: 'hello world' }];
+    const dense1 = await full.generate(short, { ...GREEDY, maxTokens: 12, reuseContext: false }, () => {});
+    const sparse1 = await sparse.generate(short, { ...GREEDY, maxTokens: 12 }, () => {});
+    expect(dense1.promptTokens + dense1.tokens).toBeLessThan(128);
+    expect(sparse1.text).toBe(dense1.text);
+    // … and something else once the prompt is longer than the window (the option reaches the model)
+    const long = [{ role: 'user', content: 'the quick brown fox jumps over the lazy dog. '.repeat(12) }];
+    // (sampled: this random model's greedy reply is one repeated token either way)
+    const sampled = { temperature: 1.5, topK: 0, repetitionPenalty: 1, seed: 3, maxTokens: 24, reuseContext: false };
+    const dense2 = await full.generate(long, sampled, () => {});
+    const sparse2 = await sparse.generate(long, sampled, () => {});
+    expect(dense2.promptTokens).toBeGreaterThan(128);
+    expect(sparse2.text).not.toBe(dense2.text);
+    sparse.dispose();
+    for (const bad of [{ contextLength: 8 }, { contextLength: 100.5 }, { kvCache: 'f8' }, { attention: 'flash' }]) {
       await expect(open(bad)).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     }
     full.dispose();

@@ -27,6 +27,7 @@ const chat: SavedChat = {
   backend: 'wasm',
   contextLength: 512,
   kvCache: 'f16',
+  attention: 'sparse',
   modelId: 'abc',
 };
 
@@ -36,7 +37,7 @@ describe('saved chat', () => {
     expect(saveChat(chat, st)).toBeUndefined();
     const back = loadSavedChat(st);
     expect(back.turns).toEqual([chat.turns[0], chat.turns[1], chat.turns[2], { role: 'assistant', content: 'partial', stopped: true }]);
-    expect(back).toMatchObject({ settings: chat.settings, backend: 'wasm', contextLength: 512, kvCache: 'f16', modelId: 'abc' });
+    expect(back).toMatchObject({ settings: chat.settings, backend: 'wasm', contextLength: 512, kvCache: 'f16', attention: 'sparse', modelId: 'abc' });
   });
 
   it('drops what is malformed, field by field, and never throws', () => {
@@ -51,6 +52,7 @@ describe('saved chat', () => {
       backend: 'cuda',
       contextLength: -5,
       kvCache: 'f8',
+      attention: 'flash',
       modelId: 7,
     }));
     expect(loadSavedChat(st)).toEqual({ turns: [{ role: 'user', content: 'ok' }], settings: { ...DEFAULT_SETTINGS, maxTokens: 16 } });

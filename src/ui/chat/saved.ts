@@ -1,6 +1,6 @@
 /**
  * The chat tab's conversation and choices, kept in localStorage so that a reload (or a closed tab)
- * loses nothing: the messages, the sampling settings, the backend / context / KV cache choices and
+ * loses nothing: the messages, the sampling settings, the backend / context / KV cache / attention choices and
  * which model was loaded. Everything read back is checked field by field; anything malformed is
  * dropped (a damaged entry never breaks the tab), and a reply that was still streaming comes back
  * marked as stopped.
@@ -18,6 +18,7 @@ export interface SavedChat {
   backend: BackendChoice;
   contextLength: number | null;
   kvCache: 'f32' | 'f16';
+  attention?: 'dense' | 'sparse';
   /** Id of the model that was loaded (restored when it is still in the offline cache). */
   modelId?: string;
 }
@@ -59,6 +60,7 @@ export function loadSavedChat(storage: Storage | undefined = globalThis.localSto
   if (raw.backend === 'auto' || raw.backend === 'webgpu' || raw.backend === 'wasm') out.backend = raw.backend;
   if (raw.contextLength === null || (typeof raw.contextLength === 'number' && Number.isInteger(raw.contextLength) && raw.contextLength > 0)) out.contextLength = raw.contextLength as number | null;
   if (raw.kvCache === 'f32' || raw.kvCache === 'f16') out.kvCache = raw.kvCache;
+  if (raw.attention === 'dense' || raw.attention === 'sparse') out.attention = raw.attention;
   if (typeof raw.modelId === 'string') out.modelId = raw.modelId;
   return out;
 }
