@@ -72,6 +72,6 @@ export async function openModelFiles(files: ReadonlyMap<string, FileData>, label
 export async function openModel(backend: Backend, files: ReadonlyMap<string, FileData>, opts: LoadOptions = {}, label = 'model'): Promise<OpenedModel> {
   const f = await openModelFiles(files, label);
   const pruned = f.metadata?.[PRUNE_METADATA_KEY] !== undefined;
-  const model = await modelFromWeights(backend, f.config, f.weights, { sparseLinears: prunedLinears(pruned, opts), ...opts });
+  const model = await modelFromWeights(backend, f.config, f.weights, { ...opts, sparseLinears: opts.sparseLinears ?? prunedLinears(pruned, opts) });
   return { ...f, model };
 }

@@ -51,7 +51,7 @@ export async function loadSafetensorsModel(backend: Backend, configJson: unknown
   const config = parseHfConfig(configJson);
   const st = await SafetensorsFile.open(weights, name);
   const pruned = st.metadata[PRUNE_METADATA_KEY] !== undefined;
-  return modelFromWeights(backend, config, new SafetensorsWeights(st), { sparseLinears: prunedLinears(pruned, opts), ...opts });
+  return modelFromWeights(backend, config, new SafetensorsWeights(st), { ...opts, sparseLinears: opts.sparseLinears ?? prunedLinears(pruned, opts) });
 }
 
 export function linearNames(config: ModelConfig): string[] {

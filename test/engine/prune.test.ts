@@ -116,6 +116,9 @@ for (const [dense, pruned] of [['mamba-tiny', 'mamba-tiny-pruned80'], ['llama-gq
       const speed = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), bytes, { sparseLayout: 'speed' });
       expect(kinds(speed).length).toBeGreaterThanOrEqual(p.pruned.size);
       expect(kinds(speed).every((k) => k === 'csr16n' || k === 'csr16'), kinds(speed).join()).toBe(true);
+      // sparseLinears passed as undefined means "as the file says": still sparse
+      const undef = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), bytes, { sparseLinears: undefined, sparseLayout: 'speed' });
+      expect(kinds(undef)).toEqual(kinds(speed));
       const plain = await loadSafetensorsModel(b, readFileSync(join(ROOT, dense, 'config.json'), 'utf8'), readFileSync(join(ROOT, dense, 'model.safetensors')), { sparseLayout: 'speed' });
       expect(kinds(plain)).toEqual([]);
       b.dispose();
