@@ -24,6 +24,12 @@ describe('attention: wasm vs reference on random inputs', () => {
   });
 });
 
+describe('sparseConfig', () => {
+  it('fills the defaults; a field given as undefined keeps its default', () => {
+    expect(sparseConfig({ window: undefined, blockSize: 32, useLandmarks: false })).toEqual({ window: 128, blockSize: 32, globalTokens: [0], causal: true, useLogStride: true, useLandmarks: false, sortCandidates: false });
+  });
+});
+
 describe('denseSplit: the webgpu split-K plan for dense attention', () => {
   it('splits few pairs with many keys into parts of ≤ 256 keys (multiples of 32) that cover every key', () => {
     // [pairs, keys]: a decode row of 9 heads at 1,024 / 16,384 keys, and the random cases' split-K shapes

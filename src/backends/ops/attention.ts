@@ -53,8 +53,11 @@ export const DEFAULT_SPARSE_CONFIG: SparseAttentionConfig = {
   sortCandidates: false,
 };
 
+/** The defaults with `c`'s fields over them; a field given as undefined keeps its default. */
 export function sparseConfig(c: Partial<SparseAttentionConfig> = {}): SparseAttentionConfig {
-  return { ...DEFAULT_SPARSE_CONFIG, ...c };
+  const out: SparseAttentionConfig = { ...DEFAULT_SPARSE_CONFIG };
+  for (const [k, v] of Object.entries(c)) if (v !== undefined) (out as unknown as Record<string, unknown>)[k] = v;
+  return out;
 }
 
 export interface DenseAttentionOptions {
