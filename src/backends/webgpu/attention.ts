@@ -37,22 +37,6 @@ function checkDim(op: string, d: number): void {
   if (d > MAX_D) unsupported(op, `head dim ${d} is above ${MAX_D}`, { dim: d });
 }
 
-/** Scratch buffers for landmark means, reused across calls (dispatches in one pass run in order). */
-const scratch = new WeakMap<WebGpuBackend, { km: GPUBuffer; vm: GPUBuffer; bytes: number }>();
-function meanBuffers(b: WebGpuBackend, bytes: number): { km: GPUBuffer; vm: GPUBuffer } {
-  let s = scratch.get(b);
-  if (!s || s.bytes < bytes) {
-    if (s) {
-      b.gpu.submit(); // work recorded with the old buffers must be submitted before they are destroyed
-      s.km.destroy();
-      s.vm.destroy();
-    }
-    s = { km: b.gpu.createBuffer(bytes, 'sparseAttention'), vm: b.gpu.createBuffer(bytes, 'sparseAttention'), bytes };
-    scratch.set(b, s);
-  }
-  return s;
-}
-
 /** The module for head dim hd (HD substituted; see the header of attention.wgsl). */
 const sources = new Map<number, string>();
 function source(hd: number): string {
@@ -109,7 +93,9 @@ function forward(b: WebGpuBackend, op: string, out: Tensor, q: Tensor, k: Tensor
   let km = bk;
   let vm = bv;
   if (cfg.useLandmarks) {
-    ({ km, vm } = meanBuffers(b, nb * row * 4));
+    // landmark means: scratch reused across calls (dispatches in one pass run in order)
+    km = b.gpu.scratchBuffer('attention-km', nb * row * 4, 'sparseAttention');
+    vm = b.gpu.scratchBuffer('attention-vm', nb * row * 4, 'sparseAttention');
     const [gx] = grid(Math.ceil((nb * row) / 64));
     const mp = [u32(s), u32(row), u32(cfg.blockSize), u32(nb), u32(gx)];
     dispatch(b, 'block_means', mp, [km, bk], nb * row);
@@ -152,21 +138,6 @@ const SPLIT_BELOW_PAIRS = 128;
 const SPLIT_MIN_KEYS = 64;
 const SPLIT_TARGET_GROUPS = 512;
 
-/** Partial softmax states of the split-K path ([pair][part][2 + d] f32), reused across calls. */
-const partials = new WeakMap<WebGpuBackend, GPUBuffer>();
-function partialBuffer(b: WebGpuBackend, bytes: number): GPUBuffer {
-  let p = partials.get(b);
-  if (!p || p.size < bytes) {
-    if (p) {
-      b.gpu.submit(); // work recorded with the old buffer must be submitted before it is destroyed
-      p.destroy();
-    }
-    p = b.gpu.createBuffer(Math.max(bytes, (p?.size ?? 0) * 2), 'denseAttention');
-    partials.set(b, p);
-  }
-  return p;
-}
-
 /**
  * dense_attend: one workgroup (64 threads) per (row, head), keys in chunks; or, for few pairs and
  * many keys, dense_attend_part over key parts + dense_merge (shaders/attention.wgsl).
@@ -181,7 +152,8 @@ function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: 
     return;
   }
   const [out, q, k, v] = bufs;
-  const part = partialBuffer(b, s * hq * parts * (d + 2) * 4);
+  // partial softmax states [pair][part][2 + d] f32
+  const part = b.gpu.scratchBuffer('attention-partials', s * hq * parts * (d + 2) * 4, 'denseAttention');
   const [px, py] = grid(s * hq * parts);
   b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend_part', params(px), [part, q, k, v], [px, py]);
   const [gx, gy] = grid(s * hq);

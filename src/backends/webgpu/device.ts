@@ -102,8 +102,8 @@ export class GpuContext {
   private nextBufferId = 1;
   /** Buffers to destroy once the work recorded so far has been submitted (they may be in use). */
   private retired: GPUBuffer[] = [];
-  /** Scratch target for dispatches whose output aliases an input (see `dispatch`). */
-  private scratch: GPUBuffer | undefined;
+  /** Scratch buffers by purpose (`scratchBuffer`), e.g. 'alias': the target of dispatches whose output aliases an input. */
+  private scratch = new Map<string, GPUBuffer>();
   /** Idle MAP_READ staging buffers for small read-backs (a decode step reads its token every step). */
   private staging: GPUBuffer[] = [];
   /** Validation / out-of-memory errors the device reported asynchronously; raised at flush/read. */
@@ -230,7 +230,7 @@ export class GpuContext {
       const out = buffers[w];
       this.shadows.delete(out);
       if (buffers.some((b, i) => i !== w && b === out)) {
-        const tmp = this.scratchBuffer(out.size);
+        const tmp = this.scratchBuffer('alias', out.size);
         this.copyBuffer(out, 0, tmp, 0, out.size);
         const rebound = buffers.map((b, i) => (i === w ? tmp : b));
         this.dispatch(family, source, entry, params, rebound, workgroups, writes);
@@ -287,13 +287,18 @@ export class GpuContext {
     if (bytes > 0) this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
   }
 
-  /** A scratch storage buffer of at least `bytes` (grown by doubling; the old one is retired). */
-  private scratchBuffer(bytes: number): GPUBuffer {
-    if (!this.scratch || this.scratch.size < bytes) {
-      if (this.scratch) this.retire(this.scratch);
-      this.scratch = this.createBuffer(Math.max(bytes, (this.scratch?.size ?? 0) * 2), 'scratch');
-    }
-    return this.scratch;
+  /**
+   * The scratch storage buffer kept for `key`, at least `bytes` long: reused across calls (dispatches
+   * run in order, so a later one may overwrite what an earlier one read), grown by doubling; an
+   * outgrown one is retired (destroyed once the work that uses it is submitted).
+   */
+  scratchBuffer(key: string, bytes: number, op = 'scratch'): GPUBuffer {
+    const have = this.scratch.get(key);
+    if (have && have.size >= bytes) return have;
+    if (have) this.retire(have);
+    const b = this.createBuffer(Math.max(bytes, (have?.size ?? 0) * 2), op);
+    this.scratch.set(key, b);
+    return b;
   }
 
   /** Submit everything recorded so far. */

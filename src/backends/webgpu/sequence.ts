@@ -9,7 +9,7 @@ import * as v from '../validate.ts';
 import * as s from '../ops/sequence-checks.ts';
 import { ternaryRowStride } from '../ops/ternary-layout.ts';
 import type { GpuTensor, WebGpuBackend } from './backend.ts';
-import { grid, u32, type GpuContext } from './device.ts';
+import { grid, u32 } from './device.ts';
 import seqWgsl from '../../../shaders/sequence.wgsl?raw';
 import ternaryWgsl from '../../../shaders/ternary.wgsl?raw';
 
@@ -22,26 +22,6 @@ function bufs(b: WebGpuBackend, op: string, ...ts: Array<Tensor | null>): Array<
     if (g.freed) throw new SparrowError('INVALID_ARGUMENT', `${op}: tensor ${JSON.stringify(t.shape)} was freed`, { op });
     return g.buffer;
   });
-}
-
-/**
- * Per-device scratch buffers (quantized activations, T-MAC tables), grown on demand and kept for
- * the device's lifetime: consecutive ops reuse them in recording order, which WebGPU serialises.
- */
-const scratch = new WeakMap<GpuContext, Map<string, GPUBuffer>>();
-function scratchBuffer(gpu: GpuContext, key: string, bytes: number): GPUBuffer {
-  let m = scratch.get(gpu);
-  if (!m) scratch.set(gpu, (m = new Map()));
-  const have = m.get(key);
-  if (have && have.size >= bytes) return have;
-  // an older, smaller buffer may still be referenced by recorded work: submit before replacing it
-  if (have) {
-    gpu.submit();
-    have.destroy();
-  }
-  const nb = gpu.createBuffer(Math.max(bytes, (have?.size ?? 0) * 2), 'scratch');
-  m.set(key, nb);
-  return nb;
 }
 
 function threads(count: number, perGroup: number): { g: [number, number]; gx: number } {
@@ -80,8 +60,8 @@ export function selectiveScan(
   const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
   const flags = (bd ? 1 : 0) | (bz ? 2 : 0) | (bdb ? 4 : 0) | (deltaSoftplus ? 8 : 0);
   // pack B, C and D, dtBias into two scratch buffers to stay within 8 storage bindings per kernel
-  const bc = scratchBuffer(b.gpu, 'scan-bc', 8 * t * n);
-  const aux = scratchBuffer(b.gpu, 'scan-aux', 8 * i);
+  const bc = b.gpu.scratchBuffer('scan-bc', 8 * t * n);
+  const aux = b.gpu.scratchBuffer('scan-aux', 8 * i);
   b.gpu.copyBuffer(bb!, 0, bc, 0, 4 * t * n);
   b.gpu.copyBuffer(bc_!, 0, bc, 4 * t * n, 4 * t * n);
   if (bd) b.gpu.copyBuffer(bd, 0, aux, 0, 4 * i);
@@ -94,8 +74,8 @@ export function selectiveScan(
     b.gpu.dispatch('sequence', seqWgsl, 'scan_emit', params(perChunk.gx), [bo!, bs!, bx!, bdt!, ba!, bc, aux, bz ?? bx!], perChunk.g);
     return;
   }
-  const hbuf = scratchBuffer(b.gpu, 'scan-h', nchunks * i * n * 4);
-  const sums = scratchBuffer(b.gpu, 'scan-sum', nchunks * i * 4);
+  const hbuf = b.gpu.scratchBuffer('scan-h', nchunks * i * n * 4);
+  const sums = b.gpu.scratchBuffer('scan-sum', nchunks * i * 4);
   b.gpu.dispatch('sequence', seqWgsl, 'scan_chunk_local', params(perChunk.gx), [hbuf, sums, bx!, bdt!, ba!, bc, aux], perChunk.g);
   const perState = threads(i * n, 64);
   b.gpu.dispatch('sequence', seqWgsl, 'scan_chunk_carry', params(perState.gx), [hbuf, bs!, sums, ba!], perState.g);
@@ -123,8 +103,8 @@ export function deltaRule(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v
 
 /** Quantize the rows of x into the x_q / 1/s_x scratch buffers; returns them. */
 function quantize(b: WebGpuBackend, bx: GPUBuffer, r: number, k: number): { xq: GPUBuffer; inv: GPUBuffer } {
-  const xq = scratchBuffer(b.gpu, 'ternary-xq', r * k * 4);
-  const inv = scratchBuffer(b.gpu, 'ternary-inv', r * 4);
+  const xq = b.gpu.scratchBuffer('ternary-xq', r * k * 4);
+  const inv = b.gpu.scratchBuffer('ternary-inv', r * 4);
   const [gx, gy] = grid(r);
   if (r > 0) b.gpu.dispatch('ternary', ternaryWgsl, 'quantize_rows', [u32(r), u32(k), u32(gx)], [xq, inv, bx], [gx, gy]);
   return { xq, inv };
@@ -145,7 +125,7 @@ export function ternaryMatvecLut(b: WebGpuBackend, out: Tensor, w: Tensor, x: Te
   const { r, m, k } = s.ternaryMatvec(op, out, w, x);
   const { xq, inv } = quantize(b, bx!, r, k);
   const groups = Math.ceil(k / 4);
-  const tables = scratchBuffer(b.gpu, 'ternary-tables', r * groups * 64);
+  const tables = b.gpu.scratchBuffer('ternary-tables', r * groups * 64);
   const tg = threads(r * groups, 64);
   b.gpu.dispatch('ternary', ternaryWgsl, 'ternary_tables', [u32(r), u32(k), u32(groups), u32(tg.gx)], [tables, xq], tg.g);
   const [gx, gy] = grid(r * m);
