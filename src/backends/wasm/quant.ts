@@ -26,12 +26,10 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
   const tiled = TILED[w.dtype];
-  if (tiled && n > 1) {
+  if (n > 1 && (tiled || w.dtype === 'q8_0' || w.dtype === 'bf16')) {
+    // prefill: four weight rows at a time widened into a 4·K f32 scratch, then the register tile
     const tile = matmulTokenTile(n, k);
-    b.withScratch(16 * k, (s) => (b.k.matmul_quant_tiled as TiledKernel)(tiled, o, xp, wp, n, m, k, s, tile, 0, m));
+    b.withScratch(16 * k, (s) => (tiled ? (b.k.matmul_quant_tiled as TiledKernel)(tiled, o, xp, wp, n, m, k, s, tile, 0, m) : kernel(o, xp, wp, n, m, k, s, tile)));
   } else if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
-  else if ((w.dtype === 'q8_0' || w.dtype === 'bf16') && n > 1) {
-    const tile = matmulTokenTile(n, k);
-    b.withScratch(16 * k, (s) => kernel(o, xp, wp, n, m, k, s, tile));
-  } else kernel(o, xp, wp, n, m, k, 0, 0);
+  else kernel(o, xp, wp, n, m, k, 0, 0);
 }

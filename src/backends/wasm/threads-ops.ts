@@ -60,27 +60,19 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     return true;
   }
   const tile = matmulTokenTile(n, k);
-  if (dt === 'f32' || dt === 'q8_0' || dt === 'bf16') {
-    const ranges = splitRange(m, pool.parts, 4);
-    if (ranges.length < 2) return false;
-    if (dt === 'f32') {
-      run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
-      return true;
-    }
-    // Q8_0 / BF16 widen four rows at a time into a private 4·K f32 block
-    const rows = dt === 'bf16' ? 'matmul_bf16_rows' : 'matmul_q8_0_rows';
-    return withScratches(b, 16 * k, ranges.length, (s) => {
-      run(pool, rows, fn(rows), ranges.map(([r0, r1], i) => [o, xp, wp, n, m, k, s[i], tile, r0, r1]));
-      return true;
-    });
-  }
-  // Q4_0 / Q5_0 / Q4_K / Q6_K prefill: weight rows, four-row groups dequantized into a private 4·K scratch
   const code = TILED[dt];
-  if (!code) return false;
+  if (dt !== 'f32' && dt !== 'q8_0' && dt !== 'bf16' && !code) return false;
   const ranges = splitRange(m, pool.parts, 4);
   if (ranges.length < 2) return false;
+  if (dt === 'f32') {
+    run(pool, 'matmul_f32_rows', fn('matmul_f32_rows'), ranges.map(([r0, r1]) => [o, xp, wp, n, m, k, tile, r0, r1]));
+    return true;
+  }
+  // the block types widen four weight rows at a time into a private 4·K f32 block: Q8_0 / BF16 with
+  // their own row kernels, Q4_0 / Q5_0 / Q4_K / Q6_K with matmul_quant_tiled (the type a leading code)
+  const name = code ? 'matmul_quant_tiled' : dt === 'bf16' ? 'matmul_bf16_rows' : 'matmul_q8_0_rows';
   return withScratches(b, 16 * k, ranges.length, (s) => {
-    run(pool, 'matmul_quant_tiled', fn('matmul_quant_tiled'), ranges.map(([r0, r1], i) => [code, o, xp, wp, n, m, k, s[i], tile, r0, r1]));
+    run(pool, name, fn(name), ranges.map(([r0, r1], i) => [...(code ? [code] : []), o, xp, wp, n, m, k, s[i], tile, r0, r1]));
     return true;
   });
 }
