@@ -361,7 +361,7 @@ class LmChatModel implements ChatModel {
       throw e;
     }
     const { state, reused } = start;
-    const fed = prompt.slice(0, reused);
+    const fed = prompt.slice(); // what the state holds once the prompt has run (kept only from then on)
     let keep = false;
     const pick = async (logits: Parameters<Backend['read']>[0]) => {
       if (greedy) {
@@ -376,7 +376,6 @@ class LmChatModel implements ChatModel {
       checkAbort(signal);
       const t0 = performance.now();
       const pre = m.prefill(prompt.slice(reused), state);
-      fed.push(...prompt.slice(reused));
       let next: number;
       try {
         next = await pick(pre);
