@@ -1,5 +1,5 @@
-// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q5_0, Q4_K, Q6_K, exactly the
-// bytes of a GGUF tensor) and is dequantized in registers: signed bytes are widened
+// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q5_0, Q2_K…Q6_K, exactly
+// the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are widened
 // i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
@@ -173,6 +173,143 @@ function dot_q6_k(w: usize, x: usize, nb: i32): f32 {
     }
   }
   return qhsum(acc);
+}
+
+/**
+ * Q5_K super-block (176 bytes): Q4_K's d, dmin and scales, then qh[32] (the 5th bits) and 128 bytes
+ * of nibbles. Element l of sub-block j (32 values) = d·sc·(nibble | bit j of qh[l] << 4) − dmin·m,
+ * so as in dot_q4_k, Σ w·x = d·sc·Σ q·x − dmin·m·Σ x with the 32-wide Σ x precomputed in xs.
+ * The 5th bits: qh shifted right by 2 per 64 values, bit 0 (low nibbles) and bit 1 (high) moved
+ * to bit 4. (16-bit lane shifts: the bits crossing between bytes land outside the masks.)
+ */
+function dot_q5_k(w: usize, x: usize, xs: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  let mins: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  const bit4 = i8x16.splat(0x10);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 176;
+    const d = qhalf(blk);
+    const dmin = qhalf(blk + 2);
+    let h0 = v128.load(blk + 16);
+    let h1 = v128.load(blk + 32);
+    for (let j = 0; j < 4; j++) {
+      const q = blk + 48 + (<usize>j << 5);
+      const xb = x + ((<usize>b << 10) + (<usize>j << 8));
+      const sm1 = scaleMin(blk + 4, 2 * j);
+      const sm2 = scaleMin(blk + 4, 2 * j + 1);
+      const q0 = v128.load(q);
+      const q1 = v128.load(q, 16);
+      const l0 = v128.or(v128.and(q0, mask), v128.and(i16x8.shl(h0, 4), bit4));
+      const l1 = v128.or(v128.and(q1, mask), v128.and(i16x8.shl(h1, 4), bit4));
+      const u0 = v128.or(i8x16.shr_u(q0, 4), v128.and(i16x8.shl(h0, 3), bit4));
+      const u1 = v128.or(i8x16.shr_u(q1, 4), v128.and(i16x8.shl(h1, 3), bit4));
+      const s1 = f32x4.add(dot16(l0, xb), dot16(l1, xb + 64));
+      const s2 = f32x4.add(dot16(u0, xb + 128), dot16(u1, xb + 192));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>(sm1 & 0xff)), s1));
+      acc = f32x4.add(acc, f32x4.mul(f32x4.splat(d * <f32>(sm2 & 0xff)), s2));
+      const xsi = xs + ((<usize>(b * 8 + 2 * j)) << 2);
+      mins += dmin * <f32>(sm1 >> 8) * load<f32>(xsi) + dmin * <f32>(sm2 >> 8) * load<f32>(xsi, 4);
+      h0 = i16x8.shr_u(h0, 2);
+      h1 = i16x8.shr_u(h1, 2);
+    }
+  }
+  return qhsum(acc) - mins;
+}
+
+/**
+ * Q3_K's 16 signed 6-bit scales as four u32 of biased bytes (scale + 32): llama.cpp's aux[]
+ * unpacking of the 12 scale bytes at s. Word i holds scales 4i … 4i+3, lowest byte first.
+ */
+// @ts-ignore: decorator
+@inline function q3Scales(s: usize, i: i32): u32 {
+  const t = load<u32>(s + 8);
+  if (i == 0) return (load<u32>(s) & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
+  if (i == 1) return (load<u32>(s + 4) & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
+  if (i == 2) return ((load<u32>(s) >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
+  return ((load<u32>(s + 4) >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
+}
+
+/**
+ * Q3_K super-block (110 bytes): hmask[32], qs[64] (2-bit values), 12 bytes of 6-bit scales, f16 d.
+ * Per 128-element half n and shift j (32 values): q = ((qs[32n + l] >> 2j) & 3) + 4·(bit 4n+j of
+ * hmask[l]) − 4, one scale per 16 values (scale 8n + 2j for l < 16, 8n + 2j + 1 above), times d.
+ * qs and hmask are loaded once per half and shifted in place (16-bit lane shifts, bits crossing
+ * between bytes are masked off).
+ */
+function dot_q3_k(w: usize, x: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  const m3 = i8x16.splat(3);
+  const bit2 = i8x16.splat(4);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 110;
+    const d = qhalf(blk + 108);
+    let hm0 = v128.load(blk);
+    let hm1 = v128.load(blk, 16);
+    for (let n = 0; n < 2; n++) {
+      let a0 = v128.load(blk + 32 + (<usize>n << 5));
+      let a1 = v128.load(blk + 48 + (<usize>n << 5));
+      const sw0 = q3Scales(blk + 96, 2 * n);
+      const sw1 = q3Scales(blk + 96, 2 * n + 1);
+      for (let j = 0; j < 4; j++) {
+        const xb = x + ((<usize>b << 10) + (<usize>n << 9) + (<usize>j << 7));
+        const sw = j < 2 ? sw0 : sw1;
+        const sh = <u32>(j & 1) << 4;
+        const sc1 = d * <f32>(<i32>((sw >> sh) & 0xff) - 32);
+        const sc2 = d * <f32>(<i32>((sw >> (sh + 8)) & 0xff) - 32);
+        const q0 = i8x16.sub(v128.or(v128.and(a0, m3), v128.and(i16x8.shl(hm0, 2), bit2)), bit2);
+        const q1 = i8x16.sub(v128.or(v128.and(a1, m3), v128.and(i16x8.shl(hm1, 2), bit2)), bit2);
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(sc1), dot16(q0, xb)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(sc2), dot16(q1, xb + 64)));
+        a0 = i16x8.shr_u(a0, 2);
+        a1 = i16x8.shr_u(a1, 2);
+        hm0 = i16x8.shr_u(hm0, 1);
+        hm1 = i16x8.shr_u(hm1, 1);
+      }
+    }
+  }
+  return qhsum(acc);
+}
+
+/**
+ * Q2_K super-block (84 bytes): 16 scale bytes (scale low nibble, min high nibble), qs[64] (2-bit
+ * values), f16 d, f16 dmin. Per 128-element half n and shift j: q = (qs[32n + l] >> 2j) & 3, value
+ * d·sc·q − dmin·m with one (sc, m) per 16 values (byte 8n + 2j, + 1 above l = 16). Σ w·x =
+ * Σ d·sc·Σ q·x − dmin·Σ m·Σ x: the 16-wide Σ x come precomputed in xs, and the 16 mins of a block
+ * are multiplied with them as four f32x4.
+ */
+function dot_q2_k(w: usize, x: usize, xs: usize, nb: i32): f32 {
+  let acc = f32x4.splat(0);
+  let macc = f32x4.splat(0);
+  const m3 = i8x16.splat(3);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 84;
+    const d = qhalf(blk + 80);
+    const sc = v128.load(blk);
+    const mlo = i16x8.extend_low_i8x16_u(i8x16.shr_u(sc, 4));
+    const mhi = i16x8.extend_high_i8x16_u(i8x16.shr_u(sc, 4));
+    const xsb = xs + (<usize>b << 6);
+    let ms = f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(mlo)), v128.load(xsb));
+    ms = f32x4.add(ms, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(mlo)), v128.load(xsb, 16)));
+    ms = f32x4.add(ms, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_low_i16x8_u(mhi)), v128.load(xsb, 32)));
+    ms = f32x4.add(ms, f32x4.mul(f32x4.convert_i32x4_u(i32x4.extend_high_i16x8_u(mhi)), v128.load(xsb, 48)));
+    macc = f32x4.add(macc, f32x4.mul(f32x4.splat(qhalf(blk + 82)), ms));
+    for (let n = 0; n < 2; n++) {
+      let a0 = v128.load(blk + 16 + (<usize>n << 5));
+      let a1 = v128.load(blk + 32 + (<usize>n << 5));
+      for (let j = 0; j < 4; j++) {
+        const xb = x + ((<usize>b << 10) + (<usize>n << 9) + (<usize>j << 7));
+        const si = blk + (<usize>n << 3) + (<usize>j << 1);
+        const sc1 = d * <f32>(load<u8>(si) & 0xf);
+        const sc2 = d * <f32>(load<u8>(si, 1) & 0xf);
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(sc1), dot16(v128.and(a0, m3), xb)));
+        acc = f32x4.add(acc, f32x4.mul(f32x4.splat(sc2), dot16(v128.and(a1, m3), xb + 64)));
+        a0 = i16x8.shr_u(a0, 2);
+        a1 = i16x8.shr_u(a1, 2);
+      }
+    }
+  }
+  return qhsum(acc) - qhsum(macc);
 }
 
 /** Widen 16 signed bytes to four f32x4 (lanes 0-3, 4-7, 8-11, 12-15). */
@@ -359,18 +496,28 @@ export function matmul_q4_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   }
 }
 
+/**
+ * scratch[i · K/width + s] = Σ of the s-th `width`-wide slice (width 16 or 32) of token i's x: the
+ * sums the k-quant mins multiply (Q4_K / Q5_K: 32, Q2_K: 16), shared by every row.
+ */
+function sliceSums(x: usize, n: i32, k: i32, width: i32, scratch: usize): void {
+  const slices = k / width;
+  const vecs = width >> 2;
+  for (let i = 0; i < n; i++) {
+    for (let s = 0; s < slices; s++) {
+      const p = x + ((<usize>i * k + s * width) << 2);
+      let v = f32x4.splat(0);
+      for (let t = 0; t < vecs; t++) v = f32x4.add(v, v128.load(p + (<usize>t << 4)));
+      store<f32>(scratch + ((<usize>i * slices + s) << 2), qhsum(v));
+    }
+  }
+}
+
 /** scratch: n · K/32 floats (per-token sums of each 32-wide slice of x). */
 export function matmul_q4_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize): void {
   const nb = k >> 8;
   const slices = k >> 5;
-  for (let i = 0; i < n; i++) {
-    for (let s = 0; s < slices; s++) {
-      const p = x + ((<usize>i * k + (s << 5)) << 2);
-      let v = f32x4.splat(0);
-      for (let t = 0; t < 8; t++) v = f32x4.add(v, v128.load(p + (<usize>t << 4)));
-      store<f32>(scratch + ((<usize>i * slices + s) << 2), qhsum(v));
-    }
-  }
+  sliceSums(x, n, k, 32, scratch);
   const rowBytes = <usize>nb * 144;
   const end = w + <usize>m * rowBytes;
   for (let r = 0; r < m; r++) {
@@ -389,6 +536,45 @@ export function matmul_q6_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   for (let r = 0; r < m; r++) {
     const wr = w + <usize>r * rowBytes;
     for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q6_k(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** scratch: n · K/32 floats (per-token sums of each 32-wide slice of x), as matmul_q4_k. */
+export function matmul_q5_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize): void {
+  const nb = k >> 8;
+  const slices = k >> 5;
+  sliceSums(x, n, k, 32, scratch);
+  const rowBytes = <usize>nb * 176;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) {
+      const v = dot_q5_k(wr, x + ((<usize>i * k) << 2), scratch + ((<usize>i * slices) << 2), nb);
+      store<f32>(out + ((<usize>i * m + r) << 2), v);
+    }
+  }
+}
+
+export function matmul_q3_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 110;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_q3_k(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** scratch: n · K/16 floats (per-token sums of each 16-wide slice of x). */
+export function matmul_q2_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize): void {
+  const nb = k >> 8;
+  const slices = k >> 4;
+  sliceSums(x, n, k, 16, scratch);
+  const rowBytes = <usize>nb * 84;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) {
+      const v = dot_q2_k(wr, x + ((<usize>i * k) << 2), scratch + ((<usize>i * slices) << 2), nb);
+      store<f32>(out + ((<usize>i * m + r) << 2), v);
+    }
   }
 }
 
@@ -426,8 +612,9 @@ export function matmul_q5_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
 // Q4_0 / Q5_0 / Q4_K / Q6_K prefill used to run one direct dot per (token, row): the 4- to 6-bit
 // unpacking was paid once per token, and the SmolLM2-shape Q4_0 prefill ran at 47 tok/s against
 // Q8_0's 164. Like Q8_0, each group of four weight rows is now dequantized once per token tile into
-// `scratch` (4·K f32) and multiplied by the dense tile. Dequantized values are exact in f32 (a
-// scale times a small integer) except Q4_K's d·sc·q − dmin·m, which rounds once.
+// `scratch` (4·K f32) and multiplied by the dense tile (Q5_K / Q3_K / Q2_K, added later, too).
+// Dequantized values are exact in f32 (a scale times a small integer) except the k-quants with mins
+// (Q2_K, Q4_K, Q5_K): d·sc·q − dmin·m rounds once, as llama.cpp's own dequantization does.
 
 /** Store the 16 signed bytes q, times `scale` minus `sub`, as 16 f32 at o. */
 // @ts-ignore: decorator
@@ -525,17 +712,101 @@ function dequant_q6_k(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` Q5_K super-blocks: dequant_q4_k with the 5th bit of each value from qh (dot_q5_k's layout). */
+function dequant_q5_k(dst: usize, w: usize, blocks: i32): void {
+  const mask = i8x16.splat(0x0f);
+  const bit4 = i8x16.splat(0x10);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 176;
+    const d = qhalf(blk);
+    const dmin = qhalf(blk + 2);
+    let h0 = v128.load(blk + 16);
+    let h1 = v128.load(blk + 32);
+    for (let j = 0; j < 4; j++) {
+      const q = blk + 48 + (<usize>j << 5);
+      const o = dst + ((<usize>b << 10) + (<usize>j << 8));
+      const sm1 = scaleMin(blk + 4, 2 * j);
+      const sm2 = scaleMin(blk + 4, 2 * j + 1);
+      const s1 = f32x4.splat(d * <f32>(sm1 & 0xff)), m1 = f32x4.splat(dmin * <f32>(sm1 >> 8));
+      const s2 = f32x4.splat(d * <f32>(sm2 & 0xff)), m2 = f32x4.splat(dmin * <f32>(sm2 >> 8));
+      const q0 = v128.load(q);
+      const q1 = v128.load(q, 16);
+      store16(o, v128.or(v128.and(q0, mask), v128.and(i16x8.shl(h0, 4), bit4)), s1, m1);
+      store16(o + 64, v128.or(v128.and(q1, mask), v128.and(i16x8.shl(h1, 4), bit4)), s1, m1);
+      store16(o + 128, v128.or(i8x16.shr_u(q0, 4), v128.and(i16x8.shl(h0, 3), bit4)), s2, m2);
+      store16(o + 192, v128.or(i8x16.shr_u(q1, 4), v128.and(i16x8.shl(h1, 3), bit4)), s2, m2);
+      h0 = i16x8.shr_u(h0, 2);
+      h1 = i16x8.shr_u(h1, 2);
+    }
+  }
+}
+
+/** `blocks` Q3_K super-blocks: value = (d·sc)·q, q = 2 bits + 4·hmask bit − 4 (dot_q3_k's layout). */
+function dequant_q3_k(dst: usize, w: usize, blocks: i32): void {
+  const m3 = i8x16.splat(3);
+  const bit2 = i8x16.splat(4);
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 110;
+    const d = qhalf(blk + 108);
+    let hm0 = v128.load(blk);
+    let hm1 = v128.load(blk, 16);
+    for (let n = 0; n < 2; n++) {
+      let a0 = v128.load(blk + 32 + (<usize>n << 5));
+      let a1 = v128.load(blk + 48 + (<usize>n << 5));
+      const sw0 = q3Scales(blk + 96, 2 * n);
+      const sw1 = q3Scales(blk + 96, 2 * n + 1);
+      for (let j = 0; j < 4; j++) {
+        const o = dst + ((<usize>b << 10) + (<usize>n << 9) + (<usize>j << 7));
+        const sw = j < 2 ? sw0 : sw1;
+        const sh = <u32>(j & 1) << 4;
+        const sc1 = f32x4.splat(d * <f32>(<i32>((sw >> sh) & 0xff) - 32));
+        const sc2 = f32x4.splat(d * <f32>(<i32>((sw >> (sh + 8)) & 0xff) - 32));
+        store16(o, i8x16.sub(v128.or(v128.and(a0, m3), v128.and(i16x8.shl(hm0, 2), bit2)), bit2), sc1, zero);
+        store16(o + 64, i8x16.sub(v128.or(v128.and(a1, m3), v128.and(i16x8.shl(hm1, 2), bit2)), bit2), sc2, zero);
+        a0 = i16x8.shr_u(a0, 2);
+        a1 = i16x8.shr_u(a1, 2);
+        hm0 = i16x8.shr_u(hm0, 1);
+        hm1 = i16x8.shr_u(hm1, 1);
+      }
+    }
+  }
+}
+
+/** `blocks` Q2_K super-blocks: value = (d·sc)·q − dmin·m per 16 values (dot_q2_k's layout). */
+function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
+  const m3 = i8x16.splat(3);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 84;
+    const d = qhalf(blk + 80);
+    const dmin = qhalf(blk + 82);
+    for (let n = 0; n < 2; n++) {
+      let a0 = v128.load(blk + 16 + (<usize>n << 5));
+      let a1 = v128.load(blk + 32 + (<usize>n << 5));
+      for (let j = 0; j < 4; j++) {
+        const o = dst + ((<usize>b << 10) + (<usize>n << 9) + (<usize>j << 7));
+        const si = blk + (<usize>n << 3) + (<usize>j << 1);
+        const c1 = <u32>load<u8>(si), c2 = <u32>load<u8>(si, 1);
+        store16(o, v128.and(a0, m3), f32x4.splat(d * <f32>(c1 & 0xf)), f32x4.splat(dmin * <f32>(c1 >> 4)));
+        store16(o + 64, v128.and(a1, m3), f32x4.splat(d * <f32>(c2 & 0xf)), f32x4.splat(dmin * <f32>(c2 >> 4)));
+        a0 = i16x8.shr_u(a0, 2);
+        a1 = i16x8.shr_u(a1, 2);
+      }
+    }
+  }
+}
+
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
-  const blockBytes: usize = t == T_Q4_0 ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_K ? 144 : 210;
+  const blockBytes: usize = t == T_Q4_0 ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : 84;
   const perBlock = t == T_Q4_0 || t == T_Q5_0 ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
@@ -547,7 +818,10 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       if (t == T_Q4_0) dequant_q4_0(scratch, wr, rows * nb);
       else if (t == T_Q5_0) dequant_q5_0(scratch, wr, rows * nb);
       else if (t == T_Q4_K) dequant_q4_k(scratch, wr, rows * nb);
-      else dequant_q6_k(scratch, wr, rows * nb);
+      else if (t == T_Q6_K) dequant_q6_k(scratch, wr, rows * nb);
+      else if (t == T_Q5_K) dequant_q5_k(scratch, wr, rows * nb);
+      else if (t == T_Q3_K) dequant_q3_k(scratch, wr, rows * nb);
+      else dequant_q2_k(scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }
   }

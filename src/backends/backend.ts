@@ -33,7 +33,10 @@ export type DType =
   | 'q8_0'
   | 'q4_0'
   | 'q5_0'
+  | 'q2_k'
+  | 'q3_k'
   | 'q4_k'
+  | 'q5_k'
   | 'q6_k'
   | 'ternary'
   | 'sparse';

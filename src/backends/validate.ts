@@ -41,8 +41,14 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 32) * rows * 18;
     case 'q5_0':
       return blocks(dtype, cols, 32) * rows * 22;
+    case 'q2_k':
+      return blocks(dtype, cols, 256) * rows * 84;
+    case 'q3_k':
+      return blocks(dtype, cols, 256) * rows * 110;
     case 'q4_k':
       return blocks(dtype, cols, 256) * rows * 144;
+    case 'q5_k':
+      return blocks(dtype, cols, 256) * rows * 176;
     case 'q6_k':
       return blocks(dtype, cols, 256) * rows * 210;
     case 'ternary':

@@ -17,7 +17,7 @@ export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: n
     out[o] = h & 0xff;
     out[o + 1] = h >> 8;
   };
-  const scaleOffsets: Record<QuantDType, number[]> = { bf16: [], q8_0: [0], q4_0: [0], q5_0: [0], q4_k: [0, 2], q6_k: [208] };
+  const scaleOffsets: Record<QuantDType, number[]> = { bf16: [], q8_0: [0], q4_0: [0], q5_0: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
   for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
   return out;
 }
@@ -46,7 +46,11 @@ export function randomBf16Bytes(n: number, seed: number): Uint8Array {
 
 /** Dense f64 oracle: out[i, r] = Σ_j dequant(W)[r, j] · x[i, j], plus Σ|w·x| per output for tolerances. */
 export function quantOracle(dtype: QuantDType, bytes: Uint8Array, m: number, k: number, x: Float32Array, n: number) {
-  const w = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
+  return denseOracle(dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k), m, k, x, n);
+}
+
+/** The same oracle for an already dequantized W [m, k] (e.g. llama.cpp's own dequantization of a fixture). */
+export function denseOracle(w: Float32Array, m: number, k: number, x: Float32Array, n: number) {
   const out = new Float64Array(n * m);
   const mag = new Float64Array(n * m);
   for (let i = 0; i < n; i++)

@@ -7,11 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { quantizeQ4_0, quantizeQ4_K, quantizeQ6_K, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
-import { type QuantDType, rowBytes } from '../../src/formats/ggml-types.ts';
+import { type QuantDType, quantDTypeOf, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { randomF32 } from '../helpers/random.ts';
-import { quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
-import { KQUANT_ROOT, MODEL_ROOT, fixtureBytes } from '../formats/fixtures.ts';
+import { denseOracle, quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
+import { KQUANT_ROOT, MODEL_ROOT, fixtureBytes, fixtureF32, fixtureJson } from '../formats/fixtures.ts';
 import { runLinear } from '../helpers/linear.ts';
 
 const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
@@ -20,6 +20,10 @@ const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'q5_0', shapes: [[1, 32], [7, 96], [33, 160]] },
   { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
+  // odd row counts (a partial four-row prefill group) and 1, 2, 3, 9 super-blocks per row
+  { dtype: 'q5_k', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'q3_k', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'q2_k', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
 ];
 
 describe('quantized matvec/matmul on random blocks', () => {
@@ -96,20 +100,34 @@ describe('quantized weights from real files', () => {
     }
   });
 
-  it('Q4_K and Q6_K tensors of the llama.cpp k-quant fixtures: wasm ≈ f64 oracle', async () => {
-    const wasm = await WasmBackend.create();
-    for (const [file, dtype] of [['model.Q4_K.gguf', 'q4_k'], ['model.Q6_K.gguf', 'q6_k']] as const) {
-      const g = GgufFile.openSync(fixtureBytes(KQUANT_ROOT, file));
-      for (const name of ['blk.0.attn_k.weight', 'blk.0.ffn_down.weight']) {
-        const info = g.info(name);
+  it('every tensor of the llama.cpp k-quant fixtures (Q2_K…Q6_K): wasm (1 and 2 threads) ≈ x · llama.cpp\'s dequantized matrix', async () => {
+    // The goldens are gguf-py's dequantization of each tensor (manifest.json), not ours: the
+    // kernels are checked against llama.cpp's reading of the blocks, matvec and prefill.
+    const man = fixtureJson<{ files: { gguf: string; tensors: { name: string; type: string; file: string }[] }[] }>(KQUANT_ROOT, 'manifest.json');
+    const backends = [await WasmBackend.create(), await WasmBackend.create({ threads: 2, minSplitWork: 0 })];
+    const types = new Set<string>();
+    for (const f of man.files) {
+      const g = GgufFile.openSync(fixtureBytes(KQUANT_ROOT, f.gguf), f.gguf);
+      for (const t of f.tensors) {
+        const info = g.info(t.name);
+        const dtype = quantDTypeOf(info.type.name);
+        expect(dtype, `${f.gguf} ${t.name} ${info.type.name}`).toBe(t.type.toLowerCase());
         const [m, k] = info.shape;
         expect(info.byteLength).toBe(m * rowBytes(info.type, k));
-        const x = randomF32(2 * k, m);
-        const { out, mag } = oracle(dtype, g.rawSync(name), m, k, x, 2);
-        const got = await runLinear(wasm, dtype, g.rawSync(name).slice(), m, k, x, 2);
-        expect(worst(got, out, mag), `${file} ${name}`).toBeLessThan(2e-6);
+        const golden = fixtureF32(KQUANT_ROOT, t.file);
+        for (const n of [1, 3]) {
+          const x = randomF32(n * k, m + n);
+          const { out, mag } = denseOracle(golden, m, k, x, n);
+          for (const b of backends) {
+            const got = await runLinear(b, dtype!, g.rawSync(t.name).slice(), m, k, x, n);
+            expect(worst(got, out, mag), `${f.gguf} ${t.name} n=${n} threads=${b.threads}`).toBeLessThan(2e-6);
+          }
+        }
+        types.add(t.type);
       }
     }
+    expect([...types].sort()).toEqual(['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K']);
+    for (const b of backends) b.dispose();
   });
 
   it('Q5_0 / Q8_0 / Q4_0 tensors of the llama-gqa-tiny GGUFs (gguf-py quantizers): wasm ≈ f64 oracle', async () => {

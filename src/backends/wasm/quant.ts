@@ -10,16 +10,26 @@ import type { WasmBackend } from './backend.ts';
 
 type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number, tile?: number) => void;
 
-const KERNELS: Record<string, string> = { bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
+/** The kernel of each weight dtype (assembly/quant.ts, assembly/bf16.ts). */
+export const KERNELS: Record<string, string> = {
+  bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0',
+  q2_k: 'matmul_q2_k', q3_k: 'matmul_q3_k', q4_k: 'matmul_q4_k', q5_k: 'matmul_q5_k', q6_k: 'matmul_q6_k',
+};
 
 /** Block-type codes of assembly/quant.ts matmul_quant_tiled (prefill of these types). */
-export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 4 };
+export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 4, q5_k: 5, q3_k: 6, q2_k: 7 };
+
+/**
+ * k-quants whose kernel subtracts dmin·m·Σx: the width of the x slices it sums (one sum per scale),
+ * computed once per call into a scratch of N · K/width floats shared by every row.
+ */
+export const SLICE_SUMS: Record<string, number> = { q4_k: 32, q5_k: 32, q2_k: 16 };
 export type TiledKernel = (t: number, out: number, x: number, w: number, n: number, m: number, k: number, scratch: number, tile: number, r0: number, r1: number) => void;
 
 /** out[N, M] = X[N, K] · Wᵀ for a quantized W (shapes already validated by the caller). */
 export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   const name = KERNELS[w.dtype];
-  if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (bf16 | q8_0 | q4_0 | q5_0 | q4_k | q6_k)`, { op, dtype: w.dtype });
+  if (!name) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the wasm backend (bf16 | q8_0 | q4_0 | q5_0 | q2_k | q3_k | q4_k | q5_k | q6_k)`, { op, dtype: w.dtype });
   const kernel = b.k[name] as Kernel;
   const o = b.ptr(op, out);
   const xp = b.ptr(op, x);
@@ -30,6 +40,6 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
     // prefill: four weight rows at a time widened into a 4·K f32 scratch, then the register tile
     const tile = matmulTokenTile(n, k);
     b.withScratch(16 * k, (s) => (tiled ? (b.k.matmul_quant_tiled as TiledKernel)(tiled, o, xp, wp, n, m, k, s, tile, 0, m) : kernel(o, xp, wp, n, m, k, s, tile)));
-  } else if (w.dtype === 'q4_k') b.withScratch(4 * n * (k / 32), (s) => kernel(o, xp, wp, n, m, k, s));
+  } else if (SLICE_SUMS[w.dtype]) b.withScratch(4 * n * (k / SLICE_SUMS[w.dtype]), (s) => kernel(o, xp, wp, n, m, k, s));
   else kernel(o, xp, wp, n, m, k, 0, 0);
 }

@@ -9,7 +9,7 @@
  *    assembly/bf16.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul Q4_0 / Q5_0 / Q4_K / Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
+ *  - matmul Q4_0 / Q5_0 / Q2_K…Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
  *    matmul_quant_tiled (four-row groups dequantized into a private scratch, stride M), like Q8_0.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
@@ -24,12 +24,10 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
-import { TILED } from './quant.ts';
+import { KERNELS, SLICE_SUMS, TILED } from './quant.ts';
 import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
-
-const QUANT: Record<string, string> = { bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0', q4_k: 'matmul_q4_k', q6_k: 'matmul_q6_k' };
 
 /** Row-split a matvec / matmul over the pool. False when it is too small (caller runs it alone). */
 export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): boolean {
@@ -47,15 +45,16 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
       run(pool, 'matvec_f32', fn('matvec_f32'), ranges.map(([r0, r1]) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k]));
       return true;
     }
-    if (dt === 'q4_k') {
-      // per-slice sums of x (K/32 floats), private per part
-      return withScratches(b, 4 * (k / 32), ranges.length, (s) => {
-        run(pool, 'matmul_q4_k', fn('matmul_q4_k'), ranges.map(([r0, r1], i) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, s[i], 0]));
+    const name = KERNELS[dt];
+    if (!name) return false;
+    const width = SLICE_SUMS[dt];
+    if (width) {
+      // Q4_K / Q5_K / Q2_K: per-slice sums of x (K/width floats), private per part
+      return withScratches(b, 4 * (k / width), ranges.length, (s) => {
+        run(pool, name, fn(name), ranges.map(([r0, r1], i) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, s[i], 0]));
         return true;
       });
     }
-    const name = QUANT[dt];
-    if (!name) return false;
     run(pool, name, fn(name), ranges.map(([r0, r1]) => [o + 4 * r0, xp, wp + rowBytes * r0, 1, r1 - r0, k, 0, 0]));
     return true;
   }
@@ -69,7 +68,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     return true;
   }
   // the block types widen four weight rows at a time into a private 4·K f32 block: Q8_0 / BF16 with
-  // their own row kernels, Q4_0 / Q5_0 / Q4_K / Q6_K with matmul_quant_tiled (the type a leading code)
+  // their own row kernels, Q4_0 / Q5_0 / Q2_K…Q6_K with matmul_quant_tiled (the type a leading code)
   const name = code ? 'matmul_quant_tiled' : dt === 'bf16' ? 'matmul_bf16_rows' : 'matmul_q8_0_rows';
   return withScratches(b, 16 * k, ranges.length, (s) => {
     run(pool, name, fn(name), ranges.map(([r0, r1], i) => [...(code ? [code] : []), o, xp, wp, n, m, k, s[i], tile, r0, r1]));
