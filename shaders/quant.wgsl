@@ -1,14 +1,16 @@
 // Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q5_0,
-// Q4_K, Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are 34/18/144/
-// 210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a funnel shift and
-// `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are f16 and are
-// unpacked with unpack2x16float (no shader-f16 feature needed). Layouts: src/formats/ggml-quants.ts.
+// Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are
+// 34/18/22/84/110/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
+// funnel shift and `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are
+// f16 and are unpacked with unpack2x16float (no shader-f16 feature needed). Layouts:
+// src/formats/ggml-quants.ts.
 //
 // Each output element (row r, token i; g = i·M + r) gets `lanes` threads (4–64, a power of two
 // chosen by the host: the largest ≤ the row's unit count), so one 64-thread workgroup computes
 // 64 / lanes outputs: g = (wg.x + wg.y·grid_x) · (64 / lanes) + li / lanes. Every type is processed in
-// 32-element units (a Q8_0/Q4_0 block, a Q4_K sub-block, a Q6_K quarter-half); lane j takes units
-// j, j+lanes, …; a segmented tree reduction in workgroup memory sums each output's partials.
+// 32-element units (a Q8_0/Q4_0/Q5_0 block, a Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
+// 128-value half); lane j takes units j, j+lanes, …; a segmented tree reduction in workgroup memory
+// sums each output's partials.
 // (One output per workgroup left most threads idle at small K: K = 576 is 18 Q8_0 blocks, so 46
 // of 64 threads had no work — the Q8_0 head ran at 75 GB/s on an H100, docs/gpu.md.)
 
@@ -136,6 +138,87 @@ fn unit_q6_k(row: u32, u: u32, xo: u32) -> f32 {
   return s;
 }
 
+// Q5_K (176 bytes): Q4_K's d, dmin and scales, qh[32] at 16, the nibbles at 48. Unit u = super-block
+// u/8, sub-block j = u%8 as in Q4_K; element l's 5th bit is bit j of qh[l].
+fn unit_q5_k(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 176u;
+  let j = u & 7u;
+  let sm = scale_min_k4(b + 4u, j);
+  let q = b + 48u + 32u * (j >> 1u);
+  var s = 0.0;
+  var sx = 0.0;
+  for (var t = 0u; t < 8u; t++) {
+    let w = qword(q + 4u * t);
+    let hw = qword(b + 16u + 4u * t);
+    let hb = vec4<f32>(f32(extractBits(hw, j, 1u)), f32(extractBits(hw, 8u + j, 1u)), f32(extractBits(hw, 16u + j, 1u)), f32(extractBits(hw, 24u + j, 1u)));
+    let xv = xs4(xo + 4u * t);
+    s += dot(select(lo4(w), hi4(w), (j & 1u) == 1u) + 16.0 * hb, xv);
+    sx += xv.x + xv.y + xv.z + xv.w;
+  }
+  return qhalf(b) * sm.x * s - qhalf(b + 2u) * sm.y * sx;
+}
+
+/** The 2-bit fields at bit `sh` of the 4 bytes of a word as floats (0..3). */
+fn bits2(w: u32, sh: u32) -> vec4<f32> {
+  return vec4<f32>(f32(extractBits(w, sh, 2u)), f32(extractBits(w, 8u + sh, 2u)), f32(extractBits(w, 16u + sh, 2u)), f32(extractBits(w, 24u + sh, 2u)));
+}
+
+/** Q3_K's scale i (0..15): 4 low bits from byte i%8 (high nibble from i = 8), 2 high bits from byte 8 + i%4, minus 32. */
+fn q3k_scale(s: u32, i: u32) -> f32 {
+  let low = (qbyte(s + (i & 7u)) >> (4u * (i >> 3u))) & 0xfu;
+  let high = (qbyte(s + 8u + (i & 3u)) >> (2u * (i >> 2u))) & 3u;
+  return f32(i32(low | (high << 4u)) - 32);
+}
+
+// Q3_K (110 bytes: hmask[32], qs[64], 12 scale bytes, f16 d; a block may start at an odd half-word).
+// Unit u = super-block u/8, half n = (u/4)%2, shift j = u%4: element l < 32 is
+// ((qs[32n + l] >> 2j) & 3) + 4·(bit 4n + j of hmask[l]) − 4, scale 8n + 2j + l/16, times d.
+fn unit_q3_k(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 110u;
+  let n = (u >> 2u) & 1u;
+  let j = u & 3u;
+  let qs = b + 32u + 32u * n;
+  let hbit = 4u * n + j;
+  var s = 0.0;
+  for (var hf = 0u; hf < 2u; hf++) {
+    var part = 0.0;
+    for (var t = 0u; t < 4u; t++) {
+      let l = 16u * hf + 4u * t;
+      let hw = qword(b + l);
+      let hb = vec4<f32>(f32(extractBits(hw, hbit, 1u)), f32(extractBits(hw, 8u + hbit, 1u)), f32(extractBits(hw, 16u + hbit, 1u)), f32(extractBits(hw, 24u + hbit, 1u)));
+      part += dot(bits2(qword(qs + l), 2u * j) + 4.0 * hb - vec4<f32>(4.0), xs4(xo + l));
+    }
+    s += q3k_scale(b + 96u, 8u * n + 2u * j + hf) * part;
+  }
+  return qhalf(b + 108u) * s;
+}
+
+// Q2_K (84 bytes: 16 scale bytes — scale low nibble, min high nibble —, qs[64], f16 d, f16 dmin).
+// Unit u = super-block u/8, half n = (u/4)%2, shift j = u%4: element l < 32 is
+// d·sc·((qs[32n + l] >> 2j) & 3) − dmin·m with (sc, m) from byte 8n + 2j + l/16.
+fn unit_q2_k(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 84u;
+  let n = (u >> 2u) & 1u;
+  let j = u & 3u;
+  let qs = b + 16u + 32u * n;
+  var s = 0.0;
+  var mn = 0.0;
+  for (var hf = 0u; hf < 2u; hf++) {
+    let sc = qbyte(b + 8u * n + 2u * j + hf);
+    var part = 0.0;
+    var sx = 0.0;
+    for (var t = 0u; t < 4u; t++) {
+      let l = 16u * hf + 4u * t;
+      let xv = xs4(xo + l);
+      part += dot(bits2(qword(qs + l), 2u * j), xv);
+      sx += xv.x + xv.y + xv.z + xv.w;
+    }
+    s += f32(sc & 0xfu) * part;
+    mn += f32(sc >> 4u) * sx;
+  }
+  return qhalf(b + 80u) * s - qhalf(b + 82u) * mn;
+}
+
 // ---- entry points ------------------------------------------------------------------------------
 
 /** Sum each output's `lanes` partials and write out[g] (all threads reach the barriers: the loop bound is uniform). */
@@ -208,6 +291,40 @@ fn matmul_q5_0(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q5_0(t.y * units * 22u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q5_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q5_k(t.y * (qp.k / 256u) * 176u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q3_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    // x offset of unit u: super-block u/8 · 256 + half · 128 + shift · 32 = u · 32 (as Q6_K).
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q3_k(t.y * (qp.k / 256u) * 110u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q2_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q2_k(t.y * (qp.k / 256u) * 84u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }

@@ -1,6 +1,6 @@
 /**
  * Quantized matvec/matmul on webgpu, run inside the backend-host worker: random GGML blocks and
- * real llama.cpp Q4_K/Q6_K tensors (fetched from the dev server) against the float64
+ * real llama.cpp Q2_K…Q6_K tensors (fetched from the dev server) against the float64
  * dequantize-then-dot oracle and the reference backend. Returns the worst relative error per case.
  */
 import type { CaseContext } from '../../../src/worker/backend-host.ts';
@@ -13,7 +13,7 @@ import { runLinear } from '../../helpers/linear.ts';
 /** Worst relative error allowed against the f64 oracle (test/browser/quant.test.ts, bench/gpu/run.ts). */
 export const QUANT_TOL = { reference: 1e-7, webgpu: 3e-6 };
 /** How many cases quantSuite returns (a case that stops running must fail the suite, not vanish). */
-export const QUANT_CASES = 44;
+export const QUANT_CASES = 71;
 
 export interface QuantCaseResult {
   name: string;
@@ -38,15 +38,20 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
     q5_0: [[1, 32], [7, 96], [33, 160], [3, 1536]],
     q4_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
     q6_k: [[1, 256], [5, 512], [3, 1024]],
+    q5_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
+    // 110-byte blocks: every other block starts at 2 mod 4
+    q3_k: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    q2_k: [[1, 256], [5, 512], [3, 768], [2, 2560]],
   };
   for (const [dtype, list] of Object.entries(shapes) as [QuantDType, [number, number][]][]) {
     for (const [m, k] of list) {
-      // Odd block counts per row put blocks at every byte alignment (34 and 18 are not multiples of 4).
+      // Odd block counts per row start blocks off word boundaries (34, 18, 22, 110 and 210 are not multiples of 4).
       const bytes = randomBlocks(dtype, m, k, m * 1000 + k);
       for (const n of [1, 3]) await check(`${dtype} [${m},${k}] n=${n}`, dtype, bytes, m, k, n, m + k + n);
     }
   }
-  for (const [file, dtype] of [['model.Q4_K.gguf', 'q4_k'], ['model.Q6_K.gguf', 'q6_k']] as const) {
+  for (const dtype of ['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'] as const) {
+    const file = `model.${dtype.toUpperCase()}.gguf`;
     const res = await fetch(`/test/fixtures/gguf-kquants/${file}`);
     // Opened as a Blob: the header is read in a growing prefix and the tensor by blob.slice().
     const g = await GgufFile.open(await res.blob(), file);
