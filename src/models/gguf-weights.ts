@@ -1,6 +1,6 @@
 /**
  * A GGUF file as a WeightFile with Hugging Face tensor names, plus the model config its metadata
- * implies. Block-quantized tensors the backends run directly (BF16, Q8_0, Q4_0, Q5_0, Q4_K, Q6_K) are
+ * implies. Block-quantized tensors the backends run directly (BF16, Q8_0, Q4_0, Q5_0, Q2_K…Q6_K) are
  * uploaded as raw blocks; other GGML types are dequantized to f32 on the host at load time.
  * Q/K rows stay in llama.cpp's permuted order, so Llama runs them with 'interleaved' RoPE.
  * The config comes from formats/gguf-config.ts (ggufLlamaConfig).
@@ -12,7 +12,7 @@ import { dequantize } from '../formats/ggml-quants.ts';
 import type { WeightFile } from './weights.ts';
 import { toF16Bits } from '../util/f16.ts';
 
-const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q4_K: 'q4_k', Q6_K: 'q6_k' };
+const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q2_K: 'q2_k', Q3_K: 'q3_k', Q4_K: 'q4_k', Q5_K: 'q5_k', Q6_K: 'q6_k' };
 
 /** llama.cpp tensor names → Hugging Face Llama names. */
 export function llamaHfName(gguf: string): string | undefined {
