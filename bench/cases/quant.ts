@@ -1,7 +1,9 @@
 /**
  * Quantized matvec (weights kept as GGML blocks): Q8_0 / Q4_0 at SmolLM-135M's shapes (576/1536
- * hidden/FFN, 49152 vocabulary head), all four types at 4096², compared with the dense f32/f16
- * matvec cases in core.ts. Bytes = the weight as stored (the quantity that bounds a matvec).
+ * hidden/FFN, 49152 vocabulary head); the k-quants Q2_K…Q6_K against Q8_0 at the down projection's
+ * 576×1536 (their K must be a multiple of 256, which SmolLM2's 576 is not) and at 2048²; every type
+ * at 4096², compared with the dense f32/f16 matvec cases in core.ts; and a 32-token prefill matmul
+ * at 2048² on wasm. Bytes = the weight as stored (the quantity that bounds a matvec).
  */
 import type { Backend, BackendName, Tensor } from '../../src/backends/backend.ts';
 import type { QuantDType } from '../../src/formats/ggml-types.ts';
@@ -43,6 +45,30 @@ function matvecCase(dtype: QuantDType, m: number, k: number, backends: BackendNa
   };
 }
 
+/** Prefill: X[n, k] · Wᵀ (wasm: four rows dequantized per token tile, then the f32 register tile). */
+function matmulCase(dtype: QuantDType, n: number, m: number, k: number, backends: BackendName[]): BenchCase {
+  const wBytes = storageBytes(dtype, [m, k]);
+  return {
+    family: 'quant',
+    op: 'matmul',
+    shape: `${n}x${k} · ${m}x${k}ᵀ`,
+    dtype,
+    backends,
+    bytes: wBytes + 4 * (n * k + n * m),
+    flops: 2 * n * m * k,
+    denseBytes: 4 * m * k,
+    tokens: n,
+    async setup(b: Backend) {
+      const made: Tensor[] = [];
+      const t = (x: Tensor) => (made.push(x), x);
+      const w = t(b.tensor([m, k], dtype, randomBlocks(dtype, m, k, m ^ k)));
+      const x = t(b.tensor([n, k], 'f32', randomF32(n * k, 5)));
+      const o = t(b.tensor([n, m]));
+      return { run: () => b.matmul(o, x, w), dispose: () => made.forEach((z) => b.free(z)), storedBytes: w.byteSize };
+    },
+  };
+}
+
 export function cases(): BenchCase[] {
   const out: BenchCase[] = [];
   for (const dtype of ['q8_0', 'q4_0'] as const) {
@@ -50,6 +76,11 @@ export function cases(): BenchCase[] {
     // K = 576 rows are 18 blocks: the shapes where several outputs now share a workgroup
     out.push(matvecCase(dtype, 1536, 576, ['webgpu'], true), matvecCase(dtype, 49152, 576, ['webgpu'], true));
   }
-  for (const dtype of ['q8_0', 'q4_0', 'q4_k', 'q6_k'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
+  // (Q8_0's 576×1536 is above)
+  for (const dtype of ['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'] as const) out.push(matvecCase(dtype, 576, 1536, FAST));
+  for (const dtype of ['q8_0', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST));
+  for (const dtype of ['q8_0', 'q4_0', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
+  // a 32-token prefill chunk through the same weights (wasm only: SwiftShader would take minutes)
+  for (const dtype of ['q8_0', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k'] as const) out.push(matmulCase(dtype, 32, 2048, 2048, ['wasm']));
   return out;
 }
