@@ -147,5 +147,6 @@ describe('quantized weights from real files', () => {
   it('shape errors are typed: K not a multiple of the block size', () => {
     const ref = new ReferenceBackend();
     expect(() => ref.tensor([4, 48], 'q8_0', new Uint8Array(4 * 2 * 34))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    for (const dtype of ['q2_k', 'q3_k', 'q5_k'] as const) expect(() => ref.tensor([2, 384], dtype)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
   });
 });
