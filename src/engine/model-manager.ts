@@ -643,7 +643,8 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
   return new LmChatModel(
     {
       name: displayName ?? p.set.name,
-      family: model.family,
+      // what the user loaded: qwen2 / qwen3 run on the Llama model but are named as themselves
+      family: p.config.family === 'llama' ? p.config.arch : model.family,
       format: p.set.format,
       engine: backendName,
       vocabSize: model.vocabSize,
