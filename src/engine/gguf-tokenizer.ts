@@ -92,14 +92,15 @@ const split = (regex: string): TokenizerJson => ({ type: 'Split', pattern: { Reg
  * other tokens than the model was trained on (e.g. "2024" as one piece instead of four digits), so an
  * unknown name is refused rather than guessed.
  */
-const PRE_TOKENIZERS: Record<string, { pre: TokenizerJson; ignoreMerges?: boolean }> = {};
+const PRE_TOKENIZERS: Record<string, { pre: TokenizerJson; ignoreMerges?: boolean; addBos?: boolean }> = {};
 for (const name of ['default', 'gpt-2', 'gpt2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']) PRE_TOKENIZERS[name] = { pre: byteLevel(true) };
 for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', 'exaone', 'minerva-7b']) {
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] } };
 }
 for (const name of ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez']) PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(QWEN2_REGEX), byteLevel(false)] } };
 for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'dbrx', 'smaug-bpe', 'pixtral']) {
-  PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true };
+  // llama.cpp adds BOS for these unless tokenizer.ggml.add_bos_token says otherwise
+  PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true, addBos: true };
 }
 /** The tokenizer.ggml.pre names this module understands. */
 export const GGUF_PRE_TOKENIZERS = Object.keys(PRE_TOKENIZERS);
@@ -120,7 +121,7 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
       added_tokens: addedTokens(m),
       normalizer: null,
       pre_tokenizer: pre.pre,
-      post_processor: bosPostProcessor(m),
+      post_processor: bosPostProcessor({ ...m, addBosToken: m.addBosToken ?? pre.addBos }),
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
       model: {
         type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false,
