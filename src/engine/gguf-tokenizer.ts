@@ -151,5 +151,6 @@ export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
   const m = ggufTokenizerMeta(kv);
   if (isPureByteVocab(m)) return new ByteTokenizer(m.bosTokenId, m.eosTokenId);
   const tok = (id: number | undefined) => (id === undefined ? undefined : m.tokens[id]);
-  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate });
+  const ids = ['tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id'].map((k) => kv[k]).filter((v): v is number => typeof v === 'number');
+  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate }, ids);
 }
