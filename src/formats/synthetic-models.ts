@@ -49,6 +49,11 @@ export const SMOLLM2_135M: LlamaShape = {
   name: 'smollm2-135m-random', vocabSize: 49152, hidden: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, ropeTheta: 100000, rmsEps: 1e-5, contextLength: 8192,
 };
 
+/** Qwen/Qwen2.5-0.5B(-Instruct): q/k/v biases, GQA 14 / 2 heads of 64, a 151,936-token vocabulary, tied head. */
+export const QWEN25_05B: LlamaShape = {
+  name: 'qwen2.5-0.5b-random', arch: 'qwen2', vocabSize: 151936, hidden: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, ropeTheta: 1000000, rmsEps: 1e-6, contextLength: 32768,
+};
+
 export interface MambaShape {
   name: string;
   vocabSize: number;
