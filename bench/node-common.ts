@@ -41,9 +41,9 @@ export function smollmPlanFile(type: LlamaGgufType): WeightFile {
 
 /** The HF config of the SmolLM2-135M shape. */
 export const SMOLLM_CONFIG: LlamaConfig = {
-  family: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
+  family: 'llama', arch: 'llama', vocabSize: S.vocabSize, hiddenSize: S.hidden, intermediateSize: S.ffn, numLayers: S.layers, numHeads: S.heads, numKvHeads: S.kvHeads,
   headDim: S.hidden / S.heads, rmsNormEps: S.rmsEps, ropeTheta: S.ropeTheta, ropeScaling: null, maxPositionEmbeddings: S.contextLength,
-  tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+  tieWordEmbeddings: true, attentionBias: false, qkvBias: false, qkNorm: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
 };
 
 /**

@@ -3,7 +3,8 @@
  * (git-ignored), streaming tensor by tensor (no file is ever held in memory whole):
  *   smollm2-135m-random.{F16,Q8_0,Q4_0}.gguf  SmolLM2-135M shape, llama.cpp layout, real BPE vocab
  *   mamba-130m-random/{config.json,model.safetensors,tokenizer.json}  Mamba-130M shape, HF layout (F32)
- * Options: --out DIR, --only llama|mamba, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
+ *   qwen2.5-0.5b-random.{type}.gguf  (--only qwen) Qwen2.5-0.5B shape, qwen2 architecture
+ * Options: --out DIR, --only llama|qwen|mamba, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
  * No downloads: the vocabulary is learned from the repo's text corpus (data/text) and padded with
  * synthetic merges; weights come from a seeded PRNG.
  */
@@ -12,9 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ggufLayout } from '../src/formats/gguf-writer.ts';
 import { safetensorsHeader } from '../src/formats/safetensors.ts';
-import { buildBpeVocab } from '../src/formats/synthetic-bpe.ts';
+import { buildBpeVocab, type BpeVocab } from '../src/formats/synthetic-bpe.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
-import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
+import { MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
@@ -28,8 +29,26 @@ function writeAll(fd: number, b: Uint8Array): void {
   for (let off = 0; off < b.length; ) off += writeSync(fd, b, off, b.length - off);
 }
 
+/** The largest vocabulary buildBpeVocab learns (its pair keys are 16-bit). */
+const MAX_BPE_VOCAB = 65536;
+
+/**
+ * A vocabulary grown to `size` with plain tokens no merge produces (`[PAD<n>]`, printable ASCII):
+ * the encoder never emits them, the model's head still has their rows (Qwen2.5's 151,936).
+ */
+function padVocab(v: BpeVocab, size: number): BpeVocab {
+  if (v.tokens.length >= size) return v;
+  const tokens = [...v.tokens];
+  const tokenTypes = [...v.tokenTypes];
+  for (let i = tokens.length; i < size; i++) {
+    tokens.push(`[PAD${i}]`);
+    tokenTypes.push(1);
+  }
+  return { ...v, tokens, tokenTypes };
+}
+
 export function writeLlamaGguf(path: string, shape: LlamaShape, type: LlamaGgufType, corpus: string): number {
-  const vocab = buildBpeVocab(corpus, shape.vocabSize, SPECIALS);
+  const vocab = padVocab(buildBpeVocab(corpus, Math.min(shape.vocabSize, MAX_BPE_VOCAB), SPECIALS), shape.vocabSize);
   const plan = llamaGgufPlan(shape, type, vocab);
   const layout = ggufLayout(plan.metadata, plan.tensors);
   const fd = openSync(path, 'w');
@@ -86,16 +105,18 @@ function main(): void {
   });
   const out = values.out!;
   mkdirSync(out, { recursive: true });
-  if (values.only !== 'mamba') {
+  // --only llama | qwen | mamba; without it SmolLM2 and Mamba (the Qwen2.5-0.5B shape is opt-in: 0.5–1 GB a file)
+  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'mamba' ? [] : [SMOLLM2_135M];
+  for (const shape of shapes) {
     const corpus = corpusText(values.corpus);
     for (const type of values.types!.split(',') as LlamaGgufType[]) {
       const t0 = performance.now();
-      const path = join(out, `${SMOLLM2_135M.name}.${type}.gguf`);
-      const bytes = writeLlamaGguf(path, SMOLLM2_135M, type, corpus);
+      const path = join(out, `${shape.name}.${type}.gguf`);
+      const bytes = writeLlamaGguf(path, shape, type, corpus);
       console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
     }
   }
-  if (values.only !== 'llama') {
+  if (values.only === undefined || values.only === 'mamba') {
     const t0 = performance.now();
     const dir = join(out, MAMBA_130M.name);
     const bytes = writeMamba(dir, MAMBA_130M, corpusText(values.corpus), 50277);

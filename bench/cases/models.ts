@@ -63,9 +63,9 @@ function planWeights(name: string, tensors: { name: string; hfName: string; shap
 
 function llamaConfig(s: LlamaShape): LlamaConfig {
   return {
-    family: 'llama', vocabSize: s.vocabSize, hiddenSize: s.hidden, intermediateSize: s.ffn, numLayers: s.layers, numHeads: s.heads, numKvHeads: s.kvHeads,
+    family: 'llama', arch: 'llama', vocabSize: s.vocabSize, hiddenSize: s.hidden, intermediateSize: s.ffn, numLayers: s.layers, numHeads: s.heads, numKvHeads: s.kvHeads,
     headDim: s.hidden / s.heads, rmsNormEps: s.rmsEps, ropeTheta: s.ropeTheta, ropeScaling: null, maxPositionEmbeddings: s.contextLength,
-    tieWordEmbeddings: true, attentionBias: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
+    tieWordEmbeddings: true, attentionBias: false, qkvBias: false, qkNorm: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
   };
 }
 

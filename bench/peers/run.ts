@@ -21,6 +21,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'Q8_0,F16' },
+    // which generated model: smollm2-135m-random (default) or qwen2.5-0.5b-random (npm run gen:models -- --only qwen)
+    shape: { type: 'string', default: 'smollm2-135m-random' },
     threads: { type: 'string', default: '1,2' },
     tokens: { type: 'string', default: '64' },
     webgpu: { type: 'boolean', default: false },
@@ -32,10 +34,12 @@ const models = values.models.split(',');
 const threads = values.threads.split(',').map(Number);
 const maxTokens = Number(values.tokens);
 
+const shape = values.shape;
 for (const m of models) {
-  if (!existsSync(resolve(ROOT, `models/generated/smollm2-135m-random.${m}.gguf`))) {
-    console.log(`peers: models/generated/smollm2-135m-random.${m}.gguf missing, running npm run gen:models`);
-    execFileSync('npm', ['run', 'gen:models'], { cwd: ROOT, stdio: 'inherit' });
+  if (!existsSync(resolve(ROOT, `models/generated/${shape}.${m}.gguf`))) {
+    console.log(`peers: models/generated/${shape}.${m}.gguf missing, running npm run gen:models`);
+    const only = shape.startsWith('qwen') ? ['--', '--only', 'qwen', '--types', models.join(',')] : [];
+    execFileSync('npm', ['run', 'gen:models', ...only], { cwd: ROOT, stdio: 'inherit' });
     break;
   }
 }
@@ -59,7 +63,7 @@ try {
   await page.waitForFunction(() => window.__peer !== undefined, undefined, { timeout: 120_000 });
   console.log(`cross-origin isolated: ${await page.evaluate(() => window.__peer!.isolated)}`);
   for (const m of models) {
-    const job: PeerJob = { modelUrl: `/models/generated/smollm2-135m-random.${m}.gguf`, modelName: `smollm2-135m-random.${m}.gguf`, prompt: PEER_PROMPT, maxTokens, threads: 1 };
+    const job: PeerJob = { modelUrl: `/models/generated/${shape}.${m}.gguf`, modelName: `${shape}.${m}.gguf`, prompt: PEER_PROMPT, maxTokens, threads: 1 };
     const backends: ('wasm' | 'webgpu')[] = values.webgpu ? ['wasm', 'webgpu'] : ['wasm'];
     let banned: number[] = [];
     // Sparrow's wasm backend runs at each --threads count too (docs/threads.md); webgpu once.

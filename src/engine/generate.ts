@@ -86,7 +86,7 @@ export async function generate(model: CausalLM, prompt: readonly number[], opts:
   }
   const sampler = new Sampler(opts);
   const greedy = isGreedy(opts);
-  const stopTokens = new Set(opts.stopTokens ?? (tokenizer?.eosTokenId !== undefined ? [tokenizer.eosTokenId] : []));
+  const stopTokens = new Set(opts.stopTokens ?? tokenizer?.endTokenIds ?? []);
   const b = model.backend;
   const state = opts.state ?? model.newState();
   const argmaxOut = b.tensor([1], 'i32');

@@ -15,6 +15,8 @@ const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED:
 
 export interface GgufTokenizerMeta {
   model: string;
+  /** tokenizer.ggml.pre: which pre-tokenizer a 'gpt2' vocabulary was trained with. */
+  pre?: string;
   tokens: string[];
   scores?: number[];
   tokenTypes?: number[];
@@ -37,6 +39,7 @@ export function ggufTokenizerMeta(kv: Record<string, unknown>): GgufTokenizerMet
   const arr = (k: string) => (Array.isArray(kv[k]) ? (kv[k] as unknown[]).map(Number) : undefined);
   return {
     model,
+    pre: typeof kv['tokenizer.ggml.pre'] === 'string' ? (kv['tokenizer.ggml.pre'] as string) : undefined,
     tokens: tokens.map(String),
     scores: arr('tokenizer.ggml.scores'),
     tokenTypes: arr('tokenizer.ggml.token_type'),
@@ -76,20 +79,54 @@ function bosPostProcessor(m: GgufTokenizerMeta): TokenizerJson | null {
   };
 }
 
+// The split regexes of the Hugging Face tokenizer.json files these vocabularies come from (the
+// tokenizers library rewrites their Oniguruma (?i:…) to JavaScript); llama.cpp holds the same ones.
+const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+const byteLevel = (useRegex: boolean): TokenizerJson => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
+const split = (regex: string): TokenizerJson => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
+
+/**
+ * tokenizer.ggml.pre → the pre-tokenizer of the original tokenizer.json, by llama.cpp's grouping of
+ * the names (llama-vocab.cpp). A byte-level BPE vocabulary split the wrong way still encodes, but to
+ * other tokens than the model was trained on (e.g. "2024" as one piece instead of four digits), so an
+ * unknown name is refused rather than guessed.
+ */
+const PRE_TOKENIZERS: Record<string, { pre: TokenizerJson; ignoreMerges?: boolean; addBos?: boolean }> = {};
+for (const name of ['default', 'gpt-2', 'gpt2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']) PRE_TOKENIZERS[name] = { pre: byteLevel(true) };
+for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', 'exaone', 'minerva-7b']) {
+  PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] } };
+}
+for (const name of ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez']) PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(QWEN2_REGEX), byteLevel(false)] } };
+for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'dbrx', 'smaug-bpe', 'pixtral']) {
+  // llama.cpp adds BOS for these unless tokenizer.ggml.add_bos_token says otherwise
+  PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true, addBos: true };
+}
+/** The tokenizer.ggml.pre names this module understands. */
+export const GGUF_PRE_TOKENIZERS = Object.keys(PRE_TOKENIZERS);
+
 /** The tokenizer.json equivalent of a GGUF vocabulary (exported for inspection and tests). */
 export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
   if (m.model === 'gpt2') {
     if (!m.merges) throw new SparrowError('FORMAT_INVALID', "gguf: tokenizer.ggml.model 'gpt2' needs tokenizer.ggml.merges");
+    // no tokenizer.ggml.pre: GPT-2's own split (llama.cpp's 'default' is its older four-regex split)
+    const pre = PRE_TOKENIZERS[m.pre ?? 'gpt-2'];
+    if (!pre) {
+      throw new SparrowError('UNSUPPORTED', `gguf: pre-tokenizer '${m.pre}' (tokenizer.ggml.pre) is not supported; known: ${GGUF_PRE_TOKENIZERS.join(', ')}`, { pre: m.pre });
+    }
     const vocab: Record<string, number> = {};
     m.tokens.forEach((t, i) => (vocab[t] = i));
     return {
       version: '1.0',
       added_tokens: addedTokens(m),
       normalizer: null,
-      pre_tokenizer: { type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: true },
-      post_processor: bosPostProcessor(m),
+      pre_tokenizer: pre.pre,
+      post_processor: bosPostProcessor({ ...m, addBosToken: m.addBosToken ?? pre.addBos }),
       decoder: { type: 'ByteLevel', add_prefix_space: true, trim_offsets: true, use_regex: true },
-      model: { type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false, vocab, merges: m.merges },
+      model: {
+        type: 'BPE', dropout: null, unk_token: null, continuing_subword_prefix: null, end_of_word_suffix: null, fuse_unk: false, byte_fallback: false,
+        ignore_merges: pre.ignoreMerges ?? false, vocab, merges: m.merges,
+      },
     };
   }
   if (m.model === 'llama') {
@@ -114,5 +151,6 @@ export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
   const m = ggufTokenizerMeta(kv);
   if (isPureByteVocab(m)) return new ByteTokenizer(m.bosTokenId, m.eosTokenId);
   const tok = (id: number | undefined) => (id === undefined ? undefined : m.tokens[id]);
-  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate });
+  const ids = ['tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id'].map((k) => kv[k]).filter((v): v is number => typeof v === 'number');
+  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate }, ids);
 }

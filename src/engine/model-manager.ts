@@ -348,7 +348,7 @@ class LmChatModel implements ChatModel {
     const b = m.backend;
     const sampler = new Sampler(opts);
     const greedy = isGreedy(opts);
-    const eos = this.tok.eosTokenId;
+    const ends = new Set(this.tok.endTokenIds);
     const ctx = m.contextLength ?? Infinity;
     const stream = new TextStream(this.tok, opts.stop, onText);
     const context = [...prompt];
@@ -391,7 +391,7 @@ class LmChatModel implements ChatModel {
           lastYield = performance.now();
         }
         checkAbort(signal);
-        if (next === eos) {
+        if (ends.has(next)) {
           finishReason = 'eos';
           break;
         }
@@ -627,7 +627,8 @@ export async function prepareModelFiles(files: ModelFileInput[], onProgress?: (p
   const tj = files.find((f) => f.name === 'tokenizer.json');
   const tc = files.find((f) => f.name === 'tokenizer_config.json');
   let tok: TextTokenizer;
-  if (tj) tok = new HfTokenizer(await readJson(tj), tc ? await readJson(tc) : {});
+  // config.json's eos_token_id may list several (Llama 3 Instruct: end of text, of message, of turn)
+  if (tj) tok = new HfTokenizer(await readJson(tj), tc ? await readJson(tc) : {}, config.eosTokenIds);
   else if (config.vocabSize === 256) tok = new ByteTokenizer(config.bosTokenId ?? undefined, config.eosTokenIds[0]);
   else throw new SparrowError('INVALID_ARGUMENT', `${stFile.name}: vocabulary of ${config.vocabSize} tokens needs tokenizer.json picked with it`, { vocabSize: config.vocabSize });
   return { set, config, weights: new SafetensorsWeights(st), tok, sparse: st.metadata[PRUNE_METADATA_KEY] !== undefined };
@@ -643,7 +644,8 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
   return new LmChatModel(
     {
       name: displayName ?? p.set.name,
-      family: model.family,
+      // what the user loaded: qwen2 / qwen3 run on the Llama model but are named as themselves
+      family: p.config.family === 'llama' ? p.config.arch : model.family,
       format: p.set.format,
       engine: backendName,
       vocabSize: model.vocabSize,

@@ -61,7 +61,7 @@ export async function openModelFiles(files: ReadonlyMap<string, FileData>, label
   const tj = files.get('tokenizer.json');
   if (tj) {
     const tc = files.get('tokenizer_config.json');
-    tokenizer = new HfTokenizer(await json(`${label}/tokenizer.json`, tj), tc ? await json(`${label}/tokenizer_config.json`, tc) : {});
+    tokenizer = new HfTokenizer(await json(`${label}/tokenizer.json`, tj), tc ? await json(`${label}/tokenizer_config.json`, tc) : {}, config.eosTokenIds);
   } else if (config.vocabSize === 256) {
     tokenizer = new ByteTokenizer(config.bosTokenId ?? undefined, config.eosTokenIds[0]);
   }

@@ -13,6 +13,12 @@ export interface TextTokenizer {
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  /**
+   * Tokens that end a reply: EOS and the end-of-turn / end-of-text tokens the vocabulary has
+   * (`<|im_end|>`, `<|eot_id|>`, `<end_of_turn>`, …), the set llama.cpp calls end-of-generation.
+   * A chat model whose EOS is `<|endoftext|>` ends its turns with `<|im_end|>`.
+   */
+  readonly endTokenIds: readonly number[];
   /** Jinja chat template (tokenizer_config.json chat_template / GGUF tokenizer.chat_template), if any. */
   readonly chatTemplate?: string;
   /** Text → ids. `addSpecialTokens` adds what the tokenizer's post-processor adds (e.g. BOS). */
@@ -26,10 +32,13 @@ export interface TextTokenizer {
 /** Token id == byte value; decoding is UTF-8 with replacement characters for broken sequences. */
 export class ByteTokenizer implements TextTokenizer {
   readonly vocabSize = 256;
+  readonly endTokenIds: readonly number[];
   constructor(
     readonly bosTokenId?: number,
     readonly eosTokenId?: number,
-  ) {}
+  ) {
+    this.endTokenIds = eosTokenId === undefined ? [] : [eosTokenId];
+  }
   encode(text: string): number[] {
     return [...new TextEncoder().encode(text)];
   }
@@ -46,17 +55,26 @@ export class ByteTokenizer implements TextTokenizer {
 
 export type TokenizerJson = Record<string, unknown>;
 
+/** Token texts that end generation wherever a vocabulary has them (llama.cpp's list, llama-vocab.cpp). */
+export const END_OF_TURN_TEXTS = ['<|eot_id|>', '<|im_end|>', '<|end|>', '<end_of_turn>', '<|endoftext|>', '<|eom_id|>', '<EOT>', '_<EOT>', '<|end_of_text|>', '<end_of_utterance>'];
+
 /** A tokenizer.json run by @huggingface/tokenizers. */
 export class HfTokenizer implements TextTokenizer {
   private readonly impl: HfTokenizerImpl;
   readonly vocabSize: number;
   readonly bosTokenId?: number;
   readonly eosTokenId?: number;
+  readonly endTokenIds: readonly number[];
   readonly chatTemplate?: string;
 
+  /**
+   * `config` is tokenizer_config.json's content; `endTokenIds` adds ids that end a reply beyond EOS and
+   * the END_OF_TURN_TEXTS found in the vocabulary (a GGUF's eot / eom ids, config.json's eos list).
+   */
   constructor(
     json: TokenizerJson,
     readonly config: Record<string, unknown> = {},
+    endTokenIds: readonly number[] = [],
   ) {
     try {
       this.impl = new HfTokenizerImpl(json, config);
@@ -66,6 +84,13 @@ export class HfTokenizer implements TextTokenizer {
     this.vocabSize = this.impl.get_vocab(true).size;
     this.bosTokenId = this.idOf(config.bos_token);
     this.eosTokenId = this.idOf(config.eos_token);
+    const ends = new Set<number>(endTokenIds.filter((id) => Number.isInteger(id) && id >= 0 && id < this.vocabSize));
+    if (this.eosTokenId !== undefined) ends.add(this.eosTokenId);
+    for (const text of END_OF_TURN_TEXTS) {
+      const id = this.impl.token_to_id(text);
+      if (id !== undefined) ends.add(id);
+    }
+    this.endTokenIds = [...ends].sort((a, b) => a - b);
     if (typeof config.chat_template === 'string') this.chatTemplate = config.chat_template;
   }
 

@@ -1,14 +1,15 @@
 /**
- * GGUF llama metadata → the same normalized LlamaConfig an HF config.json gives, plus the
- * tokenizer.ggml.* keys exposed raw for the tokenizer code.
+ * GGUF llama / qwen2 / qwen3 metadata → the same normalized LlamaConfig an HF config.json gives,
+ * plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
- * Note for model code: llama.cpp's converter permutes the rows of Q and K per head for its
- * adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so GGUF weights use
- * `weightLayout: 'gguf'` — rotate interleaved pairs, or un-permute when loading.
+ * Note for model code: for the llama architecture llama.cpp's converter permutes the rows of Q and
+ * K per head for its adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so
+ * those weights use `weightLayout: 'gguf'` — rotate interleaved pairs, or un-permute when loading.
+ * qwen2 / qwen3 are converted unpermuted and run with NEOX (half-split) RoPE, as in HF.
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { LlamaConfig, RopeScaling } from './hf-config.ts';
+import type { LlamaArch, LlamaConfig, RopeScaling } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -33,9 +34,15 @@ export interface GgufTokenizerData {
 export interface GgufLlamaModel {
   config: LlamaConfig;
   tokenizer: GgufTokenizerData | null;
-  /** Q/K rows are in llama.cpp's permuted order (see the module comment). */
-  weightLayout: 'gguf';
+  /**
+   * 'gguf': Q/K rows are in llama.cpp's permuted order (see the module comment) — the llama
+   * architecture; 'hf': Hugging Face's order (llama.cpp runs qwen2 / qwen3 with NEOX RoPE, unpermuted).
+   */
+  weightLayout: 'gguf' | 'hf';
 }
+
+/** GGUF architectures the Llama model runs. */
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -51,7 +58,10 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const file = g.name;
   const arch = g.get('general.architecture');
   if (typeof arch !== 'string') throw new SparrowError('FORMAT_INVALID', `${file}: general.architecture is missing`, { file });
-  if (arch !== 'llama') throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (llama only)`, { file, architecture: arch });
+  if (!GGUF_LLAMA_ARCHS.includes(arch as LlamaArch)) {
+    throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (${GGUF_LLAMA_ARCHS.join(', ')} are)`, { file, architecture: arch });
+  }
+  const llamaArch = arch as LlamaArch;
   const key = (k: string) => `${arch}.${k}`;
   const int = (k: string, def?: number, min = 1): number => {
     const v = g.get(k);
@@ -92,6 +102,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const eos = optId('tokenizer.ggml.eos_token_id');
   const config: LlamaConfig = {
     family: 'llama',
+    arch: llamaArch,
     vocabSize,
     hiddenSize,
     intermediateSize: int(key('feed_forward_length')),
@@ -104,7 +115,9 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     ropeScaling,
     maxPositionEmbeddings: int(key('context_length'), 2048),
     tieWordEmbeddings: !g.has('output.weight'),
-    attentionBias: g.has('blk.0.attn_q.bias'),
+    attentionBias: llamaArch === 'llama' && g.has('blk.0.attn_q.bias'),
+    qkvBias: llamaArch === 'qwen2',
+    qkNorm: llamaArch === 'qwen3',
     mlpBias: g.has('blk.0.ffn_up.bias'),
     hiddenAct: 'silu',
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
@@ -113,7 +126,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   if (tokenizer && tokenizer.tokens.length !== vocabSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
-  return { config, tokenizer, weightLayout: 'gguf' };
+  return { config, tokenizer, weightLayout: llamaArch === 'llama' ? 'gguf' : 'hf' };
 }
 
 function readTokenizer(g: GgufFile): GgufTokenizerData | null {

@@ -21,8 +21,16 @@ export interface RopeScaling {
   raw: Record<string, unknown>;
 }
 
+/** Architectures run by the Llama model: the same block with small differences. */
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3';
+
 export interface LlamaConfig {
   family: 'llama';
+  /**
+   * 'llama' (Llama, SmolLM2, …); 'qwen2' (Qwen2 / Qwen2.5: biases on the q, k and v projections);
+   * 'qwen3' (Qwen3: an RMSNorm over each head of q and of k before RoPE, no biases).
+   */
+  arch: LlamaArch;
   vocabSize: number;
   hiddenSize: number;
   intermediateSize: number;
@@ -35,7 +43,12 @@ export interface LlamaConfig {
   ropeScaling: RopeScaling | null;
   maxPositionEmbeddings: number;
   tieWordEmbeddings: boolean;
+  /** Biases on q, k, v and o (Llama's attention_bias). */
   attentionBias: boolean;
+  /** Biases on q, k and v only (Qwen2). */
+  qkvBias: boolean;
+  /** Per-head RMSNorm of q and k (weights [headDim]) before RoPE (Qwen3). */
+  qkNorm: boolean;
   mlpBias: boolean;
   hiddenAct: string;
   bosTokenId: number | null;
@@ -106,10 +119,10 @@ function asObject(json: unknown, file: string): Record<string, unknown> {
 function detectFamily(c: Record<string, unknown>, file: string): ModelConfig['family'] {
   const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
   const arch = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
-  if (mt === 'llama' || /^Llama/.test(arch)) return 'llama';
+  if (mt === 'llama' || mt === 'qwen2' || mt === 'qwen3' || /^(Llama|Qwen2|Qwen3)ForCausalLM/.test(arch)) return 'llama';
   if (mt === 'mamba' || /^Mamba(?!2)/.test(arch) || ('d_model' in c && 'n_layer' in c && 'ssm_cfg' in c)) return 'mamba';
   if (mt === 'rwkv' || /^Rwkv/.test(arch)) return 'rwkv';
-  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
+  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
 }
 
 /** Typed field access: the first of several aliases that is present, with a default. */
@@ -189,6 +202,13 @@ function positive(file: string, what: string, v: number): number {
 
 export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json'): LlamaConfig {
   const f = new Fields(c, file);
+  const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
+  const archName = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
+  const arch: LlamaArch = mt === 'qwen2' || /^Qwen2ForCausalLM/.test(archName) ? 'qwen2' : mt === 'qwen3' || /^Qwen3ForCausalLM/.test(archName) ? 'qwen3' : 'llama';
+  // Qwen2 / Qwen3 can restrict some layers to a sliding window; every released small model has it off
+  if (arch !== 'llama' && f.bool('use_sliding_window', false)) {
+    throw new SparrowError('UNSUPPORTED', `${file}: use_sliding_window is not supported (${arch} with full attention is)`, { file, field: 'use_sliding_window' });
+  }
   const hiddenSize = f.int('hidden_size', undefined, 1);
   const numHeads = f.int('num_attention_heads', undefined, 1);
   const numKvHeads = f.int('num_key_value_heads', numHeads, 1);
@@ -204,6 +224,7 @@ export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json
   const maxPos = f.int('max_position_embeddings', 2048, 1);
   return {
     family: 'llama',
+    arch,
     vocabSize: f.int('vocab_size', undefined, 1),
     hiddenSize,
     intermediateSize: f.int('intermediate_size', undefined, 1),
@@ -216,7 +237,9 @@ export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json
     ropeScaling: scaling,
     maxPositionEmbeddings: maxPos,
     tieWordEmbeddings: f.bool('tie_word_embeddings', false),
-    attentionBias: f.bool('attention_bias', false),
+    attentionBias: arch === 'qwen2' ? false : f.bool('attention_bias', false),
+    qkvBias: arch === 'qwen2',
+    qkNorm: arch === 'qwen3',
     mlpBias: f.bool('mlp_bias', false),
     hiddenAct: f.str('hidden_act', 'silu'),
     bosTokenId: f.optInt('bos_token_id'),

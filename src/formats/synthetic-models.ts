@@ -28,11 +28,30 @@ export interface LlamaShape {
   ropeTheta: number;
   rmsEps: number;
   contextLength: number;
+  /**
+   * llama.cpp architecture (default 'llama'): 'qwen2' adds q/k/v biases, 'qwen3' per-head RMSNorms
+   * of q and k (attn_q_norm / attn_k_norm); both keep Hugging Face's Q/K row order (NEOX RoPE).
+   */
+  arch?: 'llama' | 'qwen2' | 'qwen3';
+  /**
+   * Standard deviation of the (tied) embedding, default 0.02 as trained small models have. A larger
+   * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
+   */
+  embedSd?: number;
+  /** tokenizer.ggml.pre (default 'smollm' for llama, 'qwen2' otherwise). */
+  pre?: string;
+  /** Per-head dimension when it is not hidden / heads (Qwen3: 128 with hidden 1024 and 16 heads). */
+  headDim?: number;
 }
 
 /** HuggingFaceTB/SmolLM2-135M. */
 export const SMOLLM2_135M: LlamaShape = {
   name: 'smollm2-135m-random', vocabSize: 49152, hidden: 576, layers: 30, heads: 9, kvHeads: 3, ffn: 1536, ropeTheta: 100000, rmsEps: 1e-5, contextLength: 8192,
+};
+
+/** Qwen/Qwen2.5-0.5B(-Instruct): q/k/v biases, GQA 14 / 2 heads of 64, a 151,936-token vocabulary, tied head. */
+export const QWEN25_05B: LlamaShape = {
+  name: 'qwen2.5-0.5b-random', arch: 'qwen2', vocabSize: 151936, hidden: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, ropeTheta: 1000000, rmsEps: 1e-6, contextLength: 32768,
 };
 
 export interface MambaShape {
@@ -90,25 +109,28 @@ const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] 
 /** GGUF metadata + tensor plan of a llama.cpp-compatible Llama (tied embeddings, no output.weight). */
 export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   if (vocab.tokens.length !== s.vocabSize) throw new Error(`llamaGgufPlan: vocabulary has ${vocab.tokens.length} tokens, shape wants ${s.vocabSize}`);
-  const headDim = s.hidden / s.heads;
+  const arch = s.arch ?? 'llama';
+  const headDim = s.headDim ?? s.hidden / s.heads;
+  const a = (k: string) => `${arch}.${k}`;
   const metadata: [string, GgufKV][] = [
-    ['general.architecture', kv.str('llama')],
+    ['general.architecture', kv.str(arch)],
     ['general.type', kv.str('model')],
     ['general.name', kv.str(s.name)],
     ['general.file_type', kv.u32(FILE_TYPE[type])],
     ['general.quantization_version', kv.u32(2)],
-    ['llama.block_count', kv.u32(s.layers)],
-    ['llama.context_length', kv.u32(s.contextLength)],
-    ['llama.embedding_length', kv.u32(s.hidden)],
-    ['llama.feed_forward_length', kv.u32(s.ffn)],
-    ['llama.attention.head_count', kv.u32(s.heads)],
-    ['llama.attention.head_count_kv', kv.u32(s.kvHeads)],
-    ['llama.rope.freq_base', kv.f32(s.ropeTheta)],
-    ['llama.attention.layer_norm_rms_epsilon', kv.f32(s.rmsEps)],
-    ['llama.vocab_size', kv.u32(s.vocabSize)],
-    ['llama.rope.dimension_count', kv.u32(headDim)],
+    [a('block_count'), kv.u32(s.layers)],
+    [a('context_length'), kv.u32(s.contextLength)],
+    [a('embedding_length'), kv.u32(s.hidden)],
+    [a('feed_forward_length'), kv.u32(s.ffn)],
+    [a('attention.head_count'), kv.u32(s.heads)],
+    [a('attention.head_count_kv'), kv.u32(s.kvHeads)],
+    [a('rope.freq_base'), kv.f32(s.ropeTheta)],
+    [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
+    [a('vocab_size'), kv.u32(s.vocabSize)],
+    [a('rope.dimension_count'), kv.u32(headDim)],
     ['tokenizer.ggml.model', kv.str('gpt2')],
-    ['tokenizer.ggml.pre', kv.str('smollm')],
+    ...(arch === 'qwen3' ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
+    ['tokenizer.ggml.pre', kv.str(s.pre ?? (arch === 'llama' ? 'smollm' : 'qwen2'))],
     ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, vocab.tokens)],
     ['tokenizer.ggml.token_type', kv.arr(GgufValueType.INT32, vocab.tokenTypes)],
     ['tokenizer.ggml.merges', kv.arr(GgufValueType.STRING, vocab.merges)],
@@ -137,14 +159,17 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       return new Uint8Array(f.buffer);
     },
   });
+  const vector = (name: string, n: number, sd: number): GgufTensorPlan => ({
+    name, type: 'F32', ne: [n], make: () => new Uint8Array(uniform(`${s.name}/${name}`, n, sd).buffer),
+  });
   const lin = 1 / Math.sqrt(s.hidden);
   const resid = 1 / Math.sqrt(2 * s.layers);
-  const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, s.hidden, 0.02)];
+  const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, s.hidden, s.embedSd ?? 0.02)];
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}`;
     tensors.push(
       norm(`${p}.attn_norm.weight`, s.hidden),
-      matrix(`${p}.attn_q.weight`, s.hidden, s.hidden, lin),
+      matrix(`${p}.attn_q.weight`, s.heads * headDim, s.hidden, lin),
       matrix(`${p}.attn_k.weight`, s.kvHeads * headDim, s.hidden, lin),
       matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
       matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
@@ -153,6 +178,11 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       matrix(`${p}.ffn_up.weight`, s.ffn, s.hidden, lin),
       matrix(`${p}.ffn_down.weight`, s.hidden, s.ffn, resid / Math.sqrt(s.ffn)),
     );
+    if (arch === 'qwen2') {
+      // q / k / v biases (1-D, F32 like llama.cpp's converter), large enough to matter
+      tensors.push(vector(`${p}.attn_q.bias`, s.heads * headDim, 0.5), vector(`${p}.attn_k.bias`, s.kvHeads * headDim, 0.5), vector(`${p}.attn_v.bias`, s.kvHeads * headDim, 0.5));
+    }
+    if (arch === 'qwen3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
   }
   tensors.push(norm('output_norm.weight', s.hidden));
   return { metadata, tensors };

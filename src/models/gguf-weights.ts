@@ -2,24 +2,31 @@
  * A GGUF file as a WeightFile with Hugging Face tensor names, plus the model config its metadata
  * implies. Block-quantized tensors the backends run directly (BF16, Q8_0, Q4_0, Q5_0, Q2_K…Q6_K) are
  * uploaded as raw blocks; other GGML types are dequantized to f32 on the host at load time.
- * Q/K rows stay in llama.cpp's permuted order, so Llama runs them with 'interleaved' RoPE.
+ * Q/K rows stay in llama.cpp's permuted order, so Llama runs the llama architecture with
+ * 'interleaved' RoPE (qwen2 / qwen3 are stored unpermuted).
  * The config comes from formats/gguf-config.ts (ggufLlamaConfig).
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend, DType, Tensor } from '../backends/backend.ts';
 import { GgufFile, type GgufTensorInfo } from '../formats/gguf.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
+import { GGUF_LLAMA_ARCHS } from '../formats/gguf-config.ts';
+import type { LlamaArch } from '../formats/hf-config.ts';
 import type { WeightFile } from './weights.ts';
 import { toF16Bits } from '../util/f16.ts';
 
 const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q2_K: 'q2_k', Q3_K: 'q3_k', Q4_K: 'q4_k', Q5_K: 'q5_k', Q6_K: 'q6_k' };
 
-/** llama.cpp tensor names → Hugging Face Llama names. */
+/** llama.cpp tensor names → Hugging Face Llama / Qwen2 / Qwen3 names. */
 export function llamaHfName(gguf: string): string | undefined {
   const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
   if (fixed[gguf]) return fixed[gguf];
-  const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(gguf);
+  const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   if (!m) return undefined;
+  if (m[3] === 'bias') {
+    const bias: Record<string, string> = { attn_q: 'self_attn.q_proj', attn_k: 'self_attn.k_proj', attn_v: 'self_attn.v_proj', attn_output: 'self_attn.o_proj' };
+    return bias[m[2]] ? `model.layers.${m[1]}.${bias[m[2]]}.bias` : undefined;
+  }
   const per: Record<string, string> = {
     attn_norm: 'input_layernorm',
     ffn_norm: 'post_attention_layernorm',
@@ -30,6 +37,8 @@ export function llamaHfName(gguf: string): string | undefined {
     ffn_gate: 'mlp.gate_proj',
     ffn_up: 'mlp.up_proj',
     ffn_down: 'mlp.down_proj',
+    attn_q_norm: 'self_attn.q_norm',
+    attn_k_norm: 'self_attn.k_norm',
   };
   return per[m[2]] ? `model.layers.${m[1]}.${per[m[2]]}.weight` : undefined;
 }
@@ -40,7 +49,9 @@ export class GgufWeights implements WeightFile {
 
   constructor(readonly file: GgufFile) {
     const arch = String(file.get('general.architecture') ?? '');
-    if (arch !== 'llama') throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (llama is)`, { file: file.name, architecture: arch });
+    if (!GGUF_LLAMA_ARCHS.includes(arch as LlamaArch)) {
+      throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (${GGUF_LLAMA_ARCHS.join(', ')} are)`, { file: file.name, architecture: arch });
+    }
     for (const [name, info] of file.tensors) {
       const hf = llamaHfName(name);
       if (hf) this.byHf.set(hf, info);

@@ -2,6 +2,8 @@
  * LlamaForCausalLM (SmolLM2 shape): RMSNorm → GQA attention with RoPE → residual → RMSNorm →
  * SwiGLU MLP → residual; tied or untied head. Attention is dense (exact, matches HF eager) or the
  * windowed + log-stride + landmark sparse attention; the KV cache is f32 or f16.
+ * The same block runs Qwen2 (biases on the q, k and v projections) and Qwen3 (an RMSNorm over each
+ * head of q and k, before RoPE).
  *
  * Weights use Hugging Face names. GGUF files keep llama.cpp's Q/K row permutation, so for them
  * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
@@ -16,7 +18,7 @@ import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
-import { WeightMap, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
+import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
 import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
 
@@ -78,6 +80,18 @@ const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 const GATE_UP = 'mlp.gate_up_proj.weight';
 /** The stacked q + k + v weight of a layer ([(heads + 2·kvHeads)·headDim, hidden]). */
 const QKV = 'self_attn.qkv_proj.weight';
+/** Its bias (Qwen2): the q, k and v biases end to end. */
+const QKV_BIAS = 'self_attn.qkv_proj.bias';
+
+function concatF32(parts: Float32Array[]): Float32Array {
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+}
 
 export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   protected readonly hiddenStages: number;
@@ -108,7 +122,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.stacked = Array.from({ length: config.numLayers }, (_, i) => ({ qkv: weights.has(L(i, QKV)), gateUp: weights.has(L(i, GATE_UP)) }));
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
     if (config.ropeScaling) throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented`, { ropeType: config.ropeScaling.type });
-    if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: attention/MLP biases are not implemented');
+    if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: biases on the output projection / MLP are not implemented (q/k/v biases are, as in Qwen2)');
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
   }
 
@@ -137,9 +151,22 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
         const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
         const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
-        const qkv = opts.stackLinears === false ? undefined : await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears });
+        // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot
+        const stackQkv = opts.stackLinears !== false && !c.qkNorm;
+        const qkv = stackQkv ? await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears }) : undefined;
         if (qkv) w.set(L(i, QKV), qkv);
         else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
+        if (c.qkvBias) {
+          const names = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.bias`));
+          if (qkv) {
+            names.forEach((n, j) => expectShape(file, n, [qkvShapes[j][0]]));
+            w.set(L(i, QKV_BIAS), backend.tensor([qDim + 2 * kvDim], 'f32', concatF32(await Promise.all(names.map((n) => file.f32(n))))));
+          } else for (let j = 0; j < 3; j++) await param(names[j], [qkvShapes[j][0]]);
+        }
+        if (c.qkNorm) {
+          await param(L(i, 'self_attn.q_norm.weight'), [c.headDim]);
+          await param(L(i, 'self_attn.k_norm.weight'), [c.headDim]);
+        }
         await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
         const gateUp = [L(i, 'mlp.gate_proj.weight'), L(i, 'mlp.up_proj.weight')];
         const shape: [number, number] = [c.intermediateSize, c.hiddenSize];
@@ -169,7 +196,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     // (spread, it replaced the default, and attention: undefined ran the sparse path).
     const kvDtype = opts.kvDtype ?? 'f32';
     const attention = opts.attention ?? 'dense';
-    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' ? 'interleaved' : 'half');
+    // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
+    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && c.arch === 'llama' ? 'interleaved' : 'half');
     return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed);
   }
 
@@ -254,21 +282,42 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const gu2 = layers.some((l) => l.gateUp) ? t([n, 2 * c.intermediateSize]) : undefined;
       const gu = t([n, c.intermediateSize]);
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle };
+      // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
+      const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
+      const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
+      // per-head norm buffers: rows [n·heads, D] in, normed rows out, back to [n, heads·D]
+      const headBufs = (hs: number) => (c.qkNorm ? [t([n * hs, D]), t([n * hs, D]), t([n, hs * D])] : []);
+      const [qHeads, kHeads] = [headBufs(c.numHeads), headBufs(c.numKvHeads)];
+      const biased = (x: Tensor, bias: Tensor, out: Tensor): Tensor => {
+        b.add(out, x, bias);
+        return out;
+      };
+      /** x [n, h·D] → each head's D values RMS-normalised with weight w[D] (Qwen3), as [n, h·D]. */
+      const headNorm = (x: Tensor, w: Tensor, [rows, normed, out]: Tensor[]): Tensor => {
+        b.copy(rows, 0, x, 0, x.size);
+        b.rmsnorm(normed, rows, w, c.rmsNormEps);
+        b.copy(out, 0, normed, 0, x.size);
+        return out;
+      };
       b.rmsnorm(h, x, this.weights.get(L(0, 'input_layernorm.weight')), c.rmsNormEps);
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
+        let v = v2;
         if (layers[i].qkv) {
           linear(b, qkv2!, h, W(QKV), n);
-          b.ropeQkv(qr, kr, v2, qkv2!, rope);
+          b.ropeQkv(qr, kr, v2, c.qkvBias ? biased(qkv2!, W(QKV_BIAS), qkvB!) : qkv2!, rope);
         } else {
           linear(b, q2!, h, W('self_attn.q_proj.weight'), n);
           linear(b, k2!, h, W('self_attn.k_proj.weight'), n);
           linear(b, v2, h, W('self_attn.v_proj.weight'), n);
-          b.rope(qr, q2!, rope);
-          b.rope(kr, k2!, rope);
+          let [q, k] = [q2!, k2!];
+          if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
+          if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
+          b.rope(qr, q, rope);
+          b.rope(kr, k, rope);
         }
-        this.attend(a2, qr, kr, v2, s.caches[i], pos, n);
+        this.attend(a2, qr, kr, v, s.caches[i], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         residualNorm(o, W('post_attention_layernorm.weight'));
         if (layers[i].gateUp) {

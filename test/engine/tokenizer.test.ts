@@ -95,6 +95,24 @@ describe('HfTokenizer from tokenizer.json', () => {
   });
 });
 
+describe('tokens that end a reply (endTokenIds)', () => {
+  const tokens = ['a', 'b', 'ab', '<|endoftext|>', '<|im_start|>', '<|im_end|>', '<|eot_id|>', '<x>'];
+  const kv = (extra: Record<string, unknown>) => ({
+    'tokenizer.ggml.model': 'gpt2', 'tokenizer.ggml.tokens': tokens, 'tokenizer.ggml.token_type': [1, 1, 1, 3, 3, 3, 3, 3], 'tokenizer.ggml.merges': ['a b'], ...extra,
+  });
+  it("EOS and the end-of-turn texts llama.cpp lists (<|im_end|>, <|eot_id|>, <|endoftext|>, …), not other control tokens", () => {
+    // a ChatML model whose EOS is <|endoftext|> ends its turns with <|im_end|>
+    expect(tokenizerFromGguf(kv({ 'tokenizer.ggml.eos_token_id': 3 })).endTokenIds).toEqual([3, 5, 6]);
+  });
+  it("a GGUF's eot / eom ids and a config.json eos list count too", () => {
+    expect(tokenizerFromGguf(kv({ 'tokenizer.ggml.eos_token_id': 3, 'tokenizer.ggml.eot_token_id': 7 })).endTokenIds).toEqual([3, 5, 6, 7]);
+    const json = ggufTokenizerJson({ model: 'gpt2', tokens, tokenTypes: [1, 1, 1, 3, 3, 3, 3, 3], merges: ['a b'] });
+    expect(new HfTokenizer(json, { eos_token: '<|endoftext|>' }, [7, 999]).endTokenIds).toEqual([3, 5, 6, 7]); // 999: outside the vocabulary
+    expect(new ByteTokenizer(undefined, 10).endTokenIds).toEqual([10]);
+    expect(new ByteTokenizer().endTokenIds).toEqual([]);
+  });
+});
+
 describe('chat templates', () => {
   it('renders a ChatML template with the generation prompt', () => {
     const tpl = "{% for m in messages %}{{ '<|im_start|>' + m['role'] + '\\n' + m['content'] + '<|im_end|>\\n' }}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";

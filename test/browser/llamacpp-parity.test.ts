@@ -1,0 +1,141 @@
+/**
+ * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3) and for
+ * the GGUF pre-tokenizers: tiny random GGUF files (test/helpers/tiny-llamas.ts; F32, sharp
+ * distributions) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
+ * Chromium) and by Sparrow (wasm in Node; WebGPU in the page).
+ * - The prompt — digits, contractions, newlines — must come to as many tokens in both, and the
+ *   first next-token distribution depends on every one of them.
+ * - llama.cpp samples 8 tokens at temperature 1 and reports the top 5 probabilities after its
+ *   sampler chain (logit bias, nothing else); Sparrow, fed llama.cpp's tokens, must give the same
+ *   probabilities at every step (prefill, then the KV cache).
+ * Token ids llama.cpp cannot print (a lone UTF-8 byte; control characters) are banned in both, as
+ * wllama's JSON output rejects them.
+ */
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { openModel } from '../../src/engine/open-model.ts';
+import type { TextTokenizer } from '../../src/engine/tokenizer.ts';
+import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
+import { tinyGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+const DIR = 'build/parity';
+const PROMPT = 'In 2024, the king\'s 12345 men\nsaid: "it\'s 678!" HE\'S here.';
+const STEPS = 8;
+const TOP = 5;
+const CASES: { arch: TinyArch; pre: string }[] = [
+  { arch: 'llama', pre: 'smollm' },
+  { arch: 'llama', pre: 'llama-bpe' },
+  { arch: 'qwen2', pre: 'qwen2' },
+  { arch: 'qwen3', pre: 'qwen2' },
+];
+
+interface LlamaCppStep {
+  id: number;
+  top_probs: { id: number; prob: number }[];
+}
+
+function banned(tok: TextTokenizer, vocab: number): number[] {
+  const out: number[] = [];
+  for (let id = 0; id < vocab; id++) {
+    const t = tok.decode([id]);
+    if (t === '' || t.includes('\uFFFD') || /[\x00-\x08\x0b-\x1f\x7f]/.test(t)) out.push(id);
+  }
+  return out;
+}
+
+/** Softmax over the ids not banned (banned ones get 0), as llama.cpp's logit bias of −1e9 leaves it. */
+function probs(logits: Float32Array, ban: Set<number>): Float64Array {
+  let mx = -Infinity;
+  for (let i = 0; i < logits.length; i++) if (!ban.has(i)) mx = Math.max(mx, logits[i]);
+  const p = new Float64Array(logits.length);
+  let z = 0;
+  for (let i = 0; i < logits.length; i++) if (!ban.has(i)) z += p[i] = Math.exp(logits[i] - mx);
+  for (let i = 0; i < p.length; i++) p[i] /= z;
+  return p;
+}
+
+describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', () => {
+  let h: BrowserHarness;
+  let page: import('playwright-core').Page;
+  beforeAll(async () => {
+    mkdirSync(resolve(ROOT, DIR), { recursive: true });
+    for (const c of CASES) writeFileSync(resolve(ROOT, DIR, `${c.arch}-${c.pre}.gguf`), tinyGguf(tinyShape(c.arch, c.pre)));
+    h = await openBrowser();
+    page = await h.page.context().browser()!.newPage();
+    page.on('console', (m) => h.logs.push(`[llamacpp ${m.type()}] ${m.text()}`));
+    await page.goto(`${h.url}/test/browser/llamacpp.html`);
+    await page.waitForFunction(() => window.__llamacpp !== undefined, undefined, { timeout: 60_000 });
+  });
+  afterAll(() => h?.close());
+
+  for (const c of CASES) {
+    it(`${c.arch} (pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
+      const url = `/${DIR}/${c.arch}-${c.pre}.gguf`;
+      const b = await WasmBackend.create();
+      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(tinyShape(c.arch, c.pre))]]));
+      const tok = tokenizer!;
+      const ban = banned(tok, model.vocabSize);
+      const res = (await page.evaluate(
+        ([u, body]) => window.__llamacpp!.complete(u, body),
+        [url, {
+          prompt: PROMPT, max_tokens: STEPS, temperature: 1, top_k: 0, top_p: 1, min_p: 0, typical_p: 1, repeat_penalty: 1, seed: 7,
+          ignore_eos: true, logprobs: TOP, post_sampling_probs: true, logit_bias: Object.fromEntries(ban.map((id) => [String(id), -1e9])),
+        }] as const,
+      )) as { usage: { prompt_tokens: number }; choices: { logprobs: { content: LlamaCppStep[] } }[] };
+      const ids = tok.encode(PROMPT);
+      expect(ids.length).toBe(res.usage.prompt_tokens);
+      const steps = res.choices[0].logprobs.content;
+      expect(steps.length).toBe(STEPS);
+
+      const banSet = new Set(ban);
+      const s = model.newState();
+      let worst = 0;
+      const top1: number[] = [];
+      let logits = model.prefill(ids, s);
+      for (const [i, st] of steps.entries()) {
+        const p = probs((await b.read(logits)) as Float32Array, banSet);
+        if (i === 0) b.free(logits);
+        expect(st.top_probs.length).toBe(TOP);
+        const ours = [...p.keys()].sort((x, y) => p[y] - p[x]).slice(0, TOP);
+        for (const [r, t] of st.top_probs.entries()) {
+          worst = Math.max(worst, Math.abs(p[t.id] - t.prob));
+          // same ranking unless two probabilities are within the tolerance of each other
+          if (ours[r] !== t.id) expect(Math.abs(p[ours[r]] - p[t.id])).toBeLessThan(1e-5);
+        }
+        top1.push(st.top_probs[0].prob);
+        logits = model.step(st.id, s);
+      }
+      // distributions neither flat (1/600) nor one-hot, so a wrong block moves the probabilities
+      expect(Math.max(...top1)).toBeGreaterThan(0.05);
+      expect(Math.min(...top1)).toBeLessThan(0.99);
+      // llama.cpp without flash attention (its CPU kernel rounds through f16) agrees to ~1e-7
+      expect(worst).toBeLessThan(1e-5);
+      s.free();
+      model.dispose();
+    });
+  }
+
+  it('the same files on WebGPU in the page give the wasm logits', async () => {
+    for (const c of CASES.filter((x) => x.arch !== 'llama')) {
+      const b = await WasmBackend.create();
+      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(tinyShape(c.arch, c.pre))]]));
+      const ids = tokenizer!.encode(PROMPT).slice(0, 12);
+      const s = model.newState();
+      const t = model.prefill(ids, s, { allLogits: true });
+      const wasm = (await b.read(t)) as Float32Array;
+      const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.arch}-${c.pre}.gguf`, tokens: ids, backend: 'webgpu' })) as Float32Array;
+      let scale = 0;
+      let d = 0;
+      for (let i = 0; i < wasm.length; i++) {
+        scale = Math.max(scale, Math.abs(wasm[i]));
+        d = Math.max(d, Math.abs(wasm[i] - gpu[i]));
+      }
+      expect(gpu.length).toBe(wasm.length);
+      expect(d, `${c.arch}: max |Δ| ${d}`).toBeLessThan(1e-4 * scale);
+      model.dispose();
+    }
+  });
+});

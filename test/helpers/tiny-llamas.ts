@@ -1,0 +1,28 @@
+/**
+ * Tiny random models of the three architectures the Llama model runs (llama, qwen2, qwen3), as
+ * GGUF files from the synthetic-model writer, with a byte-level BPE vocabulary whose merges include
+ * numbers (so pre-tokenizers that split digits differently give different tokens). The embedding
+ * has standard deviation 1, so next-token distributions are sharp: a wrong block changes the
+ * top tokens, not just the third decimal of a near-uniform distribution.
+ */
+import { writeGguf } from '../../src/formats/gguf-writer.ts';
+import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
+import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+
+export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
+export type TinyArch = (typeof TINY_ARCHS)[number];
+
+export function tinyShape(arch: TinyArch, pre?: string): LlamaShape {
+  return {
+    name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
+    contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
+  };
+}
+
+const CORPUS = 'In 2024 the 12 kings met 365 days. He said: "it\'s 2024, 12345 and 678!"\n'.repeat(20) + 'the quick brown fox jumps over the lazy dog. '.repeat(30);
+export const TINY_VOCAB: BpeVocab = buildBpeVocab(CORPUS, 600, ['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
+
+export function tinyGguf(s: LlamaShape, vocab: BpeVocab = TINY_VOCAB): Uint8Array {
+  const plan = llamaGgufPlan(s, 'F32', vocab);
+  return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
+}
