@@ -136,12 +136,16 @@ export function softmax_f32(out: usize, x: usize, rows: i32, d: i32): void {
  * 2·headDim floats), and applied to every head with SIMD.
  * style 0 = 'half' (pairs i, i + headDim/2), 1 = 'interleaved' (pairs 2i, 2i + 1).
  */
-export function rope_f32(out: usize, x: usize, rows: i32, heads: i32, headDim: i32, pos: i32, theta: f64, style: i32, scratch: usize): void {
+export function rope_f32(out: usize, x: usize, rows: i32, heads: i32, headDim: i32, pos: i32, theta: f64, style: i32, scratch: usize, factors: usize): void {
   const half = headDim >> 1;
   const invf = scratch;
   const cosT = scratch + (<usize>half << 3);
   const sinT = cosT + (<usize>headDim << 2);
-  for (let i = 0; i < half; i++) store<f64>(invf + (<usize>i << 3), Math.pow(theta, (-2.0 * <f64>i) / <f64>headDim));
+  // factors (f64[half], or 0): Llama 3 RoPE scaling divides each pair's frequency
+  for (let i = 0; i < half; i++) {
+    const f = Math.pow(theta, (-2.0 * <f64>i) / <f64>headDim);
+    store<f64>(invf + (<usize>i << 3), factors ? f / load<f64>(factors + (<usize>i << 3)) : f);
+  }
   const rowLen = heads * headDim;
   for (let r = 0; r < rows; r++) {
     const p = <f64>(pos + r);

@@ -75,6 +75,12 @@ export interface RopeOptions {
    * 'interleaved': rotate (x[2i], x[2i+1]) pairs — GGUF/llama.cpp row order.
    */
   style: 'half' | 'interleaved';
+  /**
+   * Per-pair divisors of the frequency (headDim/2 positive numbers): pair i turns by
+   * (pos + row)·θ^(−2i/headDim) / freqFactors[i]. Llama 3's RoPE scaling (HF rope_type 'llama3',
+   * GGUF rope_freqs.weight); absent: all 1.
+   */
+  freqFactors?: ArrayLike<number>;
 }
 
 /** Dense elementwise and linear-algebra ops every model needs. */

@@ -169,8 +169,14 @@ export function swiglu(op: string, out: Tensor, gu: Tensor): { rows: number; wid
   return { rows: rowsOf(out), width };
 }
 
-export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: number, theta: number): { rows: number; heads: number } {
+export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: number, theta: number, factors?: ArrayLike<number>): { rows: number; heads: number } {
   unary(op, out, x);
+  if (factors !== undefined) {
+    if (factors.length !== headDim / 2) throw new SparrowError('SHAPE_MISMATCH', `${op}: freqFactors has ${factors.length} values, headDim ${headDim} needs ${headDim / 2}`, { op, headDim });
+    for (let i = 0; i < factors.length; i++) {
+      if (!(factors[i] > 0) || !Number.isFinite(factors[i])) throw new SparrowError('INVALID_ARGUMENT', `${op}: freqFactors[${i}] = ${factors[i]} must be positive and finite`, { op, index: i });
+    }
+  }
   if (!Number.isInteger(headDim) || headDim <= 0 || headDim % 2 !== 0) {
     throw new SparrowError('INVALID_ARGUMENT', `${op}: headDim must be a positive even integer, got ${headDim}`, { op, headDim });
   }
@@ -181,12 +187,12 @@ export function rope(op: string, out: Tensor, x: Tensor, headDim: number, pos: n
 }
 
 /** ropeQkv: q [n, qW], k [n, kW], v [n, vW], qkv [n, qW + kW + vW]; qW and kW multiples of headDim. */
-export function ropeQkv(op: string, q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, headDim: number, pos: number, theta: number): { rows: number; qW: number; kW: number; vW: number } {
+export function ropeQkv(op: string, q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, headDim: number, pos: number, theta: number, factors?: ArrayLike<number>): { rows: number; qW: number; kW: number; vW: number } {
   for (const [n, t] of [['q', q], ['k', k], ['v', v], ['qkv', qkv]] as const) checkDtype(op, n, t, ['f32']);
   const [qW, kW, vW] = [lastDim(q), lastDim(k), lastDim(v)];
   // the rope checks (headDim, pos, theta, widths) on the q and k parts
-  rope(op, q, q, headDim, pos, theta);
-  rope(op, k, k, headDim, pos, theta);
+  rope(op, q, q, headDim, pos, theta, factors);
+  rope(op, k, k, headDim, pos, theta, factors);
   const rows = rowsOf(q);
   if (lastDim(qkv) !== qW + kW + vW || rowsOf(qkv) !== rows || rowsOf(k) !== rows || rowsOf(v) !== rows) {
     mismatch(op, `qkv must be [${rows}, ${qW + kW + vW}] for q, k, v of ${rows} rows`, { q, k, v, qkv });

@@ -38,6 +38,8 @@ export interface LlamaShape {
    * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
    */
   embedSd?: number;
+  /** Llama 3 RoPE frequency divisors, written as rope_freqs.weight (F32, headDim/2 values). */
+  ropeFreqs?: readonly number[];
   /** tokenizer.ggml.pre (default 'smollm' for llama, 'qwen2' otherwise). */
   pre?: string;
   /** Per-head dimension when it is not hidden / heads (Qwen3: 128 with hidden 1024 and 16 heads). */
@@ -185,6 +187,11 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     if (arch === 'qwen3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
   }
   tensors.push(norm('output_norm.weight', s.hidden));
+  if (s.ropeFreqs) {
+    if (s.ropeFreqs.length !== headDim / 2) throw new Error(`llamaGgufPlan: ${s.ropeFreqs.length} rope_freqs for headDim ${headDim}`);
+    const f = Float32Array.from(s.ropeFreqs);
+    tensors.push({ name: 'rope_freqs.weight', type: 'F32', ne: [headDim / 2], make: () => new Uint8Array(f.buffer.slice(0)) });
+  }
   return { metadata, tensors };
 }
 

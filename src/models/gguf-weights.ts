@@ -17,9 +17,16 @@ import { toF16Bits } from '../util/f16.ts';
 
 const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q5_0: 'q5_0', Q2_K: 'q2_k', Q3_K: 'q3_k', Q4_K: 'q4_k', Q5_K: 'q5_k', Q6_K: 'q6_k' };
 
+/** The name a GGUF's rope_freqs.weight (Llama 3 RoPE frequency divisors, [headDim/2]) gets here. */
+export const ROPE_FREQS = 'rope_freqs.weight';
+
 /** llama.cpp tensor names → Hugging Face Llama / Qwen2 / Qwen3 names. */
 export function llamaHfName(gguf: string): string | undefined {
-  const fixed: Record<string, string> = { 'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight' };
+  const fixed: Record<string, string> = {
+    'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight',
+    // Llama 3 RoPE scaling as computed divisors (no HF tensor: HF computes them from config.json)
+    'rope_freqs.weight': ROPE_FREQS,
+  };
   if (fixed[gguf]) return fixed[gguf];
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   if (!m) return undefined;

@@ -20,6 +20,8 @@ import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
+import { ROPE_FREQS } from './gguf-weights.ts';
+import { llama3FreqFactors } from './rope-scaling.ts';
 import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
 
 /** A block-quantized embedding table looked up on the host (the embedding op takes f32/f16 only). */
@@ -111,6 +113,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     readonly weights: WeightMap,
     readonly opts: Required<Pick<LlamaOptions, 'kvDtype' | 'attention' | 'ropeStyle'>> & LlamaOptions,
     private readonly hostEmbed?: HostEmbedding,
+    /** RoPE frequency divisors (Llama 3 scaling: config.json's rope_scaling or a GGUF's rope_freqs.weight). */
+    private readonly freqFactors?: number[],
   ) {
     super();
     this.hiddenStages = config.numLayers + 2;
@@ -121,7 +125,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.sparseCfg = sparseConfig({ causal: true, ...opts.sparse });
     this.stacked = Array.from({ length: config.numLayers }, (_, i) => ({ qkv: weights.has(L(i, QKV)), gateUp: weights.has(L(i, GATE_UP)) }));
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
-    if (config.ropeScaling) throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented`, { ropeType: config.ropeScaling.type });
+    if (config.ropeScaling && config.ropeScaling.type !== 'llama3') {
+      throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented (llama3 is)`, { ropeType: config.ropeScaling.type });
+    }
     if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: biases on the output projection / MLP are not implemented (q/k/v biases are, as in Qwen2)');
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
   }
@@ -198,7 +204,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const attention = opts.attention ?? 'dense';
     // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
     const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && c.arch === 'llama' ? 'interleaved' : 'half');
-    return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed);
+    let freqFactors: number[] | undefined;
+    if (file.has(ROPE_FREQS)) {
+      expectShape(file, ROPE_FREQS, [c.headDim / 2]);
+      freqFactors = Array.from(await file.f32(ROPE_FREQS));
+    } else if (c.ropeScaling?.type === 'llama3') freqFactors = llama3FreqFactors(c.ropeScaling, c.headDim, c.ropeTheta);
+    return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed, freqFactors);
   }
 
   /** Most tokens one state holds: the KV cache capacity (LlamaOptions.contextLength). */
@@ -281,7 +292,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const u = layers.every((l) => l.gateUp) ? undefined : t([n, c.intermediateSize]);
       const gu2 = layers.some((l) => l.gateUp) ? t([n, 2 * c.intermediateSize]) : undefined;
       const gu = t([n, c.intermediateSize]);
-      const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle };
+      const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle, freqFactors: this.freqFactors };
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];

@@ -19,18 +19,24 @@ import { openModel } from '../../src/engine/open-model.ts';
 import type { TextTokenizer } from '../../src/engine/tokenizer.ts';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { tinyGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import type { LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { llama3FreqFactors } from '../../src/models/rope-scaling.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIR = 'build/parity';
 const PROMPT = 'In 2024, the king\'s 12345 men\nsaid: "it\'s 678!" HE\'S here.';
 const STEPS = 8;
 const TOP = 5;
-const CASES: { arch: TinyArch; pre: string }[] = [
-  { arch: 'llama', pre: 'smollm' },
-  { arch: 'llama', pre: 'llama-bpe' },
-  { arch: 'qwen2', pre: 'qwen2' },
-  { arch: 'qwen3', pre: 'qwen2' },
+// Llama 3 RoPE scaling as llama.cpp's converter writes it: rope_freqs.weight (pairs 0–3 kept, 4 blended, 5–7 ÷ 8)
+const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 1024, raw: {} }, 16, 10000);
+const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape> }[] = [
+  { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
+  { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
+  { name: 'llama3-rope-freqs', arch: 'llama', pre: 'llama-bpe', extra: { ropeFreqs: ROPE_FREQS } },
+  { name: 'qwen2', arch: 'qwen2', pre: 'qwen2' },
+  { name: 'qwen3', arch: 'qwen3', pre: 'qwen2' },
 ];
+const shapeOf = (c: (typeof CASES)[number]) => tinyShape(c.arch, c.pre, c.extra);
 
 interface LlamaCppStep {
   id: number;
@@ -62,7 +68,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
   let page: import('playwright-core').Page;
   beforeAll(async () => {
     mkdirSync(resolve(ROOT, DIR), { recursive: true });
-    for (const c of CASES) writeFileSync(resolve(ROOT, DIR, `${c.arch}-${c.pre}.gguf`), tinyGguf(tinyShape(c.arch, c.pre)));
+    for (const c of CASES) writeFileSync(resolve(ROOT, DIR, `${c.name}.gguf`), tinyGguf(shapeOf(c)));
     h = await openBrowser();
     page = await h.page.context().browser()!.newPage();
     page.on('console', (m) => h.logs.push(`[llamacpp ${m.type()}] ${m.text()}`));
@@ -72,10 +78,10 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
   afterAll(() => h?.close());
 
   for (const c of CASES) {
-    it(`${c.arch} (pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
-      const url = `/${DIR}/${c.arch}-${c.pre}.gguf`;
+    it(`${c.name} (${c.arch}, pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
+      const url = `/${DIR}/${c.name}.gguf`;
       const b = await WasmBackend.create();
-      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(tinyShape(c.arch, c.pre))]]));
+      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(shapeOf(c))]]));
       const tok = tokenizer!;
       const ban = banned(tok, model.vocabSize);
       const res = (await page.evaluate(
@@ -119,14 +125,14 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
   }
 
   it('the same files on WebGPU in the page give the wasm logits', async () => {
-    for (const c of CASES.filter((x) => x.arch !== 'llama')) {
+    for (const c of CASES.filter((x) => x.arch !== 'llama' || x.extra)) {
       const b = await WasmBackend.create();
-      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(tinyShape(c.arch, c.pre))]]));
+      const { model, tokenizer } = await openModel(b, new Map([['m.gguf', tinyGguf(shapeOf(c))]]));
       const ids = tokenizer!.encode(PROMPT).slice(0, 12);
       const s = model.newState();
       const t = model.prefill(ids, s, { allLogits: true });
       const wasm = (await b.read(t)) as Float32Array;
-      const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.arch}-${c.pre}.gguf`, tokens: ids, backend: 'webgpu' })) as Float32Array;
+      const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.name}.gguf`, tokens: ids, backend: 'webgpu' })) as Float32Array;
       let scale = 0;
       let d = 0;
       for (let i = 0; i < wasm.length; i++) {

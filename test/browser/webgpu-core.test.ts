@@ -258,6 +258,21 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
+  it('rope and ropeQkv with per-pair frequency divisors (Llama 3 scaling)', async () => {
+    for (const style of ['half', 'interleaved'] as const) {
+      for (const [rows, heads, headDim, pos] of [[3, 2, 6, 5], [2, 3, 64, 1000], [1, 2, 8, 70000]]) {
+        const freqFactors = Array.from({ length: headDim / 2 }, (_, i) => 1.3 + (i % 5) * 1.7);
+        const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos + 1);
+        const e = await err('rope', [O([rows, heads * headDim]), I([rows, heads * headDim], x), V({ pos, headDim, theta: 500000, style, freqFactors })], SUM);
+        expect(e, `${style} ${rows}x${heads}x${headDim} @${pos}`).toBeLessThanOrEqual(TOL);
+        const [qW, kW] = [heads * headDim, headDim];
+        const xq = randomF32(rows * (qW + 2 * kW), pos + 3);
+        const eq = await err('ropeQkv', [O([rows, qW]), O([rows, kW]), O([rows, kW]), I([rows, qW + 2 * kW], xq), V({ pos, headDim, theta: 500000, style, freqFactors })], SUM);
+        expect(eq, `qkv ${style} ${rows}x${heads}x${headDim} @${pos}`).toBeLessThanOrEqual(TOL);
+      }
+    }
+  });
+
   it('ropeQkv: stacked [q | k | v] rows split and rotated in one dispatch (GQA widths, both styles)', async () => {
     for (const style of ['half', 'interleaved'] as const) {
       for (const [rows, hq, hkv, headDim, pos] of [[1, 1, 1, 2, 0], [3, 4, 2, 6, 5], [2, 9, 3, 64, 1000], [1, 2, 1, 8, 70000]]) {

@@ -12,10 +12,11 @@ import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-mode
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
 
-export function tinyShape(arch: TinyArch, pre?: string): LlamaShape {
+export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
+    ...extra,
   };
 }
 

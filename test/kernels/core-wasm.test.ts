@@ -689,6 +689,42 @@ describe('wasm core: row-wise', () => {
     }
   });
 
+  it('rope with per-pair frequency divisors (Llama 3 scaling): the reference by hand, wasm vs the reference', async () => {
+    // headDim 4: pair 0 turns by pos·1/f0, pair 1 by pos·θ^(−1/2)/f1
+    const r = ref.tensor([1, 4], 'f32', Float32Array.of(1, 1, 0, 0));
+    const o = ref.tensor([1, 4], 'f32');
+    ref.rope(o, r, { pos: 3, headDim: 4, theta: 100, style: 'half', freqFactors: [2, 8] });
+    const [a0, a1] = [3 / 2, (3 * 0.1) / 8];
+    expect(Array.from((await ref.read(o)) as Float32Array)).toEqual(Array.from(Float32Array.of(Math.cos(a0), Math.cos(a1), Math.sin(a0), Math.sin(a1))));
+    for (const [rows, heads, headDim] of [[1, 1, 2], [3, 2, 6], [2, 4, 64]] as const) {
+      const freqFactors = Array.from({ length: headDim / 2 }, (_, i) => 1.3 + (i % 5) * 1.7);
+      for (const style of ['half', 'interleaved'] as const) {
+        for (const pos of [0, 7, 4093]) {
+          const opts: RopeOptions = { pos, headDim, theta: 500000, style, freqFactors };
+          const x = randomF32(rows * heads * headDim, rows + heads + headDim + pos + 1);
+          const { want, got } = await both([{ shape: [rows, heads * headDim], data: x }], { shape: [rows, heads * headDim] }, (b, o2, xt) => b.rope(o2, xt, opts));
+          expect(worst(got, want, 1e-5, 1e-6), `${style} ${rows}x${heads}x${headDim} pos ${pos}`).toBeLessThanOrEqual(1);
+          // the divisors change the result (pos 0 rotates nothing)
+          const plain = await both([{ shape: [rows, heads * headDim], data: x }], { shape: [rows, heads * headDim] }, (b, o2, xt) => b.rope(o2, xt, { ...opts, freqFactors: undefined }));
+          if (pos > 0) expect(worst(plain.want, want, 1e-5, 1e-6)).toBeGreaterThan(1);
+          // ropeQkv takes them too
+          const [qW, kW] = [heads * headDim, headDim];
+          const xq = randomF32(rows * (qW + 2 * kW), pos + 3);
+          const outs: Float32Array[] = [];
+          for (const b of [ref, wasm] as Backend[]) {
+            const [q, k, v, qkv] = [b.tensor([rows, qW], 'f32'), b.tensor([rows, kW], 'f32'), b.tensor([rows, kW], 'f32'), b.tensor([rows, qW + 2 * kW], 'f32', xq)];
+            b.ropeQkv(q, k, v, qkv, opts);
+            outs.push(Float32Array.of(...((await b.read(q)) as Float32Array), ...((await b.read(k)) as Float32Array)));
+            for (const t of [q, k, v, qkv]) b.free(t);
+          }
+          expect(worst(outs[1], outs[0], 1e-5, 1e-6)).toBeLessThanOrEqual(1);
+        }
+      }
+    }
+    expect(() => ref.rope(o, r, { pos: 0, headDim: 4, theta: 100, style: 'half', freqFactors: [1] })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => wasm.rope(wasm.tensor([1, 4], 'f32'), wasm.tensor([1, 4], 'f32'), { pos: 0, headDim: 4, theta: 100, style: 'half', freqFactors: [1, 0] })).toThrow(expect.objectContaining({ code: 'INVALID_ARGUMENT' }));
+  });
+
   it('ropeQkv: [q | k | v] rows split and rotated, vs the reference, both styles, GQA widths', async () => {
     for (const [rows, hq, hkv, headDim] of [[1, 1, 1, 2], [3, 4, 2, 6], [2, 9, 3, 64], [5, 3, 3, 10]] as const) {
       for (const style of ['half', 'interleaved'] as const) {

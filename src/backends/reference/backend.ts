@@ -323,8 +323,8 @@ export class ReferenceBackend implements Backend {
 
   rope(out: Tensor, x: Tensor, opts: RopeOptions): void {
     v.checkBackend('rope', this.name, out, x);
-    const { headDim, pos, theta, style } = opts;
-    const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta);
+    const { headDim, pos, theta, style, freqFactors } = opts;
+    const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta, freqFactors);
     const xs = this.f32('rope', x);
     const o = this.f32('rope', out);
     const half = headDim / 2;
@@ -332,7 +332,7 @@ export class ReferenceBackend implements Backend {
       for (let h = 0; h < heads; h++) {
         const base = (r * heads + h) * headDim;
         for (let i = 0; i < half; i++) {
-          const angle = (pos + r) * Math.pow(theta, (-2 * i) / headDim);
+          const angle = ((pos + r) * Math.pow(theta, (-2 * i) / headDim)) / (freqFactors?.[i] ?? 1);
           const c = Math.cos(angle);
           const s = Math.sin(angle);
           const [a, b] = style === 'half' ? [base + i, base + i + half] : [base + 2 * i, base + 2 * i + 1];
@@ -347,7 +347,7 @@ export class ReferenceBackend implements Backend {
 
   ropeQkv(q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
     v.checkBackend('ropeQkv', this.name, q, k, vOut, qkv);
-    const { rows, qW, kW, vW } = v.ropeQkv('ropeQkv', q, k, vOut, qkv, opts.headDim, opts.pos, opts.theta);
+    const { rows, qW, kW, vW } = v.ropeQkv('ropeQkv', q, k, vOut, qkv, opts.headDim, opts.pos, opts.theta, opts.freqFactors);
     const x = this.f32('ropeQkv', qkv);
     const W = qW + kW + vW;
     // Copy the parts out, then the plain rope in place on q and k.

@@ -59,7 +59,7 @@ export interface Kernels {
   rmsnorm_f32(out: number, x: number, w: number, rows: number, d: number, eps: number): void;
   layernorm_f32(out: number, x: number, w: number, b: number, rows: number, d: number, eps: number): void;
   softmax_f32(out: number, x: number, rows: number, d: number): void;
-  rope_f32(out: number, x: number, rows: number, heads: number, headDim: number, pos: number, theta: number, style: number, scratch: number): void;
+  rope_f32(out: number, x: number, rows: number, heads: number, headDim: number, pos: number, theta: number, style: number, scratch: number, factors: number): void;
   argmax_f32(out: number, x: number, rows: number, v: number): void;
   embedding_f32(out: number, table: number, ids: number, n: number, d: number): void;
   embedding_f16(out: number, table: number, ids: number, n: number, d: number): void;
@@ -494,30 +494,39 @@ export class WasmBackend implements Backend {
 
   rope(out: Tensor, x: Tensor, opts: RopeOptions): void {
     v.checkBackend('rope', this.name, out, x);
-    const { headDim, pos, theta, style } = opts;
-    const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta);
+    const { headDim, pos, theta, style, freqFactors } = opts;
+    const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta, freqFactors);
     if (style !== 'half' && style !== 'interleaved') throw new SparrowError('INVALID_ARGUMENT', `rope: style must be 'half' or 'interleaved', got ${String(style)}`, { op: 'rope' });
     const [o, xp] = [this.ptr('rope', out), this.ptr('rope', x)];
-    // scratch: f64 inverse frequencies (headDim/2) + f32 cos and sin tables (headDim each)
-    this.withScratch(12 * headDim, (s) => this.k.rope_f32(o, xp, rows, heads, headDim, pos, theta, style === 'half' ? 0 : 1, s));
+    // scratch: f64 inverse frequencies (headDim/2) + f32 cos and sin tables (headDim each) + f64 factors
+    this.withScratch(16 * headDim, (s) => this.k.rope_f32(o, xp, rows, heads, headDim, pos, theta, style === 'half' ? 0 : 1, s, this.ropeFactors(s, headDim, freqFactors)));
+  }
+
+  /** Copy RoPE frequency divisors (f64) past the kernel's 12·headDim scratch bytes; 0 when none. */
+  private ropeFactors(scratch: number, headDim: number, factors: ArrayLike<number> | undefined): number {
+    if (!factors) return 0;
+    const at = scratch + 12 * headDim;
+    new Float64Array(this.heap.memory.buffer, at, headDim / 2).set(Array.from(factors));
+    return at;
   }
 
   ropeQkv(q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
     const op = 'ropeQkv';
     v.checkBackend(op, this.name, q, k, vOut, qkv);
-    const { headDim, pos, theta, style } = opts;
-    const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta);
+    const { headDim, pos, theta, style, freqFactors } = opts;
+    const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta, freqFactors);
     if (style !== 'half' && style !== 'interleaved') throw new SparrowError('INVALID_ARGUMENT', `${op}: style must be 'half' or 'interleaved', got ${String(style)}`, { op });
     const [qp, kp, vp, xp] = [this.ptr(op, q), this.ptr(op, k), this.ptr(op, vOut), this.ptr(op, qkv)];
     const W = qW + kW + vW;
     const s = style === 'half' ? 0 : 1;
     // Row by row (the parts are strided in qkv): the rope kernel reads the q and k parts in place,
     // v is a byte copy.
-    this.withScratch(12 * headDim, (sc) => {
+    this.withScratch(16 * headDim, (sc) => {
+      const f = this.ropeFactors(sc, headDim, freqFactors);
       for (let r = 0; r < rows; r++) {
         const xr = xp + r * W * 4;
-        if (qW) this.k.rope_f32(qp + r * qW * 4, xr, 1, qW / headDim, headDim, pos + r, theta, s, sc);
-        if (kW) this.k.rope_f32(kp + r * kW * 4, xr + qW * 4, 1, kW / headDim, headDim, pos + r, theta, s, sc);
+        if (qW) this.k.rope_f32(qp + r * qW * 4, xr, 1, qW / headDim, headDim, pos + r, theta, s, sc, f);
+        if (kW) this.k.rope_f32(kp + r * kW * 4, xr + qW * 4, 1, kW / headDim, headDim, pos + r, theta, s, sc, f);
         this.k.copy_bytes(vp + r * vW * 4, xr + (qW + kW) * 4, vW * 4);
       }
     });

@@ -14,14 +14,15 @@ interface Table {
 }
 const tables = new WeakMap<WebGpuBackend, Map<string, Table>>();
 
-/** (cos, sin) of (p0 + p)·θ^(−2i/d) for p < count, computed in float64 like the reference. */
-function cosSin(p0: number, count: number, headDim: number, theta: number): Float32Array<ArrayBuffer> {
+/** (cos, sin) of (p0 + p)·θ^(−2i/d) / factor_i for p < count, computed in float64 like the reference. */
+function cosSin(p0: number, count: number, headDim: number, theta: number, factors?: ArrayLike<number>): Float32Array<ArrayBuffer> {
   const half = headDim / 2;
   const t = new Float32Array(count * half * 2);
   for (let i = 0; i < half; i++) {
     const freq = Math.pow(theta, (-2 * i) / headDim);
+    const f = factors?.[i] ?? 1;
     for (let p = 0; p < count; p++) {
-      const angle = (p0 + p) * freq;
+      const angle = ((p0 + p) * freq) / f;
       t[(p * half + i) * 2] = Math.cos(angle);
       t[(p * half + i) * 2 + 1] = Math.sin(angle);
     }
@@ -30,10 +31,10 @@ function cosSin(p0: number, count: number, headDim: number, theta: number): Floa
 }
 
 /** A GPU buffer holding (cos, sin) for positions [base, base + count): the cached table or a one-off. */
-function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, rows: number): { buf: GPUBuffer; base: number } {
+function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, rows: number, factors?: ArrayLike<number>): { buf: GPUBuffer; base: number } {
   const end = pos + rows;
   if (end > CACHED_POSITIONS) {
-    const data = cosSin(pos, rows, headDim, theta);
+    const data = cosSin(pos, rows, headDim, theta, factors);
     const buf = g.gpu.createBuffer(data.byteLength, 'rope');
     g.gpu.device.queue.writeBuffer(buf, 0, data);
     g.gpu.retire(buf);
@@ -41,13 +42,13 @@ function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, ro
   }
   let perBackend = tables.get(g);
   if (!perBackend) tables.set(g, (perBackend = new Map()));
-  const key = `${headDim}:${theta}`;
+  const key = `${headDim}:${theta}${factors ? `:${Array.from(factors).join(',')}` : ''}`;
   let t = perBackend.get(key);
   if (!t || t.positions < end) {
     let positions = Math.max(256, t?.positions ?? 0);
     while (positions < end) positions *= 2;
     positions = Math.min(positions, CACHED_POSITIONS);
-    const data = cosSin(0, positions, headDim, theta);
+    const data = cosSin(0, positions, headDim, theta, factors);
     const buf = g.gpu.createBuffer(data.byteLength, 'rope');
     g.gpu.device.queue.writeBuffer(buf, 0, data);
     if (t) g.gpu.retire(t.buf); // recorded dispatches may still read the old table
@@ -61,11 +62,11 @@ function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, ro
 export function ropeQkv(g: WebGpuBackend, q: Tensor, k: Tensor, vOut: Tensor, qkv: Tensor, opts: RopeOptions): void {
   const op = 'ropeQkv';
   v.checkBackend(op, g.name, q, k, vOut, qkv);
-  const { headDim, pos, theta, style } = opts;
-  const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta);
+  const { headDim, pos, theta, style, freqFactors } = opts;
+  const { rows, qW, kW, vW } = v.ropeQkv(op, q, k, vOut, qkv, headDim, pos, theta, freqFactors);
   const threads = Math.max((rows * (qW + kW)) / 2, rows * vW);
   if (threads === 0) return;
-  const cs = table(g, headDim, theta, pos, rows);
+  const cs = table(g, headDim, theta, pos, rows, freqFactors);
   const [gx, gy] = grid(Math.ceil(threads / 256));
   const params = [u32(rows), u32(qW / headDim), u32(kW / headDim), u32(headDim), u32(pos - cs.base), u32(style === 'interleaved' ? 1 : 0), u32(gx), u32(vW)];
   const bufs = [g.buf(op, q), g.buf(op, k), g.buf(op, vOut), g.buf(op, qkv), cs.buf];
@@ -74,12 +75,12 @@ export function ropeQkv(g: WebGpuBackend, q: Tensor, k: Tensor, vOut: Tensor, qk
 
 export function rope(g: WebGpuBackend, out: Tensor, x: Tensor, opts: RopeOptions): void {
   v.checkBackend('rope', g.name, out, x);
-  const { headDim, pos, theta, style } = opts;
-  const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta);
+  const { headDim, pos, theta, style, freqFactors } = opts;
+  const { rows, heads } = v.rope('rope', out, x, headDim, pos, theta, freqFactors);
   const pairs = (rows * heads * headDim) / 2;
   if (pairs === 0) return;
   const [o, xb] = [g.buf('rope', out), g.buf('rope', x)];
-  const cs = table(g, headDim, theta, pos, rows);
+  const cs = table(g, headDim, theta, pos, rows, freqFactors);
   const [gx, gy] = grid(Math.ceil(pairs / 256));
   const params = [u32(rows), u32(heads), u32(headDim), u32(pos - cs.base), u32(style === 'interleaved' ? 1 : 0), u32(gx)];
   if (o === xb) g.gpu.dispatch('rope', ropeWgsl, 'rope_ip', params, [o, cs.buf], [gx, gy]);
