@@ -28,6 +28,7 @@ import {
   type MemoryReport,
   type ModelFileInput,
 } from '../engine/model-manager.ts';
+import { modelFileUrl } from './model-url.ts';
 import { ModelStore, type StoreLimits, type StoredModel } from './model-store.ts';
 
 export type { ChatGenerateOptions, ChatGenerateResult, ChatModelInfo, LoadProgress, MemoryReport } from '../engine/model-manager.ts';
@@ -201,7 +202,8 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
   async function fetchFiles(urls: string[], onProgress?: (p: LoadProgress) => void): Promise<Array<ModelFileInput & { lastModified: number }>> {
     const out: Array<ModelFileInput & { lastModified: number }> = [];
-    for (const url of urls) {
+    for (const pasted of urls) {
+      const url = modelFileUrl(pasted);
       let res: Response;
       try {
         res = await fetch(url);
