@@ -1,11 +1,11 @@
-// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q5_0, Q2_K…Q6_K, exactly
-// the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are widened
-// i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
+// Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
+// Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
 //
-// One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1 (decode: Q8_0 / Q4_0 / Q5_0 take four
-// rows per pass sharing the x loads). Prefill (N > 1) dequantizes four weight rows per token tile and
+// One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1 (decode: Q8_0 and the 32-value types
+// Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL take four rows per pass sharing the x loads). Prefill (N > 1) dequantizes four weight rows per token tile and
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
@@ -449,31 +449,91 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
   return f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
 }
 
+/** Block types of the 32-value formats sharing the decode scheme below (compile-time constants). */
+const S_Q4_0 = 0, S_Q5_0 = 1, S_Q4_1 = 2, S_Q5_1 = 3, S_IQ4_NL = 4;
+
+/** IQ4_NL's 16 levels (kvalues_iq4nl) as the bytes of a swizzle table: nibble → signed level. */
+// @ts-ignore: decorator
+@inline function iq4Table(): v128 { return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113); }
+
+/** The 5th bits of a Q5_0 / Q5_1 block's u32 qh as 0x10 bytes: values 0..15 (lo) and 16..31 (hi). */
+// @ts-ignore: decorator
+@inline function q5High(qhWord: u32, hi: bool): v128 {
+  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  const qh = i32x4.splat(qhWord);
+  const sel = hi ? i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) : i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
+  return v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, sel), bits), i8x16.splat(0)), i8x16.splat(16));
+}
+
 /**
- * Four Q4_0 (q5 false) or Q5_0 (q5 true) rows against one x (decode): each block's eight x vectors
- * are loaded once for the four rows. Per row the same operations in the same order as dot_q4_0 /
- * dot_q5_0, so the result is bit-identical. Inlined into dot4_q4_0 / dot4_q5_0 with q5 constant.
+ * One Q4_1 / Q5_1 / IQ4_NL block of one row against x (loaded; sx = the block's x vectors summed):
+ * Q4_1 / Q5_1 value q·d + m, so Σ w·x = d·Σ q·x + m·Σ x — the m·Σx term is added lane-wise (its
+ * lanes sum to m·Σx with the accumulator's); IQ4_NL value d·kvalues[nibble], the nibble looked up
+ * with a swizzle. (Q4_0 / Q5_0 keep block4_0 / block5_0.)
  */
 // @ts-ignore: decorator
-@inline function dot4_small(q5: bool, w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
-  const blockBytes: usize = q5 ? 22 : 18;
+@inline function blockMin(t: i32, blk: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128, sx: v128): v128 {
+  const mask = i8x16.splat(0x0f);
+  if (t == S_IQ4_NL) {
+    const q = v128.load(blk + 2);
+    const lo = i8x16.swizzle(iq4Table(), v128.and(q, mask));
+    const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4));
+    return f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
+  }
+  let lo: v128, hi: v128;
+  if (t == S_Q4_1) {
+    const q = v128.load(blk + 4);
+    lo = v128.and(q, mask);
+    hi = i8x16.shr_u(q, 4);
+  } else {
+    const qh = load<u32>(blk + 4);
+    const q = v128.load(blk + 8);
+    lo = v128.or(v128.and(q, mask), q5High(qh, false));
+    hi = v128.or(i8x16.shr_u(q, 4), q5High(qh, true));
+  }
+  const s = f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
+  return f32x4.add(s, f32x4.mul(f32x4.splat(qhalf(blk + 2)), sx));
+}
+
+// @ts-ignore: decorator
+@inline function smallBlockBytes(t: i32): usize {
+  return t == S_Q4_0 || t == S_IQ4_NL ? 18 : t == S_Q5_0 ? 22 : t == S_Q4_1 ? 20 : 24;
+}
+
+/** One block of type t against x (loaded): the per-type block function. */
+// @ts-ignore: decorator
+@inline function blockSmall(t: i32, blk: usize, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128, sx: v128): v128 {
+  if (t == S_Q4_0) return block4_0(blk, x0, x1, x2, x3, x4, x5, x6, x7);
+  if (t == S_Q5_0) return block5_0(blk, x0, x1, x2, x3, x4, x5, x6, x7);
+  return blockMin(t, blk, x0, x1, x2, x3, x4, x5, x6, x7, sx);
+}
+
+/** Σ of a block's eight x vectors (lane-wise), for the m·Σx term of Q4_1 / Q5_1. */
+// @ts-ignore: decorator
+@inline function xsum8(x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  return f32x4.add(f32x4.add(f32x4.add(x0, x1), f32x4.add(x2, x3)), f32x4.add(f32x4.add(x4, x5), f32x4.add(x6, x7)));
+}
+
+/**
+ * Four rows of a 32-value block type t against one x (decode): each block's eight x vectors (and
+ * for Q4_1 / Q5_1 their sum) are loaded once for the four rows. Per row the same operations in the
+ * same order as the one-row dot (dot_q4_0 / dot_q5_0 / dot_small), so the result is bit-identical.
+ * Inlined with t constant.
+ */
+// @ts-ignore: decorator
+@inline function dot4_small(t: i32, w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  const blockBytes = smallBlockBytes(t);
   let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * blockBytes;
     const xb = x + (<usize>b << 7);
     const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
     const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
-    if (q5) {
-      a0 = f32x4.add(a0, block5_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
-      a1 = f32x4.add(a1, block5_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-      a2 = f32x4.add(a2, block5_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-      a3 = f32x4.add(a3, block5_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    } else {
-      a0 = f32x4.add(a0, block4_0(blk, x0, x1, x2, x3, x4, x5, x6, x7));
-      a1 = f32x4.add(a1, block4_0(blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-      a2 = f32x4.add(a2, block4_0(blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-      a3 = f32x4.add(a3, block4_0(blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7));
-    }
+    const sx = t == S_Q4_1 || t == S_Q5_1 ? xsum8(x0, x1, x2, x3, x4, x5, x6, x7) : f32x4.splat(0);
+    a0 = f32x4.add(a0, blockSmall(t, blk, x0, x1, x2, x3, x4, x5, x6, x7, sx));
+    a1 = f32x4.add(a1, blockSmall(t, blk + rowBytes, x0, x1, x2, x3, x4, x5, x6, x7, sx));
+    a2 = f32x4.add(a2, blockSmall(t, blk + 2 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7, sx));
+    a3 = f32x4.add(a3, blockSmall(t, blk + 3 * rowBytes, x0, x1, x2, x3, x4, x5, x6, x7, sx));
   }
   store<f32>(out, qhsum(a0));
   store<f32>(out, qhsum(a1), 4);
@@ -481,8 +541,54 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
   store<f32>(out, qhsum(a3), 12);
 }
 
+/** One row of a 32-value block type t (Q4_1 / Q5_1 / IQ4_NL): dot4_small's operations for one row. */
+// @ts-ignore: decorator
+@inline function dot_small(t: i32, w: usize, x: usize, nb: i32): f32 {
+  const blockBytes = smallBlockBytes(t);
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const xb = x + (<usize>b << 7);
+    const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+    const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+    const sx = t == S_Q4_1 || t == S_Q5_1 ? xsum8(x0, x1, x2, x3, x4, x5, x6, x7) : f32x4.splat(0);
+    a = f32x4.add(a, blockSmall(t, w + <usize>b * blockBytes, x0, x1, x2, x3, x4, x5, x6, x7, sx));
+  }
+  return qhsum(a);
+}
+
+/**
+ * out[N, M] = X[N, K] · Wᵀ for a 32-value block type t without its own one-row kernel (Q4_1, Q5_1,
+ * IQ4_NL): N = 1 four rows per pass (dot4_small), the rest one row at a time (dot_small), same result.
+ */
+// @ts-ignore: decorator
+@inline function matmul_small(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 5;
+  const rowBytes = <usize>nb * smallBlockBytes(t);
+  let r = 0;
+  if (n == 1) for (; r + 4 <= m; r += 4) dot4_small(t, w + <usize>r * rowBytes, rowBytes, x, nb, out + (<usize>r << 2));
+  for (; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_small(t, wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** Q4_1 block (20 bytes): f16 d, f16 m, 16 bytes; element j = low nibble·d + m, element j+16 = high nibble·d + m. */
+export function matmul_q4_1(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  matmul_small(S_Q4_1, out, x, w, n, m, k);
+}
+
+/** Q5_1 block (24 bytes): f16 d, f16 m, u32 qh, 16 bytes; Q5_0's 5-bit values (not offset), times d, plus m. */
+export function matmul_q5_1(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  matmul_small(S_Q5_1, out, x, w, n, m, k);
+}
+
+/** IQ4_NL block (18 bytes): f16 d, 16 bytes of nibbles in Q4_0's layout; value d·kvalues_iq4nl[nibble]. */
+export function matmul_iq4_nl(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  matmul_small(S_IQ4_NL, out, x, w, n, m, k);
+}
+
 function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
-  dot4_small(false, w, rowBytes, x, nb, out);
+  dot4_small(S_Q4_0, w, rowBytes, x, nb, out);
 }
 
 export function matmul_q4_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
@@ -594,7 +700,7 @@ export function matmul_q2_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
 
 /** Four Q5_0 rows against one x, sharing the x loads (bit-identical to dot_q5_0 per row). */
 function dot4_q5_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
-  dot4_small(true, w, rowBytes, x, nb, out);
+  dot4_small(S_Q5_0, w, rowBytes, x, nb, out);
 }
 
 export function matmul_q5_0(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
@@ -656,6 +762,36 @@ function dequant_q5_0(dst: usize, w: usize, blocks: i32): void {
     const q = v128.load(blk + 6);
     store16(o, i8x16.sub(v128.or(v128.and(q, mask), hLo), sixteen), d, zero);
     store16(o + 64, i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen), d, zero);
+  }
+}
+
+/** `blocks` Q4_1 / Q5_1 / IQ4_NL blocks: q·d + m (one rounding, as dequantize_row_q4_1 / _q5_1: q·d is exact), d·kvalues[q]. */
+// @ts-ignore: decorator
+@inline function dequant_small(t: i32, dst: usize, w: usize, blocks: i32): void {
+  const mask = i8x16.splat(0x0f);
+  const zero = f32x4.splat(0);
+  const blockBytes = smallBlockBytes(t);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * blockBytes;
+    const o = dst + (<usize>b << 7);
+    const d = f32x4.splat(qhalf(blk));
+    if (t == S_IQ4_NL) {
+      const q = v128.load(blk + 2);
+      store16(o, i8x16.swizzle(iq4Table(), v128.and(q, mask)), d, zero);
+      store16(o + 64, i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4)), d, zero);
+      continue;
+    }
+    const negM = f32x4.splat(-qhalf(blk + 2)); // q·d − (−m) = q·d + m exactly
+    if (t == S_Q4_1) {
+      const q = v128.load(blk + 4);
+      store16(o, v128.and(q, mask), d, negM);
+      store16(o + 64, i8x16.shr_u(q, 4), d, negM);
+    } else {
+      const qh = load<u32>(blk + 4);
+      const q = v128.load(blk + 8);
+      store16(o, v128.or(v128.and(q, mask), q5High(qh, false)), d, negM);
+      store16(o + 64, v128.or(i8x16.shr_u(q, 4), q5High(qh, true)), d, negM);
+    }
   }
 }
 
@@ -797,17 +933,18 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
-  const blockBytes: usize = t == T_Q4_0 ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : 84;
-  const perBlock = t == T_Q4_0 || t == T_Q5_0 ? 32 : 256;
+  const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : 84;
+  const perBlock = t == T_Q4_0 || t == T_Q5_0 || t >= T_Q4_1 ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
   for (let t0 = 0; t0 < n; t0 += tile) {
@@ -821,7 +958,10 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_Q6_K) dequant_q6_k(scratch, wr, rows * nb);
       else if (t == T_Q5_K) dequant_q5_k(scratch, wr, rows * nb);
       else if (t == T_Q3_K) dequant_q3_k(scratch, wr, rows * nb);
-      else dequant_q2_k(scratch, wr, rows * nb);
+      else if (t == T_Q2_K) dequant_q2_k(scratch, wr, rows * nb);
+      else if (t == T_Q4_1) dequant_small(S_Q4_1, scratch, wr, rows * nb);
+      else if (t == T_Q5_1) dequant_small(S_Q5_1, scratch, wr, rows * nb);
+      else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }
   }

@@ -39,8 +39,14 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 32) * rows * 34;
     case 'q4_0':
       return blocks(dtype, cols, 32) * rows * 18;
+    case 'iq4_nl':
+      return blocks(dtype, cols, 32) * rows * 18;
+    case 'q4_1':
+      return blocks(dtype, cols, 32) * rows * 20;
     case 'q5_0':
       return blocks(dtype, cols, 32) * rows * 22;
+    case 'q5_1':
+      return blocks(dtype, cols, 32) * rows * 24;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

@@ -20,6 +20,7 @@ export const BLOCK = {
   Q4_1: { size: 20, d: 0, m: 2, qs: 4 },
   Q5_0: { size: 22, d: 0, qh: 2, qs: 6 },
   Q5_1: { size: 24, d: 0, m: 2, qh: 4, qs: 8 },
+  IQ4_NL: { size: 18, d: 0, qs: 2 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -50,6 +51,12 @@ const rowQ4_0: Row = (b, off, nb, y, yo) => {
   }
 };
 
+/**
+ * Q4_1 / Q5_1 (dequantize_row_q4_1 / _q5_1): x = q·d + m with d, m halves widened to f32. q·d is
+ * exact in f32 (q < 32, d has 11 significant bits); the sum rounds once, as in llama.cpp without
+ * FMA contraction (gguf-py's numpy, llama.cpp's WebAssembly build) — a compiler that fuses q·d + m
+ * into an FMA gets the same value, the product being exact.
+ */
 const rowQ4_1: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 20, yo += 32) {
     const d = h16(b, off);
@@ -87,6 +94,21 @@ const rowQ5_1: Row = (b, off, nb, y, yo) => {
       const q = b[off + 8 + j];
       y[yo + j] = fr(((q & 0x0f) | xh0) * d) + m;
       y[yo + j + 16] = fr(((q >> 4) | xh1) * d) + m;
+    }
+  }
+};
+
+/** IQ4_NL's 16 non-linear levels (ggml-common.h kvalues_iq4nl). */
+export const KVALUES_IQ4NL: readonly number[] = [-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113];
+
+/** IQ4_NL (dequantize_row_iq4_nl): Q4_0's nibble layout, value d · kvalues_iq4nl[nibble] (exact in f32). */
+const rowIQ4_NL: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 18, yo += 32) {
+    const d = h16(b, off);
+    for (let j = 0; j < 16; j++) {
+      const q = b[off + 2 + j];
+      y[yo + j] = d * KVALUES_IQ4NL[q & 0x0f];
+      y[yo + j + 16] = d * KVALUES_IQ4NL[q >> 4];
     }
   }
 };
@@ -223,6 +245,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
+  IQ4_NL: rowIQ4_NL,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 
@@ -237,7 +260,7 @@ export function canDequantize(type: GgmlTypeInfo | string): boolean {
 export function dequantize(type: GgmlTypeInfo | string, src: Uint8Array, n: number, out = new Float32Array(n), outOffset = 0, off = 0): Float32Array {
   const t = typeof type === 'string' ? ggmlTypeByName(type) : type;
   const row = ROWS[t.name];
-  if (!row) throw new SparrowError('UNSUPPORTED', `dequantize: ggml type ${t.name} is not supported`, { ggmlType: t.name });
+  if (!row) throw new SparrowError('UNSUPPORTED', `dequantize: ggml type ${t.name} is not supported (${Object.keys(ROWS).join(', ')} are)`, { ggmlType: t.name });
   if (n % t.blockSize !== 0) throw new SparrowError('SHAPE_MISMATCH', `dequantize: ${n} elements is not a multiple of the ${t.name} block size ${t.blockSize}`, { ggmlType: t.name });
   const blocks = n / t.blockSize;
   if (off + blocks * t.typeSize > src.length || outOffset + n > out.length) {
@@ -295,6 +318,142 @@ export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
       const xi1 = Math.min(15, Math.trunc(fr(x1 + 8.5)));
       out[i * 18 + 2 + j] = xi0 | (xi1 << 4);
     }
+  }
+  return out;
+}
+
+const FLT_MAX = 3.4028234663852886e38;
+
+/** quantize_row_q4_1_ref / quantize_row_q5_1_ref: d = (max − min)/(2^bits − 1), m = min, q = ⌊(x − min)/d + ½⌋. */
+function quantizeMinScale(x: ArrayLike<number>, bits: 4 | 5): Uint8Array {
+  const size = bits === 4 ? 20 : 24;
+  const name = bits === 4 ? 'quantizeQ4_1' : 'quantizeQ5_1';
+  if (x.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${name}: ${x.length} values is not a multiple of 32`);
+  const nb = x.length / 32;
+  const out = new Uint8Array(nb * size);
+  for (let i = 0; i < nb; i++) {
+    const o = i * size;
+    let min = FLT_MAX;
+    let max = -FLT_MAX;
+    for (let j = 0; j < 32; j++) {
+      const v = fr(x[i * 32 + j]);
+      if (v < min) min = v;
+      if (v > max) max = v;
+    }
+    // d and id stay float32: the stored halves are rounded from them, the levels are not
+    const d = fr(fr(max - min) / ((1 << bits) - 1));
+    const id = d ? fr(1 / d) : 0;
+    setHalf(out, o, d);
+    setHalf(out, o + 2, min);
+    let qh = 0;
+    for (let j = 0; j < 16; j++) {
+      const x0 = fr(fr(fr(x[i * 32 + j]) - min) * id);
+      const x1 = fr(fr(fr(x[i * 32 + 16 + j]) - min) * id);
+      // Q4_1: MIN(15, (int8_t)(x + 0.5f)); Q5_1: (uint8_t)(x + 0.5f), no clamp (x ≤ 31 + a few ulps)
+      const xi0 = bits === 4 ? Math.min(15, Math.trunc(fr(x0 + 0.5))) : Math.trunc(fr(x0 + 0.5)) & 0xff;
+      const xi1 = bits === 4 ? Math.min(15, Math.trunc(fr(x1 + 0.5))) : Math.trunc(fr(x1 + 0.5)) & 0xff;
+      out[o + size - 16 + j] = (xi0 & 0x0f) | ((xi1 & 0x0f) << 4);
+      if (bits === 5) qh |= (((xi0 & 0x10) >> 4) << j) | (((xi1 & 0x10) >> 4) << (j + 16));
+    }
+    if (bits === 5) {
+      out[o + 4] = qh & 0xff;
+      out[o + 5] = (qh >>> 8) & 0xff;
+      out[o + 6] = (qh >>> 16) & 0xff;
+      out[o + 7] = (qh >>> 24) & 0xff;
+    }
+  }
+  return out;
+}
+
+/** quantize_row_q4_1_ref: 20-byte blocks {f16 d, f16 m, 16 nibble bytes}. */
+export function quantizeQ4_1(x: ArrayLike<number>): Uint8Array {
+  return quantizeMinScale(x, 4);
+}
+
+/** quantize_row_q5_1_ref: 24-byte blocks {f16 d, f16 m, u32 qh (5th bits), 16 nibble bytes}. */
+export function quantizeQ5_1(x: ArrayLike<number>): Uint8Array {
+  return quantizeMinScale(x, 5);
+}
+
+/**
+ * best_index_int8(16, kvalues_iq4nl, x): the index of the level nearest x (binary search; a tie
+ * goes to the upper level), float32 differences as in C.
+ */
+export function bestIndexIQ4(x: number): number {
+  const val = KVALUES_IQ4NL;
+  if (x <= val[0]) return 0;
+  if (x >= val[15]) return 15;
+  let ml = 0, mu = 15;
+  while (mu - ml > 1) {
+    const mav = (ml + mu) >> 1;
+    if (x < val[mav]) mu = mav;
+    else ml = mav;
+  }
+  return fr(x - val[mu - 1]) < fr(val[mu] - x) ? mu - 1 : mu;
+}
+
+/**
+ * IQ4_NL: quantize_row_iq4_nl_impl(32, 32, x, …, kvalues_iq4nl, quant_weights = NULL, ntry) per block.
+ * ntry = 7 is quantize_iq4_nl (what llama-quantize writes, here without an importance matrix):
+ * weights x², a first scale max/127, then the scales (t − 127)/max for t ∈ [−7, 7] (negative: the
+ * largest value goes to −127), keeping the least-squares scale Σwqx/Σwq² with the largest
+ * (Σwqx)²/Σwq², and finally every value to its nearest level at that scale. ntry = −1 is
+ * quantize_row_iq4_nl_ref (one pass at −max/127, levels not recomputed).
+ */
+export function quantizeIQ4_NL(xs: ArrayLike<number>, ntry = 7): Uint8Array {
+  if (xs.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeIQ4_NL: ${xs.length} values is not a multiple of 32`);
+  const x = Float32Array.from(xs);
+  const nb = x.length / 32;
+  const out = new Uint8Array(nb * 18);
+  const K = KVALUES_IQ4NL;
+  const L = new Uint8Array(32); // reused across blocks, as the C caller's L[]
+  const weight = new Float32Array(32);
+  for (let i = 0; i < nb; i++) {
+    const xo = i * 32, o = i * 18;
+    for (let j = 0; j < 32; j++) weight[j] = fr(x[xo + j] * x[xo + j]);
+    let amax = 0, max = 0;
+    for (let j = 0; j < 32; j++) {
+      const ax = Math.abs(x[xo + j]);
+      if (ax > amax) {
+        amax = ax;
+        max = x[xo + j];
+      }
+    }
+    let scale = 0;
+    if (!(amax < GROUP_MAX_EPS)) {
+      let d = ntry > 0 ? fr(-max / K[0]) : fr(max / K[0]);
+      let id = fr(1 / d);
+      let sumqx = 0, sumq2 = 0;
+      for (let j = 0; j < 32; j++) {
+        const l = bestIndexIQ4(fr(id * x[xo + j]));
+        L[j] = l;
+        const q = K[l], w = weight[j];
+        sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
+        sumq2 = fr(sumq2 + fr(fr(w * q) * q));
+      }
+      d = fr(sumqx / sumq2);
+      let best = fr(d * sumqx);
+      for (let itry = -ntry; itry <= ntry; itry++) {
+        id = fr((itry + K[0]) / max);
+        sumqx = sumq2 = 0;
+        for (let j = 0; j < 32; j++) {
+          const q = K[bestIndexIQ4(fr(id * x[xo + j]))], w = weight[j];
+          sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
+          sumq2 = fr(sumq2 + fr(fr(w * q) * q));
+        }
+        if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
+          d = fr(sumqx / sumq2);
+          best = fr(d * sumqx);
+        }
+      }
+      scale = d;
+    }
+    setHalf(out, o, scale);
+    if (ntry > 0) {
+      const id = scale ? fr(1 / scale) : 0;
+      for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(fr(id * x[xo + j]));
+    }
+    for (let j = 0; j < 16; j++) out[o + 2 + j] = L[j] | (L[j + 16] << 4);
   }
   return out;
 }

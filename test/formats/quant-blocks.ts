@@ -4,7 +4,11 @@ import { QUANT_DTYPES, type QuantDType, ggmlTypeByName } from '../../src/formats
 import { toF16Bits } from '../../src/util/f16.ts';
 import { rng } from '../helpers/random.ts';
 
-/** Random GGML blocks: every byte random except the f16 scales, which get small positive values. */
+/**
+ * Random GGML blocks: every byte random except the f16 scales, which get small positive values, and
+ * Q4_1 / Q5_1's f16 mins m, which get either sign at about the size of the values q·d (as a real
+ * block's m = min ≈ −(levels/2)·d), so that Σ w·x has cancellation between d·Σq·x and m·Σx.
+ */
 export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
   const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
   const r = rng(seed);
@@ -17,8 +21,15 @@ export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: n
     out[o] = h & 0xff;
     out[o + 1] = h >> 8;
   };
-  const scaleOffsets: Record<QuantDType, number[]> = { bf16: [], q8_0: [0], q4_0: [0], q5_0: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208] };
-  for (let b = 0; b < nb; b++) for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
+  const scaleOffsets: Record<QuantDType, number[]> = {
+    bf16: [], q8_0: [0], q4_0: [0], q4_1: [0], q5_0: [0], q5_1: [0], iq4_nl: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
+  };
+  const minOffsets: Partial<Record<QuantDType, number>> = { q4_1: 2, q5_1: 2 };
+  for (let b = 0; b < nb; b++) {
+    for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
+    const mo = minOffsets[dtype];
+    if (mo !== undefined) setHalf(b * t.typeSize + mo, (r() - 0.6) * 0.4);
+  }
   return out;
 }
 

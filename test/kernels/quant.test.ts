@@ -18,6 +18,10 @@ const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'q8_0', shapes: [[1, 32], [7, 96], [33, 160]] },
   { dtype: 'q4_0', shapes: [[1, 32], [7, 96], [33, 160]] },
   { dtype: 'q5_0', shapes: [[1, 32], [7, 96], [33, 160]] },
+  // 20-, 24- and 18-byte blocks; odd row counts leave a partial four-row group (decode and prefill)
+  { dtype: 'q4_1', shapes: [[1, 32], [7, 96], [33, 160], [6, 576]] },
+  { dtype: 'q5_1', shapes: [[1, 32], [7, 96], [33, 160], [6, 576]] },
+  { dtype: 'iq4_nl', shapes: [[1, 32], [7, 96], [33, 160], [6, 576]] },
   { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   // odd row counts (a partial four-row prefill group) and 1, 2, 3, 9 super-blocks per row
@@ -51,7 +55,7 @@ describe('quantized decode kernels: four rows at a time', () => {
   // The decode matvec runs rows in groups of four that share the x loads (dot4_*); per row it keeps
   // the single-row kernel's operations and order, so a row's result does not depend on its group.
   // (Q4_K / Q6_K were tried the same way and ran 20 % slower: they stay one row at a time.)
-  for (const [dtype, k] of [['q4_0', 576], ['q5_0', 576]] as const) {
+  for (const [dtype, k] of [['q4_0', 576], ['q5_0', 576], ['q4_1', 576], ['q5_1', 576], ['iq4_nl', 576]] as const) {
     it(`${dtype}: every row of a 9-row matvec equals that row alone, bit for bit`, async () => {
       const wasm = await WasmBackend.create();
       const m = 9;

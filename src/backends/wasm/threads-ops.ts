@@ -9,7 +9,7 @@
  *    assembly/bf16.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul Q4_0 / Q5_0 / Q2_K…Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
+ *  - matmul Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL / Q2_K…Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
  *    matmul_quant_tiled (four-row groups dequantized into a private scratch, stride M), like Q8_0.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
@@ -68,7 +68,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     return true;
   }
   // the block types widen four weight rows at a time into a private 4·K f32 block: Q8_0 / BF16 with
-  // their own row kernels, Q4_0 / Q5_0 / Q2_K…Q6_K with matmul_quant_tiled (the type a leading code)
+  // their own row kernels, the other block types with matmul_quant_tiled (the type a leading code)
   const name = code ? 'matmul_quant_tiled' : dt === 'bf16' ? 'matmul_bf16_rows' : 'matmul_q8_0_rows';
   return withScratches(b, 16 * k, ranges.length, (s) => {
     run(pool, name, fn(name), ranges.map(([r0, r1], i) => [...(code ? [code] : []), o, xp, wp, n, m, k, s[i], tile, r0, r1]));
