@@ -1,6 +1,6 @@
-// Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q5_0,
-// Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words. Blocks are
-// 34/18/22/84/110/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
+// Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q4_1,
+// Q5_0, Q5_1, IQ4_NL, Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words.
+// Blocks are 34/18/20/22/24/84/110/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
 // funnel shift and `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are
 // f16 and are unpacked with unpack2x16float (no shader-f16 feature needed). Layouts:
 // src/formats/ggml-quants.ts.
@@ -8,7 +8,7 @@
 // Each output element (row r, token i; g = i·M + r) gets `lanes` threads (4–64, a power of two
 // chosen by the host: the largest ≤ the row's unit count), so one 64-thread workgroup computes
 // 64 / lanes outputs: g = (wg.x + wg.y·grid_x) · (64 / lanes) + li / lanes. Every type is processed in
-// 32-element units (a Q8_0/Q4_0/Q5_0 block, a Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
+// 32-element units (a Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL block, a Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
 // 128-value half); lane j takes units j, j+lanes, …; a segmented tree reduction in workgroup memory
 // sums each output's partials.
 // (One output per workgroup left most threads idle at small K: K = 576 is 18 Q8_0 blocks, so 46
@@ -81,6 +81,61 @@ fn unit_q5_0(row: u32, u: u32, xo: u32) -> f32 {
     let hl = vec4<f32>(f32(extractBits(qh, j, 1u)), f32(extractBits(qh, j + 1u, 1u)), f32(extractBits(qh, j + 2u, 1u)), f32(extractBits(qh, j + 3u, 1u)));
     let hh = vec4<f32>(f32(extractBits(qh, j + 16u, 1u)), f32(extractBits(qh, j + 17u, 1u)), f32(extractBits(qh, j + 18u, 1u)), f32(extractBits(qh, j + 19u, 1u)));
     s += dot(lo4(w) + 16.0 * hl - vec4<f32>(16.0), xs4(xo + j)) + dot(hi4(w) + 16.0 * hh - vec4<f32>(16.0), xs4(xo + 16u + j));
+  }
+  return qhalf(b) * s;
+}
+
+// Q4_1 (20 bytes: f16 d, f16 m, 16 nibble bytes; blocks start at multiples of 4): element j =
+// low nibble · d + m, element j+16 = high nibble · d + m, so Σ w·x = d·Σ q·x + m·Σ x.
+fn unit_q4_1(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 20u;
+  var s = 0.0;
+  var sx = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(b + 4u + 4u * t);
+    let xl = xs4(xo + 4u * t);
+    let xh = xs4(xo + 16u + 4u * t);
+    s += dot(lo4(w), xl) + dot(hi4(w), xh);
+    sx += dot(xl + xh, vec4<f32>(1.0));
+  }
+  return qhalf(b) * s + qhalf(b + 2u) * sx;
+}
+
+// Q5_1 (24 bytes: f16 d, f16 m, u32 qh, 16 nibble bytes): Q5_0's 5-bit values without the −16,
+// times d, plus m.
+fn unit_q5_1(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 24u;
+  let qh = qword(b + 4u);
+  var s = 0.0;
+  var sx = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(b + 8u + 4u * t);
+    let j = 4u * t;
+    let hl = vec4<f32>(f32(extractBits(qh, j, 1u)), f32(extractBits(qh, j + 1u, 1u)), f32(extractBits(qh, j + 2u, 1u)), f32(extractBits(qh, j + 3u, 1u)));
+    let hh = vec4<f32>(f32(extractBits(qh, j + 16u, 1u)), f32(extractBits(qh, j + 17u, 1u)), f32(extractBits(qh, j + 18u, 1u)), f32(extractBits(qh, j + 19u, 1u)));
+    let xl = xs4(xo + j);
+    let xh = xs4(xo + 16u + j);
+    s += dot(lo4(w) + 16.0 * hl, xl) + dot(hi4(w) + 16.0 * hh, xh);
+    sx += dot(xl + xh, vec4<f32>(1.0));
+  }
+  return qhalf(b) * s + qhalf(b + 2u) * sx;
+}
+
+/** IQ4_NL's 16 non-linear levels (kvalues_iq4nl). */
+var<private> iq4nl_values: array<f32, 16> = array<f32, 16>(-127.0, -104.0, -83.0, -65.0, -49.0, -35.0, -22.0, -10.0, 1.0, 13.0, 25.0, 38.0, 53.0, 69.0, 89.0, 113.0);
+
+/** The levels of the 4 nibbles at bit `sh` (0: low, 4: high) of the 4 bytes of a word. */
+fn iq4nl4(w: u32, sh: u32) -> vec4<f32> {
+  return vec4<f32>(iq4nl_values[extractBits(w, sh, 4u)], iq4nl_values[extractBits(w, 8u + sh, 4u)], iq4nl_values[extractBits(w, 16u + sh, 4u)], iq4nl_values[extractBits(w, 24u + sh, 4u)]);
+}
+
+// IQ4_NL (18 bytes, Q4_0's layout: f16 d, 16 nibble bytes): value d·kvalues_iq4nl[nibble].
+fn unit_iq4_nl(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + u * 18u;
+  var s = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(b + 2u + 4u * t);
+    s += dot(iq4nl4(w, 0u), xs4(xo + 4u * t)) + dot(iq4nl4(w, 4u), xs4(xo + 16u + 4u * t));
   }
   return qhalf(b) * s;
 }
@@ -325,6 +380,39 @@ fn matmul_q2_k(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q2_k(t.y * (qp.k / 256u) * 84u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q4_1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q4_1(t.y * units * 20u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_q5_1(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_q5_1(t.y * units * 24u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq4_nl(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq4_nl(t.y * units * 18u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }

@@ -12,13 +12,13 @@ import quantWgsl from '../../../shaders/quant.wgsl?raw';
 import { bf16Linear } from './bf16.ts';
 
 const ENTRIES: Record<string, string> = {
-  q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q5_0: 'matmul_q5_0',
+  q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl',
   q2_k: 'matmul_q2_k', q3_k: 'matmul_q3_k', q4_k: 'matmul_q4_k', q5_k: 'matmul_q5_k', q6_k: 'matmul_q6_k',
 };
 
 function entry(op: string, w: Tensor): string {
   const e = ENTRIES[w.dtype];
-  if (!e) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the webgpu backend (bf16 | q8_0 | q4_0 | q5_0 | q2_k | q3_k | q4_k | q5_k | q6_k)`, { op, dtype: w.dtype });
+  if (!e) throw new SparrowError('UNSUPPORTED', `${op}: weight dtype ${w.dtype} is not supported by the webgpu backend (bf16 | ${Object.keys(ENTRIES).join(' | ')})`, { op, dtype: w.dtype });
   return e;
 }
 
