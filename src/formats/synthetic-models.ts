@@ -1,7 +1,8 @@
 /**
  * Randomly initialised models with the exact shapes of real checkpoints, written in real formats,
  * so the loaders, kernels and UI can be exercised at full size without downloading anything:
- * - a Llama in llama.cpp's GGUF layout (SmolLM2-135M's shape by default) as F16, BF16, Q8_0 or Q4_0,
+ * - a Llama in llama.cpp's GGUF layout (SmolLM2-135M's shape by default) as F16, BF16, Q8_0, Q4_0,
+ *   Q4_1, Q5_1 or IQ4_NL (every matrix, the tied embedding included, in that type),
  *   with a real byte-level BPE vocabulary (synthetic-bpe.ts);
  * - a Mamba in Hugging Face's safetensors + config.json layout (Mamba-130M's shape by default).
  *
@@ -13,7 +14,7 @@
 import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
-import { encodeF16, quantizeQ4_0, quantizeQ8_0 } from './ggml-quants.ts';
+import { encodeF16, quantizeIQ4_NL, quantizeQ4_0, quantizeQ4_1, quantizeQ5_1, quantizeQ8_0 } from './ggml-quants.ts';
 import { encodeBf16 } from '../util/bf16.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
 
@@ -94,7 +95,7 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
   return out;
 }
 
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'F32';
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_1' | 'IQ4_NL' | 'F32';
 
 export interface GgufTensorPlan {
   name: string;
@@ -103,8 +104,8 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-// llama.cpp's LLAMA_FTYPE_* (MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, BF16: 32 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_1 = 9, MOSTLY_IQ4_NL = 25, MOSTLY_BF16 = 32)
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_1: 9, IQ4_NL: 25, BF16: 32 };
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -146,6 +147,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const encode = (f: Float32Array): Uint8Array => {
     if (type === 'Q8_0') return quantizeQ8_0(f);
     if (type === 'Q4_0') return quantizeQ4_0(f);
+    if (type === 'Q4_1') return quantizeQ4_1(f);
+    if (type === 'Q5_1') return quantizeQ5_1(f);
+    if (type === 'IQ4_NL') return quantizeIQ4_NL(f);
     if (type === 'F16') return encodeF16(f);
     if (type === 'BF16') return encodeBf16(f);
     return new Uint8Array(f.buffer);

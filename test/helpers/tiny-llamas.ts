@@ -7,7 +7,7 @@
  */
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
-import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { llamaGgufPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 export type TinyArch = (typeof TINY_ARCHS)[number];
@@ -23,7 +23,8 @@ export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShap
 const CORPUS = 'In 2024 the 12 kings met 365 days. He said: "it\'s 2024, 12345 and 678!"\n'.repeat(20) + 'the quick brown fox jumps over the lazy dog. '.repeat(30);
 export const TINY_VOCAB: BpeVocab = buildBpeVocab(CORPUS, 600, ['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
 
-export function tinyGguf(s: LlamaShape, vocab: BpeVocab = TINY_VOCAB): Uint8Array {
-  const plan = llamaGgufPlan(s, 'F32', vocab);
+/** The GGUF file of a tiny shape; `type` quantizes every matrix, the tied embedding included (norms stay F32). */
+export function tinyGguf(s: LlamaShape, vocab: BpeVocab = TINY_VOCAB, type: LlamaGgufType = 'F32'): Uint8Array {
+  const plan = llamaGgufPlan(s, type, vocab);
   return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
 }

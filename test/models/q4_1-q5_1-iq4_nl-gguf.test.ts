@@ -1,0 +1,89 @@
+/**
+ * GGUF Llama files whose matrices are Q4_1, Q5_1 or IQ4_NL (the tiny llama of
+ * test/helpers/tiny-llamas.ts, written by our quantizers; every matrix and the tied embedding in the
+ * type, norms F32): the matrices load as raw blocks (dtype q4_1 / q5_1 / iq4_nl — Q4_1 / Q5_1 used
+ * to load as f32, IQ4_NL not at all), the weights take about the bytes of the file's tensors instead
+ * of 4 bytes per weight, and the logits of a prompt (prefill, the tiled matmul) and of three decode
+ * steps (the four-row matvec) equal those of the same file loaded with every tensor dequantized to
+ * f32 on the host (reference exactly; wasm to f32 rounding: its kernels apply d and m to f32 sums).
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend, DType } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { GgufFile } from '../../src/formats/gguf.ts';
+import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
+import type { LlamaGgufType } from '../../src/formats/synthetic-models.ts';
+import { GgufWeights } from '../../src/models/gguf-weights.ts';
+import { modelFromWeights } from '../../src/models/load.ts';
+import type { WeightFile, WeightMap } from '../../src/models/weights.ts';
+import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
+
+const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
+const STEPS = [17, 200, 4];
+
+/** The same file, every tensor uploaded as host-dequantized f32. */
+function asF32(file: WeightFile): WeightFile {
+  return {
+    kind: file.kind, name: `${file.name} (f32)`, names: () => file.names(), has: (n) => file.has(n), shape: (n) => file.shape(n),
+    dtype: () => 'f32', upload: async (n, b) => b.tensor(file.shape(n), 'f32', await file.f32(n)), f32: (n) => file.f32(n),
+  };
+}
+
+async function logits(b: Backend, file: WeightFile, config: Parameters<typeof modelFromWeights>[1]): Promise<{ out: Float32Array; bytes: number; dtypes: [string, DType][] }> {
+  const before = b.memoryBytes();
+  const m = await modelFromWeights(b, config, file, { contextLength: 32 });
+  const bytes = b.memoryBytes() - before;
+  const dtypes = (m as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype] as [string, DType]);
+  const s = m.newState();
+  const t = m.prefill(TOKENS, s, { allLogits: true });
+  const parts = [(await b.read(t)) as Float32Array];
+  b.free(t);
+  for (const id of STEPS) parts.push(((await b.read(m.step(id, s))) as Float32Array).slice());
+  s.free();
+  m.dispose();
+  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
+  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
+  return { out, bytes, dtypes };
+}
+
+describe('GGUF with Q4_1 / Q5_1 / IQ4_NL tensors', () => {
+  for (const type of ['Q4_1', 'Q5_1', 'IQ4_NL'] as LlamaGgufType[]) {
+    it(`${type}: matrices stay ${type.toLowerCase()} (memory ≈ the tensors' bytes); logits == the same file dequantized to f32 (wasm, reference)`, async () => {
+      const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm'), undefined, type), `tiny.${type}.gguf`);
+      let weights = 0, stored = 0;
+      for (const info of g.tensors.values()) {
+        stored += info.byteLength;
+        if (info.shape.length === 2) {
+          weights += info.size;
+          expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${type}`);
+        }
+      }
+      const { config } = ggufLlamaConfig(g);
+      const file = new GgufWeights(g);
+      const dtype = type.toLowerCase() as DType;
+      const wasm = await WasmBackend.create();
+      const outs: Float32Array[] = [];
+      for (const b of [wasm, new ReferenceBackend()] as Backend[]) {
+        const q = await logits(b, file, config);
+        for (const [n, d] of q.dtypes) expect(`${n} ${d}`).toBe(`${n} ${n.endsWith('norm.weight') ? 'f32' : dtype}`);
+        expect(q.dtypes.some(([n]) => n === 'model.embed_tokens.weight')).toBe(true);
+        const full = await logits(b, asF32(file), config);
+        if (b.name === 'wasm') {
+          expect(q.bytes, `${type} weights vs the file's tensor bytes`).toBeLessThan(1.05 * stored);
+          expect(full.bytes).toBeGreaterThan(4 * weights);
+        }
+        const scale = Math.max(...full.out.map(Math.abs));
+        let d = 0;
+        q.out.forEach((v, i) => (d = Math.max(d, Math.abs(v - full.out[i]))));
+        expect(q.out.every(Number.isFinite)).toBe(true);
+        expect(d / scale, `${b.name}: ${type} vs f32 logits`).toBeLessThan(b.name === 'reference' ? 1e-12 : 1e-5);
+        outs.push(q.out);
+      }
+      let d = 0;
+      outs[0].forEach((v, i) => (d = Math.max(d, Math.abs(v - outs[1][i]))));
+      expect(d).toBeLessThan(1e-3);
+      wasm.dispose();
+    });
+  }
+});
