@@ -6,8 +6,8 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { quantizeQ4_0, quantizeQ4_K, quantizeQ6_K, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
-import { type QuantDType, quantDTypeOf, rowBytes } from '../../src/formats/ggml-types.ts';
+import { dequantize, quantizeQ4_0, quantizeQ4_K, quantizeQ6_K, quantizeQ8_0 } from '../../src/formats/ggml-quants.ts';
+import { QUANT_DTYPES, type QuantDType, ggmlTypeByName, quantDTypeOf, rowBytes } from '../../src/formats/ggml-types.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { randomF32 } from '../helpers/random.ts';
 import { denseOracle, quantOracle as oracle, randomBlocks, worstRel as worst } from '../formats/quant-blocks.ts';
@@ -46,6 +46,26 @@ describe('quantized matvec/matmul on random blocks', () => {
           expect(worst(w, out, mag), `${dtype} wasm [${m},${k}] n=${n}`).toBeLessThan(2e-6);
         }
       }
+      wasm.dispose();
+    });
+  }
+});
+
+describe('quantized prefill: the four dequantized rows are the reference dequantization', () => {
+  // X = I (n = K tokens): out[i, r] = W[r, i] exactly (one product by 1, the rest by 0), so the
+  // tiled kernel's dequantization is compared value by value with ggml-quants.ts (llama.cpp's).
+  for (const [dtype, k] of [['q4_0', 96], ['q5_0', 96], ['q4_1', 96], ['q5_1', 96], ['iq4_nl', 96], ['q2_k', 256], ['q3_k', 256], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]] as const) {
+    it(`${dtype}: [7, ${k}] with X = I gives dequantize(W) bit for bit`, async () => {
+      const wasm = await WasmBackend.create();
+      const m = 7;
+      const bytes = randomBlocks(dtype, m, k, 91);
+      const eye = new Float32Array(k * k);
+      for (let i = 0; i < k; i++) eye[i * (k + 1)] = 1;
+      const got = await runLinear(wasm, dtype, bytes, m, k, eye, k);
+      const want = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
+      let diff = 0;
+      for (let i = 0; i < k; i++) for (let r = 0; r < m; r++) if (got[i * m + r] !== want[r * k + i]) diff++;
+      expect(diff, `${dtype}: values differing from the reference dequantization`).toBe(0);
       wasm.dispose();
     });
   }
