@@ -5,7 +5,10 @@
  *   linear layers (decode matvec with one-hot x, and the prefill matmul with X = I: both give W);
  * - the quantizers (quantize_row_q4_1_ref / _q5_1_ref, quantize_iq4_nl): every value within half a
  *   step of its level (plus the f16 rounding of d and m), levels nearest at the stored scale, and
- *   IQ4_NL's scale search never worse than the plain max/127 scale.
+ *   IQ4_NL's scale search never worse than the plain max/127 scale;
+ * - llama.cpp's gguf-py as the oracle (goldens in test/fixtures/gguf-py-32): its dequantization of
+ *   random blocks, bit for bit (and the wasm kernels against it), and its Q4_1 / Q5_1 quantizer's
+ *   bytes (gguf-py has no IQ4_NL quantizer).
  */
 import { describe, expect, it } from 'vitest';
 import type { Backend, DType } from '../../src/backends/backend.ts';
@@ -13,8 +16,13 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { KVALUES_IQ4NL, dequantize, quantizeIQ4_NL, quantizeQ4_1, quantizeQ5_1 } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
-import { rng } from '../helpers/random.ts';
+import { randomF32, rng } from '../helpers/random.ts';
 import { runLinear } from '../helpers/linear.ts';
+import { fixtureBytes, fixtureF32 } from './fixtures.ts';
+import { denseOracle, worstRel } from './quant-blocks.ts';
+
+/** gguf-py goldens (test/fixtures/gguf-py-32/make.py: llama.cpp's Python package, numpy). */
+const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
 
 /** A block from its bytes: f16 halves as [lo, hi] byte pairs, then the rest. */
 const bytes = (...parts: number[]) => Uint8Array.from(parts);
@@ -202,4 +210,33 @@ describe('IQ4_NL quantizer (quantize_iq4_nl, no importance matrix)', () => {
     expect(Math.sqrt(eb / sx)).toBeLessThan(0.15);
     expect(Array.from(a)).not.toEqual(Array.from(b));
   });
+});
+
+describe('gguf-py (llama.cpp\'s Python package) as the oracle', () => {
+  for (const [type, dtype, size] of [['Q4_1', 'q4_1', 20], ['Q5_1', 'q5_1', 24], ['IQ4_NL', 'iq4_nl', 18]] as const) {
+    it(`${type}: 96 random blocks dequantize bit for bit as gguf-py's dequantize_blocks; wasm (n = 1, 3) ≈ x · that matrix`, async () => {
+      const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
+      const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
+      expect(raw.length).toBe(96 * size);
+      const got = dequantize(type, raw, 96 * 32);
+      let diff = 0;
+      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
+      expect(diff, `${type}: values differing from gguf-py`).toBe(0);
+      // the same blocks as a [12, 256] matrix through the wasm decode and prefill kernels
+      const wasm = await WasmBackend.create();
+      for (const n of [1, 3]) {
+        const x = randomF32(n * 256, 40 + n);
+        const { out, mag } = denseOracle(want, 12, 256, x, n);
+        expect(worstRel(await runLinear(wasm, dtype, raw, 12, 256, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
+      }
+      wasm.dispose();
+    });
+  }
+
+  for (const [type, q] of [['Q4_1', quantizeQ4_1], ['Q5_1', quantizeQ5_1]] as const) {
+    it(`${type}: our quantizer writes gguf-py's quantize_blocks bytes, byte for byte`, () => {
+      const x = fixtureF32(GGUF_PY, 'input.f32.bin');
+      expect(q(x)).toEqual(fixtureBytes(GGUF_PY, `quant.${type}.bin`).slice());
+    });
+  }
 });
