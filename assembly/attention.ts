@@ -324,10 +324,11 @@ export function attn_kv_append(kc: usize, vc: usize, km: usize, vm: usize, ks: u
 
 /**
  * Dense softmax attention, online (one pass) per (row, head). q/out [s][hq][d], k/v [T][hkv][d]
- * (f32 or f16). Causal row r sees keys 0 … pos + r, else 0 … kvLen − 1.
+ * (f32 or f16). Causal row r sees keys 0 … pos + r (window > 0: only the last `window` of them,
+ * max(0, pos + r − window + 1) … pos + r), else 0 … kvLen − 1.
  */
-export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize): void {
-  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, scale, f16, scratch, 0, s * hq);
+export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, window: i32): void {
+  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, scale, f16, scratch, 0, s * hq, window);
 }
 
 /**
@@ -336,13 +337,13 @@ export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq:
  * so any split is bit-identical. `scaleBits` is the f32 scale's bit pattern (pool arguments are
  * integers); each part needs its own scratch.
  */
-export function attn_dense_pairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scaleBits: i32, f16: i32, scratch: usize, p0: i32, p1: i32): void {
-  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, reinterpret<f32>(scaleBits), f16, scratch, p0, p1);
+export function attn_dense_pairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scaleBits: i32, f16: i32, scratch: usize, p0: i32, p1: i32, window: i32): void {
+  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, reinterpret<f32>(scaleBits), f16, scratch, p0, p1, window);
 }
 
 // @ts-ignore: decorator
 @inline
-function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, p0: i32, p1: i32): void {
+function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, p0: i32, p1: i32, window: i32): void {
   const acc = (scratch + 15) & ~(<usize>15);
   const tmp = acc + (<usize>d << 2);
   const elt: usize = f16 ? 2 : 4;
@@ -352,6 +353,7 @@ function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32,
     const i = p / hq;
     const h = p % hq;
     const n = causal ? pos + i + 1 : kvLen;
+    const j0 = window > 0 && n > window ? n - window : 0;
     const kvh = <usize>(h / group);
     const qo = <usize>p * <usize>d << 2;
     const qp = q + qo;
@@ -360,7 +362,7 @@ function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32,
     memory.fill(acc, 0, <usize>d << 2);
     let m: f32 = -Infinity;
     let den: f32 = 0;
-    for (let j = 0; j < n; j++) {
+    for (let j = j0; j < n; j++) {
       let kp = kb + <usize>j * rowStride;
       let vp = vb + <usize>j * rowStride;
       if (f16) {

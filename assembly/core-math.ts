@@ -99,6 +99,18 @@ const LOG_P: usize = memory.data<f32>([7.0376836292e-2, 7.0376836292e-2, 7.03768
   return f32x4.mul(f32x4.mul(x, f32x4.splat(0.5)), v1p_erf(u));
 }
 
+/**
+ * GELU's tanh approximation ½x(1 + tanh(y)), y = √(2/π)(x + 0.044715x³), written as x / (1 + e^(−2y))
+ * (the same function: 1 + tanh y = 2 / (1 + e^(−2y))), which has no cancellation for negative x.
+ * |x| so large that x² overflows: e^(∓∞) gives x or −0, the limits.
+ */
+// @ts-ignore: decorator
+@inline function vgeluTanh(x: v128): v128 {
+  const x2 = f32x4.mul(x, x);
+  const z = f32x4.mul(f32x4.mul(x, f32x4.splat(1.5957691216057308)), f32x4.add(f32x4.splat(1.0), f32x4.mul(x2, f32x4.splat(0.044715))));
+  return f32x4.div(x, f32x4.add(f32x4.splat(1.0), vexp(f32x4.neg(z))));
+}
+
 /** softplus(x) = max(x, 0) + log1p(e^−|x|), and exactly x above 20 (torch's threshold). */
 // @ts-ignore: decorator
 @inline function vsoftplus(x: v128): v128 {
@@ -127,6 +139,7 @@ const LOG_P: usize = memory.data<f32>([7.0376836292e-2, 7.0376836292e-2, 7.03768
     case 1: return vgelu(v);
     case 2: return vsigmoid(v);
     case 3: return vexp(v);
+    case 5: return vgeluTanh(v);
     default: return vsoftplus(v);
   }
 }
@@ -145,4 +158,7 @@ export function exp_f32(out: usize, a: usize, n: i32): void {
 }
 export function softplus_f32(out: usize, a: usize, n: i32): void {
   mapUnary(out, a, n, 4);
+}
+export function gelu_tanh_f32(out: usize, a: usize, n: i32): void {
+  mapUnary(out, a, n, 5);
 }

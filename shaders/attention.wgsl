@@ -298,7 +298,8 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 // across the workgroup. An earlier version gave each of 32 lanes a private HD-float accumulator
 // and its own keys; on an H100 (docs/gpu.md) one decode row of 9 heads at 1,024 keys took 532 µs
 // (356 µs now) and a causal forward of 1,024 rows × 8 heads 14.1 ms (1.45 ms now).
-struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32, parts: u32, part_keys: u32 }
+// window > 0 (causal only): row r sees only the last `window` keys up to its own position pos + r.
+struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32, parts: u32, part_keys: u32, window: u32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
 const DT: u32 = 64u;                    // threads per (row, head)
@@ -321,13 +322,15 @@ fn dd_reduce(li: u32, v: f32, is_max: bool) -> f32 {
   return r;
 }
 
-struct DensePair { kvh: u32, qb: u32, n: u32 }
+struct DensePair { kvh: u32, qb: u32, lo: u32, n: u32 }
 
-/** Pair g = row·hq + head: its kv head, q / out offset and key count; stages its q row in dd_q (barrier after). */
+/** Pair g = row·hq + head: its kv head, q / out offset and keys lo … n − 1; stages its q row in dd_q (barrier after). */
 fn dd_pair(g: u32, li: u32) -> DensePair {
   let r = g / pdn.hq;
   let h = g % pdn.hq;
-  let pr = DensePair(h / (pdn.hq / pdn.hkv), (r * pdn.hq + h) * HD, select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u));
+  let n = select(pdn.kv_len, pdn.pos + r + 1u, pdn.causal != 0u);
+  let lo = select(0u, n - pdn.window, pdn.window > 0u && n > pdn.window);
+  let pr = DensePair(h / (pdn.hq / pdn.hkv), (r * pdn.hq + h) * HD, lo, n);
   for (var x = li; x < HD; x += DT) { dd_q[x] = a_q[pr.qb + x]; }
   return pr;
 }
@@ -371,7 +374,7 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   for (var i = 0u; i < DPT; i++) { acc[i] = 0.0; }
   var m = -3.402823e38;
   var den = 0.0;
-  for (var c0 = 0u; c0 < n; c0 += DCH) {
+  for (var c0 = pr.lo; c0 < n; c0 += DCH) {
     let cn = min(DCH, n - c0);
     let mnew = max(m, dd_reduce(li, dd_score(li, c0, cn, kvh, f16), true));
     let corr = exp(m - mnew); // 0 on the first chunk (m is the lowest f32)
@@ -397,7 +400,7 @@ fn dense_attend(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
 // ---- split-K dense attention (decode rows): few (row, head) pairs, many keys ---------------------
 // dense_attend gives each (row, head) one workgroup, so a decode row of 9 heads keeps 9 workgroups
 // busy however long the context (356 µs at 1,024 keys on an H100). Here workgroup (g, p) scores keys
-// [p·part_keys, (p+1)·part_keys) of pair g (part_keys ≤ DCH: one chunk) and writes its partial
+// lo + [p·part_keys, (p+1)·part_keys) of pair g (part_keys ≤ DCH: one chunk) and writes its partial
 // softmax state (max, sum, unnormalised output) to a_out as [g][p][2 + HD]; dense_merge then
 // combines the parts of each pair. Same online-softmax algebra, other grouping.
 @compute @workgroup_size(64)
@@ -410,7 +413,7 @@ fn dense_attend_part(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invoca
   let kvh = pr.kvh;
   let n = pr.n;
   let f16 = pdn.f16 != 0u;
-  let c0 = p * pdn.part_keys;
+  let c0 = pr.lo + p * pdn.part_keys;
   let cn = select(0u, min(pdn.part_keys, n - min(n, c0)), c0 < n);
   let ob = gp * (HD + 2u);
   let m = dd_reduce(li, dd_score(li, c0, cn, kvh, f16), true);

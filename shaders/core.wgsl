@@ -1,4 +1,4 @@
-// Core elementwise kernels: binary (add, mul) and unary (scale, silu, gelu, sigmoid, exp,
+// Core elementwise kernels: binary (add, mul, the silu / gelu-tanh gated products) and unary (scale, silu, gelu, sigmoid, exp,
 // softplus) ops, each also in place; fill; copy_f16. The op is a uniform code, so every thread of a
 // dispatch takes the same branch. Binding 0 is always the per-dispatch params uniform; storage
 // buffers follow in the order the JS side (src/backends/webgpu/elementwise.ts) passes them.
@@ -17,11 +17,23 @@ struct EwParams { n: u32, nb: u32, grid_x: u32, s: f32, op: u32 }
 
 fn ew_index(wg: vec3<u32>, li: u32) -> u32 { return (wg.x + wg.y * pe.grid_x) * 256u + li; }
 
-// ---- binary: out[i] = a[i] op b[i % nb]; op 0 = add, 1 = mul, 2 = silu(a)·b (siluMul) ----------
+// ---- binary: out[i] = a[i] op b[i % nb]; op 0 = add, 1 = mul, 2 = silu(a)·b (siluMul),
+// 3 = gelu_tanh(a)·b (geluTanhMul) -------------------------------------------------------------
 fn binary_f(x: f32, y: f32) -> f32 {
   if (pe.op == 0u) { return x + y; }
   if (pe.op == 2u) { return (x * sigmoid_f(x)) * y; } // silu rounded to f32 first, as silu then mul
+  if (pe.op == 3u) { return gelu_tanh_f(x) * y; }
   return x * y;
+}
+
+// GELU's tanh approximation ½x(1 + tanh(y)), y = √(2/π)(x + 0.044715x³), as x / (1 + e^(−2y)) (the
+// same function, no cancellation for negative x). Beyond |x| = 10, e^(−2y) is below 2^-125 (x > 10:
+// exactly x in f32) or the result below 1e-36 in magnitude (x < −10: 0), and nothing overflows.
+fn gelu_tanh_f(x: f32) -> f32 {
+  if (x > 10.0) { return x; }
+  if (x < -10.0) { return 0.0; }
+  let z = x * 1.5957691216057308 * (1.0 + 0.044715 * x * x);
+  return x / (1.0 + exp(-z));
 }
 
 @compute @workgroup_size(256)

@@ -122,6 +122,12 @@ export interface CoreOps {
   /** out = silu(g) ⊙ u (same size): a SwiGLU MLP's gate. Equal to silu + mul. */
   siluMul(out: Tensor, g: Tensor, u: Tensor): void;
   /**
+   * out = gelu_tanh(g) ⊙ u (same size): a GeGLU MLP's gate (Gemma) with the tanh approximation of
+   * GELU, gelu_tanh(x) = ½x(1 + tanh(√(2/π)(x + 0.044715x³))) — torch's gelu(approximate='tanh'),
+   * HF's gelu_pytorch_tanh. Equal to that activation (rounded to f32) then mul.
+   */
+  geluTanhMul(out: Tensor, g: Tensor, u: Tensor): void;
+  /**
    * The same gate on the output of stacked gate/up projections: gu rows are [g (I) | u (I)],
    * out[r, j] = silu(gu[r, j]) · gu[r, I + j], out [rows, I].
    */

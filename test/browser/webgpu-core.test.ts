@@ -123,6 +123,15 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
+  it('geluTanhMul (GeGLU gate, tanh GELU) across [-12, 12] and on odd sizes', async () => {
+    const x = Float32Array.from({ length: 4801 }, (_, i) => -12 + i * 0.005); // both |x| = 10 cut-offs
+    const ones = new Float32Array(4801).fill(1);
+    expect(await err('geluTanhMul', [O([4801]), I([4801], x), I([4801], ones)], TRANS)).toBeLessThanOrEqual(TOL);
+    for (const n of [1, 7, 1000]) {
+      expect(await err('geluTanhMul', [O([n]), I([n], randomF32(n, 40 + n, -6, 6)), I([n], randomF32(n, 60 + n, -2, 2))], TRANS), `n=${n}`).toBeLessThanOrEqual(TOL);
+    }
+  });
+
   it('gelu matches erf GELU across [-10, 10] (dense sweep)', async () => {
     const x = Float32Array.from({ length: 4001 }, (_, i) => -10 + i * 0.005);
     expect(await err('gelu', [O([4001]), I([4001], x)], TRANS)).toBeLessThanOrEqual(TOL);
@@ -340,7 +349,7 @@ describe('webgpu core ops vs reference', () => {
 describe('webgpu specifics', () => {
   it('in-place calls (out aliases an input) give the same result', async () => {
     // Dedicated in-place kernels (binary, unary, rope) and the generic scratch path (rmsnorm, add
-    // with out aliasing b, siluMul with out aliasing u, addRmsnorm with sum aliasing a).
+    // with out aliasing b, siluMul / geluTanhMul with out aliasing u, addRmsnorm with sum aliasing a).
     const x = randomF32(300, 9);
     const b = randomF32(300, 10);
     const ones = new Float32Array(100).fill(1);
@@ -358,6 +367,8 @@ describe('webgpu specifics', () => {
     // fused ops in place: siluMul on u (scratch path), addRmsnorm with sum aliasing a (scratch path)
     const n2 = await h.host.tensor('webgpu', [3, 100], 'f32');
     await h.host.op('webgpu', 'siluMul', [{ t: bb }, { t: a }, { t: bb }]);
+    await h.host.op('webgpu', 'geluTanhMul', [{ t: bb }, { t: a }, { t: bb }]);
+    await h.host.op('webgpu', 'geluTanhMul', [{ t: a }, { t: a }, { t: bb }]);
     await h.host.op('webgpu', 'addRmsnorm', [{ t: a }, { t: n2 }, { t: a }, { t: bb }, { t: w }, 1e-6]);
     const got = [(await h.host.read('webgpu', a)) as Float32Array, (await h.host.read('webgpu', bb)) as Float32Array, (await h.host.read('webgpu', n2)) as Float32Array];
     const ref = new ReferenceBackend();
@@ -372,6 +383,8 @@ describe('webgpu specifics', () => {
     ref.add(rb, ra, rb);
     const rn = ref.tensor([3, 100], 'f32');
     ref.siluMul(rb, ra, rb);
+    ref.geluTanhMul(rb, ra, rb);
+    ref.geluTanhMul(ra, ra, rb);
     ref.addRmsnorm(ra, rn, ra, rb, ref.tensor([100], 'f32', ones), 1e-6);
     expect(maxRelErr(got[0], (await ref.read(ra)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);
     expect(maxRelErr(got[1], (await ref.read(rb)) as Float32Array, SUM)).toBeLessThanOrEqual(TOL);

@@ -41,16 +41,16 @@ async function sparseOut(b: Backend, x: Qkv, cfg: SparseAttentionConfig, keep?: 
   });
 }
 
-async function denseOut(b: Backend, x: Qkv, causal: boolean): Promise<Float32Array> {
+async function denseOut(b: Backend, x: Qkv, causal: boolean, window?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
-    b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal });
+    b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal, window });
     return (await b.read(out)) as Float32Array;
   });
 }
 
 /** Decode every position ≥ pre after appending [0, pre) in uneven chunks; rows of all decoded positions. */
-async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense'): Promise<Float32Array> {
+async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense', window?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s + 3, kvHeads: x.hkv, dim: x.d, blockSize: cfg.blockSize, dtype });
     const row = x.hkv * x.d;
@@ -66,7 +66,7 @@ async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: n
         b.kvAppend(cache, t([1, x.hkv, x.d], x.k.slice(p * row, (p + 1) * row)), t([1, x.hkv, x.d], x.v.slice(p * row, (p + 1) * row)));
         const q1 = t([1, x.hq, x.d], x.q.slice(p * qrow, (p + 1) * qrow));
         if (mode === 'sparse') b.sparseDecode(o, q1, cache, cfg);
-        else b.denseAttention(o, q1, cache.k, cache.v, { causal: true, pos: p, kvLen: cache.length });
+        else b.denseAttention(o, q1, cache.k, cache.v, { causal: true, pos: p, kvLen: cache.length, window });
         got.set((await b.read(o)) as Float32Array, (p - pre) * qrow);
       }
     } finally {
@@ -77,7 +77,7 @@ async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: n
 }
 
 /** Dense prefill of rows [0, n) against a cache holding them, then one multi-row query block [n, s). */
-async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16'): Promise<Float32Array> {
+async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16', window?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s, kvHeads: x.hkv, dim: x.d, dtype });
     const row = x.hkv * x.d;
@@ -87,7 +87,7 @@ async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 
       for (const [a, e] of [[0, n], [n, x.s]]) {
         b.kvAppend(cache, t([e - a, x.hkv, x.d], x.k.slice(a * row, e * row)), t([e - a, x.hkv, x.d], x.v.slice(a * row, e * row)));
         const o = t([e - a, x.hq, x.d], nan((e - a) * qrow));
-        b.denseAttention(o, t([e - a, x.hq, x.d], x.q.slice(a * qrow, e * qrow)), cache.k, cache.v, { causal: true, pos: a, kvLen: cache.length });
+        b.denseAttention(o, t([e - a, x.hq, x.d], x.q.slice(a * qrow, e * qrow)), cache.k, cache.v, { causal: true, pos: a, kvLen: cache.length, window });
         got.set((await b.read(o)) as Float32Array, a * qrow);
       }
     } finally {
@@ -199,6 +199,25 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
   push('split-K: 20-row block after 280 cached rows == dense forward', await densePrefillBlocks(b, xl, 280, 'f32'), lfwd);
   for (const [label, x] of [['S100 H1 D8', qkv(100, 1, 1, 8, 71)], ['S90 H1 D80', qkv(90, 1, 1, 80, 72)]] as [string, Qkv][]) {
     for (const causal of [true, false]) push(`split-K: dense ${label} causal=${causal}`, await denseOut(b, x, causal), await denseOut(ref, x, causal));
+  }
+  // sliding window (causal): vs the reference on the awkward shapes, windows of 1 key, a few keys
+  // and more keys than the sequence (= no window); decode rows and a cached prefill block equal the
+  // windowed forward; split-K parts over a window (100 of 300 keys, and 270: two parts or more)
+  for (const [label, x] of shapes) {
+    for (const w of [1, 3, 16, 1000]) push(`dense window=${w} ${label}`, await denseOut(b, x, true, w), await denseOut(ref, x, true, w));
+  }
+  for (const w of [1, 7]) {
+    const wfwd = await denseOut(b, xd, true, w);
+    push(`dense window=${w} decode rows == windowed forward rows (f32 cache)`, await decodeRows(b, xd, cfgD, pre, 'f32', 'dense', w), wfwd.slice(pre * qrow));
+    push(`dense window=${w} decode f16 cache vs reference`, await decodeRows(b, xd, cfgD, pre, 'f16', 'dense', w), await decodeRows(ref, xd, cfgD, pre, 'f16', 'dense', w));
+    push(`dense window=${w} prefill blocks == windowed forward`, await densePrefillBlocks(b, xd, 19, 'f32', w), wfwd);
+  }
+  push('dense window=1000 == no window', await denseOut(b, xd, true, 1000), dfwd, 0);
+  for (const w of [100, 270]) {
+    const wl = await denseOut(b, xl, true, w);
+    push(`split-K window=${w}: windowed forward vs reference`, wl, await denseOut(ref, xl, true, w));
+    push(`split-K window=${w}: decode rows at 291–300 keys == windowed forward rows`, await decodeRows(b, xl, cfgD, 290, 'f32', 'dense', w), wl.slice(290 * lq));
+    push(`split-K window=${w}: 20-row block after 280 cached rows == windowed forward`, await densePrefillBlocks(b, xl, 280, 'f32', w), wl);
   }
   // FastGRNN salience and top-k (odd input / hidden dims)
   const xs = qkv(50, 3, 3, 11, 51);

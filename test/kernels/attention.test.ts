@@ -11,6 +11,8 @@ import { createKvCache, sparseConfig, resetKvCache } from '../../src/backends/op
 import { SparrowError } from '../../src/errors.ts';
 import { runAttentionRandom, type RandomResult } from './attention-random-cases.ts';
 import { denseSplit } from '../../src/backends/webgpu/attention.ts';
+import { fixtureRandomF32, maxAbsErr } from '../helpers/random.ts';
+import { withTensors } from '../helpers/tensors.ts';
 
 describe('attention: wasm vs reference on random inputs', () => {
   let results: RandomResult[] = [];
@@ -21,6 +23,36 @@ describe('attention: wasm vs reference on random inputs', () => {
   it('every check within tolerance', () => {
     const bad = results.filter((r) => !(r.maxAbs <= r.tol));
     expect(bad).toEqual([]);
+  });
+});
+
+describe('denseAttention with a sliding window (reference, by definition)', () => {
+  it('row i = plain attention of q_i over keys max(0, i − w + 1) … i only; w ≥ rows and w = 0 = no window', async () => {
+    const ref = new ReferenceBackend();
+    const [s, hq, hkv, d] = [12, 4, 2, 5];
+    const q = fixtureRandomF32(s * hq * d, 3, 3);
+    const k = fixtureRandomF32(s * hkv * d, 4, 1);
+    const v = fixtureRandomF32(s * hkv * d, 5, 1);
+    const run = async (opts: { window?: number; causal?: boolean }, qs = q, ks = k, vs = v, rows = s, keys = s) =>
+      withTensors(ref, async (t) => {
+        const out = t([rows, hq, d], new Float32Array(rows * hq * d));
+        ref.denseAttention(out, t([rows, hq, d], qs), t([keys, hkv, d], ks), t([keys, hkv, d], vs), opts);
+        return (await ref.read(out)) as Float32Array;
+      });
+    for (const w of [1, 4]) {
+      const got = await run({ window: w });
+      for (let i = 0; i < s; i++) {
+        const lo = Math.max(0, i - w + 1);
+        const n = i + 1 - lo;
+        // the same query against only its window's keys, non-causal: every one of them counts
+        const want = await run({ causal: false }, q.slice(i * hq * d, (i + 1) * hq * d), k.slice(lo * hkv * d, (i + 1) * hkv * d), v.slice(lo * hkv * d, (i + 1) * hkv * d), 1, n);
+        expect(maxAbsErr(got.slice(i * hq * d, (i + 1) * hq * d), want), `w ${w} row ${i}`).toBe(0);
+      }
+    }
+    const all = await run({});
+    expect(maxAbsErr(await run({ window: s }), all)).toBe(0);
+    expect(maxAbsErr(await run({ window: 0 }), all)).toBe(0);
+    expect(maxAbsErr(await run({ window: 4 }), all)).toBeGreaterThan(1e-3); // the window changes rows ≥ 4
   });
 });
 
@@ -96,6 +128,13 @@ for (const make of [async () => new ReferenceBackend() as Backend, async () => (
       expect([e.code, e.message]).toEqual(['INVALID_ARGUMENT', expect.stringContaining('out must be a separate tensor')]);
       e = thrown(() => b.sparseAttentionGated(m.out, m.q, m.k, m.v, b.tensor([3]), sparseConfig()));
       expect([e.code, e.message]).toEqual(['SHAPE_MISMATCH', expect.stringContaining('keep mask')]);
+    });
+    it('denseAttention window: negative, fractional or non-causal → INVALID_ARGUMENT naming window', () => {
+      const { out, q, k, v } = mk(4, 2, 2, 4);
+      for (const [window, causal] of [[-1, true], [1.5, true], [2, false]] as const) {
+        const e = thrown(() => b.denseAttention(out, q, k, v, { window, causal }));
+        expect([e.code, e.message], `window ${window} causal ${causal}`).toEqual(['INVALID_ARGUMENT', expect.stringContaining('window')]);
+      }
     });
     it('cache overflow → INDEX_OUT_OF_RANGE; decode block size must match the cache', () => {
       const c = createKvCache(b, { capacity: 3, kvHeads: 2, dim: 4, blockSize: 2 });

@@ -569,6 +569,41 @@ describe('wasm core: elementwise', () => {
     }
   });
 
+  it('geluTanhMul = gelu_tanh(g)·u: the reference by hand, wasm vs the reference (random, special values, in place)', async () => {
+    // torch.nn.functional.gelu(x, approximate='tanh') at a few points (½x(1 + tanh(√(2/π)(x + 0.044715x³))));
+    // erf GELU differs by ~1.5e-4 at ±1, so the op is not the exact one
+    const xs = Float32Array.of(1, -1, 2, 0.5, -3, -0.25);
+    const hand = [0.8411919906082768, -0.15880800939172324, 1.954597694087775, 0.34571400982514394, -0.0036373920817729943, -0.100324649298315];
+    const ones = new Float32Array(xs.length).fill(1);
+    const { want: refHand } = await both([{ shape: [xs.length], data: xs }, { shape: [xs.length], data: ones }], { shape: [xs.length] }, (b, o, gt, ut) => b.geluTanhMul(o, gt, ut));
+    hand.forEach((h, i) => expect(Math.abs(refHand[i] - h), `x = ${xs[i]}`).toBeLessThan(1e-7));
+    expect(Math.abs(refHand[0] - 0.8413447460685429)).toBeGreaterThan(1e-4); // erf GELU(1)
+    for (const n of [...ODD, 1000]) {
+      const g = randomF32(n, n * 3 + 5, -8, 8);
+      const u = randomF32(n, n * 3 + 6, -2, 2);
+      const { want, got } = await both([{ shape: [n], data: g }, { shape: [n], data: u }], { shape: [n] }, (b, o, gt, ut) => b.geluTanhMul(o, gt, ut));
+      expect(worst(got, want, 2e-6, 1e-7), `n=${n}`).toBeLessThanOrEqual(1);
+      for (const inPlace of ['g', 'u'] as const) {
+        const [gt, ut] = [wasm.tensor([n], 'f32', g), wasm.tensor([n], 'f32', u)];
+        wasm.geluTanhMul(inPlace === 'g' ? gt : ut, gt, ut);
+        const r = (await wasm.read(inPlace === 'g' ? gt : ut)) as Float32Array;
+        expect(worst(r, want, 2e-6, 1e-7), `n=${n} in place on ${inPlace}`).toBeLessThanOrEqual(1);
+        wasm.free(gt);
+        wasm.free(ut);
+      }
+    }
+    const a = Float32Array.from(SPECIAL);
+    const { want, got } = await both([{ shape: [a.length], data: a }, { shape: [a.length], data: new Float32Array(a.length).fill(1) }], { shape: [a.length] }, (b, o, gt, ut) => b.geluTanhMul(o, gt, ut));
+    for (let i = 0; i < a.length; i++) expect(worst([got[i]], [want[i]], 2e-6, 1e-30), `gelu_tanh(${a[i]}) = ${got[i]}, want ${want[i]}`).toBeLessThanOrEqual(1);
+    // a dense grid: absolute error over max(1, |x|) as the erf GELU's check
+    const m = 4001;
+    const grid = Float32Array.from({ length: m }, (_, i) => -10 + (20 * i) / (m - 1));
+    const dense = await both([{ shape: [m], data: grid }, { shape: [m], data: new Float32Array(m).fill(1) }], { shape: [m] }, (b, o, gt, ut) => b.geluTanhMul(o, gt, ut));
+    let e = 0;
+    for (let i = 0; i < m; i++) e = Math.max(e, Math.abs(dense.got[i] - dense.want[i]) / Math.max(1, Math.abs(grid[i])));
+    expect(e).toBeLessThan(3e-7);
+  });
+
   it('swiglu on stacked [g | u] rows: vs the reference and equal to siluMul of the halves', async () => {
     for (const [r, I] of [[1, 1], [1, 7], [3, 13], [2, 64], [5, 33]]) {
       const gu = randomF32(r * 2 * I, r * 31 + I, -8, 8);

@@ -102,7 +102,7 @@ export function gated(op: string, name: BackendName, out: Tensor, q: Tensor, k: 
   return sh;
 }
 
-export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: DenseAttentionOptions = {}): AttnShape & { causal: boolean; pos: number; kvLen: number; scale: number } {
+export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: DenseAttentionOptions = {}): AttnShape & { causal: boolean; pos: number; kvLen: number; scale: number; window: number } {
   if (o.headDim !== undefined && (!Number.isInteger(o.headDim) || o.headDim < 1)) arg(op, 'headDim', 'must be a positive integer', o.headDim);
   const sh = qkv(op, name, out, q, k, v, false, ['f32', 'f16'], o.headDim);
   const causal = o.causal ?? true;
@@ -116,7 +116,11 @@ export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: 
   }
   const scale = o.scale ?? Math.fround(1 / Math.fround(Math.sqrt(sh.d)));
   if (!Number.isFinite(scale)) arg(op, 'scale', 'must be finite', scale);
-  return { ...sh, causal, pos, kvLen, scale };
+  // 0 = no window; a window needs causal queries (a non-causal query has no "last w positions")
+  const window = o.window ?? 0;
+  if (!isNonNegInt(window) || window > 2 ** 30) arg(op, 'window', 'must be a non-negative integer ≤ 2^30 (0: no window)', window);
+  if (window > 0 && !causal) arg(op, 'window', 'needs causal attention', window);
+  return { ...sh, causal, pos, kvLen, scale, window };
 }
 
 export function kvAppend(op: string, name: BackendName, c: KvCache, k: Tensor, v: Tensor): number {

@@ -21,7 +21,8 @@
  * b.sparseDecode(out1, q1, cache, sparseConfig({ window: 64, blockSize: cache.blockSize }));
  * ```
  * `denseAttention` query row r sits at absolute position pos + r and (causal) sees cache rows
- * 0 … pos + r; non-causal it sees rows 0 … kvLen − 1. The cache may be f16 (binary16 storage).
+ * 0 … pos + r (with `window` w, only the last w of them); non-causal it sees rows 0 … kvLen − 1.
+ * The cache may be f16 (binary16 storage).
  * `kvAppend` mutates `cache.length` synchronously (ops are enqueued in call order on every backend).
  */
 import { SparrowError } from '../../errors.ts';
@@ -69,6 +70,12 @@ export interface DenseAttentionOptions {
   kvLen?: number;
   /** Score scale (default 1/sqrt(D) in f32). */
   scale?: number;
+  /**
+   * Sliding window (causal only): the query at absolute position p sees only the last `window`
+   * positions, keys max(0, p − window + 1) … p, itself included (Gemma's / Mistral's local
+   * attention, llama.cpp's LLAMA_SWA_TYPE_STANDARD). Absent or 0: every key 0 … p.
+   */
+  window?: number;
   /**
    * Head dim, to pass q / k / v / out as 2-D [seq, heads·headDim] (a projection's output, no copy).
    * kvAppend and sparseDecode accept 2-D rows too, using the cache's dim.

@@ -118,16 +118,19 @@ export function sparseAttentionGated(out: Tensor, q: Tensor, k: Tensor, v: Tenso
 }
 
 export function denseAttention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
-  const { s, hq, hkv, d, group, causal, pos, kvLen, scale } = va.dense('denseAttention', NAME, out, q, k, v, opts);
+  const { s, hq, hkv, d, group, causal, pos, kvLen, scale, window } = va.dense('denseAttention', NAME, out, q, k, v, opts);
   const qs = f32(q);
   const kr = reader(k);
   const vr = reader(v);
   const o = f32(out);
   for (let i = 0; i < s; i++) {
-    const n = causal ? pos + i + 1 : kvLen;
+    // keys j0 … end − 1: all of them, or (window w) the last w positions up to the query's own
+    const end = causal ? pos + i + 1 : kvLen;
+    const j0 = window > 0 ? Math.max(0, end - window) : 0;
+    const n = end - j0;
     for (let h = 0; h < hq; h++) {
       const kvh = Math.floor(h / group);
-      const off = (j: number, x: number) => (j * hkv + kvh) * d + x;
+      const off = (j: number, x: number) => ((j0 + j) * hkv + kvh) * d + x;
       attendRow(o, (i * hq + h) * d, qs, (i * hq + h) * d, d, scale, n, (j, x) => kr(off(j, x)), (j, x) => vr(off(j, x)));
     }
   }

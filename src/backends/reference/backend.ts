@@ -10,7 +10,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { quantRow } from './quant.ts';
-import { erf, gelu, sigmoid, silu, softplus } from './math.ts';
+import { erf, gelu, geluTanh, sigmoid, silu, softplus } from './math.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
 
@@ -262,6 +262,13 @@ export class ReferenceBackend implements Backend {
     const [gs, us, o] = [this.f32('siluMul', g), this.f32('siluMul', u), this.f32('siluMul', out)];
     // f32 rounding of silu before the product, as silu then mul store it
     for (let i = 0; i < gs.length; i++) o[i] = Math.fround(silu(gs[i])) * us[i];
+  }
+
+  geluTanhMul(out: Tensor, g: Tensor, u: Tensor): void {
+    v.checkBackend('geluTanhMul', this.name, out, g, u);
+    v.siluMul('geluTanhMul', out, g, u);
+    const [gs, us, o] = [this.f32('geluTanhMul', g), this.f32('geluTanhMul', u), this.f32('geluTanhMul', out)];
+    for (let i = 0; i < gs.length; i++) o[i] = Math.fround(geluTanh(gs[i])) * us[i];
   }
 
   swiglu(out: Tensor, gu: Tensor): void {

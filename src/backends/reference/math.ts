@@ -27,5 +27,7 @@ export function erf(x: number): number {
 export const sigmoid = (x: number): number => 1 / (1 + Math.exp(-x));
 export const silu = (x: number): number => x * sigmoid(x);
 export const gelu = (x: number): number => 0.5 * x * (1 + erf(x / Math.SQRT2));
+/** GELU's tanh approximation (torch gelu(approximate='tanh'), HF gelu_pytorch_tanh). */
+export const geluTanh = (x: number): number => 0.5 * x * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (x + 0.044715 * x * x * x)));
 /** torch.nn.functional.softplus with beta 1, threshold 20. */
 export const softplus = (x: number): number => (x > 20 ? x : Math.log1p(Math.exp(x)));

@@ -33,6 +33,7 @@ export interface Kernels {
   memcopy_f32(dst: number, src: number, n: number): void;
   silu_f32(out: number, a: number, n: number): void;
   gelu_f32(out: number, a: number, n: number): void;
+  gelu_tanh_f32(out: number, a: number, n: number): void;
   sigmoid_f32(out: number, a: number, n: number): void;
   relu_f32(out: number, a: number, n: number): void;
   exp_f32(out: number, a: number, n: number): void;
@@ -439,21 +440,29 @@ export class WasmBackend implements Backend {
   }
 
   siluMul(out: Tensor, g: Tensor, u: Tensor): void {
-    const op = 'siluMul';
+    this.gatedMul('siluMul', out, g, u, this.k.silu_f32);
+  }
+
+  geluTanhMul(out: Tensor, g: Tensor, u: Tensor): void {
+    this.gatedMul('geluTanhMul', out, g, u, this.k.gelu_tanh_f32);
+  }
+
+  /** out = act(g) ⊙ u: the activation kernel into out, then mul. */
+  private gatedMul(op: string, out: Tensor, g: Tensor, u: Tensor, act: (out: number, a: number, n: number) => void): void {
     v.checkBackend(op, this.name, out, g, u);
     v.siluMul(op, out, g, u);
     if (out === u && out !== g) {
-      // silu into out first would overwrite u: go through a temporary
+      // the activation into out first would overwrite u: go through a temporary
       const t = this.tensor(g.shape, 'f32');
       try {
-        this.k.silu_f32(this.ptr(op, t), this.ptr(op, g), g.size);
+        act(this.ptr(op, t), this.ptr(op, g), g.size);
         this.k.mul_f32(this.ptr(op, out), this.ptr(op, t), this.ptr(op, u), g.size, u.size);
       } finally {
         this.free(t);
       }
       return;
     }
-    this.k.silu_f32(this.ptr(op, out), this.ptr(op, g), g.size);
+    act(this.ptr(op, out), this.ptr(op, g), g.size);
     this.k.mul_f32(this.ptr(op, out), this.ptr(op, out), this.ptr(op, u), g.size, u.size);
   }
 

@@ -8,15 +8,15 @@ import coreWgsl from '../../../shaders/core.wgsl?raw';
 
 const WG = 256;
 
-const BINARY_CODE = { add: 0, mul: 1, siluMul: 2 } as const;
+const BINARY_CODE = { add: 0, mul: 1, siluMul: 2, geluTanhMul: 3 } as const;
 
 /**
- * out[i] = a[i] (op) b[i % b.size]: add, mul, and siluMul (silu(a)·b, same sizes). In place (out
- * is a) without a scratch copy.
+ * out[i] = a[i] (op) b[i % b.size]: add, mul, siluMul (silu(a)·b) and geluTanhMul (gelu_tanh(a)·b;
+ * these two same sizes). In place (out is a) without a scratch copy.
  */
-export function binary(g: WebGpuBackend, op: 'add' | 'mul' | 'siluMul', out: Tensor, a: Tensor, b: Tensor): void {
+export function binary(g: WebGpuBackend, op: keyof typeof BINARY_CODE, out: Tensor, a: Tensor, b: Tensor): void {
   v.checkBackend(op, g.name, out, a, b);
-  if (op === 'siluMul') v.siluMul(op, out, a, b);
+  if (op === 'siluMul' || op === 'geluTanhMul') v.siluMul(op, out, a, b);
   else v.binary(op, out, a, b);
   const [o, x, y] = [g.buf(op, out), g.buf(op, a), g.buf(op, b)];
   const [gx, gy] = grid(Math.ceil(a.size / WG));
