@@ -3,9 +3,11 @@
  * the tokenizer.json a Hugging Face conversion would have and handing it to HfTokenizer:
  * - 'gpt2' (byte-level BPE: SmolLM2, Qwen, GPT-2…): BPE model with the file's merges, ByteLevel
  *   pre-tokenizer and decoder.
- * - 'llama' (SentencePiece): Unigram over the scored pieces with byte fallback and the '▁' space
- *   convention. A vocabulary made only of the 256 '<0xNN>' byte tokens (token id == byte) is the
- *   byte tokenizer, which is what the fixture GGUF files carry.
+ * - 'llama' (SentencePiece): llama.cpp's SPM tokenizer (spmEncode: adjacent pieces merged by the
+ *   score of the piece they make, highest first, bytes for characters outside the vocabulary) with the
+ *   '▁' space convention; the tokenizer.json only carries the vocabulary, special tokens and decoder.
+ *   A vocabulary made only of the 256 '<0xNN>' byte tokens (token id == byte) is the byte tokenizer,
+ *   which is what the fixture GGUF files carry.
  */
 import { SparrowError } from '../errors.ts';
 import { ByteTokenizer, HfTokenizer, type TextTokenizer, type TokenizerJson } from './tokenizer.ts';
@@ -25,6 +27,11 @@ export interface GgufTokenizerMeta {
   eosTokenId?: number;
   unknownTokenId?: number;
   addBosToken?: boolean;
+  /**
+   * tokenizer.ggml.add_space_prefix ('llama' vocabularies): prepend '▁' to the text, as SentencePiece
+   * does by default (absent: true, llama.cpp's default). Gemma's converter writes false.
+   */
+  addSpacePrefix?: boolean;
   chatTemplate?: string;
 }
 
@@ -48,6 +55,7 @@ export function ggufTokenizerMeta(kv: Record<string, unknown>): GgufTokenizerMet
     eosTokenId: num('tokenizer.ggml.eos_token_id'),
     unknownTokenId: num('tokenizer.ggml.unknown_token_id'),
     addBosToken: kv['tokenizer.ggml.add_bos_token'] === undefined ? undefined : Boolean(kv['tokenizer.ggml.add_bos_token']),
+    addSpacePrefix: kv['tokenizer.ggml.add_space_prefix'] === undefined ? undefined : Boolean(kv['tokenizer.ggml.add_space_prefix']),
     chatTemplate: typeof kv['tokenizer.chat_template'] === 'string' ? (kv['tokenizer.chat_template'] as string) : undefined,
   };
 }
@@ -131,15 +139,18 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
   }
   if (m.model === 'llama') {
     const scores = m.scores ?? m.tokens.map(() => 0);
+    // the '▁' SentencePiece prepends (and decoding strips again), unless the file says not to (Gemma)
+    const prefix = m.addSpacePrefix !== false;
+    const replace = { type: 'Replace', pattern: { String: ' ' }, content: '▁' };
     return {
       version: '1.0',
       added_tokens: addedTokens(m),
-      normalizer: { type: 'Sequence', normalizers: [{ type: 'Prepend', prepend: '▁' }, { type: 'Replace', pattern: { String: ' ' }, content: '▁' }] },
+      normalizer: { type: 'Sequence', normalizers: prefix ? [{ type: 'Prepend', prepend: '▁' }, replace] : [replace] },
       pre_tokenizer: null,
       post_processor: bosPostProcessor(m),
       decoder: {
         type: 'Sequence',
-        decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, { type: 'Strip', content: ' ', start: 1, stop: 0 }],
+        decoders: [{ type: 'Replace', pattern: { String: '▁' }, content: ' ' }, { type: 'ByteFallback' }, { type: 'Fuse' }, ...(prefix ? [{ type: 'Strip', content: ' ', start: 1, stop: 0 }] : [])],
       },
       model: { type: 'Unigram', unk_id: m.unknownTokenId ?? 0, vocab: m.tokens.map((t, i) => [t, scores[i]]), byte_fallback: true },
     };
@@ -147,10 +158,91 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
   throw new SparrowError('UNSUPPORTED', `gguf: tokenizer.ggml.model '${m.model}' is not supported (gpt2, llama are)`, { model: m.model });
 }
 
+/**
+ * llama.cpp's SentencePiece tokenizer (llm_tokenizer_spm): start from the characters of one
+ * normalized text fragment; repeatedly merge the adjacent pair whose concatenation is the vocabulary
+ * piece of highest score (ties: the leftmost pair); characters no piece covers become their UTF-8
+ * '<0xNN>' byte pieces (or the unknown piece). This is SentencePiece BPE on the scores the converter
+ * stores (−rank for BPE models: Llama 2, Gemma); a Unigram search over the same scores prefers other
+ * splits (on a Gemma-style vocabulary it gave 53 tokens where llama.cpp gives 31).
+ */
+export function spmEncode(text: string, ids: ReadonlyMap<string, number>, scores: readonly number[], unk: string | undefined): string[] {
+  const sym = Array.from(text);
+  const n = sym.length;
+  const prev = Array.from({ length: n }, (_, i) => i - 1);
+  const next = Array.from({ length: n }, (_, i) => (i + 1 < n ? i + 1 : -1));
+  // max-heap of candidate merges [score, left, right, merged length]; stale entries are skipped
+  const heap: [number, number, number, number][] = [];
+  const above = (a: [number, number, number, number], b: [number, number, number, number]) => a[0] > b[0] || (a[0] === b[0] && a[1] < b[1]);
+  const push = (e: [number, number, number, number]) => {
+    heap.push(e);
+    for (let i = heap.length - 1; i > 0; ) {
+      const p = (i - 1) >> 1;
+      if (!above(heap[i], heap[p])) break;
+      [heap[i], heap[p]] = [heap[p], heap[i]];
+      i = p;
+    }
+  };
+  const pop = (): [number, number, number, number] => {
+    const top = heap[0];
+    const last = heap.pop()!;
+    if (heap.length) {
+      heap[0] = last;
+      for (let i = 0; ; ) {
+        const [l, r] = [2 * i + 1, 2 * i + 2];
+        let m = i;
+        if (l < heap.length && above(heap[l], heap[m])) m = l;
+        if (r < heap.length && above(heap[r], heap[m])) m = r;
+        if (m === i) break;
+        [heap[i], heap[m]] = [heap[m], heap[i]];
+        i = m;
+      }
+    }
+    return top;
+  };
+  const tryPair = (left: number, right: number) => {
+    if (left < 0 || right < 0) return;
+    const piece = sym[left] + sym[right];
+    const id = ids.get(piece);
+    if (id !== undefined) push([scores[id] ?? 0, left, right, piece.length]);
+  };
+  for (let i = 0; i + 1 < n; i++) tryPair(i, i + 1);
+  while (heap.length) {
+    const [, left, right, len] = pop();
+    // skip a pair one of whose symbols has changed since it was queued
+    if (sym[left] === '' || sym[right] === '' || sym[left].length + sym[right].length !== len || next[left] !== right) continue;
+    sym[left] += sym[right];
+    sym[right] = '';
+    next[left] = next[right];
+    if (next[right] >= 0) prev[next[right]] = left;
+    tryPair(prev[left], left);
+    tryPair(left, next[left]);
+  }
+  const out: string[] = [];
+  const enc = new TextEncoder();
+  for (let i = 0; i >= 0 && i < n; i = next[i]) {
+    if (ids.has(sym[i])) out.push(sym[i]);
+    else {
+      for (const b of enc.encode(sym[i])) {
+        const byte = `<0x${b.toString(16).toUpperCase().padStart(2, '0')}>`;
+        out.push(ids.has(byte) || unk === undefined ? byte : unk);
+      }
+    }
+  }
+  return out;
+}
+
 export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
   const m = ggufTokenizerMeta(kv);
   if (isPureByteVocab(m)) return new ByteTokenizer(m.bosTokenId, m.eosTokenId);
   const tok = (id: number | undefined) => (id === undefined ? undefined : m.tokens[id]);
   const ids = ['tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id'].map((k) => kv[k]).filter((v): v is number => typeof v === 'number');
-  return new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate }, ids);
+  const t = new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate }, ids);
+  if (m.model === 'llama') {
+    const byText = new Map(m.tokens.map((s, i) => [s, i]));
+    const scores = m.scores ?? m.tokens.map(() => 0);
+    const unk = tok(m.unknownTokenId ?? 0);
+    t.setModelEncoder((fragments) => fragments.flatMap((f) => spmEncode(f, byText, scores, unk)));
+  }
+  return t;
 }

@@ -99,6 +99,19 @@ export class HfTokenizer implements TextTokenizer {
     return s === undefined ? undefined : this.impl.token_to_id(s);
   }
 
+  /**
+   * Replace the model step of encoding (the normalized text fragments between special tokens →
+   * token strings of the vocabulary); splitting out special tokens, normalizing, ids, the
+   * post-processor and decoding stay the library's (a piece listed twice maps to its last id, as in
+   * llama.cpp). For algorithms the library does not have
+   * (llama.cpp's SentencePiece merging, gguf-tokenizer.ts).
+   */
+  setModelEncoder(encode: (fragments: string[]) => string[]): void {
+    const model = (this.impl as unknown as { model: { encode: (fragments: string[]) => string[]; fuse_unk: boolean } }).model;
+    model.encode = encode;
+    model.fuse_unk = false; // its output is taken as is
+  }
+
   encode(text: string, opts: { addSpecialTokens?: boolean } = {}): number[] {
     return this.impl.encode(text, { add_special_tokens: opts.addSpecialTokens ?? true }).ids;
   }

@@ -45,13 +45,15 @@ describe('GGUF vocabularies', () => {
   });
 
   it("'llama' SentencePiece vocabularies encode with the ▁ convention", () => {
-    const tokens = ['<unk>', '<s>', '</s>', '▁hello', '▁world', '▁', 'h', 'e', 'l', 'o', 'w', 'r', 'd'];
-    const scores = [0, 0, 0, -1, -1, -5, -6, -6, -6, -6, -6, -6, -6];
+    // every piece reachable by merging two pieces (llama.cpp's SPM algorithm), e.g. ▁ + hello ← hell + o ← he + ll
+    const tokens = ['<unk>', '<s>', '</s>', '▁hello', '▁world', '▁', 'h', 'e', 'l', 'o', 'w', 'r', 'd', 'he', 'll', 'hell', 'hello', 'or', 'wor', 'ld', 'world'];
+    const scores = [0, 0, 0, -1, -1, -5, -6, -6, -6, -6, -6, -6, -6, -2, -2, -3, -3, -2, -3, -2, -3];
+    const types = [2, 3, 3, ...new Array(18).fill(1)];
     const t = tokenizerFromGguf({
       'tokenizer.ggml.model': 'llama',
       'tokenizer.ggml.tokens': tokens,
       'tokenizer.ggml.scores': scores,
-      'tokenizer.ggml.token_type': [2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      'tokenizer.ggml.token_type': types,
       'tokenizer.ggml.bos_token_id': 1,
       'tokenizer.ggml.eos_token_id': 2,
     });
@@ -61,7 +63,7 @@ describe('GGUF vocabularies', () => {
       'tokenizer.ggml.model': 'llama',
       'tokenizer.ggml.tokens': tokens,
       'tokenizer.ggml.scores': scores,
-      'tokenizer.ggml.token_type': [2, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1],
+      'tokenizer.ggml.token_type': types,
       'tokenizer.ggml.bos_token_id': 1,
       'tokenizer.ggml.add_bos_token': true,
     });
@@ -69,6 +71,31 @@ describe('GGUF vocabularies', () => {
     expect(withBos.encode('hello world', { addSpecialTokens: false })).toEqual([3, 4]);
     expect(t.decode([1, 3, 4, 2])).toBe('hello world');
     expect(t.bosTokenId).toBe(1);
+    // Gemma's files say add_space_prefix = false: no '▁' before the text, none stripped when decoding
+    const noPrefix = tokenizerFromGguf({
+      'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': tokens, 'tokenizer.ggml.scores': scores, 'tokenizer.ggml.token_type': types,
+      'tokenizer.ggml.add_space_prefix': false,
+    });
+    expect(noPrefix.encode('hello world')).toEqual([16, 4]);
+    expect(noPrefix.decode([4, 3])).toBe(' world hello');
+  });
+
+  it("'llama' vocabularies merge as llama.cpp does (highest-scoring piece first, leftmost on ties; bytes for the rest)", () => {
+    // "abcd": bc (−1) merges first, then no piece covers a·bc or bc·d → a, bc, d (sum −201). A Unigram
+    // search over the same scores would take ab + cd (sum −5).
+    const tokens = ['<unk>', 'a', 'b', 'c', 'd', 'bc', 'ab', 'cd', 'x', 'xx', '<0xC3>', '<0xA9>'];
+    const scores = [0, -100, -100, -100, -100, -1, -2, -3, -100, -7, 0, 0];
+    const t = tokenizerFromGguf({
+      'tokenizer.ggml.model': 'llama', 'tokenizer.ggml.tokens': tokens, 'tokenizer.ggml.scores': scores,
+      'tokenizer.ggml.token_type': [2, 1, 1, 1, 1, 1, 1, 1, 1, 1, 6, 6], 'tokenizer.ggml.add_space_prefix': false,
+    });
+    expect(t.encode('abcd')).toEqual([1, 5, 4]);
+    expect(t.encode('cdab')).toEqual([7, 6]);
+    // ties: the leftmost pair first ("xxx" → xx, x); 'é' is no piece → its UTF-8 bytes; '!' has no byte piece → <unk>
+    expect(t.encode('xxx')).toEqual([9, 8]);
+    expect(t.encode('aé')).toEqual([1, 10, 11]);
+    expect(t.encode('a!')).toEqual([1, 0]);
+    expect(t.decode([1, 10, 11])).toBe('aé');
   });
 
   it('unknown tokenizer models and missing vocabularies are typed errors', () => {
