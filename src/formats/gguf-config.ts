@@ -1,15 +1,15 @@
 /**
- * GGUF llama / qwen2 / qwen3 metadata → the same normalized LlamaConfig an HF config.json gives,
- * plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
+ * GGUF llama / qwen2 / qwen3 / gemma3 metadata → the same normalized LlamaConfig an HF config.json
+ * gives, plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
  * Note for model code: for the llama architecture llama.cpp's converter permutes the rows of Q and
  * K per head for its adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so
  * those weights use `weightLayout: 'gguf'` — rotate interleaved pairs, or un-permute when loading.
- * qwen2 / qwen3 are converted unpermuted and run with NEOX (half-split) RoPE, as in HF.
+ * qwen2 / qwen3 / gemma3 are converted unpermuted and run with NEOX (half-split) RoPE, as in HF.
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { LlamaArch, LlamaConfig, RopeScaling } from './hf-config.ts';
+import type { Gemma3Params, LlamaArch, LlamaConfig, RopeScaling } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -41,8 +41,8 @@ export interface GgufLlamaModel {
   weightLayout: 'gguf' | 'hf';
 }
 
-/** GGUF architectures the Llama model runs. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3'];
+/** GGUF architectures with a Llama config: run by the Llama model, gemma3 by the Gemma 3 model. */
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -117,16 +117,54 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     tieWordEmbeddings: !g.has('output.weight'),
     attentionBias: llamaArch === 'llama' && g.has('blk.0.attn_q.bias'),
     qkvBias: llamaArch === 'qwen2',
-    qkNorm: llamaArch === 'qwen3',
+    qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3',
     mlpBias: g.has('blk.0.ffn_up.bias'),
-    hiddenAct: 'silu',
+    hiddenAct: llamaArch === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu',
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
   };
+  if (llamaArch === 'gemma3') config.gemma = gemma3Params(g, config, int);
   if (tokenizer && tokenizer.tokens.length !== vocabSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
   return { config, tokenizer, weightLayout: llamaArch === 'llama' ? 'gguf' : 'hf' };
+}
+
+/**
+ * Gemma 3's hyperparameters as llama.cpp reads them (llama_model_gemma3 load_hparams): a sliding
+ * window when attention.sliding_window > 0, on the layers il with il % p < p − 1 for the period p =
+ * attention.sliding_window_pattern (default 6; a per-layer bool array is taken as is), RoPE base
+ * rope.freq_base_swa there (default 10000); the attention scale is not in the file:
+ * 1/√(n_embd / n_head) for the 62-layer 27B, else 1/√head_dim (= query_pre_attn_scalar^−½ of every
+ * release). Soft-capping (attention.final_logit_softcapping) is refused, as are key and value head
+ * sizes that differ.
+ */
+function gemma3Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number, min?: number) => number): Gemma3Params {
+  const file = g.name;
+  const key = (k: string) => `gemma3.${k}`;
+  for (const k of ['final_logit_softcapping', 'attn_logit_softcapping']) {
+    if (g.get(key(k)) !== undefined) throw new SparrowError('UNSUPPORTED', `${file}: gemma3 ${key(k)} (logit soft-capping) is not implemented`, { file, key: key(k) });
+  }
+  const valueLength = int(key('attention.value_length'), c.headDim);
+  if (valueLength !== c.headDim) throw new SparrowError('UNSUPPORTED', `${file}: gemma3 with value heads of ${valueLength} and key heads of ${c.headDim} is not supported`, { file });
+  const window = int(key('attention.sliding_window'), 0, 0);
+  const pattern = g.get(key('attention.sliding_window_pattern'));
+  let slidingLayers: boolean[];
+  if (window === 0) slidingLayers = new Array<boolean>(c.numLayers).fill(false);
+  else if (Array.isArray(pattern)) {
+    if (pattern.length !== c.numLayers || !pattern.every((x) => typeof x === 'boolean')) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: ${key('attention.sliding_window_pattern')} must be a period or one boolean per layer (${c.numLayers})`, { file });
+    }
+    slidingLayers = [...(pattern as boolean[])];
+  } else {
+    const p = int(key('attention.sliding_window_pattern'), 6, 0);
+    // llama_hparams::set_swa_pattern: period 0 = every layer slides, 1 = none does
+    slidingLayers = Array.from({ length: c.numLayers }, (_, il) => p === 0 || il % p < p - 1);
+  }
+  const base = g.get(key('rope.freq_base_swa'));
+  const ropeLocalTheta = typeof base === 'number' && base > 0 ? shortestF32(base) : 10000;
+  const attentionScale = 1 / Math.sqrt(c.numLayers === 62 ? c.hiddenSize / c.numHeads : c.headDim);
+  return { slidingWindow: window, slidingLayers, ropeLocalTheta, attentionScale };
 }
 
 function readTokenizer(g: GgufFile): GgufTokenizerData | null {

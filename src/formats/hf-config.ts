@@ -21,8 +21,26 @@ export interface RopeScaling {
   raw: Record<string, unknown>;
 }
 
-/** Architectures run by the Llama model: the same block with small differences. */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3';
+/**
+ * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
+ * with small differences); gemma3 (Gemma 3 text) on its own model, src/models/gemma.ts.
+ */
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
+
+/** What Gemma 3 adds to the Llama config (arch 'gemma3'; src/models/gemma.ts). */
+export interface Gemma3Params {
+  /**
+   * Keys a sliding-window (local) layer's query sees: its own position and the window − 1 before
+   * it (HF sliding_window; llama.cpp's attention.sliding_window, LLAMA_SWA_TYPE_STANDARD).
+   */
+  slidingWindow: number;
+  /** Per layer: true = sliding-window (local) attention, false = global attention. */
+  slidingLayers: boolean[];
+  /** RoPE base of the local layers (HF rope_local_base_freq); global layers use ropeTheta and ropeScaling. */
+  ropeLocalTheta: number;
+  /** Attention score scale: HF query_pre_attn_scalar^−½; for a GGUF, llama.cpp's rule (gguf-config.ts). */
+  attentionScale: number;
+}
 
 export interface LlamaConfig {
   family: 'llama';
@@ -47,12 +65,14 @@ export interface LlamaConfig {
   attentionBias: boolean;
   /** Biases on q, k and v only (Qwen2). */
   qkvBias: boolean;
-  /** Per-head RMSNorm of q and k (weights [headDim]) before RoPE (Qwen3). */
+  /** Per-head RMSNorm of q and k (weights [headDim]) before RoPE (Qwen3, Gemma 3). */
   qkNorm: boolean;
   mlpBias: boolean;
   hiddenAct: string;
   bosTokenId: number | null;
   eosTokenIds: number[];
+  /** Gemma 3 only (arch 'gemma3'). */
+  gemma?: Gemma3Params;
 }
 
 export interface MambaConfig {
@@ -120,9 +140,13 @@ function detectFamily(c: Record<string, unknown>, file: string): ModelConfig['fa
   const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
   const arch = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
   if (mt === 'llama' || mt === 'qwen2' || mt === 'qwen3' || /^(Llama|Qwen2|Qwen3)ForCausalLM/.test(arch)) return 'llama';
+  if (mt === 'gemma3_text' || (mt === '' && /^Gemma3ForCausalLM/.test(arch))) return 'llama';
+  if (mt === 'gemma3' || /^Gemma3ForConditionalGeneration/.test(arch)) {
+    throw new SparrowError('UNSUPPORTED', `${file}: a multimodal Gemma 3 checkpoint (model_type 'gemma3', Gemma3ForConditionalGeneration: text_config + vision tower) is not supported; the text-only model_type 'gemma3_text' (Gemma 3 1B, 270M) is`, { file, modelType: mt, architectures: c.architectures ?? null });
+  }
   if (mt === 'mamba' || /^Mamba(?!2)/.test(arch) || ('d_model' in c && 'n_layer' in c && 'ssm_cfg' in c)) return 'mamba';
   if (mt === 'rwkv' || /^Rwkv/.test(arch)) return 'rwkv';
-  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
+  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, gemma3_text, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
 }
 
 /** Typed field access: the first of several aliases that is present, with a default. */
@@ -204,6 +228,7 @@ export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json
   const f = new Fields(c, file);
   const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
   const archName = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
+  if (mt === 'gemma3_text' || /^Gemma3ForCausalLM/.test(archName)) return parseGemma3Config(c, file);
   const arch: LlamaArch = mt === 'qwen2' || /^Qwen2ForCausalLM/.test(archName) ? 'qwen2' : mt === 'qwen3' || /^Qwen3ForCausalLM/.test(archName) ? 'qwen3' : 'llama';
   // Qwen2 / Qwen3 can restrict some layers to a sliding window; every released small model has it off
   if (arch !== 'llama' && f.bool('use_sliding_window', false)) {
@@ -287,6 +312,97 @@ function ropeScalingOf(raw: unknown, file: string): RopeScaling | null {
   if (typeof r.high_freq_factor === 'number') out.highFreqFactor = r.high_freq_factor;
   if (typeof r.original_max_position_embeddings === 'number') out.originalMaxPositionEmbeddings = r.original_max_position_embeddings;
   return out;
+}
+
+/**
+ * Gemma 3 text (model_type 'gemma3_text', Gemma3ForCausalLM), transformers' Gemma3TextConfig with its
+ * defaults: sliding-window attention on the layers `layer_types` names 'sliding_attention' (older
+ * configs: all but every sliding_window_pattern-th), RoPE base rope_local_base_freq there; global
+ * layers use rope_theta and rope_scaling (linear only). What Sparrow does not implement is refused:
+ * logit soft-capping (Gemma 2's; null in every Gemma 3), bidirectional attention (EmbeddingGemma),
+ * biases, activations other than gelu_pytorch_tanh, other RoPE scalings.
+ */
+function parseGemma3Config(c: Record<string, unknown>, file: string): LlamaConfig {
+  const f = new Fields(c, file);
+  const refuse = (field: string, why: string): never => {
+    throw new SparrowError('UNSUPPORTED', `${file}: gemma3 ${why}`, { file, field, value: c[field] ?? null });
+  };
+  for (const k of ['final_logit_softcapping', 'attn_logit_softcapping']) {
+    if (c[k] !== undefined && c[k] !== null) refuse(k, `${k} = ${JSON.stringify(c[k])} is not implemented (every Gemma 3 release has it null)`);
+  }
+  if (f.bool('use_bidirectional_attention', false)) refuse('use_bidirectional_attention', 'with bidirectional attention (EmbeddingGemma) is not supported');
+  if (f.bool('attention_bias', false)) refuse('attention_bias', 'attention biases are not implemented');
+  const act = f.str('hidden_activation', f.str('hidden_act', 'gelu_pytorch_tanh'));
+  if (act !== 'gelu_pytorch_tanh') refuse('hidden_activation', `hidden_activation '${act}' is not implemented (gelu_pytorch_tanh is)`);
+  const hiddenSize = f.int('hidden_size', undefined, 1);
+  const numHeads = f.int('num_attention_heads', 8, 1);
+  const numKvHeads = f.int('num_key_value_heads', 4, 1);
+  if (numHeads % numKvHeads !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file });
+  }
+  const headDim = f.int('head_dim', 256, 1);
+  if (headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_dim ${headDim} must be even for RoPE`, { file });
+  const numLayers = f.int('num_hidden_layers', undefined, 1);
+  // RoPE: transformers 5 keeps one parameter set per layer type, older configs rope_theta /
+  // rope_scaling (global layers) and rope_local_base_freq (local layers)
+  let theta: number;
+  let localTheta: number;
+  let scaling: RopeScaling | null;
+  const params = c.rope_parameters;
+  if (params && typeof params === 'object' && !Array.isArray(params) && ('full_attention' in params || 'sliding_attention' in params)) {
+    const p = params as Record<string, unknown>;
+    const part = (k: string, defTheta: number) => {
+      const v = p[k] ?? {};
+      if (typeof v !== 'object' || v === null || Array.isArray(v)) throw new SparrowError('FORMAT_INVALID', `${file}: rope_parameters.${k} must be an object`, { file });
+      return ropeOf({ rope_parameters: { rope_theta: defTheta, ...v } }, file);
+    };
+    const [full, local] = [part('full_attention', 1_000_000), part('sliding_attention', 10000)];
+    if (local.scaling) refuse('rope_parameters', `RoPE scaling '${local.scaling.type}' on the sliding-window layers is not implemented`);
+    [theta, localTheta, scaling] = [full.theta, local.theta, full.scaling];
+  } else {
+    const r = ropeOf({ ...c, rope_theta: c.rope_theta ?? 1_000_000 }, file);
+    [theta, scaling] = [r.theta, r.scaling];
+    localTheta = positive(file, 'rope_local_base_freq', f.num('rope_local_base_freq', 10000));
+  }
+  if (scaling && scaling.type !== 'linear') refuse('rope_scaling', `RoPE scaling '${scaling.type}' is not implemented (linear, on the global layers, is)`);
+  // Which layers slide: layer_types (transformers ≥ 4.53), else every pattern-th layer is global
+  let slidingLayers: boolean[];
+  if (Array.isArray(c.layer_types)) {
+    const types = c.layer_types as unknown[];
+    if (types.length !== numLayers || !types.every((t) => t === 'sliding_attention' || t === 'full_attention')) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: layer_types must list 'sliding_attention' / 'full_attention' for each of the ${numLayers} layers`, { file, field: 'layer_types' });
+    }
+    slidingLayers = types.map((t) => t === 'sliding_attention');
+  } else {
+    const pattern = f.int('sliding_window_pattern', 6, 1);
+    slidingLayers = Array.from({ length: numLayers }, (_, i) => (i + 1) % pattern !== 0);
+  }
+  const slidingWindow = f.int('sliding_window', 4096, 1);
+  const qpas = positive(file, 'query_pre_attn_scalar', f.num('query_pre_attn_scalar', 256));
+  return {
+    family: 'llama',
+    arch: 'gemma3',
+    vocabSize: f.int('vocab_size', 262208, 1),
+    hiddenSize,
+    intermediateSize: f.int('intermediate_size', undefined, 1),
+    numLayers,
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: positive(file, 'rms_norm_eps', f.num('rms_norm_eps', 1e-6)),
+    ropeTheta: theta,
+    ropeScaling: scaling,
+    maxPositionEmbeddings: f.int('max_position_embeddings', 131072, 1),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', true),
+    attentionBias: false,
+    qkvBias: false,
+    qkNorm: true,
+    mlpBias: false,
+    hiddenAct: act,
+    bosTokenId: f.optInt('bos_token_id'),
+    eosTokenIds: f.ids('eos_token_id'),
+    gemma: { slidingWindow, slidingLayers, ropeLocalTheta: localTheta, attentionScale: 1 / Math.sqrt(qpas) },
+  };
 }
 
 export function parseMambaConfig(c: Record<string, unknown>, file = 'config.json'): MambaConfig {

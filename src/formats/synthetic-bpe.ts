@@ -181,3 +181,46 @@ export function buildBpeVocab(corpus: string, vocabSize: number, specials: reado
   }
   return { tokens, tokenTypes, merges, corpusMerges };
 }
+
+/** A SentencePiece-style vocabulary (GGUF tokenizer.ggml.model 'llama'): pieces, llama.cpp token types, scores. */
+export interface SpmVocab {
+  tokens: string[];
+  /** llama.cpp token types: 1 normal, 3 control, 5 unused, 6 byte. */
+  tokenTypes: number[];
+  scores: number[];
+}
+
+/**
+ * The same vocabulary the SentencePiece way, as Gemma's or Llama 2's GGUF files hold theirs: text
+ * pieces with '▁' for the space, one '<0xNN>' piece per byte that is not printable ASCII or a newline
+ * (byte fallback), specials kept as control pieces, and scores −id, SentencePiece BPE's merge order
+ * (a pair merges before another when the piece it makes came earlier). Pieces that are not whole UTF-8
+ * text (the synthetic merges of partial bytes), or repeat one, become '<unusedN>' placeholders, so
+ * ids stay those of the byte-level vocabulary.
+ */
+export function sentencePieceOf(v: BpeVocab): SpmVocab {
+  const fromUnicode = new Map(byteToUnicode().map((c, b) => [c, b]));
+  const utf8 = new TextDecoder('utf-8', { fatal: true });
+  const out: SpmVocab = { tokens: [], tokenTypes: [], scores: [] };
+  const seen = new Set<string>();
+  const add = (t: string, type: number, score: number) => {
+    out.tokens.push(t);
+    out.tokenTypes.push(type);
+    out.scores.push(score);
+    seen.add(t);
+  };
+  v.tokens.forEach((t, i) => {
+    if (v.tokenTypes[i] === 3) return add(t, 3, 0);
+    const bytes = Uint8Array.from([...t], (c) => fromUnicode.get(c)!);
+    if (bytes.length === 1 && (bytes[0] < 0x20 || bytes[0] > 0x7e) && bytes[0] !== 0x0a) return add(`<0x${bytes[0].toString(16).toUpperCase().padStart(2, '0')}>`, 6, 0);
+    let text: string | undefined;
+    try {
+      text = utf8.decode(bytes).replaceAll(' ', '▁');
+    } catch {
+      text = undefined;
+    }
+    if (text === undefined || seen.has(text)) return add(`<unused${i}>`, 5, 0);
+    add(text, 1, -i);
+  });
+  return out;
+}

@@ -16,7 +16,7 @@ import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { encodeF16, quantizeIQ4_NL, quantizeQ4_0, quantizeQ4_1, quantizeQ5_1, quantizeQ8_0 } from './ggml-quants.ts';
 import { encodeBf16 } from '../util/bf16.ts';
-import type { BpeVocab } from './synthetic-bpe.ts';
+import { sentencePieceOf, type BpeVocab } from './synthetic-bpe.ts';
 
 export interface LlamaShape {
   name: string;
@@ -32,8 +32,10 @@ export interface LlamaShape {
   /**
    * llama.cpp architecture (default 'llama'): 'qwen2' adds q/k/v biases, 'qwen3' per-head RMSNorms
    * of q and k (attn_q_norm / attn_k_norm); both keep Hugging Face's Q/K row order (NEOX RoPE).
+   * 'gemma3' is laid out as llama.cpp's converter writes Gemma 3 (gemma3Keys; q/k norms and the
+   * post-attention / post-feedforward norms in every layer).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
   /**
    * Standard deviation of the (tied) embedding, default 0.02 as trained small models have. A larger
    * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
@@ -45,6 +47,17 @@ export interface LlamaShape {
   pre?: string;
   /** Per-head dimension when it is not hidden / heads (Qwen3: 128 with hidden 1024 and 16 heads). */
   headDim?: number;
+  /** gemma3: attention.sliding_window (default 512, Gemma 3 1B's). */
+  slidingWindow?: number;
+  /** gemma3: attention.sliding_window_pattern, written only when given (llama.cpp's default is 6). */
+  slidingWindowPattern?: number;
+  /** gemma3: rope.scaling.type linear with this factor (Gemma 3 4B and up: 8, on the global layers). */
+  ropeLinearFactor?: number;
+  /**
+   * Write the vocabulary SentencePiece-style (tokenizer.ggml.model 'llama': '▁' pieces, byte pieces,
+   * scores; BOS added, no space prefix — Gemma's converter output) instead of as byte-level BPE.
+   */
+  spm?: boolean;
 }
 
 /** HuggingFaceTB/SmolLM2-135M. */
@@ -129,19 +142,16 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     [a('attention.head_count_kv'), kv.u32(s.kvHeads)],
     [a('rope.freq_base'), kv.f32(s.ropeTheta)],
     [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
-    [a('vocab_size'), kv.u32(s.vocabSize)],
-    [a('rope.dimension_count'), kv.u32(headDim)],
-    ['tokenizer.ggml.model', kv.str('gpt2')],
+    // the Gemma 3 converter writes neither (llama.cpp takes the vocabulary's size and n_rot = key_length)
+    ...(arch === 'gemma3' ? gemma3Keys(s, headDim) : ([[a('vocab_size'), kv.u32(s.vocabSize)], [a('rope.dimension_count'), kv.u32(headDim)]] as [string, GgufKV][])),
+    ['tokenizer.ggml.model', kv.str(s.spm ? 'llama' : 'gpt2')],
     ...(arch === 'qwen3' ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
-    ['tokenizer.ggml.pre', kv.str(s.pre ?? (arch === 'llama' ? 'smollm' : 'qwen2'))],
-    ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, vocab.tokens)],
-    ['tokenizer.ggml.token_type', kv.arr(GgufValueType.INT32, vocab.tokenTypes)],
-    ['tokenizer.ggml.merges', kv.arr(GgufValueType.STRING, vocab.merges)],
+    ...(s.spm ? spmKeys(vocab) : bpeKeys(vocab, s.pre ?? (arch === 'llama' ? 'smollm' : 'qwen2'))),
     ['tokenizer.ggml.bos_token_id', kv.u32(1)],
     ['tokenizer.ggml.eos_token_id', kv.u32(2)],
     ['tokenizer.ggml.unknown_token_id', kv.u32(0)],
     ['tokenizer.ggml.padding_token_id', kv.u32(2)],
-    ['tokenizer.ggml.add_bos_token', kv.bool(false)],
+    ['tokenizer.ggml.add_bos_token', kv.bool(Boolean(s.spm))],
     ['tokenizer.chat_template', kv.str(CHATML)],
   ];
   const encode = (f: Float32Array): Uint8Array => {
@@ -188,7 +198,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       // q / k / v biases (1-D, F32 like llama.cpp's converter), large enough to matter
       tensors.push(vector(`${p}.attn_q.bias`, s.heads * headDim, 0.5), vector(`${p}.attn_k.bias`, s.kvHeads * headDim, 0.5), vector(`${p}.attn_v.bias`, s.kvHeads * headDim, 0.5));
     }
-    if (arch === 'qwen3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
+    if (arch === 'qwen3' || arch === 'gemma3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
+    // Gemma 3: norms of the attention and MLP outputs (ffn_norm above is its pre-feedforward norm)
+    if (arch === 'gemma3') tensors.push(norm(`${p}.post_attention_norm.weight`, s.hidden), norm(`${p}.post_ffw_norm.weight`, s.hidden));
   }
   tensors.push(norm('output_norm.weight', s.hidden));
   if (s.ropeFreqs) {
@@ -197,6 +209,43 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     tensors.push({ name: 'rope_freqs.weight', type: 'F32', ne: [headDim / 2], make: () => new Uint8Array(f.buffer.slice(0)) });
   }
   return { metadata, tensors };
+}
+
+/** A byte-level BPE vocabulary's keys: its pre-tokenizer, tokens and merges. */
+function bpeKeys(vocab: BpeVocab, pre: string): [string, GgufKV][] {
+  return [
+    ['tokenizer.ggml.pre', kv.str(pre)],
+    ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, vocab.tokens)],
+    ['tokenizer.ggml.token_type', kv.arr(GgufValueType.INT32, vocab.tokenTypes)],
+    ['tokenizer.ggml.merges', kv.arr(GgufValueType.STRING, vocab.merges)],
+  ];
+}
+
+/** The same vocabulary SentencePiece-style (sentencePieceOf), no space prefix, as Gemma's files. */
+function spmKeys(vocab: BpeVocab): [string, GgufKV][] {
+  const spm = sentencePieceOf(vocab);
+  return [
+    ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, spm.tokens)],
+    ['tokenizer.ggml.scores', kv.arr(GgufValueType.FLOAT32, spm.scores)],
+    ['tokenizer.ggml.token_type', kv.arr(GgufValueType.INT32, spm.tokenTypes)],
+    ['tokenizer.ggml.add_space_prefix', kv.bool(false)],
+  ];
+}
+
+/**
+ * The gemma3.* keys llama.cpp's converter writes (Gemma3Model.set_gguf_parameters) beyond the ones
+ * every architecture has: head sizes (Gemma's 256 is not hidden / heads), the sliding window, and
+ * linear RoPE scaling when the model has it. The norms it writes hold HF's w + 1.
+ */
+function gemma3Keys(s: LlamaShape, headDim: number): [string, GgufKV][] {
+  const out: [string, GgufKV][] = [
+    ['gemma3.attention.key_length', kv.u32(headDim)],
+    ['gemma3.attention.value_length', kv.u32(headDim)],
+    ['gemma3.attention.sliding_window', kv.u32(s.slidingWindow ?? 512)],
+  ];
+  if (s.slidingWindowPattern !== undefined) out.push(['gemma3.attention.sliding_window_pattern', kv.u32(s.slidingWindowPattern)]);
+  if (s.ropeLinearFactor !== undefined) out.push(['gemma3.rope.scaling.type', kv.str('linear')], ['gemma3.rope.scaling.factor', kv.f32(s.ropeLinearFactor)]);
+  return out;
 }
 
 export interface SafetensorsTensorPlan {

@@ -21,8 +21,12 @@ const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8
 /** The name a GGUF's rope_freqs.weight (Llama 3 RoPE frequency divisors, [headDim/2]) gets here. */
 export const ROPE_FREQS = 'rope_freqs.weight';
 
-/** llama.cpp tensor names → Hugging Face Llama / Qwen2 / Qwen3 names. */
-export function llamaHfName(gguf: string): string | undefined {
+/**
+ * llama.cpp tensor names → Hugging Face Llama / Qwen2 / Qwen3 / Gemma 3 names. Gemma 3's four norms
+ * per layer: ffn_norm is its pre-feedforward norm (Llama's post-attention one), post_attention_norm
+ * and post_ffw_norm the norms of the attention and MLP outputs.
+ */
+export function llamaHfName(gguf: string, arch?: string): string | undefined {
   const fixed: Record<string, string> = {
     'token_embd.weight': 'model.embed_tokens.weight', 'output_norm.weight': 'model.norm.weight', 'output.weight': 'lm_head.weight',
     // Llama 3 RoPE scaling as computed divisors (no HF tensor: HF computes them from config.json)
@@ -48,6 +52,10 @@ export function llamaHfName(gguf: string): string | undefined {
     attn_q_norm: 'self_attn.q_norm',
     attn_k_norm: 'self_attn.k_norm',
   };
+  if (arch === 'gemma3') {
+    const gemma: Record<string, string> = { ffn_norm: 'pre_feedforward_layernorm', post_attention_norm: 'post_attention_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };
+    if (gemma[m[2]]) return `model.layers.${m[1]}.${gemma[m[2]]}.weight`;
+  }
   return per[m[2]] ? `model.layers.${m[1]}.${per[m[2]]}.weight` : undefined;
 }
 
@@ -61,7 +69,7 @@ export class GgufWeights implements WeightFile {
       throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (${GGUF_LLAMA_ARCHS.join(', ')} are)`, { file: file.name, architecture: arch });
     }
     for (const [name, info] of file.tensors) {
-      const hf = llamaHfName(name);
+      const hf = llamaHfName(name, arch);
       if (hf) this.byHf.set(hf, info);
     }
   }

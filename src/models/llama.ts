@@ -19,17 +19,9 @@ import { Scratch } from './scratch.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
-import { dequantize } from '../formats/ggml-quants.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
 import { llama3FreqFactors } from './rope-scaling.ts';
-import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
-
-/** A block-quantized embedding table looked up on the host (the embedding op takes f32/f16 only). */
-interface HostEmbedding {
-  raw: Uint8Array;
-  ggmlType: string;
-  cols: number;
-}
+import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 
 export interface LlamaOptions {
   /** KV cache storage (default f32). */
@@ -192,11 +184,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     // lookup dequantizes the n needed rows on the host from the file's raw blocks. f32 / f16 /
     // bf16 tables are looked up on the device (every backend's embedding takes them).
     let hostEmbed: HostEmbedding | undefined;
-    const embDtype = w.get('model.embed_tokens.weight').dtype;
-    if (embDtype !== 'f32' && embDtype !== 'f16' && embDtype !== 'bf16') {
-      const f = file;
-      if (!f.raw || !f.ggmlType) throw new SparrowError('UNSUPPORTED', `llama: embedding table of dtype ${embDtype} needs raw block access`);
-      hostEmbed = { raw: new Uint8Array(await f.raw('model.embed_tokens.weight')), ggmlType: f.ggmlType('model.embed_tokens.weight'), cols: c.hiddenSize };
+    try {
+      hostEmbed = await hostEmbeddingOf(file, 'model.embed_tokens.weight', w.get('model.embed_tokens.weight').dtype, c.hiddenSize, 'llama');
+    } catch (e) {
+      w.dispose();
+      throw e;
     }
     // Defaults by ??, not by spreading opts over them: an option passed as undefined means "default"
     // (spread, it replaced the default, and attention: undefined ran the sparse path).
@@ -361,24 +353,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   }
 
   private embed(x: Tensor, tokens: readonly number[], scratch: Scratch): void {
-    const b = this.backend;
-    const e = this.hostEmbed;
-    if (!e) {
-      const ids = scratch.get([tokens.length], 'i32');
-      b.write(ids, Int32Array.from(tokens));
-      b.embedding(x, this.weights.get('model.embed_tokens.weight'), ids);
-      return;
-    }
-    const type = ggmlTypeByName(e.ggmlType);
-    const rb = rowBytes(type, e.cols);
-    const out = new Float32Array(tokens.length * e.cols);
-    tokens.forEach((id, i) => {
-      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) {
-        throw new SparrowError('INDEX_OUT_OF_RANGE', `embedding: id ${id} at ${i} is outside the vocabulary [0, ${this.vocabSize})`, { index: i, id, vocab: this.vocabSize });
-      }
-      dequantize(type, e.raw, e.cols, out, i * e.cols, id * rb);
-    });
-    b.write(x, out);
+    embedTokens(this.backend, x, tokens, this.weights.get('model.embed_tokens.weight'), this.hostEmbed, this.vocabSize, scratch);
   }
 
   /** out, q [n, Hq·D]; k, v [n, Hkv·D] (2-D projection outputs, RoPE applied). */

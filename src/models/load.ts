@@ -6,6 +6,7 @@ import { SparrowError } from '../errors.ts';
 import type { Backend, SparsePreference } from '../backends/backend.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
+import { Gemma3 } from './gemma.ts';
 import { Llama, type LlamaOptions } from './llama.ts';
 import { Mamba } from './mamba.ts';
 import { Rwkv } from './rwkv.ts';
@@ -38,6 +39,8 @@ export async function modelFromWeights(backend: Backend, config: ModelConfig, fi
   const sparse = opts.sparseLinears ?? false;
   switch (config.family) {
     case 'llama':
+      // Gemma 3 has a Llama config (arch 'gemma3') and a block of its own
+      if (config.arch === 'gemma3') return Gemma3.load(backend, config, file, { ...opts, sparseLinears: sparse });
       return Llama.load(backend, config, file, { ...opts, sparseLinears: sparse });
     case 'mamba':
       return Mamba.load(backend, config, file, { sparse });

@@ -1,5 +1,5 @@
 /**
- * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3), for
+ * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3) and Gemma 3, for
  * the GGUF pre-tokenizers and for the quantized block types (Q8_0, Q4_0, Q4_1, Q5_1, IQ4_NL: files
  * written by our quantizers, read by llama.cpp's own dequantization): tiny random GGUF files
  * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
@@ -22,6 +22,8 @@ import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { tinyGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
 import type { LlamaGgufType, LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { llama3FreqFactors } from '../../src/models/rope-scaling.ts';
+import { geluTanh } from '../../src/backends/reference/math.ts';
+import { f16round } from '../../src/util/f16.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DIR = 'build/parity';
@@ -38,12 +40,24 @@ const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor:
 // nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel, two IQ4_NL levels swapped,
 // Q5_1's 5th bits of the high half taken from the low half).
 const QTOL = 0.08;
+// Gemma 3's GeGLU through llama.cpp's GELU table (ggmlGeluTable, the wasm backend's op replaced for
+// these cases): measured worst |Δp| 7.4e-6 and 1.0e-5. The rest of the difference shows only with
+// sliding-window layers (≤ 5e-7 when the window exceeds the sequence) and was not tracked down.
+// Without the table llama.cpp's f16 rounding of the GELU gives 2.4e-5 and 9.3e-5; erf GELU in place of
+// the tanh one gives 8.0e-5 and 7.8e-5, a window one position longer 5.1e-3 (all tried).
+const GEMMA_TOL = 3e-5;
 const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
   { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
   { name: 'llama3-rope-freqs', arch: 'llama', pre: 'llama-bpe', extra: { ropeFreqs: ROPE_FREQS } },
   { name: 'qwen2', arch: 'qwen2', pre: 'qwen2' },
   { name: 'qwen3', arch: 'qwen3', pre: 'qwen2' },
+  // Gemma 3 (src/models/gemma.ts): layers 0–4 slide over 8 positions, 5 is global, the vocabulary is
+  // SentencePiece-style (BOS, no space prefix: llama.cpp's SPM merging vs spmEncode) (tinyShape); then
+  // a period of 3 (attention.sliding_window_pattern: layers 2 and 5 global) with linear RoPE scaling
+  // (rope.scaling.type linear, factor 8: the global layers only, as Gemma 3 4B–27B)
+  { name: 'gemma3', arch: 'gemma3', pre: 'none: SentencePiece', tol: GEMMA_TOL },
+  { name: 'gemma3-pattern3-linear8', arch: 'gemma3', pre: 'none: SentencePiece', extra: { slidingWindowPattern: 3, ropeLinearFactor: 8 }, tol: GEMMA_TOL },
   { name: 'llama-q8_0', arch: 'llama', pre: 'smollm', type: 'Q8_0', tol: QTOL },
   { name: 'llama-q4_0', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL },
   { name: 'llama-q4_1', arch: 'llama', pre: 'smollm', type: 'Q4_1', tol: QTOL },
@@ -65,6 +79,23 @@ function banned(tok: TextTokenizer, vocab: number): number[] {
     if (t === '' || t.includes('\uFFFD') || /[\x00-\x08\x0b-\x1f\x7f]/.test(t)) out.push(id);
   }
   return out;
+}
+
+/**
+ * llama.cpp's CPU GELU, used by its GeGLU (ggml_vec_geglu_f32 under GGML_GELU_FP16): 0 at x ≤ −10, x
+ * at x ≥ 10, else a table indexed by x rounded to f16 holding the tanh GELU rounded to f16. The
+ * backend's op is replaced by it (host-side, on the wasm memory) for the Gemma comparisons, so that
+ * the tolerance can stay near f32 noise; the op itself is checked in test/kernels/core-wasm.test.ts.
+ */
+function ggmlGeluTable(b: WasmBackend): void {
+  b.geluTanhMul = (out, g, u) => {
+    const [o, gs, us] = [b.f32View(out), b.f32View(g), b.f32View(u)];
+    for (let i = 0; i < gs.length; i++) {
+      const x = gs[i];
+      const y = x <= -10 ? 0 : x >= 10 ? x : f16round(Math.fround(geluTanh(f16round(x))));
+      o[i] = y * us[i];
+    }
+  };
 }
 
 /** Softmax over the ids not banned (banned ones get 0), as llama.cpp's logit bias of −1e9 leaves it. */
@@ -96,6 +127,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
     it(`${c.name} (${c.arch}, pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
       const url = `/${DIR}/${c.name}.gguf`;
       const b = await WasmBackend.create();
+      if (c.arch === 'gemma3') ggmlGeluTable(b);
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
       const tok = tokenizer!;
       const ban = banned(tok, model.vocabSize);
@@ -133,7 +165,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
       expect(Math.max(...top1)).toBeGreaterThan(0.05);
       expect(Math.min(...top1)).toBeLessThan(0.99);
       // llama.cpp without flash attention (its CPU kernel rounds through f16) agrees to ~1e-7 on F32 files
-      if (c.type) console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
+      if (c.type || c.arch === 'gemma3') console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(c.tol ?? 1e-5);
       s.free();
       model.dispose();
@@ -144,19 +176,22 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
     for (const c of CASES.filter((x) => x.arch !== 'llama' || x.extra || x.type === 'IQ4_NL' || x.type === 'Q5_1')) {
       const b = await WasmBackend.create();
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
-      const ids = tokenizer!.encode(PROMPT).slice(0, 12);
+      // Gemma: the whole prompt (31 tokens, windows of 8), and again with its last 10 decoded one by one
+      const ids = c.arch === 'gemma3' ? tokenizer!.encode(PROMPT) : tokenizer!.encode(PROMPT).slice(0, 12);
       const s = model.newState();
       const t = model.prefill(ids, s, { allLogits: true });
       const wasm = (await b.read(t)) as Float32Array;
-      const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.name}.gguf`, tokens: ids, backend: 'webgpu' })) as Float32Array;
-      let scale = 0;
-      let d = 0;
-      for (let i = 0; i < wasm.length; i++) {
-        scale = Math.max(scale, Math.abs(wasm[i]));
-        d = Math.max(d, Math.abs(wasm[i] - gpu[i]));
+      for (const decodeFrom of c.arch === 'gemma3' ? [undefined, ids.length - 10] : [undefined]) {
+        const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.name}.gguf`, tokens: ids, backend: 'webgpu', decodeFrom })) as Float32Array;
+        let scale = 0;
+        let d = 0;
+        for (let i = 0; i < wasm.length; i++) {
+          scale = Math.max(scale, Math.abs(wasm[i]));
+          d = Math.max(d, Math.abs(wasm[i] - gpu[i]));
+        }
+        expect(gpu.length).toBe(wasm.length);
+        expect(d, `${c.name}${decodeFrom ? ' (decode)' : ''}: max |Δ| ${d}`).toBeLessThan(1e-4 * scale);
       }
-      expect(gpu.length).toBe(wasm.length);
-      expect(d, `${c.arch}: max |Δ| ${d}`).toBeLessThan(1e-4 * scale);
       model.dispose();
     }
   });

@@ -1,21 +1,32 @@
 /**
- * Tiny random models of the three architectures the Llama model runs (llama, qwen2, qwen3), as
- * GGUF files from the synthetic-model writer, with a byte-level BPE vocabulary whose merges include
- * numbers (so pre-tokenizers that split digits differently give different tokens). The embedding
- * has standard deviation 1, so next-token distributions are sharp: a wrong block changes the
- * top tokens, not just the third decimal of a near-uniform distribution.
+ * Tiny random models of the three architectures the Llama model runs (llama, qwen2, qwen3) and of
+ * Gemma 3, as GGUF files from the synthetic-model writer, with a byte-level BPE vocabulary whose
+ * merges include numbers (so pre-tokenizers that split digits differently give different tokens;
+ * Gemma 3 gets it SentencePiece-style). The embedding has standard deviation 1, so next-token
+ * distributions are sharp: a wrong block changes the top tokens, not just the third decimal of a
+ * near-uniform distribution.
  */
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
-export type TinyArch = (typeof TINY_ARCHS)[number];
+/** The Llama model's architectures, and gemma3 (its own model). */
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3';
+
+/**
+ * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
+ * (local) and layer 5 global; a window of 8 positions, shorter than the prompts; head dim 32, not
+ * hidden / heads (16), as Gemma's 256 is not 1152 / 4; local RoPE base 10000, global 1e6; the
+ * vocabulary SentencePiece-style with BOS and no space prefix, as Gemma's converter writes it.
+ */
+const GEMMA3_TINY: Partial<LlamaShape> = { layers: 6, headDim: 32, slidingWindow: 8, ropeTheta: 1_000_000, spm: true };
 
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
+    ...(arch === 'gemma3' ? GEMMA3_TINY : {}),
     ...extra,
   };
 }
