@@ -107,7 +107,9 @@ export class HfTokenizer implements TextTokenizer {
    * (llama.cpp's SentencePiece merging, gguf-tokenizer.ts).
    */
   setModelEncoder(encode: (fragments: string[]) => string[]): void {
-    const model = (this.impl as unknown as { model: { encode: (fragments: string[]) => string[]; fuse_unk: boolean } }).model;
+    const model = (this.impl as unknown as { model?: { encode?: unknown; fuse_unk: boolean } }).model;
+    // a private field of @huggingface/tokenizers: fail loudly if a new version moves it
+    if (typeof model?.encode !== 'function') throw new SparrowError('UNSUPPORTED', 'tokenizer: this @huggingface/tokenizers version has no model.encode to replace (SentencePiece GGUF vocabularies need it)');
     model.encode = encode;
     model.fuse_unk = false; // its output is taken as is
   }
