@@ -21,6 +21,7 @@ import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
 import { llama3FreqFactors } from './rope-scaling.ts';
+import { bytesOf, concatBytes } from '../util/bytes.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 
 export interface LlamaOptions {
@@ -77,15 +78,6 @@ const QKV = 'self_attn.qkv_proj.weight';
 /** Its bias (Qwen2): the q, k and v biases end to end. */
 const QKV_BIAS = 'self_attn.qkv_proj.bias';
 
-function concatF32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-}
 
 export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   protected readonly hiddenStages: number;
@@ -158,7 +150,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           const names = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.bias`));
           if (qkv) {
             names.forEach((n, j) => expectShape(file, n, [qkvShapes[j][0]]));
-            w.set(L(i, QKV_BIAS), backend.tensor([qDim + 2 * kvDim], 'f32', concatF32(await Promise.all(names.map((n) => file.f32(n))))));
+            w.set(L(i, QKV_BIAS), backend.tensor([qDim + 2 * kvDim], 'f32', new Float32Array(concatBytes((await Promise.all(names.map((n) => file.f32(n)))).map(bytesOf)).buffer)));
           } else for (let j = 0; j < 3; j++) await param(names[j], [qkvShapes[j][0]]);
         }
         if (c.qkNorm) {

@@ -5,7 +5,7 @@
  * the logits of the same file loaded as f32, on wasm and reference.
  */
 import { describe, expect, it } from 'vitest';
-import type { Backend, DType } from '../../src/backends/backend.ts';
+import type { Backend } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
@@ -14,8 +14,8 @@ import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
-import { modelFromWeights } from '../../src/models/load.ts';
-import type { WeightFile, WeightMap } from '../../src/models/weights.ts';
+import type { WeightFile } from '../../src/models/weights.ts';
+import { asF32, runModel } from '../helpers/model-runs.ts';
 import { encodeBf16, fromBf16Bits, toBf16Bits } from '../../src/util/bf16.ts';
 
 const bitsOf = (v: number) => new Uint32Array(Float32Array.of(v).buffer)[0];
@@ -50,27 +50,8 @@ describe('f32 → bf16 rounding', () => {
 const SHAPE: LlamaShape = { name: 'bf16-tiny', vocabSize: 300, hidden: 40, layers: 2, heads: 4, kvHeads: 2, ffn: 72, ropeTheta: 10000, rmsEps: 1e-5, contextLength: 64 };
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250];
 
-/** The same file, every tensor uploaded as host-converted f32 (the pre-bf16 behaviour). */
-function asF32(file: WeightFile): WeightFile {
-  return {
-    kind: file.kind, name: `${file.name} (f32)`, names: () => file.names(), has: (n) => file.has(n), shape: (n) => file.shape(n),
-    dtype: () => 'f32', upload: async (n, b) => b.tensor(file.shape(n), 'f32', await file.f32(n)), f32: (n) => file.f32(n),
-  };
-}
-
-async function logits(b: Backend, file: WeightFile, config: Parameters<typeof modelFromWeights>[1]): Promise<{ out: Float32Array; bytes: number; dtypes: [string, DType][] }> {
-  const before = b.memoryBytes();
-  const m = await modelFromWeights(b, config, file, { ropeStyle: 'interleaved', contextLength: 64 });
-  const bytes = b.memoryBytes() - before;
-  const dtypes = (m as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype] as [string, DType]);
-  const s = m.newState();
-  const t = m.prefill(TOKENS, s, { allLogits: true });
-  const out = (await b.read(t)) as Float32Array;
-  b.free(t);
-  s.free();
-  m.dispose();
-  return { out, bytes, dtypes };
-}
+/** Load and run as runModel does, with this file's tokens and load options. */
+const logits = (b: Backend, file: WeightFile, config: Parameters<typeof runModel>[2]) => runModel(b, file, config, { tokens: TOKENS,  load: { ropeStyle: 'interleaved', contextLength: 64 } });
 
 describe('GGUF with BF16 tensors', () => {
   it('matrices upload as bf16 (tied embedding included), norms f32; logits == the same file as f32 (wasm, reference)', async () => {

@@ -16,38 +16,16 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
-import { modelFromWeights } from '../../src/models/load.ts';
-import type { WeightFile, WeightMap } from '../../src/models/weights.ts';
+import type { WeightFile } from '../../src/models/weights.ts';
+import { asF32, runModel } from '../helpers/model-runs.ts';
 import { KQUANT_ROOT, fixtureBytes } from '../formats/fixtures.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
 /** Decoded one at a time after the prompt: the matvec (decode) kernels, where prefill runs the tiled matmul. */
 const STEPS = [17, 200, 4];
 
-/** The same file, every tensor uploaded as host-dequantized f32 (what Q2_K / Q3_K / Q5_K loaded as before). */
-function asF32(file: WeightFile): WeightFile {
-  return {
-    kind: file.kind, name: `${file.name} (f32)`, names: () => file.names(), has: (n) => file.has(n), shape: (n) => file.shape(n),
-    dtype: () => 'f32', upload: async (n, b) => b.tensor(file.shape(n), 'f32', await file.f32(n)), f32: (n) => file.f32(n),
-  };
-}
-
-async function logits(b: Backend, file: WeightFile, config: Parameters<typeof modelFromWeights>[1]): Promise<{ out: Float32Array; bytes: number; dtypes: [string, DType][] }> {
-  const before = b.memoryBytes();
-  const m = await modelFromWeights(b, config, file, { ropeStyle: 'interleaved', contextLength: 32 });
-  const bytes = b.memoryBytes() - before;
-  const dtypes = (m as unknown as { weights: WeightMap }).weights.entries().map(([n, t]) => [n, t.dtype] as [string, DType]);
-  const s = m.newState();
-  const t = m.prefill(TOKENS, s, { allLogits: true });
-  const parts = [(await b.read(t)) as Float32Array];
-  b.free(t);
-  for (const id of STEPS) parts.push(((await b.read(m.step(id, s))) as Float32Array).slice());
-  s.free();
-  m.dispose();
-  const out = new Float32Array(parts.reduce((a, p) => a + p.length, 0));
-  parts.reduce((o, p) => (out.set(p, o), o + p.length), 0);
-  return { out, bytes, dtypes };
-}
+/** Load and run as runModel does, with this file's tokens and load options. */
+const logits = (b: Backend, file: WeightFile, config: Parameters<typeof runModel>[2]) => runModel(b, file, config, { tokens: TOKENS, steps: STEPS, load: { ropeStyle: 'interleaved', contextLength: 32 } });
 
 describe('GGUF with k-quant tensors', () => {
   for (const type of ['Q2_K', 'Q3_K', 'Q4_K', 'Q5_K', 'Q6_K']) {
