@@ -14,8 +14,9 @@
 import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
-import { encodeF16, quantizeIQ4_NL, quantizeQ4_0, quantizeQ4_1, quantizeQ5_1, quantizeQ8_0 } from './ggml-quants.ts';
+import { encodeF16, quantizeIQ4_NL, quantizeQ4_0, quantizeQ4_1, quantizeQ4_K, quantizeQ5_1, quantizeQ6_K, quantizeQ8_0 } from './ggml-quants.ts';
 import { encodeBf16 } from '../util/bf16.ts';
+import { llama3FreqFactors } from './rope-scaling.ts';
 import { sentencePieceOf, type BpeVocab } from './synthetic-bpe.ts';
 
 export interface LlamaShape {
@@ -70,6 +71,16 @@ export const QWEN25_05B: LlamaShape = {
   name: 'qwen2.5-0.5b-random', arch: 'qwen2', vocabSize: 151936, hidden: 896, layers: 24, heads: 14, kvHeads: 2, ffn: 4864, ropeTheta: 1000000, rmsEps: 1e-6, contextLength: 32768,
 };
 
+/**
+ * meta-llama/Llama-3.2-1B(-Instruct): GQA 32 / 8 heads of 64, a tied 128,256 × 2048 head, Llama 3 RoPE
+ * scaling (factor 32, low / high frequency factors 1 / 4, original context 8192) as rope_freqs.weight.
+ */
+export const LLAMA32_1B: LlamaShape = {
+  name: 'llama3.2-1b-random', arch: 'llama', vocabSize: 128256, hidden: 2048, layers: 16, heads: 32, kvHeads: 8, ffn: 8192, ropeTheta: 500000, rmsEps: 1e-5,
+  contextLength: 131072, pre: 'llama-bpe',
+  ropeFreqs: llama3FreqFactors({ type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192, raw: {} }, 64, 500000),
+};
+
 export interface MambaShape {
   name: string;
   vocabSize: number;
@@ -108,7 +119,12 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
   return out;
 }
 
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_1' | 'IQ4_NL' | 'F32';
+/**
+ * File types the writer makes. Q4_K_M is llama.cpp's mix: Q4_K matrices, Q6_K for the (tied) embedding
+ * and for attn_v / ffn_down of the layers llama-quantize gives more bits (the first and last eighth
+ * and every third between) — rows must be multiples of 256.
+ */
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_1' | 'IQ4_NL' | 'Q4_K_M' | 'F32';
 
 export interface GgufTensorPlan {
   name: string;
@@ -118,7 +134,7 @@ export interface GgufTensorPlan {
 }
 
 // llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_1 = 9, MOSTLY_IQ4_NL = 25, MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_1: 9, IQ4_NL: 25, BF16: 32 };
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_1: 9, Q4_K_M: 15, IQ4_NL: 25, BF16: 32 };
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -154,19 +170,30 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     ['tokenizer.ggml.add_bos_token', kv.bool(Boolean(s.spm))],
     ['tokenizer.chat_template', kv.str(CHATML)],
   ];
-  const encode = (f: Float32Array): Uint8Array => {
-    if (type === 'Q8_0') return quantizeQ8_0(f);
-    if (type === 'Q4_0') return quantizeQ4_0(f);
-    if (type === 'Q4_1') return quantizeQ4_1(f);
-    if (type === 'Q5_1') return quantizeQ5_1(f);
-    if (type === 'IQ4_NL') return quantizeIQ4_NL(f);
-    if (type === 'F16') return encodeF16(f);
-    if (type === 'BF16') return encodeBf16(f);
+  const encode = (f: Float32Array, t: string): Uint8Array => {
+    if (t === 'Q6_K') return quantizeQ6_K(f);
+    if (t === 'Q4_K') return quantizeQ4_K(f);
+    if (t === 'Q8_0') return quantizeQ8_0(f);
+    if (t === 'Q4_0') return quantizeQ4_0(f);
+    if (t === 'Q4_1') return quantizeQ4_1(f);
+    if (t === 'Q5_1') return quantizeQ5_1(f);
+    if (t === 'IQ4_NL') return quantizeIQ4_NL(f);
+    if (t === 'F16') return encodeF16(f);
+    if (t === 'BF16') return encodeBf16(f);
     return new Uint8Array(f.buffer);
   };
-  const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => ({
-    name, type, ne: [cols, rows], make: () => encode(uniform(`${s.name}/${name}`, rows * cols, sd)),
-  });
+  // llama.cpp's use_more_bits(i, n) for Q4_K_M's attn_v / ffn_down
+  const moreBits = (l: number) => l < s.layers / 8 || l >= (7 * s.layers) / 8 || (l - Math.floor(s.layers / 8)) % 3 === 2;
+  const typeOf = (name: string): string => {
+    if (type !== 'Q4_K_M') return type;
+    if (name === 'token_embd.weight') return 'Q6_K';
+    const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(name);
+    return m && moreBits(Number(m[1])) ? 'Q6_K' : 'Q4_K';
+  };
+  const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
+    const t = typeOf(name);
+    return { name, type: t, ne: [cols, rows], make: () => encode(uniform(`${s.name}/${name}`, rows * cols, sd), t) };
+  };
   const norm = (name: string, n: number): GgufTensorPlan => ({
     // 1 + small noise, like trained RMSNorm gains; 1-D tensors stay F32 as llama.cpp's converter does.
     name, type: 'F32', ne: [n], make: () => {

@@ -20,7 +20,7 @@ import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
-import { llama3FreqFactors } from './rope-scaling.ts';
+import { llama3FreqFactors } from '../formats/rope-scaling.ts';
 import { bytesOf, concatBytes } from '../util/bytes.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 

@@ -21,7 +21,7 @@ import type { TextTokenizer } from '../../src/engine/tokenizer.ts';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { tinyGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
 import type { LlamaGgufType, LlamaShape } from '../../src/formats/synthetic-models.ts';
-import { llama3FreqFactors } from '../../src/models/rope-scaling.ts';
+import { llama3FreqFactors } from '../../src/formats/rope-scaling.ts';
 import { geluTanh } from '../../src/backends/reference/math.ts';
 import { f16round } from '../../src/util/f16.ts';
 

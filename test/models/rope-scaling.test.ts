@@ -12,7 +12,7 @@ import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { writeSafetensors } from '../../src/formats/safetensors.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { llamaHfName, ROPE_FREQS } from '../../src/models/gguf-weights.ts';
-import { llama3FreqFactors } from '../../src/models/rope-scaling.ts';
+import { llama3FreqFactors } from '../../src/formats/rope-scaling.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { TINY_VOCAB, tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';

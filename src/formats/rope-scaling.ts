@@ -5,7 +5,7 @@
  * smooth blend between (transformers' _compute_llama3_parameters, llama.cpp's converter).
  */
 import { SparrowError } from '../errors.ts';
-import type { RopeScaling } from '../formats/hf-config.ts';
+import type { RopeScaling } from './hf-config.ts';
 
 /** The headDim/2 frequency divisors of Llama 3 RoPE scaling. */
 export function llama3FreqFactors(s: RopeScaling, headDim: number, theta: number): number[] {
