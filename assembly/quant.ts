@@ -966,3 +966,160 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
     }
   }
 }
+
+// ---- int8 activations: Q4_K / Q6_K × Q8_K decode (opt-in) ---------------------------------------
+// Integer decode path of llama.cpp (src/backends/wasm/quant.ts INT8_DOTS; semantics and the
+// TypeScript oracle in src/backends/reference/q8k.ts). x is quantized once per matvec to Q8_K
+// blocks, llama.cpp's block_q8_K layout (292 bytes per 256 values: f32 d at 0, 256 × i8 qs at 4,
+// 16 × i16 bsums at 260), then each row's block dot is taken in integers (i8 × i8 → i16 → i32,
+// exact) and scaled once per super-block in f32, in the order of llama.cpp's per-block SIMD paths:
+//   Q4_K: sumf -= (y.d·dmin) · f32(Σ_j mins[j]·Σ_{32-slice j} q8);  sumf += (y.d·d) · f32(Σ_j sc[j]·Σ q4·q8)
+//   Q6_K: sumf += (y.d·d) · f32(Σ_j sc[j]·Σ_{16-slice j} (q6 − 32)·q8)
+// The integer sums are exact, so any SIMD grouping gives the same bits as the reference.
+
+/** Bytes of one Q8_K block (f32 d, 256 × i8, 16 × i16). */
+const Q8K_BYTES: usize = 292;
+
+/** Sum of the four i32 lanes (exact: the callers' bounds keep it below 2^31). */
+// @ts-ignore: decorator
+@inline function ihsum(v: v128): i32 {
+  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
+}
+
+/**
+ * x[k] (k a multiple of 256) → k/256 Q8_K blocks at y, quantize_row_q8_K_ref of llama.cpp: per
+ * block, max = the first value of largest |x|, iscale = −127/max (f32), q = min(127,
+ * round-half-even(iscale·x)), d = 1/iscale, bsums = sums of 16 q. An all-zero block gets d = 0,
+ * q = 0 and bsums = 0. (Finite x assumed, as in llama.cpp.)
+ */
+export function quantize_q8_k(y: usize, x: usize, k: i32): void {
+  const nb = k >> 8;
+  const top = i32x4.splat(127);
+  for (let i = 0; i < nb; i++) {
+    const xb = x + (<usize>i << 10);
+    const yb = y + <usize>i * Q8K_BYTES;
+    let am = f32x4.splat(0);
+    for (let j = 0; j < 64; j++) am = f32x4.max(am, f32x4.abs(v128.load(xb + (<usize>j << 4))));
+    const amax = max(max(f32x4.extract_lane(am, 0), f32x4.extract_lane(am, 1)), max(f32x4.extract_lane(am, 2), f32x4.extract_lane(am, 3)));
+    if (amax == 0) {
+      memory.fill(yb, 0, Q8K_BYTES);
+      continue;
+    }
+    let j = 0;
+    while (j < 255 && abs<f32>(load<f32>(xb + (<usize>j << 2))) != amax) j++;
+    const iscale: f32 = <f32>-127 / load<f32>(xb + (<usize>j << 2));
+    const s = f32x4.splat(iscale);
+    for (let g = 0; g < 16; g++) {
+      const p = xb + (<usize>g << 6);
+      const a = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p), s))), top);
+      const b = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 16), s))), top);
+      const c = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 32), s))), top);
+      const e = i32x4.min_s(i32x4.trunc_sat_f32x4_s(f32x4.nearest(f32x4.mul(v128.load(p, 48), s))), top);
+      const q = i8x16.narrow_i16x8_s(i16x8.narrow_i32x4_s(a, b), i16x8.narrow_i32x4_s(c, e));
+      v128.store(yb + 4 + (<usize>g << 4), q);
+      store<i16>(yb + 260 + (<usize>g << 1), <i16>ihsum(i32x4.extadd_pairwise_i16x8_s(i16x8.extadd_pairwise_i8x16_s(q))));
+    }
+    store<f32>(yb, <f32>1 / iscale);
+  }
+}
+
+/** Σ q·y over 16 + 16 signed bytes as eight i16 lanes (|q| ≤ 15 or 32 keeps each lane in range). */
+// @ts-ignore: decorator
+@inline function mul16x2(q: v128, y: v128): v128 {
+  return i16x8.add(i16x8.extmul_low_i8x16_s(q, y), i16x8.extmul_high_i8x16_s(q, y));
+}
+
+/** One Q4_K row (nb super-blocks at w) · Q8_K blocks at y. */
+function dot_q4_k_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  const zero = i32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 144;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const dy = load<f32>(yb);
+    const d = dy * qhalf(blk);
+    const dmin = dy * qhalf(blk + 2);
+    // llama.cpp's utmp unpacking: 8 six-bit scales and 8 six-bit mins, one byte each
+    const u0 = load<u32>(blk + 4), u1 = load<u32>(blk + 8), u2 = load<u32>(blk + 12);
+    const sc0 = u0 & 0x3f3f3f3f;
+    const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+    const mn = i32x4.replace_lane(i32x4.splat(u1 & 0x3f3f3f3f), 1, ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4));
+    // Σ_j mins[j]·(bsums[2j] + bsums[2j+1]): each min as an i16 pair against the bsums pairs
+    const mLo = i8x16.shuffle(mn, zero, 0, 16, 0, 16, 1, 16, 1, 16, 2, 16, 2, 16, 3, 16, 3, 16);
+    const mHi = i8x16.shuffle(mn, zero, 4, 16, 4, 16, 5, 16, 5, 16, 6, 16, 6, 16, 7, 16, 7, 16);
+    const smin = ihsum(i32x4.add(i32x4.dot_i16x8_s(v128.load(yb + 260), mLo), i32x4.dot_i16x8_s(v128.load(yb + 276), mHi)));
+    let acc = i32x4.splat(0);
+    for (let j = 0; j < 4; j++) {
+      const q = blk + 16 + (<usize>j << 5);
+      const yq = yb + 4 + (<usize>j << 6);
+      const q0 = v128.load(q);
+      const q1 = v128.load(q, 16);
+      const s1 = i16x8.add(mul16x2(v128.and(q0, mask), v128.load(yq)), mul16x2(v128.and(q1, mask), v128.load(yq, 16)));
+      const s2 = i16x8.add(mul16x2(i8x16.shr_u(q0, 4), v128.load(yq, 32)), mul16x2(i8x16.shr_u(q1, 4), v128.load(yq, 48)));
+      const sw = j < 2 ? sc0 : sc1;
+      const sh = <u32>(j & 1) << 4;
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>((sw >> sh) & 0xff))));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(s2, i16x8.splat(<i16>((sw >> (sh + 8)) & 0xff))));
+    }
+    sumf -= dmin * <f32>smin;
+    sumf += d * <f32>ihsum(acc);
+  }
+  return sumf;
+}
+
+/** One Q6_K row (nb super-blocks at w) · Q8_K blocks at y. */
+function dot_q6_k_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const m4 = i8x16.splat(0x0f);
+  const m2 = i8x16.splat(3);
+  const c32 = i8x16.splat(32);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 210;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const d = load<f32>(yb) * qhalf(blk + 208);
+    let acc = i32x4.splat(0);
+    for (let n = 0; n < 2; n++) {
+      const ql = blk + (<usize>n << 6);
+      const qh = blk + 128 + (<usize>n << 5);
+      const sc = blk + 192 + (<usize>n << 3);
+      const yq = yb + 4 + (<usize>n << 7);
+      for (let l0 = 0; l0 < 32; l0 += 16) {
+        const is = l0 >> 4;
+        const a = v128.load(ql + l0);
+        const c = v128.load(ql + 32 + l0);
+        const h = v128.load(qh + l0);
+        const q1 = i8x16.sub(v128.or(v128.and(a, m4), i8x16.shl(v128.and(h, m2), 4)), c32);
+        const q2 = i8x16.sub(v128.or(v128.and(c, m4), i8x16.shl(v128.and(i8x16.shr_u(h, 2), m2), 4)), c32);
+        const q3 = i8x16.sub(v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(h, 4), m2), 4)), c32);
+        const q4 = i8x16.sub(v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(h, 6), 4)), c32);
+        const yo = yq + <usize>l0;
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q1, v128.load(yo)), i16x8.splat(<i16>load<i8>(sc + is))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q2, v128.load(yo, 32)), i16x8.splat(<i16>load<i8>(sc + is + 2))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q3, v128.load(yo, 64)), i16x8.splat(<i16>load<i8>(sc + is + 4))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q4, v128.load(yo, 96)), i16x8.splat(<i16>load<i8>(sc + is + 6))));
+      }
+    }
+    sumf += d * <f32>ihsum(acc);
+  }
+  return sumf;
+}
+
+/** out[m] = W[m, k] (Q4_K) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_q4_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 144;
+  const end = w + <usize>m * rowBytes;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    if ((r & 3) == 0) touchAhead(wr + 4 * rowBytes, 4 * rowBytes, end);
+    store<f32>(out + (<usize>r << 2), dot_q4_k_q8k(wr, y, nb));
+  }
+}
+
+/** out[m] = W[m, k] (Q6_K) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_q6_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 210;
+  for (let r = 0; r < m; r++) store<f32>(out + (<usize>r << 2), dot_q6_k_q8k(w + <usize>r * rowBytes, y, nb));
+}

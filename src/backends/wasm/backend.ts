@@ -104,6 +104,13 @@ export interface WasmOptions extends ThreadOptions {
   fallback?: boolean;
   /** Ops with fewer multiply-adds than this run on the calling thread alone (default 32768). */
   minSplitWork?: number;
+  /**
+   * Decode (matvec) with Q4_K / Q6_K weights quantizes x to 8 bits once per call (llama.cpp's Q8_K)
+   * and takes the block dots in integers: faster, and off the exact f32 result by the activation
+   * quantization error (semantics: src/backends/reference/q8k.ts, the reference backend's same
+   * option). Default false: every matvec exact to f32 rounding. Prefill (matmul) is unaffected.
+   */
+  int8Activations?: boolean;
 }
 
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
@@ -118,6 +125,8 @@ export class WasmBackend implements Backend {
   minSplitWork = 32768;
   /** Why fewer threads run than were asked for (only with `fallback`), else undefined. */
   threadNote?: string;
+  /** See WasmOptions.int8Activations; may be changed between calls. */
+  int8Activations = false;
 
   private constructor(
     readonly k: Kernels,
@@ -141,6 +150,7 @@ export class WasmBackend implements Backend {
     const k = instance.exports as unknown as Kernels;
     const b = new WasmBackend(k, new WasmHeap(k.memory, k.heapBase()));
     b.threadNote = note;
+    b.int8Activations = opts.int8Activations ?? false;
     return b;
   }
 
@@ -153,6 +163,7 @@ export class WasmBackend implements Backend {
     const b = new WasmBackend(k, new WasmHeap(memory, k.heapBase()));
     b.pool = await ThreadPool.start(module, memory, threads, opts);
     if (opts.minSplitWork !== undefined) b.minSplitWork = opts.minSplitWork;
+    b.int8Activations = opts.int8Activations ?? false;
     return b;
   }
 

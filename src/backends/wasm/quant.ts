@@ -26,6 +26,23 @@ export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 
 export const SLICE_SUMS: Record<string, number> = { q4_k: 32, q5_k: 32, q2_k: 16 };
 export type TiledKernel = (t: number, out: number, x: number, w: number, n: number, m: number, k: number, scratch: number, tile: number, r0: number, r1: number) => void;
 
+/**
+ * Decode kernels of the opt-in int8-activation path (WasmBackend.int8Activations): x quantized once
+ * per call to Q8_K blocks (assembly/quant.ts quantize_q8_k, Q8K_BYTES per 256 values), then integer
+ * block dots per row. Semantics: src/backends/reference/q8k.ts.
+ */
+export const INT8_DOTS: Record<string, string> = { q4_k: 'matvec_q4_k_q8k', q6_k: 'matvec_q6_k_q8k' };
+export const Q8K_BYTES = 292;
+type Int8Kernel = (out: number, y: number, w: number, m: number, k: number) => void;
+
+/** Quantize x (K f32 at xp) into a Q8_K scratch, then `f(scratch)`: the int8 path's shared activation. */
+export function withQ8K<T>(b: WasmBackend, xp: number, k: number, f: (y: number) => T): T {
+  return b.withScratch((k / 256) * Q8K_BYTES, (y) => {
+    (b.k.quantize_q8_k as (y: number, x: number, k: number) => void)(y, xp, k);
+    return f(y);
+  });
+}
+
 /** out[N, M] = X[N, K] · Wᵀ for a quantized W (shapes already validated by the caller). */
 export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, w: Tensor, n: number, m: number, k: number): void {
   const name = KERNELS[w.dtype];
@@ -35,6 +52,8 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const xp = b.ptr(op, x);
   const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
+  const int8 = n === 1 && b.int8Activations ? INT8_DOTS[w.dtype] : undefined;
+  if (int8) return withQ8K(b, xp, k, (y) => (b.k[int8] as Int8Kernel)(o, y, wp, m, k));
   const tiled = TILED[w.dtype];
   if (n > 1 && (tiled || w.dtype === 'q8_0' || w.dtype === 'bf16')) {
     // prefill: four weight rows at a time widened into a 4·K f32 scratch, then the register tile

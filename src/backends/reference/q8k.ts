@@ -1,0 +1,132 @@
+/**
+ * The int8-activation decode path for Q4_K / Q6_K weights (opt-in: `int8Activations` on the
+ * reference and wasm backends), in plain TypeScript: the oracle of assembly/quant.ts
+ * quantize_q8_k / matvec_q4_k_q8k / matvec_q6_k_q8k, which give the same bits.
+ *
+ * Semantics (llama.cpp's CPU decode of k-quant files, ggml-quants.c / arch quants.c):
+ *
+ * 1. x (K values, K a multiple of 256) → Q8_K blocks, quantize_row_q8_K_ref: per 256 values,
+ *    max = the first value of largest |x| (signed), iscale = f32(−127 / max), q[j] =
+ *    min(127, nearest_int(f32(iscale · x[j]))) with nearest_int rounding half to even,
+ *    d = f32(1 / iscale) (so d < 0 when max > 0), bsums[i] = Σ of q over each 16 values. A block of
+ *    zeros gets d = 0, q = 0, bsums = 0.
+ * 2. Per weight row, f32 sumf = 0 and per super-block b (all products below are f32 products,
+ *    the integer sums exact in i32):
+ *    - Q4_K (ggml_vec_dot_q4_K_q8_K): sc[j], m[j] the 6-bit scales / mins (get_scale_min_k4),
+ *      d = y.d · f16(x.d), dmin = y.d · f16(x.dmin),
+ *      sumf −= dmin · f32(Σ_j m[j] · (bsums[2j] + bsums[2j+1]));
+ *      sumf += d · f32(Σ_j sc[j] · Σ_{l<32} q4[32j+l] · q8[32j+l]).
+ *    - Q6_K (ggml_vec_dot_q6_K_q8_K): d = y.d · f16(x.d),
+ *      sumf += d · f32(Σ_{j<16} sc[j] · Σ_{l<16} (q6[16j+l] − 32) · q8[16j+l]).
+ *    This is the per-block order of llama.cpp's SIMD paths (NEON, wasm simd128, s390x: "sumf +=
+ *    d * (sumi1 + sumi2)"). Its generic C path has the same integer sums but spreads d·aux32 over
+ *    eight f32 lane accumulators (sums[8]) added at the end: a different f32 rounding only.
+ *
+ * Error against the exact f32 matvec: each q8 is off by at most |d|/2, |d| = max|x_block|/127,
+ * so |y_int8 − y_exact| ≤ Σ_blocks (max|x_b| / 254) · Σ_{j∈b} |w_j| (plus f32 rounding).
+ */
+import { fromF16Bits } from '../../util/f16.ts';
+import { scaleMinK4 } from '../../formats/ggml-quants.ts';
+
+const fr = Math.fround;
+const h16 = (b: Uint8Array, o: number): number => fromF16Bits(b[o] | (b[o + 1] << 8));
+
+/** x quantized to Q8_K: per block d, 256 q (block-major) and 16 bsums. */
+export interface Q8K {
+  d: Float32Array;
+  qs: Int8Array;
+  bsums: Int16Array;
+}
+
+/** quantize_row_q8_K_ref (see the module comment); x.length a multiple of 256. */
+export function quantizeQ8K(x: ArrayLike<number>): Q8K {
+  const nb = x.length / 256;
+  const d = new Float32Array(nb);
+  const qs = new Int8Array(nb * 256);
+  const bsums = new Int16Array(nb * 16);
+  for (let i = 0; i < nb; i++) {
+    const o = i * 256;
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 256; j++) {
+      const ax = Math.abs(x[o + j]);
+      if (ax > amax) {
+        amax = ax;
+        max = x[o + j];
+      }
+    }
+    if (!amax) continue; // d, q and bsums stay 0
+    const iscale = fr(-127 / fr(max));
+    for (let j = 0; j < 256; j++) {
+      // nearest_int: f32(v + 1.5·2^23) rounds v to an integer, half to even; the subtraction is exact
+      const v = fr(fr(iscale * fr(x[o + j])) + 12582912) - 12582912;
+      qs[o + j] = Math.min(127, v);
+    }
+    for (let g = 0; g < 16; g++) {
+      let s = 0;
+      for (let l = 0; l < 16; l++) s += qs[o + 16 * g + l];
+      bsums[i * 16 + g] = s;
+    }
+    d[i] = fr(1 / iscale);
+  }
+  return { d, qs, bsums };
+}
+
+/** ggml_vec_dot_q4_K_q8_K: one Q4_K row (nb super-blocks from byte `off`) · y. */
+export function dotQ4KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 144) {
+    const d = fr(y.d[i] * h16(b, off));
+    const dmin = fr(y.d[i] * h16(b, off + 2));
+    let smin = 0;
+    let isum = 0;
+    for (let j = 0; j < 8; j++) {
+      const [sc, m] = scaleMinK4(b, off + 4, j);
+      smin += m * (y.bsums[16 * i + 2 * j] + y.bsums[16 * i + 2 * j + 1]);
+      // sub-block j: the low nibbles of bytes 32·(j>>1) .. +31 when j is even, the high ones when odd
+      const q = off + 16 + 32 * (j >> 1);
+      const shift = (j & 1) * 4;
+      let s = 0;
+      for (let l = 0; l < 32; l++) s += ((b[q + l] >> shift) & 0xf) * y.qs[256 * i + 32 * j + l];
+      isum += sc * s;
+    }
+    sumf = fr(sumf - fr(dmin * fr(smin)));
+    sumf = fr(sumf + fr(d * fr(isum)));
+  }
+  return sumf;
+}
+
+/** ggml_vec_dot_q6_K_q8_K: one Q6_K row (nb super-blocks from byte `off`) · y. */
+export function dotQ6KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 210) {
+    const d = fr(y.d[i] * h16(b, off + 208));
+    let isum = 0;
+    for (let n = 0; n < 2; n++) {
+      const ql = off + 64 * n, qh = off + 128 + 32 * n, sc = off + 192 + 8 * n, yq = 256 * i + 128 * n;
+      for (let l = 0; l < 32; l++) {
+        const is = l >> 4;
+        const h = b[qh + l];
+        const q1 = ((b[ql + l] & 0xf) | ((h & 3) << 4)) - 32;
+        const q2 = ((b[ql + l + 32] & 0xf) | (((h >> 2) & 3) << 4)) - 32;
+        const q3 = ((b[ql + l] >> 4) | (((h >> 4) & 3) << 4)) - 32;
+        const q4 = ((b[ql + l + 32] >> 4) | (((h >> 6) & 3) << 4)) - 32;
+        const s = (c: number) => (b[sc + c] << 24) >> 24;
+        isum += s(is) * q1 * y.qs[yq + l] + s(is + 2) * q2 * y.qs[yq + l + 32] + s(is + 4) * q3 * y.qs[yq + l + 64] + s(is + 6) * q4 * y.qs[yq + l + 96];
+      }
+    }
+    sumf = fr(sumf + fr(d * fr(isum)));
+  }
+  return sumf;
+}
+
+/** Weight dtypes with an int8-activation decode path. */
+export const INT8_ACTIVATION_DTYPES: ReadonlySet<string> = new Set(['q4_k', 'q6_k']);
+
+/** out[m] = W[m, k] · x for a Q4_K / Q6_K W with x quantized to Q8_K (the module's semantics). */
+export function matvecQ8K(dtype: 'q4_k' | 'q6_k', w: Uint8Array, x: ArrayLike<number>, m: number, k: number, out: Float32Array): void {
+  const y = quantizeQ8K(x);
+  const nb = k / 256;
+  const rb = nb * (dtype === 'q4_k' ? 144 : 210);
+  for (let r = 0; r < m; r++) out[r] = dtype === 'q4_k' ? dotQ4KQ8K(w, r * rb, nb, y) : dotQ6KQ8K(w, r * rb, nb, y);
+}

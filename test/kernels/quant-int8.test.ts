@@ -1,0 +1,134 @@
+/**
+ * The opt-in int8-activation decode path (`int8Activations`) for Q4_K / Q6_K weights: x quantized
+ * to llama.cpp's Q8_K blocks, integer block dots (src/backends/reference/q8k.ts has the semantics).
+ * - wasm (assembly/quant.ts quantize_q8_k, matvec_q4_k_q8k / _q6_k_q8k) == the reference backend's
+ *   TypeScript transcription, bit for bit: the Q8_K bytes and every output (the integer sums are
+ *   exact and both apply the f32 scales in the same order), on one thread and split over two;
+ * - both within the activation quantization bound of the exact matvec: each q8 is off by at most
+ *   |d|/2 = max|x_block|/254, so |y − y_exact| ≤ Σ_blocks max|x_b|/254 · Σ_{j∈b} |w_j| (+ f32
+ *   rounding, 2e-6 · Σ|w·x|);
+ * - off by default, and prefill (matmul) and the other block types never take it.
+ */
+import { describe, expect, it } from 'vitest';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { quantizeQ8K } from '../../src/backends/reference/q8k.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { Q8K_BYTES } from '../../src/backends/wasm/quant.ts';
+import { dequantize } from '../../src/formats/ggml-quants.ts';
+import { QUANT_DTYPES, ggmlTypeByName } from '../../src/formats/ggml-types.ts';
+import { randomF32 } from '../helpers/random.ts';
+import { runLinear } from '../helpers/linear.ts';
+import { randomBlocks } from '../formats/quant-blocks.ts';
+
+/** Random x with a different magnitude per 256-block, one all-zero block and one with a tied ±max. */
+function activations(k: number, seed: number): Float32Array {
+  const x = randomF32(k, seed);
+  for (let b = 0; b < k / 256; b++) {
+    const s = [1, 0.01, 30, 0.5, 1e-4][b % 5];
+    for (let j = 0; j < 256; j++) x[b * 256 + j] *= s;
+  }
+  if (k >= 512) x.fill(0, 256, 512);
+  if (k >= 768) {
+    x[520] = -40; // first of largest |x|: max < 0, so d > 0 in this block
+    x[700] = 40;
+  }
+  return x;
+}
+
+/** The exact product (f64 over dequantized W), Σ|w·x| and the quantization bound per row. */
+function exact(dtype: 'q4_k' | 'q6_k', bytes: Uint8Array, m: number, k: number, x: Float32Array) {
+  const w = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
+  const out = new Float64Array(m), mag = new Float64Array(m), bound = new Float64Array(m);
+  for (let r = 0; r < m; r++) {
+    for (let b = 0; b < k / 256; b++) {
+      let amax = 0, wabs = 0;
+      for (let j = b * 256; j < (b + 1) * 256; j++) {
+        const p = w[r * k + j] * x[j];
+        out[r] += p;
+        mag[r] += Math.abs(p);
+        amax = Math.max(amax, Math.abs(x[j]));
+        wabs += Math.abs(w[r * k + j]);
+      }
+      bound[r] += (amax / 254) * wabs;
+    }
+  }
+  return { out, mag, bound };
+}
+
+const SHAPES: [number, number][] = [[1, 256], [5, 512], [13, 768], [7, 2304], [33, 1280]];
+
+describe('int8 activations (Q8_K) for Q4_K / Q6_K decode', () => {
+  it('wasm quantize_q8_k writes the reference Q8_K blocks byte for byte', async () => {
+    const wasm = await WasmBackend.create();
+    for (const k of [256, 768, 2304]) {
+      const x = activations(k, k);
+      const want = quantizeQ8K(x);
+      const xt = wasm.tensor([k], 'f32', x);
+      const got = wasm.withScratch((k / 256) * Q8K_BYTES, (y) => {
+        (wasm.k.quantize_q8_k as (y: number, x: number, k: number) => void)(y, wasm.ptr('test', xt), k);
+        return new Uint8Array(wasm.heap.memory.buffer, y, (k / 256) * Q8K_BYTES).slice();
+      });
+      const dv = new DataView(got.buffer);
+      for (let b = 0; b < k / 256; b++) {
+        const o = b * Q8K_BYTES;
+        expect(Object.is(dv.getFloat32(o, true), want.d[b]), `k=${k} block ${b} d`).toBe(true);
+        expect(Array.from(new Int8Array(got.buffer, o + 4, 256)), `k=${k} block ${b} qs`).toEqual(Array.from(want.qs.subarray(b * 256, (b + 1) * 256)));
+        for (let g = 0; g < 16; g++) expect(dv.getInt16(o + 260 + 2 * g, true), `k=${k} block ${b} bsums[${g}]`).toBe(want.bsums[b * 16 + g]);
+      }
+      wasm.free(xt);
+    }
+    // the tied block: the first of ±40 is −40, so d = 40/127 > 0 and −40 ↦ −127
+    const q = quantizeQ8K(activations(768, 1));
+    expect(q.d[2]).toBe(Math.fround(1 / Math.fround(-127 / -40)));
+    expect([q.qs[520], q.qs[700]]).toEqual([-127, 127]);
+    expect([q.d[1], Math.max(...q.qs.subarray(256, 512).map(Math.abs))]).toEqual([0, 0]);
+    wasm.dispose();
+  });
+
+  for (const dtype of ['q4_k', 'q6_k'] as const) {
+    it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, async () => {
+      const ref = new ReferenceBackend({ int8Activations: true });
+      const one = await WasmBackend.create({ int8Activations: true });
+      const two = await WasmBackend.create({ threads: 2, minSplitWork: 0, int8Activations: true });
+      let worstRatio = 0;
+      for (const [m, k] of SHAPES) {
+        const bytes = randomBlocks(dtype, m, k, m * 31 + k);
+        const x = activations(k, m + k);
+        const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
+        const w1 = await runLinear(one, dtype, bytes, m, k, x, 1);
+        const w2 = await runLinear(two, dtype, bytes, m, k, x, 1);
+        const { out, mag, bound } = exact(dtype, bytes, m, k, x);
+        for (let i = 0; i < m; i++) {
+          expect(Object.is(w1[i], r[i]), `${dtype} [${m},${k}] row ${i}: wasm ${w1[i]} vs reference ${r[i]}`).toBe(true);
+          expect(Object.is(w2[i], r[i]), `${dtype} [${m},${k}] row ${i}: 2 threads ${w2[i]} vs reference ${r[i]}`).toBe(true);
+          const err = Math.abs(r[i] - out[i]);
+          expect(err, `${dtype} [${m},${k}] row ${i}: |int8 − exact| vs bound ${bound[i]}`).toBeLessThanOrEqual(bound[i] + 2e-6 * mag[i]);
+          worstRatio = Math.max(worstRatio, err / mag[i]);
+        }
+      }
+      // the bound is loose (errors cancel); relative to Σ|w·x| the error is ~1e-3, never zero
+      expect(worstRatio).toBeGreaterThan(1e-6);
+      expect(worstRatio).toBeLessThan(2e-2);
+      for (const b of [one, two]) b.dispose();
+    });
+  }
+
+  it('off by default; prefill (n > 1) and the other block types ignore it', async () => {
+    const exactB = await WasmBackend.create();
+    const int8B = await WasmBackend.create({ int8Activations: true });
+    expect([exactB.int8Activations, new ReferenceBackend().int8Activations]).toEqual([false, false]);
+    const [m, k] = [9, 768];
+    for (const dtype of ['q4_k', 'q6_k', 'q4_0', 'q8_0', 'q5_k'] as const) {
+      const bytes = randomBlocks(dtype, m, k, 5);
+      for (const n of [1, 3]) {
+        const x = activations(n * k, 9);
+        const a = await runLinear(exactB, dtype, bytes, m, k, x, n);
+        const b = await runLinear(int8B, dtype, bytes, m, k, x, n);
+        const same = a.every((v, i) => Object.is(v, b[i]));
+        expect(same, `${dtype} n=${n}`).toBe(n > 1 || (dtype !== 'q4_k' && dtype !== 'q6_k'));
+      }
+    }
+    exactB.dispose();
+    int8B.dispose();
+  });
+});
