@@ -51,6 +51,8 @@ export interface ChatModelInfo {
   kvCache?: 'f32' | 'f16';
   /** Attention kind (attention models): 'sparse' is windowed + log-stride + landmark attention. */
   attention?: 'dense' | 'sparse';
+  /** Q4_K / Q6_K decode with 8-bit activations (ChatModelOptions.int8Activations; WASM only). */
+  int8Activations?: boolean;
 }
 
 /** How a loaded model holds its state (attention models; a recurrent model ignores both). */
@@ -66,6 +68,13 @@ export interface ChatModelOptions {
    * window). Default 'dense'.
    */
   attention?: 'dense' | 'sparse';
+  /**
+   * WASM: Q4_K / Q6_K decode steps quantize the activations to 8 bits (llama.cpp's Q8_K) and take
+   * integer dot products, as llama.cpp does — about 1.6× faster decode of a Q4_K_M file, at a shift
+   * of ~1e-2 in the probabilities. Default off (exact f32 activations). Other types and prefill are
+   * unaffected; a WebGPU backend ignores it.
+   */
+  int8Activations?: boolean;
 }
 
 /** Throws INVALID_ARGUMENT for options a model could not be loaded with (callers check before unloading anything). */
@@ -76,6 +85,7 @@ export function checkModelOptions(o: ChatModelOptions): void {
   }
   if (o.kvCache !== undefined && o.kvCache !== 'f32' && o.kvCache !== 'f16') throw new SparrowError('INVALID_ARGUMENT', `kvCache = ${String(o.kvCache)} must be 'f32' or 'f16'`, { kvCache: o.kvCache });
   if (o.attention !== undefined && o.attention !== 'dense' && o.attention !== 'sparse') throw new SparrowError('INVALID_ARGUMENT', `attention = ${String(o.attention)} must be 'dense' or 'sparse'`, { attention: o.attention });
+  if (o.int8Activations !== undefined && typeof o.int8Activations !== 'boolean') throw new SparrowError('INVALID_ARGUMENT', `int8Activations = ${String(o.int8Activations)} must be a boolean`, { int8Activations: o.int8Activations });
 }
 
 export interface LoadProgress {
@@ -639,6 +649,9 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
   checkModelOptions(opts);
   const onUpload = (done: number, of: number) => onProgress?.({ phase: 'upload', done, total: of });
   const counted = countingWeights(p.weights, onUpload);
+  // the WASM backend's switch (the chat API gives each loaded model its own backend)
+  const int8 = opts.int8Activations === true && 'int8Activations' in backend;
+  if (int8) (backend as { int8Activations: boolean }).int8Activations = true;
   const model = await modelFromWeights(backend, p.config, counted, { sparseLinears: p.sparse, contextLength: opts.contextLength, kvDtype: opts.kvCache, attention: opts.attention });
   onUpload(counted.uploaded(), counted.uploaded());
   return new LmChatModel(
@@ -654,6 +667,7 @@ export async function uploadPrepared(backend: Backend, backendName: string, p: P
       chatTemplate: Boolean(p.tok.chatTemplate),
       weightBytes: model.weightBytes(),
       ...(model.contextLength !== undefined ? { contextLength: model.contextLength, kvCache: opts.kvCache ?? 'f32', attention: opts.attention ?? 'dense' } : {}),
+      ...(int8 ? { int8Activations: true } : {}),
     },
     model,
     p.tok,

@@ -75,6 +75,8 @@ export interface LoadOptions {
   contextLength?: number;
   kvCache?: 'f32' | 'f16';
   attention?: 'dense' | 'sparse';
+  /** Q4_K / Q6_K decode with 8-bit activations on WASM (ChatModelOptions.int8Activations). */
+  int8Activations?: boolean;
 }
 
 export interface LoadResult {
@@ -248,7 +250,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
       current = { model, id: DEFAULT_MODEL_ID };
       return { info: model.info, id: DEFAULT_MODEL_ID, loadMs: performance.now() - t0 };
     }
-    const modelOpts = { contextLength: opts.contextLength, kvCache: opts.kvCache, attention: opts.attention };
+    const modelOpts = { contextLength: opts.contextLength, kvCache: opts.kvCache, attention: opts.attention, int8Activations: opts.int8Activations };
     checkModelOptions(modelOpts); // before anything is unloaded
     let files: Array<ModelFileInput & { lastModified: number }>;
     let id: string;

@@ -13,6 +13,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { openModelFiles } from '../../src/engine/model-manager.ts';
+import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHOTS = resolve(ROOT, 'test-results');
@@ -339,6 +340,34 @@ describe('chat tab', () => {
     await page.getByTestId('context-length').fill('');
     await page.getByTestId('kv-cache').selectOption('f32');
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/context 512 tokens \(KV f32\)/);
+    expect(errors).toEqual([]);
+  });
+
+  it('8-bit activations: a Q4_K file loads with them (shown in the model line) and replies as the reference backend does with them', async () => {
+    // a tiny llama in llama.cpp's Q4_K_M mix (Q4_K / Q6_K need rows of 256: hidden 256), with a real BPE vocabulary
+    const bytes = tinyGguf(tinyShape('llama', 'smollm', { name: 'tiny-q4_k_m', hidden: 256, ffn: 512 }), undefined, 'Q4_K_M');
+    const path = 'build/parity/chat-q4_k_m.gguf';
+    mkdirSync(join(ROOT, 'build/parity'), { recursive: true });
+    writeFileSync(join(ROOT, path), bytes);
+    const files = [{ name: 'chat-q4_k_m.gguf', blob: new Blob([bytes]) }];
+    const wantOf = async (int8: boolean) => {
+      const ref = await openModelFiles(new ReferenceBackend({ int8Activations: int8 }), 'reference', files, undefined, undefined, { int8Activations: int8 });
+      const text = (await ref.generate([{ role: 'user', content: PROMPT }], { maxTokens: 12, temperature: 0, repetitionPenalty: 1 }, () => {})).text;
+      ref.dispose();
+      return text;
+    };
+    const [exact, int8] = [await wantOf(false), await wantOf(true)];
+    await page.getByTestId('backend-select').selectOption('wasm');
+    await page.getByTestId('int8-activations').check();
+    await page.getByTestId('model-url').fill(`${h.url}/${path}`);
+    await page.getByRole('button', { name: 'Fetch' }).click();
+    await expect.poll(() => info().textContent(), { timeout: 90_000 }).toContain('8-bit activations');
+    await setGreedy(12);
+    expect(await ask(PROMPT)).toBe(int8);
+    // unchecked: the (cached) model reloads with exact activations
+    await page.getByTestId('int8-activations').uncheck();
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).not.toContain('8-bit activations');
+    expect(await ask(PROMPT)).toBe(exact);
     expect(errors).toEqual([]);
   });
 

@@ -19,6 +19,7 @@ export interface SavedChat {
   contextLength: number | null;
   kvCache: 'f32' | 'f16';
   attention?: 'dense' | 'sparse';
+  int8Activations?: boolean;
   /** Id of the model that was loaded (restored when it is still in the offline cache). */
   modelId?: string;
 }
@@ -61,6 +62,7 @@ export function loadSavedChat(storage: Storage | undefined = globalThis.localSto
   if (raw.contextLength === null || (typeof raw.contextLength === 'number' && Number.isInteger(raw.contextLength) && raw.contextLength > 0)) out.contextLength = raw.contextLength as number | null;
   if (raw.kvCache === 'f32' || raw.kvCache === 'f16') out.kvCache = raw.kvCache;
   if (raw.attention === 'dense' || raw.attention === 'sparse') out.attention = raw.attention;
+  if (typeof raw.int8Activations === 'boolean') out.int8Activations = raw.int8Activations;
   if (typeof raw.modelId === 'string') out.modelId = raw.modelId;
   return out;
 }
