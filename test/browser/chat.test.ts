@@ -349,7 +349,7 @@ describe('chat tab', () => {
     const path = 'build/parity/chat-q4_k_m.gguf';
     mkdirSync(join(ROOT, 'build/parity'), { recursive: true });
     writeFileSync(join(ROOT, path), bytes);
-    const files = [{ name: 'chat-q4_k_m.gguf', blob: new Blob([bytes]) }];
+    const files = [{ name: 'chat-q4_k_m.gguf', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }];
     const wantOf = async (int8: boolean) => {
       const ref = await openModelFiles(new ReferenceBackend({ int8Activations: int8 }), 'reference', files, undefined, undefined, { int8Activations: int8 });
       const text = (await ref.generate([{ role: 'user', content: PROMPT }], { maxTokens: 12, temperature: 0, repetitionPenalty: 1 }, () => {})).text;
