@@ -22,6 +22,8 @@ export interface PeerJob {
   prompt: string;
   maxTokens: number;
   threads: number;
+  /** Sparrow's WASM Q4_K / Q6_K decode with 8-bit activations (bench:peers --int8). */
+  int8?: boolean;
 }
 
 /** The fixed benchmark prompt (32 tokens with the generated SmolLM2-shaped vocab; checked at run time). */

@@ -26,6 +26,8 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     tokens: { type: 'string', default: '64' },
     webgpu: { type: 'boolean', default: false },
+    // Sparrow's wasm runs once more with 8-bit activations for Q4_K / Q6_K decode (ChatModelOptions.int8Activations)
+    int8: { type: 'boolean', default: false },
     engines: { type: 'string', default: 'sparrow,wllama' },
     out: { type: 'string', default: 'peers' },
   },
@@ -67,11 +69,13 @@ try {
     const backends: ('wasm' | 'webgpu')[] = values.webgpu ? ['wasm', 'webgpu'] : ['wasm'];
     let banned: number[] = [];
     // Sparrow's wasm backend runs at each --threads count too (docs/threads.md); webgpu once.
-    const sparrowRuns: ['wasm' | 'webgpu', number][] = backends.flatMap((b): ['wasm' | 'webgpu', number][] => (b === 'wasm' ? threads.map((t) => [b, t]) : [[b, 1]]));
-    for (const [b, t] of values.engines.includes('sparrow') ? sparrowRuns : []) {
-      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
+    const sparrowRuns: ['wasm' | 'webgpu', number, boolean][] = backends.flatMap((b): ['wasm' | 'webgpu', number, boolean][] =>
+      b === 'wasm' ? threads.flatMap((t): ['wasm', number, boolean][] => (values.int8 ? [[b, t, false], [b, t, true]] : [[b, t, false]])) : [[b, 1, false]],
+    );
+    for (const [b, t, int8] of values.engines.includes('sparrow') ? sparrowRuns : []) {
+      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t, int8 }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
       banned = r.banned;
-      console.log(`sparrow ${m} ${b} ${t} thread(s): prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
+      console.log(`sparrow ${m} ${r.backend} ${t} thread(s): prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
       rows.push({ ...r, banned: undefined });
     }
     for (const t of values.engines.includes('wllama') ? threads : []) {

@@ -22,10 +22,11 @@ export async function runGenerate(argv: string[], io: Io): Promise<void> {
     system: { type: 'string' },
     backend: { type: 'string' },
     threads: { type: 'string' },
+    'int8-activations': { type: 'boolean' },
     'sparse-layout': { type: 'string' },
   });
   const prompt = required('generate', v, 'prompt');
-  const b = await cliBackend(v.backend as string | undefined, number('generate', v, 'threads', { int: true }));
+  const b = await cliBackend(v.backend as string | undefined, number('generate', v, 'threads', { int: true }), v['int8-activations'] === true);
   try {
     const { model, tokenizer } = await openModel(b, required('generate', v, 'model'), { sparseLayout: sparseLayout('generate', v) });
     if (!tokenizer) throw new SparrowError('UNSUPPORTED', 'generate: this model has no tokenizer (add tokenizer.json to the folder)');

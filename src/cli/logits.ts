@@ -7,11 +7,11 @@ import type { Io } from './main.ts';
 import { openModel } from './model-files.ts';
 
 export async function runLogits(argv: string[], io: Io): Promise<void> {
-  const v = parse('logits', argv, { model: { type: 'string' }, tokens: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'sparse-layout': { type: 'string' } });
+  const v = parse('logits', argv, { model: { type: 'string' }, tokens: { type: 'string' }, out: { type: 'string' }, backend: { type: 'string' }, threads: { type: 'string' }, 'int8-activations': { type: 'boolean' }, 'sparse-layout': { type: 'string' } });
   const tokens = tokenList('logits', required('logits', v, 'tokens'));
   const outPath = required('logits', v, 'out');
   const modelPath = required('logits', v, 'model');
-  const b = await cliBackend(v.backend as string | undefined, number('logits', v, 'threads', { int: true }));
+  const b = await cliBackend(v.backend as string | undefined, number('logits', v, 'threads', { int: true }), v['int8-activations'] === true);
   try {
     const { model } = await openModel(b, modelPath, { sparseLayout: sparseLayout('logits', v) });
     for (const t of tokens) {
