@@ -78,7 +78,6 @@ const QKV = 'self_attn.qkv_proj.weight';
 /** Its bias (Qwen2): the q, k and v biases end to end. */
 const QKV_BIAS = 'self_attn.qkv_proj.bias';
 
-
 export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'llama' as const;
@@ -128,6 +127,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
 
   static async load(backend: Backend, config: LlamaConfig, file: WeightFile, opts: LlamaOptions = {}): Promise<Llama> {
     const c = config;
+    // RoPE frequency divisors first: a bad rope_freqs.weight fails before anything is uploaded
+    let freqFactors: number[] | undefined;
+    if (file.has(ROPE_FREQS)) {
+      expectShape(file, ROPE_FREQS, [c.headDim / 2]);
+      freqFactors = Array.from(await file.f32(ROPE_FREQS));
+    } else if (c.ropeScaling?.type === 'llama3') freqFactors = llama3FreqFactors(c.ropeScaling, c.headDim, c.ropeTheta);
     const w = new WeightMap(backend);
     const qDim = c.numHeads * c.headDim;
     const kvDim = c.numKvHeads * c.headDim;
@@ -188,11 +193,6 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const attention = opts.attention ?? 'dense';
     // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
     const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && c.arch === 'llama' ? 'interleaved' : 'half');
-    let freqFactors: number[] | undefined;
-    if (file.has(ROPE_FREQS)) {
-      expectShape(file, ROPE_FREQS, [c.headDim / 2]);
-      freqFactors = Array.from(await file.f32(ROPE_FREQS));
-    } else if (c.ropeScaling?.type === 'llama3') freqFactors = llama3FreqFactors(c.ropeScaling, c.headDim, c.ropeTheta);
     return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed, freqFactors);
   }
 
