@@ -108,6 +108,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.sparseCfg = sparseConfig({ causal: true, ...opts.sparse });
     this.stacked = Array.from({ length: config.numLayers }, (_, i) => ({ qkv: weights.has(L(i, QKV)), gateUp: weights.has(L(i, GATE_UP)) }));
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
+    Llama.checkConfig(config);
+  }
+
+  /** UNSUPPORTED for what this model does not implement (load checks it before uploading anything). */
+  private static checkConfig(config: LlamaConfig): void {
     if (config.ropeScaling && config.ropeScaling.type !== 'llama3') {
       throw new SparrowError('UNSUPPORTED', `llama: RoPE scaling '${config.ropeScaling.type}' is not implemented (llama3 is)`, { ropeType: config.ropeScaling.type });
     }
@@ -127,6 +132,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
 
   static async load(backend: Backend, config: LlamaConfig, file: WeightFile, opts: LlamaOptions = {}): Promise<Llama> {
     const c = config;
+    Llama.checkConfig(c);
     // RoPE frequency divisors first: a bad rope_freqs.weight fails before anything is uploaded
     let freqFactors: number[] | undefined;
     if (file.has(ROPE_FREQS)) {
