@@ -967,7 +967,7 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
   }
 }
 
-// ---- int8 activations: Q4_K / Q6_K × Q8_K decode (opt-in) ---------------------------------------
+// ---- int8 activations: Q2_K…Q6_K × Q8_K decode (opt-in) -----------------------------------------
 // Integer decode path of llama.cpp (src/backends/wasm/quant.ts INT8_DOTS; semantics and the
 // TypeScript oracle in src/backends/reference/q8k.ts). x is quantized once per matvec to Q8_K
 // blocks, llama.cpp's block_q8_K layout (292 bytes per 256 values: f32 d at 0, 256 × i8 qs at 4,
@@ -975,6 +975,11 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
 // exact) and scaled once per super-block in f32, in the order of llama.cpp's per-block SIMD paths:
 //   Q4_K: sumf -= (y.d·dmin) · f32(Σ_j mins[j]·Σ_{32-slice j} q8);  sumf += (y.d·d) · f32(Σ_j sc[j]·Σ q4·q8)
 //   Q6_K: sumf += (y.d·d) · f32(Σ_j sc[j]·Σ_{16-slice j} (q6 − 32)·q8)
+//   Q5_K: as Q4_K (q5 = q4 | qh bit << 4);  Q3_K: sumf += (y.d·d) · f32(Σ_j (sc[j] − 32)·Σ q3·q8)
+//   Q2_K: sumf += (y.d·d) · f32(Σ_j sc[j]·Σ q2·q8) − (y.d·dmin) · f32(Σ_j m[j]·bsums[j])
+// Bit fields are cut with i16x8 shifts and byte masks: V8 has no x86 byte shift, so an i8x16 shift
+// costs several instructions (a variable one more); the i16 shift is one, and the mask drops the
+// bits that cross between the two bytes of a lane.
 // The integer sums are exact, so any SIMD grouping gives the same bits as the reference.
 
 /** Bytes of one Q8_K block (f32 d, 256 × i8, 16 × i16). */
@@ -1153,10 +1158,11 @@ function dot_q5_k_q8k(w: usize, y: usize, nb: i32): f32 {
       const yq = yb + 4 + (<usize>j << 6);
       const q0 = v128.load(q);
       const q1 = v128.load(q, 16);
-      const l0 = v128.or(v128.and(q0, mask), i8x16.shl(v128.and(h0, one), 4));
-      const l1 = v128.or(v128.and(q1, mask), i8x16.shl(v128.and(h1, one), 4));
-      const g0 = v128.or(i8x16.shr_u(q0, 4), i8x16.shl(v128.and(h0, two), 3));
-      const g1 = v128.or(i8x16.shr_u(q1, 4), i8x16.shl(v128.and(h1, two), 3));
+      // i16 lane shifts (one instruction, unlike i8x16's): the masks drop what crosses a byte
+      const l0 = v128.or(v128.and(q0, mask), i16x8.shl(v128.and(h0, one), 4));
+      const l1 = v128.or(v128.and(q1, mask), i16x8.shl(v128.and(h1, one), 4));
+      const g0 = v128.or(v128.and(i16x8.shr_u(q0, 4), mask), i16x8.shl(v128.and(h0, two), 3));
+      const g1 = v128.or(v128.and(i16x8.shr_u(q1, 4), mask), i16x8.shl(v128.and(h1, two), 3));
       // four products of |q5| ≤ 31 and |q8| ≤ 128 per i16 lane: ≤ 15872
       const s1 = i16x8.add(mul16x2(l0, v128.load(yq)), mul16x2(l1, v128.load(yq, 16)));
       const s2 = i16x8.add(mul16x2(g0, v128.load(yq, 32)), mul16x2(g1, v128.load(yq, 48)));
@@ -1164,8 +1170,8 @@ function dot_q5_k_q8k(w: usize, y: usize, nb: i32): f32 {
       const sh = <u32>(j & 1) << 4;
       acc = i32x4.add(acc, i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>((sw >> sh) & 0xff))));
       acc = i32x4.add(acc, i32x4.dot_i16x8_s(s2, i16x8.splat(<i16>((sw >> (sh + 8)) & 0xff))));
-      h0 = i8x16.shr_u(h0, 2);
-      h1 = i8x16.shr_u(h1, 2);
+      h0 = i16x8.shr_u(h0, 2);
+      h1 = i16x8.shr_u(h1, 2);
     }
     sumf -= dmin * <f32>smin;
     sumf += d * <f32>ihsum(acc);
@@ -1173,43 +1179,56 @@ function dot_q5_k_q8k(w: usize, y: usize, nb: i32): f32 {
   return sumf;
 }
 
-/** One Q3_K row (nb super-blocks at w) · Q8_K blocks at y. */
+/**
+ * One Q3_K row (nb super-blocks at w) · Q8_K blocks at y. The values are taken unsigned, v = 2 bits |
+ * hmask bit << 2 (0..7) = q3 + 4, and the −4 comes back once per block through the bsums:
+ * Σ sc·q3·q8 = Σ sc·v·q8 − 4·Σ_j sc[j]·bsums[j] (all exact in i32, so the same integer as the oracle).
+ */
 function dot_q3_k_q8k(w: usize, y: usize, nb: i32): f32 {
   let sumf: f32 = 0;
   const m3 = i8x16.splat(3);
   const m4 = i8x16.splat(4);
+  const c32 = i16x8.splat(32);
   for (let b = 0; b < nb; b++) {
     const blk = w + <usize>b * 110;
     const yb = y + <usize>b * Q8K_BYTES;
     const d = load<f32>(yb) * qhalf(blk + 108);
-    // llama.cpp's auxs[] unpacking: 16 six-bit scales, one byte each (minus 32 below)
+    // llama.cpp's auxs[] unpacking: 16 six-bit scales, one byte each (minus 32 where used)
     const a0 = load<u32>(blk + 96), a1 = load<u32>(blk + 100), t = load<u32>(blk + 104);
     const s0 = (a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
     const s1 = (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
     const s2 = ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
     const s3 = ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
-    const hm0 = v128.load(blk);
-    const hm1 = v128.load(blk + 16);
+    const scv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+    const corr = ihsum(i32x4.add(
+      i32x4.dot_i16x8_s(v128.load(yb + 260), i16x8.sub(i16x8.extend_low_i8x16_u(scv), c32)),
+      i32x4.dot_i16x8_s(v128.load(yb + 276), i16x8.sub(i16x8.extend_high_i8x16_u(scv), c32)),
+    ));
+    // hmask bit 4n + j of each byte walked down to bit 0 (i16 shifts: only bit 0 of each byte is used)
+    let h0 = v128.load(blk);
+    let h1 = v128.load(blk + 16);
     let acc = i32x4.splat(0);
     for (let n = 0; n < 2; n++) {
-      const q0 = v128.load(blk + 32 + (<usize>n << 5));
-      const q1 = v128.load(blk + 48 + (<usize>n << 5));
+      let q0 = v128.load(blk + 32 + (<usize>n << 5));
+      let q1 = v128.load(blk + 48 + (<usize>n << 5));
       const sa = n == 0 ? s0 : s2;
       const sb = n == 0 ? s1 : s3;
       for (let j = 0; j < 4; j++) {
-        const sh = <u32>(2 * j);
-        const hb = <u32>(4 * n + j);
-        // (2 bits | hmask bit << 2) − 4: −4..3
-        const v0 = i8x16.sub(v128.or(v128.and(i8x16.shr_u(q0, sh), m3), i8x16.shl(v128.and(i8x16.shr_u(hm0, hb), i8x16.splat(1)), 2)), m4);
-        const v1 = i8x16.sub(v128.or(v128.and(i8x16.shr_u(q1, sh), m3), i8x16.shl(v128.and(i8x16.shr_u(hm1, hb), i8x16.splat(1)), 2)), m4);
+        const v0 = v128.or(v128.and(q0, m3), v128.and(i16x8.shl(h0, 2), m4));
+        const v1 = v128.or(v128.and(q1, m3), v128.and(i16x8.shl(h1, 2), m4));
         const yq = yb + 4 + (<usize>n << 7) + (<usize>j << 5);
         const sw = j < 2 ? sa : sb;
         const ss = <u32>(j & 1) << 4;
+        // two products of v ≤ 7 and |q8| ≤ 128 per i16 lane
         acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v0, v128.load(yq)), i16x8.splat(<i16>(((sw >> ss) & 0xff) - 32))));
         acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v1, v128.load(yq, 16)), i16x8.splat(<i16>(((sw >> (ss + 8)) & 0xff) - 32))));
+        q0 = i16x8.shr_u(q0, 2);
+        q1 = i16x8.shr_u(q1, 2);
+        h0 = i16x8.shr_u(h0, 1);
+        h1 = i16x8.shr_u(h1, 1);
       }
     }
-    sumf += d * <f32>ihsum(acc);
+    sumf += d * <f32>(ihsum(acc) - 4 * corr);
   }
   return sumf;
 }
@@ -1229,14 +1248,16 @@ function dot_q2_k_q8k(w: usize, y: usize, nb: i32): f32 {
     const summs = ihsum(i32x4.add(i32x4.dot_i16x8_s(v128.load(yb + 260), i16x8.extend_low_i8x16_u(mins)), i32x4.dot_i16x8_s(v128.load(yb + 276), i16x8.extend_high_i8x16_u(mins))));
     let acc = i32x4.splat(0);
     for (let n = 0; n < 2; n++) {
-      const q0 = v128.load(blk + 16 + (<usize>n << 5));
-      const q1 = v128.load(blk + 32 + (<usize>n << 5));
+      let q0 = v128.load(blk + 16 + (<usize>n << 5));
+      let q1 = v128.load(blk + 32 + (<usize>n << 5));
       for (let j = 0; j < 4; j++) {
-        const sh = <u32>(2 * j);
         const yq = yb + 4 + (<usize>n << 7) + (<usize>j << 5);
         const sc = blk + (<usize>n << 3) + (<usize>j << 1);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(i8x16.shr_u(q0, sh), m3), v128.load(yq)), i16x8.splat(<i16>(load<u8>(sc) & 0xf))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(i8x16.shr_u(q1, sh), m3), v128.load(yq, 16)), i16x8.splat(<i16>(load<u8>(sc + 1) & 0xf))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q0, m3), v128.load(yq)), i16x8.splat(<i16>(load<u8>(sc) & 0xf))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q1, m3), v128.load(yq, 16)), i16x8.splat(<i16>(load<u8>(sc + 1) & 0xf))));
+        // i16 shifts: the mask 3 drops the bits that cross from the high byte
+        q0 = i16x8.shr_u(q0, 2);
+        q1 = i16x8.shr_u(q1, 2);
       }
     }
     sumf += dall * <f32>ihsum(acc) - dmin * <f32>summs;
