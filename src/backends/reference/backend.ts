@@ -63,7 +63,7 @@ function checkData(dtype: DType, shape: readonly number[], data: TensorData, op 
 /** Options of the ReferenceBackend constructor. */
 export interface ReferenceOptions {
   /**
-   * Decode (matvec) with Q4_K / Q6_K weights quantizes x to 8 bits first and takes integer block
+   * Decode (matvec) with Q2_K…Q6_K weights quantizes x to 8 bits first and takes integer block
    * dots, llama.cpp's Q8_K path (./q8k.ts): the oracle of the wasm backend's same option. Default false.
    */
   int8Activations?: boolean;
