@@ -967,7 +967,7 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
   }
 }
 
-// ---- int8 activations: Q4_K / Q6_K × Q8_K decode (opt-in) ---------------------------------------
+// ---- int8 activations: Q2_K…Q6_K × Q8_K decode (opt-in) -----------------------------------------
 // Integer decode path of llama.cpp (src/backends/wasm/quant.ts INT8_DOTS; semantics and the
 // TypeScript oracle in src/backends/reference/q8k.ts). x is quantized once per matvec to Q8_K
 // blocks, llama.cpp's block_q8_K layout (292 bytes per 256 values: f32 d at 0, 256 × i8 qs at 4,
@@ -975,6 +975,11 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
 // exact) and scaled once per super-block in f32, in the order of llama.cpp's per-block SIMD paths:
 //   Q4_K: sumf -= (y.d·dmin) · f32(Σ_j mins[j]·Σ_{32-slice j} q8);  sumf += (y.d·d) · f32(Σ_j sc[j]·Σ q4·q8)
 //   Q6_K: sumf += (y.d·d) · f32(Σ_j sc[j]·Σ_{16-slice j} (q6 − 32)·q8)
+//   Q5_K: as Q4_K (q5 = q4 | qh bit << 4);  Q3_K: sumf += (y.d·d) · f32(Σ_j (sc[j] − 32)·Σ q3·q8)
+//   Q2_K: sumf += (y.d·d) · f32(Σ_j sc[j]·Σ q2·q8) − (y.d·dmin) · f32(Σ_j m[j]·bsums[j])
+// Bit fields are cut with i16x8 shifts and byte masks: V8 has no x86 byte shift, so an i8x16 shift
+// costs several instructions (a variable one more); the i16 shift is one, and the mask drops the
+// bits that cross between the two bytes of a lane.
 // The integer sums are exact, so any SIMD grouping gives the same bits as the reference.
 
 /** Bytes of one Q8_K block (f32 d, 256 × i8, 16 × i16). */
@@ -1122,4 +1127,166 @@ export function matvec_q6_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32):
   const nb = k >> 8;
   const rowBytes = <usize>nb * 210;
   for (let r = 0; r < m; r++) store<f32>(out + (<usize>r << 2), dot_q6_k_q8k(w + <usize>r * rowBytes, y, nb));
+}
+
+/** One Q5_K row (nb super-blocks at w) · Q8_K blocks at y: Q4_K's dot with the fifth bit from qh. */
+function dot_q5_k_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  const one = i8x16.splat(1);
+  const two = i8x16.splat(2);
+  const zero = i32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 176;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const dy = load<f32>(yb);
+    const d = dy * qhalf(blk);
+    const dmin = dy * qhalf(blk + 2);
+    const u0 = load<u32>(blk + 4), u1 = load<u32>(blk + 8), u2 = load<u32>(blk + 12);
+    const sc0 = u0 & 0x3f3f3f3f;
+    const sc1 = (u2 & 0x0f0f0f0f) | (((u0 >> 6) & 0x03030303) << 4);
+    const mn = i32x4.replace_lane(i32x4.splat(u1 & 0x3f3f3f3f), 1, ((u2 >> 4) & 0x0f0f0f0f) | (((u1 >> 6) & 0x03030303) << 4));
+    const mLo = i8x16.shuffle(mn, zero, 0, 16, 0, 16, 1, 16, 1, 16, 2, 16, 2, 16, 3, 16, 3, 16);
+    const mHi = i8x16.shuffle(mn, zero, 4, 16, 4, 16, 5, 16, 5, 16, 6, 16, 6, 16, 7, 16, 7, 16);
+    const smin = ihsum(i32x4.add(i32x4.dot_i16x8_s(v128.load(yb + 260), mLo), i32x4.dot_i16x8_s(v128.load(yb + 276), mHi)));
+    // qh bits 2j (low nibbles) and 2j + 1 (high nibbles) of chunk j, shifted down by 2 per chunk
+    let h0 = v128.load(blk + 16);
+    let h1 = v128.load(blk + 32);
+    let acc = i32x4.splat(0);
+    for (let j = 0; j < 4; j++) {
+      const q = blk + 48 + (<usize>j << 5);
+      const yq = yb + 4 + (<usize>j << 6);
+      const q0 = v128.load(q);
+      const q1 = v128.load(q, 16);
+      // i16 lane shifts (one instruction, unlike i8x16's): the masks drop what crosses a byte
+      const l0 = v128.or(v128.and(q0, mask), i16x8.shl(v128.and(h0, one), 4));
+      const l1 = v128.or(v128.and(q1, mask), i16x8.shl(v128.and(h1, one), 4));
+      const g0 = v128.or(v128.and(i16x8.shr_u(q0, 4), mask), i16x8.shl(v128.and(h0, two), 3));
+      const g1 = v128.or(v128.and(i16x8.shr_u(q1, 4), mask), i16x8.shl(v128.and(h1, two), 3));
+      // four products of |q5| ≤ 31 and |q8| ≤ 128 per i16 lane: ≤ 15872
+      const s1 = i16x8.add(mul16x2(l0, v128.load(yq)), mul16x2(l1, v128.load(yq, 16)));
+      const s2 = i16x8.add(mul16x2(g0, v128.load(yq, 32)), mul16x2(g1, v128.load(yq, 48)));
+      const sw = j < 2 ? sc0 : sc1;
+      const sh = <u32>(j & 1) << 4;
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>((sw >> sh) & 0xff))));
+      acc = i32x4.add(acc, i32x4.dot_i16x8_s(s2, i16x8.splat(<i16>((sw >> (sh + 8)) & 0xff))));
+      h0 = i16x8.shr_u(h0, 2);
+      h1 = i16x8.shr_u(h1, 2);
+    }
+    sumf -= dmin * <f32>smin;
+    sumf += d * <f32>ihsum(acc);
+  }
+  return sumf;
+}
+
+/**
+ * One Q3_K row (nb super-blocks at w) · Q8_K blocks at y. The values are taken unsigned, v = 2 bits |
+ * hmask bit << 2 (0..7) = q3 + 4, and the −4 comes back once per block through the bsums:
+ * Σ sc·q3·q8 = Σ sc·v·q8 − 4·Σ_j sc[j]·bsums[j] (all exact in i32, so the same integer as the oracle).
+ */
+function dot_q3_k_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const m3 = i8x16.splat(3);
+  const m4 = i8x16.splat(4);
+  const c32 = i16x8.splat(32);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 110;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const d = load<f32>(yb) * qhalf(blk + 108);
+    // llama.cpp's auxs[] unpacking: 16 six-bit scales, one byte each (minus 32 where used)
+    const a0 = load<u32>(blk + 96), a1 = load<u32>(blk + 100), t = load<u32>(blk + 104);
+    const s0 = (a0 & 0x0f0f0f0f) | ((t & 0x03030303) << 4);
+    const s1 = (a1 & 0x0f0f0f0f) | (((t >> 2) & 0x03030303) << 4);
+    const s2 = ((a0 >> 4) & 0x0f0f0f0f) | (((t >> 4) & 0x03030303) << 4);
+    const s3 = ((a1 >> 4) & 0x0f0f0f0f) | (((t >> 6) & 0x03030303) << 4);
+    const scv = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(s0), 1, s1), 2, s2), 3, s3);
+    const corr = ihsum(i32x4.add(
+      i32x4.dot_i16x8_s(v128.load(yb + 260), i16x8.sub(i16x8.extend_low_i8x16_u(scv), c32)),
+      i32x4.dot_i16x8_s(v128.load(yb + 276), i16x8.sub(i16x8.extend_high_i8x16_u(scv), c32)),
+    ));
+    // hmask bit 4n + j of each byte walked down to bit 0 (i16 shifts: only bit 0 of each byte is used)
+    let h0 = v128.load(blk);
+    let h1 = v128.load(blk + 16);
+    let acc = i32x4.splat(0);
+    for (let n = 0; n < 2; n++) {
+      let q0 = v128.load(blk + 32 + (<usize>n << 5));
+      let q1 = v128.load(blk + 48 + (<usize>n << 5));
+      const sa = n == 0 ? s0 : s2;
+      const sb = n == 0 ? s1 : s3;
+      for (let j = 0; j < 4; j++) {
+        const v0 = v128.or(v128.and(q0, m3), v128.and(i16x8.shl(h0, 2), m4));
+        const v1 = v128.or(v128.and(q1, m3), v128.and(i16x8.shl(h1, 2), m4));
+        const yq = yb + 4 + (<usize>n << 7) + (<usize>j << 5);
+        const sw = j < 2 ? sa : sb;
+        const ss = <u32>(j & 1) << 4;
+        // two products of v ≤ 7 and |q8| ≤ 128 per i16 lane
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v0, v128.load(yq)), i16x8.splat(<i16>(((sw >> ss) & 0xff) - 32))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v1, v128.load(yq, 16)), i16x8.splat(<i16>(((sw >> (ss + 8)) & 0xff) - 32))));
+        q0 = i16x8.shr_u(q0, 2);
+        q1 = i16x8.shr_u(q1, 2);
+        h0 = i16x8.shr_u(h0, 1);
+        h1 = i16x8.shr_u(h1, 1);
+      }
+    }
+    sumf += d * <f32>(ihsum(acc) - 4 * corr);
+  }
+  return sumf;
+}
+
+/** One Q2_K row (nb super-blocks at w) · Q8_K blocks at y. */
+function dot_q2_k_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const m3 = i8x16.splat(3);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 84;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const dy = load<f32>(yb);
+    const dall = dy * qhalf(blk + 80);
+    const dmin = dy * qhalf(blk + 82);
+    // Σ_j (scales[j] >> 4)·bsums[j]
+    const mins = i8x16.shr_u(v128.load(blk), 4);
+    const summs = ihsum(i32x4.add(i32x4.dot_i16x8_s(v128.load(yb + 260), i16x8.extend_low_i8x16_u(mins)), i32x4.dot_i16x8_s(v128.load(yb + 276), i16x8.extend_high_i8x16_u(mins))));
+    let acc = i32x4.splat(0);
+    for (let n = 0; n < 2; n++) {
+      let q0 = v128.load(blk + 16 + (<usize>n << 5));
+      let q1 = v128.load(blk + 32 + (<usize>n << 5));
+      for (let j = 0; j < 4; j++) {
+        const yq = yb + 4 + (<usize>n << 7) + (<usize>j << 5);
+        const sc = blk + (<usize>n << 3) + (<usize>j << 1);
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q0, m3), v128.load(yq)), i16x8.splat(<i16>(load<u8>(sc) & 0xf))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q1, m3), v128.load(yq, 16)), i16x8.splat(<i16>(load<u8>(sc + 1) & 0xf))));
+        // i16 shifts: the mask 3 drops the bits that cross from the high byte
+        q0 = i16x8.shr_u(q0, 2);
+        q1 = i16x8.shr_u(q1, 2);
+      }
+    }
+    sumf += dall * <f32>ihsum(acc) - dmin * <f32>summs;
+  }
+  return sumf;
+}
+
+/** out[m] = W[m, k] (Q5_K) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_q5_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 176;
+  const end = w + <usize>m * rowBytes;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    if ((r & 3) == 0) touchAhead(wr + 4 * rowBytes, 4 * rowBytes, end);
+    store<f32>(out + (<usize>r << 2), dot_q5_k_q8k(wr, y, nb));
+  }
+}
+
+/** out[m] = W[m, k] (Q3_K) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_q3_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 110;
+  for (let r = 0; r < m; r++) store<f32>(out + (<usize>r << 2), dot_q3_k_q8k(w + <usize>r * rowBytes, y, nb));
+}
+
+/** out[m] = W[m, k] (Q2_K) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_q2_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 84;
+  for (let r = 0; r < m; r++) store<f32>(out + (<usize>r << 2), dot_q2_k_q8k(w + <usize>r * rowBytes, y, nb));
 }

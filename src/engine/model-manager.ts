@@ -51,7 +51,7 @@ export interface ChatModelInfo {
   kvCache?: 'f32' | 'f16';
   /** Attention kind (attention models): 'sparse' is windowed + log-stride + landmark attention. */
   attention?: 'dense' | 'sparse';
-  /** Q4_K / Q6_K decode with 8-bit activations (ChatModelOptions.int8Activations; WASM only). */
+  /** Q2_K…Q6_K decode with 8-bit activations (ChatModelOptions.int8Activations; WASM only). */
   int8Activations?: boolean;
 }
 
@@ -69,7 +69,7 @@ export interface ChatModelOptions {
    */
   attention?: 'dense' | 'sparse';
   /**
-   * WASM: Q4_K / Q6_K decode steps quantize the activations to 8 bits (llama.cpp's Q8_K) and take
+   * WASM: Q2_K…Q6_K decode steps quantize the activations to 8 bits (llama.cpp's Q8_K) and take
    * integer dot products, as llama.cpp does — about 1.6× faster decode of a Q4_K_M file, at a shift
    * of ~1e-2 in the probabilities. Default off (exact f32 activations). Other types and prefill are
    * unaffected; a WebGPU backend ignores it.

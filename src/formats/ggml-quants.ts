@@ -134,7 +134,7 @@ const rowQ2_K: Row = (b, off, nb, y, yo) => {
 };
 
 /** Unpack Q3_K's 12 bytes of 6-bit scales into 16 signed values (the aux[] dance in C). */
-function q3kScales(b: Uint8Array, o: number, out: Int32Array): void {
+export function q3kScales(b: Uint8Array, o: number, out: Int32Array): void {
   for (let j = 0; j < 16; j++) {
     const low = j < 8 ? (b[o + (j & 7)] >> 0) & 0xf : (b[o + (j & 7)] >> 4) & 0xf;
     const high = (b[o + 8 + (j & 3)] >> (2 * (j >> 2))) & 3;

@@ -1,17 +1,17 @@
 /**
- * The opt-in int8-activation decode path (`int8Activations`) for Q4_K / Q6_K weights: x quantized
+ * The opt-in int8-activation decode path (`int8Activations`) for Q2_K…Q6_K weights: x quantized
  * to llama.cpp's Q8_K blocks, integer block dots (src/backends/reference/q8k.ts has the semantics).
- * - wasm (assembly/quant.ts quantize_q8_k, matvec_q4_k_q8k / _q6_k_q8k) == the reference backend's
+ * - wasm (assembly/quant.ts quantize_q8_k, matvec_q{2,3,4,5,6}_k_q8k) == the reference backend's
  *   TypeScript transcription, bit for bit: the Q8_K bytes and every output (the integer sums are
  *   exact and both apply the f32 scales in the same order), on one thread and split over two;
  * - both within the activation quantization bound of the exact matvec: each q8 is off by at most
  *   |d|/2 = max|x_block|/254, so |y − y_exact| ≤ Σ_blocks max|x_b|/254 · Σ_{j∈b} |w_j| (+ f32
  *   rounding, 2e-6 · Σ|w·x|);
- * - off by default, and prefill (matmul) and the other block types never take it.
+ * - off by default, and prefill (matmul) and the other block types (Q4_0, Q8_0, Q5_0) never take it.
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
-import { quantizeQ8K } from '../../src/backends/reference/q8k.ts';
+import { INT8_ACTIVATION_DTYPES, quantizeQ8K, type Int8ActivationDType } from '../../src/backends/reference/q8k.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { Q8K_BYTES } from '../../src/backends/wasm/quant.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
@@ -36,7 +36,7 @@ function activations(k: number, seed: number): Float32Array {
 }
 
 /** The exact product (f64 over dequantized W), Σ|w·x| and the quantization bound per row. */
-function exact(dtype: 'q4_k' | 'q6_k', bytes: Uint8Array, m: number, k: number, x: Float32Array) {
+function exact(dtype: Int8ActivationDType, bytes: Uint8Array, m: number, k: number, x: Float32Array) {
   const w = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
   const out = new Float64Array(m), mag = new Float64Array(m), bound = new Float64Array(m);
   for (let r = 0; r < m; r++) {
@@ -57,7 +57,7 @@ function exact(dtype: 'q4_k' | 'q6_k', bytes: Uint8Array, m: number, k: number, 
 
 const SHAPES: [number, number][] = [[1, 256], [5, 512], [13, 768], [7, 2304], [33, 1280]];
 
-describe('int8 activations (Q8_K) for Q4_K / Q6_K decode', () => {
+describe('int8 activations (Q8_K) for Q2_K…Q6_K decode', () => {
   it('wasm quantize_q8_k writes the reference Q8_K blocks byte for byte', async () => {
     const wasm = await WasmBackend.create();
     for (const k of [256, 768, 2304]) {
@@ -85,7 +85,7 @@ describe('int8 activations (Q8_K) for Q4_K / Q6_K decode', () => {
     wasm.dispose();
   });
 
-  for (const dtype of ['q4_k', 'q6_k'] as const) {
+  for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k'] as const) {
     it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, async () => {
       const ref = new ReferenceBackend({ int8Activations: true });
       const one = await WasmBackend.create({ int8Activations: true });
@@ -118,14 +118,14 @@ describe('int8 activations (Q8_K) for Q4_K / Q6_K decode', () => {
     const int8B = await WasmBackend.create({ int8Activations: true });
     expect([exactB.int8Activations, new ReferenceBackend().int8Activations]).toEqual([false, false]);
     const [m, k] = [9, 768];
-    for (const dtype of ['q4_k', 'q6_k', 'q4_0', 'q8_0', 'q5_k'] as const) {
+    for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'q4_0', 'q8_0', 'q5_0'] as const) {
       const bytes = randomBlocks(dtype, m, k, 5);
       for (const n of [1, 3]) {
         const x = activations(n * k, 9);
         const a = await runLinear(exactB, dtype, bytes, m, k, x, n);
         const b = await runLinear(int8B, dtype, bytes, m, k, x, n);
         const same = a.every((v, i) => Object.is(v, b[i]));
-        expect(same, `${dtype} n=${n}`).toBe(n > 1 || (dtype !== 'q4_k' && dtype !== 'q6_k'));
+        expect(same, `${dtype} n=${n}`).toBe(n > 1 || !INT8_ACTIVATION_DTYPES.has(dtype));
       }
     }
     exactB.dispose();

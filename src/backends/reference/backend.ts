@@ -10,7 +10,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { quantRow } from './quant.ts';
-import { INT8_ACTIVATION_DTYPES, matvecQ8K } from './q8k.ts';
+import { INT8_ACTIVATION_DTYPES, matvecQ8K, type Int8ActivationDType } from './q8k.ts';
 import { erf, gelu, geluTanh, sigmoid, silu, softplus } from './math.ts';
 import type { AttentionOps } from '../ops/attention.ts';
 import * as attn from './attention.ts';
@@ -63,7 +63,7 @@ function checkData(dtype: DType, shape: readonly number[], data: TensorData, op 
 /** Options of the ReferenceBackend constructor. */
 export interface ReferenceOptions {
   /**
-   * Decode (matvec) with Q4_K / Q6_K weights quantizes x to 8 bits first and takes integer block
+   * Decode (matvec) with Q2_K…Q6_K weights quantizes x to 8 bits first and takes integer block
    * dots, llama.cpp's Q8_K path (./q8k.ts): the oracle of the wasm backend's same option. Default false.
    */
   int8Activations?: boolean;
@@ -169,7 +169,7 @@ export class ReferenceBackend implements Backend {
     const xs = this.f32('matvec', x);
     const o = this.f32('matvec', out);
     if (this.int8Activations && INT8_ACTIVATION_DTYPES.has(w.dtype)) {
-      return matvecQ8K(w.dtype as 'q4_k' | 'q6_k', this.own('matvec', w).data as Uint8Array, xs, m, k, o);
+      return matvecQ8K(w.dtype as Int8ActivationDType, this.own('matvec', w).data as Uint8Array, xs, m, k, o);
     }
     for (let r = 0; r < m; r++) {
       const row = this.weightRow('matvec', w, r, k);

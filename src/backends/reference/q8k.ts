@@ -1,7 +1,7 @@
 /**
- * The int8-activation decode path for Q4_K / Q6_K weights (opt-in: `int8Activations` on the
+ * The int8-activation decode path for k-quant weights (Q2_K…Q6_K; opt-in: `int8Activations` on the
  * reference and wasm backends), in plain TypeScript: the oracle of assembly/quant.ts
- * quantize_q8_k / matvec_q4_k_q8k / matvec_q6_k_q8k, which give the same bits.
+ * quantize_q8_k / matvec_q{2,3,4,5,6}_k_q8k, which give the same bits.
  *
  * Semantics (llama.cpp's CPU decode of k-quant files, ggml-quants.c / arch quants.c):
  *
@@ -18,15 +18,26 @@
  *      sumf += d · f32(Σ_j sc[j] · Σ_{l<32} q4[32j+l] · q8[32j+l]).
  *    - Q6_K (ggml_vec_dot_q6_K_q8_K): d = y.d · f16(x.d),
  *      sumf += d · f32(Σ_{j<16} sc[j] · Σ_{l<16} (q6[16j+l] − 32) · q8[16j+l]).
- *    This is the per-block order of llama.cpp's SIMD paths (NEON, wasm simd128, s390x: "sumf +=
- *    d * (sumi1 + sumi2)"). Its generic C path has the same integer sums but spreads d·aux32 over
- *    eight f32 lane accumulators (sums[8]) added at the end: a different f32 rounding only.
+ *    - Q5_K (ggml_vec_dot_q5_K_q8_K): as Q4_K with q5 = q4 | (bit j of qh[l]) << 4 (0..31), the
+ *      same two steps per block in the same order (llama.cpp's wasm simd128 and NEON paths both).
+ *    - Q3_K (ggml_vec_dot_q3_K_q8_K): sc[j] the 16 signed 6-bit scales (−32..31), q3 = (2 bits) − 4
+ *      where the hmask bit is clear (−4..3), d = y.d · f16(x.d),
+ *      sumf += d · f32(Σ_{j<16} sc[j] · Σ_{l<16} q3[16j+l] · q8[16j+l]) (NEON's "sum += d * isum").
+ *    - Q2_K (ggml_vec_dot_q2_K_q8_K): sc[j] = scales[j] & 15, m[j] = scales[j] >> 4 per 16 values,
+ *      dall = y.d · f16(x.d), dmin = y.d · f16(x.dmin),
+ *      sumf += f32(dall · f32(Σ_j sc[j] · Σ_{l<16} q2·q8) − dmin · f32(Σ_j m[j] · bsums[j])): the one
+ *      expression of llama.cpp's wasm simd128 (and generic) path, "sumf += dall * isum - dmin * summs"
+ *      (NEON instead adds −dmin·summs and d·isum to sumf as two steps).
+ *    This is the per-block order of llama.cpp's SIMD paths (NEON, wasm simd128 for Q4_K / Q5_K /
+ *    Q2_K, s390x: "sumf += d * (sumi1 + sumi2)"). Its generic C path (and the wasm simd128 one for
+ *    Q3_K / Q6_K) has the same integer sums but spreads d·aux32 over eight f32 lane accumulators
+ *    (sums[8]) added at the end: a different f32 rounding only.
  *
  * Error against the exact f32 matvec: each q8 is off by at most |d|/2, |d| = max|x_block|/127,
  * so |y_int8 − y_exact| ≤ Σ_blocks (max|x_b| / 254) · Σ_{j∈b} |w_j| (plus f32 rounding).
  */
 import { fromF16Bits } from '../../util/f16.ts';
-import { scaleMinK4 } from '../../formats/ggml-quants.ts';
+import { q3kScales, scaleMinK4 } from '../../formats/ggml-quants.ts';
 
 const fr = Math.fround;
 const h16 = (b: Uint8Array, o: number): number => fromF16Bits(b[o] | (b[o + 1] << 8));
@@ -120,13 +131,88 @@ export function dotQ6KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): numbe
   return sumf;
 }
 
-/** Weight dtypes with an int8-activation decode path. */
-export const INT8_ACTIVATION_DTYPES: ReadonlySet<string> = new Set(['q4_k', 'q6_k']);
+/** ggml_vec_dot_q5_K_q8_K: one Q5_K row (nb super-blocks from byte `off`) · y. */
+export function dotQ5KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 176) {
+    const d = fr(y.d[i] * h16(b, off));
+    const dmin = fr(y.d[i] * h16(b, off + 2));
+    let smin = 0;
+    let isum = 0;
+    for (let j = 0; j < 8; j++) {
+      const [sc, m] = scaleMinK4(b, off + 4, j);
+      smin += m * (y.bsums[16 * i + 2 * j] + y.bsums[16 * i + 2 * j + 1]);
+      // sub-block j: nibbles as Q4_K (qs at byte 48), the fifth bit is bit j of qh[l] (byte 16 + l)
+      const q = off + 48 + 32 * (j >> 1);
+      const shift = (j & 1) * 4;
+      let s = 0;
+      for (let l = 0; l < 32; l++) s += (((b[q + l] >> shift) & 0xf) | (((b[off + 16 + l] >> j) & 1) << 4)) * y.qs[256 * i + 32 * j + l];
+      isum += sc * s;
+    }
+    sumf = fr(sumf - fr(dmin * fr(smin)));
+    sumf = fr(sumf + fr(d * fr(isum)));
+  }
+  return sumf;
+}
 
-/** out[m] = W[m, k] · x for a Q4_K / Q6_K W with x quantized to Q8_K (the module's semantics). */
-export function matvecQ8K(dtype: 'q4_k' | 'q6_k', w: Uint8Array, x: ArrayLike<number>, m: number, k: number, out: Float32Array): void {
+/** ggml_vec_dot_q3_K_q8_K: one Q3_K row (nb super-blocks from byte `off`) · y. */
+export function dotQ3KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  const sc = new Int32Array(16);
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 110) {
+    const d = fr(y.d[i] * h16(b, off + 108));
+    q3kScales(b, off + 96, sc);
+    let isum = 0;
+    // value e = 128n + 32j + l: bits 2j.. of qs[32n + l] (byte 32 + …), minus 4 unless bit 4n + j of hmask[l]
+    for (let n = 0; n < 2; n++) {
+      for (let j = 0; j < 4; j++) {
+        for (let l = 0; l < 32; l++) {
+          const e = 128 * n + 32 * j + l;
+          const q = ((b[off + 32 + 32 * n + l] >> (2 * j)) & 3) - ((b[off + l] >> (4 * n + j)) & 1 ? 0 : 4);
+          isum += sc[e >> 4] * q * y.qs[256 * i + e];
+        }
+      }
+    }
+    sumf = fr(sumf + fr(d * fr(isum)));
+  }
+  return sumf;
+}
+
+/** ggml_vec_dot_q2_K_q8_K: one Q2_K row (nb super-blocks from byte `off`) · y. */
+export function dotQ2KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 84) {
+    const dall = fr(y.d[i] * h16(b, off + 80));
+    const dmin = fr(y.d[i] * h16(b, off + 82));
+    let summs = 0;
+    for (let j = 0; j < 16; j++) summs += y.bsums[16 * i + j] * (b[off + j] >> 4);
+    let isum = 0;
+    // value e = 128n + 32j + l: bits 2j.. of qs[32n + l] (byte 16 + …), scale byte e >> 4
+    for (let n = 0; n < 2; n++) {
+      for (let j = 0; j < 4; j++) {
+        for (let l = 0; l < 32; l++) {
+          const e = 128 * n + 32 * j + l;
+          isum += (b[off + (e >> 4)] & 0xf) * ((b[off + 16 + 32 * n + l] >> (2 * j)) & 3) * y.qs[256 * i + e];
+        }
+      }
+    }
+    sumf = fr(sumf + fr(fr(dall * fr(isum)) - fr(dmin * fr(summs))));
+  }
+  return sumf;
+}
+
+/** Weight dtypes with an int8-activation decode path. */
+export type Int8ActivationDType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
+export const INT8_ACTIVATION_DTYPES: ReadonlySet<string> = new Set<Int8ActivationDType>(['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
+
+const Q8K_DOTS: Record<Int8ActivationDType, [number, typeof dotQ4KQ8K]> = {
+  q2_k: [84, dotQ2KQ8K], q3_k: [110, dotQ3KQ8K], q4_k: [144, dotQ4KQ8K], q5_k: [176, dotQ5KQ8K], q6_k: [210, dotQ6KQ8K],
+};
+
+/** out[m] = W[m, k] · x for a Q2_K…Q6_K W with x quantized to Q8_K (the module's semantics). */
+export function matvecQ8K(dtype: Int8ActivationDType, w: Uint8Array, x: ArrayLike<number>, m: number, k: number, out: Float32Array): void {
   const y = quantizeQ8K(x);
   const nb = k / 256;
-  const rb = nb * (dtype === 'q4_k' ? 144 : 210);
-  for (let r = 0; r < m; r++) out[r] = dtype === 'q4_k' ? dotQ4KQ8K(w, r * rb, nb, y) : dotQ6KQ8K(w, r * rb, nb, y);
+  const [bytes, dot] = Q8K_DOTS[dtype];
+  for (let r = 0; r < m; r++) out[r] = dot(w, r * nb * bytes, nb, y);
 }

@@ -105,7 +105,7 @@ export interface WasmOptions extends ThreadOptions {
   /** Ops with fewer multiply-adds than this run on the calling thread alone (default 32768). */
   minSplitWork?: number;
   /**
-   * Decode (matvec) with Q4_K / Q6_K weights quantizes x to 8 bits once per call (llama.cpp's Q8_K)
+   * Decode (matvec) with Q2_K…Q6_K weights quantizes x to 8 bits once per call (llama.cpp's Q8_K)
    * and takes the block dots in integers: faster, and off the exact f32 result by the activation
    * quantization error (semantics: src/backends/reference/q8k.ts, the reference backend's same
    * option). Default false: every matvec exact to f32 rounding. Prefill (matmul) is unaffected.

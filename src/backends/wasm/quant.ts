@@ -31,7 +31,9 @@ export type TiledKernel = (t: number, out: number, x: number, w: number, n: numb
  * per call to Q8_K blocks (assembly/quant.ts quantize_q8_k, Q8K_BYTES per 256 values), then integer
  * block dots per row. Semantics: src/backends/reference/q8k.ts.
  */
-export const INT8_DOTS: Record<string, string> = { q4_k: 'matvec_q4_k_q8k', q6_k: 'matvec_q6_k_q8k' };
+export const INT8_DOTS: Record<string, string> = {
+  q2_k: 'matvec_q2_k_q8k', q3_k: 'matvec_q3_k_q8k', q4_k: 'matvec_q4_k_q8k', q5_k: 'matvec_q5_k_q8k', q6_k: 'matvec_q6_k_q8k',
+};
 export const Q8K_BYTES = 292;
 type Int8Kernel = (out: number, y: number, w: number, m: number, k: number) => void;
 
