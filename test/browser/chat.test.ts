@@ -368,6 +368,12 @@ describe('chat tab', () => {
     await page.getByTestId('int8-activations').uncheck();
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).not.toContain('8-bit activations');
     expect(await ask(PROMPT)).toBe(exact);
+    // leave the cache and the loaded model as the tests after this one expect: this file deleted, the llama Q8_0 loaded
+    await page.getByTestId('delete-model').click();
+    await expect.poll(async () => (await optionTexts()).some((t) => t.includes('chat-q4_k_m')), { timeout: 60_000 }).toBe(false);
+    const llama = (await optionTexts()).find((t) => /Q8_0.* · llama .* cached$/.test(t))!;
+    await page.getByTestId('model-select').selectOption({ label: llama });
+    await expect.poll(() => info().textContent(), { timeout: 60_000 }).toMatch(/Q8_0[\s\S]*llama/);
     expect(errors).toEqual([]);
   });
 
