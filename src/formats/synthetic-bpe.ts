@@ -195,7 +195,7 @@ export interface SpmVocab {
  * pieces with '▁' for the space, one '<0xNN>' piece per byte that is not printable ASCII or a newline
  * (byte fallback), specials kept as control pieces, and scores −id, SentencePiece BPE's merge order
  * (a pair merges before another when the piece it makes came earlier). Pieces that are not whole UTF-8
- * text (the synthetic merges of partial bytes), or repeat one, become '<unusedN>' placeholders, so
+ * text (the synthetic merges of partial bytes), hold a control character, or repeat one, become '<unusedN>' placeholders, so
  * ids stay those of the byte-level vocabulary.
  */
 export function sentencePieceOf(v: BpeVocab): SpmVocab {
@@ -219,7 +219,9 @@ export function sentencePieceOf(v: BpeVocab): SpmVocab {
     } catch {
       text = undefined;
     }
-    if (text === undefined || seen.has(text)) return add(`<unused${i}>`, 5, 0);
+    // control characters inside a piece (synthetic merges of a text piece and a low byte): llama.cpp
+    // reads pieces as C strings, so "keep\0" would come back as "keep", a second copy of that piece
+    if (text === undefined || seen.has(text) || (text.length > 1 && /[\x00-\x08\x0b-\x1f\x7f]/.test(text))) return add(`<unused${i}>`, 5, 0);
     add(text, 1, -i);
   });
   return out;

@@ -72,6 +72,15 @@ export const QWEN25_05B: LlamaShape = {
 };
 
 /**
+ * google/gemma-3-1b-it: 26 layers (5 of 6 sliding over 512 positions), 4 query heads and 1 KV head of
+ * 256, GeGLU 6912, a tied 262,144 × 1152 head, SentencePiece vocabulary.
+ */
+export const GEMMA3_1B: LlamaShape = {
+  name: 'gemma3-1b-random', arch: 'gemma3', vocabSize: 262144, hidden: 1152, layers: 26, heads: 4, kvHeads: 1, headDim: 256, ffn: 6912,
+  ropeTheta: 1000000, rmsEps: 1e-6, contextLength: 32768, spm: true, slidingWindow: 512,
+};
+
+/**
  * meta-llama/Llama-3.2-1B(-Instruct): GQA 32 / 8 heads of 64, a tied 128,256 × 2048 head, Llama 3 RoPE
  * scaling (factor 32, low / high frequency factors 1 / 4, original context 8192) as rope_freqs.weight.
  */
