@@ -14,7 +14,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import type { Backend } from '../../src/backends/backend.ts';
 import { openModel, type FileData } from '../../src/engine/open-model.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
@@ -24,29 +23,13 @@ import { writeSafetensors } from '../../src/formats/safetensors.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { llamaHfName } from '../../src/models/gguf-weights.ts';
 import type { CausalLM } from '../../src/models/types.ts';
+import { allLogits, maxAbs } from '../helpers/model-runs.ts';
 import { TINY_VOCAB, tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const SHAPE = tinyShape('gemma3', 'smollm');
 const LINEAR = tinyShape('gemma3', 'smollm', { slidingWindowPattern: 3, ropeLinearFactor: 8 });
 const TOKENS = [5, 77, 300, 12, 599, 42, 42, 180, 256, 7, 3, 511, 90, 91, 92, 17, 250, 400, 8, 64];
 
-async function allLogits(b: Backend, model: CausalLM, tokens: number[]): Promise<Float32Array> {
-  const s = model.newState();
-  const t = model.prefill(tokens, s, { allLogits: true });
-  try {
-    return (await b.read(t)) as Float32Array;
-  } finally {
-    b.free(t);
-    s.free();
-  }
-}
-
-function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 function scaleOf(a: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i]));

@@ -9,15 +9,13 @@
  */
 import { statSync } from 'node:fs';
 import { join } from 'node:path';
-import { describe, expect, it } from 'vitest';
+import { describe, it } from 'vitest';
 import type { Backend, DType } from '../../src/backends/backend.ts';
-import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
-import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { asF32, runModel } from '../helpers/model-runs.ts';
+import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { KQUANT_ROOT, fixtureBytes } from '../formats/fixtures.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -37,29 +35,7 @@ describe('GGUF with k-quant tensors', () => {
       for (const info of g.tensors.values()) if (info.shape.length === 2) weights += info.size;
       const { config } = ggufLlamaConfig(g);
       const file = new GgufWeights(g);
-      const dtype = type.toLowerCase() as DType;
-      const wasm = await WasmBackend.create();
-      const outs: Float32Array[] = [];
-      for (const b of [wasm, new ReferenceBackend()] as Backend[]) {
-        const q = await logits(b, file, config);
-        for (const [n, d] of q.dtypes) expect(`${n} ${d}`).toBe(`${n} ${n.endsWith('norm.weight') ? 'f32' : dtype}`);
-        expect(q.dtypes.some(([n]) => n === 'model.embed_tokens.weight')).toBe(true);
-        const full = await logits(b, asF32(file), config);
-        if (b.name === 'wasm') {
-          expect(q.bytes, `${type} quantized weights vs file size`).toBeLessThan(1.05 * fileSize);
-          expect(full.bytes).toBeGreaterThan(4 * weights);
-        }
-        const scale = Math.max(...full.out.map(Math.abs));
-        let d = 0;
-        q.out.forEach((v, i) => (d = Math.max(d, Math.abs(v - full.out[i]))));
-        expect(q.out.every(Number.isFinite)).toBe(true);
-        expect(d / scale, `${b.name}: ${type} vs f32 logits`).toBeLessThan(b.name === 'reference' ? 1e-12 : 1e-5);
-        outs.push(q.out);
-      }
-      let d = 0;
-      outs[0].forEach((v, i) => (d = Math.max(d, Math.abs(v - outs[1][i]))));
-      expect(d).toBeLessThan(1e-3);
-      wasm.dispose();
+      await expectStoredLikeF32(file, (b, f) => logits(b, f, config), { dtype: type.toLowerCase() as DType, label: type, maxBytes: fileSize, bytesWhat: 'quantized weights vs file size', weights });
     });
   }
 });

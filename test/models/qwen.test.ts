@@ -12,7 +12,6 @@
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import type { Backend } from '../../src/backends/backend.ts';
 import { openModel, type FileData } from '../../src/engine/open-model.ts';
 import { tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
@@ -21,7 +20,7 @@ import { parseHfConfig } from '../../src/formats/hf-config.ts';
 import { writeSafetensors } from '../../src/formats/safetensors.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { ggufMetadataRecord, llamaHfName } from '../../src/models/gguf-weights.ts';
-import type { CausalLM } from '../../src/models/types.ts';
+import { allLogits, maxAbs } from '../helpers/model-runs.ts';
 import { TINY_ARCHS, TINY_VOCAB, tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const ARCHS = TINY_ARCHS;
@@ -51,24 +50,6 @@ function hfFolderOf(s: LlamaShape): Map<string, FileData> {
 }
 
 const TOKENS = [5, 77, 300, 12, 599, 42, 42, 180, 256, 7, 3, 511];
-
-async function allLogits(b: Backend, model: CausalLM, tokens: number[]): Promise<Float32Array> {
-  const s = model.newState();
-  const t = model.prefill(tokens, s, { allLogits: true });
-  try {
-    return (await b.read(t)) as Float32Array;
-  } finally {
-    b.free(t);
-    s.free();
-  }
-}
-
-function maxAbs(a: Float32Array, b: Float32Array): number {
-  expect(a.length).toBe(b.length);
-  let m = 0;
-  for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
-  return m;
-}
 
 describe('Qwen2 / Qwen3 / Llama GGUF on the Llama model', () => {
   for (const arch of ARCHS) {
