@@ -1,9 +1,11 @@
 /**
- * The part of prefill / step / hiddenStates that every model family shares: each model only
- * writes `forward` (run n tokens through the network, advancing the state, writing logits of
- * every row or only the last, and optionally the hidden states after each stage).
+ * The part of prefill / step / hiddenStates (and the weights' memory and disposal) that every model
+ * family shares: each model only writes `forward` (run n tokens through the network, advancing the
+ * state, writing logits of every row or only the last, and optionally the hidden states after each
+ * stage).
  */
 import type { Backend, Tensor } from '../backends/backend.ts';
+import type { WeightMap } from './weights.ts';
 import type { ModelState, PrefillOptions } from './types.ts';
 
 /** A state that owns a [1, vocab] logits tensor reused by every decode step. */
@@ -15,6 +17,7 @@ export abstract class ForwardLM<S extends StepState> {
   abstract readonly backend: Backend;
   abstract readonly vocabSize: number;
   abstract readonly hiddenSize: number;
+  abstract readonly weights: WeightMap;
   /** Rows of `hiddenStates`: the stages forward() records (e.g. every block + the final norm). */
   protected abstract readonly hiddenStages: number;
 
@@ -48,5 +51,13 @@ export abstract class ForwardLM<S extends StepState> {
       this.backend.free(logits);
     }
     return out;
+  }
+
+  weightBytes(): number {
+    return this.weights.bytes();
+  }
+
+  dispose(): void {
+    this.weights.dispose();
   }
 }

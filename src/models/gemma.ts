@@ -232,12 +232,4 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
       if (scratch !== s.scratch) scratch.free();
     }
   }
-
-  weightBytes(): number {
-    return this.weights.bytes();
-  }
-
-  dispose(): void {
-    this.weights.dispose();
-  }
 }

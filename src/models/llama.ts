@@ -404,12 +404,4 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (const x of tmp) b.free(x);
     }
   }
-
-  weightBytes(): number {
-    return this.weights.bytes();
-  }
-
-  dispose(): void {
-    this.weights.dispose();
-  }
 }

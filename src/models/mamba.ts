@@ -179,12 +179,4 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
       if (scratch !== s.scratch) scratch.free();
     }
   }
-
-  weightBytes(): number {
-    return this.weights.bytes();
-  }
-
-  dispose(): void {
-    this.weights.dispose();
-  }
 }

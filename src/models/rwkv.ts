@@ -242,12 +242,4 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
       if (scratch !== s.scratch) scratch.free();
     }
   }
-
-  weightBytes(): number {
-    return this.weights.bytes();
-  }
-
-  dispose(): void {
-    this.weights.dispose();
-  }
 }
