@@ -526,7 +526,7 @@ export class WasmBackend implements Backend {
   private ropeFactors(scratch: number, headDim: number, factors: ArrayLike<number> | undefined): number {
     if (!factors) return 0;
     const at = scratch + 12 * headDim;
-    new Float64Array(this.heap.memory.buffer, at, headDim / 2).set(Array.from(factors));
+    new Float64Array(this.heap.memory.buffer, at, headDim / 2).set(factors);
     return at;
   }
 

@@ -30,6 +30,14 @@ function cosSin(p0: number, count: number, headDim: number, theta: number, facto
   return t;
 }
 
+/** The divisors as a table key, built once per array (a model passes the same, unchanging array on every call). */
+const factorKeys = new WeakMap<ArrayLike<number>, string>();
+function factorsKey(f: ArrayLike<number>): string {
+  let k = factorKeys.get(f);
+  if (k === undefined) factorKeys.set(f, (k = Array.from(f).join(',')));
+  return k;
+}
+
 /** A GPU buffer holding (cos, sin) for positions [base, base + count): the cached table or a one-off. */
 function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, rows: number, factors?: ArrayLike<number>): { buf: GPUBuffer; base: number } {
   const end = pos + rows;
@@ -42,7 +50,7 @@ function table(g: WebGpuBackend, headDim: number, theta: number, pos: number, ro
   }
   let perBackend = tables.get(g);
   if (!perBackend) tables.set(g, (perBackend = new Map()));
-  const key = `${headDim}:${theta}${factors ? `:${Array.from(factors).join(',')}` : ''}`;
+  const key = `${headDim}:${theta}${factors ? `:${factorsKey(factors)}` : ''}`;
   let t = perBackend.get(key);
   if (!t || t.positions < end) {
     let positions = Math.max(256, t?.positions ?? 0);
