@@ -224,6 +224,37 @@ function positive(file: string, what: string, v: number): number {
   return v;
 }
 
+/** The decoder's sizes, read the same way for every Llama-style family; `defs` are a family's config defaults. */
+function decoderShape(
+  f: Fields,
+  c: Record<string, unknown>,
+  file: string,
+  defs: { numHeads?: number; numKvHeads?: number; headDim?: number; vocabSize?: number },
+): Pick<LlamaConfig, 'vocabSize' | 'hiddenSize' | 'intermediateSize' | 'numLayers' | 'numHeads' | 'numKvHeads' | 'headDim' | 'rmsNormEps'> {
+  const hiddenSize = f.int('hidden_size', undefined, 1);
+  const numHeads = f.int('num_attention_heads', defs.numHeads, 1);
+  const numKvHeads = f.int('num_key_value_heads', defs.numKvHeads ?? numHeads, 1);
+  if (numHeads % numKvHeads !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file });
+  }
+  // Llama derives head_dim from hidden_size unless given (Qwen3 gives it); Gemma has its own default
+  const headDim = f.int('head_dim', defs.headDim ?? Math.floor(hiddenSize / numHeads), 1);
+  if (defs.headDim === undefined && !('head_dim' in c) && hiddenSize % numHeads !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`, { file });
+  }
+  if (headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_dim ${headDim} must be even for RoPE`, { file });
+  return {
+    vocabSize: f.int('vocab_size', defs.vocabSize, 1),
+    hiddenSize,
+    intermediateSize: f.int('intermediate_size', undefined, 1),
+    numLayers: f.int('num_hidden_layers', undefined, 1),
+    numHeads,
+    numKvHeads,
+    headDim,
+    rmsNormEps: positive(file, 'rms_norm_eps', f.num('rms_norm_eps', 1e-6)),
+  };
+}
+
 export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json'): LlamaConfig {
   const f = new Fields(c, file);
   const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
@@ -234,33 +265,14 @@ export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json
   if (arch !== 'llama' && f.bool('use_sliding_window', false)) {
     throw new SparrowError('UNSUPPORTED', `${file}: use_sliding_window is not supported (${arch} with full attention is)`, { file, field: 'use_sliding_window' });
   }
-  const hiddenSize = f.int('hidden_size', undefined, 1);
-  const numHeads = f.int('num_attention_heads', undefined, 1);
-  const numKvHeads = f.int('num_key_value_heads', numHeads, 1);
-  if (numHeads % numKvHeads !== 0) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file });
-  }
-  const headDim = f.int('head_dim', Math.floor(hiddenSize / numHeads), 1);
-  if (!('head_dim' in c) && hiddenSize % numHeads !== 0) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: hidden_size ${hiddenSize} is not divisible by num_attention_heads ${numHeads}`, { file });
-  }
-  if (headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_dim ${headDim} must be even for RoPE`, { file });
   const { theta, scaling } = ropeOf(c, file);
-  const maxPos = f.int('max_position_embeddings', 2048, 1);
   return {
     family: 'llama',
     arch,
-    vocabSize: f.int('vocab_size', undefined, 1),
-    hiddenSize,
-    intermediateSize: f.int('intermediate_size', undefined, 1),
-    numLayers: f.int('num_hidden_layers', undefined, 1),
-    numHeads,
-    numKvHeads,
-    headDim,
-    rmsNormEps: positive(file, 'rms_norm_eps', f.num('rms_norm_eps', 1e-6)),
+    ...decoderShape(f, c, file, {}),
     ropeTheta: theta,
     ropeScaling: scaling,
-    maxPositionEmbeddings: maxPos,
+    maxPositionEmbeddings: f.int('max_position_embeddings', 2048, 1),
     tieWordEmbeddings: f.bool('tie_word_embeddings', false),
     attentionBias: arch === 'qwen2' ? false : f.bool('attention_bias', false),
     qkvBias: arch === 'qwen2',
@@ -334,15 +346,9 @@ function parseGemma3Config(c: Record<string, unknown>, file: string): LlamaConfi
   if (f.bool('attention_bias', false)) refuse('attention_bias', 'attention biases are not implemented');
   const act = f.str('hidden_activation', f.str('hidden_act', 'gelu_pytorch_tanh'));
   if (act !== 'gelu_pytorch_tanh') refuse('hidden_activation', `hidden_activation '${act}' is not implemented (gelu_pytorch_tanh is)`);
-  const hiddenSize = f.int('hidden_size', undefined, 1);
-  const numHeads = f.int('num_attention_heads', 8, 1);
-  const numKvHeads = f.int('num_key_value_heads', 4, 1);
-  if (numHeads % numKvHeads !== 0) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: num_attention_heads ${numHeads} is not a multiple of num_key_value_heads ${numKvHeads}`, { file });
-  }
-  const headDim = f.int('head_dim', 256, 1);
-  if (headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_dim ${headDim} must be even for RoPE`, { file });
-  const numLayers = f.int('num_hidden_layers', undefined, 1);
+  // Gemma3TextConfig's defaults (a Gemma-3-4B's heads; head_dim never derived from hidden_size)
+  const shape = decoderShape(f, c, file, { numHeads: 8, numKvHeads: 4, headDim: 256, vocabSize: 262208 });
+  const numLayers = shape.numLayers;
   // RoPE: transformers 5 keeps one parameter set per layer type, older configs rope_theta /
   // rope_scaling (global layers) and rope_local_base_freq (local layers)
   let theta: number;
@@ -382,14 +388,7 @@ function parseGemma3Config(c: Record<string, unknown>, file: string): LlamaConfi
   return {
     family: 'llama',
     arch: 'gemma3',
-    vocabSize: f.int('vocab_size', 262208, 1),
-    hiddenSize,
-    intermediateSize: f.int('intermediate_size', undefined, 1),
-    numLayers,
-    numHeads,
-    numKvHeads,
-    headDim,
-    rmsNormEps: positive(file, 'rms_norm_eps', f.num('rms_norm_eps', 1e-6)),
+    ...shape,
     ropeTheta: theta,
     ropeScaling: scaling,
     maxPositionEmbeddings: f.int('max_position_embeddings', 131072, 1),
