@@ -3,6 +3,7 @@
 // managed objects are used (runtime "stub"), so the module is just loops over memory.
 export * from './core';
 export * from './quant';
+export * from './quant-q8';
 export * from './bf16';
 export * from './attention';
 export * from './attention-tiled';

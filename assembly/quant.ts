@@ -9,22 +9,7 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-
-/**
- * Exact scalar binary16 → f32 (all classes), for block scales. No f32 subnormal is ever formed:
- * small tensors (e.g. a down projection with |w| ~ 1e-3) have Q8_0 scales below 2^-14, i.e.
- * subnormal halves, and an arithmetic op on a subnormal f32 operand costs a ~100-cycle microcode
- * assist on x86 (that made such layers 10-20× slower). Subnormal halves are m · 2^-24 (int → f32).
- */
-// @ts-ignore: decorator
-@inline function qhalf(p: usize): f32 {
-  const h = <u32>load<u16>(p);
-  const m = h & 0x7fff;
-  const sign = (h & 0x8000) << 16;
-  if (m >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
-  if (m < 0x0400) return reinterpret<f32>(reinterpret<u32>(<f32>m * <f32>5.9604644775390625e-8) | sign);
-  return reinterpret<f32>(((m << 13) + 0x38000000) | sign);
-}
+import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -356,24 +341,6 @@ function dot4_q8_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize, os:
   store<f32>(out + 3 * os, qhsum(a3));
 }
 
-/** Sink of touchAhead's loads (a global, so that no optimiser drops them). */
-let touchSink: u32 = 0;
-
-/**
- * Load one byte of every 64-byte line of [p, min(p + bytes, end)) in a burst, before the kernel
- * works on the previous rows: the cache misses of the next four rows then overlap each other and
- * the current rows' arithmetic instead of arriving one widening loop apart (there is no prefetch
- * instruction in WebAssembly). The F16 matvec does the same (f16-matvec.ts, docs/wasm-llm-speed.md).
- * Q8_0 decode gains 22 % with it and Q4_K's out-of-cache matvec 12 %; Q4_0's four-row kernel lost
- * 8–11 % and Q6_K 14 %, so those two do without.
- */
-// @ts-ignore: decorator
-@inline function touchAhead(p: usize, bytes: usize, end: usize): void {
-  const e = min(end, p + bytes);
-  let sink: u32 = 0;
-  for (let q = p; q < e; q += 64) sink |= load<u8>(q);
-  touchSink |= sink;
-}
 
 // ---- entry points: out[N, M] = X[N, K] · Wᵀ ------------------------------------------------------
 
@@ -451,19 +418,6 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
 
 /** Block types of the 32-value formats sharing the decode scheme below (compile-time constants). */
 const S_Q4_0 = 0, S_Q5_0 = 1, S_Q4_1 = 2, S_Q5_1 = 3, S_IQ4_NL = 4;
-
-/** IQ4_NL's 16 levels (kvalues_iq4nl) as the bytes of a swizzle table: nibble → signed level. */
-// @ts-ignore: decorator
-@inline function iq4Table(): v128 { return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113); }
-
-/** The 5th bits of a Q5_0 / Q5_1 block's u32 qh as 0x10 bytes: values 0..15 (lo) and 16..31 (hi). */
-// @ts-ignore: decorator
-@inline function q5High(qhWord: u32, hi: bool): v128 {
-  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
-  const qh = i32x4.splat(qhWord);
-  const sel = hi ? i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) : i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  return v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, sel), bits), i8x16.splat(0)), i8x16.splat(16));
-}
 
 /**
  * One Q4_1 / Q5_1 / IQ4_NL block of one row against x (loaded; sx = the block's x vectors summed):
@@ -985,12 +939,6 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
 /** Bytes of one Q8_K block (f32 d, 256 × i8, 16 × i16). */
 const Q8K_BYTES: usize = 292;
 
-/** Sum of the four i32 lanes (exact: the callers' bounds keep it below 2^31). */
-// @ts-ignore: decorator
-@inline function ihsum(v: v128): i32 {
-  return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
-}
-
 /**
  * x[k] (k a multiple of 256) → k/256 Q8_K blocks at y, quantize_row_q8_K_ref of llama.cpp: per
  * block, max = the first value of largest |x|, iscale = −127/max (f32), q = min(127,
@@ -1026,12 +974,6 @@ export function quantize_q8_k(y: usize, x: usize, k: i32): void {
     }
     store<f32>(yb, <f32>1 / iscale);
   }
-}
-
-/** Σ q·y over 16 + 16 signed bytes as eight i16 lanes (|q| ≤ 15 or 32 keeps each lane in range). */
-// @ts-ignore: decorator
-@inline function mul16x2(q: v128, y: v128): v128 {
-  return i16x8.add(i16x8.extmul_low_i8x16_s(q, y), i16x8.extmul_high_i8x16_s(q, y));
 }
 
 /** One Q4_K row (nb super-blocks at w) · Q8_K blocks at y. */

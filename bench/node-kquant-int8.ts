@@ -1,11 +1,13 @@
 /**
- * k-quant (Q2_K…Q6_K) decode on the wasm backend (Node, one thread unless --threads), exact f32 matvec
- * against the opt-in int8-activation path (WasmBackend.int8Activations, llama.cpp's Q8_K dots).
- * - kernels: matvec of random blocks (sane scales) at Llama-3.2-1B shapes, the two modes alternated
+ * Block-quantized decode on the wasm backend (Node, one thread unless --threads), exact f32 matvec
+ * against the opt-in int8-activation path (WasmBackend.int8Activations: llama.cpp's Q8_K dots for
+ * Q2_K…Q6_K, its Q8_0 / Q8_1 dots for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL).
+ * - kernels: matvec of random blocks (sane scales) at `--shapes` (default Llama-3.2-1B's), the two modes alternated
  *   `--rounds` times on one backend (the flag toggled between calls), median ms per call of each;
  * - model (`--model FILE.gguf`): prefill a 16-token prompt, then `--decode` greedy steps, per mode
  *   (alternated `--runs` times), median step ms → tok/s, and whether the greedy tokens agree.
  * Run: `node --import tsx bench/node-kquant-int8.ts [--rounds 15] [--threads 1] [--types q4_k,q6_k,q5_k,q3_k,q2_k]
+ *       [--shapes 2048x2048,8192x2048,2048x8192] (types also q8_0,q4_0,q5_0,q4_1,q5_1,iq4_nl)
  *       [--model models/generated/llama3.2-1b-random.Q4_K_M.gguf --decode 16 --runs 3] [--no-kernels]`
  */
 import { openAsBlob } from 'node:fs';
@@ -23,17 +25,21 @@ const THREADS = Number(arg('threads', '1'));
 const MODEL = arg('model', '');
 const DECODE = Number(arg('decode', '16'));
 const RUNS = Number(arg('runs', '3'));
-type KType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
+type KType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'q8_0' | 'q4_0' | 'q5_0' | 'q4_1' | 'q5_1' | 'iq4_nl';
 const TYPES = arg('types', 'q4_k,q6_k,q5_k,q3_k,q2_k').split(',') as KType[];
+const SHAPES = arg('shapes', '2048x2048,8192x2048,2048x8192').split(',').map((s) => s.split('x').map(Number));
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 
-/** Block bytes and f16 scale offsets of each k-quant. */
-const LAYOUT: Record<KType, [number, number[]]> = { q2_k: [84, [80, 82]], q3_k: [110, [108]], q4_k: [144, [0, 2]], q5_k: [176, [0, 2]], q6_k: [210, [208]] };
+/** Block values, bytes and f16 scale (and min) offsets of each type. */
+const LAYOUT: Record<KType, [number, number, number[]]> = {
+  q2_k: [256, 84, [80, 82]], q3_k: [256, 110, [108]], q4_k: [256, 144, [0, 2]], q5_k: [256, 176, [0, 2]], q6_k: [256, 210, [208]],
+  q8_0: [32, 34, [0]], q4_0: [32, 18, [0]], q5_0: [32, 22, [0]], q4_1: [32, 20, [0, 2]], q5_1: [32, 24, [0, 2]], iq4_nl: [32, 18, [0]],
+};
 
-/** Random k-quant blocks whose f16 scales are small and normal (as a quantizer writes them). */
+/** Random blocks whose f16 scales are small and normal (as a quantizer writes them). */
 function randomKBlocks(dtype: KType, m: number, k: number): Uint8Array {
-  const [bytes, scaleAt] = LAYOUT[dtype];
-  const out = new Uint8Array(m * (k / 256) * bytes);
+  const [values, bytes, scaleAt] = LAYOUT[dtype];
+  const out = new Uint8Array(m * (k / values) * bytes);
   let s = 12345;
   for (let i = 0; i < out.length; i++) out[i] = (s = (s * 1103515245 + 12345) >>> 0) >>> 24;
   for (let o = 0; o < out.length; o += bytes) {
@@ -50,7 +56,7 @@ const b = await WasmBackend.create({ threads: THREADS });
 console.log(`wasm backend, ${b.threads} thread(s)`);
 
 if (!process.argv.includes('--no-kernels')) {
-  for (const [m, k] of [[2048, 2048], [8192, 2048], [2048, 8192]]) {
+  for (const [m, k] of SHAPES) {
     for (const dtype of TYPES) {
       const w = b.tensor([m, k], dtype, randomKBlocks(dtype, m, k));
       const x = b.tensor([k], 'f32', Float32Array.from({ length: k }, (_, i) => Math.sin(i * 0.37)));

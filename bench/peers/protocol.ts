@@ -22,7 +22,7 @@ export interface PeerJob {
   prompt: string;
   maxTokens: number;
   threads: number;
-  /** Sparrow's WASM Q2_K…Q6_K decode with 8-bit activations (bench:peers --int8). */
+  /** Sparrow's WASM quantized-weight decode with 8-bit activations (bench:peers --int8). */
   int8?: boolean;
 }
 

@@ -26,7 +26,7 @@ const { values } = parseArgs({
     threads: { type: 'string', default: '1,2' },
     tokens: { type: 'string', default: '64' },
     webgpu: { type: 'boolean', default: false },
-    // Sparrow's wasm runs once more with 8-bit activations for Q2_K…Q6_K decode (ChatModelOptions.int8Activations)
+    // Sparrow's wasm runs once more with 8-bit activations for quantized-weight decode (ChatModelOptions.int8Activations)
     int8: { type: 'boolean', default: false },
     engines: { type: 'string', default: 'sparrow,wllama' },
     out: { type: 'string', default: 'peers' },

@@ -6,7 +6,7 @@ import { WasmBackend } from '../backends/wasm/backend.ts';
 
 /**
  * `threads` (--threads N, wasm only): helper threads for the linear layers, docs/threads.md.
- * `int8Activations` (--int8-activations): Q2_K…Q6_K decode with 8-bit activations, as llama.cpp.
+ * `int8Activations` (--int8-activations): quantized-weight decode with 8-bit activations, as llama.cpp.
  */
 export async function cliBackend(name: string | undefined, threads?: number, int8Activations = false): Promise<Backend> {
   switch (name ?? 'wasm') {

@@ -51,7 +51,7 @@ export interface ChatModelInfo {
   kvCache?: 'f32' | 'f16';
   /** Attention kind (attention models): 'sparse' is windowed + log-stride + landmark attention. */
   attention?: 'dense' | 'sparse';
-  /** Q2_K…Q6_K decode with 8-bit activations (ChatModelOptions.int8Activations; WASM only). */
+  /** Quantized-weight decode with 8-bit activations (ChatModelOptions.int8Activations; WASM only). */
   int8Activations?: boolean;
 }
 
@@ -69,9 +69,10 @@ export interface ChatModelOptions {
    */
   attention?: 'dense' | 'sparse';
   /**
-   * WASM: Q2_K…Q6_K decode steps quantize the activations to 8 bits (llama.cpp's Q8_K) and take
-   * integer dot products, as llama.cpp does — about 1.6× faster decode of a Q4_K_M file, at a shift
-   * of ~1e-2 in the probabilities. Default off (exact f32 activations). Other types and prefill are
+   * WASM: decode steps with GGML block weights (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q2_K…Q6_K)
+   * quantize the activations to 8 bits (llama.cpp's Q8_0 / Q8_1 / Q8_K blocks) and take integer dot
+   * products, as llama.cpp does — about 1.3–1.6× faster decode, at a shift of ~1e-2 in the
+   * probabilities. Default off (exact f32 activations). F32 / F16 / BF16 weights and prefill are
    * unaffected; a WebGPU backend ignores it.
    */
   int8Activations?: boolean;

@@ -75,7 +75,7 @@ export interface LoadOptions {
   contextLength?: number;
   kvCache?: 'f32' | 'f16';
   attention?: 'dense' | 'sparse';
-  /** Q2_K…Q6_K decode with 8-bit activations on WASM (ChatModelOptions.int8Activations). */
+  /** Quantized-weight decode with 8-bit activations on WASM (ChatModelOptions.int8Activations). */
   int8Activations?: boolean;
 }
 

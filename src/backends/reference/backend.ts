@@ -10,6 +10,7 @@ import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
 import { isQuantDType } from '../../formats/ggml-types.ts';
 import { quantRow } from './quant.ts';
+import { Q8_BLOCK_DTYPES, matvecQ8Blocks, type Q8BlockDType } from './q8-0.ts';
 import { INT8_ACTIVATION_DTYPES, matvecQ8K, type Int8ActivationDType } from './q8k.ts';
 import { erf, gelu, geluTanh, sigmoid, silu, softplus } from './math.ts';
 import type { AttentionOps } from '../ops/attention.ts';
@@ -63,8 +64,10 @@ function checkData(dtype: DType, shape: readonly number[], data: TensorData, op 
 /** Options of the ReferenceBackend constructor. */
 export interface ReferenceOptions {
   /**
-   * Decode (matvec) with Q2_K…Q6_K weights quantizes x to 8 bits first and takes integer block
-   * dots, llama.cpp's Q8_K path (./q8k.ts): the oracle of the wasm backend's same option. Default false.
+   * Decode (matvec) with GGML block weights quantizes x to 8 bits first and takes integer block
+   * dots, as llama.cpp's CPU backend does: Q8_K blocks for Q2_K…Q6_K (./q8k.ts), 32-value Q8_0 / Q8_1
+   * blocks for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL (./q8-0.ts). The oracle of the wasm backend's
+   * same option. Default false.
    */
   int8Activations?: boolean;
 }
@@ -170,6 +173,9 @@ export class ReferenceBackend implements Backend {
     const o = this.f32('matvec', out);
     if (this.int8Activations && INT8_ACTIVATION_DTYPES.has(w.dtype)) {
       return matvecQ8K(w.dtype as Int8ActivationDType, this.own('matvec', w).data as Uint8Array, xs, m, k, o);
+    }
+    if (this.int8Activations && Q8_BLOCK_DTYPES.has(w.dtype)) {
+      return matvecQ8Blocks(w.dtype as Q8BlockDType, this.own('matvec', w).data as Uint8Array, xs, m, k, o);
     }
     for (let r = 0; r < m; r++) {
       const row = this.weightRow('matvec', w, r, k);

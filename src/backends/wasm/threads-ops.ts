@@ -24,7 +24,7 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
-import { INT8_DOTS, KERNELS, SLICE_SUMS, TILED, withQ8K } from './quant.ts';
+import { INT8_DOTS, KERNELS, SLICE_SUMS, TILED, withInt8Activations } from './quant.ts';
 import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
@@ -47,8 +47,8 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
     }
     const int8 = b.int8Activations ? INT8_DOTS[dt] : undefined;
     if (int8) {
-      // x quantized once on the calling thread, the Q8_K blocks shared (read-only) by every part
-      withQ8K(b, xp, k, (y) => run(pool, int8, fn(int8), ranges.map(([r0, r1]) => [o + 4 * r0, y, wp + rowBytes * r0, r1 - r0, k])));
+      // x quantized once on the calling thread, its blocks shared (read-only) by every part
+      withInt8Activations(b, dt, xp, k, (y) => run(pool, int8, fn(int8), ranges.map(([r0, r1]) => [o + 4 * r0, y, wp + rowBytes * r0, r1 - r0, k])));
       return true;
     }
     const name = KERNELS[dt];
