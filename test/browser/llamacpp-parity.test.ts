@@ -38,7 +38,10 @@ const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor:
 // worst |Δp|: Q8_0 1.29e-2, Q4_0 5.9e-3 (the controls), Q4_1 6.3e-3, Q5_1 8.3e-3, IQ4_NL 1.56e-2;
 // tol = 0.08 ≈ 5× the worst of them. A wrong dequantization moves them by 0.14–0.33 (tried: IQ4_NL
 // nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel, two IQ4_NL levels swapped,
-// Q5_1's 5th bits of the high half taken from the low half).
+// Q5_1's 5th bits of the high half taken from the low half). With Sparrow's 8-bit activations (its
+// decode then quantizes x to Q8_0 / Q8_1 blocks as well, rounding half to even) the measured worst
+// |Δp| is of the same size: Q8_0 1.81e-2, Q4_0 4.25e-3, Q5_1 6.61e-3, IQ4_NL 1.98e-2 (with truncation
+// toward zero, the rounding of llama.cpp's wasm quantize_row_q8_0 source, 2.9e-2–4.5e-2: tried).
 const QTOL = 0.08;
 // Gemma 3's GeGLU through llama.cpp's GELU table (ggmlGeluTable, the wasm backend's op replaced for
 // these cases): measured worst |Δp| 7.4e-6 and 1.0e-5. The rest of the difference shows only with
@@ -46,7 +49,7 @@ const QTOL = 0.08;
 // Without the table llama.cpp's f16 rounding of the GELU gives 2.4e-5 and 9.3e-5; erf GELU in place of
 // the tanh one gives 8.0e-5 and 7.8e-5, a window one position longer 5.1e-3 (all tried).
 const GEMMA_TOL = 3e-5;
-const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number }[] = [
+const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
   { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
   { name: 'llama3-rope-freqs', arch: 'llama', pre: 'llama-bpe', extra: { ropeFreqs: ROPE_FREQS } },
@@ -63,6 +66,11 @@ const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaS
   { name: 'llama-q4_1', arch: 'llama', pre: 'smollm', type: 'Q4_1', tol: QTOL },
   { name: 'llama-q5_1', arch: 'llama', pre: 'smollm', type: 'Q5_1', tol: QTOL },
   { name: 'llama-iq4_nl', arch: 'llama', pre: 'smollm', type: 'IQ4_NL', tol: QTOL },
+  // the same files with Sparrow's 8-bit activations (int8Activations: llama.cpp's Q8_0 / Q8_1 blocks in decode)
+  { name: 'llama-q8_0-int8', arch: 'llama', pre: 'smollm', type: 'Q8_0', tol: QTOL, int8: true },
+  { name: 'llama-q4_0-int8', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL, int8: true },
+  { name: 'llama-q5_1-int8', arch: 'llama', pre: 'smollm', type: 'Q5_1', tol: QTOL, int8: true },
+  { name: 'llama-iq4_nl-int8', arch: 'llama', pre: 'smollm', type: 'IQ4_NL', tol: QTOL, int8: true },
 ];
 const shapeOf = (c: (typeof CASES)[number]) => tinyShape(c.arch, c.pre, c.extra);
 const fileOf = (c: (typeof CASES)[number]) => tinyGguf(shapeOf(c), undefined, c.type);
@@ -126,7 +134,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
   for (const c of CASES) {
     it(`${c.name} (${c.arch}, pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
       const url = `/${DIR}/${c.name}.gguf`;
-      const b = await WasmBackend.create();
+      const b = await WasmBackend.create({ int8Activations: c.int8 ?? false });
       if (c.arch === 'gemma3') ggmlGeluTable(b);
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
       const tok = tokenizer!;
