@@ -1,11 +1,12 @@
 // Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
-// Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// IQ4_XS, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
 // widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
 //
 // One entry per type, out[N, M] = X[N, K] · Wᵀ; matvec is N = 1 (decode: Q8_0 and the 32-value types
-// Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL take four rows per pass sharing the x loads). Prefill (N > 1) dequantizes four weight rows per token tile and
+// Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL take four rows per pass sharing the x loads, IQ4_XS per
+// 32-value sub-block). Prefill (N > 1) dequantizes four weight rows per token tile and
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
@@ -541,6 +542,85 @@ export function matmul_iq4_nl(out: usize, x: usize, w: usize, n: i32, m: i32, k:
   matmul_small(S_IQ4_NL, out, x, w, n, m, k);
 }
 
+/**
+ * IQ4_XS sub-block ib's scale dl = d·(ls − 32) (exact in f32): ls = the 4 bits of scales_l[ib/2]
+ * (nibble ib%2) | the 2 bits 2·ib of the u16 scales_h, << 4.
+ */
+// @ts-ignore: decorator
+@inline function iq4xsScale(blk: usize, d: f32, ib: i32): f32 {
+  const sh = <u32>load<u16>(blk + 2);
+  const sl = <u32>load<u8>(blk + 4 + (<usize>ib >> 1));
+  const ls = ((sl >> (<u32>(ib & 1) << 2)) & 0xf) | (((sh >> (<u32>ib << 1)) & 3) << 4);
+  return d * <f32>(<i32>ls - 32);
+}
+
+/** One 32-value IQ4_XS sub-block (16 nibble bytes at q, scale dl) against x (loaded): IQ4_NL's block with dl for d. */
+// @ts-ignore: decorator
+@inline function blockIQ4XS(q: usize, dl: f32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
+  const v = v128.load(q);
+  const lo = i8x16.swizzle(iq4Table(), v128.and(v, i8x16.splat(0x0f)));
+  const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(v, 4));
+  return f32x4.mul(f32x4.splat(dl), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
+}
+
+/**
+ * Four IQ4_XS rows against one x (decode): each sub-block's eight x vectors are loaded once for the
+ * four rows; per row the operations and order of dot_iq4_xs, so the result is bit-identical.
+ */
+function dot4_iq4_xs(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
+  let a0 = f32x4.splat(0), a1 = f32x4.splat(0), a2 = f32x4.splat(0), a3 = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const b0 = w + <usize>b * 136, b1 = b0 + rowBytes, b2 = b0 + 2 * rowBytes, b3 = b0 + 3 * rowBytes;
+    const d0 = qhalf(b0), d1 = qhalf(b1), d2 = qhalf(b2), d3 = qhalf(b3);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+      const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+      const q: usize = 8 + (<usize>ib << 4);
+      a0 = f32x4.add(a0, blockIQ4XS(b0 + q, iq4xsScale(b0, d0, ib), x0, x1, x2, x3, x4, x5, x6, x7));
+      a1 = f32x4.add(a1, blockIQ4XS(b1 + q, iq4xsScale(b1, d1, ib), x0, x1, x2, x3, x4, x5, x6, x7));
+      a2 = f32x4.add(a2, blockIQ4XS(b2 + q, iq4xsScale(b2, d2, ib), x0, x1, x2, x3, x4, x5, x6, x7));
+      a3 = f32x4.add(a3, blockIQ4XS(b3 + q, iq4xsScale(b3, d3, ib), x0, x1, x2, x3, x4, x5, x6, x7));
+    }
+  }
+  store<f32>(out, qhsum(a0));
+  store<f32>(out, qhsum(a1), 4);
+  store<f32>(out, qhsum(a2), 8);
+  store<f32>(out, qhsum(a3), 12);
+}
+
+/** One IQ4_XS row against x: dot4_iq4_xs's operations for one row. */
+function dot_iq4_xs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 136;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const x0 = v128.load(xb), x1 = v128.load(xb, 16), x2 = v128.load(xb, 32), x3 = v128.load(xb, 48);
+      const x4 = v128.load(xb, 64), x5 = v128.load(xb, 80), x6 = v128.load(xb, 96), x7 = v128.load(xb, 112);
+      a = f32x4.add(a, blockIQ4XS(blk + 8 + (<usize>ib << 4), iq4xsScale(blk, d, ib), x0, x1, x2, x3, x4, x5, x6, x7));
+    }
+  }
+  return qhsum(a);
+}
+
+/**
+ * IQ4_XS super-block (136 bytes): f16 d, u16 scales_h, 4 bytes scales_l, 128 bytes of nibbles; 8
+ * sub-blocks of 32 values in IQ4_NL's layout, value d·(ls − 32)·kvalues_iq4nl[nibble]. N = 1 four
+ * rows per pass (dot4_iq4_xs), the rest one row at a time (dot_iq4_xs), same result.
+ */
+export function matmul_iq4_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 136;
+  let r = 0;
+  if (n == 1) for (; r + 4 <= m; r += 4) dot4_iq4_xs(w + <usize>r * rowBytes, rowBytes, x, nb, out + (<usize>r << 2));
+  for (; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq4_xs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
 function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
   dot4_small(S_Q4_0, w, rowBytes, x, nb, out);
 }
@@ -749,6 +829,23 @@ function dequant_q5_0(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` IQ4_XS super-blocks: value dl·kvalues[nibble] per 32-value sub-block, dl = d·(ls − 32) exact (one rounding, as dequantize_row_iq4_xs). */
+function dequant_iq4_xs(dst: usize, w: usize, blocks: i32): void {
+  const mask = i8x16.splat(0x0f);
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 136;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = dst + (<usize>b << 10) + (<usize>ib << 7);
+      const dl = f32x4.splat(iq4xsScale(blk, d, ib));
+      const q = v128.load(blk + 8 + (<usize>ib << 4));
+      store16(o, i8x16.swizzle(iq4Table(), v128.and(q, mask)), dl, zero);
+      store16(o + 64, i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4)), dl, zero);
+    }
+  }
+}
+
 /** `blocks` Q4_K super-blocks (256 values each): value = d·sc·q − dmin·m per 32-value sub-block (dot_q4_k's layout). */
 function dequant_q4_k(dst: usize, w: usize, blocks: i32): void {
   const mask = i8x16.splat(0x0f);
@@ -887,18 +984,18 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
   const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
-    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : 84;
-  const perBlock = t == T_Q4_0 || t == T_Q5_0 || t >= T_Q4_1 ? 32 : 256;
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : t == T_IQ4_XS ? 136 : 84;
+  const perBlock = t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_1 || t == T_Q5_1 || t == T_IQ4_NL ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
   for (let t0 = 0; t0 < n; t0 += tile) {
@@ -915,6 +1012,7 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_Q2_K) dequant_q2_k(scratch, wr, rows * nb);
       else if (t == T_Q4_1) dequant_small(S_Q4_1, scratch, wr, rows * nb);
       else if (t == T_Q5_1) dequant_small(S_Q5_1, scratch, wr, rows * nb);
+      else if (t == T_IQ4_XS) dequant_iq4_xs(scratch, wr, rows * nb);
       else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }

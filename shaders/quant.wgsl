@@ -1,6 +1,6 @@
 // Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q4_1,
-// Q5_0, Q5_1, IQ4_NL, Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32 words.
-// Blocks are 34/18/20/22/24/84/110/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
+// Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32
+// words. Blocks are 34/18/20/22/24/84/110/136/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
 // funnel shift and `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are
 // f16 and are unpacked with unpack2x16float (no shader-f16 feature needed). Layouts:
 // src/formats/ggml-quants.ts.
@@ -8,7 +8,7 @@
 // Each output element (row r, token i; g = i·M + r) gets `lanes` threads (4–64, a power of two
 // chosen by the host: the largest ≤ the row's unit count), so one 64-thread workgroup computes
 // 64 / lanes outputs: g = (wg.x + wg.y·grid_x) · (64 / lanes) + li / lanes. Every type is processed in
-// 32-element units (a Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL block, a Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
+// 32-element units (a Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL block, an IQ4_XS/Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
 // 128-value half); lane j takes units j, j+lanes, …; a segmented tree reduction in workgroup memory
 // sums each output's partials.
 // (One output per workgroup left most threads idle at small K: K = 576 is 18 Q8_0 blocks, so 46
@@ -138,6 +138,22 @@ fn unit_iq4_nl(row: u32, u: u32, xo: u32) -> f32 {
     s += dot(iq4nl4(w, 0u), xs4(xo + 4u * t)) + dot(iq4nl4(w, 4u), xs4(xo + 16u + 4u * t));
   }
   return qhalf(b) * s;
+}
+
+// IQ4_XS (136 bytes: f16 d, u16 scales_h, scales_l[4], 128 nibble bytes; blocks and sub-blocks
+// start at multiples of 4). Unit u = super-block u/8, sub-block j = u%8: IQ4_NL's layout in
+// qs[16j …], scale dl = d·(ls − 32) with ls = nibble j%2 of scales_l[j/2] | bits 2j of scales_h << 4.
+fn unit_iq4_xs(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 136u;
+  let j = u & 7u;
+  let ls = ((qbyte(b + 4u + (j >> 1u)) >> (4u * (j & 1u))) & 0xfu) | (((qbyte(b + 2u + (j >> 2u)) >> (2u * (j & 3u))) & 3u) << 4u);
+  let q = b + 8u + 16u * j;
+  var s = 0.0;
+  for (var t = 0u; t < 4u; t++) {
+    let w = qword(q + 4u * t);
+    s += dot(iq4nl4(w, 0u), xs4(xo + 4u * t)) + dot(iq4nl4(w, 4u), xs4(xo + 16u + 4u * t));
+  }
+  return qhalf(b) * f32(i32(ls) - 32) * s;
 }
 
 /** llama.cpp get_scale_min_k4 for sub-block j of the 12 scale bytes at s: (scale, min). */
@@ -413,6 +429,17 @@ fn matmul_iq4_nl(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq4_nl(t.y * units * 18u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq4_xs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq4_xs(t.y * (qp.k / 256u) * 136u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }

@@ -3,7 +3,8 @@
  * hidden/FFN, 49152 vocabulary head); the k-quants Q2_K…Q6_K against Q8_0 at the down projection's
  * 576×1536 (their K must be a multiple of 256, which SmolLM2's 576 is not) and at 2048²; every type
  * at 4096², compared with the dense f32/f16 matvec cases in core.ts; and a 32-token prefill matmul
- * at 2048² on wasm. Q4_1 / Q5_1 / IQ4_NL against Q4_0 / Q5_0 / Q8_0 at the same shapes. Bytes = the weight as stored (the quantity that bounds a matvec).
+ * at 2048² on wasm. Q4_1 / Q5_1 / IQ4_NL against Q4_0 / Q5_0 / Q8_0 at the same shapes, and IQ4_XS
+ * beside IQ4_NL where K is a multiple of 256. Bytes = the weight as stored (the quantity that bounds a matvec).
  */
 import type { Backend, BackendName, Tensor } from '../../src/backends/backend.ts';
 import type { QuantDType } from '../../src/formats/ggml-types.ts';
@@ -87,8 +88,10 @@ export function cases(): BenchCase[] {
   // shapes: SmolLM2's 576×1536 (down) and 1536×576 (gate / up), 2048², 4096², and the 2048² prefill
   out.push(matvecCase('q5_0', 576, 1536, FAST), matvecCase('q5_0', 1536, 576, FAST));
   for (const dtype of ['q4_1', 'q5_1', 'iq4_nl'] as const) out.push(matvecCase(dtype, 576, 1536, FAST), matvecCase(dtype, 1536, 576, FAST));
-  for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST));
-  for (const dtype of ['q5_0', 'q4_1', 'q5_1', 'iq4_nl'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
-  for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl'] as const) out.push(matmulCase(dtype, 32, 2048, 2048, ['wasm']));
+  // IQ4_XS (256-wide super-blocks: not at K = 576) beside IQ4_NL
+  out.push(matvecCase('iq4_xs', 576, 1536, FAST));
+  for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST));
+  for (const dtype of ['q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
+  for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matmulCase(dtype, 32, 2048, 2048, ['wasm']));
   return out;
 }

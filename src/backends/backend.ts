@@ -36,6 +36,7 @@ export type DType =
   | 'q5_0'
   | 'q5_1'
   | 'iq4_nl'
+  | 'iq4_xs'
   | 'q2_k'
   | 'q3_k'
   | 'q4_k'

@@ -47,6 +47,8 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 32) * rows * 22;
     case 'q5_1':
       return blocks(dtype, cols, 32) * rows * 24;
+    case 'iq4_xs':
+      return blocks(dtype, cols, 256) * rows * 136;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

@@ -21,6 +21,7 @@ export const BLOCK = {
   Q5_0: { size: 22, d: 0, qh: 2, qs: 6 },
   Q5_1: { size: 24, d: 0, m: 2, qh: 4, qs: 8 },
   IQ4_NL: { size: 18, d: 0, qs: 2 },
+  IQ4_XS: { size: 136, d: 0, scalesH: 2, scalesL: 4, qs: 8 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -109,6 +110,34 @@ const rowIQ4_NL: Row = (b, off, nb, y, yo) => {
       const q = b[off + 2 + j];
       y[yo + j] = d * KVALUES_IQ4NL[q & 0x0f];
       y[yo + j + 16] = d * KVALUES_IQ4NL[q >> 4];
+    }
+  }
+};
+
+/**
+ * The 6-bit scale ls (0..63) of sub-block ib (0..7) of the IQ4_XS block at o: low 4 bits from
+ * scales_l[ib/2] (nibble ib%2), high 2 bits from the u16 scales_h (bits 2·ib, 2·ib + 1).
+ */
+export function iq4xsScale(b: Uint8Array, o: number, ib: number): number {
+  const sh = b[o + 2] | (b[o + 3] << 8);
+  return ((b[o + 4 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
+}
+
+/**
+ * IQ4_XS (dequantize_row_iq4_xs): 256 values in 8 sub-blocks of 32, each IQ4_NL's nibble layout
+ * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
+ * (exact in f32: 11 × 6 significant bits); value dl·kvalues_iq4nl[nibble], one rounding.
+ */
+const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 136) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++, yo += 32) {
+      const dl = fr(d * (iq4xsScale(b, off, ib) - 32));
+      const q = off + 8 + 16 * ib;
+      for (let j = 0; j < 16; j++) {
+        y[yo + j] = dl * KVALUES_IQ4NL[b[q + j] & 0x0f];
+        y[yo + j + 16] = dl * KVALUES_IQ4NL[b[q + j] >> 4];
+      }
     }
   }
 };
@@ -245,7 +274,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 
@@ -393,67 +422,123 @@ export function bestIndexIQ4(x: number): number {
 }
 
 /**
+ * One block_size-32 group of quantize_row_iq4_nl_impl without quant_weights: weights x², a first
+ * scale max/127, then the scales (t − 127)/max for t ∈ [−ntry, ntry] (negative: the largest value
+ * goes to −127), keeping the least-squares scale Σwqx/Σwq² with the largest (Σwqx)²/Σwq². Writes
+ * the first pass's levels to L[lo…] (left as they were when the group is all below GROUP_MAX_EPS,
+ * as the C `continue` does) and returns the scale (0 for such a group).
+ */
+function iq4GroupScale(x: Float32Array, xo: number, weight: Float32Array, L: Uint8Array, lo: number, ntry: number): number {
+  const K = KVALUES_IQ4NL;
+  for (let j = 0; j < 32; j++) weight[j] = fr(x[xo + j] * x[xo + j]);
+  let amax = 0, max = 0;
+  for (let j = 0; j < 32; j++) {
+    const ax = Math.abs(x[xo + j]);
+    if (ax > amax) {
+      amax = ax;
+      max = x[xo + j];
+    }
+  }
+  if (amax < GROUP_MAX_EPS) return 0;
+  let d = ntry > 0 ? fr(-max / K[0]) : fr(max / K[0]);
+  let id = fr(1 / d);
+  let sumqx = 0, sumq2 = 0;
+  for (let j = 0; j < 32; j++) {
+    const l = bestIndexIQ4(fr(id * x[xo + j]));
+    L[lo + j] = l;
+    const q = K[l], w = weight[j];
+    sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
+    sumq2 = fr(sumq2 + fr(fr(w * q) * q));
+  }
+  d = fr(sumqx / sumq2);
+  let best = fr(d * sumqx);
+  for (let itry = -ntry; itry <= ntry; itry++) {
+    id = fr((itry + K[0]) / max);
+    sumqx = sumq2 = 0;
+    for (let j = 0; j < 32; j++) {
+      const q = K[bestIndexIQ4(fr(id * x[xo + j]))], w = weight[j];
+      sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
+      sumq2 = fr(sumq2 + fr(fr(w * q) * q));
+    }
+    if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
+      d = fr(sumqx / sumq2);
+      best = fr(d * sumqx);
+    }
+  }
+  return d;
+}
+
+/**
  * IQ4_NL: quantize_row_iq4_nl_impl(32, 32, x, …, kvalues_iq4nl, quant_weights = NULL, ntry) per block.
- * ntry = 7 is quantize_iq4_nl (what llama-quantize writes, here without an importance matrix):
- * weights x², a first scale max/127, then the scales (t − 127)/max for t ∈ [−7, 7] (negative: the
- * largest value goes to −127), keeping the least-squares scale Σwqx/Σwq² with the largest
- * (Σwqx)²/Σwq², and finally every value to its nearest level at that scale. ntry = −1 is
- * quantize_row_iq4_nl_ref (one pass at −max/127, levels not recomputed).
+ * ntry = 7 is quantize_iq4_nl (what llama-quantize writes, here without an importance matrix): the
+ * group search of iq4GroupScale, and finally every value to its nearest level at that scale.
+ * ntry = −1 is quantize_row_iq4_nl_ref (one pass at −max/127, levels not recomputed).
  */
 export function quantizeIQ4_NL(xs: ArrayLike<number>, ntry = 7): Uint8Array {
   if (xs.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeIQ4_NL: ${xs.length} values is not a multiple of 32`);
   const x = Float32Array.from(xs);
   const nb = x.length / 32;
   const out = new Uint8Array(nb * 18);
-  const K = KVALUES_IQ4NL;
   const L = new Uint8Array(32); // reused across blocks, as the C caller's L[]
   const weight = new Float32Array(32);
   for (let i = 0; i < nb; i++) {
     const xo = i * 32, o = i * 18;
-    for (let j = 0; j < 32; j++) weight[j] = fr(x[xo + j] * x[xo + j]);
-    let amax = 0, max = 0;
-    for (let j = 0; j < 32; j++) {
-      const ax = Math.abs(x[xo + j]);
-      if (ax > amax) {
-        amax = ax;
-        max = x[xo + j];
-      }
-    }
-    let scale = 0;
-    if (!(amax < GROUP_MAX_EPS)) {
-      let d = ntry > 0 ? fr(-max / K[0]) : fr(max / K[0]);
-      let id = fr(1 / d);
-      let sumqx = 0, sumq2 = 0;
-      for (let j = 0; j < 32; j++) {
-        const l = bestIndexIQ4(fr(id * x[xo + j]));
-        L[j] = l;
-        const q = K[l], w = weight[j];
-        sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
-        sumq2 = fr(sumq2 + fr(fr(w * q) * q));
-      }
-      d = fr(sumqx / sumq2);
-      let best = fr(d * sumqx);
-      for (let itry = -ntry; itry <= ntry; itry++) {
-        id = fr((itry + K[0]) / max);
-        sumqx = sumq2 = 0;
-        for (let j = 0; j < 32; j++) {
-          const q = K[bestIndexIQ4(fr(id * x[xo + j]))], w = weight[j];
-          sumqx = fr(sumqx + fr(fr(w * q) * x[xo + j]));
-          sumq2 = fr(sumq2 + fr(fr(w * q) * q));
-        }
-        if (sumq2 > 0 && fr(sumqx * sumqx) > fr(best * sumq2)) {
-          d = fr(sumqx / sumq2);
-          best = fr(d * sumqx);
-        }
-      }
-      scale = d;
-    }
+    const scale = iq4GroupScale(x, xo, weight, L, 0, ntry);
     setHalf(out, o, scale);
     if (ntry > 0) {
       const id = scale ? fr(1 / scale) : 0;
       for (let j = 0; j < 32; j++) L[j] = bestIndexIQ4(fr(id * x[xo + j]));
     }
     for (let j = 0; j < 16; j++) out[o + 2 + j] = L[j] | (L[j + 16] << 4);
+  }
+  return out;
+}
+
+/**
+ * IQ4_XS: quantize_iq4_xs without an importance matrix (quantize_row_iq4_nl_impl(256, 32, …, ntry 7)
+ * per super-block, which quantize_row_iq4_xs_ref also is): each group of 32 gets iq4GroupScale's
+ * scale; the super-block scale is d = −max/32 for the group scale max of largest magnitude (the f16
+ * d stored, the float32 d used below); each group's scale is l = nearest_int(scale/d) clamped to
+ * [−32, 31] (stored as l + 32) and its values go to the nearest level at dl = d·l (float32).
+ */
+export function quantizeIQ4_XS(xs: ArrayLike<number>): Uint8Array {
+  if (xs.length % QK_K !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeIQ4_XS: ${xs.length} values is not a multiple of ${QK_K}`);
+  const x = Float32Array.from(xs);
+  const nb = x.length / QK_K;
+  const out = new Uint8Array(nb * 136);
+  const L = new Uint8Array(QK_K); // reused across super-blocks, as the C caller's L[]
+  const weight = new Float32Array(32);
+  const scales = new Float32Array(8);
+  for (let i = 0; i < nb; i++) {
+    const xo = i * QK_K, o = i * 136;
+    let maxScale = 0, amaxScale = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      const d = iq4GroupScale(x, xo + 32 * ib, weight, L, 32 * ib, 7);
+      scales[ib] = d;
+      if (Math.abs(d) > amaxScale) {
+        amaxScale = Math.abs(d);
+        maxScale = d;
+      }
+    }
+    const d = fr(-maxScale / 32);
+    setHalf(out, o, d);
+    const id = d ? fr(1 / d) : 0;
+    let sh = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      let l = nearestInt(fr(id * scales[ib]));
+      l = Math.max(-32, Math.min(31, l));
+      const dl = fr(d * l);
+      const idl = dl ? fr(1 / dl) : 0;
+      for (let j = 0; j < 32; j++) L[32 * ib + j] = bestIndexIQ4(fr(idl * x[xo + 32 * ib + j]));
+      l += 32;
+      out[o + 4 + (ib >> 1)] |= (l & 0xf) << (4 * (ib & 1));
+      sh |= (l >> 4) << (2 * ib);
+    }
+    out[o + 2] = sh & 0xff;
+    out[o + 3] = sh >> 8;
+    for (let ib = 0; ib < 8; ib++) {
+      for (let j = 0; j < 16; j++) out[o + 8 + 16 * ib + j] = L[32 * ib + j] | (L[32 * ib + 16 + j] << 4);
+    }
   }
   return out;
 }

@@ -28,7 +28,7 @@ export async function loadLinear(file: WeightFile, name: string, shape: [number,
 }
 
 /** Dtypes a stacked weight may have: those every backend's matvec reads as stored. */
-const STACKABLE = new Set(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'iq4_nl', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
+const STACKABLE = new Set(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'iq4_nl', 'iq4_xs', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
 
 /**
  * Several linear weights with the same input stacked by rows into one [Σ rows, cols] tensor (e.g.
@@ -46,8 +46,8 @@ export async function loadStackedLinear(file: WeightFile, names: string[], shape
   const rows = shapes.reduce((a, s) => a + s[0], 0);
   const cat = async (part: (n: string) => Promise<Uint8Array>): Promise<Uint8Array> => concatBytes(await Promise.all(names.map(part)));
   let bytes: Uint8Array;
-  // GGML files: the stored bytes, when they are stored as `dtype` (a type the backends cannot hold,
-  // e.g. IQ4_XS, has dtype f32 and is dequantized by f32() instead)
+  // GGML files: the stored bytes, when they are stored as `dtype` (a dequantizable type the backends
+  // could not hold would have dtype f32 and be dequantized by f32() instead)
   const raw = file.raw?.bind(file);
   const asStored = raw && file.ggmlType && names.every((n) => file.ggmlType!(n).toLowerCase() === dtype);
   if (asStored) bytes = await cat(raw);

@@ -68,7 +68,7 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 
 /**
  * A file of stored (quantized) weights run on wasm and on the reference backend against the same
- * file converted to f32: every weight kept as `dtype` (norms f32, the tied embedding included); on
+ * file converted to f32: every weight kept as `dtype` (or `dtype(name)` for a mix; norms f32, the tied embedding included); on
  * wasm under 1.05 × `maxBytes` of memory, where the f32 load takes over 4 B per weight; finite logits
  * within 1e-12 (reference) / 1e-5 (wasm) of the f32 load's, relative to their scale; and the two
  * backends within 1e-3 of each other. `run(b, file)` loads and runs (runModel with the test's tokens).
@@ -76,13 +76,13 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
 export async function expectStoredLikeF32(
   file: WeightFile,
   run: (b: Backend, file: WeightFile) => ReturnType<typeof runModel>,
-  o: { dtype: DType; label: string; maxBytes: number; bytesWhat: string; weights: number },
+  o: { dtype: DType | ((name: string) => DType); label: string; maxBytes: number; bytesWhat: string; weights: number },
 ): Promise<void> {
   const wasm = await WasmBackend.create();
   const outs: Float32Array[] = [];
   for (const b of [wasm, new ReferenceBackend()] as Backend[]) {
     const q = await run(b, file);
-    for (const [n, d] of q.dtypes) expect(`${n} ${d}`).toBe(`${n} ${n.endsWith('norm.weight') ? 'f32' : o.dtype}`);
+    for (const [n, d] of q.dtypes) expect(`${n} ${d}`).toBe(`${n} ${n.endsWith('norm.weight') ? 'f32' : typeof o.dtype === 'function' ? o.dtype(n) : o.dtype}`);
     expect(q.dtypes.some(([n]) => n === 'model.embed_tokens.weight')).toBe(true);
     const full = await run(b, asF32(file));
     if (b.name === 'wasm') {

@@ -9,7 +9,7 @@
  *    assembly/bf16.ts (W rows, stride M).
  *  - f16 weights: ./f16.ts prepares them (subnormal side list) and splits its own kernels through
  *    `rowRunner` (matvec) and `scratchRowRunner` (matmul) below.
- *  - matmul Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL / Q2_K…Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
+ *  - matmul Q4_0 / Q4_1 / Q5_0 / Q5_1 / IQ4_NL / IQ4_XS / Q2_K…Q6_K (N > 1): W rows [r0, r1) of assembly/quant.ts
  *    matmul_quant_tiled (four-row groups dequantized into a private scratch, stride M), like Q8_0.
  *  - spmv (sparse matvec), every layout: rows [r0, r1), balanced by stored entries rather than rows
  *    (threadedSpmv below). Each row is one independent dot, so any cut is bit-identical.
