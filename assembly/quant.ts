@@ -1330,3 +1330,43 @@ export function matvec_q2_k_q8k(out: usize, y: usize, w: usize, m: i32, k: i32):
   const rowBytes = <usize>nb * 84;
   for (let r = 0; r < m; r++) store<f32>(out + (<usize>r << 2), dot_q2_k_q8k(w + <usize>r * rowBytes, y, nb));
 }
+
+/**
+ * One IQ4_XS row (nb super-blocks at w) · Q8_K blocks at y: per super-block the integer sum of
+ * (ls − 32) · Σ kvalues[nibble]·q8 over its eight sub-blocks, scaled once by f16(d)·y.d.
+ */
+function dot_iq4_xs_q8k(w: usize, y: usize, nb: i32): f32 {
+  let sumf: f32 = 0;
+  const mask = i8x16.splat(0x0f);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 136;
+    const yb = y + <usize>b * Q8K_BYTES;
+    const d = qhalf(blk) * load<f32>(yb);
+    const sh = <u32>load<u16>(blk + 2);
+    const sl = load<u32>(blk + 4);
+    let acc = i32x4.splat(0);
+    for (let ib = 0; ib < 8; ib++) {
+      const ls = <i32>(((sl >> (<u32>ib << 2)) & 0xf) | (((sh >> (<u32>ib << 1)) & 3) << 4)) - 32;
+      const q = v128.load(blk + 8 + (<usize>ib << 4));
+      const yq = yb + 4 + (<usize>ib << 5);
+      const lo = i8x16.swizzle(iq4Table(), v128.and(q, mask));
+      const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4));
+      const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(mul16x2(lo, v128.load(yq))), i32x4.extadd_pairwise_i16x8_s(mul16x2(hi, v128.load(yq, 16))));
+      acc = i32x4.add(acc, i32x4.mul(s, i32x4.splat(ls)));
+    }
+    sumf += d * <f32>ihsum(acc);
+  }
+  return sumf;
+}
+
+/** out[m] = W[m, k] (IQ4_XS) · x, x given as Q8_K blocks at y (quantize_q8_k). */
+export function matvec_iq4_xs_q8k(out: usize, y: usize, w: usize, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 136;
+  const end = w + <usize>m * rowBytes;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    if ((r & 3) == 0) touchAhead(wr + 4 * rowBytes, 4 * rowBytes, end);
+    store<f32>(out + (<usize>r << 2), dot_iq4_xs_q8k(wr, y, nb));
+  }
+}

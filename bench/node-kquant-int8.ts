@@ -7,7 +7,7 @@
  * - model (`--model FILE.gguf`): prefill a 16-token prompt, then `--decode` greedy steps, per mode
  *   (alternated `--runs` times), median step ms → tok/s, and whether the greedy tokens agree.
  * Run: `node --import tsx bench/node-kquant-int8.ts [--rounds 15] [--threads 1] [--types q4_k,q6_k,q5_k,q3_k,q2_k]
- *       [--shapes 2048x2048,8192x2048,2048x8192] (types also q8_0,q4_0,q5_0,q4_1,q5_1,iq4_nl)
+ *       [--shapes 2048x2048,8192x2048,2048x8192] (types also iq4_xs,q8_0,q4_0,q5_0,q4_1,q5_1,iq4_nl)
  *       [--model models/generated/llama3.2-1b-random.Q4_K_M.gguf --decode 16 --runs 3] [--no-kernels]`
  */
 import { openAsBlob } from 'node:fs';
@@ -25,7 +25,7 @@ const THREADS = Number(arg('threads', '1'));
 const MODEL = arg('model', '');
 const DECODE = Number(arg('decode', '16'));
 const RUNS = Number(arg('runs', '3'));
-type KType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'q8_0' | 'q4_0' | 'q5_0' | 'q4_1' | 'q5_1' | 'iq4_nl';
+type KType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_xs' | 'q8_0' | 'q4_0' | 'q5_0' | 'q4_1' | 'q5_1' | 'iq4_nl';
 const TYPES = arg('types', 'q4_k,q6_k,q5_k,q3_k,q2_k').split(',') as KType[];
 const SHAPES = arg('shapes', '2048x2048,8192x2048,2048x8192').split(',').map((s) => s.split('x').map(Number));
 const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
@@ -33,6 +33,7 @@ const median = (a: number[]) => [...a].sort((x, y) => x - y)[a.length >> 1];
 /** Block values, bytes and f16 scale (and min) offsets of each type. */
 const LAYOUT: Record<KType, [number, number, number[]]> = {
   q2_k: [256, 84, [80, 82]], q3_k: [256, 110, [108]], q4_k: [256, 144, [0, 2]], q5_k: [256, 176, [0, 2]], q6_k: [256, 210, [208]],
+  iq4_xs: [256, 136, [0]],
   q8_0: [32, 34, [0]], q4_0: [32, 18, [0]], q5_0: [32, 22, [0]], q4_1: [32, 20, [0, 2]], q5_1: [32, 24, [0, 2]], iq4_nl: [32, 18, [0]],
 };
 

@@ -1,5 +1,5 @@
 /**
- * The opt-in int8-activation decode path (`int8Activations`): for Q2_K…Q6_K weights x quantized to
+ * The opt-in int8-activation decode path (`int8Activations`): for Q2_K…Q6_K and IQ4_XS weights x quantized to
  * llama.cpp's Q8_K blocks (src/backends/reference/q8k.ts has the semantics), for Q8_0 / Q4_0 / Q5_0 /
  * Q4_1 / Q5_1 / IQ4_NL to 32-value Q8_0 / Q8_1 blocks (src/backends/reference/q8-0.ts); integer
  * block dots.
@@ -62,7 +62,7 @@ function exact(dtype: Int8ActivationDType, bytes: Uint8Array, m: number, k: numb
 
 const SHAPES: [number, number][] = [[1, 256], [5, 512], [13, 768], [7, 2304], [33, 1280]];
 
-describe('int8 activations (Q8_K) for Q2_K…Q6_K decode', () => {
+describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
   it('wasm quantize_q8_k writes the reference Q8_K blocks byte for byte', async () => {
     const wasm = await WasmBackend.create();
     for (const k of [256, 768, 2304]) {
@@ -90,7 +90,7 @@ describe('int8 activations (Q8_K) for Q2_K…Q6_K decode', () => {
     wasm.dispose();
   });
 
-  for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k'] as const) {
+  for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'iq4_xs'] as const) {
     it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, async () => {
       const ref = new ReferenceBackend({ int8Activations: true });
       const one = await WasmBackend.create({ int8Activations: true });
@@ -123,7 +123,7 @@ describe('int8 activations (Q8_K) for Q2_K…Q6_K decode', () => {
     const int8B = await WasmBackend.create({ int8Activations: true });
     expect([exactB.int8Activations, new ReferenceBackend().int8Activations]).toEqual([false, false]);
     const [m, k] = [9, 768];
-    for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'q4_0', 'q8_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'bf16', 'f32'] as const) {
+    for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'iq4_xs', 'q4_0', 'q8_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'bf16', 'f32'] as const) {
       const bytes = dtype === 'f32' ? randomF32(m * k, 5) : randomBlocks(dtype, m, k, 5);
       for (const n of [1, 3]) {
         const x = activations(n * k, 9);

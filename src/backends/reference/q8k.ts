@@ -1,7 +1,8 @@
 /**
- * The int8-activation decode path for k-quant weights (Q2_K…Q6_K; opt-in: `int8Activations` on the
- * reference and wasm backends), in plain TypeScript: the oracle of assembly/quant.ts
- * quantize_q8_k / matvec_q{2,3,4,5,6}_k_q8k, which give the same bits.
+ * The int8-activation decode path for k-quant and IQ4_XS weights (Q2_K…Q6_K, IQ4_XS; opt-in:
+ * `int8Activations` on the reference and wasm backends), in plain TypeScript: the oracle of
+ * assembly/quant.ts quantize_q8_k / matvec_q{2,3,4,5,6}_k_q8k / matvec_iq4_xs_q8k, which give the
+ * same bits. (IQ4_XS's dot: dotIQ4XSQ8K below.)
  *
  * Semantics (llama.cpp's CPU decode of k-quant files, ggml-quants.c / arch quants.c):
  *
@@ -37,7 +38,7 @@
  * so |y_int8 − y_exact| ≤ Σ_blocks (max|x_b| / 254) · Σ_{j∈b} |w_j| (plus f32 rounding).
  */
 import { fromF16Bits } from '../../util/f16.ts';
-import { q3kScales, scaleMinK4 } from '../../formats/ggml-quants.ts';
+import { KVALUES_IQ4NL, q3kScales, scaleMinK4 } from '../../formats/ggml-quants.ts';
 
 const fr = Math.fround;
 const h16 = (b: Uint8Array, o: number): number => fromF16Bits(b[o] | (b[o + 1] << 8));
@@ -201,15 +202,42 @@ export function dotQ2KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): numbe
   return sumf;
 }
 
-/** Weight dtypes with an int8-activation decode path. */
-export type Int8ActivationDType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k';
-export const INT8_ACTIVATION_DTYPES: ReadonlySet<string> = new Set<Int8ActivationDType>(['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
+/**
+ * ggml_vec_dot_iq4_xs_q8_K: one IQ4_XS row (nb super-blocks from byte `off`) · y. Sub-block ib's
+ * scale ls = nibble ib%2 of scales_l[ib/2] | bits 2ib.. of scales_h << 4; values kvalues_iq4nl[nibble]
+ * in Q4_0's layout; d4d8 = f16(x.d) · y.d, sumf += d4d8 · f32(Σ_ib (ls − 32) · Σ_{l<32} v·q8) (the
+ * integer sum of the super-block, as llama.cpp's NEON / AVX2 paths; its generic C path scales each
+ * pair of sub-blocks in f32).
+ */
+export function dotIQ4XSQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+  let sumf = 0;
+  for (let i = 0; i < nb; i++, off += 136) {
+    const d4d8 = fr(h16(b, off) * y.d[i]);
+    const sh = b[off + 2] | (b[off + 3] << 8);
+    let isum = 0;
+    for (let ib = 0; ib < 8; ib++) {
+      const ls = ((b[off + 4 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf) | (((sh >> (2 * ib)) & 3) << 4);
+      let s = 0;
+      for (let l = 0; l < 16; l++) {
+        const q = b[off + 8 + 16 * ib + l];
+        s += KVALUES_IQ4NL[q & 0xf] * y.qs[256 * i + 32 * ib + l] + KVALUES_IQ4NL[q >> 4] * y.qs[256 * i + 32 * ib + 16 + l];
+      }
+      isum += (ls - 32) * s;
+    }
+    sumf = fr(sumf + fr(d4d8 * fr(isum)));
+  }
+  return sumf;
+}
+
+/** Weight dtypes with a Q8_K int8-activation decode path. */
+export type Int8ActivationDType = 'q2_k' | 'q3_k' | 'q4_k' | 'q5_k' | 'q6_k' | 'iq4_xs';
+export const INT8_ACTIVATION_DTYPES: ReadonlySet<string> = new Set<Int8ActivationDType>(['q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k', 'iq4_xs']);
 
 const Q8K_DOTS: Record<Int8ActivationDType, [number, typeof dotQ4KQ8K]> = {
-  q2_k: [84, dotQ2KQ8K], q3_k: [110, dotQ3KQ8K], q4_k: [144, dotQ4KQ8K], q5_k: [176, dotQ5KQ8K], q6_k: [210, dotQ6KQ8K],
+  q2_k: [84, dotQ2KQ8K], q3_k: [110, dotQ3KQ8K], q4_k: [144, dotQ4KQ8K], q5_k: [176, dotQ5KQ8K], q6_k: [210, dotQ6KQ8K], iq4_xs: [136, dotIQ4XSQ8K],
 };
 
-/** out[m] = W[m, k] · x for a Q2_K…Q6_K W with x quantized to Q8_K (the module's semantics). */
+/** out[m] = W[m, k] · x for a Q2_K…Q6_K or IQ4_XS W with x quantized to Q8_K (the module's semantics). */
 export function matvecQ8K(dtype: Int8ActivationDType, w: Uint8Array, x: ArrayLike<number>, m: number, k: number, out: Float32Array): void {
   const y = quantizeQ8K(x);
   const nb = k / 256;

@@ -28,13 +28,14 @@ export type TiledKernel = (t: number, out: number, x: number, w: number, n: numb
 
 /**
  * Decode kernels of the opt-in int8-activation path (WasmBackend.int8Activations): x quantized once
- * per call, then integer block dots per row, as llama.cpp's CPU backend does. The k-quants take Q8_K
+ * per call, then integer block dots per row, as llama.cpp's CPU backend does. The k-quants and IQ4_XS take Q8_K
  * blocks (assembly/quant.ts quantize_q8_k, Q8K_BYTES per 256 values; semantics:
  * src/backends/reference/q8k.ts), the 32-value types Q8_0 / Q8_1 blocks (assembly/quant-q8.ts
  * quantize_q8_32, 9 bytes per 8 values; semantics: src/backends/reference/q8-0.ts).
  */
 export const INT8_DOTS: Record<string, string> = {
   q2_k: 'matvec_q2_k_q8k', q3_k: 'matvec_q3_k_q8k', q4_k: 'matvec_q4_k_q8k', q5_k: 'matvec_q5_k_q8k', q6_k: 'matvec_q6_k_q8k',
+  iq4_xs: 'matvec_iq4_xs_q8k',
   q8_0: 'matvec_q8_0_q8', q4_0: 'matvec_q4_0_q8', q5_0: 'matvec_q5_0_q8', q4_1: 'matvec_q4_1_q8', q5_1: 'matvec_q5_1_q8', iq4_nl: 'matvec_iq4_nl_q8',
 };
 export const Q8K_BYTES = 292;
@@ -45,7 +46,7 @@ type Int8Kernel = (out: number, y: number, w: number, m: number, k: number) => v
  * path's shared activation (Q8_K for the k-quants, Q8_0 / Q8_1 blocks for the others).
  */
 export function withInt8Activations<T>(b: WasmBackend, dtype: string, xp: number, k: number, f: (y: number) => T): T {
-  const q8k = dtype.endsWith('_k');
+  const q8k = dtype.endsWith('_k') || dtype === 'iq4_xs';
   return b.withScratch(q8k ? (k / 256) * Q8K_BYTES : (k / 32) * 8 + k, (y) => {
     (b.k[q8k ? 'quantize_q8_k' : 'quantize_q8_32'] as (y: number, x: number, k: number) => void)(y, xp, k);
     return f(y);
