@@ -172,7 +172,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
     });
   }
 
-  it('the same files on WebGPU in the page give the wasm logits', async () => {
+  it('the same files on WebGPU in the page give the wasm logits; Gemma\'s sliding-window caches give the full-length caches\' logits', async () => {
     for (const c of CASES.filter((x) => x.arch !== 'llama' || x.extra || x.type === 'IQ4_NL' || x.type === 'Q5_1')) {
       const b = await WasmBackend.create();
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
@@ -191,6 +191,14 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
         }
         expect(gpu.length).toBe(wasm.length);
         expect(d, `${c.name}${decodeFrom ? ' (decode)' : ''}: max |Δ| ${d}`).toBeLessThan(1e-4 * scale);
+        if (c.arch !== 'gemma3') continue;
+        // Gemma's sliding-window caches (16 rows for a window of 8: rows shift during the prompt and
+        // the decode steps) against full-length ones on WebGPU, f32 and f16 caches: the same logits
+        for (const kvDtype of ['f32', 'f16'] as const) {
+          const run = (slidingCacheRows?: number) => h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.name}.gguf`, tokens: ids, backend: 'webgpu', decodeFrom, load: { kvDtype, slidingCacheRows } }) as Promise<Float32Array>;
+          const [bounded, full] = [await run(), await run(1000)];
+          expect(bounded, `${c.name} ${kvDtype}${decodeFrom ? ' (decode)' : ''}: sliding-window caches`).toEqual(full);
+        }
       }
       model.dispose();
     }
