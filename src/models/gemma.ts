@@ -12,12 +12,19 @@
  *
  * RMSNorm weights: Hugging Face stores w and applies (1 + w); llama.cpp's converter writes w + 1 into
  * the GGUF. Both load here as the GGUF's plain weight (1 is added to a safetensors file's norms).
- * The KV cache of a sliding-window layer keeps every position (the window is a mask): simple, at the
- * memory of a global layer's cache.
+ * KV caches: a global layer's holds every position (capacity contextLength). A sliding-window layer's
+ * holds only the last rows it needs, `slidingCacheRows` of them (default 2 · window, at most
+ * contextLength): positions [localStart, localStart + length), keys stored already rotated with their
+ * absolute positions. When an append would overflow it, the rows the next queries still see (at least
+ * window − 1, more when there is room: see localSteps) move to the front and localStart advances; a
+ * batch longer than the free rows runs its local attention in several steps (the projections and
+ * the MLP still run the whole batch at once). Attention is the same denseAttention with the same
+ * window, its queries' positions counted from localStart. Gemma 3 1B (window 512, 22 of 26 layers
+ * local) keeps 1024 rows in each local layer instead of the context length.
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend, Tensor } from '../backends/backend.ts';
-import { createKvCache, type KvCache } from '../backends/ops/attention.ts';
+import { createKvCache, freeKvCache, type KvCache } from '../backends/ops/attention.ts';
 import type { Gemma3Params, LlamaConfig } from '../formats/hf-config.ts';
 import { ForwardLM } from './forward-lm.ts';
 import { linear } from './linear.ts';
@@ -29,14 +36,83 @@ import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedd
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, type WeightFile } from './weights.ts';
 
-export type GemmaOptions = Pick<LlamaOptions, 'kvDtype' | 'attention' | 'contextLength' | 'sparseLinears'>;
+export type GemmaOptions = Pick<LlamaOptions, 'kvDtype' | 'attention' | 'contextLength' | 'sparseLinears'> & {
+  /**
+   * Rows of a sliding-window layer's KV cache: at least the window (default 2 · window); capped at
+   * contextLength, where the cache holds every position as a global layer's does (no row ever moves).
+   */
+  slidingCacheRows?: number;
+};
+
+/**
+ * One step of a sliding-window layer's attention in a forward of n rows: drop the oldest `drop`
+ * cached rows (the rest move to the front), then append and attend rows [r0, r1) of the batch; the
+ * cache's row 0 then holds position `start`.
+ */
+export interface LocalStep {
+  r0: number;
+  r1: number;
+  drop: number;
+  start: number;
+}
+
+/**
+ * The steps of a forward of n rows for a local cache of `rows` rows holding `length` rows from
+ * position `start` (all local layers hold the same positions, so one plan serves them all). A step
+ * that has to drop rows keeps the last window − 1 (what the next query sees besides itself) and,
+ * room permitting, more: as many as leave room for the rest of the batch or, when that is short (a
+ * decode step), for half the rows a shift can free — so decoding moves rows once every
+ * ~(rows − window) / 2 tokens, and a state can always rewind a few hundred tokens (Gemma 3 1B: ≥ 256).
+ */
+export function localSteps(start: number, length: number, n: number, rows: number, window: number): LocalStep[] {
+  const out: LocalStep[] = [];
+  const half = Math.ceil((rows - window + 1) / 2);
+  let len = length;
+  for (let r = 0; r < n; ) {
+    const rest = n - r;
+    let drop = 0;
+    if (len + rest > rows) {
+      const keep = Math.min(len, Math.max(window - 1, rows - Math.max(rest, half)));
+      drop = len - keep;
+      len = keep;
+      start += drop;
+    }
+    const m = Math.min(rest, rows - len);
+    out.push({ r0: r, r1: r + m, drop, start });
+    len += m;
+    r += m;
+  }
+  return out;
+}
+
+/** LlamaState with where the sliding-window caches start, and the buffer their rows move through. */
+export class GemmaState extends LlamaState {
+  /** Absolute position of row 0 of every sliding-window cache. */
+  localStart = 0;
+  constructor(
+    private readonly gb: Backend,
+    caches: KvCache[],
+    vocab: number,
+    /** [rows − 1, kvHeads, dim] in the cache dtype, when the local caches are short enough to shift. */
+    readonly shiftTmp: Tensor | null,
+  ) {
+    super(gb, caches, vocab);
+  }
+  override bytes(): number {
+    return super.bytes() + (this.shiftTmp?.byteSize ?? 0);
+  }
+  override free(): void {
+    super.free();
+    if (this.shiftTmp) this.gb.free(this.shiftTmp);
+  }
+}
 
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 const EMBED = 'model.embed_tokens.weight';
 /** Every RMSNorm weight of a layer, in the order the block applies them. */
 const LAYER_NORMS = ['input_layernorm', 'post_attention_layernorm', 'pre_feedforward_layernorm', 'post_feedforward_layernorm'];
 
-export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
+export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'gemma3' as const;
   readonly vocabSize: number;
@@ -44,6 +120,8 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
   readonly numLayers: number;
   private readonly b: ModelBackend;
   private readonly capacity: number;
+  /** Rows of a sliding-window layer's cache (= capacity: they never shift). */
+  readonly localRows: number;
   private readonly g: Gemma3Params;
 
   private constructor(
@@ -63,6 +141,8 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
+    const w = this.g.slidingWindow;
+    this.localRows = this.g.slidingLayers.some((x) => x) ? Math.min(this.capacity, opts.slidingCacheRows ?? 2 * w) : this.capacity;
   }
 
   /** Refuse what this model does not implement, before anything is uploaded. */
@@ -77,6 +157,10 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
     if (opts.attention === 'sparse') throw new SparrowError('UNSUPPORTED', "gemma3: sparse attention is not implemented (dense, with the model's own sliding window, is)", { attention: 'sparse' });
     if (g.slidingLayers.length !== c.numLayers) throw new SparrowError('FORMAT_INVALID', `gemma3: ${g.slidingLayers.length} layer types for ${c.numLayers} layers`);
     if (g.slidingLayers.some((x) => x) && !(g.slidingWindow >= 1)) throw new SparrowError('FORMAT_INVALID', `gemma3: sliding window ${g.slidingWindow} must be ≥ 1`);
+    const rows = opts.slidingCacheRows;
+    if (rows !== undefined && !(Number.isInteger(rows) && rows >= Math.max(1, g.slidingWindow))) {
+      throw new SparrowError('INVALID_ARGUMENT', `gemma3: slidingCacheRows must be an integer ≥ the sliding window ${g.slidingWindow}, got ${rows}`, { slidingCacheRows: rows });
+    }
     return g;
   }
 
@@ -130,11 +214,18 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
     return this.capacity;
   }
 
-  /** Keep the state's first `position` tokens: every cache keeps its rows, so any prefix is exact. */
+  /**
+   * Keep the state's first `position` tokens. The global caches hold every position; a sliding-window
+   * cache must still hold the window − 1 positions before `position` (the next token's keys): when it
+   * has dropped some of them the state goes back to 0 (no token kept), and the caller runs the
+   * prefix again.
+   */
   rewind(state: ModelState, position: number): number {
-    const s = state as LlamaState;
-    const keep = Math.max(0, Math.min(Math.floor(position), s.position));
-    for (const c of s.caches) c.length = keep;
+    const s = state as GemmaState;
+    let keep = Math.max(0, Math.min(Math.floor(position), s.position));
+    if (s.localStart > 0 && keep - (this.g.slidingWindow - 1) < s.localStart) keep = 0;
+    if (keep === 0) s.localStart = 0;
+    s.caches.forEach((c, i) => (c.length = this.g.slidingLayers[i] ? keep - s.localStart : keep));
     s.position = keep;
     return keep;
   }
@@ -143,14 +234,35 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
     return this.weights.has('lm_head.weight') ? this.weights.get('lm_head.weight') : this.weights.get(EMBED);
   }
 
-  newState(): LlamaState {
+  newState(): GemmaState {
     const c = this.config;
-    const caches: KvCache[] = Array.from({ length: c.numLayers }, () => createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype }));
-    return new LlamaState(this.backend, caches, c.vocabSize);
+    const kv = { kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype };
+    const caches: KvCache[] = [];
+    let tmp: Tensor | null = null;
+    try {
+      for (let i = 0; i < c.numLayers; i++) caches.push(createKvCache(this.backend, { ...kv, capacity: this.g.slidingLayers[i] ? this.localRows : this.capacity }));
+      if (this.localRows < this.capacity) tmp = this.backend.tensor([Math.max(1, this.localRows - 1), c.numKvHeads, c.headDim], this.opts.kvDtype);
+      return new GemmaState(this.backend, caches, c.vocabSize, tmp);
+    } catch (e) {
+      for (const k of caches) freeKvCache(this.backend, k);
+      if (tmp) this.backend.free(tmp);
+      throw e;
+    }
+  }
+
+  /** Drop the oldest `drop` rows of a sliding-window cache: the rest move to the front (through tmp). */
+  private shift(cache: KvCache, tmp: Tensor, drop: number): void {
+    const row = cache.kvHeads * cache.dim;
+    const keep = cache.length - drop;
+    for (const t of [cache.k, cache.v]) {
+      this.b.copy(tmp, 0, t, drop * row, keep * row);
+      this.b.copy(t, 0, tmp, 0, keep * row);
+    }
+    cache.length = keep;
   }
 
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
-  protected forward(tokens: readonly number[], s: LlamaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
+  protected forward(tokens: readonly number[], s: GemmaState, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void {
     const b = this.b;
     const c = this.config;
     const g = this.g;
@@ -159,6 +271,11 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
     if (s.position + n > this.capacity) {
       throw new SparrowError('SIZE_LIMIT', `gemma3: ${s.position} + ${n} tokens exceed the KV cache capacity ${this.capacity}`, { position: s.position, tokens: n, capacity: this.capacity });
     }
+    const localLen = s.position - s.localStart;
+    s.caches.forEach((k, i) => {
+      const want = g.slidingLayers[i] ? localLen : s.position;
+      if (k.length !== want) throw new SparrowError('INVALID_ARGUMENT', `gemma3: layer ${i}'s KV cache holds ${k.length} rows where the state's position says ${want} (not a state of this model?)`, { layer: i, length: k.length, expected: want });
+    });
     const H = c.hiddenSize;
     const D = c.headDim;
     const eps = c.rmsNormEps;
@@ -195,6 +312,34 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
         [x, x2] = [x2, x];
       };
       const W = (i: number, name: string) => this.weights.get(L(i, name));
+      // the sliding-window layers' steps (one, the whole batch, unless their caches fill up)
+      const steps = localSteps(s.localStart, localLen, n, this.localRows, g.slidingWindow);
+      const qW = c.numHeads * D;
+      const kW = c.numKvHeads * D;
+      const parts = new Map<number, Tensor[]>();
+      for (const st of steps) {
+        const m = st.r1 - st.r0;
+        if (m < n && !parts.has(m)) parts.set(m, [t([m, qW]), t([m, kW]), t([m, kW]), t([m, qW])]);
+      }
+      const attendLocal = (cache: KvCache) => {
+        for (const st of steps) {
+          if (st.drop > 0) this.shift(cache, s.shiftTmp!, st.drop);
+          const opts = { causal: true, pos: pos + st.r0 - st.start, headDim: D, scale: g.attentionScale, window: g.slidingWindow };
+          const m = st.r1 - st.r0;
+          if (m === n) {
+            b.kvAppend(cache, kr, v);
+            b.denseAttention(a, qr, cache.k, cache.v, { ...opts, kvLen: cache.length });
+            continue;
+          }
+          const [qs, ks, vs, as] = parts.get(m)!;
+          b.copy(qs, 0, qr, st.r0 * qW, m * qW);
+          b.copy(ks, 0, kr, st.r0 * kW, m * kW);
+          b.copy(vs, 0, v, st.r0 * kW, m * kW);
+          b.kvAppend(cache, ks, vs);
+          b.denseAttention(as, qs, cache.k, cache.v, { ...opts, kvLen: cache.length });
+          b.copy(a, st.r0 * qW, as, 0, m * qW);
+        }
+      };
       b.rmsnorm(h, x, W(0, 'input_layernorm.weight'), eps);
       for (let i = 0; i < c.numLayers; i++) {
         const local = g.slidingLayers[i];
@@ -207,8 +352,11 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
         b.rope(qr, headNorm(q, W(i, 'self_attn.q_norm.weight'), qHeads), rope);
         b.rope(kr, headNorm(k, W(i, 'self_attn.k_norm.weight'), kHeads), rope);
         const cache = s.caches[i];
-        b.kvAppend(cache, kr, v);
-        b.denseAttention(a, qr, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D, scale: g.attentionScale, window: local ? g.slidingWindow : 0 });
+        if (local) attendLocal(cache);
+        else {
+          b.kvAppend(cache, kr, v);
+          b.denseAttention(a, qr, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D, scale: g.attentionScale });
+        }
         linear(b, o, a, W(i, 'self_attn.o_proj.weight'), n);
         residualNorm(o, W(i, 'post_attention_layernorm.weight'), W(i, 'pre_feedforward_layernorm.weight'));
         linear(b, gate, h, W(i, 'mlp.gate_proj.weight'), n);
@@ -228,6 +376,7 @@ export class Gemma3 extends ForwardLM<LlamaState> implements CausalLM {
       }
       linear(b, logits, last, this.head, lastOnly ? 1 : n);
       s.position += n;
+      s.localStart = steps[steps.length - 1].start;
     } finally {
       if (scratch !== s.scratch) scratch.free();
     }

@@ -6,14 +6,14 @@ import { SparrowError } from '../errors.ts';
 import type { Backend, SparsePreference } from '../backends/backend.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
-import { Gemma3 } from './gemma.ts';
+import { Gemma3, type GemmaOptions } from './gemma.ts';
 import { Llama, type LlamaOptions } from './llama.ts';
 import { Mamba } from './mamba.ts';
 import { Rwkv } from './rwkv.ts';
 import type { CausalLM } from './types.ts';
 import { SafetensorsWeights, type WeightFile } from './weights.ts';
 
-export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength' | 'stackLinears'> {
+export interface LoadOptions extends Pick<LlamaOptions, 'kvDtype' | 'attention' | 'sparse' | 'contextLength' | 'stackLinears'>, Pick<GemmaOptions, 'slidingCacheRows'> {
   /**
    * Run linear weights as sparse matrices (for pruned checkpoints). Default: the file's pruning
    * metadata. `true` / 'size' = the backend's smallest layout (wasm: word8, ~4.25 B per non-zero,
