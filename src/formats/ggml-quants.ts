@@ -351,6 +351,45 @@ export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
   return out;
 }
 
+/**
+ * quantize_row_q5_0_ref: d = max / −16 (max = the first value of largest |x|), q = min(31,
+ * (int8)(x/d + 16.5)) — the low nibbles as Q4_0's, the fifth bits into the u32 qh (bit j for value j).
+ */
+export function quantizeQ5_0(x: ArrayLike<number>): Uint8Array {
+  if (x.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ5_0: ${x.length} values is not a multiple of 32`);
+  const nb = x.length / 32;
+  const out = new Uint8Array(nb * 22);
+  for (let i = 0; i < nb; i++) {
+    let amax = 0;
+    let max = 0;
+    for (let j = 0; j < 32; j++) {
+      const v = fr(x[i * 32 + j]);
+      if (amax < Math.abs(v)) {
+        amax = Math.abs(v);
+        max = v;
+      }
+    }
+    const d = fr(max / -16);
+    const id = d ? fr(1 / d) : 0;
+    const h = toF16Bits(d);
+    const o = i * 22;
+    out[o] = h & 0xff;
+    out[o + 1] = h >> 8;
+    let qh = 0;
+    for (let j = 0; j < 16; j++) {
+      const xi0 = Math.min(31, Math.trunc(fr(fr(fr(x[i * 32 + j]) * id) + 16.5)));
+      const xi1 = Math.min(31, Math.trunc(fr(fr(fr(x[i * 32 + 16 + j]) * id) + 16.5)));
+      out[o + 6 + j] = (xi0 & 0xf) | ((xi1 & 0xf) << 4);
+      qh |= ((xi0 >> 4) << j) | ((xi1 >> 4) << (j + 16));
+    }
+    out[o + 2] = qh & 0xff;
+    out[o + 3] = (qh >>> 8) & 0xff;
+    out[o + 4] = (qh >>> 16) & 0xff;
+    out[o + 5] = (qh >>> 24) & 0xff;
+  }
+  return out;
+}
+
 const FLT_MAX = 3.4028234663852886e38;
 
 /** quantize_row_q4_1_ref / quantize_row_q5_1_ref: d = (max − min)/(2^bits − 1), m = min, q = ⌊(x − min)/d + ½⌋. */

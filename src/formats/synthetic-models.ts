@@ -14,7 +14,7 @@
 import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
-import { encodeF16, quantizeIQ4_NL, quantizeIQ4_XS, quantizeQ4_0, quantizeQ4_1, quantizeQ4_K, quantizeQ5_1, quantizeQ6_K, quantizeQ8_0 } from './ggml-quants.ts';
+import { encodeF16, quantizeIQ4_NL, quantizeIQ4_XS, quantizeQ4_0, quantizeQ4_1, quantizeQ4_K, quantizeQ5_0, quantizeQ5_1, quantizeQ6_K, quantizeQ8_0 } from './ggml-quants.ts';
 import { encodeBf16 } from '../util/bf16.ts';
 import { llama3FreqFactors } from './rope-scaling.ts';
 import { sentencePieceOf, type BpeVocab } from './synthetic-bpe.ts';
@@ -131,13 +131,15 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
 /**
  * File types the writer makes. Q4_K_M is llama.cpp's mix: Q4_K matrices, Q6_K for the (tied) embedding
  * and for attn_v / ffn_down of the layers llama-quantize gives more bits (the first and last eighth
- * and every third between) — rows must be multiples of 256. IQ4_XS puts every matrix, the tied
+ * and every third between); a matrix whose rows are not a multiple of 256 wide takes
+ * llama-quantize's fallback instead (Q4_K → Q5_0, Q6_K → Q8_0: a Qwen2.5-0.5B or SmolLM2 Q4_K_M
+ * file is mostly Q5_0 and Q8_0). IQ4_XS puts every matrix, the tied
  * embedding included, in IQ4_XS; a matrix whose rows are not a multiple of 256 wide falls back as
  * llama-quantize's does (IQ4_NL, F16 if not a multiple of 32 either). (llama-quantize would give the
  * tied embedding Q6_K and, without an importance matrix, the first eighth's ffn_down Q5_K; here they
  * stay IQ4_XS so that the embedding lookup and every matrix run the type.)
  */
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'Q4_K_M' | 'F32';
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'Q4_K_M' | 'F32';
 
 export interface GgufTensorPlan {
   name: string;
@@ -146,8 +148,8 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_1 = 9, MOSTLY_IQ4_NL = 25, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_1: 9, Q4_K_M: 15, IQ4_NL: 25, IQ4_XS: 30, BF16: 32 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ4_NL = 25, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ4_NL: 25, IQ4_XS: 30, BF16: 32 };
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -189,6 +191,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     if (t === 'Q8_0') return quantizeQ8_0(f);
     if (t === 'Q4_0') return quantizeQ4_0(f);
     if (t === 'Q4_1') return quantizeQ4_1(f);
+    if (t === 'Q5_0') return quantizeQ5_0(f);
     if (t === 'Q5_1') return quantizeQ5_1(f);
     if (t === 'IQ4_NL') return quantizeIQ4_NL(f);
     if (t === 'IQ4_XS') return quantizeIQ4_XS(f);
@@ -196,15 +199,16 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     if (t === 'BF16') return encodeBf16(f);
     return new Uint8Array(f.buffer);
   };
-  // llama.cpp's use_more_bits(i, n) for Q4_K_M's attn_v / ffn_down
-  const moreBits = (l: number) => l < s.layers / 8 || l >= (7 * s.layers) / 8 || (l - Math.floor(s.layers / 8)) % 3 === 2;
+  // llama.cpp's use_more_bits(i, n) for Q4_K_M's attn_v / ffn_down (C integer divisions)
+  const moreBits = (l: number) => l < Math.floor(s.layers / 8) || l >= Math.floor((7 * s.layers) / 8) || (l - Math.floor(s.layers / 8)) % 3 === 2;
   const typeOf = (name: string, cols: number): string => {
     // llama-quantize's fallback for rows not a multiple of IQ4_XS's 256 (llama_tensor_get_type)
     if (type === 'IQ4_XS') return cols % 256 === 0 ? 'IQ4_XS' : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
     if (type !== 'Q4_K_M') return type;
-    if (name === 'token_embd.weight') return 'Q6_K';
     const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(name);
-    return m && moreBits(Number(m[1])) ? 'Q6_K' : 'Q4_K';
+    const k = name === 'token_embd.weight' || (m && moreBits(Number(m[1]))) ? 'Q6_K' : 'Q4_K';
+    // llama-quantize's fallback for rows that are not a multiple of 256 (llama_tensor_get_type)
+    return cols % 256 === 0 ? k : k === 'Q6_K' ? 'Q8_0' : 'Q5_0';
   };
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
     const t = typeOf(name, cols);

@@ -80,6 +80,12 @@ const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaS
   { name: 'llama-q4_0-int8', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL, int8: true },
   { name: 'llama-q5_1-int8', arch: 'llama', pre: 'smollm', type: 'Q5_1', tol: QTOL, int8: true },
   { name: 'llama-iq4_nl-int8', arch: 'llama', pre: 'smollm', type: 'IQ4_NL', tol: QTOL, int8: true },
+  // Q5_0, and llama-quantize's Q4_K_M mix on rows too narrow for 256-value blocks (as Qwen2.5-0.5B's
+  // 896 and SmolLM2's 576): Q4_K falls back to Q5_0, Q6_K (embedding, some attn_v / ffn_down) to Q8_0
+  { name: 'llama-q5_0', arch: 'llama', pre: 'smollm', type: 'Q5_0', tol: QTOL },
+  { name: 'llama-q5_0-int8', arch: 'llama', pre: 'smollm', type: 'Q5_0', tol: QTOL, int8: true },
+  { name: 'llama-q4_k_m-narrow', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL },
+  { name: 'llama-q4_k_m-narrow-int8', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL, int8: true },
 ];
 const shapeOf = (c: (typeof CASES)[number]) => tinyShape(c.arch, c.pre, c.extra);
 const fileOf = (c: (typeof CASES)[number]) => tinyGguf(shapeOf(c), undefined, c.type);

@@ -14,7 +14,7 @@ import { describe, expect, it } from 'vitest';
 import type { Backend, DType } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { KVALUES_IQ4NL, dequantize, quantizeIQ4_NL, quantizeQ4_1, quantizeQ5_1 } from '../../src/formats/ggml-quants.ts';
+import { KVALUES_IQ4NL, dequantize, quantizeIQ4_NL, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1 } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
 import { randomF32, rng } from '../helpers/random.ts';
 import { runLinear } from '../helpers/linear.ts';
@@ -233,7 +233,8 @@ describe('gguf-py (llama.cpp\'s Python package) as the oracle', () => {
     });
   }
 
-  for (const [type, q] of [['Q4_1', quantizeQ4_1], ['Q5_1', quantizeQ5_1]] as const) {
+  // Q5_0's quantizer (quantize_row_q5_0_ref) writes the synthetic Q4_K_M mix's narrow rows
+  for (const [type, q] of [['Q4_1', quantizeQ4_1], ['Q5_1', quantizeQ5_1], ['Q5_0', quantizeQ5_0]] as const) {
     it(`${type}: our quantizer writes gguf-py's quantize_blocks bytes, byte for byte`, () => {
       const x = fixtureF32(GGUF_PY, 'input.f32.bin');
       expect(q(x)).toEqual(fixtureBytes(GGUF_PY, `quant.${type}.bin`).slice());
