@@ -321,20 +321,26 @@ export function quantizeQ8_0(x: ArrayLike<number>): Uint8Array {
   return out;
 }
 
+/** The first of x[o … o + n) with the largest |x| (f32), signed — the `max` of quantize_row_q4_0_ref / _q5_0_ref. */
+function firstAbsMax(x: ArrayLike<number>, o: number, n: number): number {
+  let amax = 0;
+  let max = 0;
+  for (let j = 0; j < n; j++) {
+    const v = fr(x[o + j]);
+    if (amax < Math.abs(v)) {
+      amax = Math.abs(v);
+      max = v;
+    }
+  }
+  return max;
+}
+
 export function quantizeQ4_0(x: ArrayLike<number>): Uint8Array {
   if (x.length % 32 !== 0) throw new SparrowError('SHAPE_MISMATCH', `quantizeQ4_0: ${x.length} values is not a multiple of 32`);
   const nb = x.length / 32;
   const out = new Uint8Array(nb * 18);
   for (let i = 0; i < nb; i++) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = fr(x[i * 32 + j]);
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
+    const max = firstAbsMax(x, i * 32, 32);
     const d = fr(max / -8);
     const id = d ? fr(1 / d) : 0;
     const h = toF16Bits(d);
@@ -360,15 +366,7 @@ export function quantizeQ5_0(x: ArrayLike<number>): Uint8Array {
   const nb = x.length / 32;
   const out = new Uint8Array(nb * 22);
   for (let i = 0; i < nb; i++) {
-    let amax = 0;
-    let max = 0;
-    for (let j = 0; j < 32; j++) {
-      const v = fr(x[i * 32 + j]);
-      if (amax < Math.abs(v)) {
-        amax = Math.abs(v);
-        max = v;
-      }
-    }
+    const max = firstAbsMax(x, i * 32, 32);
     const d = fr(max / -16);
     const id = d ? fr(1 / d) : 0;
     const h = toF16Bits(d);

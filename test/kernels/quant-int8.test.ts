@@ -60,6 +60,41 @@ function exact(dtype: Int8ActivationDType, bytes: Uint8Array, m: number, k: numb
   return { out, mag, bound };
 }
 
+/**
+ * Random blocks of `dtype` at each shape: the int8 matvec on wasm (one thread, and split over two)
+ * equals the reference backend's bit for bit, and the reference is within `exactOf`'s bound of the
+ * exact product. The bound is loose (errors cancel); relative to Σ|w·x| the error is ~1e-3, never zero.
+ */
+async function expectInt8LikeReference<D extends Int8ActivationDType | Q8BlockDType>(
+  dtype: D,
+  shapes: [number, number][],
+  acts: (k: number, seed: number) => Float32Array,
+  exactOf: (dtype: D, bytes: Uint8Array, m: number, k: number, x: Float32Array) => { out: Float64Array; mag: Float64Array; bound: Float64Array },
+): Promise<void> {
+  const ref = new ReferenceBackend({ int8Activations: true });
+  const one = await WasmBackend.create({ int8Activations: true });
+  const two = await WasmBackend.create({ threads: 2, minSplitWork: 0, int8Activations: true });
+  let worstRatio = 0;
+  for (const [m, k] of shapes) {
+    const bytes = randomBlocks(dtype, m, k, m * 31 + k);
+    const x = acts(k, m + k);
+    const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
+    const w1 = await runLinear(one, dtype, bytes, m, k, x, 1);
+    const w2 = await runLinear(two, dtype, bytes, m, k, x, 1);
+    const { out, mag, bound } = exactOf(dtype, bytes, m, k, x);
+    for (let i = 0; i < m; i++) {
+      expect(Object.is(w1[i], r[i]), `${dtype} [${m},${k}] row ${i}: wasm ${w1[i]} vs reference ${r[i]}`).toBe(true);
+      expect(Object.is(w2[i], r[i]), `${dtype} [${m},${k}] row ${i}: 2 threads ${w2[i]} vs reference ${r[i]}`).toBe(true);
+      const err = Math.abs(r[i] - out[i]);
+      expect(err, `${dtype} [${m},${k}] row ${i}: |int8 − exact| vs bound ${bound[i]}`).toBeLessThanOrEqual(bound[i] + 2e-6 * mag[i]);
+      worstRatio = Math.max(worstRatio, err / mag[i]);
+    }
+  }
+  expect(worstRatio).toBeGreaterThan(1e-6);
+  expect(worstRatio).toBeLessThan(2e-2);
+  for (const b of [one, two]) b.dispose();
+}
+
 const SHAPES: [number, number][] = [[1, 256], [5, 512], [13, 768], [7, 2304], [33, 1280]];
 
 describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
@@ -91,31 +126,8 @@ describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
   });
 
   for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'iq4_xs'] as const) {
-    it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, async () => {
-      const ref = new ReferenceBackend({ int8Activations: true });
-      const one = await WasmBackend.create({ int8Activations: true });
-      const two = await WasmBackend.create({ threads: 2, minSplitWork: 0, int8Activations: true });
-      let worstRatio = 0;
-      for (const [m, k] of SHAPES) {
-        const bytes = randomBlocks(dtype, m, k, m * 31 + k);
-        const x = activations(k, m + k);
-        const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
-        const w1 = await runLinear(one, dtype, bytes, m, k, x, 1);
-        const w2 = await runLinear(two, dtype, bytes, m, k, x, 1);
-        const { out, mag, bound } = exact(dtype, bytes, m, k, x);
-        for (let i = 0; i < m; i++) {
-          expect(Object.is(w1[i], r[i]), `${dtype} [${m},${k}] row ${i}: wasm ${w1[i]} vs reference ${r[i]}`).toBe(true);
-          expect(Object.is(w2[i], r[i]), `${dtype} [${m},${k}] row ${i}: 2 threads ${w2[i]} vs reference ${r[i]}`).toBe(true);
-          const err = Math.abs(r[i] - out[i]);
-          expect(err, `${dtype} [${m},${k}] row ${i}: |int8 − exact| vs bound ${bound[i]}`).toBeLessThanOrEqual(bound[i] + 2e-6 * mag[i]);
-          worstRatio = Math.max(worstRatio, err / mag[i]);
-        }
-      }
-      // the bound is loose (errors cancel); relative to Σ|w·x| the error is ~1e-3, never zero
-      expect(worstRatio).toBeGreaterThan(1e-6);
-      expect(worstRatio).toBeLessThan(2e-2);
-      for (const b of [one, two]) b.dispose();
-    });
+    it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, () =>
+      expectInt8LikeReference(dtype, SHAPES, activations, exact));
   }
 
   it('off by default; prefill (n > 1), f32 and BF16 weights ignore it', async () => {
@@ -214,29 +226,7 @@ describe('int8 activations (Q8_0 / Q8_1 blocks) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1
   });
 
   for (const dtype of ['q8_0', 'q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl'] as const) {
-    it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, async () => {
-      const ref = new ReferenceBackend({ int8Activations: true });
-      const one = await WasmBackend.create({ int8Activations: true });
-      const two = await WasmBackend.create({ threads: 2, minSplitWork: 0, int8Activations: true });
-      let worstRatio = 0;
-      for (const [m, k] of SHAPES32) {
-        const bytes = randomBlocks(dtype, m, k, m * 31 + k);
-        const x = activations32(k, m + k);
-        const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
-        const w1 = await runLinear(one, dtype, bytes, m, k, x, 1);
-        const w2 = await runLinear(two, dtype, bytes, m, k, x, 1);
-        const { out, mag, bound } = exact32(dtype, bytes, m, k, x);
-        for (let i = 0; i < m; i++) {
-          expect(Object.is(w1[i], r[i]), `${dtype} [${m},${k}] row ${i}: wasm ${w1[i]} vs reference ${r[i]}`).toBe(true);
-          expect(Object.is(w2[i], r[i]), `${dtype} [${m},${k}] row ${i}: 2 threads ${w2[i]} vs reference ${r[i]}`).toBe(true);
-          const err = Math.abs(r[i] - out[i]);
-          expect(err, `${dtype} [${m},${k}] row ${i}: |int8 − exact| vs bound ${bound[i]}`).toBeLessThanOrEqual(bound[i] + 2e-6 * mag[i]);
-          worstRatio = Math.max(worstRatio, err / mag[i]);
-        }
-      }
-      expect(worstRatio).toBeGreaterThan(1e-6);
-      expect(worstRatio).toBeLessThan(2e-2);
-      for (const b of [one, two]) b.dispose();
-    });
+    it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, () =>
+      expectInt8LikeReference(dtype, SHAPES32, activations32, exact32));
   }
 });
