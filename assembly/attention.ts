@@ -325,26 +325,29 @@ export function attn_kv_append(kc: usize, vc: usize, km: usize, vm: usize, ks: u
 /**
  * Dense softmax attention, online (one pass) per (row, head). q/out [s][hq][d], k/v [T][hkv][d]
  * (f32 or f16). Causal row r sees keys 0 … pos + r (window > 0: only the last `window` of them,
- * max(0, pos + r − window + 1) … pos + r), else 0 … kvLen − 1.
+ * max(0, pos + r − window + 1) … pos + r), else 0 … kvLen − 1. softcap > 0: each scaled score sc
+ * becomes softcap · tanh(sc · (1/softcap)) (Gemma 2; llama.cpp's scale, tanh, scale).
  */
-export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, window: i32): void {
-  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, scale, f16, scratch, 0, s * hq, window);
+export function attn_dense(out: usize, q: usize, k: usize, v: usize, s: i32, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, window: i32, softcap: f32): void {
+  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, scale, f16, scratch, 0, s * hq, window, softcap);
 }
 
 /**
  * attn_dense for the (row, head) pairs [p0, p1) only (pair = row·hq + head), the thread pool's
  * split (src/backends/wasm/threads-ops.ts): each pair runs the same instructions as in attn_dense,
- * so any split is bit-identical. `scaleBits` is the f32 scale's bit pattern (pool arguments are
- * integers); each part needs its own scratch.
+ * so any split is bit-identical. `flags`: 1 causal, 2 f16 K/V (the pool passes at most 16
+ * arguments); `scaleBits` / `softcapBits` are the f32 bit patterns of scale and softcap (pool
+ * arguments are integers); each part needs its own scratch.
  */
-export function attn_dense_pairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scaleBits: i32, f16: i32, scratch: usize, p0: i32, p1: i32, window: i32): void {
-  densePairs(out, q, k, v, hq, hkv, d, causal, pos, kvLen, reinterpret<f32>(scaleBits), f16, scratch, p0, p1, window);
+export function attn_dense_pairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, flags: i32, pos: i32, kvLen: i32, scaleBits: i32, scratch: usize, p0: i32, p1: i32, window: i32, softcapBits: i32): void {
+  densePairs(out, q, k, v, hq, hkv, d, flags & 1, pos, kvLen, reinterpret<f32>(scaleBits), (flags >> 1) & 1, scratch, p0, p1, window, reinterpret<f32>(softcapBits));
 }
 
 // @ts-ignore: decorator
 @inline
-function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, p0: i32, p1: i32, window: i32): void {
+function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32, d: i32, causal: i32, pos: i32, kvLen: i32, scale: f32, f16: i32, scratch: usize, p0: i32, p1: i32, window: i32, softcap: f32): void {
   const acc = (scratch + 15) & ~(<usize>15);
+  const capInv: f32 = softcap > 0 ? 1 / softcap : 0;
   const tmp = acc + (<usize>d << 2);
   const elt: usize = f16 ? 2 : 4;
   const group = hq / hkv;
@@ -371,7 +374,8 @@ function densePairs(out: usize, q: usize, k: usize, v: usize, hq: i32, hkv: i32,
         kp = tmp;
         vp = tmp + (<usize>d << 2);
       }
-      const sc = dot(qp, kp, d) * scale;
+      let sc = dot(qp, kp, d) * scale;
+      if (softcap > 0) sc = softcap * Mathf.tanh(sc * capInv);
       let corr: f32 = 1;
       if (sc > m) {
         corr = Mathf.exp(m - sc);

@@ -118,6 +118,29 @@ const LOG_P: usize = memory.data<f32>([7.0376836292e-2, 7.0376836292e-2, 7.03768
   return v128.bitselect(x, y, f32x4.gt(x, f32x4.splat(20.0)));
 }
 
+/**
+ * tanh as Cephes tanhf (≈ 1 ulp): an odd polynomial for |x| ≤ 0.625, else 1 − 2 / (e^(2|x|) + 1)
+ * with the sign of x; 1 beyond 9 (tanh 9 rounds to 1 in f32; e^(2|x|) would overflow past 44).
+ * NaN takes the polynomial branch (its compare is false), which keeps it NaN.
+ */
+// @ts-ignore: decorator
+@inline function vtanh(x: v128): v128 {
+  const a = f32x4.abs(x);
+  const s = f32x4.mul(x, x);
+  let p = f32x4.splat(-5.70498872745e-3);
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(2.06390887954e-2));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(-5.37397155531e-2));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(1.33314422036e-1));
+  p = f32x4.add(f32x4.mul(p, s), f32x4.splat(-3.33332819422e-1));
+  const small = f32x4.add(f32x4.mul(f32x4.mul(p, s), x), x);
+  const e = vexp(f32x4.min(f32x4.add(a, a), f32x4.splat(18.0)));
+  const t = f32x4.sub(f32x4.splat(1.0), f32x4.div(f32x4.splat(2.0), f32x4.add(e, f32x4.splat(1.0))));
+  const big = v128.bitselect(f32x4.splat(1.0), t, f32x4.gt(a, f32x4.splat(9.0)));
+  // the sign of x on the large branch
+  const signed = v128.or(big, v128.and(x, f32x4.splat(-0.0)));
+  return v128.bitselect(signed, small, f32x4.gt(a, f32x4.splat(0.625)));
+}
+
 /** Apply a vector function to n elements; the tail goes through a zero-padded v128. */
 // @ts-ignore: decorator
 @inline function mapUnary(out: usize, a: usize, n: i32, op: i32): void {
@@ -140,6 +163,7 @@ const LOG_P: usize = memory.data<f32>([7.0376836292e-2, 7.0376836292e-2, 7.03768
     case 2: return vsigmoid(v);
     case 3: return vexp(v);
     case 5: return vgeluTanh(v);
+    case 6: return vtanh(v);
     default: return vsoftplus(v);
   }
 }
@@ -161,4 +185,7 @@ export function softplus_f32(out: usize, a: usize, n: i32): void {
 }
 export function gelu_tanh_f32(out: usize, a: usize, n: i32): void {
   mapUnary(out, a, n, 5);
+}
+export function tanh_f32(out: usize, a: usize, n: i32): void {
+  mapUnary(out, a, n, 6);
 }

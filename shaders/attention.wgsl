@@ -299,7 +299,8 @@ fn block_means(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_i
 // and its own keys; on an H100 (docs/gpu.md) one decode row of 9 heads at 1,024 keys took 532 µs
 // (356 µs now) and a causal forward of 1,024 rows × 8 heads 14.1 ms (1.45 ms now).
 // window > 0 (causal only): row r sees only the last `window` keys up to its own position pos + r.
-struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32, parts: u32, part_keys: u32, window: u32 }
+// softcap > 0 (Gemma 2): each scaled score sc becomes softcap · tanh(sc · softcap_inv).
+struct DenseParams { s: u32, hq: u32, hkv: u32, d: u32, causal: u32, pos: u32, kv_len: u32, f16: u32, grid_x: u32, scale: f32, parts: u32, part_keys: u32, window: u32, softcap: f32, softcap_inv: f32 }
 @group(0) @binding(0) var<uniform> pdn: DenseParams;
 
 const DT: u32 = 64u;                    // threads per (row, head)
@@ -320,6 +321,20 @@ fn dd_reduce(li: u32, v: f32, is_max: bool) -> f32 {
   let r = dd_red[0];
   workgroupBarrier();
   return r;
+}
+
+// tanh as Cephes tanhf (≈ 1 ulp with an accurate exp): an odd polynomial below |x| = 0.625, else
+// 1 − 2 / (e^(2|x|) + 1); 1 beyond 9 (tanh 9 rounds to 1 in f32), so e^(2|x|) never overflows. WGSL's
+// tanh builtin has no error bound of its own and is NaN for large |x| on some implementations.
+fn tanh_f(x: f32) -> f32 {
+  let a = abs(x);
+  if (a <= 0.625) {
+    let s = x * x;
+    let p = ((((-5.70498872745e-3 * s + 2.06390887954e-2) * s - 5.37397155531e-2) * s + 1.33314422036e-1) * s - 3.33332819422e-1) * s;
+    return p * x + x;
+  }
+  let t = select(1.0 - 2.0 / (exp(2.0 * a) + 1.0), 1.0, a > 9.0);
+  return select(t, -t, x < 0.0);
 }
 
 struct DensePair { kvh: u32, qb: u32, lo: u32, n: u32 }
@@ -343,6 +358,7 @@ fn dd_score(li: u32, c0: u32, cn: u32, kvh: u32, f16: bool) -> f32 {
     var sc = 0.0;
     for (var x = 0u; x < HD; x++) { sc += dd_q[x] * k_elem(kb + x, f16); }
     sc *= pdn.scale;
+    if (pdn.softcap > 0.0) { sc = pdn.softcap * tanh_f(sc * pdn.softcap_inv); }
     dd_w[jj] = sc;
     lmax = max(lmax, sc);
   }

@@ -60,7 +60,7 @@ fn swiglu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   ew_out[i] = (g * sigmoid_f(g)) * ew_a[base + pe.nb]; // silu rounded to f32 first, as silu then mul
 }
 
-// ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus, 6 relu
+// ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus, 6 relu, 7 tanh
 fn sigmoid_f(x: f32) -> f32 {
   // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.
   return 1.0 / (1.0 + exp(-x));
@@ -118,6 +118,21 @@ fn erfc_large(t: f32) -> f32 {
   return exp(r - t * t);
 }
 
+// tanh as Cephes tanhf (≈ 1 ulp with an accurate exp): an odd polynomial below |x| = 0.625, else
+// 1 − 2 / (e^(2|x|) + 1); 1 beyond 9 (tanh 9 rounds to 1 in f32), so e^(2|x|) never overflows. WGSL's
+// tanh builtin has no error bound of its own and is NaN for large |x| on some implementations. (The
+// same function is in attention.wgsl, for soft-capped scores.)
+fn tanh_f(x: f32) -> f32 {
+  let a = abs(x);
+  if (a <= 0.625 || x != x) {
+    let s = x * x;
+    let p = ((((-5.70498872745e-3 * s + 2.06390887954e-2) * s - 5.37397155531e-2) * s + 1.33314422036e-1) * s - 3.33332819422e-1) * s;
+    return p * x + x;
+  }
+  let t = select(1.0 - 2.0 / (exp(2.0 * a) + 1.0), 1.0, a > 9.0);
+  return select(t, -t, x < 0.0);
+}
+
 fn gelu_f(x: f32) -> f32 {
   let t = abs(x) * 0.7071067811865476;
   if (t <= 0.9) {
@@ -136,6 +151,7 @@ fn unary_f(x: f32) -> f32 {
     case 3u: { return sigmoid_f(x); }
     case 4u: { return exp(x); }
     case 6u: { return select(0.0, x, x > 0.0 || x != x); } // relu; NaN passes through
+    case 7u: { return tanh_f(x); }
     default: { return softplus_f(x); }
   }
 }

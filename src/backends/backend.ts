@@ -112,6 +112,8 @@ export interface CoreOps {
   exp(out: Tensor, a: Tensor): void;
   /** log(1 + e^x), switching to x above 20 like torch.nn.functional.softplus. */
   softplus(out: Tensor, a: Tensor): void;
+  /** tanh(x) (Gemma 2's logit soft-capping: cap · tanh(x / cap) as scale, tanh, scale). */
+  tanh(out: Tensor, a: Tensor): void;
   /** Rows of x[..., D]: x / sqrt(mean(x²) + eps) · w[D]. */
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void;
   /**

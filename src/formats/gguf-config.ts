@@ -1,11 +1,11 @@
 /**
- * GGUF llama / qwen2 / qwen3 / gemma3 metadata → the same normalized LlamaConfig an HF config.json
+ * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 metadata → the same normalized LlamaConfig an HF config.json
  * gives, plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
  * Note for model code: for the llama architecture llama.cpp's converter permutes the rows of Q and
  * K per head for its adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so
  * those weights use `weightLayout: 'gguf'` — rotate interleaved pairs, or un-permute when loading.
- * qwen2 / qwen3 / gemma3 are converted unpermuted and run with NEOX (half-split) RoPE, as in HF.
+ * qwen2 / qwen3 / gemma3 / gemma2 are converted unpermuted and run with NEOX (half-split) RoPE, as in HF.
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
@@ -41,8 +41,8 @@ export interface GgufLlamaModel {
   weightLayout: 'gguf' | 'hf';
 }
 
-/** GGUF architectures with a Llama config: run by the Llama model, gemma3 by the Gemma 3 model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3'];
+/** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -119,11 +119,12 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     qkvBias: llamaArch === 'qwen2',
     qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3',
     mlpBias: g.has('blk.0.ffn_up.bias'),
-    hiddenAct: llamaArch === 'gemma3' ? 'gelu_pytorch_tanh' : 'silu',
+    hiddenAct: llamaArch === 'gemma3' || llamaArch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu',
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
   };
   if (llamaArch === 'gemma3') config.gemma = gemma3Params(g, config, int);
+  if (llamaArch === 'gemma2') config.gemma = gemma2Params(g, config, int);
   if (tokenizer && tokenizer.tokens.length !== vocabSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
@@ -164,7 +165,37 @@ function gemma3Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number
   const base = g.get(key('rope.freq_base_swa'));
   const ropeLocalTheta = typeof base === 'number' && base > 0 ? shortestF32(base) : 10000;
   const attentionScale = 1 / Math.sqrt(c.numLayers === 62 ? c.hiddenSize / c.numHeads : c.headDim);
-  return { slidingWindow: window, slidingLayers, ropeLocalTheta, attentionScale };
+  return { slidingWindow: window, slidingLayers, ropeLocalTheta, attentionScale, attnSoftcap: 0, finalSoftcap: 0 };
+}
+
+/**
+ * Gemma 2's hyperparameters as llama.cpp reads them (llama_model_gemma2 load_hparams): a sliding
+ * window of attention.sliding_window (default 4096) on the even layers (set_swa_pattern(2): il % 2 <
+ * 1), one RoPE base (rope.freq_base, rope.freq_base_swa when given), attention and final logit
+ * soft-capping always on, attn_logit_softcapping (default 50) and final_logit_softcapping (default
+ * 30); the attention scale as Gemma 3's: 1/√(n_embd / n_head) for the 46-layer 27B, else 1/√head_dim.
+ */
+function gemma2Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number, min?: number) => number): Gemma3Params {
+  const file = g.name;
+  const key = (k: string) => `gemma2.${k}`;
+  const valueLength = int(key('attention.value_length'), c.headDim);
+  if (valueLength !== c.headDim) throw new SparrowError('UNSUPPORTED', `${file}: gemma2 with value heads of ${valueLength} and key heads of ${c.headDim} is not supported`, { file });
+  const window = int(key('attention.sliding_window'), 4096, 0);
+  const cap = (k: string, def: number): number => {
+    const v = g.get(key(k));
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${key(k)}' must be a positive number, got ${String(v)}`, { file, key: key(k) });
+    return shortestF32(v);
+  };
+  const base = g.get(key('rope.freq_base_swa'));
+  return {
+    slidingWindow: window,
+    slidingLayers: Array.from({ length: c.numLayers }, (_, il) => window > 0 && il % 2 === 0),
+    ropeLocalTheta: typeof base === 'number' && base > 0 ? shortestF32(base) : c.ropeTheta,
+    attentionScale: 1 / Math.sqrt(c.numLayers === 46 ? c.hiddenSize / c.numHeads : c.headDim),
+    attnSoftcap: cap('attn_logit_softcapping', 50),
+    finalSoftcap: cap('final_logit_softcapping', 30),
+  };
 }
 
 function readTokenizer(g: GgufFile): GgufTokenizerData | null {

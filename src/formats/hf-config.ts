@@ -23,11 +23,11 @@ export interface RopeScaling {
 
 /**
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
- * with small differences); gemma3 (Gemma 3 text) on its own model, src/models/gemma.ts.
+ * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2';
 
-/** What Gemma 3 adds to the Llama config (arch 'gemma3'; src/models/gemma.ts). */
+/** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
   /**
    * Keys a sliding-window (local) layer's query sees: its own position and the window − 1 before
@@ -40,6 +40,10 @@ export interface Gemma3Params {
   ropeLocalTheta: number;
   /** Attention score scale: HF query_pre_attn_scalar^−½; for a GGUF, llama.cpp's rule (gguf-config.ts). */
   attentionScale: number;
+  /** Attention logit soft-capping (Gemma 2: 50): scores cap · tanh(score / cap); 0 = none (Gemma 3). */
+  attnSoftcap: number;
+  /** Final logit soft-capping (Gemma 2: 30): logits cap · tanh(logit / cap); 0 = none (Gemma 3). */
+  finalSoftcap: number;
 }
 
 export interface LlamaConfig {
@@ -71,7 +75,7 @@ export interface LlamaConfig {
   hiddenAct: string;
   bosTokenId: number | null;
   eosTokenIds: number[];
-  /** Gemma 3 only (arch 'gemma3'). */
+  /** Gemma 3 and Gemma 2 only (arch 'gemma3' / 'gemma2'). */
   gemma?: Gemma3Params;
 }
 
@@ -141,12 +145,13 @@ function detectFamily(c: Record<string, unknown>, file: string): ModelConfig['fa
   const arch = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
   if (mt === 'llama' || mt === 'qwen2' || mt === 'qwen3' || /^(Llama|Qwen2|Qwen3)ForCausalLM/.test(arch)) return 'llama';
   if (mt === 'gemma3_text' || (mt === '' && /^Gemma3ForCausalLM/.test(arch))) return 'llama';
+  if (mt === 'gemma2' || /^Gemma2ForCausalLM/.test(arch)) return 'llama';
   if (mt === 'gemma3' || /^Gemma3ForConditionalGeneration/.test(arch)) {
     throw new SparrowError('UNSUPPORTED', `${file}: a multimodal Gemma 3 checkpoint (model_type 'gemma3', Gemma3ForConditionalGeneration: text_config + vision tower) is not supported; the text-only model_type 'gemma3_text' (Gemma 3 1B, 270M) is`, { file, modelType: mt, architectures: c.architectures ?? null });
   }
   if (mt === 'mamba' || /^Mamba(?!2)/.test(arch) || ('d_model' in c && 'n_layer' in c && 'ssm_cfg' in c)) return 'mamba';
   if (mt === 'rwkv' || /^Rwkv/.test(arch)) return 'rwkv';
-  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, gemma3_text, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
+  throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, gemma3_text, gemma2, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
 }
 
 /** Typed field access: the first of several aliases that is present, with a default. */
@@ -260,6 +265,7 @@ export function parseLlamaConfig(c: Record<string, unknown>, file = 'config.json
   const mt = typeof c.model_type === 'string' ? c.model_type.toLowerCase() : '';
   const archName = Array.isArray(c.architectures) ? String(c.architectures[0] ?? '') : '';
   if (mt === 'gemma3_text' || /^Gemma3ForCausalLM/.test(archName)) return parseGemma3Config(c, file);
+  if (mt === 'gemma2' || /^Gemma2ForCausalLM/.test(archName)) return parseGemma2Config(c, file);
   const arch: LlamaArch = mt === 'qwen2' || /^Qwen2ForCausalLM/.test(archName) ? 'qwen2' : mt === 'qwen3' || /^Qwen3ForCausalLM/.test(archName) ? 'qwen3' : 'llama';
   // Qwen2 / Qwen3 can restrict some layers to a sliding window; every released small model has it off
   if (arch !== 'llama' && f.bool('use_sliding_window', false)) {
@@ -400,7 +406,67 @@ function parseGemma3Config(c: Record<string, unknown>, file: string): LlamaConfi
     hiddenAct: act,
     bosTokenId: f.optInt('bos_token_id'),
     eosTokenIds: f.ids('eos_token_id'),
-    gemma: { slidingWindow, slidingLayers, ropeLocalTheta: localTheta, attentionScale: 1 / Math.sqrt(qpas) },
+    gemma: { slidingWindow, slidingLayers, ropeLocalTheta: localTheta, attentionScale: 1 / Math.sqrt(qpas), attnSoftcap: 0, finalSoftcap: 0 },
+  };
+}
+
+/**
+ * Gemma 2 (model_type 'gemma2', Gemma2ForCausalLM), transformers' Gemma2Config with its defaults (a
+ * Gemma-2-2B's heads): Gemma 3's block without the per-head q / k norms, one RoPE base (rope_theta,
+ * no scaling) on every layer, sliding-window attention on the layers `layer_types` names
+ * 'sliding_attention' (older configs: the even ones, 0, 2, …, as transformers' and llama.cpp's
+ * pattern of 2), attention logit soft-capping attn_logit_softcapping (50) and final logit
+ * soft-capping final_logit_softcapping (30); null turns either off. Refused: bidirectional attention,
+ * biases, activations other than gelu_pytorch_tanh, RoPE scaling.
+ */
+function parseGemma2Config(c: Record<string, unknown>, file: string): LlamaConfig {
+  const f = new Fields(c, file);
+  const refuse = (field: string, why: string): never => {
+    throw new SparrowError('UNSUPPORTED', `${file}: gemma2 ${why}`, { file, field, value: c[field] ?? null });
+  };
+  if (f.bool('use_bidirectional_attention', false)) refuse('use_bidirectional_attention', 'with bidirectional attention is not supported');
+  if (f.bool('attention_bias', false)) refuse('attention_bias', 'attention biases are not implemented');
+  const act = f.str('hidden_activation', f.str('hidden_act', 'gelu_pytorch_tanh'));
+  if (act !== 'gelu_pytorch_tanh') refuse('hidden_activation', `hidden_activation '${act}' is not implemented (gelu_pytorch_tanh is)`);
+  const shape = decoderShape(f, c, file, { numHeads: 8, numKvHeads: 4, headDim: 256, vocabSize: 256000 });
+  const { theta, scaling } = ropeOf(c, file);
+  if (scaling) refuse('rope_scaling', `RoPE scaling '${scaling.type}' is not implemented (no Gemma 2 release has any)`);
+  let slidingLayers: boolean[];
+  if (Array.isArray(c.layer_types)) {
+    const types = c.layer_types as unknown[];
+    if (types.length !== shape.numLayers || !types.every((t) => t === 'sliding_attention' || t === 'full_attention')) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: layer_types must list 'sliding_attention' / 'full_attention' for each of the ${shape.numLayers} layers`, { file, field: 'layer_types' });
+    }
+    slidingLayers = types.map((t) => t === 'sliding_attention');
+  } else slidingLayers = Array.from({ length: shape.numLayers }, (_, i) => i % 2 === 0);
+  // null (or absent in a config that names it null) turns soft-capping off; transformers' defaults are 50 and 30
+  const cap = (k: string, def: number) => (c[k] === null ? 0 : positive(file, k, f.num(k, def)));
+  const qpas = positive(file, 'query_pre_attn_scalar', f.num('query_pre_attn_scalar', 256));
+  // sliding_window null (no window) would make every layer global
+  const slidingWindow = c.sliding_window === null ? 0 : f.int('sliding_window', 4096, 1);
+  return {
+    family: 'llama',
+    arch: 'gemma2',
+    ...shape,
+    ropeTheta: theta,
+    ropeScaling: null,
+    maxPositionEmbeddings: f.int('max_position_embeddings', 8192, 1),
+    tieWordEmbeddings: f.bool('tie_word_embeddings', true),
+    attentionBias: false,
+    qkvBias: false,
+    qkNorm: false,
+    mlpBias: false,
+    hiddenAct: act,
+    bosTokenId: f.optInt('bos_token_id'),
+    eosTokenIds: f.ids('eos_token_id'),
+    gemma: {
+      slidingWindow,
+      slidingLayers: slidingWindow > 0 ? slidingLayers : slidingLayers.map(() => false),
+      ropeLocalTheta: theta,
+      attentionScale: 1 / Math.sqrt(qpas),
+      attnSoftcap: cap('attn_logit_softcapping', 50),
+      finalSoftcap: cap('final_logit_softcapping', 30),
+    },
   };
 }
 

@@ -34,9 +34,10 @@ export interface LlamaShape {
    * llama.cpp architecture (default 'llama'): 'qwen2' adds q/k/v biases, 'qwen3' per-head RMSNorms
    * of q and k (attn_q_norm / attn_k_norm); both keep Hugging Face's Q/K row order (NEOX RoPE).
    * 'gemma3' is laid out as llama.cpp's converter writes Gemma 3 (gemma3Keys; q/k norms and the
-   * post-attention / post-feedforward norms in every layer).
+   * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
+   * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2';
   /**
    * Standard deviation of the (tied) embedding, default 0.02 as trained small models have. A larger
    * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
@@ -48,8 +49,12 @@ export interface LlamaShape {
   pre?: string;
   /** Per-head dimension when it is not hidden / heads (Qwen3: 128 with hidden 1024 and 16 heads). */
   headDim?: number;
-  /** gemma3: attention.sliding_window (default 512, Gemma 3 1B's). */
+  /** gemma3 / gemma2: attention.sliding_window (default 512, Gemma 3 1B's; gemma2 4096). */
   slidingWindow?: number;
+  /** gemma2: attn_logit_softcapping (default 50, every Gemma 2's). */
+  attnSoftcap?: number;
+  /** gemma2: final_logit_softcapping (default 30, every Gemma 2's). */
+  finalSoftcap?: number;
   /** gemma3: attention.sliding_window_pattern, written only when given (llama.cpp's default is 6). */
   slidingWindowPattern?: number;
   /** gemma3: rope.scaling.type linear with this factor (Gemma 3 4B and up: 8, on the global layers). */
@@ -174,7 +179,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     [a('rope.freq_base'), kv.f32(s.ropeTheta)],
     [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
     // the Gemma 3 converter writes neither (llama.cpp takes the vocabulary's size and n_rot = key_length)
-    ...(arch === 'gemma3' ? gemma3Keys(s, headDim) : ([[a('vocab_size'), kv.u32(s.vocabSize)], [a('rope.dimension_count'), kv.u32(headDim)]] as [string, GgufKV][])),
+    ...(arch === 'gemma3' ? gemma3Keys(s, headDim) : arch === 'gemma2' ? gemma2Keys(s, headDim) : ([[a('vocab_size'), kv.u32(s.vocabSize)], [a('rope.dimension_count'), kv.u32(headDim)]] as [string, GgufKV][])),
     ['tokenizer.ggml.model', kv.str(s.spm ? 'llama' : 'gpt2')],
     ...(arch === 'qwen3' ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
     ...(s.spm ? spmKeys(vocab) : bpeKeys(vocab, s.pre ?? (arch === 'llama' ? 'smollm' : 'qwen2'))),
@@ -246,8 +251,8 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       tensors.push(vector(`${p}.attn_q.bias`, s.heads * headDim, 0.5), vector(`${p}.attn_k.bias`, s.kvHeads * headDim, 0.5), vector(`${p}.attn_v.bias`, s.kvHeads * headDim, 0.5));
     }
     if (arch === 'qwen3' || arch === 'gemma3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
-    // Gemma 3: norms of the attention and MLP outputs (ffn_norm above is its pre-feedforward norm)
-    if (arch === 'gemma3') tensors.push(norm(`${p}.post_attention_norm.weight`, s.hidden), norm(`${p}.post_ffw_norm.weight`, s.hidden));
+    // Gemma 3 and 2: norms of the attention and MLP outputs (ffn_norm above is their pre-feedforward norm)
+    if (arch === 'gemma3' || arch === 'gemma2') tensors.push(norm(`${p}.post_attention_norm.weight`, s.hidden), norm(`${p}.post_ffw_norm.weight`, s.hidden));
   }
   tensors.push(norm('output_norm.weight', s.hidden));
   if (s.ropeFreqs) {
@@ -293,6 +298,21 @@ function gemma3Keys(s: LlamaShape, headDim: number): [string, GgufKV][] {
   if (s.slidingWindowPattern !== undefined) out.push(['gemma3.attention.sliding_window_pattern', kv.u32(s.slidingWindowPattern)]);
   if (s.ropeLinearFactor !== undefined) out.push(['gemma3.rope.scaling.type', kv.str('linear')], ['gemma3.rope.scaling.factor', kv.f32(s.ropeLinearFactor)]);
   return out;
+}
+
+/**
+ * The gemma2.* keys llama.cpp's converter writes (Gemma2Model.set_gguf_parameters) beyond the ones
+ * every architecture has: head sizes, both soft-caps and the sliding window (the layers that slide
+ * are llama.cpp's fixed pattern, the even ones). The norms it writes hold HF's w + 1.
+ */
+function gemma2Keys(s: LlamaShape, headDim: number): [string, GgufKV][] {
+  return [
+    ['gemma2.attention.key_length', kv.u32(headDim)],
+    ['gemma2.attention.value_length', kv.u32(headDim)],
+    ['gemma2.attn_logit_softcapping', kv.f32(s.attnSoftcap ?? 50)],
+    ['gemma2.final_logit_softcapping', kv.f32(s.finalSoftcap ?? 30)],
+    ['gemma2.attention.sliding_window', kv.u32(s.slidingWindow ?? 4096)],
+  ];
 }
 
 export interface SafetensorsTensorPlan {

@@ -10,6 +10,12 @@
  * last slidingWindow positions and rotate with the local RoPE base, the others are global and use
  * ropeTheta, with linear RoPE scaling when the config has it (the larger models).
  *
+ * Gemma 2 (Gemma2ForCausalLM; GGUF gemma2, llama.cpp's build_gemma2_iswa) is the same block without
+ * the per-head q / k norms (config.qkNorm false), one RoPE base on every layer, the even layers
+ * sliding, and two soft-caps: attention scores cap · tanh(score / cap) before the softmax
+ * (gemma.attnSoftcap, denseAttention's softcap) and the logits cap · tanh(logit / cap)
+ * (gemma.finalSoftcap: scale, tanh, scale, as llama.cpp's graph).
+ *
  * RMSNorm weights: Hugging Face stores w and applies (1 + w); llama.cpp's converter writes w + 1 into
  * the GGUF. Both load here as the GGUF's plain weight (1 is added to a safetensors file's norms).
  * KV caches: a global layer's holds every position (capacity contextLength). A sliding-window layer's
@@ -114,7 +120,7 @@ const LAYER_NORMS = ['input_layernorm', 'post_attention_layernorm', 'pre_feedfor
 
 export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
   protected readonly hiddenStages: number;
-  readonly family = 'gemma3' as const;
+  readonly family: 'gemma3' | 'gemma2';
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;
@@ -135,6 +141,7 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
   ) {
     super();
     this.g = config.gemma!;
+    this.family = config.arch === 'gemma2' ? 'gemma2' : 'gemma3';
     this.hiddenStages = config.numLayers + 2;
     this.b = need(backend, 'denseAttention', 'kvAppend');
     this.vocabSize = config.vocabSize;
@@ -148,9 +155,13 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
   /** Refuse what this model does not implement, before anything is uploaded. */
   static check(c: LlamaConfig, opts: GemmaOptions = {}): Gemma3Params {
     const g = c.gemma;
-    if (c.arch !== 'gemma3' || !g) throw new SparrowError('INVALID_ARGUMENT', `gemma3: not a Gemma 3 config (arch ${c.arch})`);
-    if (c.ropeScaling && c.ropeScaling.type !== 'linear') {
-      throw new SparrowError('UNSUPPORTED', `gemma3: RoPE scaling '${c.ropeScaling.type}' is not implemented (linear, on the global layers, is)`, { ropeType: c.ropeScaling.type });
+    if ((c.arch !== 'gemma3' && c.arch !== 'gemma2') || !g) throw new SparrowError('INVALID_ARGUMENT', `gemma3: not a Gemma 3 or Gemma 2 config (arch ${c.arch})`);
+    if (c.ropeScaling && (c.ropeScaling.type !== 'linear' || c.arch === 'gemma2')) {
+      throw new SparrowError('UNSUPPORTED', `${c.arch}: RoPE scaling '${c.ropeScaling.type}' is not implemented (linear, on Gemma 3's global layers, is)`, { ropeType: c.ropeScaling.type });
+    }
+    if (c.qkNorm !== (c.arch === 'gemma3')) throw new SparrowError('UNSUPPORTED', `${c.arch}: per-head q / k norms ${c.qkNorm ? 'are' : 'are not'} expected`, { qkNorm: c.qkNorm });
+    for (const [k, v] of [['attnSoftcap', g.attnSoftcap], ['finalSoftcap', g.finalSoftcap]] as const) {
+      if (!(Number.isFinite(v) && v >= 0)) throw new SparrowError('FORMAT_INVALID', `${c.arch}: ${k} ${v} must be ≥ 0 (0: none)`, { [k]: v });
     }
     if (c.hiddenAct !== 'gelu_pytorch_tanh') throw new SparrowError('UNSUPPORTED', `gemma3: activation '${c.hiddenAct}' is not implemented (gelu_pytorch_tanh is)`);
     if (c.attentionBias || c.qkvBias || c.mlpBias) throw new SparrowError('UNSUPPORTED', 'gemma3: biases are not implemented');
@@ -186,8 +197,10 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
       w.set(EMBED, await uploadChecked(file, EMBED, [c.vocabSize, H], backend));
       for (let i = 0; i < c.numLayers; i++) {
         for (const n of LAYER_NORMS) await norm(L(i, `${n}.weight`), H);
-        await norm(L(i, 'self_attn.q_norm.weight'), c.headDim);
-        await norm(L(i, 'self_attn.k_norm.weight'), c.headDim);
+        if (c.qkNorm) {
+          await norm(L(i, 'self_attn.q_norm.weight'), c.headDim);
+          await norm(L(i, 'self_attn.k_norm.weight'), c.headDim);
+        }
         await lin(L(i, 'self_attn.q_proj.weight'), [qDim, H]);
         await lin(L(i, 'self_attn.k_proj.weight'), [kvDim, H]);
         await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, H]);
@@ -199,7 +212,7 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
       await norm('model.norm.weight', H);
       if (file.has('lm_head.weight')) w.set('lm_head.weight', await uploadChecked(file, 'lm_head.weight', [c.vocabSize, H], backend));
       else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: lm_head.weight is missing and tie_word_embeddings is false`, { tensor: 'lm_head.weight' });
-      hostEmbed = await hostEmbeddingOf(file, EMBED, w.get(EMBED).dtype, H, 'gemma3');
+      hostEmbed = await hostEmbeddingOf(file, EMBED, w.get(EMBED).dtype, H, c.arch);
     } catch (e) {
       w.dispose();
       throw e;
@@ -298,7 +311,7 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
       const [gate, up, gu] = [t([n, c.intermediateSize]), t([n, c.intermediateSize]), t([n, c.intermediateSize])];
       // per-head norms: rows [n·heads, D] in, normed rows out, back to [n, heads·D]
       const heads = (hs: number) => [t([n * hs, D]), t([n * hs, D]), t([n, hs * D])];
-      const [qHeads, kHeads] = [heads(c.numHeads), heads(c.numKvHeads)];
+      const [qHeads, kHeads] = c.qkNorm ? [heads(c.numHeads), heads(c.numKvHeads)] : [[], []];
       const headNorm = (src: Tensor, w: Tensor, [rows, normed, out]: Tensor[]): Tensor => {
         b.copy(rows, 0, src, 0, src.size);
         b.rmsnorm(normed, rows, w, eps);
@@ -324,7 +337,7 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
       const attendLocal = (cache: KvCache) => {
         for (const st of steps) {
           if (st.drop > 0) this.shift(cache, s.shiftTmp!, st.drop);
-          const opts = { causal: true, pos: pos + st.r0 - st.start, headDim: D, scale: g.attentionScale, window: g.slidingWindow };
+          const opts = { causal: true, pos: pos + st.r0 - st.start, headDim: D, scale: g.attentionScale, window: g.slidingWindow, softcap: g.attnSoftcap };
           const m = st.r1 - st.r0;
           if (m === n) {
             b.kvAppend(cache, kr, v);
@@ -349,13 +362,13 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
         linear(b, q, h, W(i, 'self_attn.q_proj.weight'), n);
         linear(b, k, h, W(i, 'self_attn.k_proj.weight'), n);
         linear(b, v, h, W(i, 'self_attn.v_proj.weight'), n);
-        b.rope(qr, headNorm(q, W(i, 'self_attn.q_norm.weight'), qHeads), rope);
-        b.rope(kr, headNorm(k, W(i, 'self_attn.k_norm.weight'), kHeads), rope);
+        b.rope(qr, c.qkNorm ? headNorm(q, W(i, 'self_attn.q_norm.weight'), qHeads) : q, rope);
+        b.rope(kr, c.qkNorm ? headNorm(k, W(i, 'self_attn.k_norm.weight'), kHeads) : k, rope);
         const cache = s.caches[i];
         if (local) attendLocal(cache);
         else {
           b.kvAppend(cache, kr, v);
-          b.denseAttention(a, qr, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D, scale: g.attentionScale });
+          b.denseAttention(a, qr, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D, scale: g.attentionScale, softcap: g.attnSoftcap });
         }
         linear(b, o, a, W(i, 'self_attn.o_proj.weight'), n);
         residualNorm(o, W(i, 'post_attention_layernorm.weight'), W(i, 'pre_feedforward_layernorm.weight'));
@@ -375,6 +388,12 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
         b.copy(last, 0, h, (n - 1) * H, H);
       }
       linear(b, logits, last, this.head, lastOnly ? 1 : n);
+      if (g.finalSoftcap > 0) {
+        // Gemma 2's final soft-capping, as llama.cpp's graph: scale by 1/cap, tanh, scale by cap
+        b.scale(logits, logits, Math.fround(1 / g.finalSoftcap));
+        b.tanh(logits, logits);
+        b.scale(logits, logits, g.finalSoftcap);
+      }
       s.position += n;
       s.localStart = steps[steps.length - 1].start;
     } finally {

@@ -52,7 +52,7 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     attn_q_norm: 'self_attn.q_norm',
     attn_k_norm: 'self_attn.k_norm',
   };
-  if (arch === 'gemma3') {
+  if (arch === 'gemma3' || arch === 'gemma2') {
     const gemma: Record<string, string> = { ffn_norm: 'pre_feedforward_layernorm', post_attention_norm: 'post_attention_layernorm', post_ffw_norm: 'post_feedforward_layernorm' };
     if (gemma[m[2]]) return `model.layers.${m[1]}.${gemma[m[2]]}.weight`;
   }

@@ -39,8 +39,8 @@ export async function modelFromWeights(backend: Backend, config: ModelConfig, fi
   const sparse = opts.sparseLinears ?? false;
   switch (config.family) {
     case 'llama':
-      // Gemma 3 has a Llama config (arch 'gemma3') and a block of its own
-      if (config.arch === 'gemma3') return Gemma3.load(backend, config, file, { ...opts, sparseLinears: sparse });
+      // Gemma 3 and Gemma 2 have a Llama config (arch 'gemma3' / 'gemma2') and a block of their own
+      if (config.arch === 'gemma3' || config.arch === 'gemma2') return Gemma3.load(backend, config, file, { ...opts, sparseLinears: sparse });
       return Llama.load(backend, config, file, { ...opts, sparseLinears: sparse });
     case 'mamba':
       return Mamba.load(backend, config, file, { sparse });

@@ -1,5 +1,5 @@
 /**
- * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3) and Gemma 3, for
+ * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3), Gemma 3 and Gemma 2, for
  * the GGUF pre-tokenizers and for the quantized block types (Q8_0, Q4_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS: files
  * written by our quantizers, read by llama.cpp's own dequantization): tiny random GGUF files
  * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
@@ -54,6 +54,11 @@ const QTOL = 0.08;
 // angles (llama.cpp's θ·scale products in f32, emulated: 7.6e-6 and 2.4e-5).
 // Without the table llama.cpp's f16 rounding of the GELU gives 2.4e-5 and 9.3e-5; erf GELU in place of
 // the tanh one gives 8.0e-5 and 7.8e-5, a window one position longer 5.1e-3 (all tried).
+// Gemma 2 (the same table): measured 1.60e-5 and 1.19e-6 (without the table 3.55e-5 and 1.35e-5). The
+// first is the same amplified noise, not the soft-caps: the same file without them (caps of 1e4)
+// measures 1.0e-6, with them and a window of 64 7.4e-7. Without Sparrow's attention soft-cap the
+// top-5 rankings differ; without its final soft-cap |Δp| is 0.71 and 0.89; the odd layers sliding in
+// place of the even ones, or a window one position longer, also change the rankings (all tried).
 const GEMMA_TOL = 3e-5;
 const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
@@ -67,6 +72,11 @@ const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaS
   // (rope.scaling.type linear, factor 8: the global layers only, as Gemma 3 4B–27B)
   { name: 'gemma3', arch: 'gemma3', pre: 'none: SentencePiece', tol: GEMMA_TOL },
   { name: 'gemma3-pattern3-linear8', arch: 'gemma3', pre: 'none: SentencePiece', extra: { slidingWindowPattern: 3, ropeLinearFactor: 8 }, tol: GEMMA_TOL },
+  // Gemma 2 (the same model, arch gemma2): layers 0 and 2 slide over 8 positions, 1 and 3 are global,
+  // attention scores capped at 1.5 and logits at 8 (tinyShape: small enough that the tanh bends
+  // them); then a window of 3 with caps 3 and 6
+  { name: 'gemma2', arch: 'gemma2', pre: 'none: SentencePiece', tol: GEMMA_TOL },
+  { name: 'gemma2-window3', arch: 'gemma2', pre: 'none: SentencePiece', extra: { slidingWindow: 3, attnSoftcap: 3, finalSoftcap: 6 }, tol: GEMMA_TOL },
   { name: 'llama-q8_0', arch: 'llama', pre: 'smollm', type: 'Q8_0', tol: QTOL },
   { name: 'llama-q4_0', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL },
   { name: 'llama-q4_1', arch: 'llama', pre: 'smollm', type: 'Q4_1', tol: QTOL },
@@ -87,6 +97,7 @@ const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaS
   { name: 'llama-q4_k_m-narrow', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL },
   { name: 'llama-q4_k_m-narrow-int8', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL, int8: true },
 ];
+const isGemma = (arch: TinyArch) => arch === 'gemma3' || arch === 'gemma2';
 const shapeOf = (c: (typeof CASES)[number]) => tinyShape(c.arch, c.pre, c.extra);
 const fileOf = (c: (typeof CASES)[number]) => tinyGguf(shapeOf(c), undefined, c.type);
 
@@ -150,7 +161,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
     it(`${c.name} (${c.arch}, pre-tokenizer '${c.pre}'): prompt tokens and ${STEPS} steps of top-${TOP} probabilities`, async () => {
       const url = `/${DIR}/${c.name}.gguf`;
       const b = await WasmBackend.create({ int8Activations: c.int8 ?? false });
-      if (c.arch === 'gemma3') ggmlGeluTable(b);
+      if (isGemma(c.arch)) ggmlGeluTable(b);
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
       const tok = tokenizer!;
       const ban = banned(tok, model.vocabSize);
@@ -188,7 +199,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
       expect(Math.max(...top1)).toBeGreaterThan(0.05);
       expect(Math.min(...top1)).toBeLessThan(0.99);
       // llama.cpp without flash attention (its CPU kernel rounds through f16) agrees to ~1e-7 on F32 files
-      if (c.type || c.arch === 'gemma3') console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
+      if (c.type || isGemma(c.arch)) console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(c.tol ?? 1e-5);
       s.free();
       model.dispose();
@@ -200,11 +211,11 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
       const b = await WasmBackend.create();
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
       // Gemma: the whole prompt (31 tokens, windows of 8), and again with its last 10 decoded one by one
-      const ids = c.arch === 'gemma3' ? tokenizer!.encode(PROMPT) : tokenizer!.encode(PROMPT).slice(0, 12);
+      const ids = isGemma(c.arch) ? tokenizer!.encode(PROMPT) : tokenizer!.encode(PROMPT).slice(0, 12);
       const s = model.newState();
       const t = model.prefill(ids, s, { allLogits: true });
       const wasm = (await b.read(t)) as Float32Array;
-      for (const decodeFrom of c.arch === 'gemma3' ? [undefined, ids.length - 10] : [undefined]) {
+      for (const decodeFrom of isGemma(c.arch) ? [undefined, ids.length - 10] : [undefined]) {
         const gpu = (await h.host.runCase('/test/browser/cases/gguf-logits.ts', 'ggufLogits', { url: `/${DIR}/${c.name}.gguf`, tokens: ids, backend: 'webgpu', decodeFrom })) as Float32Array;
         let scale = 0;
         let d = 0;
@@ -214,7 +225,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
         }
         expect(gpu.length).toBe(wasm.length);
         expect(d, `${c.name}${decodeFrom ? ' (decode)' : ''}: max |Δ| ${d}`).toBeLessThan(1e-4 * scale);
-        if (c.arch !== 'gemma3') continue;
+        if (!isGemma(c.arch)) continue;
         // Gemma's sliding-window caches (16 rows for a window of 8: rows shift during the prompt and
         // the decode steps) against full-length ones on WebGPU, f32 and f16 caches: the same logits
         for (const kvDtype of ['f32', 'f16'] as const) {

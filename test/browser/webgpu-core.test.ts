@@ -106,13 +106,13 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
-  it('scale, silu, gelu, sigmoid, exp, softplus, relu on odd sizes', async () => {
+  it('scale, silu, gelu, sigmoid, exp, softplus, relu, tanh on odd sizes', async () => {
     for (const n of [1, 7, 1000]) {
       const x = randomF32(n, 10 + n, -6, 6);
       // Edge values: 0, the gelu/erf branch points (|x|/√2 = 0.9, 4.5) and the softplus threshold.
       if (n === 1000) x.set([0, 0.9 * Math.SQRT2, -0.9 * Math.SQRT2, 4.5 * Math.SQRT2, -4.5 * Math.SQRT2, 20, 20.5, -20, -30, 30, 1e-8, -1e-8]);
       expect(await err('scale', [O([n]), I([n], x), V(-0.37)], 1e-6), 'scale').toBeLessThanOrEqual(1e-6);
-      for (const op of ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu']) {
+      for (const op of ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu', 'tanh']) {
         const e = await err(op, [O([n]), I([n], x)], TRANS);
         expect(e, `${op} n=${n}`).toBeLessThanOrEqual(TOL);
       }
@@ -130,6 +130,12 @@ describe('webgpu core ops vs reference', () => {
     for (const n of [1, 7, 1000]) {
       expect(await err('geluTanhMul', [O([n]), I([n], randomF32(n, 40 + n, -6, 6)), I([n], randomF32(n, 60 + n, -2, 2))], TRANS), `n=${n}`).toBeLessThanOrEqual(TOL);
     }
+  });
+
+  it('tanh across [-12, 12] (dense sweep: the polynomial / exp branch point 0.625 and the cut-off 9), tiny and huge values', async () => {
+    const x = Float32Array.from({ length: 4801 }, (_, i) => -12 + i * 0.005);
+    x.set([0.625, -0.625, Math.fround(0.625 + 1e-7), 9, -9, 9.5, 1e-7, -3e-30, 0, 80, -1e30]);
+    expect(await err('tanh', [O([4801]), I([4801], x)], TRANS)).toBeLessThanOrEqual(TOL);
   });
 
   it('gelu matches erf GELU across [-10, 10] (dense sweep)', async () => {

@@ -1,8 +1,8 @@
 /**
  * Tiny random models of the three architectures the Llama model runs (llama, qwen2, qwen3) and of
- * Gemma 3, as GGUF files from the synthetic-model writer, with a byte-level BPE vocabulary whose
+ * Gemma 3 and Gemma 2, as GGUF files from the synthetic-model writer, with a byte-level BPE vocabulary whose
  * merges include numbers (so pre-tokenizers that split digits differently give different tokens;
- * Gemma 3 gets it SentencePiece-style). The embedding has standard deviation 1, so next-token
+ * the Gemmas get it SentencePiece-style). The embedding has standard deviation 1, so next-token
  * distributions are sharp: a wrong block changes the top tokens, not just the third decimal of a
  * near-uniform distribution.
  */
@@ -11,8 +11,8 @@ import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts
 import { llamaGgufPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
-/** The Llama model's architectures, and gemma3 (its own model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3';
+/** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -22,11 +22,19 @@ export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3';
  */
 const GEMMA3_TINY: Partial<LlamaShape> = { layers: 6, headDim: 32, slidingWindow: 8, ropeTheta: 1_000_000, spm: true };
 
+/**
+ * Gemma 2 in small: four layers, so that llama.cpp's fixed pattern makes 0 and 2 sliding-window
+ * layers and 1 and 3 global; a window of 8 positions; head dim 32; one RoPE base (10000); soft-caps
+ * small enough to bend this model's numbers (Gemma 2's 50 and 30 would leave scores of ~1 and logits
+ * of ~15 nearly untouched): attention 1.5, final 8.
+ */
+const GEMMA2_TINY: Partial<LlamaShape> = { layers: 4, headDim: 32, slidingWindow: 8, spm: true, attnSoftcap: 1.5, finalSoftcap: 8 };
+
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : {}),
     ...extra,
   };
 }

@@ -41,16 +41,16 @@ async function sparseOut(b: Backend, x: Qkv, cfg: SparseAttentionConfig, keep?: 
   });
 }
 
-async function denseOut(b: Backend, x: Qkv, causal: boolean, window?: number): Promise<Float32Array> {
+async function denseOut(b: Backend, x: Qkv, causal: boolean, window?: number, softcap?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const out = t([x.s, x.hq, x.d], nan(x.s * x.hq * x.d));
-    b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal, window });
+    b.denseAttention(out, t([x.s, x.hq, x.d], x.q), t([x.s, x.hkv, x.d], x.k), t([x.s, x.hkv, x.d], x.v), { causal, window, softcap });
     return (await b.read(out)) as Float32Array;
   });
 }
 
 /** Decode every position ≥ pre after appending [0, pre) in uneven chunks; rows of all decoded positions. */
-async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense', window?: number): Promise<Float32Array> {
+async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: number, dtype: 'f32' | 'f16', mode: 'sparse' | 'dense', window?: number, softcap?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s + 3, kvHeads: x.hkv, dim: x.d, blockSize: cfg.blockSize, dtype });
     const row = x.hkv * x.d;
@@ -66,7 +66,7 @@ async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: n
         b.kvAppend(cache, t([1, x.hkv, x.d], x.k.slice(p * row, (p + 1) * row)), t([1, x.hkv, x.d], x.v.slice(p * row, (p + 1) * row)));
         const q1 = t([1, x.hq, x.d], x.q.slice(p * qrow, (p + 1) * qrow));
         if (mode === 'sparse') b.sparseDecode(o, q1, cache, cfg);
-        else b.denseAttention(o, q1, cache.k, cache.v, { causal: true, pos: p, kvLen: cache.length, window });
+        else b.denseAttention(o, q1, cache.k, cache.v, { causal: true, pos: p, kvLen: cache.length, window, softcap });
         got.set((await b.read(o)) as Float32Array, (p - pre) * qrow);
       }
     } finally {
@@ -77,7 +77,7 @@ async function decodeRows(b: Backend, x: Qkv, cfg: SparseAttentionConfig, pre: n
 }
 
 /** Dense prefill of rows [0, n) against a cache holding them, then one multi-row query block [n, s). */
-async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16', window?: number): Promise<Float32Array> {
+async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 'f16', window?: number, softcap?: number): Promise<Float32Array> {
   return withTensors(b, async (t) => {
     const cache = createKvCache(b, { capacity: x.s, kvHeads: x.hkv, dim: x.d, dtype });
     const row = x.hkv * x.d;
@@ -87,7 +87,7 @@ async function densePrefillBlocks(b: Backend, x: Qkv, n: number, dtype: 'f32' | 
       for (const [a, e] of [[0, n], [n, x.s]]) {
         b.kvAppend(cache, t([e - a, x.hkv, x.d], x.k.slice(a * row, e * row)), t([e - a, x.hkv, x.d], x.v.slice(a * row, e * row)));
         const o = t([e - a, x.hq, x.d], nan((e - a) * qrow));
-        b.denseAttention(o, t([e - a, x.hq, x.d], x.q.slice(a * qrow, e * qrow)), cache.k, cache.v, { causal: true, pos: a, kvLen: cache.length, window });
+        b.denseAttention(o, t([e - a, x.hq, x.d], x.q.slice(a * qrow, e * qrow)), cache.k, cache.v, { causal: true, pos: a, kvLen: cache.length, window, softcap });
         got.set((await b.read(o)) as Float32Array, a * qrow);
       }
     } finally {
@@ -218,6 +218,29 @@ export async function runAttentionRandom(b: Backend, ref: Backend, tol: number):
     push(`split-K window=${w}: windowed forward vs reference`, wl, await denseOut(ref, xl, true, w));
     push(`split-K window=${w}: decode rows at 291–300 keys == windowed forward rows`, await decodeRows(b, xl, cfgD, 290, 'f32', 'dense', w), wl.slice(290 * lq));
     push(`split-K window=${w}: 20-row block after 280 cached rows == windowed forward`, await densePrefillBlocks(b, xl, 280, 'f32', w), wl);
+  }
+  // logit soft-capping (Gemma 2): caps that bend the scores (q's spread 4 gives scores of several
+  // units), alone and with windows, causal or not, f32 and f16 caches, prefill blocks and decode
+  // rows, split-K parts; softcap 0 is no soft-capping, bit for bit
+  for (const [label, x] of shapes) {
+    for (const [w, cap] of [[0, 0.7], [0, 3], [3, 2], [16, 0.5]]) {
+      push(`dense softcap=${cap} window=${w} ${label}`, await denseOut(b, x, true, w, cap), await denseOut(ref, x, true, w, cap));
+    }
+    push(`dense softcap=2 non-causal ${label}`, await denseOut(b, x, false, 0, 2), await denseOut(ref, x, false, 0, 2));
+    push(`dense softcap=0 == none ${label}`, await denseOut(b, x, true, 3, 0), await denseOut(b, x, true, 3), 0);
+  }
+  for (const [w, cap] of [[0, 2], [7, 1.5]]) {
+    const cfwd = await denseOut(b, xd, true, w, cap);
+    push(`dense softcap=${cap} window=${w} forward vs reference`, cfwd, await denseOut(ref, xd, true, w, cap));
+    push(`dense softcap=${cap} window=${w} decode rows == forward rows (f32 cache)`, await decodeRows(b, xd, cfgD, pre, 'f32', 'dense', w, cap), cfwd.slice(pre * qrow));
+    push(`dense softcap=${cap} window=${w} decode f16 cache vs reference`, await decodeRows(b, xd, cfgD, pre, 'f16', 'dense', w, cap), await decodeRows(ref, xd, cfgD, pre, 'f16', 'dense', w, cap));
+    push(`dense softcap=${cap} window=${w} prefill blocks == forward`, await densePrefillBlocks(b, xd, 19, 'f32', w, cap), cfwd);
+  }
+  for (const w of [0, 100]) {
+    const cl = await denseOut(b, xl, true, w, 2);
+    push(`split-K softcap=2 window=${w}: forward vs reference`, cl, await denseOut(ref, xl, true, w, 2));
+    push(`split-K softcap=2 window=${w}: decode rows at 291–300 keys == forward rows`, await decodeRows(b, xl, cfgD, 290, 'f32', 'dense', w, 2), cl.slice(290 * lq));
+    push(`split-K softcap=2 window=${w}: decode f16 cache vs reference`, await decodeRows(b, xl, cfgD, 290, 'f16', 'dense', w, 2), await decodeRows(ref, xl, cfgD, 290, 'f16', 'dense', w, 2));
   }
   // FastGRNN salience and top-k (odd input / hidden dims)
   const xs = qkv(50, 3, 3, 11, 51);

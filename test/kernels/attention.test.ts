@@ -56,6 +56,44 @@ describe('denseAttention with a sliding window (reference, by definition)', () =
   });
 });
 
+describe('denseAttention with logit soft-capping (reference, by definition)', () => {
+  it('scores cap · tanh(q·k · scale / cap) before the softmax, with a window; a cap of 0 = none; bad caps refused', async () => {
+    const ref = new ReferenceBackend();
+    const [s, hq, hkv, d, w, cap, scale] = [9, 4, 2, 6, 4, 1.5, 0.37];
+    const q = fixtureRandomF32(s * hq * d, 6, 4);
+    const k = fixtureRandomF32(s * hkv * d, 7, 1);
+    const v = fixtureRandomF32(s * hkv * d, 8, 1);
+    const run = (opts: object) =>
+      withTensors(ref, async (t) => {
+        const out = t([s, hq, d], new Float32Array(s * hq * d));
+        ref.denseAttention(out, t([s, hq, d], q), t([s, hkv, d], k), t([s, hkv, d], v), { scale, window: w, ...opts });
+        return (await ref.read(out)) as Float32Array;
+      });
+    const got = await run({ softcap: cap });
+    const want = new Float32Array(s * hq * d);
+    for (let i = 0; i < s; i++) {
+      for (let h = 0; h < hq; h++) {
+        const kvh = Math.floor(h / (hq / hkv));
+        const js = Array.from({ length: i + 1 - Math.max(0, i - w + 1) }, (_, c) => Math.max(0, i - w + 1) + c);
+        const sc = js.map((j) => {
+          let dot = 0;
+          for (let x = 0; x < d; x++) dot += q[(i * hq + h) * d + x] * k[(j * hkv + kvh) * d + x];
+          return cap * Math.tanh((dot * scale) / cap);
+        });
+        const m = Math.max(...sc);
+        const e = sc.map((x) => Math.exp(x - m));
+        const z = e.reduce((a, b) => a + b, 0);
+        for (let x = 0; x < d; x++) want[(i * hq + h) * d + x] = js.reduce((a, j, c) => a + (e[c] / z) * v[(j * hkv + kvh) * d + x], 0);
+      }
+    }
+    expect(maxAbsErr(got, want)).toBeLessThan(1e-6);
+    const none = await run({});
+    expect(maxAbsErr(await run({ softcap: 0 }), none)).toBe(0);
+    expect(maxAbsErr(got, none)).toBeGreaterThan(1e-2); // the cap bends these scores
+    for (const bad of [-1, NaN, Infinity]) await expect(run({ softcap: bad })).rejects.toThrow(/softcap/);
+  });
+});
+
 describe('sparseConfig', () => {
   it('fills the defaults; a field given as undefined keeps its default', () => {
     expect(sparseConfig({ window: undefined, blockSize: 32, useLandmarks: false })).toEqual({ window: 128, blockSize: 32, globalTokens: [0], causal: true, useLogStride: true, useLandmarks: false, sortCandidates: false });

@@ -533,7 +533,7 @@ describe('wasm core: elementwise', () => {
     }
   });
 
-  const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu'] as const;
+  const unary = ['silu', 'gelu', 'sigmoid', 'exp', 'softplus', 'relu', 'tanh'] as const;
   for (const op of unary) {
     it(`${op} on random values, all sizes, and special values`, async () => {
       for (const n of [...ODD, 1000]) {

@@ -192,8 +192,8 @@ describe('threaded dense attention == one thread, bit for bit', () => {
     [6, 3, 3, 8, false, 0, 33, false],
     [3, 2, 1, 36, true, 10, 13, true],
   ];
-  it('decode rows, prefill blocks, non-causal, GQA / MQA, f16 K/V on 1, 2 and 3 threads', async () => {
-    for (const [s, hq, hkv, d, causal, pos, kvLen, f16] of cases) {
+  it('decode rows, prefill blocks, non-causal, GQA / MQA, f16 K/V, soft-capped scores on 1, 2 and 3 threads', async () => {
+    for (const [s, hq, hkv, d, causal, pos, kvLen, f16] of cases) for (const softcap of [0, 1.5]) {
       const q = randomF32(s * hq * d, s + hq + d, -3, 3);
       const k = randomF32(kvLen * hkv * d, kvLen + d);
       const v = randomF32(kvLen * hkv * d, kvLen + 2 * d);
@@ -203,13 +203,13 @@ describe('threaded dense attention == one thread, bit for bit', () => {
         const kt = f16 ? b.tensor([kvLen, hkv, d], 'f16', half(k)) : b.tensor([kvLen, hkv, d], 'f32', k);
         const vt = f16 ? b.tensor([kvLen, hkv, d], 'f16', half(v)) : b.tensor([kvLen, hkv, d], 'f32', v);
         const qt = b.tensor([s, hq, d], 'f32', q);
-        b.denseAttention(out, qt, kt, vt, { causal, pos, kvLen });
+        b.denseAttention(out, qt, kt, vt, { causal, pos, kvLen, softcap });
         const r = (await b.read(out)) as Float32Array;
         for (const t of [out, kt, vt, qt]) b.free(t);
         return r;
       };
       const want = await run(one);
-      const label = `s ${s} hq ${hq} hkv ${hkv} d ${d} causal ${causal} pos ${pos} kv ${kvLen} f16 ${f16}`;
+      const label = `s ${s} hq ${hq} hkv ${hkv} d ${d} causal ${causal} pos ${pos} kv ${kvLen} f16 ${f16} softcap ${softcap}`;
       expect(want.every((x) => Number.isFinite(x)), `${label}: one thread wrote every element`).toBe(true);
       for (const b of [two, three]) {
         const jobs = b.pool!.stats.jobs;

@@ -78,6 +78,25 @@ async function runs(b: Backend, m: CausalLM): Promise<Record<string, Float32Arra
 
 const load = (b: Backend, opts: LoadOptions) => openModel(b, FILE, opts).then((o) => o.model);
 
+describe('Gemma 2 sliding-window caches (layers 0 and 2 local, soft-capped scores)', () => {
+  const file = new Map([['m.gguf', tinyGguf(tinyShape('gemma2', 'smollm', { slidingWindow: WINDOW, contextLength: 128 }))]]);
+  it("wasm, f32 and f16 caches: prefill, decode, awkward blocks and mixed runs = the full-length caches' logits, bit for bit", async () => {
+    const b = await WasmBackend.create();
+    for (const kvDtype of ['f32', 'f16'] as const) {
+      const full = (await openModel(b, file, { kvDtype, slidingCacheRows: 128 })).model;
+      expect(full.family).toBe('gemma2');
+      const want = await runs(b, full);
+      for (const r of [WINDOW, 7, undefined]) {
+        const m = (await openModel(b, file, { kvDtype, slidingCacheRows: r })).model;
+        const got = await runs(b, m);
+        for (const k of Object.keys(want)) expect(got[k], `${kvDtype} slidingCacheRows ${r}: ${k}`).toEqual(want[k]);
+        m.dispose();
+      }
+      full.dispose();
+    }
+  });
+});
+
 describe('Gemma 3 sliding-window caches', () => {
   for (const [name, make] of [['reference', async () => new ReferenceBackend()], ['wasm', () => WasmBackend.create()]] as const) {
     for (const kvDtype of ['f32', 'f16'] as const) {

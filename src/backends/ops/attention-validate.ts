@@ -102,7 +102,7 @@ export function gated(op: string, name: BackendName, out: Tensor, q: Tensor, k: 
   return sh;
 }
 
-export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: DenseAttentionOptions = {}): AttnShape & { causal: boolean; pos: number; kvLen: number; scale: number; window: number } {
+export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: Tensor, v: Tensor, o: DenseAttentionOptions = {}): AttnShape & { causal: boolean; pos: number; kvLen: number; scale: number; window: number; softcap: number } {
   if (o.headDim !== undefined && (!Number.isInteger(o.headDim) || o.headDim < 1)) arg(op, 'headDim', 'must be a positive integer', o.headDim);
   const sh = qkv(op, name, out, q, k, v, false, ['f32', 'f16'], o.headDim);
   const causal = o.causal ?? true;
@@ -120,7 +120,10 @@ export function dense(op: string, name: BackendName, out: Tensor, q: Tensor, k: 
   const window = o.window ?? 0;
   if (!isNonNegInt(window) || window > 2 ** 30) arg(op, 'window', 'must be a non-negative integer ≤ 2^30 (0: no window)', window);
   if (window > 0 && !causal) arg(op, 'window', 'needs causal attention', window);
-  return { ...sh, causal, pos, kvLen, scale, window };
+  // 0 = no soft-capping
+  const softcap = o.softcap ?? 0;
+  if (typeof softcap !== 'number' || !Number.isFinite(softcap) || softcap < 0) arg(op, 'softcap', 'must be a finite number ≥ 0 (0: none)', softcap);
+  return { ...sh, causal, pos, kvLen, scale, window, softcap };
 }
 
 export function kvAppend(op: string, name: BackendName, c: KvCache, k: Tensor, v: Tensor): number {

@@ -77,6 +77,11 @@ export interface DenseAttentionOptions {
    */
   window?: number;
   /**
+   * Attention logit soft-capping (Gemma 2's attn_logit_softcapping): each scaled score s becomes
+   * cap · tanh(s / cap) before the softmax, so |score| < cap. Absent or 0: none.
+   */
+  softcap?: number;
+  /**
    * Head dim, to pass q / k / v / out as 2-D [seq, heads·headDim] (a projection's output, no copy).
    * kvAppend and sparseDecode accept 2-D rows too, using the cache's dim.
    */

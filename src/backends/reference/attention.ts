@@ -41,6 +41,7 @@ function attendRow(
   n: number,
   keyAt: (c: number, x: number) => number,
   valAt: (c: number, x: number) => number,
+  softcap = 0,
 ): void {
   if (n === 0) {
     o.fill(0, oOff, oOff + d);
@@ -51,7 +52,7 @@ function attendRow(
   for (let c = 0; c < n; c++) {
     let dot = 0;
     for (let x = 0; x < d; x++) dot += qs[qOff + x] * keyAt(c, x);
-    sc[c] = dot * scale;
+    sc[c] = softcap > 0 ? softcap * Math.tanh((dot * scale) / softcap) : dot * scale;
     if (sc[c] > m) m = sc[c];
   }
   let den = 0;
@@ -118,7 +119,7 @@ export function sparseAttentionGated(out: Tensor, q: Tensor, k: Tensor, v: Tenso
 }
 
 export function denseAttention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
-  const { s, hq, hkv, d, group, causal, pos, kvLen, scale, window } = va.dense('denseAttention', NAME, out, q, k, v, opts);
+  const { s, hq, hkv, d, group, causal, pos, kvLen, scale, window, softcap } = va.dense('denseAttention', NAME, out, q, k, v, opts);
   const qs = f32(q);
   const kr = reader(k);
   const vr = reader(v);
@@ -131,7 +132,7 @@ export function denseAttention(out: Tensor, q: Tensor, k: Tensor, v: Tensor, opt
     for (let h = 0; h < hq; h++) {
       const kvh = Math.floor(h / group);
       const off = (j: number, x: number) => ((j0 + j) * hkv + kvh) * d + x;
-      attendRow(o, (i * hq + h) * d, qs, (i * hq + h) * d, d, scale, n, (j, x) => kr(off(j, x)), (j, x) => vr(off(j, x)));
+      attendRow(o, (i * hq + h) * d, qs, (i * hq + h) * d, d, scale, n, (j, x) => kr(off(j, x)), (j, x) => vr(off(j, x)), softcap);
     }
   }
 }

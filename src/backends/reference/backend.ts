@@ -273,6 +273,9 @@ export class ReferenceBackend implements Backend {
   softplus(out: Tensor, a: Tensor): void {
     this.unaryOp('softplus', out, a, softplus);
   }
+  tanh(out: Tensor, a: Tensor): void {
+    this.unaryOp('tanh', out, a, Math.tanh);
+  }
 
   addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {
     v.checkBackend('addRmsnorm', this.name, sum, out, a, b, w);

@@ -19,8 +19,8 @@ interface AttentionKernels {
   attn_sparse_forward_tiled(out: number, q: number, k: number, v: number, km: number, vm: number, keep: number, s: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_sparse_decode(out: number, q: number, kc: number, vc: number, km: number, vm: number, len: number, hq: number, hkv: number, d: number, w: number, bsize: number, g: number, ng: number, flags: number, scratch: number): void;
   attn_kv_append(kc: number, vc: number, km: number, vm: number, ks: number, vs: number, n: number, len: number, row: number, bsize: number, f16: number): void;
-  attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number, window: number): void;
-  attn_dense_pairs(out: number, q: number, k: number, v: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scaleBits: number, f16: number, scratch: number, p0: number, p1: number, window: number): void;
+  attn_dense(out: number, q: number, k: number, v: number, s: number, hq: number, hkv: number, d: number, causal: number, pos: number, kvLen: number, scale: number, f16: number, scratch: number, window: number, softcap: number): void;
+  attn_dense_pairs(out: number, q: number, k: number, v: number, hq: number, hkv: number, d: number, flags: number, pos: number, kvLen: number, scaleBits: number, scratch: number, p0: number, p1: number, window: number, softcapBits: number): void;
   attn_fastgrnn(out: number, k: number, s: number, nh: number, din: number, hd: number, wg: number, ug: number, wu: number, uu: number, bg: number, bu: number, zeta: number, nu: number, scratch: number): void;
   attn_topk_mask(out: number, sal: number, n: number, k: number, scratch: number): void;
 }
@@ -108,7 +108,7 @@ export function sparseAttentionGated(b: WasmBackend, out: Tensor, q: Tensor, k: 
 
 export function denseAttention(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
   const op = 'denseAttention';
-  const { s, hq, hkv, d, causal, pos, kvLen, scale, window } = va.dense(op, b.name, out, q, k, v, opts);
+  const { s, hq, hkv, d, causal, pos, kvLen, scale, window, softcap } = va.dense(op, b.name, out, q, k, v, opts);
   if (s === 0) return;
   const [o, qp, kp, vp] = [ptr(op, out), ptr(op, q), ptr(op, k), ptr(op, v)];
   const f16 = k.dtype === 'f16' ? 1 : 0;
@@ -117,10 +117,10 @@ export function denseAttention(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor
   // with a window, at most `window` each)
   const keys = causal ? s * pos + (s * (s + 1)) / 2 : s * kvLen;
   const work = 2 * d * hq * (window > 0 ? Math.min(keys, s * window) : keys);
-  const scaleBits = new Int32Array(Float32Array.of(scale).buffer)[0];
-  if (b.pool && threadedDenseAttention(b, b.pool, s * hq, work, scratchBytes, (p0, p1, scratch) => [o, qp, kp, vp, hq, hkv, d, causal ? 1 : 0, pos, kvLen, scaleBits, f16, scratch, p0, p1, window])) return;
+  const [scaleBits, softcapBits] = new Int32Array(Float32Array.of(scale, softcap).buffer);
+  if (b.pool && threadedDenseAttention(b, b.pool, s * hq, work, scratchBytes, (p0, p1, scratch) => [o, qp, kp, vp, hq, hkv, d, (causal ? 1 : 0) | (f16 << 1), pos, kvLen, scaleBits, scratch, p0, p1, window, softcapBits])) return;
   withScratch(b, [scratchBytes], (scratch) => {
-    kern(b).attn_dense(o, qp, kp, vp, s, hq, hkv, d, causal ? 1 : 0, pos, kvLen, scale, f16, scratch, window);
+    kern(b).attn_dense(o, qp, kp, vp, s, hq, hkv, d, causal ? 1 : 0, pos, kvLen, scale, f16, scratch, window, softcap);
   });
 }
 

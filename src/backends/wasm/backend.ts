@@ -38,6 +38,7 @@ export interface Kernels {
   relu_f32(out: number, a: number, n: number): void;
   exp_f32(out: number, a: number, n: number): void;
   softplus_f32(out: number, a: number, n: number): void;
+  tanh_f32(out: number, a: number, n: number): void;
   matvec_f32(out: number, w: number, x: number, m: number, k: number): void;
   matvec_f16(out: number, w: number, x: number, m: number, k: number, xs: number): void;
   matmul_f32(out: number, x: number, w: number, n: number, m: number, k: number, tile: number): void;
@@ -439,6 +440,9 @@ export class WasmBackend implements Backend {
   }
   softplus(out: Tensor, a: Tensor): void {
     this.unaryOp('softplus', out, a, this.k.softplus_f32);
+  }
+  tanh(out: Tensor, a: Tensor): void {
+    this.unaryOp('tanh', out, a, this.k.tanh_f32);
   }
 
   addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void {

@@ -142,11 +142,11 @@ const SPLIT_TARGET_GROUPS = 512;
  * dense_attend: one workgroup (64 threads) per (row, head), keys in chunks; or, for few pairs and
  * many keys, dense_attend_part over key parts + dense_merge (shaders/attention.wgsl).
  */
-function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: number, causal: boolean, pos: number, kvLen: number, f16: boolean, scale: number, bufs: GPUBuffer[], window = 0): void {
+function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: number, causal: boolean, pos: number, kvLen: number, f16: boolean, scale: number, bufs: GPUBuffer[], window = 0, softcap = 0): void {
   const keys = causal ? pos + s : kvLen;
   const split = denseSplit(s * hq, window > 0 ? Math.min(window, keys) : keys);
   const parts = split?.parts ?? 1;
-  const params = (gx: number) => [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale), u32(parts), u32(split?.partKeys ?? 0), u32(window)];
+  const params = (gx: number) => [u32(s), u32(hq), u32(hkv), u32(d), u32(causal ? 1 : 0), u32(pos), u32(kvLen), u32(f16 ? 1 : 0), u32(gx), f32(scale), u32(parts), u32(split?.partKeys ?? 0), u32(window), f32(softcap), f32(softcap > 0 ? 1 / softcap : 0)];
   if (!split) {
     const [gx, gy] = grid(s * hq);
     b.gpu.dispatch(`${FAMILY}-d${d}`, source(d), 'dense_attend', params(gx), bufs, [gx, gy]);
@@ -163,10 +163,10 @@ function denseDispatch(b: WebGpuBackend, s: number, hq: number, hkv: number, d: 
 
 export function denseAttention(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v: Tensor, opts?: DenseAttentionOptions): void {
   const op = 'denseAttention';
-  const { s, hq, hkv, d, causal, pos, kvLen, scale, window } = va.dense(op, b.name, out, q, k, v, opts);
+  const { s, hq, hkv, d, causal, pos, kvLen, scale, window, softcap } = va.dense(op, b.name, out, q, k, v, opts);
   checkDim(op, d);
   if (s === 0) return;
-  denseDispatch(b, s, hq, hkv, d, causal, pos, kvLen, k.dtype === 'f16', scale, [out, q, k, v].map((t) => buf(b, op, t)), window);
+  denseDispatch(b, s, hq, hkv, d, causal, pos, kvLen, k.dtype === 'f16', scale, [out, q, k, v].map((t) => buf(b, op, t)), window, softcap);
 }
 
 export function kvAppend(b: WebGpuBackend, c: KvCache, k: Tensor, v: Tensor): void {

@@ -176,6 +176,7 @@ export class WebGpuBackend implements Backend {
   relu(out: Tensor, a: Tensor): void { ew.unary(this, 'relu', out, a); }
   exp(out: Tensor, a: Tensor): void { ew.unary(this, 'exp', out, a); }
   softplus(out: Tensor, a: Tensor): void { ew.unary(this, 'softplus', out, a); }
+  tanh(out: Tensor, a: Tensor): void { ew.unary(this, 'tanh', out, a); }
   rmsnorm(out: Tensor, x: Tensor, w: Tensor, eps: number): void { rows.rmsnorm(this, out, x, w, eps); }
   ropeQkv(q: Tensor, k: Tensor, v: Tensor, qkv: Tensor, opts: RopeOptions): void { ropeQkvOp(this, q, k, v, qkv, opts); }
   addRmsnorm(sum: Tensor, out: Tensor, a: Tensor, b: Tensor, w: Tensor, eps: number): void { rows.addRmsnorm(this, sum, out, a, b, w, eps); }

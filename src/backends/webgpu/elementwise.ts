@@ -34,9 +34,9 @@ export function swiglu(g: WebGpuBackend, out: Tensor, gu: Tensor): void {
   g.gpu.dispatch('core', coreWgsl, 'swiglu', [u32(out.size), u32(width), u32(gx), f32(0), u32(0)], [g.buf('swiglu', out), g.buf('swiglu', gu)], [gx, gy]);
 }
 
-export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus' | 'relu';
+export type UnaryOp = 'scale' | 'silu' | 'gelu' | 'sigmoid' | 'exp' | 'softplus' | 'relu' | 'tanh';
 /** Op codes of unary_f in shaders/core.wgsl. */
-const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5, relu: 6 };
+const UNARY_CODE: Record<UnaryOp, number> = { scale: 0, silu: 1, gelu: 2, sigmoid: 3, exp: 4, softplus: 5, relu: 6, tanh: 7 };
 
 /** out[i] = f(a[i]); `s` is the factor of scale. In place (out is a) without a scratch copy. */
 export function unary(g: WebGpuBackend, op: UnaryOp, out: Tensor, a: Tensor, s = 0): void {
