@@ -36,7 +36,7 @@
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
-/** Σ q·y over 16 + 16 signed bytes as eight i16 lanes (|q| ≤ 15 or 32 keeps each lane in range). */
+/** Σ q·y over 16 + 16 signed bytes as eight i16 lanes, two products per lane (|q·y| ≤ 127·127 keeps each lane in range). */
 // @ts-ignore: decorator
 @inline export function mul16x2(q: v128, y: v128): v128 {
   return i16x8.add(i16x8.extmul_low_i8x16_s(q, y), i16x8.extmul_high_i8x16_s(q, y));

@@ -194,6 +194,39 @@ function gemma3Float64(c: Record<string, unknown>, w: Map<string, { data: Float3
   return out;
 }
 
+
+/**
+ * The wasm model's logits of TOKENS equal the reference model's; its decode steps equal the prefill's
+ * rows; a rewind to 14 tokens (the chat engine reuses a prefix this way; the local caches, 16 rows,
+ * still hold positions 7…13) followed by other tokens as one block equals a fresh run. Disposes both
+ * models; returns the logits' scale.
+ */
+async function expectWasmLikeReference(ref: ReferenceBackend, wasm: WasmBackend, mr: CausalLM, mw: CausalLM): Promise<number> {
+  const [lr, lw] = [await allLogits(ref, mr, TOKENS), await allLogits(wasm, mw, TOKENS)];
+  const scale = scaleOf(lr);
+  expect(scale).toBeGreaterThan(1);
+  expect(maxAbs(lr, lw)).toBeLessThan(1e-5 * scale);
+  const V = mw.vocabSize;
+  const s = mw.newState();
+  let worst = 0;
+  const row = async (t: ReturnType<CausalLM['step']>) => (await wasm.read(t)) as Float32Array;
+  const first = mw.prefill(TOKENS.slice(0, 3), s);
+  worst = Math.max(worst, maxAbs(await row(first), lw.subarray(2 * V, 3 * V)));
+  wasm.free(first);
+  for (let i = 3; i < TOKENS.length; i++) worst = Math.max(worst, maxAbs(await row(mw.step(TOKENS[i], s)), lw.subarray(i * V, (i + 1) * V)));
+  expect(worst).toBeLessThan(1e-5 * scale);
+  expect(mw.rewind!(s, 14)).toBe(14);
+  const other = [9, 8, 7, 6, 5, 4, 3, 2, 1, 400];
+  const rest = mw.prefill(other, s, { allLogits: true });
+  const fresh = await allLogits(wasm, mw, [...TOKENS.slice(0, 14), ...other]);
+  expect(maxAbs(await row(rest), fresh.subarray(14 * V))).toBeLessThan(1e-5 * scale);
+  wasm.free(rest);
+  s.free();
+  mr.dispose();
+  mw.dispose();
+  return scale;
+}
+
 describe('Gemma 3 GGUF', () => {
   it('wasm = reference; cached decode and a rewound state = the prefill rows (past the 8-position window)', async () => {
     const bytes = tinyGguf(SHAPE);
@@ -203,30 +236,7 @@ describe('Gemma 3 GGUF', () => {
     const { model: mw } = await openModel(wasm, new Map([['m.gguf', bytes]]));
     const g = (config as LlamaConfig).gemma!;
     expect([mr.family, (config as LlamaConfig).arch, g.slidingWindow, g.slidingLayers, g.ropeLocalTheta]).toEqual(['gemma3', 'gemma3', 8, [true, true, true, true, true, false], 10000]);
-    const [lr, lw] = [await allLogits(ref, mr, TOKENS), await allLogits(wasm, mw, TOKENS)];
-    const scale = scaleOf(lr);
-    expect(scale).toBeGreaterThan(1);
-    expect(maxAbs(lr, lw)).toBeLessThan(1e-5 * scale);
-    const V = mw.vocabSize;
-    const s = mw.newState();
-    let worst = 0;
-    const row = async (t: ReturnType<CausalLM['step']>) => (await wasm.read(t)) as Float32Array;
-    const first = mw.prefill(TOKENS.slice(0, 3), s);
-    worst = Math.max(worst, maxAbs(await row(first), lw.subarray(2 * V, 3 * V)));
-    wasm.free(first);
-    for (let i = 3; i < TOKENS.length; i++) worst = Math.max(worst, maxAbs(await row(mw.step(TOKENS[i], s)), lw.subarray(i * V, (i + 1) * V)));
-    expect(worst).toBeLessThan(1e-5 * scale);
-    // back to 14 tokens (the chat engine reuses a prefix this way; the local caches, 16 rows, still
-    // hold positions 7…13), then other tokens as one block
-    expect(mw.rewind!(s, 14)).toBe(14);
-    const other = [9, 8, 7, 6, 5, 4, 3, 2, 1, 400];
-    const rest = mw.prefill(other, s, { allLogits: true });
-    const fresh = await allLogits(wasm, mw, [...TOKENS.slice(0, 14), ...other]);
-    expect(maxAbs(await row(rest), fresh.subarray(14 * V))).toBeLessThan(1e-5 * scale);
-    wasm.free(rest);
-    s.free();
-    mr.dispose();
-    mw.dispose();
+    await expectWasmLikeReference(ref, wasm, mr, mw);
   });
 });
 
@@ -344,29 +354,8 @@ describe('Gemma 2 GGUF', () => {
     const c = config as LlamaConfig;
     const g = c.gemma!;
     expect([mr.family, c.arch, c.qkNorm, g.slidingWindow, g.slidingLayers, g.ropeLocalTheta, c.ropeTheta, g.attnSoftcap, g.finalSoftcap, g.attentionScale]).toEqual(['gemma2', 'gemma2', false, 8, [true, false, true, false], 10000, 10000, 1.5, 8, 1 / Math.sqrt(32)]);
-    const [lr, lw] = [await allLogits(ref, mr, TOKENS), await allLogits(wasm, mw, TOKENS)];
-    const scale = scaleOf(lr);
-    expect(scale).toBeGreaterThan(1);
+    const scale = await expectWasmLikeReference(ref, wasm, mr, mw);
     expect(scale).toBeLessThan(8); // the final cap holds
-    expect(maxAbs(lr, lw)).toBeLessThan(1e-5 * scale);
-    const V = mw.vocabSize;
-    const s = mw.newState();
-    let worst = 0;
-    const row = async (t: ReturnType<CausalLM['step']>) => (await wasm.read(t)) as Float32Array;
-    const first = mw.prefill(TOKENS.slice(0, 3), s);
-    worst = Math.max(worst, maxAbs(await row(first), lw.subarray(2 * V, 3 * V)));
-    wasm.free(first);
-    for (let i = 3; i < TOKENS.length; i++) worst = Math.max(worst, maxAbs(await row(mw.step(TOKENS[i], s)), lw.subarray(i * V, (i + 1) * V)));
-    expect(worst).toBeLessThan(1e-5 * scale);
-    expect(mw.rewind!(s, 14)).toBe(14);
-    const other = [9, 8, 7, 6, 5, 4, 3, 2, 1, 400];
-    const rest = mw.prefill(other, s, { allLogits: true });
-    const fresh = await allLogits(wasm, mw, [...TOKENS.slice(0, 14), ...other]);
-    expect(maxAbs(await row(rest), fresh.subarray(14 * V))).toBeLessThan(1e-5 * scale);
-    wasm.free(rest);
-    s.free();
-    mr.dispose();
-    mw.dispose();
   });
 
   it('GGUF metadata: llama.cpp’s defaults (window 4096, caps 50 / 30) when the keys are absent, the 27B scale, rope.freq_base_swa', () => {
