@@ -5,8 +5,9 @@
  *   mamba-130m-random/{config.json,model.safetensors,tokenizer.json}  Mamba-130M shape, HF layout (F32)
  *   qwen2.5-0.5b-random.{type}.gguf  (--only qwen) Qwen2.5-0.5B shape, qwen2 architecture
  *   gemma3-1b-random.{type}.gguf  (--only gemma3) Gemma-3-1B shape, SentencePiece vocabulary (e.g. --types Q8_0)
+ *   gemma2-2b-random.{type}.gguf  (--only gemma2) Gemma-2-2B shape, soft-capping (e.g. --types Q4_0)
  *   llama3.2-1b-random.{type}.gguf  (--only llama32) Llama-3.2-1B shape, Llama 3 RoPE scaling (e.g. --types Q4_K_M)
- * Options: --out DIR, --only llama|qwen|llama32|gemma3|mamba, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
+ * Options: --out DIR, --only llama|qwen|llama32|gemma3|gemma2|mamba, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
  * No downloads: the vocabulary is learned from the repo's text corpus (data/text) and padded with
  * synthetic merges; weights come from a seeded PRNG.
  */
@@ -17,7 +18,7 @@ import { ggufLayout } from '../src/formats/gguf-writer.ts';
 import { safetensorsHeader } from '../src/formats/safetensors.ts';
 import { buildBpeVocab, type BpeVocab } from '../src/formats/synthetic-bpe.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
-import { GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
+import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
@@ -109,7 +110,7 @@ function main(): void {
   mkdirSync(out, { recursive: true });
   // --only llama | qwen | llama32 | mamba; without it SmolLM2 and Mamba (the Qwen2.5-0.5B and Llama-3.2-1B
   // shapes are opt-in: 0.3–2.5 GB a file)
-  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'llama32' ? [LLAMA32_1B] : values.only === 'gemma3' ? [GEMMA3_1B] : values.only === 'mamba' ? [] : [SMOLLM2_135M];
+  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'llama32' ? [LLAMA32_1B] : values.only === 'gemma3' ? [GEMMA3_1B] : values.only === 'gemma2' ? [GEMMA2_2B] : values.only === 'mamba' ? [] : [SMOLLM2_135M];
   for (const shape of shapes) {
     const corpus = corpusText(values.corpus);
     for (const type of values.types!.split(',') as LlamaGgufType[]) {

@@ -86,6 +86,16 @@ export const GEMMA3_1B: LlamaShape = {
 };
 
 /**
+ * google/gemma-2-2b-it: 26 layers (the even ones sliding over 4096 positions), 8 query heads and 4 KV
+ * heads of 256, GeGLU 9216, attention / final logit soft-caps 50 / 30, a tied 256,000 × 2304 head,
+ * SentencePiece vocabulary.
+ */
+export const GEMMA2_2B: LlamaShape = {
+  name: 'gemma2-2b-random', arch: 'gemma2', vocabSize: 256000, hidden: 2304, layers: 26, heads: 8, kvHeads: 4, headDim: 256, ffn: 9216,
+  ropeTheta: 10000, rmsEps: 1e-6, contextLength: 8192, spm: true, slidingWindow: 4096, attnSoftcap: 50, finalSoftcap: 30,
+};
+
+/**
  * meta-llama/Llama-3.2-1B(-Instruct): GQA 32 / 8 heads of 64, a tied 128,256 × 2048 head, Llama 3 RoPE
  * scaling (factor 32, low / high frequency factors 1 / 4, original context 8192) as rope_freqs.weight.
  */
