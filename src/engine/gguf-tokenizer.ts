@@ -91,6 +91,13 @@ function bosPostProcessor(m: GgufTokenizerMeta): TokenizerJson | null {
 // tokenizers library rewrites their Oniguruma (?i:…) to JavaScript); llama.cpp holds the same ones.
 const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/**
+ * llama.cpp's 'default' BPE split (llm_tokenizer_bpe, also what it uses for a file without
+ * tokenizer.ggml.pre): four regexes, each splitting the pieces of the one before, matches and the text
+ * between kept as pieces (Split, Isolated). Its \p{P} over ASCII is !"#%&'()*,-./:;?@[\]_{} (the
+ * k_ucat_map of unicode.cpp), as JavaScript's.
+ */
+const DEFAULT_REGEXES = ['[\\p{P}\\$\\+<=>\\^~\\|]+', "'s|'t|'re|'ve|'m|'ll|'d| ?\\p{L}+| ?\\p{N}+| ?[^\\s\\p{L}\\p{N}]+|\\s+(?!\\S)", '\\p{N}+', '[0-9][0-9][0-9]'];
 const byteLevel = (useRegex: boolean): TokenizerJson => ({ type: 'ByteLevel', add_prefix_space: false, trim_offsets: true, use_regex: useRegex });
 const split = (regex: string): TokenizerJson => ({ type: 'Split', pattern: { Regex: regex }, behavior: 'Isolated', invert: false });
 
@@ -101,7 +108,8 @@ const split = (regex: string): TokenizerJson => ({ type: 'Split', pattern: { Reg
  * unknown name is refused rather than guessed.
  */
 const PRE_TOKENIZERS: Record<string, { pre: TokenizerJson; ignoreMerges?: boolean; addBos?: boolean }> = {};
-for (const name of ['default', 'gpt-2', 'gpt2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']) PRE_TOKENIZERS[name] = { pre: byteLevel(true) };
+PRE_TOKENIZERS.default = { pre: { type: 'Sequence', pretokenizers: [...DEFAULT_REGEXES.map(split), byteLevel(false)] } };
+for (const name of ['gpt-2', 'gpt2', 'phi-2', 'mpt', 'olmo', 'jais', 'exaone4']) PRE_TOKENIZERS[name] = { pre: byteLevel(true) };
 for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', 'exaone', 'minerva-7b']) {
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] } };
 }
@@ -117,8 +125,8 @@ export const GGUF_PRE_TOKENIZERS = Object.keys(PRE_TOKENIZERS);
 export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
   if (m.model === 'gpt2') {
     if (!m.merges) throw new SparrowError('FORMAT_INVALID', "gguf: tokenizer.ggml.model 'gpt2' needs tokenizer.ggml.merges");
-    // no tokenizer.ggml.pre: GPT-2's own split (llama.cpp's 'default' is its older four-regex split)
-    const pre = PRE_TOKENIZERS[m.pre ?? 'gpt-2'];
+    // no tokenizer.ggml.pre: llama.cpp's 'default' (it warns "missing pre-tokenizer type, using: 'default'")
+    const pre = PRE_TOKENIZERS[m.pre ?? 'default'];
     if (!pre) {
       throw new SparrowError('UNSUPPORTED', `gguf: pre-tokenizer '${m.pre}' (tokenizer.ggml.pre) is not supported; known: ${GGUF_PRE_TOKENIZERS.join(', ')}`, { pre: m.pre });
     }

@@ -60,9 +60,12 @@ const QTOL = 0.08;
 // top-5 rankings differ; without its final soft-cap |Δp| is 0.71 and 0.89; the odd layers sliding in
 // place of the even ones, or a window one position longer, also change the rankings (all tried).
 const GEMMA_TOL = 3e-5;
-const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean }[] = [
+const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean; prompt?: string }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
   { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
+  // llama.cpp's four-regex 'default' split (old files; also what it uses without tokenizer.ggml.pre); the
+  // prompt adds the ASCII symbols its first regex lists, digit runs of 7 and non-ASCII punctuation
+  { name: 'llama-default', arch: 'llama', pre: 'default', prompt: `${PROMPT} \`x\` $5 a^b ~y|z <=> «ok»… 1234567` },
   { name: 'llama3-rope-freqs', arch: 'llama', pre: 'llama-bpe', extra: { ropeFreqs: ROPE_FREQS } },
   { name: 'qwen2', arch: 'qwen2', pre: 'qwen2' },
   { name: 'qwen3', arch: 'qwen3', pre: 'qwen2' },
@@ -168,11 +171,11 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
       const res = (await page.evaluate(
         ([u, body]) => window.__llamacpp!.complete(u, body),
         [url, {
-          prompt: PROMPT, max_tokens: STEPS, temperature: 1, top_k: 0, top_p: 1, min_p: 0, typical_p: 1, repeat_penalty: 1, seed: 7,
+          prompt: c.prompt ?? PROMPT, max_tokens: STEPS, temperature: 1, top_k: 0, top_p: 1, min_p: 0, typical_p: 1, repeat_penalty: 1, seed: 7,
           ignore_eos: true, logprobs: TOP, post_sampling_probs: true, logit_bias: Object.fromEntries(ban.map((id) => [String(id), -1e9])),
         }] as const,
       )) as { usage: { prompt_tokens: number }; choices: { logprobs: { content: LlamaCppStep[] } }[] };
-      const ids = tok.encode(PROMPT);
+      const ids = tok.encode(c.prompt ?? PROMPT);
       expect(ids.length).toBe(res.usage.prompt_tokens);
       const steps = res.choices[0].logprobs.content;
       expect(steps.length).toBe(STEPS);
