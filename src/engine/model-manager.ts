@@ -69,7 +69,7 @@ export interface ChatModelOptions {
    */
   attention?: 'dense' | 'sparse';
   /**
-   * WASM: decode steps with GGML block weights (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q2_K…Q6_K)
+   * WASM: decode steps with GGML block weights (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K)
    * quantize the activations to 8 bits (llama.cpp's Q8_0 / Q8_1 / Q8_K blocks) and take integer dot
    * products, as llama.cpp does — about 1.3–1.6× faster decode, at a shift of ~1e-2 in the
    * probabilities. Default off (exact f32 activations). F32 / F16 / BF16 weights and prefill are

@@ -65,7 +65,7 @@ function checkData(dtype: DType, shape: readonly number[], data: TensorData, op 
 export interface ReferenceOptions {
   /**
    * Decode (matvec) with GGML block weights quantizes x to 8 bits first and takes integer block
-   * dots, as llama.cpp's CPU backend does: Q8_K blocks for Q2_K…Q6_K (./q8k.ts), 32-value Q8_0 / Q8_1
+   * dots, as llama.cpp's CPU backend does: Q8_K blocks for Q2_K…Q6_K and IQ4_XS (./q8k.ts), 32-value Q8_0 / Q8_1
    * blocks for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1 and IQ4_NL (./q8-0.ts). The oracle of the wasm backend's
    * same option. Default false.
    */

@@ -106,8 +106,8 @@ export interface WasmOptions extends ThreadOptions {
   /** Ops with fewer multiply-adds than this run on the calling thread alone (default 32768). */
   minSplitWork?: number;
   /**
-   * Decode (matvec) with GGML block weights (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, Q2_K…Q6_K)
-   * quantizes x to 8 bits once per call (llama.cpp's Q8_0 / Q8_1 blocks, Q8_K for the k-quants) and
+   * Decode (matvec) with GGML block weights (Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K)
+   * quantizes x to 8 bits once per call (llama.cpp's Q8_0 / Q8_1 blocks, Q8_K for the k-quants and IQ4_XS) and
    * takes the block dots in integers: faster, and off the exact f32 result by the activation
    * quantization error (semantics: src/backends/reference/q8-0.ts and q8k.ts, the reference
    * backend's same option). Default false: every matvec exact to f32 rounding. Prefill (matmul) is unaffected.

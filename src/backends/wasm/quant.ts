@@ -43,7 +43,7 @@ type Int8Kernel = (out: number, y: number, w: number, m: number, k: number) => v
 
 /**
  * Quantize x (K f32 at xp) for `dtype`'s int8 kernel into a scratch, then `f(scratch)`: the int8
- * path's shared activation (Q8_K for the k-quants, Q8_0 / Q8_1 blocks for the others).
+ * path's shared activation (Q8_K for the k-quants and IQ4_XS, Q8_0 / Q8_1 blocks for the others).
  */
 export function withInt8Activations<T>(b: WasmBackend, dtype: string, xp: number, k: number, f: (y: number) => T): T {
   const q8k = dtype.endsWith('_k') || dtype === 'iq4_xs';
