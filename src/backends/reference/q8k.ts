@@ -84,10 +84,15 @@ export function quantizeQ8K(x: ArrayLike<number>): Q8K {
   return { d, qs, bsums };
 }
 
-/** ggml_vec_dot_q4_K_q8_K: one Q4_K row (nb super-blocks from byte `off`) · y. */
-export function dotQ4KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
+/**
+ * ggml_vec_dot_q4_K_q8_K / ggml_vec_dot_q5_K_q8_K: one Q4_K (144-byte) or Q5_K (176-byte) row (nb
+ * super-blocks from byte `off`) · y. Q5_K's values are Q4_K's nibbles (qs at byte 48 instead of 16)
+ * with a fifth bit, bit j of qh[l] (byte 16 + l), and the same two steps per block in the same order.
+ */
+function dotQ45KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K, q5: boolean): number {
+  const [bytes, qs] = q5 ? [176, 48] : [144, 16];
   let sumf = 0;
-  for (let i = 0; i < nb; i++, off += 144) {
+  for (let i = 0; i < nb; i++, off += bytes) {
     const d = fr(y.d[i] * h16(b, off));
     const dmin = fr(y.d[i] * h16(b, off + 2));
     let smin = 0;
@@ -96,10 +101,13 @@ export function dotQ4KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): numbe
       const [sc, m] = scaleMinK4(b, off + 4, j);
       smin += m * (y.bsums[16 * i + 2 * j] + y.bsums[16 * i + 2 * j + 1]);
       // sub-block j: the low nibbles of bytes 32·(j>>1) .. +31 when j is even, the high ones when odd
-      const q = off + 16 + 32 * (j >> 1);
+      const q = off + qs + 32 * (j >> 1);
       const shift = (j & 1) * 4;
       let s = 0;
-      for (let l = 0; l < 32; l++) s += ((b[q + l] >> shift) & 0xf) * y.qs[256 * i + 32 * j + l];
+      for (let l = 0; l < 32; l++) {
+        const fifth = q5 ? ((b[off + 16 + l] >> j) & 1) << 4 : 0;
+        s += (((b[q + l] >> shift) & 0xf) | fifth) * y.qs[256 * i + 32 * j + l];
+      }
       isum += sc * s;
     }
     sumf = fr(sumf - fr(dmin * fr(smin)));
@@ -107,6 +115,9 @@ export function dotQ4KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): numbe
   }
   return sumf;
 }
+
+/** ggml_vec_dot_q4_K_q8_K: one Q4_K row (nb super-blocks from byte `off`) · y. */
+export const dotQ4KQ8K = (b: Uint8Array, off: number, nb: number, y: Q8K): number => dotQ45KQ8K(b, off, nb, y, false);
 
 /** ggml_vec_dot_q6_K_q8_K: one Q6_K row (nb super-blocks from byte `off`) · y. */
 export function dotQ6KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
@@ -133,28 +144,7 @@ export function dotQ6KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): numbe
 }
 
 /** ggml_vec_dot_q5_K_q8_K: one Q5_K row (nb super-blocks from byte `off`) · y. */
-export function dotQ5KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
-  let sumf = 0;
-  for (let i = 0; i < nb; i++, off += 176) {
-    const d = fr(y.d[i] * h16(b, off));
-    const dmin = fr(y.d[i] * h16(b, off + 2));
-    let smin = 0;
-    let isum = 0;
-    for (let j = 0; j < 8; j++) {
-      const [sc, m] = scaleMinK4(b, off + 4, j);
-      smin += m * (y.bsums[16 * i + 2 * j] + y.bsums[16 * i + 2 * j + 1]);
-      // sub-block j: nibbles as Q4_K (qs at byte 48), the fifth bit is bit j of qh[l] (byte 16 + l)
-      const q = off + 48 + 32 * (j >> 1);
-      const shift = (j & 1) * 4;
-      let s = 0;
-      for (let l = 0; l < 32; l++) s += (((b[q + l] >> shift) & 0xf) | (((b[off + 16 + l] >> j) & 1) << 4)) * y.qs[256 * i + 32 * j + l];
-      isum += sc * s;
-    }
-    sumf = fr(sumf - fr(dmin * fr(smin)));
-    sumf = fr(sumf + fr(d * fr(isum)));
-  }
-  return sumf;
-}
+export const dotQ5KQ8K = (b: Uint8Array, off: number, nb: number, y: Q8K): number => dotQ45KQ8K(b, off, nb, y, true);
 
 /** ggml_vec_dot_q3_K_q8_K: one Q3_K row (nb super-blocks from byte `off`) · y. */
 export function dotQ3KQ8K(b: Uint8Array, off: number, nb: number, y: Q8K): number {
