@@ -4,6 +4,7 @@
  * state, writing logits of every row or only the last, and optionally the hidden states after each
  * stage).
  */
+import { SparrowError } from '../errors.ts';
 import type { Backend, Tensor } from '../backends/backend.ts';
 import type { WeightMap } from './weights.ts';
 import type { ModelState, PrefillOptions } from './types.ts';
@@ -11,6 +12,13 @@ import type { ModelState, PrefillOptions } from './types.ts';
 /** A state that owns a [1, vocab] logits tensor reused by every decode step. */
 export interface StepState extends ModelState {
   readonly logits: Tensor;
+}
+
+/** SIZE_LIMIT unless n more tokens after `position` fit a KV cache of `capacity` rows (models with one). */
+export function checkKvRoom(model: string, position: number, n: number, capacity: number): void {
+  if (position + n > capacity) {
+    throw new SparrowError('SIZE_LIMIT', `${model}: ${position} + ${n} tokens exceed the KV cache capacity ${capacity}`, { position, tokens: n, capacity });
+  }
 }
 
 export abstract class ForwardLM<S extends StepState> {

@@ -32,7 +32,7 @@ import { SparrowError } from '../errors.ts';
 import type { Backend, Tensor } from '../backends/backend.ts';
 import { createKvCache, freeKvCache, type KvCache } from '../backends/ops/attention.ts';
 import type { Gemma3Params, LlamaConfig } from '../formats/hf-config.ts';
-import { ForwardLM } from './forward-lm.ts';
+import { ForwardLM, checkKvRoom } from './forward-lm.ts';
 import { linear } from './linear.ts';
 import { loadLinear } from './linear-weights.ts';
 import { LlamaState, type LlamaOptions } from './llama.ts';
@@ -281,9 +281,7 @@ export class Gemma3 extends ForwardLM<GemmaState> implements CausalLM {
     const g = this.g;
     const n = tokens.length;
     if (n === 0) throw new SparrowError('INVALID_ARGUMENT', 'gemma3: no tokens to run');
-    if (s.position + n > this.capacity) {
-      throw new SparrowError('SIZE_LIMIT', `gemma3: ${s.position} + ${n} tokens exceed the KV cache capacity ${this.capacity}`, { position: s.position, tokens: n, capacity: this.capacity });
-    }
+    checkKvRoom('gemma3', s.position, n, this.capacity);
     const localLen = s.position - s.localStart;
     s.caches.forEach((k, i) => {
       const want = g.slidingLayers[i] ? localLen : s.position;

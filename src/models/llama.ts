@@ -16,7 +16,7 @@ import { linear } from './linear.ts';
 import { loadLinear, loadStackedLinear } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM } from './forward-lm.ts';
+import { ForwardLM, checkKvRoom } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
@@ -240,9 +240,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const c = this.config;
     const n = tokens.length;
     if (n === 0) throw new SparrowError('INVALID_ARGUMENT', 'llama: no tokens to run');
-    if (s.position + n > this.capacity) {
-      throw new SparrowError('SIZE_LIMIT', `llama: ${s.position} + ${n} tokens exceed the KV cache capacity ${this.capacity}`, { position: s.position, tokens: n, capacity: this.capacity });
-    }
+    checkKvRoom('llama', s.position, n, this.capacity);
     const H = c.hiddenSize;
     const D = c.headDim;
     const qDim = c.numHeads * D;
