@@ -42,6 +42,18 @@
   return i16x8.add(i16x8.extmul_low_i8x16_s(q, y), i16x8.extmul_high_i8x16_s(q, y));
 }
 
+/**
+ * Σ q·y as eight i16 lanes of two products each, for weight values q in 0..127 (y signed bytes):
+ * the relaxed build takes one relaxed_dot_i8x16_i7x16 (q is its 7-bit operand), the plain one
+ * mul16x2. The two pair the bytes differently (adjacent bytes, or j and j + 8), so callers must only
+ * sum the lanes under one scale, which makes the integer the same either way.
+ */
+// @ts-ignore: decorator
+@inline export function udot16(q: v128, y: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(y, q);
+  return mul16x2(q, y);
+}
+
 /** Sink of touchAhead's loads (a global, so that no optimiser drops them). */
 let touchSink: u32 = 0;
 

@@ -60,9 +60,24 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
 
 /** Σ q·y of one weight block against the activation block's 32 bytes (ya, yb), as four i32 lanes. */
 // @ts-ignore: decorator
-@inline function blockDot(t: i32, blk: usize, ya: v128, yb: v128): v128 {
+@inline function blockDot(t: i32, blk: usize, ya: v128, yb: v128, ybias: v128): v128 {
   const mask = i8x16.splat(0x0f);
   let lo: v128, hi: v128;
+  if (ASC_FEATURE_RELAXED_SIMD && t != T_Q8_0 && t != T_IQ4_NL) {
+    // Relaxed SIMD: the weights' unsigned 4 / 5-bit values are the 7-bit operand of one dot-add
+    // per 16 bytes; the offset of Q4_0 (−8) / Q5_0 (−16) is ybias = −offset·Σy.
+    if (t == T_Q4_0 || t == T_Q4_1) {
+      const q = v128.load(blk + (t == T_Q4_0 ? 2 : 4));
+      lo = v128.and(q, mask);
+      hi = i8x16.shr_u(q, 4);
+    } else {
+      const qh = load<u32>(blk + (t == T_Q5_0 ? 2 : 4));
+      const q = v128.load(blk + (t == T_Q5_0 ? 6 : 8));
+      lo = v128.or(v128.and(q, mask), q5High(qh, false));
+      hi = v128.or(i8x16.shr_u(q, 4), q5High(qh, true));
+    }
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, hi, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, lo, ybias));
+  }
   if (t == T_Q8_0) {
     lo = v128.load(blk + 2);
     hi = v128.load(blk + 18);
@@ -92,6 +107,14 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   return i32x4.add(i32x4.extadd_pairwise_i16x8_s(mul16x2(lo, ya)), i32x4.extadd_pairwise_i16x8_s(mul16x2(hi, yb)));
 }
 
+/** −offset · Σy of an activation block as four i32 lanes (the relaxed blockDot's ybias; zero without an offset). */
+// @ts-ignore: decorator
+@inline function blockBias(t: i32, ya: v128, yb: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD || (t != T_Q4_0 && t != T_Q5_0)) return i32x4.splat(0);
+  const off = i8x16.splat(t == T_Q4_0 ? 8 : 16);
+  return i32x4.neg(i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, off, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, off, i32x4.splat(0))));
+}
+
 /**
  * out[m] = W[m, k] · x for W of block type t, x as activation blocks at y. Four rows per pass share
  * the activation loads; their four integer sums are reduced together (lane r = row r) and each lane
@@ -116,7 +139,8 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
       const yb = v128.load(qs + (<usize>b << 5), 16);
       const b0 = w0 + <usize>b * bs;
       const b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-      const p0 = blockDot(t, b0, ya, yb), p1 = blockDot(t, b1, ya, yb), p2 = blockDot(t, b2, ya, yb), p3 = blockDot(t, b3, ya, yb);
+      const yo = blockBias(t, ya, yb);
+      const p0 = blockDot(t, b0, ya, yb, yo), p1 = blockDot(t, b1, ya, yb, yo), p2 = blockDot(t, b2, ya, yb, yo), p3 = blockDot(t, b3, ya, yb, yo);
       // transpose-add: lane r = Σ lanes of p_r (integer, exact in any order)
       const a = i32x4.add(i32x4.shuffle(p0, p1, 0, 4, 1, 5), i32x4.shuffle(p0, p1, 2, 6, 3, 7));
       const c = i32x4.add(i32x4.shuffle(p2, p3, 0, 4, 1, 5), i32x4.shuffle(p2, p3, 2, 6, 3, 7));
@@ -136,7 +160,8 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     let sumf: f32 = 0;
     for (let b = 0; b < nb; b++) {
       const blk = wr + <usize>b * bs;
-      const sumi = ihsum(blockDot(t, blk, v128.load(qs + (<usize>b << 5)), v128.load(qs + (<usize>b << 5), 16)));
+      const ya = v128.load(qs + (<usize>b << 5)), yb = v128.load(qs + (<usize>b << 5), 16);
+      const sumi = ihsum(blockDot(t, blk, ya, yb, blockBias(t, ya, yb)));
       let p: f32 = qhalf(blk) * load<f32>(y + (<usize>b << 2)) * <f32>sumi;
       if (withMin) p += qhalf(blk + 2) * load<f32>(ss + (<usize>b << 2));
       sumf += p;

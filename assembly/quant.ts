@@ -10,7 +10,7 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
+import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -1100,8 +1100,8 @@ function dot_q4_k_q8k(w: usize, y: usize, nb: i32): f32 {
       const yq = yb + 4 + (<usize>j << 6);
       const q0 = v128.load(q);
       const q1 = v128.load(q, 16);
-      const s1 = i16x8.add(mul16x2(v128.and(q0, mask), v128.load(yq)), mul16x2(v128.and(q1, mask), v128.load(yq, 16)));
-      const s2 = i16x8.add(mul16x2(i8x16.shr_u(q0, 4), v128.load(yq, 32)), mul16x2(i8x16.shr_u(q1, 4), v128.load(yq, 48)));
+      const s1 = i16x8.add(udot16(v128.and(q0, mask), v128.load(yq)), udot16(v128.and(q1, mask), v128.load(yq, 16)));
+      const s2 = i16x8.add(udot16(i8x16.shr_u(q0, 4), v128.load(yq, 32)), udot16(i8x16.shr_u(q1, 4), v128.load(yq, 48)));
       const sw = j < 2 ? sc0 : sc1;
       const sh = <u32>(j & 1) << 4;
       acc = i32x4.add(acc, i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>((sw >> sh) & 0xff))));
@@ -1134,16 +1134,34 @@ function dot_q6_k_q8k(w: usize, y: usize, nb: i32): f32 {
         const a = v128.load(ql + l0);
         const c = v128.load(ql + 32 + l0);
         const h = v128.load(qh + l0);
-        const q1 = i8x16.sub(v128.or(v128.and(a, m4), i8x16.shl(v128.and(h, m2), 4)), c32);
-        const q2 = i8x16.sub(v128.or(v128.and(c, m4), i8x16.shl(v128.and(i8x16.shr_u(h, 2), m2), 4)), c32);
-        const q3 = i8x16.sub(v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(h, 4), m2), 4)), c32);
-        const q4 = i8x16.sub(v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(h, 6), 4)), c32);
+        let q1 = v128.or(v128.and(a, m4), i8x16.shl(v128.and(h, m2), 4));
+        let q2 = v128.or(v128.and(c, m4), i8x16.shl(v128.and(i8x16.shr_u(h, 2), m2), 4));
+        let q3 = v128.or(i8x16.shr_u(a, 4), i8x16.shl(v128.and(i8x16.shr_u(h, 4), m2), 4));
+        let q4 = v128.or(i8x16.shr_u(c, 4), i8x16.shl(i8x16.shr_u(h, 6), 4));
         const yo = yq + <usize>l0;
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q1, v128.load(yo)), i16x8.splat(<i16>load<i8>(sc + is))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q2, v128.load(yo, 32)), i16x8.splat(<i16>load<i8>(sc + is + 2))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q3, v128.load(yo, 64)), i16x8.splat(<i16>load<i8>(sc + is + 4))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q4, v128.load(yo, 96)), i16x8.splat(<i16>load<i8>(sc + is + 6))));
+        if (ASC_FEATURE_RELAXED_SIMD) {
+          // unsigned 0..63 through the relaxed dot; the −32 comes back once per block (below)
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(q1, v128.load(yo)), i16x8.splat(<i16>load<i8>(sc + is))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(q2, v128.load(yo, 32)), i16x8.splat(<i16>load<i8>(sc + is + 2))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(q3, v128.load(yo, 64)), i16x8.splat(<i16>load<i8>(sc + is + 4))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(q4, v128.load(yo, 96)), i16x8.splat(<i16>load<i8>(sc + is + 6))));
+        } else {
+          q1 = i8x16.sub(q1, c32);
+          q2 = i8x16.sub(q2, c32);
+          q3 = i8x16.sub(q3, c32);
+          q4 = i8x16.sub(q4, c32);
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q1, v128.load(yo)), i16x8.splat(<i16>load<i8>(sc + is))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q2, v128.load(yo, 32)), i16x8.splat(<i16>load<i8>(sc + is + 2))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q3, v128.load(yo, 64)), i16x8.splat(<i16>load<i8>(sc + is + 4))));
+          acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(q4, v128.load(yo, 96)), i16x8.splat(<i16>load<i8>(sc + is + 6))));
+        }
       }
+    }
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      // Σ_g sc[g]·32·bsums[g]: the 16 scales are indexed like the 16-value groups the bsums sum
+      const scv = v128.load(blk + 192);
+      const corr = i32x4.add(i32x4.dot_i16x8_s(v128.load(yb + 260), i16x8.extend_low_i8x16_s(scv)), i32x4.dot_i16x8_s(v128.load(yb + 276), i16x8.extend_high_i8x16_s(scv)));
+      acc = i32x4.sub(acc, i32x4.shl(corr, 5));
     }
     sumf += d * <f32>ihsum(acc);
   }
@@ -1204,8 +1222,8 @@ function dot_q5_k_q8k(w: usize, y: usize, nb: i32): f32 {
       const g0 = v128.or(v128.and(i16x8.shr_u(q0, 4), mask), i16x8.shl(v128.and(h0, two), 3));
       const g1 = v128.or(v128.and(i16x8.shr_u(q1, 4), mask), i16x8.shl(v128.and(h1, two), 3));
       // four products of |q5| ≤ 31 and |q8| ≤ 128 per i16 lane: ≤ 15872
-      const s1 = i16x8.add(mul16x2(l0, v128.load(yq)), mul16x2(l1, v128.load(yq, 16)));
-      const s2 = i16x8.add(mul16x2(g0, v128.load(yq, 32)), mul16x2(g1, v128.load(yq, 48)));
+      const s1 = i16x8.add(udot16(l0, v128.load(yq)), udot16(l1, v128.load(yq, 16)));
+      const s2 = i16x8.add(udot16(g0, v128.load(yq, 32)), udot16(g1, v128.load(yq, 48)));
       const sw = j < 2 ? sc0 : sc1;
       const sh = <u32>(j & 1) << 4;
       acc = i32x4.add(acc, i32x4.dot_i16x8_s(s1, i16x8.splat(<i16>((sw >> sh) & 0xff))));
@@ -1260,8 +1278,8 @@ function dot_q3_k_q8k(w: usize, y: usize, nb: i32): f32 {
         const sw = j < 2 ? sa : sb;
         const ss = <u32>(j & 1) << 4;
         // two products of v ≤ 7 and |q8| ≤ 128 per i16 lane
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v0, v128.load(yq)), i16x8.splat(<i16>(((sw >> ss) & 0xff) - 32))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v1, v128.load(yq, 16)), i16x8.splat(<i16>(((sw >> (ss + 8)) & 0xff) - 32))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(v0, v128.load(yq)), i16x8.splat(<i16>(((sw >> ss) & 0xff) - 32))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(v1, v128.load(yq, 16)), i16x8.splat(<i16>(((sw >> (ss + 8)) & 0xff) - 32))));
         q0 = i16x8.shr_u(q0, 2);
         q1 = i16x8.shr_u(q1, 2);
         h0 = i16x8.shr_u(h0, 1);
@@ -1293,8 +1311,8 @@ function dot_q2_k_q8k(w: usize, y: usize, nb: i32): f32 {
       for (let j = 0; j < 4; j++) {
         const yq = yb + 4 + (<usize>n << 7) + (<usize>j << 5);
         const sc = blk + (<usize>n << 3) + (<usize>j << 1);
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q0, m3), v128.load(yq)), i16x8.splat(<i16>(load<u8>(sc) & 0xf))));
-        acc = i32x4.add(acc, i32x4.dot_i16x8_s(mul16x2(v128.and(q1, m3), v128.load(yq, 16)), i16x8.splat(<i16>(load<u8>(sc + 1) & 0xf))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(v128.and(q0, m3), v128.load(yq)), i16x8.splat(<i16>(load<u8>(sc) & 0xf))));
+        acc = i32x4.add(acc, i32x4.dot_i16x8_s(udot16(v128.and(q1, m3), v128.load(yq, 16)), i16x8.splat(<i16>(load<u8>(sc + 1) & 0xf))));
         // i16 shifts: the mask 3 drops the bits that cross from the high byte
         q0 = i16x8.shr_u(q0, 2);
         q1 = i16x8.shr_u(q1, 2);

@@ -1,11 +1,15 @@
-// Builds assembly/ (AssemblyScript) with SIMD enabled, twice from the same sources:
+// Builds assembly/ (AssemblyScript) with SIMD enabled, four times from the same sources:
 //  - build/sparrow.wasm: own (non-shared) memory, for every page (no cross-origin isolation needed);
 //  - build/sparrow-mt.wasm: imports a shared WebAssembly.Memory (env.memory) so several instances —
 //    the calling thread and the helper workers of src/backends/wasm/threads.ts — run kernels on the
 //    same tensors. Its data segments are read-only constant tables, so each instantiation re-writing
-//    them (active segments) stores identical bytes below heapBase(): harmless, no passive segments needed.
-// Skips a compile when its output is newer than every source file.
-import { execFileSync } from 'node:child_process';
+//    them (active segments) stores identical bytes below heapBase(): harmless, no passive segments needed;
+//  - build/sparrow-relaxed.wasm, build/sparrow-mt-relaxed.wasm: the same two with relaxed SIMD
+//    (ASC_FEATURE_RELAXED_SIMD is true there: the int8-activation dots use relaxed_dot_i8x16_i7x16),
+//    loaded where the runtime validates it (src/backends/wasm/module.ts).
+// Skips a compile when its output is newer than every source file; compiles run side by side.
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdirSync, readdirSync, statSync, existsSync } from 'node:fs';
 import { join } from 'node:path';
 
@@ -15,14 +19,27 @@ const common = ['-O3', '--converge', '--noAssert', '--enable', 'simd', '--runtim
   // [0, 262144) stays free for the sparse kernels' staged x (assembly/core-sparse.ts stage_x0 / _x4 /
   // _xt4: a fixed address makes every gathered load a single [memory + offset] access).
   '--memoryBase', '262144'];
+// 65536 pages = 4 GiB, the wasm32 limit WasmHeap allows itself; shared memories need a maximum.
+const shared = ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'];
+const relaxed = ['--enable', 'relaxed-simd'];
 const targets = [
   { out: 'build/sparrow.wasm', wat: 'build/sparrow.wat', flags: [] },
-  // 65536 pages = 4 GiB, the wasm32 limit WasmHeap allows itself; shared memories need a maximum.
-  { out: 'build/sparrow-mt.wasm', wat: 'build/sparrow-mt.wat', flags: ['--enable', 'threads', '--importMemory', '--sharedMemory', '--maximumMemory', '65536'] },
+  { out: 'build/sparrow-mt.wasm', wat: 'build/sparrow-mt.wat', flags: shared },
+  { out: 'build/sparrow-relaxed.wasm', wat: 'build/sparrow-relaxed.wat', flags: relaxed },
+  { out: 'build/sparrow-mt-relaxed.wasm', wat: 'build/sparrow-mt-relaxed.wat', flags: [...shared, ...relaxed] },
 ];
 mkdirSync('build', { recursive: true });
-for (const { out, wat, flags } of targets) {
-  if (existsSync(out) && statSync(out).mtimeMs > newest && !process.argv.includes('--force')) continue;
-  execFileSync(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts', '-o', out, '-t', wat, ...common, ...flags], { stdio: 'inherit' });
-  console.log(`built ${out} (${statSync(out).size} bytes)`);
-}
+const run = promisify(execFile);
+const stale = targets.filter(({ out }) => !existsSync(out) || statSync(out).mtimeMs <= newest || process.argv.includes('--force'));
+await Promise.all(
+  stale.map(async ({ out, wat, flags }) => {
+    const { stdout, stderr } = await run(process.execPath, ['node_modules/assemblyscript/bin/asc.js', 'assembly/index.ts', '-o', out, '-t', wat, ...common, ...flags]).catch((e) => {
+      process.stderr.write(`${e.stdout ?? ''}${e.stderr ?? ''}`);
+      console.error(`asc failed for ${out}`);
+      process.exit(1);
+    });
+    process.stdout.write(stdout);
+    process.stderr.write(stderr);
+    console.log(`built ${out} (${statSync(out).size} bytes)`);
+  }),
+);

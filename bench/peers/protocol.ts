@@ -24,6 +24,8 @@ export interface PeerJob {
   threads: number;
   /** Sparrow's WASM quantized-weight decode with 8-bit activations (bench:peers --int8). */
   int8?: boolean;
+  /** Sparrow's wasm build: false forces the plain-SIMD one (bench:peers --plain-simd), else relaxed where supported. */
+  relaxedSimd?: boolean;
 }
 
 /** The fixed benchmark prompt (32 tokens with the generated SmolLM2-shaped vocab; checked at run time). */

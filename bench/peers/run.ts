@@ -28,6 +28,8 @@ const { values } = parseArgs({
     webgpu: { type: 'boolean', default: false },
     // Sparrow's wasm runs once more with 8-bit activations for quantized-weight decode (ChatModelOptions.int8Activations)
     int8: { type: 'boolean', default: false },
+    // and with --int8, once more on the plain-SIMD build (no relaxed SIMD) for a side-by-side ratio
+    'plain-simd': { type: 'boolean', default: false },
     engines: { type: 'string', default: 'sparrow,wllama' },
     out: { type: 'string', default: 'peers' },
   },
@@ -69,11 +71,16 @@ try {
     const backends: ('wasm' | 'webgpu')[] = values.webgpu ? ['wasm', 'webgpu'] : ['wasm'];
     let banned: number[] = [];
     // Sparrow's wasm backend runs at each --threads count too (docs/threads.md); webgpu once.
-    const sparrowRuns: ['wasm' | 'webgpu', number, boolean][] = backends.flatMap((b): ['wasm' | 'webgpu', number, boolean][] =>
-      b === 'wasm' ? threads.flatMap((t): ['wasm', number, boolean][] => (values.int8 ? [[b, t, false], [b, t, true]] : [[b, t, false]])) : [[b, 1, false]],
-    );
-    for (const [b, t, int8] of values.engines.includes('sparrow') ? sparrowRuns : []) {
-      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t, int8 }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
+    // (backend, threads, 8-bit activations, relaxed SIMD allowed)
+    type SparrowRun = ['wasm' | 'webgpu', number, boolean, boolean];
+    const wasmVariants = (t: number): SparrowRun[] => [
+      ['wasm', t, false, true],
+      ...(values.int8 ? [['wasm', t, true, true] as SparrowRun] : []),
+      ...(values.int8 && values['plain-simd'] ? [['wasm', t, true, false] as SparrowRun] : []),
+    ];
+    const sparrowRuns: SparrowRun[] = backends.flatMap((b): SparrowRun[] => (b === 'wasm' ? threads.flatMap(wasmVariants) : [[b, 1, false, true]]));
+    for (const [b, t, int8, relaxed] of values.engines.includes('sparrow') ? sparrowRuns : []) {
+      const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t, int8, ...(relaxed ? {} : { relaxedSimd: false }) }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };
       banned = r.banned;
       console.log(`sparrow ${m} ${r.backend} ${t} thread(s): prompt ${r.promptTokens} tok, prefill ${r.prefillTokPerS.toFixed(1)} tok/s, decode ${r.decodeTokPerS.toFixed(1)} tok/s (${banned.length} banned ids)`);
       rows.push({ ...r, banned: undefined });

@@ -15,9 +15,14 @@ import { tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
 import { bannedTokenIds } from './banned.ts';
 import type { PeerJob, PeerRun } from './protocol.ts';
 
+/** 'wasm', plus ', 8-bit activations' and ', plain SIMD' (the build without relaxed SIMD) where so. */
+function wasmLabel(b: WasmBackend): string {
+  return `wasm${b.int8Activations ? ', 8-bit activations' : ''}${b.relaxedSimd ? '' : ', plain SIMD'}`;
+}
+
 async function run(job: PeerJob, backendName: 'wasm' | 'webgpu'): Promise<PeerRun & { banned: number[]; promptIds: number[] }> {
   // wasm: job.threads threads for the linear layers (helper Workers nested in this one; the page is cross-origin isolated).
-  const backend: Backend = backendName === 'wasm' ? await WasmBackend.create({ threads: job.threads, int8Activations: job.int8 ?? false }) : await WebGpuBackend.create();
+  const backend: Backend = backendName === 'wasm' ? await WasmBackend.create({ threads: job.threads, int8Activations: job.int8 ?? false, relaxedSimd: job.relaxedSimd ?? 'auto' }) : await WebGpuBackend.create();
   const blob = await (await fetch(job.modelUrl)).blob();
   const g = await GgufFile.open(blob, job.modelName);
   const { config } = ggufLlamaConfig(g);
@@ -61,7 +66,7 @@ async function run(job: PeerJob, backendName: 'wasm' | 'webgpu'): Promise<PeerRu
   backend.dispose();
   const steps = job.maxTokens - 1;
   return {
-    engine: 'sparrow', model: job.modelName, threads: backendName === 'wasm' ? job.threads : 1, backend: backendName === 'wasm' && job.int8 ? 'wasm, 8-bit activations' : backendName,
+    engine: 'sparrow', model: job.modelName, threads: backendName === 'wasm' ? job.threads : 1, backend: backendName === 'wasm' ? wasmLabel(backend as WasmBackend) : backendName,
     promptTokens: promptIds.length, generatedTokens: tokens.length,
     prefillMs: t1 - t0, decodeMs: t2 - t1,
     prefillTokPerS: (promptIds.length / (t1 - t0)) * 1000, decodeTokPerS: (steps / (t2 - t1)) * 1000,

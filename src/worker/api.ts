@@ -35,6 +35,8 @@ export type WasmCapabilities =
       simd: true;
       /** build/sparrow.wasm fetched and compiled; its kernel export count. */
       kernels: number;
+      /** Relaxed SIMD supported (wasmRelaxedSimdSupported): the wasm backend runs build/sparrow-relaxed.wasm. */
+      relaxedSimd: boolean;
     }
   | { available: false; simd: boolean; reason: string };
 

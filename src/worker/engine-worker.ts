@@ -5,7 +5,7 @@
 import * as Comlink from 'comlink';
 import { installSparrowErrorTransfer } from './error-transfer.ts';
 import type { Capabilities, EngineApi, WasmCapabilities, WebGpuCapabilities } from './api.ts';
-import { compileSparrowWasm, wasmSimdSupported } from '../backends/wasm/module.ts';
+import { compileSparrowWasm, wasmRelaxedSimdSupported, wasmSimdSupported } from '../backends/wasm/module.ts';
 import { kernelCheck } from './kernel-check.ts';
 import { createAnomalyApi } from '../anomaly/worker-api.ts';
 import { createChatApi, defaultWasmThreads } from './chat-api.ts';
@@ -63,7 +63,7 @@ async function probeWasm(): Promise<WasmCapabilities> {
   try {
     const module = await compileSparrowWasm();
     const kernels = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').length;
-    return { available: true, simd: true, kernels };
+    return { available: true, simd: true, kernels, relaxedSimd: wasmRelaxedSimdSupported() };
   } catch (e) {
     return { available: false, simd, reason: e instanceof Error ? e.message : String(e) };
   }

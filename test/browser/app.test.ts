@@ -47,6 +47,7 @@ describe('app (dev server)', () => {
     expect(await page.getByTestId('webgpu-state').textContent()).toContain('available');
     expect(await page.getByTestId('webgpu-state').textContent()).not.toContain('unavailable');
     expect(await page.getByTestId('wasm-state').textContent()).not.toContain('unavailable');
+    expect(await page.getByTestId('relaxed-simd').textContent()).toContain('supported (8-bit');
     // Real adapter data from the worker, not placeholders.
     expect((await page.getByTestId('webgpu-vendor').textContent())?.trim()).toMatch(/\w/);
     expect((await page.getByTestId('webgpu-architecture').textContent())?.trim()).toMatch(/\w/);
@@ -127,7 +128,7 @@ describe('app (dev server)', () => {
       frame.contentWindow!.postMessage({ sparrow: 1, id: 2, type: 'launch-rockets' }, location.origin);
       return { caps: await caps, bad: await bad };
     });
-    expect(replies.caps).toMatchObject({ sparrow: 1, id: 1, type: 'result', result: { webgpu: { available: true }, wasm: { available: true, simd: true } } });
+    expect(replies.caps).toMatchObject({ sparrow: 1, id: 1, type: 'result', result: { webgpu: { available: true }, wasm: { available: true, simd: true, relaxedSimd: true } } });
     expect(replies.bad).toMatchObject({ sparrow: 1, id: 2, type: 'error', error: { code: 'INVALID_ARGUMENT' } });
     expect((replies.bad as { error: { message: string } }).error.message).toContain('launch-rockets');
     expect(errors).toEqual([]);

@@ -7,6 +7,7 @@ import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { toF16Bits } from '../../src/util/f16.ts';
 import { maxRelErr, randomF32 } from '../helpers/random.ts';
+import type { Int8RelaxedResult } from './cases/int8-relaxed.ts';
 
 let h: BrowserHarness;
 beforeAll(async () => {
@@ -45,6 +46,16 @@ describe('wasm backend in the browser worker', () => {
       expect(maxRelErr(got, (await ref.read(ro)) as Float32Array, c.scale), c.name).toBeLessThanOrEqual(1e-5);
     }
   });
+
+  it('relaxed SIMD: Chromium runs the relaxed build, whose int8 decode kernels equal the reference bit for bit (1 and 2 threads), as the plain build does', async () => {
+    const r = (await h.host.runCase('/test/browser/cases/int8-relaxed.ts', 'int8RelaxedSuite', {})) as Int8RelaxedResult;
+    expect(r.supported).toBe(true);
+    expect(r.runs.map((x) => [x.relaxedSimd, x.threads])).toEqual([[true, 1], [true, 2], [false, 1], [false, 2]]);
+    for (const run of r.runs) {
+      expect(run.outputs, run.name).toBe(6 * (1 + 4 + 5 + 13 + 7 + 33) + 6 * (1 + 5 + 13 + 7 + 33));
+      expect(run.differences, run.name).toEqual([]);
+    }
+  }, 120_000);
 
   it('bad input is a SparrowError on the Node side', async () => {
     const table = await h.host.tensor('wasm', [3, 2], 'f32');

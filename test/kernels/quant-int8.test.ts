@@ -9,6 +9,8 @@
  * - both within the activation quantization bound of the exact matvec: each q8 is off by at most
  *   |d|/2 = max|x_block|/254, so |y − y_exact| ≤ Σ_blocks max|x_b|/254 · Σ_{j∈b} |w_j| (+ f32
  *   rounding, 2e-6 · Σ|w·x|);
+ * - the same for the relaxed-SIMD build (build/sparrow-relaxed.wasm: one relaxed dot-add per 16 bytes,
+ *   unsigned weight values and the offset through Σy) as for the plain one;
  * - off by default, and prefill (matmul), f32 and BF16 weights never take it.
  * The same three checks for the 32-value types (the bound there adds the f16 rounding of the scale).
  */
@@ -17,28 +19,15 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { quantizeQ8Blocks, type Q8BlockDType } from '../../src/backends/reference/q8-0.ts';
 import { quantizeQ8K, type Int8ActivationDType } from '../../src/backends/reference/q8k.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { wasmRelaxedSimdSupported } from '../../src/backends/wasm/module.ts';
 import { Q8K_BYTES } from '../../src/backends/wasm/quant.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
 import { QUANT_DTYPES, ggmlTypeByName } from '../../src/formats/ggml-types.ts';
 import { randomF32 } from '../helpers/random.ts';
+import { INT8_DTYPES_32, INT8_DTYPES_K, activations, activations32, int8Case, int8Differences } from '../helpers/int8-activations.ts';
 import { runLinear } from '../helpers/linear.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
-
-/** Random x with a different magnitude per 256-block, one all-zero block and one with a tied ±max. */
-function activations(k: number, seed: number): Float32Array {
-  const x = randomF32(k, seed);
-  for (let b = 0; b < k / 256; b++) {
-    const s = [1, 0.01, 30, 0.5, 1e-4][b % 5];
-    for (let j = 0; j < 256; j++) x[b * 256 + j] *= s;
-  }
-  if (k >= 512) x.fill(0, 256, 512);
-  if (k >= 768) {
-    x[520] = -40; // first of largest |x|: max < 0, so d > 0 in this block
-    x[700] = 40;
-  }
-  return x;
-}
 
 /** The exact product (f64 over dequantized W), Σ|w·x| and the quantization bound per row. */
 function exact(dtype: Int8ActivationDType, bytes: Uint8Array, m: number, k: number, x: Float32Array) {
@@ -61,30 +50,34 @@ function exact(dtype: Int8ActivationDType, bytes: Uint8Array, m: number, k: numb
 }
 
 /**
- * Random blocks of `dtype` at each shape: the int8 matvec on wasm (one thread, and split over two)
- * equals the reference backend's bit for bit, and the reference is within `exactOf`'s bound of the
- * exact product. The bound is loose (errors cancel); relative to Σ|w·x| the error is ~1e-3, never zero.
+ * Random blocks of `dtype` at each shape: the int8 matvec on wasm (one thread, and split over two;
+ * the plain build, and the relaxed-SIMD one where this runtime supports it — Chromium always does,
+ * test/browser/int8-relaxed.test.ts) equals the reference backend's bit for bit, and the reference is
+ * within `exactOf`'s bound of the exact product. The bound is loose (errors cancel); relative to
+ * Σ|w·x| the error is ~1e-3, never zero.
  */
 async function expectInt8LikeReference<D extends Int8ActivationDType | Q8BlockDType>(
   dtype: D,
-  shapes: [number, number][],
-  acts: (k: number, seed: number) => Float32Array,
   exactOf: (dtype: D, bytes: Uint8Array, m: number, k: number, x: Float32Array) => { out: Float64Array; mag: Float64Array; bound: Float64Array },
 ): Promise<void> {
   const ref = new ReferenceBackend({ int8Activations: true });
-  const one = await WasmBackend.create({ int8Activations: true });
-  const two = await WasmBackend.create({ threads: 2, minSplitWork: 0, int8Activations: true });
+  const builds = wasmRelaxedSimdSupported() ? [false, true] : [false];
+  for (const relaxedSimd of builds) {
+    for (const threads of [1, 2]) {
+      const b = await WasmBackend.create({ threads, minSplitWork: 0, int8Activations: true, relaxedSimd });
+      expect(b.relaxedSimd).toBe(relaxedSimd);
+      expect((await int8Differences(ref, b, dtype)).differences, `${relaxedSimd ? 'relaxed' : 'plain'} build, ${threads} thread(s)`).toEqual([]);
+      b.dispose();
+    }
+  }
+  const { shapes, acts } = int8Case(dtype);
   let worstRatio = 0;
   for (const [m, k] of shapes) {
     const bytes = randomBlocks(dtype, m, k, m * 31 + k);
     const x = acts(k, m + k);
     const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
-    const w1 = await runLinear(one, dtype, bytes, m, k, x, 1);
-    const w2 = await runLinear(two, dtype, bytes, m, k, x, 1);
     const { out, mag, bound } = exactOf(dtype, bytes, m, k, x);
     for (let i = 0; i < m; i++) {
-      expect(Object.is(w1[i], r[i]), `${dtype} [${m},${k}] row ${i}: wasm ${w1[i]} vs reference ${r[i]}`).toBe(true);
-      expect(Object.is(w2[i], r[i]), `${dtype} [${m},${k}] row ${i}: 2 threads ${w2[i]} vs reference ${r[i]}`).toBe(true);
       const err = Math.abs(r[i] - out[i]);
       expect(err, `${dtype} [${m},${k}] row ${i}: |int8 − exact| vs bound ${bound[i]}`).toBeLessThanOrEqual(bound[i] + 2e-6 * mag[i]);
       worstRatio = Math.max(worstRatio, err / mag[i]);
@@ -92,10 +85,7 @@ async function expectInt8LikeReference<D extends Int8ActivationDType | Q8BlockDT
   }
   expect(worstRatio).toBeGreaterThan(1e-6);
   expect(worstRatio).toBeLessThan(2e-2);
-  for (const b of [one, two]) b.dispose();
 }
-
-const SHAPES: [number, number][] = [[1, 256], [5, 512], [13, 768], [7, 2304], [33, 1280]];
 
 describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
   it('wasm quantize_q8_k writes the reference Q8_K blocks byte for byte', async () => {
@@ -125,9 +115,9 @@ describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
     wasm.dispose();
   });
 
-  for (const dtype of ['q4_k', 'q6_k', 'q5_k', 'q3_k', 'q2_k', 'iq4_xs'] as const) {
+  for (const dtype of INT8_DTYPES_K) {
     it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, () =>
-      expectInt8LikeReference(dtype, SHAPES, activations, exact));
+      expectInt8LikeReference(dtype, exact));
   }
 
   it('off by default; prefill (n > 1), f32 and BF16 weights ignore it', async () => {
@@ -149,21 +139,6 @@ describe('int8 activations (Q8_K) for Q2_K…Q6_K and IQ4_XS decode', () => {
     int8B.dispose();
   });
 });
-
-/**
- * Activations for the 32-value blocks: a different magnitude per block (1e-4 gives an f16-subnormal
- * scale), an all-zero block, a block of exact ties (amax 127: d = 1, so 2.5 → 2, −3.5 → −4, 0.5 → 0).
- */
-function activations32(k: number, seed: number): Float32Array {
-  const x = randomF32(k, seed);
-  for (let b = 0; b < k / 32; b++) {
-    const s = [1, 0.01, 30, 0.5, 1e-4, 3][b % 6];
-    for (let j = 0; j < 32; j++) x[b * 32 + j] *= s;
-  }
-  if (k >= 64) x.fill(0, 32, 64);
-  if (k >= 128) x.set([127, 2.5, -3.5, 0.5, -0.5, 1.5, -126.5], 96);
-  return x;
-}
 
 /** The exact product (f64 over dequantized W), Σ|w·x| and the int8 path's error bound per row. */
 function exact32(dtype: Q8BlockDType, bytes: Uint8Array, m: number, k: number, x: Float32Array) {
@@ -189,8 +164,6 @@ function exact32(dtype: Q8BlockDType, bytes: Uint8Array, m: number, k: number, x
   }
   return { out, mag, bound };
 }
-
-const SHAPES32: [number, number][] = [[1, 32], [4, 64], [5, 128], [13, 800], [7, 2048], [33, 896]];
 
 describe('int8 activations (Q8_0 / Q8_1 blocks) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1, IQ4_NL decode', () => {
   it('wasm quantize_q8_32 writes the reference blocks byte for byte', async () => {
@@ -225,8 +198,8 @@ describe('int8 activations (Q8_0 / Q8_1 blocks) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1
     wasm.dispose();
   });
 
-  for (const dtype of ['q8_0', 'q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl'] as const) {
+  for (const dtype of INT8_DTYPES_32) {
     it(`${dtype}: wasm == reference bit for bit (1 and 2 threads), both within the quantization bound of the exact matvec`, () =>
-      expectInt8LikeReference(dtype, SHAPES32, activations32, exact32));
+      expectInt8LikeReference(dtype, exact32));
   }
 });

@@ -9,7 +9,7 @@ import * as v from '../validate.ts';
 import * as seq from './sequence.ts';
 import type { SequenceOps } from '../ops/sequence.ts';
 import { fromF16Bits } from '../../util/f16.ts';
-import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES } from './module.ts';
+import { compileSparrowWasm, compileSparrowWasmMt, MT_MAX_PAGES, pickRelaxed } from './module.ts';
 import { ThreadPool, threadSupport, type ThreadOptions } from './threads.ts';
 import { rowRunner, scratchRowRunner, threadedLinear, threadedSpmm, threadedSpmv } from './threads-ops.ts';
 import { quantMatmul } from './quant.ts';
@@ -113,6 +113,13 @@ export interface WasmOptions extends ThreadOptions {
    * backend's same option). Default false: every matvec exact to f32 rounding. Prefill (matmul) is unaffected.
    */
   int8Activations?: boolean;
+  /**
+   * Run the relaxed-SIMD build of the kernels (./module.ts): 'auto' (default) where the runtime
+   * validates relaxed SIMD, true to demand it (BACKEND_UNAVAILABLE where it does not), false for
+   * the plain SIMD build. Both give the same bits; the relaxed one takes the int8-activation block
+   * dots faster.
+   */
+  relaxedSimd?: boolean | 'auto';
 }
 
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
@@ -129,6 +136,8 @@ export class WasmBackend implements Backend {
   threadNote?: string;
   /** See WasmOptions.int8Activations; may be changed between calls. */
   int8Activations = false;
+  /** Whether the kernels are the relaxed-SIMD build (WasmOptions.relaxedSimd). */
+  relaxedSimd = false;
 
   private constructor(
     readonly k: Kernels,
@@ -147,10 +156,12 @@ export class WasmBackend implements Backend {
       if (!opts.fallback) throw new SparrowError('BACKEND_UNAVAILABLE', `wasm: ${threads} threads requested but ${support.why}`, { threads });
       note = `running 1 wasm thread instead of ${threads}: ${support.why}`;
     }
-    const module = await compileSparrowWasm();
+    const relaxed = pickRelaxed(opts.relaxedSimd);
+    const module = await compileSparrowWasm(relaxed);
     const instance = await WebAssembly.instantiate(module, { env: { abort: wasmAbort } });
     const k = instance.exports as unknown as Kernels;
     const b = new WasmBackend(k, new WasmHeap(k.memory, k.heapBase()));
+    b.relaxedSimd = relaxed;
     b.threadNote = note;
     b.int8Activations = opts.int8Activations ?? false;
     return b;
@@ -158,11 +169,13 @@ export class WasmBackend implements Backend {
 
   /** build/sparrow-mt.wasm on a shared memory, plus threads − 1 helpers on the same memory. */
   private static async createThreaded(threads: number, opts: WasmOptions): Promise<WasmBackend> {
-    const module = await compileSparrowWasmMt();
+    const relaxed = pickRelaxed(opts.relaxedSimd);
+    const module = await compileSparrowWasmMt(relaxed);
     const memory = new WebAssembly.Memory({ initial: 16, maximum: MT_MAX_PAGES, shared: true });
     const instance = await WebAssembly.instantiate(module, { env: { memory, abort: wasmAbort } });
     const k = instance.exports as unknown as Kernels;
     const b = new WasmBackend(k, new WasmHeap(memory, k.heapBase()));
+    b.relaxedSimd = relaxed;
     b.pool = await ThreadPool.start(module, memory, threads, opts);
     if (opts.minSplitWork !== undefined) b.minSplitWork = opts.minSplitWork;
     b.int8Activations = opts.int8Activations ?? false;
