@@ -342,7 +342,11 @@ export function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r:
   }
 }
 
-/** 4 weight rows × 2 tokens: 8 accumulators, each weight vector loaded once for both tokens. */
+/**
+ * 4 weight rows × 2 tokens: 8 accumulators, each weight vector loaded once for both tokens. The
+ * relaxed build fuses each multiply-add (relaxed_madd: FMA where the CPU has it; prefill of the
+ * Qwen2.5-0.5B-shaped Q4_0 file in Chromium +11 %).
+ */
 // @ts-ignore: decorator
 @inline function dot4x2(o: usize, outRow: usize, w0: usize, x0: usize, k: i32): void {
   const rowBytes = <usize>k << 2;
@@ -355,14 +359,25 @@ export function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r:
     const q = <usize>j << 2;
     const xa = v128.load(x0 + q), xb = v128.load(x1 + q);
     const v0 = v128.load(w0 + q), v1 = v128.load(w1 + q), v2 = v128.load(w2 + q), v3 = v128.load(w3 + q);
-    a0 = f32x4.add(a0, f32x4.mul(v0, xa));
-    c0 = f32x4.add(c0, f32x4.mul(v0, xb));
-    a1 = f32x4.add(a1, f32x4.mul(v1, xa));
-    c1 = f32x4.add(c1, f32x4.mul(v1, xb));
-    a2 = f32x4.add(a2, f32x4.mul(v2, xa));
-    c2 = f32x4.add(c2, f32x4.mul(v2, xb));
-    a3 = f32x4.add(a3, f32x4.mul(v3, xa));
-    c3 = f32x4.add(c3, f32x4.mul(v3, xb));
+    if (ASC_FEATURE_RELAXED_SIMD) {
+      a0 = f32x4.relaxed_madd(v0, xa, a0);
+      c0 = f32x4.relaxed_madd(v0, xb, c0);
+      a1 = f32x4.relaxed_madd(v1, xa, a1);
+      c1 = f32x4.relaxed_madd(v1, xb, c1);
+      a2 = f32x4.relaxed_madd(v2, xa, a2);
+      c2 = f32x4.relaxed_madd(v2, xb, c2);
+      a3 = f32x4.relaxed_madd(v3, xa, a3);
+      c3 = f32x4.relaxed_madd(v3, xb, c3);
+    } else {
+      a0 = f32x4.add(a0, f32x4.mul(v0, xa));
+      c0 = f32x4.add(c0, f32x4.mul(v0, xb));
+      a1 = f32x4.add(a1, f32x4.mul(v1, xa));
+      c1 = f32x4.add(c1, f32x4.mul(v1, xb));
+      a2 = f32x4.add(a2, f32x4.mul(v2, xa));
+      c2 = f32x4.add(c2, f32x4.mul(v2, xb));
+      a3 = f32x4.add(a3, f32x4.mul(v3, xa));
+      c3 = f32x4.add(c3, f32x4.mul(v3, xb));
+    }
   }
   let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   let u0 = hsum(c0), u1 = hsum(c1), u2 = hsum(c2), u3 = hsum(c3);

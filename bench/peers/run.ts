@@ -28,7 +28,7 @@ const { values } = parseArgs({
     webgpu: { type: 'boolean', default: false },
     // Sparrow's wasm runs once more with 8-bit activations for quantized-weight decode (ChatModelOptions.int8Activations)
     int8: { type: 'boolean', default: false },
-    // and with --int8, once more on the plain-SIMD build (no relaxed SIMD) for a side-by-side ratio
+    // each wasm run once more on the plain-SIMD build (no relaxed SIMD) for a side-by-side ratio
     'plain-simd': { type: 'boolean', default: false },
     engines: { type: 'string', default: 'sparrow,wllama' },
     out: { type: 'string', default: 'peers' },
@@ -73,11 +73,8 @@ try {
     // Sparrow's wasm backend runs at each --threads count too (docs/threads.md); webgpu once.
     // (backend, threads, 8-bit activations, relaxed SIMD allowed)
     type SparrowRun = ['wasm' | 'webgpu', number, boolean, boolean];
-    const wasmVariants = (t: number): SparrowRun[] => [
-      ['wasm', t, false, true],
-      ...(values.int8 ? [['wasm', t, true, true] as SparrowRun] : []),
-      ...(values.int8 && values['plain-simd'] ? [['wasm', t, true, false] as SparrowRun] : []),
-    ];
+    const wasmVariants = (t: number): SparrowRun[] =>
+      (values.int8 ? [false, true] : [false]).flatMap((int8) => (values['plain-simd'] ? [true, false] : [true]).map((relaxed): SparrowRun => ['wasm', t, int8, relaxed]));
     const sparrowRuns: SparrowRun[] = backends.flatMap((b): SparrowRun[] => (b === 'wasm' ? threads.flatMap(wasmVariants) : [[b, 1, false, true]]));
     for (const [b, t, int8, relaxed] of values.engines.includes('sparrow') ? sparrowRuns : []) {
       const r = (await page.evaluate(([j, be]) => window.__peer!.sparrow(j, be), [{ ...job, threads: t, int8, ...(relaxed ? {} : { relaxedSimd: false }) }, b] as const)) as PeerRun & { banned: number[]; promptIds: number[] };

@@ -21,7 +21,7 @@ describe('wasm backend in the browser worker', () => {
     expect(info.simd).toBe(true);
   });
 
-  it('matvec (f32, f16), softmax, gelu and rope match the reference', async () => {
+  it('matvec (f32, f16), matmul f32, softmax, gelu and rope match the reference', async () => {
     const ref = new ReferenceBackend();
     const [m, k] = [19, 67];
     const w = randomF32(m * k, 1);
@@ -29,6 +29,8 @@ describe('wasm backend in the browser worker', () => {
     const cases: Array<{ name: string; op: string; ins: Array<{ shape: number[]; dtype: 'f32' | 'f16'; data: Float32Array | Uint16Array }>; out: number[]; extra: unknown[]; scale: number }> = [
       { name: 'matvec f32', op: 'matvec', ins: [{ shape: [m, k], dtype: 'f32', data: w }, { shape: [k], dtype: 'f32', data: x }], out: [m], extra: [], scale: 1 },
       { name: 'matvec f16', op: 'matvec', ins: [{ shape: [m, k], dtype: 'f16', data: Uint16Array.from(w, toF16Bits) }, { shape: [k], dtype: 'f32', data: x }], out: [m], extra: [], scale: 1 },
+      // 5 tokens × 19 rows: the 4-row × 2-token register tile (fused multiply-adds in the relaxed build) and its edges
+      { name: 'matmul f32', op: 'matmul', ins: [{ shape: [5, k], dtype: 'f32', data: randomF32(5 * k, 4) }, { shape: [m, k], dtype: 'f32', data: w }], out: [5, m], extra: [], scale: 1 },
       { name: 'softmax', op: 'softmax', ins: [{ shape: [1, k], dtype: 'f32', data: x }], out: [1, k], extra: [], scale: 1e-3 },
       { name: 'gelu', op: 'gelu', ins: [{ shape: [k], dtype: 'f32', data: x }], out: [k], extra: [], scale: 1e-3 },
       { name: 'rope', op: 'rope', ins: [{ shape: [1, 64], dtype: 'f32', data: randomF32(64, 3) }], out: [1, 64], extra: [{ pos: 7, headDim: 16, theta: 10000, style: 'half' }], scale: 1 },

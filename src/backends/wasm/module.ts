@@ -2,10 +2,13 @@
  * Loading the compiled WebAssembly SIMD module (build/sparrow.wasm, made by `npm run build:wasm`)
  * in the browser (fetch, via Vite's asset URL) and in Node (read from disk).
  *
- * Each module also exists built with relaxed SIMD (build/sparrow-relaxed.wasm, -mt-relaxed): the
- * int8-activation block dots then take one `i32x4.relaxed_dot_i8x16_i7x16_add_s` per 16 bytes. Those
- * dots are exact integer sums either way, so both builds give the same bits (tested); the relaxed one
- * is used where the runtime supports it (wasmRelaxedSimdSupported: Chrome / Edge ≥ 114, Node ≥ 22).
+ * Each module also exists built with relaxed SIMD (build/sparrow-relaxed.wasm, -mt-relaxed), used
+ * where the runtime supports it (wasmRelaxedSimdSupported: Chrome / Edge ≥ 114, Node ≥ 22):
+ * - the int8-activation block dots take one `i32x4.relaxed_dot_i8x16_i7x16_add_s` per 16 bytes; they
+ *   are exact integer sums either way, so both builds give the same bits (tested);
+ * - the prefill register tile (matmulRows' 4 rows × 2 tokens) multiplies-adds with
+ *   `f32x4.relaxed_madd`, fused where the CPU has FMA: one rounding instead of two per term, so its
+ *   sums differ from the plain build's in the last bits (within the suites' tolerances).
  */
 import { SparrowError } from '../../errors.ts';
 
