@@ -1,5 +1,6 @@
 // Block-format helpers shared by the quantized kernels (quant.ts: f32 activations; quant-q8.ts: the
-// int8-activation path for the 32-value block types). Not exported from the module (index.ts).
+// int8-activation path for the 32-value block types; sequence.ts: the ternary T-MAC lookups). Not
+// exported from the module (index.ts).
 
 /**
  * Exact scalar binary16 → f32 (all classes), for block scales. No f32 subnormal is ever formed:
@@ -17,6 +18,18 @@
   return reinterpret<f32>(((m << 13) + 0x38000000) | sign);
 }
 
+/**
+ * table[idx] per byte for indices in 0..15 (nibbles, small selectors): the relaxed build takes
+ * relaxed_swizzle — one pshufb on x86, where i8x16.swizzle adds a saturating add that maps indices
+ * ≥ 16 to 0 — and the two agree on such indices. Used by every 16-entry lookup of the block decoders
+ * and of the ternary T-MAC kernel (sequence.ts).
+ */
+// @ts-ignore: decorator
+@inline export function lut16(table: v128, idx: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(table, idx);
+  return i8x16.swizzle(table, idx);
+}
+
 /** IQ4_NL's 16 levels (kvalues_iq4nl) as the bytes of a swizzle table: nibble → signed level. */
 // @ts-ignore: decorator
 @inline export function iq4Table(): v128 { return i8x16(-127, -104, -83, -65, -49, -35, -22, -10, 1, 13, 25, 38, 53, 69, 89, 113); }
@@ -27,7 +40,7 @@
   const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
   const qh = i32x4.splat(qhWord);
   const sel = hi ? i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3) : i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1);
-  return v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, sel), bits), i8x16.splat(0)), i8x16.splat(16));
+  return v128.and(i8x16.ne(v128.and(lut16(qh, sel), bits), i8x16.splat(0)), i8x16.splat(16));
 }
 
 /** Sum of the four i32 lanes (exact: the callers' bounds keep it below 2^31). */

@@ -6,7 +6,7 @@
 // Activation layout at y (K values, nb = K/32 blocks): f32 d[nb] (the f16-rounded scale), f32 s[nb]
 // (f16(d·Σq), Q8_1's), then i8 q[K].
 
-import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
+import { ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
 
 const T_Q8_0 = 0, T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_1 = 3, T_Q5_1 = 4, T_IQ4_NL = 5;
 
@@ -87,8 +87,8 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     hi = i8x16.sub(i8x16.shr_u(q, 4), i8x16.splat(8));
   } else if (t == T_IQ4_NL) {
     const q = v128.load(blk + 2);
-    lo = i8x16.swizzle(iq4Table(), v128.and(q, mask));
-    hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4));
+    lo = lut16(iq4Table(), v128.and(q, mask));
+    hi = lut16(iq4Table(), i8x16.shr_u(q, 4));
   } else if (t == T_Q4_1) {
     const q = v128.load(blk + 4);
     lo = v128.and(q, mask);

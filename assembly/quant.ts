@@ -10,7 +10,7 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
+import { ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -74,8 +74,8 @@ function dot_q5_0(w: usize, x: usize, nb: i32): f32 {
     const blk = w + <usize>b * 22;
     const xb = x + (<usize>b << 7);
     const qh = i32x4.splat(load<u32>(blk + 2));
-    const hLo = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selLo), bits), i8x16.splat(0)), sixteen);
-    const hHi = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selHi), bits), i8x16.splat(0)), sixteen);
+    const hLo = v128.and(i8x16.ne(v128.and(lut16(qh, selLo), bits), i8x16.splat(0)), sixteen);
+    const hHi = v128.and(i8x16.ne(v128.and(lut16(qh, selHi), bits), i8x16.splat(0)), sixteen);
     const q = v128.load(blk + 6);
     const lo = i8x16.sub(v128.or(v128.and(q, mask), hLo), sixteen);
     const hi = i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen);
@@ -431,8 +431,8 @@ const S_Q4_0 = 0, S_Q5_0 = 1, S_Q4_1 = 2, S_Q5_1 = 3, S_IQ4_NL = 4;
   const mask = i8x16.splat(0x0f);
   if (t == S_IQ4_NL) {
     const q = v128.load(blk + 2);
-    const lo = i8x16.swizzle(iq4Table(), v128.and(q, mask));
-    const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4));
+    const lo = lut16(iq4Table(), v128.and(q, mask));
+    const hi = lut16(iq4Table(), i8x16.shr_u(q, 4));
     return f32x4.mul(f32x4.splat(qhalf(blk)), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
   }
   let lo: v128, hi: v128;
@@ -558,8 +558,8 @@ export function matmul_iq4_nl(out: usize, x: usize, w: usize, n: i32, m: i32, k:
 // @ts-ignore: decorator
 @inline function blockIQ4XS(q: usize, dl: f32, x0: v128, x1: v128, x2: v128, x3: v128, x4: v128, x5: v128, x6: v128, x7: v128): v128 {
   const v = v128.load(q);
-  const lo = i8x16.swizzle(iq4Table(), v128.and(v, i8x16.splat(0x0f)));
-  const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(v, 4));
+  const lo = lut16(iq4Table(), v128.and(v, i8x16.splat(0x0f)));
+  const hi = lut16(iq4Table(), i8x16.shr_u(v, 4));
   return f32x4.mul(f32x4.splat(dl), f32x4.add(dot16v(lo, x0, x1, x2, x3), dot16v(hi, x4, x5, x6, x7)));
 }
 
@@ -724,8 +724,8 @@ export function matmul_q2_k(out: usize, x: usize, w: usize, n: i32, m: i32, k: i
   const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
   const sixteen = i8x16.splat(16);
   const qh = i32x4.splat(load<u32>(blk + 2));
-  const hLo = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)), bits), i8x16.splat(0)), sixteen);
-  const hHi = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)), bits), i8x16.splat(0)), sixteen);
+  const hLo = v128.and(i8x16.ne(v128.and(lut16(qh, i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1)), bits), i8x16.splat(0)), sixteen);
+  const hHi = v128.and(i8x16.ne(v128.and(lut16(qh, i8x16(2, 2, 2, 2, 2, 2, 2, 2, 3, 3, 3, 3, 3, 3, 3, 3)), bits), i8x16.splat(0)), sixteen);
   const q = v128.load(blk + 6);
   const lo = i8x16.sub(v128.or(v128.and(q, i8x16.splat(0x0f)), hLo), sixteen);
   const hi = i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen);
@@ -791,8 +791,8 @@ function dequant_q5_0(dst: usize, w: usize, blocks: i32): void {
     const o = dst + (<usize>b << 7);
     const d = f32x4.splat(qhalf(blk));
     const qh = i32x4.splat(load<u32>(blk + 2));
-    const hLo = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selLo), bits), i8x16.splat(0)), sixteen);
-    const hHi = v128.and(i8x16.ne(v128.and(i8x16.swizzle(qh, selHi), bits), i8x16.splat(0)), sixteen);
+    const hLo = v128.and(i8x16.ne(v128.and(lut16(qh, selLo), bits), i8x16.splat(0)), sixteen);
+    const hHi = v128.and(i8x16.ne(v128.and(lut16(qh, selHi), bits), i8x16.splat(0)), sixteen);
     const q = v128.load(blk + 6);
     store16(o, i8x16.sub(v128.or(v128.and(q, mask), hLo), sixteen), d, zero);
     store16(o + 64, i8x16.sub(v128.or(i8x16.shr_u(q, 4), hHi), sixteen), d, zero);
@@ -811,8 +811,8 @@ function dequant_q5_0(dst: usize, w: usize, blocks: i32): void {
     const d = f32x4.splat(qhalf(blk));
     if (t == S_IQ4_NL) {
       const q = v128.load(blk + 2);
-      store16(o, i8x16.swizzle(iq4Table(), v128.and(q, mask)), d, zero);
-      store16(o + 64, i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4)), d, zero);
+      store16(o, lut16(iq4Table(), v128.and(q, mask)), d, zero);
+      store16(o + 64, lut16(iq4Table(), i8x16.shr_u(q, 4)), d, zero);
       continue;
     }
     const negM = f32x4.splat(-qhalf(blk + 2)); // q·d − (−m) = q·d + m exactly
@@ -840,8 +840,8 @@ function dequant_iq4_xs(dst: usize, w: usize, blocks: i32): void {
       const o = dst + (<usize>b << 10) + (<usize>ib << 7);
       const dl = f32x4.splat(iq4xsScale(blk, d, ib));
       const q = v128.load(blk + 8 + (<usize>ib << 4));
-      store16(o, i8x16.swizzle(iq4Table(), v128.and(q, mask)), dl, zero);
-      store16(o + 64, i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4)), dl, zero);
+      store16(o, lut16(iq4Table(), v128.and(q, mask)), dl, zero);
+      store16(o + 64, lut16(iq4Table(), i8x16.shr_u(q, 4)), dl, zero);
     }
   }
 }
@@ -1367,8 +1367,8 @@ function dot_iq4_xs_q8k(w: usize, y: usize, nb: i32): f32 {
       const ls = <i32>(((sl >> (<u32>ib << 2)) & 0xf) | (((sh >> (<u32>ib << 1)) & 3) << 4)) - 32;
       const q = v128.load(blk + 8 + (<usize>ib << 4));
       const yq = yb + 4 + (<usize>ib << 5);
-      const lo = i8x16.swizzle(iq4Table(), v128.and(q, mask));
-      const hi = i8x16.swizzle(iq4Table(), i8x16.shr_u(q, 4));
+      const lo = lut16(iq4Table(), v128.and(q, mask));
+      const hi = lut16(iq4Table(), i8x16.shr_u(q, 4));
       const s = i32x4.add(i32x4.extadd_pairwise_i16x8_s(mul16x2(lo, v128.load(yq))), i32x4.extadd_pairwise_i16x8_s(mul16x2(hi, v128.load(yq, 16))));
       acc = i32x4.add(acc, i32x4.mul(s, i32x4.splat(ls)));
     }

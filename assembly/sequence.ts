@@ -1,6 +1,8 @@
 // Sequence kernels (see src/backends/ops/sequence.ts for semantics and shapes). f32 unless named
 // otherwise; a pointer of 0 means "absent" (the JS allocator never hands out address 0).
 
+import { lut16 } from './quant-blocks';
+
 // ---- vector exp --------------------------------------------------------------------------------
 // Cephes expf: e^x = 2^k · e^r with k = round(x·log2 e), |r| ≤ ln2/2, degree-5 polynomial for
 // e^r (relative error ~2e-7). Below −87.3 the result is flushed to 0 (e^x underflows there).
@@ -463,7 +465,7 @@ export function ternary_matvec(out: usize, w: usize, x: usize, xt: usize, R: i32
 // T-MAC proper: 16 output rows at a time. A 16×16 byte transpose turns 16 rows × 16 groups into
 // one vector per group holding that group's weight byte of each row; the group's 16-entry subset-sum
 // table (i16, split into low/high byte vectors) is then looked up for all 16 rows at once with
-// i8x16.swizzle, for the plus nibble and the minus nibble. The sums are exact integers.
+// lut16 (i8x16.swizzle), for the plus nibble and the minus nibble. The sums are exact integers.
 
 /**
  * Same result as ternary_matvec (bit for bit). Per row of x, tables[g·16 + mask] (i16) =
@@ -653,8 +655,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 0) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v0, nib), im = i8x16.shr_u(v0, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -662,8 +664,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 1) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v1, nib), im = i8x16.shr_u(v1, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -671,8 +673,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 2) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v2, nib), im = i8x16.shr_u(v2, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -680,8 +682,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 3) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v3, nib), im = i8x16.shr_u(v3, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -689,8 +691,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 4) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v4, nib), im = i8x16.shr_u(v4, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -698,8 +700,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 5) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v5, nib), im = i8x16.shr_u(v5, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -707,8 +709,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 6) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v6, nib), im = i8x16.shr_u(v6, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -716,8 +718,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 7) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v7, nib), im = i8x16.shr_u(v7, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -725,8 +727,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 8) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v8, nib), im = i8x16.shr_u(v8, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -734,8 +736,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 9) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v9, nib), im = i8x16.shr_u(v9, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -743,8 +745,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 10) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v10, nib), im = i8x16.shr_u(v10, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -752,8 +754,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 11) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v11, nib), im = i8x16.shr_u(v11, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -761,8 +763,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 12) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v12, nib), im = i8x16.shr_u(v12, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -770,8 +772,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 13) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v13, nib), im = i8x16.shr_u(v13, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -779,8 +781,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 14) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v14, nib), im = i8x16.shr_u(v14, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }
@@ -788,8 +790,8 @@ export function ternary_matvec_tmac(out: usize, w: usize, x: usize, xt: usize, R
           const tb = <usize>((bl * 16 + 15) << 4);
           const lo = v128.load(tlo + tb), hi = v128.load(thi + tb);
           const ip = v128.and(v15, nib), im = i8x16.shr_u(v15, 4);
-          const plo = i8x16.swizzle(lo, ip), phi = i8x16.swizzle(hi, ip);
-          const mlo = i8x16.swizzle(lo, im), mhi = i8x16.swizzle(hi, im);
+          const plo = lut16(lo, ip), phi = lut16(hi, ip);
+          const mlo = lut16(lo, im), mhi = lut16(hi, im);
           acc0 = i16x8.add(acc0, i16x8.sub(i8x16.shuffle(plo, phi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23), i8x16.shuffle(mlo, mhi, 0, 16, 1, 17, 2, 18, 3, 19, 4, 20, 5, 21, 6, 22, 7, 23)));
           acc1 = i16x8.add(acc1, i16x8.sub(i8x16.shuffle(plo, phi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31), i8x16.shuffle(mlo, mhi, 8, 24, 9, 25, 10, 26, 11, 27, 12, 28, 13, 29, 14, 30, 15, 31)));
         }

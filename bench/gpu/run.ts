@@ -127,7 +127,7 @@ const CHECKS: Check[] = [
     name: 'quantized matvec/matmul (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K) vs f64 oracle',
     async run() {
       const r = await quantSuite({ backend: 'webgpu' }, ctx);
-      const worst = worstOf(r.map((x) => x.webgpu));
+      const worst = worstOf(r.map((x) => x.tested));
       return { ok: r.length === QUANT_CASES && worst < QUANT_TOL.webgpu, worst, tol: QUANT_TOL.webgpu };
     },
   },

@@ -10,15 +10,22 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => h?.close());
 
-describe('quantized kernels on webgpu', () => {
+describe('quantized kernels in Chromium (webgpu, and wasm)', () => {
   it('random blocks at every alignment and real llama.cpp k-quant tensors match the oracle', async () => {
     const results = (await h.host.runCase('/test/browser/cases/quant.ts', 'quantSuite', { backend: 'webgpu' })) as QuantCaseResult[];
     expect(results.length).toBe(QUANT_CASES);
     for (const r of results) {
       expect(r.reference, `reference ${r.name}`).toBeLessThan(QUANT_TOL.reference);
-      expect(r.webgpu, `webgpu ${r.name}`).toBeLessThan(QUANT_TOL.webgpu);
+      expect(r.tested, `webgpu ${r.name}`).toBeLessThan(QUANT_TOL.webgpu);
     }
-    console.log(`quant webgpu worst rel err: ${Math.max(...results.map((r) => r.webgpu)).toExponential(2)}`);
+    console.log(`quant webgpu worst rel err: ${Math.max(...results.map((r) => r.tested)).toExponential(2)}`);
+  }, 180_000);
+
+  it('wasm in the browser (the relaxed-SIMD build: relaxed table lookups, fused prefill tile) matches the oracle too', async () => {
+    const results = (await h.host.runCase('/test/browser/cases/quant.ts', 'quantSuite', { backend: 'wasm' })) as QuantCaseResult[];
+    expect(results.length).toBe(QUANT_CASES);
+    for (const r of results) expect(r.tested, `wasm ${r.name}`).toBeLessThan(QUANT_TOL.webgpu);
+    console.log(`quant wasm (browser) worst rel err: ${Math.max(...results.map((r) => r.tested)).toExponential(2)}`);
   }, 180_000);
 
   it('a shape error arrives as a typed error from the worker', async () => {

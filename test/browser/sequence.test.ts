@@ -10,10 +10,17 @@ beforeAll(async () => {
 }, 120_000);
 afterAll(() => h?.close());
 
-describe('sequence ops on webgpu', () => {
+describe('sequence ops in Chromium (webgpu, and wasm)', () => {
   it('match the reference (conv, selective scan, WKV, delta rule, ternary direct + LUT) and chain state', async () => {
     const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', {})) as Record<string, number>;
     if (process.env.SPARROW_VERBOSE) console.log(errs);
+    const bad = Object.entries(errs).filter(([name, e]) => !(e < sequenceTol(name)));
+    expect(bad).toEqual([]);
+    expect(Object.keys(errs).length).toBeGreaterThan(30);
+  }, 300_000);
+
+  it('wasm in the browser (the relaxed-SIMD build) matches the reference too', async () => {
+    const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', { backend: 'wasm' })) as Record<string, number>;
     const bad = Object.entries(errs).filter(([name, e]) => !(e < sequenceTol(name)));
     expect(bad).toEqual([]);
     expect(Object.keys(errs).length).toBeGreaterThan(30);

@@ -18,7 +18,8 @@ export const QUANT_CASES = 105;
 
 export interface QuantCaseResult {
   name: string;
-  webgpu: number;
+  /** Worst relative error of the backend under test (args.backend). */
+  tested: number;
   reference: number;
 }
 
@@ -29,7 +30,7 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
   const check = async (name: string, dtype: QuantDType, bytes: Uint8Array, m: number, k: number, n: number, seed: number) => {
     const x = randomF32(n * k, seed);
     const { out, mag } = quantOracle(dtype, bytes, m, k, x, n);
-    results.push({ name, webgpu: worstRel(await runLinear(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await runLinear(ref, dtype, bytes, m, k, x, n), out, mag) });
+    results.push({ name, tested: worstRel(await runLinear(gpu, dtype, bytes, m, k, x, n), out, mag), reference: worstRel(await runLinear(ref, dtype, bytes, m, k, x, n), out, mag) });
   };
   // K sets the threads per output (quantLanes: 4 up to 32 units, 8, 16, 32, 64 from 2048 elements)
   // and with it how many outputs share a workgroup; the odd M·N leave the last workgroup partial.

@@ -29,12 +29,13 @@ function scaled(a: ArrayLike<number>, b: ArrayLike<number>): number {
 const err = (a: Result, b: Result) => Math.max(scaled(a.out, b.out), scaled(a.state, b.state));
 
 /**
- * Per case: webgpu vs reference (scale-relative error of out and state), chained vs whole runs on
- * webgpu, and for ternary the element-wise relative error and LUT == direct bit equality.
+ * Per case: webgpu (or args.backend) vs reference (scale-relative error of out and state), chained vs
+ * whole runs on it, and for ternary the element-wise relative error and LUT == direct bit equality.
  */
-export async function sequenceVsReference(_args: unknown, ctx: CaseContext): Promise<Record<string, number>> {
+export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } | undefined, ctx: CaseContext): Promise<Record<string, number>> {
   const ref = await ctx.backend('reference');
-  const gpu = await ctx.backend('webgpu');
+  // `gpu`: the backend under test — webgpu, or wasm (in Chromium the relaxed-SIMD build: T-MAC's lookups differ there)
+  const gpu = await ctx.backend(args?.backend ?? 'webgpu');
   const r: Record<string, number> = {};
 
   for (const [T, C, K] of [[1, 1, 4], [7, 5, 4], [9, 13, 3], [300, 3, 4]]) {
