@@ -58,51 +58,41 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   }
 }
 
-/** Σ q·y of one weight block against the activation block's 32 bytes (ya, yb), as four i32 lanes. */
+/**
+ * Σ q·y of one weight block against the activation block's 32 bytes (ya, yb), as four i32 lanes.
+ * The 4 / 5-bit types are unpacked to their unsigned values first. The relaxed build takes those as
+ * the 7-bit operand of one dot-add per 16 bytes, the offset of Q4_0 (−8) / Q5_0 (−16) coming in as
+ * ybias = −offset·Σy (blockBias); the plain build subtracts the offset and widens to i16 products.
+ */
 // @ts-ignore: decorator
 @inline function blockDot(t: i32, blk: usize, ya: v128, yb: v128, ybias: v128): v128 {
   const mask = i8x16.splat(0x0f);
   let lo: v128, hi: v128;
-  if (ASC_FEATURE_RELAXED_SIMD && t != T_Q8_0 && t != T_IQ4_NL) {
-    // Relaxed SIMD: the weights' unsigned 4 / 5-bit values are the 7-bit operand of one dot-add
-    // per 16 bytes; the offset of Q4_0 (−8) / Q5_0 (−16) is ybias = −offset·Σy.
-    if (t == T_Q4_0 || t == T_Q4_1) {
-      const q = v128.load(blk + (t == T_Q4_0 ? 2 : 4));
-      lo = v128.and(q, mask);
-      hi = i8x16.shr_u(q, 4);
-    } else {
-      const qh = load<u32>(blk + (t == T_Q5_0 ? 2 : 4));
-      const q = v128.load(blk + (t == T_Q5_0 ? 6 : 8));
-      lo = v128.or(v128.and(q, mask), q5High(qh, false));
-      hi = v128.or(i8x16.shr_u(q, 4), q5High(qh, true));
-    }
-    return i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, hi, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, lo, ybias));
-  }
   if (t == T_Q8_0) {
     lo = v128.load(blk + 2);
     hi = v128.load(blk + 18);
-  } else if (t == T_Q4_0) {
-    const q = v128.load(blk + 2);
-    lo = i8x16.sub(v128.and(q, mask), i8x16.splat(8));
-    hi = i8x16.sub(i8x16.shr_u(q, 4), i8x16.splat(8));
   } else if (t == T_IQ4_NL) {
     const q = v128.load(blk + 2);
     lo = lut16(iq4Table(), v128.and(q, mask));
     hi = lut16(iq4Table(), i8x16.shr_u(q, 4));
-  } else if (t == T_Q4_1) {
-    const q = v128.load(blk + 4);
+  } else if (t == T_Q4_0 || t == T_Q4_1) {
+    const q = v128.load(blk + (t == T_Q4_0 ? 2 : 4));
     lo = v128.and(q, mask);
     hi = i8x16.shr_u(q, 4);
   } else {
-    // Q5_0 (qh at 2, qs at 6, values − 16) / Q5_1 (qh at 4, qs at 8)
+    // Q5_0 (qh at 2, qs at 6) / Q5_1 (qh at 4, qs at 8)
     const qh = load<u32>(blk + (t == T_Q5_0 ? 2 : 4));
     const q = v128.load(blk + (t == T_Q5_0 ? 6 : 8));
     lo = v128.or(v128.and(q, mask), q5High(qh, false));
     hi = v128.or(i8x16.shr_u(q, 4), q5High(qh, true));
-    if (t == T_Q5_0) {
-      lo = i8x16.sub(lo, i8x16.splat(16));
-      hi = i8x16.sub(hi, i8x16.splat(16));
-    }
+  }
+  if (ASC_FEATURE_RELAXED_SIMD && t != T_Q8_0 && t != T_IQ4_NL) {
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, hi, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, lo, ybias));
+  }
+  if (t == T_Q4_0 || t == T_Q5_0) {
+    const off = i8x16.splat(t == T_Q4_0 ? 8 : 16);
+    lo = i8x16.sub(lo, off);
+    hi = i8x16.sub(hi, off);
   }
   return i32x4.add(i32x4.extadd_pairwise_i16x8_s(mul16x2(lo, ya)), i32x4.extadd_pairwise_i16x8_s(mul16x2(hi, yb)));
 }
