@@ -49,6 +49,14 @@
   return i32x4.extract_lane(v, 0) + i32x4.extract_lane(v, 1) + i32x4.extract_lane(v, 2) + i32x4.extract_lane(v, 3);
 }
 
+/** Lane r = the sum of p_r's four i32 lanes (integer transpose-add: exact in any order). */
+// @ts-ignore: decorator
+@inline export function isum4x4(p0: v128, p1: v128, p2: v128, p3: v128): v128 {
+  const a = i32x4.add(i32x4.shuffle(p0, p1, 0, 4, 1, 5), i32x4.shuffle(p0, p1, 2, 6, 3, 7));
+  const c = i32x4.add(i32x4.shuffle(p2, p3, 0, 4, 1, 5), i32x4.shuffle(p2, p3, 2, 6, 3, 7));
+  return i32x4.add(i32x4.shuffle(a, c, 0, 1, 4, 5), i32x4.shuffle(a, c, 2, 3, 6, 7));
+}
+
 /** Σ q·y over 16 + 16 signed bytes as eight i16 lanes, two products per lane (|q·y| ≤ 127·127 keeps each lane in range). */
 // @ts-ignore: decorator
 @inline export function mul16x2(q: v128, y: v128): v128 {

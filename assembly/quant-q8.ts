@@ -6,7 +6,7 @@
 // Activation layout at y (K values, nb = K/32 blocks): f32 d[nb] (the f16-rounded scale), f32 s[nb]
 // (f16(d·Σq), Q8_1's), then i8 q[K].
 
-import { ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
+import { ihsum, iq4Table, isum4x4, lut16, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
 
 const T_Q8_0 = 0, T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_1 = 3, T_Q5_1 = 4, T_IQ4_NL = 5;
 
@@ -131,10 +131,7 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
       const b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
       const yo = blockBias(t, ya, yb);
       const p0 = blockDot(t, b0, ya, yb, yo), p1 = blockDot(t, b1, ya, yb, yo), p2 = blockDot(t, b2, ya, yb, yo), p3 = blockDot(t, b3, ya, yb, yo);
-      // transpose-add: lane r = Σ lanes of p_r (integer, exact in any order)
-      const a = i32x4.add(i32x4.shuffle(p0, p1, 0, 4, 1, 5), i32x4.shuffle(p0, p1, 2, 6, 3, 7));
-      const c = i32x4.add(i32x4.shuffle(p2, p3, 0, 4, 1, 5), i32x4.shuffle(p2, p3, 2, 6, 3, 7));
-      const sumi = i32x4.add(i32x4.shuffle(a, c, 0, 1, 4, 5), i32x4.shuffle(a, c, 2, 3, 6, 7));
+      const sumi = isum4x4(p0, p1, p2, p3);
       const dx = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(qhalf(b0)), 1, qhalf(b1)), 2, qhalf(b2)), 3, qhalf(b3));
       let p = f32x4.mul(f32x4.mul(dx, f32x4.splat(load<f32>(y + (<usize>b << 2)))), f32x4.convert_i32x4_s(sumi));
       if (withMin) {
