@@ -1,0 +1,60 @@
+/**
+ * The relaxed-SIMD build against the plain one (src/backends/wasm/module.ts), side by side in one
+ * page: each case makes its own WasmBackend with `relaxedSimd` true or false (the page's wasm backend
+ * is not used), so the two builds run the same inputs and the table shows relaxed ÷ plain time.
+ * - matvec with 8-bit activations (relaxed dot-adds) for Q4_0, Q5_0, Q4_K, Q6_K, Q5_K at the
+ *   Qwen2.5-0.5B (896 / 4864) and Llama-3.2-1B (2048 / 8192) shapes;
+ * - a 32-token prefill (fused multiply-adds in the f32 tile; relaxed table lookups) for f32,
+ *   Q4_0, IQ4_NL and Q4_K weights.
+ * `npm run bench -- --family relaxed --backend wasm`
+ */
+import type { Backend, Tensor } from '../../src/backends/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import type { QuantDType } from '../../src/formats/ggml-types.ts';
+import { storageBytes } from '../../src/backends/validate.ts';
+import { randomBlocks } from '../../test/formats/quant-blocks.ts';
+import { randomF32 } from '../../test/helpers/random.ts';
+import type { BenchCase } from './types.ts';
+
+const label = (relaxed: boolean) => (relaxed ? 'relaxed SIMD' : 'plain SIMD');
+
+function abCase(op: string, dtype: QuantDType | 'f32', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
+  const wBytes = storageBytes(dtype, [m, k]);
+  return {
+    family: 'relaxed',
+    op: `${op} (${label(relaxed)})`,
+    shape: n === 1 ? `${m}x${k}` : `${n}x${k} · ${m}x${k}ᵀ`,
+    dtype,
+    backends: ['wasm'],
+    bytes: wBytes + 4 * (n * k + n * m),
+    flops: 2 * n * m * k,
+    ...(n > 1 ? { tokens: n } : {}),
+    ...(relaxed ? { baseline: `${op} (${label(false)}) ${n === 1 ? `${m}x${k}` : `${n}x${k} · ${m}x${k}ᵀ`} ${dtype}` } : {}),
+    async setup(_page: Backend) {
+      const b = await WasmBackend.create({ relaxedSimd: relaxed, int8Activations: int8 });
+      const made: Tensor[] = [];
+      const t = (x: Tensor) => (made.push(x), x);
+      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : randomBlocks(dtype, m, k, m ^ k)));
+      const x = t(b.tensor(n === 1 ? [k] : [n, k], 'f32', randomF32(n * k, 3)));
+      const o = t(b.tensor(n === 1 ? [m] : [n, m]));
+      const run = n === 1 ? () => b.matvec(o, w, x) : () => b.matmul(o, x, w);
+      return { run, dispose: () => (made.forEach((z) => b.free(z)), b.dispose()), storedBytes: w.byteSize };
+    },
+  };
+}
+
+export function cases(): BenchCase[] {
+  const out: BenchCase[] = [];
+  const both = (f: (relaxed: boolean) => BenchCase) => out.push(f(false), f(true));
+  for (const dtype of ['q4_0', 'q5_0', 'q8_0'] as const) {
+    both((r) => abCase('matvec, 8-bit activations', dtype, 1, 4864, 896, r, true));
+    both((r) => abCase('matvec, 8-bit activations', dtype, 1, 896, 4864, r, true));
+  }
+  for (const dtype of ['q4_k', 'q6_k', 'q5_k'] as const) {
+    both((r) => abCase('matvec, 8-bit activations', dtype, 1, 8192, 2048, r, true));
+    both((r) => abCase('matvec, 8-bit activations', dtype, 1, 2048, 8192, r, true));
+  }
+  for (const dtype of ['f32', 'q4_0', 'iq4_nl'] as const) both((r) => abCase('prefill matmul', dtype, 32, 4864, 896, r, false));
+  for (const dtype of ['q4_k', 'q6_k'] as const) both((r) => abCase('prefill matmul', dtype, 32, 8192, 2048, r, false));
+  return out;
+}
