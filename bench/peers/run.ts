@@ -8,9 +8,10 @@
  * `--threads 1,2` applies to both engines (Sparrow's wasm threads: docs/threads.md).
  * `--out NAME` writes bench/results/NAME.json + .md instead of peers.*.
  */
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { chromium } from 'playwright-core';
 import { createServer } from 'vite';
@@ -57,7 +58,15 @@ const server = await createServer({
 await server.listen();
 const addr = server.httpServer!.address();
 if (!addr || typeof addr === 'string') throw new Error('no server address');
-const browser = await chromium.launch({ executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
+// A throwaway on-disk profile, not Playwright's default off-the-record context: an off-the-record
+// context keeps every Blob in memory, 2 GiB at most in all, and never spills to disk. Each run
+// fetches the model into a Blob, and a run's Blob is freed only when its worker has finished
+// terminating (Sparrow) or the page has garbage-collected it (wllama), which can be later than
+// the next fetch: with the 1.4 GiB Gemma-2-2B-shaped file the next fetch then failed with
+// "Failed to fetch" (a TypeError). With a profile on disk, Chromium writes Blobs past its memory
+// limit to the profile's blob_storage, as in a normal browser window.
+const profile = mkdtempSync(join(tmpdir(), 'sparrow-peers-'));
+const browser = await chromium.launchPersistentContext(profile, { executablePath: CHROMIUM, headless: true, args: CHROMIUM_ARGS });
 const rows: (PeerRun & { banned?: number[] })[] = [];
 try {
   const page = await browser.newPage();
@@ -91,6 +100,7 @@ try {
 } finally {
   await browser.close();
   await server.close();
+  rmSync(profile, { recursive: true, force: true });
 }
 
 const dir = resolve(ROOT, 'bench/results');

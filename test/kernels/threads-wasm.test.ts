@@ -406,6 +406,32 @@ describe('thread options', () => {
     }
   });
 
+  it('dispose() terminates every helper thread and drops the pool', async () => {
+    // The chat gives each loaded model its own backend and disposes the old one (chat-api.ts
+    // unload()): a helper left running would keep the old shared memory (up to 4 GiB, it cannot
+    // shrink) alive next to the new model's. Checked by hand in Chromium: reloading the 1.4 GiB
+    // Gemma-2-2B-shaped file on 2 threads returns the old memory and leaves one helper Worker.
+    const b = await WasmBackend.create({ threads: 3, minSplitWork: 0 });
+    const w = b.tensor([64, 32], 'f32', randomF32(64 * 32, 5));
+    const x = b.tensor([32], 'f32', randomF32(32, 6));
+    b.matvec(b.tensor([64], 'f32'), w, x);
+    const handles = [...(b.pool as unknown as { helpers: { terminate(): void }[] }).helpers];
+    expect(handles).toHaveLength(2);
+    const terminated = new Set<number>();
+    handles.forEach((h, i) => {
+      const t = h.terminate.bind(h);
+      h.terminate = () => {
+        terminated.add(i);
+        t();
+      };
+    });
+    b.dispose();
+    expect([...terminated].sort()).toEqual([0, 1]);
+    expect(b.pool).toBeUndefined();
+    expect(b.threads).toBe(1);
+    expect(b.memoryBytes()).toBe(0);
+  });
+
   it('a helper thread that died: BACKEND_UNAVAILABLE naming it, not a hang', async () => {
     const b = await WasmBackend.create({ threads: 2, minSplitWork: 0, timeoutMs: 2000 });
     const w = b.tensor([64, 32], 'f32', randomF32(64 * 32, 3));
