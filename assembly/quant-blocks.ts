@@ -75,6 +75,17 @@
   return mul16x2(q, y);
 }
 
+/**
+ * c + a·b per f32 lane: fused (one rounding) in the relaxed build where the CPU has FMA
+ * (f32x4.relaxed_madd), a multiply then an add in the plain one. Results differ in the last bits
+ * between the builds, never between threads of one build.
+ */
+// @ts-ignore: decorator
+@inline export function fmadd(a: v128, b: v128, c: v128): v128 {
+  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
+  return f32x4.add(c, f32x4.mul(a, b));
+}
+
 /** Sink of touchAhead's loads (a global, so that no optimiser drops them). */
 let touchSink: u32 = 0;
 

@@ -10,7 +10,7 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-import { ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
+import { fmadd, ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -23,9 +23,9 @@ import { ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead, udot16 } fr
   const lo = i16x8.extend_low_i8x16_s(q);
   const hi = i16x8.extend_high_i8x16_s(q);
   let acc = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), v128.load(x));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), v128.load(x, 16)));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), v128.load(x, 32)));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), v128.load(x, 48)));
+  acc = fmadd(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), v128.load(x, 16), acc);
+  acc = fmadd(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), v128.load(x, 32), acc);
+  return fmadd(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), v128.load(x, 48), acc);
 }
 
 // ---- per-row dots ------------------------------------------------------------------------------
@@ -403,9 +403,9 @@ export function dequant_q8_0(dst: usize, w: usize, blocks: i32): void {
   const lo = i16x8.extend_low_i8x16_s(q);
   const hi = i16x8.extend_high_i8x16_s(q);
   let acc = f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(lo)), x0);
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), x1));
-  acc = f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), x2));
-  return f32x4.add(acc, f32x4.mul(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), x3));
+  acc = fmadd(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(lo)), x1, acc);
+  acc = fmadd(f32x4.convert_i32x4_s(i32x4.extend_low_i16x8_s(hi)), x2, acc);
+  return fmadd(f32x4.convert_i32x4_s(i32x4.extend_high_i16x8_s(hi)), x3, acc);
 }
 
 /** One Q4_0 block of one row against x (loaded): d · (Σ lo·x[0..16) + Σ hi·x[16..32)), dot_q4_0's order. */

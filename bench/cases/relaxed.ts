@@ -54,6 +54,7 @@ export function cases(): BenchCase[] {
     both((r) => abCase('matvec, 8-bit activations', dtype, 1, 8192, 2048, r, true));
     both((r) => abCase('matvec, 8-bit activations', dtype, 1, 2048, 8192, r, true));
   }
+  for (const dtype of ['q4_0', 'q8_0', 'q5_0'] as const) both((r) => abCase('matvec, exact', dtype, 1, 4864, 896, r, false));
   for (const dtype of ['f32', 'q4_0', 'iq4_nl'] as const) both((r) => abCase('prefill matmul', dtype, 32, 4864, 896, r, false));
   for (const dtype of ['q4_k', 'q6_k'] as const) both((r) => abCase('prefill matmul', dtype, 32, 8192, 2048, r, false));
   return out;
