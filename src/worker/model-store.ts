@@ -50,6 +50,8 @@ export interface StoreLimits {
   quotaBytes?: number;
   /** Throw a QuotaExceededError once this many bytes were written by one save (simulates the browser). */
   failWriteAfterBytes?: number;
+  /** Throw a NotReadableError when reading the source past this many bytes (simulates the browser). */
+  failReadAfterBytes?: number;
 }
 
 export interface StoreProgress {
@@ -139,7 +141,19 @@ export class ModelStore {
         const sf: StoredFile = { name, size: blob.size, lastModified: files[f].lastModified ?? 0, chunkSizes: [], chunkSha256: [] };
         for (let k = 0, at = 0; at < blob.size || (k === 0 && blob.size === 0); k++, at += CHUNK_BYTES) {
           const part = blob.slice(at, Math.min(blob.size, at + CHUNK_BYTES));
-          const buf = await part.arrayBuffer();
+          const failRead = this.limits.failReadAfterBytes !== undefined && done + part.size > this.limits.failReadAfterBytes;
+          const read = failRead ? Promise.reject(new DOMException('simulated: The requested file could not be read', 'NotReadableError')) : part.arrayBuffer();
+          const buf = await read.catch((e: unknown) => {
+            // Chromium refuses to read a Blob back when its in-memory Blob storage is full (2 GiB in
+            // all in a private window, which never spills Blobs to disk): with a 1.4 GiB model the
+            // downloaded file plus the chunk copies can pass that. Its message blames permissions.
+            if ((e as { name?: string } | null)?.name !== 'NotReadableError') throw e;
+            throw new SparrowError(
+              'QUOTA_EXCEEDED',
+              `The browser could not read "${name}" back while caching it offline (after ${mib(done)} of ${mib(total)}): large files can exceed the browser's in-memory file storage, e.g. in a private window. The partial copy was removed; cached models are intact. The model still runs for this session.`,
+              { needed: total, written: done, reason: 'NotReadableError' },
+            );
+          });
           if (this.limits.failWriteAfterBytes !== undefined && done + buf.byteLength > this.limits.failWriteAfterBytes) {
             throw new DOMException(`simulated: quota reached after ${done} bytes`, 'QuotaExceededError');
           }
@@ -161,6 +175,7 @@ export class ModelStore {
       return manifest;
     } catch (e) {
       await delMany(written, this.db).catch(() => undefined);
+      if (e instanceof SparrowError) throw e;
       if (isQuotaError(e)) {
         throw new SparrowError(
           'QUOTA_EXCEEDED',

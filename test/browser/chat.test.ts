@@ -377,7 +377,7 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
-  it('quota: a tiny quota and a failing write give QUOTA_EXCEEDED; the model still runs; the cache is intact', async () => {
+  it('quota: a tiny quota, a failing write and a failing read-back give QUOTA_EXCEEDED; the model still runs; the cache is intact', async () => {
     const engine = (limits: Record<string, number>) =>
       page.evaluate((l) => (globalThis as unknown as { __sparrowEngine: { chatStoreLimits(l: unknown): Promise<void> } }).__sparrowEngine.chatStoreLimits(l), limits);
     // 1) navigator.storage.estimate() (here: a pretend quota) says it cannot fit: refused before writing.
@@ -400,6 +400,12 @@ describe('chat tab', () => {
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('mamba');
     expect(await note.locator('code').textContent()).toBe('QUOTA_EXCEEDED');
     expect(await note.textContent()).toContain('partial copy was removed');
+    // 4) Reading the file back for the cache fails (Chromium's NotReadableError when its in-memory
+    // Blob storage is full): a clear QUOTA_EXCEEDED, not Chromium's "permission problems" text.
+    await engine({ failReadAfterBytes: 1000 });
+    await loadFiles(RWKV);
+    await expect.poll(() => note.textContent().catch(() => ''), { timeout: 60_000 }).toContain('could not read');
+    expect(await note.locator('code').textContent()).toBe('QUOTA_EXCEEDED');
     await shot('quota');
     // The refused RWKV model was not cached; the mamba entry is intact and loads from IndexedDB.
     const opts = await optionTexts();
