@@ -18,6 +18,7 @@
 // spec's one-pass online softmax in exact arithmetic; rounding differs as in the row kernel.
 
 import { vexp } from './core-vexp';
+import { fmadd } from './relaxed';
 import { CAUSAL, SORT, dot, hsum, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS } from './attention-lists';
 
 /** Rows per group: the register tiles below are written for exactly four. */
@@ -147,17 +148,17 @@ function windowScores(sc: usize, q0: usize, q1: usize, q2: usize, q3: usize, kt:
       const k1 = v128.load(kp, 16);
       kp += 32;
       const s0 = v128.load32_splat(q0 + o);
-      a00 = f32x4.add(a00, f32x4.mul(s0, k0));
-      a01 = f32x4.add(a01, f32x4.mul(s0, k1));
+      a00 = fmadd(s0, k0, a00);
+      a01 = fmadd(s0, k1, a01);
       const s1 = v128.load32_splat(q1 + o);
-      a10 = f32x4.add(a10, f32x4.mul(s1, k0));
-      a11 = f32x4.add(a11, f32x4.mul(s1, k1));
+      a10 = fmadd(s1, k0, a10);
+      a11 = fmadd(s1, k1, a11);
       const s2 = v128.load32_splat(q2 + o);
-      a20 = f32x4.add(a20, f32x4.mul(s2, k0));
-      a21 = f32x4.add(a21, f32x4.mul(s2, k1));
+      a20 = fmadd(s2, k0, a20);
+      a21 = fmadd(s2, k1, a21);
       const s3 = v128.load32_splat(q3 + o);
-      a30 = f32x4.add(a30, f32x4.mul(s3, k0));
-      a31 = f32x4.add(a31, f32x4.mul(s3, k1));
+      a30 = fmadd(s3, k0, a30);
+      a31 = fmadd(s3, k1, a31);
     }
     const p = sc + (<usize>jj << 2);
     v128.store(p, f32x4.mul(a00, sv));
@@ -211,10 +212,10 @@ function sharedScores(ex: usize, exb: usize, qt: usize, ptrs: usize, n: i32, d: 
     for (let x = 0; x < d; x++) {
       const o = <usize>x << 2;
       const qv = v128.load(qt + (<usize>x << 4));
-      a0 = f32x4.add(a0, f32x4.mul(qv, v128.load32_splat(p0 + o)));
-      a1 = f32x4.add(a1, f32x4.mul(qv, v128.load32_splat(p1 + o)));
-      a2 = f32x4.add(a2, f32x4.mul(qv, v128.load32_splat(p2 + o)));
-      a3 = f32x4.add(a3, f32x4.mul(qv, v128.load32_splat(p3 + o)));
+      a0 = fmadd(qv, v128.load32_splat(p0 + o), a0);
+      a1 = fmadd(qv, v128.load32_splat(p1 + o), a1);
+      a2 = fmadd(qv, v128.load32_splat(p2 + o), a2);
+      a3 = fmadd(qv, v128.load32_splat(p3 + o), a3);
     }
     // a_k holds candidate k for rows 0..3; transpose so each row gets its four candidates
     const t0 = v128.shuffle<f32>(a0, a1, 0, 4, 1, 5), t1 = v128.shuffle<f32>(a0, a1, 2, 6, 3, 7);
@@ -269,10 +270,10 @@ function gatherValues(acc: usize, ptrs: usize, ws: usize, n: i32, d: i32): void 
     for (let c = 0; c < n; c++) {
       const w = v128.load32_splat(ws + (<usize>c << 2));
       const p = load<usize>(ptrs + (<usize>c << 2)) + xo;
-      a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p)));
-      a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
-      a2 = f32x4.add(a2, f32x4.mul(w, v128.load(p, 32)));
-      a3 = f32x4.add(a3, f32x4.mul(w, v128.load(p, 48)));
+      a0 = fmadd(w, v128.load(p), a0);
+      a1 = fmadd(w, v128.load(p, 16), a1);
+      a2 = fmadd(w, v128.load(p, 32), a2);
+      a3 = fmadd(w, v128.load(p, 48), a3);
     }
     v128.store(acc + xo, a0);
     v128.store(acc + xo, a1, 16);
@@ -312,17 +313,17 @@ function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usi
       const v1 = v128.load(vp, 16);
       vp += vst;
       const w0 = v128.load32_splat(wp);
-      a00 = f32x4.add(a00, f32x4.mul(w0, v0));
-      a01 = f32x4.add(a01, f32x4.mul(w0, v1));
+      a00 = fmadd(w0, v0, a00);
+      a01 = fmadd(w0, v1, a01);
       const w1 = v128.load32_splat(wp + scb);
-      a10 = f32x4.add(a10, f32x4.mul(w1, v0));
-      a11 = f32x4.add(a11, f32x4.mul(w1, v1));
+      a10 = fmadd(w1, v0, a10);
+      a11 = fmadd(w1, v1, a11);
       const w2 = v128.load32_splat(wp + 2 * scb);
-      a20 = f32x4.add(a20, f32x4.mul(w2, v0));
-      a21 = f32x4.add(a21, f32x4.mul(w2, v1));
+      a20 = fmadd(w2, v0, a20);
+      a21 = fmadd(w2, v1, a21);
       const w3 = v128.load32_splat(wp + 3 * scb);
-      a30 = f32x4.add(a30, f32x4.mul(w3, v0));
-      a31 = f32x4.add(a31, f32x4.mul(w3, v1));
+      a30 = fmadd(w3, v0, a30);
+      a31 = fmadd(w3, v1, a31);
       wp += 4;
     }
     for (let c = 0; c < ns; c++) {
@@ -331,17 +332,17 @@ function sharedValues(out0: usize, out1: usize, out2: usize, out3: usize, v: usi
       const v1 = v128.load(p, 16);
       const e = exw + (<usize>c << 2);
       const w0 = v128.load32_splat(e);
-      a00 = f32x4.add(a00, f32x4.mul(w0, v0));
-      a01 = f32x4.add(a01, f32x4.mul(w0, v1));
+      a00 = fmadd(w0, v0, a00);
+      a01 = fmadd(w0, v1, a01);
       const w1 = v128.load32_splat(e + exb);
-      a10 = f32x4.add(a10, f32x4.mul(w1, v0));
-      a11 = f32x4.add(a11, f32x4.mul(w1, v1));
+      a10 = fmadd(w1, v0, a10);
+      a11 = fmadd(w1, v1, a11);
       const w2 = v128.load32_splat(e + 2 * exb);
-      a20 = f32x4.add(a20, f32x4.mul(w2, v0));
-      a21 = f32x4.add(a21, f32x4.mul(w2, v1));
+      a20 = fmadd(w2, v0, a20);
+      a21 = fmadd(w2, v1, a21);
       const w3 = v128.load32_splat(e + 3 * exb);
-      a30 = f32x4.add(a30, f32x4.mul(w3, v0));
-      a31 = f32x4.add(a31, f32x4.mul(w3, v1));
+      a30 = fmadd(w3, v0, a30);
+      a31 = fmadd(w3, v1, a31);
     }
     v128.store(out0 + xo, f32x4.mul(a00, i0));
     v128.store(out0 + xo, f32x4.mul(a01, i0), 16);

@@ -2,6 +2,8 @@
 // Hugging Face [out, in] layout). matvec is memory-bound, so the kernels stream several weight rows
 // at once with independent accumulators; f16 halves are widened in-register.
 
+import { fmadd } from './relaxed';
+
 // @ts-ignore: decorator
 @inline function hsum(v: v128): f32 {
   return f32x4.extract_lane(v, 0) + f32x4.extract_lane(v, 1) + f32x4.extract_lane(v, 2) + f32x4.extract_lane(v, 3);
@@ -359,25 +361,14 @@ export function matmulRows(out: usize, x: usize, wr: usize, t0: i32, t1: i32, r:
     const q = <usize>j << 2;
     const xa = v128.load(x0 + q), xb = v128.load(x1 + q);
     const v0 = v128.load(w0 + q), v1 = v128.load(w1 + q), v2 = v128.load(w2 + q), v3 = v128.load(w3 + q);
-    if (ASC_FEATURE_RELAXED_SIMD) {
-      a0 = f32x4.relaxed_madd(v0, xa, a0);
-      c0 = f32x4.relaxed_madd(v0, xb, c0);
-      a1 = f32x4.relaxed_madd(v1, xa, a1);
-      c1 = f32x4.relaxed_madd(v1, xb, c1);
-      a2 = f32x4.relaxed_madd(v2, xa, a2);
-      c2 = f32x4.relaxed_madd(v2, xb, c2);
-      a3 = f32x4.relaxed_madd(v3, xa, a3);
-      c3 = f32x4.relaxed_madd(v3, xb, c3);
-    } else {
-      a0 = f32x4.add(a0, f32x4.mul(v0, xa));
-      c0 = f32x4.add(c0, f32x4.mul(v0, xb));
-      a1 = f32x4.add(a1, f32x4.mul(v1, xa));
-      c1 = f32x4.add(c1, f32x4.mul(v1, xb));
-      a2 = f32x4.add(a2, f32x4.mul(v2, xa));
-      c2 = f32x4.add(c2, f32x4.mul(v2, xb));
-      a3 = f32x4.add(a3, f32x4.mul(v3, xa));
-      c3 = f32x4.add(c3, f32x4.mul(v3, xb));
-    }
+    a0 = fmadd(v0, xa, a0);
+    c0 = fmadd(v0, xb, c0);
+    a1 = fmadd(v1, xa, a1);
+    c1 = fmadd(v1, xb, c1);
+    a2 = fmadd(v2, xa, a2);
+    c2 = fmadd(v2, xb, c2);
+    a3 = fmadd(v3, xa, a3);
+    c3 = fmadd(v3, xb, c3);
   }
   let s0 = hsum(a0), s1 = hsum(a1), s2 = hsum(a2), s3 = hsum(a3);
   let u0 = hsum(c0), u1 = hsum(c1), u2 = hsum(c2), u3 = hsum(c3);

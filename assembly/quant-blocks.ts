@@ -1,6 +1,7 @@
 // Block-format helpers shared by the quantized kernels (quant.ts: f32 activations; quant-q8.ts: the
-// int8-activation path for the 32-value block types; sequence.ts: the ternary T-MAC lookups). Not
-// exported from the module (index.ts).
+// int8-activation path for the 32-value block types). Not exported from the module (index.ts).
+
+import { lut16 } from './relaxed';
 
 /**
  * Exact scalar binary16 → f32 (all classes), for block scales. No f32 subnormal is ever formed:
@@ -16,18 +17,6 @@
   if (m >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));
   if (m < 0x0400) return reinterpret<f32>(reinterpret<u32>(<f32>m * <f32>5.9604644775390625e-8) | sign);
   return reinterpret<f32>(((m << 13) + 0x38000000) | sign);
-}
-
-/**
- * table[idx] per byte for indices in 0..15 (nibbles, small selectors): the relaxed build takes
- * relaxed_swizzle — one pshufb on x86, where i8x16.swizzle adds a saturating add that maps indices
- * ≥ 16 to 0 — and the two agree on such indices. Used by every 16-entry lookup of the block decoders
- * and of the ternary T-MAC kernel (sequence.ts).
- */
-// @ts-ignore: decorator
-@inline export function lut16(table: v128, idx: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return i8x16.relaxed_swizzle(table, idx);
-  return i8x16.swizzle(table, idx);
 }
 
 /** IQ4_NL's 16 levels (kvalues_iq4nl) as the bytes of a swizzle table: nibble → signed level. */
@@ -73,17 +62,6 @@
 @inline export function udot16(q: v128, y: v128): v128 {
   if (ASC_FEATURE_RELAXED_SIMD) return i16x8.relaxed_dot_i8x16_i7x16_s(y, q);
   return mul16x2(q, y);
-}
-
-/**
- * c + a·b per f32 lane: fused (one rounding) in the relaxed build where the CPU has FMA
- * (f32x4.relaxed_madd), a multiply then an add in the plain one. Results differ in the last bits
- * between the builds, never between threads of one build.
- */
-// @ts-ignore: decorator
-@inline export function fmadd(a: v128, b: v128, c: v128): v128 {
-  if (ASC_FEATURE_RELAXED_SIMD) return f32x4.relaxed_madd(a, b, c);
-  return f32x4.add(c, f32x4.mul(a, b));
 }
 
 /** Sink of touchAhead's loads (a global, so that no optimiser drops them). */

@@ -6,7 +6,8 @@
 // Activation layout at y (K values, nb = K/32 blocks): f32 d[nb] (the f16-rounded scale), f32 s[nb]
 // (f16(d·Σq), Q8_1's), then i8 q[K].
 
-import { ihsum, iq4Table, isum4x4, lut16, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
+import { ihsum, iq4Table, isum4x4, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
+import { lut16 } from './relaxed';
 
 const T_Q8_0 = 0, T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_1 = 3, T_Q5_1 = 4, T_IQ4_NL = 5;
 

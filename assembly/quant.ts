@@ -10,7 +10,8 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-import { fmadd, ihsum, iq4Table, lut16, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
+import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
+import { fmadd, lut16 } from './relaxed';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {

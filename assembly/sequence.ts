@@ -1,7 +1,7 @@
 // Sequence kernels (see src/backends/ops/sequence.ts for semantics and shapes). f32 unless named
 // otherwise; a pointer of 0 means "absent" (the JS allocator never hands out address 0).
 
-import { lut16 } from './quant-blocks';
+import { lut16 } from './relaxed';
 
 // ---- vector exp --------------------------------------------------------------------------------
 // Cephes expf: e^x = 2^k · e^r with k = round(x·log2 e), |r| ≤ ln2/2, degree-5 polynomial for

@@ -64,3 +64,18 @@ describe('attention on webgpu beyond the fixtures', () => {
     expect(gpu).toEqual(ref);
   }, 60_000);
 });
+
+// Chromium runs the relaxed-SIMD wasm build, whose tiled sparse kernel fuses its multiply-adds
+// (assembly/relaxed.ts fmadd): Node only ever runs the plain build, so this is its fixture check.
+describe('attention on wasm in Chromium (the relaxed-SIMD build)', () => {
+  const cpuAtol = (manifest.suggested_tolerance as unknown as { cpu_f32_or_f64_reimplementation_atol: number }).cpu_f32_or_f64_reimplementation_atol;
+  it(`every fixture case within the CPU atol (${cpuAtol}); random inputs vs reference`, async () => {
+    const w = (await h.host.runCase(CASES, 'fixtures', { backend: 'wasm', base })) as typeof run;
+    expect(w.results.map((r) => r.id)).toEqual(manifest.cases.map((c) => c.id));
+    const bad = w.results.filter((r) => r.error !== undefined || !(r.maxAbs <= cpuAtol) || (r.maskMismatches ?? 0) > 0);
+    expect(bad).toEqual([]);
+    const res = (await h.host.runCase(CASES, 'random', { backend: 'wasm', tol: cpuAtol })) as RandomResult[];
+    expect(res.length).toBeGreaterThan(40);
+    expect(res.filter((r) => !(r.maxAbs <= r.tol))).toEqual([]);
+  }, 300_000);
+});
