@@ -2,6 +2,8 @@
 // four rows at a time): flags, the f32x4 dot, and the per-query candidate lists of the spec (1.2, 1.3).
 // Not re-exported by assembly/index.ts: these are helpers, not kernels.
 
+import { fmadd } from './relaxed';
+
 // flags of the sparse kernels
 export const CAUSAL: i32 = 1;
 export const LOG_STRIDE: i32 = 2;
@@ -24,14 +26,14 @@ export function dot(a: usize, b: usize, d: i32): f32 {
   let x = 0;
   for (; x + 16 <= d; x += 16) {
     const o = <usize>x << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    a1 = f32x4.add(a1, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
-    a2 = f32x4.add(a2, f32x4.mul(v128.load(a + o, 32), v128.load(b + o, 32)));
-    a3 = f32x4.add(a3, f32x4.mul(v128.load(a + o, 48), v128.load(b + o, 48)));
+    a0 = fmadd(v128.load(a + o), v128.load(b + o), a0);
+    a1 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), a1);
+    a2 = fmadd(v128.load(a + o, 32), v128.load(b + o, 32), a2);
+    a3 = fmadd(v128.load(a + o, 48), v128.load(b + o, 48), a3);
   }
   for (; x + 4 <= d; x += 4) {
     const o = <usize>x << 2;
-    a0 = f32x4.add(a0, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    a0 = fmadd(v128.load(a + o), v128.load(b + o), a0);
   }
   let s = hsum(f32x4.add(f32x4.add(a0, a1), f32x4.add(a2, a3)));
   for (; x < d; x++) s += load<f32>(a + (<usize>x << 2)) * load<f32>(b + (<usize>x << 2));

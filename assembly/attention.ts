@@ -6,6 +6,7 @@
 // instead of sets, then run the one-pass online softmax of the spec per head with f32x4 dots/axpys.
 
 import { vexp } from './core-vexp';
+import { fmadd } from './relaxed';
 import { CAUSAL, LOG_STRIDE, LANDMARKS, SORT, GATED, KV_F16, hsum, dot, candidates, nTok, nBlk, maxTokens, MAX_BLOCKS } from './attention-lists';
 
 // ---- f16 helpers -------------------------------------------------------------------------------
@@ -210,10 +211,10 @@ function weightedValues(out: usize, hq: i32, d: i32, group: i32, total: i32, vTo
       for (let c = 0; c < total; c++) {
         const w = f32x4.splat(load<f32>(sh + (<usize>c << 2)));
         const p = load<usize>(vptr + (<usize>c << 2)) + xo;
-        a0 = f32x4.add(a0, f32x4.mul(w, v128.load(p)));
-        a1 = f32x4.add(a1, f32x4.mul(w, v128.load(p, 16)));
-        a2 = f32x4.add(a2, f32x4.mul(w, v128.load(p, 32)));
-        a3 = f32x4.add(a3, f32x4.mul(w, v128.load(p, 48)));
+        a0 = fmadd(w, v128.load(p), a0);
+        a1 = fmadd(w, v128.load(p, 16), a1);
+        a2 = fmadd(w, v128.load(p, 32), a2);
+        a3 = fmadd(w, v128.load(p, 48), a3);
       }
       const o = oh + (<usize>x << 2);
       v128.store(o, f32x4.mul(a0, inv));
@@ -225,7 +226,7 @@ function weightedValues(out: usize, hq: i32, d: i32, group: i32, total: i32, vTo
       const xo = ho + (<usize>x << 2);
       let a0 = f32x4.splat(0);
       for (let c = 0; c < total; c++) {
-        a0 = f32x4.add(a0, f32x4.mul(f32x4.splat(load<f32>(sh + (<usize>c << 2))), v128.load(load<usize>(vptr + (<usize>c << 2)) + xo)));
+        a0 = fmadd(f32x4.splat(load<f32>(sh + (<usize>c << 2))), v128.load(load<usize>(vptr + (<usize>c << 2)) + xo), a0);
       }
       v128.store(oh + (<usize>x << 2), f32x4.mul(a0, inv));
     }

@@ -8,6 +8,7 @@
 // Every kernel here works on a row range given by pointer offsets (out, w) or [r0, r1), so a
 // threaded caller can split it by rows.
 import { f16_to_f32, h2f, matmulRows } from './core-matvec';
+import { fmadd } from './relaxed';
 
 // @ts-ignore: decorator
 @inline const SCALE: f32 = 5.192296858534828e33; // 2^112
@@ -155,42 +156,42 @@ export function matvec_f16_fast(out: usize, w: usize, xs: usize, x: usize, m: i3
       const q = <usize>j << 2;
       let xe = v128.load(xs + q), xo = v128.load(xs + q, 16);
       let h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
-      a0 = f32x4.add(a0, f32x4.mul(wEven(h0), xe));
-      b0 = f32x4.add(b0, f32x4.mul(wOdd(h0), xo));
-      a1 = f32x4.add(a1, f32x4.mul(wEven(h1), xe));
-      b1 = f32x4.add(b1, f32x4.mul(wOdd(h1), xo));
-      a2 = f32x4.add(a2, f32x4.mul(wEven(h2), xe));
-      b2 = f32x4.add(b2, f32x4.mul(wOdd(h2), xo));
-      a3 = f32x4.add(a3, f32x4.mul(wEven(h3), xe));
-      b3 = f32x4.add(b3, f32x4.mul(wOdd(h3), xo));
+      a0 = fmadd(wEven(h0), xe, a0);
+      b0 = fmadd(wOdd(h0), xo, b0);
+      a1 = fmadd(wEven(h1), xe, a1);
+      b1 = fmadd(wOdd(h1), xo, b1);
+      a2 = fmadd(wEven(h2), xe, a2);
+      b2 = fmadd(wOdd(h2), xo, b2);
+      a3 = fmadd(wEven(h3), xe, a3);
+      b3 = fmadd(wOdd(h3), xo, b3);
       xe = v128.load(xs + q, 32);
       xo = v128.load(xs + q, 48);
       h0 = v128.load(w0 + o, 16);
       h1 = v128.load(w1 + o, 16);
       h2 = v128.load(w2 + o, 16);
       h3 = v128.load(w3 + o, 16);
-      a0 = f32x4.add(a0, f32x4.mul(wEven(h0), xe));
-      b0 = f32x4.add(b0, f32x4.mul(wOdd(h0), xo));
-      a1 = f32x4.add(a1, f32x4.mul(wEven(h1), xe));
-      b1 = f32x4.add(b1, f32x4.mul(wOdd(h1), xo));
-      a2 = f32x4.add(a2, f32x4.mul(wEven(h2), xe));
-      b2 = f32x4.add(b2, f32x4.mul(wOdd(h2), xo));
-      a3 = f32x4.add(a3, f32x4.mul(wEven(h3), xe));
-      b3 = f32x4.add(b3, f32x4.mul(wOdd(h3), xo));
+      a0 = fmadd(wEven(h0), xe, a0);
+      b0 = fmadd(wOdd(h0), xo, b0);
+      a1 = fmadd(wEven(h1), xe, a1);
+      b1 = fmadd(wOdd(h1), xo, b1);
+      a2 = fmadd(wEven(h2), xe, a2);
+      b2 = fmadd(wOdd(h2), xo, b2);
+      a3 = fmadd(wEven(h3), xe, a3);
+      b3 = fmadd(wOdd(h3), xo, b3);
     }
     if (j < k8) {
       const o = <usize>j << 1;
       const q = <usize>j << 2;
       const xe = v128.load(xs + q), xo = v128.load(xs + q, 16);
       const h0 = v128.load(w0 + o), h1 = v128.load(w1 + o), h2 = v128.load(w2 + o), h3 = v128.load(w3 + o);
-      a0 = f32x4.add(a0, f32x4.mul(wEven(h0), xe));
-      b0 = f32x4.add(b0, f32x4.mul(wOdd(h0), xo));
-      a1 = f32x4.add(a1, f32x4.mul(wEven(h1), xe));
-      b1 = f32x4.add(b1, f32x4.mul(wOdd(h1), xo));
-      a2 = f32x4.add(a2, f32x4.mul(wEven(h2), xe));
-      b2 = f32x4.add(b2, f32x4.mul(wOdd(h2), xo));
-      a3 = f32x4.add(a3, f32x4.mul(wEven(h3), xe));
-      b3 = f32x4.add(b3, f32x4.mul(wOdd(h3), xo));
+      a0 = fmadd(wEven(h0), xe, a0);
+      b0 = fmadd(wOdd(h0), xo, b0);
+      a1 = fmadd(wEven(h1), xe, a1);
+      b1 = fmadd(wOdd(h1), xo, b1);
+      a2 = fmadd(wEven(h2), xe, a2);
+      b2 = fmadd(wOdd(h2), xo, b2);
+      a3 = fmadd(wEven(h3), xe, a3);
+      b3 = fmadd(wOdd(h3), xo, b3);
       j += 8;
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
@@ -214,8 +215,8 @@ export function matvec_f16_fast(out: usize, w: usize, xs: usize, x: usize, m: i3
     let j = 0;
     for (; j < k8; j += 8) {
       const h0 = v128.load(w0 + (<usize>j << 1));
-      a0 = f32x4.add(a0, f32x4.mul(wEven(h0), v128.load(xs + (<usize>j << 2))));
-      b0 = f32x4.add(b0, f32x4.mul(wOdd(h0), v128.load(xs + (<usize>j << 2), 16)));
+      a0 = fmadd(wEven(h0), v128.load(xs + (<usize>j << 2)), a0);
+      b0 = fmadd(wOdd(h0), v128.load(xs + (<usize>j << 2), 16), b0);
     }
     let s0 = hsum(f32x4.add(a0, b0));
     for (; j < k; j++) s0 += h2f(load<u16>(w0 + (<usize>j << 1))) * load<f32>(x + (<usize>j << 2));

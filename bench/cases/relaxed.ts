@@ -4,6 +4,7 @@
  * is not used), so the two builds run the same inputs and the table shows relaxed ÷ plain time.
  * - matvec with 8-bit activations (relaxed dot-adds) for Q4_0, Q5_0, Q4_K, Q6_K, Q5_K at the
  *   Qwen2.5-0.5B (896 / 4864) and Llama-3.2-1B (2048 / 8192) shapes;
+ * - exact matvec (fused multiply-adds) for Q4_0, Q8_0, Q5_0 and F16 weights, and causal dense attention;
  * - a 32-token prefill (fused multiply-adds in the f32 tile; relaxed table lookups) for f32,
  *   Q4_0, IQ4_NL and Q4_K weights.
  * `npm run bench -- --family relaxed --backend wasm`
@@ -14,11 +15,12 @@ import type { QuantDType } from '../../src/formats/ggml-types.ts';
 import { storageBytes } from '../../src/backends/validate.ts';
 import { randomBlocks } from '../../test/formats/quant-blocks.ts';
 import { randomF32 } from '../../test/helpers/random.ts';
+import { toF16Bits } from '../../src/util/f16.ts';
 import type { BenchCase } from './types.ts';
 
 const label = (relaxed: boolean) => (relaxed ? 'relaxed SIMD' : 'plain SIMD');
 
-function abCase(op: string, dtype: QuantDType | 'f32', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
+function abCase(op: string, dtype: QuantDType | 'f32' | 'f16', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
   const wBytes = storageBytes(dtype, [m, k]);
   return {
     family: 'relaxed',
@@ -34,11 +36,34 @@ function abCase(op: string, dtype: QuantDType | 'f32', n: number, m: number, k: 
       const b = await WasmBackend.create({ relaxedSimd: relaxed, int8Activations: int8 });
       const made: Tensor[] = [];
       const t = (x: Tensor) => (made.push(x), x);
-      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : randomBlocks(dtype, m, k, m ^ k)));
+      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : dtype === 'f16' ? Uint16Array.from(randomF32(m * k, 7), toF16Bits) : randomBlocks(dtype, m, k, m ^ k)));
       const x = t(b.tensor(n === 1 ? [k] : [n, k], 'f32', randomF32(n * k, 3)));
       const o = t(b.tensor(n === 1 ? [m] : [n, m]));
       const run = n === 1 ? () => b.matvec(o, w, x) : () => b.matmul(o, x, w);
       return { run, dispose: () => (made.forEach((z) => b.free(z)), b.dispose()), storedBytes: w.byteSize };
+    },
+  };
+}
+
+/** Causal dense attention over `s` tokens (8 heads of 64), as a Llama prefill runs it. */
+function denseAttentionCase(s: number, relaxed: boolean): BenchCase {
+  const [H, D] = [8, 64];
+  const op = 'dense causal attention';
+  return {
+    family: 'relaxed',
+    op: `${op} (${label(relaxed)})`,
+    shape: `seq=${s},h=${H},d=${D}`,
+    dtype: 'f32',
+    backends: ['wasm'],
+    flops: ((s * (s + 1)) / 2) * H * 4 * D,
+    tokens: s,
+    minRuns: 5,
+    ...(relaxed ? { baseline: `${op} (${label(false)}) seq=${s},h=${H},d=${D} f32` } : {}),
+    async setup(_page: Backend) {
+      const b = await WasmBackend.create({ relaxedSimd: relaxed });
+      const [q, k, v] = [1, 2, 3].map((seed) => b.tensor([s, H, D], 'f32', randomF32(s * H * D, seed)));
+      const o = b.tensor([s, H, D]);
+      return { run: () => b.denseAttention(o, q, k, v, { causal: true }), dispose: () => ([q, k, v, o].forEach((t) => b.free(t)), b.dispose()) };
     },
   };
 }
@@ -54,7 +79,9 @@ export function cases(): BenchCase[] {
     both((r) => abCase('matvec, 8-bit activations', dtype, 1, 8192, 2048, r, true));
     both((r) => abCase('matvec, 8-bit activations', dtype, 1, 2048, 8192, r, true));
   }
-  for (const dtype of ['q4_0', 'q8_0', 'q5_0'] as const) both((r) => abCase('matvec, exact', dtype, 1, 4864, 896, r, false));
+  for (const dtype of ['q4_0', 'q8_0', 'q5_0', 'f16'] as const) both((r) => abCase('matvec, exact', dtype, 1, 4864, 896, r, false));
+  both((r) => abCase('matvec, exact', 'f16', 1, 576, 1536, r, false));
+  both((r) => denseAttentionCase(1024, r));
   for (const dtype of ['f32', 'q4_0', 'iq4_nl'] as const) both((r) => abCase('prefill matmul', dtype, 32, 4864, 896, r, false));
   for (const dtype of ['q4_k', 'q6_k'] as const) both((r) => abCase('prefill matmul', dtype, 32, 8192, 2048, r, false));
   return out;
