@@ -5,8 +5,9 @@
 //    same tensors. Its data segments are read-only constant tables, so each instantiation re-writing
 //    them (active segments) stores identical bytes below heapBase(): harmless, no passive segments needed;
 //  - build/sparrow-relaxed.wasm, build/sparrow-mt-relaxed.wasm: the same two with relaxed SIMD
-//    (ASC_FEATURE_RELAXED_SIMD is true there: the int8-activation dots use relaxed_dot_i8x16_i7x16),
-//    loaded where the runtime validates it (src/backends/wasm/module.ts).
+//    (ASC_FEATURE_RELAXED_SIMD is true there: relaxed dot-adds for the int8-activation dots, fused
+//    multiply-adds, relaxed table lookups; assembly/relaxed.ts), loaded where the runtime supports
+//    it (src/backends/wasm/module.ts).
 // Skips a compile when its output is newer than every source file; compiles run side by side.
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';

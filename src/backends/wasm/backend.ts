@@ -117,7 +117,8 @@ export interface WasmOptions extends ThreadOptions {
    * Run the relaxed-SIMD build of the kernels (./module.ts): 'auto' (default) where the runtime
    * validates relaxed SIMD, true to demand it (BACKEND_UNAVAILABLE where it does not), false for
    * the plain SIMD build. The relaxed one takes the int8-activation block dots faster (same bits)
-   * and fuses the prefill tile's multiply-adds (last-bit differences).
+   * and fuses multiply-adds in the prefill tile, exact block dots, F16 matvec and attention
+   * (last-bit differences).
    */
   relaxedSimd?: boolean | 'auto';
 }
