@@ -14,6 +14,7 @@
 // is paid once per tile instead of once per token; threads split rows at multiples of 4
 // (matmul_bf16_rows) with the same tile, which keeps it bit-identical too.
 import { matmulRows } from './core-matvec';
+import { fmadd } from './relaxed';
 
 // @ts-ignore: decorator
 @inline function lo8(v: v128): v128 {
@@ -54,8 +55,8 @@ function dot1(w: usize, x: usize, k: i32): f32 {
     const v = v128.load(w + (<usize>j << 1));
     const xp = x + (<usize>j << 2);
     const x0 = v128.load(xp), x1 = v128.load(xp, 16);
-    a0 = f32x4.add(a0, f32x4.mul(even(v), v128.shuffle<f32>(x0, x1, 0, 2, 4, 6)));
-    a1 = f32x4.add(a1, f32x4.mul(odd(v), v128.shuffle<f32>(x0, x1, 1, 3, 5, 7)));
+    a0 = fmadd(even(v), v128.shuffle<f32>(x0, x1, 0, 2, 4, 6), a0);
+    a1 = fmadd(odd(v), v128.shuffle<f32>(x0, x1, 1, 3, 5, 7), a1);
   }
   let s = hsum(f32x4.add(a0, a1));
   for (; j < k; j++) s += bf(w, j) * load<f32>(x + (<usize>j << 2));
@@ -74,14 +75,14 @@ function dot4(w: usize, rowBytes: usize, x: usize, k: i32, out: usize): void {
     const y0 = v128.load(xp), y1 = v128.load(xp, 16);
     const xe = v128.shuffle<f32>(y0, y1, 0, 2, 4, 6), xo = v128.shuffle<f32>(y0, y1, 1, 3, 5, 7);
     const va = v128.load(w + o), vb = v128.load(w1 + o), vc = v128.load(w2 + o), vd = v128.load(w3 + o);
-    a0 = f32x4.add(a0, f32x4.mul(even(va), xe));
-    a1 = f32x4.add(a1, f32x4.mul(odd(va), xo));
-    b0 = f32x4.add(b0, f32x4.mul(even(vb), xe));
-    b1 = f32x4.add(b1, f32x4.mul(odd(vb), xo));
-    c0 = f32x4.add(c0, f32x4.mul(even(vc), xe));
-    c1 = f32x4.add(c1, f32x4.mul(odd(vc), xo));
-    d0 = f32x4.add(d0, f32x4.mul(even(vd), xe));
-    d1 = f32x4.add(d1, f32x4.mul(odd(vd), xo));
+    a0 = fmadd(even(va), xe, a0);
+    a1 = fmadd(odd(va), xo, a1);
+    b0 = fmadd(even(vb), xe, b0);
+    b1 = fmadd(odd(vb), xo, b1);
+    c0 = fmadd(even(vc), xe, c0);
+    c1 = fmadd(odd(vc), xo, c1);
+    d0 = fmadd(even(vd), xe, d0);
+    d1 = fmadd(odd(vd), xo, d1);
   }
   // same reduction order as dot1, so a row's value does not depend on its group
   let sa = hsum(f32x4.add(a0, a1)), sb = hsum(f32x4.add(b0, b1));

@@ -105,22 +105,22 @@ export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void
       const o = <usize>j << 2;
       const xv = v128.load(x + o);
       const xu = v128.load(x + o, 16);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
-      b0 = f32x4.add(b0, f32x4.mul(v128.load(w0 + o, 16), xu));
-      b1 = f32x4.add(b1, f32x4.mul(v128.load(w1 + o, 16), xu));
-      b2 = f32x4.add(b2, f32x4.mul(v128.load(w2 + o, 16), xu));
-      b3 = f32x4.add(b3, f32x4.mul(v128.load(w3 + o, 16), xu));
+      a0 = fmadd(v128.load(w0 + o), xv, a0);
+      a1 = fmadd(v128.load(w1 + o), xv, a1);
+      a2 = fmadd(v128.load(w2 + o), xv, a2);
+      a3 = fmadd(v128.load(w3 + o), xv, a3);
+      b0 = fmadd(v128.load(w0 + o, 16), xu, b0);
+      b1 = fmadd(v128.load(w1 + o, 16), xu, b1);
+      b2 = fmadd(v128.load(w2 + o, 16), xu, b2);
+      b3 = fmadd(v128.load(w3 + o, 16), xu, b3);
     }
     if (j + 4 <= k) {
       const o = <usize>j << 2;
       const xv = v128.load(x + o);
-      a0 = f32x4.add(a0, f32x4.mul(v128.load(w0 + o), xv));
-      a1 = f32x4.add(a1, f32x4.mul(v128.load(w1 + o), xv));
-      a2 = f32x4.add(a2, f32x4.mul(v128.load(w2 + o), xv));
-      a3 = f32x4.add(a3, f32x4.mul(v128.load(w3 + o), xv));
+      a0 = fmadd(v128.load(w0 + o), xv, a0);
+      a1 = fmadd(v128.load(w1 + o), xv, a1);
+      a2 = fmadd(v128.load(w2 + o), xv, a2);
+      a3 = fmadd(v128.load(w3 + o), xv, a3);
       j += 4;
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
@@ -148,12 +148,12 @@ export function matvec_f32(out: usize, w: usize, x: usize, m: i32, k: i32): void
   let j = 0;
   for (; j + 8 <= k; j += 8) {
     const o = <usize>j << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
-    acc2 = f32x4.add(acc2, f32x4.mul(v128.load(a + o, 16), v128.load(b + o, 16)));
+    acc = fmadd(v128.load(a + o), v128.load(b + o), acc);
+    acc2 = fmadd(v128.load(a + o, 16), v128.load(b + o, 16), acc2);
   }
   if (j + 4 <= k) {
     const o = <usize>j << 2;
-    acc = f32x4.add(acc, f32x4.mul(v128.load(a + o), v128.load(b + o)));
+    acc = fmadd(v128.load(a + o), v128.load(b + o), acc);
     j += 4;
   }
   let s = hsum(f32x4.add(acc, acc2));
@@ -232,25 +232,25 @@ export function matvec_f16(out: usize, w: usize, x: usize, m: i32, k: i32, xs: u
       if (exact) {
         const xv = v128.load(x + (<usize>j << 2));
         const xu = v128.load(x + (<usize>j << 2), 16);
-        a0 = f32x4.add(a0, f32x4.mul(h2f_lo(h0), xv));
-        b0 = f32x4.add(b0, f32x4.mul(h2f_hi(h0), xu));
-        a1 = f32x4.add(a1, f32x4.mul(h2f_lo(h1), xv));
-        b1 = f32x4.add(b1, f32x4.mul(h2f_hi(h1), xu));
-        a2 = f32x4.add(a2, f32x4.mul(h2f_lo(h2), xv));
-        b2 = f32x4.add(b2, f32x4.mul(h2f_hi(h2), xu));
-        a3 = f32x4.add(a3, f32x4.mul(h2f_lo(h3), xv));
-        b3 = f32x4.add(b3, f32x4.mul(h2f_hi(h3), xu));
+        a0 = fmadd(h2f_lo(h0), xv, a0);
+        b0 = fmadd(h2f_hi(h0), xu, b0);
+        a1 = fmadd(h2f_lo(h1), xv, a1);
+        b1 = fmadd(h2f_hi(h1), xu, b1);
+        a2 = fmadd(h2f_lo(h2), xv, a2);
+        b2 = fmadd(h2f_hi(h2), xu, b2);
+        a3 = fmadd(h2f_lo(h3), xv, a3);
+        b3 = fmadd(h2f_hi(h3), xu, b3);
       } else {
         const xv = v128.load(xv0 + (<usize>j << 2));
         const xu = v128.load(xv0 + (<usize>j << 2), 16);
-        a0 = f32x4.add(a0, f32x4.mul(h2f_lo_raw(h0), xv));
-        b0 = f32x4.add(b0, f32x4.mul(h2f_hi_raw(h0), xu));
-        a1 = f32x4.add(a1, f32x4.mul(h2f_lo_raw(h1), xv));
-        b1 = f32x4.add(b1, f32x4.mul(h2f_hi_raw(h1), xu));
-        a2 = f32x4.add(a2, f32x4.mul(h2f_lo_raw(h2), xv));
-        b2 = f32x4.add(b2, f32x4.mul(h2f_hi_raw(h2), xu));
-        a3 = f32x4.add(a3, f32x4.mul(h2f_lo_raw(h3), xv));
-        b3 = f32x4.add(b3, f32x4.mul(h2f_hi_raw(h3), xu));
+        a0 = fmadd(h2f_lo_raw(h0), xv, a0);
+        b0 = fmadd(h2f_hi_raw(h0), xu, b0);
+        a1 = fmadd(h2f_lo_raw(h1), xv, a1);
+        b1 = fmadd(h2f_hi_raw(h1), xu, b1);
+        a2 = fmadd(h2f_lo_raw(h2), xv, a2);
+        b2 = fmadd(h2f_hi_raw(h2), xu, b2);
+        a3 = fmadd(h2f_lo_raw(h3), xv, a3);
+        b3 = fmadd(h2f_hi_raw(h3), xu, b3);
       }
     }
     let s0 = hsum(f32x4.add(a0, b0)), s1 = hsum(f32x4.add(a1, b1)), s2 = hsum(f32x4.add(a2, b2)), s3 = hsum(f32x4.add(a3, b3));
@@ -288,8 +288,8 @@ function dot_f16_exact(h: usize, x: usize, k: i32): f32 {
       for (let t = 0; t < 8; t++) s += h2f(load<u16>(h + (<usize>(j + t) << 1))) * load<f32>(x + (<usize>(j + t) << 2));
       continue;
     }
-    acc = f32x4.add(acc, f32x4.mul(h2f_lo(hv), v128.load(x + (<usize>j << 2))));
-    acc2 = f32x4.add(acc2, f32x4.mul(h2f_hi(hv), v128.load(x + (<usize>j << 2), 16)));
+    acc = fmadd(h2f_lo(hv), v128.load(x + (<usize>j << 2)), acc);
+    acc2 = fmadd(h2f_hi(hv), v128.load(x + (<usize>j << 2), 16), acc2);
   }
   s += hsum(f32x4.add(acc, acc2));
   for (; j < k; j++) s += h2f(load<u16>(h + (<usize>j << 1))) * load<f32>(x + (<usize>j << 2));

@@ -4,7 +4,7 @@
  * is not used), so the two builds run the same inputs and the table shows relaxed ÷ plain time.
  * - matvec with 8-bit activations (relaxed dot-adds) for Q4_0, Q5_0, Q4_K, Q6_K, Q5_K at the
  *   Qwen2.5-0.5B (896 / 4864) and Llama-3.2-1B (2048 / 8192) shapes;
- * - exact matvec (fused multiply-adds) for Q4_0, Q8_0, Q5_0 and F16 weights, and causal dense attention;
+ * - exact matvec (fused multiply-adds) for Q4_0, Q8_0, Q5_0, F16, F32 and BF16 weights, and causal dense attention;
  * - a 32-token prefill (fused multiply-adds in the f32 tile; relaxed table lookups) for f32,
  *   Q4_0, IQ4_NL and Q4_K weights.
  * `npm run bench -- --family relaxed --backend wasm`
@@ -20,7 +20,7 @@ import type { BenchCase } from './types.ts';
 
 const label = (relaxed: boolean) => (relaxed ? 'relaxed SIMD' : 'plain SIMD');
 
-function abCase(op: string, dtype: QuantDType | 'f32' | 'f16', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
+function abCase(op: string, dtype: QuantDType | 'f32' | 'f16' | 'bf16', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
   const wBytes = storageBytes(dtype, [m, k]);
   return {
     family: 'relaxed',
@@ -36,7 +36,7 @@ function abCase(op: string, dtype: QuantDType | 'f32' | 'f16', n: number, m: num
       const b = await WasmBackend.create({ relaxedSimd: relaxed, int8Activations: int8 });
       const made: Tensor[] = [];
       const t = (x: Tensor) => (made.push(x), x);
-      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : dtype === 'f16' ? Uint16Array.from(randomF32(m * k, 7), toF16Bits) : randomBlocks(dtype, m, k, m ^ k)));
+      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : dtype === 'f16' ? Uint16Array.from(randomF32(m * k, 7), toF16Bits) : dtype === 'bf16' ? new Uint8Array(Uint16Array.from(randomF32(m * k, 7), (v) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16).buffer) : randomBlocks(dtype, m, k, m ^ k)));
       const x = t(b.tensor(n === 1 ? [k] : [n, k], 'f32', randomF32(n * k, 3)));
       const o = t(b.tensor(n === 1 ? [m] : [n, m]));
       const run = n === 1 ? () => b.matvec(o, w, x) : () => b.matmul(o, x, w);
@@ -81,6 +81,8 @@ export function cases(): BenchCase[] {
   }
   for (const dtype of ['q4_0', 'q8_0', 'q5_0', 'f16'] as const) both((r) => abCase('matvec, exact', dtype, 1, 4864, 896, r, false));
   both((r) => abCase('matvec, exact', 'f16', 1, 576, 1536, r, false));
+  both((r) => abCase('matvec, exact', 'f32', 1, 576, 1536, r, false));
+  both((r) => abCase('matvec, exact', 'bf16', 1, 576, 1536, r, false));
   both((r) => denseAttentionCase(1024, r));
   for (const dtype of ['f32', 'q4_0', 'iq4_nl'] as const) both((r) => abCase('prefill matmul', dtype, 32, 4864, 896, r, false));
   for (const dtype of ['q4_k', 'q6_k'] as const) both((r) => abCase('prefill matmul', dtype, 32, 8192, 2048, r, false));

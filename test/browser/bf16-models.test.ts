@@ -29,3 +29,16 @@ describe('BF16 checkpoints on webgpu', () => {
     }
   }, 180_000);
 });
+
+// Chromium runs the relaxed-SIMD wasm build, whose BF16 matvec fuses its multiply-adds (Node runs the plain one).
+describe('BF16 checkpoints on wasm in Chromium (the relaxed-SIMD build)', () => {
+  it('mamba, rwkv-4, llama-gqa: bf16 matrices, logits == F32 twin within 2e-5', async () => {
+    const dirs = ['mamba-tiny', 'rwkv4-tiny', 'llama-gqa-tiny'];
+    const r = (await h.host.runCase('/test/browser/cases/bf16-models.ts', 'bf16Twins', { dirs, backend: 'wasm' })) as Record<string, Bf16ModelResult>;
+    for (const d of dirs) {
+      const { dtypes, relDiff } = r[d];
+      expect(dtypes.filter((x) => x.endsWith(' bf16')).length, `${d}: ${dtypes.join(', ')}`).toBeGreaterThan(2);
+      expect(relDiff, `${d} bf16 vs f32 logits`).toBeLessThan(BF16_REL_TOL);
+    }
+  }, 180_000);
+});

@@ -1,5 +1,5 @@
 /**
- * BF16 checkpoints on WebGPU inside the backend-host worker: each fixture model's weights are
+ * BF16 checkpoints on WebGPU (or args.backend) inside the backend-host worker: each fixture model's weights are
  * truncated to bf16 and written twice — every tensor BF16, and the same values as F32 — then both
  * are loaded on the GPU; returns the matrices' dtypes, the backend bytes of each, and the worst
  * |Δ logit| / max |logit| between them over a prefill (all positions) and three cached decode steps.
@@ -22,8 +22,8 @@ export interface Bf16ModelResult {
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2];
 
-export async function bf16Twins(args: { dirs: string[] }, ctx: CaseContext): Promise<Record<string, Bf16ModelResult>> {
-  const b = await ctx.backend('webgpu');
+export async function bf16Twins(args: { dirs: string[]; backend?: 'webgpu' | 'wasm' }, ctx: CaseContext): Promise<Record<string, Bf16ModelResult>> {
+  const b = await ctx.backend(args.backend ?? 'webgpu');
   const out: Record<string, Bf16ModelResult> = {};
   for (const dir of args.dirs) {
     const base = `/test/fixtures/models/${dir}`;
