@@ -9,9 +9,8 @@
  *   are exact integer sums either way, so both builds give the same bits (tested);
  * - the prefill register tile (matmulRows' 4 rows × 2 tokens), the exact-activation block dots
  *   (dot16), the F16 / BF16 / F32 matvecs and the attention kernels multiply-add with
- *   `f32x4.relaxed_madd`, fused
- *   where the CPU has FMA: one rounding instead of two per term, so their sums differ from the plain
- *   build's in the last bits (within the suites' tolerances);
+ *   `f32x4.relaxed_madd`, fused where the CPU has FMA: one rounding instead of two per term, so
+ *   their sums differ from the plain build's in the last bits (within the suites' tolerances);
  * - 16-entry table lookups take `i8x16.relaxed_swizzle` (indices are always 0..15: same bytes).
  */
 import { SparrowError } from '../../errors.ts';
