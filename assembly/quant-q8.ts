@@ -9,11 +9,13 @@
 import { ihsum, iq4Table, isum4x4, mul16x2, q5High, qhalf, touchAhead } from './quant-blocks';
 import { lut16 } from './relaxed';
 
-const T_Q8_0 = 0, T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_1 = 3, T_Q5_1 = 4, T_IQ4_NL = 5;
+// T_Q8_0S: Q8_0 whose weight bytes are known not to hold −128 (the caller scans; llama.cpp's quantizer
+// writes |q| ≤ 127): the relaxed build then moves y's sign onto the weights (see blockDot).
+const T_Q8_0 = 0, T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_1 = 3, T_Q5_1 = 4, T_IQ4_NL = 5, T_Q8_0S = 6;
 
 // @ts-ignore: decorator
 @inline function blockBytes(t: i32): usize {
-  return t == T_Q8_0 ? 34 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24 : 18;
+  return t == T_Q8_0 || t == T_Q8_0S ? 34 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24 : 18;
 }
 
 /** f32 → the nearest binary16 (half to even; overflow → ±inf) → f32; f16 subnormals are exact f32 normals. */
@@ -66,10 +68,16 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
  * ybias = −offset·Σy (blockBias); the plain build subtracts the offset and widens to i16 products.
  */
 // @ts-ignore: decorator
-@inline function blockDot(t: i32, blk: usize, ya: v128, yb: v128, ybias: v128): v128 {
+@inline function blockDot(t: i32, blk: usize, ya: v128, yb: v128, ybias: v128, ma: v128, mb: v128): v128 {
   const mask = i8x16.splat(0x0f);
   let lo: v128, hi: v128;
-  if (t == T_Q8_0) {
+  if (ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S) {
+    // ya / yb hold |y| (≤ 127: the 7-bit operand), ma / mb 0xff where y < 0: w·y = ((w ^ m) − m)·|y|,
+    // exact while w ≠ −128 (whose negation would wrap)
+    const w0 = v128.load(blk + 2), w1 = v128.load(blk + 18);
+    return i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.sub(v128.xor(w1, mb), mb), yb, i32x4.relaxed_dot_i8x16_i7x16_add_s(i8x16.sub(v128.xor(w0, ma), ma), ya, ybias));
+  }
+  if (t == T_Q8_0 || t == T_Q8_0S) {
     lo = v128.load(blk + 2);
     hi = v128.load(blk + 18);
   } else if (t == T_IQ4_NL) {
@@ -87,7 +95,7 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     lo = v128.or(v128.and(q, mask), q5High(qh, false));
     hi = v128.or(i8x16.shr_u(q, 4), q5High(qh, true));
   }
-  if (ASC_FEATURE_RELAXED_SIMD && t != T_Q8_0 && t != T_IQ4_NL) {
+  if (ASC_FEATURE_RELAXED_SIMD && t != T_Q8_0 && t != T_Q8_0S && t != T_IQ4_NL) {
     return i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, hi, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, lo, ybias));
   }
   if (t == T_Q4_0 || t == T_Q5_0) {
@@ -104,6 +112,13 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   if (!ASC_FEATURE_RELAXED_SIMD || (t != T_Q4_0 && t != T_Q5_0)) return i32x4.splat(0);
   const off = i8x16.splat(t == T_Q4_0 ? 8 : 16);
   return i32x4.neg(i32x4.relaxed_dot_i8x16_i7x16_add_s(yb, off, i32x4.relaxed_dot_i8x16_i7x16_add_s(ya, off, i32x4.splat(0))));
+}
+
+/** 0xff bytes where y < 0, for the relaxed Q8_0 sign transfer (zero otherwise: unused). */
+// @ts-ignore: decorator
+@inline function signMask(t: i32, y: v128): v128 {
+  if (!ASC_FEATURE_RELAXED_SIMD || t != T_Q8_0S) return i32x4.splat(0);
+  return i8x16.lt_s(y, i8x16.splat(0));
 }
 
 /**
@@ -126,12 +141,17 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     touchAhead(w0 + 4 * rowBytes, 4 * rowBytes, end);
     let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
-      const ya = v128.load(qs + (<usize>b << 5));
-      const yb = v128.load(qs + (<usize>b << 5), 16);
+      let ya = v128.load(qs + (<usize>b << 5));
+      let yb = v128.load(qs + (<usize>b << 5), 16);
+      const ma = signMask(t, ya), mb = signMask(t, yb);
       const b0 = w0 + <usize>b * bs;
       const b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
       const yo = blockBias(t, ya, yb);
-      const p0 = blockDot(t, b0, ya, yb, yo), p1 = blockDot(t, b1, ya, yb, yo), p2 = blockDot(t, b2, ya, yb, yo), p3 = blockDot(t, b3, ya, yb, yo);
+      if (ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S) {
+        ya = i8x16.abs(ya);
+        yb = i8x16.abs(yb);
+      }
+      const p0 = blockDot(t, b0, ya, yb, yo, ma, mb), p1 = blockDot(t, b1, ya, yb, yo, ma, mb), p2 = blockDot(t, b2, ya, yb, yo, ma, mb), p3 = blockDot(t, b3, ya, yb, yo, ma, mb);
       const sumi = isum4x4(p0, p1, p2, p3);
       const dx = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(qhalf(b0)), 1, qhalf(b1)), 2, qhalf(b2)), 3, qhalf(b3));
       let p = f32x4.mul(f32x4.mul(dx, f32x4.splat(load<f32>(y + (<usize>b << 2)))), f32x4.convert_i32x4_s(sumi));
@@ -148,8 +168,13 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     let sumf: f32 = 0;
     for (let b = 0; b < nb; b++) {
       const blk = wr + <usize>b * bs;
-      const ya = v128.load(qs + (<usize>b << 5)), yb = v128.load(qs + (<usize>b << 5), 16);
-      const sumi = ihsum(blockDot(t, blk, ya, yb, blockBias(t, ya, yb)));
+      let ya = v128.load(qs + (<usize>b << 5)), yb = v128.load(qs + (<usize>b << 5), 16);
+      const ma = signMask(t, ya), mb = signMask(t, yb), yo = blockBias(t, ya, yb);
+      if (ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S) {
+        ya = i8x16.abs(ya);
+        yb = i8x16.abs(yb);
+      }
+      const sumi = ihsum(blockDot(t, blk, ya, yb, yo, ma, mb));
       let p: f32 = qhalf(blk) * load<f32>(y + (<usize>b << 2)) * <f32>sumi;
       if (withMin) p += qhalf(blk + 2) * load<f32>(ss + (<usize>b << 2));
       sumf += p;
@@ -158,7 +183,10 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   }
 }
 
-export function matvec_q8_0_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q8_0, out, y, w, m, k); }
+/** Q8_0 whose weight bytes hold no −128 (src/backends/wasm/quant.ts checks at write time). */
+export function matvec_q8_0_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q8_0S, out, y, w, m, k); }
+/** Any Q8_0 (a −128 weight byte allowed). */
+export function matvec_q8_0_any_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q8_0, out, y, w, m, k); }
 export function matvec_q4_0_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q4_0, out, y, w, m, k); }
 export function matvec_q5_0_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q5_0, out, y, w, m, k); }
 export function matvec_q4_1_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q4_1, out, y, w, m, k); }

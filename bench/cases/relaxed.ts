@@ -16,9 +16,20 @@ import { storageBytes } from '../../src/backends/validate.ts';
 import { randomBlocks } from '../../test/formats/quant-blocks.ts';
 import { randomF32 } from '../../test/helpers/random.ts';
 import { toF16Bits } from '../../src/util/f16.ts';
+import { withoutMinWeights } from '../../test/helpers/int8-activations.ts';
 import type { BenchCase } from './types.ts';
 
 const label = (relaxed: boolean) => (relaxed ? 'relaxed SIMD' : 'plain SIMD');
+
+/** Random weights of `dtype` as the backend's tensor() takes them (Q8_0 as llama.cpp writes it: no −128 byte). */
+function weightData(dtype: QuantDType | 'f32' | 'f16' | 'bf16', m: number, k: number): Float32Array | Uint16Array | Uint8Array {
+  const values = () => randomF32(m * k, 7);
+  if (dtype === 'f32') return values();
+  if (dtype === 'f16') return Uint16Array.from(values(), toF16Bits);
+  if (dtype === 'bf16') return new Uint8Array(Uint16Array.from(values(), (v) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16).buffer);
+  const blocks = randomBlocks(dtype, m, k, m ^ k);
+  return dtype === 'q8_0' ? withoutMinWeights(blocks) : blocks;
+}
 
 function abCase(op: string, dtype: QuantDType | 'f32' | 'f16' | 'bf16', n: number, m: number, k: number, relaxed: boolean, int8: boolean): BenchCase {
   const wBytes = storageBytes(dtype, [m, k]);
@@ -36,7 +47,7 @@ function abCase(op: string, dtype: QuantDType | 'f32' | 'f16' | 'bf16', n: numbe
       const b = await WasmBackend.create({ relaxedSimd: relaxed, int8Activations: int8 });
       const made: Tensor[] = [];
       const t = (x: Tensor) => (made.push(x), x);
-      const w = t(b.tensor([m, k], dtype, dtype === 'f32' ? randomF32(m * k, 7) : dtype === 'f16' ? Uint16Array.from(randomF32(m * k, 7), toF16Bits) : dtype === 'bf16' ? new Uint8Array(Uint16Array.from(randomF32(m * k, 7), (v) => new Uint32Array(Float32Array.of(v).buffer)[0] >>> 16).buffer) : randomBlocks(dtype, m, k, m ^ k)));
+      const w = t(b.tensor([m, k], dtype, weightData(dtype, m, k)));
       const x = t(b.tensor(n === 1 ? [k] : [n, k], 'f32', randomF32(n * k, 3)));
       const o = t(b.tensor(n === 1 ? [m] : [n, m]));
       const run = n === 1 ? () => b.matvec(o, w, x) : () => b.matmul(o, x, w);

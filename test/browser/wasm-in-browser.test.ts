@@ -54,7 +54,8 @@ describe('wasm backend in the browser worker', () => {
     expect(r.supported).toBe(true);
     expect(r.runs.map((x) => [x.relaxedSimd, x.threads])).toEqual([[true, 1], [true, 2], [false, 1], [false, 2]]);
     for (const run of r.runs) {
-      expect(run.outputs, run.name).toBe(6 * (1 + 4 + 5 + 13 + 7 + 33) + 6 * (1 + 5 + 13 + 7 + 33));
+      // six 32-value types (Q8_0 twice: with and without −128 weights) and six Q8_K types
+      expect(run.outputs, run.name).toBe(7 * (1 + 4 + 5 + 13 + 7 + 33) + 6 * (1 + 5 + 13 + 7 + 33));
       expect(run.differences, run.name).toEqual([]);
     }
   }, 120_000);

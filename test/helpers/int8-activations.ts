@@ -62,12 +62,24 @@ export async function int8Differences(ref: Backend, b: Backend, dtype: Int8Activ
   const bad: string[] = [];
   let outputs = 0;
   for (const [m, k] of shapes) {
-    const bytes = randomBlocks(dtype, m, k, m * 31 + k);
-    const x = acts(k, m + k);
-    const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
-    const w = await runLinear(b, dtype, bytes, m, k, x, 1);
-    outputs += m;
-    for (let i = 0; i < m; i++) if (!Object.is(w[i], r[i])) bad.push(`${dtype} [${m},${k}] row ${i}: ${w[i]} vs reference ${r[i]}`);
+    const random = randomBlocks(dtype, m, k, m * 31 + k);
+    // Q8_0 twice: random bytes (with −128 weights: the general kernel) and as llama.cpp writes them
+    // (|q| ≤ 127: the relaxed build's sign-transfer kernel, WasmTensor.q8HasMin)
+    const variants: [string, Uint8Array][] = dtype === 'q8_0' ? [['', random], [' |q|≤127', withoutMinWeights(random)]] : [['', random]];
+    for (const [label, bytes] of variants) {
+      const x = acts(k, m + k);
+      const r = await runLinear(ref, dtype, bytes, m, k, x, 1);
+      const w = await runLinear(b, dtype, bytes, m, k, x, 1);
+      outputs += m;
+      for (let i = 0; i < m; i++) if (!Object.is(w[i], r[i])) bad.push(`${dtype}${label} [${m},${k}] row ${i}: ${w[i]} vs reference ${r[i]}`);
+    }
   }
   return { outputs, differences: bad };
+}
+
+/** Q8_0 blocks with every −128 weight byte made −127 (as llama.cpp's quantizer writes them); scales untouched. */
+export function withoutMinWeights(q8: Uint8Array): Uint8Array {
+  const out = q8.slice();
+  for (let i = 0; i < out.length; i++) if (i % 34 >= 2 && out[i] === 0x80) out[i] = 0x81;
+  return out;
 }

@@ -25,7 +25,7 @@ import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
 import { QUANT_DTYPES, ggmlTypeByName } from '../../src/formats/ggml-types.ts';
 import { randomF32 } from '../helpers/random.ts';
-import { INT8_DTYPES_32, INT8_DTYPES_K, activations, activations32, int8Case, int8Differences } from '../helpers/int8-activations.ts';
+import { INT8_DTYPES_32, INT8_DTYPES_K, activations, activations32, int8Case, int8Differences, withoutMinWeights } from '../helpers/int8-activations.ts';
 import { runLinear } from '../helpers/linear.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
 
@@ -196,6 +196,23 @@ describe('int8 activations (Q8_0 / Q8_1 blocks) for Q8_0, Q4_0, Q5_0, Q4_1, Q5_1
     for (let j = 0; j < 32; j++) sum += q.qs[96 + j];
     expect(q.s[3]).toBe(Math.fround(sum)); // d = 1 exactly, and |Σq| < 2048 is an exact f16
     wasm.dispose();
+  });
+
+  it('Q8_0 tensors remember whether a weight byte is −128 (the relaxed kernel needs |q| ≤ 127); 0x80 in a scale byte does not count', async () => {
+    const b = await WasmBackend.create();
+    const blocks = withoutMinWeights(randomBlocks('q8_0', 4, 64, 5));
+    const at = (t: unknown) => (t as { q8HasMin?: boolean }).q8HasMin;
+    const clean = b.tensor([4, 64], 'q8_0', blocks);
+    expect(at(clean)).toBe(false);
+    const scale = blocks.slice();
+    scale[34 * 3 + 1] = 0x80; // a scale's high byte
+    expect(at(b.tensor([4, 64], 'q8_0', scale))).toBe(false);
+    const min = blocks.slice();
+    min[34 * 5 + 33] = 0x80; // the last weight of the last block
+    expect(at(b.tensor([4, 64], 'q8_0', min))).toBe(true);
+    b.write(clean, min);
+    expect(at(clean)).toBe(true);
+    b.dispose();
   });
 
   for (const dtype of INT8_DTYPES_32) {

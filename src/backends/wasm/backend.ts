@@ -88,6 +88,11 @@ export class WasmTensor implements Tensor {
   sparse?: { kind: SparseLayoutKind; blocks: number; ebase: number; nnz: number; ptrs: Record<string, number>; lengths: Record<string, number> };
   /** f16 linear weight: its subnormal side list (./f16.ts); null = holds Inf/NaN; undefined = not scanned. */
   f16plan?: F16Plan | null;
+  /**
+   * Q8_0: whether a weight byte is −128 (checked at write). llama.cpp's quantizer never writes one;
+   * the relaxed build's int8 kernel needs |w| ≤ 127, so such a tensor takes the general kernel.
+   */
+  q8HasMin?: boolean;
 }
 
 /** Ops that understand a prepared f16 weight (./f16.ts); every other use restores its halves first. */
@@ -121,6 +126,15 @@ export interface WasmOptions extends ThreadOptions {
    * (last-bit differences).
    */
   relaxedSimd?: boolean | 'auto';
+}
+
+/**
+ * Whether a Q8_0 tensor (34-byte blocks: f16 scale, 32 × i8) holds a weight byte of −128 (0x80).
+ * indexOf finds candidate bytes at memchr speed; one at offset 0 / 1 of a block is a scale byte.
+ */
+function q8HasMinByte(bytes: Uint8Array): boolean {
+  for (let i = bytes.indexOf(0x80); i >= 0; i = bytes.indexOf(0x80, i + 1)) if (i % 34 >= 2) return true;
+  return false;
 }
 
 const ELEM_CTOR: Partial<Record<DType, string>> = { f32: 'Float32Array', f16: 'Uint16Array', i32: 'Int32Array' };
@@ -229,7 +243,9 @@ export class WasmBackend implements Backend {
     if (data.constructor.name !== ctor || data.byteLength !== w.byteSize) {
       throw new SparrowError('SHAPE_MISMATCH', `write: ${t.dtype} ${JSON.stringify(t.shape)} needs a ${ctor} of ${w.byteSize} bytes, got ${data.constructor.name} of ${data.byteLength} bytes`, { dtype: t.dtype, shape: [...t.shape] });
     }
-    this.heap.bytes.set(new Uint8Array(data.buffer, data.byteOffset, data.byteLength), w.ptr);
+    const bytes = new Uint8Array(data.buffer, data.byteOffset, data.byteLength);
+    this.heap.bytes.set(bytes, w.ptr);
+    if (t.dtype === 'q8_0') w.q8HasMin = q8HasMinByte(bytes);
   }
 
   async read(t: Tensor): Promise<Float32Array | Int32Array | Uint8Array> {

@@ -6,7 +6,7 @@
 import { matmulTokenTile } from './matmul-tile.ts';
 import { SparrowError } from '../../errors.ts';
 import type { Tensor } from '../backend.ts';
-import type { WasmBackend } from './backend.ts';
+import type { WasmBackend, WasmTensor } from './backend.ts';
 
 type Kernel = (out: number, x: number, w: number, n: number, m: number, k: number, scratch?: number, tile?: number) => void;
 
@@ -39,6 +39,16 @@ export const INT8_DOTS: Record<string, string> = {
   q8_0: 'matvec_q8_0_q8', q4_0: 'matvec_q4_0_q8', q5_0: 'matvec_q5_0_q8', q4_1: 'matvec_q4_1_q8', q5_1: 'matvec_q5_1_q8', iq4_nl: 'matvec_iq4_nl_q8',
 };
 export const Q8K_BYTES = 292;
+
+/**
+ * The int8 kernel for weight w (undefined: none): INT8_DOTS, except a Q8_0 tensor holding a −128
+ * weight byte (WasmTensor.q8HasMin), which takes matvec_q8_0_any_q8 — the relaxed build's Q8_0 kernel
+ * moves y's sign onto the weights, and −128 has no positive twin in a byte.
+ */
+export function int8Kernel(w: Tensor): string | undefined {
+  if (w.dtype === 'q8_0' && (w as WasmTensor).q8HasMin !== false) return 'matvec_q8_0_any_q8';
+  return INT8_DOTS[w.dtype];
+}
 type Int8Kernel = (out: number, y: number, w: number, m: number, k: number) => void;
 
 /**
@@ -62,7 +72,7 @@ export function quantMatmul(b: WasmBackend, op: string, out: Tensor, x: Tensor, 
   const xp = b.ptr(op, x);
   const wp = b.ptr(op, w);
   if (n === 0 || m === 0) return;
-  const int8 = n === 1 && b.int8Activations ? INT8_DOTS[w.dtype] : undefined;
+  const int8 = n === 1 && b.int8Activations ? int8Kernel(w) : undefined;
   if (int8) return withInt8Activations(b, w.dtype, xp, k, (y) => (b.k[int8] as Int8Kernel)(o, y, wp, m, k));
   const tiled = TILED[w.dtype];
   if (n > 1 && (tiled || w.dtype === 'q8_0' || w.dtype === 'bf16')) {

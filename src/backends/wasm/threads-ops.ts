@@ -24,7 +24,7 @@ import type { WasmBackend, WasmTensor } from './backend.ts';
 import type { ThreadPool } from './threads.ts';
 import { splitRange } from './threads.ts';
 import { matmulTokenTile } from './matmul-tile.ts';
-import { INT8_DOTS, KERNELS, SLICE_SUMS, TILED, withInt8Activations } from './quant.ts';
+import { KERNELS, SLICE_SUMS, TILED, int8Kernel, withInt8Activations } from './quant.ts';
 import { csr16nRowLengths } from './sparse.ts';
 
 type Fn = (...args: number[]) => void;
@@ -45,7 +45,7 @@ export function threadedLinear(b: WasmBackend, pool: ThreadPool, op: string, out
       run(pool, 'matvec_f32', fn('matvec_f32'), ranges.map(([r0, r1]) => [o + 4 * r0, wp + rowBytes * r0, xp, r1 - r0, k]));
       return true;
     }
-    const int8 = b.int8Activations ? INT8_DOTS[dt] : undefined;
+    const int8 = b.int8Activations ? int8Kernel(w) : undefined;
     if (int8) {
       // x quantized once on the calling thread, its blocks shared (read-only) by every part
       withInt8Activations(b, dt, xp, k, (y) => run(pool, int8, fn(int8), ranges.map(([r0, r1]) => [o + 4 * r0, y, wp + rowBytes * r0, r1 - r0, k])));
