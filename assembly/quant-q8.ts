@@ -183,7 +183,7 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   }
 }
 
-/** Q8_0 whose weight bytes hold no −128 (src/backends/wasm/quant.ts checks at write time). */
+/** Q8_0 whose weight bytes hold no −128 (WasmBackend.write checks: WasmTensor.q8HasMin; int8Kernel picks). */
 export function matvec_q8_0_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q8_0S, out, y, w, m, k); }
 /** Any Q8_0 (a −128 weight byte allowed). */
 export function matvec_q8_0_any_q8(out: usize, y: usize, w: usize, m: i32, k: i32): void { matvecQ8(T_Q8_0, out, y, w, m, k); }
