@@ -121,6 +121,12 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
   return i8x16.lt_s(y, i8x16.splat(0));
 }
 
+/** The activation bytes blockDot takes: |y| for the relaxed Q8_0 sign transfer, else y itself. */
+// @ts-ignore: decorator
+@inline function yOperand(t: i32, y: v128): v128 {
+  return ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S ? i8x16.abs(y) : y;
+}
+
 /**
  * out[m] = W[m, k] · x for W of block type t, x as activation blocks at y. Four rows per pass share
  * the activation loads; their four integer sums are reduced together (lane r = row r) and each lane
@@ -141,16 +147,11 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     touchAhead(w0 + 4 * rowBytes, 4 * rowBytes, end);
     let acc = f32x4.splat(0);
     for (let b = 0; b < nb; b++) {
-      let ya = v128.load(qs + (<usize>b << 5));
-      let yb = v128.load(qs + (<usize>b << 5), 16);
-      const ma = signMask(t, ya), mb = signMask(t, yb);
+      const ra = v128.load(qs + (<usize>b << 5)), rb = v128.load(qs + (<usize>b << 5), 16);
+      const ma = signMask(t, ra), mb = signMask(t, rb), yo = blockBias(t, ra, rb);
+      const ya = yOperand(t, ra), yb = yOperand(t, rb);
       const b0 = w0 + <usize>b * bs;
       const b1 = b0 + rowBytes, b2 = b1 + rowBytes, b3 = b2 + rowBytes;
-      const yo = blockBias(t, ya, yb);
-      if (ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S) {
-        ya = i8x16.abs(ya);
-        yb = i8x16.abs(yb);
-      }
       const p0 = blockDot(t, b0, ya, yb, yo, ma, mb), p1 = blockDot(t, b1, ya, yb, yo, ma, mb), p2 = blockDot(t, b2, ya, yb, yo, ma, mb), p3 = blockDot(t, b3, ya, yb, yo, ma, mb);
       const sumi = isum4x4(p0, p1, p2, p3);
       const dx = f32x4.replace_lane(f32x4.replace_lane(f32x4.replace_lane(f32x4.splat(qhalf(b0)), 1, qhalf(b1)), 2, qhalf(b2)), 3, qhalf(b3));
@@ -168,13 +169,9 @@ export function quantize_q8_32(y: usize, x: usize, k: i32): void {
     let sumf: f32 = 0;
     for (let b = 0; b < nb; b++) {
       const blk = wr + <usize>b * bs;
-      let ya = v128.load(qs + (<usize>b << 5)), yb = v128.load(qs + (<usize>b << 5), 16);
-      const ma = signMask(t, ya), mb = signMask(t, yb), yo = blockBias(t, ya, yb);
-      if (ASC_FEATURE_RELAXED_SIMD && t == T_Q8_0S) {
-        ya = i8x16.abs(ya);
-        yb = i8x16.abs(yb);
-      }
-      const sumi = ihsum(blockDot(t, blk, ya, yb, yo, ma, mb));
+      const ra = v128.load(qs + (<usize>b << 5)), rb = v128.load(qs + (<usize>b << 5), 16);
+      const ma = signMask(t, ra), mb = signMask(t, rb), yo = blockBias(t, ra, rb);
+      const sumi = ihsum(blockDot(t, blk, yOperand(t, ra), yOperand(t, rb), yo, ma, mb));
       let p: f32 = qhalf(blk) * load<f32>(y + (<usize>b << 2)) * <f32>sumi;
       if (withMin) p += qhalf(blk + 2) * load<f32>(ss + (<usize>b << 2));
       sumf += p;

@@ -4,6 +4,8 @@
  * activation quantizers, the shapes per block family, and the bit-for-bit comparison with the reference.
  */
 import type { Backend } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import type { Q8BlockDType } from '../../src/backends/reference/q8-0.ts';
 import type { Int8ActivationDType } from '../../src/backends/reference/q8k.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
@@ -82,4 +84,39 @@ export function withoutMinWeights(q8: Uint8Array): Uint8Array {
   const out = q8.slice();
   for (let i = 0; i < out.length; i++) if (i % 34 >= 2 && out[i] === 0x80) out[i] = 0x81;
   return out;
+}
+
+/** One wasm backend's bit-for-bit comparison with the reference int8 path (int8Builds). */
+export interface Int8BuildRun {
+  name: string;
+  /** What the backend reports it runs (must equal the build asked for). */
+  relaxedSimd: boolean;
+  threads: number;
+  outputs: number;
+  differences: string[];
+}
+
+/**
+ * For each wasm build (relaxed SIMD or not) on one thread and on two, int8Differences of every dtype
+ * against the reference backend's int8 path: the Node suite (plain build) and the browser case
+ * (both builds) check the same runs.
+ */
+export async function int8Builds(builds: readonly boolean[], dtypes: readonly (Int8ActivationDType | Q8BlockDType)[]): Promise<Int8BuildRun[]> {
+  const ref = new ReferenceBackend({ int8Activations: true });
+  const runs: Int8BuildRun[] = [];
+  for (const relaxedSimd of builds) {
+    for (const threads of [1, 2]) {
+      const b = await WasmBackend.create({ threads, minSplitWork: 0, int8Activations: true, relaxedSimd });
+      const differences: string[] = [];
+      let outputs = 0;
+      for (const dtype of dtypes) {
+        const d = await int8Differences(ref, b, dtype);
+        outputs += d.outputs;
+        differences.push(...d.differences);
+      }
+      runs.push({ name: `${relaxedSimd ? 'relaxed' : 'plain'} build, ${b.threads} thread(s)`, relaxedSimd: b.relaxedSimd, threads: b.threads, outputs, differences });
+      b.dispose();
+    }
+  }
+  return runs;
 }

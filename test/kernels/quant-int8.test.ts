@@ -25,7 +25,7 @@ import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
 import { QUANT_DTYPES, ggmlTypeByName } from '../../src/formats/ggml-types.ts';
 import { randomF32 } from '../helpers/random.ts';
-import { INT8_DTYPES_32, INT8_DTYPES_K, activations, activations32, int8Case, int8Differences, withoutMinWeights } from '../helpers/int8-activations.ts';
+import { INT8_DTYPES_32, INT8_DTYPES_K, activations, activations32, int8Builds, int8Case, withoutMinWeights } from '../helpers/int8-activations.ts';
 import { runLinear } from '../helpers/linear.ts';
 import { randomBlocks } from '../formats/quant-blocks.ts';
 
@@ -60,16 +60,11 @@ async function expectInt8LikeReference<D extends Int8ActivationDType | Q8BlockDT
   dtype: D,
   exactOf: (dtype: D, bytes: Uint8Array, m: number, k: number, x: Float32Array) => { out: Float64Array; mag: Float64Array; bound: Float64Array },
 ): Promise<void> {
-  const ref = new ReferenceBackend({ int8Activations: true });
   const builds = wasmRelaxedSimdSupported() ? [false, true] : [false];
-  for (const relaxedSimd of builds) {
-    for (const threads of [1, 2]) {
-      const b = await WasmBackend.create({ threads, minSplitWork: 0, int8Activations: true, relaxedSimd });
-      expect(b.relaxedSimd).toBe(relaxedSimd);
-      expect((await int8Differences(ref, b, dtype)).differences, `${relaxedSimd ? 'relaxed' : 'plain'} build, ${threads} thread(s)`).toEqual([]);
-      b.dispose();
-    }
-  }
+  const runs = await int8Builds(builds, [dtype]);
+  expect(runs.map((r) => [r.relaxedSimd, r.threads])).toEqual(builds.flatMap((relaxed) => [[relaxed, 1], [relaxed, 2]]));
+  for (const r of runs) expect(r.differences, r.name).toEqual([]);
+  const ref = new ReferenceBackend({ int8Activations: true });
   const { shapes, acts } = int8Case(dtype);
   let worstRatio = 0;
   for (const [m, k] of shapes) {
