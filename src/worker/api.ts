@@ -33,7 +33,7 @@ export type WasmCapabilities =
       available: true;
       /** WebAssembly SIMD (fixed-width 128-bit) validates in this runtime. */
       simd: true;
-      /** build/sparrow.wasm fetched and compiled; its kernel export count. */
+      /** The kernel module the wasm backend runs (sparrow.wasm or sparrow-relaxed.wasm) fetched and compiled; its kernel export count. */
       kernels: number;
       /** Relaxed SIMD supported (wasmRelaxedSimdSupported): the wasm backend runs build/sparrow-relaxed.wasm. */
       relaxedSimd: boolean;

@@ -61,9 +61,11 @@ async function probeWasm(): Promise<WasmCapabilities> {
   const simd = wasmSimdSupported();
   if (!simd) return { available: false, simd, reason: 'WebAssembly SIMD does not validate in this runtime' };
   try {
-    const module = await compileSparrowWasm();
+    // The build the wasm backend will run (compiled once, cached for it).
+    const relaxedSimd = wasmRelaxedSimdSupported();
+    const module = await compileSparrowWasm(relaxedSimd);
     const kernels = WebAssembly.Module.exports(module).filter((e) => e.kind === 'function').length;
-    return { available: true, simd: true, kernels, relaxedSimd: wasmRelaxedSimdSupported() };
+    return { available: true, simd: true, kernels, relaxedSimd };
   } catch (e) {
     return { available: false, simd, reason: e instanceof Error ? e.message : String(e) };
   }
