@@ -13,7 +13,7 @@
 import { SparrowError } from '../errors.ts';
 import type { Backend } from '../backends/backend.ts';
 import { GgufFile } from '../formats/gguf.ts';
-import { ggufLlamaConfig } from '../formats/gguf-config.ts';
+import { ggufModelConfig } from '../formats/gguf-config.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
 import { blobSource, type ByteSource } from '../formats/source.ts';
@@ -629,7 +629,7 @@ export async function prepareModelFiles(files: ModelFileInput[], onProgress?: (p
   if (set.format === 'gguf') {
     const f = files[0];
     const g = await GgufFile.open(countingSource(f.blob, f.name, onRead), f.name);
-    return { set, config: ggufLlamaConfig(g).config, weights: new GgufWeights(g), tok: tokenizerFromGguf(ggufMetadataRecord(g)), sparse: false };
+    return { set, config: ggufModelConfig(g).config, weights: new GgufWeights(g), tok: tokenizerFromGguf(ggufMetadataRecord(g)), sparse: false };
   }
   const cfgFile = files.find((f) => f.name === 'config.json')!;
   const stFile = files.find((f) => f.name.toLowerCase().endsWith('.safetensors'))!;

@@ -6,7 +6,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend } from '../backends/backend.ts';
-import { ggufLlamaConfig } from '../formats/gguf-config.ts';
+import { ggufModelConfig } from '../formats/gguf-config.ts';
 import { GgufFile } from '../formats/gguf.ts';
 import { parseHfConfig, type ModelConfig } from '../formats/hf-config.ts';
 import { SafetensorsFile } from '../formats/safetensors.ts';
@@ -50,7 +50,7 @@ export async function openModelFiles(files: ReadonlyMap<string, FileData>, label
   if (ggufs.length > 1) throw new SparrowError('INVALID_ARGUMENT', `${label}: ${ggufs.length} .gguf files given (${ggufs.join(', ')}); pass one`);
   if (ggufs.length === 1) {
     const g = await GgufFile.open(files.get(ggufs[0])!, ggufs[0]);
-    return { config: ggufLlamaConfig(g).config, weights: new GgufWeights(g), tokenizer: tokenizerFromGguf(ggufMetadataRecord(g)) };
+    return { config: ggufModelConfig(g).config, weights: new GgufWeights(g), tokenizer: tokenizerFromGguf(ggufMetadataRecord(g)) };
   }
   const cfg = files.get('config.json');
   const st = files.get('model.safetensors');

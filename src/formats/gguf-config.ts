@@ -1,6 +1,6 @@
 /**
  * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 metadata → the same normalized LlamaConfig an HF config.json
- * gives, plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
+ * gives (mamba → MambaConfig), plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
  * Note for model code: for the llama architecture llama.cpp's converter permutes the rows of Q and
  * K per head for its adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so
@@ -9,7 +9,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { Gemma3Params, LlamaArch, LlamaConfig, RopeScaling } from './hf-config.ts';
+import type { Gemma3Params, LlamaArch, LlamaConfig, MambaConfig, ModelConfig, RopeScaling } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -43,6 +43,8 @@ export interface GgufLlamaModel {
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
 export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2'];
+/** Every GGUF architecture Sparrow runs: those and mamba (the Mamba model). */
+export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -59,28 +61,11 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const arch = g.get('general.architecture');
   if (typeof arch !== 'string') throw new SparrowError('FORMAT_INVALID', `${file}: general.architecture is missing`, { file });
   if (!GGUF_LLAMA_ARCHS.includes(arch as LlamaArch)) {
-    throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (${GGUF_LLAMA_ARCHS.join(', ')} are)`, { file, architecture: arch });
+    throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (${GGUF_ARCHS.join(', ')} are)`, { file, architecture: arch });
   }
   const llamaArch = arch as LlamaArch;
   const key = (k: string) => `${arch}.${k}`;
-  const int = (k: string, def?: number, min = 1): number => {
-    const v = g.get(k);
-    if (v === undefined) {
-      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${k}' is missing`, { file, key: k });
-      return def;
-    }
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
-      throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be an integer ≥ ${min}, got ${String(v)}`, { file, key: k });
-    }
-    return v;
-  };
-  const num = (k: string, def: number): number => {
-    const v = g.get(k);
-    if (v === undefined) return def;
-    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be a positive number, got ${String(v)}`, { file, key: k });
-    return shortestF32(v);
-  };
-  const optId = (k: string): number | null => (g.get(k) === undefined ? null : int(k, undefined, 0));
+  const { int, num, optId } = metadataReader(g);
 
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -129,6 +114,91 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
   return { config, tokenizer, weightLayout: llamaArch === 'llama' ? 'gguf' : 'hf' };
+}
+
+/** Typed reads of GGUF metadata: a clear FORMAT_INVALID for a missing required key or a wrong type. */
+function metadataReader(g: GgufFile) {
+  const file = g.name;
+  const int = (k: string, def?: number, min = 1): number => {
+    const v = g.get(k);
+    if (v === undefined) {
+      if (def === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${k}' is missing`, { file, key: k });
+      return def;
+    }
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < min) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be an integer ≥ ${min}, got ${String(v)}`, { file, key: k });
+    }
+    return v;
+  };
+  const num = (k: string, def: number): number => {
+    const v = g.get(k);
+    if (v === undefined) return def;
+    if (typeof v !== 'number' || !Number.isFinite(v) || !(v > 0)) throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${k}' must be a positive number, got ${String(v)}`, { file, key: k });
+    return shortestF32(v);
+  };
+  const optId = (k: string): number | null => (g.get(k) === undefined ? null : int(k, undefined, 0));
+  return { int, num, optId };
+}
+
+
+export interface GgufModel {
+  config: ModelConfig;
+  tokenizer: GgufTokenizerData | null;
+}
+
+/** Any supported GGUF file's config (dispatch on general.architecture). */
+export function ggufModelConfig(g: GgufFile): GgufModel {
+  const arch = g.get('general.architecture');
+  if (arch === 'mamba') return ggufMambaConfig(g);
+  return ggufLlamaConfig(g);
+}
+
+/**
+ * A llama.cpp `mamba` file (convert_hf_to_gguf's MambaModel) → the MambaConfig a config.json gives.
+ * llama.cpp reads embedding_length, block_count and the ssm.* sizes; the vocabulary is token_embd's
+ * rows (the converter pads it to a multiple of 8), the tie is the absence of output.weight.
+ * ssm.dt_b_c_rms (Falcon-Mamba's RMSNorm of dt, B and C) is refused: this model does not run it.
+ */
+export function ggufMambaConfig(g: GgufFile): GgufModel {
+  const file = g.name;
+  const { int, num, optId } = metadataReader(g);
+  const key = (k: string) => `mamba.${k}`;
+  if (g.get(key('ssm.dt_b_c_rms')) === true) {
+    throw new SparrowError('UNSUPPORTED', `${file}: ${key('ssm.dt_b_c_rms')} (Falcon-Mamba's norms of dt, B and C) is not implemented`, { file, key: key('ssm.dt_b_c_rms') });
+  }
+  const tokenizer = readTokenizer(g);
+  const embd = g.tensors.get('token_embd.weight');
+  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
+  const hiddenSize = int(key('embedding_length'));
+  const intermediateSize = int(key('ssm.inner_size'));
+  const eos = optId('tokenizer.ggml.eos_token_id');
+  const config: MambaConfig = {
+    family: 'mamba',
+    vocabSize: embd.shape[0],
+    hiddenSize,
+    stateSize: int(key('ssm.state_size')),
+    numLayers: int(key('block_count')),
+    convKernel: int(key('ssm.conv_kernel')),
+    expand: intermediateSize / hiddenSize,
+    intermediateSize,
+    timeStepRank: int(key('ssm.time_step_rank')),
+    layerNormEps: num(key('attention.layer_norm_rms_epsilon'), 1e-5),
+    useBias: false,
+    useConvBias: g.tensors.has('blk.0.ssm_conv1d.bias'),
+    residualInFp32: true,
+    tieWordEmbeddings: !g.tensors.has('output.weight'),
+    hiddenAct: 'silu',
+    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
+    eosTokenIds: eos === null ? [] : [eos],
+    padTokenId: optId('tokenizer.ggml.padding_token_id'),
+  };
+  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
+  }
+  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
+  }
+  return { config, tokenizer };
 }
 
 /**

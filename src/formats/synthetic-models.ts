@@ -113,6 +113,8 @@ export interface MambaShape {
   stateSize: number;
   convKernel: number;
   expand: number;
+  /** Embedding standard deviation (default 0.02); tests use ~0.3 for sharp next-token distributions. */
+  embedSd?: number;
 }
 
 /** state-spaces/mamba-130m-hf. */
@@ -168,6 +170,23 @@ const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
+/** Float32 values in one of the GGML types the writers make (F32 as its bytes). */
+export function encodeGgml(f: Float32Array, t: string): Uint8Array {
+  if (t === 'Q6_K') return quantizeQ6_K(f);
+  if (t === 'Q4_K') return quantizeQ4_K(f);
+  if (t === 'Q8_0') return quantizeQ8_0(f);
+  if (t === 'Q4_0') return quantizeQ4_0(f);
+  if (t === 'Q4_1') return quantizeQ4_1(f);
+  if (t === 'Q5_0') return quantizeQ5_0(f);
+  if (t === 'Q5_1') return quantizeQ5_1(f);
+  if (t === 'IQ4_NL') return quantizeIQ4_NL(f);
+  if (t === 'IQ4_XS') return quantizeIQ4_XS(f);
+  if (t === 'F16') return encodeF16(f);
+  if (t === 'BF16') return encodeBf16(f);
+  if (t === 'F32') return new Uint8Array(f.buffer, f.byteOffset, f.byteLength);
+  throw new Error(`encodeGgml: no encoder for ${t}`);
+}
+
 /** GGUF metadata + tensor plan of a llama.cpp-compatible Llama (tied embeddings, no output.weight). */
 export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   if (vocab.tokens.length !== s.vocabSize) throw new Error(`llamaGgufPlan: vocabulary has ${vocab.tokens.length} tokens, shape wants ${s.vocabSize}`);
@@ -200,20 +219,6 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     ['tokenizer.ggml.add_bos_token', kv.bool(Boolean(s.spm))],
     ['tokenizer.chat_template', kv.str(CHATML)],
   ];
-  const encode = (f: Float32Array, t: string): Uint8Array => {
-    if (t === 'Q6_K') return quantizeQ6_K(f);
-    if (t === 'Q4_K') return quantizeQ4_K(f);
-    if (t === 'Q8_0') return quantizeQ8_0(f);
-    if (t === 'Q4_0') return quantizeQ4_0(f);
-    if (t === 'Q4_1') return quantizeQ4_1(f);
-    if (t === 'Q5_0') return quantizeQ5_0(f);
-    if (t === 'Q5_1') return quantizeQ5_1(f);
-    if (t === 'IQ4_NL') return quantizeIQ4_NL(f);
-    if (t === 'IQ4_XS') return quantizeIQ4_XS(f);
-    if (t === 'F16') return encodeF16(f);
-    if (t === 'BF16') return encodeBf16(f);
-    return new Uint8Array(f.buffer);
-  };
   // llama.cpp's use_more_bits(i, n) for Q4_K_M's attn_v / ffn_down (C integer divisions)
   const moreBits = (l: number) => l < Math.floor(s.layers / 8) || l >= Math.floor((7 * s.layers) / 8) || (l - Math.floor(s.layers / 8)) % 3 === 2;
   const typeOf = (name: string, cols: number): string => {
@@ -227,7 +232,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   };
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
     const t = typeOf(name, cols);
-    return { name, type: t, ne: [cols, rows], make: () => encode(uniform(`${s.name}/${name}`, rows * cols, sd), t) };
+    return { name, type: t, ne: [cols, rows], make: () => encodeGgml(uniform(`${s.name}/${name}`, rows * cols, sd), t) };
   };
   const norm = (name: string, n: number): GgufTensorPlan => ({
     // 1 + small noise, like trained RMSNorm gains; 1-D tensors stay F32 as llama.cpp's converter does.
@@ -274,7 +279,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
 }
 
 /** A byte-level BPE vocabulary's keys: its pre-tokenizer, tokens and merges. */
-function bpeKeys(vocab: BpeVocab, pre: string): [string, GgufKV][] {
+export function bpeKeys(vocab: BpeVocab, pre: string): [string, GgufKV][] {
   return [
     ['tokenizer.ggml.pre', kv.str(pre)],
     ['tokenizer.ggml.tokens', kv.arr(GgufValueType.STRING, vocab.tokens)],
@@ -345,7 +350,7 @@ export function mambaPlan(s: MambaShape): { config: Record<string, unknown>; ten
   };
   const u = (name: string, n: number, sd: number) => uniform(`${s.name}/${name}`, n, sd);
   const t = (name: string, shape: number[], make: () => Float32Array): SafetensorsTensorPlan => ({ name, shape, make });
-  const tensors: SafetensorsTensorPlan[] = [t('backbone.embeddings.weight', [s.vocabSize, s.hidden], () => u('emb', s.vocabSize * s.hidden, 0.02))];
+  const tensors: SafetensorsTensorPlan[] = [t('backbone.embeddings.weight', [s.vocabSize, s.hidden], () => u('emb', s.vocabSize * s.hidden, s.embedSd ?? 0.02))];
   const resid = 1 / Math.sqrt(2 * s.layers);
   for (let l = 0; l < s.layers; l++) {
     const p = `backbone.layers.${l}`;

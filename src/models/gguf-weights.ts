@@ -5,14 +5,15 @@
  * the host at load time (the other IQ types: UNSUPPORTED, no dequantizer).
  * Q/K rows stay in llama.cpp's permuted order, so Llama runs the llama architecture with
  * 'interleaved' RoPE (qwen2 / qwen3 are stored unpermuted).
- * The config comes from formats/gguf-config.ts (ggufLlamaConfig).
+ * The config comes from formats/gguf-config.ts (ggufModelConfig). A `mamba` file's tensors get the
+ * names of a Hugging Face MambaForCausalLM (mambaHfName), except A, which llama.cpp's converter
+ * stores as −exp(A_log): it is `…mixer.A` here, and the Mamba model takes it as it is.
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend, DType, Tensor } from '../backends/backend.ts';
 import { GgufFile, type GgufTensorInfo } from '../formats/gguf.ts';
 import { dequantize } from '../formats/ggml-quants.ts';
-import { GGUF_LLAMA_ARCHS } from '../formats/gguf-config.ts';
-import type { LlamaArch } from '../formats/hf-config.ts';
+import { GGUF_ARCHS } from '../formats/gguf-config.ts';
 import type { WeightFile } from './weights.ts';
 import { toF16Bits } from '../util/f16.ts';
 
@@ -59,17 +60,39 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
   return per[m[2]] ? `model.layers.${m[1]}.${per[m[2]]}.weight` : undefined;
 }
 
+/** The Hugging Face name Mamba.load asks for (…mixer.A: A itself, which no HF file holds). */
+export function mambaHfName(gguf: string): string | undefined {
+  const fixed: Record<string, string> = { 'token_embd.weight': 'backbone.embeddings.weight', 'output_norm.weight': 'backbone.norm_f.weight', 'output.weight': 'lm_head.weight' };
+  if (fixed[gguf]) return fixed[gguf];
+  const m = /^blk\.(\d+)\.(\w+?)(?:\.(weight|bias))?$/.exec(gguf);
+  if (!m) return undefined;
+  const p = `backbone.layers.${m[1]}`;
+  const per: Record<string, string> = {
+    'attn_norm.weight': `${p}.norm.weight`,
+    'ssm_in.weight': `${p}.mixer.in_proj.weight`,
+    'ssm_conv1d.weight': `${p}.mixer.conv1d.weight`,
+    'ssm_conv1d.bias': `${p}.mixer.conv1d.bias`,
+    'ssm_x.weight': `${p}.mixer.x_proj.weight`,
+    'ssm_dt.weight': `${p}.mixer.dt_proj.weight`,
+    'ssm_dt.bias': `${p}.mixer.dt_proj.bias`,
+    ssm_a: `${p}.mixer.A`,
+    ssm_d: `${p}.mixer.D`,
+    'ssm_out.weight': `${p}.mixer.out_proj.weight`,
+  };
+  return per[m[3] ? `${m[2]}.${m[3]}` : m[2]];
+}
+
 export class GgufWeights implements WeightFile {
   readonly kind = 'gguf' as const;
   private readonly byHf = new Map<string, GgufTensorInfo>();
 
   constructor(readonly file: GgufFile) {
     const arch = String(file.get('general.architecture') ?? '');
-    if (!GGUF_LLAMA_ARCHS.includes(arch as LlamaArch)) {
-      throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (${GGUF_LLAMA_ARCHS.join(', ')} are)`, { file: file.name, architecture: arch });
+    if (!GGUF_ARCHS.includes(arch)) {
+      throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (${GGUF_ARCHS.join(', ')} are)`, { file: file.name, architecture: arch });
     }
     for (const [name, info] of file.tensors) {
-      const hf = llamaHfName(name, arch);
+      const hf = arch === 'mamba' ? mambaHfName(name) : llamaHfName(name, arch);
       if (hf) this.byHf.set(hf, info);
     }
   }

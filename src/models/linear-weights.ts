@@ -5,6 +5,7 @@
  */
 import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { csrFromDense } from '../backends/sparse.ts';
+import { ggmlTypeByName, rowBytes } from '../formats/ggml-types.ts';
 import { bytesOf, concatBytes } from '../util/bytes.ts';
 import { expectShape, type WeightFile } from './weights.ts';
 
@@ -62,14 +63,20 @@ export async function loadStackedLinear(file: WeightFile, names: string[], shape
 
 /**
  * Upload rows [r0, r1) of `name` (full shape [rows, cols]) as a separate linear weight: an F16
- * tensor stays f16 and a BF16 one bf16 (their 16-bit words sliced), anything else goes through float32 on the host (dense f32
- * result, or sparse when asked).
+ * tensor stays f16, a BF16 one bf16 (their 16-bit words sliced) and a GGML block tensor the backends
+ * run as stored (Q8_0, Q4_K, …) keeps its blocks (whole rows of them sliced); anything else goes
+ * through float32 on the host (dense f32 result, or sparse when asked).
  */
 export async function loadLinearRows(file: WeightFile, name: string, shape: [number, number], r0: number, r1: number, b: Backend, o: LinearLoadOptions): Promise<Tensor> {
   expectShape(file, name, shape);
   const cols = shape[1];
   if (!o.sparse && file.dtype(name) === 'f16' && file.f16Bits) return b.tensor([r1 - r0, cols], 'f16', (await file.f16Bits(name)).slice(r0 * cols, r1 * cols));
   if (!o.sparse && file.dtype(name) === 'bf16' && file.bf16Bytes) return b.tensor([r1 - r0, cols], 'bf16', (await file.bf16Bytes(name)).slice(2 * r0 * cols, 2 * r1 * cols));
+  const dtype = file.dtype(name);
+  if (!o.sparse && dtype !== 'f32' && file.raw && file.ggmlType?.(name).toLowerCase() === dtype) {
+    const rb = rowBytes(ggmlTypeByName(file.ggmlType(name)), cols);
+    return b.tensor([r1 - r0, cols], dtype, (await file.raw(name)).slice(r0 * rb, r1 * rb));
+  }
   const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
   if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols), prefer(o));
   return b.tensor([r1 - r0, cols], 'f32', data);

@@ -11,11 +11,13 @@ import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
+import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 import { ForwardLM } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const P = (i: number, s: string) => `backbone.layers.${i}.${s}`;
+const EMBED = 'backbone.embeddings.weight';
 
 export class MambaState implements ModelState {
   position = 0;
@@ -55,6 +57,8 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
     readonly backend: Backend,
     readonly config: MambaConfig,
     readonly weights: WeightMap,
+    /** A block-quantized table (GGUF token_embd in Q8_0, …) is looked up on the host. */
+    private readonly hostEmbed: HostEmbedding | undefined,
   ) {
     super();
     this.hiddenStages = config.numLayers + 1;
@@ -79,7 +83,7 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
     try {
       const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
       const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
-      await put('backbone.embeddings.weight', [c.vocabSize, H]);
+      await put(EMBED, [c.vocabSize, H]);
       for (let i = 0; i < c.numLayers; i++) {
         await param(P(i, 'norm.weight'), [H]);
         const inProj = P(i, 'mixer.in_proj.weight');
@@ -93,21 +97,26 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
         w.set(`${xProj}#C`, await loadLinearRows(file, xProj, [R + 2 * N, I], R + N, R + 2 * N, backend, opts));
         w.set(P(i, 'mixer.dt_proj.weight'), await loadLinear(file, P(i, 'mixer.dt_proj.weight'), [I, R], backend, opts));
         await param(P(i, 'mixer.dt_proj.bias'), [I]);
-        // A = −exp(A_log), computed once here (the scan takes A directly).
+        // A = −exp(A_log), computed once here (the scan takes A directly); a GGUF file stores A itself
         const aLog = P(i, 'mixer.A_log');
-        expectShape(file, aLog, [I, N]);
-        w.set(`${aLog}#A`, backend.tensor([I, N], 'f32', (await file.f32(aLog)).map((x) => -Math.exp(x))));
+        const a = P(i, 'mixer.A');
+        if (file.has(a)) w.set(`${aLog}#A`, await uploadParam(file, a, [I, N], backend));
+        else {
+          expectShape(file, aLog, [I, N]);
+          w.set(`${aLog}#A`, backend.tensor([I, N], 'f32', (await file.f32(aLog)).map((x) => -Math.exp(x))));
+        }
         await param(P(i, 'mixer.D'), [I]);
         w.set(P(i, 'mixer.out_proj.weight'), await loadLinear(file, P(i, 'mixer.out_proj.weight'), [H, I], backend, opts));
       }
       await param('backbone.norm_f.weight', [H]);
       if (file.has('lm_head.weight')) await put('lm_head.weight', [c.vocabSize, H]);
       else if (!c.tieWordEmbeddings) throw new SparrowError('TENSOR_MISSING', `${file.name}: lm_head.weight is missing and tie_word_embeddings is false`, { tensor: 'lm_head.weight' });
+      const hostEmbed = await hostEmbeddingOf(file, EMBED, w.get(EMBED).dtype, H, 'mamba');
+      return new Mamba(backend, c, w, hostEmbed);
     } catch (e) {
       w.dispose();
       throw e;
     }
-    return new Mamba(backend, c, w);
   }
 
   newState(): MambaState {
@@ -129,12 +138,10 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
     const W = (name: string) => this.weights.get(name);
     const Wo = (name: string) => (this.weights.has(name) ? this.weights.get(name) : null);
     try {
-      const ids = t([n], 'i32');
-      b.write(ids, Int32Array.from(tokens));
       // Residual stream ping-pongs between two buffers (no op writes a tensor it reads).
       let x = t([n, H]);
       let x2 = t([n, H]);
-      b.embedding(x, W('backbone.embeddings.weight'), ids);
+      embedTokens(b, x, tokens, W(EMBED), this.hostEmbed, c.vocabSize, scratch);
       const h = t([n, H]);
       const xs = t([n, I]);
       const z = t([n, I]);
@@ -172,7 +179,7 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, W('backbone.norm_f.weight'), c.layerNormEps);
       if (hidden) b.copy(hidden, c.numLayers * n * H, hn, 0, n * H);
-      const head = this.weights.has('lm_head.weight') ? W('lm_head.weight') : W('backbone.embeddings.weight');
+      const head = this.weights.has('lm_head.weight') ? W('lm_head.weight') : W(EMBED);
       linear(b, logits, hn, head, rows);
       s.position += n;
     } finally {

@@ -1,8 +1,8 @@
 /**
- * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3), Gemma 3 and Gemma 2, for
+ * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3), Gemma 3, Gemma 2 and Mamba, for
  * the GGUF pre-tokenizers and for the quantized block types (Q8_0, Q4_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS: files
  * written by our quantizers, read by llama.cpp's own dequantization): tiny random GGUF files
- * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
+ * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions; Mamba as convert_hf_to_gguf.py writes it) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
  * Chromium) and by Sparrow (wasm in Node; WebGPU in the page).
  * - The prompt — digits, contractions, newlines — must come to as many tokens in both, and the
  *   first next-token distribution depends on every one of them.
@@ -19,7 +19,8 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { openModel } from '../../src/engine/open-model.ts';
 import type { TextTokenizer } from '../../src/engine/tokenizer.ts';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
-import { tinyGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import { tinyGguf, tinyMambaGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import type { MambaGgufType } from '../../src/formats/mamba-gguf.ts';
 import type { LlamaGgufType, LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { llama3FreqFactors } from '../../src/formats/rope-scaling.ts';
 import { geluTanh } from '../../src/backends/reference/math.ts';
@@ -60,7 +61,7 @@ const QTOL = 0.08;
 // top-5 rankings differ; without its final soft-cap |Δp| is 0.71 and 0.89; the odd layers sliding in
 // place of the even ones, or a window one position longer, also change the rankings (all tried).
 const GEMMA_TOL = 3e-5;
-const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean; prompt?: string }[] = [
+const CASES: { name: string; arch: TinyArch | 'mamba'; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean; prompt?: string }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
   { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
   // llama.cpp's four-regex 'default' split (old files; also what it uses without tokenizer.ggml.pre); the
@@ -99,10 +100,15 @@ const CASES: { name: string; arch: TinyArch; pre: string; extra?: Partial<LlamaS
   { name: 'llama-q5_0-int8', arch: 'llama', pre: 'smollm', type: 'Q5_0', tol: QTOL, int8: true },
   { name: 'llama-q4_k_m-narrow', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL },
   { name: 'llama-q4_k_m-narrow-int8', arch: 'llama', pre: 'smollm', type: 'Q4_K_M', tol: QTOL, int8: true },
+  // Mamba (GGUF `mamba`, written as convert_hf_to_gguf.py writes it: A = −exp(A_log), the conv kernel
+  // squeezed, llama.cpp's tensor names), F32 and Q8_0 matrices; GPT-2's split (GPT-NeoX's vocabulary).
+  // Measured worst |Δp|: F32 1.5e-7, Q8_0 8.6e-3 (llama.cpp rounds the activations to 8 bits). Reading
+  // the stored A as A_log moves the F32 case by 1.4e-3 (tried).
+  { name: 'mamba', arch: 'mamba', pre: 'gpt-2' },
+  { name: 'mamba-q8_0', arch: 'mamba', pre: 'gpt-2', type: 'Q8_0', tol: QTOL },
 ];
-const isGemma = (arch: TinyArch) => arch === 'gemma3' || arch === 'gemma2';
-const shapeOf = (c: (typeof CASES)[number]) => tinyShape(c.arch, c.pre, c.extra);
-const fileOf = (c: (typeof CASES)[number]) => tinyGguf(shapeOf(c), undefined, c.type);
+const isGemma = (arch: TinyArch | 'mamba') => arch === 'gemma3' || arch === 'gemma2';
+const fileOf = (c: (typeof CASES)[number]) => (c.arch === 'mamba' ? tinyMambaGguf(c.type as MambaGgufType | undefined) : tinyGguf(tinyShape(c.arch, c.pre, c.extra), undefined, c.type));
 
 interface LlamaCppStep {
   id: number;
@@ -146,7 +152,7 @@ function probs(logits: Float32Array, ban: Set<number>): Float64Array {
   return p;
 }
 
-describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', () => {
+describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 / gemma3 / gemma2 / mamba GGUF files', () => {
   let h: BrowserHarness;
   let page: import('playwright-core').Page;
   beforeAll(async () => {
@@ -202,7 +208,7 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 GGUF files', ()
       expect(Math.max(...top1)).toBeGreaterThan(0.05);
       expect(Math.min(...top1)).toBeLessThan(0.99);
       // llama.cpp without flash attention (its CPU kernel rounds through f16) agrees to ~1e-7 on F32 files
-      if (c.type || isGemma(c.arch)) console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
+      if (c.type || isGemma(c.arch) || c.arch === 'mamba') console.log(`llama.cpp parity ${c.name}: worst |Δp| ${worst.toExponential(2)}`);
       expect(worst).toBeLessThan(c.tol ?? 1e-5);
       s.free();
       model.dispose();

@@ -8,7 +8,9 @@ import { describe, expect, it } from 'vitest';
 import { GgufFile } from '../../src/formats/gguf.ts';
 import { SafetensorsFile } from '../../src/formats/safetensors.ts';
 import { canDequantize, dequantize } from '../../src/formats/ggml-quants.ts';
-import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
+import { ggufLlamaConfig, ggufModelConfig } from '../../src/formats/gguf-config.ts';
+import { GgufWeights } from '../../src/models/gguf-weights.ts';
+import { tinyMambaGguf } from '../helpers/tiny-llamas.ts';
 import { SparrowError } from '../../src/errors.ts';
 import { rng } from '../helpers/random.ts';
 import { MODEL_ROOT, fixtureBytes } from './fixtures.ts';
@@ -130,6 +132,19 @@ describe('fuzz: GGUF', () => {
     expect(all.SIZE_LIMIT).toBeGreaterThan(10);
     expect(Object.values(all).reduce((a, b) => a + b, 0)).toBe(1200);
     expect(performance.now() - t0).toBeLessThan(30_000);
+  });
+
+  it('400 seeded mutations of a Mamba Q8_0 GGUF (llama.cpp layout) → only SparrowErrors', () => {
+    const base = tinyMambaGguf('Q8_0');
+    const headerEnd = GgufFile.openSync(base).dataStart;
+    const stats = fuzz('mamba.Q8_0.gguf', base, headerEnd, 400, 23, (b) => {
+      const g = GgufFile.openSync(b, 'fuzz.gguf');
+      for (const t of g.tensors.values()) if (canDequantize(t.type)) dequantize(t.type, g.rawSync(t.name), t.size);
+      ggufModelConfig(g);
+      new GgufWeights(g);
+    });
+    expect(stats.FORMAT_INVALID).toBeGreaterThan(20);
+    expect(Object.values(stats).reduce((a, b) => a + b, 0)).toBe(400);
   });
 
   it('hand-made hostile headers: 2^60 elements, 2^60 strings, misaligned and overlapping data', () => {

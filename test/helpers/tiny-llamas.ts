@@ -7,8 +7,10 @@
  * near-uniform distribution.
  */
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
+import { parseMambaConfig } from '../../src/formats/hf-config.ts';
+import { mambaGgufPlan, type MambaGgufType } from '../../src/formats/mamba-gguf.ts';
 import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
-import { llamaGgufPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../../src/formats/synthetic-models.ts';
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
@@ -45,5 +47,15 @@ export const TINY_VOCAB: BpeVocab = buildBpeVocab(CORPUS, 600, ['<|endoftext|>',
 /** The GGUF file of a tiny shape; `type` quantizes every matrix, the tied embedding included (norms stay F32). */
 export function tinyGguf(s: LlamaShape, vocab: BpeVocab = TINY_VOCAB, type: LlamaGgufType = 'F32'): Uint8Array {
   const plan = llamaGgufPlan(s, type, vocab);
+  return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
+}
+
+/** Mamba in small (llama.cpp's `mamba` GGUF, the tiny vocabulary with GPT-2's split): two layers of width 64. */
+export const TINY_MAMBA: MambaShape = { name: 'tiny-mamba', vocabSize: 600, hidden: 64, layers: 2, stateSize: 16, convKernel: 4, expand: 2, embedSd: 0.15 };
+
+/** The tiny Mamba as llama.cpp's converter would write it; `type` for its matrices and embedding. */
+export function tinyMambaGguf(type: MambaGgufType = 'F32', s: MambaShape = TINY_MAMBA, vocab: BpeVocab = TINY_VOCAB): Uint8Array {
+  const hf = mambaPlan(s);
+  const plan = mambaGgufPlan(s.name, parseMambaConfig(hf.config), hf.tensors, type, vocab, 'gpt-2');
   return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
 }
