@@ -3,6 +3,7 @@
  * (git-ignored), streaming tensor by tensor (no file is ever held in memory whole):
  *   smollm2-135m-random.{F16,Q8_0,Q4_0}.gguf  SmolLM2-135M shape, llama.cpp layout, real BPE vocab
  *   mamba-130m-random/{config.json,model.safetensors,tokenizer.json}  Mamba-130M shape, HF layout (F32)
+ *   mamba-130m-random.{type}.gguf  (--only mamba) the same model in llama.cpp's mamba GGUF (e.g. --types Q8_0,F16)
  *   qwen2.5-0.5b-random.{type}.gguf  (--only qwen) Qwen2.5-0.5B shape, qwen2 architecture
  *   gemma3-1b-random.{type}.gguf  (--only gemma3) Gemma-3-1B shape, SentencePiece vocabulary (e.g. --types Q8_0)
  *   gemma2-2b-random.{type}.gguf  (--only gemma2) Gemma-2-2B shape, soft-capping (e.g. --types Q4_0)
@@ -16,9 +17,12 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ggufLayout } from '../src/formats/gguf-writer.ts';
 import { safetensorsHeader } from '../src/formats/safetensors.ts';
-import { buildBpeVocab, type BpeVocab } from '../src/formats/synthetic-bpe.ts';
+import { buildBpeVocab, padVocab } from '../src/formats/synthetic-bpe.ts';
+import type { GgufKV } from '../src/formats/gguf.ts';
+import { parseMambaConfig } from '../src/formats/hf-config.ts';
+import { mambaGgufPlan, type MambaGgufType } from '../src/formats/mamba-gguf.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
-import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
+import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
@@ -35,24 +39,25 @@ function writeAll(fd: number, b: Uint8Array): void {
 /** The largest vocabulary buildBpeVocab learns (its pair keys are 16-bit). */
 const MAX_BPE_VOCAB = 65536;
 
-/**
- * A vocabulary grown to `size` with plain tokens no merge produces (`[PAD<n>]`, printable ASCII):
- * the encoder never emits them, the model's head still has their rows (Qwen2.5's 151,936).
- */
-function padVocab(v: BpeVocab, size: number): BpeVocab {
-  if (v.tokens.length >= size) return v;
-  const tokens = [...v.tokens];
-  const tokenTypes = [...v.tokenTypes];
-  for (let i = tokens.length; i < size; i++) {
-    tokens.push(`[PAD${i}]`);
-    tokenTypes.push(1);
-  }
-  return { ...v, tokens, tokenTypes };
-}
-
 export function writeLlamaGguf(path: string, shape: LlamaShape, type: LlamaGgufType, corpus: string): number {
   const vocab = padVocab(buildBpeVocab(corpus, Math.min(shape.vocabSize, MAX_BPE_VOCAB), SPECIALS), shape.vocabSize);
-  const plan = llamaGgufPlan(shape, type, vocab);
+
+  return writeGgufPlan(path, llamaGgufPlan(shape, type, vocab));
+}
+
+/**
+ * A Mamba in llama.cpp's `mamba` GGUF (as convert_hf_to_gguf.py writes it from the HF folder that
+ * writeMamba makes): the same weights, `type` for the matrices, the same vocabulary (tokenVocab
+ * tokens, padded to the embedding's rows).
+ */
+export function writeMambaGguf(path: string, shape: MambaShape, type: MambaGgufType, corpus: string, tokenVocab = shape.vocabSize): number {
+  const hf = mambaPlan(shape);
+  const vocab = buildBpeVocab(corpus, Math.min(tokenVocab, shape.vocabSize, MAX_BPE_VOCAB), NEOX_SPECIALS);
+  return writeGgufPlan(path, mambaGgufPlan(shape.name, parseMambaConfig(hf.config), hf.tensors, type, vocab, 'gpt-2'));
+}
+
+/** Stream a GGUF plan to `path`, tensor by tensor. */
+function writeGgufPlan(path: string, plan: { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] }): number {
   const layout = ggufLayout(plan.metadata, plan.tensors);
   const fd = openSync(path, 'w');
   try {
@@ -125,6 +130,15 @@ function main(): void {
     const dir = join(out, MAMBA_130M.name);
     const bytes = writeMamba(dir, MAMBA_130M, corpusText(values.corpus), 50277);
     console.log(`wrote ${dir}/ (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+  // --only mamba also writes the same model as llama.cpp GGUF files, one per --types entry
+  if (values.only === 'mamba') {
+    for (const type of values.types!.split(',') as MambaGgufType[]) {
+      const t0 = performance.now();
+      const path = join(out, `${MAMBA_130M.name}.${type}.gguf`);
+      const bytes = writeMambaGguf(path, MAMBA_130M, type, corpusText(values.corpus), 50277);
+      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
   }
 }
 

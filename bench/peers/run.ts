@@ -22,7 +22,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'Q8_0,F16' },
-    // which generated model: smollm2-135m-random (default) or qwen2.5-0.5b-random (npm run gen:models -- --only qwen)
+    // which generated model: smollm2-135m-random (default), qwen2.5-0.5b-random, llama3.2-1b-random,
+    // gemma3-1b-random, gemma2-2b-random or mamba-130m-random (npm run gen:models -- --only qwen|llama32|gemma3|gemma2|mamba)
     shape: { type: 'string', default: 'smollm2-135m-random' },
     threads: { type: 'string', default: '1,2' },
     tokens: { type: 'string', default: '64' },
@@ -43,7 +44,8 @@ const shape = values.shape;
 for (const m of models) {
   if (!existsSync(resolve(ROOT, `models/generated/${shape}.${m}.gguf`))) {
     console.log(`peers: models/generated/${shape}.${m}.gguf missing, running npm run gen:models`);
-    const only = shape.startsWith('qwen') ? ['--', '--only', 'qwen', '--types', models.join(',')] : [];
+    const flag = (['qwen', 'llama3.2', 'gemma3', 'gemma2', 'mamba'] as const).find((p) => shape.startsWith(p));
+    const only = flag ? ['--', '--only', flag === 'llama3.2' ? 'llama32' : flag, '--types', models.join(',')] : [];
     execFileSync('npm', ['run', 'gen:models', ...only], { cwd: ROOT, stdio: 'inherit' });
     break;
   }

@@ -8,7 +8,7 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { WebGpuBackend } from '../../src/backends/webgpu/backend.ts';
 import type { Backend } from '../../src/backends/backend.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
-import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
+import { ggufModelConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights, ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
 import { modelFromWeights } from '../../src/models/load.ts';
 import { tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
@@ -25,7 +25,7 @@ async function run(job: PeerJob, backendName: 'wasm' | 'webgpu'): Promise<PeerRu
   const backend: Backend = backendName === 'wasm' ? await WasmBackend.create({ threads: job.threads, int8Activations: job.int8 ?? false, relaxedSimd: job.relaxedSimd ?? 'auto' }) : await WebGpuBackend.create();
   const blob = await (await fetch(job.modelUrl)).blob();
   const g = await GgufFile.open(blob, job.modelName);
-  const { config } = ggufLlamaConfig(g);
+  const { config } = ggufModelConfig(g);
   const tokenizer = tokenizerFromGguf(ggufMetadataRecord(g));
   const model = await modelFromWeights(backend, config, new GgufWeights(g), { contextLength: 256 });
   const banned = bannedTokenIds(tokenizer, model.vocabSize);

@@ -61,7 +61,8 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const arch = g.get('general.architecture');
   if (typeof arch !== 'string') throw new SparrowError('FORMAT_INVALID', `${file}: general.architecture is missing`, { file });
   if (!GGUF_LLAMA_ARCHS.includes(arch as LlamaArch)) {
-    throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' is not supported (${GGUF_ARCHS.join(', ')} are)`, { file, architecture: arch });
+    const why = GGUF_ARCHS.includes(arch) ? `has no Llama config (ggufModelConfig reads it)` : `is not supported (${GGUF_ARCHS.join(', ')} are)`;
+    throw new SparrowError('UNSUPPORTED', `${file}: GGUF architecture '${arch}' ${why}`, { file, architecture: arch });
   }
   const llamaArch = arch as LlamaArch;
   const key = (k: string) => `${arch}.${k}`;

@@ -11,7 +11,7 @@ import type { GgufKV } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { ggmlTypeByName } from './ggml-types.ts';
 import type { MambaConfig } from './hf-config.ts';
-import type { BpeVocab } from './synthetic-bpe.ts';
+import { padVocab, type BpeVocab } from './synthetic-bpe.ts';
 import { bpeKeys, encodeGgml, type GgufTensorPlan, type SafetensorsTensorPlan } from './synthetic-models.ts';
 
 /** Types the matrices (in_proj, x_proj, dt_proj, out_proj, embedding) can take. */
@@ -70,7 +70,7 @@ export function mambaGgufPlan(name: string, config: MambaConfig, tensors: readon
   ];
   if (vocab) {
     const rows = tensors.find((t) => t.name === 'backbone.embeddings.weight')?.shape[0] ?? vocab.tokens.length;
-    metadata.push(['tokenizer.ggml.model', kv.str('gpt2')], ...bpeKeys(padVocab(vocab, rows), pre));
+    metadata.push(['tokenizer.ggml.model', kv.str('gpt2')], ...bpeKeys(padVocab(vocab, rows, 5), pre));
     if (config.bosTokenId !== null) metadata.push(['tokenizer.ggml.bos_token_id', kv.u32(config.bosTokenId)]);
     if (config.eosTokenIds.length) metadata.push(['tokenizer.ggml.eos_token_id', kv.u32(config.eosTokenIds[0])]);
     if (config.padTokenId !== null) metadata.push(['tokenizer.ggml.padding_token_id', kv.u32(config.padTokenId)]);
@@ -97,13 +97,6 @@ export function mambaGgufPlan(name: string, config: MambaConfig, tensors: readon
     });
   }
   return { metadata, tensors: out };
-}
-
-/** The converter's padding of a vocabulary to the embedding's rows: `[PAD{id}]` tokens of type UNUSED (5). */
-function padVocab(v: BpeVocab, rows: number): BpeVocab {
-  if (v.tokens.length > rows) throw new Error(`mambaGguf: ${v.tokens.length} tokens for ${rows} embedding rows`);
-  const pad = Array.from({ length: rows - v.tokens.length }, (_, i) => v.tokens.length + i);
-  return { ...v, tokens: [...v.tokens, ...pad.map((id) => `[PAD${id}]`)], tokenTypes: [...v.tokenTypes, ...pad.map(() => 5)] };
 }
 
 function sameValues(a: Float32Array, b: Float32Array): boolean {

@@ -183,6 +183,17 @@ export function buildBpeVocab(corpus: string, vocabSize: number, specials: reado
 }
 
 /** A SentencePiece-style vocabulary (GGUF tokenizer.ggml.model 'llama'): pieces, llama.cpp token types, scores. */
+/**
+ * A vocabulary grown to `size` with `[PAD<id>]` tokens no merge produces, as llama.cpp's converter
+ * pads a vocabulary to the embedding's rows (there of type UNUSED, 5; the generated full-size files
+ * use NORMAL, 1): the encoder never emits them, the head still has their rows.
+ */
+export function padVocab(v: BpeVocab, size: number, tokenType = 1): BpeVocab {
+  if (v.tokens.length > size) throw new Error(`padVocab: ${v.tokens.length} tokens for ${size} rows`);
+  const pad = Array.from({ length: size - v.tokens.length }, (_, i) => v.tokens.length + i);
+  return { ...v, tokens: [...v.tokens, ...pad.map((id) => `[PAD${id}]`)], tokenTypes: [...v.tokenTypes, ...pad.map(() => tokenType)] };
+}
+
 export interface SpmVocab {
   tokens: string[];
   /** llama.cpp token types: 1 normal, 3 control, 5 unused, 6 byte. */
