@@ -16,6 +16,7 @@ import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
+import { tinyMambaGguf } from '../helpers/tiny-llamas.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHAPE: LlamaShape = { name: 'chatml-tiny', vocabSize: 320, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ropeTheta: 10000, rmsEps: 1e-5, contextLength: 256 };
@@ -153,6 +154,20 @@ describe('model manager: multi-turn context', () => {
     const r3 = await m.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8 }, () => {});
     expect(r3.reusedTokens).toBe(0);
     expect(r3.text).toBe((await fresh.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8, reuseContext: false }, () => {})).text);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('a Mamba GGUF (llama.cpp layout) chats like its Hugging Face folder: GGUF tokenizer, recurrent state taken over', async () => {
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'mamba.Q8_0.gguf', blob: new Blob([tinyMambaGguf('Q8_0') as BlobPart]) }]);
+    expect(m.info).toMatchObject({ family: 'mamba', format: 'gguf', vocabSize: 600, numLayers: 2, hiddenSize: 64, chatTemplate: false });
+    expect(m.info.contextLength).toBeUndefined();
+    const fresh = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'mamba.Q8_0.gguf', blob: new Blob([tinyMambaGguf('Q8_0') as BlobPart]) }]);
+    const r1 = await m.generate([{ role: 'user', content: 'In 2024 the' }], { ...GREEDY, maxTokens: 1 }, () => {});
+    const r2 = await m.generate([{ role: 'user', content: 'In 2024 the 12 kings' }], { ...GREEDY, maxTokens: 6 }, () => {});
+    expect(r2.reusedTokens).toBe(r1.promptTokens);
+    expect(r2.tokens).toBe(6);
+    expect(r2.text).toBe((await fresh.generate([{ role: 'user', content: 'In 2024 the 12 kings' }], { ...GREEDY, maxTokens: 6, reuseContext: false }, () => {})).text);
     m.dispose();
     fresh.dispose();
   });
