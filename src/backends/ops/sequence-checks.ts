@@ -114,3 +114,35 @@ export function deltaRule(op: string, out: Tensor, q: Tensor, k: Tensor, v: Tens
   if (out.size !== t * h * dv) fail(op, `out must be [${t}, ${h}, ${dv}]`, { out, v });
   return { t, h, dk, dv };
 }
+
+/** wkv7: r, w, k, v, a, b [T, C], state [H, N, N] with C = H·N, out [T, C]. */
+export function wkv7(op: string, out: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor, state: Tensor): { t: number; h: number; n: number } {
+  f32(op, { out, r, w, k, v, a, b, state });
+  noAlias(op, out, { r, w, k, v, a, b, state });
+  if (state.shape.length !== 3 || state.shape[1] !== state.shape[2]) fail(op, 'state must be [H, N, N]', { state });
+  const [h, n] = state.shape;
+  const c = h * n;
+  const { t, c: kc } = rows(k);
+  if (kc !== c) fail(op, `k must be [T, ${c}] (H·N of the state)`, { k, state });
+  for (const [name, x] of Object.entries({ r, w, v, a, b, out })) {
+    const rc = rows(x);
+    if (rc.c !== c || rc.t !== t) fail(op, `${name} must be [${t}, ${c}]`, { [name]: x, k });
+  }
+  return { t, h, n };
+}
+
+/** wkv7Bonus: out, r, k, v [T, C], u [C], headSize divides C. */
+export function wkv7Bonus(op: string, out: Tensor, r: Tensor, k: Tensor, v: Tensor, u: Tensor, headSize: number): { t: number; c: number; n: number } {
+  f32(op, { out, r, k, v, u });
+  noAlias(op, out, { r, k, v, u });
+  const { t, c } = rows(out);
+  if (!Number.isInteger(headSize) || headSize < 1 || c % headSize !== 0) {
+    throw new SparrowError('INVALID_ARGUMENT', `${op}: headSize ${headSize} must be a positive divisor of ${c}`, { op, headSize, channels: c });
+  }
+  for (const [name, x] of Object.entries({ r, k, v })) {
+    const rc = rows(x);
+    if (rc.c !== c || rc.t !== t) fail(op, `${name} must be [${t}, ${c}]`, { [name]: x, out });
+  }
+  if (u.size !== c) fail(op, `u must be [${c}]`, { u, out });
+  return { t, c, n: headSize };
+}

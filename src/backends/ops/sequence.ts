@@ -1,5 +1,5 @@
 /**
- * Sequence-model kernels: Mamba (S6) selective scan and its causal depthwise conv, RWKV-4 WKV,
+ * Sequence-model kernels: Mamba (S6) selective scan and its causal depthwise conv, RWKV-4 WKV, RWKV-7 WKV,
  * BitNet b1.58 ternary matvec (direct and T-MAC-style lookup table) and the delta-rule memory.
  * Semantics follow /work/shared/specs/sequence-kernels.md (Hugging Face MambaMixer.slow_forward,
  * rwkv_linear_attention_cpu, BitNet utils_quant).
@@ -94,4 +94,25 @@ export interface SequenceOps {
    *   out    f32 [T, H, Dv]
    */
   deltaRule(out: Tensor, q: Tensor, k: Tensor, v: Tensor, beta: Tensor, state: Tensor): void;
+
+  /**
+   * RWKV-7 WKV, the generalized delta rule of llama.cpp's `ggml_rwkv_wkv7`, per head h (head size
+   * N = state.shape[1], H = state.shape[0], C = H·N) and token t, for each value row i of the head:
+   *   sa_i      = Σ_j a_t[j] · S[i][j]                      (S before this token's update)
+   *   S[i][j]  ← S[i][j] · w_t[j] + v_t[i] · k_t[j] + sa_i · b_t[j]
+   *   out_t[i]  = Σ_j S[i][j] · r_t[j]                      (S after the update)
+   * with j, i the head's channels h·N + (0..N−1).
+   *   r, w, k, v, a, b  f32 [T, C]   w is the decay factor itself (RWKV-7: exp(−e^−½ · σ(·)), in (0, 1));
+   *                                  the model passes a = −κ̂ and b = κ̂ ⊙ iclr
+   *   state             f32 [H, N, N] S per head, row i = value channel i (llama.cpp's layout), in place
+   *   out               f32 [T, C]
+   */
+  wkv7(out: Tensor, r: Tensor, w: Tensor, k: Tensor, v: Tensor, a: Tensor, b: Tensor, state: Tensor): void;
+
+  /**
+   * RWKV-7's per-head "bonus" added to the (group-normed) WKV output, in place:
+   *   out_t[i] += v_t[i] · Σ_{j in i's head} r_t[j] · k_t[j] · u[j]
+   *   out, r, k, v  f32 [T, C]   u f32 [C] (the layer's r_k)   headSize N divides C
+   */
+  wkv7Bonus(out: Tensor, r: Tensor, k: Tensor, v: Tensor, u: Tensor, headSize: number): void;
 }

@@ -451,6 +451,12 @@ export class ReferenceBackend implements Backend {
   deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
     seq.deltaRule(...a);
   }
+  wkv7(...a: Parameters<SequenceOps['wkv7']>): void {
+    seq.wkv7(...a);
+  }
+  wkv7Bonus(...a: Parameters<SequenceOps['wkv7Bonus']>): void {
+    seq.wkv7Bonus(...a);
+  }
 
   // ---- attention (one-line delegations; the family lives in ./attention.ts) ----
   sparseAttention(...a: Parameters<AttentionOps['sparseAttention']>): void { attn.sparseAttention(...a); }

@@ -133,6 +133,48 @@ export function deltaRule(out: Tensor, q: Tensor, k: Tensor, v_: Tensor, beta: T
   }
 }
 
+/** RWKV-7 WKV (ops/sequence.ts): S kept in float64 within the call. */
+export function wkv7(out: Tensor, r: Tensor, w: Tensor, k: Tensor, v_: Tensor, a: Tensor, b: Tensor, state: Tensor): void {
+  const op = 'wkv7';
+  own(op, out, r, w, k, v_, a, b, state);
+  const { t: T, h: H, n: N } = s.wkv7(op, out, r, w, k, v_, a, b, state);
+  const C = H * N;
+  const rs = f32(r), ws = f32(w), ks = f32(k), vs = f32(v_), as = f32(a), bs = f32(b), st = f32(state), o = f32(out);
+  for (let h = 0; h < H; h++) {
+    const S = Float64Array.from(st.subarray(h * N * N, (h + 1) * N * N));
+    for (let t = 0; t < T; t++) {
+      const base = t * C + h * N;
+      for (let i = 0; i < N; i++) {
+        let sa = 0;
+        for (let j = 0; j < N; j++) sa += as[base + j] * S[i * N + j];
+        let y = 0;
+        for (let j = 0; j < N; j++) {
+          const x = S[i * N + j] * ws[base + j] + vs[base + i] * ks[base + j] + sa * bs[base + j];
+          S[i * N + j] = x;
+          y += x * rs[base + j];
+        }
+        o[base + i] = y;
+      }
+    }
+    st.set(S, h * N * N);
+  }
+}
+
+/** RWKV-7 bonus (ops/sequence.ts): out += v · per-head Σ r·k·u. */
+export function wkv7Bonus(out: Tensor, r: Tensor, k: Tensor, v_: Tensor, u: Tensor, headSize: number): void {
+  const op = 'wkv7Bonus';
+  own(op, out, r, k, v_, u);
+  const { t: T, c: C, n: N } = s.wkv7Bonus(op, out, r, k, v_, u, headSize);
+  const rs = f32(r), ks = f32(k), vs = f32(v_), us = f32(u), o = f32(out);
+  for (let t = 0; t < T; t++) {
+    for (let h0 = 0; h0 < C; h0 += N) {
+      let dot = 0;
+      for (let j = h0; j < h0 + N; j++) dot += rs[t * C + j] * ks[t * C + j] * us[j];
+      for (let i = h0; i < h0 + N; i++) o[t * C + i] += vs[t * C + i] * dot;
+    }
+  }
+}
+
 // ---- BitNet b1.58 ternary ------------------------------------------------------------------------
 
 /** torch.round: nearest integer, ties to even. */
