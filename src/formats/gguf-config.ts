@@ -9,7 +9,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { Gemma3Params, LlamaArch, LlamaConfig, MambaConfig, ModelConfig, RopeScaling } from './hf-config.ts';
+import type { Gemma3Params, LlamaArch, LlamaConfig, MambaConfig, ModelConfig, RopeScaling, Rwkv7Config } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -43,8 +43,8 @@ export interface GgufLlamaModel {
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
 export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2'];
-/** Every GGUF architecture Sparrow runs: those and mamba (the Mamba model). */
-export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba'];
+/** Every GGUF architecture Sparrow runs: those, mamba (the Mamba model) and rwkv7 (the RWKV-7 model). */
+export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'rwkv7'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -151,6 +151,7 @@ export interface GgufModel {
 export function ggufModelConfig(g: GgufFile): GgufModel {
   const arch = g.get('general.architecture');
   if (arch === 'mamba') return ggufMambaConfig(g);
+  if (arch === 'rwkv7') return ggufRwkv7Config(g);
   return ggufLlamaConfig(g);
 }
 
@@ -192,6 +193,51 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
     padTokenId: optId('tokenizer.ggml.padding_token_id'),
+  };
+  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
+  }
+  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
+  }
+  return { config, tokenizer };
+}
+
+/**
+ * A llama.cpp `rwkv7` file (convert_hf_to_gguf.py's Rwkv7Model) → Rwkv7Config, as llama_model_rwkv7
+ * reads it: wkv.head_size, the four attention.*_lora_rank keys (gate optional, 0 = no gate: refused
+ * here, every RWKV-7 release has one), attention.layer_norm_epsilon; token_shift_count must be 2
+ * (llama.cpp asserts it; ARWKV-7 hybrids use 1 and are another architecture).
+ */
+export function ggufRwkv7Config(g: GgufFile): GgufModel {
+  const file = g.name;
+  const { int, num, optId } = metadataReader(g);
+  const key = (k: string) => `rwkv7.${k}`;
+  const tokenizer = readTokenizer(g);
+  const embd = g.tensors.get('token_embd.weight');
+  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
+  const hiddenSize = int(key('embedding_length'));
+  const headSize = int(key('wkv.head_size'));
+  if (hiddenSize % headSize !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: embedding_length ${hiddenSize} is not a multiple of wkv.head_size ${headSize}`, { file });
+  const shifts = int(key('token_shift_count'), 2);
+  if (shifts !== 2) throw new SparrowError('UNSUPPORTED', `${file}: ${key('token_shift_count')} = ${shifts} (RWKV-7 has 2)`, { file, key: key('token_shift_count') });
+  const gate = int(key('attention.gate_lora_rank'), 0, 0);
+  if (gate === 0) throw new SparrowError('UNSUPPORTED', `${file}: RWKV-7 without the output gate (attention.gate_lora_rank 0) is not implemented`, { file });
+  const eos = optId('tokenizer.ggml.eos_token_id');
+  const config: Rwkv7Config = {
+    family: 'rwkv7',
+    vocabSize: embd.shape[0],
+    hiddenSize,
+    numLayers: int(key('block_count')),
+    headSize,
+    intermediateSize: int(key('feed_forward_length')),
+    decayLoraRank: int(key('attention.decay_lora_rank')),
+    iclrLoraRank: int(key('attention.iclr_lora_rank')),
+    valueLoraRank: int(key('attention.value_residual_mix_lora_rank')),
+    gateLoraRank: gate,
+    layerNormEps: num(key('attention.layer_norm_epsilon'), 1e-5),
+    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
+    eosTokenIds: eos === null ? [] : [eos],
   };
   if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });

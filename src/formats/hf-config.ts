@@ -116,7 +116,28 @@ export interface RwkvConfig {
   eosTokenIds: number[];
 }
 
-export type ModelConfig = LlamaConfig | MambaConfig | RwkvConfig;
+/**
+ * RWKV-7 ("Goose"), as llama.cpp's `rwkv7` GGUF describes it (no Hugging Face folder reader yet):
+ * heads of `headSize` channels (C = heads · headSize), four low-rank (LoRA) projections per layer —
+ * decay, in-context learning rate ("iclr", a), value residual mix (v) and output gate (g).
+ */
+export interface Rwkv7Config {
+  family: 'rwkv7';
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  headSize: number;
+  intermediateSize: number;
+  decayLoraRank: number;
+  iclrLoraRank: number;
+  valueLoraRank: number;
+  gateLoraRank: number;
+  layerNormEps: number;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+export type ModelConfig = LlamaConfig | MambaConfig | RwkvConfig | Rwkv7Config;
 
 /** Parse a config.json (text or already-parsed object) and dispatch on model_type / architectures. */
 export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig {

@@ -10,6 +10,7 @@ import { Gemma3, type GemmaOptions } from './gemma.ts';
 import { Llama, type LlamaOptions } from './llama.ts';
 import { Mamba } from './mamba.ts';
 import { Rwkv } from './rwkv.ts';
+import { Rwkv7 } from './rwkv7.ts';
 import type { CausalLM } from './types.ts';
 import { SafetensorsWeights, type WeightFile } from './weights.ts';
 
@@ -46,6 +47,8 @@ export async function modelFromWeights(backend: Backend, config: ModelConfig, fi
       return Mamba.load(backend, config, file, { sparse });
     case 'rwkv':
       return Rwkv.load(backend, config, file, { sparse });
+    case 'rwkv7':
+      return Rwkv7.load(backend, config, file, { sparse });
   }
 }
 
@@ -65,6 +68,8 @@ export function linearNames(config: ModelConfig): string[] {
       return Mamba.linearNames(config);
     case 'rwkv':
       return Rwkv.linearNames(config);
+    case 'rwkv7':
+      return Rwkv7.linearNames(config);
     default:
       throw new SparrowError('UNSUPPORTED', `no model family ${(config as { family: string }).family}`);
   }

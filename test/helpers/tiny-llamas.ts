@@ -9,6 +9,7 @@
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { parseMambaConfig } from '../../src/formats/hf-config.ts';
 import { mambaGgufPlan, type MambaGgufType } from '../../src/formats/mamba-gguf.ts';
+import { rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape, type Rwkv7Vocab } from '../../src/formats/rwkv7-gguf.ts';
 import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../../src/formats/synthetic-models.ts';
 
@@ -57,5 +58,17 @@ export const TINY_MAMBA: MambaShape = { name: 'tiny-mamba', vocabSize: 600, hidd
 export function tinyMambaGguf(type: MambaGgufType = 'F32', s: MambaShape = TINY_MAMBA, vocab: BpeVocab = TINY_VOCAB): Uint8Array {
   const hf = mambaPlan(s);
   const plan = mambaGgufPlan(s.name, parseMambaConfig(hf.config), hf.tensors, type, vocab, 'gpt-2');
+  return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
+}
+
+/**
+ * RWKV-7 in small (llama.cpp's `rwkv7` GGUF): three layers (so the value residual of layers 1 and 2
+ * mixes in layer 0's v) of width 64, four heads of 16, low ranks 16 / 16 / 8 / 16, and a head
+ * sharp enough that a wrong block changes the top tokens.
+ */
+export const TINY_RWKV7: Rwkv7Shape = { name: 'tiny-rwkv7', vocabSize: 600, hidden: 64, layers: 3, headSize: 16, ffn: 128, decayRank: 16, iclrRank: 16, valueRank: 8, gateRank: 16, headSd: 0.3 };
+
+export function tinyRwkv7Gguf(type: Rwkv7GgufType = 'F32', s: Rwkv7Shape = TINY_RWKV7, vocab: Rwkv7Vocab = { kind: 'bpe', vocab: TINY_VOCAB, pre: 'gpt-2' }): Uint8Array {
+  const plan = rwkv7GgufPlan(s, type, vocab);
   return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
 }
