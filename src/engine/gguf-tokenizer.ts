@@ -8,9 +8,11 @@
  *   '▁' space convention; the tokenizer.json only carries the vocabulary, special tokens and decoder.
  *   A vocabulary made only of the 256 '<0xNN>' byte tokens (token id == byte) is the byte tokenizer,
  *   which is what the fixture GGUF files carry.
+ * - 'rwkv' (RWKV "World" vocabulary): no tokenizer.json equivalent; RwkvTokenizer below reproduces
+ *   llama.cpp's llm_tokenizer_rwkv (greedy longest match over the bytes of the text).
  */
 import { SparrowError } from '../errors.ts';
-import { ByteTokenizer, HfTokenizer, type TextTokenizer, type TokenizerJson } from './tokenizer.ts';
+import { ByteTokenizer, END_OF_TURN_TEXTS, HfTokenizer, type TextTokenizer, type TokenizerJson } from './tokenizer.ts';
 
 /** GGUF token types (llama.cpp llama_token_type). */
 const TOKEN_TYPE = { NORMAL: 1, UNKNOWN: 2, CONTROL: 3, USER_DEFINED: 4, UNUSED: 5, BYTE: 6 } as const;
@@ -163,7 +165,8 @@ export function ggufTokenizerJson(m: GgufTokenizerMeta): TokenizerJson {
       model: { type: 'Unigram', unk_id: m.unknownTokenId ?? 0, vocab: m.tokens.map((t, i) => [t, scores[i]]), byte_fallback: true },
     };
   }
-  throw new SparrowError('UNSUPPORTED', `gguf: tokenizer.ggml.model '${m.model}' is not supported (gpt2, llama are)`, { model: m.model });
+  if (m.model === 'rwkv') throw new SparrowError('UNSUPPORTED', "gguf: tokenizer.ggml.model 'rwkv' has no tokenizer.json equivalent (tokenizerFromGguf builds an RwkvTokenizer)", { model: m.model });
+  throw new SparrowError('UNSUPPORTED', `gguf: tokenizer.ggml.model '${m.model}' is not supported (gpt2, llama, rwkv are)`, { model: m.model });
 }
 
 /**
@@ -245,6 +248,7 @@ export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
   if (isPureByteVocab(m)) return new ByteTokenizer(m.bosTokenId, m.eosTokenId);
   const tok = (id: number | undefined) => (id === undefined ? undefined : m.tokens[id]);
   const ids = ['tokenizer.ggml.eot_token_id', 'tokenizer.ggml.eom_token_id'].map((k) => kv[k]).filter((v): v is number => typeof v === 'number');
+  if (m.model === 'rwkv') return new RwkvTokenizer(m, ids);
   const t = new HfTokenizer(ggufTokenizerJson(m), { bos_token: tok(m.bosTokenId), eos_token: tok(m.eosTokenId), chat_template: m.chatTemplate }, ids);
   if (m.model === 'llama') {
     const byText = new Map(m.tokens.map((s, i) => [s, i]));
@@ -253,4 +257,247 @@ export function tokenizerFromGguf(kv: Record<string, unknown>): TextTokenizer {
     t.setModelEncoder((fragments) => fragments.flatMap((f) => spmEncode(f, byText, scores, unk)));
   }
   return t;
+}
+
+/**
+ * A token text of an RWKV "World" GGUF → its bytes: llama.cpp's llama_unescape_rwkv_token
+ * (src/llama-vocab.cpp). convert_hf_to_gguf.py's _set_vocab_rwkv_world stores each token of
+ * rwkv_vocab_v20230424.txt as `repr(token_bytes)[2:-1]` (b'\n\xe4' → "\\n\\xe4"), so the text is
+ * walked byte by byte (its UTF-8 form): after a backslash, 't' 'n' 'r' are TAB LF CR, 'x' takes the
+ * next two characters as one byte, any other character stands for itself ("\\\\" → '\\', "\\'" →
+ * "'"); a character outside an escape is its own UTF-8 bytes. Literally as llama.cpp: a hex digit is
+ * `c >= 'a' ? c - 'a' + 10 : c - '0'` (repr writes lowercase; anything else gives what that formula
+ * gives, mod 256, taking `char` as signed as on x86), a trailing lone backslash or half an \xN escape
+ * is dropped.
+ */
+export function unescapeRwkvToken(text: string): Uint8Array {
+  const src = new TextEncoder().encode(text);
+  const out: number[] = [];
+  let escaping = false;
+  let hexRemaining = 0;
+  let hexAcc = 0;
+  for (const byte of src) {
+    const c = byte >= 0x80 ? byte - 256 : byte; // C++ `char` (signed on x86)
+    if (hexRemaining !== 0) {
+      const value = c >= 0x61 ? c - 0x61 + 10 : c - 0x30;
+      hexAcc = ((hexAcc << 4) + value) & 0xff;
+      if (--hexRemaining === 0) {
+        out.push(hexAcc);
+        hexAcc = 0;
+      }
+      continue;
+    }
+    if (escaping) {
+      if (byte === 0x74) out.push(0x09); // 't'
+      else if (byte === 0x6e) out.push(0x0a); // 'n'
+      else if (byte === 0x72) out.push(0x0d); // 'r'
+      else if (byte === 0x78) hexRemaining = 2; // 'x'
+      else out.push(byte);
+      escaping = false;
+      continue;
+    }
+    if (byte === 0x5c) {
+      escaping = true;
+      continue;
+    }
+    out.push(byte);
+  }
+  return Uint8Array.from(out);
+}
+
+interface TrieNode {
+  children: Map<number, TrieNode>;
+  value?: number;
+}
+
+function findBytes(hay: Uint8Array, needle: Uint8Array, from: number, end: number): number {
+  if (needle.length === 0) return from <= end ? from : -1;
+  const first = needle[0];
+  for (let i = from; i + needle.length <= end; i++) {
+    if (hay[i] !== first) continue;
+    let j = 1;
+    while (j < needle.length && hay[i + j] === needle[j]) j++;
+    if (j === needle.length) return i;
+  }
+  return -1;
+}
+
+type Fragment = { token: number } | { start: number; end: number };
+
+/**
+ * The RWKV "World" tokenizer as llama.cpp runs it (src/llama-vocab.cpp):
+ * - vocabulary: token i's bytes are unescapeRwkvToken(tokenizer.ggml.tokens[i]), all of them in one
+ *   byte trie (llm_tokenizer_rwkv; a byte string listed twice keeps the last id, as naive_trie::insert
+ *   overwrites). _set_vocab_rwkv_world writes token 0 = "<s>" (CONTROL), the vocabulary file's tokens
+ *   as NORMAL, "[PAD<i>]" (UNUSED) up to the model's vocab_size, chat template "rwkv-world" and
+ *   eot = 261 ("\n\n").
+ * - encode: first llama.cpp's tokenizer_st_partition, which runs for every vocabulary type: the
+ *   CONTROL / USER_DEFINED / UNKNOWN tokens, longest text first, are cut out of the text where their
+ *   (stored, escaped) text occurs — always, like parse_special = true, which is also what the other
+ *   GGUF vocabularies here do (their added tokens are split out by @huggingface/tokenizers). Then
+ *   llm_tokenizer_rwkv_session::tokenize on the UTF-8 bytes of each remaining piece: walk the trie
+ *   from the byte at `position` as far as it goes, emit the longest complete token seen, go on after
+ *   it; a first byte with no trie edge emits tokenizer.ggml.unknown_token_id and skips one byte.
+ *   Two literal details: the walk reads `text[++position]` of a std::string, whose text[size()] is
+ *   '\0', so at the end of a piece it may follow an edge for byte 0x00 (a token "a\x00" matches a
+ *   piece ending in "a"; past that it would read out of bounds: we stop there); and a walk that sees
+ *   no complete token (only possible when some token has no shorter token on its trie path) makes
+ *   llama.cpp push token 0 and set position = 0, i.e. start over forever — here it is an error, as
+ *   is an unknown byte when the file has no unknown_token_id (llama.cpp's default for 'rwkv' is none
+ *   and it would push -1). Both need a vocabulary that lacks single bytes; World's has all 256.
+ * - no BOS / EOS is ever added: the LLAMA_VOCAB_TYPE_RWKV case of llama_vocab::impl::tokenize
+ *   ignores add_special and tokenizer.ggml.add_bos_token (bos / eos / unk / sep / pad default to
+ *   none for 'rwkv' and come only from the file's keys).
+ * - decode: token_to_piece → the unescaped bytes of every token (CONTROL and UNKNOWN tokens skipped
+ *   unless special tokens are asked for; UNUSED ones are not skipped), concatenated and read as UTF-8
+ *   with U+FFFD for broken sequences (as the byte-level decoders here; the BOM kept, as
+ *   @huggingface/tokenizers' ByteLevel decoder does); no clean-up of spaces (llama.cpp's
+ *   clean_spaces is for gpt2 / bert / t5 only).
+ */
+export class RwkvTokenizer implements TextTokenizer {
+  readonly vocabSize: number;
+  readonly bosTokenId?: number;
+  readonly eosTokenId?: number;
+  readonly endTokenIds: readonly number[];
+  readonly chatTemplate?: string;
+  private readonly texts: readonly string[];
+  private readonly bytes: Uint8Array[];
+  private readonly types: readonly number[];
+  private readonly unk?: number;
+  private readonly root: TrieNode = { children: new Map() };
+  /** The special tokens (CONTROL / USER_DEFINED / UNKNOWN) as llama.cpp's cache_special_tokens: longest text first. */
+  private readonly specials: { id: number; text: Uint8Array }[];
+
+  constructor(m: GgufTokenizerMeta, endTokenIds: readonly number[] = []) {
+    const n = m.tokens.length;
+    const inRange = (id: number | undefined) => (id !== undefined && Number.isInteger(id) && id >= 0 && id < n ? id : undefined);
+    this.vocabSize = n;
+    this.texts = m.tokens;
+    // llama.cpp: a file without tokenizer.ggml.token_type has every token NORMAL
+    this.types = m.tokens.map((_, i) => m.tokenTypes?.[i] ?? TOKEN_TYPE.NORMAL);
+    this.bosTokenId = inRange(m.bosTokenId);
+    this.eosTokenId = inRange(m.eosTokenId);
+    this.unk = inRange(m.unknownTokenId);
+    this.chatTemplate = m.chatTemplate;
+    this.bytes = m.tokens.map(unescapeRwkvToken);
+    this.bytes.forEach((b, id) => {
+      let node = this.root;
+      for (const c of b) {
+        let next = node.children.get(c);
+        if (!next) node.children.set(c, (next = { children: new Map() }));
+        node = next;
+      }
+      node.value = id;
+    });
+    const enc = new TextEncoder();
+    this.specials = [];
+    this.types.forEach((t, id) => {
+      if (t === TOKEN_TYPE.CONTROL || t === TOKEN_TYPE.USER_DEFINED || t === TOKEN_TYPE.UNKNOWN) this.specials.push({ id, text: enc.encode(m.tokens[id]) });
+    });
+    this.specials.sort((a, b) => b.text.length - a.text.length || a.id - b.id);
+    const ends = new Set<number>();
+    for (const id of endTokenIds) if (inRange(id) !== undefined) ends.add(id);
+    if (this.eosTokenId !== undefined) ends.add(this.eosTokenId);
+    for (const text of END_OF_TURN_TEXTS) {
+      const id = m.tokens.lastIndexOf(text);
+      if (id >= 0) ends.add(id);
+    }
+    this.endTokenIds = [...ends].sort((a, b) => a - b);
+  }
+
+  /** Text → ids. `addSpecialTokens` changes nothing: llama.cpp adds no BOS / EOS to RWKV vocabularies. */
+  encode(text: string, _opts: { addSpecialTokens?: boolean } = {}): number[] {
+    const b = new TextEncoder().encode(text);
+    let frags: Fragment[] = b.length ? [{ start: 0, end: b.length }] : [];
+    for (const sp of this.specials) {
+      if (sp.text.length === 0) continue;
+      const next: Fragment[] = [];
+      for (const f of frags) {
+        if ('token' in f) {
+          next.push(f);
+          continue;
+        }
+        let at = f.start;
+        for (;;) {
+          const i = findBytes(b, sp.text, at, f.end);
+          if (i < 0) break;
+          if (i > at) next.push({ start: at, end: i });
+          next.push({ token: sp.id });
+          at = i + sp.text.length;
+        }
+        if (at < f.end) next.push({ start: at, end: f.end });
+      }
+      frags = next;
+    }
+    const out: number[] = [];
+    for (const f of frags) {
+      if ('token' in f) out.push(f.token);
+      else this.encodeBytes(b.subarray(f.start, f.end), out);
+    }
+    return out;
+  }
+
+  /** llm_tokenizer_rwkv_session::tokenize on one piece of text. */
+  private encodeBytes(text: Uint8Array, out: number[]): void {
+    const size = text.length;
+    let position = 0;
+    while (position < size) {
+      let node = this.root.children.get(text[position]);
+      if (node === undefined) {
+        if (this.unk === undefined) {
+          throw new SparrowError('UNSUPPORTED', `rwkv tokenizer: byte 0x${text[position].toString(16).padStart(2, '0')} starts no token and the vocabulary has no unknown token (tokenizer.ggml.unknown_token_id)`);
+        }
+        out.push(this.unk);
+        position += 1;
+        continue;
+      }
+      let tokenId = 0;
+      let tokenLength = 0;
+      while (node !== undefined) {
+        if (node.value !== undefined) {
+          tokenId = node.value;
+          tokenLength = position + 1;
+        }
+        position += 1;
+        // std::string: text[size()] is '\0'; beyond it, llama.cpp would read out of bounds
+        const c = position < size ? text[position] : position === size ? 0 : undefined;
+        node = c === undefined ? undefined : node.children.get(c);
+      }
+      if (tokenLength === 0) {
+        throw new SparrowError('UNSUPPORTED', 'rwkv tokenizer: the text starts with bytes that only longer tokens begin with, and no token matches (llama.cpp loops forever here)');
+      }
+      out.push(tokenId);
+      position = tokenLength;
+    }
+  }
+
+  decode(ids: readonly number[], opts: { skipSpecialTokens?: boolean } = {}): string {
+    const skip = opts.skipSpecialTokens ?? true;
+    const parts: Uint8Array[] = [];
+    let len = 0;
+    for (const id of ids) {
+      if (!Number.isInteger(id) || id < 0 || id >= this.vocabSize) throw new SparrowError('INDEX_OUT_OF_RANGE', `rwkv tokenizer: token id ${id} is outside the vocabulary (0..${this.vocabSize - 1})`, { id });
+      const t = this.types[id];
+      if (skip && (t === TOKEN_TYPE.CONTROL || t === TOKEN_TYPE.UNKNOWN)) continue;
+      parts.push(this.bytes[id]);
+      len += this.bytes[id].length;
+    }
+    const all = new Uint8Array(len);
+    let o = 0;
+    for (const p of parts) {
+      all.set(p, o);
+      o += p.length;
+    }
+    return new TextDecoder('utf-8', { fatal: false, ignoreBOM: true }).decode(all);
+  }
+
+  /** The token's text as the GGUF stores it (escaped, e.g. "\\n\\n"). */
+  idToToken(id: number): string | undefined {
+    return Number.isInteger(id) && id >= 0 && id < this.vocabSize ? this.texts[id] : undefined;
+  }
+
+  /** The token's bytes (unescaped). */
+  tokenBytes(id: number): Uint8Array | undefined {
+    return Number.isInteger(id) && id >= 0 && id < this.vocabSize ? this.bytes[id] : undefined;
+  }
 }

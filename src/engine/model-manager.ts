@@ -28,7 +28,7 @@ import { paramCount } from '../models/micro-config.ts';
 import type { MicroStepperLike } from '../models/micro-types.ts';
 import { renderChat, type ChatMessage } from './chat-template.ts';
 import { Sampler, checkSamplingOptions, isGreedy, type SamplingOptions } from './sampling.ts';
-import { tokenizerFromGguf } from './gguf-tokenizer.ts';
+import { RwkvTokenizer, tokenizerFromGguf } from './gguf-tokenizer.ts';
 import { ByteTokenizer, HfTokenizer, type TextTokenizer } from './tokenizer.ts';
 
 export type ModelFormat = 'micro' | 'gguf' | 'safetensors';
@@ -188,7 +188,8 @@ class TextStream {
   private ids: number[] = [];
   private emitted = '';
   /**
-   * Byte-level vocabularies decode piecewise: ids before `base` are complete UTF-8 and already
+   * Byte vocabularies (ByteTokenizer, RWKV's: a token is a byte string, decoding concatenates them)
+   * decode piecewise: ids before `base` are complete UTF-8 and already
    * in `baseText`, so each token costs O(1) instead of re-decoding the whole reply. (BPE /
    * SentencePiece decoders treat the first token specially, so they re-decode everything.)
    */
@@ -200,7 +201,7 @@ class TextStream {
     private readonly stops: readonly string[] | undefined,
     private readonly onText: (d: string, tokens: number) => void,
   ) {
-    this.piecewise = tok instanceof ByteTokenizer;
+    this.piecewise = tok instanceof ByteTokenizer || tok instanceof RwkvTokenizer;
   }
   private decodeAll(): string {
     if (!this.piecewise) return this.tok.decode(this.ids);

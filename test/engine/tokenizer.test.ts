@@ -99,7 +99,7 @@ describe('GGUF vocabularies', () => {
   });
 
   it('unknown tokenizer models and missing vocabularies are typed errors', () => {
-    expect(() => tokenizerFromGguf({ 'tokenizer.ggml.model': 'rwkv', 'tokenizer.ggml.tokens': ['a'] })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => tokenizerFromGguf({ 'tokenizer.ggml.model': 'bert', 'tokenizer.ggml.tokens': ['a'] })).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
     let err: unknown;
     try {
       tokenizerFromGguf({});
