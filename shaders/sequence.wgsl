@@ -1,5 +1,5 @@
 // Sequence kernels (src/backends/ops/sequence.ts): causal depthwise conv1d, Mamba selective scan,
-// RWKV-4 WKV, delta-rule memory. Binding 0 is the params uniform; storage buffers follow in the
+// RWKV-4 WKV, delta-rule memory, RWKV-7 WKV and its bonus term. Binding 0 is the params uniform; storage buffers follow in the
 // order the JS side passes them (src/backends/webgpu/sequence.ts). Absent optional inputs are
 // bound to a dummy buffer and flagged off in the params. Linear id = wg.x + wg.y * grid_x.
 //
@@ -238,4 +238,92 @@ fn scan_chunk_carry(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
     carry = exp(a * sc_sum[ck * pl2.i + ch]) * carry + local;
   }
   sc_state[id] = carry;
+}
+
+// ---- RWKV-7 WKV: one workgroup per (head, block of 64 value rows); one thread per row i ----------
+// Row i of S only depends on itself, so the token loop runs inside the dispatch. Per token the head's
+// a (pass 1: sa = a·S_i, S before the update) and r, w, k, b (pass 2: S_i ← S_i ⊙ w + v_i·k + sa·b,
+// y_i = S_i·r) are staged through workgroup memory 64 columns at a time, so any head size N works.
+// Threads past N only help stage the vectors. Eight storage buffers: WebGPU's default limit.
+struct Wkv7Params { t: u32, h: u32, n: u32, blocks: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> p7: Wkv7Params;
+@group(0) @binding(1) var<storage, read_write> w7_out: array<f32>; // [T, C]
+@group(0) @binding(2) var<storage, read_write> w7_s: array<f32>;   // [H, N, N]
+@group(0) @binding(3) var<storage, read> w7_r: array<f32>;         // [T, C]
+@group(0) @binding(4) var<storage, read> w7_w: array<f32>;         // [T, C]
+@group(0) @binding(5) var<storage, read> w7_k: array<f32>;         // [T, C]
+@group(0) @binding(6) var<storage, read> w7_v: array<f32>;         // [T, C]
+@group(0) @binding(7) var<storage, read> w7_a: array<f32>;         // [T, C]
+@group(0) @binding(8) var<storage, read> w7_b: array<f32>;         // [T, C]
+var<workgroup> w7_tile: array<f32, 256>; // r, w, k, b of 64 columns (pass 1: a in the first 64)
+
+@compute @workgroup_size(64)
+fn wkv7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = wg.x + wg.y * p7.grid_x;
+  if (id >= p7.h * p7.blocks) { return; } // whole workgroups only: barriers stay uniform
+  let N = p7.n;
+  let C = p7.h * N;
+  let h = id / p7.blocks;
+  let i = (id % p7.blocks) * 64u + li;
+  let live = i < N;
+  let row = (h * N + min(i, N - 1u)) * N;
+  for (var t = 0u; t < p7.t; t++) {
+    let base = t * C + h * N;
+    var sa = 0.0;
+    for (var j0 = 0u; j0 < N; j0 += 64u) {
+      workgroupBarrier();
+      if (j0 + li < N) { w7_tile[li] = w7_a[base + j0 + li]; }
+      workgroupBarrier();
+      if (live) {
+        let m = min(64u, N - j0);
+        for (var j = 0u; j < m; j++) { sa += w7_tile[j] * w7_s[row + j0 + j]; }
+      }
+    }
+    var vi = 0.0;
+    if (live) { vi = w7_v[base + i]; }
+    var y = 0.0;
+    for (var j0 = 0u; j0 < N; j0 += 64u) {
+      workgroupBarrier();
+      let jj = base + j0 + li;
+      if (j0 + li < N) {
+        w7_tile[li] = w7_r[jj];
+        w7_tile[64u + li] = w7_w[jj];
+        w7_tile[128u + li] = w7_k[jj];
+        w7_tile[192u + li] = w7_b[jj];
+      }
+      workgroupBarrier();
+      if (live) {
+        let m = min(64u, N - j0);
+        for (var j = 0u; j < m; j++) {
+          let s = w7_s[row + j0 + j] * w7_tile[64u + j] + vi * w7_tile[128u + j] + sa * w7_tile[192u + j];
+          w7_s[row + j0 + j] = s;
+          y += s * w7_tile[j];
+        }
+      }
+    }
+    if (live) { w7_out[base + i] = y; }
+  }
+}
+
+// ---- RWKV-7 bonus: one thread per (t, channel), in place on out -------------------------------
+// Each thread recomputes its head's Σ_j r·k·u (N multiply-adds): no cross-thread reduction needed.
+struct Wkv7BonusParams { t: u32, c: u32, n: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pb7: Wkv7BonusParams;
+@group(0) @binding(1) var<storage, read_write> wb_out: array<f32>; // [T, C]
+@group(0) @binding(2) var<storage, read> wb_r: array<f32>;         // [T, C]
+@group(0) @binding(3) var<storage, read> wb_k: array<f32>;         // [T, C]
+@group(0) @binding(4) var<storage, read> wb_v: array<f32>;         // [T, C]
+@group(0) @binding(5) var<storage, read> wb_u: array<f32>;         // [C]
+
+@compute @workgroup_size(64)
+fn wkv7_bonus(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let idx = (wg.x + wg.y * pb7.grid_x) * 64u + li;
+  if (idx >= pb7.t * pb7.c) { return; }
+  let t = idx / pb7.c;
+  let ch = idx % pb7.c;
+  let h0 = ch - ch % pb7.n;
+  let rb = t * pb7.c;
+  var dot = 0.0;
+  for (var j = h0; j < h0 + pb7.n; j++) { dot += wb_r[rb + j] * wb_k[rb + j] * wb_u[j]; }
+  wb_out[idx] = wb_out[idx] + wb_v[idx] * dot;
 }
