@@ -305,8 +305,9 @@ fn wkv7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   }
 }
 
-// ---- RWKV-7 bonus: one thread per (t, channel), in place on out -------------------------------
-// Each thread recomputes its head's Σ_j r·k·u (N multiply-adds): no cross-thread reduction needed.
+// ---- RWKV-7 bonus: one workgroup per (t, head), in place on out ------------------------------------
+// The 64 threads stride over the head's N channels for Σ_j r·k·u (tree-reduced in workgroup
+// memory), then over its channels again to add v_i · Σ.
 struct Wkv7BonusParams { t: u32, c: u32, n: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> pb7: Wkv7BonusParams;
 @group(0) @binding(1) var<storage, read_write> wb_out: array<f32>; // [T, C]
@@ -314,16 +315,24 @@ struct Wkv7BonusParams { t: u32, c: u32, n: u32, grid_x: u32 }
 @group(0) @binding(3) var<storage, read> wb_k: array<f32>;         // [T, C]
 @group(0) @binding(4) var<storage, read> wb_v: array<f32>;         // [T, C]
 @group(0) @binding(5) var<storage, read> wb_u: array<f32>;         // [C]
+var<workgroup> wb_sum: array<f32, 64>;
 
 @compute @workgroup_size(64)
 fn wkv7_bonus(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
-  let idx = (wg.x + wg.y * pb7.grid_x) * 64u + li;
-  if (idx >= pb7.t * pb7.c) { return; }
-  let t = idx / pb7.c;
-  let ch = idx % pb7.c;
-  let h0 = ch - ch % pb7.n;
-  let rb = t * pb7.c;
-  var dot = 0.0;
-  for (var j = h0; j < h0 + pb7.n; j++) { dot += wb_r[rb + j] * wb_k[rb + j] * wb_u[j]; }
-  wb_out[idx] = wb_out[idx] + wb_v[idx] * dot;
+  let heads = pb7.c / pb7.n;
+  let id = wg.x + wg.y * pb7.grid_x;
+  if (id >= pb7.t * heads) { return; } // whole workgroups only: barriers stay uniform
+  let t = id / heads;
+  let h0 = (id % heads) * pb7.n;
+  let rb = t * pb7.c + h0;
+  var part = 0.0;
+  for (var j = li; j < pb7.n; j += 64u) { part += wb_r[rb + j] * wb_k[rb + j] * wb_u[h0 + j]; }
+  wb_sum[li] = part;
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (li < s) { wb_sum[li] += wb_sum[li + s]; }
+  }
+  workgroupBarrier();
+  let dot = wb_sum[0];
+  for (var i = li; i < pb7.n; i += 64u) { wb_out[rb + i] = wb_out[rb + i] + wb_v[rb + i] * dot; }
 }

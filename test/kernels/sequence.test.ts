@@ -163,10 +163,10 @@ function expectScaled(got: { out: Float32Array; state: Float32Array }, want: { o
   expect(scaledErr(got.state, want.state)).toBeLessThan(tol);
 }
 
-// Mutation check (done by hand on the wasm kernel, then restored): dropping the sa·b term, reading
-// S before instead of after the update for out, computing sa from S after the update, and a wrong
-// head offset in the bonus (u / r·k of head 0 for every head) each fail these tests with
-// errors of 1e-2..1; the measured wasm errors against the float64 oracle are ≤ 3e-7 (scaled).
+// Mutations tried on assembly/sequence.ts (each applied, rebuilt, run, then restored), all failing
+// this file: dropping the sa·b term in the f32x4 loop, and separately in the scalar tail; out read
+// from S before instead of after the update; v_j instead of v_i in the v·k term; the bonus reading
+// u of head 0 for every head. Measured wasm errors against the float64 oracle: ≤ 3e-7 (scaled).
 describe('wkv7 (RWKV-7)', () => {
   // N % 4 ≠ 0 takes the scalar tails; N = 64 is the real head size (C = 2048 at H = 32);
   // N = 130 spans three 64-row blocks / column chunks in the WebGPU kernel
@@ -208,7 +208,7 @@ describe('wkv7 (RWKV-7)', () => {
 
 describe('wkv7Bonus (RWKV-7)', () => {
   it('wasm matches reference (odd head sizes, several heads, C = 2048)', async () => {
-    for (const [T, C, N] of [[1, 4, 4], [3, 12, 4], [2, 7, 1], [2, 7, 7], [3, 15, 5], [2, 36, 12], [2, 128, 64], [1, 2048, 64], [3, 2048, 64]]) {
+    for (const [T, C, N] of [[1, 4, 4], [3, 12, 4], [2, 7, 1], [2, 7, 7], [3, 15, 5], [2, 36, 12], [2, 128, 64], [2, 260, 130], [1, 2048, 64], [3, 2048, 64]]) {
       const p = wkv7BonusIn(T, C, N, T * 31 + C + N);
       const got = await runWkv7Bonus(wasm, p), want = await runWkv7Bonus(ref, p);
       expect(scaledErr(got.out, want.out)).toBeLessThan(1e-5);

@@ -116,8 +116,9 @@ export function wkv7Bonus(b: WebGpuBackend, out: Tensor, r: Tensor, k: Tensor, v
   const [bo, br, bk, bv, bu] = bufs(b, op, out, r, k, v_, u);
   const { t, c, n } = s.wkv7Bonus(op, out, r, k, v_, u, headSize);
   if (t * c === 0) return;
-  const { g, gx } = threads(t * c, 64);
-  b.gpu.dispatch('sequence', seqWgsl, 'wkv7_bonus', [u32(t), u32(c), u32(n), u32(gx)], [bo!, br!, bk!, bv!, bu!], g);
+  // one workgroup of 64 threads per (token, head)
+  const [gx, gy] = grid(t * (c / n));
+  b.gpu.dispatch('sequence', seqWgsl, 'wkv7_bonus', [u32(t), u32(c), u32(n), u32(gx)], [bo!, br!, bk!, bv!, bu!], [gx, gy]);
 }
 
 /** Quantize the rows of x into the x_q / 1/s_x scratch buffers; returns them. */
