@@ -240,7 +240,8 @@ fn scan_chunk_carry(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
   sc_state[id] = carry;
 }
 
-// ---- RWKV-7 WKV: one workgroup per (head, block of 64 value rows); one thread per row i ----------
+// ---- RWKV-7 WKV, any head size: one workgroup per (head, block of 64 value rows); a thread per row i
+// (heads of N ≤ 64 take `wkv7_small` below)
 // Row i of S only depends on itself, so the token loop runs inside the dispatch. Per token the head's
 // a (pass 1: sa = a·S_i, S before the update) and r, w, k, b (pass 2: S_i ← S_i ⊙ w + v_i·k + sa·b,
 // y_i = S_i·r) are staged through workgroup memory 64 columns at a time, so any head size N works.
@@ -302,6 +303,52 @@ fn wkv7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       }
     }
     if (live) { w7_out[base + i] = y; }
+  }
+}
+
+// ---- RWKV-7 WKV for heads of N ≤ 64 (RWKV-7 uses 64): one workgroup per head, its row in private
+// memory for the whole token loop (read once, written once), the token's a, r, w, k, b staged
+// through workgroup memory with one barrier pair per token. Same bindings and params as `wkv7`.
+var<workgroup> w7s_tile: array<f32, 320>; // a, r, w, k, b of the head
+
+@compute @workgroup_size(64)
+fn wkv7_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = wg.x + wg.y * p7.grid_x;
+  if (id >= p7.h) { return; } // whole workgroups only: barriers stay uniform
+  let N = p7.n;
+  let C = p7.h * N;
+  let live = li < N;
+  let row = (id * N + min(li, N - 1u)) * N;
+  var srow: array<f32, 64>;
+  if (live) {
+    for (var j = 0u; j < N; j++) { srow[j] = w7_s[row + j]; }
+  }
+  for (var t = 0u; t < p7.t; t++) {
+    let base = t * C + id * N;
+    workgroupBarrier();
+    if (live) {
+      w7s_tile[li] = w7_a[base + li];
+      w7s_tile[64u + li] = w7_r[base + li];
+      w7s_tile[128u + li] = w7_w[base + li];
+      w7s_tile[192u + li] = w7_k[base + li];
+      w7s_tile[256u + li] = w7_b[base + li];
+    }
+    workgroupBarrier();
+    if (live) {
+      var sa = 0.0;
+      for (var j = 0u; j < N; j++) { sa += w7s_tile[j] * srow[j]; }
+      let vi = w7_v[base + li];
+      var y = 0.0;
+      for (var j = 0u; j < N; j++) {
+        let s = srow[j] * w7s_tile[128u + j] + vi * w7s_tile[192u + j] + sa * w7s_tile[256u + j];
+        srow[j] = s;
+        y += s * w7s_tile[64u + j];
+      }
+      w7_out[base + li] = y;
+    }
+  }
+  if (live) {
+    for (var j = 0u; j < N; j++) { w7_s[row + j] = srow[j]; }
   }
 }
 

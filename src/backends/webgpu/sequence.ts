@@ -105,10 +105,12 @@ export function wkv7(b: WebGpuBackend, out: Tensor, r: Tensor, w: Tensor, k: Ten
   const op = 'wkv7';
   const [bo, br, bw, bk, bv, ba, bbb, bs] = bufs(b, op, out, r, w, k, v_, a, bb, state);
   const { t, h, n } = s.wkv7(op, out, r, w, k, v_, a, bb, state);
-  // one workgroup of 64 threads per (head, block of 64 value rows)
+  // one workgroup of 64 threads per (head, block of 64 value rows); N ≤ 64 (RWKV-7's 64 included)
+  // keeps each row in private memory across the tokens (wkv7_small)
   const blocks = Math.ceil(n / 64);
   const [gx, gy] = grid(h * blocks);
-  if (t > 0) b.gpu.dispatch('sequence', seqWgsl, 'wkv7', [u32(t), u32(h), u32(n), u32(blocks), u32(gx)], [bo!, bs!, br!, bw!, bk!, bv!, ba!, bbb!], [gx, gy], 2);
+  const entry = n <= 64 ? 'wkv7_small' : 'wkv7';
+  if (t > 0) b.gpu.dispatch('sequence', seqWgsl, entry, [u32(t), u32(h), u32(n), u32(blocks), u32(gx)], [bo!, bs!, br!, bw!, bk!, bv!, ba!, bbb!], [gx, gy], 2);
 }
 
 export function wkv7Bonus(b: WebGpuBackend, out: Tensor, r: Tensor, k: Tensor, v_: Tensor, u: Tensor, headSize: number): void {
