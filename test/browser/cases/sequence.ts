@@ -83,11 +83,13 @@ export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } 
 
   // RWKV-7: odd head sizes with 1..3 heads, the real N = 64 (C = 2048 at H = 32), all on WebGPU's
   // wkv7_small, and N = 130 (the general wkv7: three 64-row workgroups / column chunks); decode (T = 1)
-  // and prefill. Mutations tried on shaders/sequence.wgsl,
-  // each failing the webgpu run, then restored: no sa·b term; out read from S before the update; the
-  // bonus using head 0 for every channel; a's tile ignoring the column chunk (caught by N = 130); the
-  // barrier before re-staging the tile removed; the bonus's tree reduction starting at 16 (half the
-  // partial sums lost). Measured webgpu (SwiftShader) errors: ≤ 4e-7.
+  // and prefill. Mutations tried on shaders/sequence.wgsl, each failing the webgpu run, then restored:
+  // in wkv7_small, no sa·b term, out read from S before the update, sa dropped, the state row not
+  // written back; in the tiled wkv7 (while it still ran every N), no sa·b term, out read from S before
+  // the update, a's tile ignoring the column chunk (caught by N = 130), the barrier before re-staging
+  // the tile removed; in the bonus, head 0 used for every head, the tree reduction starting at 16
+  // (half the partial sums lost), only the first 64 channels of a head updated (caught by N = 130).
+  // Measured webgpu (SwiftShader) errors: ≤ 4e-7 (scaled).
   for (const [T, H, N] of [[1, 1, 1], [1, 1, 4], [5, 3, 4], [4, 2, 8], [3, 3, 12], [6, 2, 5], [1, 2, 64], [4, 2, 64], [1, 32, 64], [2, 1, 130]]) {
     const p = wkv7In(T, H, N, T * 17 + H * 5 + N);
     r[`wkv7 T${T} H${H} N${N}`] = err(await runWkv7(gpu, p), await runWkv7(ref, p));
