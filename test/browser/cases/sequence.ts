@@ -85,9 +85,8 @@ export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } 
   // wkv7_small, and N = 130 (the general wkv7: three 64-row workgroups / column chunks); decode (T = 1)
   // and prefill. Mutations tried on shaders/sequence.wgsl, each failing the webgpu run, then restored:
   // in wkv7_small, no sa·b term, out read from S before the update, sa dropped, the state row not
-  // written back; in the tiled wkv7 (while it still ran every N), no sa·b term, out read from S before
-  // the update, a's tile ignoring the column chunk (caught by N = 130), the barrier before re-staging
-  // the tile removed; in the bonus, head 0 used for every head, the tree reduction starting at 16
+  // written back; in the tiled wkv7 (N = 130 here), no sa·b term, out read from S before the update,
+  // a's tile ignoring the column chunk, the barrier before re-staging the tile removed; in the bonus, head 0 used for every head, the tree reduction starting at 16
   // (half the partial sums lost), only the first 64 channels of a head updated (caught by N = 130).
   // Measured webgpu (SwiftShader) errors: ≤ 4e-7 (scaled).
   for (const [T, H, N] of [[1, 1, 1], [1, 1, 4], [5, 3, 4], [4, 2, 8], [3, 3, 12], [6, 2, 5], [1, 2, 64], [4, 2, 64], [1, 32, 64], [2, 1, 130]]) {
