@@ -1,7 +1,7 @@
 // Sequence kernels (see src/backends/ops/sequence.ts for semantics and shapes). f32 unless named
 // otherwise; a pointer of 0 means "absent" (the JS allocator never hands out address 0).
 
-import { lut16 } from './relaxed';
+import { fmadd, lut16 } from './relaxed';
 
 // ---- vector exp --------------------------------------------------------------------------------
 // Cephes expf: e^x = 2^k · e^r with k = round(x·log2 e), |r| ≤ ln2/2, degree-5 polynomial for
@@ -402,6 +402,87 @@ export function delta_rule_f32(out: usize, q: usize, k: usize, v: usize, beta: u
         }
         st(out, vb + i, y);
       }
+    }
+  }
+}
+
+// ---- RWKV-7 WKV -----------------------------------------------------------------------------------
+
+// @ts-ignore: decorator
+@inline
+function hsum(x: v128): f32 {
+  return f32x4.extract_lane(x, 0) + f32x4.extract_lane(x, 1) + f32x4.extract_lane(x, 2) + f32x4.extract_lane(x, 3);
+}
+
+/**
+ * Head outer (its N×N state stays in cache across the tokens), then token, then value row i:
+ * sa = a·S_i (S before the update); S_i ← S_i ⊙ w + v_i·k + sa·b and y_i = S_i·r in one pass
+ * over the row, four columns j at a time plus a scalar tail.
+ */
+export function wkv7_f32(out: usize, r: usize, w: usize, k: usize, v: usize, a: usize, b: usize, state: usize, T: i32, H: i32, N: i32): void {
+  const n4 = N & ~3;
+  const C = H * N;
+  for (let h = 0; h < H; h++) {
+    const Sh = state + (<usize>(h * N * N) << 2);
+    for (let t = 0; t < T; t++) {
+      const base = t * C + h * N;
+      const bo = <usize>base << 2;
+      const rb = r + bo, wb = w + bo, kb = k + bo, ab = a + bo, bb = b + bo;
+      for (let i = 0; i < N; i++) {
+        const row = Sh + (<usize>(i * N) << 2);
+        let acc = f32x4.splat(0);
+        let j = 0;
+        for (; j < n4; j += 4) {
+          const o = <usize>j << 2;
+          acc = fmadd(v128.load(ab + o), v128.load(row + o), acc);
+        }
+        let sa = hsum(acc);
+        for (; j < N; j++) sa += ld(ab, j) * ld(row, j);
+        const vi = ld(v, base + i);
+        const vv = f32x4.splat(vi), sv = f32x4.splat(sa);
+        let yv = f32x4.splat(0);
+        j = 0;
+        for (; j < n4; j += 4) {
+          const o = <usize>j << 2;
+          const s = fmadd(v128.load(row + o), v128.load(wb + o), fmadd(vv, v128.load(kb + o), f32x4.mul(sv, v128.load(bb + o))));
+          v128.store(row + o, s);
+          yv = fmadd(s, v128.load(rb + o), yv);
+        }
+        let y = hsum(yv);
+        for (; j < N; j++) {
+          const s = ld(row, j) * ld(wb, j) + vi * ld(kb, j) + sa * ld(bb, j);
+          st(row, j, s);
+          y += s * ld(rb, j);
+        }
+        st(out, base + i, y);
+      }
+    }
+  }
+}
+
+/** out[t, i] += v[t, i] · Σ_{j in i's head} r[t, j]·k[t, j]·u[j]; heads of N channels, C = heads·N. */
+export function wkv7_bonus_f32(out: usize, r: usize, k: usize, v: usize, u: usize, T: i32, C: i32, N: i32): void {
+  const n4 = N & ~3;
+  for (let t = 0; t < T; t++) {
+    for (let h0 = 0; h0 < C; h0 += N) {
+      const base = t * C + h0;
+      const bo = <usize>base << 2;
+      const rb = r + bo, kb = k + bo, vb = v + bo, ob = out + bo, ub = u + (<usize>h0 << 2);
+      let acc = f32x4.splat(0);
+      let j = 0;
+      for (; j < n4; j += 4) {
+        const o = <usize>j << 2;
+        acc = fmadd(f32x4.mul(v128.load(rb + o), v128.load(kb + o)), v128.load(ub + o), acc);
+      }
+      let dot = hsum(acc);
+      for (; j < N; j++) dot += ld(rb, j) * ld(kb, j) * ld(ub, j);
+      const dv = f32x4.splat(dot);
+      j = 0;
+      for (; j < n4; j += 4) {
+        const o = <usize>j << 2;
+        v128.store(ob + o, fmadd(v128.load(vb + o), dv, v128.load(ob + o)));
+      }
+      for (; j < N; j++) st(ob, j, ld(ob, j) + ld(vb, j) * dot);
     }
   }
 }

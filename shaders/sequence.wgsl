@@ -1,5 +1,5 @@
 // Sequence kernels (src/backends/ops/sequence.ts): causal depthwise conv1d, Mamba selective scan,
-// RWKV-4 WKV, delta-rule memory. Binding 0 is the params uniform; storage buffers follow in the
+// RWKV-4 WKV, delta-rule memory, RWKV-7 WKV and its bonus term. Binding 0 is the params uniform; storage buffers follow in the
 // order the JS side passes them (src/backends/webgpu/sequence.ts). Absent optional inputs are
 // bound to a dummy buffer and flagged off in the params. Linear id = wg.x + wg.y * grid_x.
 //
@@ -238,4 +238,148 @@ fn scan_chunk_carry(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocat
     carry = exp(a * sc_sum[ck * pl2.i + ch]) * carry + local;
   }
   sc_state[id] = carry;
+}
+
+// ---- RWKV-7 WKV, any head size: one workgroup per (head, block of 64 value rows); a thread per row i
+// (heads of N ≤ 64 take `wkv7_small` below)
+// Row i of S only depends on itself, so the token loop runs inside the dispatch. Per token the head's
+// a (pass 1: sa = a·S_i, S before the update) and r, w, k, b (pass 2: S_i ← S_i ⊙ w + v_i·k + sa·b,
+// y_i = S_i·r) are staged through workgroup memory 64 columns at a time, so any head size N works.
+// Threads past N only help stage the vectors. Eight storage buffers: WebGPU's default limit.
+struct Wkv7Params { t: u32, h: u32, n: u32, blocks: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> p7: Wkv7Params;
+@group(0) @binding(1) var<storage, read_write> w7_out: array<f32>; // [T, C]
+@group(0) @binding(2) var<storage, read_write> w7_s: array<f32>;   // [H, N, N]
+@group(0) @binding(3) var<storage, read> w7_r: array<f32>;         // [T, C]
+@group(0) @binding(4) var<storage, read> w7_w: array<f32>;         // [T, C]
+@group(0) @binding(5) var<storage, read> w7_k: array<f32>;         // [T, C]
+@group(0) @binding(6) var<storage, read> w7_v: array<f32>;         // [T, C]
+@group(0) @binding(7) var<storage, read> w7_a: array<f32>;         // [T, C]
+@group(0) @binding(8) var<storage, read> w7_b: array<f32>;         // [T, C]
+var<workgroup> w7_tile: array<f32, 256>; // r, w, k, b of 64 columns (pass 1: a in the first 64)
+
+@compute @workgroup_size(64)
+fn wkv7(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = wg.x + wg.y * p7.grid_x;
+  if (id >= p7.h * p7.blocks) { return; } // whole workgroups only: barriers stay uniform
+  let N = p7.n;
+  let C = p7.h * N;
+  let h = id / p7.blocks;
+  let i = (id % p7.blocks) * 64u + li;
+  let live = i < N;
+  let row = (h * N + min(i, N - 1u)) * N;
+  for (var t = 0u; t < p7.t; t++) {
+    let base = t * C + h * N;
+    var sa = 0.0;
+    for (var j0 = 0u; j0 < N; j0 += 64u) {
+      workgroupBarrier();
+      if (j0 + li < N) { w7_tile[li] = w7_a[base + j0 + li]; }
+      workgroupBarrier();
+      if (live) {
+        let m = min(64u, N - j0);
+        for (var j = 0u; j < m; j++) { sa += w7_tile[j] * w7_s[row + j0 + j]; }
+      }
+    }
+    var vi = 0.0;
+    if (live) { vi = w7_v[base + i]; }
+    var y = 0.0;
+    for (var j0 = 0u; j0 < N; j0 += 64u) {
+      workgroupBarrier();
+      let jj = base + j0 + li;
+      if (j0 + li < N) {
+        w7_tile[li] = w7_r[jj];
+        w7_tile[64u + li] = w7_w[jj];
+        w7_tile[128u + li] = w7_k[jj];
+        w7_tile[192u + li] = w7_b[jj];
+      }
+      workgroupBarrier();
+      if (live) {
+        let m = min(64u, N - j0);
+        for (var j = 0u; j < m; j++) {
+          let s = w7_s[row + j0 + j] * w7_tile[64u + j] + vi * w7_tile[128u + j] + sa * w7_tile[192u + j];
+          w7_s[row + j0 + j] = s;
+          y += s * w7_tile[j];
+        }
+      }
+    }
+    if (live) { w7_out[base + i] = y; }
+  }
+}
+
+// ---- RWKV-7 WKV for heads of N ≤ 64 (RWKV-7 uses 64): one workgroup per head, its row in private
+// memory for the whole token loop (read once, written once), the token's a, r, w, k, b staged
+// through workgroup memory with one barrier pair per token. Same bindings and params as `wkv7`.
+var<workgroup> w7s_tile: array<f32, 320>; // a, r, w, k, b of the head
+
+@compute @workgroup_size(64)
+fn wkv7_small(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let id = wg.x + wg.y * p7.grid_x;
+  if (id >= p7.h) { return; } // whole workgroups only: barriers stay uniform
+  let N = p7.n;
+  let C = p7.h * N;
+  let live = li < N;
+  let row = (id * N + min(li, N - 1u)) * N;
+  var srow: array<f32, 64>;
+  if (live) {
+    for (var j = 0u; j < N; j++) { srow[j] = w7_s[row + j]; }
+  }
+  for (var t = 0u; t < p7.t; t++) {
+    let base = t * C + id * N;
+    workgroupBarrier();
+    if (live) {
+      w7s_tile[li] = w7_a[base + li];
+      w7s_tile[64u + li] = w7_r[base + li];
+      w7s_tile[128u + li] = w7_w[base + li];
+      w7s_tile[192u + li] = w7_k[base + li];
+      w7s_tile[256u + li] = w7_b[base + li];
+    }
+    workgroupBarrier();
+    if (live) {
+      var sa = 0.0;
+      for (var j = 0u; j < N; j++) { sa += w7s_tile[j] * srow[j]; }
+      let vi = w7_v[base + li];
+      var y = 0.0;
+      for (var j = 0u; j < N; j++) {
+        let s = srow[j] * w7s_tile[128u + j] + vi * w7s_tile[192u + j] + sa * w7s_tile[256u + j];
+        srow[j] = s;
+        y += s * w7s_tile[64u + j];
+      }
+      w7_out[base + li] = y;
+    }
+  }
+  if (live) {
+    for (var j = 0u; j < N; j++) { w7_s[row + j] = srow[j]; }
+  }
+}
+
+// ---- RWKV-7 bonus: one workgroup per (t, head), in place on out ------------------------------------
+// The 64 threads stride over the head's N channels for Σ_j r·k·u (tree-reduced in workgroup
+// memory), then over its channels again to add v_i · Σ.
+struct Wkv7BonusParams { t: u32, c: u32, n: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pb7: Wkv7BonusParams;
+@group(0) @binding(1) var<storage, read_write> wb_out: array<f32>; // [T, C]
+@group(0) @binding(2) var<storage, read> wb_r: array<f32>;         // [T, C]
+@group(0) @binding(3) var<storage, read> wb_k: array<f32>;         // [T, C]
+@group(0) @binding(4) var<storage, read> wb_v: array<f32>;         // [T, C]
+@group(0) @binding(5) var<storage, read> wb_u: array<f32>;         // [C]
+var<workgroup> wb_sum: array<f32, 64>;
+
+@compute @workgroup_size(64)
+fn wkv7_bonus(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let heads = pb7.c / pb7.n;
+  let id = wg.x + wg.y * pb7.grid_x;
+  if (id >= pb7.t * heads) { return; } // whole workgroups only: barriers stay uniform
+  let t = id / heads;
+  let h0 = (id % heads) * pb7.n;
+  let rb = t * pb7.c + h0;
+  var part = 0.0;
+  for (var j = li; j < pb7.n; j += 64u) { part += wb_r[rb + j] * wb_k[rb + j] * wb_u[h0 + j]; }
+  wb_sum[li] = part;
+  for (var s = 32u; s > 0u; s >>= 1u) {
+    workgroupBarrier();
+    if (li < s) { wb_sum[li] += wb_sum[li + s]; }
+  }
+  workgroupBarrier();
+  let dot = wb_sum[0];
+  for (var i = li; i < pb7.n; i += 64u) { wb_out[rb + i] = wb_out[rb + i] + wb_v[rb + i] * dot; }
 }

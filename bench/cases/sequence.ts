@@ -1,7 +1,7 @@
 /**
  * Sequence-kernel benchmarks (ops/sequence.ts): Mamba selective-scan prefill at Mamba-130M/370M
  * width (d_inner 1536, state 16, 2048 tokens) and its decode step, causal conv prefill, RWKV-4 WKV,
- * delta-rule memory, and BitNet ternary matvec (direct + T-MAC LUT) against dense f32 matvec at
+ * delta-rule memory, RWKV-7 WKV (32 heads of 64, C = 2048) and its bonus, and BitNet ternary matvec (direct + T-MAC LUT) against dense f32 matvec at
  * 2048×2048. The float64 reference backend is left out: it is the oracle, not a contender.
  */
 import type { BackendName } from '../../src/backends/backend.ts';
@@ -113,6 +113,57 @@ function deltaCase(T: number, H: number, D: number): BenchCase {
   };
 }
 
+function wkv7Case(T: number, H: number, N: number): BenchCase {
+  const C = H * N;
+  return {
+    family: 'sequence',
+    op: T === 1 ? 'wkv7-step' : 'wkv7-prefill',
+    shape: `T=${T},H=${H},N=${N}`,
+    dtype: 'f32',
+    backends: FAST,
+    tokens: T,
+    // r, w, k, v, a, b read, out written [T, C]; state read + written
+    bytes: 4 * (7 * T * C + 2 * H * N * N),
+    flops: T * H * N * N * 8,
+    minRuns: T === 1 ? 50 : 5,
+    async setup(b) {
+      const a = arena(b);
+      const out = a.t([T, C]);
+      const r = a.t([T, C], randomF32(T * C, 41));
+      const w = a.t([T, C], randomF32(T * C, 42, 0.6, 1));
+      const k = a.t([T, C], randomF32(T * C, 43));
+      const v = a.t([T, C], randomF32(T * C, 44));
+      // a = −κ̂, b = κ̂·iclr with |κ̂| ≈ 1 per head: entries ~ 1/√N
+      const am = a.t([T, C], randomF32(T * C, 45, -0.2, 0));
+      const bm = a.t([T, C], randomF32(T * C, 46, 0, 0.2));
+      const state = a.t([H, N, N]);
+      return { run: () => b.wkv7(out, r, w, k, v, am, bm, state), dispose: () => a.dispose() };
+    },
+  };
+}
+
+function wkv7BonusCase(T: number, C: number, N: number): BenchCase {
+  return {
+    family: 'sequence',
+    op: 'wkv7Bonus',
+    shape: `T=${T},C=${C},N=${N}`,
+    dtype: 'f32',
+    backends: FAST,
+    tokens: T,
+    bytes: 4 * (5 * T * C + C),
+    minRuns: T === 1 ? 50 : 5,
+    async setup(b) {
+      const a = arena(b);
+      const out = a.t([T, C], randomF32(T * C, 51));
+      const r = a.t([T, C], randomF32(T * C, 52));
+      const k = a.t([T, C], randomF32(T * C, 53));
+      const v = a.t([T, C], randomF32(T * C, 54));
+      const u = a.t([C], randomF32(C, 55));
+      return { run: () => b.wkv7Bonus(out, r, k, v, u, N), dispose: () => a.dispose() };
+    },
+  };
+}
+
 function matvecCase(M: number, K: number, kind: 'f32' | 'ternary' | 'ternary-lut'): BenchCase {
   return {
     family: 'sequence',
@@ -146,6 +197,9 @@ export function cases(): BenchCase[] {
     wkvCase(512, 2048),
     wkvCase(1, 2048),
     deltaCase(512, 8, 64),
+    wkv7Case(512, 32, 64),
+    wkv7Case(1, 32, 64),
+    wkv7BonusCase(512, 2048, 64),
     matvecCase(2048, 2048, 'f32'),
     matvecCase(2048, 2048, 'ternary'),
     matvecCase(2048, 2048, 'ternary-lut'),

@@ -11,7 +11,7 @@ beforeAll(async () => {
 afterAll(() => h?.close());
 
 describe('sequence ops in Chromium (webgpu, and wasm)', () => {
-  it('match the reference (conv, selective scan, WKV, delta rule, ternary direct + LUT) and chain state', async () => {
+  it('match the reference (conv, selective scan, WKV, delta rule, RWKV-7 WKV + bonus, ternary direct + LUT) and chain state', async () => {
     const errs = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceVsReference', {})) as Record<string, number>;
     if (process.env.SPARROW_VERBOSE) console.log(errs);
     const bad = Object.entries(errs).filter(([name, e]) => !(e < sequenceTol(name)));
@@ -27,8 +27,10 @@ describe('sequence ops in Chromium (webgpu, and wasm)', () => {
   }, 300_000);
 
   it('bad operands throw the same typed error as the reference', async () => {
-    const [gpu, ref] = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceErrors', {})) as Array<[string, string]>;
-    expect(gpu[0]).toBe('SHAPE_MISMATCH');
-    expect(gpu).toEqual(ref);
+    for (const op of ['scan', 'wkv7', 'wkv7Bonus']) {
+      const [gpu, ref] = (await h.host.runCase('/test/browser/cases/sequence.ts', 'sequenceErrors', { op })) as Array<[string, string]>;
+      expect(gpu[0]).toBe('SHAPE_MISMATCH');
+      expect(gpu).toEqual(ref);
+    }
   }, 60_000);
 });

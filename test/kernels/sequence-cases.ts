@@ -101,6 +101,54 @@ export async function runDelta(b: Backend, p: DeltaIn, state = p.state): Promise
   return { out: await read(b, out), state: await read(b, st) };
 }
 
+export interface Wkv7In { T: number; H: number; N: number; r: Float32Array; w: Float32Array; k: Float32Array; v: Float32Array; a: Float32Array; b: Float32Array; state: Float32Array }
+/**
+ * RWKV-7-shaped inputs: w = exp(−e^−½·σ(x)) in (0.54, 1); a = −κ̂ and b = κ̂ ⊙ iclr with κ̂ unit-norm
+ * per head and iclr in (0, 1), as the model passes them (the state update stays contractive).
+ */
+export function wkv7In(T: number, H: number, N: number, seed: number): Wkv7In {
+  const C = H * N;
+  const w = randomF32(T * C, seed + 1, -6, 6).map((x) => Math.exp(-Math.exp(-0.5) / (1 + Math.exp(-x))));
+  const kap = randomF32(T * C, seed + 4);
+  const iclr = randomF32(T * C, seed + 5, 0, 1);
+  const a = new Float32Array(T * C), b = new Float32Array(T * C);
+  for (let r = 0; r < T * H; r++) {
+    let s = 0;
+    for (let j = 0; j < N; j++) s += kap[r * N + j] ** 2;
+    for (let j = 0; j < N; j++) {
+      const kh = kap[r * N + j] / (Math.sqrt(s) || 1);
+      a[r * N + j] = -kh;
+      b[r * N + j] = kh * iclr[r * N + j];
+    }
+  }
+  return { T, H, N, w, a, b, r: randomF32(T * C, seed), k: randomF32(T * C, seed + 2), v: randomF32(T * C, seed + 3, -2, 2), state: randomF32(H * N * N, seed + 6) };
+}
+export function wkv7Slice(p: Wkv7In, from: number, to: number): Wkv7In {
+  const C = p.H * p.N;
+  return { ...p, T: to - from, r: rows(p.r, C, from, to)!, w: rows(p.w, C, from, to)!, k: rows(p.k, C, from, to)!, v: rows(p.v, C, from, to)!, a: rows(p.a, C, from, to)!, b: rows(p.b, C, from, to)! };
+}
+export async function runWkv7(b: Backend, p: Wkv7In, state = p.state): Promise<{ out: Float32Array; state: Float32Array }> {
+  const { T, H, N } = p;
+  const C = H * N;
+  const st = f32(b, [H, N, N], state);
+  const out = f32(b, [T, C], nan(T * C));
+  const x = (d: Float32Array) => f32(b, [T, C], d);
+  b.wkv7(out, x(p.r), x(p.w), x(p.k), x(p.v), x(p.a), x(p.b), st);
+  return { out: await read(b, out), state: await read(b, st) };
+}
+
+export interface Wkv7BonusIn { T: number; C: number; N: number; out: Float32Array; r: Float32Array; k: Float32Array; v: Float32Array; u: Float32Array }
+export function wkv7BonusIn(T: number, C: number, N: number, seed: number): Wkv7BonusIn {
+  return { T, C, N, out: randomF32(T * C, seed), r: randomF32(T * C, seed + 1), k: randomF32(T * C, seed + 2), v: randomF32(T * C, seed + 3, -2, 2), u: randomF32(C, seed + 4, -1.5, 1.5) };
+}
+/** The bonus is in place on out: returns out after the call (`state` is empty, for the shared comparers). */
+export async function runWkv7Bonus(b: Backend, p: Wkv7BonusIn): Promise<{ out: Float32Array; state: Float32Array }> {
+  const { T, C } = p;
+  const out = f32(b, [T, C], p.out);
+  b.wkv7Bonus(out, f32(b, [T, C], p.r), f32(b, [T, C], p.k), f32(b, [T, C], p.v), f32(b, [C], p.u), p.N);
+  return { out: await read(b, out), state: new Float32Array(0) };
+}
+
 /** Run `run` on the whole sequence and as `split` consecutive pieces chaining the state. */
 export async function chained<P extends { T: number }>(
   b: Backend,

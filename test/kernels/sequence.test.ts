@@ -11,7 +11,8 @@ import { quantizeTernary, roundHalfEven, ternaryAt, ternaryFromHfPacked } from '
 import { isSparrowError } from '../../src/errors.ts';
 import { maxRelErr, randomF32 } from '../helpers/random.ts';
 import {
-  chained, convIn, deltaIn, deltaSlice, everyStep, f32, nan, read, runConv, runDelta, runScan, runWkv, scanIn, scanSlice, wkvIn, wkvSlice,
+  chained, convIn, deltaIn, deltaSlice, everyStep, f32, nan, read, runConv, runDelta, runScan, runWkv, runWkv7, runWkv7Bonus, scanIn, scanSlice,
+  wkv7BonusIn, wkv7In, wkv7Slice, wkvIn, wkvSlice,
   type ConvIn,
 } from './sequence-cases.ts';
 
@@ -141,6 +142,93 @@ describe('deltaRule', () => {
   });
 });
 
+/**
+ * max |a − b| / max |b| (out and state separately): the error relative to the tensor's scale, as the
+ * browser case measures it. The RWKV-7 outputs are sums of N = 64 state terms that often nearly
+ * cancel, so an element-wise relative error blows up on elements near 0 while the absolute error stays
+ * at f32 rounding of the tensor's scale.
+ */
+function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0, e = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]));
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return m === 0 ? e : e / m;
+}
+function expectScaled(got: { out: Float32Array; state: Float32Array }, want: { out: Float32Array; state: Float32Array }, tol: number): void {
+  expect(scaledErr(got.out, want.out)).toBeLessThan(tol);
+  expect(scaledErr(got.state, want.state)).toBeLessThan(tol);
+}
+
+// Mutations tried on assembly/sequence.ts (each applied, rebuilt, run, then restored), all failing
+// this file: dropping the sa·b term in the f32x4 loop, and separately in the scalar tail; out read
+// from S before instead of after the update; v_j instead of v_i in the v·k term; the bonus reading
+// u of head 0 for every head. Measured wasm errors against the float64 oracle: ≤ 3e-7 (scaled).
+describe('wkv7 (RWKV-7)', () => {
+  // N % 4 ≠ 0 takes the scalar tails; N = 64 is the real head size (C = 2048 at H = 32);
+  // N = 130 spans three 64-row blocks / column chunks in the WebGPU kernel
+  const shapes: Array<[number, number, number]> = [[1, 1, 1], [1, 1, 4], [5, 3, 4], [4, 2, 8], [3, 3, 12], [7, 2, 5], [1, 2, 64], [16, 2, 64], [1, 32, 64], [3, 32, 64], [4, 1, 130]];
+  it('wasm matches reference (decode T = 1 and prefill, odd head sizes, N = 64)', async () => {
+    for (const [T, H, N] of shapes) {
+      const p = wkv7In(T, H, N, T * 17 + H * 5 + N);
+      expectScaled(await runWkv7(wasm, p), await runWkv7(ref, p), 1e-5);
+    }
+  });
+  it('sequence mode equals T single steps and prefill + step equals longer prefill', async () => {
+    for (const [T, H, N] of [[9, 3, 12], [8, 2, 64]] as Array<[number, number, number]>) {
+      const p = wkv7In(T, H, N, 123 + N);
+      for (const b of [ref, wasm] as Backend[]) {
+        const whole = await runWkv7(b, p);
+        expectScaled(await chained(b, p, everyStep(p.T), wkv7Slice, runWkv7, p.state), whole, 1e-5);
+        expectScaled(await chained(b, p, [T - 1], wkv7Slice, runWkv7, p.state), whole, 1e-5);
+        expectScaled(await chained(b, p, [3, 5], wkv7Slice, runWkv7, p.state), whole, 1e-5);
+      }
+    }
+  });
+  it('reference and wasm follow the ggml_rwkv_wkv7 recurrence on a hand-computed step', async () => {
+    // one head of N = 2, S = [[s00, s01], [s10, s11]], row i = value channel i
+    const p = wkv7In(1, 1, 2, 31);
+    const S = Array.from(p.state);
+    const want = new Float64Array(2), next = new Float64Array(4);
+    for (let i = 0; i < 2; i++) {
+      const sa = p.a[0] * S[i * 2] + p.a[1] * S[i * 2 + 1];
+      for (let j = 0; j < 2; j++) next[i * 2 + j] = S[i * 2 + j] * p.w[j] + p.v[i] * p.k[j] + sa * p.b[j];
+      want[i] = next[i * 2] * p.r[0] + next[i * 2 + 1] * p.r[1];
+    }
+    for (const b of [ref, wasm] as Backend[]) {
+      const r = await runWkv7(b, p);
+      for (let i = 0; i < 2; i++) expect(r.out[i]).toBeCloseTo(want[i], 5);
+      for (let e = 0; e < 4; e++) expect(r.state[e]).toBeCloseTo(next[e], 5);
+    }
+  });
+});
+
+describe('wkv7Bonus (RWKV-7)', () => {
+  it('wasm matches reference (odd head sizes, several heads, C = 2048)', async () => {
+    for (const [T, C, N] of [[1, 4, 4], [3, 12, 4], [2, 7, 1], [2, 7, 7], [3, 15, 5], [2, 36, 12], [2, 128, 64], [2, 260, 130], [1, 2048, 64], [3, 2048, 64]]) {
+      const p = wkv7BonusIn(T, C, N, T * 31 + C + N);
+      const got = await runWkv7Bonus(wasm, p), want = await runWkv7Bonus(ref, p);
+      expect(scaledErr(got.out, want.out)).toBeLessThan(1e-5);
+      expect(maxRelErr(got.out, want.out, 1e-5)).toBeLessThan(1e-3);
+    }
+  });
+  it('adds exactly v · Σ_head r·k·u to out (hand-computed, two heads)', async () => {
+    const p = wkv7BonusIn(1, 4, 2, 9);
+    const want = Array.from(p.out);
+    for (const h0 of [0, 2]) {
+      const dot = p.r[h0] * p.k[h0] * p.u[h0] + p.r[h0 + 1] * p.k[h0 + 1] * p.u[h0 + 1];
+      for (const i of [h0, h0 + 1]) want[i] += p.v[i] * dot;
+    }
+    for (const b of [ref, wasm] as Backend[]) {
+      const r = await runWkv7Bonus(b, p);
+      for (let i = 0; i < 4; i++) expect(r.out[i]).toBeCloseTo(want[i], 5);
+    }
+  });
+});
+
 describe('ternary (BitNet b1.58)', () => {
   /** Independent: dequantize W and x with the formulas of the spec, multiply in float64. */
   function dequantMatmul(w: Float32Array, x: Float32Array, M: number, K: number, R: number): Float64Array {
@@ -250,6 +338,12 @@ describe('bad input → typed errors, identical on both backends', () => {
     'scan state of the wrong size': (b) => b.selectiveScan(b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([3, 4]), b.tensor([2, 4]), b.tensor([2, 4]), null, null, null, b.tensor([4, 3]), true),
     'wkv state not [3, C]': (b) => b.wkv4(b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([3]), b.tensor([3]), b.tensor([2, 3])),
     'delta v of the wrong width': (b) => b.deltaRule(b.tensor([2, 1, 3]), b.tensor([2, 1, 4]), b.tensor([2, 1, 4]), b.tensor([2, 1, 2]), b.tensor([2, 1]), b.tensor([1, 3, 4])),
+    'wkv7 state not [H, N, N]': (b) => b.wkv7(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 4, 3])),
+    'wkv7 k width ≠ H·N': (b) => b.wkv7(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 7]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 4, 4])),
+    'wkv7 b with fewer tokens than k': (b) => b.wkv7(b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([2, 8]), b.tensor([2, 4, 4])),
+    'wkv7 out of the wrong width': (b) => b.wkv7(b.tensor([3, 4]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([3, 8]), b.tensor([2, 4, 4])),
+    'wkv7Bonus u of the wrong length': (b) => b.wkv7Bonus(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([4]), 4),
+    'wkv7Bonus r of the wrong width': (b) => b.wkv7Bonus(b.tensor([2, 8]), b.tensor([2, 4]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([8]), 4),
     'ternary x length ≠ K': (b) => b.ternaryMatvec(b.tensor([3]), b.tensor([3, 8], 'ternary'), b.tensor([7])),
     'ternary weight of dtype f32': (b) => b.ternaryMatvecLut(b.tensor([3]), b.tensor([3, 8]), b.tensor([8])),
   };
@@ -261,6 +355,26 @@ describe('bad input → typed errors, identical on both backends', () => {
       expect(e2).toEqual(e1);
     });
   }
+  it('wkv7Bonus with a head size that does not divide C is INVALID_ARGUMENT on both', async () => {
+    const f = (b: Backend) => b.wkv7Bonus(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([8]), 3);
+    const e1 = await errorOf(ref, f);
+    expect(e1.code).toBe('INVALID_ARGUMENT');
+    expect(await errorOf(wasm, f)).toEqual(e1);
+    const g = (b: Backend) => b.wkv7Bonus(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([8]), 0);
+    expect(await errorOf(wasm, g)).toEqual(await errorOf(ref, g));
+  });
+  it('wkv7 / wkv7Bonus reject out or state aliasing an operand', async () => {
+    for (const b of [ref, wasm] as Backend[]) {
+      const x = () => b.tensor([1, 4]);
+      const st = b.tensor([1, 4, 4]);
+      expect(() => b.wkv7(b.tensor([1, 4]), x(), x(), x(), x(), x(), x(), st)).not.toThrow();
+      const r = x();
+      expect(() => b.wkv7(r, r, x(), x(), x(), x(), x(), st)).toThrow(/alias/);
+      const k = x();
+      expect(() => b.wkv7(x(), x(), x(), k, x(), x(), k, st)).not.toThrow(); // inputs may share a buffer
+      expect(() => b.wkv7Bonus(r, r, x(), x(), b.tensor([4]), 4)).toThrow(/alias/);
+    }
+  });
   it('out or state aliasing another operand is rejected', async () => {
     for (const b of [ref, wasm] as Backend[]) {
       const s = b.tensor([1, 2]);

@@ -83,6 +83,20 @@ export function deltaRule(b: WasmBackend, out: Tensor, q: Tensor, k: Tensor, v_:
   kernel(b, 'delta_rule_f32')(...p, t, h, dk, dv);
 }
 
+export function wkv7(b: WasmBackend, out: Tensor, r: Tensor, w: Tensor, k: Tensor, v_: Tensor, a: Tensor, bb: Tensor, state: Tensor): void {
+  const op = 'wkv7';
+  const p = ptrs(b, op, out, r, w, k, v_, a, bb, state);
+  const { t, h, n } = s.wkv7(op, out, r, w, k, v_, a, bb, state);
+  kernel(b, 'wkv7_f32')(...p, t, h, n);
+}
+
+export function wkv7Bonus(b: WasmBackend, out: Tensor, r: Tensor, k: Tensor, v_: Tensor, u: Tensor, headSize: number): void {
+  const op = 'wkv7Bonus';
+  const p = ptrs(b, op, out, r, k, v_, u);
+  const { t, c, n } = s.wkv7Bonus(op, out, r, k, v_, u, headSize);
+  kernel(b, 'wkv7_bonus_f32')(...p, t, c, n);
+}
+
 export function ternaryMatvec(b: WasmBackend, out: Tensor, w: Tensor, x: Tensor): void {
   const op = 'ternaryMatvec';
   const [po, pw, px] = ptrs(b, op, out, w, x);

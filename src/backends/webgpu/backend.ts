@@ -207,12 +207,11 @@ export class WebGpuBackend implements Backend {
   deltaRule(...a: Parameters<SequenceOps['deltaRule']>): void {
     seq.deltaRule(this, ...a);
   }
-  // RWKV-7 kernels: not on this backend yet (a typed error, never a wrong answer)
-  wkv7(): void {
-    throw new SparrowError('UNSUPPORTED', 'webgpu backend has no wkv7 op yet', { backend: 'webgpu', op: 'wkv7' });
+  wkv7(...a: Parameters<SequenceOps['wkv7']>): void {
+    seq.wkv7(this, ...a);
   }
-  wkv7Bonus(): void {
-    throw new SparrowError('UNSUPPORTED', 'webgpu backend has no wkv7Bonus op yet', { backend: 'webgpu', op: 'wkv7Bonus' });
+  wkv7Bonus(...a: Parameters<SequenceOps['wkv7Bonus']>): void {
+    seq.wkv7Bonus(this, ...a);
   }
 
   // ---- attention (one-line delegations; the family lives in ./attention.ts) ----

@@ -101,6 +101,28 @@ export function deltaRule(b: WebGpuBackend, out: Tensor, q: Tensor, k: Tensor, v
   b.gpu.dispatch('sequence', seqWgsl, 'delta_rule', [u32(t), u32(h), u32(dk), u32(dv), u32(gx)], [bo!, bs!, bq!, bk!, bv!, bbeta!], g);
 }
 
+export function wkv7(b: WebGpuBackend, out: Tensor, r: Tensor, w: Tensor, k: Tensor, v_: Tensor, a: Tensor, bb: Tensor, state: Tensor): void {
+  const op = 'wkv7';
+  const [bo, br, bw, bk, bv, ba, bbb, bs] = bufs(b, op, out, r, w, k, v_, a, bb, state);
+  const { t, h, n } = s.wkv7(op, out, r, w, k, v_, a, bb, state);
+  // one workgroup of 64 threads per (head, block of 64 value rows); N ≤ 64 (RWKV-7's 64 included)
+  // keeps each row in private memory across the tokens (wkv7_small)
+  const blocks = Math.ceil(n / 64);
+  const [gx, gy] = grid(h * blocks);
+  const entry = n <= 64 ? 'wkv7_small' : 'wkv7';
+  if (t > 0) b.gpu.dispatch('sequence', seqWgsl, entry, [u32(t), u32(h), u32(n), u32(blocks), u32(gx)], [bo!, bs!, br!, bw!, bk!, bv!, ba!, bbb!], [gx, gy], 2);
+}
+
+export function wkv7Bonus(b: WebGpuBackend, out: Tensor, r: Tensor, k: Tensor, v_: Tensor, u: Tensor, headSize: number): void {
+  const op = 'wkv7Bonus';
+  const [bo, br, bk, bv, bu] = bufs(b, op, out, r, k, v_, u);
+  const { t, c, n } = s.wkv7Bonus(op, out, r, k, v_, u, headSize);
+  if (t * c === 0) return;
+  // one workgroup of 64 threads per (token, head)
+  const [gx, gy] = grid(t * (c / n));
+  b.gpu.dispatch('sequence', seqWgsl, 'wkv7_bonus', [u32(t), u32(c), u32(n), u32(gx)], [bo!, br!, bk!, bv!, bu!], [gx, gy]);
+}
+
 /** Quantize the rows of x into the x_q / 1/s_x scratch buffers; returns them. */
 function quantize(b: WebGpuBackend, bx: GPUBuffer, r: number, k: number): { xq: GPUBuffer; inv: GPUBuffer } {
   const xq = b.gpu.scratchBuffer('ternary-xq', r * k * 4);

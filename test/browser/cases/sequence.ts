@@ -7,7 +7,8 @@ import { quantizeTernary } from '../../../src/backends/reference/sequence.ts';
 import type { CaseContext } from '../../../src/worker/backend-host.ts';
 import { maxRelErr } from '../../helpers/random.ts';
 import {
-  chained, convIn, deltaIn, deltaSlice, everyStep, runConv, runDelta, runScan, runTernary, runWkv, scanIn, scanSlice, ternaryIn, wkvIn, wkvSlice,
+  chained, convIn, deltaIn, deltaSlice, everyStep, runConv, runDelta, runScan, runTernary, runWkv, runWkv7, runWkv7Bonus, scanIn, scanSlice, ternaryIn,
+  wkv7BonusIn, wkv7In, wkv7Slice, wkvIn, wkvSlice,
   type ConvIn,
 } from '../../kernels/sequence-cases.ts';
 
@@ -80,6 +81,28 @@ export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } 
   const dp = deltaIn(7, 2, 6, 5, 3);
   r['delta steps == prefill'] = err(await chained(gpu, dp, everyStep(dp.T), deltaSlice, runDelta, dp.state), await runDelta(gpu, dp));
 
+  // RWKV-7: odd head sizes with 1..3 heads, the real N = 64 (C = 2048 at H = 32), all on WebGPU's
+  // wkv7_small, and N = 130 (the general wkv7: three 64-row workgroups / column chunks); decode (T = 1)
+  // and prefill. Mutations tried on shaders/sequence.wgsl, each failing the webgpu run, then restored:
+  // in wkv7_small, no sa·b term, out read from S before the update, sa dropped, the state row not
+  // written back; in the tiled wkv7 (N = 130 here), no sa·b term, out read from S before the update,
+  // a's tile ignoring the column chunk, the barrier before re-staging the tile removed; in the bonus, head 0 used for every head, the tree reduction starting at 16
+  // (half the partial sums lost), only the first 64 channels of a head updated (caught by N = 130).
+  // Measured webgpu (SwiftShader) errors: ≤ 4e-7 (scaled).
+  for (const [T, H, N] of [[1, 1, 1], [1, 1, 4], [5, 3, 4], [4, 2, 8], [3, 3, 12], [6, 2, 5], [1, 2, 64], [4, 2, 64], [1, 32, 64], [2, 1, 130]]) {
+    const p = wkv7In(T, H, N, T * 17 + H * 5 + N);
+    r[`wkv7 T${T} H${H} N${N}`] = err(await runWkv7(gpu, p), await runWkv7(ref, p));
+  }
+  const w7 = wkv7In(7, 3, 12, 135);
+  r['wkv7 steps == prefill'] = err(await chained(gpu, w7, everyStep(w7.T), wkv7Slice, runWkv7, w7.state), await runWkv7(gpu, w7));
+  r['wkv7 prefill + step == longer prefill'] = err(await chained(gpu, w7, [6], wkv7Slice, runWkv7, w7.state), await runWkv7(gpu, w7));
+  const w64 = wkv7In(4, 2, 64, 136);
+  r['wkv7 N64 steps == prefill'] = err(await chained(gpu, w64, everyStep(w64.T), wkv7Slice, runWkv7, w64.state), await runWkv7(gpu, w64));
+  for (const [T, C, N] of [[1, 4, 4], [3, 15, 5], [2, 7, 1], [2, 36, 12], [2, 128, 64], [2, 260, 130]]) {
+    const p = wkv7BonusIn(T, C, N, T * 31 + C + N);
+    r[`wkv7Bonus T${T} C${C} N${N}`] = err(await runWkv7Bonus(gpu, p), await runWkv7Bonus(ref, p));
+  }
+
   for (const [M, K, R] of [[1, 1, 1], [7, 13, 1], [33, 130, 3], [16, 64, 2], [70, 300, 1]]) {
     const p = ternaryIn(M, K, R, M * 1000 + K);
     const packed = quantizeTernary(p.w, M, K);
@@ -93,13 +116,24 @@ export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } 
   return r;
 }
 
-/** Error code and message of a bad call on webgpu and on the reference backend. */
-export async function sequenceErrors(_args: unknown, ctx: CaseContext): Promise<Array<[string, string]>> {
+/** Bad calls for sequenceErrors: all SHAPE_MISMATCH on the reference backend. */
+const badCalls: Record<string, (b: Backend) => void> = {
+  scan: (b) => b.selectiveScan(b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([3, 4]), b.tensor([2, 4]), b.tensor([2, 4]), null, null, null, b.tensor([4, 3]), true),
+  wkv7: (b) => b.wkv7(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 7]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 4, 4])),
+  wkv7Bonus: (b) => b.wkv7Bonus(b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([2, 8]), b.tensor([4]), 4),
+};
+
+/**
+ * Error code and message of a bad call (args.op: a key of badCalls, default the selective scan) on
+ * webgpu and on the reference backend.
+ */
+export async function sequenceErrors(args: { op?: string } | undefined, ctx: CaseContext): Promise<Array<[string, string]>> {
+  const call = badCalls[args?.op ?? 'scan'];
   const out: Array<[string, string]> = [];
   for (const name of ['webgpu', 'reference'] as const) {
     const b = await ctx.backend(name);
     try {
-      b.selectiveScan(b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([2, 3]), b.tensor([3, 4]), b.tensor([2, 4]), b.tensor([2, 4]), null, null, null, b.tensor([4, 3]), true);
+      call(b);
       out.push(['none', '']);
     } catch (e) {
       out.push([(e as { code?: string }).code ?? 'untyped', (e as Error).message]);
