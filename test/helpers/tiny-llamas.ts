@@ -72,3 +72,48 @@ export function tinyRwkv7Gguf(type: Rwkv7GgufType = 'F32', s: Rwkv7Shape = TINY_
   const plan = rwkv7GgufPlan(s, type, vocab);
   return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
 }
+
+/** Python's repr(bytes)[2:-1], as convert_hf_to_gguf.py's _set_vocab_rwkv_world stores each token. */
+export function reprBytes(b: Uint8Array): string {
+  const dq = b.includes(0x27) && !b.includes(0x22); // repr switches to double quotes: ' unescaped
+  let s = '';
+  for (const c of b) {
+    if (c === 0x5c) s += '\\\\';
+    else if (c === 0x27 && !dq) s += "\\'";
+    else if (c === 0x09) s += '\\t';
+    else if (c === 0x0a) s += '\\n';
+    else if (c === 0x0d) s += '\\r';
+    else if (c >= 0x20 && c < 0x7f) s += String.fromCharCode(c);
+    else s += `\\x${c.toString(16).padStart(2, '0')}`;
+  }
+  return s;
+}
+
+/**
+ * An RWKV World-style vocabulary of `size` tokens: id 0 `<s>`, the 256 single bytes, then the
+ * corpus' most frequent words and word pieces (with their leading space, newlines, digits,
+ * multi-byte UTF-8), stored escaped as the converter stores them.
+ */
+export function rwkvWorldTokens(size = 600): string[] {
+  const enc = new TextEncoder();
+  const out: string[] = ['<s>'];
+  const seen = new Set<string>();
+  const add = (b: Uint8Array) => {
+    const r = reprBytes(b);
+    if (!seen.has(r) && out.length < size) {
+      seen.add(r);
+      out.push(r);
+    }
+  };
+  for (let c = 0; c < 256; c++) add(Uint8Array.of(c));
+  const text = `${CORPUS} Ünïcödé — “quotes” \\back\\slash it's\n\n`;
+  const counts = new Map<string, number>();
+  for (const m of text.matchAll(/ ?[\p{L}']+| ?\p{N}+| ?[^\s\p{L}\p{N}]+|\n+/gu)) {
+    const w = m[0];
+    counts.set(w, (counts.get(w) ?? 0) + 1);
+    for (let i = 2; i < w.length; i++) counts.set(w.slice(0, i), (counts.get(w.slice(0, i)) ?? 0) + 1);
+  }
+  for (const [w] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) add(enc.encode(w));
+  for (let i = out.length; i < size; i++) out.push(`[PAD${i}]`);
+  return out;
+}
