@@ -16,7 +16,7 @@ import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
-import { tinyMambaGguf } from '../helpers/tiny-llamas.ts';
+import { rwkvWorldTokens, tinyMambaGguf, tinyRwkv7Gguf } from '../helpers/tiny-llamas.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHAPE: LlamaShape = { name: 'chatml-tiny', vocabSize: 320, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ropeTheta: 10000, rmsEps: 1e-5, contextLength: 256 };
@@ -168,6 +168,25 @@ describe('model manager: multi-turn context', () => {
     expect(r2.reusedTokens).toBe(r1.promptTokens);
     expect(r2.tokens).toBe(6);
     expect(r2.text).toBe((await fresh.generate([{ role: 'user', content: 'In 2024 the 12 kings' }], { ...GREEDY, maxTokens: 6, reuseContext: false }, () => {})).text);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('an RWKV-7 GGUF with an RWKV World vocabulary chats through llama.cpp\'s rwkv-world template and takes its state over', async () => {
+    const file = () => [{ name: 'rwkv7.gguf', blob: new Blob([tinyRwkv7Gguf('F32', undefined, { kind: 'rwkv', tokens: rwkvWorldTokens() }) as BlobPart]) }];
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', file());
+    expect(m.info).toMatchObject({ family: 'rwkv7', format: 'gguf', vocabSize: 600, numLayers: 3, hiddenSize: 64, chatTemplate: true });
+    const tok = tokenizerFromGguf(ggufMetadataRecord(await GgufFile.open(new Uint8Array(await file()[0].blob.arrayBuffer()))));
+    const first = [{ role: 'user', content: 'the king' }];
+    const r1 = await m.generate(first, { ...GREEDY, maxTokens: 1 }, () => {});
+    expect(r1.promptTokens).toBe(tok.encode('User: the king\n\nAssistant:', { addSpecialTokens: false }).length);
+    // the next turn's prompt extends what the state consumed (the one reply token was never stepped)
+    const second = [...first, { role: 'assistant', content: r1.text }, { role: 'user', content: 'the fox' }];
+    const r2 = await m.generate(second, { ...GREEDY, maxTokens: 4 }, () => {});
+    const fresh = await openModelFiles(new ReferenceBackend(), 'reference', file());
+    const want = await fresh.generate(second, { ...GREEDY, maxTokens: 4, reuseContext: false }, () => {});
+    expect(r2.text).toBe(want.text);
+    expect(r2.reusedTokens).toBeGreaterThan(0);
     m.dispose();
     fresh.dispose();
   });
