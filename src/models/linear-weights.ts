@@ -75,7 +75,8 @@ export async function loadLinearRows(file: WeightFile, name: string, shape: [num
   const dtype = file.dtype(name);
   if (!o.sparse && dtype !== 'f32' && file.raw && file.ggmlType?.(name).toLowerCase() === dtype) {
     const rb = rowBytes(ggmlTypeByName(file.ggmlType(name)), cols);
-    return b.tensor([r1 - r0, cols], dtype, (await file.raw(name)).slice(r0 * rb, r1 * rb));
+    // a plain copy: a file read in Node gives a Buffer, which the backends refuse
+    return b.tensor([r1 - r0, cols], dtype, new Uint8Array((await file.raw(name)).subarray(r0 * rb, r1 * rb)));
   }
   const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
   if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols), prefer(o));
