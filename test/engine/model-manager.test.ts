@@ -187,6 +187,12 @@ describe('model manager: multi-turn context', () => {
     const want = await fresh.generate(second, { ...GREEDY, maxTokens: 4, reuseContext: false }, () => {});
     expect(r2.text).toBe(want.text);
     expect(r2.reusedTokens).toBeGreaterThan(0);
+    // streamed piece by piece (a token is a byte string: split UTF-8 is held back until complete)
+    const pieces: string[] = [];
+    const r3 = await fresh.generate([{ role: 'user', content: 'Ünïcödé' }], { maxTokens: 60, temperature: 1.5, seed: 3 }, (d) => pieces.push(d));
+    expect(pieces.length).toBeGreaterThan(1);
+    expect(pieces.join('')).toBe(r3.text);
+    expect(pieces.every((p) => !p.includes('\uFFFD')) || r3.text.includes('\uFFFD')).toBe(true);
     m.dispose();
     fresh.dispose();
   });
