@@ -4,12 +4,13 @@
  *   smollm2-135m-random.{F16,Q8_0,Q4_0}.gguf  SmolLM2-135M shape, llama.cpp layout, real BPE vocab
  *   mamba-130m-random/{config.json,model.safetensors,tokenizer.json}  Mamba-130M shape, HF layout (F32)
  *   mamba-130m-random.{type}.gguf  (--only mamba) the same model in llama.cpp's mamba GGUF (e.g. --types Q8_0,F16)
+ *   mamba2-130m-random.{type}.gguf  (--only mamba2) state-spaces/mamba2-130m shape, llama.cpp's mamba2 GGUF
  *   rwkv7-0.1b-random.{type}.gguf  (--only rwkv7) RWKV7-World-0.1B shape, llama.cpp's rwkv7 GGUF (e.g. --types Q8_0,F16)
  *   qwen2.5-0.5b-random.{type}.gguf  (--only qwen) Qwen2.5-0.5B shape, qwen2 architecture
  *   gemma3-1b-random.{type}.gguf  (--only gemma3) Gemma-3-1B shape, SentencePiece vocabulary (e.g. --types Q8_0)
  *   gemma2-2b-random.{type}.gguf  (--only gemma2) Gemma-2-2B shape, soft-capping (e.g. --types Q4_0)
  *   llama3.2-1b-random.{type}.gguf  (--only llama32) Llama-3.2-1B shape, Llama 3 RoPE scaling (e.g. --types Q4_K_M)
- * Options: --out DIR, --only llama|qwen|llama32|gemma3|gemma2|mamba|rwkv7, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
+ * Options: --out DIR, --only llama|qwen|llama32|gemma3|gemma2|mamba|mamba2|rwkv7, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
  * No downloads: the vocabulary is learned from the repo's text corpus (data/text) and padded with
  * synthetic merges; weights come from a seeded PRNG.
  */
@@ -23,6 +24,7 @@ import type { GgufKV } from '../src/formats/gguf.ts';
 import { parseMambaConfig } from '../src/formats/hf-config.ts';
 import { mambaGgufPlan, type MambaGgufType } from '../src/formats/mamba-gguf.ts';
 import { rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape } from '../src/formats/rwkv7-gguf.ts';
+import { mamba2GgufPlan, type Mamba2GgufType, type Mamba2Shape } from '../src/formats/mamba2-gguf.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
 import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
@@ -65,6 +67,15 @@ export const RWKV7_01B: Rwkv7Shape = { name: 'rwkv7-0.1b-random', vocabSize: 655
 export function writeRwkv7Gguf(path: string, shape: Rwkv7Shape, type: Rwkv7GgufType, corpus: string): number {
   const vocab = padVocab(buildBpeVocab(corpus, Math.min(shape.vocabSize, MAX_BPE_VOCAB), SPECIALS), shape.vocabSize);
   return writeGgufPlan(path, rwkv7GgufPlan(shape, type, { kind: 'bpe', vocab, pre: 'gpt-2' }));
+}
+
+/** state-spaces/mamba2-130m's shape: 24 layers of 768, 24 heads of 64, state 128, GPT-NeoX's vocabulary padded to 50,288. */
+export const MAMBA2_130M: Mamba2Shape = { name: 'mamba2-130m-random', vocabSize: 50288, hidden: 768, layers: 24, stateSize: 128, convKernel: 4, headDim: 64 };
+
+/** A Mamba-2 in llama.cpp's mamba2 GGUF, with a byte-level BPE vocabulary (GPT-2's split) padded to the embedding's rows. */
+export function writeMamba2Gguf(path: string, shape: Mamba2Shape, type: Mamba2GgufType, corpus: string, tokenVocab = shape.vocabSize): number {
+  const vocab = padVocab(buildBpeVocab(corpus, Math.min(tokenVocab, shape.vocabSize, MAX_BPE_VOCAB), NEOX_SPECIALS), shape.vocabSize, 5);
+  return writeGgufPlan(path, mamba2GgufPlan(shape, type, vocab));
 }
 
 /** Stream a GGUF plan to `path`, tensor by tensor. */
@@ -126,7 +137,16 @@ function main(): void {
   mkdirSync(out, { recursive: true });
   // --only llama | qwen | llama32 | mamba; without it SmolLM2 and Mamba (the Qwen2.5-0.5B and Llama-3.2-1B
   // shapes are opt-in: 0.3–2.5 GB a file)
-  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'llama32' ? [LLAMA32_1B] : values.only === 'gemma3' ? [GEMMA3_1B] : values.only === 'gemma2' ? [GEMMA2_2B] : values.only === 'mamba' || values.only === 'rwkv7' ? [] : [SMOLLM2_135M];
+  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'llama32' ? [LLAMA32_1B] : values.only === 'gemma3' ? [GEMMA3_1B] : values.only === 'gemma2' ? [GEMMA2_2B] : values.only === 'mamba' || values.only === 'rwkv7' || values.only === 'mamba2' ? [] : [SMOLLM2_135M];
+  if (values.only === 'mamba2') {
+    for (const type of values.types!.split(',') as Mamba2GgufType[]) {
+      const t0 = performance.now();
+      const path = join(out, `${MAMBA2_130M.name}.${type}.gguf`);
+      const bytes = writeMamba2Gguf(path, MAMBA2_130M, type, corpusText(values.corpus), 50277);
+      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    }
+    return;
+  }
   if (values.only === 'rwkv7') {
     for (const type of values.types!.split(',') as Rwkv7GgufType[]) {
       const t0 = performance.now();

@@ -9,7 +9,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { Gemma3Params, LlamaArch, LlamaConfig, MambaConfig, ModelConfig, RopeScaling, Rwkv7Config } from './hf-config.ts';
+import type { Gemma3Params, LlamaArch, LlamaConfig, Mamba2Config, MambaConfig, ModelConfig, RopeScaling, Rwkv7Config } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -43,8 +43,8 @@ export interface GgufLlamaModel {
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
 export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2'];
-/** Every GGUF architecture Sparrow runs: those, mamba (the Mamba model) and rwkv7 (the RWKV-7 model). */
-export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'rwkv7'];
+/** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
+export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 
 /** Float32 metadata (e.g. 9.999999747e-6) back to the decimal the converter was given (1e-5). */
 export function shortestF32(v: number): number {
@@ -152,6 +152,7 @@ export function ggufModelConfig(g: GgufFile): GgufModel {
   const arch = g.get('general.architecture');
   if (arch === 'mamba') return ggufMambaConfig(g);
   if (arch === 'rwkv7') return ggufRwkv7Config(g);
+  if (arch === 'mamba2') return ggufMamba2Config(g);
   return ggufLlamaConfig(g);
 }
 
@@ -193,6 +194,52 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
     padTokenId: optId('tokenizer.ggml.padding_token_id'),
+  };
+  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
+  }
+  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
+  }
+  return { config, tokenizer };
+}
+
+/**
+ * A llama.cpp `mamba2` file (convert_hf_to_gguf.py's Mamba2Model) → Mamba2Config, as
+ * llama_model_mamba2 reads it: ssm.time_step_rank is the head count, ssm.group_count the groups
+ * sharing B and C. Only one group is run here (every state-spaces/mamba2 release; Codestral-Mamba's
+ * 8 groups are refused with UNSUPPORTED).
+ */
+export function ggufMamba2Config(g: GgufFile): GgufModel {
+  const file = g.name;
+  const { int, num, optId } = metadataReader(g);
+  const key = (k: string) => `mamba2.${k}`;
+  const tokenizer = readTokenizer(g);
+  const embd = g.tensors.get('token_embd.weight');
+  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
+  const hiddenSize = int(key('embedding_length'));
+  const intermediateSize = int(key('ssm.inner_size'));
+  const numHeads = int(key('ssm.time_step_rank'));
+  const groups = int(key('ssm.group_count'), 1);
+  if (intermediateSize % numHeads !== 0 || numHeads % groups !== 0) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: ssm.inner_size ${intermediateSize}, ${numHeads} heads and ${groups} groups do not divide`, { file });
+  }
+  if (groups !== 1) throw new SparrowError('UNSUPPORTED', `${file}: Mamba-2 with ${groups} groups of B / C is not implemented (one group is)`, { file, key: key('ssm.group_count') });
+  const eos = optId('tokenizer.ggml.eos_token_id');
+  const config: Mamba2Config = {
+    family: 'mamba2',
+    vocabSize: embd.shape[0],
+    hiddenSize,
+    numLayers: int(key('block_count')),
+    intermediateSize,
+    stateSize: int(key('ssm.state_size')),
+    convKernel: int(key('ssm.conv_kernel')),
+    numHeads,
+    groups,
+    layerNormEps: num(key('attention.layer_norm_rms_epsilon'), 1e-5),
+    tieWordEmbeddings: !g.tensors.has('output.weight'),
+    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
+    eosTokenIds: eos === null ? [] : [eos],
   };
   if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });

@@ -137,7 +137,28 @@ export interface Rwkv7Config {
   eosTokenIds: number[];
 }
 
-export type ModelConfig = LlamaConfig | MambaConfig | RwkvConfig | Rwkv7Config;
+/**
+ * Mamba-2 (state-spaces/mamba2-*), as llama.cpp's `mamba2` GGUF describes it: `numHeads` heads of
+ * intermediateSize / numHeads channels with one scalar decay each, B and C shared by `groups`
+ * groups of heads, a gated grouped RMSNorm before out_proj (no Hugging Face folder reader yet).
+ */
+export interface Mamba2Config {
+  family: 'mamba2';
+  vocabSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  intermediateSize: number;
+  stateSize: number;
+  convKernel: number;
+  numHeads: number;
+  groups: number;
+  layerNormEps: number;
+  tieWordEmbeddings: boolean;
+  bosTokenId: number | null;
+  eosTokenIds: number[];
+}
+
+export type ModelConfig = LlamaConfig | MambaConfig | Mamba2Config | RwkvConfig | Rwkv7Config;
 
 /** Parse a config.json (text or already-parsed object) and dispatch on model_type / architectures. */
 export function parseHfConfig(json: unknown, file = 'config.json'): ModelConfig {

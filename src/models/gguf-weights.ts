@@ -92,8 +92,8 @@ export class GgufWeights implements WeightFile {
       throw new SparrowError('UNSUPPORTED', `${file.name}: GGUF architecture '${arch}' is not supported (${GGUF_ARCHS.join(', ')} are)`, { file: file.name, architecture: arch });
     }
     for (const [name, info] of file.tensors) {
-      // rwkv7: no Hugging Face reader; the model asks for llama.cpp's names
-      const hf = arch === 'mamba' ? mambaHfName(name) : arch === 'rwkv7' ? name : llamaHfName(name, arch);
+      // rwkv7, mamba2: no Hugging Face reader; their models ask for llama.cpp's names
+      const hf = arch === 'mamba' ? mambaHfName(name) : arch === 'rwkv7' || arch === 'mamba2' ? name : llamaHfName(name, arch);
       if (hf) this.byHf.set(hf, info);
     }
   }

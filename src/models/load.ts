@@ -9,6 +9,7 @@ import { SafetensorsFile } from '../formats/safetensors.ts';
 import { Gemma3, type GemmaOptions } from './gemma.ts';
 import { Llama, type LlamaOptions } from './llama.ts';
 import { Mamba } from './mamba.ts';
+import { Mamba2 } from './mamba2.ts';
 import { Rwkv } from './rwkv.ts';
 import { Rwkv7 } from './rwkv7.ts';
 import type { CausalLM } from './types.ts';
@@ -49,6 +50,8 @@ export async function modelFromWeights(backend: Backend, config: ModelConfig, fi
       return Rwkv.load(backend, config, file, { sparse });
     case 'rwkv7':
       return Rwkv7.load(backend, config, file, { sparse });
+    case 'mamba2':
+      return Mamba2.load(backend, config, file, { sparse });
   }
 }
 
@@ -70,6 +73,8 @@ export function linearNames(config: ModelConfig): string[] {
       return Rwkv.linearNames(config);
     case 'rwkv7':
       return Rwkv7.linearNames(config);
+    case 'mamba2':
+      return Mamba2.linearNames(config);
     default:
       throw new SparrowError('UNSUPPORTED', `no model family ${(config as { family: string }).family}`);
   }

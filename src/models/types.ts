@@ -5,7 +5,7 @@
  */
 import type { Backend, Tensor } from '../backends/backend.ts';
 
-export type ModelFamily = 'mamba' | 'rwkv' | 'rwkv7' | 'llama' | 'gemma3' | 'gemma2';
+export type ModelFamily = 'mamba' | 'mamba2' | 'rwkv' | 'rwkv7' | 'llama' | 'gemma3' | 'gemma2';
 
 /** Per-sequence state: KV cache (llama) or recurrent state (mamba, rwkv). */
 export interface ModelState {

@@ -9,6 +9,7 @@
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { parseMambaConfig } from '../../src/formats/hf-config.ts';
 import { mambaGgufPlan, type MambaGgufType } from '../../src/formats/mamba-gguf.ts';
+import { mamba2GgufPlan, type Mamba2GgufType, type Mamba2Shape } from '../../src/formats/mamba2-gguf.ts';
 import { rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape, type Rwkv7Vocab } from '../../src/formats/rwkv7-gguf.ts';
 import { buildBpeVocab, type BpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../../src/formats/synthetic-models.ts';
@@ -116,4 +117,12 @@ export function rwkvWorldTokens(size = 600): string[] {
   for (const [w] of [...counts].sort((a, b) => b[1] - a[1] || (a[0] < b[0] ? -1 : 1))) add(enc.encode(w));
   for (let i = out.length; i < size; i++) out.push(`[PAD${i}]`);
   return out;
+}
+
+/** Mamba-2 in small (llama.cpp's `mamba2` GGUF): two layers of width 64, 8 heads of 16 channels, state 16. */
+export const TINY_MAMBA2: Mamba2Shape = { name: 'tiny-mamba2', vocabSize: 600, hidden: 64, layers: 2, stateSize: 16, convKernel: 4, headDim: 16, embedSd: 0.15 };
+
+export function tinyMamba2Gguf(type: Mamba2GgufType = 'F32', s: Mamba2Shape = TINY_MAMBA2): Uint8Array {
+  const plan = mamba2GgufPlan(s, type, TINY_VOCAB);
+  return writeGguf(plan.metadata, plan.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
 }

@@ -1,0 +1,96 @@
+/**
+ * Randomly initialised Mamba-2 models in llama.cpp's `mamba2` GGUF layout (what convert_hf_to_gguf.py's
+ * Mamba2Model writes and llama_model_mamba2 requires), for tests and benchmarks: seeded per tensor,
+ * Mamba-2's initialisation ranges (A in [−16, −1], Δ = softplus(dt_bias) log-uniform in
+ * [1e−3, 1e−1]), one group of B / C, the head tied to the embedding (no output.weight).
+ *
+ * Layout (ggml ne reversed to row-major): ssm_in [2I + 2N + heads, H] with rows
+ * [z | x | B | C | dt]; ssm_conv1d [I + 2N, K] (squeezed) + bias; ssm_dt.bias [heads]; ssm_a and
+ * ssm_d [heads, 1] (A stored as −exp(A_log), no ".weight" suffix); ssm_norm [1, I]; ssm_out [H, I].
+ * The two projections and the embedding take `type` where their rows divide into its blocks.
+ */
+import type { GgufKV } from './gguf.ts';
+import { kv } from './gguf-writer.ts';
+import { ggmlTypeByName } from './ggml-types.ts';
+import type { BpeVocab } from './synthetic-bpe.ts';
+import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan } from './synthetic-models.ts';
+
+export interface Mamba2Shape {
+  name: string;
+  vocabSize: number;
+  hidden: number;
+  layers: number;
+  stateSize: number;
+  convKernel: number;
+  headDim: number;
+  /** intermediate = expand · hidden (Mamba-2: 2) */
+  expand?: number;
+  embedSd?: number;
+}
+
+export type Mamba2GgufType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
+
+const FILE_TYPE: Record<Mamba2GgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q5_0: 8, Q4_K: 15, Q6_K: 18 };
+
+export function mamba2GgufPlan(s: Mamba2Shape, type: Mamba2GgufType, vocab: BpeVocab, pre = 'gpt-2'): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
+  const H = s.hidden;
+  const I = (s.expand ?? 2) * H;
+  const N = s.stateSize;
+  const K = s.convKernel;
+  if (I % s.headDim !== 0) throw new Error(`mamba2GgufPlan: ${I} channels are not a multiple of head size ${s.headDim}`);
+  const NH = I / s.headDim;
+  if (vocab.tokens.length !== s.vocabSize) throw new Error(`mamba2GgufPlan: ${vocab.tokens.length} tokens for vocabulary ${s.vocabSize}`);
+  const a = (k: string) => `mamba2.${k}`;
+  const metadata: [string, GgufKV][] = [
+    ['general.architecture', kv.str('mamba2')],
+    ['general.type', kv.str('model')],
+    ['general.name', kv.str(s.name)],
+    ['general.file_type', kv.u32(FILE_TYPE[type])],
+    ['general.quantization_version', kv.u32(2)],
+    [a('context_length'), kv.u32(2 ** 20)],
+    [a('embedding_length'), kv.u32(H)],
+    [a('feed_forward_length'), kv.u32(0)],
+    [a('attention.head_count'), kv.u32(0)],
+    [a('block_count'), kv.u32(s.layers)],
+    [a('ssm.conv_kernel'), kv.u32(K)],
+    [a('ssm.inner_size'), kv.u32(I)],
+    [a('ssm.state_size'), kv.u32(N)],
+    [a('ssm.time_step_rank'), kv.u32(NH)],
+    [a('ssm.group_count'), kv.u32(1)],
+    [a('attention.layer_norm_rms_epsilon'), kv.f32(1e-5)],
+    ['tokenizer.ggml.model', kv.str('gpt2')],
+    ...bpeKeys(vocab, pre),
+    ['tokenizer.ggml.bos_token_id', kv.u32(0)],
+    ['tokenizer.ggml.eos_token_id', kv.u32(0)],
+  ];
+  const u = (name: string, n: number, sd: number) => uniform(`${s.name}/${name}`, n, sd);
+  /** n values uniform in [lo, hi]. */
+  const between = (name: string, n: number, lo: number, hi: number) => u(name, n, 1 / Math.sqrt(3)).map((x) => lo + ((x + 1) / 2) * (hi - lo));
+  const f32 = (name: string, ne: number[], make: () => Float32Array): GgufTensorPlan => ({ name, type: 'F32', ne, make: () => encodeGgml(make(), 'F32') });
+  const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
+    const t = cols % ggmlTypeByName(type).blockSize === 0 ? type : 'F32';
+    return { name, type: t, ne: [cols, rows], make: () => encodeGgml(u(name, rows * cols, sd), t) };
+  };
+  const resid = 1 / Math.sqrt(2 * s.layers);
+  const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, H, s.embedSd ?? 0.02)];
+  for (let l = 0; l < s.layers; l++) {
+    const p = `blk.${l}`;
+    tensors.push(
+      f32(`${p}.attn_norm.weight`, [H], () => between(`${p}.attn_norm`, H, 0.9, 1.1)),
+      matrix(`${p}.ssm_in.weight`, 2 * I + 2 * N + NH, H, 1 / Math.sqrt(H)),
+      f32(`${p}.ssm_conv1d.weight`, [K, I + 2 * N], () => u(`${p}.ssm_conv1d.weight`, (I + 2 * N) * K, 1 / Math.sqrt(K))),
+      f32(`${p}.ssm_conv1d.bias`, [I + 2 * N], () => u(`${p}.ssm_conv1d.bias`, I + 2 * N, 0.05)),
+      // Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1]: dt_bias = Δ + log(−expm1(−Δ))
+      f32(`${p}.ssm_dt.bias`, [NH], () => between(`${p}.ssm_dt.bias`, NH, Math.log(1e-3), Math.log(1e-1)).map((ld) => {
+        const d = Math.exp(ld);
+        return d + Math.log(-Math.expm1(-d));
+      })),
+      f32(`${p}.ssm_a`, [1, NH], () => between(`${p}.ssm_a`, NH, 1, 16).map((x) => -x)),
+      f32(`${p}.ssm_d`, [1, NH], () => between(`${p}.ssm_d`, NH, 0.8, 1.2)),
+      f32(`${p}.ssm_norm.weight`, [I, 1], () => between(`${p}.ssm_norm`, I, 0.8, 1.2)),
+      matrix(`${p}.ssm_out.weight`, H, I, resid / Math.sqrt(I)),
+    );
+  }
+  tensors.push(f32('output_norm.weight', [H], () => between('output_norm', H, 0.9, 1.1)));
+  return { metadata, tensors };
+}

@@ -1,0 +1,166 @@
+/**
+ * RWKV-7 and Mamba-2 from llama.cpp's `rwkv7` / `mamba2` GGUF (src/models/rwkv7.ts, mamba2.ts).
+ * llama.cpp itself is the oracle of the models' numbers (test/browser/llamacpp-parity.test.ts: the
+ * tiny files' next-token probabilities within 1e-5 of llama.cpp's). Here, on the reference and wasm
+ * backends: one prefill equals the same tokens stepped one at a time and any split of them (the
+ * token shifts, conv windows and recurrent states carry over), wasm equals the reference, quantized
+ * files stay quantized and keep close to F32, and bad files get typed errors.
+ */
+import { describe, expect, it } from 'vitest';
+import type { Backend } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { openModel } from '../../src/engine/open-model.ts';
+import { GgufFile } from '../../src/formats/gguf.ts';
+import { ggufModelConfig } from '../../src/formats/gguf-config.ts';
+import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
+import { rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
+import { mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
+import type { CausalLM } from '../../src/models/types.ts';
+import type { WeightMap } from '../../src/models/weights.ts';
+import { TINY_MAMBA2, TINY_RWKV7, TINY_VOCAB, tinyMamba2Gguf, tinyRwkv7Gguf } from '../helpers/tiny-llamas.ts';
+
+type Model = CausalLM & { weights: WeightMap };
+
+const TOKENS = [5, 17, 300, 42, 42, 599, 0, 256, 77, 123, 9, 450];
+
+async function open(b: Backend, file: Uint8Array): Promise<Model> {
+  return (await openModel(b, new Map([['m.gguf', file]]))).model as Model;
+}
+
+async function logits(b: Backend, m: Model, chunks: number[][]): Promise<Float32Array> {
+  const s = m.newState();
+  const rows: Float32Array[] = [];
+  for (const c of chunks) {
+    const t = m.prefill(c, s, { allLogits: true });
+    rows.push((await b.read(t)) as Float32Array);
+    b.free(t);
+  }
+  s.free();
+  const out = new Float32Array(rows.reduce((a, r) => a + r.length, 0));
+  let o = 0;
+  for (const r of rows) {
+    out.set(r, o);
+    o += r.length;
+  }
+  return out;
+}
+
+function maxRel(a: Float32Array, b: Float32Array): number {
+  let scale = 0;
+  let d = 0;
+  for (let i = 0; i < a.length; i++) {
+    scale = Math.max(scale, Math.abs(b[i]));
+    d = Math.max(d, Math.abs(a[i] - b[i]));
+  }
+  return d / scale;
+}
+
+const backends: [string, () => Promise<Backend>][] = [['reference', async () => new ReferenceBackend()], ['wasm', () => WasmBackend.create()]];
+
+const ARCHS = [
+  { arch: 'rwkv7', file: tinyRwkv7Gguf, q8: ['token_embd.weight', 'output.weight', 'blk.0.time_mix_key.weight', 'blk.2.channel_mix_value.weight'], f32: ['blk.1.time_mix_w1.weight'] },
+  { arch: 'mamba2', file: tinyMamba2Gguf, q8: ['token_embd.weight', 'blk.0.ssm_in.weight#z', 'blk.0.ssm_in.weight#x', 'blk.1.ssm_in.weight#C', 'blk.1.ssm_in.weight#dt', 'blk.1.ssm_out.weight'], f32: ['blk.0.ssm_a#ch', 'blk.0.ssm_conv1d.weight#B'] },
+] as const;
+
+for (const A of ARCHS) {
+  describe(`${A.arch} GGUF`, () => {
+    for (const [name, make] of backends) {
+      it(`${name}: one prefill = token by token = uneven chunks (states carried)`, async () => {
+        const b = await make();
+        const m = await open(b, A.file());
+        expect(m.family).toBe(A.arch);
+        const whole = await logits(b, m, [TOKENS]);
+        const steps = await logits(b, m, TOKENS.map((t) => [t]));
+        const chunks = await logits(b, m, [TOKENS.slice(0, 5), TOKENS.slice(5, 6), TOKENS.slice(6)]);
+        expect(maxRel(steps, whole)).toBeLessThan(1e-5);
+        expect(maxRel(chunks, whole)).toBeLessThan(1e-5);
+        // a fresh state forgets: the same tokens again give the same logits
+        expect(await logits(b, m, [TOKENS])).toEqual(whole);
+        m.dispose();
+      });
+    }
+
+    it('wasm gives the reference backend\'s logits (F32 and Q8_0 files)', async () => {
+      for (const type of ['F32', 'Q8_0'] as const) {
+        const file = A.file(type);
+        const ref = await open(new ReferenceBackend(), file);
+        const wb = await WasmBackend.create();
+        const wasm = await open(wb, file);
+        const d = maxRel(await logits(wb, wasm, [TOKENS]), await logits(ref.backend, ref, [TOKENS]));
+        expect(d, `${type}: max |Δ| / max |logit| ${d}`).toBeLessThan(1e-4);
+      }
+    });
+
+    it('Q8_0: the big matrices and the embedding stay Q8_0 blocks, within 8-bit error of F32', async () => {
+      const b = new ReferenceBackend();
+      const q = await open(b, A.file('Q8_0'));
+      const f = await open(b, A.file('F32'));
+      for (const n of A.q8) expect(q.weights.get(n).dtype, n).toBe('q8_0');
+      for (const n of A.f32) expect(q.weights.get(n).dtype, n).toBe('f32');
+      const d = maxRel(await logits(b, q, [TOKENS]), await logits(b, f, [TOKENS]));
+      expect(d).toBeGreaterThan(0);
+      expect(d).toBeLessThan(0.05);
+    });
+  });
+}
+
+describe('rwkv7 GGUF errors', () => {
+  it('bad files: missing head size or token_embd, ARWKV\'s one token shift, no gate, a head size not dividing the width', async () => {
+    const plan = () => rwkv7GgufPlan(TINY_RWKV7, 'F32', { kind: 'bpe', vocab: TINY_VOCAB, pre: 'gpt-2' });
+    const build = (edit: (m: ReturnType<typeof plan>['metadata'], t: ReturnType<typeof plan>['tensors']) => void) => {
+      const p = plan();
+      edit(p.metadata, p.tensors);
+      return GgufFile.openSync(writeGguf(p.metadata, p.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() }))));
+    };
+    const set = (k: string, v: ReturnType<typeof kv.u32>) => (m: ReturnType<typeof plan>['metadata']) => {
+      const i = m.findIndex(([n]) => n === k);
+      if (i < 0) m.push([k, v]);
+      else m[i][1] = v;
+    };
+    const drop = (k: string) => (m: ReturnType<typeof plan>['metadata']) => void m.splice(m.findIndex(([n]) => n === k), 1);
+    expect(() => ggufModelConfig(build(drop('rwkv7.wkv.head_size')))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('rwkv7.wkv.head_size') }));
+    expect(() => ggufModelConfig(build((_, t) => t.splice(t.findIndex((x) => x.name === 'token_embd.weight'), 1)))).toThrow(expect.objectContaining({ code: 'TENSOR_MISSING' }));
+    expect(() => ggufModelConfig(build(set('rwkv7.token_shift_count', kv.u32(1))))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => ggufModelConfig(build(set('rwkv7.attention.gate_lora_rank', kv.u32(0))))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => ggufModelConfig(build(set('rwkv7.wkv.head_size', kv.u32(24))))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+  });
+
+  it('a tensor of the wrong shape is SHAPE_MISMATCH at load and nothing stays allocated', async () => {
+    const p = rwkv7GgufPlan(TINY_RWKV7, 'F32', { kind: 'bpe', vocab: TINY_VOCAB, pre: 'gpt-2' });
+    const ts = p.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() }));
+    const w1 = ts.find((t) => t.name === 'blk.1.time_mix_w1.weight')!;
+    w1.ne = [w1.ne[0], w1.ne[1] / 2];
+    w1.data = w1.data.slice(0, w1.data.length / 2);
+    const b = new ReferenceBackend();
+    await expect(openModel(b, new Map([['m.gguf', writeGguf(p.metadata, ts)]]))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringContaining('blk.1.time_mix_w1.weight') });
+    expect(b.memoryBytes()).toBe(0);
+  });
+});
+
+describe('mamba2 GGUF errors', () => {
+  it('more than one group is UNSUPPORTED; a missing size FORMAT_INVALID; heads not dividing the channels SHAPE_MISMATCH; a wrong A shape at load SHAPE_MISMATCH, nothing left allocated', async () => {
+    const plan = () => mamba2GgufPlan(TINY_MAMBA2, 'F32', TINY_VOCAB);
+    const bytesOf = (edit: (m: ReturnType<typeof plan>['metadata'], t: ReturnType<typeof plan>['tensors']) => void) => {
+      const p = plan();
+      edit(p.metadata, p.tensors);
+      return writeGguf(p.metadata, p.tensors.map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
+    };
+    const set = (k: string, v: ReturnType<typeof kv.u32>) => (m: ReturnType<typeof plan>['metadata']) => {
+      m[m.findIndex(([n]) => n === k)][1] = v;
+    };
+    const cfg = (b: Uint8Array) => () => ggufModelConfig(GgufFile.openSync(b));
+    expect(cfg(bytesOf(set('mamba2.ssm.group_count', kv.u32(2))))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(cfg(bytesOf((m) => void m.splice(m.findIndex(([n]) => n === 'mamba2.ssm.state_size'), 1)))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('mamba2.ssm.state_size') }));
+    expect(cfg(bytesOf(set('mamba2.ssm.time_step_rank', kv.u32(7))))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    const badA = bytesOf((_, t) => {
+      const a = t.find((x) => x.name === 'blk.1.ssm_a')!;
+      const make = a.make;
+      a.ne = [2, a.ne[1] / 2];
+      a.make = make;
+    });
+    const b = new ReferenceBackend();
+    await expect(openModel(b, new Map([['m.gguf', badA]]))).rejects.toMatchObject({ code: 'SHAPE_MISMATCH', message: expect.stringContaining('blk.1.ssm_a') });
+    expect(b.memoryBytes()).toBe(0);
+  });
+});
