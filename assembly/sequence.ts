@@ -207,11 +207,35 @@ function silu4(x: v128): v128 {
   return f32x4.div(x, f32x4.add(f32x4.splat(1.0), exp4(f32x4.neg(x))));
 }
 
-/** One channel's state row (N a multiple of 4): h ← exp(A·Δ)·h + Δx·B, returns the lanes of h·C. */
+/** Whether a channel's A row holds one value (N a multiple of 4): Mamba-2's scalar decay per head. */
+// @ts-ignore: decorator
+@inline
+function rowUniform(ar: usize, N: i32): bool {
+  const a0 = v128.load32_splat(ar);
+  let same = i32x4.splat(-1);
+  for (let n = 0; n < N; n += 4) same = v128.and(same, i32x4.eq(v128.load(ar + (<usize>n << 2)), a0));
+  return i32x4.all_true(same);
+}
+
+/**
+ * One channel's state row (N a multiple of 4): h ← exp(A·Δ)·h + Δx·B, returns the lanes of h·C.
+ * A row of one value (Mamba-2) takes its exp once: the same lanes give the same bits, so the result
+ * is the general loop's.
+ */
 // @ts-ignore: decorator
 @inline
 function scanRow(h: usize, ar: usize, bt: usize, ct: usize, N: i32, dv: v128, dxv: v128): v128 {
   let yv = f32x4.splat(0);
+  if (rowUniform(ar, N)) {
+    const dA = exp4(f32x4.mul(v128.load32_splat(ar), dv));
+    for (let n = 0; n < N; n += 4) {
+      const o = <usize>n << 2;
+      const hn = f32x4.add(f32x4.mul(dA, v128.load(h + o)), f32x4.mul(dxv, v128.load(bt + o)));
+      v128.store(h + o, hn);
+      yv = f32x4.add(yv, f32x4.mul(hn, v128.load(ct + o)));
+    }
+    return yv;
+  }
   for (let n = 0; n < N; n += 4) {
     const o = <usize>n << 2;
     const dA = exp4(f32x4.mul(v128.load(ar + o), dv));

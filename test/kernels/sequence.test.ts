@@ -72,6 +72,14 @@ describe('selectiveScan', () => {
       }
     }
   });
+  it('rows of A holding one value (Mamba-2\'s scalar decay per head; the wasm kernel takes its exp once) next to general rows', async () => {
+    for (const [T, I, N] of [[1, 12, 16], [7, 70, 8], [3, 9, 128]] as const) {
+      const p = scanIn(T, I, N, T * 7 + I, { d: true, z: true, bias: true, sp: true });
+      // every other channel's row uniform (a per-head A repeated), the rest as drawn
+      for (let ch = 0; ch < I; ch += 2) p.a.fill(p.a[ch * N], ch * N, (ch + 1) * N);
+      expectClose(await runScan(wasm, p), await runScan(ref, p), 2e-4);
+    }
+  });
   it('sequence mode equals T single steps and prefill + step equals longer prefill', async () => {
     const p = scanIn(9, 5, 16, 77, { d: true, z: true, bias: true, sp: true });
     for (const b of [ref, wasm] as Backend[]) {
