@@ -129,56 +129,47 @@ export function writeMamba(dir: string, shape: MambaShape, corpus?: string, toke
   return header.length + dataBytes;
 }
 
+/** Write one file per entry of `types` (`write` returns its bytes) and say what was written. */
+function writeEach<T extends string>(types: string, each: (type: T) => { path: string; write: () => number }): void {
+  for (const type of types.split(',') as T[]) {
+    const t0 = performance.now();
+    const { path, write } = each(type);
+    const bytes = write();
+    console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+  }
+}
+
 function main(): void {
   const { values } = parseArgs({
     options: { out: { type: 'string', default: 'models/generated' }, only: { type: 'string' }, types: { type: 'string', default: 'F16,Q8_0,Q4_0' }, corpus: { type: 'string' } },
   });
   const out = values.out!;
+  const types = values.types!;
+  const known = ['llama', 'qwen', 'llama32', 'gemma3', 'gemma2', 'mamba', 'mamba2', 'rwkv7'];
+  if (values.only !== undefined && !known.includes(values.only)) throw new Error(`gen:models: --only ${values.only}: expected one of ${known.join(', ')}`);
   mkdirSync(out, { recursive: true });
-  // --only llama | qwen | llama32 | mamba; without it SmolLM2 and Mamba (the Qwen2.5-0.5B and Llama-3.2-1B
-  // shapes are opt-in: 0.3–2.5 GB a file)
-  const shapes = values.only === 'qwen' ? [QWEN25_05B] : values.only === 'llama32' ? [LLAMA32_1B] : values.only === 'gemma3' ? [GEMMA3_1B] : values.only === 'gemma2' ? [GEMMA2_2B] : values.only === 'mamba' || values.only === 'rwkv7' || values.only === 'mamba2' ? [] : [SMOLLM2_135M];
+  const corpus = corpusText(values.corpus);
+  const gguf = (name: string, type: string) => join(out, `${name}.${type}.gguf`);
   if (values.only === 'mamba2') {
-    for (const type of values.types!.split(',') as Mamba2GgufType[]) {
-      const t0 = performance.now();
-      const path = join(out, `${MAMBA2_130M.name}.${type}.gguf`);
-      const bytes = writeMamba2Gguf(path, MAMBA2_130M, type, corpusText(values.corpus), 50277);
-      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    }
+    writeEach<Mamba2GgufType>(types, (t) => ({ path: gguf(MAMBA2_130M.name, t), write: () => writeMamba2Gguf(gguf(MAMBA2_130M.name, t), MAMBA2_130M, t, corpus, 50277) }));
     return;
   }
   if (values.only === 'rwkv7') {
-    for (const type of values.types!.split(',') as Rwkv7GgufType[]) {
-      const t0 = performance.now();
-      const path = join(out, `${RWKV7_01B.name}.${type}.gguf`);
-      const bytes = writeRwkv7Gguf(path, RWKV7_01B, type, corpusText(values.corpus));
-      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    }
+    writeEach<Rwkv7GgufType>(types, (t) => ({ path: gguf(RWKV7_01B.name, t), write: () => writeRwkv7Gguf(gguf(RWKV7_01B.name, t), RWKV7_01B, t, corpus) }));
     return;
   }
-  for (const shape of shapes) {
-    const corpus = corpusText(values.corpus);
-    for (const type of values.types!.split(',') as LlamaGgufType[]) {
-      const t0 = performance.now();
-      const path = join(out, `${shape.name}.${type}.gguf`);
-      const bytes = writeLlamaGguf(path, shape, type, corpus);
-      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    }
-  }
+  // --only llama | qwen | llama32 | gemma3 | gemma2 | mamba; without it SmolLM2 and Mamba (the larger
+  // shapes are opt-in: 0.3–2.5 GB a file)
+  const llamas: Record<string, LlamaShape> = { qwen: QWEN25_05B, llama32: LLAMA32_1B, gemma3: GEMMA3_1B, gemma2: GEMMA2_2B, llama: SMOLLM2_135M };
+  const shape = values.only === undefined ? SMOLLM2_135M : llamas[values.only];
+  if (shape) writeEach<LlamaGgufType>(types, (t) => ({ path: gguf(shape.name, t), write: () => writeLlamaGguf(gguf(shape.name, t), shape, t, corpus) }));
   if (values.only === undefined || values.only === 'mamba') {
-    const t0 = performance.now();
     const dir = join(out, MAMBA_130M.name);
-    const bytes = writeMamba(dir, MAMBA_130M, corpusText(values.corpus), 50277);
-    console.log(`wrote ${dir}/ (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
+    writeEach('folder', () => ({ path: `${dir}/`, write: () => writeMamba(dir, MAMBA_130M, corpus, 50277) }));
   }
   // --only mamba also writes the same model as llama.cpp GGUF files, one per --types entry
   if (values.only === 'mamba') {
-    for (const type of values.types!.split(',') as MambaGgufType[]) {
-      const t0 = performance.now();
-      const path = join(out, `${MAMBA_130M.name}.${type}.gguf`);
-      const bytes = writeMambaGguf(path, MAMBA_130M, type, corpusText(values.corpus), 50277);
-      console.log(`wrote ${path} (${(bytes / 2 ** 20).toFixed(1)} MiB, ${((performance.now() - t0) / 1000).toFixed(1)} s)`);
-    }
+    writeEach<MambaGgufType>(types, (t) => ({ path: gguf(MAMBA_130M.name, t), write: () => writeMambaGguf(gguf(MAMBA_130M.name, t), MAMBA_130M, t, corpus, 50277) }));
   }
 }
 

@@ -147,6 +147,23 @@ export interface GgufModel {
   tokenizer: GgufTokenizerData | null;
 }
 
+/**
+ * The vocabulary of a file whose embedding fixes it (mamba, mamba2, rwkv7: no vocab_size key):
+ * token_embd.weight's rows, checked against the width and the tokenizer.
+ */
+function embeddingRows(g: GgufFile, hiddenSize: number, tokenizer: GgufTokenizerData | null): number {
+  const file = g.name;
+  const embd = g.tensors.get('token_embd.weight');
+  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
+  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
+  }
+  if (tokenizer && tokenizer.tokens.length > embd.shape[0]) {
+    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${embd.shape[0]} rows`, { file });
+  }
+  return embd.shape[0];
+}
+
 /** Any supported GGUF file's config (dispatch on general.architecture). */
 export function ggufModelConfig(g: GgufFile): GgufModel {
   const arch = g.get('general.architecture');
@@ -170,14 +187,12 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     throw new SparrowError('UNSUPPORTED', `${file}: ${key('ssm.dt_b_c_rms')} (Falcon-Mamba's norms of dt, B and C) is not implemented`, { file, key: key('ssm.dt_b_c_rms') });
   }
   const tokenizer = readTokenizer(g);
-  const embd = g.tensors.get('token_embd.weight');
-  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
   const hiddenSize = int(key('embedding_length'));
   const intermediateSize = int(key('ssm.inner_size'));
   const eos = optId('tokenizer.ggml.eos_token_id');
   const config: MambaConfig = {
     family: 'mamba',
-    vocabSize: embd.shape[0],
+    vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
     stateSize: int(key('ssm.state_size')),
     numLayers: int(key('block_count')),
@@ -195,12 +210,6 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     eosTokenIds: eos === null ? [] : [eos],
     padTokenId: optId('tokenizer.ggml.padding_token_id'),
   };
-  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
-  }
-  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
-  }
   return { config, tokenizer };
 }
 
@@ -215,8 +224,6 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
   const { int, num, optId } = metadataReader(g);
   const key = (k: string) => `mamba2.${k}`;
   const tokenizer = readTokenizer(g);
-  const embd = g.tensors.get('token_embd.weight');
-  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
   const hiddenSize = int(key('embedding_length'));
   const intermediateSize = int(key('ssm.inner_size'));
   const numHeads = int(key('ssm.time_step_rank'));
@@ -228,7 +235,7 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
   const eos = optId('tokenizer.ggml.eos_token_id');
   const config: Mamba2Config = {
     family: 'mamba2',
-    vocabSize: embd.shape[0],
+    vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
     numLayers: int(key('block_count')),
     intermediateSize,
@@ -241,12 +248,6 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
   };
-  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
-  }
-  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
-  }
   return { config, tokenizer };
 }
 
@@ -261,8 +262,6 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
   const { int, num, optId } = metadataReader(g);
   const key = (k: string) => `rwkv7.${k}`;
   const tokenizer = readTokenizer(g);
-  const embd = g.tensors.get('token_embd.weight');
-  if (!embd) throw new SparrowError('TENSOR_MISSING', `${file}: token_embd.weight is missing`, { file, tensor: 'token_embd.weight' });
   const hiddenSize = int(key('embedding_length'));
   const headSize = int(key('wkv.head_size'));
   if (hiddenSize % headSize !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: embedding_length ${hiddenSize} is not a multiple of wkv.head_size ${headSize}`, { file });
@@ -273,7 +272,7 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
   const eos = optId('tokenizer.ggml.eos_token_id');
   const config: Rwkv7Config = {
     family: 'rwkv7',
-    vocabSize: embd.shape[0],
+    vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
     numLayers: int(key('block_count')),
     headSize,
@@ -286,12 +285,6 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
   };
-  if (embd.shape.length !== 2 || embd.shape[1] !== hiddenSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: token_embd.weight has shape [${embd.shape.join(', ')}], embedding_length is ${hiddenSize}`, { file, tensor: 'token_embd.weight' });
-  }
-  if (tokenizer && tokenizer.tokens.length > config.vocabSize) {
-    throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but token_embd.weight only ${config.vocabSize} rows`, { file });
-  }
   return { config, tokenizer };
 }
 

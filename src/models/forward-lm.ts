@@ -6,12 +6,40 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { Backend, Tensor } from '../backends/backend.ts';
+import { Scratch } from './scratch.ts';
 import type { WeightMap } from './weights.ts';
 import type { ModelState, PrefillOptions } from './types.ts';
 
 /** A state that owns a [1, vocab] logits tensor reused by every decode step. */
 export interface StepState extends ModelState {
   readonly logits: Tensor;
+}
+
+/**
+ * A recurrent model's state (Mamba, Mamba-2, RWKV-4, RWKV-7): a fixed set of tensors (conv windows,
+ * SSM / WKV states, token shifts) plus the [1, vocab] logits and the scratch every decode step reuses.
+ */
+export abstract class RecurrentState implements StepState {
+  position = 0;
+  readonly logits: Tensor;
+  /** Decode-step scratch, reused every token. */
+  readonly scratch: Scratch;
+  constructor(
+    private readonly owner: Backend,
+    vocab: number,
+  ) {
+    this.logits = owner.tensor([1, vocab], 'f32');
+    this.scratch = new Scratch(owner);
+  }
+  /** The model's own state tensors (not the logits or the scratch). */
+  protected abstract tensors(): Tensor[];
+  bytes(): number {
+    return [...this.tensors(), this.logits].reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
+  }
+  free(): void {
+    for (const t of [...this.tensors(), this.logits]) this.owner.free(t);
+    this.scratch.free();
+  }
 }
 
 /** SIZE_LIMIT unless n more tokens after `position` fit a KV cache of `capacity` rows (models with one). */

@@ -12,34 +12,25 @@ import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-wei
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import { ForwardLM } from './forward-lm.ts';
-import type { CausalLM, ModelState } from './types.ts';
+import { ForwardLM, RecurrentState } from './forward-lm.ts';
+import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const P = (i: number, s: string) => `backbone.layers.${i}.${s}`;
 const EMBED = 'backbone.embeddings.weight';
 
-export class MambaState implements ModelState {
-  position = 0;
-  readonly logits: Tensor;
-  /** Decode-step scratch, reused every token. */
-  readonly scratch: Scratch;
+export class MambaState extends RecurrentState {
   constructor(
-    private readonly b: Backend,
+    b: Backend,
     /** Per layer: conv window [I, K] (oldest first) and SSM state [I, N]. */
     readonly conv: Tensor[],
     readonly ssm: Tensor[],
     vocab: number,
   ) {
-    this.logits = b.tensor([1, vocab], 'f32');
-    this.scratch = new Scratch(b);
+    super(b, vocab);
   }
-  bytes(): number {
-    return [...this.conv, ...this.ssm, this.logits].reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
-  }
-  free(): void {
-    for (const t of [...this.conv, ...this.ssm, this.logits]) this.b.free(t);
-    this.scratch.free();
+  protected tensors(): Tensor[] {
+    return [...this.conv, ...this.ssm];
   }
 }
 

@@ -19,9 +19,9 @@ import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM } from './forward-lm.ts';
+import { ForwardLM, RecurrentState } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import type { CausalLM, ModelState } from './types.ts';
+import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const L = (i: number, s: string) => `blk.${i}.${s}`;
@@ -29,31 +29,19 @@ const EMBED = 'token_embd.weight';
 /** The conv's three channel groups, each with its own weights and state. */
 const PARTS = ['x', 'B', 'C'] as const;
 
-export class Mamba2State implements ModelState {
-  position = 0;
-  readonly logits: Tensor;
-  /** Decode-step scratch, reused every token. */
-  readonly scratch: Scratch;
+export class Mamba2State extends RecurrentState {
   constructor(
-    private readonly b: Backend,
+    b: Backend,
     /** Per layer and part (x, B, C): the conv window [channels, K], oldest first. */
     readonly conv: Tensor[][],
     /** Per layer: the SSM state [I, N] (llama.cpp's {N, P, heads}). */
     readonly ssm: Tensor[],
     vocab: number,
   ) {
-    this.logits = b.tensor([1, vocab], 'f32');
-    this.scratch = new Scratch(b);
+    super(b, vocab);
   }
-  private all(): Tensor[] {
-    return [...this.conv.flat(), ...this.ssm, this.logits];
-  }
-  bytes(): number {
-    return this.all().reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
-  }
-  free(): void {
-    for (const t of this.all()) this.b.free(t);
-    this.scratch.free();
+  protected tensors(): Tensor[] {
+    return [...this.conv.flat(), ...this.ssm];
   }
 }
 

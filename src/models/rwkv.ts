@@ -14,37 +14,25 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM } from './forward-lm.ts';
-import type { CausalLM, ModelState } from './types.ts';
+import { ForwardLM, RecurrentState } from './forward-lm.ts';
+import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const B = (i: number, s: string) => `rwkv.blocks.${i}.${s}`;
 
-export class RwkvState implements ModelState {
-  position = 0;
-  readonly logits: Tensor;
-  /** Decode-step scratch, reused every token. */
-  readonly scratch: Scratch;
+export class RwkvState extends RecurrentState {
   constructor(
-    private readonly b: Backend,
+    b: Backend,
     readonly ffnShift: Tensor[],
     readonly attShift: Tensor[],
     /** [3, C]: num, den, max. */
     readonly wkv: Tensor[],
     vocab: number,
   ) {
-    this.logits = b.tensor([1, vocab], 'f32');
-    this.scratch = new Scratch(b);
+    super(b, vocab);
   }
-  private all(): Tensor[] {
-    return [...this.ffnShift, ...this.attShift, ...this.wkv, this.logits];
-  }
-  bytes(): number {
-    return this.all().reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
-  }
-  free(): void {
-    for (const t of this.all()) this.b.free(t);
-    this.scratch.free();
+  protected tensors(): Tensor[] {
+    return [...this.ffnShift, ...this.attShift, ...this.wkv];
   }
 }
 

@@ -26,9 +26,9 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM } from './forward-lm.ts';
+import { ForwardLM, RecurrentState } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import type { CausalLM, ModelState } from './types.ts';
+import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 const L = (i: number, s: string) => `blk.${i}.${s}`;
@@ -42,13 +42,9 @@ const GROUP_NORM_EPS = 64e-5;
 /** ggml_l2_norm's ε: x / max(‖x‖, 1e-12). */
 const L2_EPS = 1e-12;
 
-export class Rwkv7State implements ModelState {
-  position = 0;
-  readonly logits: Tensor;
-  /** Decode-step scratch, reused every token. */
-  readonly scratch: Scratch;
+export class Rwkv7State extends RecurrentState {
   constructor(
-    private readonly b: Backend,
+    b: Backend,
     /** Per layer: the previous token's LayerNormed input of the time mix and of the channel mix [C]. */
     readonly attShift: Tensor[],
     readonly ffnShift: Tensor[],
@@ -56,18 +52,10 @@ export class Rwkv7State implements ModelState {
     readonly wkv: Tensor[],
     vocab: number,
   ) {
-    this.logits = b.tensor([1, vocab], 'f32');
-    this.scratch = new Scratch(b);
+    super(b, vocab);
   }
-  private all(): Tensor[] {
-    return [...this.attShift, ...this.ffnShift, ...this.wkv, this.logits];
-  }
-  bytes(): number {
-    return this.all().reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
-  }
-  free(): void {
-    for (const t of this.all()) this.b.free(t);
-    this.scratch.free();
+  protected tensors(): Tensor[] {
+    return [...this.attShift, ...this.ffnShift, ...this.wkv];
   }
 }
 
