@@ -51,6 +51,22 @@ export function maxRelErr(a: ArrayLike<number>, b: ArrayLike<number>, atol = 1e-
   return worst;
 }
 
+/**
+ * max |a − b| / max |b|: the error relative to the tensor's scale. Sums of many terms that nearly
+ * cancel (RWKV-7's WKV outputs) blow up an element-wise relative error on elements near 0 while the
+ * absolute error stays at f32 rounding of the scale. A NaN difference is Infinity.
+ */
+export function maxScaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
+  if (a.length !== b.length) return Infinity;
+  let m = 0, e = 0;
+  for (let i = 0; i < b.length; i++) {
+    m = Math.max(m, Math.abs(b[i]));
+    const d = Math.abs(a[i] - b[i]);
+    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
+  }
+  return m === 0 ? e : e / m;
+}
+
 /** Largest absolute difference; NaN mismatch is Infinity. */
 export function maxAbsErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
   if (a.length !== b.length) return Infinity;

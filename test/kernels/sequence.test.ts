@@ -9,7 +9,7 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { quantizeTernary, roundHalfEven, ternaryAt, ternaryFromHfPacked } from '../../src/backends/reference/sequence.ts';
 import { isSparrowError } from '../../src/errors.ts';
-import { maxRelErr, randomF32 } from '../helpers/random.ts';
+import { maxRelErr, maxScaledErr, randomF32 } from '../helpers/random.ts';
 import {
   chained, convIn, deltaIn, deltaSlice, everyStep, f32, nan, read, runConv, runDelta, runScan, runWkv, runWkv7, runWkv7Bonus, scanIn, scanSlice,
   wkv7BonusIn, wkv7In, wkv7Slice, wkvIn, wkvSlice,
@@ -150,22 +150,8 @@ describe('deltaRule', () => {
   });
 });
 
-/**
- * max |a − b| / max |b| (out and state separately): the error relative to the tensor's scale, as the
- * browser case measures it. The RWKV-7 outputs are sums of N = 64 state terms that often nearly
- * cancel, so an element-wise relative error blows up on elements near 0 while the absolute error stays
- * at f32 rounding of the tensor's scale.
- */
-function scaledErr(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0, e = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(b[i]));
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
-  }
-  return m === 0 ? e : e / m;
-}
+/** The scale-relative error (maxScaledErr) of out and state separately, as the browser case measures it. */
+const scaledErr = maxScaledErr;
 function expectScaled(got: { out: Float32Array; state: Float32Array }, want: { out: Float32Array; state: Float32Array }, tol: number): void {
   expect(scaledErr(got.out, want.out)).toBeLessThan(tol);
   expect(scaledErr(got.state, want.state)).toBeLessThan(tol);

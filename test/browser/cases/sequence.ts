@@ -5,7 +5,7 @@
 import type { Backend } from '../../../src/backends/backend.ts';
 import { quantizeTernary } from '../../../src/backends/reference/sequence.ts';
 import type { CaseContext } from '../../../src/worker/backend-host.ts';
-import { maxRelErr } from '../../helpers/random.ts';
+import { maxRelErr, maxScaledErr } from '../../helpers/random.ts';
 import {
   chained, convIn, deltaIn, deltaSlice, everyStep, runConv, runDelta, runScan, runTernary, runWkv, runWkv7, runWkv7Bonus, scanIn, scanSlice, ternaryIn,
   wkv7BonusIn, wkv7In, wkv7Slice, wkvIn, wkvSlice,
@@ -16,17 +16,7 @@ import {
 export const sequenceTol = (name: string): number => (name.startsWith('ternary') ? 1e-5 : 3e-5);
 
 type Result = { out: Float32Array; state: Float32Array };
-/** max |a − b| / max |b|: the error relative to the tensor's scale (elements near 0 do not blow it up). */
-function scaled(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  if (a.length !== b.length) return Infinity;
-  let m = 0, e = 0;
-  for (let i = 0; i < b.length; i++) {
-    m = Math.max(m, Math.abs(b[i]));
-    const d = Math.abs(a[i] - b[i]);
-    if (!(d <= e)) e = Number.isNaN(d) ? Infinity : d;
-  }
-  return m === 0 ? e : e / m;
-}
+const scaled = maxScaledErr;
 const err = (a: Result, b: Result) => Math.max(scaled(a.out, b.out), scaled(a.state, b.state));
 
 /**
