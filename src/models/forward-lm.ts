@@ -42,6 +42,14 @@ export abstract class RecurrentState implements StepState {
   }
 }
 
+/** The rows the final norm and head read: all n rows of x [n, width], or with lastOnly a copy of the last one. */
+export function headRows(b: Backend, x: Tensor, n: number, width: number, lastOnly: boolean, scratch: Scratch): Tensor {
+  if (!lastOnly || n === 1) return x;
+  const last = scratch.get([1, width]);
+  b.copy(last, 0, x, (n - 1) * width, width);
+  return last;
+}
+
 /** SIZE_LIMIT unless n more tokens after `position` fit a KV cache of `capacity` rows (models with one). */
 export function checkKvRoom(model: string, position: number, n: number, capacity: number): void {
   if (position + n > capacity) {

@@ -16,7 +16,7 @@ import { linear } from './linear.ts';
 import { loadLinear, loadStackedLinear } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, checkKvRoom } from './forward-lm.ts';
+import { ForwardLM, checkKvRoom, headRows } from './forward-lm.ts';
 import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
@@ -333,11 +333,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         if (hidden) b.copy(hidden, (i + 1) * n * H, x, 0, n * H);
       }
       const rows = lastOnly ? 1 : n;
-      let last = x;
-      if (lastOnly && n > 1) {
-        last = t([1, H]);
-        b.copy(last, 0, x, (n - 1) * H, H);
-      }
+      const last = headRows(b, x, n, H, lastOnly, scratch);
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, this.weights.get('model.norm.weight'), c.rmsNormEps);
       if (hidden) b.copy(hidden, (c.numLayers + 1) * n * H, hn, 0, n * H);

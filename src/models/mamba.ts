@@ -12,7 +12,7 @@ import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-wei
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import { ForwardLM, RecurrentState } from './forward-lm.ts';
+import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
@@ -162,11 +162,7 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
         if (hidden) b.copy(hidden, i * n * H, x, 0, n * H);
       }
       const rows = lastOnly ? 1 : n;
-      let last = x;
-      if (lastOnly && n > 1) {
-        last = t([1, H]);
-        b.copy(last, 0, x, (n - 1) * H, H);
-      }
+      const last = headRows(b, x, n, H, lastOnly, scratch);
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, W('backbone.norm_f.weight'), c.layerNormEps);
       if (hidden) b.copy(hidden, c.numLayers * n * H, hn, 0, n * H);

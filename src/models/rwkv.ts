@@ -14,7 +14,7 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, RecurrentState } from './forward-lm.ts';
+import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
@@ -216,11 +216,7 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
         if (hidden) b.copy(hidden, i * n * H, x, 0, n * H);
       }
       const rows = lastOnly ? 1 : n;
-      let last = x;
-      if (lastOnly && n > 1) {
-        last = t([1, H]);
-        b.copy(last, 0, x, (n - 1) * H, H);
-      }
+      const last = headRows(b, x, n, H, lastOnly, scratch);
       const hn = t([rows, H]);
       b.layernorm(hn, last, W('rwkv.ln_out.weight'), W('rwkv.ln_out.bias'), eps);
       if (hidden) b.copy(hidden, c.numLayers * n * H, hn, 0, n * H);

@@ -26,7 +26,7 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, RecurrentState } from './forward-lm.ts';
+import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
@@ -301,11 +301,7 @@ export class Rwkv7 extends ForwardLM<Rwkv7State> implements CausalLM {
         if (hidden) b.copy(hidden, i * n * C, x, 0, n * C);
       }
       const rows = lastOnly ? 1 : n;
-      let last = x;
-      if (lastOnly && n > 1) {
-        last = t([1, C]);
-        b.copy(last, 0, x, (n - 1) * C, C);
-      }
+      const last = headRows(b, x, n, C, lastOnly, scratch);
       const hn = t([rows, C]);
       b.layernorm(hn, last, W('output_norm.weight'), W('output_norm.bias'), eps);
       if (hidden) b.copy(hidden, c.numLayers * n * C, hn, 0, n * C);
