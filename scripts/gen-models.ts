@@ -23,8 +23,8 @@ import { buildBpeVocab, padVocab } from '../src/formats/synthetic-bpe.ts';
 import type { GgufKV } from '../src/formats/gguf.ts';
 import { parseMambaConfig } from '../src/formats/hf-config.ts';
 import { mambaGgufPlan, type MambaGgufType } from '../src/formats/mamba-gguf.ts';
-import { rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape } from '../src/formats/rwkv7-gguf.ts';
-import { mamba2GgufPlan, type Mamba2GgufType, type Mamba2Shape } from '../src/formats/mamba2-gguf.ts';
+import { RWKV7_01B, rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape } from '../src/formats/rwkv7-gguf.ts';
+import { MAMBA2_130M, mamba2GgufPlan, type Mamba2GgufType, type Mamba2Shape } from '../src/formats/mamba2-gguf.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
 import { GEMMA2_2B, GEMMA3_1B, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
@@ -60,17 +60,11 @@ export function writeMambaGguf(path: string, shape: MambaShape, type: MambaGgufT
   return writeGgufPlan(path, mambaGgufPlan(shape.name, parseMambaConfig(hf.config), hf.tensors, type, vocab, 'gpt-2'));
 }
 
-/** RWKV7-World 0.1B's shape (llama.cpp's 190M type): 12 layers of 768, heads of 64, ranks 64 / 64 / 32 / 128, World's 65,536 tokens. */
-export const RWKV7_01B: Rwkv7Shape = { name: 'rwkv7-0.1b-random', vocabSize: 65536, hidden: 768, layers: 12, headSize: 64, ffn: 3072, decayRank: 64, iclrRank: 64, valueRank: 32, gateRank: 128 };
-
 /** An RWKV-7 in llama.cpp's rwkv7 GGUF, with a byte-level BPE vocabulary (GPT-2's split) of the shape's size. */
 export function writeRwkv7Gguf(path: string, shape: Rwkv7Shape, type: Rwkv7GgufType, corpus: string): number {
   const vocab = padVocab(buildBpeVocab(corpus, Math.min(shape.vocabSize, MAX_BPE_VOCAB), SPECIALS), shape.vocabSize);
   return writeGgufPlan(path, rwkv7GgufPlan(shape, type, { kind: 'bpe', vocab, pre: 'gpt-2' }));
 }
-
-/** state-spaces/mamba2-130m's shape: 24 layers of 768, 24 heads of 64, state 128, GPT-NeoX's vocabulary padded to 50,288. */
-export const MAMBA2_130M: Mamba2Shape = { name: 'mamba2-130m-random', vocabSize: 50288, hidden: 768, layers: 24, stateSize: 128, convKernel: 4, headDim: 64 };
 
 /** A Mamba-2 in llama.cpp's mamba2 GGUF, with a byte-level BPE vocabulary (GPT-2's split) padded to the embedding's rows. */
 export function writeMamba2Gguf(path: string, shape: Mamba2Shape, type: Mamba2GgufType, corpus: string, tokenVocab = shape.vocabSize): number {

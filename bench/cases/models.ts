@@ -5,6 +5,7 @@
  * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab 49152,
  *   tied head, llama.cpp GGUF layout) as Q8_0 and F16, on wasm and webgpu;
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
+ * - RWKV7-World-0.1B and Mamba-2-130M shapes from their llama.cpp GGUF plans, Q8_0;
  * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
  *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
  * One decode run = one step: model.step + device argmax + reading back the token id. One prefill
@@ -14,11 +15,15 @@ import type { Backend, DType } from '../../src/backends/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import type { LlamaConfig } from '../../src/formats/hf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
-import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { MAMBA2_130M, mamba2Config, mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
+import { RWKV7_01B, rwkv7Config, rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { l1Unstructured } from '../../src/engine/prune.ts';
 import { llamaHfName } from '../../src/models/gguf-weights.ts';
 import { Llama } from '../../src/models/llama.ts';
 import { Mamba } from '../../src/models/mamba.ts';
+import { Mamba2 } from '../../src/models/mamba2.ts';
+import { Rwkv7 } from '../../src/models/rwkv7.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
 import { toF16Bits } from '../../src/util/f16.ts';
@@ -77,6 +82,12 @@ function smollm(type: LlamaGgufType, transform?: (hf: string, f: Float32Array) =
   const tensors = plan.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name) ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make }));
   return planWeights(`${SMOLLM2_135M.name}.${type}`, tensors, transform);
 }
+
+/** A GGUF plan's tensors (llama.cpp names, as the RWKV-7 and Mamba-2 models ask for them) as a WeightFile. */
+const ggufPlanFile = (name: string, tensors: GgufTensorPlan[]): WeightFile =>
+  planWeights(name, tensors.map((t) => ({ name: t.name, hfName: t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make })));
+/** Weights a decode step reads, roughly: every tensor but the embedding (one row of it is looked up). */
+const planParams = (tensors: GgufTensorPlan[]) => tensors.filter((t) => t.name !== 'token_embd.weight' || !tensors.some((x) => x.name === 'output.weight')).reduce((a, t) => a + t.ne.reduce((x, y) => x * y, 1), 0);
 
 const prune80 = (hf: string, f: Float32Array) => (/_proj\.weight$/.test(hf) ? l1Unstructured(f, 0.8) : f);
 
@@ -175,6 +186,23 @@ export function cases(): BenchCase[] {
     dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5, flops: 2 * mambaParams * 64,
     setup: (b) => prefillSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile()), 64),
   });
+  // RWKV-7 (RWKV7-World-0.1B shape) and Mamba-2 (mamba2-130m shape) from their llama.cpp GGUF plans, Q8_0
+  const rwkv7 = rwkv7GgufPlan(RWKV7_01B, 'Q8_0', { kind: 'rwkv', tokens: placeholderVocab(RWKV7_01B.vocabSize).tokens });
+  const mamba2 = mamba2GgufPlan(MAMBA2_130M, 'Q8_0', placeholderVocab(MAMBA2_130M.vocabSize));
+  for (const [m, load, params] of [
+    [RWKV7_01B, (bb: Backend) => Rwkv7.load(bb, rwkv7Config(RWKV7_01B), ggufPlanFile(RWKV7_01B.name, rwkv7.tensors)), planParams(rwkv7.tensors)],
+    [MAMBA2_130M, (bb: Backend) => Mamba2.load(bb, mamba2Config(MAMBA2_130M), ggufPlanFile(MAMBA2_130M.name, mamba2.tensors)), planParams(mamba2.tensors)],
+  ] as const) {
+    const shape = `layers ${m.layers}, hidden ${m.hidden}, vocab ${m.vocabSize}`;
+    out.push({
+      family: 'model', op: `decode ${m.name}`, shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10, bytes: params * (34 / 32), flops: 2 * params,
+      setup: (b) => decodeSetup(b, load),
+    });
+    out.push({
+      family: 'model', op: `prefill 64 ${m.name}`, shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5, flops: 2 * params * 64,
+      setup: (b) => prefillSetup(b, load, 64),
+    });
+  }
   out.push({
     family: 'model', op: 'decode smollm2-135m-random dense', shape: LLAMA_SHAPE, dtype: 'f32', backends: ['wasm'], tokens: 1, minRuns: 10,
     bytes: llamaParams * 4, flops: 2 * llamaParams, denseBytes: llamaParams * 4,

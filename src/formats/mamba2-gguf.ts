@@ -12,6 +12,7 @@
 import type { GgufKV } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { ggmlTypeByName } from './ggml-types.ts';
+import type { Mamba2Config } from './hf-config.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
 import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan } from './synthetic-models.ts';
 
@@ -28,9 +29,21 @@ export interface Mamba2Shape {
   embedSd?: number;
 }
 
+/** state-spaces/mamba2-130m's shape: 24 layers of 768, 24 heads of 64, state 128, GPT-NeoX's vocabulary padded to 50,288. */
+export const MAMBA2_130M: Mamba2Shape = { name: 'mamba2-130m-random', vocabSize: 50288, hidden: 768, layers: 24, stateSize: 128, convKernel: 4, headDim: 64 };
+
 export type Mamba2GgufType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
 
 const FILE_TYPE: Record<Mamba2GgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0: 7, Q5_0: 8, Q4_K: 15, Q6_K: 18 };
+
+/** The Mamba2Config a file of this shape gives (what ggufMamba2Config reads back). */
+export function mamba2Config(s: Mamba2Shape): Mamba2Config {
+  const I = (s.expand ?? 2) * s.hidden;
+  return {
+    family: 'mamba2', vocabSize: s.vocabSize, hiddenSize: s.hidden, numLayers: s.layers, intermediateSize: I, stateSize: s.stateSize, convKernel: s.convKernel,
+    numHeads: I / s.headDim, groups: 1, layerNormEps: 1e-5, tieWordEmbeddings: true, bosTokenId: 0, eosTokenIds: [0],
+  };
+}
 
 export function mamba2GgufPlan(s: Mamba2Shape, type: Mamba2GgufType, vocab: BpeVocab, pre = 'gpt-2'): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   const H = s.hidden;

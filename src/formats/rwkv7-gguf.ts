@@ -15,6 +15,7 @@ import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { ggmlTypeByName } from './ggml-types.ts';
+import type { Rwkv7Config } from './hf-config.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
 import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan } from './synthetic-models.ts';
 
@@ -34,6 +35,9 @@ export interface Rwkv7Shape {
   embedSd?: number;
 }
 
+/** RWKV7-World 0.1B's shape (llama.cpp's 190M type): 12 layers of 768, heads of 64, ranks 64 / 64 / 32 / 128, World's 65,536 tokens. */
+export const RWKV7_01B: Rwkv7Shape = { name: 'rwkv7-0.1b-random', vocabSize: 65536, hidden: 768, layers: 12, headSize: 64, ffn: 3072, decayRank: 64, iclrRank: 64, valueRank: 32, gateRank: 128 };
+
 export type Rwkv7GgufType = 'F32' | 'F16' | 'Q8_0' | 'Q4_0' | 'Q5_0' | 'Q4_K' | 'Q6_K';
 
 // llama.cpp's LLAMA_FTYPE_* (Q4_K: MOSTLY_Q4_K_M, Q6_K: MOSTLY_Q6_K)
@@ -41,6 +45,14 @@ const FILE_TYPE: Record<Rwkv7GgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q8_0
 
 /** The tokenizer written into the file: a byte-level BPE vocabulary (tokenizer.ggml.model gpt2) or RWKV World tokens (rwkv). */
 export type Rwkv7Vocab = { kind: 'bpe'; vocab: BpeVocab; pre: string } | { kind: 'rwkv'; tokens: string[] };
+
+/** The Rwkv7Config a file of this shape gives (what ggufRwkv7Config reads back). */
+export function rwkv7Config(s: Rwkv7Shape): Rwkv7Config {
+  return {
+    family: 'rwkv7', vocabSize: s.vocabSize, hiddenSize: s.hidden, numLayers: s.layers, headSize: s.headSize, intermediateSize: s.ffn,
+    decayLoraRank: s.decayRank, iclrLoraRank: s.iclrRank, valueLoraRank: s.valueRank, gateLoraRank: s.gateRank, layerNormEps: 1e-5, bosTokenId: 0, eosTokenIds: [0],
+  };
+}
 
 export function rwkv7GgufPlan(s: Rwkv7Shape, type: Rwkv7GgufType, vocab: Rwkv7Vocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   const C = s.hidden;
