@@ -116,7 +116,7 @@ for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', '
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] } };
 }
 for (const name of ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez']) PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(QWEN2_REGEX), byteLevel(false)] } };
-for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'dbrx', 'smaug-bpe', 'pixtral']) {
+for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'dbrx', 'smaug-bpe', 'pixtral', 'midm-2.0', 'lfm2']) {
   // llama.cpp adds BOS for these unless tokenizer.ggml.add_bos_token says otherwise
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true, addBos: true };
 }

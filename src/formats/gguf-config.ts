@@ -42,7 +42,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2'];
 /** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
 export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 
@@ -71,7 +71,24 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
   const numHeads = int(key('attention.head_count'));
-  const numKvHeads = int(key('attention.head_count_kv'), numHeads);
+  // LFM2: one head_count_kv per layer, 0 on its short-convolution layers
+  const kvArr = g.get(key('attention.head_count_kv'));
+  let shortConv: LlamaConfig['shortConv'];
+  let numKvHeads: number;
+  if (Array.isArray(kvArr)) {
+    if (llamaArch !== 'lfm2') throw new SparrowError('UNSUPPORTED', `${file}: per-layer ${key('attention.head_count_kv')} is not supported for ${arch}`, { file });
+    const heads = new Set(kvArr.filter((x) => x !== 0));
+    if (!kvArr.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || heads.size !== 1) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: ${key('attention.head_count_kv')} must be 0 (convolution) or one KV head count per layer, got ${JSON.stringify(kvArr.slice(0, 32))}`, { file });
+    }
+    numKvHeads = [...heads][0] as number;
+    shortConv = { layers: kvArr.map((x) => x === 0), kernel: int(key('shortconv.l_cache')) };
+  } else numKvHeads = int(key('attention.head_count_kv'), numHeads);
+  if (llamaArch === 'lfm2') {
+    shortConv ??= { layers: [], kernel: int(key('shortconv.l_cache')) };
+    if (int(key('attention.sliding_window'), 0, 0) > 0) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 with sliding-window attention is not implemented`, { file });
+    if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 mixture-of-experts layers are not implemented`, { file });
+  }
   if (numHeads % numKvHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_count ${numHeads} is not a multiple of head_count_kv ${numKvHeads}`, { file });
   const headDim = int(key('attention.key_length'), g.get(key('rope.dimension_count')) !== undefined ? int(key('rope.dimension_count')) : Math.floor(hiddenSize / numHeads));
   const vocabSize = int(key('vocab_size'), tokenizer?.tokens.length);
@@ -103,12 +120,16 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     tieWordEmbeddings: !g.has('output.weight'),
     attentionBias: llamaArch === 'llama' && g.has('blk.0.attn_q.bias'),
     qkvBias: llamaArch === 'qwen2',
-    qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3',
+    qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3' || llamaArch === 'lfm2',
     mlpBias: g.has('blk.0.ffn_up.bias'),
     hiddenAct: llamaArch === 'gemma3' || llamaArch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu',
     bosTokenId: optId('tokenizer.ggml.bos_token_id'),
     eosTokenIds: eos === null ? [] : [eos],
   };
+  if (shortConv) {
+    if (shortConv.layers.length !== config.numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${shortConv.layers.length} head_count_kv entries for ${config.numLayers} layers`, { file });
+    config.shortConv = shortConv;
+  }
   if (llamaArch === 'gemma3') config.gemma = gemma3Params(g, config, int);
   if (llamaArch === 'gemma2') config.gemma = gemma2Params(g, config, int);
   if (tokenizer && tokenizer.tokens.length !== vocabSize) {

@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -77,6 +77,11 @@ export interface LlamaConfig {
   eosTokenIds: number[];
   /** Gemma 3 and Gemma 2 only (arch 'gemma3' / 'gemma2'). */
   gemma?: Gemma3Params;
+  /**
+   * LFM2 only (arch 'lfm2'): the layers that are gated short convolutions instead of attention
+   * (llama.cpp: head_count_kv 0 there) and the convolution's length (shortconv.l_cache).
+   */
+  shortConv?: { layers: boolean[]; kernel: number };
 }
 
 export interface MambaConfig {

@@ -37,7 +37,12 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2';
+  /**
+   * lfm2: which layers are gated short convolutions (head_count_kv 0 there; the rest attention with
+   * q / k norms) and the convolution's length (shortconv.l_cache, LFM2's 3).
+   */
+  shortConv?: { layers: boolean[]; kernel: number };
   /**
    * Standard deviation of the (tied) embedding, default 0.02 as trained small models have. A larger
    * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
@@ -204,7 +209,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     [a('embedding_length'), kv.u32(s.hidden)],
     [a('feed_forward_length'), kv.u32(s.ffn)],
     [a('attention.head_count'), kv.u32(s.heads)],
-    [a('attention.head_count_kv'), kv.u32(s.kvHeads)],
+    // LFM2: one KV head count per layer, 0 on its convolution layers
+    [a('attention.head_count_kv'), s.shortConv ? kv.arr(GgufValueType.INT32, s.shortConv.layers.map((c) => (c ? 0 : s.kvHeads))) : kv.u32(s.kvHeads)],
+    ...(s.shortConv ? ([[a('shortconv.l_cache'), kv.u32(s.shortConv.kernel)]] as [string, GgufKV][]) : []),
     [a('rope.freq_base'), kv.f32(s.ropeTheta)],
     [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
     // the Gemma 3 converter writes neither (llama.cpp takes the vocabulary's size and n_rot = key_length)
@@ -250,12 +257,22 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, s.hidden, s.embedSd ?? 0.02)];
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}`;
+    const conv = s.shortConv?.layers[l] === true;
     tensors.push(
       norm(`${p}.attn_norm.weight`, s.hidden),
-      matrix(`${p}.attn_q.weight`, s.heads * headDim, s.hidden, lin),
-      matrix(`${p}.attn_k.weight`, s.kvHeads * headDim, s.hidden, lin),
-      matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
-      matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
+      ...(conv
+        ? [
+          // LFM2 short convolution: in_proj rows [B | C | x], the kernel [hidden, L] (ne [L, hidden]), out_proj
+          matrix(`${p}.shortconv.in_proj.weight`, 3 * s.hidden, s.hidden, lin),
+          { name: `${p}.shortconv.conv.weight`, type: 'F32', ne: [s.shortConv!.kernel, s.hidden], make: () => new Uint8Array(uniform(`${s.name}/${p}.shortconv.conv`, s.hidden * s.shortConv!.kernel, 1 / Math.sqrt(s.shortConv!.kernel)).buffer) },
+          matrix(`${p}.shortconv.out_proj.weight`, s.hidden, s.hidden, lin * resid),
+        ]
+        : [
+          matrix(`${p}.attn_q.weight`, s.heads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_k.weight`, s.kvHeads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
+        ]),
       norm(`${p}.ffn_norm.weight`, s.hidden),
       matrix(`${p}.ffn_gate.weight`, s.ffn, s.hidden, lin),
       matrix(`${p}.ffn_up.weight`, s.ffn, s.hidden, lin),
@@ -265,11 +282,12 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       // q / k / v biases (1-D, F32 like llama.cpp's converter), large enough to matter
       tensors.push(vector(`${p}.attn_q.bias`, s.heads * headDim, 0.5), vector(`${p}.attn_k.bias`, s.kvHeads * headDim, 0.5), vector(`${p}.attn_v.bias`, s.kvHeads * headDim, 0.5));
     }
-    if (arch === 'qwen3' || arch === 'gemma3') tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
+    if (arch === 'qwen3' || arch === 'gemma3' || (arch === 'lfm2' && !conv)) tensors.push(norm(`${p}.attn_q_norm.weight`, headDim), norm(`${p}.attn_k_norm.weight`, headDim));
     // Gemma 3 and 2: norms of the attention and MLP outputs (ffn_norm above is their pre-feedforward norm)
     if (arch === 'gemma3' || arch === 'gemma2') tensors.push(norm(`${p}.post_attention_norm.weight`, s.hidden), norm(`${p}.post_ffw_norm.weight`, s.hidden));
   }
-  tensors.push(norm('output_norm.weight', s.hidden));
+  // LFM2's converter stores the final norm as token_embd_norm (llama.cpp reads it under that name)
+  tensors.push(norm(arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight', s.hidden));
   if (s.ropeFreqs) {
     if (s.ropeFreqs.length !== headDim / 2) throw new Error(`llamaGgufPlan: ${s.ropeFreqs.length} rope_freqs for headDim ${headDim}`);
     const f = Float32Array.from(s.ropeFreqs);

@@ -34,6 +34,13 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     'rope_freqs.weight': ROPE_FREQS,
   };
   if (fixed[gguf]) return fixed[gguf];
+  if (arch === 'lfm2') {
+    // LFM2's final norm is stored as token_embd_norm (llama.cpp: "fix for wrong tensor name"); its
+    // short-convolution layers hold in_proj ([B | C | x] rows), the conv kernel and out_proj
+    if (gguf === 'token_embd_norm.weight') return 'model.norm.weight';
+    const sc = /^blk\.(\d+)\.shortconv\.(in_proj|conv|out_proj)\.weight$/.exec(gguf);
+    if (sc) return `model.layers.${sc[1]}.conv.${sc[2]}.weight`;
+  }
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   if (!m) return undefined;
   if (m[3] === 'bias') {

@@ -13,7 +13,7 @@ import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAttentionConfig } from '../backends/ops/attention.ts';
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
-import { loadLinear, loadStackedLinear } from './linear-weights.ts';
+import { loadLinear, loadLinearRows, loadStackedLinear } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM, checkKvRoom, headRows } from './forward-lm.ts';
@@ -52,8 +52,11 @@ export class LlamaState implements ModelState {
   readonly scratch: Scratch;
   constructor(
     private readonly b: Backend,
+    /** One KV cache per attention layer (LFM2: its short-convolution layers have none). */
     readonly caches: KvCache[],
     vocab: number,
+    /** LFM2: per short-convolution layer, its window of the last `kernel` inputs [hidden, kernel]. */
+    readonly conv: Tensor[] = [],
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
     this.scratch = new Scratch(b);
@@ -61,16 +64,20 @@ export class LlamaState implements ModelState {
   bytes(): number {
     let n = this.logits.byteSize + this.scratch.bytes();
     for (const c of this.caches) n += c.k.byteSize + c.v.byteSize + c.kMean.byteSize + c.vMean.byteSize;
+    for (const t of this.conv) n += t.byteSize;
     return n;
   }
   free(): void {
     for (const c of this.caches) freeKvCache(this.b, c);
+    for (const t of this.conv) this.b.free(t);
     this.b.free(this.logits);
     this.scratch.free();
   }
 }
 
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
+/** LFM2: whether layer i is a gated short convolution instead of attention. */
+const isConvLayer = (c: LlamaConfig, i: number): boolean => c.shortConv?.layers[i] === true;
 /** The stacked gate + up weight of a layer ([2·intermediate, hidden]; Llama.load, stackLinears). */
 const GATE_UP = 'mlp.gate_up_proj.weight';
 /** The stacked q + k + v weight of a layer ([(heads + 2·kvHeads)·headDim, hidden]). */
@@ -89,6 +96,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   private readonly capacity: number;
   /** Per layer: whether q/k/v and gate/up were stacked at load (Llama.load decides layer by layer). */
   private readonly stacked: { qkv: boolean; gateUp: boolean }[];
+  /** Per layer: the index of its KV cache in the state, or (LFM2 short-convolution layers) of its conv window. */
+  private readonly slot: number[];
 
   private constructor(
     readonly backend: Backend,
@@ -101,7 +110,10 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   ) {
     super();
     this.hiddenStages = config.numLayers + 2;
-    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []));
+    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []));
+    // each layer's slot in the state: its KV cache, or (LFM2) its convolution window
+    let [kv, conv] = [0, 0];
+    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : kv++));
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
@@ -124,7 +136,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   static linearNames(c: LlamaConfig): string[] {
     const out: string[] = [];
     for (let i = 0; i < c.numLayers; i++) {
-      for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
+      if (isConvLayer(c, i)) out.push(L(i, 'conv.in_proj.weight'), L(i, 'conv.out_proj.weight'));
+      else for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
       for (const p of ['gate', 'up', 'down']) out.push(L(i, `mlp.${p}_proj.weight`));
     }
     return out;
@@ -150,6 +163,14 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         await param(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
         await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
+        if (isConvLayer(c, i)) {
+          // LFM2 short convolution: in_proj's rows [B | C | x] as three linears, the kernel [hidden, L], out_proj
+          const H = c.hiddenSize;
+          const inProj = L(i, 'conv.in_proj.weight');
+          for (const [j, part] of ['B', 'C', 'x'].entries()) w.set(`${inProj}#${part}`, await loadLinearRows(file, inProj, [3 * H, H], j * H, (j + 1) * H, backend, { sparse: opts.sparseLinears }));
+          await param(L(i, 'conv.conv.weight'), [H, c.shortConv!.kernel]);
+          await lin(L(i, 'conv.out_proj.weight'), [H, H]);
+        } else {
         const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
         const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
         // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot
@@ -169,6 +190,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           await param(L(i, 'self_attn.k_norm.weight'), [c.headDim]);
         }
         await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
+        }
         const gateUp = [L(i, 'mlp.gate_proj.weight'), L(i, 'mlp.up_proj.weight')];
         const shape: [number, number] = [c.intermediateSize, c.hiddenSize];
         const stacked = opts.stackLinears === false ? undefined : await loadStackedLinear(file, gateUp, [shape, shape], backend, { sparse: opts.sparseLinears });
@@ -217,6 +239,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const s = state as LlamaState;
     let keep = Math.max(0, Math.min(Math.floor(position), s.position));
     if (this.opts.attention === 'sparse') keep -= keep % this.sparseCfg.blockSize;
+    // LFM2's convolution windows hold only the last inputs: going back means starting afresh
+    if (s.conv.length && keep < s.position) {
+      keep = 0;
+      for (const t of s.conv) this.backend.fill(t, 0);
+    }
     for (const c of s.caches) c.length = keep;
     s.position = keep;
     return keep;
@@ -228,10 +255,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
 
   newState(): LlamaState {
     const c = this.config;
-    const caches = Array.from({ length: c.numLayers }, () =>
+    const convLayers = Array.from({ length: c.numLayers }, (_, i) => i).filter((i) => isConvLayer(c, i));
+    const caches = Array.from({ length: c.numLayers - convLayers.length }, () =>
       createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype, blockSize: this.sparseCfg.blockSize }),
     );
-    return new LlamaState(this.backend, caches, c.vocabSize);
+    const conv = convLayers.map(() => this.backend.tensor([c.hiddenSize, c.shortConv!.kernel], 'f32'));
+    return new LlamaState(this.backend, caches, c.vocabSize, conv);
   }
 
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
@@ -281,6 +310,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const gu2 = layers.some((l) => l.gateUp) ? t([n, 2 * c.intermediateSize]) : undefined;
       const gu = t([n, c.intermediateSize]);
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle, freqFactors: this.freqFactors };
+      // LFM2 short-convolution scratch
+      const [convB, convX, convBx, convOut, a2h] = c.shortConv ? [t([n, H]), t([n, H]), t([n, H]), t([n, H]), t([n, H])] : [];
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
@@ -302,6 +333,17 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
+        if (isConvLayer(c, i)) {
+          // LFM2 short convolution: y = C ⊙ conv(B ⊙ x), then out_proj
+          const inProj = 'conv.in_proj.weight';
+          linear(b, convB!, h, W(`${inProj}#B`), n);
+          linear(b, convX!, h, W(`${inProj}#x`), n);
+          b.mul(convBx!, convB!, convX!);
+          b.causalConv1d(convOut!, convBx!, W('conv.conv.weight'), null, s.conv[this.slot[i]], false);
+          linear(b, convB!, h, W(`${inProj}#C`), n);
+          b.mul(a2h!, convB!, convOut!);
+          linear(b, o, a2h!, W('conv.out_proj.weight'), n);
+        } else {
         let v = v2;
         if (layers[i].qkv) {
           linear(b, qkv2!, h, W(QKV), n);
@@ -316,8 +358,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           b.rope(qr, q, rope);
           b.rope(kr, k, rope);
         }
-        this.attend(a2, qr, kr, v, s.caches[i], pos, n);
+        this.attend(a2, qr, kr, v, s.caches[this.slot[i]], pos, n);
         linear(b, o, a2, W('self_attn.o_proj.weight'), n);
+        }
         residualNorm(o, W('post_attention_layernorm.weight'));
         if (layers[i].gateUp) {
           linear(b, gu2!, h, W(GATE_UP), n);

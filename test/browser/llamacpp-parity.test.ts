@@ -108,6 +108,10 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // the stored A as A_log moves the F32 case by 1.4e-3 (tried).
   { name: 'mamba', arch: 'mamba', pre: 'gpt-2' },
   { name: 'mamba-q8_0', arch: 'mamba', pre: 'gpt-2', type: 'Q8_0', tol: QTOL },
+  // LFM2 (GGUF `lfm2`: gated short-convolution layers between GQA attention layers with q / k norms;
+  // the final norm stored as token_embd_norm; Llama 3's split)
+  { name: 'lfm2', arch: 'lfm2', pre: 'lfm2' },
+  { name: 'lfm2-q8_0', arch: 'lfm2', pre: 'lfm2', type: 'Q8_0', tol: QTOL },
   // Mamba-2 (GGUF `mamba2`: heads with scalar decays, one group of B / C, the gated RMSNorm). Measured
   // worst |Δp|: F32 4.0e-8, Q8_0 3.1e-3; no SiLU(z) gate gives 3.3e-2, dt spread to the next head's
   // channels 2.3e-3, z and x rows of in_proj swapped 9.5e-2 (all tried)

@@ -16,7 +16,7 @@ import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
-import { rwkvWorldTokens, tinyMambaGguf, tinyRwkv7Gguf } from '../helpers/tiny-llamas.ts';
+import { rwkvWorldTokens, tinyGguf, tinyMambaGguf, tinyRwkv7Gguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SHAPE: LlamaShape = { name: 'chatml-tiny', vocabSize: 320, hidden: 32, layers: 2, heads: 4, kvHeads: 2, ffn: 64, ropeTheta: 10000, rmsEps: 1e-5, contextLength: 256 };
@@ -137,6 +137,24 @@ describe('model manager: multi-turn context', () => {
     const r3 = await m.generate(turn2, { ...GREEDY, maxTokens: 12 }, () => {});
     expect(r3.reusedTokens).toBe(p2.length - 1);
     expect(r3.text).toBe(r2.text);
+    m.dispose();
+    fresh.dispose();
+  });
+
+  it('LFM2 (attention and short-convolution layers): a chat that cannot keep its convolution windows starts afresh and says what a fresh run says', async () => {
+    const file = () => [{ name: 'lfm2.gguf', blob: new Blob([tinyGguf(tinyShape('lfm2', 'lfm2')) as BlobPart]) }];
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', file());
+    expect(m.info).toMatchObject({ family: 'lfm2', format: 'gguf', chatTemplate: true, numLayers: 4 });
+    const fresh = await openModelFiles(new ReferenceBackend(), 'reference', file());
+    const turn1 = [{ role: 'user', content: 'In 2024 the kings' }];
+    const r1 = await m.generate(turn1, { ...GREEDY, maxTokens: 6 }, () => {});
+    const turn2 = [...turn1, { role: 'assistant', content: r1.text }, { role: 'user', content: 'the quick brown fox' }];
+    for (const turn of [turn2, turn2, turn1]) {
+      const r = await m.generate(turn, { ...GREEDY, maxTokens: 6 }, () => {});
+      const f = await fresh.generate(turn, { ...GREEDY, maxTokens: 6, reuseContext: false }, () => {});
+      expect(r.text).toBe(f.text);
+      expect(r.tokens).toBe(f.tokens);
+    }
     m.dispose();
     fresh.dispose();
   });

@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -34,11 +34,17 @@ const GEMMA3_TINY: Partial<LlamaShape> = { layers: 6, headDim: 32, slidingWindow
  */
 const GEMMA2_TINY: Partial<LlamaShape> = { layers: 4, headDim: 32, slidingWindow: 8, spm: true, attnSoftcap: 1.5, finalSoftcap: 8 };
 
+/**
+ * LFM2 in small: four layers, the third attention (GQA, q / k norms) and the others gated short
+ * convolutions of length 3, as LFM2-350M mixes them; Llama 3's split ('lfm2').
+ */
+const LFM2_TINY: Partial<LlamaShape> = { layers: 4, shortConv: { layers: [true, true, false, true], kernel: 3 }, ropeTheta: 1_000_000 };
+
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : {}),
     ...extra,
   };
 }

@@ -11,14 +11,14 @@ import type { Backend } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { openModel } from '../../src/engine/open-model.ts';
-import { GgufFile } from '../../src/formats/gguf.ts';
+import { GgufFile, GgufValueType } from '../../src/formats/gguf.ts';
 import { ggufModelConfig } from '../../src/formats/gguf-config.ts';
 import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
 import { rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { WeightMap } from '../../src/models/weights.ts';
-import { TINY_MAMBA2, TINY_RWKV7, TINY_VOCAB, tinyMamba2Gguf, tinyRwkv7Gguf } from '../helpers/tiny-llamas.ts';
+import { TINY_MAMBA2, TINY_RWKV7, TINY_VOCAB, tinyGguf, tinyMamba2Gguf, tinyRwkv7Gguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 type Model = CausalLM & { weights: WeightMap };
 
@@ -58,7 +58,11 @@ function maxRel(a: Float32Array, b: Float32Array): number {
 
 const backends: [string, () => Promise<Backend>][] = [['reference', async () => new ReferenceBackend()], ['wasm', () => WasmBackend.create()]];
 
+/** LFM2 (the Llama model with gated short-convolution layers) as a Q8_0 / F32 file of the tiny shape. */
+const tinyLfm2 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('lfm2', 'lfm2'), undefined, type);
+
 const ARCHS = [
+  { arch: 'lfm2', family: 'llama', file: tinyLfm2, q8: ['model.embed_tokens.weight', 'model.layers.0.conv.in_proj.weight#B', 'model.layers.1.conv.in_proj.weight#x', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.conv.out_proj.weight'], f32: ['model.layers.0.conv.conv.weight'] },
   { arch: 'rwkv7', file: tinyRwkv7Gguf, q8: ['token_embd.weight', 'output.weight', 'blk.0.time_mix_key.weight', 'blk.2.channel_mix_value.weight'], f32: ['blk.1.time_mix_w1.weight'] },
   { arch: 'mamba2', file: tinyMamba2Gguf, q8: ['token_embd.weight', 'blk.0.ssm_in.weight#z', 'blk.0.ssm_in.weight#x', 'blk.1.ssm_in.weight#C', 'blk.1.ssm_in.weight#dt', 'blk.1.ssm_out.weight'], f32: ['blk.0.ssm_a#ch', 'blk.0.ssm_conv1d.weight#B'] },
 ] as const;
@@ -69,7 +73,7 @@ for (const A of ARCHS) {
       it(`${name}: one prefill = token by token = uneven chunks (states carried)`, async () => {
         const b = await make();
         const m = await open(b, A.file());
-        expect(m.family).toBe(A.arch);
+        expect(m.family).toBe('family' in A ? A.family : A.arch);
         const whole = await logits(b, m, [TOKENS]);
         const steps = await logits(b, m, TOKENS.map((t) => [t]));
         const chunks = await logits(b, m, [TOKENS.slice(0, 5), TOKENS.slice(5, 6), TOKENS.slice(6)]);
@@ -104,6 +108,36 @@ for (const A of ARCHS) {
     });
   });
 }
+
+describe('lfm2 GGUF', () => {
+  it('rewinding into the past starts afresh (the convolution windows cannot go back): position 0, then the same logits as a fresh state', async () => {
+    const b = new ReferenceBackend();
+    const m = await open(b, tinyLfm2());
+    const s = m.newState();
+    b.free(m.prefill(TOKENS, s));
+    expect(m.rewind!(s, TOKENS.length)).toBe(TOKENS.length); // nothing to forget: kept
+    expect(m.rewind!(s, 5)).toBe(0);
+    expect(s.position).toBe(0);
+    const again = m.prefill(TOKENS.slice(0, 7), s, { allLogits: true });
+    expect(await b.read(again)).toEqual(await logits(b, m, [TOKENS.slice(0, 7)]));
+    m.dispose();
+  });
+
+  it('a sliding window is UNSUPPORTED; a head_count_kv array of another length SHAPE_MISMATCH', async () => {
+    const base = tinyShape('lfm2', 'lfm2');
+    const cfg = (edit: (m: [string, ReturnType<typeof kv.u32>][]) => void) => () => {
+      const g = GgufFile.openSync(tinyGguf(base));
+      const meta: [string, ReturnType<typeof kv.u32>][] = [...g.metadata].map(([k, v]) => [k, v as ReturnType<typeof kv.u32>]);
+      edit(meta);
+      return ggufModelConfig(GgufFile.openSync(writeGguf(meta, [...g.tensors.values()].map((t) => ({ name: t.name, type: t.type.name, ne: t.ne, data: g.rawSync(t.name) })))));
+    };
+    expect(cfg((m) => m.push(['lfm2.attention.sliding_window', kv.u32(8)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(cfg((m) => {
+      const i = m.findIndex(([k]) => k === 'lfm2.attention.head_count_kv');
+      m[i][1] = kv.arr(GgufValueType.INT32, [0, 0, 2]) as ReturnType<typeof kv.u32>;
+    })).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+  });
+});
 
 describe('rwkv7 GGUF errors', () => {
   it('bad files: missing head size or token_embd, ARWKV\'s one token shift, no gate, a head size not dividing the width', async () => {
