@@ -5,7 +5,7 @@
  * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab 49152,
  *   tied head, llama.cpp GGUF layout) as Q8_0 and F16, on wasm and webgpu;
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
- * - RWKV7-World-0.1B and Mamba-2-130M shapes from their llama.cpp GGUF plans, Q8_0;
+ * - RWKV7-World-0.1B, Mamba-2-130M and LFM2-350M shapes from their llama.cpp GGUF plans, Q8_0;
  * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
  *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
  * One decode run = one step: model.step + device argmax + reading back the token id. One prefill
@@ -15,7 +15,7 @@ import type { Backend, DType } from '../../src/backends/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import type { LlamaConfig } from '../../src/formats/hf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
-import { MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { LFM2_350M, MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { MAMBA2_130M, mamba2Config, mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
 import { RWKV7_01B, rwkv7Config, rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { l1Unstructured } from '../../src/engine/prune.ts';
@@ -72,6 +72,12 @@ function llamaConfig(s: LlamaShape): LlamaConfig {
     headDim: s.hidden / s.heads, rmsNormEps: s.rmsEps, ropeTheta: s.ropeTheta, ropeScaling: null, maxPositionEmbeddings: s.contextLength,
     tieWordEmbeddings: true, attentionBias: false, qkvBias: false, qkNorm: false, mlpBias: false, hiddenAct: 'silu', bosTokenId: 1, eosTokenIds: [2],
   };
+}
+
+/** The LlamaConfig of the LFM2-350M shape (what ggufLlamaConfig reads from its file). */
+function lfm2Config(): LlamaConfig {
+  const s = LFM2_350M;
+  return { ...llamaConfig(s), arch: 'lfm2', qkNorm: true, rmsNormEps: s.rmsEps, bosTokenId: 1, shortConv: s.shortConv };
 }
 
 /** The plan needs a vocabulary for its metadata only; the weights do not depend on it. */
@@ -185,6 +191,19 @@ export function cases(): BenchCase[] {
     family: 'model', op: 'prefill 64 mamba-130m-random', shape: `layers ${MAMBA_130M.layers}, hidden ${MAMBA_130M.hidden}, state ${MAMBA_130M.stateSize}, vocab ${MAMBA_130M.vocabSize}`,
     dtype: 'f32', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5, flops: 2 * mambaParams * 64,
     setup: (b) => prefillSetup(b, (bb) => Mamba.load(bb, mambaConfig as Parameters<typeof Mamba.load>[1], mambaFile()), 64),
+  });
+  // LFM2-350M (short-convolution and attention layers on the Llama model), Q8_0
+  const lfm2 = llamaGgufPlan(LFM2_350M, 'Q8_0', placeholderVocab(LFM2_350M.vocabSize));
+  const lfm2File = () => planWeights(LFM2_350M.name, lfm2.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name, 'lfm2') ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make })));
+  const lfm2Load = (bb: Backend) => Llama.load(bb, lfm2Config(), lfm2File(), { contextLength: 1024 });
+  const lfm2Shape = `layers ${LFM2_350M.layers} (6 attention), hidden ${LFM2_350M.hidden}, ffn ${LFM2_350M.ffn}, vocab ${LFM2_350M.vocabSize}`;
+  out.push({
+    family: 'model', op: 'decode lfm2-350m-random', shape: lfm2Shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10,
+    bytes: planParams(lfm2.tensors) * (34 / 32), flops: 2 * planParams(lfm2.tensors), setup: (b) => decodeSetup(b, lfm2Load),
+  });
+  out.push({
+    family: 'model', op: 'prefill 64 lfm2-350m-random', shape: lfm2Shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5,
+    flops: 2 * planParams(lfm2.tensors) * 64, setup: (b) => prefillSetup(b, lfm2Load, 64),
   });
   // RWKV-7 (RWKV7-World-0.1B shape) and Mamba-2 (mamba2-130m shape) from their llama.cpp GGUF plans, Q8_0
   const rwkv7 = rwkv7GgufPlan(RWKV7_01B, 'Q8_0', { kind: 'rwkv', tokens: placeholderVocab(RWKV7_01B.vocabSize).tokens });

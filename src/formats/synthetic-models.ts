@@ -110,6 +110,16 @@ export const LLAMA32_1B: LlamaShape = {
   ropeFreqs: llama3FreqFactors({ type: 'llama3', factor: 32, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 8192, raw: {} }, 64, 500000),
 };
 
+/**
+ * LiquidAI/LFM2-350M: 16 layers of 1024, attention (16 heads, 8 KV heads, q / k norms) on layers 2, 5,
+ * 8, 10, 12 and 14 and gated short convolutions of length 3 on the other ten; FFN 4608, vocabulary
+ * 65,536 (Llama 3's split, 'lfm2'), RoPE base 1e6, tied embeddings.
+ */
+export const LFM2_350M: LlamaShape = {
+  name: 'lfm2-350m-random', arch: 'lfm2', vocabSize: 65536, hidden: 1024, layers: 16, heads: 16, kvHeads: 8, ffn: 4608, ropeTheta: 1_000_000, rmsEps: 1e-5,
+  contextLength: 128000, pre: 'lfm2', shortConv: { layers: Array.from({ length: 16 }, (_, i) => ![2, 5, 8, 10, 12, 14].includes(i)), kernel: 3 },
+};
+
 export interface MambaShape {
   name: string;
   vocabSize: number;
