@@ -3,7 +3,9 @@
  * SwiGLU MLP → residual; tied or untied head. Attention is dense (exact, matches HF eager) or the
  * windowed + log-stride + landmark sparse attention; the KV cache is f32 or f16.
  * The same block runs Qwen2 (biases on the q, k and v projections) and Qwen3 (an RMSNorm over each
- * head of q and k, before RoPE).
+ * head of q and k, before RoPE), and LFM2, whose layers are either that attention (with Qwen3's q / k
+ * norms) or a gated short convolution (config.shortConv: in_proj → B, C, x; C ⊙ conv(B ⊙ x) with the
+ * Mamba conv op, no activation; out_proj), each followed by the SwiGLU MLP.
  *
  * Weights use Hugging Face names. GGUF files keep llama.cpp's Q/K row permutation, so for them
  * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
@@ -171,25 +173,25 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           await param(L(i, 'conv.conv.weight'), [H, c.shortConv!.kernel]);
           await lin(L(i, 'conv.out_proj.weight'), [H, H]);
         } else {
-        const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
-        const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
-        // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot
-        const stackQkv = opts.stackLinears !== false && !c.qkNorm;
-        const qkv = stackQkv ? await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears }) : undefined;
-        if (qkv) w.set(L(i, QKV), qkv);
-        else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
-        if (c.qkvBias) {
-          const names = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.bias`));
-          if (qkv) {
-            names.forEach((n, j) => expectShape(file, n, [qkvShapes[j][0]]));
-            w.set(L(i, QKV_BIAS), backend.tensor([qDim + 2 * kvDim], 'f32', new Float32Array(concatBytes((await Promise.all(names.map((n) => file.f32(n)))).map(bytesOf)).buffer)));
-          } else for (let j = 0; j < 3; j++) await param(names[j], [qkvShapes[j][0]]);
-        }
-        if (c.qkNorm) {
-          await param(L(i, 'self_attn.q_norm.weight'), [c.headDim]);
-          await param(L(i, 'self_attn.k_norm.weight'), [c.headDim]);
-        }
-        await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
+          const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
+          const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
+          // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot
+          const stackQkv = opts.stackLinears !== false && !c.qkNorm;
+          const qkv = stackQkv ? await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears }) : undefined;
+          if (qkv) w.set(L(i, QKV), qkv);
+          else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
+          if (c.qkvBias) {
+            const names = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.bias`));
+            if (qkv) {
+              names.forEach((n, j) => expectShape(file, n, [qkvShapes[j][0]]));
+              w.set(L(i, QKV_BIAS), backend.tensor([qDim + 2 * kvDim], 'f32', new Float32Array(concatBytes((await Promise.all(names.map((n) => file.f32(n)))).map(bytesOf)).buffer)));
+            } else for (let j = 0; j < 3; j++) await param(names[j], [qkvShapes[j][0]]);
+          }
+          if (c.qkNorm) {
+            await param(L(i, 'self_attn.q_norm.weight'), [c.headDim]);
+            await param(L(i, 'self_attn.k_norm.weight'), [c.headDim]);
+          }
+          await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
         }
         const gateUp = [L(i, 'mlp.gate_proj.weight'), L(i, 'mlp.up_proj.weight')];
         const shape: [number, number] = [c.intermediateSize, c.hiddenSize];
@@ -344,22 +346,22 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           b.mul(a2h!, convB!, convOut!);
           linear(b, o, a2h!, W('conv.out_proj.weight'), n);
         } else {
-        let v = v2;
-        if (layers[i].qkv) {
-          linear(b, qkv2!, h, W(QKV), n);
-          b.ropeQkv(qr, kr, v2, c.qkvBias ? biased(qkv2!, W(QKV_BIAS), qkvB!) : qkv2!, rope);
-        } else {
-          linear(b, q2!, h, W('self_attn.q_proj.weight'), n);
-          linear(b, k2!, h, W('self_attn.k_proj.weight'), n);
-          linear(b, v2, h, W('self_attn.v_proj.weight'), n);
-          let [q, k] = [q2!, k2!];
-          if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
-          if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
-          b.rope(qr, q, rope);
-          b.rope(kr, k, rope);
-        }
-        this.attend(a2, qr, kr, v, s.caches[this.slot[i]], pos, n);
-        linear(b, o, a2, W('self_attn.o_proj.weight'), n);
+          let v = v2;
+          if (layers[i].qkv) {
+            linear(b, qkv2!, h, W(QKV), n);
+            b.ropeQkv(qr, kr, v2, c.qkvBias ? biased(qkv2!, W(QKV_BIAS), qkvB!) : qkv2!, rope);
+          } else {
+            linear(b, q2!, h, W('self_attn.q_proj.weight'), n);
+            linear(b, k2!, h, W('self_attn.k_proj.weight'), n);
+            linear(b, v2, h, W('self_attn.v_proj.weight'), n);
+            let [q, k] = [q2!, k2!];
+            if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
+            if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
+            b.rope(qr, q, rope);
+            b.rope(kr, k, rope);
+          }
+          this.attend(a2, qr, kr, v, s.caches[this.slot[i]], pos, n);
+          linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         }
         residualNorm(o, W('post_attention_layernorm.weight'));
         if (layers[i].gateUp) {
