@@ -1,6 +1,7 @@
 /**
- * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 metadata → the same normalized LlamaConfig an HF config.json
- * gives (mamba → MambaConfig), plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
+ * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 / lfm2 metadata → the same normalized LlamaConfig an HF
+ * config.json gives (mamba → MambaConfig, mamba2 → Mamba2Config, rwkv7 → Rwkv7Config: ggufModelConfig
+ * dispatches), plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
  * Note for model code: for the llama architecture llama.cpp's converter permutes the rows of Q and
  * K per head for its adjacent-pair RoPE (row 2j ← HF row j, row 2j+1 ← HF row j + headDim/2), so
@@ -85,7 +86,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     shortConv = { layers: kvArr.map((x) => x === 0), kernel: int(key('shortconv.l_cache')) };
   } else numKvHeads = int(key('attention.head_count_kv'), numHeads);
   if (llamaArch === 'lfm2') {
-    shortConv ??= { layers: [], kernel: int(key('shortconv.l_cache')) };
+    shortConv ??= { layers: new Array<boolean>(int(key('block_count'))).fill(false), kernel: int(key('shortconv.l_cache')) }; // every layer attention
     if (int(key('attention.sliding_window'), 0, 0) > 0) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 with sliding-window attention is not implemented`, { file });
     if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 mixture-of-experts layers are not implemented`, { file });
   }
