@@ -256,10 +256,22 @@ export function selective_scan_f32(
   out: usize, x: usize, dt: usize, a: usize, b: usize, c: usize, d: usize, z: usize, dtBias: usize, state: usize,
   scratch: usize, T: i32, I: i32, N: i32, sp: i32,
 ): void {
+  selective_scan_rows(out, x, dt, a, b, c, d, z, dtBias, state, scratch, T, I, N, sp, 0, I);
+}
+
+/**
+ * Channels [c0, c1) of selective_scan_f32 (rows are still I wide): the thread pool's split
+ * (src/backends/wasm/threads-ops.ts). Each channel runs the same instructions as in the whole call
+ * when c0 is a multiple of 4 (the four-channel groups line up), so any split is bit-identical.
+ */
+export function selective_scan_rows(
+  out: usize, x: usize, dt: usize, a: usize, b: usize, c: usize, d: usize, z: usize, dtBias: usize, state: usize,
+  scratch: usize, T: i32, I: i32, N: i32, sp: i32, c0: i32, c1: i32,
+): void {
   const n4 = N & ~3;
   const gate = scratch + (<usize>I << 2);
-  for (let cb = 0; cb < I; cb += 64) {
-    const ce = min(cb + 64, I);
+  for (let cb = c0; cb < c1; cb += 64) {
+    const ce = min(cb + 64, c1);
     for (let t = 0; t < T; t++) {
       const bt = b + (<usize>(t * N) << 2);
       const ct = c + (<usize>(t * N) << 2);

@@ -220,6 +220,40 @@ describe('threaded dense attention == one thread, bit for bit', () => {
   });
 });
 
+describe('threaded selective scan == one thread, bit for bit', () => {
+  // channels split at multiples of 4 across the pool; I not a multiple of 4 (a scalar tail) and I
+  // spanning several 64-channel blocks; N = 16 (vector rows), 6 (scalar), and uniform A rows (Mamba-2)
+  it('I = 13, 70, 200; N = 6, 16; T = 1, 5; with and without D, z, dt bias; uniform A rows; on 1, 2 and 3 threads', async () => {
+    for (const [T, I, N] of [[1, 13, 16], [5, 70, 6], [1, 200, 16], [5, 200, 16]] as const) {
+      for (const full of [true, false]) for (const uniform of [false, true]) {
+        const x = randomF32(T * I, T + I), dt = randomF32(T * I, I + 3, -2, 1), bm = randomF32(T * N, N + 1), c = randomF32(T * N, N + 2);
+        const a = randomF32(I * N, I * N, -3, -0.1);
+        if (uniform) for (let ch = 0; ch < I; ch++) a.fill(a[ch * N], ch * N, (ch + 1) * N);
+        const d = randomF32(I, I + 7), z = randomF32(T * I, T * I + 1), bias = randomF32(I, I + 9, -1, 1), st0 = randomF32(I * N, 5);
+        const run = async (b: WasmBackend) => {
+          const ts = [b.tensor([T, I], 'f32', new Float32Array(T * I).fill(NaN)), b.tensor([T, I], 'f32', x), b.tensor([T, I], 'f32', dt), b.tensor([I, N], 'f32', a), b.tensor([T, N], 'f32', bm), b.tensor([T, N], 'f32', c)];
+          const opt = full ? [b.tensor([I], 'f32', d), b.tensor([T, I], 'f32', z), b.tensor([I], 'f32', bias)] : [null, null, null];
+          const state = b.tensor([I, N], 'f32', st0);
+          b.selectiveScan(ts[0], ts[1], ts[2], ts[3], ts[4], ts[5], opt[0], opt[1], opt[2], state, true);
+          const r = [(await b.read(ts[0])) as Float32Array, (await b.read(state)) as Float32Array];
+          for (const t of [...ts, ...opt, state]) if (t) b.free(t);
+          return r;
+        };
+        const [wantOut, wantState] = await run(one);
+        const label = `T ${T} I ${I} N ${N} full ${full} uniform ${uniform}`;
+        expect(wantOut.every((v) => Number.isFinite(v)), label).toBe(true);
+        for (const b of [two, three]) {
+          const jobs = b.pool!.stats.jobs;
+          const [out, state] = await run(b);
+          expect(firstDiff(out, wantOut), `${label}, ${b.threads} threads: out`).toBe(-1);
+          expect(firstDiff(state, wantState), `${label}, ${b.threads} threads: state`).toBe(-1);
+          expect(b.pool!.stats.jobs, `${label}: the pool ran it`).toBeGreaterThan(jobs);
+        }
+      }
+    }
+  });
+});
+
 describe('threaded spmv == one thread, bit for bit', () => {
   for (const layout of SPARSE_LAYOUTS) {
     it(`${layout}: m = 1, 2, 3, 7, 9, 577 (empty, short and long rows; csr16n: ≥ 8), k = 37, 300; Inf in x`, async () => {

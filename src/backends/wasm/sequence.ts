@@ -9,6 +9,7 @@ import * as s from '../ops/sequence-checks.ts';
 import { restoreF16 } from './f16.ts';
 import { ternaryRowStride } from '../ops/ternary-layout.ts';
 import type { WasmBackend, WasmTensor } from './backend.ts';
+import { scratchRowRunner } from './threads-ops.ts';
 
 type Kernel = (...args: number[]) => void;
 
@@ -65,8 +66,10 @@ export function selectiveScan(
   const op = 'selectiveScan';
   const p = ptrs(b, op, out, x, dt, a, bm, c, d, z, dtBias, state);
   const { t, i, n } = s.selectiveScan(op, out, x, dt, a, bm, c, d, z, dtBias, state);
-  // scratch: Δ and SiLU(z) of one token, [2·I]
-  withScratch(b, 8 * i, (scratch) => kernel(b, 'selective_scan_f32')(...p, scratch, t, i, n, deltaSoftplus ? 1 : 0));
+  // scratch: Δ and SiLU(z) of one token, [2·I], one per part when the channels are split across the
+  // thread pool (each channel's state row is independent: bit-identical to one thread)
+  kernel(b, 'selective_scan_rows');
+  scratchRowRunner(b, 4 * t * i * n)('selective_scan_rows', i, (c0, c1, scratch) => [...p, scratch, t, i, n, deltaSoftplus ? 1 : 0, c0, c1], 8 * i);
 }
 
 export function wkv4(b: WasmBackend, out: Tensor, k: Tensor, v_: Tensor, timeDecay: Tensor, timeFirst: Tensor, state: Tensor): void {

@@ -29,7 +29,7 @@ import { SparrowError } from '../../errors.ts';
 import { HELPER_SOURCE } from './threads-helper.ts';
 
 const GEN = 0, NEXT = 1, DONE = 2, ERR = 3, ID = 4, ARGC = 5, ARGS = 8;
-const MAX_ARGS = 16;
+const MAX_ARGS = 20;
 const MAX_PARTS = 64;
 /** Parts per thread: enough that a late helper's share is small, few enough to keep calls cheap. */
 export const PARTS_PER_THREAD = 3;
