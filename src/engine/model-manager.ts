@@ -264,7 +264,7 @@ class LmChatModel implements ChatModel {
    * The state after the previous reply and exactly the tokens it consumed (prompt + every token
    * stepped). The next reply continues from the longest prefix its prompt shares with them.
    */
-  private kept: { state: ModelState; fed: number[] } | null = null;
+  private kept: { state: ModelState; fed: number[]; snapshot: ModelState | null } | null = null;
   constructor(
     readonly info: ChatModelInfo,
     private readonly model: CausalLM,
@@ -341,14 +341,27 @@ class LmChatModel implements ChatModel {
     const m = this.model;
     const k = this.kept;
     this.kept = null;
-    if (k && reuse) {
-      // at least one prompt token must run: its logits pick the first reply token
-      const want = Math.min(commonPrefix(k.fed, prompt), prompt.length - 1);
-      if (m.rewind) return { state: k.state, reused: m.rewind(k.state, want) };
-      if (want === k.fed.length) return { state: k.state, reused: want }; // a recurrent state only goes forward
+    try {
+      if (k && reuse) {
+        // at least one prompt token must run: its logits pick the first reply token
+        const want = Math.min(commonPrefix(k.fed, prompt), prompt.length - 1);
+        // a state that cannot rewind that far goes back to its snapshot of the last prompt's end
+        // (Regenerate, or a new last message), when the new prompt still holds that prompt
+        const snap = k.snapshot;
+        const toSnapshot = snap !== null && m.restore !== undefined && want >= snap.position && want < k.fed.length;
+        if (m.rewind) {
+          // LFM2: its convolution windows go back to the snapshot, then the KV caches rewind
+          if (toSnapshot) m.restore!(k.state, snap);
+          return { state: k.state, reused: m.rewind(k.state, want) };
+        }
+        if (want === k.fed.length) return { state: k.state, reused: want }; // a recurrent state only goes forward
+        if (toSnapshot) return { state: k.state, reused: m.restore!(k.state, snap) };
+      }
+      k?.state.free();
+      return { state: m.newState(), reused: 0 };
+    } finally {
+      k?.snapshot?.free();
     }
-    k?.state.free();
-    return { state: m.newState(), reused: 0 };
   }
 
   async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
@@ -375,6 +388,7 @@ class LmChatModel implements ChatModel {
     const { state, reused } = start;
     const fed = prompt.slice(); // what the state holds once the prompt has run (kept only from then on)
     let keep = false;
+    let snapshot: ModelState | null = null;
     const pick = async (logits: Parameters<Backend['read']>[0]) => {
       if (greedy) {
         b.argmax(argmaxOut, logits);
@@ -387,7 +401,17 @@ class LmChatModel implements ChatModel {
     try {
       checkAbort(signal);
       const t0 = performance.now();
-      const pre = m.prefill(prompt.slice(reused), state);
+      // Models whose state cannot rewind run all but the last prompt token first and keep a snapshot
+      // there (CausalLM.snapshot), so that Regenerate resumes from it instead of the first token.
+      let from = reused;
+      if (m.snapshots && m.snapshot) {
+        if (prompt.length - reused >= 2) {
+          b.free(m.prefill(prompt.slice(reused, -1), state));
+          from = prompt.length - 1;
+        }
+        snapshot = m.snapshot(state);
+      }
+      const pre = m.prefill(prompt.slice(from), state);
       let next: number;
       try {
         next = await pick(pre);
@@ -425,7 +449,7 @@ class LmChatModel implements ChatModel {
         next = await pick(logits);
       }
       if (finishReason !== 'stop') stream.flush();
-      this.stateBytes = state.bytes();
+      this.stateBytes = state.bytes() + (snapshot?.bytes() ?? 0); // the snapshot kept for Regenerate counts too
       const decodeMs = performance.now() - t1;
       return { text: stream.text, tokens: n, promptTokens: prompt.length, reusedTokens: reused, trimmedTokens: trimmed, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
     } catch (e) {
@@ -435,9 +459,14 @@ class LmChatModel implements ChatModel {
     } finally {
       b.free(argmaxOut);
       if (keep) {
-        this.kept?.state.free(); // a reply that ran at the same time kept its own state: the newer one wins
-        this.kept = { state, fed };
-      } else state.free();
+        // a reply that ran at the same time kept its own state: the newer one wins
+        this.kept?.state.free();
+        this.kept?.snapshot?.free();
+        this.kept = { state, fed, snapshot };
+      } else {
+        state.free();
+        snapshot?.free();
+      }
     }
   }
 
@@ -453,6 +482,7 @@ class LmChatModel implements ChatModel {
 
   dispose(): void {
     this.kept?.state.free();
+    this.kept?.snapshot?.free();
     this.kept = null;
     this.model.dispose();
   }

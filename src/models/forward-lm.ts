@@ -31,8 +31,15 @@ export abstract class RecurrentState implements StepState {
     this.logits = owner.tensor([1, vocab], 'f32');
     this.scratch = new Scratch(owner);
   }
-  /** The model's own state tensors (not the logits or the scratch). */
+  /** The model's own state tensors (not the logits or the scratch), in a fixed order. */
   protected abstract tensors(): Tensor[];
+  /** Copy another state of the same model into this one (tensors and position). */
+  copyFrom(other: RecurrentState): void {
+    const [to, from] = [this.tensors(), other.tensors()];
+    if (to.length !== from.length) throw new SparrowError('INTERNAL', `state copy: ${from.length} tensors into ${to.length}`);
+    to.forEach((t, i) => this.owner.copy(t, 0, from[i], 0, t.size));
+    this.position = other.position;
+  }
   bytes(): number {
     return [...this.tensors(), this.logits].reduce((a, t) => a + t.byteSize, 0) + this.scratch.bytes();
   }
@@ -67,6 +74,25 @@ export abstract class ForwardLM<S extends StepState> {
 
   /** Run `tokens` (n ≥ 1) at the state's position; logits [n, vocab] or, with lastOnly, [1, vocab]. */
   protected abstract forward(tokens: readonly number[], s: S, logits: Tensor, lastOnly: boolean, hidden?: Tensor): void;
+
+  /** CausalLM.snapshots: recurrent models say true; models with a KV cache that rewinds, false. */
+  get snapshots(): boolean {
+    return false;
+  }
+
+  /** Recurrent states: a full copy (CausalLM.snapshot); models with a KV cache override both. */
+  snapshot(state: ModelState): ModelState | null {
+    if (!(state instanceof RecurrentState)) return null;
+    const copy = (this as unknown as { newState(): ModelState }).newState() as RecurrentState;
+    copy.copyFrom(state);
+    return copy;
+  }
+
+  restore(state: ModelState, snapshot: ModelState): number {
+    if (!(state instanceof RecurrentState) || !(snapshot instanceof RecurrentState)) throw new SparrowError('INVALID_ARGUMENT', 'restore: not a recurrent state of this model');
+    state.copyFrom(snapshot);
+    return state.position;
+  }
 
   prefill(tokens: readonly number[], state: ModelState, opts: PrefillOptions = {}): Tensor {
     const out = this.backend.tensor([opts.allLogits ? tokens.length : 1, this.vocabSize], 'f32');

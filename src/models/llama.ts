@@ -251,6 +251,39 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     return keep;
   }
 
+  /**
+   * LFM2: a copy of the convolution windows at the state's position (CausalLM.snapshot); the KV
+   * caches need none, they rewind. Null for attention-only models, and with sparse attention (whose
+   * landmark means only rewind to block boundaries).
+   */
+  override get snapshots(): boolean {
+    return Boolean(this.config.shortConv?.layers.some((x) => x)) && this.opts.attention !== 'sparse';
+  }
+
+  override snapshot(state: ModelState): ModelState | null {
+    const s = state as LlamaState;
+    if (!s.conv.length || this.opts.attention === 'sparse') return null;
+    const b = this.backend;
+    const conv = s.conv.map((t) => {
+      const c = b.tensor(t.shape, 'f32');
+      b.copy(c, 0, t, 0, t.size);
+      return c;
+    });
+    const snap = new LlamaState(b, [], 1, conv);
+    snap.position = s.position;
+    return snap;
+  }
+
+  /** Back to a snapshot's position: its convolution windows copied in, the KV caches rewound. */
+  override restore(state: ModelState, snapshot: ModelState): number {
+    const [s, snap] = [state as LlamaState, snapshot as LlamaState];
+    if (snap.conv.length !== s.conv.length || snap.position > s.position) throw new SparrowError('INVALID_ARGUMENT', `restore: a snapshot at ${snap.position} does not fit this state (at ${s.position})`);
+    s.conv.forEach((t, i) => this.backend.copy(t, 0, snap.conv[i], 0, t.size));
+    for (const c of s.caches) c.length = snap.position;
+    s.position = snap.position;
+    return s.position;
+  }
+
   private get head(): Tensor {
     return this.weights.has('lm_head.weight') ? this.weights.get('lm_head.weight') : this.weights.get('model.embed_tokens.weight');
   }

@@ -39,6 +39,10 @@ export interface MambaOptions extends LinearLoadOptions {}
 export class Mamba extends ForwardLM<MambaState> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'mamba' as const;
+  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
+  override get snapshots(): boolean {
+    return true;
+  }
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;

@@ -50,6 +50,10 @@ export interface Mamba2Options extends LinearLoadOptions {}
 export class Mamba2 extends ForwardLM<Mamba2State> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'mamba2' as const;
+  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
+  override get snapshots(): boolean {
+    return true;
+  }
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;

@@ -41,6 +41,10 @@ export interface RwkvOptions extends LinearLoadOptions {}
 export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'rwkv' as const;
+  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
+  override get snapshots(): boolean {
+    return true;
+  }
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;

@@ -64,6 +64,10 @@ export interface Rwkv7Options extends LinearLoadOptions {}
 export class Rwkv7 extends ForwardLM<Rwkv7State> implements CausalLM {
   protected readonly hiddenStages: number;
   readonly family = 'rwkv7' as const;
+  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
+  override get snapshots(): boolean {
+    return true;
+  }
   readonly vocabSize: number;
   readonly hiddenSize: number;
   readonly numLayers: number;

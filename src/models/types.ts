@@ -49,6 +49,20 @@ export interface CausalLM {
    * lower than asked (see the model). Absent: the state cannot go back (a recurrent state).
    */
   rewind?(state: ModelState, position: number): number;
+  /** True when `snapshot` / `restore` are worth using: the state cannot rewind (all the way) by itself. */
+  readonly snapshots?: boolean;
+  /**
+   * For states that cannot rewind (or not all the way: LFM2's convolution windows): a copy of what
+   * `rewind` cannot recover, at the state's current position, to resume from later with `restore`
+   * (the engine keeps one at the end of each prompt, so Regenerate does not run the prompt again).
+   * Null when `rewind` alone suffices. The caller frees it (ModelState.free).
+   */
+  snapshot?(state: ModelState): ModelState | null;
+  /**
+   * Put a snapshot of this model back into `state` (which has run at least the snapshot's tokens,
+   * the same ones): afterwards `state` is at the snapshot's position. Returns that position.
+   */
+  restore?(state: ModelState, snapshot: ModelState): number;
   /** Bytes held by the weights on the backend. */
   weightBytes(): number;
   /** Release the weights. */

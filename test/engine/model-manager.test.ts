@@ -159,6 +159,32 @@ describe('model manager: multi-turn context', () => {
     fresh.dispose();
   });
 
+  it('Regenerate on a state that cannot rewind (Mamba, RWKV-7, LFM2) resumes from the snapshot at the prompt\'s end, and says what a fresh run says', async () => {
+    const mambaFiles = () => ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
+    const cases: [string, () => { name: string; blob: Blob }[], string][] = [
+      ['mamba', mambaFiles, 'abcdefgh'],
+      ['rwkv7', () => [{ name: 'rwkv7.gguf', blob: new Blob([tinyRwkv7Gguf('F32', undefined, { kind: 'rwkv', tokens: rwkvWorldTokens() }) as BlobPart]) }], 'In 2024 the kings'],
+      ['lfm2', () => [{ name: 'lfm2.gguf', blob: new Blob([tinyGguf(tinyShape('lfm2', 'lfm2')) as BlobPart]) }], 'In 2024 the kings'],
+    ];
+    for (const [name, files, text] of cases) {
+      const m = await openModelFiles(new ReferenceBackend(), 'reference', files());
+      const fresh = await openModelFiles(new ReferenceBackend(), 'reference', files());
+      const turn = [{ role: 'user', content: text }];
+      const opts = { maxTokens: 6, temperature: 1, seed: 5 };
+      const r1 = await m.generate(turn, opts, () => {});
+      expect(r1.reusedTokens, name).toBe(0);
+      for (const seed of [6, 7]) {
+        // Regenerate: the same prompt, a new draw
+        const r = await m.generate(turn, { ...opts, seed }, () => {});
+        expect(r.reusedTokens, `${name}: resumed from the snapshot`).toBe(r1.promptTokens - 1);
+        const f = await fresh.generate(turn, { ...opts, seed, reuseContext: false }, () => {});
+        expect(r.text, name).toBe(f.text);
+      }
+      m.dispose();
+      fresh.dispose();
+    }
+  });
+
   it('a recurrent state is taken over only when the new prompt extends what it consumed', async () => {
     const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
     const m = await openModelFiles(new ReferenceBackend(), 'reference', files);
