@@ -131,3 +131,24 @@ export abstract class ForwardLM<S extends StepState> {
     this.weights.dispose();
   }
 }
+
+/**
+ * The recurrent models (Mamba, Mamba-2, RWKV-4, RWKV-7): hidden states after every block and the final
+ * norm, sizes from the config, and a state that cannot rewind, so the engine keeps snapshots of it.
+ */
+export abstract class RecurrentLM<S extends RecurrentState> extends ForwardLM<S> {
+  protected readonly hiddenStages: number;
+  readonly vocabSize: number;
+  readonly hiddenSize: number;
+  readonly numLayers: number;
+  constructor(sizes: { vocabSize: number; hiddenSize: number; numLayers: number }) {
+    super();
+    this.hiddenStages = sizes.numLayers + 1;
+    this.vocabSize = sizes.vocabSize;
+    this.hiddenSize = sizes.hiddenSize;
+    this.numLayers = sizes.numLayers;
+  }
+  override get snapshots(): boolean {
+    return true;
+  }
+}

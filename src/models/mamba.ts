@@ -12,7 +12,7 @@ import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-wei
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
+import { RecurrentLM, RecurrentState, headRows } from './forward-lm.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
@@ -36,16 +36,8 @@ export class MambaState extends RecurrentState {
 
 export interface MambaOptions extends LinearLoadOptions {}
 
-export class Mamba extends ForwardLM<MambaState> implements CausalLM {
-  protected readonly hiddenStages: number;
+export class Mamba extends RecurrentLM<MambaState> implements CausalLM {
   readonly family = 'mamba' as const;
-  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
-  override get snapshots(): boolean {
-    return true;
-  }
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
   private readonly b: ModelBackend;
 
   private constructor(
@@ -55,12 +47,8 @@ export class Mamba extends ForwardLM<MambaState> implements CausalLM {
     /** A block-quantized table (GGUF token_embd in Q8_0, …) is looked up on the host. */
     private readonly hostEmbed: HostEmbedding | undefined,
   ) {
-    super();
-    this.hiddenStages = config.numLayers + 1;
+    super(config);
     this.b = need(backend, 'causalConv1d', 'selectiveScan');
-    this.vocabSize = config.vocabSize;
-    this.hiddenSize = config.hiddenSize;
-    this.numLayers = config.numLayers;
   }
 
   static linearNames(c: MambaConfig): string[] {

@@ -19,7 +19,7 @@ import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
+import { RecurrentLM, RecurrentState, headRows } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
@@ -47,16 +47,8 @@ export class Mamba2State extends RecurrentState {
 
 export interface Mamba2Options extends LinearLoadOptions {}
 
-export class Mamba2 extends ForwardLM<Mamba2State> implements CausalLM {
-  protected readonly hiddenStages: number;
+export class Mamba2 extends RecurrentLM<Mamba2State> implements CausalLM {
   readonly family = 'mamba2' as const;
-  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
-  override get snapshots(): boolean {
-    return true;
-  }
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
   private readonly b: ModelBackend;
 
   private constructor(
@@ -66,12 +58,8 @@ export class Mamba2 extends ForwardLM<Mamba2State> implements CausalLM {
     /** A block-quantized table (Q8_0, …) is looked up on the host. */
     private readonly hostEmbed: HostEmbedding | undefined,
   ) {
-    super();
-    this.hiddenStages = config.numLayers + 1;
+    super(config);
     this.b = need(backend, 'causalConv1d', 'selectiveScan');
-    this.vocabSize = config.vocabSize;
-    this.hiddenSize = config.hiddenSize;
-    this.numLayers = config.numLayers;
   }
 
   static linearNames(c: Mamba2Config): string[] {

@@ -14,7 +14,7 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
+import { RecurrentLM, RecurrentState, headRows } from './forward-lm.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
@@ -38,16 +38,8 @@ export class RwkvState extends RecurrentState {
 
 export interface RwkvOptions extends LinearLoadOptions {}
 
-export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
-  protected readonly hiddenStages: number;
+export class Rwkv extends RecurrentLM<RwkvState> implements CausalLM {
   readonly family = 'rwkv' as const;
-  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
-  override get snapshots(): boolean {
-    return true;
-  }
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
   private readonly b: ModelBackend;
 
   private constructor(
@@ -55,12 +47,8 @@ export class Rwkv extends ForwardLM<RwkvState> implements CausalLM {
     readonly config: RwkvConfig,
     readonly weights: WeightMap,
   ) {
-    super();
-    this.hiddenStages = config.numLayers + 1;
+    super(config);
     this.b = need(backend, 'wkv4');
-    this.vocabSize = config.vocabSize;
-    this.hiddenSize = config.hiddenSize;
-    this.numLayers = config.numLayers;
   }
 
   static linearNames(c: RwkvConfig): string[] {

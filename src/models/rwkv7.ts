@@ -26,7 +26,7 @@ import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
-import { ForwardLM, RecurrentState, headRows } from './forward-lm.ts';
+import { RecurrentLM, RecurrentState, headRows } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 import type { CausalLM } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
@@ -61,16 +61,8 @@ export class Rwkv7State extends RecurrentState {
 
 export interface Rwkv7Options extends LinearLoadOptions {}
 
-export class Rwkv7 extends ForwardLM<Rwkv7State> implements CausalLM {
-  protected readonly hiddenStages: number;
+export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
   readonly family = 'rwkv7' as const;
-  /** The recurrent state cannot rewind: the engine keeps snapshots (CausalLM.snapshot). */
-  override get snapshots(): boolean {
-    return true;
-  }
-  readonly vocabSize: number;
-  readonly hiddenSize: number;
-  readonly numLayers: number;
   private readonly b: ModelBackend;
 
   private constructor(
@@ -80,12 +72,8 @@ export class Rwkv7 extends ForwardLM<Rwkv7State> implements CausalLM {
     /** A block-quantized table (Q8_0, …) is looked up on the host. */
     private readonly hostEmbed: HostEmbedding | undefined,
   ) {
-    super();
-    this.hiddenStages = config.numLayers + 1;
+    super(config);
     this.b = need(backend, 'wkv7', 'wkv7Bonus');
-    this.vocabSize = config.vocabSize;
-    this.hiddenSize = config.hiddenSize;
-    this.numLayers = config.numLayers;
   }
 
   static linearNames(c: Rwkv7Config): string[] {
