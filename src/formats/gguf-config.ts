@@ -1,5 +1,5 @@
 /**
- * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 / lfm2 metadata → the same normalized LlamaConfig an HF
+ * GGUF llama / qwen2 / qwen3 / gemma3 / gemma2 / lfm2 / granite metadata → the same normalized LlamaConfig an HF
  * config.json gives (mamba → MambaConfig, mamba2 → Mamba2Config, rwkv7 → Rwkv7Config: ggufModelConfig
  * dispatches), plus the tokenizer.ggml.* keys exposed raw for the tokenizer code.
  *
@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite'];
 /** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
 export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 
@@ -130,6 +130,15 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   if (shortConv) {
     if (shortConv.layers.length !== config.numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${shortConv.layers.length} head_count_kv entries for ${config.numLayers} layers`, { file });
     config.shortConv = shortConv;
+  }
+  if (llamaArch === 'granite') {
+    // llama_model_granite: logit_scale required, the others optional (0 or absent: not applied)
+    const opt = (k: string) => (g.get(key(k)) === undefined ? 0 : num(key(k), 1));
+    if (g.get(key('rope.scaling.finetuned')) === false) throw new SparrowError('UNSUPPORTED', `${file}: Granite without RoPE (rope.scaling.finetuned false) is not implemented`, { file });
+    if (g.get(key('expert_count')) !== undefined) throw new SparrowError('UNSUPPORTED', `${file}: Granite mixture-of-experts layers are not implemented`, { file });
+    const logit = g.get(key('logit_scale'));
+    if (logit === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${key('logit_scale')}' is missing`, { file, key: key('logit_scale') });
+    config.granite = { embedding: opt('embedding_scale'), residual: opt('residual_scale'), attention: opt('attention.scale'), logit: num(key('logit_scale'), 1) };
   }
   if (llamaArch === 'gemma3') config.gemma = gemma3Params(g, config, int);
   if (llamaArch === 'gemma2') config.gemma = gemma2Params(g, config, int);

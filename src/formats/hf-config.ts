@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -82,6 +82,12 @@ export interface LlamaConfig {
    * (llama.cpp: head_count_kv 0 there) and the convolution's length (shortconv.l_cache).
    */
   shortConv?: { layers: boolean[]; kernel: number };
+  /**
+   * Granite only (arch 'granite', IBM Granite 3.x / 4.0 dense): the embeddings times `embedding`, each
+   * block's attention and MLP outputs times `residual` before they join the residual stream, attention
+   * scores times `attention` (instead of 1/√head_dim), the logits divided by `logit`.
+   */
+  granite?: { embedding: number; residual: number; attention: number; logit: number };
 }
 
 export interface MambaConfig {

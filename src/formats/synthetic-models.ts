@@ -37,7 +37,9 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite';
+  /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
+  granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**
    * lfm2: which layers are gated short convolutions (head_count_kv 0 there; the rest attention with
    * q / k norms) and the convolution's length (shortconv.l_cache, LFM2's 3).
@@ -222,6 +224,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     // LFM2: one KV head count per layer, 0 on its convolution layers
     [a('attention.head_count_kv'), s.shortConv ? kv.arr(GgufValueType.INT32, s.shortConv.layers.map((c) => (c ? 0 : s.kvHeads))) : kv.u32(s.kvHeads)],
     ...(s.shortConv ? ([[a('shortconv.l_cache'), kv.u32(s.shortConv.kernel)]] as [string, GgufKV][]) : []),
+    ...(s.granite
+      ? ([[a('embedding_scale'), kv.f32(s.granite.embedding)], [a('residual_scale'), kv.f32(s.granite.residual)], [a('attention.scale'), kv.f32(s.granite.attention)], [a('logit_scale'), kv.f32(s.granite.logit)]] as [string, GgufKV][])
+      : []),
     [a('rope.freq_base'), kv.f32(s.ropeTheta)],
     [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
     // the Gemma 3 converter writes neither (llama.cpp takes the vocabulary's size and n_rot = key_length)

@@ -123,6 +123,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.stacked = Array.from({ length: config.numLayers }, (_, i) => ({ qkv: weights.has(L(i, QKV)), gateUp: weights.has(L(i, GATE_UP)) }));
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
     Llama.checkConfig(config);
+    Llama.checkOptions(config, opts.attention);
   }
 
   /** UNSUPPORTED for what this model does not implement (load checks it before uploading anything). */
@@ -132,6 +133,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     }
     if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: biases on the output projection / MLP are not implemented (q/k/v biases are, as in Qwen2)');
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
+  }
+
+  /** Options the config cannot run with (the constructor checks them once the options are resolved). */
+  private static checkOptions(config: LlamaConfig, attention: string): void {
+    if (config.granite?.attention && attention === 'sparse') throw new SparrowError('UNSUPPORTED', 'llama: Granite\'s attention scale with sparse attention is not implemented (dense is)');
   }
 
   /** Names of the linear weights (prunable, sparse-capable). */
@@ -148,6 +154,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   static async load(backend: Backend, config: LlamaConfig, file: WeightFile, opts: LlamaOptions = {}): Promise<Llama> {
     const c = config;
     Llama.checkConfig(c);
+    Llama.checkOptions(c, opts.attention ?? 'dense');
     // RoPE frequency divisors first: a bad rope_freqs.weight fails before anything is uploaded
     let freqFactors: number[] | undefined;
     if (file.has(ROPE_FREQS)) {
@@ -222,7 +229,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const kvDtype = opts.kvDtype ?? 'f32';
     const attention = opts.attention ?? 'dense';
     // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
-    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && c.arch === 'llama' ? 'interleaved' : 'half');
+    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && (c.arch === 'llama' || c.arch === 'granite') ? 'interleaved' : 'half');
     return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed, freqFactors);
   }
 
@@ -318,15 +325,28 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       let x = t([n, H]);
       let x2 = t([n, H]);
       this.embed(x, tokens, scratch);
+      // Granite: scaled embeddings, scaled branch outputs, scaled logits (config.granite)
+      const gr = c.granite;
+      if (gr?.embedding) {
+        b.scale(x2, x, gr.embedding);
+        [x, x2] = [x2, x];
+      }
+      const branchOut = gr?.residual ? t([n, H]) : undefined;
+      /** A block's attention / MLP output as it joins the residual stream (Granite: times residual_scale). */
+      const branch = (o: Tensor): Tensor => {
+        if (!branchOut) return o;
+        b.scale(branchOut, o, gr!.residual);
+        return branchOut;
+      };
       if (hidden) b.copy(hidden, 0, x, 0, n * H);
       const h = t([n, H]);
       const residual = (o: Tensor) => {
-        b.add(x2, x, o);
+        b.add(x2, x, branch(o));
         [x, x2] = [x2, x];
       };
       /** residual(o), then h = the next norm of the new stream, in one op (one dispatch on WebGPU). */
       const residualNorm = (o: Tensor, normWeight: Tensor) => {
-        b.addRmsnorm(x2, h, x, o, normWeight, c.rmsNormEps);
+        b.addRmsnorm(x2, h, x, branch(o), normWeight, c.rmsNormEps);
         [x, x2] = [x2, x];
       };
       // Stacking is decided per layer (a GGUF may store one layer's v in another type): scratch for
@@ -415,7 +435,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, this.weights.get('model.norm.weight'), c.rmsNormEps);
       if (hidden) b.copy(hidden, (c.numLayers + 1) * n * H, hn, 0, n * H);
-      linear(b, logits, hn, this.head, rows);
+      if (gr) {
+        const raw = t([rows, c.vocabSize]);
+        linear(b, raw, hn, this.head, rows);
+        b.scale(logits, raw, 1 / gr.logit);
+      } else linear(b, logits, hn, this.head, rows);
       s.position += n;
     } finally {
       if (scratch !== s.scratch) scratch.free();
@@ -433,7 +457,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const D = c.headDim;
     if (this.opts.attention === 'dense') {
       b.kvAppend(cache, k, v);
-      b.denseAttention(out, q, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D });
+      b.denseAttention(out, q, cache.k, cache.v, { causal: true, pos, kvLen: cache.length, headDim: D, ...(c.granite?.attention ? { scale: c.granite.attention } : {}) });
       return;
     }
     if (n === 1) {

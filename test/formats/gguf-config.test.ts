@@ -54,3 +54,26 @@ describe('GGUF llama metadata → LlamaConfig', () => {
     expect(code(mk([...base, ['tokenizer.ggml.model', kv.str('gpt2')], ['tokenizer.ggml.tokens', kv.arr(8, ['a', 'b'])]]))).toBe('SHAPE_MISMATCH');
   });
 });
+
+describe('GGUF granite metadata', () => {
+  const base: [string, ReturnType<typeof kv.str>][] = [
+    ['general.architecture', kv.str('granite')], ['granite.embedding_length', kv.u32(64)], ['granite.block_count', kv.u32(2)], ['granite.feed_forward_length', kv.u32(96)],
+    ['granite.attention.head_count', kv.u32(4)], ['granite.vocab_size', kv.u32(32)], ['granite.logit_scale', kv.f32(8)], ['granite.residual_scale', kv.f32(0.22)],
+    ['granite.embedding_scale', kv.f32(12)], ['granite.attention.scale', kv.f32(0.015625)],
+  ];
+  const config = (edit: (m: typeof base) => void = () => {}) => {
+    const m = base.map(([k, v]) => [k, v] as (typeof base)[number]);
+    edit(m);
+    return ggufLlamaConfig(GgufFile.openSync(writeGguf(m, []), 'g.gguf')).config;
+  };
+  it('reads the four multipliers (residual, embedding and attention optional, logit required)', () => {
+    expect(config().granite).toEqual({ embedding: 12, residual: 0.22, attention: 0.015625, logit: 8 });
+    const some = config((m) => m.splice(m.findIndex(([k]) => k === 'granite.residual_scale'), 1));
+    expect(some.granite).toEqual({ embedding: 12, residual: 0, attention: 0.015625, logit: 8 });
+  });
+  it('no logit_scale: FORMAT_INVALID; no RoPE (rope.scaling.finetuned false) or experts: UNSUPPORTED', () => {
+    expect(() => config((m) => m.splice(m.findIndex(([k]) => k === 'granite.logit_scale'), 1))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('granite.logit_scale') }));
+    expect(() => config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(false)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => config((m) => m.push(['granite.expert_count', kv.u32(8)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+});

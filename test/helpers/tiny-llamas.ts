@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -40,11 +40,17 @@ const GEMMA2_TINY: Partial<LlamaShape> = { layers: 4, headDim: 32, slidingWindow
  */
 const LFM2_TINY: Partial<LlamaShape> = { layers: 4, shortConv: { layers: [true, true, false, true], kernel: 3 }, ropeTheta: 1_000_000 };
 
+/**
+ * Granite in small: Granite's four multipliers, far enough from 1 that dropping any changes the top
+ * tokens (Granite 3.3 2B: embedding 12, residual 0.22, attention 1/64, logit 8).
+ */
+const GRANITE_TINY: Partial<LlamaShape> = { granite: { embedding: 3, residual: 0.4, attention: 0.09, logit: 2.5 }, embedSd: 0.3 };
+
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : {}),
     ...extra,
   };
 }

@@ -179,3 +179,21 @@ describe('llama: stacking is decided per layer', () => {
     expect(maxAbs(out[0].subarray(0, 6 * V), golden17.subarray(0, 6 * V))).toBeLessThan(1e-2); // one matrix in f16
   });
 });
+
+describe('Granite options', () => {
+  it('sparse attention with Granite\'s attention scale is UNSUPPORTED before anything is uploaded; dense runs, prefill = steps', async () => {
+    const { tinyGguf, tinyShape } = await import('../helpers/tiny-llamas.ts');
+    const file = new Map([['g.gguf', tinyGguf(tinyShape('granite', 'refact'))]]);
+    const b = new ReferenceBackend();
+    await expect(openModel(b, file, { attention: 'sparse' })).rejects.toMatchObject({ code: 'UNSUPPORTED' });
+    expect(b.memoryBytes()).toBe(0);
+    const { model } = await openModel(b, file);
+    const ids = [5, 9, 300, 42, 7];
+    const whole = (await b.read(model.prefill(ids, model.newState(), { allLogits: true }))) as Float32Array;
+    const s = model.newState();
+    const rows: number[] = [];
+    for (const id of ids) rows.push(...((await b.read(model.step(id, s))) as Float32Array));
+    expect(maxAbs(Float32Array.from(rows), whole)).toBeLessThan(1e-4);
+    model.dispose();
+  });
+});
