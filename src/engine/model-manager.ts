@@ -279,8 +279,9 @@ class LmChatModel implements ChatModel {
       return t.encode(text, { addSpecialTokens: false });
     }
     const ids = t.encode(lastUserText(messages), { addSpecialTokens: true });
-    // Plain continuation: start from BOS when the tokenizer did not add it.
-    if (t.bosTokenId !== undefined && ids[0] !== t.bosTokenId) ids.unshift(t.bosTokenId);
+    // Plain continuation: start from BOS when the tokenizer did not add it (not for RWKV World
+    // vocabularies: llama.cpp never adds BOS there, whatever the file declares)
+    if (t.bosTokenId !== undefined && ids[0] !== t.bosTokenId && !(t instanceof RwkvTokenizer)) ids.unshift(t.bosTokenId);
     return ids;
   }
 

@@ -159,6 +159,21 @@ describe('model manager: multi-turn context', () => {
     fresh.dispose();
   });
 
+  it('a plain continuation of an RWKV World model starts without BOS, as llama.cpp runs it (the file declares BOS 0)', async () => {
+    const bytes = tinyRwkv7Gguf('F32', undefined, { kind: 'rwkv', tokens: rwkvWorldTokens() });
+    // the same vocabulary without a chat template: a plain continuation
+    const meta = ggufMetadataRecord(await GgufFile.open(bytes));
+    expect(meta['tokenizer.ggml.bos_token_id']).toBe(0);
+    const g = await GgufFile.open(bytes);
+    const kvs = [...g.metadata].filter(([k]) => k !== 'tokenizer.chat_template');
+    const plain = writeGguf(kvs, [...g.tensors.values()].map((x) => ({ name: x.name, type: x.type.name, ne: x.ne, data: g.rawSync(x.name) })));
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'rwkv7.gguf', blob: new Blob([plain as BlobPart]) }]);
+    const tok = tokenizerFromGguf(ggufMetadataRecord(GgufFile.openSync(plain)));
+    const r = await m.generate([{ role: 'user', content: 'the king' }], { ...GREEDY, maxTokens: 1 }, () => {});
+    expect(r.promptTokens).toBe(tok.encode('the king').length);
+    m.dispose();
+  });
+
   it('Regenerate on a state that cannot rewind (Mamba, RWKV-7, LFM2) resumes from the snapshot at the prompt\'s end, and says what a fresh run says', async () => {
     const mambaFiles = () => ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
     const cases: [string, () => { name: string; blob: Blob }[], string][] = [
