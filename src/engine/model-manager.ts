@@ -358,11 +358,14 @@ class LmChatModel implements ChatModel {
         if (want === k.fed.length) return { state: k.state, reused: want }; // a recurrent state only goes forward
         if (toSnapshot) return { state: k.state, reused: m.restore!(k.state, snap) };
       }
-      k?.state.free();
-      return { state: m.newState(), reused: 0 };
+    } catch (e) {
+      k?.state.free(); // a failed rewind / restore leaves nothing to keep
+      throw e;
     } finally {
       k?.snapshot?.free();
     }
+    k?.state.free();
+    return { state: m.newState(), reused: 0 };
   }
 
   async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
