@@ -67,7 +67,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   }
   const llamaArch = arch as LlamaArch;
   const key = (k: string) => `${arch}.${k}`;
-  const { int, num, optId } = metadataReader(g);
+  const { int, num, optId, specialIds } = metadataReader(g);
 
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -103,7 +103,6 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     const orig = g.get(key('rope.scaling.original_context_length'));
     if (typeof orig === 'number') ropeScaling.originalMaxPositionEmbeddings = orig;
   }
-  const eos = optId('tokenizer.ggml.eos_token_id');
   const config: LlamaConfig = {
     family: 'llama',
     arch: llamaArch,
@@ -124,8 +123,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3' || llamaArch === 'lfm2',
     mlpBias: g.has('blk.0.ffn_up.bias'),
     hiddenAct: llamaArch === 'gemma3' || llamaArch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu',
-    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
-    eosTokenIds: eos === null ? [] : [eos],
+    ...specialIds(),
   };
   if (shortConv) {
     if (shortConv.layers.length !== config.numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${shortConv.layers.length} head_count_kv entries for ${config.numLayers} layers`, { file });
@@ -169,7 +167,12 @@ function metadataReader(g: GgufFile) {
     return shortestF32(v);
   };
   const optId = (k: string): number | null => (g.get(k) === undefined ? null : int(k, undefined, 0));
-  return { int, num, optId };
+  /** The config's BOS and EOS ids from the tokenizer.ggml keys. */
+  const specialIds = (): { bosTokenId: number | null; eosTokenIds: number[] } => {
+    const eos = optId('tokenizer.ggml.eos_token_id');
+    return { bosTokenId: optId('tokenizer.ggml.bos_token_id'), eosTokenIds: eos === null ? [] : [eos] };
+  };
+  return { int, num, optId, specialIds };
 }
 
 
@@ -212,7 +215,7 @@ export function ggufModelConfig(g: GgufFile): GgufModel {
  */
 export function ggufMambaConfig(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, optId } = metadataReader(g);
+  const { int, num, optId, specialIds } = metadataReader(g);
   const key = (k: string) => `mamba.${k}`;
   if (g.get(key('ssm.dt_b_c_rms')) === true) {
     throw new SparrowError('UNSUPPORTED', `${file}: ${key('ssm.dt_b_c_rms')} (Falcon-Mamba's norms of dt, B and C) is not implemented`, { file, key: key('ssm.dt_b_c_rms') });
@@ -220,7 +223,6 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
   const intermediateSize = int(key('ssm.inner_size'));
-  const eos = optId('tokenizer.ggml.eos_token_id');
   const config: MambaConfig = {
     family: 'mamba',
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
@@ -237,8 +239,7 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     residualInFp32: true,
     tieWordEmbeddings: !g.tensors.has('output.weight'),
     hiddenAct: 'silu',
-    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
-    eosTokenIds: eos === null ? [] : [eos],
+    ...specialIds(),
     padTokenId: optId('tokenizer.ggml.padding_token_id'),
   };
   return { config, tokenizer };
@@ -252,7 +253,7 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
  */
 export function ggufMamba2Config(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, optId } = metadataReader(g);
+  const { int, num, specialIds } = metadataReader(g);
   const key = (k: string) => `mamba2.${k}`;
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -263,7 +264,6 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: ssm.inner_size ${intermediateSize}, ${numHeads} heads and ${groups} groups do not divide`, { file });
   }
   if (groups !== 1) throw new SparrowError('UNSUPPORTED', `${file}: Mamba-2 with ${groups} groups of B / C is not implemented (one group is)`, { file, key: key('ssm.group_count') });
-  const eos = optId('tokenizer.ggml.eos_token_id');
   const config: Mamba2Config = {
     family: 'mamba2',
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
@@ -276,8 +276,7 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
     groups,
     layerNormEps: num(key('attention.layer_norm_rms_epsilon'), 1e-5),
     tieWordEmbeddings: !g.tensors.has('output.weight'),
-    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
-    eosTokenIds: eos === null ? [] : [eos],
+    ...specialIds(),
   };
   return { config, tokenizer };
 }
@@ -290,7 +289,7 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
  */
 export function ggufRwkv7Config(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, optId } = metadataReader(g);
+  const { int, num, specialIds } = metadataReader(g);
   const key = (k: string) => `rwkv7.${k}`;
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -300,7 +299,6 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
   if (shifts !== 2) throw new SparrowError('UNSUPPORTED', `${file}: ${key('token_shift_count')} = ${shifts} (RWKV-7 has 2)`, { file, key: key('token_shift_count') });
   const gate = int(key('attention.gate_lora_rank'), 0, 0);
   if (gate === 0) throw new SparrowError('UNSUPPORTED', `${file}: RWKV-7 without the output gate (attention.gate_lora_rank 0) is not implemented`, { file });
-  const eos = optId('tokenizer.ggml.eos_token_id');
   const config: Rwkv7Config = {
     family: 'rwkv7',
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
@@ -313,8 +311,7 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
     valueLoraRank: int(key('attention.value_residual_mix_lora_rank')),
     gateLoraRank: gate,
     layerNormEps: num(key('attention.layer_norm_epsilon'), 1e-5),
-    bosTokenId: optId('tokenizer.ggml.bos_token_id'),
-    eosTokenIds: eos === null ? [] : [eos],
+    ...specialIds(),
   };
   return { config, tokenizer };
 }
