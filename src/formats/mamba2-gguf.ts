@@ -14,19 +14,12 @@ import { kv } from './gguf-writer.ts';
 import { ggmlTypeByName } from './ggml-types.ts';
 import type { Mamba2Config } from './hf-config.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
-import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan } from './synthetic-models.ts';
+import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan, type MambaShape } from './synthetic-models.ts';
 
-export interface Mamba2Shape {
-  name: string;
-  vocabSize: number;
-  hidden: number;
-  layers: number;
-  stateSize: number;
-  convKernel: number;
+/** A Mamba shape plus the head size; `expand` (intermediate = expand · hidden) defaults to Mamba-2's 2. */
+export interface Mamba2Shape extends Omit<MambaShape, 'expand'> {
   headDim: number;
-  /** intermediate = expand · hidden (Mamba-2: 2) */
   expand?: number;
-  embedSd?: number;
 }
 
 /** state-spaces/mamba2-130m's shape: 24 layers of 768, 24 heads of 64, state 128, GPT-NeoX's vocabulary padded to 50,288. */
