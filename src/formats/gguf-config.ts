@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid'];
 /** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
 export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 
@@ -72,21 +72,23 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
   const numHeads = int(key('attention.head_count'));
-  // LFM2: one head_count_kv per layer, 0 on its short-convolution layers
+  // LFM2 / Granite 4.0-H: one head_count_kv per layer, 0 on its short-convolution / Mamba-2 layers
   const kvArr = g.get(key('attention.head_count_kv'));
-  let shortConv: LlamaConfig['shortConv'];
+  /** Per layer: true where head_count_kv is 0 (no attention). */
+  let recurrent: boolean[] | undefined;
   let numKvHeads: number;
   if (Array.isArray(kvArr)) {
-    if (llamaArch !== 'lfm2') throw new SparrowError('UNSUPPORTED', `${file}: per-layer ${key('attention.head_count_kv')} is not supported for ${arch}`, { file });
+    if (llamaArch !== 'lfm2' && llamaArch !== 'granitehybrid') throw new SparrowError('UNSUPPORTED', `${file}: per-layer ${key('attention.head_count_kv')} is not supported for ${arch}`, { file });
     const heads = new Set(kvArr.filter((x) => x !== 0));
-    if (!kvArr.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || heads.size !== 1) {
-      throw new SparrowError('FORMAT_INVALID', `${file}: ${key('attention.head_count_kv')} must be 0 (convolution) or one KV head count per layer, got ${JSON.stringify(kvArr.slice(0, 32))}`, { file });
+    if (!kvArr.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || heads.size > 1 || (heads.size === 0 && llamaArch === 'lfm2')) {
+      throw new SparrowError('FORMAT_INVALID', `${file}: ${key('attention.head_count_kv')} must be 0 (${llamaArch === 'lfm2' ? 'convolution' : 'Mamba-2'}) or one KV head count per layer, got ${JSON.stringify(kvArr.slice(0, 32))}`, { file });
     }
-    numKvHeads = [...heads][0] as number;
-    shortConv = { layers: kvArr.map((x) => x === 0), kernel: int(key('shortconv.l_cache')) };
+    numKvHeads = heads.size ? ([...heads][0] as number) : numHeads;
+    recurrent = kvArr.map((x) => x === 0);
   } else numKvHeads = int(key('attention.head_count_kv'), numHeads);
+  let shortConv: LlamaConfig['shortConv'];
   if (llamaArch === 'lfm2') {
-    shortConv ??= { layers: new Array<boolean>(int(key('block_count'))).fill(false), kernel: int(key('shortconv.l_cache')) }; // every layer attention
+    shortConv = { layers: recurrent ?? new Array<boolean>(int(key('block_count'))).fill(false), kernel: int(key('shortconv.l_cache')) }; // no array: every layer attention
     if (int(key('attention.sliding_window'), 0, 0) > 0) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 with sliding-window attention is not implemented`, { file });
     if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 mixture-of-experts layers are not implemented`, { file });
   }
@@ -118,25 +120,36 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     ropeScaling,
     maxPositionEmbeddings: int(key('context_length'), 2048),
     tieWordEmbeddings: !g.has('output.weight'),
-    attentionBias: llamaArch === 'llama' && g.has('blk.0.attn_q.bias'),
+    // biases Sparrow does not run are refused (Llama.checkConfig), in any layer (a hybrid's first may have no attention)
+    attentionBias: llamaArch !== 'qwen2' ? [...g.tensors.keys()].some((n) => /^blk\.\d+\.attn_(q|k|v|output)\.bias$/.test(n)) : g.tensors.has('blk.0.attn_output.bias'),
     qkvBias: llamaArch === 'qwen2',
     qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3' || llamaArch === 'lfm2',
-    mlpBias: g.has('blk.0.ffn_up.bias'),
+    mlpBias: [...g.tensors.keys()].some((n) => /^blk\.\d+\.ffn_(gate|up|down)\.bias$/.test(n)),
     hiddenAct: llamaArch === 'gemma3' || llamaArch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu',
     ...specialIds(),
   };
-  if (shortConv) {
-    if (shortConv.layers.length !== config.numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${shortConv.layers.length} head_count_kv entries for ${config.numLayers} layers`, { file });
-    config.shortConv = shortConv;
-  }
-  if (llamaArch === 'granite') {
-    // llama_model_granite: logit_scale required, the others optional (0 or absent: not applied)
+  const layerCount = (layers: boolean[]) => {
+    if (layers.length !== config.numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${layers.length} head_count_kv entries for ${config.numLayers} layers`, { file });
+    return layers;
+  };
+  if (shortConv) config.shortConv = { ...shortConv, layers: layerCount(shortConv.layers) };
+  if (llamaArch === 'granite' || llamaArch === 'granitehybrid') {
+    // llama_model_granite: logit_scale required, the others optional (0 or absent: not applied);
+    // granitehybrid: all four optional. rope.scaling.finetuned switches RoPE (absent: on).
     const opt = (k: string) => (g.get(key(k)) === undefined ? 0 : num(key(k), 1));
-    if (g.get(key('rope.scaling.finetuned')) === false) throw new SparrowError('UNSUPPORTED', `${file}: Granite without RoPE (rope.scaling.finetuned false) is not implemented`, { file });
-    if (g.get(key('expert_count')) !== undefined) throw new SparrowError('UNSUPPORTED', `${file}: Granite mixture-of-experts layers are not implemented`, { file });
-    const logit = g.get(key('logit_scale'));
-    if (logit === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${key('logit_scale')}' is missing`, { file, key: key('logit_scale') });
-    config.granite = { embedding: opt('embedding_scale'), residual: opt('residual_scale'), attention: opt('attention.scale'), logit: num(key('logit_scale'), 1) };
+    if (g.get(key('expert_count')) !== undefined && int(key('expert_count'), 0, 0) > 0) throw new SparrowError('UNSUPPORTED', `${file}: Granite mixture-of-experts layers are not implemented`, { file });
+    if (llamaArch === 'granite' && g.get(key('logit_scale')) === undefined) throw new SparrowError('FORMAT_INVALID', `${file}: required metadata '${key('logit_scale')}' is missing`, { file, key: key('logit_scale') });
+    config.granite = { embedding: opt('embedding_scale'), residual: opt('residual_scale'), attention: opt('attention.scale'), logit: opt('logit_scale') };
+    const finetuned = g.get(key('rope.scaling.finetuned'));
+    if (finetuned !== undefined && typeof finetuned !== 'boolean') throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${key('rope.scaling.finetuned')}' must be a boolean, got ${String(finetuned)}`, { file, key: key('rope.scaling.finetuned') });
+    if (finetuned === false) config.noRope = true;
+  }
+  if (llamaArch === 'granitehybrid') {
+    // llama_model_granite_hybrid: the Mamba-2 mixer's sizes (time_step_rank is its head count)
+    const m2 = { layers: layerCount(recurrent ?? new Array<boolean>(config.numLayers).fill(false)), intermediateSize: int(key('ssm.inner_size')), stateSize: int(key('ssm.state_size')), convKernel: int(key('ssm.conv_kernel')), numHeads: int(key('ssm.time_step_rank')), groups: int(key('ssm.group_count'), 1) };
+    if (m2.groups !== 1) throw new SparrowError('UNSUPPORTED', `${file}: Mamba-2 layers with ${m2.groups} groups of B / C are not implemented (one is)`, { file });
+    if (m2.intermediateSize % m2.numHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${key('ssm.inner_size')} ${m2.intermediateSize} is not a multiple of ${key('ssm.time_step_rank')} ${m2.numHeads}`, { file });
+    if (m2.layers.some((x) => x)) config.mamba2 = m2;
   }
   if (llamaArch === 'gemma3') config.gemma = gemma3Params(g, config, int);
   if (llamaArch === 'gemma2') config.gemma = gemma2Params(g, config, int);

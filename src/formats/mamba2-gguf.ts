@@ -4,17 +4,15 @@
  * Mamba-2's initialisation ranges (A in [−16, −1], Δ = softplus(dt_bias) log-uniform in
  * [1e−3, 1e−1]), one group of B / C, the head tied to the embedding (no output.weight).
  *
- * Layout (ggml ne reversed to row-major): ssm_in [2I + 2N + heads, H] with rows
- * [z | x | B | C | dt]; ssm_conv1d [I + 2N, K] (squeezed) + bias; ssm_dt.bias [heads]; ssm_a and
- * ssm_d [heads, 1] (A stored as −exp(A_log), no ".weight" suffix); ssm_norm [1, I]; ssm_out [H, I].
- * The two projections and the embedding take `type` where their rows divide into its blocks.
+ * Each layer is attn_norm and the mixer's tensors (mamba2MixerTensors in synthetic-models.ts). The
+ * two projections and the embedding take `type` where their rows divide into its blocks.
  */
 import type { GgufKV } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
 import { ggmlTypeByName } from './ggml-types.ts';
 import type { Mamba2Config } from './hf-config.ts';
 import type { BpeVocab } from './synthetic-bpe.ts';
-import { bpeKeys, encodeGgml, uniform, type GgufTensorPlan, type MambaShape } from './synthetic-models.ts';
+import { bpeKeys, encodeGgml, mamba2MixerTensors, uniform, type GgufTensorPlan, type MambaShape } from './synthetic-models.ts';
 
 /** A Mamba shape plus the head size; `expand` (intermediate = expand · hidden) defaults to Mamba-2's 2. */
 export interface Mamba2Shape extends Omit<MambaShape, 'expand'> {
@@ -70,33 +68,15 @@ export function mamba2GgufPlan(s: Mamba2Shape, type: Mamba2GgufType, vocab: BpeV
     ['tokenizer.ggml.eos_token_id', kv.u32(0)],
   ];
   const u = (name: string, n: number, sd: number) => uniform(`${s.name}/${name}`, n, sd);
-  /** n values uniform in [lo, hi]. */
-  const between = (name: string, n: number, lo: number, hi: number) => u(name, n, 1 / Math.sqrt(3)).map((x) => lo + ((x + 1) / 2) * (hi - lo));
   const f32 = (name: string, ne: number[], make: () => Float32Array): GgufTensorPlan => ({ name, type: 'F32', ne, make: () => encodeGgml(make(), 'F32') });
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
     const t = cols % ggmlTypeByName(type).blockSize === 0 ? type : 'F32';
     return { name, type: t, ne: [cols, rows], make: () => encodeGgml(u(name, rows * cols, sd), t) };
   };
-  const resid = 1 / Math.sqrt(2 * s.layers);
+  const norm = (name: string, n: number) => f32(`${name}.weight`, [n], () => u(name, n, 1 / Math.sqrt(3)).map((x) => 0.9 + ((x + 1) / 2) * 0.2));
+  const dims = { hidden: H, inner: I, state: N, heads: NH, kernel: K, layers: s.layers };
   const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, H, s.embedSd ?? 0.02)];
-  for (let l = 0; l < s.layers; l++) {
-    const p = `blk.${l}`;
-    tensors.push(
-      f32(`${p}.attn_norm.weight`, [H], () => between(`${p}.attn_norm`, H, 0.9, 1.1)),
-      matrix(`${p}.ssm_in.weight`, 2 * I + 2 * N + NH, H, 1 / Math.sqrt(H)),
-      f32(`${p}.ssm_conv1d.weight`, [K, I + 2 * N], () => u(`${p}.ssm_conv1d.weight`, (I + 2 * N) * K, 1 / Math.sqrt(K))),
-      f32(`${p}.ssm_conv1d.bias`, [I + 2 * N], () => u(`${p}.ssm_conv1d.bias`, I + 2 * N, 0.05)),
-      // Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1]: dt_bias = Δ + log(−expm1(−Δ))
-      f32(`${p}.ssm_dt.bias`, [NH], () => between(`${p}.ssm_dt.bias`, NH, Math.log(1e-3), Math.log(1e-1)).map((ld) => {
-        const d = Math.exp(ld);
-        return d + Math.log(-Math.expm1(-d));
-      })),
-      f32(`${p}.ssm_a`, [1, NH], () => between(`${p}.ssm_a`, NH, 1, 16).map((x) => -x)),
-      f32(`${p}.ssm_d`, [1, NH], () => between(`${p}.ssm_d`, NH, 0.8, 1.2)),
-      f32(`${p}.ssm_norm.weight`, [I, 1], () => between(`${p}.ssm_norm`, I, 0.8, 1.2)),
-      matrix(`${p}.ssm_out.weight`, H, I, resid / Math.sqrt(I)),
-    );
-  }
-  tensors.push(f32('output_norm.weight', [H], () => between('output_norm', H, 0.9, 1.1)));
+  for (let l = 0; l < s.layers; l++) tensors.push(norm(`blk.${l}.attn_norm`, H), ...mamba2MixerTensors(`blk.${l}`, dims, s.name, matrix));
+  tensors.push(norm('output_norm', H));
   return { metadata, tensors };
 }

@@ -37,9 +37,16 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite';
-  /** granite: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid';
+  /** granite / granitehybrid: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
+  /**
+   * granitehybrid: which layers are Mamba-2 mixers (head_count_kv 0 there; the rest attention), the
+   * state size, the SSM head size and the conv length; the inner size is 2 × hidden, as llama.cpp requires.
+   */
+  mamba2?: { layers: boolean[]; stateSize: number; headDim: number; convKernel: number };
+  /** granite / granitehybrid: rope.scaling.finetuned false (attention without RoPE, Granite 4.0-H). */
+  noRope?: boolean;
   /**
    * lfm2: which layers are gated short convolutions (head_count_kv 0 there; the rest attention with
    * q / k norms) and the convolution's length (shortconv.l_cache, LFM2's 3).
@@ -204,12 +211,55 @@ export function encodeGgml(f: Float32Array, t: string): Uint8Array {
   throw new Error(`encodeGgml: no encoder for ${t}`);
 }
 
+/** One Mamba-2 mixer's sizes: width, inner channels, state, heads, conv length, and the model's depth (for the init). */
+export interface Mamba2MixerDims {
+  hidden: number;
+  inner: number;
+  state: number;
+  heads: number;
+  kernel: number;
+  layers: number;
+}
+
+/**
+ * One Mamba-2 mixer's tensors under prefix p (blk.N), as llama.cpp's converter writes them
+ * (Mamba2Model): ssm_in [2I + 2N + heads, H] with rows [z | x | B | C | dt]; ssm_conv1d [I + 2N, K]
+ * (squeezed) + bias; ssm_dt.bias [heads]; ssm_a and ssm_d [heads, 1] (A stored as −exp(A_log), no
+ * ".weight" suffix); ssm_norm [1, I]; ssm_out [H, I]. Mamba-2's initialisation ranges (A in [−16, −1],
+ * Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1]), seeded by `seed`/name; `matrix` makes the two
+ * projections in the file's type.
+ */
+export function mamba2MixerTensors(p: string, d: Mamba2MixerDims, seed: string, matrix: (name: string, rows: number, cols: number, sd: number) => GgufTensorPlan): GgufTensorPlan[] {
+  const { hidden: H, inner: I, state: N, heads: NH, kernel: K } = d;
+  const u = (name: string, n: number, sd: number) => uniform(`${seed}/${name}`, n, sd);
+  /** n values uniform in [lo, hi]. */
+  const between = (name: string, n: number, lo: number, hi: number) => u(name, n, 1 / Math.sqrt(3)).map((x) => lo + ((x + 1) / 2) * (hi - lo));
+  const f32 = (name: string, ne: number[], make: () => Float32Array): GgufTensorPlan => ({ name, type: 'F32', ne, make: () => encodeGgml(make(), 'F32') });
+  return [
+    matrix(`${p}.ssm_in.weight`, 2 * I + 2 * N + NH, H, 1 / Math.sqrt(H)),
+    f32(`${p}.ssm_conv1d.weight`, [K, I + 2 * N], () => u(`${p}.ssm_conv1d.weight`, (I + 2 * N) * K, 1 / Math.sqrt(K))),
+    f32(`${p}.ssm_conv1d.bias`, [I + 2 * N], () => u(`${p}.ssm_conv1d.bias`, I + 2 * N, 0.05)),
+    // Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1]: dt_bias = Δ + log(−expm1(−Δ))
+    f32(`${p}.ssm_dt.bias`, [NH], () => between(`${p}.ssm_dt.bias`, NH, Math.log(1e-3), Math.log(1e-1)).map((ld) => {
+      const dt = Math.exp(ld);
+      return dt + Math.log(-Math.expm1(-dt));
+    })),
+    f32(`${p}.ssm_a`, [1, NH], () => between(`${p}.ssm_a`, NH, 1, 16).map((x) => -x)),
+    f32(`${p}.ssm_d`, [1, NH], () => between(`${p}.ssm_d`, NH, 0.8, 1.2)),
+    f32(`${p}.ssm_norm.weight`, [I, 1], () => between(`${p}.ssm_norm`, I, 0.8, 1.2)),
+    matrix(`${p}.ssm_out.weight`, H, I, 1 / Math.sqrt(2 * d.layers) / Math.sqrt(I)),
+  ];
+}
+
 /** GGUF metadata + tensor plan of a llama.cpp-compatible Llama (tied embeddings, no output.weight). */
 export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   if (vocab.tokens.length !== s.vocabSize) throw new Error(`llamaGgufPlan: vocabulary has ${vocab.tokens.length} tokens, shape wants ${s.vocabSize}`);
   const arch = s.arch ?? 'llama';
   const headDim = s.headDim ?? s.hidden / s.heads;
   const a = (k: string) => `${arch}.${k}`;
+  /** Per layer: no attention there (LFM2's convolutions, Granite 4.0-H's Mamba-2 mixers). */
+  const recurrent = s.shortConv?.layers ?? s.mamba2?.layers;
+  const mixer: Mamba2MixerDims | undefined = s.mamba2 && { hidden: s.hidden, inner: 2 * s.hidden, state: s.mamba2.stateSize, heads: (2 * s.hidden) / s.mamba2.headDim, kernel: s.mamba2.convKernel, layers: s.layers };
   const metadata: [string, GgufKV][] = [
     ['general.architecture', kv.str(arch)],
     ['general.type', kv.str('model')],
@@ -221,9 +271,17 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     [a('embedding_length'), kv.u32(s.hidden)],
     [a('feed_forward_length'), kv.u32(s.ffn)],
     [a('attention.head_count'), kv.u32(s.heads)],
-    // LFM2: one KV head count per layer, 0 on its convolution layers
-    [a('attention.head_count_kv'), s.shortConv ? kv.arr(GgufValueType.INT32, s.shortConv.layers.map((c) => (c ? 0 : s.kvHeads))) : kv.u32(s.kvHeads)],
+    // LFM2 / Granite 4.0-H: one KV head count per layer, 0 on its convolution / Mamba-2 layers
+    [a('attention.head_count_kv'), recurrent ? kv.arr(GgufValueType.INT32, recurrent.map((c) => (c ? 0 : s.kvHeads))) : kv.u32(s.kvHeads)],
     ...(s.shortConv ? ([[a('shortconv.l_cache'), kv.u32(s.shortConv.kernel)]] as [string, GgufKV][]) : []),
+    ...(mixer
+      ? ([
+        // GraniteHybridModel: the Mamba-2 sizes (time_step_rank = SSM heads), no experts, NoPE unless told
+        [a('ssm.conv_kernel'), kv.u32(mixer.kernel)], [a('ssm.state_size'), kv.u32(mixer.state)], [a('ssm.group_count'), kv.u32(1)],
+        [a('ssm.inner_size'), kv.u32(mixer.inner)], [a('ssm.time_step_rank'), kv.u32(mixer.heads)], [a('expert_count'), kv.u32(0)], [a('expert_used_count'), kv.u32(0)],
+      ] as [string, GgufKV][])
+      : []),
+    ...(arch === 'granite' || arch === 'granitehybrid' ? ([[a('rope.scaling.finetuned'), kv.bool(!s.noRope)]] as [string, GgufKV][]) : []),
     ...(s.granite
       ? ([[a('embedding_scale'), kv.f32(s.granite.embedding)], [a('residual_scale'), kv.f32(s.granite.residual)], [a('attention.scale'), kv.f32(s.granite.attention)], [a('logit_scale'), kv.f32(s.granite.logit)]] as [string, GgufKV][])
       : []),
@@ -275,7 +333,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     const conv = s.shortConv?.layers[l] === true;
     tensors.push(
       norm(`${p}.attn_norm.weight`, s.hidden),
-      ...(conv
+      ...(s.mamba2?.layers[l] ? mamba2MixerTensors(p, mixer!, s.name, matrix) : conv
         ? [
           // LFM2 short convolution: in_proj rows [B | C | x], the kernel [hidden, L] (ne [L, hidden]), out_proj
           matrix(`${p}.shortconv.in_proj.weight`, 3 * s.hidden, s.hidden, lin),

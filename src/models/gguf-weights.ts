@@ -41,6 +41,11 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     const sc = /^blk\.(\d+)\.shortconv\.(in_proj|conv|out_proj)\.weight$/.exec(gguf);
     if (sc) return `model.layers.${sc[1]}.conv.${sc[2]}.weight`;
   }
+  if (arch === 'granitehybrid') {
+    // Granite 4.0-H's Mamba-2 layers keep llama.cpp's ssm_* names, under the layer's `mamba.`
+    const ssm = /^blk\.(\d+)\.(ssm_\w+(?:\.weight|\.bias)?)$/.exec(gguf);
+    if (ssm) return `model.layers.${ssm[1]}.mamba.${ssm[2]}`;
+  }
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   if (!m) return undefined;
   if (m[3] === 'bias') {

@@ -5,7 +5,9 @@
  * The same block runs Qwen2 (biases on the q, k and v projections) and Qwen3 (an RMSNorm over each
  * head of q and k, before RoPE), and LFM2, whose layers are either that attention (with Qwen3's q / k
  * norms) or a gated short convolution (config.shortConv: in_proj → B, C, x; C ⊙ conv(B ⊙ x) with the
- * Mamba conv op, no activation; out_proj), each followed by the SwiGLU MLP.
+ * Mamba conv op, no activation; out_proj), each followed by the SwiGLU MLP; and Granite 4.0-H
+ * (config.mamba2, GGUF `granitehybrid`), whose layers are either attention (without RoPE: NoPE) or the
+ * Mamba-2 mixer (src/models/mamba2-mixer.ts), each followed by the MLP, with Granite's multipliers.
  *
  * Weights use Hugging Face names. GGUF files keep llama.cpp's Q/K row permutation, so for them
  * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
@@ -16,6 +18,7 @@ import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAtte
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, loadStackedLinear } from './linear-weights.ts';
+import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2LayerState, type Mamba2MixerShape } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM, checkKvRoom, headRows } from './forward-lm.ts';
@@ -59,19 +62,25 @@ export class LlamaState implements ModelState {
     vocab: number,
     /** LFM2: per short-convolution layer, its window of the last `kernel` inputs [hidden, kernel]. */
     readonly conv: Tensor[] = [],
+    /** Granite 4.0-H: per Mamba-2 layer, its conv windows and SSM state. */
+    readonly mamba: Mamba2LayerState[] = [],
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
     this.scratch = new Scratch(b);
   }
+  /** The state that cannot rewind (conv windows, SSM states), in a fixed order. */
+  recurrent(): Tensor[] {
+    return [...this.conv, ...this.mamba.flatMap((l) => [...l.conv, l.ssm])];
+  }
   bytes(): number {
     let n = this.logits.byteSize + this.scratch.bytes();
     for (const c of this.caches) n += c.k.byteSize + c.v.byteSize + c.kMean.byteSize + c.vMean.byteSize;
-    for (const t of this.conv) n += t.byteSize;
+    for (const t of this.recurrent()) n += t.byteSize;
     return n;
   }
   free(): void {
     for (const c of this.caches) freeKvCache(this.b, c);
-    for (const t of this.conv) this.b.free(t);
+    for (const t of this.recurrent()) this.b.free(t);
     this.b.free(this.logits);
     this.scratch.free();
   }
@@ -80,6 +89,12 @@ export class LlamaState implements ModelState {
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 /** LFM2: whether layer i is a gated short convolution instead of attention. */
 const isConvLayer = (c: LlamaConfig, i: number): boolean => c.shortConv?.layers[i] === true;
+/** Granite 4.0-H: whether layer i is a Mamba-2 mixer instead of attention. */
+const isMambaLayer = (c: LlamaConfig, i: number): boolean => c.mamba2?.layers[i] === true;
+/** The Mamba-2 mixer's sizes (config.mamba2 plus the width). */
+const mixerShape = (c: LlamaConfig): Mamba2MixerShape => ({ ...c.mamba2!, hiddenSize: c.hiddenSize });
+/** A Mamba-2 layer's tensor names: llama.cpp's ssm_* under the layer (gguf-weights.ts maps them there). */
+const mambaName = (i: number) => (s: string) => L(i, `mamba.${s}`);
 /** The stacked gate + up weight of a layer ([2·intermediate, hidden]; Llama.load, stackLinears). */
 const GATE_UP = 'mlp.gate_up_proj.weight';
 /** The stacked q + k + v weight of a layer ([(heads + 2·kvHeads)·headDim, hidden]). */
@@ -98,7 +113,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   private readonly capacity: number;
   /** Per layer: whether q/k/v and gate/up were stacked at load (Llama.load decides layer by layer). */
   private readonly stacked: { qkv: boolean; gateUp: boolean }[];
-  /** Per layer: the index of its KV cache in the state, or (LFM2 short-convolution layers) of its conv window. */
+  /** Per layer: the index of its KV cache in the state, or of its conv window (LFM2) or Mamba-2 state (Granite 4.0-H). */
   private readonly slot: number[];
 
   private constructor(
@@ -112,10 +127,10 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   ) {
     super();
     this.hiddenStages = config.numLayers + 2;
-    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []));
-    // each layer's slot in the state: its KV cache, or (LFM2) its convolution window
-    let [kv, conv] = [0, 0];
-    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : kv++));
+    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []), ...(config.mamba2 ? (['causalConv1d', 'selectiveScan'] as const) : []));
+    // each layer's slot in the state: its KV cache, or its convolution window (LFM2) or Mamba-2 state
+    let [kv, conv, mamba] = [0, 0, 0];
+    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : kv++));
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
@@ -133,6 +148,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     }
     if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: biases on the output projection / MLP are not implemented (q/k/v biases are, as in Qwen2)');
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
+    if (config.mamba2) mamba2Check(mixerShape(config), 'llama');
   }
 
   /** Options the config cannot run with (the constructor checks them once the options are resolved). */
@@ -145,6 +161,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const out: string[] = [];
     for (let i = 0; i < c.numLayers; i++) {
       if (isConvLayer(c, i)) out.push(L(i, 'conv.in_proj.weight'), L(i, 'conv.out_proj.weight'));
+      else if (isMambaLayer(c, i)) out.push(mambaName(i)('ssm_in.weight'), mambaName(i)('ssm_out.weight'));
       else for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
       for (const p of ['gate', 'up', 'down']) out.push(L(i, `mlp.${p}_proj.weight`));
     }
@@ -179,11 +196,14 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           for (const [j, part] of ['B', 'C', 'x'].entries()) w.set(`${inProj}#${part}`, await loadLinearRows(file, inProj, [3 * H, H], j * H, (j + 1) * H, backend, { sparse: opts.sparseLinears }));
           await param(L(i, 'conv.conv.weight'), [H, c.shortConv!.kernel]);
           await lin(L(i, 'conv.out_proj.weight'), [H, H]);
+        } else if (isMambaLayer(c, i)) {
+          await loadMamba2Mixer(w, file, mambaName(i), mixerShape(c), backend, { sparse: opts.sparseLinears });
         } else {
           const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
           const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
-          // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot
-          const stackQkv = opts.stackLinears !== false && !c.qkNorm;
+          // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot;
+          // without RoPE there is no rotation for it to fuse
+          const stackQkv = opts.stackLinears !== false && !c.qkNorm && !c.noRope;
           const qkv = stackQkv ? await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears }) : undefined;
           if (qkv) w.set(L(i, QKV), qkv);
           else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
@@ -229,7 +249,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const kvDtype = opts.kvDtype ?? 'f32';
     const attention = opts.attention ?? 'dense';
     // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
-    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && (c.arch === 'llama' || c.arch === 'granite') ? 'interleaved' : 'half');
+    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && (c.arch === 'llama' || c.arch === 'granite' || c.arch === 'granitehybrid') ? 'interleaved' : 'half');
     return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed, freqFactors);
   }
 
@@ -248,10 +268,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const s = state as LlamaState;
     let keep = Math.max(0, Math.min(Math.floor(position), s.position));
     if (this.opts.attention === 'sparse') keep -= keep % this.sparseCfg.blockSize;
-    // LFM2's convolution windows hold only the last inputs: going back means starting afresh
-    if (s.conv.length && keep < s.position) {
+    // LFM2's convolution windows and Granite 4.0-H's SSM states hold only the present: going back
+    // means starting afresh
+    const recurrent = s.recurrent();
+    if (recurrent.length && keep < s.position) {
       keep = 0;
-      for (const t of s.conv) this.backend.fill(t, 0);
+      for (const t of recurrent) this.backend.fill(t, 0);
     }
     for (const c of s.caches) c.length = keep;
     s.position = keep;
@@ -259,33 +281,35 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   }
 
   /**
-   * LFM2: a copy of the convolution windows at the state's position (CausalLM.snapshot); the KV
-   * caches need none, they rewind. Null for attention-only models, and with sparse attention (whose
-   * landmark means only rewind to block boundaries).
+   * LFM2 / Granite 4.0-H: a copy of the convolution windows and SSM states at the state's position
+   * (CausalLM.snapshot); the KV caches need none, they rewind. Null for attention-only models, and
+   * with sparse attention (whose landmark means only rewind to block boundaries).
    */
   override get snapshots(): boolean {
-    return Boolean(this.config.shortConv?.layers.some((x) => x)) && this.opts.attention !== 'sparse';
+    const c = this.config;
+    return Boolean(c.shortConv?.layers.some((x) => x) || c.mamba2?.layers.some((x) => x)) && this.opts.attention !== 'sparse';
   }
 
   override snapshot(state: ModelState): ModelState | null {
     const s = state as LlamaState;
-    if (!s.conv.length || this.opts.attention === 'sparse') return null;
+    if (!s.recurrent().length || this.opts.attention === 'sparse') return null;
     const b = this.backend;
-    const conv = s.conv.map((t) => {
+    const copy = (t: Tensor) => {
       const c = b.tensor(t.shape, 'f32');
       b.copy(c, 0, t, 0, t.size);
       return c;
-    });
-    const snap = new LlamaState(b, [], 1, conv);
+    };
+    const snap = new LlamaState(b, [], 1, s.conv.map(copy), s.mamba.map((l) => ({ conv: l.conv.map(copy), ssm: copy(l.ssm) })));
     snap.position = s.position;
     return snap;
   }
 
-  /** Back to a snapshot's position: its convolution windows copied in, the KV caches rewound. */
+  /** Back to a snapshot's position: its convolution windows and SSM states copied in, the KV caches rewound. */
   override restore(state: ModelState, snapshot: ModelState): number {
     const [s, snap] = [state as LlamaState, snapshot as LlamaState];
-    if (snap.conv.length !== s.conv.length || snap.position > s.position) throw new SparrowError('INVALID_ARGUMENT', `restore: a snapshot at ${snap.position} does not fit this state (at ${s.position})`);
-    s.conv.forEach((t, i) => this.backend.copy(t, 0, snap.conv[i], 0, t.size));
+    const [to, from] = [s.recurrent(), snap.recurrent()];
+    if (from.length !== to.length || snap.position > s.position) throw new SparrowError('INVALID_ARGUMENT', `restore: a snapshot at ${snap.position} does not fit this state (at ${s.position})`);
+    to.forEach((t, i) => this.backend.copy(t, 0, from[i], 0, t.size));
     for (const c of s.caches) c.length = snap.position;
     s.position = snap.position;
     return s.position;
@@ -297,12 +321,14 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
 
   newState(): LlamaState {
     const c = this.config;
-    const convLayers = Array.from({ length: c.numLayers }, (_, i) => i).filter((i) => isConvLayer(c, i));
-    const caches = Array.from({ length: c.numLayers - convLayers.length }, () =>
+    const layers = Array.from({ length: c.numLayers }, (_, i) => i);
+    const convLayers = layers.filter((i) => isConvLayer(c, i));
+    const mambaLayers = layers.filter((i) => isMambaLayer(c, i));
+    const caches = Array.from({ length: c.numLayers - convLayers.length - mambaLayers.length }, () =>
       createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype, blockSize: this.sparseCfg.blockSize }),
     );
     const conv = convLayers.map(() => this.backend.tensor([c.hiddenSize, c.shortConv!.kernel], 'f32'));
-    return new LlamaState(this.backend, caches, c.vocabSize, conv);
+    return new LlamaState(this.backend, caches, c.vocabSize, conv, mambaLayers.map(() => newMamba2LayerState(this.backend, mixerShape(c))));
   }
 
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
@@ -367,6 +393,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle, freqFactors: this.freqFactors };
       // LFM2 short-convolution scratch
       const [convB, convX, convBx, convOut, a2h] = c.shortConv ? [t([n, H]), t([n, H]), t([n, H]), t([n, H]), t([n, H])] : [];
+      // Granite 4.0-H Mamba-2 scratch
+      const mambaBuf = c.mamba2 ? mamba2Buffers(t, n, mixerShape(c)) : undefined;
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
@@ -398,8 +426,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           linear(b, convB!, h, W(`${inProj}#C`), n);
           b.mul(a2h!, convB!, convOut!);
           linear(b, o, a2h!, W('conv.out_proj.weight'), n);
+        } else if (isMambaLayer(c, i)) {
+          runMamba2Mixer(b, this.weights, mambaName(i), o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);
         } else {
           let v = v2;
+          // q and k as attention reads them: rotated (qr, kr), or as projected without RoPE
+          let [qAtt, kAtt] = [qr, kr];
           if (layers[i].qkv) {
             linear(b, qkv2!, h, W(QKV), n);
             b.ropeQkv(qr, kr, v2, c.qkvBias ? biased(qkv2!, W(QKV_BIAS), qkvB!) : qkv2!, rope);
@@ -410,10 +442,13 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
             let [q, k] = [q2!, k2!];
             if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
             if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
-            b.rope(qr, q, rope);
-            b.rope(kr, k, rope);
+            if (c.noRope) [qAtt, kAtt] = [q, k];
+            else {
+              b.rope(qr, q, rope);
+              b.rope(kr, k, rope);
+            }
           }
-          this.attend(a2, qr, kr, v, s.caches[this.slot[i]], pos, n);
+          this.attend(a2, qAtt, kAtt, v, s.caches[this.slot[i]], pos, n);
           linear(b, o, a2, W('self_attn.o_proj.weight'), n);
         }
         residualNorm(o, W('post_attention_layernorm.weight'));
@@ -435,7 +470,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const hn = t([rows, H]);
       b.rmsnorm(hn, last, this.weights.get('model.norm.weight'), c.rmsNormEps);
       if (hidden) b.copy(hidden, (c.numLayers + 1) * n * H, hn, 0, n * H);
-      if (gr) {
+      if (gr?.logit) {
         const raw = t([rows, c.vocabSize]);
         linear(b, raw, hn, this.head, rows);
         b.scale(logits, raw, 1 / gr.logit);

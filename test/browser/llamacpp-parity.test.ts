@@ -1,5 +1,5 @@
 /**
- * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3), Gemma 3, Gemma 2, Mamba and RWKV-7, for
+ * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3, granite, lfm2, granitehybrid), Gemma 3, Gemma 2, Mamba, Mamba-2 and RWKV-7, for
  * the GGUF pre-tokenizers and for the quantized block types (Q8_0, Q4_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS: files
  * written by our quantizers, read by llama.cpp's own dequantization): tiny random GGUF files
  * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions; Mamba as convert_hf_to_gguf.py writes it) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
@@ -116,6 +116,11 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // the final norm stored as token_embd_norm; Llama 3's split)
   { name: 'lfm2', arch: 'lfm2', pre: 'lfm2' },
   { name: 'lfm2-q8_0', arch: 'lfm2', pre: 'lfm2', type: 'Q8_0', tol: QTOL },
+  // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on
+  // layer 2, an MLP after each, Granite's multipliers); then with RoPE, as Bamba's files
+  { name: 'granitehybrid', arch: 'granitehybrid', pre: 'dbrx' },
+  { name: 'granitehybrid-q8_0', arch: 'granitehybrid', pre: 'dbrx', type: 'Q8_0', tol: QTOL },
+  { name: 'granitehybrid-rope', arch: 'granitehybrid', pre: 'dbrx', extra: { noRope: false } },
   // Mamba-2 (GGUF `mamba2`: heads with scalar decays, one group of B / C, the gated RMSNorm). Measured
   // worst |Δp|: F32 4.0e-8, Q8_0 3.1e-3; no SiLU(z) gate gives 3.3e-2, dt spread to the next head's
   // channels 2.3e-3, z and x rows of in_proj swapped 9.5e-2 (all tried)

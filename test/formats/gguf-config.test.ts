@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { GgufFile } from '../../src/formats/gguf.ts';
+import { GgufFile, GgufValueType } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig, shortestF32 } from '../../src/formats/gguf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
 import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
@@ -71,9 +71,51 @@ describe('GGUF granite metadata', () => {
     const some = config((m) => m.splice(m.findIndex(([k]) => k === 'granite.residual_scale'), 1));
     expect(some.granite).toEqual({ embedding: 12, residual: 0, attention: 0.015625, logit: 8 });
   });
-  it('no logit_scale: FORMAT_INVALID; no RoPE (rope.scaling.finetuned false) or experts: UNSUPPORTED', () => {
+  it('no logit_scale: FORMAT_INVALID; experts: UNSUPPORTED (none: fine); rope.scaling.finetuned switches RoPE (absent: on)', () => {
     expect(() => config((m) => m.splice(m.findIndex(([k]) => k === 'granite.logit_scale'), 1))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('granite.logit_scale') }));
-    expect(() => config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(false)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
     expect(() => config((m) => m.push(['granite.expert_count', kv.u32(8)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(config((m) => m.push(['granite.expert_count', kv.u32(0)])).granite).toBeDefined();
+    expect(config().noRope).toBeUndefined();
+    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(true)])).noRope).toBeUndefined();
+    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(false)])).noRope).toBe(true);
+    expect(() => config((m) => m.push(['granite.rope.scaling.finetuned', kv.u32(0)]))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+  });
+});
+
+describe('GGUF granitehybrid metadata (Granite 4.0-H)', () => {
+  const H = (k: string) => `granitehybrid.${k}`;
+  const base: [string, ReturnType<typeof kv.str>][] = [
+    ['general.architecture', kv.str('granitehybrid')], [H('embedding_length'), kv.u32(64)], [H('block_count'), kv.u32(4)], [H('feed_forward_length'), kv.u32(96)],
+    [H('attention.head_count'), kv.u32(4)], [H('attention.head_count_kv'), kv.arr(GgufValueType.INT32, [0, 0, 2, 0]) as ReturnType<typeof kv.str>], [H('vocab_size'), kv.u32(32)],
+    [H('ssm.conv_kernel'), kv.u32(4)], [H('ssm.inner_size'), kv.u32(128)], [H('ssm.state_size'), kv.u32(16)], [H('ssm.time_step_rank'), kv.u32(8)], [H('ssm.group_count'), kv.u32(1)],
+    [H('rope.scaling.finetuned'), kv.bool(false)], [H('residual_scale'), kv.f32(0.22)], [H('expert_count'), kv.u32(0)],
+  ];
+  const config = (edit: (m: typeof base) => void = () => {}) => {
+    const m = base.map(([k, v]) => [k, v] as (typeof base)[number]);
+    edit(m);
+    return ggufLlamaConfig(GgufFile.openSync(writeGguf(m, []), 'g.gguf')).config;
+  };
+  const set = (k: string, v: ReturnType<typeof kv.str>) => (m: typeof base) => void (m[m.findIndex(([n]) => n === H(k))][1] = v);
+  it('reads the Mamba-2 layers (head_count_kv 0), their sizes, NoPE and the optional multipliers (no logit scale: 0, not applied)', () => {
+    const c = config();
+    expect(c.mamba2).toEqual({ layers: [true, true, false, true], intermediateSize: 128, stateSize: 16, convKernel: 4, numHeads: 8, groups: 1 });
+    expect(c.numKvHeads).toBe(2);
+    expect(c.noRope).toBe(true);
+    expect(c.granite).toEqual({ embedding: 0, residual: 0.22, attention: 0, logit: 0 });
+    expect(c.shortConv).toBeUndefined();
+  });
+  it('several groups or experts: UNSUPPORTED; heads not dividing the channels, a head_count_kv array of another length: SHAPE_MISMATCH; a missing ssm size: FORMAT_INVALID', () => {
+    expect(() => config(set('ssm.group_count', kv.u32(2)))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => config(set('expert_count', kv.u32(4)))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => config(set('ssm.time_step_rank', kv.u32(7)))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => config(set('attention.head_count_kv', kv.arr(GgufValueType.INT32, [0, 2, 0]) as ReturnType<typeof kv.str>))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => config(set('attention.head_count_kv', kv.arr(GgufValueType.INT32, [0, 2, 4, 0]) as ReturnType<typeof kv.str>))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+    expect(() => config((m) => m.splice(m.findIndex(([k]) => k === H('ssm.state_size')), 1))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('ssm.state_size') }));
+  });
+  it('an attention bias on any layer (here the third; the first has none) is refused at load, not dropped', () => {
+    // the config flags it; Llama.load refuses it (UNSUPPORTED) before uploading anything
+    const g = (names: string[]) => GgufFile.openSync(writeGguf(base, names.map((name) => ({ name, type: 'F32', ne: [8], data: new Uint8Array(32) }))), 'g.gguf');
+    expect(ggufLlamaConfig(g(['blk.2.attn_output.bias'])).config.attentionBias).toBe(true);
+    expect(ggufLlamaConfig(g(['blk.0.ssm_conv1d.bias'])).config.attentionBias).toBe(false);
   });
 });

@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -46,11 +46,18 @@ const LFM2_TINY: Partial<LlamaShape> = { layers: 4, shortConv: { layers: [true, 
  */
 const GRANITE_TINY: Partial<LlamaShape> = { granite: { embedding: 3, residual: 0.4, attention: 0.09, logit: 2.5 }, embedSd: 0.3 };
 
+/**
+ * Granite 4.0-H in small: four layers, the third attention without RoPE (GQA) and the others Mamba-2
+ * mixers (inner 128 = 2 × hidden, 8 SSM heads of 16, state 16, conv 4), as Granite-4.0-H-350M mixes
+ * them; Granite's multipliers as in GRANITE_TINY.
+ */
+const GRANITEH_TINY: Partial<LlamaShape> = { ...GRANITE_TINY, layers: 4, mamba2: { layers: [true, true, false, true], stateSize: 16, headDim: 16, convKernel: 4 }, noRope: true };
+
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : arch === 'granitehybrid' ? GRANITEH_TINY : {}),
     ...extra,
   };
 }

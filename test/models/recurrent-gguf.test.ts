@@ -1,5 +1,6 @@
 /**
- * RWKV-7 and Mamba-2 from llama.cpp's `rwkv7` / `mamba2` GGUF (src/models/rwkv7.ts, mamba2.ts).
+ * RWKV-7, Mamba-2, LFM2 and Granite 4.0-H from llama.cpp's `rwkv7` / `mamba2` / `lfm2` / `granitehybrid`
+ * GGUF (src/models/rwkv7.ts, mamba2.ts; the last two on the Llama model).
  * llama.cpp itself is the oracle of the models' numbers (test/browser/llamacpp-parity.test.ts: the
  * tiny files' next-token probabilities within 1e-5 of llama.cpp's). Here, on the reference and wasm
  * backends: one prefill equals the same tokens stepped one at a time and any split of them (the
@@ -61,7 +62,12 @@ const backends: [string, () => Promise<Backend>][] = [['reference', async () => 
 /** LFM2 (the Llama model with gated short-convolution layers) as a Q8_0 / F32 file of the tiny shape. */
 const tinyLfm2 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('lfm2', 'lfm2'), undefined, type);
 
+/** Granite 4.0-H (the Llama model with Mamba-2 layers and NoPE attention) of the tiny shape; `rope` for Bamba's RoPE. */
+const tinyGraniteH = (type: 'F32' | 'Q8_0' = 'F32', rope = false) => tinyGguf(tinyShape('granitehybrid', 'dbrx', { noRope: !rope }), undefined, type);
+
 const ARCHS = [
+  { arch: 'granitehybrid', family: 'llama', file: tinyGraniteH, q8: ['model.embed_tokens.weight', 'model.layers.0.mamba.ssm_in.weight#z', 'model.layers.1.mamba.ssm_in.weight#dt', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.mamba.ssm_out.weight', 'model.layers.3.mlp.down_proj.weight'], f32: ['model.layers.0.mamba.ssm_a#ch', 'model.layers.3.mamba.ssm_conv1d.weight#C'] },
+  { arch: 'granitehybrid-rope', family: 'llama', file: (type: 'F32' | 'Q8_0' = 'F32') => tinyGraniteH(type, true), q8: ['model.layers.2.self_attn.qkv_proj.weight'], f32: ['model.layers.1.mamba.ssm_norm.weight'] },
   { arch: 'lfm2', family: 'llama', file: tinyLfm2, q8: ['model.embed_tokens.weight', 'model.layers.0.conv.in_proj.weight#B', 'model.layers.1.conv.in_proj.weight#x', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.conv.out_proj.weight'], f32: ['model.layers.0.conv.conv.weight'] },
   { arch: 'rwkv7', file: tinyRwkv7Gguf, q8: ['token_embd.weight', 'output.weight', 'blk.0.time_mix_key.weight', 'blk.2.channel_mix_value.weight'], f32: ['blk.1.time_mix_w1.weight'] },
   { arch: 'mamba2', file: tinyMamba2Gguf, q8: ['token_embd.weight', 'blk.0.ssm_in.weight#z', 'blk.0.ssm_in.weight#x', 'blk.1.ssm_in.weight#C', 'blk.1.ssm_in.weight#dt', 'blk.1.ssm_out.weight'], f32: ['blk.0.ssm_a#ch', 'blk.0.ssm_conv1d.weight#B'] },
@@ -120,6 +126,22 @@ describe('lfm2 GGUF', () => {
     expect(s.position).toBe(0);
     const again = m.prefill(TOKENS.slice(0, 7), s, { allLogits: true });
     expect(await b.read(again)).toEqual(await logits(b, m, [TOKENS.slice(0, 7)]));
+    m.dispose();
+  });
+
+  it('granitehybrid too: its SSM states cannot go back either; a snapshot restores them and the KV caches (the logits of a state that never went on)', async () => {
+    const b = new ReferenceBackend();
+    const m = await open(b, tinyGraniteH());
+    const s = m.newState();
+    b.free(m.prefill(TOKENS.slice(0, 6), s));
+    const snap = m.snapshot!(s)!;
+    b.free(m.prefill(TOKENS.slice(6), s));
+    expect(m.restore!(s, snap)).toBe(6);
+    const resumed = m.prefill(TOKENS.slice(6, 9), s, { allLogits: true });
+    expect(await b.read(resumed)).toEqual((await logits(b, m, [TOKENS.slice(0, 6), TOKENS.slice(6, 9)])).slice(6 * m.vocabSize));
+    expect(m.rewind!(s, 5)).toBe(0);
+    snap.free();
+    s.free();
     m.dispose();
   });
 
