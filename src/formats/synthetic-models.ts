@@ -129,6 +129,20 @@ export const LFM2_350M: LlamaShape = {
   contextLength: 128000, pre: 'lfm2', shortConv: { layers: Array.from({ length: 16 }, (_, i) => ![2, 5, 8, 10, 12, 14].includes(i)), kernel: 3 },
 };
 
+/**
+ * A Granite-4.0-H-350M-like shape (ibm-granite/granite-4.0-h-350m, GGUF granitehybrid): width 768 (the
+ * size llama.cpp's loader calls 350M), 32 layers of which 4 are attention without RoPE (12 heads, 4 KV
+ * heads) and 28 Mamba-2 mixers (inner 1536, 48 SSM heads of 32, state 128, conv 4), SwiGLU MLPs of 2048
+ * after every layer, a tied 100,352-token vocabulary, Granite's multipliers. The layer pattern, head counts
+ * and multipliers are this writer's assumption (no config.json in reach); the parameter count (~340M)
+ * matches the name.
+ */
+export const GRANITE4_H_350M: LlamaShape = {
+  name: 'granite4-h-350m-random', arch: 'granitehybrid', vocabSize: 100352, hidden: 768, layers: 32, heads: 12, kvHeads: 4, ffn: 2048, ropeTheta: 10000, rmsEps: 1e-5,
+  contextLength: 2 ** 20, pre: 'dbrx', noRope: true, granite: { embedding: 12, residual: 0.246, attention: 0.0078125, logit: 3 },
+  mamba2: { layers: Array.from({ length: 32 }, (_, i) => ![7, 15, 23, 31].includes(i)), stateSize: 128, headDim: 32, convKernel: 4 },
+};
+
 export interface MambaShape {
   name: string;
   vocabSize: number;
