@@ -43,7 +43,12 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3'];
+/**
+ * The architectures whose converter permutes Q / K rows for llama.cpp's NORM RoPE (LlamaModel's
+ * undo_permute): RoPE rotates interleaved pairs for them. qwen2 / qwen3 / gemma / lfm2 keep HF's order.
+ */
+export const GGUF_PERMUTED_QK: readonly LlamaArch[] = ['llama', 'granite', 'granitehybrid', 'smollm3'];
 /** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
 export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 
@@ -142,8 +147,10 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     config.granite = { embedding: opt('embedding_scale'), residual: opt('residual_scale'), attention: opt('attention.scale'), logit: opt('logit_scale') };
     const finetuned = g.get(key('rope.scaling.finetuned'));
     if (finetuned !== undefined && typeof finetuned !== 'boolean') throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${key('rope.scaling.finetuned')}' must be a boolean, got ${String(finetuned)}`, { file, key: key('rope.scaling.finetuned') });
-    if (finetuned === false) config.noRope = true;
+    if (finetuned === false) config.noRopeLayers = new Array<boolean>(config.numLayers).fill(true);
   }
+  // SmolLM3: no RoPE on every fourth layer (llama.cpp's n_no_rope_layer_step, fixed at 4: no GGUF key)
+  if (llamaArch === 'smollm3') config.noRopeLayers = Array.from({ length: config.numLayers }, (_, i) => (i + 1) % 4 === 0);
   if (llamaArch === 'granitehybrid') {
     // llama_model_granite_hybrid: the Mamba-2 mixer's sizes (time_step_rank is its head count)
     const m2 = { layers: layerCount(recurrent ?? new Array<boolean>(config.numLayers).fill(false)), intermediateSize: int(key('ssm.inner_size')), stateSize: int(key('ssm.state_size')), convKernel: int(key('ssm.conv_kernel')), numHeads: int(key('ssm.time_step_rank')), groups: int(key('ssm.group_count'), 1) };
@@ -156,7 +163,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   if (tokenizer && tokenizer.tokens.length !== vocabSize) {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
-  return { config, tokenizer, weightLayout: llamaArch === 'llama' ? 'gguf' : 'hf' };
+  return { config, tokenizer, weightLayout: GGUF_PERMUTED_QK.includes(llamaArch) ? 'gguf' : 'hf' };
 }
 
 /** Typed reads of GGUF metadata: a clear FORMAT_INVALID for a missing required key or a wrong type. */

@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -94,8 +94,11 @@ export interface LlamaConfig {
    * Every layer keeps its SwiGLU MLP; `granite` holds the multipliers (a logit scale of 0: none).
    */
   mamba2?: { layers: boolean[]; intermediateSize: number; stateSize: number; convKernel: number; numHeads: number; groups: number };
-  /** Attention without positions (NoPE: q and k not rotated), as Granite 4.0-H's attention layers. */
-  noRope?: boolean;
+  /**
+   * Per layer: attention without positions (NoPE: q and k not rotated) — every layer of a Granite
+   * 4.0-H (rope.scaling.finetuned false), every fourth of SmolLM3.
+   */
+  noRopeLayers?: boolean[];
 }
 
 export interface MambaConfig {

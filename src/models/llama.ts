@@ -26,6 +26,7 @@ import type { CausalLM, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
 import { llama3FreqFactors } from '../formats/rope-scaling.ts';
+import { GGUF_PERMUTED_QK } from '../formats/gguf-config.ts';
 import { bytesOf, concatBytes } from '../util/bytes.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
 
@@ -203,7 +204,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
           // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot;
           // without RoPE there is no rotation for it to fuse
-          const stackQkv = opts.stackLinears !== false && !c.qkNorm && !c.noRope;
+          const stackQkv = opts.stackLinears !== false && !c.qkNorm && !c.noRopeLayers?.[i];
           const qkv = stackQkv ? await loadStackedLinear(file, qkvNames, qkvShapes, backend, { sparse: opts.sparseLinears }) : undefined;
           if (qkv) w.set(L(i, QKV), qkv);
           else for (let j = 0; j < 3; j++) await lin(qkvNames[j], qkvShapes[j]);
@@ -248,8 +249,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     // (spread, it replaced the default, and attention: undefined ran the sparse path).
     const kvDtype = opts.kvDtype ?? 'f32';
     const attention = opts.attention ?? 'dense';
-    // llama.cpp permutes Q/K rows for the llama architecture only; qwen2 / qwen3 keep HF's order
-    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && (c.arch === 'llama' || c.arch === 'granite' || c.arch === 'granitehybrid') ? 'interleaved' : 'half');
+    // llama.cpp's converter permutes Q/K rows for some architectures (GGUF_PERMUTED_QK); qwen2 / qwen3 keep HF's order
+    const ropeStyle = opts.ropeStyle ?? (file.kind === 'gguf' && GGUF_PERMUTED_QK.includes(c.arch) ? 'interleaved' : 'half');
     return new Llama(backend, c, w, { ...opts, kvDtype, attention, ropeStyle }, hostEmbed, freqFactors);
   }
 
@@ -442,7 +443,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
             let [q, k] = [q2!, k2!];
             if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
             if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
-            if (c.noRope) [qAtt, kAtt] = [q, k];
+            if (c.noRopeLayers?.[i]) [qAtt, kAtt] = [q, k];
             else {
               b.rope(qr, q, rope);
               b.rope(kr, k, rope);

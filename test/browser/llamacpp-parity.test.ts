@@ -116,6 +116,8 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // the final norm stored as token_embd_norm; Llama 3's split)
   { name: 'lfm2', arch: 'lfm2', pre: 'lfm2' },
   { name: 'lfm2-q8_0', arch: 'lfm2', pre: 'lfm2', type: 'Q8_0', tol: QTOL },
+  // SmolLM3 (GGUF `smollm3`: Llama blocks, no RoPE on every fourth layer — the tiny file's last)
+  { name: 'smollm3', arch: 'smollm3', pre: 'llama-bpe' },
   // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on
   // layer 2, an MLP after each, Granite's multipliers); then with RoPE, as Bamba's files
   { name: 'granitehybrid', arch: 'granitehybrid', pre: 'dbrx' },

@@ -4,6 +4,7 @@ import { ggufLlamaConfig, shortestF32 } from '../../src/formats/gguf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
 import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
 import { isSparrowError } from '../../src/errors.ts';
+import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 import { MODEL_ROOT, KQUANT_ROOT, fixtureBytes, fixtureJson } from './fixtures.ts';
 
 describe('GGUF llama metadata → LlamaConfig', () => {
@@ -75,9 +76,9 @@ describe('GGUF granite metadata', () => {
     expect(() => config((m) => m.splice(m.findIndex(([k]) => k === 'granite.logit_scale'), 1))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID', message: expect.stringContaining('granite.logit_scale') }));
     expect(() => config((m) => m.push(['granite.expert_count', kv.u32(8)]))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
     expect(config((m) => m.push(['granite.expert_count', kv.u32(0)])).granite).toBeDefined();
-    expect(config().noRope).toBeUndefined();
-    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(true)])).noRope).toBeUndefined();
-    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(false)])).noRope).toBe(true);
+    expect(config().noRopeLayers).toBeUndefined();
+    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(true)])).noRopeLayers).toBeUndefined();
+    expect(config((m) => m.push(['granite.rope.scaling.finetuned', kv.bool(false)])).noRopeLayers).toEqual([true, true]);
     expect(() => config((m) => m.push(['granite.rope.scaling.finetuned', kv.u32(0)]))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
   });
 });
@@ -100,7 +101,7 @@ describe('GGUF granitehybrid metadata (Granite 4.0-H)', () => {
     const c = config();
     expect(c.mamba2).toEqual({ layers: [true, true, false, true], intermediateSize: 128, stateSize: 16, convKernel: 4, numHeads: 8, groups: 1 });
     expect(c.numKvHeads).toBe(2);
-    expect(c.noRope).toBe(true);
+    expect(c.noRopeLayers).toEqual([true, true, true, true]);
     expect(c.granite).toEqual({ embedding: 0, residual: 0.22, attention: 0, logit: 0 });
     expect(c.shortConv).toBeUndefined();
   });
@@ -117,5 +118,14 @@ describe('GGUF granitehybrid metadata (Granite 4.0-H)', () => {
     const g = (names: string[]) => GgufFile.openSync(writeGguf(base, names.map((name) => ({ name, type: 'F32', ne: [8], data: new Uint8Array(32) }))), 'g.gguf');
     expect(ggufLlamaConfig(g(['blk.2.attn_output.bias'])).config.attentionBias).toBe(true);
     expect(ggufLlamaConfig(g(['blk.0.ssm_conv1d.bias'])).config.attentionBias).toBe(false);
+  });
+});
+
+describe('GGUF smollm3 metadata', () => {
+  it('no RoPE on every fourth layer (llama.cpp fixes the step at 4; no key), Q / K permuted as for llama', () => {
+    const g = GgufFile.openSync(tinyGguf(tinyShape('smollm3', 'llama-bpe', { layers: 8 })), 's.gguf');
+    const { config, weightLayout } = ggufLlamaConfig(g);
+    expect(config.noRopeLayers).toEqual([false, false, false, true, false, false, false, true]);
+    expect(weightLayout).toBe('gguf');
   });
 });
