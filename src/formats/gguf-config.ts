@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1'];
 /**
  * The architectures whose converter permutes Q / K rows for llama.cpp's NORM RoPE (LlamaModel's
  * undo_permute): RoPE rotates interleaved pairs for them. qwen2 / qwen3 / gemma / lfm2 keep HF's order.
@@ -151,9 +151,12 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   }
   // SmolLM3: no RoPE on every fourth layer (llama.cpp's n_no_rope_layer_step, fixed at 4: no GGUF key)
   if (llamaArch === 'smollm3') config.noRopeLayers = Array.from({ length: config.numLayers }, (_, i) => (i + 1) % 4 === 0);
-  if (llamaArch === 'granitehybrid') {
-    // llama_model_granite_hybrid: the Mamba-2 mixer's sizes (time_step_rank is its head count)
-    const m2 = { layers: layerCount(recurrent ?? new Array<boolean>(config.numLayers).fill(false)), intermediateSize: int(key('ssm.inner_size')), stateSize: int(key('ssm.state_size')), convKernel: int(key('ssm.conv_kernel')), numHeads: int(key('ssm.time_step_rank')), groups: int(key('ssm.group_count'), 1) };
+  if (llamaArch === 'granitehybrid' || llamaArch === 'falcon-h1') {
+    // the Mamba-2 mixer's sizes (time_step_rank is its head count): granitehybrid's on the layers with
+    // no KV heads (llama_model_granite_hybrid), falcon-h1's beside attention in every layer
+    const parallel = llamaArch === 'falcon-h1';
+    const layers = parallel ? new Array<boolean>(config.numLayers).fill(true) : layerCount(recurrent ?? new Array<boolean>(config.numLayers).fill(false));
+    const m2 = { layers, intermediateSize: int(key('ssm.inner_size')), stateSize: int(key('ssm.state_size')), convKernel: int(key('ssm.conv_kernel')), numHeads: int(key('ssm.time_step_rank')), groups: int(key('ssm.group_count'), 1), ...(parallel ? { parallel, normOptional: true } : {}) };
     if (m2.groups !== 1) throw new SparrowError('UNSUPPORTED', `${file}: Mamba-2 layers with ${m2.groups} groups of B / C are not implemented (one is)`, { file });
     if (m2.intermediateSize % m2.numHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${key('ssm.inner_size')} ${m2.intermediateSize} is not a multiple of ${key('ssm.time_step_rank')} ${m2.numHeads}`, { file });
     if (m2.layers.some((x) => x)) config.mamba2 = m2;

@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -89,11 +89,13 @@ export interface LlamaConfig {
    */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**
-   * Granite 4.0-H only (arch 'granitehybrid'): the layers whose mixer is Mamba-2 instead of attention
-   * (llama.cpp: head_count_kv 0 there; src/models/mamba2-mixer.ts) and the mixer's sizes (ssm.*).
-   * Every layer keeps its SwiGLU MLP; `granite` holds the multipliers (a logit scale of 0: none).
+   * Granite 4.0-H (arch 'granitehybrid'): the layers whose mixer is Mamba-2 instead of attention
+   * (llama.cpp: head_count_kv 0 there; src/models/mamba2-mixer.ts) and the mixer's sizes (ssm.*);
+   * every layer keeps its SwiGLU MLP; `granite` holds the multipliers (a logit scale of 0: none).
+   * Falcon-H1 (arch 'falcon-h1'): `parallel` — every layer runs attention and the mixer side by side on
+   * the same normed input and adds both outputs; its mixer's ssm_norm is optional (`normOptional`).
    */
-  mamba2?: { layers: boolean[]; intermediateSize: number; stateSize: number; convKernel: number; numHeads: number; groups: number };
+  mamba2?: { layers: boolean[]; intermediateSize: number; stateSize: number; convKernel: number; numHeads: number; groups: number; parallel?: boolean; normOptional?: boolean };
   /**
    * Per layer: attention without positions (NoPE: q and k not rotated) — every layer of a Granite
    * 4.0-H (rope.scaling.finetuned false), every fourth of SmolLM3.

@@ -37,14 +37,16 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1';
   /** granite / granitehybrid: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**
    * granitehybrid: which layers are Mamba-2 mixers (head_count_kv 0 there; the rest attention), the
-   * state size, the SSM head size and the conv length; the inner size is 2 × hidden, as llama.cpp requires.
+   * state size, the SSM head size and the conv length; the inner size is 2 × hidden, as llama.cpp
+   * requires there. falcon-h1: every layer has the mixer beside attention (`layers` all true); `inner`
+   * sets its channels (Falcon-H1's mamba_d_ssm), `noNorm` leaves out ssm_norm (mamba_rms_norm false).
    */
-  mamba2?: { layers: boolean[]; stateSize: number; headDim: number; convKernel: number };
+  mamba2?: { layers: boolean[]; stateSize: number; headDim: number; convKernel: number; inner?: number; noNorm?: boolean };
   /** granite / granitehybrid: rope.scaling.finetuned false (attention without RoPE, Granite 4.0-H). */
   noRope?: boolean;
   /**
@@ -141,6 +143,17 @@ export const GRANITE4_H_350M: LlamaShape = {
   name: 'granite4-h-350m-random', arch: 'granitehybrid', vocabSize: 100352, hidden: 768, layers: 32, heads: 12, kvHeads: 4, ffn: 2048, ropeTheta: 10000, rmsEps: 1e-5,
   contextLength: 2 ** 20, pre: 'dbrx', noRope: true, granite: { embedding: 12, residual: 0.246, attention: 0.0078125, logit: 3 },
   mamba2: { layers: Array.from({ length: 32 }, (_, i) => ![7, 15, 23, 31].includes(i)), stateSize: 128, headDim: 32, convKernel: 4 },
+};
+
+/**
+ * A Falcon-H1-Tiny-90M-like shape (tiiuae Falcon-H1-Tiny, GGUF falcon-h1): width 512, 24 layers, each
+ * attention (8 heads of 64, 2 KV heads, RoPE) beside a Mamba-2 mixer (inner 768, 24 heads of 32, state
+ * 64, conv 4), with its norm. Those sizes are the published config's; the MLP width (1,024) and the
+ * 32,768-token tied vocabulary are this writer's assumptions (~100M parameters).
+ */
+export const FALCON_H1_TINY: LlamaShape = {
+  name: 'falcon-h1-tiny-random', arch: 'falcon-h1', vocabSize: 32768, hidden: 512, layers: 24, heads: 8, kvHeads: 2, ffn: 1024, ropeTheta: 100000, rmsEps: 1e-5,
+  contextLength: 262144, pre: 'falcon-h1', mamba2: { layers: new Array<boolean>(24).fill(true), stateSize: 64, headDim: 32, convKernel: 4, inner: 768 },
 };
 
 export interface MambaShape {
@@ -243,7 +256,7 @@ export interface Mamba2MixerDims {
  * Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1]), seeded by `seed`/name; `matrix` makes the two
  * projections in the file's type.
  */
-export function mamba2MixerTensors(p: string, d: Mamba2MixerDims, seed: string, matrix: (name: string, rows: number, cols: number, sd: number) => GgufTensorPlan): GgufTensorPlan[] {
+export function mamba2MixerTensors(p: string, d: Mamba2MixerDims, seed: string, matrix: (name: string, rows: number, cols: number, sd: number) => GgufTensorPlan, norm = true): GgufTensorPlan[] {
   const { hidden: H, inner: I, state: N, heads: NH, kernel: K } = d;
   const u = (name: string, n: number, sd: number) => uniform(`${seed}/${name}`, n, sd);
   /** n values uniform in [lo, hi]. */
@@ -260,7 +273,7 @@ export function mamba2MixerTensors(p: string, d: Mamba2MixerDims, seed: string, 
     })),
     f32(`${p}.ssm_a`, [1, NH], () => between(`${p}.ssm_a`, NH, 1, 16).map((x) => -x)),
     f32(`${p}.ssm_d`, [1, NH], () => between(`${p}.ssm_d`, NH, 0.8, 1.2)),
-    f32(`${p}.ssm_norm.weight`, [I, 1], () => between(`${p}.ssm_norm`, I, 0.8, 1.2)),
+    ...(norm ? [f32(`${p}.ssm_norm.weight`, [I, 1], () => between(`${p}.ssm_norm`, I, 0.8, 1.2))] : []),
     matrix(`${p}.ssm_out.weight`, H, I, 1 / Math.sqrt(2 * d.layers) / Math.sqrt(I)),
   ];
 }
@@ -272,8 +285,10 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const headDim = s.headDim ?? s.hidden / s.heads;
   const a = (k: string) => `${arch}.${k}`;
   /** Per layer: no attention there (LFM2's convolutions, Granite 4.0-H's Mamba-2 mixers). */
-  const recurrent = s.shortConv?.layers ?? s.mamba2?.layers;
-  const mixer: Mamba2MixerDims | undefined = s.mamba2 && { hidden: s.hidden, inner: 2 * s.hidden, state: s.mamba2.stateSize, heads: (2 * s.hidden) / s.mamba2.headDim, kernel: s.mamba2.convKernel, layers: s.layers };
+  const parallel = arch === 'falcon-h1';
+  const recurrent = s.shortConv?.layers ?? (parallel ? undefined : s.mamba2?.layers);
+  const inner = s.mamba2?.inner ?? 2 * s.hidden;
+  const mixer: Mamba2MixerDims | undefined = s.mamba2 && { hidden: s.hidden, inner, state: s.mamba2.stateSize, heads: inner / s.mamba2.headDim, kernel: s.mamba2.convKernel, layers: s.layers };
   const metadata: [string, GgufKV][] = [
     ['general.architecture', kv.str(arch)],
     ['general.type', kv.str('model')],
@@ -292,9 +307,12 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
       ? ([
         // GraniteHybridModel: the Mamba-2 sizes (time_step_rank = SSM heads), no experts, NoPE unless told
         [a('ssm.conv_kernel'), kv.u32(mixer.kernel)], [a('ssm.state_size'), kv.u32(mixer.state)], [a('ssm.group_count'), kv.u32(1)],
-        [a('ssm.inner_size'), kv.u32(mixer.inner)], [a('ssm.time_step_rank'), kv.u32(mixer.heads)], [a('expert_count'), kv.u32(0)], [a('expert_used_count'), kv.u32(0)],
+        [a('ssm.inner_size'), kv.u32(mixer.inner)], [a('ssm.time_step_rank'), kv.u32(mixer.heads)],
+        ...(parallel ? [] : [[a('expert_count'), kv.u32(0)], [a('expert_used_count'), kv.u32(0)]]),
       ] as [string, GgufKV][])
       : []),
+    // FalconH1Model writes the head size
+    ...(parallel ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
     ...(arch === 'granite' || arch === 'granitehybrid' ? ([[a('rope.scaling.finetuned'), kv.bool(!s.noRope)]] as [string, GgufKV][]) : []),
     ...(s.granite
       ? ([[a('embedding_scale'), kv.f32(s.granite.embedding)], [a('residual_scale'), kv.f32(s.granite.residual)], [a('attention.scale'), kv.f32(s.granite.attention)], [a('logit_scale'), kv.f32(s.granite.logit)]] as [string, GgufKV][])
@@ -345,9 +363,11 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}`;
     const conv = s.shortConv?.layers[l] === true;
+    const mambaHere = s.mamba2?.layers[l] === true;
     tensors.push(
       norm(`${p}.attn_norm.weight`, s.hidden),
-      ...(s.mamba2?.layers[l] ? mamba2MixerTensors(p, mixer!, s.name, matrix) : conv
+      ...(mambaHere ? mamba2MixerTensors(p, mixer!, s.name, matrix, !s.mamba2!.noNorm) : []),
+      ...(mambaHere && !parallel ? [] : conv
         ? [
           // LFM2 short convolution: in_proj rows [B | C | x], the kernel [hidden, L] (ne [L, hidden]), out_proj
           matrix(`${p}.shortconv.in_proj.weight`, 3 * s.hidden, s.hidden, lin),
@@ -360,7 +380,8 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
           matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
           matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
         ]),
-      norm(`${p}.ffn_norm.weight`, s.hidden),
+      // Falcon-H1: llama.cpp asks for its pre-MLP norm without the ".weight" suffix
+      norm(parallel ? `${p}.ffn_norm` : `${p}.ffn_norm.weight`, s.hidden),
       matrix(`${p}.ffn_gate.weight`, s.ffn, s.hidden, lin),
       matrix(`${p}.ffn_up.weight`, s.ffn, s.hidden, lin),
       matrix(`${p}.ffn_down.weight`, s.hidden, s.ffn, resid / Math.sqrt(s.ffn)),

@@ -41,11 +41,14 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     const sc = /^blk\.(\d+)\.shortconv\.(in_proj|conv|out_proj)\.weight$/.exec(gguf);
     if (sc) return `model.layers.${sc[1]}.conv.${sc[2]}.weight`;
   }
-  if (arch === 'granitehybrid') {
-    // Granite 4.0-H's Mamba-2 layers keep llama.cpp's ssm_* names, under the layer's `mamba.`
+  if (arch === 'granitehybrid' || arch === 'falcon-h1') {
+    // Granite 4.0-H's and Falcon-H1's Mamba-2 mixers keep llama.cpp's ssm_* names, under the layer's `mamba.`
     const ssm = /^blk\.(\d+)\.(ssm_\w+(?:\.weight|\.bias)?)$/.exec(gguf);
     if (ssm) return `model.layers.${ssm[1]}.mamba.${ssm[2]}`;
   }
+  // Falcon-H1: llama.cpp asks for its pre-MLP norm without the ".weight" suffix
+  const ffnNorm = arch === 'falcon-h1' ? /^blk\.(\d+)\.ffn_norm$/.exec(gguf) : null;
+  if (ffnNorm) return `model.layers.${ffnNorm[1]}.post_attention_layernorm.weight`;
   const m = /^blk\.(\d+)\.(\w+)\.(weight|bias)$/.exec(gguf);
   if (!m) return undefined;
   if (m[3] === 'bias') {

@@ -90,8 +90,10 @@ export class LlamaState implements ModelState {
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 /** LFM2: whether layer i is a gated short convolution instead of attention. */
 const isConvLayer = (c: LlamaConfig, i: number): boolean => c.shortConv?.layers[i] === true;
-/** Granite 4.0-H: whether layer i is a Mamba-2 mixer instead of attention. */
+/** Granite 4.0-H: whether layer i is a Mamba-2 mixer instead of attention (Falcon-H1: beside it). */
 const isMambaLayer = (c: LlamaConfig, i: number): boolean => c.mamba2?.layers[i] === true;
+/** Whether layer i has attention (and a KV cache): not a convolution, and not a Mamba-2 layer unless the mixer runs beside it (Falcon-H1). */
+const isAttnLayer = (c: LlamaConfig, i: number): boolean => !isConvLayer(c, i) && (!isMambaLayer(c, i) || c.mamba2!.parallel === true);
 /** The Mamba-2 mixer's sizes (config.mamba2 plus the width). */
 const mixerShape = (c: LlamaConfig): Mamba2MixerShape => ({ ...c.mamba2!, hiddenSize: c.hiddenSize });
 /** A Mamba-2 layer's tensor names: llama.cpp's ssm_* under the layer (gguf-weights.ts maps them there). */
@@ -114,7 +116,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   private readonly capacity: number;
   /** Per layer: whether q/k/v and gate/up were stacked at load (Llama.load decides layer by layer). */
   private readonly stacked: { qkv: boolean; gateUp: boolean }[];
-  /** Per layer: the index of its KV cache in the state, or of its conv window (LFM2) or Mamba-2 state (Granite 4.0-H). */
+  /** Per layer: the index of its KV cache in the state (−1: none). */
+  private readonly kvSlot: number[];
+  /** Per layer: the index of its conv window (LFM2) or Mamba-2 state (Granite 4.0-H, Falcon-H1) in the state (−1: none). */
   private readonly slot: number[];
 
   private constructor(
@@ -129,9 +133,10 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     super();
     this.hiddenStages = config.numLayers + 2;
     this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []), ...(config.mamba2 ? (['causalConv1d', 'selectiveScan'] as const) : []));
-    // each layer's slot in the state: its KV cache, or its convolution window (LFM2) or Mamba-2 state
+    // each layer's slots in the state: its KV cache; its convolution window (LFM2) or Mamba-2 state
     let [kv, conv, mamba] = [0, 0, 0];
-    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : kv++));
+    this.kvSlot = Array.from({ length: config.numLayers }, (_, i) => (isAttnLayer(config, i) ? kv++ : -1));
+    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : -1));
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
@@ -162,8 +167,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const out: string[] = [];
     for (let i = 0; i < c.numLayers; i++) {
       if (isConvLayer(c, i)) out.push(L(i, 'conv.in_proj.weight'), L(i, 'conv.out_proj.weight'));
-      else if (isMambaLayer(c, i)) out.push(mambaName(i)('ssm_in.weight'), mambaName(i)('ssm_out.weight'));
-      else for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
+      if (isMambaLayer(c, i)) out.push(mambaName(i)('ssm_in.weight'), mambaName(i)('ssm_out.weight'));
+      if (isAttnLayer(c, i)) for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
       for (const p of ['gate', 'up', 'down']) out.push(L(i, `mlp.${p}_proj.weight`));
     }
     return out;
@@ -197,9 +202,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           for (const [j, part] of ['B', 'C', 'x'].entries()) w.set(`${inProj}#${part}`, await loadLinearRows(file, inProj, [3 * H, H], j * H, (j + 1) * H, backend, { sparse: opts.sparseLinears }));
           await param(L(i, 'conv.conv.weight'), [H, c.shortConv!.kernel]);
           await lin(L(i, 'conv.out_proj.weight'), [H, H]);
-        } else if (isMambaLayer(c, i)) {
-          await loadMamba2Mixer(w, file, mambaName(i), mixerShape(c), backend, { sparse: opts.sparseLinears });
-        } else {
+        }
+        if (isMambaLayer(c, i)) await loadMamba2Mixer(w, file, mambaName(i), mixerShape(c), backend, { sparse: opts.sparseLinears });
+        if (isAttnLayer(c, i)) {
           const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
           const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
           // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot;
@@ -325,7 +330,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const layers = Array.from({ length: c.numLayers }, (_, i) => i);
     const convLayers = layers.filter((i) => isConvLayer(c, i));
     const mambaLayers = layers.filter((i) => isMambaLayer(c, i));
-    const caches = Array.from({ length: c.numLayers - convLayers.length - mambaLayers.length }, () =>
+    const caches = Array.from({ length: layers.filter((i) => isAttnLayer(c, i)).length }, () =>
       createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype, blockSize: this.sparseCfg.blockSize }),
     );
     const conv = convLayers.map(() => this.backend.tensor([c.hiddenSize, c.shortConv!.kernel], 'f32'));
@@ -394,8 +399,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle, freqFactors: this.freqFactors };
       // LFM2 short-convolution scratch
       const [convB, convX, convBx, convOut, a2h] = c.shortConv ? [t([n, H]), t([n, H]), t([n, H]), t([n, H]), t([n, H])] : [];
-      // Granite 4.0-H Mamba-2 scratch
+      // Granite 4.0-H / Falcon-H1 Mamba-2 scratch (Falcon-H1: the mixer's output and attention + mixer)
       const mambaBuf = c.mamba2 ? mamba2Buffers(t, n, mixerShape(c)) : undefined;
+      const [ssmOut, sum] = c.mamba2?.parallel ? [t([n, H]), t([n, H])] : [];
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
@@ -427,9 +433,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           linear(b, convB!, h, W(`${inProj}#C`), n);
           b.mul(a2h!, convB!, convOut!);
           linear(b, o, a2h!, W('conv.out_proj.weight'), n);
-        } else if (isMambaLayer(c, i)) {
-          runMamba2Mixer(b, this.weights, mambaName(i), o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);
-        } else {
+        }
+        // the mixer's output: the layer's branch output (Granite 4.0-H), or added to attention's (Falcon-H1)
+        if (isMambaLayer(c, i)) runMamba2Mixer(b, this.weights, mambaName(i), isAttnLayer(c, i) ? ssmOut! : o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);
+        let branchOutput = o;
+        if (isAttnLayer(c, i)) {
           let v = v2;
           // q and k as attention reads them: rotated (qr, kr), or as projected without RoPE
           let [qAtt, kAtt] = [qr, kr];
@@ -449,10 +457,14 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
               b.rope(kr, k, rope);
             }
           }
-          this.attend(a2, qAtt, kAtt, v, s.caches[this.slot[i]], pos, n);
+          this.attend(a2, qAtt, kAtt, v, s.caches[this.kvSlot[i]], pos, n);
           linear(b, o, a2, W('self_attn.o_proj.weight'), n);
+          if (isMambaLayer(c, i)) {
+            b.add(sum!, o, ssmOut!);
+            branchOutput = sum!;
+          }
         }
-        residualNorm(o, W('post_attention_layernorm.weight'));
+        residualNorm(branchOutput, W('post_attention_layernorm.weight'));
         if (layers[i].gateUp) {
           linear(b, gu2!, h, W(GATE_UP), n);
           b.swiglu(gu, gu2!);

@@ -3,9 +3,10 @@
  * [z (I) | x (I) | B (N) | C (N) | dt (heads)] → causal depthwise conv + SiLU over x, B and C → the
  * selective scan, per head h of P = I / heads channels:
  *   Δ = softplus(dt_h + dt_bias_h),  h ← exp(Δ·A_h) h + Δ·x Bᵀ,  y = h C + D_h x
- * → y ⊙ SiLU(z) → RMSNorm (ssm_norm) → out_proj. The layer's own input norm and residual belong to
- * the model that holds it: the Mamba2 model (every layer this mixer) and the Llama model's
- * Granite 4.0-H layers (`granitehybrid`: some layers this mixer, the others attention).
+ * → y ⊙ SiLU(z) → RMSNorm (ssm_norm; Falcon-H1 may have none) → out_proj. The layer's own input norm
+ * and residual belong to the model that holds it: the Mamba2 model (every layer this mixer) and the
+ * Llama model's Granite 4.0-H layers (`granitehybrid`: some layers this mixer, the others attention)
+ * and Falcon-H1 layers (`falcon-h1`: this mixer beside attention in every layer).
  *
  * Written with the Mamba model's ops: the scan is the per-channel `selectiveScan` with A, D and the
  * dt bias repeated over each head's channels at load time, and the per-head dt spread to its channels
@@ -31,6 +32,8 @@ export interface Mamba2MixerShape {
   numHeads: number;
   /** B / C groups: 1 (checked by mamba2Check). */
   groups: number;
+  /** Falcon-H1: ssm_norm may be absent (llama.cpp's TENSOR_NOT_REQUIRED; then y ⊙ SiLU(z) goes straight to out_proj). */
+  normOptional?: boolean;
 }
 
 /** The conv's three channel groups, each with its own weights and state. */
@@ -96,7 +99,7 @@ export async function loadMamba2Mixer(w: WeightMap, file: WeightFile, name: (s: 
   }
   expectShape(file, name('ssm_dt.bias'), [NH]);
   w.set(`${name('ssm_dt.bias')}#ch`, backend.tensor([I], 'f32', perChannel(await file.f32(name('ssm_dt.bias')))));
-  w.set(name('ssm_norm.weight'), await uploadParam(file, name('ssm_norm.weight'), [I], backend));
+  if (!s.normOptional || file.has(name('ssm_norm.weight'))) w.set(name('ssm_norm.weight'), await uploadParam(file, name('ssm_norm.weight'), [I], backend));
   w.set(name('ssm_out.weight'), await loadLinear(file, name('ssm_out.weight'), [H, I], backend, opts));
 }
 
@@ -141,6 +144,7 @@ export function runMamba2Mixer(b: ModelBackend, w: WeightMap, name: (s: string) 
   linear(b, buf.dt, buf.dtHeads, W(SPREAD), n);
   // y = (scan + D ⊙ x) ⊙ SiLU(z), Δ = softplus(dt + dt_bias)
   b.selectiveScan(buf.y, buf.conv.x, buf.dt, W(`${name('ssm_a')}#ch`), buf.conv.B, buf.conv.C, W(`${name('ssm_d')}#ch`), buf.z, W(`${name('ssm_dt.bias')}#ch`), st.ssm, true);
-  b.rmsnorm(buf.yn, buf.y, W(name('ssm_norm.weight')), eps);
-  linear(b, o, buf.yn, W(name('ssm_out.weight')), n);
+  const norm = name('ssm_norm.weight');
+  if (w.has(norm)) b.rmsnorm(buf.yn, buf.y, W(norm), eps);
+  linear(b, o, w.has(norm) ? buf.yn : buf.y, W(name('ssm_out.weight')), n);
 }

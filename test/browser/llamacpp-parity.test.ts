@@ -116,6 +116,11 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // the final norm stored as token_embd_norm; Llama 3's split)
   { name: 'lfm2', arch: 'lfm2', pre: 'lfm2' },
   { name: 'lfm2-q8_0', arch: 'lfm2', pre: 'lfm2', type: 'Q8_0', tol: QTOL },
+  // Falcon-H1 (GGUF `falcon-h1`: attention and a Mamba-2 mixer side by side in every layer, their outputs
+  // added); then without the mixer's norm (mamba_rms_norm false), and Q8_0
+  { name: 'falcon-h1', arch: 'falcon-h1', pre: 'falcon-h1' },
+  { name: 'falcon-h1-nonorm', arch: 'falcon-h1', pre: 'falcon-h1', extra: { mamba2: { layers: [true, true, true], stateSize: 16, headDim: 16, convKernel: 4, inner: 96, noNorm: true } } },
+  { name: 'falcon-h1-q8_0', arch: 'falcon-h1', pre: 'falcon-h1', type: 'Q8_0', tol: QTOL },
   // SmolLM3 (GGUF `smollm3`: Llama blocks, no RoPE on every fourth layer — the tiny file's last)
   { name: 'smollm3', arch: 'smollm3', pre: 'llama-bpe' },
   // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on

@@ -129,3 +129,13 @@ describe('GGUF smollm3 metadata', () => {
     expect(weightLayout).toBe('gguf');
   });
 });
+
+describe('GGUF falcon-h1 metadata', () => {
+  it('a Mamba-2 mixer beside attention in every layer (its norm optional), the head size from key_length, RoPE on', () => {
+    const { config } = ggufLlamaConfig(GgufFile.openSync(tinyGguf(tinyShape('falcon-h1', 'falcon-h1')), 'f.gguf'));
+    expect(config.mamba2).toEqual({ layers: [true, true, true], intermediateSize: 96, stateSize: 16, convKernel: 4, numHeads: 6, groups: 1, parallel: true, normOptional: true });
+    expect(config.headDim).toBe(16);
+    expect(config.noRopeLayers).toBeUndefined();
+    expect(config.granite).toBeUndefined();
+  });
+});

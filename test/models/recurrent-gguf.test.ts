@@ -1,6 +1,6 @@
 /**
- * RWKV-7, Mamba-2, LFM2 and Granite 4.0-H from llama.cpp's `rwkv7` / `mamba2` / `lfm2` / `granitehybrid`
- * GGUF (src/models/rwkv7.ts, mamba2.ts; the last two on the Llama model).
+ * RWKV-7, Mamba-2, LFM2, Granite 4.0-H and Falcon-H1 from llama.cpp's `rwkv7` / `mamba2` / `lfm2` /
+ * `granitehybrid` / `falcon-h1` GGUF (src/models/rwkv7.ts, mamba2.ts; the last three on the Llama model).
  * llama.cpp itself is the oracle of the models' numbers (test/browser/llamacpp-parity.test.ts: the
  * tiny files' next-token probabilities within 1e-5 of llama.cpp's). Here, on the reference and wasm
  * backends: one prefill equals the same tokens stepped one at a time and any split of them (the
@@ -17,6 +17,7 @@ import { ggufModelConfig } from '../../src/formats/gguf-config.ts';
 import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
 import { rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
+import { llamaGgufPlan } from '../../src/formats/synthetic-models.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import type { WeightMap } from '../../src/models/weights.ts';
 import { TINY_MAMBA2, TINY_RWKV7, TINY_VOCAB, tinyGguf, tinyMamba2Gguf, tinyRwkv7Gguf, tinyShape } from '../helpers/tiny-llamas.ts';
@@ -65,7 +66,11 @@ const tinyLfm2 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('lfm2', 'l
 /** Granite 4.0-H (the Llama model with Mamba-2 layers and NoPE attention) of the tiny shape; `rope` for Bamba's RoPE. */
 const tinyGraniteH = (type: 'F32' | 'Q8_0' = 'F32', rope = false) => tinyGguf(tinyShape('granitehybrid', 'dbrx', { noRope: !rope }), undefined, type);
 
+/** Falcon-H1 (attention beside a Mamba-2 mixer in every layer) of the tiny shape. */
+const tinyFalconH1 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('falcon-h1', 'falcon-h1'), undefined, type);
+
 const ARCHS = [
+  { arch: 'falcon-h1', family: 'llama', file: tinyFalconH1, q8: ['model.layers.0.mamba.ssm_in.weight#x', 'model.layers.1.self_attn.qkv_proj.weight', 'model.layers.2.mamba.ssm_out.weight'], f32: ['model.layers.2.mamba.ssm_d#ch', 'model.layers.1.post_attention_layernorm.weight'] },
   { arch: 'granitehybrid', family: 'llama', file: tinyGraniteH, q8: ['model.embed_tokens.weight', 'model.layers.0.mamba.ssm_in.weight#z', 'model.layers.1.mamba.ssm_in.weight#dt', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.mamba.ssm_out.weight', 'model.layers.3.mlp.down_proj.weight'], f32: ['model.layers.0.mamba.ssm_a#ch', 'model.layers.3.mamba.ssm_conv1d.weight#C'] },
   { arch: 'granitehybrid-rope', family: 'llama', file: (type: 'F32' | 'Q8_0' = 'F32') => tinyGraniteH(type, true), q8: ['model.layers.2.self_attn.qkv_proj.weight'], f32: ['model.layers.1.mamba.ssm_norm.weight'] },
   { arch: 'lfm2', family: 'llama', file: tinyLfm2, q8: ['model.embed_tokens.weight', 'model.layers.0.conv.in_proj.weight#B', 'model.layers.1.conv.in_proj.weight#x', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.conv.out_proj.weight'], f32: ['model.layers.0.conv.conv.weight'] },
@@ -142,6 +147,19 @@ describe('lfm2 GGUF', () => {
     expect(m.rewind!(s, 5)).toBe(0);
     snap.free();
     s.free();
+    m.dispose();
+  });
+
+  it('a missing ssm_norm is TENSOR_MISSING for granitehybrid (llama.cpp requires it), fine for falcon-h1 (optional there)', async () => {
+    const without = (shape: Parameters<typeof llamaGgufPlan>[0]) => {
+      const p = llamaGgufPlan(shape, 'F32', TINY_VOCAB);
+      return writeGguf(p.metadata, p.tensors.filter((t) => !t.name.endsWith('ssm_norm.weight')).map((t) => ({ name: t.name, type: t.type, ne: t.ne, data: t.make() })));
+    };
+    const b = new ReferenceBackend();
+    await expect(open(b, without(tinyShape('granitehybrid', 'dbrx')))).rejects.toMatchObject({ code: 'TENSOR_MISSING' });
+    expect(b.memoryBytes()).toBe(0);
+    const m = await open(b, without(tinyShape('falcon-h1', 'falcon-h1')));
+    expect(m.weights.has('model.layers.0.mamba.ssm_norm.weight')).toBe(false);
     m.dispose();
   });
 
