@@ -5,7 +5,7 @@
  * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab 49152,
  *   tied head, llama.cpp GGUF layout) as Q8_0 and F16, on wasm and webgpu;
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
- * - RWKV7-World-0.1B, Mamba-2-130M, LFM2-350M and Granite-4.0-H-350M-like shapes from their llama.cpp GGUF plans, Q8_0;
+ * - RWKV7-World-0.1B, Mamba-2-130M, LFM2-350M, Granite-4.0-H-350M-like and Falcon-H1-Tiny-like shapes from their llama.cpp GGUF plans, Q8_0;
  * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
  *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
  * One decode run = one step: model.step + device argmax + reading back the token id. One prefill
@@ -18,7 +18,7 @@ import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import type { LlamaConfig } from '../../src/formats/hf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
-import { GRANITE4_H_350M, LFM2_350M, MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { FALCON_H1_TINY, GRANITE4_H_350M, LFM2_350M, MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { MAMBA2_130M, mamba2Config, mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
 import { RWKV7_01B, rwkv7Config, rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { l1Unstructured } from '../../src/engine/prune.ts';
@@ -208,21 +208,23 @@ export function cases(): BenchCase[] {
     family: 'model', op: 'prefill 64 lfm2-350m-random', shape: lfm2Shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5,
     flops: 2 * planParams(lfm2.tensors) * 64, setup: (b) => prefillSetup(b, lfm2Load, 64),
   });
-  // Granite-4.0-H-350M-like (Mamba-2 and NoPE attention layers on the Llama model), Q8_0; its config as
-  // ggufLlamaConfig reads it from the plan's metadata
-  const gh = llamaGgufPlan(GRANITE4_H_350M, 'Q8_0', placeholderVocab(GRANITE4_H_350M.vocabSize));
-  const ghConfig = () => ggufLlamaConfig(GgufFile.openSync(writeGguf(gh.metadata, []), GRANITE4_H_350M.name)).config;
-  const ghFile = () => planWeights(GRANITE4_H_350M.name, gh.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name, 'granitehybrid') ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make })));
-  const ghLoad = (bb: Backend) => Llama.load(bb, ghConfig(), ghFile(), { contextLength: 1024 });
-  const ghShape = `layers ${GRANITE4_H_350M.layers} (4 attention, 28 Mamba-2), hidden ${GRANITE4_H_350M.hidden}, ffn ${GRANITE4_H_350M.ffn}, vocab ${GRANITE4_H_350M.vocabSize}`;
-  out.push({
-    family: 'model', op: 'decode granite4-h-350m-random', shape: ghShape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10,
-    bytes: planParams(gh.tensors) * (34 / 32), flops: 2 * planParams(gh.tensors), setup: (b) => decodeSetup(b, ghLoad),
-  });
-  out.push({
-    family: 'model', op: 'prefill 64 granite4-h-350m-random', shape: ghShape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5,
-    flops: 2 * planParams(gh.tensors) * 64, setup: (b) => prefillSetup(b, ghLoad, 64),
-  });
+  // Granite-4.0-H-350M-like (Mamba-2 and NoPE attention layers) and Falcon-H1-Tiny-like (attention beside
+  // Mamba-2 in every layer) on the Llama model, Q8_0; their configs as ggufLlamaConfig reads them from the plan's metadata
+  for (const [m, what] of [[GRANITE4_H_350M, '4 attention, 28 Mamba-2'], [FALCON_H1_TINY, 'attention beside Mamba-2']] as const) {
+    const plan = llamaGgufPlan(m, 'Q8_0', placeholderVocab(m.vocabSize));
+    const config = () => ggufLlamaConfig(GgufFile.openSync(writeGguf(plan.metadata, []), m.name)).config;
+    const file = () => planWeights(m.name, plan.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name, m.arch) ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make })));
+    const load = (bb: Backend) => Llama.load(bb, config(), file(), { contextLength: 1024 });
+    const shape = `layers ${m.layers} (${what}), hidden ${m.hidden}, ffn ${m.ffn}, vocab ${m.vocabSize}`;
+    out.push({
+      family: 'model', op: `decode ${m.name}`, shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 1, minRuns: 10,
+      bytes: planParams(plan.tensors) * (34 / 32), flops: 2 * planParams(plan.tensors), setup: (b) => decodeSetup(b, load),
+    });
+    out.push({
+      family: 'model', op: `prefill 64 ${m.name}`, shape, dtype: 'q8_0', backends: ['wasm', 'webgpu'], tokens: 64, minRuns: 5,
+      flops: 2 * planParams(plan.tensors) * 64, setup: (b) => prefillSetup(b, load, 64),
+    });
+  }
   // RWKV-7 (RWKV7-World-0.1B shape) and Mamba-2 (mamba2-130m shape) from their llama.cpp GGUF plans, Q8_0
   const rwkv7 = rwkv7GgufPlan(RWKV7_01B, 'Q8_0', { kind: 'rwkv', tokens: placeholderVocab(RWKV7_01B.vocabSize).tokens });
   const mamba2 = mamba2GgufPlan(MAMBA2_130M, 'Q8_0', placeholderVocab(MAMBA2_130M.vocabSize));
