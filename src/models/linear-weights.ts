@@ -68,17 +68,36 @@ export async function loadStackedLinear(file: WeightFile, names: string[], shape
  * through float32 on the host (dense f32 result, or sparse when asked).
  */
 export async function loadLinearRows(file: WeightFile, name: string, shape: [number, number], r0: number, r1: number, b: Backend, o: LinearLoadOptions): Promise<Tensor> {
+  return loadLinearRowRanges(file, name, shape, [[r0, r1]], b, o);
+}
+
+/**
+ * Rows [r0, r1) of each range, end to end, as one linear (the rows of a quantized matrix keep their
+ * blocks): Qwen3.5's q_proj, whose rows interleave each head's query and gate, split into the two.
+ */
+export async function loadLinearRowRanges(file: WeightFile, name: string, shape: [number, number], ranges: readonly (readonly [number, number])[], b: Backend, o: LinearLoadOptions): Promise<Tensor> {
   expectShape(file, name, shape);
   const cols = shape[1];
-  if (!o.sparse && file.dtype(name) === 'f16' && file.f16Bits) return b.tensor([r1 - r0, cols], 'f16', (await file.f16Bits(name)).slice(r0 * cols, r1 * cols));
-  if (!o.sparse && file.dtype(name) === 'bf16' && file.bf16Bytes) return b.tensor([r1 - r0, cols], 'bf16', (await file.bf16Bytes(name)).slice(2 * r0 * cols, 2 * r1 * cols));
+  const rows = ranges.reduce((a, [r0, r1]) => a + r1 - r0, 0);
+  /** the ranges' elements (each row `per` values wide) end to end, in a fresh array of src's kind */
+  const gather = <T extends Float32Array | Uint16Array | Uint8Array>(src: T, per: number): T => {
+    const out = new (src.constructor as { new (n: number): T })(rows * per);
+    let at = 0;
+    for (const [r0, r1] of ranges) {
+      out.set(src.subarray(r0 * per, r1 * per), at);
+      at += (r1 - r0) * per;
+    }
+    return out;
+  };
+  if (!o.sparse && file.dtype(name) === 'f16' && file.f16Bits) return b.tensor([rows, cols], 'f16', gather(await file.f16Bits(name), cols));
+  if (!o.sparse && file.dtype(name) === 'bf16' && file.bf16Bytes) return b.tensor([rows, cols], 'bf16', gather(await file.bf16Bytes(name), 2 * cols));
   const dtype = file.dtype(name);
   if (!o.sparse && dtype !== 'f32' && file.raw && file.ggmlType?.(name).toLowerCase() === dtype) {
-    const rb = rowBytes(ggmlTypeByName(file.ggmlType(name)), cols);
-    // a plain copy: a file read in Node gives a Buffer, which the backends refuse
-    return b.tensor([r1 - r0, cols], dtype, new Uint8Array((await file.raw(name)).subarray(r0 * rb, r1 * rb)));
+    // a plain copy (gather makes one): a file read in Node gives a Buffer, which the backends refuse
+    const raw = await file.raw(name);
+    return b.tensor([rows, cols], dtype, gather(new Uint8Array(raw.buffer, raw.byteOffset, raw.byteLength), rowBytes(ggmlTypeByName(file.ggmlType(name)), cols)));
   }
-  const data = (await file.f32(name)).slice(r0 * cols, r1 * cols);
-  if (o.sparse) return b.sparse(csrFromDense(data, r1 - r0, cols), prefer(o));
-  return b.tensor([r1 - r0, cols], 'f32', data);
+  const data = gather(await file.f32(name), cols);
+  if (o.sparse) return b.sparse(csrFromDense(data, rows, cols), prefer(o));
+  return b.tensor([rows, cols], 'f32', data);
 }
