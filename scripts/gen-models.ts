@@ -7,13 +7,14 @@
  *   lfm2-350m-random.{type}.gguf  (--only lfm2) LFM2-350M shape: short-convolution and attention layers
  *   granite4-h-350m-random.{type}.gguf  (--only granite-h) a Granite-4.0-H-350M-like shape: Mamba-2 and NoPE attention layers
  *   falcon-h1-tiny-random.{type}.gguf  (--only falcon-h1) a Falcon-H1-Tiny-90M-like shape: attention beside Mamba-2 in every layer
+ *   qwen3.5-0.8b-random.{type}.gguf  (--only qwen35) a Qwen3.5-0.8B-like shape: Gated DeltaNet and gated attention layers
  *   mamba2-130m-random.{type}.gguf  (--only mamba2) state-spaces/mamba2-130m shape, llama.cpp's mamba2 GGUF
  *   rwkv7-0.1b-random.{type}.gguf  (--only rwkv7) RWKV7-World-0.1B shape, llama.cpp's rwkv7 GGUF (e.g. --types Q8_0,F16)
  *   qwen2.5-0.5b-random.{type}.gguf  (--only qwen) Qwen2.5-0.5B shape, qwen2 architecture
  *   gemma3-1b-random.{type}.gguf  (--only gemma3) Gemma-3-1B shape, SentencePiece vocabulary (e.g. --types Q8_0)
  *   gemma2-2b-random.{type}.gguf  (--only gemma2) Gemma-2-2B shape, soft-capping (e.g. --types Q4_0)
  *   llama3.2-1b-random.{type}.gguf  (--only llama32) Llama-3.2-1B shape, Llama 3 RoPE scaling (e.g. --types Q4_K_M)
- * Options: --out DIR, --only llama|qwen|llama32|gemma3|gemma2|lfm2|granite-h|falcon-h1|mamba|mamba2|rwkv7, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
+ * Options: --out DIR, --only llama|qwen|qwen35|llama32|gemma3|gemma2|lfm2|granite-h|falcon-h1|mamba|mamba2|rwkv7, --types F16,Q8_0,Q4_0, --corpus FILE (BPE training text).
  * No downloads: the vocabulary is learned from the repo's text corpus (data/text) and padded with
  * synthetic merges; weights come from a seeded PRNG.
  */
@@ -29,7 +30,7 @@ import { mambaGgufPlan, type MambaGgufType } from '../src/formats/mamba-gguf.ts'
 import { RWKV7_01B, rwkv7GgufPlan, type Rwkv7GgufType, type Rwkv7Shape } from '../src/formats/rwkv7-gguf.ts';
 import { MAMBA2_130M, mamba2GgufPlan, type Mamba2GgufType, type Mamba2Shape } from '../src/formats/mamba2-gguf.ts';
 import { ggufTokenizerJson } from '../src/engine/gguf-tokenizer.ts';
-import { FALCON_H1_TINY, GEMMA2_2B, GEMMA3_1B, GRANITE4_H_350M, LFM2_350M, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
+import { FALCON_H1_TINY, QWEN35_08B, GEMMA2_2B, GEMMA3_1B, GRANITE4_H_350M, LFM2_350M, LLAMA32_1B, MAMBA_130M, QWEN25_05B, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape, type MambaShape } from '../src/formats/synthetic-models.ts';
 
 export const SPECIALS = ['<|endoftext|>', '<|im_start|>', '<|im_end|>'];
 
@@ -142,7 +143,7 @@ function main(): void {
   });
   const out = values.out!;
   const types = values.types!;
-  const known = ['llama', 'qwen', 'llama32', 'gemma3', 'gemma2', 'lfm2', 'granite-h', 'falcon-h1', 'mamba', 'mamba2', 'rwkv7'];
+  const known = ['llama', 'qwen', 'qwen35', 'llama32', 'gemma3', 'gemma2', 'lfm2', 'granite-h', 'falcon-h1', 'mamba', 'mamba2', 'rwkv7'];
   if (values.only !== undefined && !known.includes(values.only)) throw new Error(`gen:models: --only ${values.only}: expected one of ${known.join(', ')}`);
   mkdirSync(out, { recursive: true });
   const corpus = corpusText(values.corpus);
@@ -157,7 +158,7 @@ function main(): void {
   }
   // --only llama | qwen | llama32 | gemma3 | gemma2 | mamba; without it SmolLM2 and Mamba (the larger
   // shapes are opt-in: 0.3–2.5 GB a file)
-  const llamas: Record<string, LlamaShape> = { qwen: QWEN25_05B, llama32: LLAMA32_1B, gemma3: GEMMA3_1B, gemma2: GEMMA2_2B, lfm2: LFM2_350M, 'granite-h': GRANITE4_H_350M, 'falcon-h1': FALCON_H1_TINY, llama: SMOLLM2_135M };
+  const llamas: Record<string, LlamaShape> = { qwen: QWEN25_05B, llama32: LLAMA32_1B, gemma3: GEMMA3_1B, gemma2: GEMMA2_2B, lfm2: LFM2_350M, 'granite-h': GRANITE4_H_350M, 'falcon-h1': FALCON_H1_TINY, qwen35: QWEN35_08B, llama: SMOLLM2_135M };
   const shape = values.only === undefined ? SMOLLM2_135M : llamas[values.only];
   if (shape) writeEach<LlamaGgufType>(types, (t) => ({ path: gguf(shape.name, t), write: () => writeLlamaGguf(gguf(shape.name, t), shape, t, corpus) }));
   if (values.only === undefined || values.only === 'mamba') {

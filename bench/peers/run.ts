@@ -23,7 +23,7 @@ const { values } = parseArgs({
   options: {
     models: { type: 'string', default: 'Q8_0,F16' },
     // which generated model: smollm2-135m-random (default), qwen2.5-0.5b-random, llama3.2-1b-random,
-    // gemma3-1b-random, gemma2-2b-random, lfm2-350m-random, granite4-h-350m-random, falcon-h1-tiny-random, mamba-130m-random, mamba2-130m-random or rwkv7-0.1b-random (npm run gen:models -- --only qwen|llama32|gemma3|gemma2|lfm2|granite-h|falcon-h1|mamba|mamba2|rwkv7)
+    // gemma3-1b-random, gemma2-2b-random, lfm2-350m-random, granite4-h-350m-random, falcon-h1-tiny-random, qwen3.5-0.8b-random, mamba-130m-random, mamba2-130m-random or rwkv7-0.1b-random (npm run gen:models -- --only qwen|llama32|gemma3|gemma2|lfm2|granite-h|falcon-h1|qwen35|mamba|mamba2|rwkv7)
     shape: { type: 'string', default: 'smollm2-135m-random' },
     threads: { type: 'string', default: '1,2' },
     tokens: { type: 'string', default: '64' },
@@ -44,8 +44,8 @@ const shape = values.shape;
 for (const m of models) {
   if (!existsSync(resolve(ROOT, `models/generated/${shape}.${m}.gguf`))) {
     console.log(`peers: models/generated/${shape}.${m}.gguf missing, running npm run gen:models`);
-    const flag = (['qwen', 'llama3.2', 'gemma3', 'gemma2', 'lfm2', 'granite4-h', 'falcon-h1', 'mamba2', 'mamba', 'rwkv7'] as const).find((p) => shape.startsWith(p));
-    const only = flag ? ['--', '--only', flag === 'llama3.2' ? 'llama32' : flag === 'granite4-h' ? 'granite-h' : flag, '--types', models.join(',')] : [];
+    const flag = (['qwen3.5', 'qwen', 'llama3.2', 'gemma3', 'gemma2', 'lfm2', 'granite4-h', 'falcon-h1', 'mamba2', 'mamba', 'rwkv7'] as const).find((p) => shape.startsWith(p));
+    const only = flag ? ['--', '--only', flag === 'llama3.2' ? 'llama32' : flag === 'granite4-h' ? 'granite-h' : flag === 'qwen3.5' ? 'qwen35' : flag, '--types', models.join(',')] : [];
     execFileSync('npm', ['run', 'gen:models', ...only], { cwd: ROOT, stdio: 'inherit' });
     break;
   }

@@ -92,6 +92,8 @@ function bosPostProcessor(m: GgufTokenizerMeta): TokenizerJson | null {
 // The split regexes of the Hugging Face tokenizer.json files these vocabularies come from (the
 // tokenizers library rewrites their Oniguruma (?i:…) to JavaScript); llama.cpp holds the same ones.
 const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/** Qwen3.5's: Qwen2's with combining marks (\p{M}) kept inside words. */
+const QWEN35_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /**
  * llama.cpp's 'default' BPE split (llm_tokenizer_bpe, also what it uses for a file without
@@ -116,6 +118,7 @@ for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', '
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [{ type: 'Digits', individual_digits: true }, byteLevel(true)] } };
 }
 for (const name of ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez']) PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(QWEN2_REGEX), byteLevel(false)] } };
+PRE_TOKENIZERS.qwen35 = { pre: { type: 'Sequence', pretokenizers: [split(QWEN35_REGEX), byteLevel(false)] } };
 for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'dbrx', 'smaug-bpe', 'pixtral', 'midm-2.0', 'lfm2']) {
   // llama.cpp adds BOS for these unless tokenizer.ggml.add_bos_token says otherwise
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true, addBos: true };

@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35'];
 /**
  * The architectures whose converter permutes Q / K rows for llama.cpp's NORM RoPE (LlamaModel's
  * undo_permute): RoPE rotates interleaved pairs for them. qwen2 / qwen3 / gemma / lfm2 keep HF's order.
@@ -128,7 +128,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     // biases Sparrow does not run are refused (Llama.checkConfig), in any layer (a hybrid's first may have no attention)
     attentionBias: llamaArch !== 'qwen2' ? [...g.tensors.keys()].some((n) => /^blk\.\d+\.attn_(q|k|v|output)\.bias$/.test(n)) : g.tensors.has('blk.0.attn_output.bias'),
     qkvBias: llamaArch === 'qwen2',
-    qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3' || llamaArch === 'lfm2',
+    qkNorm: llamaArch === 'qwen3' || llamaArch === 'gemma3' || llamaArch === 'lfm2' || llamaArch === 'qwen35',
     mlpBias: [...g.tensors.keys()].some((n) => /^blk\.\d+\.ffn_(gate|up|down)\.bias$/.test(n)),
     hiddenAct: llamaArch === 'gemma3' || llamaArch === 'gemma2' ? 'gelu_pytorch_tanh' : 'silu',
     ...specialIds(),
@@ -149,6 +149,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     if (finetuned !== undefined && typeof finetuned !== 'boolean') throw new SparrowError('FORMAT_INVALID', `${file}: metadata '${key('rope.scaling.finetuned')}' must be a boolean, got ${String(finetuned)}`, { file, key: key('rope.scaling.finetuned') });
     if (finetuned === false) config.noRopeLayers = new Array<boolean>(config.numLayers).fill(true);
   }
+  if (llamaArch === 'qwen35') Object.assign(config, qwen35Params(g, config, int));
   // SmolLM3: no RoPE on every fourth layer (llama.cpp's n_no_rope_layer_step, fixed at 4: no GGUF key)
   if (llamaArch === 'smollm3') config.noRopeLayers = Array.from({ length: config.numLayers }, (_, i) => (i + 1) % 4 === 0);
   if (llamaArch === 'granitehybrid' || llamaArch === 'falcon-h1') {
@@ -167,6 +168,41 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     throw new SparrowError('SHAPE_MISMATCH', `${file}: tokenizer has ${tokenizer.tokens.length} tokens but ${key('vocab_size')} is ${vocabSize}`, { file });
   }
   return { config, tokenizer, weightLayout: GGUF_PERMUTED_QK.includes(llamaArch) ? 'gguf' : 'hf' };
+}
+
+/**
+ * Qwen3.5 (llama_model_qwen35): Gated DeltaNet layers (attention.recurrent_layers, else all but every
+ * full_attention_interval-th, default 4), their sizes from ssm.* (group_count: q / k heads,
+ * time_step_rank: value heads, state_size: head size), gated attention, RoPE on rope.dimension_count of
+ * each head's dims. The multi-token-prediction block (nextn_predict_layers) is not run: its layers are
+ * not counted. MoE (qwen35moe) is another architecture, not supported.
+ */
+function qwen35Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number, min?: number) => number): Partial<LlamaConfig> {
+  const file = g.name;
+  const key = (k: string) => `qwen35.${k}`;
+  const nextn = int(key('nextn_predict_layers'), 0, 0);
+  const numLayers = c.numLayers - nextn;
+  if (numLayers < 1) throw new SparrowError('FORMAT_INVALID', `${file}: ${key('nextn_predict_layers')} ${nextn} leaves no layers of ${c.numLayers}`, { file });
+  const arr = g.get(key('attention.recurrent_layers'));
+  let layers: boolean[];
+  if (Array.isArray(arr)) {
+    if (arr.length < numLayers) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${arr.length} ${key('attention.recurrent_layers')} entries for ${numLayers} layers`, { file });
+    layers = arr.slice(0, numLayers).map((x) => Boolean(x));
+  } else {
+    const interval = int(key('full_attention_interval'), 4);
+    layers = Array.from({ length: numLayers }, (_, i) => (i + 1) % interval !== 0);
+  }
+  const gdn = { layers, kHeads: int(key('ssm.group_count')), vHeads: int(key('ssm.time_step_rank')), headDim: int(key('ssm.state_size')), convKernel: int(key('ssm.conv_kernel')) };
+  const inner = int(key('ssm.inner_size'));
+  if (inner !== gdn.vHeads * gdn.headDim) throw new SparrowError('UNSUPPORTED', `${file}: ${key('ssm.inner_size')} ${inner} is not time_step_rank × state_size (${gdn.vHeads} × ${gdn.headDim}): value heads of another size are not implemented`, { file });
+  if (gdn.vHeads % gdn.kHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: ${gdn.vHeads} value heads are not a multiple of ${gdn.kHeads} key heads`, { file });
+  const rot = int(key('rope.dimension_count'), c.headDim);
+  if (rot > c.headDim || rot % 2 !== 0) throw new SparrowError('FORMAT_INVALID', `${file}: ${key('rope.dimension_count')} ${rot} must be even and at most the head size ${c.headDim}`, { file });
+  const sections = g.get(key('rope.dimension_sections'));
+  if (!Array.isArray(sections) || sections.length !== 4 || !sections.every((x) => typeof x === 'number' && Number.isSafeInteger(x) && x >= 0) || (sections as number[]).reduce((a, x) => a + x, 0) === 0) {
+    throw new SparrowError('FORMAT_INVALID', `${file}: ${key('rope.dimension_sections')} must be four non-negative section sizes, got ${JSON.stringify(sections)}`, { file });
+  }
+  return { numLayers, gatedDeltaNet: gdn, attnOutputGate: true, ropeSections: sections as number[], ...(rot < c.headDim ? { rotaryDim: rot } : {}) };
 }
 
 /** Typed reads of GGUF metadata: a clear FORMAT_INVALID for a missing required key or a wrong type. */

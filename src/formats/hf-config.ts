@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -101,6 +101,21 @@ export interface LlamaConfig {
    * 4.0-H (rope.scaling.finetuned false), every fourth of SmolLM3.
    */
   noRopeLayers?: boolean[];
+  /**
+   * Qwen3.5 (arch 'qwen35'): the layers that are Gated DeltaNet linear attention instead of softmax
+   * attention (src/models/gated-deltanet.ts): q / k heads, value heads, their head size, the conv length.
+   */
+  gatedDeltaNet?: { layers: boolean[]; kHeads: number; vHeads: number; headDim: number; convKernel: number };
+  /** Qwen3.5: q_proj's rows hold each head's query then its gate; attention's output is multiplied by σ(gate). */
+  attnOutputGate?: boolean;
+  /** Qwen3.5: RoPE on the first `rotaryDim` of each head's dims only (NEOX pairs within them); absent: all. */
+  rotaryDim?: number;
+  /**
+   * Qwen3.5's interleaved M-RoPE sections (llama.cpp IMROPE, rope.dimension_sections [t, h, w, e]). Text
+   * gives t, h and w the token's position and e position 0: rotated pair i (sector s = i mod Σ sections)
+   * turns with the position when s mod 3 = 0 / 1 / 2 and s < 3·t / 3·h / 3·w, else not at all.
+   */
+  ropeSections?: number[];
 }
 
 export interface MambaConfig {

@@ -37,7 +37,7 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35';
   /** granite / granitehybrid: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**
@@ -49,6 +49,15 @@ export interface LlamaShape {
   mamba2?: { layers: boolean[]; stateSize: number; headDim: number; convKernel: number; inner?: number; noNorm?: boolean };
   /** granite / granitehybrid: rope.scaling.finetuned false (attention without RoPE, Granite 4.0-H). */
   noRope?: boolean;
+  /**
+   * qwen35: which layers are Gated DeltaNet (the others gated attention with q / k norms), q / k heads,
+   * value heads, their head size and conv length (written as full_attention_interval when they follow
+   * its pattern, else as attention.recurrent_layers); `rotaryDim` the RoPE dims of each attention head.
+   */
+  gatedDeltaNet?: { layers: boolean[]; kHeads: number; vHeads: number; headDim: number; convKernel: number };
+  rotaryDim?: number;
+  /** qwen35: rope.dimension_sections (default: Qwen3.5's share of the rotated pairs, every pair turning). */
+  ropeSections?: number[];
   /**
    * lfm2: which layers are gated short convolutions (head_count_kv 0 there; the rest attention with
    * q / k norms) and the convolution's length (shortconv.l_cache, LFM2's 3).
@@ -154,6 +163,19 @@ export const GRANITE4_H_350M: LlamaShape = {
 export const FALCON_H1_TINY: LlamaShape = {
   name: 'falcon-h1-tiny-random', arch: 'falcon-h1', vocabSize: 32768, hidden: 512, layers: 24, heads: 8, kvHeads: 2, ffn: 1024, ropeTheta: 100000, rmsEps: 1e-5,
   contextLength: 262144, pre: 'falcon-h1', mamba2: { layers: new Array<boolean>(24).fill(true), stateSize: 64, headDim: 32, convKernel: 4, inner: 768 },
+};
+
+/**
+ * A Qwen3.5-0.8B-like shape (Qwen/Qwen3.5-0.8B, GGUF qwen35): width 1024, 24 layers — 18 Gated DeltaNet
+ * (16 q / k heads and 16 value heads of 128, conv 4) and every fourth gated attention (8 heads of 256,
+ * 2 KV heads, q / k norms, RoPE on 64 of each head's 256 dims, base 1e7, sections [11, 11, 10]) — MLPs of
+ * 3,584 and a tied 248,320-token vocabulary. These sizes are from memory of the published config (none
+ * was in reach here); ~0.75B parameters, a third of them the embedding.
+ */
+export const QWEN35_08B: LlamaShape = {
+  name: 'qwen3.5-0.8b-random', arch: 'qwen35', vocabSize: 248320, hidden: 1024, layers: 24, heads: 8, kvHeads: 2, headDim: 256, ffn: 3584, ropeTheta: 10_000_000,
+  rmsEps: 1e-6, contextLength: 262144, pre: 'qwen35', rotaryDim: 64, ropeSections: [11, 11, 10, 0],
+  gatedDeltaNet: { layers: Array.from({ length: 24 }, (_, i) => (i + 1) % 4 !== 0), kHeads: 16, vHeads: 16, headDim: 128, convKernel: 4 },
 };
 
 export interface MambaShape {
@@ -278,6 +300,52 @@ export function mamba2MixerTensors(p: string, d: Mamba2MixerDims, seed: string, 
   ];
 }
 
+/** Qwen3.5's keys: the Gated DeltaNet sizes, its layer pattern, the M-RoPE sections (text uses one position, so only their sum matters). */
+function qwen35Keys(s: LlamaShape, g: NonNullable<LlamaShape['gatedDeltaNet']>): [string, GgufKV][] {
+  const a = (k: string) => `qwen35.${k}`;
+  const interval = g.layers.every((x, i) => x === ((i + 1) % 4 !== 0));
+  const half = (s.rotaryDim ?? s.headDim ?? s.hidden / s.heads) / 2;
+  // Qwen3.5's [11, 11, 10, 0] for 32 pairs; here the same share of `half` pairs (every pair turns)
+  const sections = [Math.ceil(half / 3), Math.ceil((half - Math.ceil(half / 3)) / 2), 0, 0];
+  sections[2] = half - sections[0] - sections[1];
+  return [
+    [a('ssm.conv_kernel'), kv.u32(g.convKernel)], [a('ssm.state_size'), kv.u32(g.headDim)], [a('ssm.group_count'), kv.u32(g.kHeads)],
+    [a('ssm.time_step_rank'), kv.u32(g.vHeads)], [a('ssm.inner_size'), kv.u32(g.vHeads * g.headDim)],
+    interval ? [a('full_attention_interval'), kv.u32(4)] : [a('attention.recurrent_layers'), kv.arr(GgufValueType.BOOL, g.layers)],
+    [a('rope.dimension_sections'), kv.arr(GgufValueType.INT32, s.ropeSections ?? sections)],
+  ];
+}
+
+/**
+ * One Gated DeltaNet layer's tensors under prefix p, as llama.cpp's qwen35 reads them: attn_qkv
+ * [2·kHeads·d + vHeads·d, H] with rows [q | k | v], attn_gate (z) [vHeads·d, H], ssm_conv1d [channels,
+ * K] (no bias), ssm_dt.bias and ssm_a [vHeads] (A = −exp(A_log), in [−16, −1]), ssm_beta and ssm_alpha
+ * [vHeads, H], ssm_norm [d], ssm_out [H, vHeads·d].
+ */
+function gatedDeltaNetTensors(p: string, s: LlamaShape, g: NonNullable<LlamaShape['gatedDeltaNet']>, matrix: (name: string, rows: number, cols: number, sd: number) => GgufTensorPlan): GgufTensorPlan[] {
+  const H = s.hidden;
+  const C = g.vHeads * g.headDim;
+  const CC = 2 * g.kHeads * g.headDim + C;
+  const u = (name: string, n: number, sd: number) => uniform(`${s.name}/${name}`, n, sd);
+  const between = (name: string, n: number, lo: number, hi: number) => u(name, n, 1 / Math.sqrt(3)).map((x) => lo + ((x + 1) / 2) * (hi - lo));
+  const f32 = (name: string, ne: number[], make: () => Float32Array): GgufTensorPlan => ({ name, type: 'F32', ne, make: () => encodeGgml(make(), 'F32') });
+  return [
+    matrix(`${p}.attn_qkv.weight`, CC, H, 1 / Math.sqrt(H)),
+    matrix(`${p}.attn_gate.weight`, C, H, 1 / Math.sqrt(H)),
+    f32(`${p}.ssm_conv1d.weight`, [g.convKernel, CC], () => u(`${p}.ssm_conv1d.weight`, CC * g.convKernel, 1 / Math.sqrt(g.convKernel))),
+    // Δ = softplus(dt_bias) log-uniform in [1e−3, 1e−1], as Mamba-2
+    f32(`${p}.ssm_dt.bias`, [g.vHeads], () => between(`${p}.ssm_dt.bias`, g.vHeads, Math.log(1e-3), Math.log(1e-1)).map((ld) => {
+      const dt = Math.exp(ld);
+      return dt + Math.log(-Math.expm1(-dt));
+    })),
+    f32(`${p}.ssm_a`, [g.vHeads], () => between(`${p}.ssm_a`, g.vHeads, 1, 16).map((x) => -x)),
+    matrix(`${p}.ssm_beta.weight`, g.vHeads, H, 1 / Math.sqrt(H)),
+    matrix(`${p}.ssm_alpha.weight`, g.vHeads, H, 1 / Math.sqrt(H)),
+    f32(`${p}.ssm_norm.weight`, [g.headDim], () => between(`${p}.ssm_norm`, g.headDim, 0.8, 1.2)),
+    matrix(`${p}.ssm_out.weight`, H, C, 1 / Math.sqrt(2 * s.layers) / Math.sqrt(C)),
+  ];
+}
+
 /** GGUF metadata + tensor plan of a llama.cpp-compatible Llama (tied embeddings, no output.weight). */
 export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVocab): { metadata: [string, GgufKV][]; tensors: GgufTensorPlan[] } {
   if (vocab.tokens.length !== s.vocabSize) throw new Error(`llamaGgufPlan: vocabulary has ${vocab.tokens.length} tokens, shape wants ${s.vocabSize}`);
@@ -286,6 +354,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const a = (k: string) => `${arch}.${k}`;
   /** Per layer: no attention there (LFM2's convolutions, Granite 4.0-H's Mamba-2 mixers). */
   const parallel = arch === 'falcon-h1';
+  const gdn = s.gatedDeltaNet;
   const recurrent = s.shortConv?.layers ?? (parallel ? undefined : s.mamba2?.layers);
   const inner = s.mamba2?.inner ?? 2 * s.hidden;
   const mixer: Mamba2MixerDims | undefined = s.mamba2 && { hidden: s.hidden, inner, state: s.mamba2.stateSize, heads: inner / s.mamba2.headDim, kernel: s.mamba2.convKernel, layers: s.layers };
@@ -311,8 +380,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
         ...(parallel ? [] : [[a('expert_count'), kv.u32(0)], [a('expert_used_count'), kv.u32(0)]]),
       ] as [string, GgufKV][])
       : []),
-    // FalconH1Model writes the head size
-    ...(parallel ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
+    // FalconH1Model and Qwen3.5 write the head size
+    ...(parallel || gdn ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
+    ...(gdn ? qwen35Keys(s, gdn) : []),
     ...(arch === 'granite' || arch === 'granitehybrid' ? ([[a('rope.scaling.finetuned'), kv.bool(!s.noRope)]] as [string, GgufKV][]) : []),
     ...(s.granite
       ? ([[a('embedding_scale'), kv.f32(s.granite.embedding)], [a('residual_scale'), kv.f32(s.granite.residual)], [a('attention.scale'), kv.f32(s.granite.attention)], [a('logit_scale'), kv.f32(s.granite.logit)]] as [string, GgufKV][])
@@ -320,7 +390,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     [a('rope.freq_base'), kv.f32(s.ropeTheta)],
     [a('attention.layer_norm_rms_epsilon'), kv.f32(s.rmsEps)],
     // the Gemma 3 converter writes neither (llama.cpp takes the vocabulary's size and n_rot = key_length)
-    ...(arch === 'gemma3' ? gemma3Keys(s, headDim) : arch === 'gemma2' ? gemma2Keys(s, headDim) : ([[a('vocab_size'), kv.u32(s.vocabSize)], [a('rope.dimension_count'), kv.u32(headDim)]] as [string, GgufKV][])),
+    ...(arch === 'gemma3' ? gemma3Keys(s, headDim) : arch === 'gemma2' ? gemma2Keys(s, headDim) : ([[a('vocab_size'), kv.u32(s.vocabSize)], [a('rope.dimension_count'), kv.u32(s.rotaryDim ?? headDim)]] as [string, GgufKV][])),
     ['tokenizer.ggml.model', kv.str(s.spm ? 'llama' : 'gpt2')],
     ...(arch === 'qwen3' ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
     ...(s.spm ? spmKeys(vocab) : bpeKeys(vocab, s.pre ?? (arch === 'llama' ? 'smollm' : 'qwen2'))),
@@ -364,6 +434,25 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     const p = `blk.${l}`;
     const conv = s.shortConv?.layers[l] === true;
     const mambaHere = s.mamba2?.layers[l] === true;
+    if (gdn) {
+      // Qwen3.5: Gated DeltaNet or gated attention (q_proj rows per head [query | gate]), then the MLP after post_attention_norm
+      tensors.push(
+        norm(`${p}.attn_norm.weight`, s.hidden),
+        ...(gdn.layers[l] ? gatedDeltaNetTensors(p, s, gdn, matrix) : [
+          matrix(`${p}.attn_q.weight`, 2 * s.heads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_k.weight`, s.kvHeads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_v.weight`, s.kvHeads * headDim, s.hidden, lin),
+          matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
+          norm(`${p}.attn_q_norm.weight`, headDim),
+          norm(`${p}.attn_k_norm.weight`, headDim),
+        ]),
+        norm(`${p}.post_attention_norm.weight`, s.hidden),
+        matrix(`${p}.ffn_gate.weight`, s.ffn, s.hidden, lin),
+        matrix(`${p}.ffn_up.weight`, s.ffn, s.hidden, lin),
+        matrix(`${p}.ffn_down.weight`, s.hidden, s.ffn, resid / Math.sqrt(s.ffn)),
+      );
+      continue;
+    }
     tensors.push(
       norm(`${p}.attn_norm.weight`, s.hidden),
       ...(mambaHere ? mamba2MixerTensors(p, mixer!, s.name, matrix, !s.mamba2!.noNorm) : []),

@@ -46,6 +46,14 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     const ssm = /^blk\.(\d+)\.(ssm_\w+(?:\.weight|\.bias)?)$/.exec(gguf);
     if (ssm) return `model.layers.${ssm[1]}.mamba.${ssm[2]}`;
   }
+  if (arch === 'qwen35') {
+    // Qwen3.5's Gated DeltaNet layers keep llama.cpp's names under the layer's `linear_attn.`; its
+    // pre-MLP norm is post_attention_norm
+    const gdn = /^blk\.(\d+)\.((?:attn_qkv|attn_gate|ssm_\w+)(?:\.weight|\.bias)?)$/.exec(gguf);
+    if (gdn) return `model.layers.${gdn[1]}.linear_attn.${gdn[2]}`;
+    const post = /^blk\.(\d+)\.post_attention_norm\.weight$/.exec(gguf);
+    if (post) return `model.layers.${post[1]}.post_attention_layernorm.weight`;
+  }
   // Falcon-H1: llama.cpp asks for its pre-MLP norm without the ".weight" suffix
   const ffnNorm = arch === 'falcon-h1' ? /^blk\.(\d+)\.ffn_norm$/.exec(gguf) : null;
   if (ffnNorm) return `model.layers.${ffnNorm[1]}.post_attention_layernorm.weight`;

@@ -7,7 +7,11 @@
  * norms) or a gated short convolution (config.shortConv: in_proj → B, C, x; C ⊙ conv(B ⊙ x) with the
  * Mamba conv op, no activation; out_proj), each followed by the SwiGLU MLP; and Granite 4.0-H
  * (config.mamba2, GGUF `granitehybrid`), whose layers are either attention (without RoPE: NoPE) or the
- * Mamba-2 mixer (src/models/mamba2-mixer.ts), each followed by the MLP, with Granite's multipliers.
+ * Mamba-2 mixer (src/models/mamba2-mixer.ts), each followed by the MLP, with Granite's multipliers;
+ * Falcon-H1, whose layers run attention and the mixer side by side; and Qwen3.5 (config.gatedDeltaNet,
+ * GGUF `qwen35`): three of four layers Gated DeltaNet linear attention (src/models/gated-deltanet.ts),
+ * the fourth gated attention (σ(gate) ⊙ output, gate rows interleaved with q_proj's) with RoPE on the
+ * first quarter of each head (config.rotaryDim: done as full-width RoPE on permuted q / k rows, below).
  *
  * Weights use Hugging Face names. GGUF files keep llama.cpp's Q/K row permutation, so for them
  * RoPE rotates adjacent pairs ('interleaved'), which is the same function on permuted rows.
@@ -17,7 +21,8 @@ import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAttentionConfig } from '../backends/ops/attention.ts';
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
-import { loadLinear, loadLinearRows, loadStackedLinear } from './linear-weights.ts';
+import { loadLinear, loadLinearRowRanges, loadLinearRows, loadStackedLinear } from './linear-weights.ts';
+import { gatedDeltaNetBuffers, gatedDeltaNetCheck, loadGatedDeltaNet, newGatedDeltaNetState, runGatedDeltaNet, type GatedDeltaNetShape, type GatedDeltaNetState } from './gated-deltanet.ts';
 import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2LayerState, type Mamba2MixerShape } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
@@ -65,13 +70,15 @@ export class LlamaState implements ModelState {
     readonly conv: Tensor[] = [],
     /** Granite 4.0-H: per Mamba-2 layer, its conv windows and SSM state. */
     readonly mamba: Mamba2LayerState[] = [],
+    /** Qwen3.5: per Gated DeltaNet layer, its conv windows and state. */
+    readonly gdn: GatedDeltaNetState[] = [],
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
     this.scratch = new Scratch(b);
   }
   /** The state that cannot rewind (conv windows, SSM states), in a fixed order. */
   recurrent(): Tensor[] {
-    return [...this.conv, ...this.mamba.flatMap((l) => [...l.conv, l.ssm])];
+    return [...this.conv, ...this.mamba.flatMap((l) => [...l.conv, l.ssm]), ...this.gdn.flatMap((l) => [...l.conv, l.s])];
   }
   bytes(): number {
     let n = this.logits.byteSize + this.scratch.bytes();
@@ -92,8 +99,55 @@ const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 const isConvLayer = (c: LlamaConfig, i: number): boolean => c.shortConv?.layers[i] === true;
 /** Granite 4.0-H: whether layer i is a Mamba-2 mixer instead of attention (Falcon-H1: beside it). */
 const isMambaLayer = (c: LlamaConfig, i: number): boolean => c.mamba2?.layers[i] === true;
-/** Whether layer i has attention (and a KV cache): not a convolution, and not a Mamba-2 layer unless the mixer runs beside it (Falcon-H1). */
-const isAttnLayer = (c: LlamaConfig, i: number): boolean => !isConvLayer(c, i) && (!isMambaLayer(c, i) || c.mamba2!.parallel === true);
+/** Qwen3.5: whether layer i is Gated DeltaNet linear attention instead of softmax attention. */
+const isDeltaLayer = (c: LlamaConfig, i: number): boolean => c.gatedDeltaNet?.layers[i] === true;
+/** Whether layer i has attention (and a KV cache): not a convolution or Gated DeltaNet, and not a Mamba-2 layer unless the mixer runs beside it (Falcon-H1). */
+const isAttnLayer = (c: LlamaConfig, i: number): boolean => !isConvLayer(c, i) && !isDeltaLayer(c, i) && (!isMambaLayer(c, i) || c.mamba2!.parallel === true);
+/** The Gated DeltaNet layer's sizes (config.gatedDeltaNet plus the width and ε). */
+const deltaShape = (c: LlamaConfig): GatedDeltaNetShape => ({ ...c.gatedDeltaNet!, hiddenSize: c.hiddenSize, eps: c.rmsNormEps });
+/** A Gated DeltaNet layer's tensor names: llama.cpp's under the layer's `linear_attn.` (gguf-weights.ts maps them there). */
+const deltaName = (i: number) => (s: string) => L(i, `linear_attn.${s}`);
+
+/**
+ * RoPE on the first r of each head's D dims, NEOX pairs (i, i + r/2) (Qwen3.5's partial rotary), as
+ * full-width 'half' RoPE, whose pairs are (p, p + D/2): q and k rows (and their norms' weights) are
+ * loaded in `order` — new dim p holds old dim order[p] — which puts old pair (i, i + r/2) at
+ * (i, i + D/2) and the unrotated dims r … D − 1 in the other places; `factors` give pair i < r/2 the
+ * angle pos·θ^(−2i/r) (the rope op turns pair p by pos·θ^(−2p/D) / factor p) and the others none
+ * (1e30: an angle below f32 resolution). q·k is unchanged by the same permutation of both.
+ */
+export function partialRope(D: number, r: number, theta: number, turns: (pair: number) => boolean = () => true): { order: number[]; factors: number[] } {
+  const half = D / 2;
+  const rest = (D - r) / 2;
+  const order = new Array<number>(D);
+  for (let i = 0; i < r / 2; i++) [order[i], order[half + i]] = [i, r / 2 + i];
+  for (let j = 0; j < rest; j++) [order[r / 2 + j], order[half + r / 2 + j]] = [r + j, r + rest + j];
+  const factors = Array.from({ length: half }, (_, p) => (p < r / 2 && turns(p) ? theta ** ((2 * p) / r - (2 * p) / D) : 1e30));
+  return { order, factors };
+}
+
+/** Qwen3.5's interleaved M-RoPE for text (LlamaConfig.ropeSections): whether rotated pair i turns with the position. */
+export function imropeTurns(sections: readonly number[]): (pair: number) => boolean {
+  const total = sections.reduce((a, x) => a + x, 0);
+  return (i) => {
+    const s = i % total;
+    return (s % 3 === 0 && s < 3 * sections[0]) || (s % 3 === 1 && s < 3 * sections[1]) || (s % 3 === 2 && s < 3 * sections[2]);
+  };
+}
+
+/** Row ranges of `heads` heads of D rows each, head h at base(h), its rows in `order` (runs of consecutive rows merged). */
+function headRowRanges(heads: number, base: (h: number) => number, order: readonly number[]): [number, number][] {
+  const out: [number, number][] = [];
+  for (let h = 0; h < heads; h++) {
+    for (const d of order) {
+      const r = base(h) + d;
+      const last = out[out.length - 1];
+      if (last && last[1] === r) last[1]++;
+      else out.push([r, r + 1]);
+    }
+  }
+  return out;
+}
 /** The Mamba-2 mixer's sizes (config.mamba2 plus the width). */
 const mixerShape = (c: LlamaConfig): Mamba2MixerShape => ({ ...c.mamba2!, hiddenSize: c.hiddenSize });
 /** A Mamba-2 layer's tensor names: llama.cpp's ssm_* under the layer (gguf-weights.ts maps them there). */
@@ -104,6 +158,8 @@ const GATE_UP = 'mlp.gate_up_proj.weight';
 const QKV = 'self_attn.qkv_proj.weight';
 /** Its bias (Qwen2): the q, k and v biases end to end. */
 const QKV_BIAS = 'self_attn.qkv_proj.bias';
+/** Qwen3.5: the gate rows of q_proj ([heads·headDim, hidden]), split from its query rows at load. */
+const Q_GATE = 'self_attn.q_proj.weight#gate';
 
 export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   protected readonly hiddenStages: number;
@@ -118,7 +174,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   private readonly stacked: { qkv: boolean; gateUp: boolean }[];
   /** Per layer: the index of its KV cache in the state (−1: none). */
   private readonly kvSlot: number[];
-  /** Per layer: the index of its conv window (LFM2) or Mamba-2 state (Granite 4.0-H, Falcon-H1) in the state (−1: none). */
+  /** Per layer: the index of its conv window (LFM2), Mamba-2 state (Granite 4.0-H, Falcon-H1) or Gated DeltaNet state (Qwen3.5) in the state (−1: none). */
   private readonly slot: number[];
 
   private constructor(
@@ -132,11 +188,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   ) {
     super();
     this.hiddenStages = config.numLayers + 2;
-    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []), ...(config.mamba2 ? (['causalConv1d', 'selectiveScan'] as const) : []));
+    this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []), ...(config.mamba2 ? (['causalConv1d', 'selectiveScan'] as const) : []), ...(config.gatedDeltaNet ? (['causalConv1d', 'wkv7'] as const) : []));
     // each layer's slots in the state: its KV cache; its convolution window (LFM2) or Mamba-2 state
-    let [kv, conv, mamba] = [0, 0, 0];
+    let [kv, conv, mamba, delta] = [0, 0, 0, 0];
     this.kvSlot = Array.from({ length: config.numLayers }, (_, i) => (isAttnLayer(config, i) ? kv++ : -1));
-    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : -1));
+    this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : isDeltaLayer(config, i) ? delta++ : -1));
     this.vocabSize = config.vocabSize;
     this.hiddenSize = config.hiddenSize;
     this.numLayers = config.numLayers;
@@ -145,6 +201,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     this.capacity = opts.contextLength ?? Math.min(config.maxPositionEmbeddings, 4096);
     Llama.checkConfig(config);
     Llama.checkOptions(config, opts.attention);
+    // partialRope's permutation is for 'half' RoPE
+    if (((config.rotaryDim ?? config.headDim) < config.headDim || config.ropeSections) && opts.ropeStyle !== 'half') throw new SparrowError('UNSUPPORTED', `llama: partial RoPE with '${opts.ropeStyle}' pairs is not implemented (NEOX / 'half' is)`);
   }
 
   /** UNSUPPORTED for what this model does not implement (load checks it before uploading anything). */
@@ -155,6 +213,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     if (config.attentionBias || config.mlpBias) throw new SparrowError('UNSUPPORTED', 'llama: biases on the output projection / MLP are not implemented (q/k/v biases are, as in Qwen2)');
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
     if (config.mamba2) mamba2Check(mixerShape(config), 'llama');
+    if (config.gatedDeltaNet) gatedDeltaNetCheck(deltaShape(config), 'llama');
+    if (config.rotaryDim !== undefined && (config.rotaryDim % 2 !== 0 || config.rotaryDim > config.headDim)) throw new SparrowError('SHAPE_MISMATCH', `llama: rotary dims ${config.rotaryDim} must be even and at most the head size ${config.headDim}`);
+    if ((config.attnOutputGate || config.rotaryDim !== undefined) && (config.qkvBias || !config.qkNorm)) throw new SparrowError('UNSUPPORTED', 'llama: gated attention or partial RoPE without q / k norms, or with q / k / v biases, is not implemented');
   }
 
   /** Options the config cannot run with (the constructor checks them once the options are resolved). */
@@ -168,6 +229,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     for (let i = 0; i < c.numLayers; i++) {
       if (isConvLayer(c, i)) out.push(L(i, 'conv.in_proj.weight'), L(i, 'conv.out_proj.weight'));
       if (isMambaLayer(c, i)) out.push(mambaName(i)('ssm_in.weight'), mambaName(i)('ssm_out.weight'));
+      if (isDeltaLayer(c, i)) out.push(deltaName(i)('attn_qkv.weight'), deltaName(i)('attn_gate.weight'), deltaName(i)('ssm_out.weight'));
       if (isAttnLayer(c, i)) for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
       for (const p of ['gate', 'up', 'down']) out.push(L(i, `mlp.${p}_proj.weight`));
     }
@@ -184,6 +246,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       expectShape(file, ROPE_FREQS, [c.headDim / 2]);
       freqFactors = Array.from(await file.f32(ROPE_FREQS));
     } else if (c.ropeScaling?.type === 'llama3') freqFactors = llama3FreqFactors(c.ropeScaling, c.headDim, c.ropeTheta);
+    // partial RoPE: q / k rows permuted at load, frequencies from these factors (partialRope)
+    const rotary = c.rotaryDim ?? c.headDim;
+    const partial = rotary < c.headDim || c.ropeSections ? partialRope(c.headDim, rotary, c.ropeTheta, c.ropeSections ? imropeTurns(c.ropeSections) : undefined) : undefined;
+    if (partial && freqFactors) throw new SparrowError('UNSUPPORTED', 'llama: partial RoPE with RoPE frequency factors (rope_freqs / llama3 scaling) is not implemented');
+    if (partial) freqFactors = partial.factors;
     const w = new WeightMap(backend);
     const qDim = c.numHeads * c.headDim;
     const kvDim = c.numKvHeads * c.headDim;
@@ -204,7 +271,24 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           await lin(L(i, 'conv.out_proj.weight'), [H, H]);
         }
         if (isMambaLayer(c, i)) await loadMamba2Mixer(w, file, mambaName(i), mixerShape(c), backend, { sparse: opts.sparseLinears });
-        if (isAttnLayer(c, i)) {
+        if (isDeltaLayer(c, i)) await loadGatedDeltaNet(w, file, deltaName(i), deltaShape(c), backend, { sparse: opts.sparseLinears });
+        if (isAttnLayer(c, i) && (c.attnOutputGate || partial)) {
+          // Qwen3.5: q_proj's rows are per head [query (D) | gate (D)]; q and k rows in partialRope's order
+          const D = c.headDim;
+          const order = partial?.order ?? Array.from({ length: D }, (_, d) => d);
+          const g = c.attnOutputGate ? 2 : 1;
+          const rows = (name: string, total: number, ranges: [number, number][]) => loadLinearRowRanges(file, L(i, name), [total, c.hiddenSize], ranges, backend, { sparse: opts.sparseLinears });
+          w.set(L(i, 'self_attn.q_proj.weight'), await rows('self_attn.q_proj.weight', g * qDim, headRowRanges(c.numHeads, (h) => h * g * D, order)));
+          if (c.attnOutputGate) w.set(L(i, Q_GATE), await rows('self_attn.q_proj.weight', g * qDim, Array.from({ length: c.numHeads }, (_, h): [number, number] => [h * 2 * D + D, (h + 1) * 2 * D])));
+          w.set(L(i, 'self_attn.k_proj.weight'), await rows('self_attn.k_proj.weight', kvDim, headRowRanges(c.numKvHeads, (h) => h * D, order)));
+          await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
+          for (const n of ['self_attn.q_norm.weight', 'self_attn.k_norm.weight']) {
+            expectShape(file, L(i, n), [D]);
+            const v = await file.f32(L(i, n));
+            w.set(L(i, n), backend.tensor([D], 'f32', Float32Array.from(order, (d) => v[d])));
+          }
+          await lin(L(i, 'self_attn.o_proj.weight'), [c.hiddenSize, qDim]);
+        } else if (isAttnLayer(c, i)) {
           const qkvNames = ['q', 'k', 'v'].map((p) => L(i, `self_attn.${p}_proj.weight`));
           const qkvShapes: [number, number][] = [[qDim, c.hiddenSize], [kvDim, c.hiddenSize], [kvDim, c.hiddenSize]];
           // Qwen3 normalises q and k per head before RoPE, which the stacked q/k/v op (rope inside) cannot;
@@ -293,7 +377,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
    */
   override get snapshots(): boolean {
     const c = this.config;
-    return Boolean(c.shortConv?.layers.some((x) => x) || c.mamba2?.layers.some((x) => x)) && this.opts.attention !== 'sparse';
+    return Boolean(c.shortConv?.layers.some((x) => x) || c.mamba2?.layers.some((x) => x) || c.gatedDeltaNet?.layers.some((x) => x)) && this.opts.attention !== 'sparse';
   }
 
   override snapshot(state: ModelState): ModelState | null {
@@ -305,7 +389,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       b.copy(c, 0, t, 0, t.size);
       return c;
     };
-    const snap = new LlamaState(b, [], 1, s.conv.map(copy), s.mamba.map((l) => ({ conv: l.conv.map(copy), ssm: copy(l.ssm) })));
+    const snap = new LlamaState(b, [], 1, s.conv.map(copy), s.mamba.map((l) => ({ conv: l.conv.map(copy), ssm: copy(l.ssm) })), s.gdn.map((l) => ({ conv: l.conv.map(copy), s: copy(l.s) })));
     snap.position = s.position;
     return snap;
   }
@@ -330,11 +414,12 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const layers = Array.from({ length: c.numLayers }, (_, i) => i);
     const convLayers = layers.filter((i) => isConvLayer(c, i));
     const mambaLayers = layers.filter((i) => isMambaLayer(c, i));
+    const deltaLayers = layers.filter((i) => isDeltaLayer(c, i));
     const caches = Array.from({ length: layers.filter((i) => isAttnLayer(c, i)).length }, () =>
       createKvCache(this.backend, { capacity: this.capacity, kvHeads: c.numKvHeads, dim: c.headDim, dtype: this.opts.kvDtype, blockSize: this.sparseCfg.blockSize }),
     );
     const conv = convLayers.map(() => this.backend.tensor([c.hiddenSize, c.shortConv!.kernel], 'f32'));
-    return new LlamaState(this.backend, caches, c.vocabSize, conv, mambaLayers.map(() => newMamba2LayerState(this.backend, mixerShape(c))));
+    return new LlamaState(this.backend, caches, c.vocabSize, conv, mambaLayers.map(() => newMamba2LayerState(this.backend, mixerShape(c))), deltaLayers.map(() => newGatedDeltaNetState(this.backend, deltaShape(c))));
   }
 
   /** Run n tokens at positions state.position … + n − 1; write logits of all rows or only the last. */
@@ -402,6 +487,9 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       // Granite 4.0-H / Falcon-H1 Mamba-2 scratch (Falcon-H1: the mixer's output and attention + mixer)
       const mambaBuf = c.mamba2 ? mamba2Buffers(t, n, mixerShape(c)) : undefined;
       const [ssmOut, sum] = c.mamba2?.parallel ? [t([n, H]), t([n, H])] : [];
+      // Qwen3.5: Gated DeltaNet scratch; the attention gate and the gated output
+      const deltaBuf = c.gatedDeltaNet ? gatedDeltaNetBuffers(t, n, deltaShape(c)) : undefined;
+      const [gateRaw, gateSig, a2g] = c.attnOutputGate ? [t([n, qDim]), t([n, qDim]), t([n, qDim])] : [];
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
@@ -435,6 +523,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           linear(b, o, a2h!, W('conv.out_proj.weight'), n);
         }
         // the mixer's output: the layer's branch output (Granite 4.0-H), or added to attention's (Falcon-H1)
+        if (isDeltaLayer(c, i)) runGatedDeltaNet(b, this.weights, deltaName(i), o, h, n, s.gdn[this.slot[i]], deltaBuf!, deltaShape(c));
         if (isMambaLayer(c, i)) runMamba2Mixer(b, this.weights, mambaName(i), isAttnLayer(c, i) ? ssmOut! : o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);
         let branchOutput = o;
         if (isAttnLayer(c, i)) {
@@ -458,7 +547,13 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
             }
           }
           this.attend(a2, qAtt, kAtt, v, s.caches[this.kvSlot[i]], pos, n);
-          linear(b, o, a2, W('self_attn.o_proj.weight'), n);
+          // Qwen3.5: the output times σ(gate)
+          if (c.attnOutputGate) {
+            linear(b, gateRaw!, h, W(Q_GATE), n);
+            b.sigmoid(gateSig!, gateRaw!);
+            b.mul(a2g!, a2, gateSig!);
+          }
+          linear(b, o, c.attnOutputGate ? a2g! : a2, W('self_attn.o_proj.weight'), n);
           if (isMambaLayer(c, i)) {
             b.add(sum!, o, ssmOut!);
             branchOutput = sum!;

@@ -121,6 +121,12 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   { name: 'falcon-h1', arch: 'falcon-h1', pre: 'falcon-h1' },
   { name: 'falcon-h1-nonorm', arch: 'falcon-h1', pre: 'falcon-h1', extra: { mamba2: { layers: [true, true, true], stateSize: 16, headDim: 16, convKernel: 4, inner: 96, noNorm: true } } },
   { name: 'falcon-h1-q8_0', arch: 'falcon-h1', pre: 'falcon-h1', type: 'Q8_0', tol: QTOL },
+  // Qwen3.5 (GGUF `qwen35`: Gated DeltaNet layers, gated attention with partial RoPE; its split keeps
+  // combining marks in words: the prompt has some)
+  { name: 'qwen35', arch: 'qwen35', pre: 'qwen35', prompt: `${PROMPT} cafe\u0301 nai\u0308ve` },
+  // M-RoPE sections that leave the third rotated pair to the text's fourth position (0: not turned)
+  { name: 'qwen35-sections', arch: 'qwen35', pre: 'qwen35', extra: { ropeSections: [2, 2, 0, 0] } },
+  { name: 'qwen35-q8_0', arch: 'qwen35', pre: 'qwen35', type: 'Q8_0', tol: QTOL },
   // SmolLM3 (GGUF `smollm3`: Llama blocks, no RoPE on every fourth layer — the tiny file's last)
   { name: 'smollm3', arch: 'smollm3', pre: 'llama-bpe' },
   // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on

@@ -174,7 +174,7 @@ describe('model manager: multi-turn context', () => {
     m.dispose();
   });
 
-  it('Regenerate on a state that cannot rewind (Mamba, RWKV-7, LFM2, Granite 4.0-H, Falcon-H1) resumes from the snapshot at the prompt\'s end, and says what a fresh run says', async () => {
+  it('Regenerate on a state that cannot rewind (Mamba, RWKV-7, LFM2, Granite 4.0-H, Falcon-H1, Qwen3.5) resumes from the snapshot at the prompt\'s end, and says what a fresh run says', async () => {
     const mambaFiles = () => ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
     const cases: [string, () => { name: string; blob: Blob }[], string][] = [
       ['mamba', mambaFiles, 'abcdefgh'],
@@ -182,6 +182,7 @@ describe('model manager: multi-turn context', () => {
       ['lfm2', () => [{ name: 'lfm2.gguf', blob: new Blob([tinyGguf(tinyShape('lfm2', 'lfm2')) as BlobPart]) }], 'In 2024 the kings'],
       ['granitehybrid', () => [{ name: 'granite-h.gguf', blob: new Blob([tinyGguf(tinyShape('granitehybrid', 'dbrx')) as BlobPart]) }], 'In 2024 the kings'],
       ['falcon-h1', () => [{ name: 'falcon-h1.gguf', blob: new Blob([tinyGguf(tinyShape('falcon-h1', 'falcon-h1')) as BlobPart]) }], 'In 2024 the kings'],
+      ['qwen35', () => [{ name: 'qwen35.gguf', blob: new Blob([tinyGguf(tinyShape('qwen35', 'qwen35')) as BlobPart]) }], 'In 2024 the kings'],
     ];
     for (const [name, files, text] of cases) {
       const m = await openModelFiles(new ReferenceBackend(), 'reference', files());

@@ -139,3 +139,27 @@ describe('GGUF falcon-h1 metadata', () => {
     expect(config.granite).toBeUndefined();
   });
 });
+
+describe('GGUF qwen35 metadata', () => {
+  const file = (edit: (m: [string, ReturnType<typeof kv.u32>][]) => void = () => {}) => {
+    const g = GgufFile.openSync(tinyGguf(tinyShape('qwen35', 'qwen35')), 'q.gguf');
+    const meta = [...g.metadata].map(([k, v]) => [k, v] as [string, ReturnType<typeof kv.u32>]);
+    edit(meta);
+    return ggufLlamaConfig(GgufFile.openSync(writeGguf(meta, []), 'q.gguf')).config;
+  };
+  const set = (k: string, v: ReturnType<typeof kv.u32>) => (m: [string, ReturnType<typeof kv.u32>][]) => void (m[m.findIndex(([n]) => n === `qwen35.${k}`)][1] = v);
+  it('Gated DeltaNet on all but every fourth layer, their sizes, gated attention, partial RoPE and its sections', () => {
+    const c = file();
+    expect(c.gatedDeltaNet).toEqual({ layers: [true, true, true, false], kHeads: 2, vHeads: 4, headDim: 16, convKernel: 4 });
+    expect(c).toMatchObject({ attnOutputGate: true, rotaryDim: 8, ropeSections: [2, 1, 1, 0], headDim: 32, qkNorm: true, numLayers: 4 });
+    // a multi-token-prediction block is not counted; an explicit list of recurrent layers is read
+    expect(file((m) => m.push(['qwen35.nextn_predict_layers', kv.u32(1)])).numLayers).toBe(3);
+    expect(file((m) => m.push(['qwen35.attention.recurrent_layers', kv.arr(GgufValueType.BOOL, [true, false, true, false]) as ReturnType<typeof kv.u32>])).gatedDeltaNet!.layers).toEqual([true, false, true, false]);
+  });
+  it('bad sizes: value heads of another size UNSUPPORTED; heads not dividing SHAPE_MISMATCH; bad sections or rotary dims FORMAT_INVALID', () => {
+    expect(() => file(set('ssm.inner_size', kv.u32(100)))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+    expect(() => file(set('ssm.group_count', kv.u32(3)))).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+    expect(() => file(set('rope.dimension_sections', kv.arr(GgufValueType.INT32, [2, 2]) as ReturnType<typeof kv.u32>))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+    expect(() => file(set('rope.dimension_count', kv.u32(64)))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+  });
+});

@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -59,13 +59,20 @@ const GRANITEH_TINY: Partial<LlamaShape> = { ...GRANITE_TINY, layers: 4, mamba2:
  */
 const FALCONH1_TINY: Partial<LlamaShape> = { layers: 3, mamba2: { layers: [true, true, true], stateSize: 16, headDim: 16, convKernel: 4, inner: 96 } };
 
+/**
+ * Qwen3.5 in small: four layers, the first three Gated DeltaNet (2 q / k heads tiled over 4 value heads
+ * of 16, conv 4), the fourth gated attention (4 heads of 32, 2 KV heads, q / k norms) with RoPE on 8 of
+ * each head's 32 dims, as Qwen3.5 rotates 64 of 256.
+ */
+const QWEN35_TINY: Partial<LlamaShape> = { layers: 4, headDim: 32, rotaryDim: 8, gatedDeltaNet: { layers: [true, true, true, false], kHeads: 2, vHeads: 4, headDim: 16, convKernel: 4 } };
+
 // SmolLM3 in small: four layers, so that the fourth (llama.cpp's fixed step of 4) has no RoPE.
 
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : arch === 'granitehybrid' ? GRANITEH_TINY : arch === 'smollm3' ? { layers: 4 } : arch === 'falcon-h1' ? FALCONH1_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : arch === 'granitehybrid' ? GRANITEH_TINY : arch === 'smollm3' ? { layers: 4 } : arch === 'falcon-h1' ? FALCONH1_TINY : arch === 'qwen35' ? QWEN35_TINY : {}),
     ...extra,
   };
 }

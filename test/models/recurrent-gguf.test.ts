@@ -1,6 +1,7 @@
 /**
- * RWKV-7, Mamba-2, LFM2, Granite 4.0-H and Falcon-H1 from llama.cpp's `rwkv7` / `mamba2` / `lfm2` /
- * `granitehybrid` / `falcon-h1` GGUF (src/models/rwkv7.ts, mamba2.ts; the last three on the Llama model).
+ * RWKV-7, Mamba-2, LFM2, Granite 4.0-H, Falcon-H1 and Qwen3.5 from llama.cpp's `rwkv7` / `mamba2` /
+ * `lfm2` / `granitehybrid` / `falcon-h1` / `qwen35` GGUF (src/models/rwkv7.ts, mamba2.ts; the others on
+ * the Llama model).
  * llama.cpp itself is the oracle of the models' numbers (test/browser/llamacpp-parity.test.ts: the
  * tiny files' next-token probabilities within 1e-5 of llama.cpp's). Here, on the reference and wasm
  * backends: one prefill equals the same tokens stepped one at a time and any split of them (the
@@ -69,7 +70,11 @@ const tinyGraniteH = (type: 'F32' | 'Q8_0' = 'F32', rope = false) => tinyGguf(ti
 /** Falcon-H1 (attention beside a Mamba-2 mixer in every layer) of the tiny shape. */
 const tinyFalconH1 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('falcon-h1', 'falcon-h1'), undefined, type);
 
+/** Qwen3.5 (Gated DeltaNet layers and gated attention with partial RoPE) of the tiny shape. */
+const tinyQwen35 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('qwen35', 'qwen35'), undefined, type);
+
 const ARCHS = [
+  { arch: 'qwen35', family: 'llama', file: tinyQwen35, q8: ['model.layers.0.linear_attn.attn_qkv.weight#k', 'model.layers.1.linear_attn.ssm_out.weight', 'model.layers.3.self_attn.q_proj.weight', 'model.layers.3.self_attn.q_proj.weight#gate', 'model.layers.3.self_attn.k_proj.weight'], f32: ['model.layers.2.linear_attn.ssm_a', 'model.layers.0.linear_attn.ssm_conv1d.weight#v'] },
   { arch: 'falcon-h1', family: 'llama', file: tinyFalconH1, q8: ['model.layers.0.mamba.ssm_in.weight#x', 'model.layers.1.self_attn.qkv_proj.weight', 'model.layers.2.mamba.ssm_out.weight'], f32: ['model.layers.2.mamba.ssm_d#ch', 'model.layers.1.post_attention_layernorm.weight'] },
   { arch: 'granitehybrid', family: 'llama', file: tinyGraniteH, q8: ['model.embed_tokens.weight', 'model.layers.0.mamba.ssm_in.weight#z', 'model.layers.1.mamba.ssm_in.weight#dt', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.mamba.ssm_out.weight', 'model.layers.3.mlp.down_proj.weight'], f32: ['model.layers.0.mamba.ssm_a#ch', 'model.layers.3.mamba.ssm_conv1d.weight#C'] },
   { arch: 'granitehybrid-rope', family: 'llama', file: (type: 'F32' | 'Q8_0' = 'F32') => tinyGraniteH(type, true), q8: ['model.layers.2.self_attn.qkv_proj.weight'], f32: ['model.layers.1.mamba.ssm_norm.weight'] },
