@@ -5,7 +5,7 @@
  * - SmolLM2-135M shape (Llama: hidden 576, 30 layers, 9 heads / 3 KV heads, FFN 1536, vocab 49152,
  *   tied head, llama.cpp GGUF layout) as Q8_0 and F16, on wasm and webgpu;
  * - Mamba-130M shape (hidden 768, 24 layers, state 16, vocab 50280, tied head), f32;
- * - RWKV7-World-0.1B, Mamba-2-130M, LFM2-350M, Granite-4.0-H-350M-like and Falcon-H1-Tiny-like shapes from their llama.cpp GGUF plans, Q8_0;
+ * - RWKV7-World-0.1B, Mamba-2-130M, LFM2-350M, Granite-4.0-H-350M-like, Falcon-H1-Tiny-like and Qwen3.5-0.8B-like shapes from their llama.cpp GGUF plans, Q8_0;
  * - the SmolLM2 shape as dense F32 vs the same weights pruned to 80% (l1_unstructured per block
  *   linear, run as sparse matrices) on wasm: decode tokens/s and backend bytes.
  * One decode run = one step: model.step + device argmax + reading back the token id. One prefill
@@ -18,7 +18,7 @@ import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { writeGguf } from '../../src/formats/gguf-writer.ts';
 import type { LlamaConfig } from '../../src/formats/hf-config.ts';
 import { parseHfConfig } from '../../src/formats/hf-config.ts';
-import { FALCON_H1_TINY, GRANITE4_H_350M, LFM2_350M, MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
+import { FALCON_H1_TINY, GRANITE4_H_350M, LFM2_350M, QWEN35_08B, MAMBA_130M, SMOLLM2_135M, llamaGgufPlan, mambaPlan, type GgufTensorPlan, type LlamaGgufType, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { MAMBA2_130M, mamba2Config, mamba2GgufPlan } from '../../src/formats/mamba2-gguf.ts';
 import { RWKV7_01B, rwkv7Config, rwkv7GgufPlan } from '../../src/formats/rwkv7-gguf.ts';
 import { l1Unstructured } from '../../src/engine/prune.ts';
@@ -210,7 +210,7 @@ export function cases(): BenchCase[] {
   });
   // Granite-4.0-H-350M-like (Mamba-2 and NoPE attention layers) and Falcon-H1-Tiny-like (attention beside
   // Mamba-2 in every layer) on the Llama model, Q8_0; their configs as ggufLlamaConfig reads them from the plan's metadata
-  for (const [m, what] of [[GRANITE4_H_350M, '4 attention, 28 Mamba-2'], [FALCON_H1_TINY, 'attention beside Mamba-2']] as const) {
+  for (const [m, what] of [[GRANITE4_H_350M, '4 attention, 28 Mamba-2'], [FALCON_H1_TINY, 'attention beside Mamba-2'], [QWEN35_08B, '18 Gated DeltaNet, 6 gated attention']] as const) {
     const plan = llamaGgufPlan(m, 'Q8_0', placeholderVocab(m.vocabSize));
     const config = () => ggufLlamaConfig(GgufFile.openSync(writeGguf(plan.metadata, []), m.name)).config;
     const file = () => planWeights(m.name, plan.tensors.map((t) => ({ name: t.name, hfName: llamaHfName(t.name, m.arch) ?? t.name, shape: [...t.ne].reverse(), type: t.type, make: t.make })));
