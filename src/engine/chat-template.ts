@@ -16,6 +16,11 @@ export interface ChatTemplateOptions {
   eosToken?: string;
   /** Append the assistant turn header so the model answers (default true). */
   addGenerationPrompt?: boolean;
+  /**
+   * The templates' `enable_thinking` (Qwen3, Qwen3.5: false opens the reply with an empty
+   * `<think></think>`, so the model answers without reasoning first); absent: the template's default.
+   */
+  enableThinking?: boolean;
 }
 
 /** C's isspace in the "C" locale (what llama-chat.cpp's trim tests, byte by byte): space \t \n \v \f \r. */
@@ -71,6 +76,7 @@ export function renderChat(template: string, messages: ChatMessage[], opts: Chat
       bos_token: opts.bosToken ?? '',
       eos_token: opts.eosToken ?? '',
       add_generation_prompt: opts.addGenerationPrompt ?? true,
+      ...(opts.enableThinking === undefined ? {} : { enable_thinking: opts.enableThinking }),
     });
   } catch (e) {
     throw new SparrowError('INVALID_ARGUMENT', `chat template failed to render: ${(e as Error).message}`);

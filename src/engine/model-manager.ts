@@ -106,6 +106,8 @@ export interface ChatGenerateOptions extends SamplingOptions {
    * from an empty state.
    */
   reuseContext?: boolean;
+  /** The chat template's `enable_thinking` (Qwen3 / Qwen3.5: false skips the reasoning block); absent: the template's default. */
+  enableThinking?: boolean;
 }
 
 export interface ChatGenerateResult {
@@ -271,11 +273,11 @@ class LmChatModel implements ChatModel {
     private readonly tok: TextTokenizer,
   ) {}
 
-  private prompt(messages: ChatMessage[]): number[] {
+  private prompt(messages: ChatMessage[], enableThinking?: boolean): number[] {
     const t = this.tok;
     if (t.chatTemplate) {
       const tokStr = (id: number | undefined) => (id === undefined ? undefined : t.idToToken(id));
-      const text = renderChat(t.chatTemplate, messages, { bosToken: tokStr(t.bosTokenId), eosToken: tokStr(t.eosTokenId) });
+      const text = renderChat(t.chatTemplate, messages, { bosToken: tokStr(t.bosTokenId), eosToken: tokStr(t.eosTokenId), enableThinking });
       return t.encode(text, { addSpecialTokens: false });
     }
     const ids = t.encode(lastUserText(messages), { addSpecialTokens: true });
@@ -290,14 +292,14 @@ class LmChatModel implements ChatModel {
    * at most half the context): a chat drops its oldest turns (system messages and the last user
    * message stay); a plain continuation keeps BOS and the end of the text. Returns the tokens left out.
    */
-  private fitPrompt(messages: ChatMessage[], maxTokens: number): { prompt: number[]; trimmed: number } {
-    let prompt = this.prompt(messages);
+  private fitPrompt(messages: ChatMessage[], maxTokens: number, enableThinking?: boolean): { prompt: number[]; trimmed: number } {
+    let prompt = this.prompt(messages, enableThinking);
     const ctx = this.model.contextLength;
     if (ctx === undefined) return { prompt, trimmed: 0 };
     const full = prompt.length;
     const room = ctx - Math.min(maxTokens, Math.floor(ctx / 2));
     if (this.tok.chatTemplate) {
-      if (prompt.length > room) prompt = this.dropOldestTurns(messages, room);
+      if (prompt.length > room) prompt = this.dropOldestTurns(messages, room, enableThinking);
     } else if (prompt.length > room) {
       const bos = this.tok.bosTokenId !== undefined && prompt[0] === this.tok.bosTokenId ? [prompt[0]] : [];
       prompt = [...bos, ...prompt.slice(prompt.length - (room - bos.length))];
@@ -314,15 +316,15 @@ class LmChatModel implements ChatModel {
    * stay), or with only the last user message if even that is too long. The length only shrinks as
    * turns go, so the cut is found by bisection: a long chat costs a few renderings, not one per turn.
    */
-  private dropOldestTurns(messages: ChatMessage[], room: number): number[] {
+  private dropOldestTurns(messages: ChatMessage[], room: number, enableThinking?: boolean): number[] {
     const first = messages.findIndex((m) => m.role !== 'system');
     let lastUser = messages.length - 1;
     while (lastUser >= 0 && messages[lastUser].role !== 'user') lastUser--;
-    if (first < 0 || first >= lastUser) return this.prompt(messages);
+    if (first < 0 || first >= lastUser) return this.prompt(messages, enableThinking);
     // cut points: keep messages[0, first) + messages[cut, …); cuts[0] drops nothing
     const cuts = [first];
     for (let i = first + 1; i <= lastUser; i++) if (messages[i].role === 'user') cuts.push(i);
-    const at = (j: number) => this.prompt([...messages.slice(0, first), ...messages.slice(cuts[j])]);
+    const at = (j: number) => this.prompt([...messages.slice(0, first), ...messages.slice(cuts[j])], enableThinking);
     let lo = 1, hi = cuts.length - 1; // cuts[0] is known too long
     let best = at(hi);
     if (best.length > room) return best;
@@ -370,7 +372,7 @@ class LmChatModel implements ChatModel {
 
   async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
     const maxTokens = checkOptions(opts);
-    const { prompt, trimmed } = this.fitPrompt(messages, maxTokens);
+    const { prompt, trimmed } = this.fitPrompt(messages, maxTokens, opts.enableThinking);
     if (prompt.length === 0) throw new SparrowError('INVALID_ARGUMENT', 'the prompt encodes to no tokens; type some text');
     for (const id of prompt) if (!(id >= 0 && id < this.model.vocabSize)) throw new SparrowError('INDEX_OUT_OF_RANGE', `prompt token ${id} is outside the model's vocabulary (${this.model.vocabSize})`, { token: id });
     const m = this.model;

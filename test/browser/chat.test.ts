@@ -175,12 +175,19 @@ describe('chat tab', () => {
     const replies = await page.getByTestId('assistant-message').locator('.reply').allTextContents();
     const maxTokens = await page.getByTestId('max-tokens').inputValue();
     expect(users.length).toBeGreaterThan(0);
+    // the thinking switch (Qwen3 / 3.5 templates) is a setting like the others
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('thinking').uncheck();
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.waitForTimeout(700);
     await page.reload();
     await expect.poll(() => info().textContent(), { timeout: 60_000 }).toContain('micro');
     expect(await texts('user-message')).toEqual(users);
     expect(await page.getByTestId('assistant-message').locator('.reply').allTextContents()).toEqual(replies);
     await page.getByTestId('sampling').locator('summary').click();
     expect(await page.getByTestId('max-tokens').inputValue()).toBe(maxTokens);
+    expect(await page.getByTestId('thinking').isChecked()).toBe(false);
+    await page.getByTestId('thinking').check();
     await page.getByTestId('sampling').locator('summary').click();
     expect(await page.getByTestId('save-note').count()).toBe(0);
   });

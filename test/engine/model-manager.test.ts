@@ -12,7 +12,7 @@ import { classifyFiles, openModelFiles } from '../../src/engine/model-manager.ts
 import { renderChat } from '../../src/engine/chat-template.ts';
 import { tokenizerFromGguf } from '../../src/engine/gguf-tokenizer.ts';
 import { GgufFile } from '../../src/formats/gguf.ts';
-import { writeGguf } from '../../src/formats/gguf-writer.ts';
+import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
 import { buildBpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llamaGgufPlan, type LlamaShape } from '../../src/formats/synthetic-models.ts';
 import { ggufMetadataRecord } from '../../src/models/gguf-weights.ts';
@@ -44,6 +44,24 @@ describe('model manager', () => {
     const r = await m.generate(messages, { maxTokens: 5, temperature: 0, repetitionPenalty: 1 }, () => {});
     expect(r.promptTokens).toBe(want.length);
     expect(want.filter((id) => tok.idToToken(id) === '<|im_start|>')).toHaveLength(4);
+    m.dispose();
+  });
+
+  it('enableThinking reaches the template as enable_thinking (Qwen3 / 3.5 style): false adds the empty reasoning block, absent leaves the template default', async () => {
+    const g = GgufFile.openSync(chatGguf());
+    const template = "{% for m in messages %}<|im_start|>{{ m.role }}\n{{ m.content }}<|im_end|>\n{% endfor %}{% if add_generation_prompt %}<|im_start|>assistant\n{% if enable_thinking is defined and enable_thinking is false %}<think>\n\n</think>\n\n{% endif %}{% endif %}";
+    const kvs = [...g.metadata].map(([k, v]) => [k, k === 'tokenizer.chat_template' ? kv.str(template) : v] as [string, typeof v]);
+    const bytes = writeGguf(kvs, [...g.tensors.values()].map((x) => ({ name: x.name, type: x.type.name, ne: x.ne, data: g.rawSync(x.name) })));
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', [{ name: 'think.gguf', blob: new Blob([bytes as BlobPart]) }]);
+    const tok = tokenizerFromGguf(ggufMetadataRecord(GgufFile.openSync(bytes)));
+    const messages = [{ role: 'user', content: 'hello' }];
+    const count = (enableThinking?: boolean) => tok.encode(renderChat(template, messages, { enableThinking }), { addSpecialTokens: false }).length;
+    expect(renderChat(template, messages, { enableThinking: false })).toMatch(/assistant\n<think>\n\n<\/think>\n\n$/);
+    expect(renderChat(template, messages)).toMatch(/assistant\n$/);
+    const greedy = { maxTokens: 1, temperature: 0 };
+    expect((await m.generate(messages, { ...greedy, enableThinking: false }, () => {})).promptTokens).toBe(count(false));
+    expect((await m.generate(messages, greedy, () => {})).promptTokens).toBe(count());
+    expect(count(false)).toBeGreaterThan(count());
     m.dispose();
   });
 

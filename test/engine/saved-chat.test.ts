@@ -48,7 +48,7 @@ describe('saved chat', () => {
     }
     st.setItem(SAVED_CHAT_KEY, JSON.stringify({
       turns: [{ role: 'system', content: 'x' }, { role: 'user', content: 3 }, { role: 'user', content: 'ok' }, null],
-      settings: { temperature: 'hot', maxTokens: 16, topK: null },
+      settings: { temperature: 'hot', maxTokens: 16, topK: null, thinking: 'no' },
       backend: 'cuda',
       contextLength: -5,
       kvCache: 'f8',
@@ -57,6 +57,9 @@ describe('saved chat', () => {
     }));
     expect(loadSavedChat(st)).toEqual({ turns: [{ role: 'user', content: 'ok' }], settings: { ...DEFAULT_SETTINGS, maxTokens: 16 } });
     expect(loadSavedChat(undefined)).toEqual({});
+    // the thinking switch is kept when it is a boolean
+    st.setItem(SAVED_CHAT_KEY, JSON.stringify({ settings: { ...DEFAULT_SETTINGS, thinking: false } }));
+    expect(loadSavedChat(st).settings?.thinking).toBe(false);
   });
 
   it('keeps the newest messages of a long chat, and reports a full storage instead of throwing', () => {

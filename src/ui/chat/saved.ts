@@ -6,7 +6,7 @@
  * marked as stopped.
  */
 import type { BackendChoice } from '../../worker/chat-api.ts';
-import { DEFAULT_SETTINGS, type ChatSettings, type Turn } from './settings.ts';
+import { DEFAULT_SETTINGS, type ChatSettings, type NumericSetting, type Turn } from './settings.ts';
 
 export const SAVED_CHAT_KEY = 'sparrow.chat.v1';
 /** Messages kept at most (the newest); a long chat's older turns are dropped from storage first. */
@@ -54,7 +54,9 @@ export function loadSavedChat(storage: Storage | undefined = globalThis.localSto
     const s: ChatSettings = { ...DEFAULT_SETTINGS };
     for (const k of Object.keys(DEFAULT_SETTINGS) as Array<keyof ChatSettings>) {
       const v = raw.settings[k];
-      if (typeof v === 'number' && Number.isFinite(v)) s[k] = v;
+      if (k === 'thinking') {
+        if (typeof v === 'boolean') s.thinking = v;
+      } else if (typeof v === 'number' && Number.isFinite(v)) s[k as NumericSetting] = v;
     }
     out.settings = s;
   }

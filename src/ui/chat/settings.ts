@@ -6,9 +6,14 @@ export interface ChatSettings {
   repetitionPenalty: number;
   maxTokens: number;
   seed: number;
+  /** Let a model whose chat template can reason first (Qwen3, Qwen3.5: enable_thinking) do so; off skips it. */
+  thinking: boolean;
 }
 
-export const DEFAULT_SETTINGS: ChatSettings = { temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, maxTokens: 200, seed: 1 };
+/** The numeric settings (checked by settingsProblems). */
+export type NumericSetting = Exclude<keyof ChatSettings, 'thinking'>;
+
+export const DEFAULT_SETTINGS: ChatSettings = { temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, maxTokens: 200, seed: 1, thinking: true };
 
 /** One message of the conversation as the UI shows it. */
 export interface Turn {
@@ -25,7 +30,7 @@ export interface Turn {
 }
 
 /** What each setting accepts (the engine's own checks, in words a user can act on). */
-const RULES: Array<{ key: keyof ChatSettings; label: string; ok: (v: number) => boolean; want: string }> = [
+const RULES: Array<{ key: NumericSetting; label: string; ok: (v: number) => boolean; want: string }> = [
   { key: 'temperature', label: 'Temperature', ok: (v) => Number.isFinite(v) && v >= 0, want: 'a number ≥ 0 (0 is greedy)' },
   { key: 'topK', label: 'Top-k', ok: (v) => Number.isInteger(v) && v >= 0, want: 'a whole number ≥ 0 (0 turns it off)' },
   { key: 'topP', label: 'Top-p', ok: (v) => v > 0 && v <= 1, want: 'a number above 0 and at most 1 (1 turns it off)' },
@@ -38,7 +43,7 @@ const RULES: Array<{ key: keyof ChatSettings; label: string; ok: (v: number) => 
  * The settings a generation would be refused for, each with a message naming the field (an
  * emptied number field binds null): checked before sending, so the prompt is not used up.
  */
-export function settingsProblems(s: ChatSettings): Array<{ key: keyof ChatSettings; message: string }> {
+export function settingsProblems(s: ChatSettings): Array<{ key: NumericSetting; message: string }> {
   return RULES.filter((r) => !(typeof s[r.key] === 'number' && r.ok(s[r.key]))).map((r) => ({
     key: r.key,
     message: `${r.label} ${typeof s[r.key] === 'number' ? `${s[r.key]} is out of range` : 'is empty'}: enter ${r.want}.`,
