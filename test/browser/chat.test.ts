@@ -480,6 +480,38 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it('a reply that reasons in a <think> block shows the reasoning folded away and the answer as the reply', async () => {
+    // a saved chat holding such a reply (as a Qwen3.5 reply reads: the template opened the block),
+    // opened in a second tab (this one saves its own chat when hidden)
+    const key = 'sparrow.chat.v1';
+    await page.waitForTimeout(700); // this tab's pending save (batched every half second) lands first
+    const before = await page.evaluate((k) => localStorage.getItem(k), key);
+    const saved = { ...(before ? JSON.parse(before) : {}), turns: [{ role: 'user', content: 'capital of France?' }, { role: 'assistant', content: 'The user asks.\nFrance: Paris.\n</think>\n\nParis.' }] };
+    const tab = await page.context().newPage();
+    try {
+      await tab.goto(`${h.url}/package.json`);
+      await tab.evaluate(([k, v]) => localStorage.setItem(k, v), [key, JSON.stringify(saved)] as const);
+      await tab.goto(`${h.url}/#chat`);
+      await tab.waitForFunction(() => (globalThis as Record<string, unknown>).__sparrowEngine !== undefined);
+      await tab.locator('[data-testid=model-info], [data-testid=load-error]').first().waitFor({ timeout: 60_000 });
+      // a model with a chat template (the built-in micro model continues text: its replies show as written)
+      await expect.poll(() => tab.getByTestId('assistant-message').last().locator('.reply').textContent(), { timeout: 60_000 }).toContain('</think>');
+      const file = join(tmp, 'think-chat.gguf');
+      writeFileSync(file, tinyGguf(tinyShape('llama', 'smollm', { name: 'think-chat' })));
+      await tab.getByTestId('model-files').setInputFiles(file);
+      await expect.poll(() => tab.getByTestId('model-info').textContent(), { timeout: 60_000 }).toContain('chat template');
+      const msg = tab.getByTestId('assistant-message').last();
+      await expect.poll(() => msg.locator('.reply').textContent(), { timeout: 60_000 }).toBe('Paris.');
+      const thought = msg.getByTestId('reasoning');
+      expect(await thought.evaluate((d) => (d as HTMLDetailsElement).open)).toBe(false);
+      expect(await thought.locator('.thought').textContent()).toBe('The user asks.\nFrance: Paris.');
+    } finally {
+      await tab.close({ runBeforeUnload: false });
+      // this tab's chat back in storage (the other tab saved its own when it closed)
+      await page.evaluate(([k, v]) => (v === null ? localStorage.removeItem(k) : localStorage.setItem(k, v)), [key, before] as const);
+    }
+  });
+
   it('fits a narrow (phone) viewport without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 380, height: 800 });
     await page.getByTestId('chat-input').waitFor();
