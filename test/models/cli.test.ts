@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { main } from '../../src/cli/main.ts';
 import { maxAbs, readF32 } from './fixture-plan.ts';
-import { tinyMambaGguf, tinyRwkv7Gguf } from '../helpers/tiny-llamas.ts';
+import { tinyGguf, tinyMambaGguf, tinyRwkv7Gguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const ROOT = 'test/fixtures/models';
 const dir = mkdtempSync(join(tmpdir(), 'sparrow-cli-'));
@@ -37,12 +37,14 @@ describe('sparrow logits', () => {
     expect(maxAbs(readF32(out), readF32(join(ROOT, 'llama-gqa-tiny', 'logits.F16.seq17.bin')))).toBeLessThanOrEqual(5e-5);
   });
 
-  it('a Mamba Q8_0 and an RWKV-7 Q8_0 GGUF read from disk give the logits of the same files in memory (wasm)', async () => {
+  it('Q8_0 GGUFs read from disk (Mamba, RWKV-7, Granite 4.0-H, Qwen3.5) give the logits of the same files in memory (wasm)', async () => {
     // a file on disk reaches the loader as Node Buffers: the row-sliced Q8_0 blocks of in_proj once failed there
     const { WasmBackend } = await import('../../src/backends/wasm/backend.ts');
     const { openModel } = await import('../../src/engine/open-model.ts');
     const tokens = [5, 17, 300, 42, 9];
-    for (const [name, bytes] of [['mamba.gguf', tinyMambaGguf('Q8_0')], ['rwkv7.gguf', tinyRwkv7Gguf('Q8_0')]] as const) {
+    // (Qwen3.5's q_proj rows are gathered from several ranges of the file's blocks)
+    const files = [['mamba.gguf', tinyMambaGguf('Q8_0')], ['rwkv7.gguf', tinyRwkv7Gguf('Q8_0')], ['granite-h.gguf', tinyGguf(tinyShape('granitehybrid', 'dbrx'), undefined, 'Q8_0')], ['qwen35.gguf', tinyGguf(tinyShape('qwen35', 'qwen35'), undefined, 'Q8_0')]] as const;
+    for (const [name, bytes] of files) {
       const path = join(dir, name);
       writeFileSync(path, bytes);
       const out = join(dir, `${name}.bin`);
