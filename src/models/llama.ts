@@ -21,8 +21,10 @@ import type { Backend, SparsePreference, Tensor } from '../backends/backend.ts';
 import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAttentionConfig } from '../backends/ops/attention.ts';
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
-import { loadLinear, loadLinearRowRanges, loadLinearRows, loadStackedLinear } from './linear-weights.ts';
+import { loadLinear, loadLinearRowRanges, loadStackedLinear } from './linear-weights.ts';
 import { gatedDeltaNetBuffers, gatedDeltaNetCheck, loadGatedDeltaNet, newGatedDeltaNetState, runGatedDeltaNet, type GatedDeltaNetShape, type GatedDeltaNetState } from './gated-deltanet.ts';
+import { loadShortConv, runShortConv, shortConvBuffers } from './short-conv.ts';
+import { headRowRanges, imropeTurns, partialRope } from './rope-layout.ts';
 import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2LayerState, type Mamba2MixerShape } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
@@ -97,6 +99,8 @@ export class LlamaState implements ModelState {
 const L = (i: number, s: string) => `model.layers.${i}.${s}`;
 /** LFM2: whether layer i is a gated short convolution instead of attention. */
 const isConvLayer = (c: LlamaConfig, i: number): boolean => c.shortConv?.layers[i] === true;
+/** A short-convolution layer's tensor names (Hugging Face's, under the layer's `conv.`). */
+const convName = (i: number) => (s: string) => L(i, `conv.${s}`);
 /** Granite 4.0-H: whether layer i is a Mamba-2 mixer instead of attention (Falcon-H1: beside it). */
 const isMambaLayer = (c: LlamaConfig, i: number): boolean => c.mamba2?.layers[i] === true;
 /** Qwen3.5: whether layer i is Gated DeltaNet linear attention instead of softmax attention. */
@@ -108,46 +112,6 @@ const deltaShape = (c: LlamaConfig): GatedDeltaNetShape => ({ ...c.gatedDeltaNet
 /** A Gated DeltaNet layer's tensor names: llama.cpp's under the layer's `linear_attn.` (gguf-weights.ts maps them there). */
 const deltaName = (i: number) => (s: string) => L(i, `linear_attn.${s}`);
 
-/**
- * RoPE on the first r of each head's D dims, NEOX pairs (i, i + r/2) (Qwen3.5's partial rotary), as
- * full-width 'half' RoPE, whose pairs are (p, p + D/2): q and k rows (and their norms' weights) are
- * loaded in `order` — new dim p holds old dim order[p] — which puts old pair (i, i + r/2) at
- * (i, i + D/2) and the unrotated dims r … D − 1 in the other places; `factors` give pair i < r/2 the
- * angle pos·θ^(−2i/r) (the rope op turns pair p by pos·θ^(−2p/D) / factor p) and the others none
- * (1e30: an angle below f32 resolution). q·k is unchanged by the same permutation of both.
- */
-export function partialRope(D: number, r: number, theta: number, turns: (pair: number) => boolean = () => true): { order: number[]; factors: number[] } {
-  const half = D / 2;
-  const rest = (D - r) / 2;
-  const order = new Array<number>(D);
-  for (let i = 0; i < r / 2; i++) [order[i], order[half + i]] = [i, r / 2 + i];
-  for (let j = 0; j < rest; j++) [order[r / 2 + j], order[half + r / 2 + j]] = [r + j, r + rest + j];
-  const factors = Array.from({ length: half }, (_, p) => (p < r / 2 && turns(p) ? theta ** ((2 * p) / r - (2 * p) / D) : 1e30));
-  return { order, factors };
-}
-
-/** Qwen3.5's interleaved M-RoPE for text (LlamaConfig.ropeSections): whether rotated pair i turns with the position. */
-export function imropeTurns(sections: readonly number[]): (pair: number) => boolean {
-  const total = sections.reduce((a, x) => a + x, 0);
-  return (i) => {
-    const s = i % total;
-    return (s % 3 === 0 && s < 3 * sections[0]) || (s % 3 === 1 && s < 3 * sections[1]) || (s % 3 === 2 && s < 3 * sections[2]);
-  };
-}
-
-/** Row ranges of `heads` heads of D rows each, head h at base(h), its rows in `order` (runs of consecutive rows merged). */
-function headRowRanges(heads: number, base: (h: number) => number, order: readonly number[]): [number, number][] {
-  const out: [number, number][] = [];
-  for (let h = 0; h < heads; h++) {
-    for (const d of order) {
-      const r = base(h) + d;
-      const last = out[out.length - 1];
-      if (last && last[1] === r) last[1]++;
-      else out.push([r, r + 1]);
-    }
-  }
-  return out;
-}
 /** The Mamba-2 mixer's sizes (config.mamba2 plus the width). */
 const mixerShape = (c: LlamaConfig): Mamba2MixerShape => ({ ...c.mamba2!, hiddenSize: c.hiddenSize });
 /** A Mamba-2 layer's tensor names: llama.cpp's ssm_* under the layer (gguf-weights.ts maps them there). */
@@ -227,7 +191,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   static linearNames(c: LlamaConfig): string[] {
     const out: string[] = [];
     for (let i = 0; i < c.numLayers; i++) {
-      if (isConvLayer(c, i)) out.push(L(i, 'conv.in_proj.weight'), L(i, 'conv.out_proj.weight'));
+      if (isConvLayer(c, i)) out.push(convName(i)('in_proj.weight'), convName(i)('out_proj.weight'));
       if (isMambaLayer(c, i)) out.push(mambaName(i)('ssm_in.weight'), mambaName(i)('ssm_out.weight'));
       if (isDeltaLayer(c, i)) out.push(deltaName(i)('attn_qkv.weight'), deltaName(i)('attn_gate.weight'), deltaName(i)('ssm_out.weight'));
       if (isAttnLayer(c, i)) for (const p of ['q', 'k', 'v', 'o']) out.push(L(i, `self_attn.${p}_proj.weight`));
@@ -262,14 +226,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         await param(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
         await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
-        if (isConvLayer(c, i)) {
-          // LFM2 short convolution: in_proj's rows [B | C | x] as three linears, the kernel [hidden, L], out_proj
-          const H = c.hiddenSize;
-          const inProj = L(i, 'conv.in_proj.weight');
-          for (const [j, part] of ['B', 'C', 'x'].entries()) w.set(`${inProj}#${part}`, await loadLinearRows(file, inProj, [3 * H, H], j * H, (j + 1) * H, backend, { sparse: opts.sparseLinears }));
-          await param(L(i, 'conv.conv.weight'), [H, c.shortConv!.kernel]);
-          await lin(L(i, 'conv.out_proj.weight'), [H, H]);
-        }
+        if (isConvLayer(c, i)) await loadShortConv(w, file, convName(i), c.hiddenSize, c.shortConv!.kernel, backend, { sparse: opts.sparseLinears });
         if (isMambaLayer(c, i)) await loadMamba2Mixer(w, file, mambaName(i), mixerShape(c), backend, { sparse: opts.sparseLinears });
         if (isDeltaLayer(c, i)) await loadGatedDeltaNet(w, file, deltaName(i), deltaShape(c), backend, { sparse: opts.sparseLinears });
         if (isAttnLayer(c, i) && (c.attnOutputGate || partial)) {
@@ -483,7 +440,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const gu = t([n, c.intermediateSize]);
       const rope = { pos, headDim: D, theta: c.ropeTheta, style: this.opts.ropeStyle, freqFactors: this.freqFactors };
       // LFM2 short-convolution scratch
-      const [convB, convX, convBx, convOut, a2h] = c.shortConv ? [t([n, H]), t([n, H]), t([n, H]), t([n, H]), t([n, H])] : [];
+      const convBuf = c.shortConv ? shortConvBuffers(t, n, H) : undefined;
       // Granite 4.0-H / Falcon-H1 Mamba-2 scratch (Falcon-H1: the mixer's output and attention + mixer)
       const mambaBuf = c.mamba2 ? mamba2Buffers(t, n, mixerShape(c)) : undefined;
       const [ssmOut, sum] = c.mamba2?.parallel ? [t([n, H]), t([n, H])] : [];
@@ -511,17 +468,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       for (let i = 0; i < c.numLayers; i++) {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
-        if (isConvLayer(c, i)) {
-          // LFM2 short convolution: y = C ⊙ conv(B ⊙ x), then out_proj
-          const inProj = 'conv.in_proj.weight';
-          linear(b, convB!, h, W(`${inProj}#B`), n);
-          linear(b, convX!, h, W(`${inProj}#x`), n);
-          b.mul(convBx!, convB!, convX!);
-          b.causalConv1d(convOut!, convBx!, W('conv.conv.weight'), null, s.conv[this.slot[i]], false);
-          linear(b, convB!, h, W(`${inProj}#C`), n);
-          b.mul(a2h!, convB!, convOut!);
-          linear(b, o, a2h!, W('conv.out_proj.weight'), n);
-        }
+        if (isConvLayer(c, i)) runShortConv(b, this.weights, convName(i), o, h, n, s.conv[this.slot[i]], convBuf!);
         // the mixer's output: the layer's branch output (Granite 4.0-H), or added to attention's (Falcon-H1)
         if (isDeltaLayer(c, i)) runGatedDeltaNet(b, this.weights, deltaName(i), o, h, n, s.gdn[this.slot[i]], deltaBuf!, deltaShape(c));
         if (isMambaLayer(c, i)) runMamba2Mixer(b, this.weights, mambaName(i), isAttnLayer(c, i) ? ssmOut! : o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);

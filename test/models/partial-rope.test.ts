@@ -1,13 +1,13 @@
 /**
  * Qwen3.5's partial RoPE (NEOX pairs within the first r of D dims) done as full-width 'half' RoPE on
- * permuted dims (partialRope in src/models/llama.ts), against the rotation written out directly; and
+ * permuted dims (partialRope in src/models/rope-layout.ts), against the rotation written out directly; and
  * which pairs interleaved M-RoPE turns for text (imropeTurns, llama.cpp's IMROPE sector rule).
  */
 import { describe, expect, it } from 'vitest';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import type { Backend } from '../../src/backends/backend.ts';
-import { imropeTurns, partialRope } from '../../src/models/llama.ts';
+import { imropeTurns, partialRope } from '../../src/models/rope-layout.ts';
 
 /** Direct partial NEOX RoPE of one head at position pos (pairs (i, i + r/2), i < r/2, angle pos·θ^(−2i/r)); `turns` as imropeTurns. */
 function direct(x: Float32Array, r: number, theta: number, pos: number, turns: (i: number) => boolean): Float64Array {
