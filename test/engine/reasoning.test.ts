@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { splitReasoning } from '../../src/ui/chat/reasoning.ts';
+import { DEFAULT_SETTINGS, generateOptions } from '../../src/ui/chat/settings.ts';
 
 describe('splitReasoning (the chat folds a <think> block away)', () => {
   it('a block the template opened: everything before </think> is reasoning', () => {
@@ -12,5 +13,15 @@ describe('splitReasoning (the chat folds a <think> block away)', () => {
   it('no block: all answer, untouched (leading spaces kept); an empty block (thinking off) leaves the answer', () => {
     expect(splitReasoning('  plain text <b>')).toEqual({ answer: '  plain text <b>' });
     expect(splitReasoning('<think>\n\n</think>\n\nHi')).toEqual({ reasoning: '', answer: 'Hi' });
+  });
+});
+
+describe('generateOptions (the UI settings as the engine takes them)', () => {
+  it('thinking off sends enable_thinking false; on leaves the template default; the UI-only key is not sent', () => {
+    const off = generateOptions({ ...DEFAULT_SETTINGS, thinking: false });
+    expect(off).toMatchObject({ enableThinking: false, maxTokens: DEFAULT_SETTINGS.maxTokens });
+    expect('thinking' in off).toBe(false);
+    const on = generateOptions(DEFAULT_SETTINGS);
+    expect('enableThinking' in on || 'thinking' in on).toBe(false);
   });
 });

@@ -15,6 +15,11 @@ export type NumericSetting = Exclude<keyof ChatSettings, 'thinking'>;
 
 export const DEFAULT_SETTINGS: ChatSettings = { temperature: 0.8, topK: 40, topP: 0.95, repetitionPenalty: 1.1, maxTokens: 200, seed: 1, thinking: true };
 
+/** The engine's generate options of the UI settings: thinking off sends the template's enable_thinking false. */
+export function generateOptions({ thinking, ...sampling }: ChatSettings): Omit<ChatSettings, 'thinking'> & { enableThinking?: boolean } {
+  return { ...sampling, ...(thinking ? {} : { enableThinking: false }) };
+}
+
 /** One message of the conversation as the UI shows it. */
 export interface Turn {
   role: 'user' | 'assistant';
