@@ -167,6 +167,8 @@ function checkOptions(o: ChatGenerateOptions): number {
   checkSamplingOptions(o);
   const max = o.maxTokens ?? 128;
   if (!(Number.isInteger(max) && max >= 1 && max <= 1 << 16)) throw new SparrowError('INVALID_ARGUMENT', `maxTokens = ${max} must be an integer in [1, 65536]`, { maxTokens: max });
+  // a widget host's message reaches here as is: "false" would silently leave thinking on
+  if (o.enableThinking !== undefined && typeof o.enableThinking !== 'boolean') throw new SparrowError('INVALID_ARGUMENT', `enableThinking = ${JSON.stringify(o.enableThinking)} must be true or false`);
   return max;
 }
 

@@ -62,6 +62,7 @@ describe('model manager', () => {
     expect((await m.generate(messages, { ...greedy, enableThinking: false }, () => {})).promptTokens).toBe(count(false));
     expect((await m.generate(messages, greedy, () => {})).promptTokens).toBe(count());
     expect(count(false)).toBeGreaterThan(count());
+    await expect(m.generate(messages, { ...greedy, enableThinking: 'false' as unknown as boolean }, () => {})).rejects.toMatchObject({ code: 'INVALID_ARGUMENT' });
     m.dispose();
   });
 
