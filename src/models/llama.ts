@@ -153,7 +153,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     super();
     this.hiddenStages = config.numLayers + 2;
     this.b = need(backend, 'denseAttention', 'kvAppend', ...(opts.attention === 'sparse' ? (['sparseAttention', 'sparseDecode'] as const) : []), ...(config.shortConv ? (['causalConv1d'] as const) : []), ...(config.mamba2 ? (['causalConv1d', 'selectiveScan'] as const) : []), ...(config.gatedDeltaNet ? (['causalConv1d', 'wkv7'] as const) : []));
-    // each layer's slots in the state: its KV cache; its convolution window (LFM2) or Mamba-2 state
+    // each layer's slots in the state: its KV cache; its convolution window (LFM2), Mamba-2 state or Gated DeltaNet state
     let [kv, conv, mamba, delta] = [0, 0, 0, 0];
     this.kvSlot = Array.from({ length: config.numLayers }, (_, i) => (isAttnLayer(config, i) ? kv++ : -1));
     this.slot = Array.from({ length: config.numLayers }, (_, i) => (isConvLayer(config, i) ? conv++ : isMambaLayer(config, i) ? mamba++ : isDeltaLayer(config, i) ? delta++ : -1));
@@ -315,8 +315,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     const s = state as LlamaState;
     let keep = Math.max(0, Math.min(Math.floor(position), s.position));
     if (this.opts.attention === 'sparse') keep -= keep % this.sparseCfg.blockSize;
-    // LFM2's convolution windows and Granite 4.0-H's SSM states hold only the present: going back
-    // means starting afresh
+    // convolution windows and SSM / Gated DeltaNet states (LFM2, Granite 4.0-H, Falcon-H1, Qwen3.5)
+    // hold only the present: going back means starting afresh
     const recurrent = s.recurrent();
     if (recurrent.length && keep < s.position) {
       keep = 0;
@@ -328,7 +328,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
   }
 
   /**
-   * LFM2 / Granite 4.0-H: a copy of the convolution windows and SSM states at the state's position
+   * LFM2, Granite 4.0-H, Falcon-H1, Qwen3.5: a copy of the convolution windows and recurrent states at the state's position
    * (CausalLM.snapshot); the KV caches need none, they rewind. Null for attention-only models, and
    * with sparse attention (whose landmark means only rewind to block boundaries).
    */
@@ -351,7 +351,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     return snap;
   }
 
-  /** Back to a snapshot's position: its convolution windows and SSM states copied in, the KV caches rewound. */
+  /** Back to a snapshot's position: its convolution windows and recurrent states copied in, the KV caches rewound. */
   override restore(state: ModelState, snapshot: ModelState): number {
     const [s, snap] = [state as LlamaState, snapshot as LlamaState];
     const [to, from] = [s.recurrent(), snap.recurrent()];
@@ -469,8 +469,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         const W = (name: string) => this.weights.get(L(i, name));
         // h holds this layer's input norm (before the loop, or from the previous layer's residualNorm)
         if (isConvLayer(c, i)) runShortConv(b, this.weights, convName(i), o, h, n, s.conv[this.slot[i]], convBuf!);
-        // the mixer's output: the layer's branch output (Granite 4.0-H), or added to attention's (Falcon-H1)
         if (isDeltaLayer(c, i)) runGatedDeltaNet(b, this.weights, deltaName(i), o, h, n, s.gdn[this.slot[i]], deltaBuf!, deltaShape(c));
+        // the Mamba-2 mixer's output: the layer's branch output (Granite 4.0-H), or added to attention's (Falcon-H1)
         if (isMambaLayer(c, i)) runMamba2Mixer(b, this.weights, mambaName(i), isAttnLayer(c, i) ? ssmOut! : o, h, n, s.mamba[this.slot[i]], mambaBuf!, c.rmsNormEps);
         let branchOutput = o;
         if (isAttnLayer(c, i)) {
