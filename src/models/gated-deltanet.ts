@@ -20,6 +20,7 @@ import type { Backend, Tensor } from '../backends/backend.ts';
 import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import type { ModelBackend } from './ops.ts';
+import type { ConvRecurrentState } from './types.ts';
 import { WeightMap, expectShape, uploadParam, type WeightFile } from './weights.ts';
 
 /** The sizes one layer needs (LlamaConfig.gatedDeltaNet plus the width). */
@@ -79,15 +80,10 @@ export async function loadGatedDeltaNet(w: WeightMap, file: WeightFile, name: (s
   w.set(name('ssm_out.weight'), await loadLinear(file, name('ssm_out.weight'), [H, C], backend, opts));
 }
 
-/** One layer's recurrent state: the conv windows of q, k and v ([channels, K], oldest first) and S [vHeads, d, d]. */
-export interface GatedDeltaNetState {
-  conv: Tensor[];
-  s: Tensor;
-}
-
-export function newGatedDeltaNetState(b: Backend, s: GatedDeltaNetShape): GatedDeltaNetState {
+/** One layer's recurrent state: the conv windows of q, k and v and S [vHeads, d, d]. */
+export function newGatedDeltaNetState(b: Backend, s: GatedDeltaNetShape): ConvRecurrentState {
   const wd = widths(s);
-  return { conv: PARTS.map((p) => b.tensor([wd[p], s.convKernel], 'f32')), s: b.tensor([s.vHeads, s.headDim, s.headDim], 'f32') };
+  return { conv: PARTS.map((p) => b.tensor([wd[p], s.convKernel], 'f32')), state: b.tensor([s.vHeads, s.headDim, s.headDim], 'f32') };
 }
 
 /** The layer's working buffers for n rows (allocated once per forward from the model's scratch). */
@@ -119,7 +115,7 @@ export function gatedDeltaNetBuffers(t: (shape: number[]) => Tensor, n: number, 
 export type GatedDeltaNetBuffers = ReturnType<typeof gatedDeltaNetBuffers>;
 
 /** o [n, H] = the layer's linear attention of the normed input h [n, H], advancing its state by n tokens. */
-export function runGatedDeltaNet(b: ModelBackend, w: WeightMap, name: (s: string) => string, o: Tensor, h: Tensor, n: number, st: GatedDeltaNetState, buf: GatedDeltaNetBuffers, s: GatedDeltaNetShape): void {
+export function runGatedDeltaNet(b: ModelBackend, w: WeightMap, name: (s: string) => string, o: Tensor, h: Tensor, n: number, st: ConvRecurrentState, buf: GatedDeltaNetBuffers, s: GatedDeltaNetShape): void {
   const W = (k: string) => w.get(k);
   const { kHeads: NK, vHeads: NV, headDim: D } = s;
   const [KW, C] = [NK * D, NV * D];
@@ -155,7 +151,7 @@ export function runGatedDeltaNet(b: ModelBackend, w: WeightMap, name: (s: string
   b.mul(buf.bb, buf.a, buf.k);
   b.scale(buf.a, buf.bb, -1);
   b.mul(buf.vb, buf.betaC, buf.conv.v);
-  b.wkv7(buf.out, buf.q, buf.w, buf.k, buf.vb, buf.k, buf.a, st.s);
+  b.wkv7(buf.out, buf.q, buf.w, buf.k, buf.vb, buf.k, buf.a, st.state);
   // RMSNorm per head, ⊙ SiLU(z), out_proj
   b.copy(buf.vRows, 0, buf.out, 0, n * C);
   b.rmsnorm(buf.vNormed, buf.vRows, W(name('ssm_norm.weight')), s.eps);

@@ -22,14 +22,14 @@ import { createKvCache, freeKvCache, sparseConfig, type KvCache, type SparseAtte
 import type { LlamaConfig } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, loadLinearRowRanges, loadStackedLinear } from './linear-weights.ts';
-import { gatedDeltaNetBuffers, gatedDeltaNetCheck, loadGatedDeltaNet, newGatedDeltaNetState, runGatedDeltaNet, type GatedDeltaNetShape, type GatedDeltaNetState } from './gated-deltanet.ts';
+import { gatedDeltaNetBuffers, gatedDeltaNetCheck, loadGatedDeltaNet, newGatedDeltaNetState, runGatedDeltaNet, type GatedDeltaNetShape } from './gated-deltanet.ts';
 import { loadShortConv, runShortConv, shortConvBuffers } from './short-conv.ts';
 import { headRowRanges, imropeTurns, partialRope } from './rope-layout.ts';
-import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2LayerState, type Mamba2MixerShape } from './mamba2-mixer.ts';
+import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2MixerShape } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { ForwardLM, checkKvRoom, headRows } from './forward-lm.ts';
-import type { CausalLM, ModelState } from './types.ts';
+import type { CausalLM, ConvRecurrentState, ModelState } from './types.ts';
 import { WeightMap, expectShape, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 import { ROPE_FREQS } from './gguf-weights.ts';
 import { llama3FreqFactors } from '../formats/rope-scaling.ts';
@@ -70,17 +70,17 @@ export class LlamaState implements ModelState {
     vocab: number,
     /** LFM2: per short-convolution layer, its window of the last `kernel` inputs [hidden, kernel]. */
     readonly conv: Tensor[] = [],
-    /** Granite 4.0-H: per Mamba-2 layer, its conv windows and SSM state. */
-    readonly mamba: Mamba2LayerState[] = [],
+    /** Granite 4.0-H, Falcon-H1: per Mamba-2 layer, its conv windows and SSM state. */
+    readonly mamba: ConvRecurrentState[] = [],
     /** Qwen3.5: per Gated DeltaNet layer, its conv windows and state. */
-    readonly gdn: GatedDeltaNetState[] = [],
+    readonly gdn: ConvRecurrentState[] = [],
   ) {
     this.logits = b.tensor([1, vocab], 'f32');
     this.scratch = new Scratch(b);
   }
   /** The state that cannot rewind (conv windows, SSM states), in a fixed order. */
   recurrent(): Tensor[] {
-    return [...this.conv, ...this.mamba.flatMap((l) => [...l.conv, l.ssm]), ...this.gdn.flatMap((l) => [...l.conv, l.s])];
+    return [...this.conv, ...[...this.mamba, ...this.gdn].flatMap((l) => [...l.conv, l.state])];
   }
   bytes(): number {
     let n = this.logits.byteSize + this.scratch.bytes();
@@ -346,7 +346,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       b.copy(c, 0, t, 0, t.size);
       return c;
     };
-    const snap = new LlamaState(b, [], 1, s.conv.map(copy), s.mamba.map((l) => ({ conv: l.conv.map(copy), ssm: copy(l.ssm) })), s.gdn.map((l) => ({ conv: l.conv.map(copy), s: copy(l.s) })));
+    const copyLayer = (l: ConvRecurrentState): ConvRecurrentState => ({ conv: l.conv.map(copy), state: copy(l.state) });
+    const snap = new LlamaState(b, [], 1, s.conv.map(copy), s.mamba.map(copyLayer), s.gdn.map(copyLayer));
     snap.position = s.position;
     return snap;
   }

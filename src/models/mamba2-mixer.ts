@@ -21,6 +21,7 @@ import type { Backend, Tensor } from '../backends/backend.ts';
 import { linear } from './linear.ts';
 import { loadLinear, loadLinearRows, type LinearLoadOptions } from './linear-weights.ts';
 import type { ModelBackend } from './ops.ts';
+import type { ConvRecurrentState } from './types.ts';
 import { WeightMap, expectShape, uploadParam, type WeightFile } from './weights.ts';
 
 /** The sizes one mixer needs (Mamba2Config and LlamaConfig.mamba2 both carry them). */
@@ -103,15 +104,10 @@ export async function loadMamba2Mixer(w: WeightMap, file: WeightFile, name: (s: 
   w.set(name('ssm_out.weight'), await loadLinear(file, name('ssm_out.weight'), [H, I], backend, opts));
 }
 
-/** One layer's recurrent state: the conv windows of x, B and C ([channels, K], oldest first) and the SSM state [I, N]. */
-export interface Mamba2LayerState {
-  conv: Tensor[];
-  ssm: Tensor;
-}
-
-export function newMamba2LayerState(b: Backend, s: Mamba2MixerShape): Mamba2LayerState {
+/** One layer's recurrent state: the conv windows of x, B and C and the SSM state [I, N]. */
+export function newMamba2LayerState(b: Backend, s: Mamba2MixerShape): ConvRecurrentState {
   const wd = widths(s);
-  return { conv: MAMBA2_PARTS.map((p) => b.tensor([wd[p], s.convKernel], 'f32')), ssm: b.tensor([s.intermediateSize, s.stateSize], 'f32') };
+  return { conv: MAMBA2_PARTS.map((p) => b.tensor([wd[p], s.convKernel], 'f32')), state: b.tensor([s.intermediateSize, s.stateSize], 'f32') };
 }
 
 /** The mixer's working buffers for n rows (allocated once per forward from the model's scratch). */
@@ -130,7 +126,7 @@ export function mamba2Buffers(t: (shape: number[]) => Tensor, n: number, s: Mamb
 export type Mamba2Buffers = ReturnType<typeof mamba2Buffers>;
 
 /** o [n, H] = the mixer of the normed input h [n, H], advancing the layer's state by n tokens. */
-export function runMamba2Mixer(b: ModelBackend, w: WeightMap, name: (s: string) => string, o: Tensor, h: Tensor, n: number, st: Mamba2LayerState, buf: Mamba2Buffers, eps: number): void {
+export function runMamba2Mixer(b: ModelBackend, w: WeightMap, name: (s: string) => string, o: Tensor, h: Tensor, n: number, st: ConvRecurrentState, buf: Mamba2Buffers, eps: number): void {
   const W = (k: string) => w.get(k);
   const inProj = name('ssm_in.weight');
   const conv = name('ssm_conv1d.weight');
@@ -143,7 +139,7 @@ export function runMamba2Mixer(b: ModelBackend, w: WeightMap, name: (s: string) 
   linear(b, buf.dtHeads, h, W(`${inProj}#dt`), n);
   linear(b, buf.dt, buf.dtHeads, W(SPREAD), n);
   // y = (scan + D ⊙ x) ⊙ SiLU(z), Δ = softplus(dt + dt_bias)
-  b.selectiveScan(buf.y, buf.conv.x, buf.dt, W(`${name('ssm_a')}#ch`), buf.conv.B, buf.conv.C, W(`${name('ssm_d')}#ch`), buf.z, W(`${name('ssm_dt.bias')}#ch`), st.ssm, true);
+  b.selectiveScan(buf.y, buf.conv.x, buf.dt, W(`${name('ssm_a')}#ch`), buf.conv.B, buf.conv.C, W(`${name('ssm_d')}#ch`), buf.z, W(`${name('ssm_dt.bias')}#ch`), st.state, true);
   const norm = name('ssm_norm.weight');
   if (w.has(norm)) b.rmsnorm(buf.yn, buf.y, W(norm), eps);
   linear(b, o, w.has(norm) ? buf.yn : buf.y, W(name('ssm_out.weight')), n);

@@ -9,12 +9,12 @@ import type { Backend, Tensor } from '../backends/backend.ts';
 import type { Mamba2Config } from '../formats/hf-config.ts';
 import { linear } from './linear.ts';
 import { loadLinear, type LinearLoadOptions } from './linear-weights.ts';
-import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2LayerState } from './mamba2-mixer.ts';
+import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
 import { RecurrentLM, RecurrentState, headRows } from './forward-lm.ts';
 import { embedTokens, hostEmbeddingOf, type HostEmbedding } from './token-embedding.ts';
-import type { CausalLM } from './types.ts';
+import type { CausalLM, ConvRecurrentState } from './types.ts';
 import { WeightMap, uploadChecked, uploadParam, type WeightFile } from './weights.ts';
 
 /** llama.cpp's name of a layer's tensor. */
@@ -25,13 +25,13 @@ export class Mamba2State extends RecurrentState {
   constructor(
     b: Backend,
     /** Per layer: its conv windows (x, B, C) and SSM state [I, N] (llama.cpp's {N, P, heads}). */
-    readonly layers: Mamba2LayerState[],
+    readonly layers: ConvRecurrentState[],
     vocab: number,
   ) {
     super(b, vocab);
   }
   protected tensors(): Tensor[] {
-    return this.layers.flatMap((l) => [...l.conv, l.ssm]);
+    return this.layers.flatMap((l) => [...l.conv, l.state]);
   }
 }
 

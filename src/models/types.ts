@@ -8,6 +8,15 @@ import type { Backend, Tensor } from '../backends/backend.ts';
 export type ModelFamily = 'mamba' | 'mamba2' | 'rwkv' | 'rwkv7' | 'llama' | 'gemma3' | 'gemma2';
 
 /** Per-sequence state: KV cache (llama) or recurrent state (mamba, rwkv). */
+/**
+ * One layer's recurrent state in the hybrids' mixers (Mamba-2, Gated DeltaNet): the conv windows of
+ * its parts ([channels, K] each, oldest first) and the recurrence's state tensor.
+ */
+export interface ConvRecurrentState {
+  conv: Tensor[];
+  state: Tensor;
+}
+
 export interface ModelState {
   /** Tokens consumed so far (the position of the next token). */
   readonly position: number;
