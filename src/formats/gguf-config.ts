@@ -43,12 +43,13 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5'];
 /**
- * The architectures whose converter permutes Q / K rows for llama.cpp's NORM RoPE (LlamaModel's
- * undo_permute): RoPE rotates interleaved pairs for them. qwen2 / qwen3 / gemma / lfm2 keep HF's order.
+ * The architectures llama.cpp runs with NORM RoPE, adjacent pairs: their converter permutes Q / K rows
+ * to it (LlamaModel's undo_permute), or (ERNIE 4.5) the model rotates interleaved pairs itself. RoPE
+ * rotates interleaved pairs for them; qwen2 / qwen3 / gemma / lfm2 / … keep HF's NEOX halves.
  */
-export const GGUF_PERMUTED_QK: readonly LlamaArch[] = ['llama', 'granite', 'granitehybrid', 'smollm3'];
+export const GGUF_PERMUTED_QK: readonly LlamaArch[] = ['llama', 'granite', 'granitehybrid', 'smollm3', 'ernie4_5'];
 /** Every GGUF architecture Sparrow runs: those, mamba / mamba2 (the Mamba and Mamba-2 models) and rwkv7 (the RWKV-7 model). */
 export const GGUF_ARCHS: readonly string[] = [...GGUF_LLAMA_ARCHS, 'mamba', 'mamba2', 'rwkv7'];
 

@@ -127,6 +127,8 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // M-RoPE sections that leave the third rotated pair to the text's fourth position (0: not turned)
   { name: 'qwen35-sections', arch: 'qwen35', pre: 'qwen35', extra: { ropeSections: [2, 2, 0, 0] } },
   { name: 'qwen35-q8_0', arch: 'qwen35', pre: 'qwen35', type: 'Q8_0', tol: QTOL },
+  // ERNIE 4.5 dense (GGUF `ernie4_5`: Llama blocks, RoPE on adjacent pairs as llama.cpp's NORM)
+  { name: 'ernie4_5', arch: 'ernie4_5', pre: 'llama-bpe' },
   // SmolLM3 (GGUF `smollm3`: Llama blocks, no RoPE on every fourth layer — the tiny file's last)
   { name: 'smollm3', arch: 'smollm3', pre: 'llama-bpe' },
   // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on
