@@ -94,6 +94,11 @@ function bosPostProcessor(m: GgufTokenizerMeta): TokenizerJson | null {
 const QWEN2_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /** Qwen3.5's: Qwen2's with combining marks (\p{M}) kept inside words. */
 const QWEN35_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?[\\p{L}\\p{M}]+|\\p{N}| ?[^\\s\\p{L}\\p{M}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
+/**
+ * GPT-4o's (o200k, Phi-4-mini's vocabulary) as llama.cpp writes it: the letter classes approximated,
+ * "upper" = a letter not a–z, "lower" = a letter not A–Z (llama-vocab.cpp, LLAMA_VOCAB_PRE_TYPE_GPT4O).
+ */
+const GPT4O_REGEX = "[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))*((?=[\\p{L}])([^A-Z]))+(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|[^\\r\\n\\p{L}\\p{N}]?((?=[\\p{L}])([^a-z]))+((?=[\\p{L}])([^A-Z]))*(?:'[sS]|'[tT]|'[rR][eE]|'[vV][eE]|'[mM]|'[lL][lL]|'[dD])?|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n/]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 const LLAMA3_REGEX = "(?i:'s|'t|'re|'ve|'m|'ll|'d)|[^\\r\\n\\p{L}\\p{N}]?\\p{L}+|\\p{N}{1,3}| ?[^\\s\\p{L}\\p{N}]+[\\r\\n]*|\\s*[\\r\\n]+|\\s+(?!\\S)|\\s+";
 /**
  * llama.cpp's 'default' BPE split (llm_tokenizer_bpe, also what it uses for a file without
@@ -119,6 +124,7 @@ for (const name of ['smollm', 'starcoder', 'refact', 'command-r', 'codeshell', '
 }
 for (const name of ['qwen2', 'deepseek-r1-qwen', 'stablelm2', 'megrez']) PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(QWEN2_REGEX), byteLevel(false)] } };
 PRE_TOKENIZERS.qwen35 = { pre: { type: 'Sequence', pretokenizers: [split(QWEN35_REGEX), byteLevel(false)] } };
+PRE_TOKENIZERS['gpt-4o'] = { pre: { type: 'Sequence', pretokenizers: [split(GPT4O_REGEX), byteLevel(false)] } };
 for (const name of ['llama3', 'llama-v3', 'llama-bpe', 'falcon3', 'falcon-h1', 'dbrx', 'smaug-bpe', 'pixtral', 'midm-2.0', 'lfm2']) {
   // llama.cpp adds BOS for these unless tokenizer.ggml.add_bos_token says otherwise
   PRE_TOKENIZERS[name] = { pre: { type: 'Sequence', pretokenizers: [split(LLAMA3_REGEX), byteLevel(false)] }, ignoreMerges: true, addBos: true };

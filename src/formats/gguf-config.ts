@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5', 'phi3'];
 /**
  * The architectures llama.cpp runs with NORM RoPE, adjacent pairs: their converter permutes Q / K rows
  * to it (LlamaModel's undo_permute), or (ERNIE 4.5) the model rotates interleaved pairs itself. RoPE
@@ -99,7 +99,8 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 mixture-of-experts layers are not implemented`, { file });
   }
   if (numHeads % numKvHeads !== 0) throw new SparrowError('SHAPE_MISMATCH', `${file}: head_count ${numHeads} is not a multiple of head_count_kv ${numKvHeads}`, { file });
-  const headDim = int(key('attention.key_length'), g.get(key('rope.dimension_count')) !== undefined ? int(key('rope.dimension_count')) : Math.floor(hiddenSize / numHeads));
+  // phi3: rope.dimension_count is the rotated part of the head (Phi-4-mini: 96 of 128), not its size
+  const headDim = int(key('attention.key_length'), g.get(key('rope.dimension_count')) !== undefined && llamaArch !== 'phi3' ? int(key('rope.dimension_count')) : Math.floor(hiddenSize / numHeads));
   const vocabSize = int(key('vocab_size'), tokenizer?.tokens.length);
   const scalingType = g.get(key('rope.scaling.type'));
   let ropeScaling: RopeScaling | null = null;
@@ -151,6 +152,15 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     if (finetuned === false) config.noRopeLayers = new Array<boolean>(config.numLayers).fill(true);
   }
   if (llamaArch === 'qwen35') Object.assign(config, qwen35Params(g, config, int));
+  if (llamaArch === 'phi3') {
+    // llama_model_phi3: NEOX RoPE on rope.dimension_count dims; LongRoPE's factors and magnitude;
+    // its sliding window is ignored, as llama.cpp does ("Phi SWA is currently disabled")
+    if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: Phi mixture-of-experts layers are not implemented`, { file });
+    const rot = int(key('rope.dimension_count'), headDim);
+    if (rot > headDim || rot % 2 !== 0) throw new SparrowError('FORMAT_INVALID', `${file}: ${key('rope.dimension_count')} ${rot} must be even and at most the head size ${headDim}`, { file });
+    if (rot < headDim) config.rotaryDim = rot;
+    config.longRope = { attnFactor: num(key('rope.scaling.attn_factor'), 1), originalContext: int(key('rope.scaling.original_context_length'), config.maxPositionEmbeddings) };
+  }
   // SmolLM3: no RoPE on every fourth layer (llama.cpp's n_no_rope_layer_step, fixed at 4: no GGUF key)
   if (llamaArch === 'smollm3') config.noRopeLayers = Array.from({ length: config.numLayers }, (_, i) => (i + 1) % 4 === 0);
   if (llamaArch === 'granitehybrid' || llamaArch === 'falcon-h1') {

@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {
@@ -116,6 +116,13 @@ export interface LlamaConfig {
    * turns with the position when s mod 3 = 0 / 1 / 2 and s < 3·t / 3·h / 3·w, else not at all.
    */
   ropeSections?: number[];
+  /**
+   * Phi-3 / Phi-4-mini LongRoPE (arch 'phi3'): the rotated dims are scaled by `attnFactor`
+   * (rope.scaling.attn_factor, √(1 + ln(scale) / ln(original context))), and the per-pair frequency
+   * divisors are the file's rope_factors_long when the context is longer than `originalContext`,
+   * rope_factors_short otherwise (as llama.cpp picks them).
+   */
+  longRope?: { attnFactor: number; originalContext: number };
 }
 
 export interface MambaConfig {

@@ -37,7 +37,7 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
   /** granite / granitehybrid: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**
@@ -58,6 +58,12 @@ export interface LlamaShape {
   rotaryDim?: number;
   /** qwen35: rope.dimension_sections (default: Qwen3.5's share of the rotated pairs, every pair turning). */
   ropeSections?: number[];
+  /**
+   * phi3 (Phi-3 / Phi-4-mini, laid out as llama.cpp's converter writes them: attn_qkv, ffn_up holding
+   * [gate | up]): LongRoPE's rope.scaling.attn_factor and original context, and rope_factors_long /
+   * rope_factors_short (rotaryDim / 2 values each).
+   */
+  longRope?: { attnFactor: number; originalContext: number; long: readonly number[]; short: readonly number[] };
   /**
    * lfm2: which layers are gated short convolutions (head_count_kv 0 there; the rest attention with
    * q / k norms) and the convolution's length (shortconv.l_cache, LFM2's 3).
@@ -380,6 +386,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
         ...(parallel ? [] : [[a('expert_count'), kv.u32(0)], [a('expert_used_count'), kv.u32(0)]]),
       ] as [string, GgufKV][])
       : []),
+    ...(s.longRope ? ([[a('rope.scaling.attn_factor'), kv.f32(s.longRope.attnFactor)], [a('rope.scaling.original_context_length'), kv.u32(s.longRope.originalContext)]] as [string, GgufKV][]) : []),
     // FalconH1Model and Qwen3.5 write the head size
     ...(parallel || gdn ? ([[a('attention.key_length'), kv.u32(headDim)], [a('attention.value_length'), kv.u32(headDim)]] as [string, GgufKV][]) : []),
     ...(gdn ? qwen35Keys(s, gdn) : []),
@@ -434,6 +441,18 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
     const p = `blk.${l}`;
     const conv = s.shortConv?.layers[l] === true;
     const mambaHere = s.mamba2?.layers[l] === true;
+    if (arch === 'phi3') {
+      // Phi-3: q / k / v in one matrix, gate and up in one (ffn_up, rows [gate | up])
+      tensors.push(
+        norm(`${p}.attn_norm.weight`, s.hidden),
+        matrix(`${p}.attn_qkv.weight`, (s.heads + 2 * s.kvHeads) * headDim, s.hidden, lin),
+        matrix(`${p}.attn_output.weight`, s.hidden, s.heads * headDim, lin * resid),
+        norm(`${p}.ffn_norm.weight`, s.hidden),
+        matrix(`${p}.ffn_up.weight`, 2 * s.ffn, s.hidden, lin),
+        matrix(`${p}.ffn_down.weight`, s.hidden, s.ffn, resid / Math.sqrt(s.ffn)),
+      );
+      continue;
+    }
     if (gdn) {
       // Qwen3.5: Gated DeltaNet or gated attention (q_proj rows per head [query | gate]), then the MLP after post_attention_norm
       tensors.push(
@@ -485,6 +504,12 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   }
   // LFM2's converter stores the final norm as token_embd_norm (llama.cpp reads it under that name)
   tensors.push(norm(arch === 'lfm2' ? 'token_embd_norm.weight' : 'output_norm.weight', s.hidden));
+  if (s.longRope) {
+    for (const [kind, f] of [['long', s.longRope.long], ['short', s.longRope.short]] as const) {
+      const data = Float32Array.from(f);
+      tensors.push({ name: `rope_factors_${kind}.weight`, type: 'F32', ne: [data.length], make: () => new Uint8Array(data.buffer.slice(0)) });
+    }
+  }
   if (s.ropeFreqs) {
     if (s.ropeFreqs.length !== headDim / 2) throw new Error(`llamaGgufPlan: ${s.ropeFreqs.length} rope_freqs for headDim ${headDim}`);
     const f = Float32Array.from(s.ropeFreqs);

@@ -46,6 +46,13 @@ export function llamaHfName(gguf: string, arch?: string): string | undefined {
     const ssm = /^blk\.(\d+)\.(ssm_\w+(?:\.weight|\.bias)?)$/.exec(gguf);
     if (ssm) return `model.layers.${ssm[1]}.mamba.${ssm[2]}`;
   }
+  if (arch === 'phi3') {
+    // Phi-3: q / k / v in one matrix (rows [q | k | v]), gate and up in ffn_up (rows [gate | up]),
+    // LongRoPE's frequency divisors kept under llama.cpp's names
+    if (gguf === 'rope_factors_long.weight' || gguf === 'rope_factors_short.weight') return gguf;
+    const fused = /^blk\.(\d+)\.(attn_qkv|ffn_up)\.weight$/.exec(gguf);
+    if (fused) return `model.layers.${fused[1]}.${fused[2] === 'attn_qkv' ? 'self_attn.qkv_proj' : 'mlp.gate_up_proj'}.weight`;
+  }
   if (arch === 'qwen35') {
     // Qwen3.5's Gated DeltaNet layers keep llama.cpp's names under the layer's `linear_attn.`; its
     // pre-MLP norm is post_attention_norm

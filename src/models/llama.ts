@@ -24,7 +24,7 @@ import { linear } from './linear.ts';
 import { loadLinear, loadLinearRowRanges, loadStackedLinear } from './linear-weights.ts';
 import { gatedDeltaNetBuffers, gatedDeltaNetCheck, loadGatedDeltaNet, newGatedDeltaNetState, runGatedDeltaNet, type GatedDeltaNetShape } from './gated-deltanet.ts';
 import { loadShortConv, runShortConv, shortConvBuffers } from './short-conv.ts';
-import { headRowRanges, imropeTurns, partialRope } from './rope-layout.ts';
+import { headRowRanges, imropeTurns, partialRope, rotatedScale } from './rope-layout.ts';
 import { loadMamba2Mixer, mamba2Buffers, mamba2Check, newMamba2LayerState, runMamba2Mixer, type Mamba2MixerShape } from './mamba2-mixer.ts';
 import { need, type ModelBackend } from './ops.ts';
 import { Scratch } from './scratch.ts';
@@ -122,6 +122,9 @@ const GATE_UP = 'mlp.gate_up_proj.weight';
 const QKV = 'self_attn.qkv_proj.weight';
 /** Its bias (Qwen2): the q, k and v biases end to end. */
 const QKV_BIAS = 'self_attn.qkv_proj.bias';
+/** Phi-3's LongRoPE magnitude on q's and k's rotated dims ([heads·headDim], [kvHeads·headDim]). */
+const ROPE_SCALE_Q = '#rope-scale-q';
+const ROPE_SCALE_K = '#rope-scale-k';
 /** Qwen3.5: the gate rows of q_proj ([heads·headDim, hidden]), split from its query rows at load. */
 const Q_GATE = 'self_attn.q_proj.weight#gate';
 
@@ -179,7 +182,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     if (config.mamba2) mamba2Check(mixerShape(config), 'llama');
     if (config.gatedDeltaNet) gatedDeltaNetCheck(deltaShape(config), 'llama');
     if (config.rotaryDim !== undefined && (config.rotaryDim % 2 !== 0 || config.rotaryDim > config.headDim)) throw new SparrowError('SHAPE_MISMATCH', `llama: rotary dims ${config.rotaryDim} must be even and at most the head size ${config.headDim}`);
-    if ((config.attnOutputGate || config.rotaryDim !== undefined) && (config.qkvBias || !config.qkNorm)) throw new SparrowError('UNSUPPORTED', 'llama: gated attention or partial RoPE without q / k norms, or with q / k / v biases, is not implemented');
+    if ((config.attnOutputGate || config.rotaryDim !== undefined || config.longRope) && config.qkvBias) throw new SparrowError('UNSUPPORTED', 'llama: gated attention or partial RoPE with q / k / v biases is not implemented');
   }
 
   /** Options the config cannot run with (the constructor checks them once the options are resolved). */
@@ -210,9 +213,18 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       expectShape(file, ROPE_FREQS, [c.headDim / 2]);
       freqFactors = Array.from(await file.f32(ROPE_FREQS));
     } else if (c.ropeScaling?.type === 'llama3') freqFactors = llama3FreqFactors(c.ropeScaling, c.headDim, c.ropeTheta);
-    // partial RoPE: q / k rows permuted at load, frequencies from these factors (partialRope)
+    // partial RoPE: q / k rows permuted at load, frequencies from these factors (partialRope); Phi-3's
+    // LongRoPE divisors: the long ones for a context longer than the original, as llama.cpp picks them
     const rotary = c.rotaryDim ?? c.headDim;
-    const partial = rotary < c.headDim || c.ropeSections ? partialRope(c.headDim, rotary, c.ropeTheta, c.ropeSections ? imropeTurns(c.ropeSections) : undefined) : undefined;
+    let pairFactors: Float32Array | undefined;
+    if (c.longRope) {
+      const name = (opts.contextLength ?? Math.min(c.maxPositionEmbeddings, 4096)) > c.longRope.originalContext ? 'rope_factors_long.weight' : 'rope_factors_short.weight';
+      if (file.has(name)) {
+        expectShape(file, name, [rotary / 2]);
+        pairFactors = await file.f32(name);
+      }
+    }
+    const partial = rotary < c.headDim || c.ropeSections || c.longRope ? partialRope(c.headDim, rotary, c.ropeTheta, c.ropeSections ? imropeTurns(c.ropeSections) : undefined, pairFactors) : undefined;
     if (partial && freqFactors) throw new SparrowError('UNSUPPORTED', 'llama: partial RoPE with RoPE frequency factors (rope_freqs / llama3 scaling) is not implemented');
     if (partial) freqFactors = partial.factors;
     const w = new WeightMap(backend);
@@ -223,6 +235,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
       const lin = async (name: string, shape: [number, number]) => w.set(name, await loadLinear(file, name, shape, backend, { sparse: opts.sparseLinears }));
       await put('model.embed_tokens.weight', [c.vocabSize, c.hiddenSize]);
+      if (c.longRope && c.longRope.attnFactor !== 1) {
+        // LongRoPE's magnitude on the rotated dims of q and k (rotatedScale)
+        w.set(ROPE_SCALE_Q, backend.tensor([qDim], 'f32', rotatedScale(c.numHeads, c.headDim, rotary, c.longRope.attnFactor)));
+        w.set(ROPE_SCALE_K, backend.tensor([kvDim], 'f32', rotatedScale(c.numKvHeads, c.headDim, rotary, c.longRope.attnFactor)));
+      }
       for (let i = 0; i < c.numLayers; i++) {
         await param(L(i, 'input_layernorm.weight'), [c.hiddenSize]);
         await param(L(i, 'post_attention_layernorm.weight'), [c.hiddenSize]);
@@ -235,11 +252,19 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
           const order = partial?.order ?? Array.from({ length: D }, (_, d) => d);
           const g = c.attnOutputGate ? 2 : 1;
           const rows = (name: string, total: number, ranges: [number, number][]) => loadLinearRowRanges(file, L(i, name), [total, c.hiddenSize], ranges, backend, { sparse: opts.sparseLinears });
-          w.set(L(i, 'self_attn.q_proj.weight'), await rows('self_attn.q_proj.weight', g * qDim, headRowRanges(c.numHeads, (h) => h * g * D, order)));
-          if (c.attnOutputGate) w.set(L(i, Q_GATE), await rows('self_attn.q_proj.weight', g * qDim, Array.from({ length: c.numHeads }, (_, h): [number, number] => [h * 2 * D + D, (h + 1) * 2 * D])));
-          w.set(L(i, 'self_attn.k_proj.weight'), await rows('self_attn.k_proj.weight', kvDim, headRowRanges(c.numKvHeads, (h) => h * D, order)));
-          await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
-          for (const n of ['self_attn.q_norm.weight', 'self_attn.k_norm.weight']) {
+          if (file.has(L(i, QKV))) {
+            // Phi-3: one matrix, rows [q | k | v]
+            const total = qDim + 2 * kvDim;
+            w.set(L(i, 'self_attn.q_proj.weight'), await rows(QKV, total, headRowRanges(c.numHeads, (h) => h * D, order)));
+            w.set(L(i, 'self_attn.k_proj.weight'), await rows(QKV, total, headRowRanges(c.numKvHeads, (h) => qDim + h * D, order)));
+            w.set(L(i, 'self_attn.v_proj.weight'), await rows(QKV, total, [[qDim + kvDim, total]]));
+          } else {
+            w.set(L(i, 'self_attn.q_proj.weight'), await rows('self_attn.q_proj.weight', g * qDim, headRowRanges(c.numHeads, (h) => h * g * D, order)));
+            if (c.attnOutputGate) w.set(L(i, Q_GATE), await rows('self_attn.q_proj.weight', g * qDim, Array.from({ length: c.numHeads }, (_, h): [number, number] => [h * 2 * D + D, (h + 1) * 2 * D])));
+            w.set(L(i, 'self_attn.k_proj.weight'), await rows('self_attn.k_proj.weight', kvDim, headRowRanges(c.numKvHeads, (h) => h * D, order)));
+            await lin(L(i, 'self_attn.v_proj.weight'), [kvDim, c.hiddenSize]);
+          }
+          for (const n of c.qkNorm ? ['self_attn.q_norm.weight', 'self_attn.k_norm.weight'] : []) {
             expectShape(file, L(i, n), [D]);
             const v = await file.f32(L(i, n));
             w.set(L(i, n), backend.tensor([D], 'f32', Float32Array.from(order, (d) => v[d])));
@@ -269,7 +294,10 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
         }
         const gateUp = [L(i, 'mlp.gate_proj.weight'), L(i, 'mlp.up_proj.weight')];
         const shape: [number, number] = [c.intermediateSize, c.hiddenSize];
-        const stacked = opts.stackLinears === false ? undefined : await loadStackedLinear(file, gateUp, [shape, shape], backend, { sparse: opts.sparseLinears });
+        // Phi-3's file holds them stacked already (ffn_up, rows [gate | up])
+        const stacked = file.has(L(i, GATE_UP))
+          ? await loadLinear(file, L(i, GATE_UP), [2 * c.intermediateSize, c.hiddenSize], backend, { sparse: opts.sparseLinears })
+          : opts.stackLinears === false ? undefined : await loadStackedLinear(file, gateUp, [shape, shape], backend, { sparse: opts.sparseLinears });
         if (stacked) w.set(L(i, GATE_UP), stacked);
         else for (const name of gateUp) await lin(name, shape);
         await lin(L(i, 'mlp.down_proj.weight'), [c.hiddenSize, c.intermediateSize]);
@@ -448,6 +476,8 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
       // Qwen3.5: Gated DeltaNet scratch; the attention gate and the gated output
       const deltaBuf = c.gatedDeltaNet ? gatedDeltaNetBuffers(t, n, deltaShape(c)) : undefined;
       const [gateRaw, gateSig, a2g] = c.attnOutputGate ? [t([n, qDim]), t([n, qDim]), t([n, qDim])] : [];
+      // Phi-3: q and k with LongRoPE's magnitude on their rotated dims
+      const ropeScaled = this.weights.has(ROPE_SCALE_Q) ? [t([n, qDim]), t([n, kvDim])] : undefined;
       // Qwen2 biases and Qwen3 per-head norms need a second buffer (no op writes a tensor it reads)
       const qkvB = c.qkvBias && qkv2 ? t([n, qDim + 2 * kvDim]) : undefined;
       const [qB, kB, vB] = c.qkvBias && q2 ? [t([n, qDim]), t([n, kvDim]), t([n, kvDim])] : [];
@@ -488,6 +518,11 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
             let [q, k] = [q2!, k2!];
             if (c.qkvBias) [q, k, v] = [biased(q, W('self_attn.q_proj.bias'), qB!), biased(k, W('self_attn.k_proj.bias'), kB!), biased(v, W('self_attn.v_proj.bias'), vB!)];
             if (c.qkNorm) [q, k] = [headNorm(q, W('self_attn.q_norm.weight'), qHeads), headNorm(k, W('self_attn.k_norm.weight'), kHeads)];
+            if (ropeScaled) {
+              b.mul(ropeScaled[0], q, this.weights.get(ROPE_SCALE_Q));
+              b.mul(ropeScaled[1], k, this.weights.get(ROPE_SCALE_K));
+              [q, k] = ropeScaled;
+            }
             if (c.noRopeLayers?.[i]) [qAtt, kAtt] = [q, k];
             else {
               b.rope(qr, q, rope);

@@ -12,14 +12,26 @@
  * angle pos·θ^(−2i/r) (the rope op turns pair p by pos·θ^(−2p/D) / factor p) and the others none
  * (1e30: an angle below f32 resolution). q·k is unchanged by the same permutation of both.
  */
-export function partialRope(D: number, r: number, theta: number, turns: (pair: number) => boolean = () => true): { order: number[]; factors: number[] } {
+export function partialRope(D: number, r: number, theta: number, turns: (pair: number) => boolean = () => true, pairFactors?: ArrayLike<number>): { order: number[]; factors: number[] } {
   const half = D / 2;
   const rest = (D - r) / 2;
   const order = new Array<number>(D);
   for (let i = 0; i < r / 2; i++) [order[i], order[half + i]] = [i, r / 2 + i];
   for (let j = 0; j < rest; j++) [order[r / 2 + j], order[half + r / 2 + j]] = [r + j, r + rest + j];
-  const factors = Array.from({ length: half }, (_, p) => (p < r / 2 && turns(p) ? theta ** ((2 * p) / r - (2 * p) / D) : 1e30));
+  // pairFactors (Phi-3's LongRoPE rope_factors, one per rotated pair) divide the frequency further
+  const factors = Array.from({ length: half }, (_, p) => (p < r / 2 && turns(p) ? theta ** ((2 * p) / r - (2 * p) / D) * (pairFactors?.[p] ?? 1) : 1e30));
   return { order, factors };
+}
+
+/**
+ * A [heads·D] vector: `scale` on the dims partialRope's order makes rotated (p < r/2, or D/2 ≤ p <
+ * D/2 + r/2 in each head), 1 on the others — Phi-3's LongRoPE magnitude, which llama.cpp applies to
+ * the rotated pairs' cos and sin (and, rotation being linear, to q and k before it).
+ */
+export function rotatedScale(heads: number, D: number, r: number, scale: number): Float32Array {
+  const out = new Float32Array(heads * D).fill(1);
+  for (let h = 0; h < heads; h++) for (let i = 0; i < r / 2; i++) out[h * D + i] = out[h * D + D / 2 + i] = scale;
+  return out;
 }
 
 /** Qwen3.5's interleaved M-RoPE for text (LlamaConfig.ropeSections): whether rotated pair i turns with the position. */

@@ -19,11 +19,12 @@ import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { openModel } from '../../src/engine/open-model.ts';
 import type { TextTokenizer } from '../../src/engine/tokenizer.ts';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
-import { rwkvWorldTokens, tinyGguf, tinyMamba2Gguf, tinyMambaGguf, tinyRwkv7Gguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import { CASED_VOCAB, PHI3_LONG_CONTEXT, rwkvWorldTokens, tinyGguf, tinyMamba2Gguf, tinyMambaGguf, tinyRwkv7Gguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
 import type { Rwkv7GgufType } from '../../src/formats/rwkv7-gguf.ts';
 import type { Mamba2GgufType } from '../../src/formats/mamba2-gguf.ts';
 import type { MambaGgufType } from '../../src/formats/mamba-gguf.ts';
 import type { LlamaGgufType, LlamaShape } from '../../src/formats/synthetic-models.ts';
+import type { BpeVocab } from '../../src/formats/synthetic-bpe.ts';
 import { llama3FreqFactors } from '../../src/formats/rope-scaling.ts';
 import { geluTanh } from '../../src/backends/reference/math.ts';
 import { f16round } from '../../src/util/f16.ts';
@@ -63,7 +64,7 @@ const QTOL = 0.08;
 // top-5 rankings differ; without its final soft-cap |Δp| is 0.71 and 0.89; the odd layers sliding in
 // place of the even ones, or a window one position longer, also change the rankings (all tried).
 const GEMMA_TOL = 3e-5;
-const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean; prompt?: string }[] = [
+const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre: string; extra?: Partial<LlamaShape>; type?: LlamaGgufType; tol?: number; int8?: boolean; prompt?: string; vocab?: BpeVocab }[] = [
   { name: 'llama-smollm', arch: 'llama', pre: 'smollm' },
   { name: 'llama-llama-bpe', arch: 'llama', pre: 'llama-bpe' },
   // llama.cpp's four-regex 'default' split (old files; also what it uses without tokenizer.ggml.pre); the
@@ -127,8 +128,14 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // M-RoPE sections that leave the third rotated pair to the text's fourth position (0: not turned)
   { name: 'qwen35-sections', arch: 'qwen35', pre: 'qwen35', extra: { ropeSections: [2, 2, 0, 0] } },
   { name: 'qwen35-q8_0', arch: 'qwen35', pre: 'qwen35', type: 'Q8_0', tol: QTOL },
+  // GPT-4o's split (o200k: Phi-4-mini's vocabulary): cased words with their contractions, digits in threes
+  { name: 'llama-gpt-4o', arch: 'llama', pre: 'gpt-4o', prompt: `${PROMPT} McDonald's CamelCaseWord XMLHttpRequest 1234567 x/y\r\nÉcole ÉCOLE`, vocab: CASED_VOCAB },
   // ERNIE 4.5 dense (GGUF `ernie4_5`: Llama blocks, RoPE on adjacent pairs as llama.cpp's NORM)
   { name: 'ernie4_5', arch: 'ernie4_5', pre: 'llama-bpe' },
+  // Phi-3 / Phi-4-mini (GGUF `phi3`: fused q / k / v and gate / up, NEOX RoPE on 12 of 16 dims, LongRoPE's
+  // short factors and magnitude); then a context longer than the original: the long factors
+  { name: 'phi3', arch: 'phi3', pre: 'llama-bpe' },
+  { name: 'phi3-long', arch: 'phi3', pre: 'llama-bpe', extra: PHI3_LONG_CONTEXT },
   // SmolLM3 (GGUF `smollm3`: Llama blocks, no RoPE on every fourth layer — the tiny file's last)
   { name: 'smollm3', arch: 'smollm3', pre: 'llama-bpe' },
   // Granite 4.0-H (GGUF `granitehybrid`: Mamba-2 mixers on layers 0, 1 and 3, attention without RoPE on
@@ -150,7 +157,7 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
 ];
 const isGemma = (arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7') => arch === 'gemma3' || arch === 'gemma2';
 const fileOf = (c: (typeof CASES)[number]) =>
-  c.arch === 'mamba' ? tinyMambaGguf(c.type as MambaGgufType | undefined) : c.arch === 'mamba2' ? tinyMamba2Gguf(c.type as Mamba2GgufType | undefined) : c.arch === 'rwkv7' ? tinyRwkv7Gguf(c.type as Rwkv7GgufType | undefined, undefined, c.pre.includes('RWKV') ? { kind: 'rwkv', tokens: rwkvWorldTokens() } : undefined) : tinyGguf(tinyShape(c.arch, c.pre, c.extra), undefined, c.type);
+  c.arch === 'mamba' ? tinyMambaGguf(c.type as MambaGgufType | undefined) : c.arch === 'mamba2' ? tinyMamba2Gguf(c.type as Mamba2GgufType | undefined) : c.arch === 'rwkv7' ? tinyRwkv7Gguf(c.type as Rwkv7GgufType | undefined, undefined, c.pre.includes('RWKV') ? { kind: 'rwkv', tokens: rwkvWorldTokens() } : undefined) : tinyGguf(tinyShape(c.arch, c.pre, c.extra), c.vocab, c.type);
 
 interface LlamaCppStep {
   id: number;

@@ -163,3 +163,14 @@ describe('GGUF qwen35 metadata', () => {
     expect(() => file(set('rope.dimension_count', kv.u32(64)))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
   });
 });
+
+describe('GGUF phi3 metadata', () => {
+  it('the head size is width / heads (rope.dimension_count is the rotated part), LongRoPE from its keys; experts are refused', () => {
+    const bytes = tinyGguf(tinyShape('phi3', 'llama-bpe'));
+    const { config } = ggufLlamaConfig(GgufFile.openSync(bytes, 'p.gguf'));
+    expect(config).toMatchObject({ headDim: 16, rotaryDim: 12, longRope: { attnFactor: 1.19, originalContext: 4096 } });
+    const g = GgufFile.openSync(bytes, 'p.gguf');
+    const moe = writeGguf([...g.metadata], [{ name: 'blk.0.ffn_gate_inp.weight', type: 'F32', ne: [4], data: new Uint8Array(16) }]);
+    expect(() => ggufLlamaConfig(GgufFile.openSync(moe, 'p.gguf'))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
+  });
+});

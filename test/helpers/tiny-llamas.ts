@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
@@ -66,19 +66,39 @@ const FALCONH1_TINY: Partial<LlamaShape> = { layers: 3, mamba2: { layers: [true,
  */
 const QWEN35_TINY: Partial<LlamaShape> = { layers: 4, headDim: 32, rotaryDim: 8, gatedDeltaNet: { layers: [true, true, true, false], kHeads: 2, vHeads: 4, headDim: 16, convKernel: 4 } };
 
+/**
+ * Phi-3 / Phi-4-mini in small: RoPE on 12 of each head's 16 dims (Phi-4-mini: 96 of 128), LongRoPE
+ * divisors far from 1 (so the short / long choice shows), the magnitude 1.19 (Phi-4-mini's
+ * √(1 + ln 32 / ln 4096)); the original context 4096 (longer than the tiny context: the short
+ * factors are used; PHI3_LONG_CONTEXT below makes it shorter). Not named "…phi3…": llama.cpp sets
+ * Phi-3 token attributes by general.name and then wants `</s>`, `<unk>`, `<s>` in the vocabulary.
+ */
+const PHI3_TINY: Partial<LlamaShape> = {
+  name: 'tiny-phi4-mini',
+  rotaryDim: 12,
+  longRope: { attnFactor: 1.19, originalContext: 4096, long: [1, 1.5, 3, 6, 12, 24], short: [1, 1.1, 1.3, 1.8, 2.5, 4] },
+};
+/** The same with an original context of 128, shorter than the 256-token contexts of both engines: the long factors. */
+export const PHI3_LONG_CONTEXT: Partial<LlamaShape> = { longRope: { ...PHI3_TINY.longRope!, originalContext: 128 } };
+
 // SmolLM3 in small: four layers, so that the fourth (llama.cpp's fixed step of 4) has no RoPE.
 
 export function tinyShape(arch: TinyArch, pre?: string, extra: Partial<LlamaShape> = {}): LlamaShape {
   return {
     name: `tiny-${arch}`, arch, vocabSize: 600, hidden: 64, layers: 2, heads: 4, kvHeads: 2, ffn: 96, ropeTheta: 10000, rmsEps: 1e-6,
     contextLength: 256, embedSd: 0.3, headDim: arch === 'qwen3' ? 32 : undefined, pre,
-    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : arch === 'granitehybrid' ? GRANITEH_TINY : arch === 'smollm3' ? { layers: 4 } : arch === 'falcon-h1' ? FALCONH1_TINY : arch === 'qwen35' ? QWEN35_TINY : {}),
+    ...(arch === 'gemma3' ? GEMMA3_TINY : arch === 'gemma2' ? GEMMA2_TINY : arch === 'lfm2' ? LFM2_TINY : arch === 'granite' ? GRANITE_TINY : arch === 'granitehybrid' ? GRANITEH_TINY : arch === 'smollm3' ? { layers: 4 } : arch === 'falcon-h1' ? FALCONH1_TINY : arch === 'qwen35' ? QWEN35_TINY : arch === 'phi3' ? PHI3_TINY : {}),
     ...extra,
   };
 }
 
 const CORPUS = 'In 2024 the 12 kings met 365 days. He said: "it\'s 2024, 12345 and 678!"\n'.repeat(20) + 'the quick brown fox jumps over the lazy dog. '.repeat(30);
 export const TINY_VOCAB: BpeVocab = buildBpeVocab(CORPUS, 600, ['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
+/**
+ * A vocabulary that learned whole cased words ("CamelCaseWord", "McDonald"): a split that keeps them
+ * whole (Llama 3's) and one that cuts them at their capitals (GPT-4o's) give different token counts.
+ */
+export const CASED_VOCAB: BpeVocab = buildBpeVocab(CORPUS + "CamelCaseWord McDonald's XMLHttpRequest ".repeat(40), 600, ['<|endoftext|>', '<|im_start|>', '<|im_end|>']);
 
 /** The GGUF file of a tiny shape; `type` quantizes every matrix, the tied embedding included (norms stay F32). */
 export function tinyGguf(s: LlamaShape, vocab: BpeVocab = TINY_VOCAB, type: LlamaGgufType = 'F32'): Uint8Array {

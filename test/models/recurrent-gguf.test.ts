@@ -73,7 +73,11 @@ const tinyFalconH1 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('falco
 /** Qwen3.5 (Gated DeltaNet layers and gated attention with partial RoPE) of the tiny shape. */
 const tinyQwen35 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('qwen35', 'qwen35'), undefined, type);
 
+/** Phi-3 / Phi-4-mini (fused q / k / v and gate / up, partial RoPE, LongRoPE) of the tiny shape: not recurrent, but the same checks. */
+const tinyPhi3 = (type: 'F32' | 'Q8_0' = 'F32') => tinyGguf(tinyShape('phi3', 'llama-bpe'), undefined, type);
+
 const ARCHS = [
+  { arch: 'phi3', family: 'llama', file: tinyPhi3, q8: ['model.layers.0.self_attn.q_proj.weight', 'model.layers.0.self_attn.k_proj.weight', 'model.layers.1.self_attn.v_proj.weight', 'model.layers.1.mlp.gate_up_proj.weight', 'model.embed_tokens.weight'], f32: ['#rope-scale-q', '#rope-scale-k'] },
   { arch: 'qwen35', family: 'llama', file: tinyQwen35, q8: ['model.layers.0.linear_attn.attn_qkv.weight#k', 'model.layers.1.linear_attn.ssm_out.weight', 'model.layers.3.self_attn.q_proj.weight', 'model.layers.3.self_attn.q_proj.weight#gate', 'model.layers.3.self_attn.k_proj.weight'], f32: ['model.layers.2.linear_attn.ssm_a', 'model.layers.0.linear_attn.ssm_conv1d.weight#v'] },
   { arch: 'falcon-h1', family: 'llama', file: tinyFalconH1, q8: ['model.layers.0.mamba.ssm_in.weight#x', 'model.layers.1.self_attn.qkv_proj.weight', 'model.layers.2.mamba.ssm_out.weight'], f32: ['model.layers.2.mamba.ssm_d#ch', 'model.layers.1.post_attention_layernorm.weight'] },
   { arch: 'granitehybrid', family: 'llama', file: tinyGraniteH, q8: ['model.embed_tokens.weight', 'model.layers.0.mamba.ssm_in.weight#z', 'model.layers.1.mamba.ssm_in.weight#dt', 'model.layers.2.self_attn.q_proj.weight', 'model.layers.3.mamba.ssm_out.weight', 'model.layers.3.mlp.down_proj.weight'], f32: ['model.layers.0.mamba.ssm_a#ch', 'model.layers.3.mamba.ssm_conv1d.weight#C'] },
