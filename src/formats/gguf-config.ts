@@ -43,7 +43,7 @@ export interface GgufLlamaModel {
 }
 
 /** GGUF architectures with a Llama config: run by the Llama model, gemma3 and gemma2 by the Gemma model. */
-export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5', 'phi3'];
+export const GGUF_LLAMA_ARCHS: readonly LlamaArch[] = ['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5', 'phi3', 'exaone'];
 /**
  * The architectures llama.cpp runs with NORM RoPE, adjacent pairs: their converter permutes Q / K rows
  * to it (LlamaModel's undo_permute), or (ERNIE 4.5) the model rotates interleaved pairs itself. RoPE

@@ -25,7 +25,7 @@ export interface RopeScaling {
  * Architectures of the Llama config: llama, qwen2 and qwen3 run on the Llama model (the same block
  * with small differences); gemma3 (Gemma 3 text) and gemma2 (Gemma 2) on the Gemma model, src/models/gemma.ts.
  */
-export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
+export type LlamaArch = 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3' | 'exaone';
 
 /** What Gemma 3 and Gemma 2 add to the Llama config (arch 'gemma3' / 'gemma2'; src/models/gemma.ts). */
 export interface Gemma3Params {

@@ -37,7 +37,7 @@ export interface LlamaShape {
    * post-attention / post-feedforward norms in every layer); 'gemma2' as its converter writes Gemma 2
    * (gemma2Keys; Gemma 3's tensors without the q/k norms).
    */
-  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
+  arch?: 'llama' | 'qwen2' | 'qwen3' | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3' | 'exaone';
   /** granite / granitehybrid: embedding_scale, residual_scale, attention.scale and logit_scale (all written). */
   granite?: { embedding: number; residual: number; attention: number; logit: number };
   /**

@@ -130,6 +130,8 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   { name: 'qwen35-q8_0', arch: 'qwen35', pre: 'qwen35', type: 'Q8_0', tol: QTOL },
   // GPT-4o's split (o200k: Phi-4-mini's vocabulary): cased words with their contractions, digits in threes
   { name: 'llama-gpt-4o', arch: 'llama', pre: 'gpt-4o', prompt: `${PROMPT} McDonald's CamelCaseWord XMLHttpRequest 1234567 x/y\r\nÉcole ÉCOLE`, vocab: CASED_VOCAB },
+  // EXAONE 3.x (GGUF `exaone`: Llama blocks, NEOX RoPE; EXAONE's split: single digits)
+  { name: 'exaone', arch: 'exaone', pre: 'exaone' },
   // ERNIE 4.5 dense (GGUF `ernie4_5`: Llama blocks, RoPE on adjacent pairs as llama.cpp's NORM)
   { name: 'ernie4_5', arch: 'ernie4_5', pre: 'llama-bpe' },
   // Phi-3 / Phi-4-mini (GGUF `phi3`: fused q / k / v and gate / up, NEOX RoPE on 12 of 16 dims, LongRoPE's

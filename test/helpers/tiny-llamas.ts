@@ -16,7 +16,7 @@ import { llamaGgufPlan, mambaPlan, type LlamaGgufType, type LlamaShape, type Mam
 
 export const TINY_ARCHS = ['llama', 'qwen2', 'qwen3'] as const;
 /** The Llama model's architectures, and gemma3 / gemma2 (the Gemma model). */
-export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3';
+export type TinyArch = (typeof TINY_ARCHS)[number] | 'gemma3' | 'gemma2' | 'lfm2' | 'granite' | 'granitehybrid' | 'smollm3' | 'falcon-h1' | 'qwen35' | 'ernie4_5' | 'phi3' | 'exaone';
 
 /**
  * Gemma 3 in small: six layers, so that llama.cpp's default pattern makes layers 0–4 sliding-window
