@@ -57,15 +57,18 @@ export async function loadGatedDeltaNet(w: WeightMap, file: WeightFile, name: (s
   const C = NV * D;
   const wd = widths(s);
   const CC = wd.q + wd.k + wd.v;
+  const qkv = name('attn_qkv.weight');
+  const conv = name('ssm_conv1d.weight');
+  // the file's shapes confirm the sizes before anything sized by them is allocated
+  expectShape(file, qkv, [CC, H]);
+  expectShape(file, conv, [CC, K]);
+  expectShape(file, name('ssm_out.weight'), [H, C]);
   if (!w.has(SPREAD)) {
     const spread = new Float32Array(C * NV);
     for (let ch = 0; ch < C; ch++) spread[ch * NV + Math.floor(ch / D)] = 1;
     w.set(SPREAD, backend.tensor([C, NV], 'f32', spread));
     w.set(L2W, backend.tensor([D], 'f32', new Float32Array(D).fill(1 / Math.sqrt(D))));
   }
-  const qkv = name('attn_qkv.weight');
-  const conv = name('ssm_conv1d.weight');
-  expectShape(file, conv, [CC, K]);
   const cw = await file.f32(conv);
   let r0 = 0;
   for (const part of PARTS) {

@@ -181,6 +181,7 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     if (config.hiddenAct !== 'silu') throw new SparrowError('UNSUPPORTED', `llama: hidden_act '${config.hiddenAct}' is not implemented (silu is)`);
     if (config.mamba2) mamba2Check(mixerShape(config), 'llama');
     if (config.gatedDeltaNet) gatedDeltaNetCheck(deltaShape(config), 'llama');
+    if (config.headDim % 2 !== 0) throw new SparrowError('SHAPE_MISMATCH', `llama: head size ${config.headDim} must be even (RoPE turns pairs)`);
     if (config.rotaryDim !== undefined && (config.rotaryDim % 2 !== 0 || config.rotaryDim > config.headDim)) throw new SparrowError('SHAPE_MISMATCH', `llama: rotary dims ${config.rotaryDim} must be even and at most the head size ${config.headDim}`);
     if ((config.attnOutputGate || config.rotaryDim !== undefined || config.longRope) && config.qkvBias) throw new SparrowError('UNSUPPORTED', 'llama: gated attention or partial RoPE with q / k / v biases is not implemented');
   }
@@ -216,6 +217,14 @@ export class Llama extends ForwardLM<LlamaState> implements CausalLM {
     // partial RoPE: q / k rows permuted at load, frequencies from these factors (partialRope); Phi-3's
     // LongRoPE divisors: the long ones for a context longer than the original, as llama.cpp picks them
     const rotary = c.rotaryDim ?? c.headDim;
+    // The first attention layer's q projection confirms heads × head size against the file before
+    // anything sized by them (RoPE layout, LongRoPE scales) is built: a corrupt size is SHAPE_MISMATCH here
+    const firstAttn = Array.from({ length: c.numLayers }, (_, i) => i).find((i) => isAttnLayer(c, i));
+    if (firstAttn !== undefined) {
+      const fusedQkv = file.has(L(firstAttn, QKV));
+      const qRows = fusedQkv ? (c.numHeads + 2 * c.numKvHeads) * c.headDim : (c.attnOutputGate ? 2 : 1) * c.numHeads * c.headDim;
+      expectShape(file, fusedQkv ? L(firstAttn, QKV) : L(firstAttn, 'self_attn.q_proj.weight'), [qRows, c.hiddenSize]);
+    }
     let pairFactors: Float32Array | undefined;
     if (c.longRope) {
       const name = (opts.contextLength ?? Math.min(c.maxPositionEmbeddings, 4096)) > c.longRope.originalContext ? 'rope_factors_long.weight' : 'rope_factors_short.weight';

@@ -69,17 +69,18 @@ export async function loadMamba2Mixer(w: WeightMap, file: WeightFile, name: (s: 
     for (let ch = 0; ch < I; ch++) out.fill(v[Math.floor(ch / P)], ch * inner, (ch + 1) * inner);
     return out;
   };
-  if (!w.has(SPREAD)) {
-    // dt of each head, spread to its channels: dtFull[T, I] = dt[T, heads] · Eᵀ with E[ch, h] = 1 in h's channels
-    const spread = new Float32Array(I * NH);
-    for (let ch = 0; ch < I; ch++) spread[ch * NH + Math.floor(ch / P)] = 1;
-    w.set(SPREAD, backend.tensor([I, NH], 'f32', spread));
-  }
   const inProj = name('ssm_in.weight');
   let r0 = 0;
   for (const [part, rows] of [['z', I], ['x', I], ['B', N], ['C', N], ['dt', NH]] as const) {
     w.set(`${inProj}#${part}`, await loadLinearRows(file, inProj, [proj, H], r0, r0 + rows, backend, opts));
     r0 += rows;
+  }
+  // only now (in_proj's shape has confirmed I and the heads against the file) anything sized by them
+  if (!w.has(SPREAD)) {
+    // dt of each head, spread to its channels: dtFull[T, I] = dt[T, heads] · Eᵀ with E[ch, h] = 1 in h's channels
+    const spread = new Float32Array(I * NH);
+    for (let ch = 0; ch < I; ch++) spread[ch * NH + Math.floor(ch / P)] = 1;
+    w.set(SPREAD, backend.tensor([I, NH], 'f32', spread));
   }
   const conv = name('ssm_conv1d.weight');
   const bias = name('ssm_conv1d.bias');

@@ -10,7 +10,10 @@ import { SafetensorsFile } from '../../src/formats/safetensors.ts';
 import { canDequantize, dequantize } from '../../src/formats/ggml-quants.ts';
 import { ggufLlamaConfig, ggufModelConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
-import { tinyMambaGguf } from '../helpers/tiny-llamas.ts';
+import { tinyGguf, tinyMambaGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { openModel } from '../../src/engine/open-model.ts';
 import { SparrowError } from '../../src/errors.ts';
 import { rng } from '../helpers/random.ts';
 import { MODEL_ROOT, fixtureBytes } from './fixtures.ts';
@@ -145,6 +148,55 @@ describe('fuzz: GGUF', () => {
     });
     expect(stats.FORMAT_INVALID).toBeGreaterThan(20);
     expect(Object.values(stats).reduce((a, b) => a + b, 0)).toBe(400);
+  });
+
+  it('the hybrids and new families (granitehybrid, falcon-h1, qwen35, phi3): 4 × 150 seeded mutations, loaded as models → only SparrowErrors', async () => {
+    // the mixers size buffers from the metadata (the dt / head spread matrices, conv windows, states):
+    // a mutated size must be refused before anything that large is allocated
+    const names = Object.keys(MUTATORS);
+    const stats: Record<string, number> = {};
+    for (const [i, [arch, pre]] of ([['granitehybrid', 'dbrx'], ['falcon-h1', 'falcon-h1'], ['qwen35', 'qwen35'], ['phi3', 'llama-bpe']] as const).entries()) {
+      const base = tinyGguf(tinyShape(arch, pre), undefined, 'Q8_0');
+      const headerEnd = GgufFile.openSync(base).dataStart;
+      const r = rng(31 + i);
+      for (let k = 0; k < 150; k++) {
+        const m = names[k % names.length];
+        const bytes = MUTATORS[m](base, r, headerEnd);
+        try {
+          const { model } = await openModel(new ReferenceBackend(), new Map([['fuzz.gguf', bytes]]));
+          const st = model.newState();
+          (model.backend as ReferenceBackend).free(model.prefill([1, 2, 3], st));
+          st.free();
+          model.dispose();
+          stats.ok = (stats.ok ?? 0) + 1;
+        } catch (e) {
+          if (!(e instanceof SparrowError)) throw new Error(`${arch} #${k} (${m}): non-Sparrow error ${(e as Error)?.name}: ${(e as Error)?.message}`);
+          stats[e.code] = (stats[e.code] ?? 0) + 1;
+        }
+      }
+    }
+    expect(stats.FORMAT_INVALID).toBeGreaterThan(50);
+    expect(Object.values(stats).reduce((a, b) => a + b, 0)).toBe(600);
+  }, 120_000);
+
+  it('huge sizes in the hybrids\' metadata are typed errors before anything that large is allocated (they once threw RangeError or ran out of memory)', async () => {
+    const cases: [TinyArch, string, Record<string, number>][] = [
+      ['granitehybrid', 'dbrx', { 'ssm.inner_size': 1 << 30, 'ssm.time_step_rank': 1 << 10 }],
+      ['falcon-h1', 'falcon-h1', { 'ssm.inner_size': 1 << 30, 'ssm.time_step_rank': 1 << 10 }],
+      ['qwen35', 'qwen35', { 'ssm.time_step_rank': 1 << 20, 'ssm.state_size': 1 << 10, 'ssm.inner_size': 1 << 30 }],
+      ['qwen35', 'qwen35', { 'attention.key_length': 1 << 30 }],
+      ['qwen35', 'qwen35', { 'ssm.conv_kernel': 1 << 30 }],
+      ['phi3', 'llama-bpe', { 'rope.dimension_count': 1 << 30 }],
+      ['granitehybrid', 'dbrx', { 'attention.head_count': 1 << 28 }],
+    ];
+    for (const [arch, pre, set] of cases) {
+      const g = GgufFile.openSync(tinyGguf(tinyShape(arch, pre)));
+      const meta = [...g.metadata].map(([k, v]) => [k, k.slice(arch.length + 1) in set ? kv.u32(set[k.slice(arch.length + 1)]) : v] as [string, typeof v]);
+      const bytes = writeGguf(meta, [...g.tensors.values()].map((t) => ({ name: t.name, type: t.type.name, ne: t.ne, data: g.rawSync(t.name) })));
+      const b = new ReferenceBackend();
+      await expect(openModel(b, new Map([['h.gguf', bytes]])), `${arch} ${JSON.stringify(set)}`).rejects.toBeInstanceOf(SparrowError);
+      expect(b.memoryBytes(), `${arch}: nothing left allocated`).toBe(0);
+    }
   });
 
   it('hand-made hostile headers: 2^60 elements, 2^60 strings, misaligned and overlapping data', () => {
