@@ -73,7 +73,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   }
   const llamaArch = arch as LlamaArch;
   const key = (k: string) => `${arch}.${k}`;
-  const { int, num, optId, specialIds } = metadataReader(g);
+  const { int, num, optId, specialIds, layers } = metadataReader(g);
 
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -94,7 +94,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
   } else numKvHeads = int(key('attention.head_count_kv'), numHeads);
   let shortConv: LlamaConfig['shortConv'];
   if (llamaArch === 'lfm2') {
-    shortConv = { layers: recurrent ?? new Array<boolean>(int(key('block_count'))).fill(false), kernel: int(key('shortconv.l_cache')) }; // no array: every layer attention
+    shortConv = { layers: recurrent ?? new Array<boolean>(layers(key('block_count'))).fill(false), kernel: int(key('shortconv.l_cache')) }; // no array: every layer attention
     if (int(key('attention.sliding_window'), 0, 0) > 0) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 with sliding-window attention is not implemented`, { file });
     if (g.has('blk.0.ffn_gate_inp.weight')) throw new SparrowError('UNSUPPORTED', `${file}: LFM2 mixture-of-experts layers are not implemented`, { file });
   }
@@ -118,7 +118,7 @@ export function ggufLlamaConfig(g: GgufFile): GgufLlamaModel {
     vocabSize,
     hiddenSize,
     intermediateSize: int(key('feed_forward_length')),
-    numLayers: int(key('block_count')),
+    numLayers: layers(key('block_count')),
     numHeads,
     numKvHeads,
     headDim,
@@ -216,6 +216,9 @@ function qwen35Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number
   return { numLayers, gatedDeltaNet: gdn, attnOutputGate: true, ropeSections: sections as number[], ...(rot < c.headDim ? { rotaryDim: rot } : {}) };
 }
 
+/** The most layers a GGUF may declare (the largest released models have under 200). */
+const MAX_LAYERS = 4096;
+
 /** Typed reads of GGUF metadata: a clear FORMAT_INVALID for a missing required key or a wrong type. */
 function metadataReader(g: GgufFile) {
   const file = g.name;
@@ -237,12 +240,24 @@ function metadataReader(g: GgufFile) {
     return shortestF32(v);
   };
   const optId = (k: string): number | null => (g.get(k) === undefined ? null : int(k, undefined, 0));
+  /**
+   * block_count, checked against the file: its last layer must have tensors (a corrupt count of
+   * 2^30 would otherwise size per-layer arrays before any tensor is looked at).
+   */
+  const layers = (k: string): number => {
+    const n = int(k);
+    if (n > MAX_LAYERS) throw new SparrowError('SIZE_LIMIT', `${file}: '${k}' is ${n}; more than ${MAX_LAYERS} layers is not a model this engine can hold`, { file, key: k });
+    // (a header read alone, without tensors, skips the second check)
+    const prefix = `blk.${n - 1}.`;
+    if (g.tensors.size > 0 && ![...g.tensors.keys()].some((t) => t.startsWith(prefix))) throw new SparrowError('FORMAT_INVALID', `${file}: '${k}' is ${n} but the file has no tensors for layer ${n - 1}`, { file, key: k });
+    return n;
+  };
   /** The config's BOS and EOS ids from the tokenizer.ggml keys. */
   const specialIds = (): { bosTokenId: number | null; eosTokenIds: number[] } => {
     const eos = optId('tokenizer.ggml.eos_token_id');
     return { bosTokenId: optId('tokenizer.ggml.bos_token_id'), eosTokenIds: eos === null ? [] : [eos] };
   };
-  return { int, num, optId, specialIds };
+  return { int, num, optId, specialIds, layers };
 }
 
 
@@ -285,7 +300,7 @@ export function ggufModelConfig(g: GgufFile): GgufModel {
  */
 export function ggufMambaConfig(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, optId, specialIds } = metadataReader(g);
+  const { int, num, optId, specialIds, layers } = metadataReader(g);
   const key = (k: string) => `mamba.${k}`;
   if (g.get(key('ssm.dt_b_c_rms')) === true) {
     throw new SparrowError('UNSUPPORTED', `${file}: ${key('ssm.dt_b_c_rms')} (Falcon-Mamba's norms of dt, B and C) is not implemented`, { file, key: key('ssm.dt_b_c_rms') });
@@ -298,7 +313,7 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
     stateSize: int(key('ssm.state_size')),
-    numLayers: int(key('block_count')),
+    numLayers: layers(key('block_count')),
     convKernel: int(key('ssm.conv_kernel')),
     expand: intermediateSize / hiddenSize,
     intermediateSize,
@@ -323,7 +338,7 @@ export function ggufMambaConfig(g: GgufFile): GgufModel {
  */
 export function ggufMamba2Config(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, specialIds } = metadataReader(g);
+  const { int, num, specialIds, layers } = metadataReader(g);
   const key = (k: string) => `mamba2.${k}`;
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -338,7 +353,7 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
     family: 'mamba2',
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
-    numLayers: int(key('block_count')),
+    numLayers: layers(key('block_count')),
     intermediateSize,
     stateSize: int(key('ssm.state_size')),
     convKernel: int(key('ssm.conv_kernel')),
@@ -359,7 +374,7 @@ export function ggufMamba2Config(g: GgufFile): GgufModel {
  */
 export function ggufRwkv7Config(g: GgufFile): GgufModel {
   const file = g.name;
-  const { int, num, specialIds } = metadataReader(g);
+  const { int, num, specialIds, layers } = metadataReader(g);
   const key = (k: string) => `rwkv7.${k}`;
   const tokenizer = readTokenizer(g);
   const hiddenSize = int(key('embedding_length'));
@@ -373,7 +388,7 @@ export function ggufRwkv7Config(g: GgufFile): GgufModel {
     family: 'rwkv7',
     vocabSize: embeddingRows(g, hiddenSize, tokenizer),
     hiddenSize,
-    numLayers: int(key('block_count')),
+    numLayers: layers(key('block_count')),
     headSize,
     intermediateSize: int(key('feed_forward_length')),
     decayLoraRank: int(key('attention.decay_lora_rank')),

@@ -10,7 +10,7 @@ import { SafetensorsFile } from '../../src/formats/safetensors.ts';
 import { canDequantize, dequantize } from '../../src/formats/ggml-quants.ts';
 import { ggufLlamaConfig, ggufModelConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
-import { tinyGguf, tinyMambaGguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
+import { tinyGguf, tinyMamba2Gguf, tinyMambaGguf, tinyRwkv7Gguf, tinyShape, type TinyArch } from '../helpers/tiny-llamas.ts';
 import { kv, writeGguf } from '../../src/formats/gguf-writer.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { openModel } from '../../src/engine/open-model.ts';
@@ -198,6 +198,31 @@ describe('fuzz: GGUF', () => {
       expect(b.memoryBytes(), `${arch}: nothing left allocated`).toBe(0);
     }
   });
+
+  it('every numeric metadata key of every GGUF architecture set to 2^30 (2^30 layers once ran Node out of memory): loads or a SparrowError, nothing left allocated', async () => {
+    const files: [string, Uint8Array][] = [
+      ['mamba', tinyMambaGguf()], ['mamba2', tinyMamba2Gguf()], ['rwkv7', tinyRwkv7Gguf()],
+      ...(['llama', 'qwen2', 'qwen3', 'gemma3', 'gemma2', 'lfm2', 'granite', 'granitehybrid', 'smollm3', 'falcon-h1', 'qwen35', 'ernie4_5', 'exaone', 'phi3'] as const).map((a): [string, Uint8Array] => [a, tinyGguf(tinyShape(a, a === 'lfm2' ? 'lfm2' : a === 'qwen35' ? 'qwen35' : 'llama-bpe'))]),
+    ];
+    let tried = 0;
+    for (const [arch, file] of files) {
+      const g = GgufFile.openSync(file);
+      for (const key of [...g.metadata.keys()].filter((k) => k.startsWith(`${arch}.`) && typeof g.get(k) === 'number')) {
+        const meta = [...g.metadata].map(([k, v]) => [k, k === key ? kv.u32(2 ** 30) : v] as [string, typeof v]);
+        const bytes = writeGguf(meta, [...g.tensors.values()].map((t) => ({ name: t.name, type: t.type.name, ne: t.ne, data: g.rawSync(t.name) })));
+        const b = new ReferenceBackend();
+        try {
+          const { model } = await openModel(b, new Map([['h.gguf', bytes]]));
+          model.dispose();
+        } catch (e) {
+          if (!(e instanceof SparrowError)) throw new Error(`${key} = 2^30: non-Sparrow error ${(e as Error)?.name}: ${(e as Error)?.message}`);
+          expect(b.memoryBytes(), `${key}: nothing left allocated`).toBe(0);
+        }
+        tried++;
+      }
+    }
+    expect(tried).toBeGreaterThan(150);
+  }, 120_000);
 
   it('hand-made hostile headers: 2^60 elements, 2^60 strings, misaligned and overlapping data', () => {
     const base = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', 'model.F32.gguf');

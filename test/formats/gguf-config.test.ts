@@ -115,9 +115,14 @@ describe('GGUF granitehybrid metadata (Granite 4.0-H)', () => {
   });
   it('an attention bias on any layer (here the third; the first has none) is refused at load, not dropped', () => {
     // the config flags it; Llama.load refuses it (UNSUPPORTED) before uploading anything
-    const g = (names: string[]) => GgufFile.openSync(writeGguf(base, names.map((name) => ({ name, type: 'F32', ne: [8], data: new Uint8Array(32) }))), 'g.gguf');
+    // (the last layer's norm too: a file must hold tensors for the block_count it declares)
+    const g = (names: string[]) => GgufFile.openSync(writeGguf(base, [...names, 'blk.3.attn_norm.weight'].map((name) => ({ name, type: 'F32', ne: [8], data: new Uint8Array(32) }))), 'g.gguf');
     expect(ggufLlamaConfig(g(['blk.2.attn_output.bias'])).config.attentionBias).toBe(true);
     expect(ggufLlamaConfig(g(['blk.0.ssm_conv1d.bias'])).config.attentionBias).toBe(false);
+    // …and one declaring more layers than it has is FORMAT_INVALID, an absurd count SIZE_LIMIT
+    expect(() => ggufLlamaConfig(GgufFile.openSync(writeGguf(base, [{ name: 'blk.2.attn_norm.weight', type: 'F32', ne: [8], data: new Uint8Array(32) }]), 'g.gguf'))).toThrow(expect.objectContaining({ code: 'FORMAT_INVALID' }));
+    const huge = base.map(([k, v]) => [k, k === H('block_count') ? kv.u32(1 << 20) : v] as (typeof base)[number]);
+    expect(() => ggufLlamaConfig(GgufFile.openSync(writeGguf(huge, []), 'g.gguf'))).toThrow(expect.objectContaining({ code: 'SIZE_LIMIT' }));
   });
 });
 
@@ -170,7 +175,7 @@ describe('GGUF phi3 metadata', () => {
     const { config } = ggufLlamaConfig(GgufFile.openSync(bytes, 'p.gguf'));
     expect(config).toMatchObject({ headDim: 16, rotaryDim: 12, longRope: { attnFactor: 1.19, originalContext: 4096 } });
     const g = GgufFile.openSync(bytes, 'p.gguf');
-    const moe = writeGguf([...g.metadata], [{ name: 'blk.0.ffn_gate_inp.weight', type: 'F32', ne: [4], data: new Uint8Array(16) }]);
+    const moe = writeGguf([...g.metadata], ['blk.0.ffn_gate_inp.weight', 'blk.1.attn_norm.weight'].map((name) => ({ name, type: 'F32', ne: [4], data: new Uint8Array(16) })));
     expect(() => ggufLlamaConfig(GgufFile.openSync(moe, 'p.gguf'))).toThrow(expect.objectContaining({ code: 'UNSUPPORTED' }));
   });
 });
