@@ -10,7 +10,7 @@
  */
 import { SparrowError } from '../errors.ts';
 import type { GgufFile, GgufValue } from './gguf.ts';
-import type { Gemma3Params, LlamaArch, LlamaConfig, Mamba2Config, MambaConfig, ModelConfig, RopeScaling, Rwkv7Config } from './hf-config.ts';
+import { MAX_LAYERS, type Gemma3Params, type LlamaArch, type LlamaConfig, type Mamba2Config, type MambaConfig, type ModelConfig, type RopeScaling, type Rwkv7Config } from './hf-config.ts';
 
 export interface GgufTokenizerData {
   /** tokenizer.ggml.model: 'llama' (SentencePiece), 'gpt2' (byte-level BPE), … */
@@ -215,9 +215,6 @@ function qwen35Params(g: GgufFile, c: LlamaConfig, int: (k: string, def?: number
   }
   return { numLayers, gatedDeltaNet: gdn, attnOutputGate: true, ropeSections: sections as number[], ...(rot < c.headDim ? { rotaryDim: rot } : {}) };
 }
-
-/** The most layers a GGUF may declare (the largest released models have under 200). */
-const MAX_LAYERS = 4096;
 
 /** Typed reads of GGUF metadata: a clear FORMAT_INVALID for a missing required key or a wrong type. */
 function metadataReader(g: GgufFile) {

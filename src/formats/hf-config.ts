@@ -242,6 +242,9 @@ function detectFamily(c: Record<string, unknown>, file: string): ModelConfig['fa
   throw new SparrowError('UNSUPPORTED', `${file}: model_type '${mt || '?'}' (architectures ${JSON.stringify(c.architectures ?? null)}) is not supported; expected llama, qwen2, qwen3, gemma3_text, gemma2, mamba or rwkv`, { file, modelType: mt, architectures: c.architectures ?? null });
 }
 
+/** The most layers a model file may declare (the largest released models have under 200): more is SIZE_LIMIT, before per-layer arrays are sized by it. */
+export const MAX_LAYERS = 4096;
+
 /** Typed field access: the first of several aliases that is present, with a default. */
 class Fields {
   constructor(
@@ -266,6 +269,13 @@ class Fields {
       throw new SparrowError('FORMAT_INVALID', `${this.file}: '${k}' must be an integer ≥ ${min}, got ${JSON.stringify(v)}`, { file: this.file, field: k, value: v });
     }
     return v;
+  }
+
+  /** A layer count: an integer from 1 to MAX_LAYERS (SIZE_LIMIT above). */
+  layers(keys: string | string[]): number {
+    const n = this.int(keys, undefined, 1);
+    if (n > MAX_LAYERS) throw new SparrowError('SIZE_LIMIT', `${this.file}: ${n} layers; more than ${MAX_LAYERS} is not a model this engine can hold`, { file: this.file, value: n });
+    return n;
   }
 
   num(keys: string | string[], def?: number): number {
@@ -340,7 +350,7 @@ function decoderShape(
     vocabSize: f.int('vocab_size', defs.vocabSize, 1),
     hiddenSize,
     intermediateSize: f.int('intermediate_size', undefined, 1),
-    numLayers: f.int('num_hidden_layers', undefined, 1),
+    numLayers: f.layers('num_hidden_layers'),
     numHeads,
     numKvHeads,
     headDim,
@@ -578,7 +588,7 @@ export function parseMambaConfig(c: Record<string, unknown>, file = 'config.json
     vocabSize,
     hiddenSize,
     stateSize: c.state_size !== undefined ? f.int('state_size', 16, 1) : sf.int('d_state', 16, 1),
-    numLayers: f.int(['num_hidden_layers', 'n_layer'], undefined, 1),
+    numLayers: f.layers(['num_hidden_layers', 'n_layer']),
     convKernel: c.conv_kernel !== undefined ? f.int('conv_kernel', 4, 1) : sf.int('d_conv', 4, 1),
     expand,
     intermediateSize: f.int('intermediate_size', expand * hiddenSize, 1),
@@ -604,7 +614,7 @@ export function parseRwkvConfig(c: Record<string, unknown>, file = 'config.json'
     hiddenSize,
     attentionHiddenSize: f.int('attention_hidden_size', hiddenSize, 1),
     intermediateSize: f.int('intermediate_size', 4 * hiddenSize, 1),
-    numLayers: f.int('num_hidden_layers', undefined, 1),
+    numLayers: f.layers('num_hidden_layers'),
     layerNormEps: positive(file, 'layer_norm_epsilon', f.num('layer_norm_epsilon', 1e-5)),
     rescaleEvery: f.int('rescale_every', 6, 0),
     contextLength: f.int('context_length', 1024, 1),

@@ -224,6 +224,26 @@ describe('fuzz: GGUF', () => {
     expect(tried).toBeGreaterThan(150);
   }, 120_000);
 
+  it('every numeric config.json field of the Hugging Face fixture folders set to 2^30 (num_hidden_layers once ran Node out of memory): loads or a SparrowError', async () => {
+    let tried = 0;
+    for (const dir of ['llama-gqa-tiny', 'mamba-tiny', 'rwkv4-tiny']) {
+      const cfg = JSON.parse(new TextDecoder().decode(fixtureBytes(MODEL_ROOT, dir, 'config.json'))) as Record<string, unknown>;
+      const st = fixtureBytes(MODEL_ROOT, dir, 'model.safetensors');
+      for (const key of Object.keys(cfg).filter((k) => typeof cfg[k] === 'number')) {
+        const b = new ReferenceBackend();
+        try {
+          const { model } = await openModel(b, new Map([['config.json', new TextEncoder().encode(JSON.stringify({ ...cfg, [key]: 2 ** 30 }))], ['model.safetensors', st]]));
+          model.dispose();
+        } catch (e) {
+          if (!(e instanceof SparrowError)) throw new Error(`${dir} ${key} = 2^30: non-Sparrow error ${(e as Error)?.name}: ${(e as Error)?.message}`);
+          expect(b.memoryBytes(), `${dir} ${key}: nothing left allocated`).toBe(0);
+        }
+        tried++;
+      }
+    }
+    expect(tried).toBeGreaterThan(30);
+  }, 120_000);
+
   it('hand-made hostile headers: 2^60 elements, 2^60 strings, misaligned and overlapping data', () => {
     const base = fixtureBytes(MODEL_ROOT, 'llama-gqa-tiny', 'model.F32.gguf');
     const code = (b: Uint8Array) => {
