@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { parseNabCsv, parseNabTime, windowsToIndices, type WindowLabels } from '../../src/nab/corpus.ts';
 import { NAB_PROFILES, parseProfiles, perfectScores, scoreCorpus, scoreProfile, type ScoredFile } from '../../src/nab/score.ts';
-import { bestThreshold, probationaryLength, scaledSigmoid, scoresByThreshold, sweepScores } from '../../src/nab/sweep.ts';
+import { bestThreshold, probationaryLength, scaledSigmoid, scoreAtThreshold, scoresByThreshold, sweepScores } from '../../src/nab/sweep.ts';
 import { isSparrowError } from '../../src/errors.ts';
 
 const STD = NAB_PROFILES.standard;
@@ -114,5 +114,86 @@ describe('NAB corpus scoring', () => {
   it('timestamps with and without microseconds compare equal', () => {
     expect(parseNabTime('2014-04-10 07:15:00.000000')).toBe(parseNabTime('2014-04-10 07:15:00'));
     expect(Number.isNaN(parseNabTime('garbage'))).toBe(true);
+  });
+});
+
+/**
+ * NAB's own output as the oracle: numbers copied from numenta/NAB's published results of the
+ * ARTime detector (results/ARTime/…, written by NAB's Python scorer), not computed by Sparrow.
+ */
+describe('NAB scorer against NAB\'s published ARTime results', () => {
+  const labels = JSON.parse(readFileSync('data/nab/labels/combined_windows.json', 'utf8')) as WindowLabels;
+  const load = (key: string) => {
+    const t = parseNabCsv(readFileSync(`data/nab/data/${key}`, 'utf8'), key);
+    return { timestamps: t.timestamps, windows: windowsToIndices(key, t.timestamps, labels[key]) };
+  };
+
+  it('per-row sweep scores equal the S(t) columns of ARTime_exchange-2_cpc_results.csv bit for bit', () => {
+    const key = 'realAdExchange/exchange-2_cpc_results.csv';
+    const { timestamps, windows } = load(key);
+    const n = timestamps.length;
+    const probation = probationaryLength(n);
+    // timestamp, S(t)_standard, S(t)_reward_low_FP_rate, S(t)_reward_low_FN_rate: the window's first
+    // and second rows, a middle and its last row, then rows 1, 14, 50, 79 (after a missing hour)
+    // and 121 past its end
+    const rows: Array<[string, number, number, number]> = [
+      ['2011-07-11 04:00:01', 1.0, 1.0, 1.0],
+      ['2011-07-11 05:00:01', 0.9995802920893468, 0.9995802920893468, 0.9995802920893468],
+      ['2011-07-17 14:00:01', 0.13902769891412792, 0.13902769891412792, 0.13902769891412792],
+      ['2011-07-17 22:00:01', 0.015544292043913078, 0.015544292043913078, 0.015544292043913078],
+      ['2011-07-17 23:00:01', -0.001697396121560073, -0.003394792243120146, -0.001697396121560073],
+      ['2011-07-18 12:00:01', -0.023402438997840985, -0.04680487799568197, -0.023402438997840985],
+      ['2011-07-20 00:00:01', -0.07126478973383289, -0.14252957946766578, -0.07126478973383289],
+      ['2011-07-21 06:00:01', -0.09233389757570508, -0.18466779515141016, -0.09233389757570508],
+      ['2011-07-23 00:00:01', -0.10486819779052303, -0.20973639558104606, -0.10486819779052303],
+    ];
+    const profiles = ['standard', 'reward_low_FP_rate', 'reward_low_FN_rate'];
+    const sweeps = profiles.map((p) => sweepScores(n, windows, new Float64Array(n), key, NAB_PROFILES[p]));
+    for (const [ts, ...want] of rows) {
+      const i = timestamps.indexOf(ts);
+      expect(i).toBeGreaterThanOrEqual(probation);
+      profiles.forEach((_, k) => expect(sweeps[k][i - probation].sweepScore).toBe(want[k]));
+    }
+  });
+
+  it('ARTime_speed_7578.csv at NAB\'s standard threshold gives ARTime_standard_scores.csv\'s row', () => {
+    const key = 'realTraffic/speed_7578.csv';
+    const { timestamps, windows } = load(key);
+    // every non-zero anomaly_score of ARTime's result file (all other rows are 0.0)
+    const nonZero: Array<[string, number]> = [
+      ['2015-09-10 19:37:00', 0.282024],
+      ['2015-09-11 12:14:00', 0.701241],
+      ['2015-09-11 16:44:00', 1.0],
+      ['2015-09-11 23:41:00', 0.390544],
+      ['2015-09-14 17:25:00', 0.440517],
+      ['2015-09-14 17:40:00', 0.48960699999999996],
+      ['2015-09-15 14:29:00', 0.58505],
+      ['2015-09-16 14:04:00', 0.423771],
+      ['2015-09-16 14:14:00', 0.7058409999999999],
+      ['2015-09-16 14:19:00', 0.710799],
+      ['2015-09-16 14:50:00', 0.754471],
+      ['2015-09-16 17:10:00', 0.4244770000000001],
+    ];
+    const scores = new Float64Array(timestamps.length);
+    for (const [ts, s] of nonZero) {
+      const i = timestamps.indexOf(ts);
+      expect(i).toBeGreaterThanOrEqual(0);
+      scores[i] = s;
+    }
+    const r = scoreAtThreshold(sweepScores(timestamps.length, windows, scores, key, STD), STD, 0.317486);
+    // NAB: ARTime,standard,realTraffic/speed_7578.csv,0.317486,3.1077313980278403,7,838,4,109,958
+    expect(r.score).toBeCloseTo(3.1077313980278403, 12);
+    expect([r.tp, r.tn, r.fp, r.fn]).toEqual([7, 838, 4, 109]);
+    expect(r.tp + r.tn + r.fp + r.fn).toBe(958);
+  });
+
+  it('ARTime\'s published corpus total (raw 57.66) normalises to its scoreboard 74.9', () => {
+    const files: ScoredFile[] = Object.keys(labels).sort().map((key) => {
+      const { timestamps, windows } = load(key);
+      return { key, scores: new Float64Array(timestamps.length), windows };
+    });
+    const r = scoreProfile(files, 'standard', STD);
+    const normalized = (100 * (57.66075157860637 - r.nullScore)) / (r.perfectScore - r.nullScore);
+    expect(normalized).toBeCloseTo(74.85, 2);
   });
 });
