@@ -37,6 +37,8 @@ export type DType =
   | 'q5_1'
   | 'iq4_nl'
   | 'iq4_xs'
+  | 'iq3_xxs'
+  | 'iq3_s'
   | 'q2_k'
   | 'q3_k'
   | 'q4_k'

@@ -10,6 +10,7 @@
 import { SparrowError } from '../errors.ts';
 import { fromF16Bits, toF16Bits } from '../util/f16.ts';
 import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
+import { IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
 
 const fr = Math.fround;
 
@@ -22,6 +23,8 @@ export const BLOCK = {
   Q5_1: { size: 24, d: 0, m: 2, qh: 4, qs: 8 },
   IQ4_NL: { size: 18, d: 0, qs: 2 },
   IQ4_XS: { size: 136, d: 0, scalesH: 2, scalesL: 4, qs: 8 },
+  IQ3_XXS: { size: 98, d: 0, qs: 2, scalesAndSigns: 66 },
+  IQ3_S: { size: 110, d: 0, qs: 2, qh: 66, signs: 74, scales: 106 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -128,6 +131,55 @@ export function iq4xsScale(b: Uint8Array, o: number, ib: number): number {
  * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
  * (exact in f32: 11 × 6 significant bits); value dl·kvalues_iq4nl[nibble], one rounding.
  */
+/**
+ * IQ3_XXS (dequantize_row_iq3_xxs; 98 bytes: f16 d, qs[64] grid indices, 8 u32 scales_and_signs):
+ * 8 sub-blocks of 32 values. Sub-block ib's u32 aux (bytes 66 + 4·ib): db = d·(0.5 + aux>>28)·0.5;
+ * its values 8l … 8l + 7 (l = 0..3) are the 4 bytes of iq3xxs_grid[qs[8ib + 2l]] then of
+ * iq3xxs_grid[qs[8ib + 2l + 1]], value j negated when bit j of ksigns_iq2xs[(aux >> 7l) & 127] is set.
+ * Every product is exact in f32 (db has at most 16 significant bits, grid values 6), so the order of
+ * the two multiplications does not matter.
+ */
+const rowIQ3_XXS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 98) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const a = off + 66 + 4 * ib;
+      const aux = (b[a] | (b[a + 1] << 8) | (b[a + 2] << 16) | (b[a + 3] << 24)) >>> 0;
+      const db = fr(fr(d * fr(0.5 + (aux >>> 28))) * 0.5);
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const signs = KSIGNS_IQ2XS[(aux >>> (7 * l)) & 127];
+        const g1 = IQ3XXS_GRID[b[off + 2 + 8 * ib + 2 * l]];
+        const g2 = IQ3XXS_GRID[b[off + 2 + 8 * ib + 2 * l + 1]];
+        for (let j = 0; j < 4; j++) {
+          y[yo + j] = fr(db * ((g1 >>> (8 * j)) & 0xff)) * (signs & (1 << j) ? -1 : 1);
+          y[yo + j + 4] = fr(db * ((g2 >>> (8 * j)) & 0xff)) * (signs & (1 << (j + 4)) ? -1 : 1);
+        }
+      }
+    }
+  }
+};
+
+/**
+ * IQ3_S (dequantize_row_iq3_s; 110 bytes: f16 d, qs[64], qh[8], signs[32], scales[4]): 8 sub-blocks
+ * of 32 values. Sub-block ib: db = d·(1 + 2·s) with s the low (even ib) or high (odd ib) nibble of
+ * scales[ib/2]; its values 4k … 4k + 3 (k = 0..7) are the 4 bytes of iq3s_grid[qs[8ib + k] | (bit k
+ * of qh[ib]) << 8]; value v (0..31) negated when bit v%8 of signs[4ib + v/8] is set. Exact in f32.
+ */
+const rowIQ3_S: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 110) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const db = fr(d * (1 + 2 * ((b[off + 106 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf)));
+      const qh = b[off + 66 + ib];
+      for (let k = 0; k < 8; k++, yo += 4) {
+        const g = IQ3S_GRID[b[off + 2 + 8 * ib + k] | (((qh >> k) & 1) << 8)];
+        const signs = b[off + 74 + 4 * ib + (k >> 1)] >> (4 * (k & 1));
+        for (let j = 0; j < 4; j++) y[yo + j] = fr(db * ((g >>> (8 * j)) & 0xff)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
 const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 136) {
     const d = h16(b, off);
@@ -274,7 +326,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 
