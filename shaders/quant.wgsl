@@ -1,6 +1,6 @@
 // Quantized linear layers: out[N, M] = X[N, K] · Wᵀ with W in raw GGML blocks (Q8_0, Q4_0, Q4_1,
-// Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32
-// words. Blocks are 34/18/20/22/24/84/110/136/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
+// Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, Q2_K…Q6_K), exactly the bytes of a GGUF tensor, bound as an array of u32
+// words. Blocks are 34/18/20/22/24/84/98/110/136/144/176/210 bytes, so a block may start mid-word: `qword` reads any 4 bytes with a
 // funnel shift and `extractBits` unpacks (sign-extended for i32) bytes and nibbles. Block scales are
 // f16 and are unpacked with unpack2x16float (no shader-f16 feature needed). Layouts:
 // src/formats/ggml-quants.ts.
@@ -8,7 +8,7 @@
 // Each output element (row r, token i; g = i·M + r) gets `lanes` threads (4–64, a power of two
 // chosen by the host: the largest ≤ the row's unit count), so one 64-thread workgroup computes
 // 64 / lanes outputs: g = (wg.x + wg.y·grid_x) · (64 / lanes) + li / lanes. Every type is processed in
-// 32-element units (a Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL block, an IQ4_XS/Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
+// 32-element units (a Q8_0/Q4_0/Q4_1/Q5_0/Q5_1/IQ4_NL block, an IQ4_XS/IQ3_XXS/IQ3_S/Q4_K/Q5_K sub-block, a quarter of a Q6_K/Q3_K/Q2_K
 // 128-value half); lane j takes units j, j+lanes, …; a segmented tree reduction in workgroup memory
 // sums each output's partials.
 // (One output per workgroup left most threads idle at small K: K = 576 is 18 Q8_0 blocks, so 46
@@ -154,6 +154,53 @@ fn unit_iq4_xs(row: u32, u: u32, xo: u32) -> f32 {
     s += dot(iq4nl4(w, 0u), xs4(xo + 4u * t)) + dot(iq4nl4(w, 4u), xs4(xo + 16u + 4u * t));
   }
   return qhalf(b) * f32(i32(ls) - 32) * s;
+}
+
+/** The 4 grid values of word g (byte i = value i) with the signs of the 4 bits s4 (bit i set: −). */
+fn grid_signed4(g: u32, s4: u32) -> vec4<f32> {
+  let v = vec4<f32>(f32(extractBits(g, 0u, 8u)), f32(extractBits(g, 8u, 8u)), f32(extractBits(g, 16u, 8u)), f32(extractBits(g, 24u, 8u)));
+  let sg = vec4<f32>(f32(extractBits(s4, 0u, 1u)), f32(extractBits(s4, 1u, 1u)), f32(extractBits(s4, 2u, 1u)), f32(extractBits(s4, 3u, 1u)));
+  return v * (vec4<f32>(1.0) - 2.0 * sg);
+}
+
+// IQ3_XXS (98 bytes: f16 d, qs[64] grid indices, 8 u32 scales_and_signs; blocks start at 0 or 2 mod 4).
+// Unit u = super-block u/8, sub-block j = u%8 with aux = its u32: db = d·(0.5 + aux>>28)·0.5; values
+// 4k … 4k + 3 (k = 0..7) are iq3xxs_grid[qs[8j + k]], signs bits 4(k%2) … of ksigns(aux >> 7(k/2)),
+// ksigns(s7) = s7 | parity(s7) << 7 (ksigns_iq2xs).
+fn unit_iq3_xxs(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 98u;
+  let j = u & 7u;
+  let aux = qword(b + 66u + 4u * j);
+  let qa = qword(b + 2u + 8u * j);
+  let qb = qword(b + 6u + 8u * j);
+  var s = 0.0;
+  for (var k = 0u; k < 8u; k++) {
+    let s7 = extractBits(aux, 7u * (k >> 1u), 7u);
+    let signs = s7 | ((countOneBits(s7) & 1u) << 7u);
+    let idx = extractBits(select(qa, qb, k >= 4u), 8u * (k & 3u), 8u);
+    s += dot(grid_signed4(iq3xxs_grid[idx], extractBits(signs, 4u * (k & 1u), 4u)), xs4(xo + 4u * k));
+  }
+  return qhalf(b) * (f32(aux >> 28u) + 0.5) * 0.5 * s;
+}
+
+// IQ3_S (110 bytes: f16 d, qs[64], qh[8], signs[32], scales[4]; blocks start at 0 or 2 mod 4). Unit u =
+// super-block u/8, sub-block j = u%8: db = d·(1 + 2·(nibble j%2 of scales[j/2])); values 4k … 4k + 3
+// are iq3s_grid[qs[8j + k] | (bit k of qh[j]) << 8], value v negative when bit v of the 32 sign bits
+// at signs[4j] is set.
+fn unit_iq3_s(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 110u;
+  let j = u & 7u;
+  let db = qhalf(b) * f32(1u + 2u * ((qbyte(b + 106u + (j >> 1u)) >> (4u * (j & 1u))) & 0xfu));
+  let qh = qbyte(b + 66u + j);
+  let sg = qword(b + 74u + 4u * j);
+  let qa = qword(b + 2u + 8u * j);
+  let qb = qword(b + 6u + 8u * j);
+  var s = 0.0;
+  for (var k = 0u; k < 8u; k++) {
+    let idx = extractBits(select(qa, qb, k >= 4u), 8u * (k & 3u), 8u) | (((qh >> k) & 1u) << 8u);
+    s += dot(grid_signed4(iq3s_grid[idx], extractBits(sg, 4u * k, 4u)), xs4(xo + 4u * k));
+  }
+  return db * s;
 }
 
 /** llama.cpp get_scale_min_k4 for sub-block j of the 12 scale bytes at s: (scale, min). */
@@ -440,6 +487,28 @@ fn matmul_iq4_xs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq4_xs(t.y * (qp.k / 256u) * 136u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq3_xxs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq3_xxs(t.y * (qp.k / 256u) * 98u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq3_s(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq3_s(t.y * (qp.k / 256u) * 110u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
