@@ -1,5 +1,5 @@
 // Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
-// IQ4_XS, IQ3_XXS, IQ3_S, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
 // widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
@@ -12,7 +12,7 @@
 import { matmulRows } from './core-matvec';
 import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 import { fmadd, lut16 } from './relaxed';
-import { IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
+import { IQ2S_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -724,6 +724,54 @@ function dot_iq3_s(w: usize, x: usize, nb: i32): f32 {
 }
 
 /**
+ * Values 16h … 16h + 15 of IQ2_S sub-block ib as signed bytes: groups g = 4ib + 2h, g + 1, each the
+ * 8 bytes of iq2s_grid[qs[g] | (2 bits of qh[ib]) << 8], sign bits signs[g], signs[g + 1].
+ */
+// @ts-ignore: decorator
+@inline function iq2sHalf(blk: usize, ib: i32, h: i32): v128 {
+  const g = (<usize>ib << 2) + (<usize>h << 1);
+  const qh = <usize>(load<u8>(blk + 66 + <usize>ib) >> <u8>(h << 2));
+  const i0 = <usize>load<u8>(blk + 2 + g) | ((qh & 3) << 8);
+  const i1 = <usize>load<u8>(blk + 3 + g) | ((qh & 12) << 6);
+  const v = i64x2.replace_lane(i64x2.splat(load<u64>(IQ2S_GRID + (i0 << 3))), 1, load<u64>(IQ2S_GRID + (i1 << 3)));
+  const m = signMask16(<u32>load<u16>(blk + 34 + g));
+  return i8x16.sub(v128.xor(v, m), m);
+}
+
+/** IQ2_S's scale of half h of sub-block ib: d·(0.5 + s)·0.25, s = nibble h of scales[ib] (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq2sScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
+  const s = (<u32>load<u8>(blk + 74 + <usize>ib) >> (<u32>h << 2)) & 0xf;
+  return d * (<f32>s + 0.5) * 0.25;
+}
+
+/** One IQ2_S row (82-byte super-blocks) against x: per 16 values db·Σ. */
+function dot_iq2_s(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 82;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = dot16v(iq2sHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = dot16v(iq2sHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 1)), hi)));
+    }
+  }
+  return qhsum(a);
+}
+
+/** IQ2_S super-block (82 bytes): f16 d, qs[32], signs[32], qh[8], scales[8]; one row at a time (prefill: matmul_quant_tiled). */
+export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 82;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_s(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/**
  * IQ3_XXS super-block (98 bytes): f16 d, 64 grid indices, 8 u32 of (4 × 7 sign bits, 4-bit scale);
  * one row at a time (prefill goes through matmul_quant_tiled).
  */
@@ -990,6 +1038,20 @@ function dequant_iq3_xxs(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` IQ2_S super-blocks: value dl·(±grid byte) per 16 values (exact, as dequantize_row_iq2_s). */
+function dequant_iq2_s(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 82;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(o, iq2sHalf(blk, ib, 0), f32x4.splat(iq2sScale(blk, d, ib, 0)), zero);
+      store16(o + 64, iq2sHalf(blk, ib, 1), f32x4.splat(iq2sScale(blk, d, ib, 1)), zero);
+    }
+  }
+}
+
 /** `blocks` IQ3_S super-blocks: value db·(±grid byte) per 32-value sub-block (exact, as dequantize_row_iq3_s). */
 function dequant_iq3_s(dst: usize, w: usize, blocks: i32): void {
   const zero = f32x4.splat(0);
@@ -1143,17 +1205,17 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
   const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
-    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : 84;
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : 84;
   const perBlock = t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_1 || t == T_Q5_1 || t == T_IQ4_NL ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
@@ -1174,6 +1236,7 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_IQ4_XS) dequant_iq4_xs(scratch, wr, rows * nb);
       else if (t == T_IQ3_XXS) dequant_iq3_xxs(scratch, wr, rows * nb);
       else if (t == T_IQ3_S) dequant_iq3_s(scratch, wr, rows * nb);
+      else if (t == T_IQ2_S) dequant_iq2_s(scratch, wr, rows * nb);
       else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }

@@ -39,6 +39,7 @@ export type DType =
   | 'iq4_xs'
   | 'iq3_xxs'
   | 'iq3_s'
+  | 'iq2_s'
   | 'q2_k'
   | 'q3_k'
   | 'q4_k'

@@ -53,6 +53,8 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 256) * rows * 98;
     case 'iq3_s':
       return blocks(dtype, cols, 256) * rows * 110;
+    case 'iq2_s':
+      return blocks(dtype, cols, 256) * rows * 82;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

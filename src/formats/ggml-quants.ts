@@ -10,7 +10,7 @@
 import { SparrowError } from '../errors.ts';
 import { fromF16Bits, toF16Bits } from '../util/f16.ts';
 import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
-import { IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
+import { IQ2S_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
 
 const fr = Math.fround;
 
@@ -25,6 +25,7 @@ export const BLOCK = {
   IQ4_XS: { size: 136, d: 0, scalesH: 2, scalesL: 4, qs: 8 },
   IQ3_XXS: { size: 98, d: 0, qs: 2, scalesAndSigns: 66 },
   IQ3_S: { size: 110, d: 0, qs: 2, qh: 66, signs: 74, scales: 106 },
+  IQ2_S: { size: 82, d: 0, qs: 2, signs: 34, qh: 66, scales: 74 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -180,6 +181,33 @@ const rowIQ3_S: Row = (b, off, nb, y, yo) => {
   }
 };
 
+/**
+ * IQ2_S (dequantize_row_iq2_s; 82 bytes: f16 d, qs[32], signs[32], qh[8], scales[8]): 32 groups of 8
+ * values. Group g = 4·ib + l (sub-block ib = 0..7, l = 0..3): the 8 bytes of iq2s_grid[qs[g] | (bits
+ * 2l, 2l + 1 of qh[ib]) << 8], value j negated when bit j of signs[g] is set, times dl = d·(0.5 + s)·0.25
+ * with s the low (l < 2) or high nibble of scales[ib]. Exact in f32 (dl ≤ 16 significant bits, grid
+ * values 8, 25, 43).
+ */
+const rowIQ2_S: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 82) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const sc = b[off + 74 + ib];
+      const db = [fr(fr(d * fr(0.5 + (sc & 0xf))) * 0.25), fr(fr(d * fr(0.5 + (sc >> 4))) * 0.25)];
+      const qh = b[off + 66 + ib];
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const g = 4 * ib + l;
+        const idx = b[off + 2 + g] | (((qh >> (2 * l)) & 3) << 8);
+        const signs = b[off + 34 + g];
+        for (let j = 0; j < 8; j++) {
+          const v = (IQ2S_GRID[2 * idx + (j >> 2)] >>> (8 * (j & 3))) & 0xff;
+          y[yo + j] = fr(db[l >> 1] * v) * (signs & (1 << j) ? -1 : 1);
+        }
+      }
+    }
+  }
+};
+
 const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 136) {
     const d = h16(b, off);
@@ -326,7 +354,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 
