@@ -1,5 +1,5 @@
 // Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
-// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
 // widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
@@ -12,7 +12,7 @@
 import { matmulRows } from './core-matvec';
 import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 import { fmadd, lut16 } from './relaxed';
-import { IQ2S_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
+import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -761,6 +761,91 @@ function dot_iq2_s(w: usize, x: usize, nb: i32): f32 {
   return qhsum(a);
 }
 
+/** Two 8-value grid entries i0, i1 (u64 each at grid + 8·i) as 16 bytes with the signs of the 16 bits s. */
+// @ts-ignore: decorator
+@inline function grid8x2Signed(grid: usize, i0: usize, i1: usize, s: u32): v128 {
+  const v = i64x2.replace_lane(i64x2.splat(load<u64>(grid + (i0 << 3))), 1, load<u64>(grid + (i1 << 3)));
+  const m = signMask16(s);
+  return i8x16.sub(v128.xor(v, m), m);
+}
+
+/** Values 16h … 16h + 15 of IQ2_XXS sub-block ib (8 bytes at o = blk + 2 + 8ib: 4 grid indices, u32 aux). */
+// @ts-ignore: decorator
+@inline function iq2xxsHalf(o: usize, h: i32, aux: u32): v128 {
+  const l = <u32>(h << 1);
+  const s = ksign((aux >> (7 * l)) & 127) | (ksign((aux >> (7 * l + 7)) & 127) << 8);
+  return grid8x2Signed(IQ2XXS_GRID, <usize>load<u8>(o + (<usize>h << 1)), <usize>load<u8>(o + (<usize>h << 1) + 1), s);
+}
+
+/** Values 16h … 16h + 15 of IQ2_XS sub-block ib: u16 q0, q1 at blk + 2 + 8ib + 4h: grid q & 511, signs ksigns[q >> 9]. */
+// @ts-ignore: decorator
+@inline function iq2xsHalf(blk: usize, ib: i32, h: i32): v128 {
+  const o = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const q0 = <u32>load<u16>(o), q1 = <u32>load<u16>(o, 2);
+  return grid8x2Signed(IQ2XS_GRID, <usize>(q0 & 511), <usize>(q1 & 511), ksign(q0 >> 9) | (ksign(q1 >> 9) << 8));
+}
+
+/** IQ2_XS's scale of half h of sub-block ib: d·(0.5 + nibble h of scales[ib])·0.25 (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq2xsScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
+  const s = (<u32>load<u8>(blk + 66 + <usize>ib) >> (<u32>h << 2)) & 0xf;
+  return d * (<f32>s + 0.5) * 0.25;
+}
+
+/** One IQ2_XXS row (66-byte super-blocks) against x: per sub-block db·(Σ lo·x + Σ hi·x). */
+function dot_iq2_xxs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 66;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const o = blk + 2 + (<usize>ib << 3);
+      const aux = load<u32>(o, 4);
+      const s = f32x4.add(dot16v(iq2xxsHalf(o, 0, aux), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        dot16v(iq2xxsHalf(o, 1, aux), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(d * (<f32>(aux >> 28) + 0.5) * 0.25), s));
+    }
+  }
+  return qhsum(a);
+}
+
+/** One IQ2_XS row (74-byte super-blocks) against x: per 16 values db·Σ. */
+function dot_iq2_xs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 74;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = dot16v(iq2xsHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = dot16v(iq2xsHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 1)), hi)));
+    }
+  }
+  return qhsum(a);
+}
+
+/** IQ2_XXS super-block (66 bytes): f16 d, 8 × (4 grid indices, u32 of 4 × 7 sign bits and a 4-bit scale); one row at a time. */
+export function matmul_iq2_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 66;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_xxs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** IQ2_XS super-block (74 bytes): f16 d, 32 × u16 (9-bit grid index, 7 sign bits), scales[8]; one row at a time. */
+export function matmul_iq2_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 74;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_xs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
 /** IQ2_S super-block (82 bytes): f16 d, qs[32], signs[32], qh[8], scales[8]; one row at a time (prefill: matmul_quant_tiled). */
 export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
   const nb = k >> 8;
@@ -1052,6 +1137,37 @@ function dequant_iq2_s(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` IQ2_XXS super-blocks (exact, as dequantize_row_iq2_xxs). */
+function dequant_iq2_xxs(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 66;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = blk + 2 + (<usize>ib << 3);
+      const aux = load<u32>(o, 4);
+      const db = f32x4.splat(d * (<f32>(aux >> 28) + 0.5) * 0.25);
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(p, iq2xxsHalf(o, 0, aux), db, zero);
+      store16(p + 64, iq2xxsHalf(o, 1, aux), db, zero);
+    }
+  }
+}
+
+/** `blocks` IQ2_XS super-blocks (exact, as dequantize_row_iq2_xs). */
+function dequant_iq2_xs(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 74;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(p, iq2xsHalf(blk, ib, 0), f32x4.splat(iq2xsScale(blk, d, ib, 0)), zero);
+      store16(p + 64, iq2xsHalf(blk, ib, 1), f32x4.splat(iq2xsScale(blk, d, ib, 1)), zero);
+    }
+  }
+}
+
 /** `blocks` IQ3_S super-blocks: value db·(±grid byte) per 32-value sub-block (exact, as dequantize_row_iq3_s). */
 function dequant_iq3_s(dst: usize, w: usize, blocks: i32): void {
   const zero = f32x4.splat(0);
@@ -1205,17 +1321,17 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14, T_IQ2_XXS = 15, T_IQ2_XS = 16;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S, 15 IQ2_XXS, 16 IQ2_XS): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
   const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
-    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : 84;
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : t == T_IQ2_XXS ? 66 : t == T_IQ2_XS ? 74 : 84;
   const perBlock = t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_1 || t == T_Q5_1 || t == T_IQ4_NL ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
@@ -1237,6 +1353,8 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_IQ3_XXS) dequant_iq3_xxs(scratch, wr, rows * nb);
       else if (t == T_IQ3_S) dequant_iq3_s(scratch, wr, rows * nb);
       else if (t == T_IQ2_S) dequant_iq2_s(scratch, wr, rows * nb);
+      else if (t == T_IQ2_XXS) dequant_iq2_xxs(scratch, wr, rows * nb);
+      else if (t == T_IQ2_XS) dequant_iq2_xs(scratch, wr, rows * nb);
       else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }

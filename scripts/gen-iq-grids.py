@@ -1,6 +1,6 @@
 """
-Writes the IQ3 / IQ2_S grid tables (ggml-common.h iq3xxs_grid 256 x u32, iq3s_grid 512 x u32,
-iq2s_grid 1024 x u64 (as 2048 u32), and ksigns_iq2xs 128 bytes) for the three backends, taken from llama.cpp's Python gguf-py
+Writes the IQ3 / IQ2 grid tables (ggml-common.h iq3xxs_grid 256 x u32, iq3s_grid 512 x u32,
+iq2s_grid 1024, iq2xxs_grid 256 and iq2xs_grid 512 x u64 (as u32 pairs), and ksigns_iq2xs 128 bytes) for the three backends, taken from llama.cpp's Python gguf-py
 (gguf.quants.IQ3_XXS.grid / IQ3_S.grid, decoded from its grid_hex, and IQ2_XXS.ksigns):
   src/formats/iq-grids.ts   (the TypeScript reference dequantizer)
   assembly/iq-grids.ts      (wasm: constant data segments)
@@ -23,6 +23,13 @@ quants.IQ2_S.init_grid()
 iq2s_bytes = [int(v) for v in quants.IQ2_S.grid.reshape(-1).astype(np.uint8)]  # 1024 x 8 values
 assert len(iq2s_bytes) == 8192 and iq2s_bytes[:8] == [8] * 8 and iq2s_bytes[8:16] == [43, 8, 8, 8, 8, 8, 8, 8]
 # as u32 pairs (low word: values 0..3, high word: values 4..7), ggml's u64 in little-endian
+def words8(cls, n):
+    cls.init_grid()
+    b = [int(v) for v in cls.grid.reshape(-1).astype(np.uint8)]
+    assert len(b) == 8 * n and b[:8] == [8] * 8
+    return [b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24) for i in range(0, 8 * n, 4)]
+iq2xxs = words8(quants.IQ2_XXS, 256)
+iq2xs = words8(quants.IQ2_XS, 512)
 iq2s = [iq2s_bytes[i] | (iq2s_bytes[i + 1] << 8) | (iq2s_bytes[i + 2] << 16) | (iq2s_bytes[i + 3] << 24) for i in range(0, 8192, 4)]
 ksigns = list(np.frombuffer(quants.IQ2_XXS.ksigns, dtype=np.uint8))
 assert len(iq3xxs) == 256 and len(iq3s) == 512 and len(ksigns) == 128
@@ -40,6 +47,10 @@ open('src/formats/iq-grids.ts', 'w').write(HEAD +
   f'export const IQ3S_GRID = Uint32Array.from([\n{hexlist(iq3s)},\n]);\n'
   '/** iq2s_grid: 1024 u64 of 8 values each (one of 8, 25, 43), as 2048 u32 (low word = values 0..3). */\n'
   f'export const IQ2S_GRID = Uint32Array.from([\n{hexlist(iq2s)},\n]);\n'
+  '/** iq2xxs_grid: 256 u64 of 8 values (8, 25, 43), as 512 u32 (low word = values 0..3). */\n'
+  f'export const IQ2XXS_GRID = Uint32Array.from([\n{hexlist(iq2xxs)},\n]);\n'
+  '/** iq2xs_grid: 512 u64 of 8 values (8, 25, 43), as 1024 u32 (low word = values 0..3). */\n'
+  f'export const IQ2XS_GRID = Uint32Array.from([\n{hexlist(iq2xs)},\n]);\n'
   '/** ksigns_iq2xs: 7 sign bits + an 8th making the count of minus signs even. */\n'
   f'export const KSIGNS_IQ2XS = Uint8Array.from([\n' + ',\n'.join('  ' + ', '.join(str(int(v)) for v in ksigns[i:i + 16]) for i in range(0, 128, 16)) + ',\n]);\n')
 open('assembly/iq-grids.ts', 'w').write(HEAD +
@@ -47,12 +58,17 @@ open('assembly/iq-grids.ts', 'w').write(HEAD +
   f'export const IQ3XXS_GRID: usize = memory.data<u32>([\n{hexlist(iq3xxs)},\n], 16);\n'
   f'export const IQ3S_GRID: usize = memory.data<u32>([\n{hexlist(iq3s)},\n], 16);\n'
   '/** iq2s_grid (1024 u64 as 2048 u32, low word first): 8 values of entry i at IQ2S_GRID + 8·i. */\n'
-  f'export const IQ2S_GRID: usize = memory.data<u32>([\n{hexlist(iq2s)},\n], 16);\n')
+  f'export const IQ2S_GRID: usize = memory.data<u32>([\n{hexlist(iq2s)},\n], 16);\n'
+  '/** iq2xxs_grid (256 u64) and iq2xs_grid (512 u64) as u32 pairs, low word first. */\n'
+  f'export const IQ2XXS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xxs)},\n], 16);\n'
+  f'export const IQ2XS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xs)},\n], 16);\n')
 wgsl = open('shaders/quant.wgsl').read()
 block = ('// BEGIN GENERATED IQ GRIDS (scripts/gen-iq-grids.py, from gguf-py: ggml-common.h iq3xxs_grid, iq3s_grid)\n'
   f'const iq3xxs_grid = array<u32, 256>(\n{hexlist(iq3xxs)});\n'
   f'const iq3s_grid = array<u32, 512>(\n{hexlist(iq3s)});\n'
   f'const iq2s_grid = array<u32, 2048>(\n{hexlist(iq2s)});\n'
+  f'const iq2xxs_grid = array<u32, 512>(\n{hexlist(iq2xxs)});\n'
+  f'const iq2xs_grid = array<u32, 1024>(\n{hexlist(iq2xs)});\n'
   '// END GENERATED IQ GRIDS\n')
 pat = re.compile(r'// BEGIN GENERATED IQ GRIDS.*?// END GENERATED IQ GRIDS\n', re.S)
 assert pat.search(wgsl), 'markers missing in shaders/quant.wgsl'

@@ -40,6 +40,8 @@ export type DType =
   | 'iq3_xxs'
   | 'iq3_s'
   | 'iq2_s'
+  | 'iq2_xxs'
+  | 'iq2_xs'
   | 'q2_k'
   | 'q3_k'
   | 'q4_k'

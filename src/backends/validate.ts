@@ -55,6 +55,10 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 256) * rows * 110;
     case 'iq2_s':
       return blocks(dtype, cols, 256) * rows * 82;
+    case 'iq2_xxs':
+      return blocks(dtype, cols, 256) * rows * 66;
+    case 'iq2_xs':
+      return blocks(dtype, cols, 256) * rows * 74;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

@@ -10,7 +10,7 @@
 import { SparrowError } from '../errors.ts';
 import { fromF16Bits, toF16Bits } from '../util/f16.ts';
 import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
-import { IQ2S_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
+import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
 
 const fr = Math.fround;
 
@@ -26,6 +26,8 @@ export const BLOCK = {
   IQ3_XXS: { size: 98, d: 0, qs: 2, scalesAndSigns: 66 },
   IQ3_S: { size: 110, d: 0, qs: 2, qh: 66, signs: 74, scales: 106 },
   IQ2_S: { size: 82, d: 0, qs: 2, signs: 34, qh: 66, scales: 74 },
+  IQ2_XXS: { size: 66, d: 0, qs: 2 },
+  IQ2_XS: { size: 74, d: 0, qs: 2, scales: 66 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -208,6 +210,49 @@ const rowIQ2_S: Row = (b, off, nb, y, yo) => {
   }
 };
 
+/** Value j (0..7) of entry idx of an 8-value grid stored as u32 pairs. */
+const grid8 = (g: Uint32Array, idx: number, j: number): number => (g[2 * idx + (j >> 2)] >>> (8 * (j & 3))) & 0xff;
+
+/**
+ * IQ2_XXS (dequantize_row_iq2_xxs; 66 bytes: f16 d, 8 × (u32 a, u32 b) at 2): sub-block ib's groups
+ * l = 0..3 of 8 values are iq2xxs_grid[byte l of a] with signs ksigns_iq2xs[(b >> 7l) & 127], times
+ * db = d·(0.5 + b >> 28)·0.25. Exact in f32.
+ */
+const rowIQ2_XXS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 66) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = off + 2 + 8 * ib;
+      const aux1 = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+      const db = fr(fr(d * fr(0.5 + (aux1 >>> 28))) * 0.25);
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const signs = KSIGNS_IQ2XS[(aux1 >>> (7 * l)) & 127];
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(db * grid8(IQ2XXS_GRID, b[o + l], j)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
+/**
+ * IQ2_XS (dequantize_row_iq2_xs; 74 bytes: f16 d, qs u16[32] at 2, scales[8] at 66): group g = 4ib + l
+ * is iq2xs_grid[qs[g] & 511] with signs ksigns_iq2xs[qs[g] >> 9], times d·(0.5 + s)·0.25 with s the low
+ * (l < 2) or high nibble of scales[ib]. Exact in f32.
+ */
+const rowIQ2_XS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 74) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const sc = b[off + 66 + ib];
+      const db = [fr(fr(d * fr(0.5 + (sc & 0xf))) * 0.25), fr(fr(d * fr(0.5 + (sc >> 4))) * 0.25)];
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const q = b[off + 2 + 2 * (4 * ib + l)] | (b[off + 3 + 2 * (4 * ib + l)] << 8);
+        const signs = KSIGNS_IQ2XS[q >> 9];
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(db[l >> 1] * grid8(IQ2XS_GRID, q & 511, j)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
 const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 136) {
     const d = h16(b, off);
@@ -354,7 +399,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S, IQ2_XXS: rowIQ2_XXS, IQ2_XS: rowIQ2_XS,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 
