@@ -1,5 +1,5 @@
 // Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
-// IQ4_XS, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
 // widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
@@ -12,6 +12,7 @@
 import { matmulRows } from './core-matvec';
 import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 import { fmadd, lut16 } from './relaxed';
+import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -622,6 +623,265 @@ export function matmul_iq4_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k:
   }
 }
 
+// ---- IQ3_XXS / IQ3_S: grid-coded 3-bit super-blocks (256 values) ------------------------------
+// Each 4 consecutive values are one word of a grid table (assembly/iq-grids.ts, value j in byte j,
+// all positive and below 64) times a sign; a 32-value sub-block has one scale db. The kernels build
+// 16 signed bytes at a time (four grid words, then (v ^ m) − m with m = −1 where the sign bit is
+// set) and take IQ4_XS's f32 dot with x; the prefill dequantizes them into the tiled scratch.
+
+/** 16 sign bits s (bit t: value t) as a byte mask: lane t = −1 where bit t is set, else 0. */
+// @ts-ignore: decorator
+@inline function signMask16(s: u32): v128 {
+  const spread = i8x16.swizzle(i16x8.splat(<i16>s), i8x16(0, 0, 0, 0, 0, 0, 0, 0, 1, 1, 1, 1, 1, 1, 1, 1));
+  const bits = i8x16(1, 2, 4, 8, 16, 32, 64, -128, 1, 2, 4, 8, 16, 32, 64, -128);
+  return i8x16.eq(v128.and(spread, bits), bits);
+}
+
+/** Four grid words (16 unsigned bytes) with the signs of mask m applied. */
+// @ts-ignore: decorator
+@inline function gridSigned(g0: u32, g1: u32, g2: u32, g3: u32, m: v128): v128 {
+  const v = i32x4.replace_lane(i32x4.replace_lane(i32x4.replace_lane(i32x4.splat(g0), 1, g1), 2, g2), 3, g3);
+  return i8x16.sub(v128.xor(v, m), m);
+}
+
+/** ksigns_iq2xs[s7]: the 7 stored sign bits plus an 8th making the number of minus signs even. */
+// @ts-ignore: decorator
+@inline function ksign(s7: u32): u32 { return s7 | ((popcnt<u32>(s7) & 1) << 7); }
+
+/**
+ * Values 16h … 16h + 15 (h = 0, 1) of IQ3_XXS sub-block ib as signed bytes: grid words
+ * iq3xxs_grid[qs[8ib + 4h + j]], signs ksigns(aux >> 7·(2h)) and ksigns(aux >> 7·(2h + 1)).
+ */
+// @ts-ignore: decorator
+@inline function iq3xxsHalf(blk: usize, ib: i32, h: i32, aux: u32): v128 {
+  const q = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const l = <u32>(h << 1);
+  const s = ksign((aux >> (7 * l)) & 127) | (ksign((aux >> (7 * l + 7)) & 127) << 8);
+  return gridSigned(load<u32>(IQ3XXS_GRID + (<usize>load<u8>(q) << 2)), load<u32>(IQ3XXS_GRID + (<usize>load<u8>(q, 1) << 2)),
+    load<u32>(IQ3XXS_GRID + (<usize>load<u8>(q, 2) << 2)), load<u32>(IQ3XXS_GRID + (<usize>load<u8>(q, 3) << 2)), signMask16(s));
+}
+
+/** IQ3_XXS sub-block ib's scale db = d·(0.5 + aux >> 28)·0.5 (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq3xxsScale(d: f32, aux: u32): f32 { return d * (<f32>(aux >> 28) + 0.5) * 0.5; }
+
+/**
+ * Values 16h … 16h + 15 of IQ3_S sub-block ib as signed bytes: grid words iq3s_grid[qs[8ib + 4h + j]
+ * | (bit 4h + j of qh[ib]) << 8], sign bits from signs[4ib + 2h], signs[4ib + 2h + 1].
+ */
+// @ts-ignore: decorator
+@inline function iq3sHalf(blk: usize, ib: i32, h: i32): v128 {
+  const q = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const qh = <usize>(load<u8>(blk + 66 + <usize>ib) >> <u8>(h << 2));
+  const s = <u32>load<u16>(blk + 74 + (<usize>ib << 2) + (<usize>h << 1));
+  return gridSigned(load<u32>(IQ3S_GRID + (((<usize>load<u8>(q)) | ((qh & 1) << 8)) << 2)),
+    load<u32>(IQ3S_GRID + (((<usize>load<u8>(q, 1)) | ((qh & 2) << 7)) << 2)),
+    load<u32>(IQ3S_GRID + (((<usize>load<u8>(q, 2)) | ((qh & 4) << 6)) << 2)),
+    load<u32>(IQ3S_GRID + (((<usize>load<u8>(q, 3)) | ((qh & 8) << 5)) << 2)), signMask16(s));
+}
+
+/** IQ3_S sub-block ib's scale db = d·(1 + 2·s), s = nibble ib%2 of scales[ib/2] (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq3sScale(blk: usize, d: f32, ib: i32): f32 {
+  const s = (<u32>load<u8>(blk + 106 + (<usize>ib >> 1)) >> (<u32>(ib & 1) << 2)) & 0xf;
+  const m = <i32>(2 * s + 1);
+  return d * <f32>m;
+}
+
+/** One IQ3_XXS row (98-byte super-blocks) against x: per sub-block db·(Σ lo·x + Σ hi·x). */
+function dot_iq3_xxs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 98;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const aux = load<u32>(blk + 66 + (<usize>ib << 2));
+      const lo = iq3xxsHalf(blk, ib, 0, aux), hi = iq3xxsHalf(blk, ib, 1, aux);
+      const s = f32x4.add(dot16v(lo, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        dot16v(hi, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(iq3xxsScale(d, aux)), s));
+    }
+  }
+  return qhsum(a);
+}
+
+/** One IQ3_S row (110-byte super-blocks) against x: per sub-block db·(Σ lo·x + Σ hi·x). */
+function dot_iq3_s(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 110;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = iq3sHalf(blk, ib, 0), hi = iq3sHalf(blk, ib, 1);
+      const s = f32x4.add(dot16v(lo, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        dot16v(hi, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(iq3sScale(blk, d, ib)), s));
+    }
+  }
+  return qhsum(a);
+}
+
+/**
+ * Values 16h … 16h + 15 of IQ2_S sub-block ib as signed bytes: groups g = 4ib + 2h, g + 1, each the
+ * 8 bytes of iq2s_grid[qs[g] | (2 bits of qh[ib]) << 8], sign bits signs[g], signs[g + 1].
+ */
+// @ts-ignore: decorator
+@inline function iq2sHalf(blk: usize, ib: i32, h: i32): v128 {
+  const g = (<usize>ib << 2) + (<usize>h << 1);
+  const qh = <usize>(load<u8>(blk + 66 + <usize>ib) >> <u8>(h << 2));
+  const i0 = <usize>load<u8>(blk + 2 + g) | ((qh & 3) << 8);
+  const i1 = <usize>load<u8>(blk + 3 + g) | ((qh & 12) << 6);
+  const v = i64x2.replace_lane(i64x2.splat(load<u64>(IQ2S_GRID + (i0 << 3))), 1, load<u64>(IQ2S_GRID + (i1 << 3)));
+  const m = signMask16(<u32>load<u16>(blk + 34 + g));
+  return i8x16.sub(v128.xor(v, m), m);
+}
+
+/** IQ2_S's scale of half h of sub-block ib: d·(0.5 + s)·0.25, s = nibble h of scales[ib] (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq2sScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
+  const s = (<u32>load<u8>(blk + 74 + <usize>ib) >> (<u32>h << 2)) & 0xf;
+  return d * (<f32>s + 0.5) * 0.25;
+}
+
+/** One IQ2_S row (82-byte super-blocks) against x: per 16 values db·Σ. */
+function dot_iq2_s(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 82;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = dot16v(iq2sHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = dot16v(iq2sHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 1)), hi)));
+    }
+  }
+  return qhsum(a);
+}
+
+/** Two 8-value grid entries i0, i1 (u64 each at grid + 8·i) as 16 bytes with the signs of the 16 bits s. */
+// @ts-ignore: decorator
+@inline function grid8x2Signed(grid: usize, i0: usize, i1: usize, s: u32): v128 {
+  const v = i64x2.replace_lane(i64x2.splat(load<u64>(grid + (i0 << 3))), 1, load<u64>(grid + (i1 << 3)));
+  const m = signMask16(s);
+  return i8x16.sub(v128.xor(v, m), m);
+}
+
+/** Values 16h … 16h + 15 of IQ2_XXS sub-block ib (8 bytes at o = blk + 2 + 8ib: 4 grid indices, u32 aux). */
+// @ts-ignore: decorator
+@inline function iq2xxsHalf(o: usize, h: i32, aux: u32): v128 {
+  const l = <u32>(h << 1);
+  const s = ksign((aux >> (7 * l)) & 127) | (ksign((aux >> (7 * l + 7)) & 127) << 8);
+  return grid8x2Signed(IQ2XXS_GRID, <usize>load<u8>(o + (<usize>h << 1)), <usize>load<u8>(o + (<usize>h << 1) + 1), s);
+}
+
+/** Values 16h … 16h + 15 of IQ2_XS sub-block ib: u16 q0, q1 at blk + 2 + 8ib + 4h: grid q & 511, signs ksigns[q >> 9]. */
+// @ts-ignore: decorator
+@inline function iq2xsHalf(blk: usize, ib: i32, h: i32): v128 {
+  const o = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const q0 = <u32>load<u16>(o), q1 = <u32>load<u16>(o, 2);
+  return grid8x2Signed(IQ2XS_GRID, <usize>(q0 & 511), <usize>(q1 & 511), ksign(q0 >> 9) | (ksign(q1 >> 9) << 8));
+}
+
+/** IQ2_XS's scale of half h of sub-block ib: d·(0.5 + nibble h of scales[ib])·0.25 (exact in f32). */
+// @ts-ignore: decorator
+@inline function iq2xsScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
+  const s = (<u32>load<u8>(blk + 66 + <usize>ib) >> (<u32>h << 2)) & 0xf;
+  return d * (<f32>s + 0.5) * 0.25;
+}
+
+/** One IQ2_XXS row (66-byte super-blocks) against x: per sub-block db·(Σ lo·x + Σ hi·x). */
+function dot_iq2_xxs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 66;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const o = blk + 2 + (<usize>ib << 3);
+      const aux = load<u32>(o, 4);
+      const s = f32x4.add(dot16v(iq2xxsHalf(o, 0, aux), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        dot16v(iq2xxsHalf(o, 1, aux), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(d * (<f32>(aux >> 28) + 0.5) * 0.25), s));
+    }
+  }
+  return qhsum(a);
+}
+
+/** One IQ2_XS row (74-byte super-blocks) against x: per 16 values db·Σ. */
+function dot_iq2_xs(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 74;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = dot16v(iq2xsHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = dot16v(iq2xsHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 1)), hi)));
+    }
+  }
+  return qhsum(a);
+}
+
+/** IQ2_XXS super-block (66 bytes): f16 d, 8 × (4 grid indices, u32 of 4 × 7 sign bits and a 4-bit scale); one row at a time. */
+export function matmul_iq2_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 66;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_xxs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** IQ2_XS super-block (74 bytes): f16 d, 32 × u16 (9-bit grid index, 7 sign bits), scales[8]; one row at a time. */
+export function matmul_iq2_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 74;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_xs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** IQ2_S super-block (82 bytes): f16 d, qs[32], signs[32], qh[8], scales[8]; one row at a time (prefill: matmul_quant_tiled). */
+export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 82;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq2_s(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/**
+ * IQ3_XXS super-block (98 bytes): f16 d, 64 grid indices, 8 u32 of (4 × 7 sign bits, 4-bit scale);
+ * one row at a time (prefill goes through matmul_quant_tiled).
+ */
+export function matmul_iq3_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 98;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq3_xxs(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/**
+ * IQ3_S super-block (110 bytes): f16 d, qs[64], qh[8], signs[32], scales[4]; one row at a time
+ * (prefill goes through matmul_quant_tiled).
+ */
+export function matmul_iq3_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 110;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq3_s(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
 function dot4_q4_0(w: usize, rowBytes: usize, x: usize, nb: i32, out: usize): void {
   dot4_small(S_Q4_0, w, rowBytes, x, nb, out);
 }
@@ -847,6 +1107,82 @@ function dequant_iq4_xs(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` IQ3_XXS super-blocks: value db·(±grid byte) per 32-value sub-block (exact, as dequantize_row_iq3_xxs). */
+function dequant_iq3_xxs(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 98;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = dst + (<usize>b << 10) + (<usize>ib << 7);
+      const aux = load<u32>(blk + 66 + (<usize>ib << 2));
+      const db = f32x4.splat(iq3xxsScale(d, aux));
+      store16(o, iq3xxsHalf(blk, ib, 0, aux), db, zero);
+      store16(o + 64, iq3xxsHalf(blk, ib, 1, aux), db, zero);
+    }
+  }
+}
+
+/** `blocks` IQ2_S super-blocks: value dl·(±grid byte) per 16 values (exact, as dequantize_row_iq2_s). */
+function dequant_iq2_s(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 82;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(o, iq2sHalf(blk, ib, 0), f32x4.splat(iq2sScale(blk, d, ib, 0)), zero);
+      store16(o + 64, iq2sHalf(blk, ib, 1), f32x4.splat(iq2sScale(blk, d, ib, 1)), zero);
+    }
+  }
+}
+
+/** `blocks` IQ2_XXS super-blocks (exact, as dequantize_row_iq2_xxs). */
+function dequant_iq2_xxs(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 66;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = blk + 2 + (<usize>ib << 3);
+      const aux = load<u32>(o, 4);
+      const db = f32x4.splat(d * (<f32>(aux >> 28) + 0.5) * 0.25);
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(p, iq2xxsHalf(o, 0, aux), db, zero);
+      store16(p + 64, iq2xxsHalf(o, 1, aux), db, zero);
+    }
+  }
+}
+
+/** `blocks` IQ2_XS super-blocks (exact, as dequantize_row_iq2_xs). */
+function dequant_iq2_xs(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 74;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(p, iq2xsHalf(blk, ib, 0), f32x4.splat(iq2xsScale(blk, d, ib, 0)), zero);
+      store16(p + 64, iq2xsHalf(blk, ib, 1), f32x4.splat(iq2xsScale(blk, d, ib, 1)), zero);
+    }
+  }
+}
+
+/** `blocks` IQ3_S super-blocks: value db·(±grid byte) per 32-value sub-block (exact, as dequantize_row_iq3_s). */
+function dequant_iq3_s(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 110;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = dst + (<usize>b << 10) + (<usize>ib << 7);
+      const db = f32x4.splat(iq3sScale(blk, d, ib));
+      store16(o, iq3sHalf(blk, ib, 0), db, zero);
+      store16(o + 64, iq3sHalf(blk, ib, 1), db, zero);
+    }
+  }
+}
+
 /** `blocks` Q4_K super-blocks (256 values each): value = d·sc·q − dmin·m per 32-value sub-block (dot_q4_k's layout). */
 function dequant_q4_k(dst: usize, w: usize, blocks: i32): void {
   const mask = i8x16.splat(0x0f);
@@ -985,17 +1321,17 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14, T_IQ2_XXS = 15, T_IQ2_XS = 16;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S, 15 IQ2_XXS, 16 IQ2_XS): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
   const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
-    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K ? 110 : t == T_IQ4_XS ? 136 : 84;
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : t == T_IQ2_XXS ? 66 : t == T_IQ2_XS ? 74 : 84;
   const perBlock = t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_1 || t == T_Q5_1 || t == T_IQ4_NL ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
@@ -1014,6 +1350,11 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_Q4_1) dequant_small(S_Q4_1, scratch, wr, rows * nb);
       else if (t == T_Q5_1) dequant_small(S_Q5_1, scratch, wr, rows * nb);
       else if (t == T_IQ4_XS) dequant_iq4_xs(scratch, wr, rows * nb);
+      else if (t == T_IQ3_XXS) dequant_iq3_xxs(scratch, wr, rows * nb);
+      else if (t == T_IQ3_S) dequant_iq3_s(scratch, wr, rows * nb);
+      else if (t == T_IQ2_S) dequant_iq2_s(scratch, wr, rows * nb);
+      else if (t == T_IQ2_XXS) dequant_iq2_xxs(scratch, wr, rows * nb);
+      else if (t == T_IQ2_XS) dequant_iq2_xs(scratch, wr, rows * nb);
       else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }

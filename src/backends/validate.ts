@@ -49,6 +49,16 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 32) * rows * 24;
     case 'iq4_xs':
       return blocks(dtype, cols, 256) * rows * 136;
+    case 'iq3_xxs':
+      return blocks(dtype, cols, 256) * rows * 98;
+    case 'iq3_s':
+      return blocks(dtype, cols, 256) * rows * 110;
+    case 'iq2_s':
+      return blocks(dtype, cols, 256) * rows * 82;
+    case 'iq2_xxs':
+      return blocks(dtype, cols, 256) * rows * 66;
+    case 'iq2_xs':
+      return blocks(dtype, cols, 256) * rows * 74;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

@@ -10,6 +10,7 @@
 import { SparrowError } from '../errors.ts';
 import { fromF16Bits, toF16Bits } from '../util/f16.ts';
 import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
+import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
 
 const fr = Math.fround;
 
@@ -22,6 +23,11 @@ export const BLOCK = {
   Q5_1: { size: 24, d: 0, m: 2, qh: 4, qs: 8 },
   IQ4_NL: { size: 18, d: 0, qs: 2 },
   IQ4_XS: { size: 136, d: 0, scalesH: 2, scalesL: 4, qs: 8 },
+  IQ3_XXS: { size: 98, d: 0, qs: 2, scalesAndSigns: 66 },
+  IQ3_S: { size: 110, d: 0, qs: 2, qh: 66, signs: 74, scales: 106 },
+  IQ2_S: { size: 82, d: 0, qs: 2, signs: 34, qh: 66, scales: 74 },
+  IQ2_XXS: { size: 66, d: 0, qs: 2 },
+  IQ2_XS: { size: 74, d: 0, qs: 2, scales: 66 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -128,6 +134,125 @@ export function iq4xsScale(b: Uint8Array, o: number, ib: number): number {
  * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
  * (exact in f32: 11 × 6 significant bits); value dl·kvalues_iq4nl[nibble], one rounding.
  */
+/**
+ * IQ3_XXS (dequantize_row_iq3_xxs; 98 bytes: f16 d, qs[64] grid indices, 8 u32 scales_and_signs):
+ * 8 sub-blocks of 32 values. Sub-block ib's u32 aux (bytes 66 + 4·ib): db = d·(0.5 + aux>>28)·0.5;
+ * its values 8l … 8l + 7 (l = 0..3) are the 4 bytes of iq3xxs_grid[qs[8ib + 2l]] then of
+ * iq3xxs_grid[qs[8ib + 2l + 1]], value j negated when bit j of ksigns_iq2xs[(aux >> 7l) & 127] is set.
+ * Every product is exact in f32 (db has at most 16 significant bits, grid values 6), so the order of
+ * the two multiplications does not matter.
+ */
+const rowIQ3_XXS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 98) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const a = off + 66 + 4 * ib;
+      const aux = (b[a] | (b[a + 1] << 8) | (b[a + 2] << 16) | (b[a + 3] << 24)) >>> 0;
+      const db = fr(fr(d * fr(0.5 + (aux >>> 28))) * 0.5);
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const signs = KSIGNS_IQ2XS[(aux >>> (7 * l)) & 127];
+        const g1 = IQ3XXS_GRID[b[off + 2 + 8 * ib + 2 * l]];
+        const g2 = IQ3XXS_GRID[b[off + 2 + 8 * ib + 2 * l + 1]];
+        for (let j = 0; j < 4; j++) {
+          y[yo + j] = fr(db * ((g1 >>> (8 * j)) & 0xff)) * (signs & (1 << j) ? -1 : 1);
+          y[yo + j + 4] = fr(db * ((g2 >>> (8 * j)) & 0xff)) * (signs & (1 << (j + 4)) ? -1 : 1);
+        }
+      }
+    }
+  }
+};
+
+/**
+ * IQ3_S (dequantize_row_iq3_s; 110 bytes: f16 d, qs[64], qh[8], signs[32], scales[4]): 8 sub-blocks
+ * of 32 values. Sub-block ib: db = d·(1 + 2·s) with s the low (even ib) or high (odd ib) nibble of
+ * scales[ib/2]; its values 4k … 4k + 3 (k = 0..7) are the 4 bytes of iq3s_grid[qs[8ib + k] | (bit k
+ * of qh[ib]) << 8]; value v (0..31) negated when bit v%8 of signs[4ib + v/8] is set. Exact in f32.
+ */
+const rowIQ3_S: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 110) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const db = fr(d * (1 + 2 * ((b[off + 106 + (ib >> 1)] >> (4 * (ib & 1))) & 0xf)));
+      const qh = b[off + 66 + ib];
+      for (let k = 0; k < 8; k++, yo += 4) {
+        const g = IQ3S_GRID[b[off + 2 + 8 * ib + k] | (((qh >> k) & 1) << 8)];
+        const signs = b[off + 74 + 4 * ib + (k >> 1)] >> (4 * (k & 1));
+        for (let j = 0; j < 4; j++) y[yo + j] = fr(db * ((g >>> (8 * j)) & 0xff)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
+/**
+ * IQ2_S (dequantize_row_iq2_s; 82 bytes: f16 d, qs[32], signs[32], qh[8], scales[8]): 32 groups of 8
+ * values. Group g = 4·ib + l (sub-block ib = 0..7, l = 0..3): the 8 bytes of iq2s_grid[qs[g] | (bits
+ * 2l, 2l + 1 of qh[ib]) << 8], value j negated when bit j of signs[g] is set, times dl = d·(0.5 + s)·0.25
+ * with s the low (l < 2) or high nibble of scales[ib]. Exact in f32 (dl ≤ 16 significant bits, grid
+ * values 8, 25, 43).
+ */
+const rowIQ2_S: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 82) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const sc = b[off + 74 + ib];
+      const db = [fr(fr(d * fr(0.5 + (sc & 0xf))) * 0.25), fr(fr(d * fr(0.5 + (sc >> 4))) * 0.25)];
+      const qh = b[off + 66 + ib];
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const g = 4 * ib + l;
+        const idx = b[off + 2 + g] | (((qh >> (2 * l)) & 3) << 8);
+        const signs = b[off + 34 + g];
+        for (let j = 0; j < 8; j++) {
+          const v = (IQ2S_GRID[2 * idx + (j >> 2)] >>> (8 * (j & 3))) & 0xff;
+          y[yo + j] = fr(db[l >> 1] * v) * (signs & (1 << j) ? -1 : 1);
+        }
+      }
+    }
+  }
+};
+
+/** Value j (0..7) of entry idx of an 8-value grid stored as u32 pairs. */
+const grid8 = (g: Uint32Array, idx: number, j: number): number => (g[2 * idx + (j >> 2)] >>> (8 * (j & 3))) & 0xff;
+
+/**
+ * IQ2_XXS (dequantize_row_iq2_xxs; 66 bytes: f16 d, 8 × (u32 a, u32 b) at 2): sub-block ib's groups
+ * l = 0..3 of 8 values are iq2xxs_grid[byte l of a] with signs ksigns_iq2xs[(b >> 7l) & 127], times
+ * db = d·(0.5 + b >> 28)·0.25. Exact in f32.
+ */
+const rowIQ2_XXS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 66) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const o = off + 2 + 8 * ib;
+      const aux1 = (b[o + 4] | (b[o + 5] << 8) | (b[o + 6] << 16) | (b[o + 7] << 24)) >>> 0;
+      const db = fr(fr(d * fr(0.5 + (aux1 >>> 28))) * 0.25);
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const signs = KSIGNS_IQ2XS[(aux1 >>> (7 * l)) & 127];
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(db * grid8(IQ2XXS_GRID, b[o + l], j)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
+/**
+ * IQ2_XS (dequantize_row_iq2_xs; 74 bytes: f16 d, qs u16[32] at 2, scales[8] at 66): group g = 4ib + l
+ * is iq2xs_grid[qs[g] & 511] with signs ksigns_iq2xs[qs[g] >> 9], times d·(0.5 + s)·0.25 with s the low
+ * (l < 2) or high nibble of scales[ib]. Exact in f32.
+ */
+const rowIQ2_XS: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 74) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const sc = b[off + 66 + ib];
+      const db = [fr(fr(d * fr(0.5 + (sc & 0xf))) * 0.25), fr(fr(d * fr(0.5 + (sc >> 4))) * 0.25)];
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const q = b[off + 2 + 2 * (4 * ib + l)] | (b[off + 3 + 2 * (4 * ib + l)] << 8);
+        const signs = KSIGNS_IQ2XS[q >> 9];
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(db[l >> 1] * grid8(IQ2XS_GRID, q & 511, j)) * (signs & (1 << j) ? -1 : 1);
+      }
+    }
+  }
+};
+
 const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 136) {
     const d = h16(b, off);
@@ -274,7 +399,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S, IQ2_XXS: rowIQ2_XXS, IQ2_XS: rowIQ2_XS,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 

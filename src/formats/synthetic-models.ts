@@ -14,8 +14,10 @@
 import type { GgufKV } from './gguf.ts';
 import { GgufValueType } from './gguf.ts';
 import { kv } from './gguf-writer.ts';
-import { encodeF16, quantizeIQ4_NL, quantizeIQ4_XS, quantizeQ4_0, quantizeQ4_1, quantizeQ4_K, quantizeQ5_0, quantizeQ5_1, quantizeQ6_K, quantizeQ8_0 } from './ggml-quants.ts';
+import { dequantize, encodeF16, quantizeIQ4_NL, quantizeIQ4_XS, quantizeQ4_0, quantizeQ4_1, quantizeQ4_K, quantizeQ5_0, quantizeQ5_1, quantizeQ6_K, quantizeQ8_0 } from './ggml-quants.ts';
 import { encodeBf16 } from '../util/bf16.ts';
+import { SparrowError } from '../errors.ts';
+import { toF16Bits } from '../util/f16.ts';
 import { llama3FreqFactors } from './rope-scaling.ts';
 import { sentencePieceOf, type BpeVocab } from './synthetic-bpe.ts';
 
@@ -233,9 +235,11 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
  * embedding included, in IQ4_XS; a matrix whose rows are not a multiple of 256 wide falls back as
  * llama-quantize's does (IQ4_NL, F16 if not a multiple of 32 either). (llama-quantize would give the
  * tied embedding Q6_K and, without an importance matrix, the first eighth's ffn_down Q5_K; here they
- * stay IQ4_XS so that the embedding lookup and every matrix run the type.)
+ * stay IQ4_XS so that the embedding lookup and every matrix run the type.) IQ3_S, IQ3_XXS and IQ2_S / IQ2_XS / IQ2_XXS likewise
+ * (fallback IQ4_NL / F16, as llama-quantize's), but with no quantizer: their matrices are random
+ * valid blocks (randomGridBlocks) at the matrix's scale, not the values the other types round.
  */
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'Q4_K_M' | 'F32';
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q4_K_M' | 'F32';
 
 export interface GgufTensorPlan {
   name: string;
@@ -244,8 +248,34 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ4_NL = 25, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ4_NL: 25, IQ4_XS: 30, BF16: 32 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ3_XXS = 23, MOSTLY_IQ4_NL = 25, MOSTLY_IQ3_S = 26, MOSTLY_IQ2_XXS = 19, MOSTLY_IQ2_XS = 20, MOSTLY_IQ2_S = 28, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
+const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ3_XXS: 23, IQ4_NL: 25, IQ3_S: 26, IQ2_S: 28, IQ2_XXS: 19, IQ2_XS: 20, IQ4_XS: 30, BF16: 32 };
+
+/**
+ * `rows` × `cols` values of a grid-coded type without a quantizer here (IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS, IQ2_XXS: 110- / 98- / 82- / 74- / 66-byte
+ * super-blocks of 256) as random valid blocks: every byte (grid indices, high bits, signs, sub-block
+ * scales) from the seeded stream, then each super-block's f16 d set to ±(0.5 … 1.5)·sd / rms, rms the
+ * root mean square of the tensor dequantized with d = 1, so the matrix has about standard deviation sd.
+ */
+export function randomGridBlocks(seed: string, rows: number, cols: number, sd: number, t: 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS'): Uint8Array {
+  const size = { IQ3_S: 110, IQ3_XXS: 98, IQ2_S: 82, IQ2_XS: 74, IQ2_XXS: 66 }[t];
+  if (cols % 256 !== 0) throw new SparrowError('SHAPE_MISMATCH', `randomGridBlocks: ${t} rows of ${cols} are not whole super-blocks of 256`);
+  const nb = (rows * cols) / 256;
+  const r = stream(seed);
+  const out = new Uint8Array(nb * size);
+  for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
+  for (let b = 0; b < nb; b++) out.set([0x00, 0x3c], b * size); // d = 1
+  const unit = dequantize(t, out, rows * cols);
+  let ss = 0;
+  for (let i = 0; i < unit.length; i++) ss += unit[i] * unit[i];
+  const rms = Math.sqrt(ss / unit.length);
+  for (let b = 0; b < nb; b++) {
+    const h = toF16Bits((r() < 0.5 ? -1 : 1) * (0.5 + r()) * (sd / rms));
+    out[b * size] = h & 0xff;
+    out[b * size + 1] = h >> 8;
+  }
+  return out;
+}
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -412,7 +442,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const moreBits = (l: number) => l < Math.floor(s.layers / 8) || l >= Math.floor((7 * s.layers) / 8) || (l - Math.floor(s.layers / 8)) % 3 === 2;
   const typeOf = (name: string, cols: number): string => {
     // llama-quantize's fallback for rows not a multiple of IQ4_XS's 256 (llama_tensor_get_type)
-    if (type === 'IQ4_XS') return cols % 256 === 0 ? 'IQ4_XS' : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
+    if (type === 'IQ4_XS' || type === 'IQ3_S' || type === 'IQ3_XXS' || type === 'IQ2_S' || type === 'IQ2_XS' || type === 'IQ2_XXS') return cols % 256 === 0 ? type : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
     if (type !== 'Q4_K_M') return type;
     const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(name);
     const k = name === 'token_embd.weight' || (m && moreBits(Number(m[1]))) ? 'Q6_K' : 'Q4_K';
@@ -421,7 +451,9 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   };
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
     const t = typeOf(name, cols);
-    return { name, type: t, ne: [cols, rows], make: () => encodeGgml(uniform(`${s.name}/${name}`, rows * cols, sd), t) };
+    const seed = `${s.name}/${name}`;
+    if (t === 'IQ3_S' || t === 'IQ3_XXS' || t === 'IQ2_S' || t === 'IQ2_XS' || t === 'IQ2_XXS') return { name, type: t, ne: [cols, rows], make: () => randomGridBlocks(seed, rows, cols, sd, t) };
+    return { name, type: t, ne: [cols, rows], make: () => encodeGgml(uniform(seed, rows * cols, sd), t) };
   };
   const norm = (name: string, n: number): GgufTensorPlan => ({
     // 1 + small noise, like trained RMSNorm gains; 1-D tensors stay F32 as llama.cpp's converter does.

@@ -1,7 +1,7 @@
 /**
  * llama.cpp as the oracle for the architectures the Llama model runs (llama, qwen2, qwen3, granite, lfm2, granitehybrid), Gemma 3, Gemma 2, Mamba, Mamba-2 and RWKV-7, for
  * the GGUF pre-tokenizers and for the quantized block types (Q8_0, Q4_0, Q4_1, Q5_1, IQ4_NL, IQ4_XS: files
- * written by our quantizers, read by llama.cpp's own dequantization): tiny random GGUF files
+ * written by our quantizers, IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS: random valid blocks; read by llama.cpp's own dequantization): tiny random GGUF files
  * (test/helpers/tiny-llamas.ts; F32 unless quantized, sharp distributions; Mamba as convert_hf_to_gguf.py writes it) are run by llama.cpp itself (@wllama/wllama, llama.cpp in WebAssembly, in
  * Chromium) and by Sparrow (wasm in Node; WebGPU in the page).
  * - The prompt — digits, contractions, newlines — must come to as many tokens in both, and the
@@ -38,13 +38,19 @@ const TOP = 5;
 const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 1024, raw: {} }, 16, 10000);
 // Quantized files (every matrix and the tied embedding in `type`, written by our quantizers): llama.cpp's
 // CPU matmul quantizes the activations (to Q8_0 for Q8_0 / Q4_0 / IQ4_NL weights, Q8_1 for Q4_1 / Q5_1,
-// Q8_K for IQ4_XS) where Sparrow multiplies f32 activations, so the probabilities agree to `tol`, not
+// Q8_K for IQ4_XS / IQ3_* / IQ2_*) where Sparrow multiplies f32 activations, so the probabilities agree to `tol`, not
 // 1e-5. Measured worst |Δp|: Q8_0 1.29e-2, Q4_0 5.9e-3 (the controls), Q4_1 6.3e-3, Q5_1 8.3e-3,
-// IQ4_NL 1.56e-2, IQ4_XS 1.72e-2; tol = 0.08 ≈ 5× the worst of them. A wrong dequantization moves them
-// by 0.14–0.33 (tried: IQ4_NL nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel,
+// IQ4_NL 1.56e-2, IQ4_XS 1.72e-2, IQ3_S 2.00e-2, IQ3_XXS 1.28e-2, IQ2_S 1.30e-2,
+// IQ2_XS 3.41e-3, IQ2_XXS 3.32e-2 (random valid blocks, no quantizer);
+// tol = 0.08 ≈ 2.4× the worst of them. A wrong dequantization moves them by 0.10–0.43
+// (tried: IQ4_NL nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel,
 // two IQ4_NL levels swapped, Q5_1's 5th bits of the high half taken from the low half; IQ4_XS: 0.17
 // with the scale nibbles of a sub-block pair swapped in the wasm kernels, 0.30 with the nibbles of the
-// host dequantizer (the embedding lookup) swapped). With Sparrow's 8-bit activations (its decode then
+// host dequantizer (the embedding lookup) swapped; IQ3_S: 0.34 with a qh bit taken from the wrong
+// position in the wasm kernel, 0.11 with the host dequantizer's scale nibbles swapped; IQ3_XXS: 0.17
+// with the wasm kernel's parity sign bit at bit 6; IQ2_S: 0.10 with a group's qh bits taken from its
+// neighbour's in the wasm kernel, 0.43 with neighbouring sign bytes in the host dequantizer; IQ2_XS:
+// 0.20 with a grid index's 9th bit dropped, IQ2_XXS: 0.35 with sign bits one bit off, both wasm). With Sparrow's 8-bit activations (its decode then
 // quantizes x to Q8_0 / Q8_1 blocks as well, rounding half to even) the measured worst |Δp| is of the
 // same size: Q8_0 1.81e-2, Q4_0 4.25e-3, Q5_1 6.61e-3, IQ4_NL 1.98e-2 (with truncation toward zero,
 // the rounding of llama.cpp's wasm quantize_row_q8_0 source, 2.9e-2–4.5e-2: tried).
@@ -92,6 +98,14 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   // IQ4_XS needs rows of 256: hidden 256 (4 heads of 64), ffn 512, so every matrix is IQ4_XS; the
   // embedding's sd halved (0.15) so that the logits keep tinyShape's spread (at 0.3 the top token had p = 1)
   { name: 'llama-iq4_xs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.15 }, type: 'IQ4_XS', tol: QTOL },
+  // IQ3_S / IQ3_XXS (no quantizer: every matrix and the tied embedding random valid blocks at the
+  // matrix's scale, src/formats/synthetic-models.ts randomGridBlocks), the same widths as IQ4_XS
+  { name: 'llama-iq3_s', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.15 }, type: 'IQ3_S', tol: QTOL },
+  { name: 'llama-iq3_xxs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.15 }, type: 'IQ3_XXS', tol: QTOL },
+  // IQ2_S (random valid blocks too): at embedding sd 0.15 every step's top token had p > 0.99, so 0.1
+  { name: 'llama-iq2_s', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_S', tol: QTOL },
+  { name: 'llama-iq2_xs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XS', tol: QTOL },
+  { name: 'llama-iq2_xxs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XXS', tol: QTOL },
   // the same files with Sparrow's 8-bit activations (int8Activations: llama.cpp's Q8_0 / Q8_1 blocks in decode)
   { name: 'llama-q8_0-int8', arch: 'llama', pre: 'smollm', type: 'Q8_0', tol: QTOL, int8: true },
   { name: 'llama-q4_0-int8', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL, int8: true },

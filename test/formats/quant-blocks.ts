@@ -22,7 +22,7 @@ export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: n
     out[o + 1] = h >> 8;
   };
   const scaleOffsets: Record<QuantDType, number[]> = {
-    bf16: [], q8_0: [0], q4_0: [0], q4_1: [0], q5_0: [0], q5_1: [0], iq4_nl: [0], iq4_xs: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
+    bf16: [], q8_0: [0], q4_0: [0], q4_1: [0], q5_0: [0], q5_1: [0], iq4_nl: [0], iq4_xs: [0], iq3_xxs: [0], iq3_s: [0], iq2_s: [0], iq2_xxs: [0], iq2_xs: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
   };
   const minOffsets: Partial<Record<QuantDType, number>> = { q4_1: 2, q5_1: 2 };
   for (let b = 0; b < nb; b++) {

@@ -24,6 +24,11 @@ const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'iq4_nl', shapes: [[1, 32], [7, 96], [33, 160], [6, 576]] },
   // 136-byte super-blocks; 1, 2, 3, 9 per row, odd row counts (a partial four-row group)
   { dtype: 'iq4_xs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq3_xxs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq3_s', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq2_s', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq2_xxs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq2_xs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
   { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   // odd row counts (a partial four-row prefill group) and 1, 2, 3, 9 super-blocks per row
@@ -56,7 +61,7 @@ describe('quantized matvec/matmul on random blocks', () => {
 describe('quantized prefill: the four dequantized rows are the reference dequantization', () => {
   // X = I (n = K tokens): out[i, r] = W[r, i] exactly (one product by 1, the rest by 0), so the
   // tiled kernel's dequantization is compared value by value with ggml-quants.ts (llama.cpp's).
-  for (const [dtype, k] of [['q4_0', 96], ['q5_0', 96], ['q4_1', 96], ['q5_1', 96], ['iq4_nl', 96], ['iq4_xs', 512], ['q2_k', 256], ['q3_k', 256], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]] as const) {
+  for (const [dtype, k] of [['q4_0', 96], ['q5_0', 96], ['q4_1', 96], ['q5_1', 96], ['iq4_nl', 96], ['iq4_xs', 512], ['iq3_xxs', 512], ['iq3_s', 512], ['iq2_s', 512], ['iq2_xxs', 512], ['iq2_xs', 512], ['q2_k', 256], ['q3_k', 256], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]] as const) {
     it(`${dtype}: [7, ${k}] with X = I gives dequantize(W) bit for bit`, async () => {
       const wasm = await WasmBackend.create();
       const m = 7;

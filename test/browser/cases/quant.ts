@@ -1,6 +1,6 @@
 /**
  * Quantized matvec/matmul on webgpu, run inside the backend-host worker: random GGML blocks of every
- * raw-block type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, Q2_K…Q6_K) and
+ * raw-block type (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K) and
  * real llama.cpp Q2_K…Q6_K tensors (fetched from the dev server) against the float64
  * dequantize-then-dot oracle and the reference backend. Returns the worst relative error per case.
  */
@@ -14,7 +14,7 @@ import { runLinear } from '../../helpers/linear.ts';
 /** Worst relative error allowed against the f64 oracle (test/browser/quant.test.ts, bench/gpu/run.ts). */
 export const QUANT_TOL = { reference: 1e-7, webgpu: 3e-6 };
 /** How many cases quantSuite returns (a case that stops running must fail the suite, not vanish). */
-export const QUANT_CASES = 105;
+export const QUANT_CASES = 145;
 
 export interface QuantCaseResult {
   name: string;
@@ -44,6 +44,14 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
     iq4_nl: [[1, 32], [7, 96], [33, 160], [5, 576], [2, 2336]],
     // 136-byte super-blocks (on words); 1, 2, 3, 10 per row (4 to 64 lanes, 8 units per super-block)
     iq4_xs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    // 98- and 110-byte super-blocks: every other one starts at 2 mod 4 (grid tables as WGSL consts)
+    iq3_xxs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    iq3_s: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    // 82-byte IQ2_S super-blocks (0 or 2 mod 4), its 1024 × 8 grid as a 2048-word const array
+    iq2_s: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    // 66- and 74-byte super-blocks (0 or 2 mod 4)
+    iq2_xxs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    iq2_xs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
     q4_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
     q6_k: [[1, 256], [5, 512], [3, 1024]],
     q5_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
