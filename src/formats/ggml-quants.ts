@@ -130,11 +130,6 @@ export function iq4xsScale(b: Uint8Array, o: number, ib: number): number {
 }
 
 /**
- * IQ4_XS (dequantize_row_iq4_xs): 256 values in 8 sub-blocks of 32, each IQ4_NL's nibble layout
- * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
- * (exact in f32: 11 × 6 significant bits); value dl·kvalues_iq4nl[nibble], one rounding.
- */
-/**
  * IQ3_XXS (dequantize_row_iq3_xxs; 98 bytes: f16 d, qs[64] grid indices, 8 u32 scales_and_signs):
  * 8 sub-blocks of 32 values. Sub-block ib's u32 aux (bytes 66 + 4·ib): db = d·(0.5 + aux>>28)·0.5;
  * its values 8l … 8l + 7 (l = 0..3) are the 4 bytes of iq3xxs_grid[qs[8ib + 2l]] then of
@@ -253,6 +248,11 @@ const rowIQ2_XS: Row = (b, off, nb, y, yo) => {
   }
 };
 
+/**
+ * IQ4_XS (dequantize_row_iq4_xs): 256 values in 8 sub-blocks of 32, each IQ4_NL's nibble layout
+ * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
+ * (exact in f32: 11 × 6 significant bits); value dl·kvalues_iq4nl[nibble], one rounding.
+ */
 const rowIQ4_XS: Row = (b, off, nb, y, yo) => {
   for (let i = 0; i < nb; i++, off += 136) {
     const d = h16(b, off);
