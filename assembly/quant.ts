@@ -680,6 +680,68 @@ export function matmul_iq4_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k:
     load<u32>(IQ3S_GRID + (((<usize>load<u8>(q, 3)) | ((qh & 8) << 5)) << 2)), signMask16(s));
 }
 
+/**
+ * The five grid tables as f32 (grid byte j of word t at base + 16·t + 4·j: an IQ3 entry is 16 bytes, an
+ * IQ2 entry of 8 values 32), filled from the byte tables on an instance's first grid decode (threads
+ * write the same bytes), so that the decode loads four grid values as an f32x4 and skips the
+ * byte → f32 widening; SIGN4 + 16·n: the f32 sign-bit mask of the four sign bits n. 68 KiB in all.
+ */
+const IQ3XXS_F32: usize = memory.data(256 * 16, 16);
+const IQ3S_F32: usize = memory.data(512 * 16, 16);
+const IQ2XXS_F32: usize = memory.data(512 * 16, 16);
+const IQ2XS_F32: usize = memory.data(1024 * 16, 16);
+const IQ2S_F32: usize = memory.data(2048 * 16, 16);
+const SIGN4: usize = memory.data(16 * 16, 16);
+let gridF32Ready = false;
+function widenGrid(dst: usize, src: usize, words: usize): void {
+  for (let t: usize = 0; t < words; t++) {
+    const g = load<u32>(src + (t << 2));
+    for (let j: usize = 0; j < 4; j++) store<f32>(dst + (t << 4) + (j << 2), <f32>((g >> (<u32>j << 3)) & 0xff));
+  }
+}
+function fillGridF32(): void {
+  widenGrid(IQ3XXS_F32, IQ3XXS_GRID, 256);
+  widenGrid(IQ3S_F32, IQ3S_GRID, 512);
+  widenGrid(IQ2XXS_F32, IQ2XXS_GRID, 512);
+  widenGrid(IQ2XS_F32, IQ2XS_GRID, 1024);
+  widenGrid(IQ2S_F32, IQ2S_GRID, 2048);
+  for (let n: usize = 0; n < 16; n++) for (let j: usize = 0; j < 4; j++) store<u32>(SIGN4 + (n << 4) + (j << 2), ((<u32>n >> <u32>j) & 1) << 31);
+  gridF32Ready = true;
+}
+
+/**
+ * Σ of 16 grid values times x0 … x3: four f32x4 of grid values at e0 … e3 with the sign bits s (bit t:
+ * value t) xor-ed in, then dot16v's products in dot16v's order — the same f32 values and operations as
+ * dot16v of the signed bytes, so the same result.
+ */
+// @ts-ignore: decorator
+@inline function gridDot16(e0: usize, e1: usize, e2: usize, e3: usize, s: usize, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  let acc = f32x4.mul(v128.xor(v128.load(e0), v128.load(SIGN4 + ((s & 15) << 4))), x0);
+  acc = fmadd(v128.xor(v128.load(e1), v128.load(SIGN4 + (((s >> 4) & 15) << 4))), x1, acc);
+  acc = fmadd(v128.xor(v128.load(e2), v128.load(SIGN4 + (((s >> 8) & 15) << 4))), x2, acc);
+  return fmadd(v128.xor(v128.load(e3), v128.load(SIGN4 + (((s >> 12) & 15) << 4))), x3, acc);
+}
+
+/** dot16v(iq3sHalf(blk, ib, h), x0 … x3) from the f32 grid (gridDot16). */
+// @ts-ignore: decorator
+@inline function iq3sHalfDot(blk: usize, ib: i32, h: i32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const q = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const qh = <usize>(load<u8>(blk + 66 + <usize>ib) >> <u8>(h << 2));
+  const s = <usize>load<u16>(blk + 74 + (<usize>ib << 2) + (<usize>h << 1));
+  return gridDot16(IQ3S_F32 + (((<usize>load<u8>(q)) | ((qh & 1) << 8)) << 4), IQ3S_F32 + (((<usize>load<u8>(q, 1)) | ((qh & 2) << 7)) << 4),
+    IQ3S_F32 + (((<usize>load<u8>(q, 2)) | ((qh & 4) << 6)) << 4), IQ3S_F32 + (((<usize>load<u8>(q, 3)) | ((qh & 8) << 5)) << 4), s, x0, x1, x2, x3);
+}
+
+/** dot16v(iq3xxsHalf(blk, ib, h, aux), x0 … x3) from the f32 grid (gridDot16). */
+// @ts-ignore: decorator
+@inline function iq3xxsHalfDot(blk: usize, ib: i32, h: i32, aux: u32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const q = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const l = <u32>(h << 1);
+  const s = <usize>(ksign((aux >> (7 * l)) & 127) | (ksign((aux >> (7 * l + 7)) & 127) << 8));
+  return gridDot16(IQ3XXS_F32 + (<usize>load<u8>(q) << 4), IQ3XXS_F32 + (<usize>load<u8>(q, 1) << 4),
+    IQ3XXS_F32 + (<usize>load<u8>(q, 2) << 4), IQ3XXS_F32 + (<usize>load<u8>(q, 3) << 4), s, x0, x1, x2, x3);
+}
+
 /** IQ3_S sub-block ib's scale db = d·(1 + 2·s), s = nibble ib%2 of scales[ib/2] (exact in f32). */
 // @ts-ignore: decorator
 @inline function iq3sScale(blk: usize, d: f32, ib: i32): f32 {
@@ -697,9 +759,8 @@ function dot_iq3_xxs(w: usize, x: usize, nb: i32): f32 {
     for (let ib = 0; ib < 8; ib++) {
       const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
       const aux = load<u32>(blk + 66 + (<usize>ib << 2));
-      const lo = iq3xxsHalf(blk, ib, 0, aux), hi = iq3xxsHalf(blk, ib, 1, aux);
-      const s = f32x4.add(dot16v(lo, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
-        dot16v(hi, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      const s = f32x4.add(iq3xxsHalfDot(blk, ib, 0, aux, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        iq3xxsHalfDot(blk, ib, 1, aux, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
       a = f32x4.add(a, f32x4.mul(f32x4.splat(iq3xxsScale(d, aux)), s));
     }
   }
@@ -714,9 +775,8 @@ function dot_iq3_s(w: usize, x: usize, nb: i32): f32 {
     const d = qhalf(blk);
     for (let ib = 0; ib < 8; ib++) {
       const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
-      const lo = iq3sHalf(blk, ib, 0), hi = iq3sHalf(blk, ib, 1);
-      const s = f32x4.add(dot16v(lo, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
-        dot16v(hi, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      const s = f32x4.add(iq3sHalfDot(blk, ib, 0, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        iq3sHalfDot(blk, ib, 1, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
       a = f32x4.add(a, f32x4.mul(f32x4.splat(iq3sScale(blk, d, ib)), s));
     }
   }
@@ -738,6 +798,16 @@ function dot_iq3_s(w: usize, x: usize, nb: i32): f32 {
   return i8x16.sub(v128.xor(v, m), m);
 }
 
+/** dot16v(iq2sHalf(blk, ib, h), x0 … x3) from the f32 grid (gridDot16: an entry is two f32x4). */
+// @ts-ignore: decorator
+@inline function iq2sHalfDot(blk: usize, ib: i32, h: i32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const g = (<usize>ib << 2) + (<usize>h << 1);
+  const qh = <usize>(load<u8>(blk + 66 + <usize>ib) >> <u8>(h << 2));
+  const e0 = IQ2S_F32 + ((<usize>load<u8>(blk + 2 + g) | ((qh & 3) << 8)) << 5);
+  const e1 = IQ2S_F32 + ((<usize>load<u8>(blk + 3 + g) | ((qh & 12) << 6)) << 5);
+  return gridDot16(e0, e0 + 16, e1, e1 + 16, <usize>load<u16>(blk + 34 + g), x0, x1, x2, x3);
+}
+
 /** IQ2_S's scale of half h of sub-block ib: d·(0.5 + s)·0.25, s = nibble h of scales[ib] (exact in f32). */
 // @ts-ignore: decorator
 @inline function iq2sScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
@@ -753,8 +823,8 @@ function dot_iq2_s(w: usize, x: usize, nb: i32): f32 {
     const d = qhalf(blk);
     for (let ib = 0; ib < 8; ib++) {
       const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
-      const lo = dot16v(iq2sHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
-      const hi = dot16v(iq2sHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      const lo = iq2sHalfDot(blk, ib, 0, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = iq2sHalfDot(blk, ib, 1, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
       a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2sScale(blk, d, ib, 1)), hi)));
     }
   }
@@ -785,6 +855,24 @@ function dot_iq2_s(w: usize, x: usize, nb: i32): f32 {
   return grid8x2Signed(IQ2XS_GRID, <usize>(q0 & 511), <usize>(q1 & 511), ksign(q0 >> 9) | (ksign(q1 >> 9) << 8));
 }
 
+/** dot16v(iq2xxsHalf(o, h, aux), x0 … x3) from the f32 grid. */
+// @ts-ignore: decorator
+@inline function iq2xxsHalfDot(o: usize, h: i32, aux: u32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const l = <u32>(h << 1);
+  const s = <usize>(ksign((aux >> (7 * l)) & 127) | (ksign((aux >> (7 * l + 7)) & 127) << 8));
+  const e0 = IQ2XXS_F32 + (<usize>load<u8>(o + (<usize>h << 1)) << 5), e1 = IQ2XXS_F32 + (<usize>load<u8>(o + (<usize>h << 1) + 1) << 5);
+  return gridDot16(e0, e0 + 16, e1, e1 + 16, s, x0, x1, x2, x3);
+}
+
+/** dot16v(iq2xsHalf(blk, ib, h), x0 … x3) from the f32 grid. */
+// @ts-ignore: decorator
+@inline function iq2xsHalfDot(blk: usize, ib: i32, h: i32, x0: v128, x1: v128, x2: v128, x3: v128): v128 {
+  const o = blk + 2 + (<usize>ib << 3) + (<usize>h << 2);
+  const q0 = <u32>load<u16>(o), q1 = <u32>load<u16>(o, 2);
+  const e0 = IQ2XS_F32 + (<usize>(q0 & 511) << 5), e1 = IQ2XS_F32 + (<usize>(q1 & 511) << 5);
+  return gridDot16(e0, e0 + 16, e1, e1 + 16, <usize>(ksign(q0 >> 9) | (ksign(q1 >> 9) << 8)), x0, x1, x2, x3);
+}
+
 /** IQ2_XS's scale of half h of sub-block ib: d·(0.5 + nibble h of scales[ib])·0.25 (exact in f32). */
 // @ts-ignore: decorator
 @inline function iq2xsScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
@@ -802,8 +890,8 @@ function dot_iq2_xxs(w: usize, x: usize, nb: i32): f32 {
       const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
       const o = blk + 2 + (<usize>ib << 3);
       const aux = load<u32>(o, 4);
-      const s = f32x4.add(dot16v(iq2xxsHalf(o, 0, aux), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
-        dot16v(iq2xxsHalf(o, 1, aux), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      const s = f32x4.add(iq2xxsHalfDot(o, 0, aux, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        iq2xxsHalfDot(o, 1, aux, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
       a = f32x4.add(a, f32x4.mul(f32x4.splat(d * (<f32>(aux >> 28) + 0.5) * 0.25), s));
     }
   }
@@ -818,8 +906,8 @@ function dot_iq2_xs(w: usize, x: usize, nb: i32): f32 {
     const d = qhalf(blk);
     for (let ib = 0; ib < 8; ib++) {
       const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
-      const lo = dot16v(iq2xsHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
-      const hi = dot16v(iq2xsHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      const lo = iq2xsHalfDot(blk, ib, 0, v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = iq2xsHalfDot(blk, ib, 1, v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
       a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq2xsScale(blk, d, ib, 1)), hi)));
     }
   }
@@ -828,6 +916,7 @@ function dot_iq2_xs(w: usize, x: usize, nb: i32): f32 {
 
 /** IQ2_XXS super-block (66 bytes): f16 d, 8 × (4 grid indices, u32 of 4 × 7 sign bits and a 4-bit scale); one row at a time. */
 export function matmul_iq2_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  if (!gridF32Ready) fillGridF32();
   const nb = k >> 8;
   const rowBytes = <usize>nb * 66;
   for (let r = 0; r < m; r++) {
@@ -838,6 +927,7 @@ export function matmul_iq2_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k
 
 /** IQ2_XS super-block (74 bytes): f16 d, 32 × u16 (9-bit grid index, 7 sign bits), scales[8]; one row at a time. */
 export function matmul_iq2_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  if (!gridF32Ready) fillGridF32();
   const nb = k >> 8;
   const rowBytes = <usize>nb * 74;
   for (let r = 0; r < m; r++) {
@@ -848,6 +938,7 @@ export function matmul_iq2_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k:
 
 /** IQ2_S super-block (82 bytes): f16 d, qs[32], signs[32], qh[8], scales[8]; one row at a time (prefill: matmul_quant_tiled). */
 export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  if (!gridF32Ready) fillGridF32();
   const nb = k >> 8;
   const rowBytes = <usize>nb * 82;
   for (let r = 0; r < m; r++) {
@@ -861,6 +952,7 @@ export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: 
  * one row at a time (prefill goes through matmul_quant_tiled).
  */
 export function matmul_iq3_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  if (!gridF32Ready) fillGridF32();
   const nb = k >> 8;
   const rowBytes = <usize>nb * 98;
   for (let r = 0; r < m; r++) {
@@ -874,6 +966,7 @@ export function matmul_iq3_xxs(out: usize, x: usize, w: usize, n: i32, m: i32, k
  * (prefill goes through matmul_quant_tiled).
  */
 export function matmul_iq3_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  if (!gridF32Ready) fillGridF32();
   const nb = k >> 8;
   const rowBytes = <usize>nb * 110;
   for (let r = 0; r < m; r++) {

@@ -76,6 +76,8 @@ export interface LlamaShape {
    * one (e.g. 1) gives sharp next-token distributions, which comparisons against another engine need.
    */
   embedSd?: number;
+  /** Write a separate output.weight (the head) instead of tying it to token_embd (llama: lm_head.weight). */
+  untied?: boolean;
   /** Llama 3 RoPE frequency divisors, written as rope_freqs.weight (F32, headDim/2 values). */
   ropeFreqs?: readonly number[];
   /** tokenizer.ggml.pre (default 'smollm' for llama, 'qwen2' otherwise). */
@@ -239,7 +241,62 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
  * (fallback IQ4_NL / F16, as llama-quantize's), but with no quantizer: their matrices are random
  * valid blocks (randomGridBlocks) at the matrix's scale, not the values the other types round.
  */
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q4_K_M' | 'F32';
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q4_K_M' | 'F32' | IqMix;
+
+/**
+ * llama-quantize's mixes of the grid types (llamaMixType): IQ3_M and IQ2_M, and the IQ3_XXS / IQ2_XXS
+ * file types as llama-quantize writes them with an importance matrix (which their types require), where
+ * the plain 'IQ3_XXS' / 'IQ2_XXS' put every matrix in the one type.
+ */
+export type IqMix = 'IQ3_M' | 'IQ2_M' | 'IQ3_XXS_MIX' | 'IQ2_XXS_MIX';
+export const IQ_MIXES: readonly IqMix[] = ['IQ3_M', 'IQ2_M', 'IQ3_XXS_MIX', 'IQ2_XXS_MIX'];
+
+/**
+ * The type llama-quantize gives a Llama matrix for an IQ mix — llama_tensor_get_type_impl and
+ * llama_ftype_get_default_type of ggml-org/llama.cpp src/llama-quant.cpp (read at commit 007dbbf),
+ * for a model without experts, with an importance matrix, `nGqa` = heads / KV heads, `layer` the
+ * block (for a model without experts its index is the i_attention_wv / i_ffn_down counter), `tied`
+ * when there is no output.weight (the embedding then gets the output's type). Rows whose width is not a
+ * multiple of the block size take tensor_type_fallback's type (not applied here: see typeOf).
+ *
+ * | tensor | IQ3_M (27) | IQ2_M (29) | IQ3_XXS (23) | IQ2_XXS (19) |
+ * | --- | --- | --- | --- | --- |
+ * | default | IQ3_S | IQ2_S | IQ3_XXS | IQ2_XXS |
+ * | output, tied token_embd | Q6_K | Q5_K | Q5_K | Q5_K |
+ * | token_embd (untied) | IQ3_S | IQ3_S | IQ3_S | Q2_K |
+ * | attn_v | Q4_K | nGqa ≥ 4: Q4_K, else IQ3_S | nGqa ≥ 4: Q4_K, else IQ3_XXS | nGqa ≥ 4: Q4_K, else Q2_K |
+ * | attn_q, attn_k | IQ3_S | IQ2_S | IQ2_S | IQ2_XXS |
+ * | attn_output | Q4_K | IQ3_S | IQ3_S | IQ2_XXS |
+ * | ffn_down, layer < layers / 8 | Q4_K | IQ3_S | IQ3_XXS | Q2_K |
+ * | ffn_gate, ffn_up, other ffn_down | IQ3_S | IQ2_S | IQ3_XXS | IQ2_XXS |
+ */
+export function llamaMixType(mix: IqMix, name: string, o: { layers: number; nGqa: number; tied: boolean }): string {
+  const base = { IQ3_M: 'IQ3_S', IQ2_M: 'IQ2_S', IQ3_XXS_MIX: 'IQ3_XXS', IQ2_XXS_MIX: 'IQ2_XXS' }[mix];
+  if (name === 'output.weight' || (o.tied && name === 'token_embd.weight')) return mix === 'IQ3_M' ? 'Q6_K' : 'Q5_K';
+  if (name === 'token_embd.weight') return mix === 'IQ2_XXS_MIX' ? 'Q2_K' : 'IQ3_S';
+  const m = /^blk\.(\d+)\.(\w+)\.weight$/.exec(name);
+  if (!m) return base;
+  const [layer, kind] = [Number(m[1]), m[2]];
+  const firstEighth = layer < Math.floor(o.layers / 8);
+  switch (mix) {
+    case 'IQ3_M':
+      if (kind === 'attn_v' || kind === 'attn_output' || (kind === 'ffn_down' && firstEighth)) return 'Q4_K';
+      return base;
+    case 'IQ2_M':
+      if (kind === 'attn_v') return o.nGqa >= 4 ? 'Q4_K' : 'IQ3_S';
+      if (kind === 'attn_output' || (kind === 'ffn_down' && firstEighth)) return 'IQ3_S';
+      return base;
+    case 'IQ3_XXS_MIX':
+      if (kind === 'attn_v' && o.nGqa >= 4) return 'Q4_K';
+      if (kind === 'attn_q' || kind === 'attn_k') return 'IQ2_S';
+      if (kind === 'attn_output') return 'IQ3_S';
+      return base;
+    case 'IQ2_XXS_MIX':
+      if (kind === 'attn_v') return o.nGqa >= 4 ? 'Q4_K' : 'Q2_K';
+      if (kind === 'ffn_down' && firstEighth) return 'Q2_K';
+      return base;
+  }
+}
 
 export interface GgufTensorPlan {
   name: string;
@@ -248,8 +305,8 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-// llama.cpp's LLAMA_FTYPE_* (MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ3_XXS = 23, MOSTLY_IQ4_NL = 25, MOSTLY_IQ3_S = 26, MOSTLY_IQ2_XXS = 19, MOSTLY_IQ2_XS = 20, MOSTLY_IQ2_S = 28, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ3_XXS: 23, IQ4_NL: 25, IQ3_S: 26, IQ2_S: 28, IQ2_XXS: 19, IQ2_XS: 20, IQ4_XS: 30, BF16: 32 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_IQ3_M = 27, MOSTLY_IQ2_M = 29, MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ3_XXS = 23, MOSTLY_IQ4_NL = 25, MOSTLY_IQ3_S = 26, MOSTLY_IQ2_XXS = 19, MOSTLY_IQ2_XS = 20, MOSTLY_IQ2_S = 28, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
+const FILE_TYPE: Record<LlamaGgufType, number> = { IQ3_M: 27, IQ2_M: 29, IQ3_XXS_MIX: 23, IQ2_XXS_MIX: 19, F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ3_XXS: 23, IQ4_NL: 25, IQ3_S: 26, IQ2_S: 28, IQ2_XXS: 19, IQ2_XS: 20, IQ4_XS: 30, BF16: 32 };
 
 /**
  * `rows` × `cols` values of a grid-coded type without a quantizer here (IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS, IQ2_XXS: 110- / 98- / 82- / 74- / 66-byte
@@ -257,25 +314,30 @@ const FILE_TYPE: Record<LlamaGgufType, number> = { F32: 0, F16: 1, Q4_0: 2, Q4_1
  * scales) from the seeded stream, then each super-block's f16 d set to ±(0.5 … 1.5)·sd / rms, rms the
  * root mean square of the tensor dequantized with d = 1, so the matrix has about standard deviation sd.
  */
-export function randomGridBlocks(seed: string, rows: number, cols: number, sd: number, t: 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS'): Uint8Array {
-  const size = { IQ3_S: 110, IQ3_XXS: 98, IQ2_S: 82, IQ2_XS: 74, IQ2_XXS: 66 }[t];
+export function randomGridBlocks(seed: string, rows: number, cols: number, sd: number, t: RandomBlockType): Uint8Array {
+  // block bytes, the f16 d's offset and, for the k-quants, dmin's (set to the same value as d, positive)
+  const [size, dAt, dminAt] = ({ IQ3_S: [110, 0], IQ3_XXS: [98, 0], IQ2_S: [82, 0], IQ2_XS: [74, 0], IQ2_XXS: [66, 0], Q2_K: [84, 80, 82], Q5_K: [176, 0, 2] } as Record<RandomBlockType, number[]>)[t];
   if (cols % 256 !== 0) throw new SparrowError('SHAPE_MISMATCH', `randomGridBlocks: ${t} rows of ${cols} are not whole super-blocks of 256`);
   const nb = (rows * cols) / 256;
   const r = stream(seed);
   const out = new Uint8Array(nb * size);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
-  for (let b = 0; b < nb; b++) out.set([0x00, 0x3c], b * size); // d = 1
+  for (let b = 0; b < nb; b++) for (const at of dminAt === undefined ? [dAt] : [dAt, dminAt]) out.set([0x00, 0x3c], b * size + at); // d (and dmin) = 1
   const unit = dequantize(t, out, rows * cols);
   let ss = 0;
   for (let i = 0; i < unit.length; i++) ss += unit[i] * unit[i];
   const rms = Math.sqrt(ss / unit.length);
   for (let b = 0; b < nb; b++) {
-    const h = toF16Bits((r() < 0.5 ? -1 : 1) * (0.5 + r()) * (sd / rms));
-    out[b * size] = h & 0xff;
-    out[b * size + 1] = h >> 8;
+    const sign = dminAt === undefined && r() < 0.5 ? -1 : 1; // drawn before the magnitude, as the grid files always were
+    const h = toF16Bits(sign * (0.5 + r()) * (sd / rms));
+    for (const at of dminAt === undefined ? [dAt] : [dAt, dminAt]) out.set([h & 0xff, h >> 8], b * size + at);
   }
   return out;
 }
+
+/** The types randomGridBlocks writes: the grid types, and Q2_K / Q5_K for the IQ mixes (no quantizer for them here either). */
+export type RandomBlockType = 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q2_K' | 'Q5_K';
+const RANDOM_BLOCKS: ReadonlySet<string> = new Set<RandomBlockType>(['IQ3_S', 'IQ3_XXS', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'Q2_K', 'Q5_K']);
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -443,6 +505,13 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const typeOf = (name: string, cols: number): string => {
     // llama-quantize's fallback for rows not a multiple of IQ4_XS's 256 (llama_tensor_get_type)
     if (type === 'IQ4_XS' || type === 'IQ3_S' || type === 'IQ3_XXS' || type === 'IQ2_S' || type === 'IQ2_XS' || type === 'IQ2_XXS') return cols % 256 === 0 ? type : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
+    if ((IQ_MIXES as readonly string[]).includes(type)) {
+      // tensor_type_fallback: rows not a multiple of the block (256 here) take a 32-value type
+      const t = llamaMixType(type as IqMix, name, { layers: s.layers, nGqa: s.heads / s.kvHeads, tied: !s.untied });
+      if (cols % 256 === 0) return t;
+      if (name === 'token_embd.weight' || name === 'output.weight') return 'Q8_0';
+      return cols % 32 !== 0 ? 'F16' : t.startsWith('IQ') ? 'IQ4_NL' : ({ Q2_K: 'Q4_0', Q4_K: 'Q5_0', Q5_K: 'Q5_1', Q6_K: 'Q8_0' } as Record<string, string>)[t];
+    }
     if (type !== 'Q4_K_M') return type;
     const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(name);
     const k = name === 'token_embd.weight' || (m && moreBits(Number(m[1]))) ? 'Q6_K' : 'Q4_K';
@@ -452,7 +521,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const matrix = (name: string, rows: number, cols: number, sd: number): GgufTensorPlan => {
     const t = typeOf(name, cols);
     const seed = `${s.name}/${name}`;
-    if (t === 'IQ3_S' || t === 'IQ3_XXS' || t === 'IQ2_S' || t === 'IQ2_XS' || t === 'IQ2_XXS') return { name, type: t, ne: [cols, rows], make: () => randomGridBlocks(seed, rows, cols, sd, t) };
+    if (RANDOM_BLOCKS.has(t)) return { name, type: t, ne: [cols, rows], make: () => randomGridBlocks(seed, rows, cols, sd, t as RandomBlockType) };
     return { name, type: t, ne: [cols, rows], make: () => encodeGgml(uniform(seed, rows * cols, sd), t) };
   };
   const norm = (name: string, n: number): GgufTensorPlan => ({
@@ -469,6 +538,8 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const lin = 1 / Math.sqrt(s.hidden);
   const resid = 1 / Math.sqrt(2 * s.layers);
   const tensors: GgufTensorPlan[] = [matrix('token_embd.weight', s.vocabSize, s.hidden, s.embedSd ?? 0.02)];
+  // an untied head (output.weight, the embedding's scale), written after the embedding as llama.cpp's converter does
+  if (s.untied) tensors.push(matrix('output.weight', s.vocabSize, s.hidden, s.embedSd ?? 0.02));
   for (let l = 0; l < s.layers; l++) {
     const p = `blk.${l}`;
     const conv = s.shortConv?.layers[l] === true;

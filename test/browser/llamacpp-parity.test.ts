@@ -41,8 +41,9 @@ const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor:
 // Q8_K for IQ4_XS / IQ3_* / IQ2_*) where Sparrow multiplies f32 activations, so the probabilities agree to `tol`, not
 // 1e-5. Measured worst |Δp|: Q8_0 1.29e-2, Q4_0 5.9e-3 (the controls), Q4_1 6.3e-3, Q5_1 8.3e-3,
 // IQ4_NL 1.56e-2, IQ4_XS 1.72e-2, IQ3_S 2.00e-2, IQ3_XXS 1.28e-2, IQ2_S 1.30e-2,
-// IQ2_XS 3.41e-3, IQ2_XXS 3.32e-2 (random valid blocks, no quantizer);
-// tol = 0.08 ≈ 2.4× the worst of them. A wrong dequantization moves them by 0.10–0.43
+// IQ2_XS 3.41e-3, IQ2_XXS 3.32e-2 (random valid blocks, no quantizer); the mixes (eight layers) IQ3_M 4.53e-2,
+// IQ2_M 2.20e-2, IQ3_XXS 1.87e-2, IQ2_XXS 9.21e-3 (0.59 and 0.24 for the first two with the embedding as the head: tried);
+// tol = 0.08 ≈ 1.8× the worst of them (2.4× that of the one-type files). A wrong dequantization moves them by 0.10–0.43
 // (tried: IQ4_NL nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel,
 // two IQ4_NL levels swapped, Q5_1's 5th bits of the high half taken from the low half; IQ4_XS: 0.17
 // with the scale nibbles of a sub-block pair swapped in the wasm kernels, 0.30 with the nibbles of the
@@ -106,6 +107,16 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   { name: 'llama-iq2_s', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_S', tol: QTOL },
   { name: 'llama-iq2_xs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XS', tol: QTOL },
   { name: 'llama-iq2_xxs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XXS', tol: QTOL },
+  // llama-quantize's mixes (src/formats/synthetic-models.ts llamaMixType, from llama.cpp's
+  // src/llama-quant.cpp llama_tensor_get_type_impl; n_gqa 2, eight layers so that layer 0 is "the first
+  // eighth"): IQ3_M = IQ3_S with Q4_K attn_v / attn_output / layer 0's ffn_down, an untied head Q6_K and
+  // token_embd IQ3_S; IQ2_M = IQ2_S with IQ3_S attn_v / attn_output / layer 0's ffn_down / token_embd, head
+  // Q5_K; IQ3_XXS (with an importance matrix) = IQ3_XXS with IQ2_S attn_q / attn_k, IQ3_S attn_output, the
+  // tied embedding Q5_K; IQ2_XXS = IQ2_XXS with Q2_K attn_v / layer 0's ffn_down, the tied embedding Q5_K
+  { name: 'llama-iq3_m', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, layers: 8, embedSd: 0.15, untied: true }, type: 'IQ3_M', tol: QTOL },
+  { name: 'llama-iq2_m', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, layers: 8, embedSd: 0.1, untied: true }, type: 'IQ2_M', tol: QTOL },
+  { name: 'llama-iq3_xxs-mix', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, layers: 8, embedSd: 0.15 }, type: 'IQ3_XXS_MIX', tol: QTOL },
+  { name: 'llama-iq2_xxs-mix', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, layers: 8, embedSd: 0.1 }, type: 'IQ2_XXS_MIX', tol: QTOL },
   // the same files with Sparrow's 8-bit activations (int8Activations: llama.cpp's Q8_0 / Q8_1 blocks in decode)
   { name: 'llama-q8_0-int8', arch: 'llama', pre: 'smollm', type: 'Q8_0', tol: QTOL, int8: true },
   { name: 'llama-q4_0-int8', arch: 'llama', pre: 'smollm', type: 'Q4_0', tol: QTOL, int8: true },

@@ -99,6 +99,32 @@ describe('quantized decode kernels: four rows at a time', () => {
   }
 });
 
+describe('grid decode (IQ3 / IQ2 matvec from the f32 grid tables): one-hot x gives the reference dequantization', () => {
+  // x = e_i: out[r] = db·(±grid value) exactly (db·g is exact in f32, every other product is 0), so
+  // the decode's grid entries, signs and scales are compared value by value with ggml-quants.ts
+  // (llama.cpp's), for every column i, at 1, 3, 4, 5 and 9 rows and in a fresh instance (tables filled
+  // on its first call).
+  for (const dtype of ['iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xs', 'iq2_xxs'] as const) {
+    it(`${dtype}: rows 1, 3, 4, 5, 9 of 512 columns, x one-hot at every column, == dequantize(W) bit for bit`, async () => {
+      const wasm = await WasmBackend.create();
+      const k = 512;
+      for (const m of [1, 3, 4, 5, 9]) {
+        const bytes = randomBlocks(dtype, m, k, 300 + m);
+        const want = dequantize(ggmlTypeByName(QUANT_DTYPES[dtype]), bytes, m * k);
+        let diff = 0;
+        for (let i = 0; i < k; i++) {
+          const x = new Float32Array(k);
+          x[i] = 1;
+          const got = await runLinear(wasm, dtype, bytes, m, k, x, 1);
+          for (let r = 0; r < m; r++) if (!Object.is(got[r], want[r * k + i])) diff++;
+        }
+        expect(diff, `${dtype} [${m}, ${k}]: values differing from the reference dequantization`).toBe(0);
+      }
+      wasm.dispose();
+    });
+  }
+});
+
 describe('quantized weights from real files', () => {
   it('our Q8_0/Q4_0 quantizers: quantized matvec ≈ dense f32 matvec within the quantization error', async () => {
     const ref = new ReferenceBackend();
