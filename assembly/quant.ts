@@ -685,6 +685,12 @@ export function matmul_iq4_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k:
  * IQ2 entry of 8 values 32), filled from the byte tables on an instance's first grid decode (threads
  * write the same bytes), so that the decode loads four grid values as an f32x4 and skips the
  * byte → f32 widening; SIGN4 + 16·n: the f32 sign-bit mask of the four sign bits n. 68 KiB in all.
+ * Why a flag per instance and not one in memory: each instance reads only tables it has filled itself
+ * (its own stores), so no cross-thread ordering is needed. The cost: in the shared-memory build these
+ * regions are active zero data segments, which every instantiation writes again. That is safe only
+ * because all instances on one memory are instantiated before any kernel runs (WasmBackend
+ * .createThreaded awaits ThreadPool.start); a helper started later would zero the tables under
+ * instances that have already set their flag.
  */
 const IQ3XXS_F32: usize = memory.data(256 * 16, 16);
 const IQ3S_F32: usize = memory.data(512 * 16, 16);

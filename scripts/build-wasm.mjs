@@ -2,8 +2,10 @@
 //  - build/sparrow.wasm: own (non-shared) memory, for every page (no cross-origin isolation needed);
 //  - build/sparrow-mt.wasm: imports a shared WebAssembly.Memory (env.memory) so several instances —
 //    the calling thread and the helper workers of src/backends/wasm/threads.ts — run kernels on the
-//    same tensors. Its data segments are read-only constant tables, so each instantiation re-writing
-//    them (active segments) stores identical bytes below heapBase(): harmless, no passive segments needed;
+//    same tensors. Each instantiation re-writes its (active) data segments below heapBase(). For the
+//    constant tables that stores identical bytes. The IQ grids' f32 copies (assembly/quant.ts) are
+//    filled at run time and would be zeroed again, so every instance on a memory must be instantiated
+//    before any kernel runs, as WasmBackend.createThreaded does. No passive segments are needed;
 //  - build/sparrow-relaxed.wasm, build/sparrow-mt-relaxed.wasm: the same two with relaxed SIMD
 //    (ASC_FEATURE_RELAXED_SIMD is true there: relaxed dot-adds for the int8-activation dots, fused
 //    multiply-adds, relaxed table lookups; assembly/relaxed.ts), loaded where the runtime supports

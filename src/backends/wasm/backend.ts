@@ -191,6 +191,8 @@ export class WasmBackend implements Backend {
     const k = instance.exports as unknown as Kernels;
     const b = new WasmBackend(k, new WasmHeap(memory, k.heapBase()));
     b.relaxedSimd = relaxed;
+    // every helper instance must exist before the first kernel runs: instantiating re-writes the data
+    // segments, zeroing the IQ grids' f32 copies that kernels fill at run time (scripts/build-wasm.mjs)
     b.pool = await ThreadPool.start(module, memory, threads, opts);
     if (opts.minSplitWork !== undefined) b.minSplitWork = opts.minSplitWork;
     b.int8Activations = opts.int8Activations ?? false;
