@@ -267,6 +267,46 @@ fn unit_iq2_xs(row: u32, u: u32, xo: u32) -> f32 {
   return d * (f32(sc & 15u) + 0.5) * 0.25 * s0 + d * (f32(sc >> 4u) + 0.5) * 0.25 * s1;
 }
 
+// IQ1_S (50 bytes: f16 d, qs[32], qh u16[8]; blocks at 0 or 2 mod 4). Unit u: sub-block j's qh word
+// (four 3-bit high index parts, 3-bit scale s at bit 12, delta sign at bit 15); group l =
+// iq1s_grid[qs byte l | high part l << 8] (two words of int8 −1 / 0 / +1), value d·(2s + 1)·(g + delta).
+fn unit_iq1_s(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 50u;
+  let j = u & 7u;
+  let qs = qword(b + 2u + 4u * j);
+  let qh = qbyte(b + 34u + 2u * j) | (qbyte(b + 35u + 2u * j) << 8u);
+  let delta = select(0.125, -0.125, (qh & 0x8000u) != 0u);
+  var s = 0.0;
+  for (var l = 0u; l < 4u; l++) {
+    let idx = extractBits(qs, 8u * l, 8u) | (extractBits(qh, 3u * l, 3u) << 8u);
+    s += dot(i8x4(iq1s_grid[2u * idx]) + delta, xs4(xo + 8u * l)) + dot(i8x4(iq1s_grid[2u * idx + 1u]) + delta, xs4(xo + 8u * l + 4u));
+  }
+  return qhalf(b) * f32(2u * extractBits(qh, 12u, 3u) + 1u) * s;
+}
+
+// IQ1_M (56 bytes: qs[32], qh[16], scales u16[4]; blocks on words). Unit u: sub-block j's qh nibble l
+// (3 high index bits, delta sign at bit 3) for group l; 3-bit scales at bits 6(j & 1) and + 3 of
+// scale word j / 2 for values 0..15 and 16..31; d the f16 of the four words' top nibbles.
+fn unit_iq1_m(row: u32, u: u32, xo: u32) -> f32 {
+  let b = row + (u >> 3u) * 56u;
+  let j = u & 7u;
+  let qs = qword(b + 4u * j);
+  let qh = qbyte(b + 32u + 2u * j) | (qbyte(b + 33u + 2u * j) << 8u);
+  let sc = qbyte(b + 48u + 2u * (j >> 1u)) | (qbyte(b + 49u + 2u * (j >> 1u)) << 8u);
+  let d = unpack2x16float((qbyte(b + 49u) >> 4u) | ((qbyte(b + 51u) >> 4u) << 4u) | ((qbyte(b + 53u) >> 4u) << 8u) | ((qbyte(b + 55u) >> 4u) << 12u)).x;
+  var s0 = 0.0;
+  var s1 = 0.0;
+  for (var l = 0u; l < 4u; l++) {
+    let h = extractBits(qh, 4u * l, 4u);
+    let idx = extractBits(qs, 8u * l, 8u) | ((h & 7u) << 8u);
+    let delta = select(0.125, -0.125, (h & 8u) != 0u);
+    let p = dot(i8x4(iq1s_grid[2u * idx]) + delta, xs4(xo + 8u * l)) + dot(i8x4(iq1s_grid[2u * idx + 1u]) + delta, xs4(xo + 8u * l + 4u));
+    if (l < 2u) { s0 += p; } else { s1 += p; }
+  }
+  let sh = 6u * (j & 1u);
+  return d * f32(2u * extractBits(sc, sh, 3u) + 1u) * s0 + d * f32(2u * extractBits(sc, sh + 3u, 3u) + 1u) * s1;
+}
+
 /** llama.cpp get_scale_min_k4 for sub-block j of the 12 scale bytes at s: (scale, min). */
 fn scale_min_k4(s: u32, j: u32) -> vec2<f32> {
   if (j < 4u) { return vec2<f32>(f32(qbyte(s + j) & 63u), f32(qbyte(s + j + 4u) & 63u)); }
@@ -606,6 +646,28 @@ fn matmul_iq2_xs(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
   var acc = 0.0;
   if (t.x < qp.m * qp.n) {
     for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq2_xs(t.y * (qp.k / 256u) * 74u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq1_s(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq1_s(t.y * (qp.k / 256u) * 50u, u, t.z * qp.k + u * 32u); }
+  }
+  q_reduce(li, t.x, acc);
+}
+
+@compute @workgroup_size(64)
+fn matmul_iq1_m(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let t = q_task(wg, li);
+  let units = qp.k / 32u;
+  var acc = 0.0;
+  if (t.x < qp.m * qp.n) {
+    for (var u = t.w; u < units; u += qp.lanes) { acc += unit_iq1_m(t.y * (qp.k / 256u) * 56u, u, t.z * qp.k + u * 32u); }
   }
   q_reduce(li, t.x, acc);
 }
