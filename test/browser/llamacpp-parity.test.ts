@@ -51,10 +51,10 @@ const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor:
 // position in the wasm kernel, 0.11 with the host dequantizer's scale nibbles swapped; IQ3_XXS: 0.17
 // with the wasm kernel's parity sign bit at bit 6; IQ2_S: 0.10 with a group's qh bits taken from its
 // neighbour's in the wasm kernel, 0.43 with neighbouring sign bytes in the host dequantizer; IQ2_XS:
-// 0.20 with a grid index's 9th bit dropped, IQ2_XXS: 0.35 with sign bits one bit off, both wasm; IQ1_M: 0.19 with
-// the wasm kernel's second-half scale from the first half's bits, IQ1_S: 0.61 with the wasm kernel's delta sign from bit 14
-// and 0.080 with the host dequantizer's
-// (the embedding lookup's) delta sign from bit 14 — barely outside the tolerance). With Sparrow's 8-bit activations (its decode then
+// 0.20 with a grid index's 9th bit dropped, IQ2_XXS: 0.35 with sign bits one bit off, both wasm;
+// IQ1_M: 0.19 with the wasm kernel's second-half scale from the first half's bits; IQ1_S: 0.61 with
+// the wasm kernel's delta sign from bit 14, 0.080 — barely outside the tolerance — with the host
+// dequantizer's (only the embedding lookup's) delta sign from bit 14). With Sparrow's 8-bit activations (its decode then
 // quantizes x to Q8_0 / Q8_1 blocks as well, rounding half to even) the measured worst |Δp| is of the
 // same size: Q8_0 1.81e-2, Q4_0 4.25e-3, Q5_1 6.61e-3, IQ4_NL 1.98e-2 (with truncation toward zero,
 // the rounding of llama.cpp's wasm quantize_row_q8_0 source, 2.9e-2–4.5e-2: tried).
