@@ -11,7 +11,12 @@ import { lut16 } from './relaxed';
  */
 // @ts-ignore: decorator
 @inline export function qhalf(p: usize): f32 {
-  const h = <u32>load<u16>(p);
+  return halfBits(<u32>load<u16>(p));
+}
+
+/** qhalf of the binary16 bits h (IQ1_M assembles its d from four nibbles). */
+// @ts-ignore: decorator
+@inline export function halfBits(h: u32): f32 {
   const m = h & 0x7fff;
   const sign = (h & 0x8000) << 16;
   if (m >= 0x7c00) return reinterpret<f32>(sign | 0x7f800000 | ((h & 0x3ff) << 13));

@@ -1,5 +1,5 @@
 // Quantized linear layers: W[M, K] stays in raw GGML blocks (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL,
-// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
+// IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S, IQ1_M, Q2_K…Q6_K, exactly the bytes of a GGUF tensor) and is dequantized in registers: signed bytes are
 // widened i8 → i16 → i32 → f32 and multiplied with f32 activations, the block scale applied once per
 // 16/32 values. Activations stay f32 (no activation quantization), so results match the
 // dequantize-then-dot reference to float32 rounding. Block layouts: src/formats/ggml-quants.ts.
@@ -10,9 +10,9 @@
 // runs the dense f32 register tile on them (matmul_q8_0, matmul_quant_tiled).
 
 import { matmulRows } from './core-matvec';
-import { ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
+import { halfBits, ihsum, iq4Table, mul16x2, q5High, qhalf, touchAhead, udot16 } from './quant-blocks';
 import { fmadd, lut16 } from './relaxed';
-import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
+import { IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from './iq-grids';
 
 // @ts-ignore: decorator
 @inline function qhsum(v: v128): f32 {
@@ -942,6 +942,113 @@ export function matmul_iq2_xs(out: usize, x: usize, w: usize, n: i32, m: i32, k:
   }
 }
 
+// IQ1_S / IQ1_M: a value is dl·(g + delta), g ∈ {-1, 0, 1} from iq1s_grid (int8 bytes), delta ±0.125
+// per group of 8 (IQ1_M) or 32 (IQ1_S). Written as (dl/8)·(8g ± 1): 16 values at a time are the
+// bytes 8g ± 1 (two grid u64, shifted left by 3, plus ±1 bytes) under dot16v, and the scale dl·0.125.
+// Every step is exact in f32 (dl·0.125 by a power of two; (8g ± 1) ∈ {-9, -7, -1, 1, 7, 9}), so the
+// dequantized values are llama.cpp's bit for bit. No f32 table: the grid is read as bytes.
+// The ±1 delta bytes are formed without branches (a select per group mispredicts on random sign
+// bits: IQ1_M's matvec took 2.0 ms at 2048² with one per group, 1.26 without; IQ1_S 1.00 → 0.96).
+
+/** Grid entries i0, i1 (u64 at IQ1S_GRID + 8·i) as the 16 bytes 8·g + e, e the ±1 delta bytes. */
+// @ts-ignore: decorator
+@inline function iq1x16(i0: usize, i1: usize, e: v128): v128 {
+  const v = i64x2.replace_lane(i64x2.splat(load<u64>(IQ1S_GRID + (i0 << 3))), 1, load<u64>(IQ1S_GRID + (i1 << 3)));
+  return i8x16.add(i8x16.shl(v, 3), e);
+}
+
+/** Values 16h … 16h + 15 of IQ1_S sub-block ib (qs at blk + 2 + 4ib, qh word at blk + 34 + 2ib) as 8g ± 1 bytes. */
+// @ts-ignore: decorator
+@inline function iq1sHalf(blk: usize, ib: i32, h: i32): v128 {
+  const qh = <u32>load<u16>(blk + 34 + (<usize>ib << 1));
+  const o = blk + 2 + (<usize>ib << 2) + (<usize>h << 1);
+  const l = <u32>(h << 1);
+  const e = i8x16.splat(<i8>(1 - 2 * <i32>(qh >> 15))); // bit 15 set: −1
+  return iq1x16(<usize>load<u8>(o) | <usize>(((qh >> (3 * l)) & 7) << 8), <usize>load<u8>(o, 1) | <usize>(((qh >> (3 * l + 3)) & 7) << 8), e);
+}
+
+/** IQ1_S's dl/8 of sub-block ib: d·(2s + 1)·0.125, s = bits 12..14 of its qh word (exact). */
+// @ts-ignore: decorator
+@inline function iq1sScale(blk: usize, d: f32, ib: i32): f32 {
+  return d * <f32>(((<u32>load<u16>(blk + 34 + (<usize>ib << 1)) >> 12) & 7) * 2 + 1) * 0.125;
+}
+
+/** Values 16h … 16h + 15 of IQ1_M sub-block ib (qs at blk + 4ib, qh byte blk + 32 + 2ib + h: two nibbles). */
+// @ts-ignore: decorator
+@inline function iq1mHalf(blk: usize, ib: i32, h: i32): v128 {
+  const o = blk + (<usize>ib << 2) + (<usize>h << 1);
+  const q = <u32>load<u8>(blk + 32 + (<usize>ib << 1) + <usize>h);
+  // bytes 0..7 −1 where bit 3 of q is set, 8..15 where bit 7 is, else +1
+  const set = i8x16.ne(v128.and(i8x16.splat(<i8>q), i8x16(8, 8, 8, 8, 8, 8, 8, 8, -128, -128, -128, -128, -128, -128, -128, -128)), i8x16.splat(0));
+  return iq1x16(<usize>load<u8>(o) | <usize>((q & 7) << 8), <usize>load<u8>(o, 1) | <usize>(((q >> 4) & 7) << 8), v128.or(set, i8x16.splat(1)));
+}
+
+/** IQ1_M's f16 d: the top nibbles of the four u16 scale words at blk + 48 (word k: bits 4k..4k+3). */
+// @ts-ignore: decorator
+@inline function iq1mD(blk: usize): f32 {
+  const s = load<u64>(blk + 48);
+  return halfBits(<u32>(((s >> 12) & 0xf) | ((s >> 24) & 0xf0) | ((s >> 36) & 0xf00) | ((s >> 48) & 0xf000)));
+}
+
+/** IQ1_M's dl/8 of half h of sub-block ib: d·(2s + 1)·0.125, s = bits 6(ib & 1) + 3h of scale word ib >> 1. */
+// @ts-ignore: decorator
+@inline function iq1mScale(blk: usize, d: f32, ib: i32, h: i32): f32 {
+  const s = (<u32>load<u16>(blk + 48 + (<usize>(ib >> 1) << 1)) >> <u32>(6 * (ib & 1) + 3 * h)) & 7;
+  return d * <f32>(s * 2 + 1) * 0.125;
+}
+
+/** One IQ1_S row (50-byte super-blocks) against x: per sub-block (dl/8)·Σ (8g ± 1)·x. */
+function dot_iq1_s(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 50;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const s = f32x4.add(dot16v(iq1sHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48)),
+        dot16v(iq1sHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112)));
+      a = f32x4.add(a, f32x4.mul(f32x4.splat(iq1sScale(blk, d, ib)), s));
+    }
+  }
+  return qhsum(a);
+}
+
+/** One IQ1_M row (56-byte super-blocks) against x: per 16 values (dl/8)·Σ (8g ± 1)·x. */
+function dot_iq1_m(w: usize, x: usize, nb: i32): f32 {
+  let a = f32x4.splat(0);
+  for (let b = 0; b < nb; b++) {
+    const blk = w + <usize>b * 56;
+    const d = iq1mD(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const xb = x + ((<usize>b << 10) + (<usize>ib << 7));
+      const lo = dot16v(iq1mHalf(blk, ib, 0), v128.load(xb), v128.load(xb, 16), v128.load(xb, 32), v128.load(xb, 48));
+      const hi = dot16v(iq1mHalf(blk, ib, 1), v128.load(xb, 64), v128.load(xb, 80), v128.load(xb, 96), v128.load(xb, 112));
+      a = f32x4.add(a, f32x4.add(f32x4.mul(f32x4.splat(iq1mScale(blk, d, ib, 0)), lo), f32x4.mul(f32x4.splat(iq1mScale(blk, d, ib, 1)), hi)));
+    }
+  }
+  return qhsum(a);
+}
+
+/** IQ1_S super-block (50 bytes): f16 d, qs[32], qh u16[8] (4 × 3 high index bits, 3-bit scale, delta sign); one row at a time. */
+export function matmul_iq1_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 50;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq1_s(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
+/** IQ1_M super-block (56 bytes): qs[32], qh[16] (per group 3 high index bits, delta sign), scales u16[4] (3-bit scales, d in the top nibbles); one row at a time. */
+export function matmul_iq1_m(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
+  const nb = k >> 8;
+  const rowBytes = <usize>nb * 56;
+  for (let r = 0; r < m; r++) {
+    const wr = w + <usize>r * rowBytes;
+    for (let i = 0; i < n; i++) store<f32>(out + ((<usize>i * m + r) << 2), dot_iq1_m(wr, x + ((<usize>i * k) << 2), nb));
+  }
+}
+
 /** IQ2_S super-block (82 bytes): f16 d, qs[32], signs[32], qh[8], scales[8]; one row at a time (prefill: matmul_quant_tiled). */
 export function matmul_iq2_s(out: usize, x: usize, w: usize, n: i32, m: i32, k: i32): void {
   if (!gridF32Ready) fillGridF32();
@@ -1267,6 +1374,35 @@ function dequant_iq2_xs(dst: usize, w: usize, blocks: i32): void {
   }
 }
 
+/** `blocks` IQ1_S super-blocks (exact, as dequantize_row_iq1_s): (dl/8)·(8g ± 1). */
+function dequant_iq1_s(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 50;
+    const d = qhalf(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      const dl = f32x4.splat(iq1sScale(blk, d, ib));
+      store16(p, iq1sHalf(blk, ib, 0), dl, zero);
+      store16(p + 64, iq1sHalf(blk, ib, 1), dl, zero);
+    }
+  }
+}
+
+/** `blocks` IQ1_M super-blocks (exact, as dequantize_row_iq1_m). */
+function dequant_iq1_m(dst: usize, w: usize, blocks: i32): void {
+  const zero = f32x4.splat(0);
+  for (let b = 0; b < blocks; b++) {
+    const blk = w + <usize>b * 56;
+    const d = iq1mD(blk);
+    for (let ib = 0; ib < 8; ib++) {
+      const p = dst + (<usize>b << 10) + (<usize>ib << 7);
+      store16(p, iq1mHalf(blk, ib, 0), f32x4.splat(iq1mScale(blk, d, ib, 0)), zero);
+      store16(p + 64, iq1mHalf(blk, ib, 1), f32x4.splat(iq1mScale(blk, d, ib, 1)), zero);
+    }
+  }
+}
+
 /** `blocks` IQ3_S super-blocks: value db·(±grid byte) per 32-value sub-block (exact, as dequantize_row_iq3_s). */
 function dequant_iq3_s(dst: usize, w: usize, blocks: i32): void {
   const zero = f32x4.splat(0);
@@ -1420,17 +1556,17 @@ function dequant_q2_k(dst: usize, w: usize, blocks: i32): void {
 }
 
 /** Block types of matmul_quant_tiled (src/backends/wasm/quant.ts passes the same codes). */
-const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14, T_IQ2_XXS = 15, T_IQ2_XS = 16;
+const T_Q4_0 = 1, T_Q5_0 = 2, T_Q4_K = 3, T_Q6_K = 4, T_Q5_K = 5, T_Q3_K = 6, T_Q2_K = 7, T_Q4_1 = 8, T_Q5_1 = 9, T_IQ4_NL = 10, T_IQ4_XS = 11, T_IQ3_XXS = 12, T_IQ3_S = 13, T_IQ2_S = 14, T_IQ2_XXS = 15, T_IQ2_XS = 16, T_IQ1_S = 17, T_IQ1_M = 18;
 
 /**
  * Rows [r0, r1) of out[N, M] = X[N, K] · Wᵀ for N > 1 and W of block type `t` (1 Q4_0, 2 Q5_0,
- * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S, 15 IQ2_XXS, 16 IQ2_XS): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
+ * 3 Q4_K, 4 Q6_K, 5 Q5_K, 6 Q3_K, 7 Q2_K, 8 Q4_1, 9 Q5_1, 10 IQ4_NL, 11 IQ4_XS, 12 IQ3_XXS, 13 IQ3_S, 14 IQ2_S, 15 IQ2_XXS, 16 IQ2_XS, 17 IQ1_S, 18 IQ1_M): per token tile, each group of four rows dequantized into `scratch` (4·K f32),
  * then the f32 register tile. r0 is a multiple of 4 so a thread's part runs the same groups (and
  * the same instructions per output) as the one-thread call with [0, M).
  */
 export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i32, m: i32, k: i32, scratch: usize, tile: i32, r0: i32, r1: i32): void {
   const blockBytes: usize = t == T_Q4_0 || t == T_IQ4_NL ? 18 : t == T_Q5_0 ? 22 : t == T_Q4_1 ? 20 : t == T_Q5_1 ? 24
-    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : t == T_IQ2_XXS ? 66 : t == T_IQ2_XS ? 74 : 84;
+    : t == T_Q4_K ? 144 : t == T_Q6_K ? 210 : t == T_Q5_K ? 176 : t == T_Q3_K || t == T_IQ3_S ? 110 : t == T_IQ4_XS ? 136 : t == T_IQ3_XXS ? 98 : t == T_IQ2_S ? 82 : t == T_IQ2_XXS ? 66 : t == T_IQ2_XS ? 74 : t == T_IQ1_S ? 50 : t == T_IQ1_M ? 56 : 84;
   const perBlock = t == T_Q4_0 || t == T_Q5_0 || t == T_Q4_1 || t == T_Q5_1 || t == T_IQ4_NL ? 32 : 256;
   const nb = k / perBlock;
   const rowBytes = <usize>nb * blockBytes;
@@ -1454,6 +1590,8 @@ export function matmul_quant_tiled(t: i32, out: usize, x: usize, w: usize, n: i3
       else if (t == T_IQ2_S) dequant_iq2_s(scratch, wr, rows * nb);
       else if (t == T_IQ2_XXS) dequant_iq2_xxs(scratch, wr, rows * nb);
       else if (t == T_IQ2_XS) dequant_iq2_xs(scratch, wr, rows * nb);
+      else if (t == T_IQ1_S) dequant_iq1_s(scratch, wr, rows * nb);
+      else if (t == T_IQ1_M) dequant_iq1_m(scratch, wr, rows * nb);
       else dequant_small(S_IQ4_NL, scratch, wr, rows * nb);
       matmulRows(out, x, scratch, t0, t1, r, rows, m, k);
     }

@@ -20,7 +20,7 @@ import { randomF32 } from '../test/helpers/random.ts';
 const { values } = parseArgs({
   options: {
     builds: { type: 'string', default: 'build/sparrow.wasm' },
-    types: { type: 'string', default: 'iq3_s,iq3_xxs,iq2_s,iq2_xs,iq2_xxs,q3_k,q2_k,iq4_xs' },
+    types: { type: 'string', default: 'iq3_s,iq3_xxs,iq2_s,iq2_xs,iq2_xxs,iq1_s,iq1_m,q3_k,q2_k,iq4_xs' },
     sizes: { type: 'string', default: '2048,4096' },
     rounds: { type: 'string', default: '15' },
   },

@@ -1,6 +1,6 @@
 """
 Writes the IQ3 / IQ2 grid tables (ggml-common.h iq3xxs_grid 256 x u32, iq3s_grid 512 x u32,
-iq2s_grid 1024, iq2xxs_grid 256 and iq2xs_grid 512 x u64 (as u32 pairs), and ksigns_iq2xs 128 bytes) for the three backends, taken from llama.cpp's Python gguf-py
+iq2s_grid 1024, iq2xxs_grid 256, iq2xs_grid 512 and iq1s_grid 2048 x u64 (as u32 pairs), and ksigns_iq2xs 128 bytes) for the three backends, taken from llama.cpp's Python gguf-py
 (gguf.quants.IQ3_XXS.grid / IQ3_S.grid, decoded from its grid_hex, and IQ2_XXS.ksigns):
   src/formats/iq-grids.ts   (the TypeScript reference dequantizer)
   assembly/iq-grids.ts      (wasm: constant data segments)
@@ -31,6 +31,12 @@ def words8(cls, n):
 iq2xxs = words8(quants.IQ2_XXS, 256)
 iq2xs = words8(quants.IQ2_XS, 512)
 iq2s = [iq2s_bytes[i] | (iq2s_bytes[i + 1] << 8) | (iq2s_bytes[i + 2] << 16) | (iq2s_bytes[i + 3] << 24) for i in range(0, 8192, 4)]
+# iq1s_grid: 2048 x 8 values of -1, 0, +1 as int8 (0xff, 0x00, 0x01), as ggml-common.h writes it
+quants.IQ1_S.init_grid()
+iq1s_bytes = [int(v) & 0xff for v in quants.IQ1_S.grid.reshape(-1).astype(np.int8)]
+assert len(iq1s_bytes) == 16384 and set(iq1s_bytes) == {0xff, 0, 1}
+iq1s = [iq1s_bytes[i] | (iq1s_bytes[i + 1] << 8) | (iq1s_bytes[i + 2] << 16) | (iq1s_bytes[i + 3] << 24) for i in range(0, 16384, 4)]
+assert iq1s[:6] == [0xffffffff, 0xffffffff, 0xffffff01, 0xffffffff, 0xffff0000, 0xffffffff]  # ggml-common.h: 0xffffffffffffffff, 0xffffffffffffff01, 0xffffffffffff0000
 ksigns = list(np.frombuffer(quants.IQ2_XXS.ksigns, dtype=np.uint8))
 assert len(iq3xxs) == 256 and len(iq3s) == 512 and len(ksigns) == 128
 assert iq3xxs[:3] == [0x04040404, 0x04040414, 0x04040424] and iq3s[:3] == [0x01010101, 0x01010103, 0x01010105]
@@ -51,6 +57,8 @@ open('src/formats/iq-grids.ts', 'w').write(HEAD +
   f'export const IQ2XXS_GRID = Uint32Array.from([\n{hexlist(iq2xxs)},\n]);\n'
   '/** iq2xs_grid: 512 u64 of 8 values (8, 25, 43), as 1024 u32 (low word = values 0..3). */\n'
   f'export const IQ2XS_GRID = Uint32Array.from([\n{hexlist(iq2xs)},\n]);\n'
+  '/** iq1s_grid: 2048 u64 of 8 int8 values (-1, 0, +1 as 0xff, 0x00, 0x01), as 4096 u32 (low word = values 0..3). */\n'
+  f'export const IQ1S_GRID = Uint32Array.from([\n{hexlist(iq1s)},\n]);\n'
   '/** ksigns_iq2xs: 7 sign bits + an 8th making the count of minus signs even. */\n'
   f'export const KSIGNS_IQ2XS = Uint8Array.from([\n' + ',\n'.join('  ' + ', '.join(str(int(v)) for v in ksigns[i:i + 16]) for i in range(0, 128, 16)) + ',\n]);\n')
 open('assembly/iq-grids.ts', 'w').write(HEAD +
@@ -61,7 +69,9 @@ open('assembly/iq-grids.ts', 'w').write(HEAD +
   f'export const IQ2S_GRID: usize = memory.data<u32>([\n{hexlist(iq2s)},\n], 16);\n'
   '/** iq2xxs_grid (256 u64) and iq2xs_grid (512 u64) as u32 pairs, low word first. */\n'
   f'export const IQ2XXS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xxs)},\n], 16);\n'
-  f'export const IQ2XS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xs)},\n], 16);\n')
+  f'export const IQ2XS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xs)},\n], 16);\n'
+  '/** iq1s_grid (2048 u64 of int8 -1 / 0 / +1) as u32 pairs, low word first: entry i at IQ1S_GRID + 8·i. */\n'
+  f'export const IQ1S_GRID: usize = memory.data<u32>([\n{hexlist(iq1s)},\n], 16);\n')
 wgsl = open('shaders/quant.wgsl').read()
 block = ('// BEGIN GENERATED IQ GRIDS (scripts/gen-iq-grids.py, from gguf-py: ggml-common.h iq3xxs_grid, iq3s_grid)\n'
   f'const iq3xxs_grid = array<u32, 256>(\n{hexlist(iq3xxs)});\n'
@@ -69,6 +79,7 @@ block = ('// BEGIN GENERATED IQ GRIDS (scripts/gen-iq-grids.py, from gguf-py: gg
   f'const iq2s_grid = array<u32, 2048>(\n{hexlist(iq2s)});\n'
   f'const iq2xxs_grid = array<u32, 512>(\n{hexlist(iq2xxs)});\n'
   f'const iq2xs_grid = array<u32, 1024>(\n{hexlist(iq2xs)});\n'
+  f'const iq1s_grid = array<u32, 4096>(\n{hexlist(iq1s)});\n'
   '// END GENERATED IQ GRIDS\n')
 pat = re.compile(r'// BEGIN GENERATED IQ GRIDS.*?// END GENERATED IQ GRIDS\n', re.S)
 assert pat.search(wgsl), 'markers missing in shaders/quant.wgsl'

@@ -93,7 +93,7 @@ export function cases(): BenchCase[] {
   for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST));
   for (const dtype of ['q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matvecCase(dtype, 4096, 4096, FAST));
   for (const dtype of ['q4_0', 'q5_0', 'q4_1', 'q5_1', 'iq4_nl', 'iq4_xs'] as const) out.push(matmulCase(dtype, 32, 2048, 2048, ['wasm']));
-  // IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS (grid-coded super-blocks; IQ3_M / IQ3_XXS / IQ2_* files) beside Q3_K and IQ4_XS
-  for (const dtype of ['iq3_s', 'iq3_xxs', 'iq2_s', 'iq2_xs', 'iq2_xxs'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST), matvecCase(dtype, 4096, 4096, FAST), matmulCase(dtype, 32, 2048, 2048, ['wasm']));
+  // IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS / IQ1_S / IQ1_M (grid-coded super-blocks; IQ3_M / IQ3_XXS / IQ2_* / IQ1_* files) beside Q3_K and IQ4_XS
+  for (const dtype of ['iq3_s', 'iq3_xxs', 'iq2_s', 'iq2_xs', 'iq2_xxs', 'iq1_s', 'iq1_m'] as const) out.push(matvecCase(dtype, 2048, 2048, FAST), matvecCase(dtype, 4096, 4096, FAST), matmulCase(dtype, 32, 2048, 2048, ['wasm']));
   return out;
 }

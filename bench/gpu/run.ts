@@ -124,7 +124,7 @@ const CHECKS: Check[] = [
     },
   },
   {
-    name: 'quantized matvec/matmul (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K) vs f64 oracle',
+    name: 'quantized matvec/matmul (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S, IQ1_M, Q2_K…Q6_K) vs f64 oracle',
     async run() {
       const r = await quantSuite({ backend: 'webgpu' }, ctx);
       const worst = worstOf(r.map((x) => x.tested));

@@ -42,6 +42,8 @@ export type DType =
   | 'iq2_s'
   | 'iq2_xxs'
   | 'iq2_xs'
+  | 'iq1_s'
+  | 'iq1_m'
   | 'q2_k'
   | 'q3_k'
   | 'q4_k'

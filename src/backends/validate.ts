@@ -59,6 +59,10 @@ export function storageBytes(dtype: DType, shape: readonly number[]): number {
       return blocks(dtype, cols, 256) * rows * 66;
     case 'iq2_xs':
       return blocks(dtype, cols, 256) * rows * 74;
+    case 'iq1_s':
+      return blocks(dtype, cols, 256) * rows * 50;
+    case 'iq1_m':
+      return blocks(dtype, cols, 256) * rows * 56;
     case 'q2_k':
       return blocks(dtype, cols, 256) * rows * 84;
     case 'q3_k':

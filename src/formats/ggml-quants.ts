@@ -10,7 +10,7 @@
 import { SparrowError } from '../errors.ts';
 import { fromF16Bits, toF16Bits } from '../util/f16.ts';
 import { type GgmlTypeInfo, QK_K, ggmlTypeByName } from './ggml-types.ts';
-import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
+import { IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from './iq-grids.ts';
 
 const fr = Math.fround;
 
@@ -28,6 +28,8 @@ export const BLOCK = {
   IQ2_S: { size: 82, d: 0, qs: 2, signs: 34, qh: 66, scales: 74 },
   IQ2_XXS: { size: 66, d: 0, qs: 2 },
   IQ2_XS: { size: 74, d: 0, qs: 2, scales: 66 },
+  IQ1_S: { size: 50, d: 0, qs: 2, qh: 34 },
+  IQ1_M: { size: 56, qs: 0, qh: 32, scales: 48 },
   Q2_K: { size: 84, scales: 0, qs: 16, d: 80, dmin: 82 },
   Q3_K: { size: 110, hmask: 0, qs: 32, scales: 96, d: 108 },
   Q4_K: { size: 144, d: 0, dmin: 2, scales: 4, qs: 16 },
@@ -248,6 +250,63 @@ const rowIQ2_XS: Row = (b, off, nb, y, yo) => {
   }
 };
 
+/** ggml-common.h IQ1S_DELTA (IQ1M_DELTA is the same 0.125): the shift of every IQ1 grid value. */
+export const IQ1_DELTA = 0.125;
+
+/** Value j (0..7) of iq1s_grid entry idx as -1, 0 or +1 (int8 bytes 0xff, 0x00, 0x01). */
+const grid1 = (idx: number, j: number): number => ((IQ1S_GRID[2 * idx + (j >> 2)] >>> (8 * (j & 3))) << 24) >> 24;
+
+/**
+ * IQ1_S (dequantize_row_iq1_s; 50 bytes: f16 d, qs[32] at 2, qh u16[8] at 34): sub-block ib's qh word
+ * holds four 3-bit high index parts (bits 3l..3l+2 for group l), a 3-bit scale s (bits 12..14) and the
+ * delta's sign (bit 15); group g = 4ib + l is iq1s_grid[qs[g] | high << 8], value
+ * dl·(grid + delta), dl = d·(2s + 1), delta = ∓0.125. Exact in f32 (11 + 4 and 4 significant bits).
+ */
+const rowIQ1_S: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 50) {
+    const d = h16(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const qh = b[off + 34 + 2 * ib] | (b[off + 35 + 2 * ib] << 8);
+      const dl = fr(d * (2 * ((qh >> 12) & 7) + 1));
+      const delta = qh & 0x8000 ? -IQ1_DELTA : IQ1_DELTA;
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const idx = b[off + 2 + 4 * ib + l] | (((qh >> (3 * l)) & 7) << 8);
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(dl * (grid1(idx, j) + delta));
+      }
+    }
+  }
+};
+
+/** IQ1_M's f16 d: the top nibbles of its four u16 scale words (word k holds bits 4k..4k+3). */
+export function iq1mD(b: Uint8Array, off: number): number {
+  let u = 0;
+  for (let k = 0; k < 4; k++) u |= (b[off + 49 + 2 * k] >> 4) << (4 * k);
+  return fromF16Bits(u);
+}
+
+/**
+ * IQ1_M (dequantize_row_iq1_m; 56 bytes: qs[32] at 0, qh[16] at 32, scales u16[4] at 48): group
+ * g = 4ib + l is iq1s_grid[qs[g] | (nibble l of qh[2ib..2ib+1]) & 7 << 8], delta ∓0.125 by that
+ * nibble's bit 3; a 3-bit scale per 16 values (scale j = bits 3(j & 3).. of word j >> 2), dl = d·(2s + 1)
+ * with d the f16 spread over the words' top nibbles (iq1mD). Exact in f32.
+ */
+const rowIQ1_M: Row = (b, off, nb, y, yo) => {
+  for (let i = 0; i < nb; i++, off += 56) {
+    const d = iq1mD(b, off);
+    for (let ib = 0; ib < 8; ib++) {
+      const sc = b[off + 48 + 2 * (ib >> 1)] | (b[off + 49 + 2 * (ib >> 1)] << 8);
+      for (let l = 0; l < 4; l++, yo += 8) {
+        const s = (sc >> (6 * (ib & 1) + 3 * (l >> 1))) & 7;
+        const dl = fr(d * (2 * s + 1));
+        const h = (b[off + 32 + 2 * ib + (l >> 1)] >> (4 * (l & 1))) & 15;
+        const idx = b[off + 4 * ib + l] | ((h & 7) << 8);
+        const delta = h & 8 ? -IQ1_DELTA : IQ1_DELTA;
+        for (let j = 0; j < 8; j++) y[yo + j] = fr(dl * (grid1(idx, j) + delta));
+      }
+    }
+  }
+};
+
 /**
  * IQ4_XS (dequantize_row_iq4_xs): 256 values in 8 sub-blocks of 32, each IQ4_NL's nibble layout
  * (low nibbles the first 16 values, high nibbles the next 16) with its own scale dl = d·(ls − 32)
@@ -399,7 +458,7 @@ const rowBF16: Row = (b, off, n, y, yo) => {
 
 const ROWS: Record<string, Row> = {
   F32: rowF32, F16: rowF16, BF16: rowBF16, Q8_0: rowQ8_0, Q4_0: rowQ4_0, Q4_1: rowQ4_1, Q5_0: rowQ5_0, Q5_1: rowQ5_1,
-  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S, IQ2_XXS: rowIQ2_XXS, IQ2_XS: rowIQ2_XS,
+  IQ4_NL: rowIQ4_NL, IQ4_XS: rowIQ4_XS, IQ3_XXS: rowIQ3_XXS, IQ3_S: rowIQ3_S, IQ2_S: rowIQ2_S, IQ2_XXS: rowIQ2_XXS, IQ2_XS: rowIQ2_XS, IQ1_S: rowIQ1_S, IQ1_M: rowIQ1_M,
   Q2_K: rowQ2_K, Q3_K: rowQ3_K, Q4_K: rowQ4_K, Q5_K: rowQ5_K, Q6_K: rowQ6_K,
 };
 

@@ -75,7 +75,7 @@ export function rowBytes(t: GgmlTypeInfo, cols: number): number {
  * BF16 is a block type of one element (2 bytes): kept raw, it halves an f32 copy exactly.
  */
 export const QUANT_DTYPES = {
-  bf16: 'BF16', q8_0: 'Q8_0', q4_0: 'Q4_0', q4_1: 'Q4_1', q5_0: 'Q5_0', q5_1: 'Q5_1', iq4_nl: 'IQ4_NL', iq4_xs: 'IQ4_XS', iq3_xxs: 'IQ3_XXS', iq3_s: 'IQ3_S', iq2_s: 'IQ2_S', iq2_xxs: 'IQ2_XXS', iq2_xs: 'IQ2_XS',
+  bf16: 'BF16', q8_0: 'Q8_0', q4_0: 'Q4_0', q4_1: 'Q4_1', q5_0: 'Q5_0', q5_1: 'Q5_1', iq4_nl: 'IQ4_NL', iq4_xs: 'IQ4_XS', iq3_xxs: 'IQ3_XXS', iq3_s: 'IQ3_S', iq2_s: 'IQ2_S', iq2_xxs: 'IQ2_XXS', iq2_xs: 'IQ2_XS', iq1_s: 'IQ1_S', iq1_m: 'IQ1_M',
   q2_k: 'Q2_K', q3_k: 'Q3_K', q4_k: 'Q4_K', q5_k: 'Q5_K', q6_k: 'Q6_K',
 } as const;
 export type QuantDType = keyof typeof QUANT_DTYPES;

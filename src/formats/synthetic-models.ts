@@ -237,11 +237,11 @@ export function uniform(seed: string, n: number, sd: number): Float32Array {
  * embedding included, in IQ4_XS; a matrix whose rows are not a multiple of 256 wide falls back as
  * llama-quantize's does (IQ4_NL, F16 if not a multiple of 32 either). (llama-quantize would give the
  * tied embedding Q6_K and, without an importance matrix, the first eighth's ffn_down Q5_K; here they
- * stay IQ4_XS so that the embedding lookup and every matrix run the type.) IQ3_S, IQ3_XXS and IQ2_S / IQ2_XS / IQ2_XXS likewise
+ * stay IQ4_XS so that the embedding lookup and every matrix run the type.) IQ3_S, IQ3_XXS, IQ2_S / IQ2_XS / IQ2_XXS and IQ1_S / IQ1_M likewise
  * (fallback IQ4_NL / F16, as llama-quantize's), but with no quantizer: their matrices are random
  * valid blocks (randomGridBlocks) at the matrix's scale, not the values the other types round.
  */
-export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q4_K_M' | 'F32' | IqMix;
+export type LlamaGgufType = 'F16' | 'BF16' | 'Q8_0' | 'Q4_0' | 'Q4_1' | 'Q5_0' | 'Q5_1' | 'IQ4_NL' | 'IQ4_XS' | 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'IQ1_S' | 'IQ1_M' | 'Q4_K_M' | 'F32' | IqMix;
 
 /**
  * llama-quantize's mixes of the grid types (llamaMixType): IQ3_M and IQ2_M, and the IQ3_XXS / IQ2_XXS
@@ -305,39 +305,43 @@ export interface GgufTensorPlan {
   make(): Uint8Array;
 }
 
-// llama.cpp's LLAMA_FTYPE_* (MOSTLY_IQ3_M = 27, MOSTLY_IQ2_M = 29, MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ3_XXS = 23, MOSTLY_IQ4_NL = 25, MOSTLY_IQ3_S = 26, MOSTLY_IQ2_XXS = 19, MOSTLY_IQ2_XS = 20, MOSTLY_IQ2_S = 28, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32)
-const FILE_TYPE: Record<LlamaGgufType, number> = { IQ3_M: 27, IQ2_M: 29, IQ3_XXS_MIX: 23, IQ2_XXS_MIX: 19, F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ3_XXS: 23, IQ4_NL: 25, IQ3_S: 26, IQ2_S: 28, IQ2_XXS: 19, IQ2_XS: 20, IQ4_XS: 30, BF16: 32 };
+// llama.cpp's LLAMA_FTYPE_* (MOSTLY_IQ3_M = 27, MOSTLY_IQ2_M = 29, MOSTLY_Q4_1 = 3, MOSTLY_Q5_0 = 8, MOSTLY_Q5_1 = 9, MOSTLY_IQ3_XXS = 23, MOSTLY_IQ4_NL = 25, MOSTLY_IQ3_S = 26, MOSTLY_IQ2_XXS = 19, MOSTLY_IQ2_XS = 20, MOSTLY_IQ2_S = 28, MOSTLY_IQ4_XS = 30, MOSTLY_BF16 = 32, MOSTLY_IQ1_S = 24, MOSTLY_IQ1_M = 31)
+const FILE_TYPE: Record<LlamaGgufType, number> = { IQ3_M: 27, IQ2_M: 29, IQ3_XXS_MIX: 23, IQ2_XXS_MIX: 19, F32: 0, F16: 1, Q4_0: 2, Q4_1: 3, Q8_0: 7, Q5_0: 8, Q5_1: 9, Q4_K_M: 15, IQ3_XXS: 23, IQ4_NL: 25, IQ3_S: 26, IQ2_S: 28, IQ2_XXS: 19, IQ2_XS: 20, IQ4_XS: 30, BF16: 32, IQ1_S: 24, IQ1_M: 31 };
 
 /**
- * `rows` × `cols` values of a grid-coded type without a quantizer here (IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS, IQ2_XXS: 110- / 98- / 82- / 74- / 66-byte
+ * `rows` × `cols` values of a grid-coded type without a quantizer here (IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S, IQ1_M: 110- / 98- / 82- / 74- / 66- / 50- / 56-byte
  * super-blocks of 256) as random valid blocks: every byte (grid indices, high bits, signs, sub-block
  * scales) from the seeded stream, then each super-block's f16 d set to ±(0.5 … 1.5)·sd / rms, rms the
  * root mean square of the tensor dequantized with d = 1, so the matrix has about standard deviation sd.
+ * (IQ1_M has no d field: its f16 d is written into the top nibbles of the four scale words at 48.)
  */
 export function randomGridBlocks(seed: string, rows: number, cols: number, sd: number, t: RandomBlockType): Uint8Array {
   // block bytes, the f16 d's offset and, for the k-quants, dmin's (set to the same value as d, positive)
-  const [size, dAt, dminAt] = ({ IQ3_S: [110, 0], IQ3_XXS: [98, 0], IQ2_S: [82, 0], IQ2_XS: [74, 0], IQ2_XXS: [66, 0], Q2_K: [84, 80, 82], Q5_K: [176, 0, 2] } as Record<RandomBlockType, number[]>)[t];
+  const [size, dAt, dminAt] = ({ IQ3_S: [110, 0], IQ3_XXS: [98, 0], IQ2_S: [82, 0], IQ2_XS: [74, 0], IQ2_XXS: [66, 0], IQ1_S: [50, 0], IQ1_M: [56, -1], Q2_K: [84, 80, 82], Q5_K: [176, 0, 2] } as Record<RandomBlockType, number[]>)[t];
   if (cols % 256 !== 0) throw new SparrowError('SHAPE_MISMATCH', `randomGridBlocks: ${t} rows of ${cols} are not whole super-blocks of 256`);
   const nb = (rows * cols) / 256;
   const r = stream(seed);
   const out = new Uint8Array(nb * size);
   for (let i = 0; i < out.length; i++) out[i] = Math.floor(r() * 256);
-  for (let b = 0; b < nb; b++) for (const at of dminAt === undefined ? [dAt] : [dAt, dminAt]) out.set([0x00, 0x3c], b * size + at); // d (and dmin) = 1
+  const setD = (b: number, h: number) => {
+    if (t !== 'IQ1_M') for (const at of dminAt === undefined ? [dAt] : [dAt, dminAt]) out.set([h & 0xff, h >> 8], b * size + at);
+    else for (let k = 0; k < 4; k++) out[b * size + 49 + 2 * k] = (out[b * size + 49 + 2 * k] & 0x0f) | (((h >> (4 * k)) & 0xf) << 4);
+  };
+  for (let b = 0; b < nb; b++) setD(b, 0x3c00); // d (and dmin) = 1
   const unit = dequantize(t, out, rows * cols);
   let ss = 0;
   for (let i = 0; i < unit.length; i++) ss += unit[i] * unit[i];
   const rms = Math.sqrt(ss / unit.length);
   for (let b = 0; b < nb; b++) {
     const sign = dminAt === undefined && r() < 0.5 ? -1 : 1; // drawn before the magnitude, as the grid files always were
-    const h = toF16Bits(sign * (0.5 + r()) * (sd / rms));
-    for (const at of dminAt === undefined ? [dAt] : [dAt, dminAt]) out.set([h & 0xff, h >> 8], b * size + at);
+    setD(b, toF16Bits(sign * (0.5 + r()) * (sd / rms)));
   }
   return out;
 }
 
 /** The types randomGridBlocks writes: the grid types, and Q2_K / Q5_K for the IQ mixes (no quantizer for them here either). */
-export type RandomBlockType = 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'Q2_K' | 'Q5_K';
-const RANDOM_BLOCKS: ReadonlySet<string> = new Set<RandomBlockType>(['IQ3_S', 'IQ3_XXS', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'Q2_K', 'Q5_K']);
+export type RandomBlockType = 'IQ3_S' | 'IQ3_XXS' | 'IQ2_S' | 'IQ2_XS' | 'IQ2_XXS' | 'IQ1_S' | 'IQ1_M' | 'Q2_K' | 'Q5_K';
+const RANDOM_BLOCKS: ReadonlySet<string> = new Set<RandomBlockType>(['IQ3_S', 'IQ3_XXS', 'IQ2_S', 'IQ2_XS', 'IQ2_XXS', 'IQ1_S', 'IQ1_M', 'Q2_K', 'Q5_K']);
 
 const CHATML = "{% for message in messages %}{{'<|im_start|>' + message['role'] + '\\n' + message['content'] + '<|im_end|>' + '\\n'}}{% endfor %}{% if add_generation_prompt %}{{ '<|im_start|>assistant\\n' }}{% endif %}";
 
@@ -504,7 +508,7 @@ export function llamaGgufPlan(s: LlamaShape, type: LlamaGgufType, vocab: BpeVoca
   const moreBits = (l: number) => l < Math.floor(s.layers / 8) || l >= Math.floor((7 * s.layers) / 8) || (l - Math.floor(s.layers / 8)) % 3 === 2;
   const typeOf = (name: string, cols: number): string => {
     // llama-quantize's fallback for rows not a multiple of IQ4_XS's 256 (llama_tensor_get_type)
-    if (type === 'IQ4_XS' || type === 'IQ3_S' || type === 'IQ3_XXS' || type === 'IQ2_S' || type === 'IQ2_XS' || type === 'IQ2_XXS') return cols % 256 === 0 ? type : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
+    if (type === 'IQ4_XS' || type === 'IQ3_S' || type === 'IQ3_XXS' || type === 'IQ2_S' || type === 'IQ2_XS' || type === 'IQ2_XXS' || type === 'IQ1_S' || type === 'IQ1_M') return cols % 256 === 0 ? type : cols % 32 === 0 ? 'IQ4_NL' : 'F16';
     if ((IQ_MIXES as readonly string[]).includes(type)) {
       // tensor_type_fallback: rows not a multiple of the block (256 here) take a 32-value type
       const t = llamaMixType(type as IqMix, name, { layers: s.layers, nGqa: s.heads / s.kvHeads, tied: !s.untied });

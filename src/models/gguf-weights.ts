@@ -1,7 +1,7 @@
 /**
  * A GGUF file as a WeightFile with Hugging Face tensor names, plus the model config its metadata
  * implies. Block-quantized tensors the backends run directly (BF16, Q8_0, Q4_0, Q4_1, Q5_0, Q5_1,
- * IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K) are uploaded as raw blocks; other GGML types are dequantized to f32 on
+ * IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S, IQ1_M, Q2_K…Q6_K) are uploaded as raw blocks; other GGML types are dequantized to f32 on
  * the host at load time (the other IQ types: UNSUPPORTED, no dequantizer).
  * Q/K rows stay in llama.cpp's permuted order, so Llama runs the llama architecture with
  * 'interleaved' RoPE (qwen2 / qwen3 are stored unpermuted).
@@ -17,7 +17,7 @@ import { GGUF_ARCHS } from '../formats/gguf-config.ts';
 import type { WeightFile } from './weights.ts';
 import { toF16Bits } from '../util/f16.ts';
 
-const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q4_1: 'q4_1', Q5_0: 'q5_0', Q5_1: 'q5_1', IQ4_NL: 'iq4_nl', IQ4_XS: 'iq4_xs', IQ3_XXS: 'iq3_xxs', IQ3_S: 'iq3_s', IQ2_S: 'iq2_s', IQ2_XXS: 'iq2_xxs', IQ2_XS: 'iq2_xs', Q2_K: 'q2_k', Q3_K: 'q3_k', Q4_K: 'q4_k', Q5_K: 'q5_k', Q6_K: 'q6_k' };
+const DIRECT: Record<string, DType> = { F32: 'f32', F16: 'f16', BF16: 'bf16', Q8_0: 'q8_0', Q4_0: 'q4_0', Q4_1: 'q4_1', Q5_0: 'q5_0', Q5_1: 'q5_1', IQ4_NL: 'iq4_nl', IQ4_XS: 'iq4_xs', IQ3_XXS: 'iq3_xxs', IQ3_S: 'iq3_s', IQ2_S: 'iq2_s', IQ2_XXS: 'iq2_xxs', IQ2_XS: 'iq2_xs', IQ1_S: 'iq1_s', IQ1_M: 'iq1_m', Q2_K: 'q2_k', Q3_K: 'q3_k', Q4_K: 'q4_k', Q5_K: 'q5_k', Q6_K: 'q6_k' };
 
 /** The name a GGUF's rope_freqs.weight (Llama 3 RoPE frequency divisors, [headDim/2]) gets here. */
 export const ROPE_FREQS = 'rope_freqs.weight';

@@ -29,7 +29,7 @@ export async function loadLinear(file: WeightFile, name: string, shape: [number,
 }
 
 /** Dtypes a stacked weight may have: those every backend's matvec reads as stored. */
-const STACKABLE = new Set(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'iq4_nl', 'iq4_xs', 'iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xxs', 'iq2_xs', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
+const STACKABLE = new Set(['f32', 'f16', 'bf16', 'q8_0', 'q4_0', 'q4_1', 'q5_0', 'q5_1', 'iq4_nl', 'iq4_xs', 'iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xxs', 'iq2_xs', 'iq1_s', 'iq1_m', 'q2_k', 'q3_k', 'q4_k', 'q5_k', 'q6_k']);
 
 /**
  * Several linear weights with the same input stacked by rows into one [Σ rows, cols] tensor (e.g.

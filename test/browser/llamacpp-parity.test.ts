@@ -38,10 +38,10 @@ const TOP = 5;
 const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor: 1, highFreqFactor: 4, originalMaxPositionEmbeddings: 1024, raw: {} }, 16, 10000);
 // Quantized files (every matrix and the tied embedding in `type`, written by our quantizers): llama.cpp's
 // CPU matmul quantizes the activations (to Q8_0 for Q8_0 / Q4_0 / IQ4_NL weights, Q8_1 for Q4_1 / Q5_1,
-// Q8_K for IQ4_XS / IQ3_* / IQ2_*) where Sparrow multiplies f32 activations, so the probabilities agree to `tol`, not
+// Q8_K for IQ4_XS / IQ3_* / IQ2_* / IQ1_*) where Sparrow multiplies f32 activations, so the probabilities agree to `tol`, not
 // 1e-5. Measured worst |Δp|: Q8_0 1.29e-2, Q4_0 5.9e-3 (the controls), Q4_1 6.3e-3, Q5_1 8.3e-3,
 // IQ4_NL 1.56e-2, IQ4_XS 1.72e-2, IQ3_S 2.00e-2, IQ3_XXS 1.28e-2, IQ2_S 1.30e-2,
-// IQ2_XS 3.41e-3, IQ2_XXS 3.32e-2 (random valid blocks, no quantizer); the mixes (eight layers) IQ3_M 4.53e-2,
+// IQ2_XS 3.41e-3, IQ2_XXS 3.32e-2, IQ1_S 2.64e-2, IQ1_M 3.22e-2 (random valid blocks, no quantizer); the mixes (eight layers) IQ3_M 4.53e-2,
 // IQ2_M 2.20e-2, IQ3_XXS 1.87e-2, IQ2_XXS 9.21e-3 (0.59 and 0.24 for the first two with the embedding as the head: tried);
 // tol = 0.08 ≈ 1.8× the worst of them (2.4× that of the one-type files). A wrong dequantization moves them by 0.10–0.43
 // (tried: IQ4_NL nibbles swapped in the host dequantizer, m dropped in the Q4_1 kernel,
@@ -51,7 +51,10 @@ const ROPE_FREQS = llama3FreqFactors({ type: 'llama3', factor: 8, lowFreqFactor:
 // position in the wasm kernel, 0.11 with the host dequantizer's scale nibbles swapped; IQ3_XXS: 0.17
 // with the wasm kernel's parity sign bit at bit 6; IQ2_S: 0.10 with a group's qh bits taken from its
 // neighbour's in the wasm kernel, 0.43 with neighbouring sign bytes in the host dequantizer; IQ2_XS:
-// 0.20 with a grid index's 9th bit dropped, IQ2_XXS: 0.35 with sign bits one bit off, both wasm). With Sparrow's 8-bit activations (its decode then
+// 0.20 with a grid index's 9th bit dropped, IQ2_XXS: 0.35 with sign bits one bit off, both wasm;
+// IQ1_M: 0.19 with the wasm kernel's second-half scale from the first half's bits; IQ1_S: 0.61 with
+// the wasm kernel's delta sign from bit 14, 0.080 — barely outside the tolerance — with the host
+// dequantizer's (only the embedding lookup's) delta sign from bit 14). With Sparrow's 8-bit activations (its decode then
 // quantizes x to Q8_0 / Q8_1 blocks as well, rounding half to even) the measured worst |Δp| is of the
 // same size: Q8_0 1.81e-2, Q4_0 4.25e-3, Q5_1 6.61e-3, IQ4_NL 1.98e-2 (with truncation toward zero,
 // the rounding of llama.cpp's wasm quantize_row_q8_0 source, 2.9e-2–4.5e-2: tried).
@@ -107,6 +110,8 @@ const CASES: { name: string; arch: TinyArch | 'mamba' | 'mamba2' | 'rwkv7'; pre:
   { name: 'llama-iq2_s', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_S', tol: QTOL },
   { name: 'llama-iq2_xs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XS', tol: QTOL },
   { name: 'llama-iq2_xxs', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ2_XXS', tol: QTOL },
+  { name: 'llama-iq1_s', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ1_S', tol: QTOL },
+  { name: 'llama-iq1_m', arch: 'llama', pre: 'smollm', extra: { hidden: 256, ffn: 512, embedSd: 0.1 }, type: 'IQ1_M', tol: QTOL },
   // llama-quantize's mixes (src/formats/synthetic-models.ts llamaMixType, from llama.cpp's
   // src/llama-quant.cpp llama_tensor_get_type_impl; n_gqa 2, eight layers so that layer 0 is "the first
   // eighth"): IQ3_M = IQ3_S with Q4_K attn_v / attn_output / layer 0's ffn_down, an untied head Q6_K and

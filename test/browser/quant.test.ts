@@ -1,4 +1,4 @@
-/** Quantized matvec/matmul (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, Q2_K…Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
+/** Quantized matvec/matmul (Q8_0, Q4_0, Q4_1, Q5_0, Q5_1, IQ4_NL, IQ4_XS, IQ3_XXS, IQ3_S, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S, IQ1_M, Q2_K…Q6_K blocks) on WebGPU in Chromium vs the f64 oracle. */
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openBrowser, type BrowserHarness } from '../helpers/browser.ts';
 import { QUANT_CASES, QUANT_TOL, type QuantCaseResult } from './cases/quant.ts';

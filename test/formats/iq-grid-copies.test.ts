@@ -7,7 +7,7 @@
  */
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from '../../src/formats/iq-grids.ts';
+import { IQ1S_GRID, IQ2S_GRID, IQ2XS_GRID, IQ2XXS_GRID, IQ3S_GRID, IQ3XXS_GRID } from '../../src/formats/iq-grids.ts';
 
 const root = new URL('../../', import.meta.url).pathname;
 const asm = readFileSync(`${root}assembly/iq-grids.ts`, 'utf8');
@@ -27,6 +27,7 @@ const TABLES: Array<[string, string, Uint32Array]> = [
   ['IQ2S_GRID', 'iq2s_grid', IQ2S_GRID],
   ['IQ2XXS_GRID', 'iq2xxs_grid', IQ2XXS_GRID],
   ['IQ2XS_GRID', 'iq2xs_grid', IQ2XS_GRID],
+  ['IQ1S_GRID', 'iq1s_grid', IQ1S_GRID],
 ];
 
 describe('IQ grid tables: the wasm and WGSL copies equal the TypeScript one', () => {

@@ -8,6 +8,7 @@ import { rng } from '../helpers/random.ts';
  * Random GGML blocks: every byte random except the f16 scales, which get small positive values, and
  * Q4_1 / Q5_1's f16 mins m, which get either sign at about the size of the values q·d (as a real
  * block's m = min ≈ −(levels/2)·d), so that Σ w·x has cancellation between d·Σq·x and m·Σx.
+ * (IQ1_M's d is spread over the top nibbles of its scale words; it is set there.)
  */
 export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: number): Uint8Array {
   const t = ggmlTypeByName(QUANT_DTYPES[dtype]);
@@ -22,13 +23,21 @@ export function randomBlocks(dtype: QuantDType, rows: number, k: number, seed: n
     out[o + 1] = h >> 8;
   };
   const scaleOffsets: Record<QuantDType, number[]> = {
-    bf16: [], q8_0: [0], q4_0: [0], q4_1: [0], q5_0: [0], q5_1: [0], iq4_nl: [0], iq4_xs: [0], iq3_xxs: [0], iq3_s: [0], iq2_s: [0], iq2_xxs: [0], iq2_xs: [0], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
+    bf16: [], q8_0: [0], q4_0: [0], q4_1: [0], q5_0: [0], q5_1: [0], iq4_nl: [0], iq4_xs: [0], iq3_xxs: [0], iq3_s: [0], iq2_s: [0], iq2_xxs: [0], iq2_xs: [0], iq1_s: [0], iq1_m: [], q2_k: [80, 82], q3_k: [108], q4_k: [0, 2], q5_k: [0, 2], q6_k: [208],
   };
   const minOffsets: Partial<Record<QuantDType, number>> = { q4_1: 2, q5_1: 2 };
   for (let b = 0; b < nb; b++) {
     for (const o of scaleOffsets[dtype]) setHalf(b * t.typeSize + o, 0.002 + 0.02 * r());
     const mo = minOffsets[dtype];
     if (mo !== undefined) setHalf(b * t.typeSize + mo, (r() - 0.6) * 0.4);
+    if (dtype === 'iq1_m') {
+      // IQ1_M's f16 d sits in the top nibbles of its four u16 scale words (word k: bits 4k..4k+3)
+      const h = toF16Bits(0.002 + 0.02 * r());
+      for (let k = 0; k < 4; k++) {
+        const o = b * t.typeSize + 49 + 2 * k;
+        out[o] = (out[o] & 0x0f) | (((h >> (4 * k)) & 0xf) << 4);
+      }
+    }
   }
   return out;
 }

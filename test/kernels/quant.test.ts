@@ -29,6 +29,8 @@ const CASES: { dtype: QuantDType; shapes: [number, number][] }[] = [
   { dtype: 'iq2_s', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
   { dtype: 'iq2_xxs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
   { dtype: 'iq2_xs', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq1_s', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
+  { dtype: 'iq1_m', shapes: [[1, 256], [5, 512], [13, 768], [7, 2304]] },
   { dtype: 'q4_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   { dtype: 'q6_k', shapes: [[1, 256], [5, 512], [13, 768]] },
   // odd row counts (a partial four-row prefill group) and 1, 2, 3, 9 super-blocks per row
@@ -61,7 +63,7 @@ describe('quantized matvec/matmul on random blocks', () => {
 describe('quantized prefill: the four dequantized rows are the reference dequantization', () => {
   // X = I (n = K tokens): out[i, r] = W[r, i] exactly (one product by 1, the rest by 0), so the
   // tiled kernel's dequantization is compared value by value with ggml-quants.ts (llama.cpp's).
-  for (const [dtype, k] of [['q4_0', 96], ['q5_0', 96], ['q4_1', 96], ['q5_1', 96], ['iq4_nl', 96], ['iq4_xs', 512], ['iq3_xxs', 512], ['iq3_s', 512], ['iq2_s', 512], ['iq2_xxs', 512], ['iq2_xs', 512], ['q2_k', 256], ['q3_k', 256], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]] as const) {
+  for (const [dtype, k] of [['q4_0', 96], ['q5_0', 96], ['q4_1', 96], ['q5_1', 96], ['iq4_nl', 96], ['iq4_xs', 512], ['iq3_xxs', 512], ['iq3_s', 512], ['iq2_s', 512], ['iq2_xxs', 512], ['iq2_xs', 512], ['iq1_s', 512], ['iq1_m', 512], ['q2_k', 256], ['q3_k', 256], ['q4_k', 256], ['q5_k', 256], ['q6_k', 256]] as const) {
     it(`${dtype}: [7, ${k}] with X = I gives dequantize(W) bit for bit`, async () => {
       const wasm = await WasmBackend.create();
       const m = 7;
@@ -99,12 +101,12 @@ describe('quantized decode kernels: four rows at a time', () => {
   }
 });
 
-describe('grid decode (IQ3 / IQ2 matvec from the f32 grid tables): one-hot x gives the reference dequantization', () => {
+describe('grid decode (IQ3 / IQ2 matvec from the f32 grid tables, IQ1 from the byte grid): one-hot x gives the reference dequantization', () => {
   // x = e_i: out[r] = db·(±grid value) exactly (db·g is exact in f32, every other product is 0), so
   // the decode's grid entries, signs and scales are compared value by value with ggml-quants.ts
   // (llama.cpp's), for every column i, at 1, 3, 4, 5 and 9 rows and in a fresh instance (tables filled
   // on its first call).
-  for (const dtype of ['iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xs', 'iq2_xxs'] as const) {
+  for (const dtype of ['iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xs', 'iq2_xxs', 'iq1_s', 'iq1_m'] as const) {
     it(`${dtype}: rows 1, 3, 4, 5, 9 of 512 columns, x one-hot at every column, == dequantize(W) bit for bit`, async () => {
       const wasm = await WasmBackend.create();
       const k = 512;

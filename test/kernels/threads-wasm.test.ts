@@ -82,7 +82,7 @@ async function promptLogitsAndGreedy(b: WasmBackend, m: CausalLM, state: ModelSt
   return { logits, tokens };
 }
 
-const KS: Record<string, number[]> = { f32: [37, 96], f16: [37, 96], bf16: [37, 96], q8_0: [64], q4_0: [64], q4_1: [64], q5_0: [96], q5_1: [96], iq4_nl: [160], iq4_xs: [512], iq3_xxs: [512], iq3_s: [256], iq2_s: [512], iq2_xxs: [256], iq2_xs: [512], q2_k: [512], q3_k: [256], q4_k: [256], q5_k: [512], q6_k: [256] };
+const KS: Record<string, number[]> = { f32: [37, 96], f16: [37, 96], bf16: [37, 96], q8_0: [64], q4_0: [64], q4_1: [64], q5_0: [96], q5_1: [96], iq4_nl: [160], iq4_xs: [512], iq3_xxs: [512], iq3_s: [256], iq2_s: [512], iq2_xxs: [256], iq2_xs: [512], iq1_s: [512], iq1_m: [256], q2_k: [512], q3_k: [256], q4_k: [256], q5_k: [512], q6_k: [256] };
 
 describe('threaded linear layers == one thread, bit for bit', () => {
   for (const dtype of Object.keys(KS) as DType[]) {

@@ -1,7 +1,7 @@
 /**
- * GGUF Llama files whose matrices are IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS or IQ2_XXS (the tiny llama of test/helpers/tiny-llamas.ts
+ * GGUF Llama files whose matrices are IQ3_S, IQ3_XXS, IQ2_S, IQ2_XS, IQ2_XXS, IQ1_S or IQ1_M (the tiny llama of test/helpers/tiny-llamas.ts
  * widened to rows of 256 and 512; every matrix and the tied embedding random valid blocks of the type,
- * norms F32): the matrices load as raw blocks (dtype iq3_s / iq3_xxs / iq2_s / iq2_xs / iq2_xxs — the types used to be refused),
+ * norms F32): the matrices load as raw blocks (dtype iq3_s / iq3_xxs / iq2_s / iq2_xs / iq2_xxs / iq1_s / iq1_m — the types used to be refused),
  * the weights take about the bytes of the file's tensors instead of 4 bytes per weight, and the logits
  * of a prompt (prefill, the tiled matmul) and of three decode steps (the matvec) equal those of the
  * same file loaded with every tensor dequantized to f32 on the host (reference exactly; wasm to f32
@@ -22,14 +22,14 @@ const STEPS = [17, 200, 4];
 
 const logits = (b: Backend, file: WeightFile, config: Parameters<typeof runModel>[2]) => runModel(b, file, config, { tokens: TOKENS, steps: STEPS, load: { contextLength: 32 } });
 
-describe('GGUF with IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS tensors', () => {
-  for (const [type, fileType] of [['IQ3_S', 26], ['IQ3_XXS', 23], ['IQ2_S', 28], ['IQ2_XS', 20], ['IQ2_XXS', 19]] as const) {
+describe('GGUF with IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS / IQ1_S / IQ1_M tensors', () => {
+  for (const [type, fileType] of [['IQ3_S', 26], ['IQ3_XXS', 23], ['IQ2_S', 28], ['IQ2_XS', 20], ['IQ2_XXS', 19], ['IQ1_S', 24], ['IQ1_M', 31]] as const) {
     for (const ffn of [512, 320]) {
       const fallback = ffn % 256 !== 0;
       const lower = type.toLowerCase() as DType;
       it(`${type}, hidden 256, ffn ${ffn}: matrices stay ${lower}${fallback ? ' (ffn_down IQ4_NL: rows of 320)' : ''} (memory ≈ the tensors' bytes); logits == the same file dequantized to f32 (wasm, reference)`, async () => {
         const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm', { hidden: 256, ffn }), undefined, type), `tiny.${type}.${ffn}.gguf`);
-        expect(g.get('general.file_type')).toBe(fileType); // LLAMA_FTYPE_MOSTLY_IQ3_S = 26, _IQ3_XXS = 23, _IQ2_S = 28, _IQ2_XS = 20, _IQ2_XXS = 19
+        expect(g.get('general.file_type')).toBe(fileType); // LLAMA_FTYPE_MOSTLY_IQ3_S = 26, _IQ3_XXS = 23, _IQ2_S = 28, _IQ2_XS = 20, _IQ2_XXS = 19, _IQ1_S = 24, _IQ1_M = 31
         let weights = 0, stored = 0;
         for (const info of g.tensors.values()) {
           stored += info.byteLength;

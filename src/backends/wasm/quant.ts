@@ -12,12 +12,12 @@ type Kernel = (out: number, x: number, w: number, n: number, m: number, k: numbe
 
 /** The kernel of each weight dtype (assembly/quant.ts, assembly/bf16.ts). */
 export const KERNELS: Record<string, string> = {
-  bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl', iq4_xs: 'matmul_iq4_xs', iq3_xxs: 'matmul_iq3_xxs', iq3_s: 'matmul_iq3_s', iq2_s: 'matmul_iq2_s', iq2_xxs: 'matmul_iq2_xxs', iq2_xs: 'matmul_iq2_xs',
+  bf16: 'matmul_bf16', q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl', iq4_xs: 'matmul_iq4_xs', iq3_xxs: 'matmul_iq3_xxs', iq3_s: 'matmul_iq3_s', iq2_s: 'matmul_iq2_s', iq2_xxs: 'matmul_iq2_xxs', iq2_xs: 'matmul_iq2_xs', iq1_s: 'matmul_iq1_s', iq1_m: 'matmul_iq1_m',
   q2_k: 'matmul_q2_k', q3_k: 'matmul_q3_k', q4_k: 'matmul_q4_k', q5_k: 'matmul_q5_k', q6_k: 'matmul_q6_k',
 };
 
 /** Block-type codes of assembly/quant.ts matmul_quant_tiled (prefill of these types). */
-export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 4, q5_k: 5, q3_k: 6, q2_k: 7, q4_1: 8, q5_1: 9, iq4_nl: 10, iq4_xs: 11, iq3_xxs: 12, iq3_s: 13, iq2_s: 14, iq2_xxs: 15, iq2_xs: 16 };
+export const TILED: Record<string, number> = { q4_0: 1, q5_0: 2, q4_k: 3, q6_k: 4, q5_k: 5, q3_k: 6, q2_k: 7, q4_1: 8, q5_1: 9, iq4_nl: 10, iq4_xs: 11, iq3_xxs: 12, iq3_s: 13, iq2_s: 14, iq2_xxs: 15, iq2_xs: 16, iq1_s: 17, iq1_m: 18 };
 
 /**
  * k-quants whose kernel subtracts dmin·m·Σx: the width of the x slices it sums (one sum per scale),

@@ -12,7 +12,7 @@ import quantWgsl from '../../../shaders/quant.wgsl?raw';
 import { bf16Linear } from './bf16.ts';
 
 const ENTRIES: Record<string, string> = {
-  q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl', iq4_xs: 'matmul_iq4_xs', iq3_xxs: 'matmul_iq3_xxs', iq3_s: 'matmul_iq3_s', iq2_s: 'matmul_iq2_s', iq2_xxs: 'matmul_iq2_xxs', iq2_xs: 'matmul_iq2_xs',
+  q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl', iq4_xs: 'matmul_iq4_xs', iq3_xxs: 'matmul_iq3_xxs', iq3_s: 'matmul_iq3_s', iq2_s: 'matmul_iq2_s', iq2_xxs: 'matmul_iq2_xxs', iq2_xs: 'matmul_iq2_xs', iq1_s: 'matmul_iq1_s', iq1_m: 'matmul_iq1_m',
   q2_k: 'matmul_q2_k', q3_k: 'matmul_q3_k', q4_k: 'matmul_q4_k', q5_k: 'matmul_q5_k', q6_k: 'matmul_q6_k',
 };
 

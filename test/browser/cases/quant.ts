@@ -14,7 +14,7 @@ import { runLinear } from '../../helpers/linear.ts';
 /** Worst relative error allowed against the f64 oracle (test/browser/quant.test.ts, bench/gpu/run.ts). */
 export const QUANT_TOL = { reference: 1e-7, webgpu: 3e-6 };
 /** How many cases quantSuite returns (a case that stops running must fail the suite, not vanish). */
-export const QUANT_CASES = 145;
+export const QUANT_CASES = 161;
 
 export interface QuantCaseResult {
   name: string;
@@ -52,6 +52,9 @@ export async function quantSuite(args: { backend: 'webgpu' | 'wasm' }, ctx: Case
     // 66- and 74-byte super-blocks (0 or 2 mod 4)
     iq2_xxs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
     iq2_xs: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    // 50- and 56-byte IQ1_S / IQ1_M super-blocks (0 or 2 mod 4; 0 mod 8), iq1s_grid as a 4096-word const array
+    iq1_s: [[1, 256], [5, 512], [3, 768], [2, 2560]],
+    iq1_m: [[1, 256], [5, 512], [3, 768], [2, 2560]],
     q4_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
     q6_k: [[1, 256], [5, 512], [3, 1024]],
     q5_k: [[1, 256], [5, 512], [3, 1024], [2, 2560]],
