@@ -10,12 +10,7 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { IQ2S_GRID } from '../../src/formats/iq-grids.ts';
-import { randomF32 } from '../helpers/random.ts';
-import { runLinear } from '../helpers/linear.ts';
-import { fixtureBytes, fixtureF32 } from './fixtures.ts';
-import { denseOracle, worstRel } from './quant-blocks.ts';
-
-const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
+import { expectGgufPyGolden, expectHandBlock } from './block-checks.ts';
 
 // Block B: d = 0.5 (0x3800); scales[0] = 0x31 (values 0..15: dl = 0.5·1.5·0.25 = 0.1875, values 16..31:
 // 0.5·3.5·0.25 = 0.4375), every other scale 0 (dl = 0.0625). qs all 0 (iq2s_grid[0]: eight 8s) except
@@ -43,35 +38,11 @@ describe('IQ2_S', () => {
   });
 
   it('a hand-written block: dequantize, reference and wasm matvec / matmul give the hand-computed values', async () => {
-    expect(Array.from(dequantize('IQ2_S', B, 256))).toEqual(B_VALUES);
-    const wasm = await WasmBackend.create();
-    const eye = new Float32Array(256 * 256);
-    for (let j = 0; j < 256; j++) eye[257 * j] = 1;
-    for (const b of [new ReferenceBackend(), wasm] as Backend[]) {
-      expect(Array.from(await runLinear(b, 'iq2_s', B, 1, 256, eye, 256)), `${b.name} matmul`).toEqual(B_VALUES);
-      const row: number[] = [];
-      for (let j = 0; j < 256; j++) row.push((await runLinear(b, 'iq2_s', B, 1, 256, eye.slice(256 * j, 256 * j + 256), 1))[0]);
-      expect(row, `${b.name} matvec`).toEqual(B_VALUES);
-    }
-    wasm.dispose();
+    await expectHandBlock('IQ2_S', 'iq2_s', B, B_VALUES);
   });
 
   it('gguf-py: 24 random super-blocks dequantize bit for bit as its dequantize_blocks; reference and wasm (n = 1, 3) ≈ x · that matrix', async () => {
-    const raw = fixtureBytes(GGUF_PY, 'random.IQ2_S.bin').slice();
-    const want = fixtureF32(GGUF_PY, 'dequant.IQ2_S.bin');
-    expect(raw.length).toBe(24 * 82);
-    const got = dequantize('IQ2_S', raw, 24 * 256);
-    let diff = 0;
-    for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
-    expect(diff, 'IQ2_S: values differing from gguf-py').toBe(0);
-    const wasm = await WasmBackend.create();
-    for (const n of [1, 3]) {
-      const x = randomF32(n * 512, 70 + n);
-      const { out, mag } = denseOracle(want, 12, 512, x, n);
-      expect(worstRel(await runLinear(new ReferenceBackend(), 'iq2_s', raw, 12, 512, x, n), out, mag), `reference n=${n}`).toBeLessThan(1e-7);
-      expect(worstRel(await runLinear(wasm, 'iq2_s', raw, 12, 512, x, n), out, mag), `wasm n=${n}`).toBeLessThan(2e-6);
-    }
-    wasm.dispose();
+    await expectGgufPyGolden('IQ2_S', 'iq2_s', 82, 70);
   });
 
   it('rows that are not whole super-blocks are SHAPE_MISMATCH', async () => {

@@ -6,17 +6,11 @@
  * gguf-py's goldens bit for bit, bad shapes.
  */
 import { describe, expect, it } from 'vitest';
-import type { Backend } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { IQ2XS_GRID, IQ2XXS_GRID } from '../../src/formats/iq-grids.ts';
-import { randomF32 } from '../helpers/random.ts';
-import { runLinear } from '../helpers/linear.ts';
-import { fixtureBytes, fixtureF32 } from './fixtures.ts';
-import { denseOracle, worstRel } from './quant-blocks.ts';
-
-const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
+import { expectGgufPyGolden, expectHandBlock } from './block-checks.ts';
 
 // IQ2_XXS block X: d = 0.5; sub-block 0: grid bytes 1, 0, 0, 0 (iq2xxs_grid[1] = 0x080808080808082b:
 // 43 then seven 8s; [0] eight 8s) and aux = 3 << 28 | 1 (db = 0.5·3.5·0.25 = 0.4375; group 0's signs
@@ -51,37 +45,15 @@ describe('IQ2_XXS / IQ2_XS', () => {
 
   for (const [type, dtype, size, blk, values] of CASES) {
     it(`${type}: a hand-written block through dequantize and the reference and wasm matvec / matmul`, async () => {
-      expect(Array.from(dequantize(type, blk, 256))).toEqual(values);
+      await expectHandBlock(type, dtype, blk, values);
       const wasm = await WasmBackend.create();
-      const eye = new Float32Array(256 * 256);
-      for (let j = 0; j < 256; j++) eye[257 * j] = 1;
-      for (const b of [new ReferenceBackend(), wasm] as Backend[]) {
-        expect(Array.from(await runLinear(b, dtype, blk, 1, 256, eye, 256)), `${b.name} matmul`).toEqual(values);
-        const row: number[] = [];
-        for (let j = 0; j < 256; j++) row.push((await runLinear(b, dtype, blk, 1, 256, eye.slice(256 * j, 256 * j + 256), 1))[0]);
-        expect(row, `${b.name} matvec`).toEqual(values);
-      }
       expect(() => wasm.tensor([2, 288], dtype)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
       expect(() => new ReferenceBackend().tensor([2, 256], dtype, new Uint8Array(2 * size - 1))).toThrow(expect.objectContaining({ name: 'SparrowError' }));
       wasm.dispose();
     });
 
     it(`${type}: gguf-py's dequantize_blocks of 24 random super-blocks bit for bit; reference and wasm (n = 1, 3) ≈ x · that matrix`, async () => {
-      const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
-      const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
-      expect(raw.length).toBe(24 * size);
-      const got = dequantize(type, raw, 24 * 256);
-      let diff = 0;
-      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
-      expect(diff, `${type}: values differing from gguf-py`).toBe(0);
-      const wasm = await WasmBackend.create();
-      for (const n of [1, 3]) {
-        const x = randomF32(n * 512, 80 + n);
-        const { out, mag } = denseOracle(want, 12, 512, x, n);
-        expect(worstRel(await runLinear(new ReferenceBackend(), dtype, raw, 12, 512, x, n), out, mag), `reference n=${n}`).toBeLessThan(1e-7);
-        expect(worstRel(await runLinear(wasm, dtype, raw, 12, 512, x, n), out, mag), `wasm n=${n}`).toBeLessThan(2e-6);
-      }
-      wasm.dispose();
+      await expectGgufPyGolden(type, dtype, size, 80);
     });
   }
 });

@@ -15,12 +15,7 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { IQ3S_GRID, IQ3XXS_GRID, KSIGNS_IQ2XS } from '../../src/formats/iq-grids.ts';
-import { randomF32 } from '../helpers/random.ts';
-import { runLinear } from '../helpers/linear.ts';
-import { fixtureBytes, fixtureF32 } from './fixtures.ts';
-import { denseOracle, worstRel } from './quant-blocks.ts';
-
-const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
+import { expectGgufPyGolden, expectHandBlock } from './block-checks.ts';
 
 // IQ3_S block S: d = 0.5 (0x3800); scales[0] = 0x21 (sub-block 0: s = 1, db = 0.5·3 = 1.5; sub-block 1:
 // s = 2, db = 2.5), scales[1] = 0xf0 (sub-block 2: db = 0.5, sub-block 3: s = 15, db = 15.5), the rest
@@ -71,18 +66,7 @@ describe('IQ3 grid tables', () => {
 describe('hand-written IQ3_S / IQ3_XXS blocks', () => {
   for (const [type, dtype, blk, values] of [['IQ3_S', 'iq3_s', S, S_VALUES], ['IQ3_XXS', 'iq3_xxs', X, X_VALUES]] as const) {
     it(`${type}: dequantize gives the hand-computed values; reference and wasm matvec / matmul give them too`, async () => {
-      expect(Array.from(dequantize(type, blk, 256))).toEqual(values);
-      const wasm = await WasmBackend.create();
-      const backends: Backend[] = [new ReferenceBackend(), wasm];
-      const eye = new Float32Array(256 * 256);
-      for (let j = 0; j < 256; j++) eye[257 * j] = 1;
-      for (const b of backends) {
-        expect(Array.from(await runLinear(b, dtype, blk, 1, 256, eye, 256)), `${b.name} matmul`).toEqual(values);
-        const row: number[] = [];
-        for (let j = 0; j < 256; j++) row.push((await runLinear(b, dtype, blk, 1, 256, eye.slice(256 * j, 256 * j + 256), 1))[0]);
-        expect(row, `${b.name} matvec`).toEqual(values);
-      }
-      wasm.dispose();
+      await expectHandBlock(type, dtype, blk, values);
     });
   }
 });
@@ -90,22 +74,7 @@ describe('hand-written IQ3_S / IQ3_XXS blocks', () => {
 describe('gguf-py (llama.cpp\'s Python package) as the oracle', () => {
   for (const [type, dtype, size] of [['IQ3_XXS', 'iq3_xxs', 98], ['IQ3_S', 'iq3_s', 110]] as const) {
     it(`${type}: 24 random super-blocks dequantize bit for bit as gguf-py's dequantize_blocks; reference and wasm (n = 1, 3) ≈ x · that matrix`, async () => {
-      const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
-      const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
-      expect(raw.length).toBe(24 * size);
-      const got = dequantize(type, raw, 24 * 256);
-      let diff = 0;
-      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
-      expect(diff, `${type}: values differing from gguf-py`).toBe(0);
-      // the same blocks as a [12, 512] matrix through the decode and prefill kernels
-      const wasm = await WasmBackend.create();
-      for (const n of [1, 3]) {
-        const x = randomF32(n * 512, 60 + n);
-        const { out, mag } = denseOracle(want, 12, 512, x, n);
-        expect(worstRel(await runLinear(new ReferenceBackend(), dtype, raw, 12, 512, x, n), out, mag), `${type} reference n=${n}`).toBeLessThan(1e-7);
-        expect(worstRel(await runLinear(wasm, dtype, raw, 12, 512, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
-      }
-      wasm.dispose();
+      await expectGgufPyGolden(type, dtype, size, 60);
     });
   }
 });

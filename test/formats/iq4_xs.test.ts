@@ -16,12 +16,10 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { KVALUES_IQ4NL, dequantize, iq4xsScale, quantizeIQ4_NL, quantizeIQ4_XS } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
-import { randomF32, rng } from '../helpers/random.ts';
+import { rng } from '../helpers/random.ts';
 import { runLinear } from '../helpers/linear.ts';
-import { fixtureBytes, fixtureF32 } from './fixtures.ts';
-import { denseOracle, worstRel } from './quant-blocks.ts';
+import { expectGgufPyGolden, expectLinearGives } from './block-checks.ts';
 
-const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
 const K = KVALUES_IQ4NL;
 
 // Block A: d = 0.5 (0x3800); sub-block scales ls = 33, 31, 34, 30, 0, 63, 35, 36, i.e. ls − 32 =
@@ -66,16 +64,9 @@ describe('hand-written IQ4_XS blocks', () => {
     for (const [i, v] of A_SPOT) expect(A_VALUES[i]).toBe(v);
     const wasm = await WasmBackend.create();
     const backends: Backend[] = [new ReferenceBackend(), wasm];
-    const eye = new Float32Array(256 * 256);
-    for (let j = 0; j < 256; j++) eye[257 * j] = 1;
     for (const [name, blk, values] of [['A', A, A_VALUES], ['B', B, B_VALUES]] as const) {
       expect(Array.from(dequantize('IQ4_XS', blk, 256)), `block ${name}`).toEqual(values);
-      for (const b of backends) {
-        expect(Array.from(await runLinear(b, 'iq4_xs', blk, 1, 256, eye, 256)), `${b.name} matmul block ${name}`).toEqual(values);
-        const row: number[] = [];
-        for (let j = 0; j < 256; j++) row.push((await runLinear(b, 'iq4_xs', blk, 1, 256, eye.slice(256 * j, 256 * j + 256), 1))[0]);
-        expect(row, `${b.name} matvec block ${name}`).toEqual(values);
-      }
+      for (const b of backends) await expectLinearGives(b, 'iq4_xs', blk, values, ` block ${name}`);
     }
     // the blocks side by side in one row, and as two rows (the four-row decode pass and its tail)
     const two = new Uint8Array(272);
@@ -184,20 +175,7 @@ describe('IQ4_XS quantizer (quantize_iq4_xs, no importance matrix)', () => {
 
 describe('gguf-py (llama.cpp\'s Python package) as the oracle', () => {
   it('IQ4_XS: 24 random super-blocks dequantize bit for bit as gguf-py\'s dequantize_blocks; wasm (n = 1, 3) ≈ x · that matrix', async () => {
-    const raw = fixtureBytes(GGUF_PY, 'random.IQ4_XS.bin').slice();
-    const want = fixtureF32(GGUF_PY, 'dequant.IQ4_XS.bin');
-    expect(raw.length).toBe(24 * 136);
-    const got = dequantize('IQ4_XS', raw, 24 * 256);
-    let diff = 0;
-    for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
-    expect(diff, 'IQ4_XS: values differing from gguf-py').toBe(0);
     // the same blocks as a [12, 512] matrix through the wasm decode (four rows per pass) and prefill kernels
-    const wasm = await WasmBackend.create();
-    for (const n of [1, 3]) {
-      const x = randomF32(n * 512, 50 + n);
-      const { out, mag } = denseOracle(want, 12, 512, x, n);
-      expect(worstRel(await runLinear(wasm, 'iq4_xs', raw, 12, 512, x, n), out, mag), `IQ4_XS wasm n=${n}`).toBeLessThan(2e-6);
-    }
-    wasm.dispose();
+    await expectGgufPyGolden('IQ4_XS', 'iq4_xs', 136, 50, false);
   });
 });

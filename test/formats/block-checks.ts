@@ -1,0 +1,70 @@
+/**
+ * The two checks every grid / IQ block type's tests run (iq1, iq2_s, iq2_x, iq3, iq4_xs):
+ * - a hand-written super-block whose values were worked out by hand, through the dequantizer and
+ *   the reference and wasm linear layers (prefill with X = I, decode with a one-hot x per column);
+ * - gguf-py's dequantize_blocks of 24 random super-blocks (test/fixtures/gguf-py-32) bit for bit,
+ *   and the same blocks as a [12, 512] matrix through the decode and prefill kernels.
+ */
+import { expect } from 'vitest';
+import type { Backend, DType } from '../../src/backends/backend.ts';
+import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
+import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import { dequantize } from '../../src/formats/ggml-quants.ts';
+import { randomF32 } from '../helpers/random.ts';
+import { runLinear } from '../helpers/linear.ts';
+import { fixtureBytes, fixtureF32 } from './fixtures.ts';
+import { denseOracle, worstRel } from './quant-blocks.ts';
+
+const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
+
+/** The identity [256, 256]: row j is the one-hot x of column j. */
+const EYE = (() => {
+  const eye = new Float32Array(256 * 256);
+  for (let j = 0; j < 256; j++) eye[257 * j] = 1;
+  return eye;
+})();
+
+/** One 256-value super-block `blk` through `b`'s matmul (X = I) and matvec (one-hot x per column) gives `values` exactly. */
+export async function expectLinearGives(b: Backend, dtype: DType, blk: Uint8Array, values: number[], label = ''): Promise<void> {
+  expect(Array.from(await runLinear(b, dtype, blk, 1, 256, EYE, 256)), `${b.name} matmul${label}`).toEqual(values);
+  const row: number[] = [];
+  for (let j = 0; j < 256; j++) row.push((await runLinear(b, dtype, blk, 1, 256, EYE.slice(256 * j, 256 * j + 256), 1))[0]);
+  expect(row, `${b.name} matvec${label}`).toEqual(values);
+}
+
+/** A hand-written block: dequantize, then the reference and wasm linear layers, each give `values` exactly. */
+export async function expectHandBlock(type: string, dtype: DType, blk: Uint8Array, values: number[]): Promise<void> {
+  expect(Array.from(dequantize(type, blk, 256))).toEqual(values);
+  const wasm = await WasmBackend.create();
+  try {
+    for (const b of [new ReferenceBackend(), wasm] as Backend[]) await expectLinearGives(b, dtype, blk, values);
+  } finally {
+    wasm.dispose();
+  }
+}
+
+/**
+ * gguf-py's goldens of `type` (random.<TYPE>.bin: 24 super-blocks of `size` bytes; dequant.<TYPE>.bin):
+ * dequantize bit for bit; wasm (and, unless `reference` is false, the reference backend) with x drawn
+ * from `seed` + n, n = 1 and 3, within 2e-6 (reference 1e-7) of x · that matrix.
+ */
+export async function expectGgufPyGolden(type: string, dtype: DType, size: number, seed: number, reference = true): Promise<void> {
+  const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
+  const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
+  expect(raw.length).toBe(24 * size);
+  const got = dequantize(type, raw, 24 * 256);
+  let diff = 0;
+  for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
+  expect(diff, `${type}: values differing from gguf-py`).toBe(0);
+  const wasm = await WasmBackend.create();
+  try {
+    for (const n of [1, 3]) {
+      const x = randomF32(n * 512, seed + n);
+      const { out, mag } = denseOracle(want, 12, 512, x, n);
+      if (reference) expect(worstRel(await runLinear(new ReferenceBackend(), dtype, raw, 12, 512, x, n), out, mag), `${type} reference n=${n}`).toBeLessThan(1e-7);
+      expect(worstRel(await runLinear(wasm, dtype, raw, 12, 512, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
+    }
+  } finally {
+    wasm.dispose();
+  }
+}
