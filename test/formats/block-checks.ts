@@ -1,5 +1,6 @@
 /**
- * The two checks every grid / IQ block type's tests run (iq1, iq2_s, iq2_x, iq3, iq4_xs):
+ * The two checks the GGML block types' tests run (iq1, iq2_s, iq2_x, iq3, iq4_xs; the gguf-py goldens
+ * also q4_1-q5_1-iq4_nl):
  * - a hand-written super-block whose values were worked out by hand, through the dequantizer and
  *   the reference and wasm linear layers (prefill with X = I, decode with a one-hot x per column);
  * - gguf-py's dequantize_blocks of 24 random super-blocks (test/fixtures/gguf-py-32) bit for bit,
@@ -43,26 +44,31 @@ export async function expectHandBlock(type: string, dtype: DType, blk: Uint8Arra
   }
 }
 
+/** The golden files' layouts: 24 super-blocks of 256 as a [12, 512] matrix, or 96 blocks of 32 as [12, 256]. */
+const GOLDEN = { 256: { blocks: 24, cols: 512 }, 32: { blocks: 96, cols: 256 } } as const;
+
 /**
- * gguf-py's goldens of `type` (random.<TYPE>.bin: 24 super-blocks of `size` bytes; dequant.<TYPE>.bin):
- * dequantize bit for bit; wasm (and, unless `reference` is false, the reference backend) with x drawn
- * from `seed` + n, n = 1 and 3, within 2e-6 (reference 1e-7) of x · that matrix.
+ * gguf-py's goldens of `type` (random.<TYPE>.bin: blocks of `blockValues` values in `size` bytes;
+ * dequant.<TYPE>.bin): dequantize bit for bit; the same blocks as a [12, cols] matrix through wasm
+ * (and, unless `reference` is false, the reference backend) with x drawn from `seed` + n, n = 1 and 3,
+ * within 2e-6 (reference 1e-7) of x · that matrix.
  */
-export async function expectGgufPyGolden(type: string, dtype: DType, size: number, seed: number, reference = true): Promise<void> {
+export async function expectGgufPyGolden(type: string, dtype: DType, size: number, seed: number, reference = true, blockValues: 256 | 32 = 256): Promise<void> {
+  const { blocks, cols } = GOLDEN[blockValues];
   const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
   const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
-  expect(raw.length).toBe(24 * size);
-  const got = dequantize(type, raw, 24 * 256);
+  expect(raw.length).toBe(blocks * size);
+  const got = dequantize(type, raw, blocks * blockValues);
   let diff = 0;
   for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
   expect(diff, `${type}: values differing from gguf-py`).toBe(0);
   const wasm = await WasmBackend.create();
   try {
     for (const n of [1, 3]) {
-      const x = randomF32(n * 512, seed + n);
-      const { out, mag } = denseOracle(want, 12, 512, x, n);
-      if (reference) expect(worstRel(await runLinear(new ReferenceBackend(), dtype, raw, 12, 512, x, n), out, mag), `${type} reference n=${n}`).toBeLessThan(1e-7);
-      expect(worstRel(await runLinear(wasm, dtype, raw, 12, 512, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
+      const x = randomF32(n * cols, seed + n);
+      const { out, mag } = denseOracle(want, 12, cols, x, n);
+      if (reference) expect(worstRel(await runLinear(new ReferenceBackend(), dtype, raw, 12, cols, x, n), out, mag), `${type} reference n=${n}`).toBeLessThan(1e-7);
+      expect(worstRel(await runLinear(wasm, dtype, raw, 12, cols, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
     }
   } finally {
     wasm.dispose();

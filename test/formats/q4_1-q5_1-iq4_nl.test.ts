@@ -16,10 +16,10 @@ import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
 import { KVALUES_IQ4NL, dequantize, quantizeIQ4_NL, quantizeQ4_1, quantizeQ5_0, quantizeQ5_1 } from '../../src/formats/ggml-quants.ts';
 import { fromF16Bits } from '../../src/util/f16.ts';
-import { randomF32, rng } from '../helpers/random.ts';
+import { rng } from '../helpers/random.ts';
 import { runLinear } from '../helpers/linear.ts';
 import { fixtureBytes, fixtureF32 } from './fixtures.ts';
-import { denseOracle, worstRel } from './quant-blocks.ts';
+import { expectGgufPyGolden } from './block-checks.ts';
 
 /** gguf-py goldens (test/fixtures/gguf-py-32/make.py: llama.cpp's Python package, numpy). */
 const GGUF_PY = new URL('../fixtures/gguf-py-32', import.meta.url).pathname;
@@ -215,21 +215,8 @@ describe('IQ4_NL quantizer (quantize_iq4_nl, no importance matrix)', () => {
 describe('gguf-py (llama.cpp\'s Python package) as the oracle', () => {
   for (const [type, dtype, size] of [['Q4_1', 'q4_1', 20], ['Q5_1', 'q5_1', 24], ['IQ4_NL', 'iq4_nl', 18]] as const) {
     it(`${type}: 96 random blocks dequantize bit for bit as gguf-py's dequantize_blocks; wasm (n = 1, 3) ≈ x · that matrix`, async () => {
-      const raw = fixtureBytes(GGUF_PY, `random.${type}.bin`).slice();
-      const want = fixtureF32(GGUF_PY, `dequant.${type}.bin`);
-      expect(raw.length).toBe(96 * size);
-      const got = dequantize(type, raw, 96 * 32);
-      let diff = 0;
-      for (let i = 0; i < want.length; i++) if (!Object.is(got[i], want[i])) diff++;
-      expect(diff, `${type}: values differing from gguf-py`).toBe(0);
       // the same blocks as a [12, 256] matrix through the wasm decode and prefill kernels
-      const wasm = await WasmBackend.create();
-      for (const n of [1, 3]) {
-        const x = randomF32(n * 256, 40 + n);
-        const { out, mag } = denseOracle(want, 12, 256, x, n);
-        expect(worstRel(await runLinear(wasm, dtype, raw, 12, 256, x, n), out, mag), `${type} wasm n=${n}`).toBeLessThan(2e-6);
-      }
-      wasm.dispose();
+      await expectGgufPyGolden(type, dtype, size, 40, false, 32);
     });
   }
 
