@@ -6,7 +6,7 @@
  * - gguf-py's dequantize_blocks of 24 random super-blocks (test/fixtures/gguf-py-32) bit for bit,
  *   and the same blocks as a [12, 512] matrix through the decode and prefill kernels.
  */
-import { expect } from 'vitest';
+import { expect, it } from 'vitest';
 import type { Backend, DType } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
@@ -72,5 +72,31 @@ export async function expectGgufPyGolden(type: string, dtype: DType, size: numbe
     }
   } finally {
     wasm.dispose();
+  }
+}
+
+/** One block type's case: GGUF name, dtype, bytes per super-block, a hand-written super-block and its 256 values. */
+export type BlockCase = readonly [type: string, dtype: DType, size: number, blk: Uint8Array, values: number[]];
+
+/**
+ * Registers, per case, the hand-written block (plus bad shapes refused: a row not a whole number of
+ * super-blocks, data one byte short) and gguf-py's goldens with x drawn from `seed` + n.
+ */
+export function itChecksBlockTypes(cases: readonly BlockCase[], seed: number): void {
+  for (const [type, dtype, size, blk, values] of cases) {
+    it(`${type}: a hand-written block through dequantize and the reference and wasm matvec / matmul`, async () => {
+      await expectHandBlock(type, dtype, blk, values);
+      const wasm = await WasmBackend.create();
+      try {
+        expect(() => wasm.tensor([2, 288], dtype)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
+        expect(() => new ReferenceBackend().tensor([2, 256], dtype, new Uint8Array(2 * size - 1))).toThrow(expect.objectContaining({ name: 'SparrowError' }));
+      } finally {
+        wasm.dispose();
+      }
+    });
+
+    it(`${type}: gguf-py's dequantize_blocks of 24 random super-blocks bit for bit; reference and wasm (n = 1, 3) ≈ x · that matrix`, async () => {
+      await expectGgufPyGolden(type, dtype, size, seed);
+    });
   }
 }

@@ -7,11 +7,8 @@
  * hand-written block per type, gguf-py's goldens bit for bit, bad shapes.
  */
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
-import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { IQ1S_GRID } from '../../src/formats/iq-grids.ts';
-import { expectGgufPyGolden, expectHandBlock } from './block-checks.ts';
+import { type BlockCase, itChecksBlockTypes } from './block-checks.ts';
 
 // iq1s_grid[1] = [+1, then seven −1], [256] = [−1, 0, +1, 0, +1, −1, 0, −1], [0] = eight −1.
 const G256 = [-1, 0, 1, 0, 1, -1, 0, -1];
@@ -38,7 +35,7 @@ const M_VALUES: number[] = Array.from({ length: 256 }, (_, i) => (i < 8 ? 2.5 * 
 M_VALUES[0] = 2.5 * 0.875;
 G256.forEach((g, j) => (M_VALUES[8 + j] = 2.5 * (g + 0.125)));
 
-const CASES = [['IQ1_S', 'iq1_s', 50, X, X_VALUES], ['IQ1_M', 'iq1_m', 56, M, M_VALUES]] as const;
+const CASES: BlockCase[] = [['IQ1_S', 'iq1_s', 50, X, X_VALUES], ['IQ1_M', 'iq1_m', 56, M, M_VALUES]];
 
 describe('IQ1_S / IQ1_M', () => {
   it('grid entries 0–2 as ggml-common.h writes them (copied by hand); every byte is −1, 0 or +1', () => {
@@ -49,17 +46,5 @@ describe('IQ1_S / IQ1_M', () => {
     expect([...new Set(bytes)].sort((a, b) => a - b)).toEqual([0, 1, 255]);
   });
 
-  for (const [type, dtype, size, blk, values] of CASES) {
-    it(`${type}: a hand-written block through dequantize and the reference and wasm matvec / matmul`, async () => {
-      await expectHandBlock(type, dtype, blk, values);
-      const wasm = await WasmBackend.create();
-      expect(() => wasm.tensor([2, 288], dtype)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => new ReferenceBackend().tensor([2, 256], dtype, new Uint8Array(2 * size - 1))).toThrow(expect.objectContaining({ name: 'SparrowError' }));
-      wasm.dispose();
-    });
-
-    it(`${type}: gguf-py's dequantize_blocks of 24 random super-blocks bit for bit; reference and wasm (n = 1, 3) ≈ x · that matrix`, async () => {
-      await expectGgufPyGolden(type, dtype, size, 80);
-    });
-  }
+  itChecksBlockTypes(CASES, 80);
 });

@@ -6,11 +6,8 @@
  * gguf-py's goldens bit for bit, bad shapes.
  */
 import { describe, expect, it } from 'vitest';
-import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
-import { WasmBackend } from '../../src/backends/wasm/backend.ts';
-import { dequantize } from '../../src/formats/ggml-quants.ts';
 import { IQ2XS_GRID, IQ2XXS_GRID } from '../../src/formats/iq-grids.ts';
-import { expectGgufPyGolden, expectHandBlock } from './block-checks.ts';
+import { type BlockCase, itChecksBlockTypes } from './block-checks.ts';
 
 // IQ2_XXS block X: d = 0.5; sub-block 0: grid bytes 1, 0, 0, 0 (iq2xxs_grid[1] = 0x080808080808082b:
 // 43 then seven 8s; [0] eight 8s) and aux = 3 << 28 | 1 (db = 0.5·3.5·0.25 = 0.4375; group 0's signs
@@ -32,7 +29,7 @@ const S_VALUES: number[] = Array.from({ length: 256 }, (_, i) => (i < 16 ? 1.5 :
 S_VALUES[0] = -8.0625;
 S_VALUES[1] = -1.5;
 
-const CASES = [['IQ2_XXS', 'iq2_xxs', 66, X, X_VALUES], ['IQ2_XS', 'iq2_xs', 74, S, S_VALUES]] as const;
+const CASES: BlockCase[] = [['IQ2_XXS', 'iq2_xxs', 66, X, X_VALUES], ['IQ2_XS', 'iq2_xs', 74, S, S_VALUES]];
 
 describe('IQ2_XXS / IQ2_XS', () => {
   it('grid entries 0–2 as ggml-common.h writes them (copied by hand)', () => {
@@ -43,17 +40,5 @@ describe('IQ2_XXS / IQ2_XS', () => {
     }
   });
 
-  for (const [type, dtype, size, blk, values] of CASES) {
-    it(`${type}: a hand-written block through dequantize and the reference and wasm matvec / matmul`, async () => {
-      await expectHandBlock(type, dtype, blk, values);
-      const wasm = await WasmBackend.create();
-      expect(() => wasm.tensor([2, 288], dtype)).toThrow(expect.objectContaining({ code: 'SHAPE_MISMATCH' }));
-      expect(() => new ReferenceBackend().tensor([2, 256], dtype, new Uint8Array(2 * size - 1))).toThrow(expect.objectContaining({ name: 'SparrowError' }));
-      wasm.dispose();
-    });
-
-    it(`${type}: gguf-py's dequantize_blocks of 24 random super-blocks bit for bit; reference and wasm (n = 1, 3) ≈ x · that matrix`, async () => {
-      await expectGgufPyGolden(type, dtype, size, 80);
-    });
-  }
+  itChecksBlockTypes(CASES, 80);
 });
