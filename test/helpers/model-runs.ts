@@ -1,12 +1,13 @@
 /**
  * Loading a model and running it, for the model tests: the stored types of a file against the same
- * file converted to f32 (bf16-gguf, kquant-gguf, q4_1-q5_1-iq4_nl-gguf), and the logits of every row
- * of a prefill (qwen, gemma).
+ * file converted to f32 (bf16-gguf, kquant-gguf, q4_1-q5_1-iq4_nl-gguf, the IQ and mix tests), and the
+ * logits of every row of a prefill (qwen, gemma).
  */
 import { expect } from 'vitest';
 import type { Backend, DType } from '../../src/backends/backend.ts';
 import { ReferenceBackend } from '../../src/backends/reference/backend.ts';
 import { WasmBackend } from '../../src/backends/wasm/backend.ts';
+import type { GgufFile } from '../../src/formats/gguf.ts';
 import type { CausalLM } from '../../src/models/types.ts';
 import { modelFromWeights } from '../../src/models/load.ts';
 import type { WeightFile, WeightMap } from '../../src/models/weights.ts';
@@ -64,6 +65,24 @@ export function maxAbs(a: ArrayLike<number>, b: ArrayLike<number>): number {
   let m = 0;
   for (let i = 0; i < a.length; i++) m = Math.max(m, Math.abs(a[i] - b[i]));
   return m;
+}
+
+/**
+ * Every matrix of a GGUF file is stored as `want(its llama.cpp name)` (a GGML type name, asserted per
+ * tensor). Returns the matrices' value count, all tensors' bytes, and the matrix types seen — what
+ * expectStoredLikeF32 bounds memory by.
+ */
+export function expectMatrixTypes(g: GgufFile, want: (name: string) => string): { weights: number; stored: number; seen: Set<string> } {
+  let weights = 0, stored = 0;
+  const seen = new Set<string>();
+  for (const info of g.tensors.values()) {
+    stored += info.byteLength;
+    if (info.shape.length !== 2) continue;
+    weights += info.size;
+    seen.add(info.type.name);
+    expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${want(info.name)}`);
+  }
+  return { weights, stored, seen };
 }
 
 /**

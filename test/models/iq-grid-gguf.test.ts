@@ -14,7 +14,7 @@ import { GgufFile } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
+import { expectMatrixTypes, expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -30,15 +30,7 @@ describe('GGUF with IQ3_S / IQ3_XXS / IQ2_S / IQ2_XS / IQ2_XXS / IQ1_S / IQ1_M t
       it(`${type}, hidden 256, ffn ${ffn}: matrices stay ${lower}${fallback ? ' (ffn_down IQ4_NL: rows of 320)' : ''} (memory ≈ the tensors' bytes); logits == the same file dequantized to f32 (wasm, reference)`, async () => {
         const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm', { hidden: 256, ffn }), undefined, type), `tiny.${type}.${ffn}.gguf`);
         expect(g.get('general.file_type')).toBe(fileType); // LLAMA_FTYPE_MOSTLY_IQ3_S = 26, _IQ3_XXS = 23, _IQ2_S = 28, _IQ2_XS = 20, _IQ2_XXS = 19, _IQ1_S = 24, _IQ1_M = 31
-        let weights = 0, stored = 0;
-        for (const info of g.tensors.values()) {
-          stored += info.byteLength;
-          if (info.shape.length === 2) {
-            weights += info.size;
-            const want = fallback && info.name.endsWith('ffn_down.weight') ? 'IQ4_NL' : type;
-            expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${want}`);
-          }
-        }
+        const { weights, stored } = expectMatrixTypes(g, (name) => (fallback && name.endsWith('ffn_down.weight') ? 'IQ4_NL' : type));
         const { config } = ggufLlamaConfig(g);
         const file = new GgufWeights(g);
         const dtype = (n: string): DType => (fallback && n.endsWith('down_proj.weight') ? 'iq4_nl' : lower);

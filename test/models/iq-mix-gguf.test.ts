@@ -16,7 +16,7 @@ import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import type { IqMix } from '../../src/formats/synthetic-models.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
+import { expectMatrixTypes, expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -56,15 +56,7 @@ describe('GGUF with llama-quantize\'s IQ mixes (IQ3_M, IQ2_M, IQ3_XXS, IQ2_XXS f
     it(`${mix}: every matrix in llama-quantize's type for it, kept as stored; logits == the same file dequantized to f32 (wasm, reference)`, async () => {
       const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm', { hidden: 256, ffn: 512, layers: LAYERS, untied }), undefined, mix), `tiny.${mix}.gguf`);
       expect(g.get('general.file_type')).toBe(fileType);
-      let weights = 0, stored = 0;
-      const seen = new Set<string>();
-      for (const info of g.tensors.values()) {
-        stored += info.byteLength;
-        if (info.shape.length !== 2) continue;
-        weights += info.size;
-        seen.add(info.type.name);
-        expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${expected(mix, info.name)}`);
-      }
+      const { weights, stored, seen } = expectMatrixTypes(g, (name) => expected(mix, name));
       expect(g.tensors.has('output.weight')).toBe(untied);
       expect(seen.size).toBeGreaterThanOrEqual(3);
       const { config } = ggufLlamaConfig(g);

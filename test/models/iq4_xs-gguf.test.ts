@@ -14,7 +14,7 @@ import { GgufFile } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
+import { expectMatrixTypes, expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -28,15 +28,7 @@ describe('GGUF with IQ4_XS tensors', () => {
     it(`hidden 256, ffn ${ffn}: matrices stay iq4_xs${fallback ? ' (ffn_down IQ4_NL: rows of 320)' : ''} (memory ≈ the tensors' bytes); logits == the same file dequantized to f32 (wasm, reference)`, async () => {
       const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm', { hidden: 256, ffn }), undefined, 'IQ4_XS'), `tiny.IQ4_XS.${ffn}.gguf`);
       expect(g.get('general.file_type')).toBe(30); // LLAMA_FTYPE_MOSTLY_IQ4_XS
-      let weights = 0, stored = 0;
-      for (const info of g.tensors.values()) {
-        stored += info.byteLength;
-        if (info.shape.length === 2) {
-          weights += info.size;
-          const want = fallback && info.name.endsWith('ffn_down.weight') ? 'IQ4_NL' : 'IQ4_XS';
-          expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${want}`);
-        }
-      }
+      const { weights, stored } = expectMatrixTypes(g, (name) => (fallback && name.endsWith('ffn_down.weight') ? 'IQ4_NL' : 'IQ4_XS'));
       const { config } = ggufLlamaConfig(g);
       const file = new GgufWeights(g);
       const dtype = (n: string): DType => (fallback && n.endsWith('down_proj.weight') ? 'iq4_nl' : 'iq4_xs');

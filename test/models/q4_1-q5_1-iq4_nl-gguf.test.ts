@@ -14,7 +14,7 @@ import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import type { LlamaGgufType } from '../../src/formats/synthetic-models.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
+import { expectMatrixTypes, expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -27,14 +27,7 @@ describe('GGUF with Q4_1 / Q5_1 / IQ4_NL tensors', () => {
   for (const type of ['Q4_1', 'Q5_1', 'IQ4_NL'] as LlamaGgufType[]) {
     it(`${type}: matrices stay ${type.toLowerCase()} (memory ≈ the tensors' bytes); logits == the same file dequantized to f32 (wasm, reference)`, async () => {
       const g = GgufFile.openSync(tinyGguf(tinyShape('llama', 'smollm'), undefined, type), `tiny.${type}.gguf`);
-      let weights = 0, stored = 0;
-      for (const info of g.tensors.values()) {
-        stored += info.byteLength;
-        if (info.shape.length === 2) {
-          weights += info.size;
-          expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${type}`);
-        }
-      }
+      const { weights, stored } = expectMatrixTypes(g, () => type);
       const { config } = ggufLlamaConfig(g);
       const file = new GgufWeights(g);
       await expectStoredLikeF32(file, (b, f) => logits(b, f, config), { dtype: type.toLowerCase() as DType, label: type, maxBytes: stored, bytesWhat: 'weights vs the file\'s tensor bytes', weights });

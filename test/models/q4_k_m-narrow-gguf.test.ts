@@ -12,7 +12,7 @@ import { GgufFile } from '../../src/formats/gguf.ts';
 import { ggufLlamaConfig } from '../../src/formats/gguf-config.ts';
 import { GgufWeights } from '../../src/models/gguf-weights.ts';
 import type { WeightFile } from '../../src/models/weights.ts';
-import { expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
+import { expectMatrixTypes, expectStoredLikeF32, runModel } from '../helpers/model-runs.ts';
 import { tinyGguf, tinyShape } from '../helpers/tiny-llamas.ts';
 
 const TOKENS = [1, 7, 3, 12, 5, 9, 2, 250, 31, 64];
@@ -26,17 +26,10 @@ describe('GGUF Q4_K_M mix with rows narrower than 256', () => {
     const shape = tinyShape('llama', 'smollm', { layers: 9 });
     const g = GgufFile.openSync(tinyGguf(shape, undefined, 'Q4_K_M'), 'tiny.Q4_K_M.narrow.gguf');
     expect(g.get('general.file_type')).toBe(15); // LLAMA_FTYPE_MOSTLY_Q4_K_M
-    let weights = 0, stored = 0;
-    const seen = new Set<string>();
-    for (const info of g.tensors.values()) {
-      stored += info.byteLength;
-      if (info.shape.length !== 2) continue;
-      weights += info.size;
-      const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(info.name);
-      const want = info.name === 'token_embd.weight' || (m && moreBits(Number(m[1]), shape.layers)) ? 'Q8_0' : 'Q5_0';
-      expect(`${info.name} ${info.type.name}`).toBe(`${info.name} ${want}`);
-      seen.add(want);
-    }
+    const { weights, stored, seen } = expectMatrixTypes(g, (name) => {
+      const m = /^blk\.(\d+)\.(attn_v|ffn_down)\./.exec(name);
+      return name === 'token_embd.weight' || (m && moreBits(Number(m[1]), shape.layers)) ? 'Q8_0' : 'Q5_0';
+    });
     expect([...seen].sort()).toEqual(['Q5_0', 'Q8_0']);
     const { config } = ggufLlamaConfig(g);
     const dtype = (n: string): DType => {
