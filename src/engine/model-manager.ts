@@ -261,14 +261,29 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
   return i;
 }
 
+/**
+ * How many snapshots a state that cannot rewind keeps (each the size of its recurrent state, e.g.
+ * 18 MB for Mamba-2-130M): the newest first. Each reply adds up to two: where its new prompt tokens
+ * began (the end of the previous reply: editing the last message resumes there) and the prompt's end
+ * (Regenerate resumes there).
+ */
+const MAX_SNAPSHOTS = 4;
+
+/** Free every snapshot in `snaps`. */
+function freeAll(snaps: readonly ModelState[]): void {
+  for (const s of snaps) s.free();
+}
+
 /** A CausalLM with its tokenizer. */
 class LmChatModel implements ChatModel {
   private stateBytes = 0;
   /**
    * The state after the previous reply and exactly the tokens it consumed (prompt + every token
    * stepped). The next reply continues from the longest prefix its prompt shares with them.
+   * `snapshots` (models that cannot rewind): copies of the recurrent state at earlier positions of
+   * `fed`, oldest first.
    */
-  private kept: { state: ModelState; fed: number[]; snapshot: ModelState | null } | null = null;
+  private kept: { state: ModelState; fed: number[]; snapshots: ModelState[] } | null = null;
   constructor(
     readonly info: ChatModelInfo,
     private readonly model: CausalLM,
@@ -341,35 +356,42 @@ class LmChatModel implements ChatModel {
     return best;
   }
 
-  /** A state holding the longest usable prefix of `prompt` (from the previous reply's state, or empty), and that prefix's length. */
-  private startState(prompt: number[], reuse: boolean): { state: ModelState; reused: number } {
+  /**
+   * A state holding the longest usable prefix of `prompt` (from the previous reply's state, or
+   * empty), that prefix's length, and the kept snapshots still on the new prompt's path (the caller
+   * owns them; the others are freed).
+   */
+  private startState(prompt: number[], reuse: boolean): { state: ModelState; reused: number; snapshots: ModelState[] } {
     const m = this.model;
     const k = this.kept;
     this.kept = null;
+    let snapshots: ModelState[] = [];
     try {
       if (k && reuse) {
         // at least one prompt token must run: its logits pick the first reply token
         const want = Math.min(commonPrefix(k.fed, prompt), prompt.length - 1);
-        // a state that cannot rewind that far goes back to its snapshot of the last prompt's end
-        // (Regenerate, or a new last message), when the new prompt still holds that prompt
-        const snap = k.snapshot;
-        const toSnapshot = snap !== null && m.restore !== undefined && want >= snap.position && want < k.fed.length;
+        // snapshots up to `want` hold a prefix of the new prompt; later ones lie on the old path
+        snapshots = k.snapshots.filter((s) => s.position <= want);
+        freeAll(k.snapshots.filter((s) => s.position > want));
+        // a state that cannot rewind that far goes back to the latest such snapshot (Regenerate: the
+        // last prompt's end; an edited last message: the previous reply's end)
+        const snap = want < k.fed.length && m.restore !== undefined ? snapshots[snapshots.length - 1] : undefined;
         if (m.rewind) {
           // LFM2: its convolution windows go back to the snapshot, then the KV caches rewind
-          if (toSnapshot) m.restore!(k.state, snap);
-          return { state: k.state, reused: m.rewind(k.state, want) };
+          if (snap) m.restore!(k.state, snap);
+          return { state: k.state, reused: m.rewind(k.state, want), snapshots };
         }
-        if (want === k.fed.length) return { state: k.state, reused: want }; // a recurrent state only goes forward
-        if (toSnapshot) return { state: k.state, reused: m.restore!(k.state, snap) };
+        if (want === k.fed.length) return { state: k.state, reused: want, snapshots }; // a recurrent state only goes forward
+        if (snap) return { state: k.state, reused: m.restore!(k.state, snap), snapshots };
       }
     } catch (e) {
       k?.state.free(); // a failed rewind / restore leaves nothing to keep
+      freeAll(snapshots);
       throw e;
-    } finally {
-      k?.snapshot?.free();
     }
     k?.state.free();
-    return { state: m.newState(), reused: 0 };
+    freeAll(k && !reuse ? k.snapshots : snapshots);
+    return { state: m.newState(), reused: 0, snapshots: [] };
   }
 
   async generate(messages: ChatMessage[], opts: ChatGenerateOptions, onText: (d: string, tokens: number) => void, signal?: AbortSignal): Promise<ChatGenerateResult> {
@@ -386,7 +408,7 @@ class LmChatModel implements ChatModel {
     const stream = new TextStream(this.tok, opts.stop, onText);
     const context = [...prompt];
     const argmaxOut = b.tensor([1], 'i32');
-    let start: { state: ModelState; reused: number };
+    let start: ReturnType<LmChatModel['startState']>;
     try {
       start = this.startState(prompt, opts.reuseContext ?? true);
     } catch (e) {
@@ -394,9 +416,9 @@ class LmChatModel implements ChatModel {
       throw e;
     }
     const { state, reused } = start;
+    const snapshots = start.snapshots;
     const fed = prompt.slice(); // what the state holds once the prompt has run (kept only from then on)
     let keep = false;
-    let snapshot: ModelState | null = null;
     const pick = async (logits: Parameters<Backend['read']>[0]) => {
       if (greedy) {
         b.argmax(argmaxOut, logits);
@@ -409,15 +431,22 @@ class LmChatModel implements ChatModel {
     try {
       checkAbort(signal);
       const t0 = performance.now();
-      // Models whose state cannot rewind run all but the last prompt token first and keep a snapshot
-      // there (CausalLM.snapshot), so that Regenerate resumes from it instead of the first token.
+      // Models whose state cannot rewind keep snapshots (CausalLM.snapshot): where this prompt's new
+      // tokens begin (an edited last message resumes there), and, running all but the last prompt
+      // token first, at the prompt's end (Regenerate resumes there) instead of the first token.
       let from = reused;
       if (m.snapshots && m.snapshot) {
+        const take = () => {
+          const s = m.snapshot!(state);
+          if (s) snapshots.push(s);
+        };
+        if (reused > 0 && (snapshots.length === 0 || snapshots[snapshots.length - 1].position < reused)) take();
         if (prompt.length - reused >= 2) {
           b.free(m.prefill(prompt.slice(reused, -1), state));
           from = prompt.length - 1;
         }
-        snapshot = m.snapshot(state);
+        if (snapshots.length === 0 || snapshots[snapshots.length - 1].position < state.position) take();
+        freeAll(snapshots.splice(0, Math.max(0, snapshots.length - MAX_SNAPSHOTS)));
       }
       const pre = m.prefill(prompt.slice(from), state);
       let next: number;
@@ -457,7 +486,7 @@ class LmChatModel implements ChatModel {
         next = await pick(logits);
       }
       if (finishReason !== 'stop') stream.flush();
-      this.stateBytes = state.bytes() + (snapshot?.bytes() ?? 0); // the snapshot kept for Regenerate counts too
+      this.stateBytes = state.bytes() + snapshots.reduce((n, s) => n + s.bytes(), 0); // the snapshots kept count too
       const decodeMs = performance.now() - t1;
       return { text: stream.text, tokens: n, promptTokens: prompt.length, reusedTokens: reused, trimmedTokens: trimmed, finishReason, prefillMs: t1 - t0, decodeMs, tokensPerSec: n > 1 ? ((n - 1) * 1000) / decodeMs : 0 };
     } catch (e) {
@@ -469,11 +498,11 @@ class LmChatModel implements ChatModel {
       if (keep) {
         // a reply that ran at the same time kept its own state: the newer one wins
         this.kept?.state.free();
-        this.kept?.snapshot?.free();
-        this.kept = { state, fed, snapshot };
+        freeAll(this.kept?.snapshots ?? []);
+        this.kept = { state, fed, snapshots };
       } else {
         state.free();
-        snapshot?.free();
+        freeAll(snapshots);
       }
     }
   }
@@ -490,7 +519,7 @@ class LmChatModel implements ChatModel {
 
   dispose(): void {
     this.kept?.state.free();
-    this.kept?.snapshot?.free();
+    freeAll(this.kept?.snapshots ?? []);
     this.kept = null;
     this.model.dispose();
   }

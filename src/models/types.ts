@@ -63,7 +63,8 @@ export interface CausalLM {
   /**
    * For states that cannot rewind (or not all the way: LFM2's convolution windows): a copy of what
    * `rewind` cannot recover, at the state's current position, to resume from later with `restore`
-   * (the engine keeps one at the end of each prompt, so Regenerate does not run the prompt again).
+   * (the engine keeps a few: at each prompt's end, so Regenerate does not run the prompt again, and
+   * where each reply's new prompt tokens began, so an edited last message does not either).
    * Null when `rewind` alone suffices. The caller frees it (ModelState.free).
    */
   snapshot?(state: ModelState): ModelState | null;

@@ -193,17 +193,19 @@ describe('model manager: multi-turn context', () => {
     m.dispose();
   });
 
+  const mambaFiles = () => ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
+  /** Models whose state cannot rewind (all the way), each with a first message. */
+  const SNAPSHOT_CASES: [string, () => { name: string; blob: Blob }[], string][] = [
+    ['mamba', mambaFiles, 'abcdefgh'],
+    ['rwkv7', () => [{ name: 'rwkv7.gguf', blob: new Blob([tinyRwkv7Gguf('F32', undefined, { kind: 'rwkv', tokens: rwkvWorldTokens() }) as BlobPart]) }], 'In 2024 the kings'],
+    ['lfm2', () => [{ name: 'lfm2.gguf', blob: new Blob([tinyGguf(tinyShape('lfm2', 'lfm2')) as BlobPart]) }], 'In 2024 the kings'],
+    ['granitehybrid', () => [{ name: 'granite-h.gguf', blob: new Blob([tinyGguf(tinyShape('granitehybrid', 'dbrx')) as BlobPart]) }], 'In 2024 the kings'],
+    ['falcon-h1', () => [{ name: 'falcon-h1.gguf', blob: new Blob([tinyGguf(tinyShape('falcon-h1', 'falcon-h1')) as BlobPart]) }], 'In 2024 the kings'],
+    ['qwen35', () => [{ name: 'qwen35.gguf', blob: new Blob([tinyGguf(tinyShape('qwen35', 'qwen35')) as BlobPart]) }], 'In 2024 the kings'],
+  ];
+
   it('Regenerate on a state that cannot rewind (Mamba, RWKV-7, LFM2, Granite 4.0-H, Falcon-H1, Qwen3.5) resumes from the snapshot at the prompt\'s end, and says what a fresh run says', async () => {
-    const mambaFiles = () => ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
-    const cases: [string, () => { name: string; blob: Blob }[], string][] = [
-      ['mamba', mambaFiles, 'abcdefgh'],
-      ['rwkv7', () => [{ name: 'rwkv7.gguf', blob: new Blob([tinyRwkv7Gguf('F32', undefined, { kind: 'rwkv', tokens: rwkvWorldTokens() }) as BlobPart]) }], 'In 2024 the kings'],
-      ['lfm2', () => [{ name: 'lfm2.gguf', blob: new Blob([tinyGguf(tinyShape('lfm2', 'lfm2')) as BlobPart]) }], 'In 2024 the kings'],
-      ['granitehybrid', () => [{ name: 'granite-h.gguf', blob: new Blob([tinyGguf(tinyShape('granitehybrid', 'dbrx')) as BlobPart]) }], 'In 2024 the kings'],
-      ['falcon-h1', () => [{ name: 'falcon-h1.gguf', blob: new Blob([tinyGguf(tinyShape('falcon-h1', 'falcon-h1')) as BlobPart]) }], 'In 2024 the kings'],
-      ['qwen35', () => [{ name: 'qwen35.gguf', blob: new Blob([tinyGguf(tinyShape('qwen35', 'qwen35')) as BlobPart]) }], 'In 2024 the kings'],
-    ];
-    for (const [name, files, text] of cases) {
+    for (const [name, files, text] of SNAPSHOT_CASES) {
       const m = await openModelFiles(new ReferenceBackend(), 'reference', files());
       const fresh = await openModelFiles(new ReferenceBackend(), 'reference', files());
       const turn = [{ role: 'user', content: text }];
@@ -222,6 +224,47 @@ describe('model manager: multi-turn context', () => {
     }
   });
 
+  it('editing the last message on a state that cannot rewind resumes where that message\'s turn began (the same six models), not from the first token, and says what a fresh run says; Regenerate still resumes at the prompt\'s end', async () => {
+    for (const [name, files, text] of SNAPSHOT_CASES) {
+      const m = await openModelFiles(new ReferenceBackend(), 'reference', files());
+      const fresh = await openModelFiles(new ReferenceBackend(), 'reference', files());
+      const opts = { ...GREEDY, maxTokens: 4 };
+      const turn1 = [{ role: 'user', content: text }];
+      const r1 = await m.generate(turn1, opts, () => {});
+      // a template-less model continues the last message alone: the second one extends the first
+      const second = (s: string) => [...turn1, { role: 'assistant', content: r1.text }, { role: 'user', content: m.info.chatTemplate ? `the quick ${s} fox` : `${text}ij${s}` }];
+      const r2 = await m.generate(second('brown'), opts, () => {});
+      expect(r2.reusedTokens, `${name}: the second turn continues the first`).toBeGreaterThan(0);
+      // the second message edited: its turn's start is the latest snapshot the new prompt still holds
+      const edited = second('red');
+      const r3 = await m.generate(edited, opts, () => {});
+      expect(r3.reusedTokens, `${name}: resumed where the edited turn began`).toBe(r2.reusedTokens);
+      const f3 = await fresh.generate(edited, { ...opts, reuseContext: false }, () => {});
+      expect([r3.text, r3.tokens], name).toEqual([f3.text, f3.tokens]);
+      const r4 = await m.generate(edited, opts, () => {});
+      expect(r4.reusedTokens, `${name}: Regenerate after the edit`).toBe(r3.promptTokens - 1);
+      expect(r4.text, name).toBe(f3.text);
+      m.dispose();
+      fresh.dispose();
+    }
+  });
+
+  it('a state that cannot rewind keeps at most four snapshots, counted in its memory (Mamba: each one recurrent state)', async () => {
+    const m = await openModelFiles(new ReferenceBackend(), 'reference', mambaFiles());
+    // each turn extends the last (one more snapshot at its prompt's end); the state's own size is constant
+    const bytes: number[] = [];
+    let text = 'ab';
+    for (let i = 0; i < 7; i++) {
+      await m.generate([{ role: 'user', content: text }], { ...GREEDY, maxTokens: 2 }, () => {});
+      text += 'cd';
+      bytes.push(m.memory().stateBytes);
+    }
+    const snap = bytes[1] - bytes[0];
+    expect(snap).toBeGreaterThan(0);
+    expect(bytes).toEqual([0, 1, 2, 3, 3, 3, 3].map((n) => bytes[0] + n * snap));
+    m.dispose();
+  });
+
   it('a recurrent state is taken over only when the new prompt extends what it consumed', async () => {
     const files = ['config.json', 'model.safetensors'].map((n) => ({ name: n, blob: new Blob([readFileSync(join(ROOT, 'test/fixtures/models/mamba-tiny', n))]) }));
     const m = await openModelFiles(new ReferenceBackend(), 'reference', files);
@@ -231,10 +274,15 @@ describe('model manager: multi-turn context', () => {
     const r2 = await m.generate([{ role: 'user', content: 'abcdef' }], { ...GREEDY, maxTokens: 8 }, () => {});
     expect(r2.reusedTokens).toBe(r1.promptTokens);
     expect(r2.text).toBe((await fresh.generate([{ role: 'user', content: 'abcdef' }], { ...GREEDY, maxTokens: 8 }, () => {})).text);
-    // a prompt that does not extend it: a mamba state cannot go back, so it starts afresh
+    // a prompt that does not extend it: a mamba state cannot go back, so it resumes from the latest
+    // snapshot it still holds (the first prompt's end but its last token: 'ab')…
     const r3 = await m.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8 }, () => {});
-    expect(r3.reusedTokens).toBe(0);
+    expect(r3.reusedTokens).toBe(r1.promptTokens - 1);
     expect(r3.text).toBe((await fresh.generate([{ role: 'user', content: 'abX' }], { ...GREEDY, maxTokens: 8, reuseContext: false }, () => {})).text);
+    // …or, sharing less than any snapshot, starts afresh
+    const r4 = await m.generate([{ role: 'user', content: 'X' }], { ...GREEDY, maxTokens: 8 }, () => {});
+    expect(r4.reusedTokens).toBe(0);
+    expect(r4.text).toBe((await fresh.generate([{ role: 'user', content: 'X' }], { ...GREEDY, maxTokens: 8, reuseContext: false }, () => {})).text);
     m.dispose();
     fresh.dispose();
   });
