@@ -208,6 +208,30 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('Edit last takes the last message back into the box (its reply goes); sending the changed text replies to it; a draft in the box is never overwritten', async () => {
+    const input = page.getByTestId('chat-input');
+    // the bubbles' text as shown, without the template's surrounding white space
+    const shown = async () => (await page.getByTestId('user-message').allTextContents()).map((t) => t.trim());
+    const users = await shown();
+    const replies = await page.getByTestId('assistant-message').count();
+    expect(users.length).toBeGreaterThan(0);
+    await input.fill('a draft');
+    expect(await page.getByTestId('edit-last').isDisabled()).toBe(true);
+    await input.fill('');
+    await page.getByTestId('edit-last').click();
+    expect((await input.inputValue()).trim()).toBe(users[users.length - 1]);
+    expect(await shown()).toEqual(users.slice(0, -1));
+    expect(await page.getByTestId('assistant-message').count()).toBe(replies - 1);
+    await input.fill('JULIET:');
+    await page.getByTestId('send').click();
+    await expect.poll(shown).toEqual([...users.slice(0, -1), 'JULIET:']);
+    await page.getByTestId('send').waitFor({ timeout: 30_000 });
+    const last = page.getByTestId('assistant-message').last().locator('.reply');
+    expect(((await last.textContent()) ?? '').length).toBeGreaterThan(0);
+    expect(await page.getByTestId('assistant-message').count()).toBe(replies);
+    expect(errors).toEqual([]);
+  });
+
   it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
     await page.getByTestId('backend-select').selectOption('webgpu');
     expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
