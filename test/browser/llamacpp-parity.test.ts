@@ -296,8 +296,10 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 / gemma3 / gemm
     });
   }
 
-  it('the same files on WebGPU in the page give the wasm logits; Gemma\'s sliding-window caches give the full-length caches\' logits', async () => {
-    for (const c of CASES.filter((x) => x.arch !== 'llama' || x.extra || x.type === 'IQ4_NL' || x.type === 'Q5_1')) {
+  // one test per file: each gets the whole test timeout (SwiftShader is slow, and all files in one
+  // test once ran past it on a loaded machine)
+  for (const c of CASES.filter((x) => x.arch !== 'llama' || x.extra || x.type === 'IQ4_NL' || x.type === 'Q5_1')) {
+    it(`${c.name}: the same file on WebGPU in the page gives the wasm logits${isGemma(c.arch) ? '; the sliding-window caches give the full-length caches\' logits' : ''}`, async () => {
       const b = await WasmBackend.create();
       const { model, tokenizer } = await openModel(b, new Map([['m.gguf', fileOf(c)]]));
       // Gemma: the whole prompt (31 tokens, windows of 8), and again with its last 10 decoded one by one
@@ -325,6 +327,6 @@ describe('llama.cpp (wllama) vs Sparrow on llama / qwen2 / qwen3 / gemma3 / gemm
         }
       }
       model.dispose();
-    }
-  });
+    });
+  }
 });
