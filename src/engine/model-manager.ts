@@ -263,9 +263,9 @@ function commonPrefix(a: readonly number[], b: readonly number[]): number {
 
 /**
  * How many snapshots a state that cannot rewind keeps (each the size of its recurrent state, e.g.
- * 18 MB for Mamba-2-130M): the newest first. Each reply adds up to two: where its new prompt tokens
- * began (the end of the previous reply: editing the last message resumes there) and the prompt's end
- * (Regenerate resumes there).
+ * 18 MB for Mamba-2-130M); the oldest go first. Each reply adds up to two: where its new prompt
+ * tokens began (the end of the previous reply: editing the last message resumes there) and the
+ * prompt's end (Regenerate resumes there).
  */
 const MAX_SNAPSHOTS = 4;
 
