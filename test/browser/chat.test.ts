@@ -536,6 +536,51 @@ describe('chat tab', () => {
     }
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('two tabs: the first saves the chat; the second says it does not and can take over, and the first is then told; neither takes over by itself', async () => {
+    const key = 'sparrow.chat.v1';
+    const stored = () => page.evaluate((k) => (JSON.parse(localStorage.getItem(k) ?? '{}').turns ?? []).length as number, key);
+    const shown = async (p: Page) => (await p.getByTestId('user-message').count()) + (await p.getByTestId('assistant-message').count());
+    const n = await shown(page);
+    expect(n).toBeGreaterThanOrEqual(2);
+    await page.waitForTimeout(700); // saves are batched every half second
+    expect(await page.getByTestId('save-elsewhere').count()).toBe(0);
+    expect(await stored()).toBe(n);
+    const tab = await page.context().newPage();
+    const tabErrors = collectErrors(tab);
+    try {
+      await tab.goto(`${h.url}/#chat`);
+      await tab.getByTestId('save-elsewhere').waitFor({ timeout: 10_000 });
+      expect(await shown(tab)).toBe(n); // it opened with the saved chat
+      // the second tab's changes are not saved
+      await tab.getByRole('button', { name: 'Clear' }).click();
+      await tab.waitForTimeout(700);
+      expect(await stored()).toBe(n);
+      // it takes over: its (empty) chat is saved at once, and the first tab says it no longer saves
+      await tab.getByTestId('save-here').click();
+      await expect.poll(() => tab.getByTestId('save-elsewhere').count()).toBe(0);
+      await page.getByTestId('save-elsewhere').waitFor({ timeout: 10_000 });
+      await expect.poll(stored).toBe(0);
+      // the first tab's changes are not saved now
+      await page.getByTestId('edit-last').click();
+      await page.getByTestId('chat-input').fill('');
+      await page.waitForTimeout(700);
+      expect(await stored()).toBe(0);
+      expect(tabErrors).toEqual([]);
+    } finally {
+      await tab.close();
+    }
+    // the saving tab closed: the first does not take over by itself (it would replace what that tab saved)…
+    await page.waitForTimeout(2000);
+    expect(await page.getByTestId('save-elsewhere').count()).toBe(1);
+    expect(await stored()).toBe(0);
+    // …until asked to: then its chat (one exchange shorter after Edit last) is saved
+    await page.getByTestId('save-here').click();
+    await expect.poll(() => page.getByTestId('save-elsewhere').count()).toBe(0);
+    await expect.poll(stored).toBe(await shown(page));
+    expect(await shown(page)).toBe(n - 2);
+    expect(errors).toEqual([]);
+  });
+
   it('fits a narrow (phone) viewport without horizontal scrolling', async () => {
     await page.setViewportSize({ width: 380, height: 800 });
     await page.getByTestId('chat-input').waitFor();
