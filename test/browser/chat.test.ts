@@ -578,6 +578,17 @@ describe('chat tab', () => {
     await expect.poll(() => page.getByTestId('save-elsewhere').count()).toBe(0);
     await expect.poll(stored).toBe(await shown(page));
     expect(await shown(page)).toBe(n - 2);
+    // a change right before leaving for another view is saved too (not dropped with the pending save)
+    await page.getByTestId('sampling').locator('summary').click();
+    const maxTokens = await page.getByTestId('max-tokens').inputValue();
+    await page.getByTestId('max-tokens').fill('77');
+    await page.getByRole('link', { name: 'Anomaly' }).click();
+    await page.waitForTimeout(700);
+    expect(await page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}').settings?.maxTokens, key)).toBe(77);
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('max-tokens').fill(maxTokens);
+    await page.getByTestId('sampling').locator('summary').click();
     expect(errors).toEqual([]);
   });
 
