@@ -193,6 +193,8 @@ function release(cb: unknown): void {
 export function createChatApi(store = new ModelStore()): ChatApi {
   let current: { model: ChatModel; id: string; backend?: Backend } | undefined;
   let running: AbortController | undefined;
+  /** Settles when the reply `running` stands for has ended. */
+  let runEnded: Promise<unknown> = Promise.resolve();
   let loading = Promise.resolve();
 
   const unload = () => {
@@ -326,7 +328,10 @@ export function createChatApi(store = new ModelStore()): ChatApi {
     async chatGenerate(messages, opts, onText) {
       try {
         if (!current) throw new SparrowError('INVALID_ARGUMENT', 'no model is loaded; pick one first');
+        // a stopped reply ends within a token (e.g. the chat view was left while it streamed): wait for it
+        if (running?.signal.aborted) await runEnded.catch(() => {});
         if (running) throw new SparrowError('INVALID_ARGUMENT', 'a reply is already being generated; stop it first');
+        if (!current) throw new SparrowError('INVALID_ARGUMENT', 'no model is loaded; pick one first');
         const ctl = new AbortController();
         running = ctl;
         // Coalesce pieces: one message per STREAM_MS at most, so a fast model cannot flood the UI thread.
@@ -339,7 +344,7 @@ export function createChatApi(store = new ModelStore()): ChatApi {
           last = performance.now();
         };
         try {
-          const r = await current.model.generate(
+          const run = current.model.generate(
             messages,
             opts,
             (d, n) => {
@@ -349,6 +354,8 @@ export function createChatApi(store = new ModelStore()): ChatApi {
             },
             ctl.signal,
           );
+          runEnded = run;
+          const r = await run;
           flush();
           return r;
         } catch (e) {

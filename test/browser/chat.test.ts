@@ -232,6 +232,27 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
+  it.skipIf(!HAS_TEXT_MODEL)('leaving the Chat view while a reply streams ends it where it stands (kept as stopped); back in the view the next message gets its reply at once', async () => {
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('temperature').fill('0.8');
+    await page.getByTestId('max-tokens').fill('60000');
+    await page.getByTestId('sampling').locator('summary').click();
+    await page.getByTestId('chat-input').fill('ROMEO:');
+    await page.getByTestId('send').click();
+    await page.getByTestId('stop').waitFor();
+    await expect.poll(async () => ((await lastReply().textContent()) ?? '').length).toBeGreaterThan(0);
+    // the built-in micro model writes on until max tokens: still streaming when the view is left
+    await page.getByTestId('stop').waitFor();
+    await page.getByRole('link', { name: 'Anomaly' }).click();
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await expect.poll(() => page.getByTestId('assistant-message').last().locator('.meta').textContent()).toContain('stopped');
+    // the worker is not still generating for the view that was left: a new message is answered, no error
+    await setGreedy(8);
+    expect(await ask('JULIET:')).not.toBe('');
+    expect(await page.getByRole('alert').count()).toBe(0);
+    expect(errors).toEqual([]);
+  });
+
   it.skipIf(!HAS_TEXT_MODEL)('changing the backend under the built-in model says why nothing reloads', async () => {
     await page.getByTestId('backend-select').selectOption('webgpu');
     expect(await page.getByTestId('backend-note').textContent()).toContain('built-in model always runs');
@@ -257,6 +278,35 @@ describe('chat tab', () => {
     await streamAndStop('Once upon a time');
     await shot('mamba-stopped');
     expect(errors).toEqual([]);
+  });
+
+  it('leaving the Chat view and coming back keeps the loaded model and its state: nothing reloads, and the next turn continues from the previous one', async () => {
+    await setGreedy(8);
+    await ask('Once upon');
+    const line = await info().textContent();
+    await page.getByRole('link', { name: 'Anomaly' }).click();
+    await page.getByRole('link', { name: 'Chat' }).click();
+    await expect.poll(() => info().textContent()).toBe(line);
+    expect(await page.getByTestId('backend-select').inputValue()).toBe('wasm');
+    // a reload of the model would start this (extending) prompt from its first token
+    await ask('Once upon a time');
+    expect(await page.getByTestId('assistant-message').last().locator('.meta').textContent()).toMatch(/\(\d+ from the previous turn\)/);
+    expect(errors).toEqual([]);
+  });
+
+  it('a message sent right after Stop is answered: the worker waits the stopped reply out instead of saying one is still running', async () => {
+    const r = await page.evaluate(async () => {
+      type Api = { chatGenerate(m: unknown[], o: unknown): Promise<{ tokens: number }>; chatStop(): Promise<void> };
+      const api = (globalThis as Record<string, unknown>).__sparrowEngine as Api;
+      const msg = [{ role: 'user', content: 'Once upon a time' }];
+      // greedy: mamba-tiny never picks its end token here, so the reply runs until stopped
+      const long = api.chatGenerate(msg, { maxTokens: 60000, temperature: 0, repetitionPenalty: 1 }).then(() => 'done', (e: { code?: string }) => e.code);
+      await new Promise((res) => setTimeout(res, 100));
+      void api.chatStop(); // the next message goes right behind it, before the reply has seen the stop
+      const next = await api.chatGenerate(msg, { maxTokens: 4, temperature: 0 }).then((x) => x.tokens, (e: { code?: string }) => e.code);
+      return [await long, next];
+    });
+    expect(r).toEqual(['ABORTED', 4]);
   });
 
   it('loads a .gguf from a URL on WebGPU and generates the reference greedy text', async () => {
