@@ -163,10 +163,25 @@ fn grid_signed4(g: u32, s4: u32) -> vec4<f32> {
   return v * (vec4<f32>(1.0) - 2.0 * sg);
 }
 
+// ggml's ksigns_iq2xs[s7]: 7 stored sign bits, the eighth their parity (an even count of minus signs).
+fn ksigns(s7: u32) -> u32 {
+  return s7 | ((countOneBits(s7) & 1u) << 7u);
+}
+
+// x[xo .. xo + 8] · one IQ2 grid entry (8 bytes in words w0, w1) with 8 sign bits.
+fn grid8_dot(w0: u32, w1: u32, signs: u32, xo: u32) -> f32 {
+  return dot(grid_signed4(w0, signs & 15u), xs4(xo)) + dot(grid_signed4(w1, signs >> 4u), xs4(xo + 4u));
+}
+
+// IQ2_S / IQ2_XS: values 0..15 of a sub-block (sum s0) scaled by d·(0.5 + low nibble of sc)·0.25,
+// values 16..31 (s1) by the high nibble's.
+fn nibble_scaled(d: f32, sc: u32, s0: f32, s1: f32) -> f32 {
+  return d * (f32(sc & 15u) + 0.5) * 0.25 * s0 + d * (f32(sc >> 4u) + 0.5) * 0.25 * s1;
+}
+
 // IQ3_XXS (98 bytes: f16 d, qs[64] grid indices, 8 u32 scales_and_signs; blocks start at 0 or 2 mod 4).
 // Unit u = super-block u/8, sub-block j = u%8 with aux = its u32: db = d·(0.5 + aux>>28)·0.5; values
-// 4k … 4k + 3 (k = 0..7) are iq3xxs_grid[qs[8j + k]], signs bits 4(k%2) … of ksigns(aux >> 7(k/2)),
-// ksigns(s7) = s7 | parity(s7) << 7 (ksigns_iq2xs).
+// 4k … 4k + 3 (k = 0..7) are iq3xxs_grid[qs[8j + k]], signs bits 4(k%2) … of ksigns(aux >> 7(k/2)).
 fn unit_iq3_xxs(row: u32, u: u32, xo: u32) -> f32 {
   let b = row + (u >> 3u) * 98u;
   let j = u & 7u;
@@ -176,7 +191,7 @@ fn unit_iq3_xxs(row: u32, u: u32, xo: u32) -> f32 {
   var s = 0.0;
   for (var k = 0u; k < 8u; k++) {
     let s7 = extractBits(aux, 7u * (k >> 1u), 7u);
-    let signs = s7 | ((countOneBits(s7) & 1u) << 7u);
+    let signs = ksigns(s7);
     let idx = extractBits(select(qa, qb, k >= 4u), 8u * (k & 3u), 8u);
     s += dot(grid_signed4(iq3xxs_grid[idx], extractBits(signs, 4u * (k & 1u), 4u)), xs4(xo + 4u * k));
   }
@@ -219,11 +234,10 @@ fn unit_iq2_s(row: u32, u: u32, xo: u32) -> f32 {
   for (var l = 0u; l < 4u; l++) {
     let idx = extractBits(qs, 8u * l, 8u) | (((qh >> (2u * l)) & 3u) << 8u);
     let signs = extractBits(sg, 8u * l, 8u);
-    let p = dot(grid_signed4(iq2s_grid[2u * idx], signs & 15u), xs4(xo + 8u * l)) + dot(grid_signed4(iq2s_grid[2u * idx + 1u], signs >> 4u), xs4(xo + 8u * l + 4u));
+    let p = grid8_dot(iq2s_grid[2u * idx], iq2s_grid[2u * idx + 1u], signs, xo + 8u * l);
     if (l < 2u) { s0 += p; } else { s1 += p; }
   }
-  let d = qhalf(b);
-  return d * (f32(sc & 15u) + 0.5) * 0.25 * s0 + d * (f32(sc >> 4u) + 0.5) * 0.25 * s1;
+  return nibble_scaled(qhalf(b), sc, s0, s1);
 }
 
 // IQ2_XXS (66 bytes: f16 d, 8 × (4 grid indices, u32 aux); blocks at 0 or 2 mod 4). Unit u = super-block
@@ -238,8 +252,8 @@ fn unit_iq2_xxs(row: u32, u: u32, xo: u32) -> f32 {
   for (var l = 0u; l < 4u; l++) {
     let idx = extractBits(qs, 8u * l, 8u);
     let s7 = extractBits(aux, 7u * l, 7u);
-    let signs = s7 | ((countOneBits(s7) & 1u) << 7u);
-    s += dot(grid_signed4(iq2xxs_grid[2u * idx], signs & 15u), xs4(xo + 8u * l)) + dot(grid_signed4(iq2xxs_grid[2u * idx + 1u], signs >> 4u), xs4(xo + 8u * l + 4u));
+    let signs = ksigns(s7);
+    s += grid8_dot(iq2xxs_grid[2u * idx], iq2xxs_grid[2u * idx + 1u], signs, xo + 8u * l);
   }
   return qhalf(b) * (f32(aux >> 28u) + 0.5) * 0.25 * s;
 }
@@ -259,12 +273,11 @@ fn unit_iq2_xs(row: u32, u: u32, xo: u32) -> f32 {
     let q = extractBits(select(qa, qb, l >= 2u), 16u * (l & 1u), 16u);
     let idx = q & 511u;
     let s7 = q >> 9u;
-    let signs = s7 | ((countOneBits(s7) & 1u) << 7u);
-    let p = dot(grid_signed4(iq2xs_grid[2u * idx], signs & 15u), xs4(xo + 8u * l)) + dot(grid_signed4(iq2xs_grid[2u * idx + 1u], signs >> 4u), xs4(xo + 8u * l + 4u));
+    let signs = ksigns(s7);
+    let p = grid8_dot(iq2xs_grid[2u * idx], iq2xs_grid[2u * idx + 1u], signs, xo + 8u * l);
     if (l < 2u) { s0 += p; } else { s1 += p; }
   }
-  let d = qhalf(b);
-  return d * (f32(sc & 15u) + 0.5) * 0.25 * s0 + d * (f32(sc >> 4u) + 0.5) * 0.25 * s1;
+  return nibble_scaled(qhalf(b), sc, s0, s1);
 }
 
 // IQ1_S (50 bytes: f16 d, qs[32], qh u16[8]; blocks at 0 or 2 mod 4). Unit u: sub-block j's qh word
