@@ -415,8 +415,7 @@ class LmChatModel implements ChatModel {
       b.free(argmaxOut);
       throw e;
     }
-    const { state, reused } = start;
-    const snapshots = start.snapshots;
+    const { state, reused, snapshots } = start;
     const fed = prompt.slice(); // what the state holds once the prompt has run (kept only from then on)
     let keep = false;
     const pick = async (logits: Parameters<Backend['read']>[0]) => {

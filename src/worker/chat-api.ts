@@ -327,11 +327,10 @@ export function createChatApi(store = new ModelStore()): ChatApi {
 
     async chatGenerate(messages, opts, onText) {
       try {
-        if (!current) throw new SparrowError('INVALID_ARGUMENT', 'no model is loaded; pick one first');
         // a stopped reply ends within a token (e.g. the chat view was left while it streamed): wait for it
         if (running?.signal.aborted) await runEnded.catch(() => {});
-        if (running) throw new SparrowError('INVALID_ARGUMENT', 'a reply is already being generated; stop it first');
         if (!current) throw new SparrowError('INVALID_ARGUMENT', 'no model is loaded; pick one first');
+        if (running) throw new SparrowError('INVALID_ARGUMENT', 'a reply is already being generated; stop it first');
         const ctl = new AbortController();
         running = ctl;
         // Coalesce pieces: one message per STREAM_MS at most, so a fast model cannot flood the UI thread.

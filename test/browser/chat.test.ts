@@ -589,8 +589,8 @@ describe('chat tab', () => {
   it.skipIf(!HAS_TEXT_MODEL)('two tabs: the first saves the chat; the second says it does not and can take over, and the first is then told; neither takes over by itself', async () => {
     const key = 'sparrow.chat.v1';
     const stored = () => page.evaluate((k) => (JSON.parse(localStorage.getItem(k) ?? '{}').turns ?? []).length as number, key);
-    const shown = async (p: Page) => (await p.getByTestId('user-message').count()) + (await p.getByTestId('assistant-message').count());
-    const n = await shown(page);
+    const turnCount = async (p: Page) => (await p.getByTestId('user-message').count()) + (await p.getByTestId('assistant-message').count());
+    const n = await turnCount(page);
     expect(n).toBeGreaterThanOrEqual(2);
     await page.waitForTimeout(700); // saves are batched every half second
     expect(await page.getByTestId('save-elsewhere').count()).toBe(0);
@@ -600,7 +600,7 @@ describe('chat tab', () => {
     try {
       await tab.goto(`${h.url}/#chat`);
       await tab.getByTestId('save-elsewhere').waitFor({ timeout: 10_000 });
-      expect(await shown(tab)).toBe(n); // it opened with the saved chat
+      expect(await turnCount(tab)).toBe(n); // it opened with the saved chat
       // the second tab's changes are not saved
       await tab.getByRole('button', { name: 'Clear' }).click();
       await tab.waitForTimeout(700);
@@ -626,8 +626,8 @@ describe('chat tab', () => {
     // …until asked to: then its chat (one exchange shorter after Edit last) is saved
     await page.getByTestId('save-here').click();
     await expect.poll(() => page.getByTestId('save-elsewhere').count()).toBe(0);
-    await expect.poll(stored).toBe(await shown(page));
-    expect(await shown(page)).toBe(n - 2);
+    await expect.poll(stored).toBe(await turnCount(page));
+    expect(await turnCount(page)).toBe(n - 2);
     // a change right before leaving for another view is saved too (not dropped with the pending save)
     await page.getByTestId('sampling').locator('summary').click();
     const maxTokens = await page.getByTestId('max-tokens').inputValue();
