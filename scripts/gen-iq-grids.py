@@ -1,14 +1,13 @@
 """
 Writes the IQ3 / IQ2 grid tables (ggml-common.h iq3xxs_grid 256 x u32, iq3s_grid 512 x u32,
-iq2s_grid 1024, iq2xxs_grid 256, iq2xs_grid 512 and iq1s_grid 2048 x u64 (as u32 pairs), and ksigns_iq2xs 128 bytes) for the three backends, taken from llama.cpp's Python gguf-py
+iq2s_grid 1024, iq2xxs_grid 256, iq2xs_grid 512 and iq1s_grid 2048 x u64 (as u32 pairs), and ksigns_iq2xs 128 bytes) for the backends, taken from llama.cpp's Python gguf-py
 (gguf.quants.IQ3_XXS.grid / IQ3_S.grid, decoded from its grid_hex, and IQ2_XXS.ksigns):
   src/formats/iq-grids.ts   (the TypeScript reference dequantizer)
   assembly/iq-grids.ts      (wasm: constant data segments)
-  shaders/quant.wgsl        (between the GENERATED IQ GRIDS markers: const arrays)
+The WebGPU backend uploads the TypeScript arrays as a storage buffer (src/backends/webgpu/iq-table.ts).
 Each u32 packs 4 grid values, value j in byte j (little-endian), as in ggml-common.h.
 Run: python3 scripts/gen-iq-grids.py (from the repository root).
 """
-import re
 import numpy as np
 from gguf import quants
 
@@ -72,16 +71,4 @@ open('assembly/iq-grids.ts', 'w').write(HEAD +
   f'export const IQ2XS_GRID: usize = memory.data<u32>([\n{hexlist(iq2xs)},\n], 16);\n'
   '/** iq1s_grid (2048 u64 of int8 -1 / 0 / +1) as u32 pairs, low word first: entry i at IQ1S_GRID + 8·i. */\n'
   f'export const IQ1S_GRID: usize = memory.data<u32>([\n{hexlist(iq1s)},\n], 16);\n')
-wgsl = open('shaders/quant.wgsl').read()
-block = ('// BEGIN GENERATED IQ GRIDS (scripts/gen-iq-grids.py, from gguf-py: ggml-common.h iq3xxs_grid, iq3s_grid)\n'
-  f'const iq3xxs_grid = array<u32, 256>(\n{hexlist(iq3xxs)});\n'
-  f'const iq3s_grid = array<u32, 512>(\n{hexlist(iq3s)});\n'
-  f'const iq2s_grid = array<u32, 2048>(\n{hexlist(iq2s)});\n'
-  f'const iq2xxs_grid = array<u32, 512>(\n{hexlist(iq2xxs)});\n'
-  f'const iq2xs_grid = array<u32, 1024>(\n{hexlist(iq2xs)});\n'
-  f'const iq1s_grid = array<u32, 4096>(\n{hexlist(iq1s)});\n'
-  '// END GENERATED IQ GRIDS\n')
-pat = re.compile(r'// BEGIN GENERATED IQ GRIDS.*?// END GENERATED IQ GRIDS\n', re.S)
-assert pat.search(wgsl), 'markers missing in shaders/quant.wgsl'
-open('shaders/quant.wgsl', 'w').write(pat.sub(lambda m: block, wgsl))
 print('ok')

@@ -97,6 +97,8 @@ export class GpuContext {
   private ringData = new ArrayBuffer(SLOT * RING_SLOTS);
   private ringView = new DataView(this.ringData);
   private bindGroups = new Map<string, GPUBindGroup>();
+  /** Lookup tables by key (tableBuffer). */
+  private tables = new Map<string, GPUBuffer>();
   /** A number per buffer for the bind-group keys (never reused, so a destroyed buffer's groups are never hit). */
   private bufferIds = new WeakMap<GPUBuffer, number>();
   private nextBufferId = 1;
@@ -285,6 +287,20 @@ export class GpuContext {
     this.checkAlive('copy');
     this.shadows.delete(dst);
     if (bytes > 0) this.endPass().copyBufferToBuffer(src, srcOffset, dst, dstOffset, bytes);
+  }
+
+  /**
+   * The read-only storage buffer holding `words` (a lookup table kernels index at run time, e.g. the
+   * IQ grids), uploaded on the first call for `key` and kept for the device's lifetime.
+   */
+  tableBuffer(key: string, words: Uint32Array<ArrayBuffer>): GPUBuffer {
+    let b = this.tables.get(key);
+    if (!b) {
+      b = this.createBuffer(words.byteLength, key);
+      this.device.queue.writeBuffer(b, 0, words);
+      this.tables.set(key, b);
+    }
+    return b;
   }
 
   /**

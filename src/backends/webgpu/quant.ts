@@ -10,6 +10,12 @@ import { grid, u32 } from './device.ts';
 import type { WebGpuBackend } from './backend.ts';
 import quantWgsl from '../../../shaders/quant.wgsl?raw';
 import { bf16Linear } from './bf16.ts';
+import { IQ_TABLE, IQ_TABLE_WGSL } from './iq-table.ts';
+
+/** The shader with its lookup tables' word offsets (iq-table.ts) in front. */
+const QUANT_WGSL = IQ_TABLE_WGSL + quantWgsl;
+/** The types whose kernels read the lookup tables (binding 4). */
+const TABLE_TYPES = new Set(['iq4_nl', 'iq4_xs', 'iq3_xxs', 'iq3_s', 'iq2_s', 'iq2_xxs', 'iq2_xs', 'iq1_s', 'iq1_m']);
 
 const ENTRIES: Record<string, string> = {
   q8_0: 'matmul_q8_0', q4_0: 'matmul_q4_0', q4_1: 'matmul_q4_1', q5_0: 'matmul_q5_0', q5_1: 'matmul_q5_1', iq4_nl: 'matmul_iq4_nl', iq4_xs: 'matmul_iq4_xs', iq3_xxs: 'matmul_iq3_xxs', iq3_s: 'matmul_iq3_s', iq2_s: 'matmul_iq2_s', iq2_xxs: 'matmul_iq2_xxs', iq2_xs: 'matmul_iq2_xs', iq1_s: 'matmul_iq1_s', iq1_m: 'matmul_iq1_m',
@@ -44,7 +50,9 @@ function dispatch(g: WebGpuBackend, op: string, out: Tensor, x: Tensor, w: Tenso
   if (n === 0 || m === 0) return;
   const lanes = quantLanes(k);
   const [gx, gy] = grid(Math.ceil((n * m * lanes) / 64));
-  g.gpu.dispatch('quant', quantWgsl, name, [u32(m), u32(k), u32(gx), u32(n), u32(lanes), u32(0), u32(0), u32(0)], [g.buf(op, out), g.buf(op, w), g.buf(op, x)], [gx, gy]);
+  const buffers = [g.buf(op, out), g.buf(op, w), g.buf(op, x)];
+  if (TABLE_TYPES.has(w.dtype)) buffers.push(g.gpu.tableBuffer('iq-table', IQ_TABLE));
+  g.gpu.dispatch('quant', QUANT_WGSL, name, [u32(m), u32(k), u32(gx), u32(n), u32(lanes), u32(0), u32(0), u32(0)], buffers, [gx, gy]);
 }
 
 /** out[M] = W[M,K] · x[K] for a quantized W. */
