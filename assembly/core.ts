@@ -47,6 +47,24 @@ export function mul_f32(out: usize, a: usize, b: usize, n: i32, nb: i32): void {
   }
 }
 
+/** out[i] = a[i] + (b[i] - a[i]) * t[i % nt] (b of a's size; three f32 roundings, no fused multiply-add) */
+export function lerp_f32(out: usize, a: usize, b: usize, t: usize, n: i32, nt: i32): void {
+  for (let r = 0; r < n; r += nt) {
+    const ro = <usize>r << 2;
+    let j = 0;
+    for (; j + 4 <= nt; j += 4) {
+      const o = <usize>j << 2;
+      const x = v128.load(a + ro + o);
+      v128.store(out + ro + o, f32x4.add(x, f32x4.mul(f32x4.sub(v128.load(b + ro + o), x), v128.load(t + o))));
+    }
+    for (; j < nt; j++) {
+      const o = <usize>j << 2;
+      const x = load<f32>(a + ro + o);
+      store<f32>(out + ro + o, x + (load<f32>(b + ro + o) - x) * load<f32>(t + o));
+    }
+  }
+}
+
 /** out[i] = a[i] * s */
 export function scale_f32(out: usize, a: usize, s: f32, n: i32): void {
   const sv = f32x4.splat(s);

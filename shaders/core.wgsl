@@ -60,6 +60,17 @@ fn swiglu(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index)
   ew_out[i] = (g * sigmoid_f(g)) * ew_a[base + pe.nb]; // silu rounded to f32 first, as silu then mul
 }
 
+// ---- lerp: out[i] = a[i] + (b[i] − a[i]) · t[i % nb], b (in ew_b) of a's size, t broadcast ------
+@group(0) @binding(4) var<storage, read> ew_t: array<f32>; // [nb]
+
+@compute @workgroup_size(256)
+fn lerp(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let i = ew_index(wg, li);
+  if (i >= pe.n) { return; }
+  let x = ew_a[i];
+  ew_out[i] = x + (ew_b[i] - x) * ew_t[i % pe.nb];
+}
+
 // ---- unary: out[i] = f(a[i]); op 0 scale (by s), 1 silu, 2 gelu, 3 sigmoid, 4 exp, 5 softplus, 6 relu, 7 tanh
 fn sigmoid_f(x: f32) -> f32 {
   // exp(-x) overflows to +inf for x < -88 and 1/(1+inf) = 0, the correctly rounded result.

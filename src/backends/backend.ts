@@ -108,6 +108,11 @@ export interface CoreOps {
   add(out: Tensor, a: Tensor, b: Tensor): void;
   /** out = a ⊙ b with the same broadcast rule as add. */
   mul(out: Tensor, a: Tensor, b: Tensor): void;
+  /**
+   * out = a + (b − a) ⊙ t: a and b of one size, t repeated along leading dims like add's b (RWKV's
+   * token-shift mix, per-channel t; or a gate of a's size). One dispatch instead of three on WebGPU.
+   */
+  lerp(out: Tensor, a: Tensor, b: Tensor, t: Tensor): void;
   /** out = a · s. */
   scale(out: Tensor, a: Tensor, s: number): void;
   silu(out: Tensor, a: Tensor): void;

@@ -151,6 +151,14 @@ export function binary(op: string, out: Tensor, a: Tensor, b: Tensor): void {
   if (b.size === 0 ? a.size !== 0 : a.size % b.size !== 0) mismatch(op, "b's size must divide a's size", { a, b });
 }
 
+/** lerp: out, a and b of one size, t's size dividing it (all f32). */
+export function lerp(op: string, out: Tensor, a: Tensor, b: Tensor, t: Tensor): void {
+  for (const [n, x] of [['out', out], ['a', a], ['b', b], ['t', t]] as const) checkDtype(op, n, x, ['f32']);
+  if (out.size !== a.size) mismatch(op, 'out must have the size of a', { out, a });
+  if (b.size !== a.size) mismatch(op, 'b must have the size of a', { a, b });
+  if (t.size === 0 ? a.size !== 0 : a.size % t.size !== 0) mismatch(op, "t's size must divide a's size", { a, t });
+}
+
 export function unary(op: string, out: Tensor, a: Tensor): void {
   checkDtype(op, 'out', out, ['f32']);
   checkDtype(op, 'a', a, ['f32']);

@@ -171,12 +171,13 @@ export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
       };
       const h = t([n, C]);
       const prev = t([n, C]);
-      const sx = t([n, C]);
       const xs = Object.fromEntries(LERPS.map((m) => [m, t([n, C])])) as Record<(typeof LERPS)[number], Tensor>;
       const r = t([n, C]);
       const k = t([n, C]);
       const v = t([n, C]);
       const vFirst = t([n, C]);
+      const vMixed = t([n, C]);
+      const kNew = t([n, C]);
       const dec = t([n, C]);
       const a = t([n, C]);
       const g = t([n, C]);
@@ -202,11 +203,8 @@ export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
         if (n > 1) b.copy(prev, C, h, 0, (n - 1) * C);
         b.copy(state, 0, h, (n - 1) * C, C);
       };
-      /** out = h + (prev − h) · μ, with sx = prev − h computed once per shift. */
-      const lerp = (out: Tensor, mu: Tensor) => {
-        b.mul(tmp, sx, mu);
-        b.add(out, h, tmp);
-      };
+      /** out = h + (prev − h) · μ: the token-shift interpolation, one op (not sub, mul, add). */
+      const lerp = (out: Tensor, mu: Tensor) => b.lerp(out, h, prev, mu);
       /** out = up(act(down(x))) (+ offset): a low-rank projection. */
       const lowRank = (out: Tensor, xin: Tensor, down: string, up: string, mid: Tensor, act?: (o: Tensor, i: Tensor) => void, midAct?: Tensor) => {
         linear(b, mid, xin, W(down), n);
@@ -221,8 +219,6 @@ export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
         // ---- time mix
         b.layernorm(h, x, W(L(i, 'attn_norm.weight')), W(L(i, 'attn_norm.bias')), eps);
         shift(s.attShift[i]);
-        b.scale(tmp2, h, -1);
-        b.add(sx, prev, tmp2);
         const fused = L(i, 'time_mix_lerp_fused.weight');
         for (const m of LERPS) lerp(xs[m], W(`${fused}#${m}`));
         linear(b, r, xs.r, W(L(i, 'time_mix_receptance.weight')), n);
@@ -233,18 +229,17 @@ export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
         b.scale(tmp2, tmp, DECAY_SCALE);
         b.exp(dec, tmp2);
         linear(b, k, xs.k, W(L(i, 'time_mix_key.weight')), n);
-        linear(b, v, xs.v, W(L(i, 'time_mix_value.weight')), n);
-        if (i === 0) b.copy(vFirst, 0, v, 0, n * C);
+        // layer 0's v is v_first itself; later layers mix toward it
+        let vv = vFirst;
+        if (i === 0) linear(b, vFirst, xs.v, W(L(i, 'time_mix_value.weight')), n);
         else {
+          linear(b, v, xs.v, W(L(i, 'time_mix_value.weight')), n);
           // v += (v_first − v) · σ(v0 + V2 V1 x_v)
           lowRank(tmp, xs.v, L(i, 'time_mix_v1.weight'), L(i, 'time_mix_v2.weight'), lv);
           b.add(tmp2, tmp, W(L(i, 'time_mix_v0.weight')));
           b.sigmoid(y, tmp2);
-          b.scale(tmp, v, -1);
-          b.add(tmp2, vFirst, tmp);
-          b.mul(tmp, tmp2, y);
-          b.add(tmp2, v, tmp);
-          b.copy(v, 0, tmp2, 0, n * C);
+          b.lerp(vMixed, v, vFirst, y);
+          vv = vMixed;
         }
         // a = σ(a0 + A2 A1 x_a)
         lowRank(tmp, xs.a, L(i, 'time_mix_a1.weight'), L(i, 'time_mix_a2.weight'), la);
@@ -254,36 +249,28 @@ export class Rwkv7 extends RecurrentLM<Rwkv7State> implements CausalLM {
         lowRank(g, xs.g, L(i, 'time_mix_g1.weight'), L(i, 'time_mix_g2.weight'), lg, (oo, ii) => b.sigmoid(oo, ii), lg2);
         // κ̂ = l2norm_head(k ⊙ k_k): rmsnorm over each head's N channels gives x·√N / √(Σx² + N·ε'),
         // so with ε' = ε²/N and a 1/√N scale it is x / √(Σx² + ε²) ≈ x / max(‖x‖, ε)
-        b.mul(tmp, k, W(L(i, 'time_mix_k_k.weight')));
-        b.copy(heads, 0, tmp, 0, n * C);
+        // (elementwise ops go by size, so they read and write the [n·H, N] view of [n, C] directly)
+        b.mul(heads, k, W(L(i, 'time_mix_k_k.weight')));
         b.rmsnorm(heads2, heads, W('#ones'), (L2_EPS * L2_EPS) / N);
-        b.scale(heads, heads2, 1 / Math.sqrt(N));
-        b.copy(kk, 0, heads, 0, n * C);
-        // k ← k + (a − 1) ⊙ k ⊙ k_a  (as llama.cpp: k + (a ⊙ ka − ka), ka = k ⊙ k_a)
-        b.mul(tmp, k, W(L(i, 'time_mix_k_a.weight')));
-        b.mul(tmp2, a, tmp);
-        b.scale(y, tmp, -1);
-        b.add(tmp, tmp2, y);
-        b.add(tmp2, k, tmp);
-        b.copy(k, 0, tmp2, 0, n * C);
+        b.scale(kk, heads2, 1 / Math.sqrt(N));
+        // k ← k + (a − 1) ⊙ k ⊙ k_a = k + (k ⊙ a − k) ⊙ k_a, one lerp (llama.cpp: k + (a ⊙ ka − ka), ka = k ⊙ k_a)
+        b.mul(tmp, k, a);
+        b.lerp(kNew, k, tmp, W(L(i, 'time_mix_k_a.weight')));
         b.scale(negKk, kk, -1);
         b.mul(kkA, kk, a);
-        b.wkv7(y, r, dec, k, v, negKk, kkA, s.wkv[i]);
+        b.wkv7(y, r, dec, kNew, vv, negKk, kkA, s.wkv[i]);
         // GroupNorm over each head, then the layer's gain and bias, then the bonus
         b.copy(heads, 0, y, 0, n * C);
         b.layernorm(heads2, heads, W('#ones'), W('#zeros'), GROUP_NORM_EPS);
-        b.copy(tmp, 0, heads2, 0, n * C);
-        b.mul(tmp2, tmp, W(L(i, 'time_mix_ln.weight')));
+        b.mul(tmp2, heads2, W(L(i, 'time_mix_ln.weight')));
         b.add(y, tmp2, W(L(i, 'time_mix_ln.bias')));
-        b.wkv7Bonus(y, r, k, v, W(L(i, 'time_mix_r_k.weight')), N);
+        b.wkv7Bonus(y, r, kNew, vv, W(L(i, 'time_mix_r_k.weight')), N);
         b.mul(tmp, y, g);
         linear(b, o, tmp, W(L(i, 'time_mix_output.weight')), n);
         residual(o);
         // ---- channel mix
         b.layernorm(h, x, W(L(i, 'attn_norm_2.weight')), W(L(i, 'attn_norm_2.bias')), eps);
         shift(s.ffnShift[i]);
-        b.scale(tmp2, h, -1);
-        b.add(sx, prev, tmp2);
         lerp(xs.k, W(L(i, 'channel_mix_lerp_k.weight')));
         linear(b, fk, xs.k, W(L(i, 'channel_mix_key.weight')), n);
         b.relu(fk2, fk);

@@ -106,6 +106,25 @@ describe('webgpu core ops vs reference', () => {
     }
   });
 
+  it('lerp = a + (b − a)·t with t per row and of full size; in place on a and on b', async () => {
+    for (const [shape, tn, seed] of [[[1], 1, 1], [[7], 7, 2], [[3, 37], 37, 3], [[3, 37], 111, 4], [[2, 300], 300, 5]] as Array<[number[], number, number]>) {
+      const n = prod(shape);
+      const [x, y, t] = [randomF32(n, seed, -2, 2), randomF32(n, seed + 50, -2, 2), randomF32(tn, seed + 90, 0, 1)];
+      expect(await err('lerp', [O(shape), I(shape, x), I(shape, y), I([tn], t)], SUM), `lerp ${shape} t ${tn}`).toBeLessThanOrEqual(TOL);
+      const ref = new ReferenceBackend();
+      const want = ref.tensor(shape, 'f32');
+      ref.lerp(want, ref.tensor(shape, 'f32', x), ref.tensor(shape, 'f32', y), ref.tensor([tn], 'f32', t));
+      for (const inPlace of [0, 1]) {
+        const ab = [await h.host.tensor('webgpu', shape, 'f32', x), await h.host.tensor('webgpu', shape, 'f32', y)];
+        const tt = await h.host.tensor('webgpu', [tn], 'f32', t);
+        await h.host.op('webgpu', 'lerp', [{ t: ab[inPlace] }, { t: ab[0] }, { t: ab[1] }, { t: tt }]);
+        const got = (await h.host.read('webgpu', ab[inPlace])) as Float32Array;
+        expect(maxRelErr(got, (await ref.read(want)) as Float32Array, SUM), `lerp ${shape} in place on ${inPlace ? 'b' : 'a'}`).toBeLessThanOrEqual(TOL);
+        for (const id of [...ab, tt]) await h.host.free('webgpu', id);
+      }
+    }
+  });
+
   it('scale, silu, gelu, sigmoid, exp, softplus, relu, tanh on odd sizes', async () => {
     for (const n of [1, 7, 1000]) {
       const x = randomF32(n, 10 + n, -6, 6);

@@ -63,6 +63,8 @@ const cases: Case[] = [
   { name: 'addRmsnorm b size', code: 'SHAPE_MISMATCH', fragments: ['addRmsnorm', 'b must have the size of a', '[2, 6]', '[6]'], run: (b) => b.addRmsnorm(f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [6]), f32(b, [6]), 1e-5) },
   { name: 'addRmsnorm weight length', code: 'SHAPE_MISMATCH', fragments: ['addRmsnorm', '[2, 6]', '[5]'], run: (b) => b.addRmsnorm(f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [5]), 1e-5) },
   { name: 'addRmsnorm sum is out', code: 'INVALID_ARGUMENT', fragments: ['addRmsnorm', 'sum and out'], run: (b) => { const t = f32(b, [2, 4]); b.addRmsnorm(t, t, f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), 1e-5); } },
+  { name: 'lerp b size', code: 'SHAPE_MISMATCH', fragments: ['lerp', 'b must have the size of a', '[2, 4]', '[4]'], run: (b) => b.lerp(f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), f32(b, [4])) },
+  { name: 'lerp t does not divide a', code: 'SHAPE_MISMATCH', fragments: ['lerp', "t's size must divide", '[2, 5]', '[3]'], run: (b) => b.lerp(f32(b, [2, 5]), f32(b, [2, 5]), f32(b, [2, 5]), f32(b, [3])) },
   { name: 'siluMul u size', code: 'SHAPE_MISMATCH', fragments: ['siluMul', 'u must have the size of g', '[4]', '[2]'], run: (b) => b.siluMul(f32(b, [4]), f32(b, [4]), f32(b, [2])) },
   { name: 'swiglu gu width', code: 'SHAPE_MISMATCH', fragments: ['swiglu', '[2, 4]', '[2, 6]'], run: (b) => b.swiglu(f32(b, [2, 4]), f32(b, [2, 6])) },
   { name: 'ropeQkv qkv width', code: 'SHAPE_MISMATCH', fragments: ['ropeQkv', '[2, 20]'], run: (b) => b.ropeQkv(f32(b, [2, 8]), f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [2, 20]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' }) },

@@ -569,6 +569,30 @@ describe('wasm core: elementwise', () => {
     }
   });
 
+  it('lerp = a + (b − a)·t: by hand, then wasm vs the reference with t broadcast per row or of full size, and in place on a and on b', async () => {
+    const hand = await both([{ shape: [2, 2], data: Float32Array.of(1, -2, 4, 0) }, { shape: [2, 2], data: Float32Array.of(3, 2, 0, 8) }, { shape: [2], data: Float32Array.of(0.25, 0.5) }], { shape: [2, 2] }, (b, o, a, bb, t) => b.lerp(o, a, bb, t));
+    expect(Array.from(hand.want)).toEqual([1.5, 0, 3, 4]);
+    expect(Array.from(hand.got)).toEqual([1.5, 0, 3, 4]);
+    for (const [rows, cols] of [[1, 1], [1, 7], [3, 5], [4, 64], [2, 1003]]) {
+      const n = rows * cols;
+      const a = randomF32(n, n * 5 + 1, -2, 2);
+      const bv = randomF32(n, n * 5 + 2, -2, 2);
+      for (const tn of [cols, n]) {
+        const t = randomF32(tn, n * 5 + tn, 0, 1);
+        const ins = [{ shape: [rows, cols], data: a }, { shape: [rows, cols], data: bv }, { shape: [tn], data: t }];
+        const { want, got } = await both(ins, { shape: [rows, cols] }, (b, o, at, bt, tt) => b.lerp(o, at, bt, tt));
+        expect(worst(got, want, 2e-6, 1e-6), `${rows}x${cols}, t of ${tn}`).toBeLessThanOrEqual(1);
+        for (const inPlace of ['a', 'b'] as const) {
+          const [at, bt, tt] = [wasm.tensor([rows, cols], 'f32', a), wasm.tensor([rows, cols], 'f32', bv), wasm.tensor([tn], 'f32', t)];
+          const o = inPlace === 'a' ? at : bt;
+          wasm.lerp(o, at, bt, tt);
+          expect(worst((await wasm.read(o)) as Float32Array, want, 2e-6, 1e-6), `${rows}x${cols} in place on ${inPlace}`).toBeLessThanOrEqual(1);
+          for (const x of [at, bt, tt]) wasm.free(x);
+        }
+      }
+    }
+  });
+
   it('geluTanhMul = gelu_tanh(g)·u: the reference by hand, wasm vs the reference (random, special values, in place)', async () => {
     // torch.nn.functional.gelu(x, approximate='tanh') at a few points (½x(1 + tanh(√(2/π)(x + 0.044715x³))));
     // erf GELU differs by ~1.5e-4 at ±1, so the op is not the exact one

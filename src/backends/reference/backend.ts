@@ -251,6 +251,12 @@ export class ReferenceBackend implements Backend {
   mul(out: Tensor, a: Tensor, b: Tensor): void {
     this.binaryOp('mul', out, a, b, (x, y) => x * y);
   }
+  lerp(out: Tensor, a: Tensor, b: Tensor, t: Tensor): void {
+    v.checkBackend('lerp', this.name, out, a, b, t);
+    v.lerp('lerp', out, a, b, t);
+    const [as, bs, ts, o] = [this.f32('lerp', a), this.f32('lerp', b), this.f32('lerp', t), this.f32('lerp', out)];
+    for (let i = 0; i < as.length; i++) o[i] = as[i] + (bs[i] - as[i]) * ts[i % ts.length];
+  }
   scale(out: Tensor, a: Tensor, s: number): void {
     v.checkFinite('scale', 's', s);
     this.unaryOp('scale', out, a, (x) => x * s);

@@ -27,6 +27,7 @@ export interface Kernels {
   heapBase(): number;
   add_f32(out: number, a: number, b: number, n: number, nb: number): void;
   mul_f32(out: number, a: number, b: number, n: number, nb: number): void;
+  lerp_f32(out: number, a: number, b: number, t: number, n: number, nt: number): void;
   scale_f32(out: number, a: number, s: number, n: number): void;
   fill_u32(dst: number, bits: number, n: number): void;
   copy_bytes(dst: number, src: number, bytes: number): void;
@@ -440,6 +441,13 @@ export class WasmBackend implements Backend {
     v.checkBackend('mul', this.name, out, a, b);
     v.binary('mul', out, a, b);
     this.k.mul_f32(this.ptr('mul', out), this.ptr('mul', a), this.ptr('mul', b), a.size, b.size);
+  }
+
+  lerp(out: Tensor, a: Tensor, b: Tensor, t: Tensor): void {
+    v.checkBackend('lerp', this.name, out, a, b, t);
+    v.lerp('lerp', out, a, b, t);
+    if (a.size === 0) return;
+    this.k.lerp_f32(this.ptr('lerp', out), this.ptr('lerp', a), this.ptr('lerp', b), this.ptr('lerp', t), a.size, t.size);
   }
 
   scale(out: Tensor, a: Tensor, s: number): void {

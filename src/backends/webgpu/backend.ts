@@ -167,6 +167,7 @@ export class WebGpuBackend implements Backend {
   add(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'add', out, a, b); }
   mul(out: Tensor, a: Tensor, b: Tensor): void { ew.binary(this, 'mul', out, a, b); }
   siluMul(out: Tensor, g: Tensor, u: Tensor): void { ew.binary(this, 'siluMul', out, g, u); }
+  lerp(out: Tensor, a: Tensor, b: Tensor, t: Tensor): void { ew.lerp(this, out, a, b, t); }
   geluTanhMul(out: Tensor, g: Tensor, u: Tensor): void { ew.binary(this, 'geluTanhMul', out, g, u); }
   swiglu(out: Tensor, gu: Tensor): void { ew.swiglu(this, out, gu); }
   scale(out: Tensor, a: Tensor, s: number): void { ew.unary(this, 'scale', out, a, s); }

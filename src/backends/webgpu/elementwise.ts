@@ -25,6 +25,19 @@ export function binary(g: WebGpuBackend, op: keyof typeof BINARY_CODE, out: Tens
   else g.gpu.dispatch('core', coreWgsl, 'binary', params, [o, x, y], [gx, gy]);
 }
 
+/**
+ * out[i] = a[i] + (b[i] − a[i]) · t[i % t.size] (kernel lerp). An out that is a or b goes through
+ * the dispatcher's scratch copy (WebGPU forbids a writable binding aliasing another).
+ */
+export function lerp(g: WebGpuBackend, out: Tensor, a: Tensor, b: Tensor, t: Tensor): void {
+  v.checkBackend('lerp', g.name, out, a, b, t);
+  v.lerp('lerp', out, a, b, t);
+  if (a.size === 0) return;
+  const [gx, gy] = grid(Math.ceil(a.size / WG));
+  const params = [u32(a.size), u32(t.size), u32(gx), f32(0), u32(0)];
+  g.gpu.dispatch('core', coreWgsl, 'lerp', params, [g.buf('lerp', out), g.buf('lerp', a), g.buf('lerp', b), g.buf('lerp', t)], [gx, gy]);
+}
+
 /** out[r, j] = silu(gu[r, j]) · gu[r, I + j] (stacked gate/up output; kernel swiglu in core.wgsl). */
 export function swiglu(g: WebGpuBackend, out: Tensor, gu: Tensor): void {
   v.checkBackend('swiglu', g.name, out, gu);

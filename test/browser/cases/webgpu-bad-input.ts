@@ -30,6 +30,8 @@ const cases: Array<[string, (b: Backend) => unknown]> = [
   ['rmsnorm NaN eps', (b) => b.rmsnorm(f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), NaN)],
   ['addRmsnorm b size', (b) => b.addRmsnorm(f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [2, 6]), f32(b, [6]), f32(b, [6]), 1e-5)],
   ['addRmsnorm sum is out', (b) => { const t = f32(b, [2, 4]); b.addRmsnorm(t, t, f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), 1e-5); }],
+  ['lerp b size', (b) => b.lerp(f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [4]), f32(b, [4]))],
+  ['lerp t does not divide a', (b) => b.lerp(f32(b, [2, 5]), f32(b, [2, 5]), f32(b, [2, 5]), f32(b, [3]))],
   ['siluMul u size', (b) => b.siluMul(f32(b, [4]), f32(b, [4]), f32(b, [2]))],
   ['swiglu gu width', (b) => b.swiglu(f32(b, [2, 4]), f32(b, [2, 6]))],
   ['ropeQkv qkv width', (b) => b.ropeQkv(f32(b, [2, 8]), f32(b, [2, 4]), f32(b, [2, 4]), f32(b, [2, 20]), { pos: 0, headDim: 4, theta: 1e4, style: 'half' })],
