@@ -68,12 +68,10 @@ export class Rwkv extends RecurrentLM<RwkvState> implements CausalLM {
       const put = async (name: string, shape: number[]) => w.set(name, await uploadChecked(file, name, shape, backend));
       const param = async (name: string, shape: number[]) => w.set(name, await uploadParam(file, name, shape, backend));
       const lin = async (name: string, shape: [number, number]) => w.set(name, await loadLinear(file, name, shape, backend, opts));
-      /** time_mix μ [1,1,H] as μ and 1 − μ (the token shift mixes x·μ + x_prev·(1 − μ)). */
+      /** time_mix μ [1,1,H] (the token shift mixes x·μ + x_prev·(1 − μ)). */
       const mix = async (name: string) => {
         expectShape(file, name, [H]);
-        const mu = await file.f32(name);
-        w.set(name, backend.tensor([H], 'f32', Float32Array.from(mu)));
-        w.set(`${name}#1-`, backend.tensor([H], 'f32', mu.map((m) => 1 - m)));
+        w.set(name, backend.tensor([H], 'f32', Float32Array.from(await file.f32(name))));
       };
       await put('rwkv.embeddings.weight', [c.vocabSize, H]);
       for (let i = 0; i < c.numLayers; i++) {
@@ -149,8 +147,6 @@ export class Rwkv extends RecurrentLM<RwkvState> implements CausalLM {
       };
       const h = t([n, H]);
       const prev = t([n, H]);
-      const m1 = t([n, H]);
-      const m2 = t([n, H]);
       const mixed = t([n, H]);
       const k = t([n, C]);
       const v = t([n, C]);
@@ -171,12 +167,8 @@ export class Rwkv extends RecurrentLM<RwkvState> implements CausalLM {
         if (n > 1) b.copy(prev, H, h, 0, (n - 1) * H);
         b.copy(state, 0, h, (n - 1) * H, H);
       };
-      /** mixed = h·μ + prev·(1 − μ). */
-      const mix = (name: string) => {
-        b.mul(m1, h, W(name));
-        b.mul(m2, prev, W(`${name}#1-`));
-        b.add(mixed, m1, m2);
-      };
+      /** mixed = h·μ + prev·(1 − μ) = prev + (h − prev)·μ: one lerp instead of mul, mul, add. */
+      const mix = (name: string) => b.lerp(mixed, prev, h, W(name));
       for (let i = 0; i < c.numLayers; i++) {
         // Time mix.
         b.layernorm(h, x, W(B(i, 'ln1.weight')), W(B(i, 'ln1.bias')), eps);
