@@ -16,6 +16,7 @@ export type ErrorCode =
   | 'DEVICE_LOST' // the GPU device went away
   | 'QUOTA_EXCEEDED' // storage quota (IndexedDB / Cache API)
   | 'ABORTED' // cancelled by the caller
+  | 'CONFLICT' // a stored item changed under us (another tab saved it first); nothing was overwritten
   | 'INTERNAL'; // a bug: an invariant did not hold
 
 export class SparrowError extends Error {

@@ -14,6 +14,8 @@ export interface LearnedStateEntry {
   modelHash: string;
   bytes: number;
   savedAt: number;
+  /** The record's write generation: a conditional save (`ifGen`) names the one it replaces. */
+  gen: string;
 }
 
 const FAMILY = 'learned-state';
@@ -33,14 +35,33 @@ export class LearnedStateStore {
   async list(): Promise<LearnedStateEntry[]> {
     return (await this.store.list())
       .filter((m) => m.family === FAMILY)
-      .map((m) => ({ streamId: m.name, modelHash: m.id.slice(0, m.id.length - m.name.length - 1), bytes: m.bytes, savedAt: m.savedAt }));
+      .map((m) => ({ streamId: m.name, modelHash: m.id.slice(0, m.id.length - m.name.length - 1), bytes: m.bytes, savedAt: m.savedAt, gen: m.gen }));
   }
 
-  async save(modelHash: string, streamId: string, bytes: Uint8Array): Promise<LearnedStateEntry> {
+  /** The stored record's entry (its manifest only, no bytes read), or undefined. */
+  async peek(modelHash: string, streamId: string): Promise<LearnedStateEntry | undefined> {
+    const m = await this.store.get(entryId(modelHash, streamId));
+    return m && { streamId, modelHash, bytes: m.bytes, savedAt: m.savedAt, gen: m.gen };
+  }
+
+  /**
+   * Save `bytes` for the pair. With `ifGen` (the generation this state was restored from or last
+   * saved as; null: there was no record), only if the record is still that one: a save from a second
+   * tab that restored or saved the same stream in between throws CONFLICT and overwrites nothing.
+   */
+  async save(modelHash: string, streamId: string, bytes: Uint8Array, ifGen?: string | null): Promise<LearnedStateEntry> {
     try {
-      const m = await this.store.save({ id: entryId(modelHash, streamId), name: streamId, family: FAMILY, format: 'safetensors' }, [{ name: 'state.safetensors', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }]);
-      return { streamId, modelHash, bytes: m.bytes, savedAt: m.savedAt };
+      const m = await this.store.save({ id: entryId(modelHash, streamId), name: streamId, family: FAMILY, format: 'safetensors' }, [{ name: 'state.safetensors', blob: new Blob([bytes as Uint8Array<ArrayBuffer>]) }], undefined, ifGen);
+      return { streamId, modelHash, bytes: m.bytes, savedAt: m.savedAt, gen: m.gen };
     } catch (e) {
+      if (e instanceof SparrowError && e.code === 'CONFLICT') {
+        const at = typeof e.details?.savedAt === 'number' ? ` at ${new Date(e.details.savedAt).toLocaleTimeString()}` : '';
+        throw new SparrowError(
+          'CONFLICT',
+          `The learned state of "${streamId}" was saved by another tab${at} after this tab opened the stream, so this tab's state was not saved over it. Start the stream again to continue from the newest saved state.`,
+          { ...e.details, streamId },
+        );
+      }
       if (e instanceof SparrowError && e.code === 'QUOTA_EXCEEDED') {
         throw new SparrowError('QUOTA_EXCEEDED', `Browser storage is full: the learned state of "${streamId}" (${bytes.length} bytes) was not saved; the previously saved state is intact.`, { ...e.details, streamId });
       }
@@ -58,7 +79,7 @@ export class LearnedStateStore {
       }
       throw e;
     });
-    return { bytes: new Uint8Array(await files[0].blob.arrayBuffer()), entry: { streamId, modelHash, bytes: model.bytes, savedAt: model.savedAt } };
+    return { bytes: new Uint8Array(await files[0].blob.arrayBuffer()), entry: { streamId, modelHash, bytes: model.bytes, savedAt: model.savedAt, gen: model.gen } };
   }
 
   async delete(modelHash: string, streamId: string): Promise<void> {

@@ -112,6 +112,14 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
   /** When the auto-save interval last started (stream opened or a save began): time (ms) and values pushed then. */
   let intervalStartMs = Date.now();
   let intervalStartValues = 0;
+  /**
+   * The open stream's stored record as this worker last knew it: the generation it restored or
+   * last saved (null: none). Its saves are conditional on it, so a second tab streaming the same
+   * stream cannot overwrite what this one saved, or the other way round; the loser gets CONFLICT
+   * and stops auto-saving until the stream is opened again.
+   */
+  let baseGen: string | null = null;
+  let conflicted = false;
   const need = () => {
     if (!detector) throw new SparrowError('INVALID_ARGUMENT', 'anomaly: call anomalyLoad first');
     return detector;
@@ -134,18 +142,30 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
     const at = pushed;
     intervalStartValues = pushed; // the auto-save count starts again from here
     intervalStartMs = Date.now();
-    const p = saving.then(() => states.save(modelHash, id, bytes));
+    const open = id === stream; // another id (an explicit save under another name) is unconditional
+    // baseGen is read when the save runs, after the saves queued before it have committed
+    const p = saving.then(() => states.save(modelHash, id, bytes, open ? baseGen : undefined));
     saving = p.then(
-      (e) => (persist = { lastSavedAt: e.savedAt, lastSavedValues: at }),
-      (e: unknown) => (persist = { ...persist, error: errorOf(e) }),
+      (e) => {
+        if (open) baseGen = e.gen;
+        persist = { lastSavedAt: e.savedAt, lastSavedValues: at };
+      },
+      (e: unknown) => {
+        if (open && e instanceof SparrowError && e.code === 'CONFLICT') conflicted = true;
+        persist = { ...persist, error: errorOf(e) };
+      },
     );
     return p;
   };
   /** Restore `id` into the current (fresh) detector; on failure the detector is unchanged. */
   const restore = async (id: string): Promise<LearnedStateInfo | null> => {
     await saving;
+    // a damaged record stays this stream's base: saving over it is how it gets repaired
+    baseGen = (await states.peek(modelHash, id))?.gen ?? null;
+    conflicted = false;
     const got = await states.load(modelHash, id);
     if (!got) return null;
+    baseGen = got.entry.gen;
     const info = importDetectorState(need(), got.bytes, modelHash, `learned state "${id}"`);
     pushed = intervalStartValues = info.values;
     persist = { lastSavedAt: got.entry.savedAt, lastSavedValues: info.values };
@@ -192,7 +212,7 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       if (stream !== undefined) {
         const o = options;
         const unsaved = pushed - intervalStartValues;
-        const due = unsaved > 0 && ((o.everyValues > 0 && unsaved >= o.everyValues) || (o.everyMs > 0 && Date.now() - intervalStartMs >= o.everyMs));
+        const due = !conflicted && unsaved > 0 && ((o.everyValues > 0 && unsaved >= o.everyValues) || (o.everyMs > 0 && Date.now() - intervalStartMs >= o.everyMs));
         if (due) {
           save(stream).catch(() => undefined); // failure lands in persist.error
         }
@@ -245,6 +265,10 @@ export function createAnomalyApi(states = new LearnedStateStore()): AnomalyApi {
       }
       await saving;
       await states.delete(modelHash, id);
+      if (id === stream) {
+        baseGen = null;
+        conflicted = false;
+      }
     },
     async listLearnedState() {
       await saving;

@@ -16,7 +16,7 @@
  * previously stored models are untouched. `setLimits` lets tests make the quota tiny or make a
  * write fail after N bytes (the browser's real quota is far too large to hit in a test).
  */
-import { createStore, del, delMany, get, keys, set, type UseStore } from 'idb-keyval';
+import { createStore, del, delMany, get, keys, set, update, type UseStore } from 'idb-keyval';
 import { SparrowError } from '../errors.ts';
 
 /** 8 MiB: large enough that per-value overhead is noise, small enough to undo cheaply. */
@@ -118,8 +118,13 @@ export class ModelStore {
   /**
    * Store `files` under `meta.id` (replacing an entry of that id). Throws QUOTA_EXCEEDED (nothing
    * of this entry left behind) when the bytes do not fit.
+   *
+   * `ifGen` makes the save conditional: it commits only if the stored entry is still write
+   * generation `ifGen` (null: no entry), checked in the same IndexedDB transaction that writes
+   * the manifest, so two tabs cannot both pass it. Otherwise it throws CONFLICT, removes the
+   * chunks it wrote and leaves the stored entry as it is.
    */
-  async save(meta: Pick<StoredModel, 'id' | 'name' | 'family' | 'format'>, files: Array<{ name: string; blob: Blob; lastModified?: number }>, onProgress?: (p: StoreProgress) => void): Promise<StoredModel> {
+  async save(meta: Pick<StoredModel, 'id' | 'name' | 'family' | 'format'>, files: Array<{ name: string; blob: Blob; lastModified?: number }>, onProgress?: (p: StoreProgress) => void, ifGen?: string | null): Promise<StoredModel> {
     const total = files.reduce((s, f) => s + f.blob.size, 0);
     const room = await this.available();
     // A re-save writes the new copy before dropping the old one, so it needs the full room too.
@@ -170,8 +175,19 @@ export class ModelStore {
         stored.push(sf);
       }
       const manifest: StoredModel = { ...meta, files: stored, bytes: total, savedAt: Date.now(), gen };
-      await set(manifestKey(meta.id), manifest, this.db);
-      if (old) await this.deleteChunks(meta.id, old.gen).catch(() => undefined);
+      if (ifGen === undefined) await set(manifestKey(meta.id), manifest, this.db);
+      else {
+        // throwing inside the updater aborts before the put: the transaction commits nothing
+        await update<StoredModel>(manifestKey(meta.id), (current) => {
+          if ((current?.gen ?? null) !== ifGen) {
+            throw new SparrowError('CONFLICT', `"${meta.name}" was saved elsewhere (another tab) since this copy was read${current ? ` (at ${new Date(current.savedAt).toISOString()})` : ', then deleted'}; it was not overwritten.`, { id: meta.id, savedAt: current?.savedAt });
+          }
+          return manifest;
+        }, this.db);
+      }
+      // the generation this save replaced (a conditional save replaced exactly ifGen)
+      const replaced = ifGen === undefined ? old?.gen : ifGen;
+      if (replaced) await this.deleteChunks(meta.id, replaced).catch(() => undefined);
       return manifest;
     } catch (e) {
       await delMany(written, this.db).catch(() => undefined);

@@ -21,9 +21,9 @@ afterAll(() => h?.close());
 const N = 1200, HALF = 700, STREAM = 'test:two-sines';
 
 /** Open the app, wait for its worker, load the sensor model with auto-save off. */
-async function boot(): Promise<void> {
-  await page.waitForFunction(() => '__sparrowEngine' in globalThis, undefined, { timeout: 60_000 });
-  await page.evaluate(async () => {
+async function boot(p: Page = page): Promise<void> {
+  await p.waitForFunction(() => '__sparrowEngine' in globalThis, undefined, { timeout: 60_000 });
+  await p.evaluate(async () => {
     const e = (globalThis as unknown as { __sparrowEngine: EngineApi }).__sparrowEngine;
     await e.anomalyLoad();
     await e.anomalyPersistOptions({ everyValues: 0, everyMs: 0 });
@@ -31,8 +31,8 @@ async function boot(): Promise<void> {
 }
 
 /** Run `f(engine, series)` in the page (series: the seeded synthetic stream, as number[]). */
-function inPage<T, A>(f: (e: EngineApi, series: Float64Array, arg: A) => Promise<T>, arg: A): Promise<T> {
-  return page.evaluate(
+function inPage<T, A>(f: (e: EngineApi, series: Float64Array, arg: A) => Promise<T>, arg: A, p: Page = page): Promise<T> {
+  return p.evaluate(
     async ([src, n, a]) => {
       const e = (globalThis as unknown as { __sparrowEngine: EngineApi }).__sparrowEngine;
       const series = await e.anomalySynthetic('two-sines', n, 7);
@@ -143,6 +143,61 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     }, STREAM);
     expect(q.code).toBe('QUOTA_EXCEEDED');
     expect(q.back).toMatchObject({ values: 500, savedAt: q.good.savedAt });
+  }, 120_000);
+
+  it('two tabs on one stream: a save over a record the other tab saved since is refused (CONFLICT), overwrites nothing, and reopening continues from it', async () => {
+    const other = await page.context().newPage(); // same origin storage, its own worker
+    try {
+      await other.goto(`${h.url}/`);
+      await boot(other);
+      // tab A: 300 values, saved
+      const a1 = await inPage(async (e, s, id) => {
+        await e.resetLearnedState(id);
+        await e.anomalyOpenStream(id, true);
+        await e.anomalyPush(s.slice(0, 300));
+        return e.saveLearnedState();
+      }, STREAM);
+      // tab B opens the same stream (restores A's 300), streams 200 more and saves
+      const b = await inPage(async (e, s, id) => {
+        const open = await e.anomalyOpenStream(id, true);
+        await e.anomalyPush(s.slice(300, 500));
+        return { open, saved: await e.saveLearnedState() };
+      }, STREAM, other);
+      expect(b.open.restored).toMatchObject({ values: 300, savedAt: a1.savedAt });
+      // tab A goes on from its own 300: its auto-save and its explicit save are both refused
+      const a2 = await inPage(async (e, s) => {
+        await e.anomalyPersistOptions({ everyValues: 100, everyMs: 0 });
+        await e.anomalyPush(s.slice(300, 450)); // an auto-save falls due
+        await e.listLearnedState(); // waits for it
+        const after = (await e.anomalyPush(s.slice(450, 451))).persist;
+        let code = '';
+        await e.saveLearnedState().catch((err: { code?: string }) => (code = err.code ?? String(err)));
+        await e.anomalyPersistOptions({ everyValues: 0, everyMs: 0 });
+        return { after, code, list: await e.listLearnedState() };
+      }, STREAM);
+      expect(a2.after?.error?.code).toBe('CONFLICT');
+      expect(a2.after?.error?.message).toMatch(/saved by another tab/);
+      expect(a2.code).toBe('CONFLICT');
+      expect(a2.list.find((x) => x.streamId === STREAM)).toMatchObject({ savedAt: b.saved.savedAt, bytes: b.saved.bytes }); // B's record, untouched
+      // tab A opens the stream again: B's 500 values, and saving works again
+      const a3 = await inPage(async (e, s, id) => {
+        const open = await e.anomalyOpenStream(id, true);
+        await e.anomalyPush(s.slice(500, 600));
+        return { open, saved: await e.saveLearnedState() };
+      }, STREAM);
+      expect(a3.open.restored).toMatchObject({ values: 500, savedAt: b.saved.savedAt });
+      expect(a3.saved.savedAt).toBeGreaterThanOrEqual(b.saved.savedAt);
+      // and now B, still on its old base, is the one refused
+      const b2 = await inPage(async (e, s) => {
+        await e.anomalyPush(s.slice(500, 520));
+        let code = '';
+        await e.saveLearnedState().catch((err: { code?: string }) => (code = err.code ?? String(err)));
+        return code;
+      }, STREAM, other);
+      expect(b2).toBe('CONFLICT');
+    } finally {
+      await other.close();
+    }
   }, 120_000);
 
   it('auto-saves every N values while streaming; the next page restores from there', async () => {
