@@ -33,7 +33,7 @@ describe('anomaly demo', () => {
   }, 180_000);
 
   it('streams a bundled NAB series', async () => {
-    await page.getByTestId('stop').click();
+    await page.getByTestId('anomaly-stop').click();
     await page.getByTestId('source').selectOption('nab');
     await page.getByTestId('start').click();
     const stats = page.getByTestId('anomaly-stats');
@@ -49,4 +49,21 @@ describe('anomaly demo', () => {
     expect(fit.left).toBeGreaterThanOrEqual(fit.label + 10);
     expect(errors).toEqual([]);
   }, 180_000);
+
+  it('leaving the view stops the stream (its points stay); back in the view, after a resize while hidden, the chart fills its width again', async () => {
+    const stats = page.getByTestId('anomaly-stats');
+    await expect.poll(async () => (await stats.textContent()) ?? '').toMatch(/streaming/);
+    await page.getByRole('link', { name: 'Backends' }).click();
+    await page.setViewportSize({ width: 1000, height: 800 }); // while the chart cannot measure itself
+    await page.getByRole('link', { name: 'Anomaly' }).click();
+    await expect.poll(async () => (await stats.textContent()) ?? '').toMatch(/stopped: realKnownCause\/nyc_taxi\.csv at point [\d,]+/);
+    const widths = await page.evaluate(() => ({
+      chart: (document.querySelector('.anomaly-demo .chart') as HTMLElement).clientWidth,
+      plot: (document.querySelector('.anomaly-demo .uplot') as HTMLElement).offsetWidth,
+    }));
+    expect(widths.chart).toBeGreaterThan(300);
+    expect(Math.abs(widths.plot - widths.chart)).toBeLessThanOrEqual(2);
+    await page.getByTestId('start').waitFor(); // and it can be started again
+    expect(errors).toEqual([]);
+  }, 120_000);
 });

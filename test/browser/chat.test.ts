@@ -232,7 +232,7 @@ describe('chat tab', () => {
     expect(errors).toEqual([]);
   });
 
-  it.skipIf(!HAS_TEXT_MODEL)('leaving the Chat view while a reply streams ends it where it stands (kept as stopped); back in the view the next message gets its reply at once', async () => {
+  it.skipIf(!HAS_TEXT_MODEL)('a reply streaming when the Chat view is left goes on while another view shows; back in the view Stop ends it and the next message gets its reply', async () => {
     await page.getByTestId('sampling').locator('summary').click();
     await page.getByTestId('temperature').fill('0.8');
     await page.getByTestId('max-tokens').fill('60000');
@@ -244,9 +244,15 @@ describe('chat tab', () => {
     // the built-in micro model writes on until max tokens: still streaming when the view is left
     await page.getByTestId('stop').waitFor();
     await page.getByRole('link', { name: 'Anomaly' }).click();
+    await page.getByTestId('start').waitFor(); // the Anomaly view shows
+    // the (hidden) reply keeps growing while the other view shows
+    const atLeave = ((await lastReply().textContent()) ?? '').length;
+    await expect.poll(async () => ((await lastReply().textContent()) ?? '').length, { timeout: 30_000 }).toBeGreaterThan(atLeave + 20);
+    expect(await page.getByTestId('chat-input').isVisible()).toBe(false);
     await page.getByRole('link', { name: 'Chat' }).click();
+    await page.getByTestId('stop').click(); // still streaming: its Stop is there
     await expect.poll(() => page.getByTestId('assistant-message').last().locator('.meta').textContent()).toContain('stopped');
-    // the worker is not still generating for the view that was left: a new message is answered, no error
+    // a new message is answered, no error
     await setGreedy(8);
     expect(await ask('JULIET:')).not.toBe('');
     expect(await page.getByRole('alert').count()).toBe(0);
@@ -636,7 +642,8 @@ describe('chat tab', () => {
     await page.waitForTimeout(700);
     expect(await page.evaluate((k) => JSON.parse(localStorage.getItem(k) ?? '{}').settings?.maxTokens, key)).toBe(77);
     await page.getByRole('link', { name: 'Chat' }).click();
-    await page.getByTestId('sampling').locator('summary').click();
+    // the view was kept while hidden: the settings panel is still open as it was left
+    expect(await page.getByTestId('sampling').getAttribute('open')).not.toBeNull();
     await page.getByTestId('max-tokens').fill(maxTokens);
     await page.getByTestId('sampling').locator('summary').click();
     expect(errors).toEqual([]);

@@ -244,7 +244,7 @@ describe('learned state survives a page reload (worker + IndexedDB)', () => {
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
     await ui.getByTestId('forget').click();
     await expect.poll(async () => (await note.textContent()) ?? '', { timeout: 30_000 }).toBe('fresh state (learned state forgotten)');
-    await ui.getByTestId('stop').click();
+    await ui.getByTestId('anomaly-stop').click();
     expect(errors).toEqual([]);
     await ui.context().close();
   }, 120_000);
