@@ -21,7 +21,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { cpus } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { create, globals } from 'webgpu';
 import type { Backend, BackendName } from '../../src/backends/backend.ts';
@@ -210,7 +210,9 @@ async function runBench(save: (r: BenchReport) => void): Promise<BenchReport> {
   const wanted = split([values.backend]) as BackendName[];
   const cases = selectCases(await allCases(), families, ops);
   const environment: BenchEnvironment = { userAgent: `node ${process.version} + Dawn (webgpu npm)`, hardwareConcurrency: cpus().length, backends: {} };
-  const command = ['node dist/gpu/bench/run.mjs', ...process.argv.slice(2)].join(' ');
+  // the bundle that ran (a side-by-side run alternates two builds), then its arguments, quoted where needed
+  const quote = (a: string) => (/^[\w./:=,@+-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`);
+  const command = ['node', relative(ROOT, resolve(process.argv[1])), ...process.argv.slice(2)].map(quote).join(' ');
   const report: BenchReport = { command, date: new Date().toISOString(), quick: values.quick, environment, results: [] };
   for (const name of wanted) {
     const mine = cases.filter((c) => c.backends.includes(name));
