@@ -56,6 +56,39 @@ fn conv1d_state(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_
   }
 }
 
+// ---- causal conv1d of one token (decode): output and state update in one dispatch -----------------
+// One thread per channel. xin = [state[1 .. K−1], x] is both what the output reads (in conv1d_out's
+// order, so the result is the same to the bit) and the new state. A decode step of a Mamba /
+// Mamba-2 / Gated DeltaNet / LFM2 layer made two dispatches per conv part with the kernels above;
+// on an H100 decode is bound by dispatches (docs/gpu.md).
+struct ConvStepParams { c: u32, k: u32, act: u32, has_bias: u32, grid_x: u32 }
+@group(0) @binding(0) var<uniform> pst: ConvStepParams;
+@group(0) @binding(1) var<storage, read_write> st_out: array<f32>;   // [1, C]
+@group(0) @binding(2) var<storage, read_write> st_state: array<f32>; // [C, K]
+@group(0) @binding(3) var<storage, read> st_x: array<f32>;           // [1, C]
+@group(0) @binding(4) var<storage, read> st_w: array<f32>;           // [C, K]
+@group(0) @binding(5) var<storage, read> st_b: array<f32>;           // [C] or dummy
+
+@compute @workgroup_size(64)
+fn conv1d_step(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) li: u32) {
+  let ch = (wg.x + wg.y * pst.grid_x) * 64u + li;
+  if (ch >= pst.c) { return; }
+  let base = ch * pst.k;
+  var acc = 0.0;
+  if (pst.has_bias != 0u) { acc = st_b[ch]; }
+  // ascending j reads state[j + 1] before it is overwritten
+  for (var j = 0u; j + 1u < pst.k; j++) {
+    let s = st_state[base + j + 1u];
+    acc += st_w[base + j] * s;
+    st_state[base + j] = s;
+  }
+  let xv = st_x[ch];
+  acc += st_w[base + pst.k - 1u] * xv;
+  st_state[base + pst.k - 1u] = xv;
+  if (pst.act != 0u) { acc = silu(acc); }
+  st_out[ch] = acc;
+}
+
 // ---- RWKV-4 WKV: one thread per channel, (num, den, max) in registers ---------------------------
 struct WkvParams { t: u32, c: u32, grid_x: u32 }
 @group(0) @binding(0) var<uniform> pw: WkvParams;

@@ -33,6 +33,13 @@ export function causalConv1d(b: WebGpuBackend, out: Tensor, x: Tensor, w: Tensor
   const op = 'causalConv1d';
   const [bo, bx, bw, bb, bs] = bufs(b, op, out, x, w, bias, state);
   const { t, c, k } = s.causalConv1d(op, out, x, w, bias, state);
+  if (t === 1) {
+    // decode: output and state in one dispatch (both written: writes = 2)
+    if (c === 0) return;
+    const { g, gx } = threads(c, 64);
+    b.gpu.dispatch('sequence', seqWgsl, 'conv1d_step', [u32(c), u32(k), u32(act ? 1 : 0), u32(bb ? 1 : 0), u32(gx)], [bo!, bs!, bx!, bw!, bb ?? bw!], g, 2);
+    return;
+  }
   if (t * c > 0) {
     const { g, gx } = threads(t * c, 256);
     b.gpu.dispatch('sequence', seqWgsl, 'conv1d_out', [u32(t), u32(c), u32(k), u32(act ? 1 : 0), u32(bb ? 1 : 0), u32(gx)], [bo!, bx!, bw!, bb ?? bw!, bs!], g);

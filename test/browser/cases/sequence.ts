@@ -29,7 +29,8 @@ export async function sequenceVsReference(args: { backend?: 'webgpu' | 'wasm' } 
   const gpu = await ctx.backend(args?.backend ?? 'webgpu');
   const r: Record<string, number> = {};
 
-  for (const [T, C, K] of [[1, 1, 4], [7, 5, 4], [9, 13, 3], [300, 3, 4]]) {
+  // T = 1 is the one-dispatch decode kernel (conv1d_step): many channels, and K = 1
+  for (const [T, C, K] of [[1, 1, 4], [1, 70, 4], [1, 9, 1], [7, 5, 4], [9, 13, 3], [300, 3, 4]]) {
     for (const [bias, act] of [[true, true], [false, false]] as const) {
       const p = convIn(T, C, K, T * 100 + C, bias, act);
       r[`conv T${T} C${C} K${K} bias=${bias} silu=${act}`] = err(await runConv(gpu, p), await runConv(ref, p));
