@@ -158,7 +158,6 @@ export function runGatedDeltaNet(b: ModelBackend, w: WeightMap, name: (s: string
   // RMSNorm per head, ⊙ SiLU(z), out_proj
   b.copy(buf.vRows, 0, buf.out, 0, n * C);
   b.rmsnorm(buf.vNormed, buf.vRows, W(name('ssm_norm.weight')), s.eps);
-  b.copy(buf.out, 0, buf.vNormed, 0, n * C);
-  b.siluMul(buf.vb, buf.z, buf.out);
+  b.siluMul(buf.vb, buf.z, buf.vNormed); // elementwise: the [n·NV, D] rows are the [n, C] values
   linear(b, o, buf.vb, W(name('ssm_out.weight')), n);
 }
